@@ -1,0 +1,2 @@
+export * from './webhook/index.ts';
+export * from './rest/index.ts';

@@ -1,0 +1,2 @@
+// The REST client (issue 3) lives in this folder.
+export {};

@@ -1,0 +1,1 @@
+export { isValidSignature, signWebhook } from './signature.ts';
