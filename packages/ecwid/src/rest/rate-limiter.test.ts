@@ -1,0 +1,89 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createRateLimiter } from './rate-limiter.ts';
+import { createRateLimiterRegistry } from './rate-limiter-registry.ts';
+
+/** Most grants that fall in any half-open window of `windowMs`. */
+function maxInAnyWindow(times: readonly number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let max = 0;
+  let start = 0;
+  for (let end = 0; end < sorted.length; end++) {
+    while (sorted[end]! - sorted[start]! >= windowMs) start++;
+    max = Math.max(max, end - start + 1);
+  }
+  return max;
+}
+
+describe('rate limiter', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('keeps 50 concurrent callers of one token within the limit in every window', async () => {
+    const registry = createRateLimiterRegistry({ perMinute: 10, windowMs: 1_000 });
+    const grants: number[] = [];
+    const caller = async () => {
+      const limiter = registry.forToken('token-a');
+      for (let i = 0; i < 4; i++) {
+        await limiter.acquire();
+        grants.push(Date.now());
+      }
+    };
+    const done = Promise.all(Array.from({ length: 50 }, caller));
+    await vi.runAllTimersAsync();
+    await done;
+
+    expect(grants).toHaveLength(200);
+    expect(maxInAnyWindow(grants, 1_000)).toBe(10);
+    // Not needlessly slow either: 200 grants at 10 per (1 s + margin) take about 20 windows.
+    expect(Math.max(...grants) - Math.min(...grants)).toBeLessThan(21 * 1_017);
+  });
+
+  it('does not slow a second token while the first is saturated', async () => {
+    const registry = createRateLimiterRegistry({ perMinute: 5, windowMs: 1_000 });
+    const busy = registry.forToken('token-a');
+    const queued = Promise.all(Array.from({ length: 50 }, () => busy.acquire()));
+    await vi.advanceTimersByTimeAsync(10);
+
+    const start = Date.now();
+    const waited = await registry.forToken('token-b').acquire();
+    expect(waited).toBe(0);
+    expect(Date.now()).toBe(start);
+    expect(busy.stats().queued).toBeGreaterThan(0);
+
+    await vi.runAllTimersAsync();
+    await queued;
+  });
+
+  it('shares one budget per token across every caller of the registry', () => {
+    const registry = createRateLimiterRegistry();
+    expect(registry.forToken('a')).toBe(registry.forToken('a'));
+    expect(registry.forToken('a')).not.toBe(registry.forToken('b'));
+    expect(JSON.stringify(registry.stats())).not.toContain('"a"');
+  });
+
+  it('serves callers in arrival order', async () => {
+    const limiter = createRateLimiter({ perMinute: 1, windowMs: 100, marginMs: 0 });
+    const order: number[] = [];
+    const all = Promise.all([1, 2, 3, 4].map((n) => limiter.acquire().then(() => order.push(n))));
+    await vi.runAllTimersAsync();
+    await all;
+    expect(order).toEqual([1, 2, 3, 4]);
+  });
+
+  it('holds every caller for a pause, and reports the time waited', async () => {
+    const onWait = vi.fn();
+    const limiter = createRateLimiter({ perMinute: 100, onWait });
+    limiter.pause(7_000);
+    const waited = limiter.acquire();
+    await vi.advanceTimersByTimeAsync(6_999);
+    expect(limiter.stats()).toMatchObject({ granted: 0, queued: 1, pauses: 1 });
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await waited).toBe(7_000);
+    expect(onWait).toHaveBeenCalledWith(7_000);
+    expect(limiter.stats()).toMatchObject({ granted: 1, waitedMs: 7_000, queued: 0 });
+  });
+});
