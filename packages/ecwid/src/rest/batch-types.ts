@@ -19,7 +19,7 @@ export type CreateBatchOptions = {
 
 /** One sub-request's outcome, its body already parsed from `escapedHttpBody`. */
 export type EcwidBatchResult = {
-  id: string;
+  id: string | undefined;
   /** COMPLETED, FAILED or NOT_EXECUTED. */
   status: string;
   httpStatusCode: number | undefined;

@@ -119,6 +119,14 @@ describe('Ecwid requests', () => {
     expect(calls).toHaveLength(1);
   });
 
+  it('retries a 2xx whose JSON is cut short', async () => {
+    const { client, calls } = setup(
+      sequence(() => new Response('{"id": 692730761, "sk', { status: 200 }), product),
+    );
+    expect((await client.getProduct(692730761)).status).toBe('ok');
+    expect(calls).toHaveLength(2);
+  });
+
   it('reports a body that breaks the schema as a validation error', async () => {
     const { client } = setup(() => json({ ...(loadFixture('product.json') as object), price: 'ten' }));
     await expect(client.getProduct(692730761)).rejects.toThrow(EcwidValidationError);

@@ -5,7 +5,6 @@ import {
   EcwidHttpError,
   EcwidStoreError,
   EcwidUnavailableError,
-  EcwidValidationError,
   type EcwidRetryReason,
 } from './errors.ts';
 import type { RateLimiter } from './rate-limiter.ts';
@@ -39,6 +38,9 @@ export type TransportAnswer =
   | { status: 'ok'; body: unknown }
   | { status: 'not_found'; errorCode: string | undefined; errorMessage: string | undefined };
 
+type Failure = { reason: EcwidRetryReason; status?: number; cause?: unknown };
+type Decision = { answer: TransportAnswer } | { retry: Failure; delayMs: number };
+
 type Attempt =
   | { kind: 'response'; response: Response; text: string }
   | { kind: 'timeout' }
@@ -50,7 +52,7 @@ export type Transport = { send(request: TransportRequest): Promise<TransportAnsw
 /**
  * Every Ecwid call goes through here, so the retry rules live in one place: 429 pauses the
  * token's shared limiter for `Retry-After` and retries; 5xx, timeouts and network failures
- * back off with full jitter; everything is bounded by `maxAttempts`. Other answers are final.
+ * (and 2xx bodies cut short) back off with full jitter; everything is bounded by `maxAttempts`. Other answers are final.
  */
 export function createTransport(options: TransportOptions): Transport {
   const { storeId, token, limiter, fetch, sleep, now, random, timeoutMs, maxAttempts, log } = options;
@@ -83,63 +85,66 @@ export function createTransport(options: TransportOptions): Transport {
     }
   }
 
-  async function send(request: TransportRequest): Promise<TransportAnswer> {
-    const context = { method: request.method, path: request.path };
-    let failure: { reason: EcwidRetryReason; status?: number; cause?: unknown } = { reason: 'network' };
+  /** What to do with one attempt's outcome: answer, retry after a delay, or throw. */
+  function decide(request: TransportRequest, result: Attempt, attempt: number): Decision {
+    const backoff = () => fullJitterDelayMs(attempt, { random });
+    if (result.kind === 'timeout') return { retry: { reason: 'timeout' }, delayMs: backoff() };
+    if (result.kind === 'network') return { retry: { reason: 'network', cause: result.cause }, delayMs: backoff() };
 
+    const { response, text } = result;
+    const status = response.status;
+    if (status >= 200 && status < 300) {
+      const body = parseJson(text);
+      if (body.ok) return { answer: { status: 'ok', body: body.value } };
+      // A 2xx whose JSON is cut short is a failed transfer, not a new document shape.
+      return { retry: { reason: 'malformed_body', status, cause: body.cause }, delayMs: backoff() };
+    }
+    if (status === 429) {
+      // Ecwid blocks the token, so the pause holds every caller of the token, not just this
+      // one; the retry then waits in the limiter's queue rather than sleeping here.
+      limiter.pause(parseRetryAfterMs(response.headers.get('retry-after'), now()));
+      return { retry: { reason: 'rate_limited', status }, delayMs: 0 };
+    }
+    if (status >= 500) return { retry: { reason: 'server_error', status }, delayMs: backoff() };
+
+    const context = { method: request.method, path: request.path, status };
+    const { errorCode, errorMessage } = readErrorText(text);
+    const storeCode = storeErrorCodeFor(status, errorCode);
+    if (storeCode) throw new EcwidStoreError(storeCode, { ...context, errorCode }, errorMessage);
+    if (status === 404) return { answer: { status: 'not_found', errorCode, errorMessage } };
+    throw new EcwidHttpError(context, { errorCode, errorMessage });
+  }
+
+  async function send(request: TransportRequest): Promise<TransportAnswer> {
     for (let attempt = 1; ; attempt++) {
       await limiter.acquire();
-      const result = await attemptOnce(request);
+      const decision = decide(request, await attemptOnce(request), attempt);
+      if ('answer' in decision) return decision.answer;
 
-      let retryDelayMs: number;
-      if (result.kind === 'response') {
-        const { response, text } = result;
-        const status = response.status;
-        if (status >= 200 && status < 300) return { status: 'ok', body: parseJson(text, context) };
-        if (status === 429) {
-          const pauseMs = parseRetryAfterMs(response.headers.get('retry-after'), now());
-          // The pause holds every caller of this token, not just this one: Ecwid blocks the token.
-          limiter.pause(pauseMs);
-          failure = { reason: 'rate_limited', status };
-          retryDelayMs = 0;
-        } else if (status >= 500) {
-          failure = { reason: 'server_error', status };
-          retryDelayMs = fullJitterDelayMs(attempt, { random });
-        } else {
-          const { errorCode, errorMessage } = readErrorText(text);
-          const storeCode = storeErrorCodeFor(status, errorCode);
-          if (storeCode) throw new EcwidStoreError(storeCode, { ...context, status, errorCode }, errorMessage);
-          if (status === 404) return { status: 'not_found', errorCode, errorMessage };
-          throw new EcwidHttpError({ ...context, status }, { errorCode, errorMessage });
-        }
-      } else {
-        failure = result.kind === 'timeout' ? { reason: 'timeout' } : { reason: 'network', cause: result.cause };
-        retryDelayMs = fullJitterDelayMs(attempt, { random });
-      }
-
+      const { retry, delayMs } = decision;
       if (attempt >= maxAttempts) {
         throw new EcwidUnavailableError(
-          { ...context, status: failure.status },
-          { reason: failure.reason, attempts: attempt },
-          { cause: failure.cause },
+          { method: request.method, path: request.path, status: retry.status },
+          { reason: retry.reason, attempts: attempt },
+          { cause: retry.cause },
         );
       }
       log?.warn(
-        { storeId, method: request.method, path: request.path, attempt, reason: failure.reason, status: failure.status, retryDelayMs },
+        { storeId, method: request.method, path: request.path, attempt, reason: retry.reason, status: retry.status, delayMs },
         'ecwid request retried',
       );
-      if (retryDelayMs > 0) await sleep(retryDelayMs);
+      if (delayMs > 0) await sleep(delayMs);
     }
   }
 
   return { send };
 }
 
-function parseJson(text: string, context: { method: string; path: string }): unknown {
-  if (text === '') return undefined;
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false; cause: unknown } {
+  if (text === '') return { ok: true, value: undefined };
   try {
-    return JSON.parse(text) as unknown;
+    return { ok: true, value: JSON.parse(text) as unknown };
   } catch (cause) {
-    throw new EcwidValidationError(context, [{ path: '', message: 'body is not JSON' }], { cause });
+    return { ok: false, cause };
   }
 }

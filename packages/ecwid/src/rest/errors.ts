@@ -71,7 +71,7 @@ export class EcwidHttpError extends EcwidError {
 }
 
 /** Why the last attempt of a retried request failed. */
-export type EcwidRetryReason = 'rate_limited' | 'server_error' | 'timeout' | 'network';
+export type EcwidRetryReason = 'rate_limited' | 'server_error' | 'timeout' | 'network' | 'malformed_body';
 
 /** 429, 5xx, timeouts or network failures that outlived every attempt. */
 export class EcwidUnavailableError extends EcwidError {

@@ -5,7 +5,8 @@ export const ecwidBatchTicketSchema = z.looseObject({ ticket: z.string().min(1) 
 
 /** One sub-request's result in `GET /batch?ticket=…&escapedJson=true`. */
 export const ecwidBatchResponseSchema = z.looseObject({
-  id: z.string(),
+  // Absent when the sub-request was sent without one.
+  id: z.string().optional(),
   status: z.string(),
   httpStatusCode: z.int().optional(),
   httpStatusLine: z.string().optional(),
