@@ -1,0 +1,17 @@
+export { createSimulator, type Simulator, type SimulatorOptions, type SimServer, type SimStoreOptions } from './create-simulator.ts';
+export type { FaultOptions } from './http/faults.ts';
+export type { RequestStats } from './http/request-stats.ts';
+export { defaultSize, historyEnd, type SimSize } from './store/generate-store.ts';
+export { SimStore, type SimDocs, type SimKind, type DeletedKind, type DeletedRecord, type LatestStat } from './store/sim-store.ts';
+export type { EntityTable } from './store/entity-table.ts';
+export { formatEcwidDate, parseEcwidDate } from './dates.ts';
+export type { SimOrder, SimOrderItem, SimInvoice, SimRefund } from './documents/order.ts';
+export type { SimProduct, SimCombination, SimProductOption } from './documents/product.ts';
+export type { SimCategory } from './documents/category.ts';
+export type { SimCustomer, SimCustomerGroup } from './documents/customer.ts';
+export type { SimCoupon, SimPromotion } from './documents/discounts.ts';
+export type { SimCart } from './documents/cart.ts';
+export type { SimReview } from './documents/review.ts';
+export type { SimProductType } from './documents/product-type.ts';
+export type { SimProfile, SimApplication } from './documents/profile.ts';
+export { paymentStatuses, fulfillmentStatuses, type PaymentStatus, type FulfillmentStatus } from './documents/statuses.ts';
