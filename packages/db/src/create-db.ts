@@ -1,0 +1,116 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import { migrationsFolder, migrationCount } from './migrations.ts';
+import * as schema from './schema/index.ts';
+
+export type Schema = typeof schema;
+
+/** A drizzle database over either driver; code above this layer never knows which. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+
+export type DbKind = 'postgres' | 'pglite';
+
+export type Database = {
+  db: Db;
+  kind: DbKind;
+  /** Applies pending migrations; safe when several processes start at once. */
+  migrate(): Promise<void>;
+  /** Resolves when the database answers and every migration is applied. */
+  checkReady(): Promise<{ ready: true } | { ready: false; reason: string }>;
+  close(): Promise<void>;
+};
+
+export type CreateDbOptions = {
+  /** A postgres:// URL. Without it the embedded PGlite is used. */
+  url?: string | undefined;
+  /** PGlite data directory (`memory://` for a throwaway one). */
+  dataDir?: string | undefined;
+  /** Pool size for postgres.js. */
+  maxConnections?: number | undefined;
+  /** Seconds to wait for a connection before failing (so callers can answer 503 quickly). */
+  connectTimeoutSeconds?: number | undefined;
+};
+
+// Both drivers' migrators record applied migrations here (drizzle's default).
+const migrationsTable = sql`drizzle.__drizzle_migrations`;
+const migrateLockKey = 7262431000424243;
+
+/**
+ * Opens the mirror's database: postgres.js when a URL is given, else embedded PGlite in
+ * `dataDir` (default `./.mirror/pgdata`), so the product runs on a machine with no Postgres.
+ */
+export async function createDb(options: CreateDbOptions = {}): Promise<Database> {
+  return options.url ? openPostgres(options.url, options) : openPglite(options.dataDir ?? './.mirror/pgdata');
+}
+
+function openPostgres(url: string, options: CreateDbOptions): Database {
+  const client = postgres(url, {
+    // At least two: migrate() holds its lock on one connection while migrating on another.
+    max: Math.max(2, options.maxConnections ?? 10),
+    connect_timeout: options.connectTimeoutSeconds ?? 5,
+    onnotice: () => {},
+    connection: { application_name: 'ecwid-mirror' },
+  });
+  const db = drizzlePostgres(client, { schema });
+  return {
+    db,
+    kind: 'postgres',
+    async migrate() {
+      // drizzle's migrator has no lock of its own; two processes starting together would race.
+      const conn = await client.reserve();
+      try {
+        await conn`select pg_advisory_lock(${migrateLockKey})`;
+        await migratePostgres(db, { migrationsFolder });
+      } finally {
+        await conn`select pg_advisory_unlock(${migrateLockKey})`.catch(() => {});
+        conn.release();
+      }
+    },
+    checkReady: () => checkReady(db),
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+async function openPglite(dataDir: string): Promise<Database> {
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  const client = await PGlite.create(dataDir);
+  const db = drizzlePglite(client, { schema });
+  return {
+    db,
+    kind: 'pglite',
+    // One connection in one process: nothing to race with.
+    migrate: () => migratePglite(db, { migrationsFolder }),
+    checkReady: () => checkReady(db),
+    close: () => client.close(),
+  };
+}
+
+async function checkReady(db: Db): Promise<{ ready: true } | { ready: false; reason: string }> {
+  let applied: number;
+  try {
+    const rows = await execRows<{ n: number }>(db, sql`select count(*)::int as n from ${migrationsTable}`);
+    applied = rows[0]?.n ?? 0;
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+    if (code === '42P01' || code === '3F000') return { ready: false, reason: 'migrations have not been run' };
+    return { ready: false, reason: 'database unreachable' };
+  }
+  const expected = migrationCount();
+  if (applied < expected) {
+    return { ready: false, reason: `${expected - applied} migration(s) pending` };
+  }
+  return { ready: true };
+}
+
+/** Runs raw SQL and returns its rows, whichever driver is underneath. */
+export async function execRows<T>(db: Db, query: ReturnType<typeof sql>): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown;
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}

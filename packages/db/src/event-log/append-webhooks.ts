@@ -1,0 +1,104 @@
+import { sql } from 'drizzle-orm';
+import { execRows, type Db } from '../create-db.ts';
+
+/** One validated webhook, ready to be appended. */
+export type WebhookAppend = {
+  storeId: number;
+  eventId: string;
+  eventType: string;
+  entityKind: string | null;
+  entityId: string;
+  isKnownType: boolean;
+  /** Ecwid's `eventCreated`, UNIX seconds. */
+  eventCreated: number;
+  /** The body exactly as received; Postgres parses it into jsonb, keeping every digit. */
+  body: string;
+};
+
+export type AppendOutcome =
+  | { status: 'inserted'; position: number }
+  | { status: 'duplicate' }
+  /** Postgres refused this row's data (the rest of its batch is unaffected). */
+  | { status: 'rejected'; reason: string };
+
+type Returned = { position: string | number; store_id: string | number; event_id: string };
+
+/**
+ * Appends webhooks in one statement (one commit), ignoring redeliveries of an eventId the store
+ * already has. Outcomes come back in input order. If Postgres rejects the batch for one row's
+ * data, rows are retried one by one so only that row fails; connection errors throw.
+ */
+export async function appendWebhooks(db: Db, rows: readonly WebhookAppend[]): Promise<AppendOutcome[]> {
+  if (rows.length === 0) return [];
+  try {
+    return await insertBatch(db, rows);
+  } catch (err) {
+    if (rows.length === 1 || !isDataError(err)) throw err;
+  }
+  const outcomes: AppendOutcome[] = [];
+  for (const row of rows) {
+    try {
+      outcomes.push(...(await insertBatch(db, [row])));
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      outcomes.push({ status: 'rejected', reason: describe(err) });
+    }
+  }
+  return outcomes;
+}
+
+async function insertBatch(db: Db, rows: readonly WebhookAppend[]): Promise<AppendOutcome[]> {
+  // One JSON parameter for the whole batch: a fixed statement text whatever the batch size,
+  // so it is planned once, and identical on postgres.js and PGlite.
+  const param = JSON.stringify(
+    rows.map((r) => ({
+      store_id: r.storeId,
+      event_id: r.eventId,
+      event_type: r.eventType,
+      entity_kind: r.entityKind,
+      entity_id: r.entityId,
+      is_known_type: r.isKnownType,
+      event_created: r.eventCreated,
+      body: r.body,
+    })),
+  );
+  const returned = await execRows<Returned>(
+    db,
+    sql`insert into event_log
+          (kind, store_id, event_id, event_type, entity_kind, entity_id, is_known_type,
+           event_created_at, payload)
+        select 'webhook', r.store_id, r.event_id, r.event_type, r.entity_kind, r.entity_id,
+               r.is_known_type, to_timestamp(r.event_created), r.body::jsonb
+        from json_to_recordset(${param}::json) as r(
+          store_id bigint, event_id text, event_type text, entity_kind text, entity_id text,
+          is_known_type boolean, event_created bigint, body text)
+        on conflict (store_id, event_id) do nothing
+        returning position, store_id, event_id`,
+  );
+  const positions = new Map(returned.map((r) => [`${r.store_id}:${r.event_id}`, Number(r.position)]));
+  return rows.map((row) => {
+    const key = `${row.storeId}:${row.eventId}`;
+    const position = positions.get(key);
+    // The same eventId twice in one batch: the first copy is the insert, later ones duplicates.
+    if (position === undefined) return { status: 'duplicate' };
+    positions.delete(key);
+    return { status: 'inserted', position };
+  });
+}
+
+/** SQLSTATE classes 22 (data exception) and 54 (e.g. nesting too deep): the row, not the database. */
+function isDataError(err: unknown): boolean {
+  const code = sqlState(err);
+  return code !== undefined && (code.startsWith('22') || code.startsWith('54'));
+}
+
+function sqlState(err: unknown): string | undefined {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
+  const code = e?.code ?? e?.cause?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+function describe(err: unknown): string {
+  const e = err as { message?: string; cause?: { message?: string } };
+  return e.cause?.message ?? e.message ?? 'rejected by the database';
+}

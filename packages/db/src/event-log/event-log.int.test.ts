@@ -1,0 +1,191 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { execRows } from '../create-db.ts';
+import { eventLogTable } from '../schema/event-log.ts';
+import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '../testing/index.ts';
+import { appendWebhooks } from './append-webhooks.ts';
+import { webhookRow } from './fixtures.ts';
+import { readLog, readLogHead } from './read-log.ts';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  await database.close();
+});
+
+describe('appendWebhooks', () => {
+  test('stores a redelivered webhook once', async () => {
+    const row = webhookRow();
+    const first = await appendWebhooks(database.db, [row]);
+    const again = await appendWebhooks(database.db, [row]);
+
+    expect(first[0]?.status).toBe('inserted');
+    expect(again).toEqual([{ status: 'duplicate' }]);
+    const stored = await readLog(database.db, { after: 0, limit: 1000 });
+    expect(stored.filter((r) => r.eventId === row.eventId)).toHaveLength(1);
+  });
+
+  test('treats the same eventId from two stores as two events', async () => {
+    const a = webhookRow({ storeId: 1, eventId: 'shared-id' });
+    const b = webhookRow({ storeId: 2, eventId: 'shared-id' });
+    const outcomes = await appendWebhooks(database.db, [a, b]);
+    expect(outcomes.map((o) => o.status)).toEqual(['inserted', 'inserted']);
+  });
+
+  test('a duplicate inside one batch is inserted once, the copy reported as duplicate', async () => {
+    const row = webhookRow();
+    const outcomes = await appendWebhooks(database.db, [row, row]);
+    expect(outcomes.map((o) => o.status)).toEqual(['inserted', 'duplicate']);
+  });
+
+  test('keeps the body verbatim, including numbers beyond 2^53', async () => {
+    const body = '{"eventId":"big-1","eventCreated":7891234567,"storeId":1003,"entityId":"1003","eventType":"application.installed","data":{"n":123456789012345678901234567890}}';
+    const [outcome] = await appendWebhooks(database.db, [
+      webhookRow({ eventId: 'big-1', body, eventCreated: 7891234567, entityId: '1003' }),
+    ]);
+    expect(outcome?.status).toBe('inserted');
+    const rows = await execRows<{ n: string; created: string; entity_id: string }>(
+      database.db,
+      sql`select payload->'data'->>'n' as n, extract(epoch from event_created_at)::bigint::text as created,
+                 entity_id from event_log where event_id = 'big-1'`,
+    );
+    expect(rows[0]).toEqual({ n: '123456789012345678901234567890', created: '7891234567', entity_id: '1003' });
+  });
+
+  test('one row Postgres cannot store fails alone; its batch neighbours are committed', async () => {
+    const good = webhookRow();
+    // numeric overflows at 10^131072: Postgres refuses this row's jsonb (SQLSTATE 22003).
+    const bad = webhookRow({ body: `{"eventId":"x","data":{"n":1e200000}}` });
+    const outcomes = await appendWebhooks(database.db, [good, bad]);
+
+    expect(outcomes[0]?.status).toBe('inserted');
+    expect(outcomes[1]).toMatchObject({ status: 'rejected' });
+    const ids = (await readLog(database.db, { after: 0, limit: 10_000 })).map((r) => r.eventId);
+    expect(ids).toContain(good.eventId);
+    expect(ids).not.toContain(bad.eventId);
+  });
+
+  test('refuses updates, deletes and truncation: the log is append-only', async () => {
+    await appendWebhooks(database.db, [webhookRow()]);
+    await expect(database.db.execute(sql`update event_log set event_type = 'x'`)).rejects.toThrow();
+    await expect(database.db.execute(sql`delete from event_log`)).rejects.toThrow();
+    await expect(database.db.execute(sql`truncate event_log`)).rejects.toThrow();
+    expect(await database.db.$count(eventLogTable)).toBeGreaterThan(0);
+  });
+});
+
+describe('readLog', () => {
+  test('pages forward from a checkpoint in position order, filtered by store and kind', async () => {
+    const storeId = 777_001;
+    const rows = Array.from({ length: 25 }, () => webhookRow({ storeId }));
+    await appendWebhooks(database.db, rows);
+
+    const seen: string[] = [];
+    let after = 0;
+    for (;;) {
+      const page = await readLog(database.db, { after, limit: 10, storeId, kinds: ['webhook'] });
+      if (page.length === 0) break;
+      seen.push(...page.map((r) => r.eventId ?? ''));
+      after = page.at(-1)!.position;
+    }
+    expect(seen).toEqual(rows.map((r) => r.eventId));
+    expect(await readLog(database.db, { after: 0, limit: 10, storeId, kinds: ['snapshot'] })).toEqual([]);
+    expect(await readLogHead(database.db)).toBeGreaterThanOrEqual(after);
+  });
+});
+
+describe.skipIf(concurrencySkipReason())('gap safety under concurrent writers', () => {
+  test('a reader never sees a later position while an earlier writer is still open', async () => {
+    const client = postgres(database.url!, { max: 4, onnotice: () => {} });
+    try {
+      const startHead = await readLogHead(database.db);
+      let releaseA!: () => void;
+      const aMayCommit = new Promise<void>((resolve) => (releaseA = resolve));
+      let aInserted!: () => void;
+      const aHasInserted = new Promise<void>((resolve) => (aInserted = resolve));
+
+      const writerA = client.begin(async (tx) => {
+        await tx`insert into event_log (kind, store_id, event_id, event_type, is_known_type, payload)
+                 values ('webhook', 1, 'writer-a', 'order.updated', true, '{}')`;
+        aInserted();
+        await aMayCommit; // A holds its transaction open here.
+      });
+      await aHasInserted;
+
+      // B is a plain autocommit insert that would commit first if positions were not serialised.
+      const writerB = client`insert into event_log (kind, store_id, event_id, event_type, is_known_type, payload)
+                             values ('webhook', 1, 'writer-b', 'order.updated', true, '{}')`.execute();
+      await waitFor(async () => {
+        const [row] = await client`select count(*)::int as n from pg_stat_activity
+          where wait_event_type = 'Lock' and query like '%writer-b%'`;
+        return row?.n === 1;
+      });
+
+      // While A is open, a reader sees neither row: B cannot commit ahead of A.
+      expect(await readLog(database.db, { after: startHead, limit: 10 })).toEqual([]);
+
+      releaseA();
+      await writerA;
+      await writerB;
+      const after = await readLog(database.db, { after: startHead, limit: 10 });
+      expect(after.map((r) => r.eventId)).toEqual(['writer-a', 'writer-b']);
+      expect(after[0]!.position).toBeLessThan(after[1]!.position);
+    } finally {
+      await client.end();
+    }
+  });
+
+  test('a tailing reader that checkpoints on position sees every row committed by 8 racing writers', async () => {
+    const client = postgres(database.url!, { max: 10, onnotice: () => {} });
+    const startHead = await readLogHead(database.db);
+    const writers = 8;
+    const perWriter = 25;
+    const seen = new Set<string>();
+    let done = false;
+    try {
+      const reader = (async () => {
+        let checkpoint = startHead;
+        while (!done || (await readLog(database.db, { after: checkpoint, limit: 1 })).length > 0) {
+          const page = await readLog(database.db, { after: checkpoint, limit: 7 });
+          for (const r of page) {
+            expect(seen.has(r.eventId!)).toBe(false);
+            seen.add(r.eventId!);
+          }
+          checkpoint = page.at(-1)?.position ?? checkpoint;
+          await sleep(1);
+        }
+      })();
+      await Promise.all(
+        Array.from({ length: writers }, (_, w) =>
+          (async () => {
+            for (let i = 0; i < perWriter; i++) {
+              await client.begin(async (tx) => {
+                await tx`insert into event_log (kind, store_id, event_id, event_type, is_known_type, payload)
+                         values ('webhook', 2, ${`race-${w}-${i}`}, 'order.updated', true, '{}')`;
+                await sleep(Math.random() * 4); // commit late, in random order across writers
+              });
+            }
+          })(),
+        ),
+      );
+      done = true;
+      await reader;
+      expect(seen.size).toBe(writers * perWriter);
+    } finally {
+      done = true;
+      await client.end();
+    }
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(10);
+  }
+}

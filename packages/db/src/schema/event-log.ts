@@ -1,0 +1,63 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+/**
+ * Record kinds in the log:
+ * - `webhook`: a webhook body exactly as Ecwid sent it (written by ingest);
+ * - `snapshot`: an entity's REST document as fetched (written by the projector);
+ * - `tombstone`: the entity is gone (a `*.deleted` event, or 404 on fetch).
+ */
+export const recordKinds = ['webhook', 'snapshot', 'tombstone'] as const;
+export type RecordKind = (typeof recordKinds)[number];
+
+/**
+ * The append-only log every table is derived from. Rows are never updated or deleted (a
+ * trigger enforces it), and positions are handed out in commit order (a statement trigger
+ * serialises appenders; see migrations and docs/decisions/0001-commit-ordered-log.md), so a
+ * reader that checkpoints on `position` can never skip a late-committing row.
+ */
+export const eventLogTable = pgTable(
+  'event_log',
+  {
+    position: bigint('position', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    kind: text('kind', { enum: recordKinds }).notNull(),
+    storeId: bigint('store_id', { mode: 'number' }).notNull(),
+    /** Ecwid's `eventId` for webhooks (unique per store); null for projector records. */
+    eventId: text('event_id'),
+    /** Webhooks: `eventType` verbatim. Snapshots and tombstones: the entity kind. */
+    eventType: text('event_type').notNull(),
+    /** Entity kind from the event catalog; null when the event type is unknown. */
+    entityKind: text('entity_kind'),
+    /** Ecwid sends numbers and quoted strings alike; text keeps both exactly. */
+    entityId: text('entity_id'),
+    isKnownType: boolean('is_known_type').notNull(),
+    /** Webhooks: Ecwid's `eventCreated`. */
+    eventCreatedAt: timestamp('event_created_at', { withTimezone: true }),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+    payload: jsonb('payload').$type<unknown>().notNull(),
+    /** Snapshots and tombstones: positions of the webhook records that caused them. */
+    causedBy: bigint('caused_by', { mode: 'number' }).array(),
+    /** Snapshots: when the document was fetched from Ecwid. */
+    fetchedAt: timestamp('fetched_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('event_log_store_event_uq').on(t.storeId, t.eventId),
+    index('event_log_store_position_idx').on(t.storeId, t.position),
+    index('event_log_entity_idx').on(t.storeId, t.entityKind, t.entityId, t.position),
+    check('event_log_kind_ck', sql`${t.kind} in ('webhook', 'snapshot', 'tombstone')`),
+    check('event_log_webhook_id_ck', sql`${t.kind} <> 'webhook' or ${t.eventId} is not null`),
+  ],
+);
+
+export type EventLogRow = typeof eventLogTable.$inferSelect;
+export type NewEventLogRow = typeof eventLogTable.$inferInsert;

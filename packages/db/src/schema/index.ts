@@ -1,0 +1,1 @@
+export { eventLogTable, recordKinds, type EventLogRow, type NewEventLogRow, type RecordKind } from './event-log.ts';

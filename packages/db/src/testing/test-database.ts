@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { inject } from 'vitest';
+import { createDb, type Database } from '../create-db.ts';
+import { withDatabase, type TestBackend } from './test-backend.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    testBackend: TestBackend;
+  }
+}
+
+export type TestDatabase = Database & {
+  /** Set on Postgres: a URL for this database, to open extra connections or processes. */
+  url: string | undefined;
+  /** False on PGlite: one connection, so tests of concurrent writers cannot run. */
+  supportsConcurrency: boolean;
+};
+
+/** Why concurrency tests are skipped on this run, or undefined when they run. */
+export function concurrencySkipReason(): string | undefined {
+  const backend = inject('testBackend');
+  return backend.kind === 'pglite' ? `needs concurrent connections; running on PGlite: ${backend.reason}` : undefined;
+}
+
+/**
+ * A fresh, migrated database for one test file (or one test): a clone of the migrated template
+ * on Postgres, an in-memory PGlite otherwise. `close()` drops the clone.
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const backend = inject('testBackend');
+  if (backend.kind === 'pglite') {
+    const database = await createDb({ dataDir: 'memory://' });
+    await database.migrate();
+    return { ...database, url: undefined, supportsConcurrency: false };
+  }
+  const name = `mirror_test_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(backend.adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database "${name}" template "${backend.templateName}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = withDatabase(backend.adminUrl, name);
+  const database = await createDb({ url, maxConnections: 20 });
+  return {
+    ...database,
+    url,
+    supportsConcurrency: true,
+    async close() {
+      await database.close();
+      const dropper = postgres(backend.adminUrl, { max: 1, onnotice: () => {} });
+      try {
+        await dropper.unsafe(`drop database if exists "${name}" with (force)`);
+      } finally {
+        await dropper.end();
+      }
+    },
+  };
+}
