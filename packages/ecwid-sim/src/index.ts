@@ -15,3 +15,7 @@ export type { SimReview } from './documents/review.ts';
 export type { SimProductType } from './documents/product-type.ts';
 export type { SimProfile, SimApplication } from './documents/profile.ts';
 export { paymentStatuses, fulfillmentStatuses, type PaymentStatus, type FulfillmentStatus } from './documents/statuses.ts';
+export { createActivity, type Activity, type ActivityOptions, type SimChange } from './activity/create-activity.ts';
+export { buildWebhook, type EcwidWebhookBody, type SignedWebhook, type WebhookInput } from './activity/build-webhook.ts';
+export { defaultDeliveryOptions, type DeliveryOptions, type DeliveryStats } from './activity/deliver-webhooks.ts';
+export { runSimulatorServer, type RunSimulatorOptions, type RunningSimulator } from './run-simulator-server.ts';

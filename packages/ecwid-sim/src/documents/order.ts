@@ -119,10 +119,11 @@ export function makeOrder(input: {
   };
 }
 
-export function makeInvoice(storeId: number, internalId: number, number: number, createdAt: number): SimInvoice {
+export function makeInvoice(storeId: number, internalId: number, createdAt: number): SimInvoice {
   return {
     internalId,
-    id: String(number),
+    // Ecwid numbers invoices per store; the id sequence's low digits are increasing and unique.
+    id: String(internalId % 1_000_000),
     created: formatEcwidDate(createdAt),
     link: `https://app.ecwid.com/download_tax_invoice?ownerid=${storeId}&invoice_id=${internalId}`,
     type: 'SALE',

@@ -211,7 +211,6 @@ function generateOrders(
   const products = store.products.values();
   const span = historyEnd - (historyStart + 30 * day);
   const step = span / Math.max(1, count);
-  let invoiceNumber = 0;
   for (let i = 0; i < count; i++) {
     // Orders are created in id order, spread evenly over the history.
     const createdAt = Math.floor(historyStart + 30 * day + i * step + faker.number.float() * step);
@@ -236,7 +235,7 @@ function generateOrders(
       order.refundedAmount = amount;
     }
     if (paymentStatus !== 'AWAITING_PAYMENT' && paymentStatus !== 'CANCELLED') {
-      order.invoices.push(makeInvoice(storeId, nextId('invoice'), ++invoiceNumber, createdAt));
+      order.invoices.push(makeInvoice(storeId, nextId('invoice'), createdAt));
     }
     const updatedAt = Math.min(historyEnd, createdAt + Math.floor(faker.number.float() * 5 * day));
     order.updateTimestamp = updatedAt;
