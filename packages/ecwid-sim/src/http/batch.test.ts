@@ -1,0 +1,59 @@
+import { expect, it } from 'vitest';
+import { example, get, storeId, testSimulator, token } from '../test-helpers.ts';
+
+const sim = testSimulator({ batchDelayMs: 50 });
+
+function post(body: unknown) {
+  return sim.app.request(`/api/v3/${storeId}/batch`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+it('runs a batch after a queued phase and returns each sub-response', async () => {
+  const order = (await get(sim, '/orders?limit=1')).body.items[0];
+  const res = await post([
+    { id: 'a', path: `/orders/${order.id}`, method: 'GET' },
+    { id: 'b', path: '/orders?limit=1&offset=1', method: 'GET' },
+    { path: '/profile', method: 'GET' },
+  ]);
+  const created = await res.json();
+  expect(Object.keys(created)).toEqual(Object.keys(example('batch-create-response.json')));
+  const ticket = created.ticket as string;
+
+  const first = await get(sim, `/batch?ticket=${ticket}`);
+  expect(first.body).toMatchObject({ status: 'QUEUED', totalRequests: 3, completedRequests: 0 });
+  let status = first.body;
+  while (status.status !== 'COMPLETED') {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    status = (await get(sim, `/batch?ticket=${ticket}`)).body;
+  }
+  expect(status).toMatchObject(example('batch-status-response.json'));
+  expect(status.responses[0]).toMatchObject({ id: 'a', status: 'COMPLETED', httpStatusCode: 200, httpStatusLine: 'HTTP/1.1 200 OK' });
+  expect(status.responses[0].httpBody.id).toBe(order.id);
+  expect(status.responses[1].httpBody.offset).toBe(1);
+
+  const escaped = (await get(sim, `/batch?ticket=${ticket}&escapedJson=true`)).body;
+  expect(JSON.parse(escaped.responses[2].escapedHttpBody).generalInfo.storeId).toBe(storeId);
+  expect(escaped.responses[2].httpBody).toBeUndefined();
+});
+
+it('stops at the first failed sub-request by default', async () => {
+  const { ticket } = await (await post([
+    { id: '1', path: '/orders/NOPE1', method: 'GET' },
+    { id: '2', path: '/profile', method: 'GET' },
+  ])).json();
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  const { body } = await get(sim, `/batch?ticket=${ticket}`);
+  expect(body.responses.map((response: { status: string }) => response.status)).toEqual(['FAILED', 'NOT_EXECUTED']);
+  expect(body.responses[0].httpBody.errorCode).toBe('ORDER_NOT_FOUND');
+});
+
+it('refuses more than 500 requests, an invalid body and an unknown ticket', async () => {
+  const tooMany = await post(Array.from({ length: 501 }, () => ({ path: '/profile', method: 'GET' })));
+  expect(tooMany.status).toBe(400);
+  expect(await tooMany.json()).toMatchObject({ errorCode: 'WRONG_PARAMETER' });
+  expect((await post({ path: '/profile' })).status).toBe(400);
+  expect((await get(sim, '/batch?ticket=unknown')).status).toBe(404);
+});
