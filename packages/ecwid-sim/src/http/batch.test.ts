@@ -1,14 +1,10 @@
 import { expect, it } from 'vitest';
-import { example, get, storeId, testSimulator, token } from '../test-helpers.ts';
+import { example, get, readJson, request, storeId, testSimulator } from '../test-helpers.ts';
 
 const sim = testSimulator({ batchDelayMs: 50 });
 
 function post(body: unknown) {
-  return sim.app.request(`/api/v3/${storeId}/batch`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+  return request(sim, '/batch', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 }
 
 it('runs a batch after a queued phase and returns each sub-response', async () => {
@@ -18,7 +14,7 @@ it('runs a batch after a queued phase and returns each sub-response', async () =
     { id: 'b', path: '/orders?limit=1&offset=1', method: 'GET' },
     { path: '/profile', method: 'GET' },
   ]);
-  const created = await res.json();
+  const created = await readJson(res);
   expect(Object.keys(created)).toEqual(Object.keys(example('batch-create-response.json')));
   const ticket = created.ticket as string;
 
@@ -40,10 +36,10 @@ it('runs a batch after a queued phase and returns each sub-response', async () =
 });
 
 it('stops at the first failed sub-request by default', async () => {
-  const { ticket } = await (await post([
+  const { ticket } = await readJson(await post([
     { id: '1', path: '/orders/NOPE1', method: 'GET' },
     { id: '2', path: '/profile', method: 'GET' },
-  ])).json();
+  ]));
   await new Promise((resolve) => setTimeout(resolve, 150));
   const { body } = await get(sim, `/batch?ticket=${ticket}`);
   expect(body.responses.map((response: { status: string }) => response.status)).toEqual(['FAILED', 'NOT_EXECUTED']);
@@ -53,7 +49,7 @@ it('stops at the first failed sub-request by default', async () => {
 it('refuses more than 500 requests, an invalid body and an unknown ticket', async () => {
   const tooMany = await post(Array.from({ length: 501 }, () => ({ path: '/profile', method: 'GET' })));
   expect(tooMany.status).toBe(400);
-  expect(await tooMany.json()).toMatchObject({ errorCode: 'WRONG_PARAMETER' });
+  expect(await readJson(tooMany)).toMatchObject({ errorCode: 'WRONG_PARAMETER' });
   expect((await post({ path: '/profile' })).status).toBe(400);
   expect((await get(sim, '/batch?ticket=unknown')).status).toBe(404);
 });

@@ -1,9 +1,9 @@
 import { expect, it } from 'vitest';
-import { get, storeId, testSimulator, token } from '../test-helpers.ts';
+import { get, request, storeId, testSimulator, token } from '../test-helpers.ts';
 
 it('answers about errorRate of the requests with a 5xx', async () => {
   const sim = testSimulator({ faults: { errorRate: 0.3 } });
-  const statuses = await Promise.all(Array.from({ length: 400 }, () => sim.app.request(`/api/v3/${storeId}/profile`, { headers: { Authorization: `Bearer ${token}` } }).then((res) => res.status)));
+  const statuses = await Promise.all(Array.from({ length: 400 }, async () => (await request(sim, '/profile')).status));
   const failed = statuses.filter((status) => status >= 500).length;
   expect(failed / statuses.length).toBeGreaterThan(0.22);
   expect(failed / statuses.length).toBeLessThan(0.38);
@@ -21,7 +21,7 @@ it('cuts the JSON of a share of the 200s', async () => {
   const sim = testSimulator({ faults: { malformedRate: 0.5 } });
   let malformed = 0;
   for (let i = 0; i < 100; i++) {
-    const res = await sim.app.request(`/api/v3/${storeId}/orders?limit=2`, { headers: { Authorization: `Bearer ${token}` } });
+    const res = await request(sim, '/orders?limit=2');
     expect(res.status).toBe(200);
     try {
       JSON.parse(await res.text());

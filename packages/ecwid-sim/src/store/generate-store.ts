@@ -237,7 +237,7 @@ function generateOrders(
     if (paymentStatus !== 'AWAITING_PAYMENT' && paymentStatus !== 'CANCELLED') {
       order.invoices.push(makeInvoice(storeId, nextId('invoice'), createdAt));
     }
-    const updatedAt = Math.min(historyEnd, createdAt + Math.floor(faker.number.float() * 5 * day));
+    const updatedAt = createdAt + Math.floor(faker.number.float() * Math.min(5 * day, historyEnd - createdAt));
     order.updateTimestamp = updatedAt;
     order.updateDate = formatEcwidDate(updatedAt);
     store.insert('orders', order, updatedAt);
