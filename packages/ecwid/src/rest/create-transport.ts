@@ -117,8 +117,14 @@ export function createTransport(options: TransportOptions): Transport {
 
   async function send(request: TransportRequest): Promise<TransportAnswer> {
     for (let attempt = 1; ; attempt++) {
-      await limiter.acquire();
-      const decision = decide(request, await attemptOnce(request), attempt);
+      const permit = await limiter.acquire();
+      let result: Attempt;
+      try {
+        result = await attemptOnce(request);
+      } finally {
+        permit.release();
+      }
+      const decision = decide(request, result, attempt);
       if ('answer' in decision) return decision.answer;
 
       const { retry, delayMs } = decision;

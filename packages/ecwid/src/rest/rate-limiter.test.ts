@@ -28,8 +28,10 @@ describe('rate limiter', () => {
     const caller = async () => {
       const limiter = registry.forToken('token-a');
       for (let i = 0; i < 4; i++) {
-        await limiter.acquire();
+        const permit = await limiter.acquire();
         grants.push(Date.now());
+        await new Promise((resolve) => setTimeout(resolve, 30)); // the request's round trip
+        permit.release();
       }
     };
     const done = Promise.all(Array.from({ length: 50 }, caller));
@@ -38,19 +40,19 @@ describe('rate limiter', () => {
 
     expect(grants).toHaveLength(200);
     expect(maxInAnyWindow(grants, 1_000)).toBe(10);
-    // Not needlessly slow either: 200 grants at 10 per (1 s + margin) take about 20 windows.
-    expect(Math.max(...grants) - Math.min(...grants)).toBeLessThan(21 * 1_017);
+    // Not needlessly slow either: 200 grants at 10 per (1 s + round trip + margin) ≈ 20 windows.
+    expect(Math.max(...grants) - Math.min(...grants)).toBeLessThan(20 * 1_100);
   });
 
   it('does not slow a second token while the first is saturated', async () => {
     const registry = createRateLimiterRegistry({ perMinute: 5, windowMs: 1_000 });
     const busy = registry.forToken('token-a');
-    const queued = Promise.all(Array.from({ length: 50 }, () => busy.acquire()));
+    const queued = Promise.all(Array.from({ length: 50 }, () => busy.acquire().then((p) => p.release())));
     await vi.advanceTimersByTimeAsync(10);
 
     const start = Date.now();
-    const waited = await registry.forToken('token-b').acquire();
-    expect(waited).toBe(0);
+    const permit = await registry.forToken('token-b').acquire();
+    expect(permit.waitedMs).toBe(0);
     expect(Date.now()).toBe(start);
     expect(busy.stats().queued).toBeGreaterThan(0);
 
@@ -68,10 +70,30 @@ describe('rate limiter', () => {
   it('serves callers in arrival order', async () => {
     const limiter = createRateLimiter({ perMinute: 1, windowMs: 100, marginMs: 0 });
     const order: number[] = [];
-    const all = Promise.all([1, 2, 3, 4].map((n) => limiter.acquire().then(() => order.push(n))));
+    const all = Promise.all([1, 2, 3, 4].map((n) => limiter.acquire().then((p) => {
+      p.release();
+      order.push(n);
+    })));
     await vi.runAllTimersAsync();
     await all;
     expect(order).toEqual([1, 2, 3, 4]);
+  });
+
+  it('counts a request until its response arrives, however slow', async () => {
+    const limiter = createRateLimiter({ perMinute: 2, windowMs: 1_000, marginMs: 0 });
+    const first = await limiter.acquire();
+    await limiter.acquire(); // also still in flight
+    let thirdAt: number | undefined;
+    const third = limiter.acquire().then((p) => (thirdAt = Date.now()));
+
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(thirdAt).toBeUndefined();
+    const releasedAt = Date.now();
+    first.release();
+    await vi.advanceTimersByTimeAsync(1_000);
+    await third;
+    // Freed one window after the slow response, not one window after it was sent.
+    expect(thirdAt).toBe(releasedAt + 1_000);
   });
 
   it('holds every caller for a pause, and reports the time waited', async () => {
@@ -82,7 +104,7 @@ describe('rate limiter', () => {
     await vi.advanceTimersByTimeAsync(6_999);
     expect(limiter.stats()).toMatchObject({ granted: 0, queued: 1, pauses: 1 });
     await vi.advanceTimersByTimeAsync(1);
-    expect(await waited).toBe(7_000);
+    expect((await waited).waitedMs).toBe(7_000);
     expect(onWait).toHaveBeenCalledWith(7_000);
     expect(limiter.stats()).toMatchObject({ granted: 1, waitedMs: 7_000, queued: 0 });
   });

@@ -6,6 +6,7 @@ export type RateLimiterStats = {
   /** Times a 429 paused the limiter. */
   pauses: number;
   queued: number;
+  inFlight: number;
 };
 
 /** Options of {@link createRateLimiter}. Scale `perMinute` and `windowMs` together in tests. */
@@ -13,11 +14,7 @@ export type RateLimiterOptions = {
   /** Requests allowed per window: Ecwid allows 600 per minute per token (ecwid-api.md §4.2). */
   perMinute?: number;
   windowMs?: number;
-  /**
-   * Extra window length. Ecwid counts arrivals, not our grants; a request granted early that
-   * travels slowly can land in the same Ecwid window as later ones. Defaults to 1/60 of the
-   * window (1 s per minute).
-   */
+  /** Extra window length, in case Ecwid's counting is coarser than ours; 1/60 of the window. */
   marginMs?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -25,23 +22,32 @@ export type RateLimiterOptions = {
   onWait?: (waitedMs: number) => void;
 };
 
+/** Leave to send one request; `release()` once its response (or failure) has arrived. */
+export type RatePermit = { waitedMs: number; release(): void };
+
 /** One token's budget, shared by every caller that uses the token. */
 export type RateLimiter = {
-  /** Resolves when the caller may send one request; returns how long it waited (ms). */
-  acquire(): Promise<number>;
+  /** Resolves when the caller may send one request. */
+  acquire(): Promise<RatePermit>;
   /** Holds every caller for `ms` (a 429's `Retry-After`); overlapping pauses keep the later end. */
   pause(ms: number): void;
   stats(): RateLimiterStats;
 };
 
-type Waiter = { enqueuedAt: number; resolve: (waitedMs: number) => void };
+type Waiter = { enqueuedAt: number; resolve: (permit: RatePermit) => void };
+// `doneAt` is undefined while the request is in flight.
+type Slot = { doneAt: number | undefined };
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * A sliding-window log limiter with a FIFO queue: at most `perMinute` grants in any window,
- * callers served in arrival order. One pump loop per limiter does all the waiting, so
- * concurrent callers can never race past the count.
+ * A sliding-window limiter with a FIFO queue: callers are served in arrival order, and one pump
+ * loop does all the waiting, so concurrent callers cannot race past the count.
+ *
+ * Ecwid counts a request when it arrives, which is somewhere between our grant and the
+ * response. So a request occupies the window until `windowMs` after its response: a new
+ * request (arriving after now) can then never share an Ecwid window with it, whatever the
+ * latency. In-flight requests always count.
  */
 export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter {
   const {
@@ -54,11 +60,29 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   } = options;
   if (!(perMinute >= 1)) throw new RangeError('perMinute must be at least 1');
 
-  const grants: number[] = [];
+  let slots: Slot[] = [];
   const queue: Waiter[] = [];
   const stats = { granted: 0, waitedMs: 0, pauses: 0 };
   let pausedUntil = 0;
   let pumping = false;
+  let wakeOnRelease: (() => void) | undefined;
+
+  function grant(waiter: Waiter, at: number): void {
+    const slot: Slot = { doneAt: undefined };
+    slots.push(slot);
+    const waitedMs = at - waiter.enqueuedAt;
+    stats.granted += 1;
+    stats.waitedMs += waitedMs;
+    if (waitedMs > 0) onWait?.(waitedMs);
+    waiter.resolve({
+      waitedMs,
+      release() {
+        if (slot.doneAt !== undefined) return;
+        slot.doneAt = now();
+        wakeOnRelease?.();
+      },
+    });
+  }
 
   async function pump(): Promise<void> {
     pumping = true;
@@ -70,19 +94,21 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
           continue;
         }
         const horizon = t - windowMs - marginMs;
-        while (grants.length > 0 && grants[0]! <= horizon) grants.shift();
-        const oldest = grants[0];
-        if (oldest !== undefined && grants.length >= perMinute) {
-          await sleep(oldest - horizon);
+        slots = slots.filter((slot) => slot.doneAt === undefined || slot.doneAt > horizon);
+        if (slots.length < perMinute) {
+          queue.shift();
+          grant(waiter, t);
           continue;
         }
-        grants.push(t);
-        queue.shift();
-        const waitedMs = t - waiter.enqueuedAt;
-        stats.granted += 1;
-        stats.waitedMs += waitedMs;
-        if (waitedMs > 0) onWait?.(waitedMs);
-        waiter.resolve(waitedMs);
+        const released = slots.filter((slot) => slot.doneAt !== undefined).map((slot) => slot.doneAt!);
+        if (released.length > 0) {
+          // Later releases cannot free a slot sooner than the earliest released one.
+          await sleep(Math.min(...released) - horizon);
+        } else {
+          // Every slot is in flight: nothing frees up until a response arrives.
+          await new Promise<void>((resolve) => (wakeOnRelease = resolve));
+          wakeOnRelease = undefined;
+        }
       }
     } finally {
       pumping = false;
@@ -91,7 +117,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
 
   return {
     acquire() {
-      return new Promise<number>((resolve) => {
+      return new Promise<RatePermit>((resolve) => {
         queue.push({ enqueuedAt: now(), resolve });
         if (!pumping) void pump();
       });
@@ -100,6 +126,10 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
       stats.pauses += 1;
       pausedUntil = Math.max(pausedUntil, now() + ms);
     },
-    stats: () => ({ ...stats, queued: queue.length }),
+    stats: () => ({
+      ...stats,
+      queued: queue.length,
+      inFlight: slots.filter((slot) => slot.doneAt === undefined).length,
+    }),
   };
 }
