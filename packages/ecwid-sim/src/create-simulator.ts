@@ -10,7 +10,12 @@ import { createRandom } from './random.ts';
 import { defaultSize, generateStore, type SimSize } from './store/generate-store.ts';
 import type { SimStore } from './store/sim-store.ts';
 
-export type SimStoreOptions = { storeId: number; token: string; seed?: number; size?: Partial<SimSize> };
+export type SimStoreOptions = {
+  storeId: number;
+  token: string;
+  seed?: number;
+  size?: Partial<SimSize>;
+};
 
 export type SimulatorOptions = {
   stores: SimStoreOptions[];
@@ -85,18 +90,21 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     },
     listen(port = 0) {
       return new Promise((resolve) => {
-        const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, (info: AddressInfo) => {
-          resolve({
-            url: `http://127.0.0.1:${info.port}/api/v3`,
-            port: info.port,
-            close: () =>
-              new Promise<void>((done) => {
-                closing.abort();
-                server.close(() => done());
-                if ('closeAllConnections' in server) server.closeAllConnections();
-              }),
-          });
-        });
+        const server = serve(
+          { fetch: app.fetch, port, hostname: '127.0.0.1' },
+          (info: AddressInfo) => {
+            resolve({
+              url: `http://127.0.0.1:${info.port}/api/v3`,
+              port: info.port,
+              close: () =>
+                new Promise<void>((done) => {
+                  closing.abort();
+                  server.close(() => done());
+                  if ('closeAllConnections' in server) server.closeAllConnections();
+                }),
+            });
+          },
+        );
       });
     },
   };

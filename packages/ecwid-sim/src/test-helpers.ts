@@ -9,16 +9,29 @@ export const token = 'secret_test';
 
 /** A copy of an example from /work/shared/ecwid/examples (see fixtures/). */
 export function example(name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
+  return JSON.parse(
+    readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8'),
+  ) as Record<string, unknown>;
 }
 
 export function testSimulator(options: Partial<SimulatorOptions> = {}): Simulator {
-  return createSimulator({ stores: [{ storeId, token, seed: 7 }], clientSecret: 'test_client_secret', ...options });
+  return createSimulator({
+    stores: [{ storeId, token, seed: 7 }],
+    clientSecret: 'test_client_secret',
+    ...options,
+  });
 }
 
 /** A request to the test store with its token; `init.headers` may override it. */
-export async function request(sim: Simulator, path: string, init: RequestInit & { headers?: Record<string, string> } = {}) {
-  return sim.app.request(`/api/v3/${storeId}${path}`, { ...init, headers: { Authorization: `Bearer ${token}`, ...init.headers } });
+export async function request(
+  sim: Simulator,
+  path: string,
+  init: RequestInit & { headers?: Record<string, string> } = {},
+) {
+  return sim.app.request(`/api/v3/${storeId}${path}`, {
+    ...init,
+    headers: { Authorization: `Bearer ${token}`, ...init.headers },
+  });
 }
 
 export async function readJson(res: Response): Promise<any> {
@@ -28,10 +41,18 @@ export async function readJson(res: Response): Promise<any> {
 export async function get(sim: Simulator, path: string, headers: Record<string, string> = {}) {
   const res = await request(sim, path, { headers });
   const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as any) : undefined };
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: text ? (JSON.parse(text) as any) : undefined,
+  };
 }
 
-export type ReceivedWebhook = { eventtype: string | undefined; headers: Record<string, string>; body: string };
+export type ReceivedWebhook = {
+  eventtype: string | undefined;
+  headers: Record<string, string>;
+  body: string;
+};
 
 /** A local webhook endpoint; `answer` picks the status for each delivery. */
 export async function startReceiver(answer: (body: any, attempt: number) => number = () => 200) {
@@ -39,14 +60,20 @@ export async function startReceiver(answer: (body: any, attempt: number) => numb
   const attempts = new Map<string, number>();
   const app = new Hono().post('/hooks', async (c) => {
     const body = await c.req.text();
-    received.push({ eventtype: c.req.query('eventtype'), headers: Object.fromEntries(c.req.raw.headers), body });
+    received.push({
+      eventtype: c.req.query('eventtype'),
+      headers: Object.fromEntries(c.req.raw.headers),
+      body,
+    });
     const parsed = JSON.parse(body);
     const attempt = (attempts.get(parsed.eventId) ?? 0) + 1;
     attempts.set(parsed.eventId, attempt);
     return c.body(null, answer(parsed, attempt) as 200);
   });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));
+    const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () =>
+      resolve(started),
+    );
   });
   const { port } = server.address() as AddressInfo;
   return {

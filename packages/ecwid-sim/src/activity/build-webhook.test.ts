@@ -3,7 +3,13 @@ import { buildWebhook } from './build-webhook.ts';
 
 it('signs like Ecwid: base64 HMAC-SHA256 of eventCreated.eventId', () => {
   const webhook = buildWebhook(
-    { storeId: 1003, eventType: 'product.updated', entityId: 5, eventId: '80aece08-40e8-4145-8764-6c2f0d38678', eventCreated: 1234567 },
+    {
+      storeId: 1003,
+      eventType: 'product.updated',
+      entityId: 5,
+      eventId: '80aece08-40e8-4145-8764-6c2f0d38678',
+      eventCreated: 1234567,
+    },
     'test_client_secret',
   );
   // The vector from ecwid-api.md §2.
@@ -13,7 +19,10 @@ it('signs like Ecwid: base64 HMAC-SHA256 of eventCreated.eventId', () => {
 });
 
 it('quotes the entity id of application events', () => {
-  const webhook = buildWebhook({ storeId: 1003, eventType: 'application.storageChanged', entityId: 1003 }, 's');
+  const webhook = buildWebhook(
+    { storeId: 1003, eventType: 'application.storageChanged', entityId: 1003 },
+    's',
+  );
   expect(webhook.body.entityId).toBe('1003');
   expect(webhook.body.eventId).toMatch(/^[0-9a-f-]{36}$/);
 });

@@ -35,5 +35,9 @@ export function buildWebhook(input: WebhookInput, clientSecret: string): SignedW
     eventType: input.eventType,
     ...(input.data === undefined ? {} : { data: input.data }),
   };
-  return { body, json: JSON.stringify(body), signature: signWebhook(body.eventCreated, body.eventId, clientSecret) };
+  return {
+    body,
+    json: JSON.stringify(body),
+    signature: signWebhook(body.eventCreated, body.eventId, clientSecret),
+  };
 }

@@ -10,7 +10,10 @@ export const editProduct: ShopAction = ({ store, faker }) => {
     const categoryIds = store.categories.values().map((category) => category.id);
     const product = makeProduct(faker, store.nextId, {
       createdAt: store.clock(),
-      categoryIds: faker.helpers.arrayElements(categoryIds, { min: 0, max: Math.min(2, categoryIds.length) }),
+      categoryIds: faker.helpers.arrayElements(categoryIds, {
+        min: 0,
+        max: Math.min(2, categoryIds.length),
+      }),
       productClassId: pickFrom(faker, store.productTypes)?.id ?? 0,
     });
     store.insert('products', product);
@@ -25,8 +28,10 @@ export const editProduct: ShopAction = ({ store, faker }) => {
   store.update('products', product.id, (doc) => {
     if (roll < 0.5) doc.price = Number(faker.commerce.price({ min: 3, max: 300 }));
     else if (roll < 0.8) {
-      for (const combination of doc.combinations) combination.quantity += faker.number.int({ min: 1, max: 20 });
-      if (!doc.unlimited) doc.quantity = (doc.quantity ?? 0) + faker.number.int({ min: 1, max: 50 });
+      for (const combination of doc.combinations)
+        combination.quantity += faker.number.int({ min: 1, max: 20 });
+      if (!doc.unlimited)
+        doc.quantity = (doc.quantity ?? 0) + faker.number.int({ min: 1, max: 50 });
       refreshStock(doc);
     } else if (roll < 0.9) doc.enabled = !doc.enabled;
     else doc.name = faker.commerce.productName();
@@ -40,7 +45,11 @@ export const editCategory: ShopAction = ({ store, faker }) => {
   const category = pickFrom(faker, store.categories);
   if (!category || roll < 0.3) {
     const parentId = category && faker.datatype.boolean(0.5) ? category.id : undefined;
-    const created = makeCategory(faker, store.nextId, { storeId: store.storeId, parentId, orderBy: (store.categories.size + 1) * 10 });
+    const created = makeCategory(faker, store.nextId, {
+      storeId: store.storeId,
+      parentId,
+      orderBy: (store.categories.size + 1) * 10,
+    });
     store.insert('categories', created);
     return [{ eventType: 'category.created', entityId: created.id }];
   }
@@ -48,7 +57,9 @@ export const editCategory: ShopAction = ({ store, faker }) => {
   if (roll < 0.45 && isLeaf) {
     store.remove('categories', category.id);
     const events: SimEvent[] = [{ eventType: 'category.deleted', entityId: category.id }];
-    for (const product of store.products.values().filter((candidate) => candidate.categoryIds.includes(category.id))) {
+    for (const product of store.products
+      .values()
+      .filter((candidate) => candidate.categoryIds.includes(category.id))) {
       store.update('products', product.id, (doc) => {
         doc.categoryIds = doc.categoryIds.filter((id) => id !== category.id);
         doc.defaultCategoryId = doc.categoryIds[0] ?? 0;
@@ -76,7 +87,9 @@ export const editProductType: ShopAction = ({ store, faker }) => {
     store.insert('productTypes', created);
     return [{ eventType: 'product_class.created', entityId: created.id }];
   }
-  const inUse = store.products.values().some((product) => product.productClassId === productType.id);
+  const inUse = store.products
+    .values()
+    .some((product) => product.productClassId === productType.id);
   if (roll < 0.5 && productType.id !== 0 && !inUse) {
     store.remove('productTypes', productType.id);
     return [{ eventType: 'product_class.deleted', entityId: productType.id }];

@@ -3,7 +3,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { example, get, startReceiver, storeId, testSimulator } from '../test-helpers.ts';
 import { createActivity, type SimChange } from './create-activity.ts';
 
-const fast = { delayMs: [0, 5] as [number, number], reorderWindowMs: 20, retryDelaysMs: [10, 10], duplicateRate: 0, timeoutMs: 1_000 };
+const fast = {
+  delayMs: [0, 5] as [number, number],
+  reorderWindowMs: 20,
+  retryDelaysMs: [10, 10],
+  duplicateRate: 0,
+  timeoutMs: 1_000,
+};
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const close of closers.splice(0)) await close();
@@ -25,27 +31,46 @@ describe('webhook delivery', () => {
     await activity.flush();
 
     expect(changes.length).toBeGreaterThanOrEqual(10);
-    expect(activity.stats()).toEqual({ sent: changes.length * 2, delivered: changes.length, failed: 0, retried: changes.length, duplicates: 0 });
+    expect(activity.stats()).toEqual({
+      sent: changes.length * 2,
+      delivered: changes.length,
+      failed: 0,
+      retried: changes.length,
+      duplicates: 0,
+    });
     for (const change of changes) {
-      const copies = target.received.filter((webhook) => JSON.parse(webhook.body).eventId === change.eventId);
+      const copies = target.received.filter(
+        (webhook) => JSON.parse(webhook.body).eventId === change.eventId,
+      );
       expect(copies).toHaveLength(2);
       expect(copies[0]!.body).toBe(copies[1]!.body);
       expect(JSON.parse(copies[0]!.body)).toEqual(change);
       expect(copies[0]!.eventtype).toBe(change.eventType);
       expect(copies[0]!.headers['content-type']).toBe('application/json; charset=UTF-8');
       const signature = copies[0]!.headers['x-ecwid-webhook-signature'];
-      expect(isValidSignature(signature, change.eventCreated, change.eventId, sim.clientSecret)).toBe(true);
+      expect(
+        isValidSignature(signature, change.eventCreated, change.eventId, sim.clientSecret),
+      ).toBe(true);
     }
   });
 
   it('sends duplicates with the same eventId', async () => {
     const sim = testSimulator();
     const target = await receiver();
-    const activity = createActivity(sim, { storeId, target: target.url, delivery: { ...fast, duplicateRate: 1 } });
+    const activity = createActivity(sim, {
+      storeId,
+      target: target.url,
+      delivery: { ...fast, duplicateRate: 1 },
+    });
     const changes = [...(await activity.step()), ...(await activity.step())];
     await activity.flush();
-    expect(activity.stats()).toMatchObject({ duplicates: changes.length, delivered: changes.length * 2 });
-    expect(new Set(target.received.map((webhook) => JSON.parse(webhook.body).eventId)).size).toBe(changes.length);
+    expect(activity.stats()).toMatchObject({
+      duplicates: changes.length,
+      delivered: changes.length * 2,
+    });
+    expect(new Set(target.received.map((webhook) => JSON.parse(webhook.body).eventId)).size).toBe(
+      changes.length,
+    );
   });
 
   it('gives up after the last retry', async () => {
@@ -54,7 +79,13 @@ describe('webhook delivery', () => {
     const activity = createActivity(sim, { storeId, target: target.url, delivery: fast });
     const changes = await activity.step();
     await activity.flush();
-    expect(activity.stats()).toEqual({ sent: changes.length * 3, delivered: 0, failed: changes.length, retried: changes.length * 2, duplicates: 0 });
+    expect(activity.stats()).toEqual({
+      sent: changes.length * 3,
+      delivered: 0,
+      failed: changes.length,
+      retried: changes.length * 2,
+      duplicates: 0,
+    });
   });
 
   it('treats a slow answer as a failed attempt', async () => {
@@ -85,41 +116,73 @@ describe('store changes', () => {
 
   it('changes the store the way its webhooks say', async () => {
     const sim = testSimulator();
-    const activity = createActivity(sim, { storeId, target: 'http://127.0.0.1:9/hooks', fetch: ok, delivery: fast });
+    const activity = createActivity(sim, {
+      storeId,
+      target: 'http://127.0.0.1:9/hooks',
+      fetch: ok,
+      delivery: fast,
+    });
     const changes: SimChange[] = [];
     for (let i = 0; i < 400; i++) changes.push(...(await activity.step()));
     await activity.flush();
 
     const types = new Set(changes.map((change) => change.eventType));
-    for (const type of ['order.created', 'order.updated', 'product.updated', 'customer.created', 'unfinished_order.created', 'review.created', 'invoice.created', 'discount_coupon.updated', 'promotion.created', 'category.updated', 'application.storageChanged', 'order.deleted']) {
+    for (const type of [
+      'order.created',
+      'order.updated',
+      'product.updated',
+      'customer.created',
+      'unfinished_order.created',
+      'review.created',
+      'invoice.created',
+      'discount_coupon.updated',
+      'promotion.created',
+      'category.updated',
+      'application.storageChanged',
+      'order.deleted',
+    ]) {
       expect(types).toContain(type);
     }
     for (const change of changes) {
       expect(change.eventId).toMatch(/^[0-9a-f-]{36}$/);
       expect(Number.isInteger(change.eventCreated)).toBe(true);
       expect(change.storeId).toBe(storeId);
-      expect(typeof change.entityId).toBe(change.eventType.startsWith('application.') ? 'string' : 'number');
+      expect(typeof change.entityId).toBe(
+        change.eventType.startsWith('application.') ? 'string' : 'number',
+      );
     }
 
-    const deleted = new Set(changes.filter((change) => change.eventType === 'order.deleted').map((change) => change.data!.orderId));
+    const deleted = new Set(
+      changes
+        .filter((change) => change.eventType === 'order.deleted')
+        .map((change) => change.data!.orderId),
+    );
     for (const change of changes.filter((candidate) => candidate.eventType === 'order.deleted')) {
       expect((await get(sim, `/orders/${change.data!.orderId}`)).status).toBe(404);
     }
-    const created = changes.filter((change) => change.eventType === 'order.created' && !deleted.has(change.data!.orderId));
+    const created = changes.filter(
+      (change) => change.eventType === 'order.created' && !deleted.has(change.data!.orderId),
+    );
     for (const change of created) {
       const order = (await get(sim, `/orders/${change.data!.orderId}`)).body;
       expect(order.internalId).toBe(change.entityId);
       expect(order.createTimestamp).toBe(change.eventCreated);
     }
     const deletedProducts = changes.filter((change) => change.eventType === 'product.deleted');
-    for (const change of deletedProducts) expect((await get(sim, `/products/${change.entityId}`)).status).toBe(404);
+    for (const change of deletedProducts)
+      expect((await get(sim, `/products/${change.entityId}`)).status).toBe(404);
     expect((await get(sim, '/products/deleted')).body.total).toBe(deletedProducts.length);
   });
 
   it('bumps the update time of a changed order', async () => {
     let now = Date.UTC(2025, 0, 1);
     const sim = testSimulator({ now: () => now });
-    const activity = createActivity(sim, { storeId, target: 'http://127.0.0.1:9/hooks', fetch: ok, delivery: fast });
+    const activity = createActivity(sim, {
+      storeId,
+      target: 'http://127.0.0.1:9/hooks',
+      fetch: ok,
+      delivery: fast,
+    });
     let update: SimChange | undefined;
     while (!update) {
       now += 1_000;
@@ -134,7 +197,12 @@ describe('store changes', () => {
 
   it('shapes order and cart webhooks like the examples', async () => {
     const sim = testSimulator();
-    const activity = createActivity(sim, { storeId, target: 'http://127.0.0.1:9/hooks', fetch: ok, delivery: fast });
+    const activity = createActivity(sim, {
+      storeId,
+      target: 'http://127.0.0.1:9/hooks',
+      fetch: ok,
+      delivery: fast,
+    });
     const changes: SimChange[] = [];
     for (let i = 0; i < 100; i++) changes.push(...(await activity.step()));
     await activity.flush();
@@ -153,7 +221,12 @@ describe('store changes', () => {
   it('makes changes on its own between start and stop', async () => {
     const sim = testSimulator();
     const target = await receiver();
-    const activity = createActivity(sim, { storeId, target: target.url, ratePerSecond: 100, delivery: fast });
+    const activity = createActivity(sim, {
+      storeId,
+      target: target.url,
+      ratePerSecond: 100,
+      delivery: fast,
+    });
     activity.start();
     await new Promise((resolve) => setTimeout(resolve, 200));
     await activity.stop();

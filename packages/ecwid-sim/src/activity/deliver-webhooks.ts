@@ -90,7 +90,8 @@ export function createDelivery(options: {
       // A timeout or a refused connection is a failed attempt, like a 500.
     }
     if (delivered) stats.delivered++;
-    else if (attempt < delivery.retryDelaysMs.length) schedule(webhook, attempt + 1, delivery.retryDelaysMs[attempt]!);
+    else if (attempt < delivery.retryDelaysMs.length)
+      schedule(webhook, attempt + 1, delivery.retryDelaysMs[attempt]!);
     else stats.failed++;
   }
 

@@ -1,6 +1,12 @@
 import { makeCart } from '../documents/cart.ts';
 import { addOrderToStats, makeCustomer, type SimCustomer } from '../documents/customer.ts';
-import { makeInvoice, makeOrder, makeOrderItems, orderTotals, type SimOrder } from '../documents/order.ts';
+import {
+  makeInvoice,
+  makeOrder,
+  makeOrderItems,
+  orderTotals,
+  type SimOrder,
+} from '../documents/order.ts';
 import { makeEmail, makePerson } from '../documents/person.ts';
 import { refreshStock } from '../documents/product.ts';
 import type { FulfillmentStatus, PaymentStatus } from '../documents/statuses.ts';
@@ -19,14 +25,18 @@ export const checkout: ShopAction = ({ store, faker }) => {
   );
   if (!lines.length) return [];
   for (const line of lines) {
-    const available = line.combination?.quantity ?? (line.product.unlimited ? Infinity : (line.product.quantity ?? 0));
+    const available =
+      line.combination?.quantity ??
+      (line.product.unlimited ? Infinity : (line.product.quantity ?? 0));
     line.quantity = Math.min(line.quantity, available);
   }
   const roll = faker.number.float();
   const existing = roll < 0.6 ? pickFrom(faker, store.customers) : undefined;
   const group = store.customerGroups.get(0) ?? { id: 0, name: 'General' };
   const created: SimCustomer | undefined =
-    !existing && roll < 0.85 ? makeCustomer(faker, store.nextId, { registeredAt: store.clock(), group }) : undefined;
+    !existing && roll < 0.85
+      ? makeCustomer(faker, store.nextId, { registeredAt: store.clock(), group })
+      : undefined;
   const customer = existing ?? created;
   const person = customer?.billingPerson ?? makePerson(faker);
   const paymentStatus: PaymentStatus = faker.datatype.boolean(0.7) ? 'PAID' : 'AWAITING_PAYMENT';
@@ -47,7 +57,11 @@ export const checkout: ShopAction = ({ store, faker }) => {
     {
       eventType: 'order.created',
       entityId: order.internalId,
-      data: { orderId: order.id, newPaymentStatus: order.paymentStatus, newFulfillmentStatus: order.fulfillmentStatus },
+      data: {
+        orderId: order.id,
+        newPaymentStatus: order.paymentStatus,
+        newFulfillmentStatus: order.fulfillmentStatus,
+      },
     },
   ];
   for (const productId of new Set(lines.map((line) => line.product.id))) {
@@ -63,10 +77,18 @@ export const checkout: ShopAction = ({ store, faker }) => {
   if (created) {
     addOrderToStats(created, order);
     store.insert('customers', created);
-    events.push({ eventType: 'customer.created', entityId: created.id, data: { customerEmail: created.email } });
+    events.push({
+      eventType: 'customer.created',
+      entityId: created.id,
+      data: { customerEmail: created.email },
+    });
   } else if (existing) {
     store.update('customers', existing.id, (doc) => addOrderToStats(doc, order));
-    events.push({ eventType: 'customer.updated', entityId: existing.id, data: { customerEmail: existing.email } });
+    events.push({
+      eventType: 'customer.updated',
+      entityId: existing.id,
+      data: { customerEmail: existing.email },
+    });
   }
   return events;
 };
@@ -77,8 +99,12 @@ const nextFulfillment: Partial<Record<FulfillmentStatus, FulfillmentStatus>> = {
   SHIPPED: 'DELIVERED',
 };
 
-function nextStatuses(order: SimOrder, roll: number): [PaymentStatus, FulfillmentStatus] | undefined {
-  if (order.paymentStatus === 'AWAITING_PAYMENT') return roll < 0.8 ? ['PAID', order.fulfillmentStatus] : ['CANCELLED', 'WILL_NOT_DELIVER'];
+function nextStatuses(
+  order: SimOrder,
+  roll: number,
+): [PaymentStatus, FulfillmentStatus] | undefined {
+  if (order.paymentStatus === 'AWAITING_PAYMENT')
+    return roll < 0.8 ? ['PAID', order.fulfillmentStatus] : ['CANCELLED', 'WILL_NOT_DELIVER'];
   if (order.paymentStatus !== 'PAID') return undefined;
   const fulfillment = nextFulfillment[order.fulfillmentStatus];
   if (fulfillment) return ['PAID', fulfillment];
@@ -95,7 +121,12 @@ export const advanceOrder: ShopAction = ({ store, faker }) => {
   store.update('orders', order.internalId, (doc) => {
     [doc.paymentStatus, doc.fulfillmentStatus] = next;
     if (doc.paymentStatus === 'REFUNDED') {
-      doc.refunds.push({ date: doc.updateDate, source: 'CP', reason: 'Returned by customer', amount: doc.total });
+      doc.refunds.push({
+        date: doc.updateDate,
+        source: 'CP',
+        reason: 'Returned by customer',
+        amount: doc.total,
+      });
       doc.refundedAmount = doc.total;
     }
   });
@@ -120,7 +151,9 @@ export const createInvoice: ShopAction = ({ store, faker }) => {
   if (!order || order.paymentStatus !== 'PAID' || order.invoices.length) return [];
   const invoice = makeInvoice(store.storeId, store.nextId('invoice'), store.clock());
   store.update('orders', order.internalId, (doc) => doc.invoices.push(invoice));
-  return [{ eventType: 'invoice.created', entityId: invoice.internalId, data: { orderId: order.id } }];
+  return [
+    { eventType: 'invoice.created', entityId: invoice.internalId, data: { orderId: order.id } },
+  ];
 };
 
 export const deleteOrder: ShopAction = ({ store, faker }) => {
@@ -168,6 +201,10 @@ export const touchCart: ShopAction = ({ store, faker }) => {
   return [cartEvent('unfinished_order.updated', existing.unfinishedOrder, existing.cartId)];
 };
 
-function cartEvent(eventType: string, order: { id: string; internalId: number }, cartId: string): SimEvent {
+function cartEvent(
+  eventType: string,
+  order: { id: string; internalId: number },
+  cartId: string,
+): SimEvent {
   return { eventType, entityId: order.internalId, data: { orderId: order.id, cartId } };
 }

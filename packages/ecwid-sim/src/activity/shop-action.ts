@@ -3,7 +3,11 @@ import type { EntityTable } from '../store/entity-table.ts';
 import type { SimStore } from '../store/sim-store.ts';
 
 /** One webhook a change causes, before it gets an eventId and a signature. */
-export type SimEvent = { eventType: string; entityId: number | string; data?: Record<string, unknown> };
+export type SimEvent = {
+  eventType: string;
+  entityId: number | string;
+  data?: Record<string, unknown>;
+};
 
 export type ActionContext = { store: SimStore; faker: Faker };
 
@@ -11,6 +15,9 @@ export type ActionContext = { store: SimStore; faker: Faker };
 export type ShopAction = (context: ActionContext) => SimEvent[];
 
 /** A random document, O(1) even among 100k orders. */
-export function pickFrom<K extends number | string, T>(faker: Faker, table: EntityTable<K, T>): T | undefined {
+export function pickFrom<K extends number | string, T>(
+  faker: Faker,
+  table: EntityTable<K, T>,
+): T | undefined {
   return table.size ? table.at(faker.number.int(table.size - 1)) : undefined;
 }

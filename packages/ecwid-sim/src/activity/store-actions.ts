@@ -75,7 +75,13 @@ export const editPromotion: ShopAction = ({ store, faker }) => {
   store.update('promotions', promotion.id, (doc) => {
     doc.enabled = !doc.enabled;
   });
-  return [{ eventType: 'promotion.updated', entityId: promotion.id, data: { version: store.promotions.revision(promotion.id) } }];
+  return [
+    {
+      eventType: 'promotion.updated',
+      entityId: promotion.id,
+      data: { version: store.promotions.revision(promotion.id) },
+    },
+  ];
 };
 
 /** Reviews; webhooks carry the numeric internal order id, REST the public one (ecwid-api.md §1.4). */
@@ -84,32 +90,59 @@ export const editReview: ShopAction = ({ store, faker }) => {
   const review = pickFrom(faker, store.reviews);
   if (!review || roll < 0.5) {
     const order = pickFrom(faker, store.orders);
-    const customer = order?.customerId === undefined ? undefined : store.customers.get(order.customerId);
+    const customer =
+      order?.customerId === undefined ? undefined : store.customers.get(order.customerId);
     const item = order && order.items.length ? faker.helpers.arrayElement(order.items) : undefined;
     if (!order || !customer || !item) return [];
     const created = makeReview(faker, store.nextId, {
       createdAt: store.clock(),
       productId: item.productId,
       orderId: order.id,
-      customer: { id: customer.id, name: customer.name, email: customer.email, city: customer.billingPerson.city },
+      customer: {
+        id: customer.id,
+        name: customer.name,
+        email: customer.email,
+        city: customer.billingPerson.city,
+      },
     });
     store.insert('reviews', created);
-    return [{ eventType: 'review.created', entityId: created.id, data: { productId: created.productId, orderId: order.internalId, status: created.status } }];
+    return [
+      {
+        eventType: 'review.created',
+        entityId: created.id,
+        data: { productId: created.productId, orderId: order.internalId, status: created.status },
+      },
+    ];
   }
   const orderId = store.internalOrderId(review.orderId) ?? 0;
   if (roll < 0.6) {
     store.remove('reviews', review.id);
-    return [{ eventType: 'review.deleted', entityId: review.id, data: { productId: review.productId, orderId } }];
+    return [
+      {
+        eventType: 'review.deleted',
+        entityId: review.id,
+        data: { productId: review.productId, orderId },
+      },
+    ];
   }
   store.update('reviews', review.id, (doc) => {
     doc.status = doc.status === 'PUBLISHED' ? 'MODERATED' : 'PUBLISHED';
   });
-  return [{ eventType: 'review.updated', entityId: review.id, data: { productId: review.productId, orderId, status: review.status } }];
+  return [
+    {
+      eventType: 'review.updated',
+      entityId: review.id,
+      data: { productId: review.productId, orderId, status: review.status },
+    },
+  ];
 };
 
 /** App storage writes; `data` of `application.storageChanged` is undocumented, so none is sent. */
 export const writeStorage: ShopAction = ({ store, faker }) => {
-  store.setStorage(faker.helpers.arrayElement(['public', 'settings', 'lastSync']), JSON.stringify({ at: store.clock() }));
+  store.setStorage(
+    faker.helpers.arrayElement(['public', 'settings', 'lastSync']),
+    JSON.stringify({ at: store.clock() }),
+  );
   return [{ eventType: 'application.storageChanged', entityId: String(store.storeId) }];
 };
 

@@ -7,7 +7,11 @@ import { makeEmail, makePerson, type SimPerson } from './person.ts';
 export type SimCustomerGroup = { id: number; name: string; externalReferenceId?: string };
 
 export function makeCustomerGroup(faker: Faker, nextId: IdSource): SimCustomerGroup {
-  return { id: nextId('customerGroup'), name: `${faker.word.adjective()} buyers`, externalReferenceId: faker.string.alphanumeric(6) };
+  return {
+    id: nextId('customerGroup'),
+    name: `${faker.word.adjective()} buyers`,
+    externalReferenceId: faker.string.alphanumeric(6),
+  };
 }
 
 /** Shaped like examples/customer.json: `registered`/`updated` strings, no numeric timestamp. */
@@ -21,7 +25,14 @@ export type SimCustomer = {
   customerGroupName: string;
   billingPerson: SimPerson;
   shippingAddresses: (SimPerson & { id: number; defaultAddress: boolean; orderBy: number })[];
-  contacts: { id: number; contact: string; type: 'EMAIL'; default: boolean; orderBy: number; timestamp: string }[];
+  contacts: {
+    id: number;
+    contact: string;
+    type: 'EMAIL';
+    default: boolean;
+    orderBy: number;
+    timestamp: string;
+  }[];
   taxExempt: boolean;
   taxId: string;
   taxIdValid: boolean;
@@ -30,7 +41,13 @@ export type SimCustomer = {
   electronicInvoicePecEmail: string;
   electronicInvoiceSdiCode: string;
   acceptMarketing: boolean;
-  stats: { numberOfOrders: number; salesValue: number; averageOrderValue: number; firstOrderDate?: string; lastOrderDate?: string };
+  stats: {
+    numberOfOrders: number;
+    salesValue: number;
+    averageOrderValue: number;
+    firstOrderDate?: string;
+    lastOrderDate?: string;
+  };
   privateAdminNotes: string;
   favorites: number[];
 };
@@ -53,7 +70,16 @@ export function makeCustomer(
     customerGroupName: input.group.name,
     billingPerson: person,
     shippingAddresses: [{ ...person, id: nextId('contact'), defaultAddress: true, orderBy: 0 }],
-    contacts: [{ id: nextId('contact'), contact: email, type: 'EMAIL', default: true, orderBy: 0, timestamp: date }],
+    contacts: [
+      {
+        id: nextId('contact'),
+        contact: email,
+        type: 'EMAIL',
+        default: true,
+        orderBy: 0,
+        timestamp: date,
+      },
+    ],
     taxExempt: false,
     taxId: '',
     taxIdValid: true,
@@ -69,7 +95,10 @@ export function makeCustomer(
 }
 
 /** Folds one placed order into the customer's `stats`. */
-export function addOrderToStats(customer: SimCustomer, order: { total: number; createDate: string }): void {
+export function addOrderToStats(
+  customer: SimCustomer,
+  order: { total: number; createDate: string },
+): void {
   const stats = customer.stats;
   stats.numberOfOrders++;
   stats.salesValue = Math.round((stats.salesValue + order.total) * 100) / 100;

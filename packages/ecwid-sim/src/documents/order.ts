@@ -18,8 +18,19 @@ export type SimOrderItem = {
   selectedOptions: { name: string; value: string; type: 'CHOICE' }[];
 };
 
-export type SimRefund = { date: string; source: 'CP' | 'API' | 'External'; reason: string; amount: number };
-export type SimInvoice = { internalId: number; id: string; created: string; link: string; type: 'SALE' | 'FULL_CANCEL' };
+export type SimRefund = {
+  date: string;
+  source: 'CP' | 'API' | 'External';
+  reason: string;
+  amount: number;
+};
+export type SimInvoice = {
+  internalId: number;
+  id: string;
+  created: string;
+  link: string;
+  type: 'SALE' | 'FULL_CANCEL';
+};
 
 /**
  * The mutable core of an order: every field a mirror reads. The constant, decorative rest of
@@ -38,7 +49,13 @@ export type SimOrder = {
   tax: number;
   total: number;
   couponDiscount: number;
-  discountCoupon?: { id: number; name: string; code: string; discountType: string; discount: number };
+  discountCoupon?: {
+    id: number;
+    name: string;
+    code: string;
+    discountType: string;
+    discount: number;
+  };
   refundedAmount: number;
   ipAddress: string;
   createDate: string;
@@ -52,7 +69,11 @@ export type SimOrder = {
   hidden: boolean;
 };
 
-export type OrderLine = { product: SimProduct; combination?: SimCombination | undefined; quantity: number };
+export type OrderLine = {
+  product: SimProduct;
+  combination?: SimCombination | undefined;
+  quantity: number;
+};
 
 const taxRate = 0.1;
 const round = (value: number) => Math.round(value * 100) / 100;
@@ -70,7 +91,10 @@ export function makeOrderItems(nextId: IdSource, lines: OrderLine[]): SimOrderIt
       quantity,
       price,
       tax: round(price * quantity * taxRate),
-      selectedOptions: (combination?.options ?? []).map((option) => ({ ...option, type: 'CHOICE' as const })),
+      selectedOptions: (combination?.options ?? []).map((option) => ({
+        ...option,
+        type: 'CHOICE' as const,
+      })),
     };
   });
 }
@@ -247,6 +271,7 @@ export function renderOrder(order: SimOrder, storeId: number) {
     invoices: order.invoices,
     pricesIncludeTax: false,
     loyalty: { customerEnabled: false, earned: 0, balance: 0 },
-    customerUserAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko)',
+    customerUserAgent:
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko)',
   };
 }

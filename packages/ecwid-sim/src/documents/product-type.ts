@@ -1,7 +1,12 @@
 import type { Faker } from '@faker-js/faker';
 import type { IdSource } from '../store/id-source.ts';
 
-export type SimAttribute = { id: number; name: string; type: 'CUSTOM' | 'UPC' | 'BRAND'; show: 'DESCR' | 'NOTSHOW' };
+export type SimAttribute = {
+  id: number;
+  name: string;
+  type: 'CUSTOM' | 'UPC' | 'BRAND';
+  show: 'DESCR' | 'NOTSHOW';
+};
 
 /** `GET /classes/{id}` (ecwid-api.md §4.5); id 0 is the built-in "General" type. */
 export type SimProductType = {
@@ -31,6 +36,11 @@ export function makeProductType(faker: Faker, nextId: IdSource): SimProductType 
     googleTaxonomy: `${name} > ${faker.commerce.productAdjective()}`,
     attributes: faker.helpers
       .arrayElements(['Material', 'Color', 'Origin', 'Care'], { min: 1, max: 3 })
-      .map((attribute) => ({ id: nextId('attribute'), name: attribute, type: 'CUSTOM', show: 'DESCR' })),
+      .map((attribute) => ({
+        id: nextId('attribute'),
+        name: attribute,
+        type: 'CUSTOM',
+        show: 'DESCR',
+      })),
   };
 }

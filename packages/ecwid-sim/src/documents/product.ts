@@ -101,7 +101,11 @@ export function makeProduct(
           {
             type: 'SIZE',
             name: 'Size',
-            choices: choices.map((text, index) => ({ text, priceModifier: index, priceModifierType: 'ABSOLUTE' })),
+            choices: choices.map((text, index) => ({
+              text,
+              priceModifier: index,
+              priceModifierType: 'ABSOLUTE',
+            })),
             defaultChoice: 0,
             required: true,
           },
@@ -114,7 +118,8 @@ export function makeProduct(
 
 /** Recomputes `inStock` after a stock change, the way Ecwid derives it. */
 export function refreshStock(product: SimProduct): void {
-  for (const combination of product.combinations) combination.inStock = combination.unlimited || combination.quantity > 0;
+  for (const combination of product.combinations)
+    combination.inStock = combination.unlimited || combination.quantity > 0;
   product.inStock = product.combinations.length
     ? product.combinations.some((combination) => combination.inStock)
     : product.unlimited || (product.quantity ?? 0) > 0;
@@ -143,7 +148,12 @@ export function renderProduct(
     defaultDisplayedPrice: product.price,
     defaultDisplayedPriceFormatted: priceFormatted,
     ...(product.compareToPrice === undefined ? {} : { compareToPrice: product.compareToPrice }),
-    tax: { taxable: true, defaultLocationIncludedTaxRate: 0, enabledManualTaxes: [], taxClassCode: 'default' },
+    tax: {
+      taxable: true,
+      defaultLocationIncludedTaxRate: 0,
+      enabledManualTaxes: [],
+      taxClassCode: 'default',
+    },
     lowestPrice: product.price,
     defaultDisplayedLowestPrice: product.price,
     defaultDisplayedLowestPriceFormatted: priceFormatted,
@@ -164,14 +174,23 @@ export function renderProduct(
     warningLimit: 1,
     fixedShippingRateOnly: false,
     fixedShippingRate: 0,
-    shipping: { type: 'GLOBAL_METHODS', methodMarkup: 0, flatRate: 0, disabledMethods: [], enabledMethods: [] },
+    shipping: {
+      type: 'GLOBAL_METHODS',
+      methodMarkup: 0,
+      flatRate: 0,
+      disabledMethods: [],
+      enabledMethods: [],
+    },
     defaultCombinationId: product.combinations[0]?.id ?? 0,
     imageUrl: image('1500'),
     smallThumbnailUrl: image('160'),
     hdThumbnailUrl: image('800'),
     originalImageUrl: image('original'),
     originalImage: { url: image('original'), width: 1200, height: 1200 },
-    borderInfo: { dominatingColor: { red: 255, green: 255, blue: 255, alpha: 255 }, homogeneity: true },
+    borderInfo: {
+      dominatingColor: { red: 255, green: 255, blue: 255, alpha: 255 },
+      homogeneity: true,
+    },
     description: product.description,
     descriptionTranslated: { en: product.description },
     galleryImages: [],
@@ -201,7 +220,10 @@ export function renderProduct(
     favorites: { count: 0, displayedCount: '0' },
     attributes: product.attributes,
     files: [],
-    relatedProducts: { productIds: [], relatedCategory: { enabled: false, categoryId: 0, productCount: 0 } },
+    relatedProducts: {
+      productIds: [],
+      relatedCategory: { enabled: false, categoryId: 0, productCount: 0 },
+    },
     combinations: product.combinations,
     dimensions: { length: 0, width: 0, height: 0 },
     shippingPreparationTime: {},

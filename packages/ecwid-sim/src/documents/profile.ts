@@ -3,13 +3,50 @@ import { formatEcwidDate } from '../dates.ts';
 
 /** `GET /profile`: the parts of the store profile a mirror keeps (ecwid-api.md §4.5). */
 export type SimProfile = {
-  generalInfo: { storeId: number; storeUrl: string; starterSite: { ecwidSubdomain: string; generatedUrl: string }; websitePlatform: string };
-  account: { accountName: string; accountNickName: string; accountEmail: string; availableFeatures: string[] };
-  settings: { closed: boolean; storeName: string; storeDescription: string; googleAnalyticsId: string; orderCommentsEnabled: boolean };
-  company: { companyName: string; email: string; street: string; city: string; countryCode: string; postalCode: string; stateOrProvinceCode: string; phone: string };
-  formatsAndUnits: { currency: string; currencyPrefix: string; currencySuffix: string; weightUnit: string; dimensionsUnit: string; timezone: string; dateFormat: string; timeFormat: string };
+  generalInfo: {
+    storeId: number;
+    storeUrl: string;
+    starterSite: { ecwidSubdomain: string; generatedUrl: string };
+    websitePlatform: string;
+  };
+  account: {
+    accountName: string;
+    accountNickName: string;
+    accountEmail: string;
+    availableFeatures: string[];
+  };
+  settings: {
+    closed: boolean;
+    storeName: string;
+    storeDescription: string;
+    googleAnalyticsId: string;
+    orderCommentsEnabled: boolean;
+  };
+  company: {
+    companyName: string;
+    email: string;
+    street: string;
+    city: string;
+    countryCode: string;
+    postalCode: string;
+    stateOrProvinceCode: string;
+    phone: string;
+  };
+  formatsAndUnits: {
+    currency: string;
+    currencyPrefix: string;
+    currencySuffix: string;
+    weightUnit: string;
+    dimensionsUnit: string;
+    timezone: string;
+    dateFormat: string;
+    timeFormat: string;
+  };
   languages: { enabledLanguages: string[]; defaultLanguage: string };
-  taxSettings: { automaticTaxEnabled: boolean; taxes: { id: number; name: string; enabled: boolean; defaultTax: number }[] };
+  taxSettings: {
+    automaticTaxEnabled: boolean;
+    taxes: { id: number; name: string; enabled: boolean; defaultTax: number }[];
+  };
 };
 
 export function makeProfile(faker: Faker, storeId: number): SimProfile {
@@ -18,7 +55,10 @@ export function makeProfile(faker: Faker, storeId: number): SimProfile {
     generalInfo: {
       storeId,
       storeUrl: `https://store${storeId}.company.site`,
-      starterSite: { ecwidSubdomain: `store${storeId}`, generatedUrl: `https://store${storeId}.company.site` },
+      starterSite: {
+        ecwidSubdomain: `store${storeId}`,
+        generatedUrl: `https://store${storeId}.company.site`,
+      },
       websitePlatform: 'instantsite',
     },
     account: {
@@ -27,7 +67,13 @@ export function makeProfile(faker: Faker, storeId: number): SimProfile {
       accountEmail: faker.internet.email().toLowerCase(),
       availableFeatures: ['API', 'PRODUCT_REVIEWS', 'CUSTOMER_GROUPS', 'DISCOUNT_COUPONS'],
     },
-    settings: { closed: false, storeName, storeDescription: '', googleAnalyticsId: '', orderCommentsEnabled: true },
+    settings: {
+      closed: false,
+      storeName,
+      storeDescription: '',
+      googleAnalyticsId: '',
+      orderCommentsEnabled: true,
+    },
     company: {
       companyName: storeName,
       email: faker.internet.email().toLowerCase(),
@@ -49,13 +95,20 @@ export function makeProfile(faker: Faker, storeId: number): SimProfile {
       timeFormat: 'hh:mm:ss a',
     },
     languages: { enabledLanguages: ['en'], defaultLanguage: 'en' },
-    taxSettings: { automaticTaxEnabled: false, taxes: [{ id: 1, name: 'Sales tax', enabled: true, defaultTax: 10 }] },
+    taxSettings: {
+      automaticTaxEnabled: false,
+      taxes: [{ id: 1, name: 'Sales tax', enabled: true, defaultTax: 10 }],
+    },
   };
 }
 
 /** `GET /application` (examples/application-status-legacy.json). */
 export type SimApplication = {
-  subscription: { startDate: string; expirationDate: string; status: 'ACTIVE' | 'SUSPENDED' | 'TRIAL' };
+  subscription: {
+    startDate: string;
+    expirationDate: string;
+    status: 'ACTIVE' | 'SUSPENDED' | 'TRIAL';
+  };
   subscriptionStatus: 'ACTIVE' | 'SUSPENDED' | 'TRIAL';
 };
 

@@ -21,7 +21,12 @@ export type SimReview = {
 export function makeReview(
   faker: Faker,
   nextId: IdSource,
-  input: { createdAt: number; productId: number; orderId: string; customer: { id: number; name: string; email: string; city: string } },
+  input: {
+    createdAt: number;
+    productId: number;
+    orderId: string;
+    customer: { id: number; name: string; email: string; city: string };
+  },
 ): SimReview {
   const date = formatEcwidDate(input.createdAt);
   return {
@@ -38,7 +43,13 @@ export function makeReview(
     productId: input.productId,
     orderId: input.orderId,
     review: faker.lorem.sentence(),
-    reviewerInfo: { name: input.customer.name, email: input.customer.email, city: input.customer.city, country: 'United States', orders: 1 },
+    reviewerInfo: {
+      name: input.customer.name,
+      email: input.customer.email,
+      city: input.customer.city,
+      country: 'United States',
+      orders: 1,
+    },
     createDate: date,
     updateDate: date,
     createTimestamp: input.createdAt,

@@ -4,7 +4,11 @@ import { example, get, readJson, request, storeId, testSimulator } from '../test
 const sim = testSimulator({ batchDelayMs: 50 });
 
 function post(body: unknown) {
-  return request(sim, '/batch', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  return request(sim, '/batch', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
 it('runs a batch after a queued phase and returns each sub-response', async () => {
@@ -26,7 +30,12 @@ it('runs a batch after a queued phase and returns each sub-response', async () =
     status = (await get(sim, `/batch?ticket=${ticket}`)).body;
   }
   expect(status).toMatchObject(example('batch-status-response.json'));
-  expect(status.responses[0]).toMatchObject({ id: 'a', status: 'COMPLETED', httpStatusCode: 200, httpStatusLine: 'HTTP/1.1 200 OK' });
+  expect(status.responses[0]).toMatchObject({
+    id: 'a',
+    status: 'COMPLETED',
+    httpStatusCode: 200,
+    httpStatusLine: 'HTTP/1.1 200 OK',
+  });
   expect(status.responses[0].httpBody.id).toBe(order.id);
   expect(status.responses[1].httpBody.offset).toBe(1);
 
@@ -36,18 +45,25 @@ it('runs a batch after a queued phase and returns each sub-response', async () =
 });
 
 it('stops at the first failed sub-request by default', async () => {
-  const { ticket } = await readJson(await post([
-    { id: '1', path: '/orders/NOPE1', method: 'GET' },
-    { id: '2', path: '/profile', method: 'GET' },
-  ]));
+  const { ticket } = await readJson(
+    await post([
+      { id: '1', path: '/orders/NOPE1', method: 'GET' },
+      { id: '2', path: '/profile', method: 'GET' },
+    ]),
+  );
   await new Promise((resolve) => setTimeout(resolve, 150));
   const { body } = await get(sim, `/batch?ticket=${ticket}`);
-  expect(body.responses.map((response: { status: string }) => response.status)).toEqual(['FAILED', 'NOT_EXECUTED']);
+  expect(body.responses.map((response: { status: string }) => response.status)).toEqual([
+    'FAILED',
+    'NOT_EXECUTED',
+  ]);
   expect(body.responses[0].httpBody.errorCode).toBe('ORDER_NOT_FOUND');
 });
 
 it('refuses more than 500 requests, an invalid body and an unknown ticket', async () => {
-  const tooMany = await post(Array.from({ length: 501 }, () => ({ path: '/profile', method: 'GET' })));
+  const tooMany = await post(
+    Array.from({ length: 501 }, () => ({ path: '/profile', method: 'GET' })),
+  );
   expect(tooMany.status).toBe(400);
   expect(await readJson(tooMany)).toMatchObject({ errorCode: 'WRONG_PARAMETER' });
   expect((await post({ path: '/profile' })).status).toBe(400);

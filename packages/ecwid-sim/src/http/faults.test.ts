@@ -3,7 +3,9 @@ import { get, request, storeId, testSimulator, token } from '../test-helpers.ts'
 
 it('answers about errorRate of the requests with a 5xx', async () => {
   const sim = testSimulator({ faults: { errorRate: 0.3 } });
-  const statuses = await Promise.all(Array.from({ length: 400 }, async () => (await request(sim, '/profile')).status));
+  const statuses = await Promise.all(
+    Array.from({ length: 400 }, async () => (await request(sim, '/profile')).status),
+  );
   const failed = statuses.filter((status) => status >= 500).length;
   expect(failed / statuses.length).toBeGreaterThan(0.22);
   expect(failed / statuses.length).toBeLessThan(0.38);
@@ -45,7 +47,9 @@ it('holds a timed-out request until the client gives up', async () => {
     await expect(attempt).rejects.toThrow();
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
     sim.setFaults({ timeoutRate: 0 });
-    const res = await fetch(`${server.url}/${storeId}/profile`, { headers: { Authorization: `Bearer ${token}` } });
+    const res = await fetch(`${server.url}/${storeId}/profile`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
     expect(res.status).toBe(200);
   } finally {
     await server.close();

@@ -17,7 +17,13 @@ export type FaultOptions = {
   timeoutHoldMs?: number;
 };
 
-const noFaults: FaultOptions = { errorRate: 0, latencyMs: 0, timeoutRate: 0, malformedRate: 0, rateLimitBurst: false };
+const noFaults: FaultOptions = {
+  errorRate: 0,
+  latencyMs: 0,
+  timeoutRate: 0,
+  malformedRate: 0,
+  rateLimitBurst: false,
+};
 
 export type FaultState = { current: FaultOptions; set(faults: Partial<FaultOptions>): void };
 
@@ -47,7 +53,11 @@ export function shapeResponses(faults: FaultState, random: () => number): Middle
 }
 
 /** 5xx answers and requests held open until the client (or the server) gives up. */
-export function injectFailures(faults: FaultState, random: () => number, closing: AbortSignal): MiddlewareHandler {
+export function injectFailures(
+  faults: FaultState,
+  random: () => number,
+  closing: AbortSignal,
+): MiddlewareHandler {
   return async (c, next) => {
     const { errorRate, timeoutRate, timeoutHoldMs = 60_000 } = faults.current;
     if (random() < timeoutRate) {

@@ -30,14 +30,23 @@ export function boolParam(c: Context, name: string): boolean | undefined {
 export function listParam(c: Context, name: string): string[] | undefined {
   const value = c.req.query(name);
   if (value === undefined || value === '') return undefined;
-  return value.split(',').map((part) => part.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
 }
 
 export function intListParam(c: Context, name: string): number[] | undefined {
-  return listParam(c, name)?.map((part) => (/^\d+$/.test(part) ? Number(part) : wrongParameter(name, part)));
+  return listParam(c, name)?.map((part) =>
+    /^\d+$/.test(part) ? Number(part) : wrongParameter(name, part),
+  );
 }
 
-export function enumParam<T extends string>(c: Context, name: string, values: readonly T[]): T | undefined {
+export function enumParam<T extends string>(
+  c: Context,
+  name: string,
+  values: readonly T[],
+): T | undefined {
   const value = c.req.query(name);
   if (value === undefined || value === '') return undefined;
   return (values as readonly string[]).includes(value) ? (value as T) : wrongParameter(name, value);
@@ -55,7 +64,10 @@ export function isRange(range: Range): boolean {
 }
 
 export function inRange(value: number, range: Range): boolean {
-  return (range.from === undefined || value >= range.from) && (range.to === undefined || value <= range.to);
+  return (
+    (range.from === undefined || value >= range.from) &&
+    (range.to === undefined || value <= range.to)
+  );
 }
 
 type Filter<T> = (doc: T) => boolean;

@@ -8,7 +8,9 @@ export type RequestStats = {
   reset(): void;
 };
 
-export function createRequestStats(): RequestStats & { record(token: string, path: string, at: number): void } {
+export function createRequestStats(): RequestStats & {
+  record(token: string, path: string, at: number): void;
+} {
   let timesByToken = new Map<string, number[]>();
   let paths = new Map<string, number>();
   let total = 0;

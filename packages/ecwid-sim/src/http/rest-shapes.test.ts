@@ -10,16 +10,26 @@ describe('REST shapes', () => {
     const order = (await get(sim, `/orders/${list.body.items[0].id}`)).body;
     const expected = example('order.json') as { items: Record<string, unknown>[] };
     expect(Object.keys(order)).toEqual(expect.arrayContaining(Object.keys(expected)));
-    expect(Object.keys(order.items[0])).toEqual(expect.arrayContaining(Object.keys(expected.items[0]!)));
+    expect(Object.keys(order.items[0])).toEqual(
+      expect.arrayContaining(Object.keys(expected.items[0]!)),
+    );
     expect(order.id).toMatch(/^[A-Z0-9]{5}$/);
     expect(order.updateDate).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+0000$/);
-    expect(order.invoices[0]).toEqual({ internalId: expect.any(Number), id: expect.any(String), created: expect.any(String), link: expect.any(String), type: 'SALE' });
+    expect(order.invoices[0]).toEqual({
+      internalId: expect.any(Number),
+      id: expect.any(String),
+      created: expect.any(String),
+      link: expect.any(String),
+      type: 'SALE',
+    });
   });
 
   it('finds an order by public id and by internal id', async () => {
     const order = (await get(sim, '/orders?limit=1')).body.items[0];
     expect((await get(sim, `/orders/${order.internalId}`)).body.id).toBe(order.id);
-    expect((await get(sim, `/orders/${order.id}/invoices`)).body).toEqual({ invoices: order.invoices });
+    expect((await get(sim, `/orders/${order.id}/invoices`)).body).toEqual({
+      invoices: order.invoices,
+    });
   });
 
   it.each([
@@ -42,7 +52,9 @@ describe('REST shapes', () => {
   });
 
   it('answers the small endpoints in their documented shapes', async () => {
-    expect(Object.keys((await get(sim, '/application')).body)).toEqual(Object.keys(example('application-status-legacy.json')));
+    expect(Object.keys((await get(sim, '/application')).body)).toEqual(
+      Object.keys(example('application-status-legacy.json')),
+    );
     const classes = (await get(sim, '/classes')).body;
     expect(Array.isArray(classes)).toBe(true);
     expect(classes[0]).toMatchObject({ id: 0, name: 'General' });
@@ -51,7 +63,9 @@ describe('REST shapes', () => {
     expect(storage).toContainEqual({ key: 'installedAt', value: expect.any(String) });
     expect((await get(sim, '/storage/installedAt')).body.key).toBe('installedAt');
     expect((await get(sim, '/profile')).body.generalInfo.storeId).toBe(storeId);
-    expect(Object.keys((await get(sim, '/latest-stats')).body)).toEqual(expect.arrayContaining(Object.keys(example('latest-stats-legacy.json'))));
+    expect(Object.keys((await get(sim, '/latest-stats')).body)).toEqual(
+      expect.arrayContaining(Object.keys(example('latest-stats-legacy.json'))),
+    );
     const promotions = (await get(sim, '/promotions')).body;
     expect(promotions).toMatchObject({ total: 3, count: 3 });
     expect((await get(sim, '/customer_groups')).body.items[0]).toEqual({ id: 0, name: 'General' });
@@ -64,7 +78,9 @@ describe('REST shapes', () => {
     const enabled = (await get(sim, '/categories')).body;
     expect(all.total).toBe(10);
     expect(enabled.items.every((category: { enabled: boolean }) => category.enabled)).toBe(true);
-    expect(enabled.total).toBe(all.items.filter((category: { enabled: boolean }) => category.enabled).length);
+    expect(enabled.total).toBe(
+      all.items.filter((category: { enabled: boolean }) => category.enabled).length,
+    );
     expect(all.items.some((category: { parentId?: number }) => category.parentId)).toBe(true);
   });
 
@@ -99,13 +115,22 @@ describe('REST errors', () => {
   });
 
   it('refuses a token of another store', async () => {
-    const two = testSimulator({ stores: [{ storeId, token }, { storeId: 2, token: 'other' }] });
-    const res = await two.app.request(`/api/v3/2/orders`, { headers: { Authorization: `Bearer ${token}` } });
+    const two = testSimulator({
+      stores: [
+        { storeId, token },
+        { storeId: 2, token: 'other' },
+      ],
+    });
+    const res = await two.app.request(`/api/v3/2/orders`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
     expect(res.status).toBe(403);
   });
 
   it('answers an unknown store with 404 STORE_NOT_FOUND', async () => {
-    const res = await sim.app.request('/api/v3/999/orders', { headers: { Authorization: `Bearer ${token}` } });
+    const res = await sim.app.request('/api/v3/999/orders', {
+      headers: { Authorization: `Bearer ${token}` },
+    });
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ errorCode: 'STORE_NOT_FOUND' });
   });

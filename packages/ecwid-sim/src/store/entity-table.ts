@@ -52,10 +52,6 @@ export class EntityTable<K extends number | string, T> {
     return this.#index()[position]?.doc;
   }
 
-  updatedAt(key: K): number | undefined {
-    return this.#entries.get(key)?.updatedAt;
-  }
-
   /** How many times the document was written; Ecwid's promotion `version`. */
   revision(key: K): number {
     return this.#entries.get(key)?.revision ?? 0;

@@ -4,7 +4,14 @@ import { get, storeId, testSimulator, token } from '../test-helpers.ts';
 
 it('generates the same store for the same seed, and another for another seed', async () => {
   const [a, b] = [testSimulator(), testSimulator()];
-  for (const path of ['/orders?limit=100&offset=100', '/products', '/customers', '/carts', '/reviews', '/profile']) {
+  for (const path of [
+    '/orders?limit=100&offset=100',
+    '/products',
+    '/customers',
+    '/carts',
+    '/reviews',
+    '/profile',
+  ]) {
     expect((await get(a, path)).body).toEqual((await get(b, path)).body);
   }
   const other = createSimulator({ stores: [{ storeId, token, seed: 8 }] });
@@ -12,7 +19,12 @@ it('generates the same store for the same seed, and another for another seed', a
 });
 
 it('keeps two stores of one simulator apart', async () => {
-  const sim = createSimulator({ stores: [{ storeId: 1, token: 'one' }, { storeId: 2, token: 'two', size: { products: 3 } }] });
+  const sim = createSimulator({
+    stores: [
+      { storeId: 1, token: 'one' },
+      { storeId: 2, token: 'two', size: { products: 3 } },
+    ],
+  });
   expect(sim.store(1).products.size).toBe(50);
   expect(sim.store(2).products.size).toBe(3);
   expect(sim.store(1).orders.at(0)!.id).not.toBe(sim.store(2).orders.at(0)!.id);
@@ -25,7 +37,12 @@ it('generates 100k orders in seconds and serves the last page', async () => {
 
   const { body } = await get(sim, '/orders?offset=99950&limit=100');
   expect(body).toMatchObject({ total: 100_000, count: 50, offset: 99_950 });
-  const ids = new Set(sim.store(storeId).orders.byUpdate().map((order) => order.id));
+  const ids = new Set(
+    sim
+      .store(storeId)
+      .orders.byUpdate()
+      .map((order) => order.id),
+  );
   expect(ids.size).toBe(100_000);
   const last = body.items.at(-1);
   const newest = await get(sim, `/orders?updatedFrom=${last.updateTimestamp}`);

@@ -2,7 +2,12 @@ import { Faker, base, en } from '@faker-js/faker';
 import { formatEcwidDate } from '../dates.ts';
 import { makeCart } from '../documents/cart.ts';
 import { makeCategory } from '../documents/category.ts';
-import { addOrderToStats, makeCustomer, makeCustomerGroup, type SimCustomer } from '../documents/customer.ts';
+import {
+  addOrderToStats,
+  makeCustomer,
+  makeCustomerGroup,
+  type SimCustomer,
+} from '../documents/customer.ts';
 import { makeCoupon, makePromotion } from '../documents/discounts.ts';
 import { makeInvoice, makeOrder, makeOrderItems, type OrderLine } from '../documents/order.ts';
 import { makeEmail, makePerson } from '../documents/person.ts';
@@ -122,7 +127,8 @@ export function generateStore(options: {
   const categoryIds: number[] = [];
   for (let i = 0; i < size.categories; i++) {
     // The first third are top level; later ones hang under an earlier category: a tree.
-    const parentId = i < Math.ceil(size.categories / 3) ? undefined : faker.helpers.arrayElement(categoryIds);
+    const parentId =
+      i < Math.ceil(size.categories / 3) ? undefined : faker.helpers.arrayElement(categoryIds);
     const category = makeCategory(faker, nextId, { storeId, parentId, orderBy: (i + 1) * 10 });
     categoryIds.push(category.id);
     store.insert('categories', category, historyStart);
@@ -132,7 +138,9 @@ export function generateStore(options: {
     const createdAt = at(historyStart, historyStart + 30 * day);
     const product = makeProduct(faker, nextId, {
       createdAt,
-      categoryIds: categoryIds.length ? faker.helpers.arrayElements(categoryIds, { min: 0, max: 2 }) : [],
+      categoryIds: categoryIds.length
+        ? faker.helpers.arrayElements(categoryIds, { min: 0, max: 2 })
+        : [],
       productClassId: faker.helpers.arrayElement(productTypes).id,
     });
     const updatedAt = at(createdAt, historyEnd);
@@ -145,7 +153,10 @@ export function generateStore(options: {
   const customerUpdatedAt = new Map<number, number>();
   for (let i = 0; i < size.customers; i++) {
     const registeredAt = at(historyStart, historyStart + 60 * day);
-    const customer = makeCustomer(faker, nextId, { registeredAt, group: faker.helpers.arrayElement(groups) });
+    const customer = makeCustomer(faker, nextId, {
+      registeredAt,
+      group: faker.helpers.arrayElement(groups),
+    });
     customers.push(customer);
     customerUpdatedAt.set(customer.id, registeredAt);
   }
@@ -156,7 +167,8 @@ export function generateStore(options: {
     coupon.orderCount = faker.number.int(40);
     store.insert('coupons', coupon, createdAt);
   }
-  for (let i = 0; i < size.promotions; i++) store.insert('promotions', makePromotion(faker, nextId), historyStart);
+  for (let i = 0; i < size.promotions; i++)
+    store.insert('promotions', makePromotion(faker, nextId), historyStart);
 
   generateOrders(store, customers, customerUpdatedAt, size.orders);
   // Inserted after the orders: a customer's `updated` moves with each order they place.
@@ -169,7 +181,9 @@ export function generateStore(options: {
   const products = store.products.values().filter((product) => product.enabled);
   for (let i = 0; i < size.carts; i++) {
     const createdAt = at(historyEnd - 7 * day, historyEnd);
-    const customer = faker.datatype.boolean(0.5) ? faker.helpers.arrayElement(customers) : undefined;
+    const customer = faker.datatype.boolean(0.5)
+      ? faker.helpers.arrayElement(customers)
+      : undefined;
     const person = customer?.billingPerson ?? makePerson(faker);
     const internalId = nextId('order');
     const cart = makeCart({
@@ -185,7 +199,9 @@ export function generateStore(options: {
     store.insert('carts', cart, createdAt);
   }
 
-  const reviewable = store.orders.values().filter((order) => order.customerId !== undefined && order.items.length);
+  const reviewable = store.orders
+    .values()
+    .filter((order) => order.customerId !== undefined && order.items.length);
   for (let i = 0; i < size.reviews && reviewable.length; i++) {
     const order = faker.helpers.arrayElement(reviewable);
     const customer = store.customers.get(order.customerId!)!;
@@ -194,7 +210,12 @@ export function generateStore(options: {
       createdAt,
       productId: faker.helpers.arrayElement(order.items).productId,
       orderId: order.id,
-      customer: { id: customer.id, name: customer.name, email: customer.email, city: customer.billingPerson.city },
+      customer: {
+        id: customer.id,
+        name: customer.name,
+        email: customer.email,
+        city: customer.billingPerson.city,
+      },
     });
     store.insert('reviews', review, createdAt);
   }
@@ -214,9 +235,15 @@ function generateOrders(
   for (let i = 0; i < count; i++) {
     // Orders are created in id order, spread evenly over the history.
     const createdAt = Math.floor(historyStart + 30 * day + i * step + faker.number.float() * step);
-    const customer = customers.length && faker.number.float() < 0.75 ? customers[faker.number.int(customers.length - 1)] : undefined;
+    const customer =
+      customers.length && faker.number.float() < 0.75
+        ? customers[faker.number.int(customers.length - 1)]
+        : undefined;
     const person = customer?.billingPerson ?? makePerson(faker);
-    const [paymentStatus, fulfillmentStatus] = historicStatuses(faker, (historyEnd - createdAt) / day);
+    const [paymentStatus, fulfillmentStatus] = historicStatuses(
+      faker,
+      (historyEnd - createdAt) / day,
+    );
     const order = makeOrder({
       internalId: nextId('order'),
       createdAt,
@@ -230,14 +257,21 @@ function generateOrders(
       ipAddress: randomIp(faker),
     });
     if (paymentStatus === 'REFUNDED' || paymentStatus === 'PARTIALLY_REFUNDED') {
-      const amount = paymentStatus === 'REFUNDED' ? order.total : Math.round(order.total * 50) / 100;
-      order.refunds.push({ date: order.createDate, source: 'CP', reason: 'Returned by customer', amount });
+      const amount =
+        paymentStatus === 'REFUNDED' ? order.total : Math.round(order.total * 50) / 100;
+      order.refunds.push({
+        date: order.createDate,
+        source: 'CP',
+        reason: 'Returned by customer',
+        amount,
+      });
       order.refundedAmount = amount;
     }
     if (paymentStatus !== 'AWAITING_PAYMENT' && paymentStatus !== 'CANCELLED') {
       order.invoices.push(makeInvoice(storeId, nextId('invoice'), createdAt));
     }
-    const updatedAt = createdAt + Math.floor(faker.number.float() * Math.min(5 * day, historyEnd - createdAt));
+    const updatedAt =
+      createdAt + Math.floor(faker.number.float() * Math.min(5 * day, historyEnd - createdAt));
     order.updateTimestamp = updatedAt;
     order.updateDate = formatEcwidDate(updatedAt);
     store.insert('orders', order, updatedAt);
