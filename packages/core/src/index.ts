@@ -1,2 +1,3 @@
 export { AppError, toError, type ErrorCode } from './errors.ts';
 export { createLogger, createSilentLogger, redactPaths, type Logger } from './logger.ts';
+export { createGroupCommitter, type GroupCommitOptions, type GroupCommitter } from './group-commit.ts';

@@ -98,7 +98,7 @@ describe('readLog', () => {
   });
 });
 
-describe.skipIf(concurrencySkipReason())('gap safety under concurrent writers', () => {
+describe.skipIf(concurrencySkipReason('gap-safety tests'))('gap safety under concurrent writers', () => {
   test('a reader never sees a later position while an earlier writer is still open', async () => {
     const client = postgres(database.url!, { max: 4, onnotice: () => {} });
     try {

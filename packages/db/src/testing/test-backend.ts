@@ -61,12 +61,15 @@ async function migrateTemplate(adminUrl: string): Promise<string> {
     if (existing) return templateName;
     const building = `${templateName}_building_${process.pid}`;
     await admin.unsafe(`create database "${building}"`);
-    const database = await createDb({ url: withDatabase(adminUrl, building), maxConnections: 1 });
+    const database = await createDb({ url: withDatabase(adminUrl, building), maxConnections: 2 });
     try {
       await database.migrate();
-    } finally {
+    } catch (err) {
       await database.close();
+      await admin.unsafe(`drop database if exists "${building}"`);
+      throw err;
     }
+    await database.close();
     // Renaming publishes the finished template atomically; a concurrent run that lost the race
     // just drops its copy.
     await admin.unsafe(`alter database "${building}" rename to "${templateName}"`).catch(async () => {

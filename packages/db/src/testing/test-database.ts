@@ -17,10 +17,16 @@ export type TestDatabase = Database & {
   supportsConcurrency: boolean;
 };
 
-/** Why concurrency tests are skipped on this run, or undefined when they run. */
-export function concurrencySkipReason(): string | undefined {
+/**
+ * Why tests needing concurrent connections cannot run on this backend (PGlite has one), or
+ * undefined when they can. Prints the reason, so a skip is never silent.
+ */
+export function concurrencySkipReason(what: string): string | undefined {
   const backend = inject('testBackend');
-  return backend.kind === 'pglite' ? `needs concurrent connections; running on PGlite: ${backend.reason}` : undefined;
+  if (backend.kind !== 'pglite') return undefined;
+  const reason = `needs concurrent connections; running on PGlite because ${backend.reason}`;
+  console.log(`skipping ${what}: ${reason}`);
+  return reason;
 }
 
 /**

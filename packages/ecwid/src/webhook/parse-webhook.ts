@@ -57,7 +57,10 @@ function fail(field: string, message: string): ParsedWebhook {
  * Rejecting these here keeps one such body from failing the batch it would be committed with.
  */
 function findUnstorable(value: unknown, path: string, depth: number): WebhookProblem | undefined {
-  if (depth > maxDepth) return { field: path || 'body', message: `is nested deeper than ${maxDepth} levels` };
+  if (depth > maxDepth) {
+    // Name the top-level field, not a path hundreds of segments long.
+    return { field: path.split(/[.[]/)[0] || 'body', message: `is nested deeper than ${maxDepth} levels` };
+  }
   if (typeof value === 'string') return badString(value, path);
   if (typeof value !== 'object' || value === null) return undefined;
   if (Array.isArray(value)) {

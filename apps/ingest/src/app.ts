@@ -1,0 +1,147 @@
+import { AppError, type Logger } from '@mirror/core';
+import type { AppendOutcome, WebhookAppend } from '@mirror/db';
+import { isValidSignature, lookupEventType, parseWebhook } from '@mirror/ecwid';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { errorResponse } from './on-error.ts';
+
+export type IngestDeps = {
+  /** Appends one webhook durably (group-committed); resolves only after the commit. */
+  append: (row: WebhookAppend) => Promise<AppendOutcome>;
+  /** Readiness of the log's database: reachable and migrated. */
+  checkReady: () => Promise<{ ready: true } | { ready: false; reason: string }>;
+  /** The app's client_secret; `undefined` accepts unsigned webhooks (local testing only). */
+  clientSecret: string | undefined;
+  log: Logger;
+  bodyLimitBytes?: number;
+  /** Answer 503 when a commit takes longer than this: Ecwid gives up after 10 s anyway. */
+  appendTimeoutMs?: number;
+  /** Called once per webhook request with its outcome, for metrics. */
+  onOutcome?: (outcome: WebhookOutcome, eventType: string | undefined) => void;
+};
+
+export type WebhookOutcome = 'inserted' | 'duplicate' | 'bad_request' | 'unauthorized' | 'too_large' | 'unavailable';
+
+/** The webhook receiver: every 200 means the webhook is committed in the log. */
+export function createIngestApp(deps: IngestDeps): Hono {
+  const { log, clientSecret, bodyLimitBytes = 256 * 1024, appendTimeoutMs = 8000, onOutcome } = deps;
+  const app = new Hono();
+
+  app.onError((err, c) => {
+    if (!(err instanceof AppError)) log.error({ err }, 'request failed');
+    return errorResponse(c, err);
+  });
+  app.notFound((c) => errorResponse(c, new AppError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  app.get('/readyz', async (c) => {
+    const state = await deps.checkReady().catch(() => ({ ready: false as const, reason: 'database unreachable' }));
+    return state.ready ? c.json({ status: 'ready' }) : c.json({ status: 'unready', reason: state.reason }, 503);
+  });
+
+  app.post(
+    '/webhooks/ecwid',
+    bodyLimit({
+      maxSize: bodyLimitBytes,
+      onError: () => {
+        onOutcome?.('too_large', undefined);
+        throw new AppError('PAYLOAD_TOO_LARGE', `body exceeds the ${bodyLimitBytes}-byte limit`);
+      },
+    }),
+    async (c) => {
+      // Ecwid appends ?eventtype=… to the URL; the body is the only source of truth (§1.1).
+      const signature = c.req.header('x-ecwid-webhook-signature');
+      if (clientSecret !== undefined && !signature) {
+        onOutcome?.('unauthorized', undefined);
+        throw new AppError('UNAUTHORIZED', 'missing X-Ecwid-Webhook-Signature header');
+      }
+
+      const parsed = parseWebhook(new Uint8Array(await c.req.arrayBuffer()));
+      if (!parsed.ok) {
+        onOutcome?.('bad_request', undefined);
+        const { field, message } = parsed.problem;
+        throw new AppError('BAD_REQUEST', `${field} ${message}`, { details: { field } });
+      }
+      const { webhook, text } = parsed;
+
+      // The signature covers only eventCreated and eventId (§2): the body is not authenticated,
+      // which is why the projector re-fetches state instead of trusting `data`.
+      if (clientSecret !== undefined && !isValidSignature(signature, webhook.eventCreated, webhook.eventId, clientSecret)) {
+        onOutcome?.('unauthorized', webhook.eventType);
+        throw new AppError('UNAUTHORIZED', 'invalid webhook signature');
+      }
+
+      const info = lookupEventType(webhook.eventType);
+      let outcome: AppendOutcome;
+      try {
+        outcome = await withTimeout(
+          deps.append({
+            storeId: webhook.storeId,
+            eventId: webhook.eventId,
+            eventType: webhook.eventType,
+            entityKind: info?.entity ?? null,
+            entityId: String(webhook.entityId),
+            isKnownType: info !== undefined,
+            eventCreated: webhook.eventCreated,
+            body: text,
+          }),
+          appendTimeoutMs,
+        );
+      } catch (err) {
+        onOutcome?.('unavailable', webhook.eventType);
+        // Only the driver's cause: drizzle's own message repeats the query parameters (the body).
+        log.warn({ cause: describeCause(err), eventId: webhook.eventId }, 'webhook not committed');
+        throw new AppError('UNAVAILABLE', 'the event log is unavailable; retry later', { cause: err });
+      }
+
+      if (outcome.status === 'rejected') {
+        onOutcome?.('bad_request', webhook.eventType);
+        throw new AppError('BAD_REQUEST', `body cannot be stored: ${outcome.reason}`, { details: { field: 'body' } });
+      }
+      onOutcome?.(outcome.status, webhook.eventType);
+      log.info(
+        {
+          eventId: webhook.eventId,
+          eventType: webhook.eventType,
+          storeId: webhook.storeId,
+          known: info !== undefined,
+          outcome: outcome.status,
+          ...(outcome.status === 'inserted' && { position: outcome.position }),
+        },
+        'webhook received',
+      );
+      // Ecwid re-sends on anything but 200 for 24 h, so a duplicate is still a 200.
+      return c.json({ status: outcome.status }, 200);
+    },
+  );
+
+  app.all('/webhooks/ecwid', (c) => c.json({ error: { code: 'METHOD_NOT_ALLOWED', message: 'use POST' } }, 405));
+
+  return app;
+}
+
+function describeCause(err: unknown): { code?: string; message: string } {
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause ?? err;
+  const { code, message } = cause as { code?: unknown; message?: unknown };
+  return {
+    ...(typeof code === 'string' && { code }),
+    message: typeof message === 'string' ? message.split('\n')[0]!.slice(0, 200) : 'unknown error',
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`append did not commit within ${ms} ms`)), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
