@@ -54,6 +54,7 @@ export function createIngestApp(deps: IngestDeps): Hono {
       const signature = c.req.header('x-ecwid-webhook-signature');
       if (clientSecret !== undefined && !signature) {
         onOutcome?.('unauthorized', undefined);
+        log.warn({ reason: 'missing signature' }, 'webhook rejected');
         throw new AppError('UNAUTHORIZED', 'missing X-Ecwid-Webhook-Signature header');
       }
 
@@ -61,6 +62,7 @@ export function createIngestApp(deps: IngestDeps): Hono {
       if (!parsed.ok) {
         onOutcome?.('bad_request', undefined);
         const { field, message } = parsed.problem;
+        log.warn({ reason: 'invalid body', field }, 'webhook rejected');
         throw new AppError('BAD_REQUEST', `${field} ${message}`, { details: { field } });
       }
       const { webhook, text } = parsed;
@@ -69,6 +71,7 @@ export function createIngestApp(deps: IngestDeps): Hono {
       // which is why the projector re-fetches state instead of trusting `data`.
       if (clientSecret !== undefined && !isValidSignature(signature, webhook.eventCreated, webhook.eventId, clientSecret)) {
         onOutcome?.('unauthorized', webhook.eventType);
+        log.warn({ reason: 'invalid signature', eventId: webhook.eventId, storeId: webhook.storeId }, 'webhook rejected');
         throw new AppError('UNAUTHORIZED', 'invalid webhook signature');
       }
 

@@ -1,3 +1,4 @@
+import { parseEnv } from '@mirror/core';
 import { z } from 'zod';
 
 const flag = z
@@ -32,16 +33,7 @@ const configSchema = z
 
 export type IngestConfig = z.infer<typeof configSchema>;
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
-/** The only reader of environment variables for ingest. Errors name the variable, never its value. */
+/** The only reader of environment variables for ingest. */
 export function loadIngestConfig(env: NodeJS.ProcessEnv): IngestConfig {
-  const parsed = configSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`);
-    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
-  }
-  return parsed.data;
+  return parseEnv(configSchema, env);
 }

@@ -1,3 +1,3 @@
 export { createIngestApp, type IngestDeps, type WebhookOutcome } from './app.ts';
-export { ConfigError, loadIngestConfig, type IngestConfig } from './config.ts';
+export { loadIngestConfig, type IngestConfig } from './config.ts';
 export { createIngest, listen, type IngestOptions } from './start-ingest.ts';

@@ -1,0 +1,27 @@
+import { Command, CommanderError } from 'commander';
+import { registerIngest } from './commands/ingest.ts';
+import { registerMigrate } from './commands/migrate.ts';
+import { registerSim } from './commands/sim.ts';
+import { ConfigError } from './config.ts';
+
+const program = new Command()
+  .name('mirror')
+  .description('Ecwid store mirror: a faithful, queryable copy of Ecwid stores in Postgres')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerMigrate(program);
+registerIngest(program);
+registerSim(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`mirror: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,26 @@
+import { createIngest, listen, loadIngestConfig } from '@mirror/ingest';
+import type { Command } from 'commander';
+import { baseConfigSchema, parseEnv } from '../config.ts';
+import { createRootLogger, onShutdown, openDatabase } from '../runtime.ts';
+
+export function registerIngest(program: Command): void {
+  program
+    .command('ingest')
+    .description('receive Ecwid webhooks at POST /webhooks/ecwid and append them to the log (PORT, default 3000)')
+    .action(async () => {
+      const ingestConfig = loadIngestConfig(process.env);
+      const config = parseEnv(baseConfigSchema, process.env);
+      const log = createRootLogger(config);
+      const database = await openDatabase(config, log);
+      await database.migrate();
+      const { app, drain } = createIngest(database, ingestConfig, log);
+      const { server, port } = await listen(app, ingestConfig.PORT, ingestConfig.HOST);
+      log.info({ port, url: `http://localhost:${port}/webhooks/ecwid` }, 'ingest listening');
+      onShutdown(log, async () => {
+        // Stop taking requests, let the in-flight ones commit and answer, then close the pool.
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await drain();
+        await database.close();
+      });
+    });
+}
