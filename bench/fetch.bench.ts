@@ -10,11 +10,7 @@
  * 6 s window (600 per 6 s = 6,000/min) so the sample spans several windows and measures
  * the steady rate, not the first window's burst.
  */
-import {
-  createEcwidClient,
-  createRateLimiterRegistry,
-  type EcwidClient,
-} from '@mirror/ecwid';
+import { createEcwidClient, createRateLimiterRegistry, type EcwidClient } from '@mirror/ecwid';
 import { createSimulator } from '@mirror/ecwid-sim';
 
 const perMinute = 6_000;
@@ -95,7 +91,9 @@ async function main(): Promise<void> {
 
   endPhase();
   console.log(`ratio bulk / one-by-one: ${(bulkRate / singleRate).toFixed(0)}× (target ≥ 30×)`);
-  console.log(`peak requests of one phase in any 60 s window (simulator's count): ${fmt(peakPerMinute)}`);
+  console.log(
+    `peak requests of one phase in any 60 s window (simulator's count): ${fmt(peakPerMinute)}`,
+  );
   await server.close();
 }
 

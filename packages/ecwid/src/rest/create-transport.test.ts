@@ -1,12 +1,20 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createEcwidClient } from './create-ecwid-client.ts';
-import { EcwidHttpError, EcwidStoreError, EcwidUnavailableError, EcwidValidationError } from './errors.ts';
+import {
+  EcwidHttpError,
+  EcwidStoreError,
+  EcwidUnavailableError,
+  EcwidValidationError,
+} from './errors.ts';
 import { createFakeClock, createFakeFetch, hangUntilAborted, json } from './testing/fake-fetch.ts';
 import { loadFixture } from './testing/fixtures.ts';
 
 const token = 'secret_do-not-leak-42';
 
-function setup(handler: Parameters<typeof createFakeFetch>[0], options: { timeoutMs?: number } = {}) {
+function setup(
+  handler: Parameters<typeof createFakeFetch>[0],
+  options: { timeoutMs?: number } = {},
+) {
   const clock = createFakeClock();
   const fake = createFakeFetch(handler);
   const warn = vi.fn();
@@ -43,7 +51,9 @@ describe('Ecwid requests', () => {
   });
 
   it('honours Retry-After on 429, pausing for exactly that long', async () => {
-    const { client, clock, calls } = setup(sequence(() => json({ errorCode: 'RATE_LIMITED' }, 429, { 'retry-after': '7' }), product));
+    const { client, clock, calls } = setup(
+      sequence(() => json({ errorCode: 'RATE_LIMITED' }, 429, { 'retry-after': '7' }), product),
+    );
     const result = await client.getProduct(692730761);
     expect(result.status).toBe('ok');
     expect(calls).toHaveLength(2);
@@ -61,7 +71,12 @@ describe('Ecwid requests', () => {
     const { client, clock, calls, warn } = setup(() => json({ errorCode: 'INTERNAL_ERROR' }, 503));
     const error = await client.getProduct(1).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EcwidUnavailableError);
-    expect(error).toMatchObject({ reason: 'server_error', attempts: 5, status: 503, path: '/products/1' });
+    expect(error).toMatchObject({
+      reason: 'server_error',
+      attempts: 5,
+      status: 503,
+      path: '/products/1',
+    });
     expect(calls).toHaveLength(5);
     // random() = 0.5 → half of 500·2^(n-1)
     expect(clock.sleeps).toEqual([250, 500, 1_000, 2_000]);
@@ -85,14 +100,19 @@ describe('Ecwid requests', () => {
 
   it('retries a network error', async () => {
     const { client, calls } = setup(
-      sequence(() => Promise.reject(new TypeError('fetch failed', { cause: new Error('ECONNRESET') })), product),
+      sequence(
+        () => Promise.reject(new TypeError('fetch failed', { cause: new Error('ECONNRESET') })),
+        product,
+      ),
     );
     expect((await client.getProduct(692730761)).status).toBe('ok');
     expect(calls).toHaveLength(2);
   });
 
-  it('types a 404 as gone, keeping Ecwid\'s errorCode', async () => {
-    const { client, calls } = setup(() => json({ errorCode: 'PRODUCT_NOT_FOUND', errorMessage: 'Product not found' }, 404));
+  it("types a 404 as gone, keeping Ecwid's errorCode", async () => {
+    const { client, calls } = setup(() =>
+      json({ errorCode: 'PRODUCT_NOT_FOUND', errorMessage: 'Product not found' }, 404),
+    );
     expect(await client.getProduct(5)).toEqual({ status: 'gone', errorCode: 'PRODUCT_NOT_FOUND' });
     expect(calls).toHaveLength(1);
   });
@@ -111,11 +131,17 @@ describe('Ecwid requests', () => {
     expect(calls).toHaveLength(1);
   });
 
-  it('fails a 400 at once with Ecwid\'s errorCode and errorMessage', async () => {
-    const { client, calls } = setup(() => json({ errorCode: 'WRONG_PARAMETER', errorMessage: 'bad limit' }, 400));
+  it("fails a 400 at once with Ecwid's errorCode and errorMessage", async () => {
+    const { client, calls } = setup(() =>
+      json({ errorCode: 'WRONG_PARAMETER', errorMessage: 'bad limit' }, 400),
+    );
     const error = await client.searchOrders({ limit: 1000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EcwidHttpError);
-    expect(error).toMatchObject({ status: 400, errorCode: 'WRONG_PARAMETER', errorMessage: 'bad limit' });
+    expect(error).toMatchObject({
+      status: 400,
+      errorCode: 'WRONG_PARAMETER',
+      errorMessage: 'bad limit',
+    });
     expect(calls).toHaveLength(1);
   });
 
@@ -128,7 +154,9 @@ describe('Ecwid requests', () => {
   });
 
   it('reports a body that breaks the schema as a validation error', async () => {
-    const { client } = setup(() => json({ ...(loadFixture('product.json') as object), price: 'ten' }));
+    const { client } = setup(() =>
+      json({ ...(loadFixture('product.json') as object), price: 'ten' }),
+    );
     await expect(client.getProduct(692730761)).rejects.toThrow(EcwidValidationError);
     await expect(client.getProduct(692730761)).rejects.toThrow(/price/);
   });
@@ -145,7 +173,9 @@ describe('Ecwid requests', () => {
 
   it('keeps the query string (it may hold an email) out of errors', async () => {
     const { client } = setup(() => json({ errorCode: 'WRONG_PARAMETER' }, 400));
-    const error = (await client.searchOrders({ email: 'ann@example.com' }).catch((e: unknown) => e)) as Error;
+    const error = (await client
+      .searchOrders({ email: 'ann@example.com' })
+      .catch((e: unknown) => e)) as Error;
     expect(error.message).not.toContain('ann@example.com');
   });
 });

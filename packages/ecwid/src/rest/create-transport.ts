@@ -55,7 +55,8 @@ export type Transport = { send(request: TransportRequest): Promise<TransportAnsw
  * (and 2xx bodies cut short) back off with full jitter; everything is bounded by `maxAttempts`. Other answers are final.
  */
 export function createTransport(options: TransportOptions): Transport {
-  const { storeId, token, limiter, fetch, sleep, now, random, timeoutMs, maxAttempts, log } = options;
+  const { storeId, token, limiter, fetch, sleep, now, random, timeoutMs, maxAttempts, log } =
+    options;
   const storeUrl = `${options.baseUrl.replace(/\/+$/, '')}/${storeId}`;
 
   async function attemptOnce(request: TransportRequest): Promise<Attempt> {
@@ -89,7 +90,8 @@ export function createTransport(options: TransportOptions): Transport {
   function decide(request: TransportRequest, result: Attempt, attempt: number): Decision {
     const backoff = () => fullJitterDelayMs(attempt, { random });
     if (result.kind === 'timeout') return { retry: { reason: 'timeout' }, delayMs: backoff() };
-    if (result.kind === 'network') return { retry: { reason: 'network', cause: result.cause }, delayMs: backoff() };
+    if (result.kind === 'network')
+      return { retry: { reason: 'network', cause: result.cause }, delayMs: backoff() };
 
     const { response, text } = result;
     const status = response.status;
@@ -136,7 +138,15 @@ export function createTransport(options: TransportOptions): Transport {
         );
       }
       log?.warn(
-        { storeId, method: request.method, path: request.path, attempt, reason: retry.reason, status: retry.status, delayMs },
+        {
+          storeId,
+          method: request.method,
+          path: request.path,
+          attempt,
+          reason: retry.reason,
+          status: retry.status,
+          delayMs,
+        },
         'ecwid request retried',
       );
       if (delayMs > 0) await sleep(delayMs);

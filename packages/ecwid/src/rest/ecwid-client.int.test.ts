@@ -41,7 +41,10 @@ describe('Ecwid client against the simulator', () => {
   it('keeps 50 concurrent callers of one token under the limit, without slowing another token', async () => {
     const { sim, client } = await start({ rateLimitPerMinute: 120 });
     const limiters = createRateLimiterRegistry({ perMinute: 120, now, sleep });
-    const productIds = sim.store(storeA.storeId).products.values().map((p) => p.id);
+    const productIds = sim
+      .store(storeA.storeId)
+      .products.values()
+      .map((p) => p.id);
 
     const busy = Promise.all(
       Array.from({ length: 50 }, async (_, caller) => {
@@ -53,7 +56,8 @@ describe('Ecwid client against the simulator', () => {
       }),
     );
     // Once token A is queueing, token B must still go straight through.
-    while ((limiters.stats()[Object.keys(limiters.stats())[0]!]?.queued ?? 0) === 0) await sleep(50);
+    while ((limiters.stats()[Object.keys(limiters.stats())[0]!]?.queued ?? 0) === 0)
+      await sleep(50);
     const other = client(storeB, { limiter: limiters });
     const bStarted = Date.now();
     for (let i = 0; i < 10; i++) await other.getProfile();
@@ -72,7 +76,11 @@ describe('Ecwid client against the simulator', () => {
     // A limiter far above the simulator's limit, so the simulator answers 429.
     const limiter = createRateLimiter({ perMinute: 10_000, now, sleep });
     const api = client(storeA, { limiter });
-    const ids = sim.store(storeA.storeId).products.values().map((p) => p.id).slice(0, 40);
+    const ids = sim
+      .store(storeA.storeId)
+      .products.values()
+      .map((p) => p.id)
+      .slice(0, 40);
 
     const results = await Promise.all(ids.map((id) => api.getProduct(id)));
 
@@ -100,7 +108,10 @@ describe('Ecwid client against the simulator', () => {
   it('types a missing entity as gone and a wrong token as a store error', async () => {
     const { client } = await start();
     const api = client(storeA);
-    expect(await api.getProduct(987_654_321)).toEqual({ status: 'gone', errorCode: 'PRODUCT_NOT_FOUND' });
+    expect(await api.getProduct(987_654_321)).toEqual({
+      status: 'gone',
+      errorCode: 'PRODUCT_NOT_FOUND',
+    });
     expect(await api.getOrder('NOSUCH')).toEqual({ status: 'gone', errorCode: 'ORDER_NOT_FOUND' });
     const wrongToken = client({ storeId: storeA.storeId, token: 'secret_wrong' });
     await expect(wrongToken.getProfile()).rejects.toBeInstanceOf(EcwidStoreError);
@@ -109,7 +120,11 @@ describe('Ecwid client against the simulator', () => {
 
   it('pages through every order exactly once', async () => {
     const { sim, client } = await start();
-    const expected = sim.store(storeA.storeId).orders.values().map((o) => o.id).sort();
+    const expected = sim
+      .store(storeA.storeId)
+      .orders.values()
+      .map((o) => o.id)
+      .sort();
     const seen: string[] = [];
     for await (const order of paginate(client(storeA).searchOrders, {})) seen.push(order.id);
     expect(seen.sort()).toEqual(expected);
@@ -131,12 +146,17 @@ describe('Ecwid client against the simulator', () => {
     expect(products.found.map((p) => p.id).sort()).toEqual([...productIds].sort());
     expect(products.missing).toEqual([999_999_999]);
     // One search per 100 ids, not one request per entity.
-    expect(sim.stats.requests(storeA.token)).toBe(Math.ceil((orderIds.length + 1) / 100) + Math.ceil((productIds.length + 1) / 100));
+    expect(sim.stats.requests(storeA.token)).toBe(
+      Math.ceil((orderIds.length + 1) / 100) + Math.ceil((productIds.length + 1) / 100),
+    );
   });
 
   it('reads entities without an id filter through a batch, polled to completion', async () => {
     const { sim, client } = await start();
-    const customerIds = sim.store(storeA.storeId).customers.values().map((c) => c.id);
+    const customerIds = sim
+      .store(storeA.storeId)
+      .customers.values()
+      .map((c) => c.id);
     const result = await client(storeA).fetchByBatch('customer', [...customerIds, 987_654_321]);
     expect(result.found.map((f) => f.value.id).sort()).toEqual([...customerIds].sort());
     expect(result.missing).toEqual([987_654_321]);
@@ -153,13 +173,19 @@ describe('Ecwid client against the simulator', () => {
       for await (const _ of items) n++;
       return n;
     };
-    expect(await count(paginate(api.searchProducts, { sortBy: 'UPDATED_TIME_ASC' }))).toBe(store.products.values().length);
+    expect(await count(paginate(api.searchProducts, { sortBy: 'UPDATED_TIME_ASC' }))).toBe(
+      store.products.values().length,
+    );
     expect(await count(paginate(api.searchCategories, {}))).toBe(store.categories.values().length);
     expect(await count(paginate(api.searchCustomers, {}))).toBe(store.customers.values().length);
     expect(await count(paginate(api.searchCustomerGroups, {}))).toBeGreaterThan(0);
-    expect(await count(paginate(api.searchDiscountCoupons, {}))).toBe(store.coupons.values().length);
+    expect(await count(paginate(api.searchDiscountCoupons, {}))).toBe(
+      store.coupons.values().length,
+    );
     expect(await count(paginate(api.searchReviews, {}))).toBe(store.reviews.values().length);
-    expect(await count(paginate(api.searchCarts, { showHidden: true }))).toBe(store.carts.values().length);
+    expect(await count(paginate(api.searchCarts, { showHidden: true }))).toBe(
+      store.carts.values().length,
+    );
     expect((await api.searchPromotions()).items).toHaveLength(store.promotions.values().length);
     expect(await api.listProductTypes()).toHaveLength(store.productTypes.values().length);
     const firstOrder = store.orders.values()[0]!;

@@ -71,7 +71,8 @@ export class EcwidHttpError extends EcwidError {
 }
 
 /** Why the last attempt of a retried request failed. */
-export type EcwidRetryReason = 'rate_limited' | 'server_error' | 'timeout' | 'network' | 'malformed_body';
+export type EcwidRetryReason =
+  'rate_limited' | 'server_error' | 'timeout' | 'network' | 'malformed_body';
 
 /** 429, 5xx, timeouts or network failures that outlived every attempt. */
 export class EcwidUnavailableError extends EcwidError {
@@ -105,11 +106,19 @@ export class EcwidValidationError extends EcwidError {
   override readonly name = 'EcwidValidationError';
   readonly issues: readonly EcwidValidationIssue[];
 
-  constructor(context: RequestContext, issues: readonly EcwidValidationIssue[], options?: { cause?: unknown }) {
+  constructor(
+    context: RequestContext,
+    issues: readonly EcwidValidationIssue[],
+    options?: { cause?: unknown },
+  ) {
     const first = issues[0];
     const summary = first ? `${first.path || '(root)'}: ${first.message}` : 'invalid body';
     const more = issues.length > 1 ? ` (+${issues.length - 1} more)` : '';
-    super(`Unexpected Ecwid response for ${context.method} ${context.path}: ${summary}${more}`, context, options);
+    super(
+      `Unexpected Ecwid response for ${context.method} ${context.path}: ${summary}${more}`,
+      context,
+      options,
+    );
     this.issues = issues;
   }
 
@@ -126,10 +135,13 @@ export class EcwidBatchTimeoutError extends EcwidError {
   readonly lastStatus: string;
 
   constructor(ticket: string, lastStatus: string, waitedMs: number) {
-    super(`Ecwid batch not completed after ${Math.round(waitedMs)} ms (last status ${lastStatus})`, {
-      method: 'GET',
-      path: '/batch',
-    });
+    super(
+      `Ecwid batch not completed after ${Math.round(waitedMs)} ms (last status ${lastStatus})`,
+      {
+        method: 'GET',
+        path: '/batch',
+      },
+    );
     this.ticket = ticket;
     this.lastStatus = lastStatus;
   }

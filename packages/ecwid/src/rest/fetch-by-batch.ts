@@ -32,14 +32,19 @@ const batchTargets = {
   category: { path: (id) => `/categories/${enc(id)}`, schema: ecwidCategorySchema },
   customer: { path: (id) => `/customers/${enc(id)}`, schema: ecwidCustomerSchema },
   customerGroup: { path: (id) => `/customer_groups/${enc(id)}`, schema: ecwidCustomerGroupSchema },
-  discountCoupon: { path: (id) => `/discount_coupons/${enc(id)}`, schema: ecwidDiscountCouponSchema },
+  discountCoupon: {
+    path: (id) => `/discount_coupons/${enc(id)}`,
+    schema: ecwidDiscountCouponSchema,
+  },
   productType: { path: (id) => `/classes/${enc(id)}`, schema: ecwidProductTypeSchema },
 } satisfies Record<string, { path: (id: string | number) => string; schema: z.ZodType }>;
 
 /** Entities {@link fetchByBatch} can read. */
 export type BatchEntity = keyof typeof batchTargets;
 /** The document type of each batch entity. */
-export type BatchEntityDocument<E extends BatchEntity> = z.output<(typeof batchTargets)[E]['schema']>;
+export type BatchEntityDocument<E extends BatchEntity> = z.output<
+  (typeof batchTargets)[E]['schema']
+>;
 
 /** Found documents, ids Ecwid answered 404 for, and ids that failed (each with a typed error). */
 export type BatchFetchResult<T, Id> = {
@@ -61,7 +66,10 @@ export type FetchByBatchOptions = Omit<RunBatchOptions, 'stopOnFirstFailure'> & 
  */
 export async function fetchByBatch<E extends BatchEntity, Id extends string | number>(
   client: {
-    runBatch(requests: readonly EcwidBatchRequest[], options?: RunBatchOptions): Promise<EcwidBatchStatus>;
+    runBatch(
+      requests: readonly EcwidBatchRequest[],
+      options?: RunBatchOptions,
+    ): Promise<EcwidBatchStatus>;
   },
   entity: E,
   ids: readonly Id[],
@@ -69,46 +77,85 @@ export async function fetchByBatch<E extends BatchEntity, Id extends string | nu
 ): Promise<BatchFetchResult<BatchEntityDocument<E>, Id>> {
   const { batchSize = maxBatchSize, concurrency = 1, ...runOptions } = options;
   const target: { path: (id: Id) => string; schema: z.ZodType } = batchTargets[entity];
-  const result: BatchFetchResult<BatchEntityDocument<E>, Id> = { found: [], missing: [], failed: [] };
+  const result: BatchFetchResult<BatchEntityDocument<E>, Id> = {
+    found: [],
+    missing: [],
+    failed: [],
+  };
 
-  await mapConcurrent(chunk([...new Set(ids)], Math.min(batchSize, maxBatchSize)), concurrency, async (idChunk) => {
-    const requests = idChunk.map((id, index) => ({ id: String(index), path: target.path(id), method: 'GET' as const }));
-    const status = await client.runBatch(requests, {
-      allowParallelMode: true,
-      ...runOptions,
-      // A 404 for one id must not stop the others.
-      stopOnFirstFailure: false,
-    });
-    const byRequestId = new Map(status.responses.map((response) => [response.id, response]));
-    idChunk.forEach((id, index) => {
-      const request = requests[index]!;
-      const context = { method: 'GET', path: request.path.replace(/\?.*$/, '') };
-      const response = byRequestId.get(request.id);
-      const httpStatus = response?.httpStatusCode;
-      if (!response || httpStatus === undefined || response.status === 'NOT_EXECUTED') {
-        result.failed.push({ id, error: new EcwidUnavailableError(context, { reason: 'server_error', attempts: 1 }) });
-        return;
-      }
-      if (httpStatus >= 200 && httpStatus < 300) {
-        const parsed = target.schema.safeParse(response.body);
-        if (parsed.success) result.found.push({ id, value: parsed.data as BatchEntityDocument<E> });
-        else {
-          const issues = parsed.error.issues.map((issue) => ({ path: formatFieldPath(issue.path), message: issue.message }));
-          result.failed.push({ id, error: new EcwidValidationError(context, issues, { cause: parsed.error }) });
+  await mapConcurrent(
+    chunk([...new Set(ids)], Math.min(batchSize, maxBatchSize)),
+    concurrency,
+    async (idChunk) => {
+      const requests = idChunk.map((id, index) => ({
+        id: String(index),
+        path: target.path(id),
+        method: 'GET' as const,
+      }));
+      const status = await client.runBatch(requests, {
+        allowParallelMode: true,
+        ...runOptions,
+        // A 404 for one id must not stop the others.
+        stopOnFirstFailure: false,
+      });
+      const byRequestId = new Map(status.responses.map((response) => [response.id, response]));
+      idChunk.forEach((id, index) => {
+        const request = requests[index]!;
+        const context = { method: 'GET', path: request.path.replace(/\?.*$/, '') };
+        const response = byRequestId.get(request.id);
+        const httpStatus = response?.httpStatusCode;
+        if (!response || httpStatus === undefined || response.status === 'NOT_EXECUTED') {
+          result.failed.push({
+            id,
+            error: new EcwidUnavailableError(context, { reason: 'server_error', attempts: 1 }),
+          });
+          return;
         }
-        return;
-      }
-      const { errorCode, errorMessage } = readErrorFields(response.body);
-      const storeCode = storeErrorCodeFor(httpStatus, errorCode);
-      if (storeCode) throw new EcwidStoreError(storeCode, { ...context, status: httpStatus, errorCode }, errorMessage);
-      if (httpStatus === 404) result.missing.push(id);
-      else if (httpStatus === 429 || httpStatus >= 500) {
-        const reason = httpStatus === 429 ? 'rate_limited' : 'server_error';
-        result.failed.push({ id, error: new EcwidUnavailableError({ ...context, status: httpStatus }, { reason, attempts: 1 }) });
-      } else {
-        result.failed.push({ id, error: new EcwidHttpError({ ...context, status: httpStatus }, { errorCode, errorMessage }) });
-      }
-    });
-  });
+        if (httpStatus >= 200 && httpStatus < 300) {
+          const parsed = target.schema.safeParse(response.body);
+          if (parsed.success)
+            result.found.push({ id, value: parsed.data as BatchEntityDocument<E> });
+          else {
+            const issues = parsed.error.issues.map((issue) => ({
+              path: formatFieldPath(issue.path),
+              message: issue.message,
+            }));
+            result.failed.push({
+              id,
+              error: new EcwidValidationError(context, issues, { cause: parsed.error }),
+            });
+          }
+          return;
+        }
+        const { errorCode, errorMessage } = readErrorFields(response.body);
+        const storeCode = storeErrorCodeFor(httpStatus, errorCode);
+        if (storeCode)
+          throw new EcwidStoreError(
+            storeCode,
+            { ...context, status: httpStatus, errorCode },
+            errorMessage,
+          );
+        if (httpStatus === 404) result.missing.push(id);
+        else if (httpStatus === 429 || httpStatus >= 500) {
+          const reason = httpStatus === 429 ? 'rate_limited' : 'server_error';
+          result.failed.push({
+            id,
+            error: new EcwidUnavailableError(
+              { ...context, status: httpStatus },
+              { reason, attempts: 1 },
+            ),
+          });
+        } else {
+          result.failed.push({
+            id,
+            error: new EcwidHttpError(
+              { ...context, status: httpStatus },
+              { errorCode, errorMessage },
+            ),
+          });
+        }
+      });
+    },
+  );
   return result;
 }

@@ -1,4 +1,9 @@
-export { defaultRetryAfterMs, fullJitterDelayMs, parseRetryAfterMs, type BackoffOptions } from './backoff.ts';
+export {
+  defaultRetryAfterMs,
+  fullJitterDelayMs,
+  parseRetryAfterMs,
+  type BackoffOptions,
+} from './backoff.ts';
 export {
   maxBatchSize,
   type CreateBatchOptions,
@@ -6,7 +11,12 @@ export {
   type EcwidBatchResult,
   type EcwidBatchStatus,
 } from './batch-types.ts';
-export { createEcwidClient, ecwidApiBaseUrl, type EcwidClient, type EcwidClientOptions } from './create-ecwid-client.ts';
+export {
+  createEcwidClient,
+  ecwidApiBaseUrl,
+  type EcwidClient,
+  type EcwidClientOptions,
+} from './create-ecwid-client.ts';
 export {
   EcwidBatchTimeoutError,
   EcwidError,
@@ -25,7 +35,11 @@ export {
   type BatchFetchResult,
   type FetchByBatchOptions,
 } from './fetch-by-batch.ts';
-export { fetchOrdersByIds, type BulkOptions, type FetchByIdsResult } from './fetch-orders-by-ids.ts';
+export {
+  fetchOrdersByIds,
+  type BulkOptions,
+  type FetchByIdsResult,
+} from './fetch-orders-by-ids.ts';
 export { fetchProductsByIds } from './fetch-products-by-ids.ts';
 export type { EcwidLookup } from './lookup.ts';
 export { paginate, paginatePages, type SearchFn } from './paginate.ts';

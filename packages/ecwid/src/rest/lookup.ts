@@ -3,5 +3,4 @@
  * outcome the projector turns into a tombstone, so it is a value, not an exception.
  */
 export type EcwidLookup<T> =
-  | { status: 'ok'; value: T }
-  | { status: 'gone'; errorCode: string | undefined };
+  { status: 'ok'; value: T } | { status: 'gone'; errorCode: string | undefined };

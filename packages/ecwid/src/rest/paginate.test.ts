@@ -7,7 +7,12 @@ import { createFakeStore, makeOrders } from './testing/fake-store.ts';
 function clientFor(orderCount: number) {
   const store = createFakeStore({ orders: makeOrders(orderCount) });
   const fake = createFakeFetch(store.handle);
-  const client = createEcwidClient({ baseUrl: 'https://ecwid.test/api/v3', storeId: 1, token: 't', fetch: fake.fetch });
+  const client = createEcwidClient({
+    baseUrl: 'https://ecwid.test/api/v3',
+    storeId: 1,
+    token: 't',
+    fetch: fake.fetch,
+  });
   return { client, calls: fake.calls };
 }
 
@@ -15,7 +20,8 @@ describe('paginate', () => {
   it('returns every item of a many-page search exactly once', async () => {
     const { client, calls } = clientFor(1_234);
     const ids: string[] = [];
-    for await (const order of paginate(client.searchOrders, { updatedFrom: 1_700_000_000 })) ids.push(order.id);
+    for await (const order of paginate(client.searchOrders, { updatedFrom: 1_700_000_000 }))
+      ids.push(order.id);
 
     expect(ids).toHaveLength(1_234);
     expect(new Set(ids).size).toBe(1_234);

@@ -47,7 +47,9 @@ describe('rate limiter', () => {
   it('does not slow a second token while the first is saturated', async () => {
     const registry = createRateLimiterRegistry({ perMinute: 5, windowMs: 1_000 });
     const busy = registry.forToken('token-a');
-    const queued = Promise.all(Array.from({ length: 50 }, () => busy.acquire().then((p) => p.release())));
+    const queued = Promise.all(
+      Array.from({ length: 50 }, () => busy.acquire().then((p) => p.release())),
+    );
     await vi.advanceTimersByTimeAsync(10);
 
     const start = Date.now();
@@ -70,10 +72,14 @@ describe('rate limiter', () => {
   it('serves callers in arrival order', async () => {
     const limiter = createRateLimiter({ perMinute: 1, windowMs: 100, marginMs: 0 });
     const order: number[] = [];
-    const all = Promise.all([1, 2, 3, 4].map((n) => limiter.acquire().then((p) => {
-      p.release();
-      order.push(n);
-    })));
+    const all = Promise.all(
+      [1, 2, 3, 4].map((n) =>
+        limiter.acquire().then((p) => {
+          p.release();
+          order.push(n);
+        }),
+      ),
+    );
     await vi.runAllTimersAsync();
     await all;
     expect(order).toEqual([1, 2, 3, 4]);

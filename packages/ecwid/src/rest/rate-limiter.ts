@@ -100,7 +100,9 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
           grant(waiter, t);
           continue;
         }
-        const released = slots.filter((slot) => slot.doneAt !== undefined).map((slot) => slot.doneAt!);
+        const released = slots
+          .filter((slot) => slot.doneAt !== undefined)
+          .map((slot) => slot.doneAt!);
         if (released.length > 0) {
           // Later releases cannot free a slot sooner than the earliest released one.
           await sleep(Math.min(...released) - horizon);

@@ -12,7 +12,10 @@ export type RunBatchOptions = CreateBatchOptions & {
 
 /** What {@link runBatch} needs from a client. */
 export type BatchApi = {
-  createBatch(requests: readonly EcwidBatchRequest[], options?: CreateBatchOptions): Promise<string>;
+  createBatch(
+    requests: readonly EcwidBatchRequest[],
+    options?: CreateBatchOptions,
+  ): Promise<string>;
   getBatch(ticket: string): Promise<EcwidBatchStatus>;
 };
 
@@ -26,7 +29,12 @@ export async function runBatch(
   clock: { sleep: (ms: number) => Promise<void>; now: () => number },
   options: RunBatchOptions = {},
 ): Promise<EcwidBatchStatus> {
-  const { pollIntervalMs = 200, maxPollIntervalMs = 5_000, timeoutMs = 300_000, ...createOptions } = options;
+  const {
+    pollIntervalMs = 200,
+    maxPollIntervalMs = 5_000,
+    timeoutMs = 300_000,
+    ...createOptions
+  } = options;
   const ticket = await api.createBatch(requests, createOptions);
   const startedAt = clock.now();
   let interval = pollIntervalMs;

@@ -60,14 +60,20 @@ describe('response schemas', () => {
 
   it('types the fields the mirror reads', () => {
     const order = ecwidOrderSchema.parse(loadFixture('order.json'));
-    expect(order).toMatchObject({ id: 'K8XTQ', internalId: 516483487, updateTimestamp: 1725434784 });
+    expect(order).toMatchObject({
+      id: 'K8XTQ',
+      internalId: 516483487,
+      updateTimestamp: 1725434784,
+    });
     expect(order.items[0]).toMatchObject({ productId: 692730761, price: 10, quantity: 1 });
     const product = ecwidProductSchema.parse(loadFixture('product.json'));
     expect(product).toMatchObject({ id: 692730761, enabled: true, categoryIds: [] });
   });
 
   it('names the offending field path', () => {
-    const page = loadFixture('orders-search.json') as { items: { items: Record<string, unknown>[] }[] };
+    const page = loadFixture('orders-search.json') as {
+      items: { items: Record<string, unknown>[] }[];
+    };
     page.items[0]!.items[0]!['price'] = '500';
     const parse = () => parseBody(searchPageSchema(ecwidOrderSchema), page, request);
     expect(parse).toThrow(EcwidValidationError);

@@ -15,7 +15,10 @@ export function makeOrders(count: number): Doc[] {
 
 /** Products with ids 1…count. */
 export function makeProducts(count: number): Doc[] {
-  return Array.from({ length: count }, (_, i) => ({ ...(loadFixture('product.json') as Doc), id: i + 1 }));
+  return Array.from({ length: count }, (_, i) => ({
+    ...(loadFixture('product.json') as Doc),
+    id: i + 1,
+  }));
 }
 
 function page(items: Doc[], url: URL): Response {
@@ -37,7 +40,9 @@ export function createFakeStore(data: { orders?: Doc[]; products?: Doc[]; custom
     if (path === '/orders') {
       const ids = url.searchParams.get('ids')?.split(',');
       const matches = ids
-        ? orders.filter((o) => ids.includes(String(o['id'])) || ids.includes(String(o['internalId'])))
+        ? orders.filter(
+            (o) => ids.includes(String(o['id'])) || ids.includes(String(o['internalId'])),
+          )
         : orders;
       return page(matches, url);
     }
@@ -64,7 +69,12 @@ export function createFakeStore(data: { orders?: Doc[]; products?: Doc[]; custom
       const batch = batches.get(request.url.searchParams.get('ticket') ?? '');
       if (!batch) return json({ errorCode: 'BATCH_NOT_FOUND' }, 404);
       batch.polls += 1;
-      if (batch.polls < 2) return json({ status: 'IN_PROGRESS', totalRequests: batch.requests.length, completedRequests: 0 });
+      if (batch.polls < 2)
+        return json({
+          status: 'IN_PROGRESS',
+          totalRequests: batch.requests.length,
+          completedRequests: 0,
+        });
       const responses = await Promise.all(
         batch.requests.map(async (sub) => {
           const response = get(sub.path.split('?')[0]!, new URL(`https://x${sub.path}`));
@@ -76,7 +86,12 @@ export function createFakeStore(data: { orders?: Doc[]; products?: Doc[]; custom
           };
         }),
       );
-      return json({ status: 'COMPLETED', totalRequests: responses.length, completedRequests: responses.length, responses });
+      return json({
+        status: 'COMPLETED',
+        totalRequests: responses.length,
+        completedRequests: responses.length,
+        responses,
+      });
     }
     return get(path, request.url);
   }
