@@ -51,8 +51,9 @@ export type Transport = { send(request: TransportRequest): Promise<TransportAnsw
 
 /**
  * Every Ecwid call goes through here, so the retry rules live in one place: 429 pauses the
- * token's shared limiter for `Retry-After` and retries; 5xx, timeouts and network failures
- * (and 2xx bodies cut short) back off with full jitter; everything is bounded by `maxAttempts`. Other answers are final.
+ * token's shared limiter for `Retry-After` and retries; 5xx, timeouts, network failures and
+ * 2xx bodies cut short back off with full jitter; all of it bounded by `maxAttempts`. Every
+ * other answer is final.
  */
 export function createTransport(options: TransportOptions): Transport {
   const { storeId, token, limiter, fetch, sleep, now, random, timeoutMs, maxAttempts, log } =
