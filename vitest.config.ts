@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['apps/*/src/**/*.test.ts', 'packages/*/src/**/*.test.ts'],
     globalSetup: ['./vitest.global-setup.ts'],
+    reporters: ['default', './vitest.summary-reporter.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     // Two cores: more workers only add contention on the one Postgres.
