@@ -1,1 +1,3 @@
 export { eventLogTable, recordKinds, type EventLogRow, type NewEventLogRow, type RecordKind } from './event-log.ts';
+export * from './entities.ts';
+export * from './operations.ts';

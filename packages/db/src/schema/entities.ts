@@ -1,0 +1,292 @@
+import { boolean, index, integer, numeric, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { int8, projectedColumns, tz } from './columns.ts';
+
+/*
+ * The entity tables: the public contract for SQL users. Every row is keyed by store_id first,
+ * keeps Ecwid's full document in `doc`, and is soft-deleted (`deleted_at`) by a tombstone.
+ * Money is numeric, times timestamptz, Ecwid's numeric ids bigint. Rows are written only by the
+ * projection stage, from snapshot and tombstone records in event_log.
+ */
+
+export const ordersTable = pgTable(
+  'orders',
+  {
+    storeId: int8('store_id').notNull(),
+    /** The public id, e.g. `K8XTQ` (may carry a prefix or suffix). */
+    orderId: text('order_id').notNull(),
+    internalId: int8('internal_id'),
+    orderNumber: int8('order_number'),
+    email: text('email'),
+    customerId: int8('customer_id'),
+    paymentStatus: text('payment_status'),
+    fulfillmentStatus: text('fulfillment_status'),
+    total: numeric('total'),
+    subtotal: numeric('subtotal'),
+    tax: numeric('tax'),
+    refundedAmount: numeric('refunded_amount'),
+    couponCode: text('coupon_code'),
+    currency: text('currency'),
+    hidden: boolean('hidden'),
+    createdAt: tz('created_at'),
+    updatedAt: tz('updated_at'),
+    ...projectedColumns(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.storeId, t.orderId] }),
+    index('orders_store_updated_idx').on(t.storeId, t.updatedAt),
+    index('orders_store_created_idx').on(t.storeId, t.createdAt),
+    index('orders_store_internal_idx').on(t.storeId, t.internalId),
+    index('orders_store_customer_idx').on(t.storeId, t.customerId),
+    index('orders_store_email_idx').on(t.storeId, t.email),
+  ],
+);
+
+export const orderItemsTable = pgTable(
+  'order_items',
+  {
+    storeId: int8('store_id').notNull(),
+    orderId: text('order_id').notNull(),
+    itemId: int8('item_id').notNull(),
+    productId: int8('product_id'),
+    sku: text('sku'),
+    name: text('name'),
+    quantity: integer('quantity'),
+    price: numeric('price'),
+    ...projectedColumns(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.storeId, t.orderId, t.itemId] }),
+    index('order_items_store_product_idx').on(t.storeId, t.productId),
+  ],
+);
+
+export const abandonedCartsTable = pgTable(
+  'abandoned_carts',
+  {
+    storeId: int8('store_id').notNull(),
+    cartId: text('cart_id').notNull(),
+    email: text('email'),
+    customerId: int8('customer_id'),
+    total: numeric('total'),
+    recoveredOrderId: text('recovered_order_id'),
+    hidden: boolean('hidden'),
+    createdAt: tz('created_at'),
+    updatedAt: tz('updated_at'),
+    ...projectedColumns(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.storeId, t.cartId] }),
+    index('abandoned_carts_store_updated_idx').on(t.storeId, t.updatedAt),
+    index('abandoned_carts_store_created_idx').on(t.storeId, t.createdAt),
+  ],
+);
+
+export const productsTable = pgTable(
+  'products',
+  {
+    storeId: int8('store_id').notNull(),
+    productId: int8('product_id').notNull(),
+    sku: text('sku'),
+    name: text('name'),
+    price: numeric('price'),
+    quantity: integer('quantity'),
+    unlimited: boolean('unlimited'),
+    inStock: boolean('in_stock'),
+    enabled: boolean('enabled'),
+    productTypeId: int8('product_type_id'),
+    createdAt: tz('created_at'),
+    updatedAt: tz('updated_at'),
+    ...projectedColumns(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.storeId, t.productId] }),
+    index('products_store_updated_idx').on(t.storeId, t.updatedAt),
+    index('products_store_sku_idx').on(t.storeId, t.sku),
+  ],
+);
+
+export const productVariationsTable = pgTable(
+  'product_variations',
+  {
+    storeId: int8('store_id').notNull(),
+    productId: int8('product_id').notNull(),
+    variationId: int8('variation_id').notNull(),
+    sku: text('sku'),
+    price: numeric('price'),
+    quantity: integer('quantity'),
+    ...projectedColumns(),
+  },
+  (t) => [primaryKey({ columns: [t.storeId, t.productId, t.variationId] })],
+);
+
+export const productCategoriesTable = pgTable(
+  'product_categories',
+  {
+    storeId: int8('store_id').notNull(),
+    productId: int8('product_id').notNull(),
+    categoryId: int8('category_id').notNull(),
+    ...projectedColumns(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.storeId, t.productId, t.categoryId] }),
+    index('product_categories_store_category_idx').on(t.storeId, t.categoryId),
+  ],
+);
+
+export const categoriesTable = pgTable(
+  'categories',
+  {
+    storeId: int8('store_id').notNull(),
+    categoryId: int8('category_id').notNull(),
+    parentId: int8('parent_id'),
+    name: text('name'),
+    enabled: boolean('enabled'),
+    ...projectedColumns(),
+  },
+  (t) => [primaryKey({ columns: [t.storeId, t.categoryId] })],
+);
+
+export const productTypesTable = pgTable(
+  'product_types',
+  {
+    storeId: int8('store_id').notNull(),
+    productTypeId: int8('product_type_id').notNull(),
+    name: text('name'),
+    ...projectedColumns(),
+  },
+  (t) => [primaryKey({ columns: [t.storeId, t.productTypeId] })],
+);
+
+export const customersTable = pgTable(
+  'customers',
+  {
+    storeId: int8('store_id').notNull(),
+    customerId: int8('customer_id').notNull(),
+    email: text('email'),
+    name: text('name'),
+    customerGroupId: int8('customer_group_id'),
+    createdAt: tz('created_at'),
+    updatedAt: tz('updated_at'),
+    ...projectedColumns(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.storeId, t.customerId] }),
+    index('customers_store_email_idx').on(t.storeId, t.email),
+    index('customers_store_updated_idx').on(t.storeId, t.updatedAt),
+  ],
+);
+
+export const customerGroupsTable = pgTable(
+  'customer_groups',
+  {
+    storeId: int8('store_id').notNull(),
+    customerGroupId: int8('customer_group_id').notNull(),
+    name: text('name'),
+    ...projectedColumns(),
+  },
+  (t) => [primaryKey({ columns: [t.storeId, t.customerGroupId] })],
+);
+
+export const discountCouponsTable = pgTable(
+  'discount_coupons',
+  {
+    storeId: int8('store_id').notNull(),
+    couponId: int8('coupon_id').notNull(),
+    code: text('code'),
+    name: text('name'),
+    discountType: text('discount_type'),
+    discount: numeric('discount'),
+    status: text('status'),
+    orderCount: integer('order_count'),
+    createdAt: tz('created_at'),
+    updatedAt: tz('updated_at'),
+    ...projectedColumns(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.storeId, t.couponId] }),
+    index('discount_coupons_store_code_idx').on(t.storeId, t.code),
+  ],
+);
+
+export const promotionsTable = pgTable(
+  'promotions',
+  {
+    storeId: int8('store_id').notNull(),
+    promotionId: int8('promotion_id').notNull(),
+    name: text('name'),
+    enabled: boolean('enabled'),
+    discountType: text('discount_type'),
+    amount: numeric('amount'),
+    ...projectedColumns(),
+  },
+  (t) => [primaryKey({ columns: [t.storeId, t.promotionId] })],
+);
+
+export const reviewsTable = pgTable(
+  'reviews',
+  {
+    storeId: int8('store_id').notNull(),
+    reviewId: int8('review_id').notNull(),
+    productId: int8('product_id'),
+    /** The public order id, as reviews carry it (e.g. `2D31G`). */
+    orderId: text('order_id'),
+    customerId: int8('customer_id'),
+    rating: integer('rating'),
+    status: text('status'),
+    createdAt: tz('created_at'),
+    updatedAt: tz('updated_at'),
+    ...projectedColumns(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.storeId, t.reviewId] }),
+    index('reviews_store_product_idx').on(t.storeId, t.productId),
+  ],
+);
+
+export const invoicesTable = pgTable(
+  'invoices',
+  {
+    storeId: int8('store_id').notNull(),
+    orderId: text('order_id').notNull(),
+    invoiceId: text('invoice_id').notNull(),
+    type: text('type'),
+    createdAt: tz('created_at'),
+    link: text('link'),
+    ...projectedColumns(),
+  },
+  (t) => [primaryKey({ columns: [t.storeId, t.orderId, t.invoiceId] })],
+);
+
+export const storeProfilesTable = pgTable('store_profiles', {
+  storeId: int8('store_id').primaryKey(),
+  storeName: text('store_name'),
+  storeUrl: text('store_url'),
+  currency: text('currency'),
+  ...projectedColumns(),
+});
+
+export const appSubscriptionsTable = pgTable('app_subscriptions', {
+  storeId: int8('store_id').primaryKey(),
+  status: text('status'),
+  ...projectedColumns(),
+});
+
+export const appStorageTable = pgTable(
+  'app_storage',
+  {
+    storeId: int8('store_id').notNull(),
+    key: text('key').notNull(),
+    value: text('value'),
+    ...projectedColumns(),
+  },
+  (t) => [primaryKey({ columns: [t.storeId, t.key] })],
+);
+
+/** A store as the app sees it: installed (active) or uninstalled, from `application.*` events. */
+export const storesTable = pgTable('stores', {
+  storeId: int8('store_id').primaryKey(),
+  status: text('status', { enum: ['active', 'uninstalled'] }).notNull(),
+  installedAt: tz('installed_at'),
+  uninstalledAt: tz('uninstalled_at'),
+  ...projectedColumns(),
+});

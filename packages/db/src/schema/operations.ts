@@ -1,0 +1,95 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, jsonb, pgTable, primaryKey, serial, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { int8, tz } from './columns.ts';
+
+/*
+ * The mirror's own bookkeeping. Checkpoints move in the same transaction as the writes they
+ * cover, so every stage can be killed at any instant and resume without loss or double effect.
+ */
+
+/** Position reached by a log consumer (`projection`, or a rebuild's temporary consumer). */
+export const consumerCheckpointsTable = pgTable('consumer_checkpoints', {
+  name: text('name').primaryKey(),
+  position: int8('position').notNull().default(0),
+  updatedAt: tz('updated_at').notNull().defaultNow(),
+});
+
+/**
+ * Enrichment progress per store: each store has its own checkpoint, so a store whose calls fail
+ * (no token, 402/403, repeated 5xx) waits without holding back the others.
+ */
+export const enrichmentStateTable = pgTable('enrichment_state', {
+  storeId: int8('store_id').primaryKey(),
+  /** Last webhook position handled (fetched, tombstoned, skipped or parked). */
+  position: int8('position').notNull().default(0),
+  /** `active`, `waiting_for_token`, `blocked` (store-level error), `uninstalled`. */
+  status: text('status').notNull().default('active'),
+  lastError: text('last_error'),
+  /** A blocked store is retried after this time. */
+  retryAt: tz('retry_at'),
+  attempts: integer('attempts').notNull().default(0),
+  updatedAt: tz('updated_at').notNull().defaultNow(),
+});
+
+/** Stores the mirror may call, with their access tokens (from ECWID_STORES or `mirror stores add`). */
+export const storeTokensTable = pgTable('store_tokens', {
+  storeId: int8('store_id').primaryKey(),
+  /** The Ecwid access token (`secret_…`). Never logged, never returned by the API. */
+  token: text('token').notNull(),
+  /** `env` when it came from ECWID_STORES, `cli` when added with `mirror stores add`. */
+  source: text('source').notNull().default('cli'),
+  addedAt: tz('added_at').notNull().defaultNow(),
+});
+
+/** Webhook records that kept failing; `mirror parked retry` sends them through again. */
+export const parkedEventsTable = pgTable(
+  'parked_events',
+  {
+    id: serial('id').primaryKey(),
+    storeId: int8('store_id').notNull(),
+    /** The webhook record in event_log. */
+    position: int8('position').notNull(),
+    entityKind: text('entity_kind'),
+    entityId: text('entity_id'),
+    error: text('error').notNull(),
+    attempts: integer('attempts').notNull(),
+    parkedAt: tz('parked_at').notNull().defaultNow(),
+    /** Set when retried successfully (the row stays, as history). */
+    resolvedAt: tz('resolved_at'),
+  },
+  (t) => [
+    uniqueIndex('parked_events_position_uq').on(t.position),
+    index('parked_events_open_idx').on(t.storeId).where(sql`${t.resolvedAt} is null`),
+  ],
+);
+
+/** Backfill progress per store and entity, so a crashed backfill resumes where it stopped. */
+export const backfillStateTable = pgTable(
+  'backfill_state',
+  {
+    storeId: int8('store_id').notNull(),
+    entity: text('entity').notNull(),
+    /** The `updatedFrom` of the run in progress (null: full scan). */
+    updatedFrom: tz('updated_from'),
+    /** Items of the run in progress already appended (the next offset). */
+    offset: integer('offset').notNull().default(0),
+    /** Highest Ecwid update time seen: the next run's `updatedFrom`. */
+    watermark: tz('watermark'),
+    startedAt: tz('started_at'),
+    completedAt: tz('completed_at'),
+    details: jsonb('details').$type<Record<string, unknown>>(),
+  },
+  (t) => [primaryKey({ columns: [t.storeId, t.entity] })],
+);
+
+/** Query-API keys. Only a hash is kept; the key itself is shown once, when created. */
+export const apiKeysTable = pgTable('api_keys', {
+  id: serial('id').primaryKey(),
+  storeId: int8('store_id').notNull(),
+  /** First characters of the key, to tell keys apart in listings. */
+  prefix: text('prefix').notNull(),
+  keyHash: text('key_hash').notNull().unique(),
+  label: text('label'),
+  createdAt: tz('created_at').notNull().defaultNow(),
+  revokedAt: tz('revoked_at'),
+});
