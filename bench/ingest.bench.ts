@@ -1,0 +1,356 @@
+/**
+ * How much does durability cost? Drives ingest (verify, parse, group-commit into a real
+ * Postgres, then 200) and a bare Hono server that answers 200 without doing anything with the
+ * same load: autocannon from a child process, 32 connections, correctly signed Ecwid-shaped
+ * webhooks, a fresh eventId per request. Prints req/s and latency of each and the ratio.
+ *
+ *   pnpm bench:ingest [--duration 10] [--connections 32] [--warmup 3] [--log-level silent]
+ *
+ * Targets on a 2-core machine: ratio ingest/bare ≥ 0.35 and ingest p99 ≤ 25 ms; missing one is
+ * reported ("MISSED") and exits 0. Correctness is checked and fails the run (exit 1): every
+ * webhook answered 2xx is a row in the log, rows == 200s answered, no non-2xx.
+ *
+ * The database is `BENCH_DATABASE_URL` or `DATABASE_URL` (default
+ * postgres://postgres@127.0.0.1:5432/test); the run creates `mirror_bench_<random>` there and
+ * drops it at the end, also on failure or Ctrl-C. INGEST_BATCH_MAX and INGEST_BATCH_WINDOW_MS
+ * are read like ingest reads them. `--max-in-flight N` (an experiment: ingest does not expose
+ * it) wires the app with that many concurrent group commits instead of the default.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { createGroupCommitter, createLogger, type Logger } from '@mirror/core';
+import { appendWebhooks, eventLogTable, type AppendOutcome, type WebhookAppend } from '@mirror/db';
+import {
+  createIngest,
+  createIngestApp,
+  listen,
+  loadIngestConfig,
+  type IngestOptions,
+  type WebhookOutcome,
+} from '@mirror/ingest';
+import { Hono } from 'hono';
+import type { IngestRequestOptions } from './ingest-requests.ts';
+import { createBenchDatabase, type BenchDatabase } from './lib/bench-database.ts';
+import { createLatencyRecorder } from './lib/latency.ts';
+import { processesCpuMs, systemCpuBusyMs } from './lib/cpu.ts';
+import {
+  describeMachine,
+  formatInt,
+  formatMs,
+  formatPercent,
+  formatTable,
+  mark,
+} from './lib/report.ts';
+import { runLoad, type LoadResult } from './lib/run-load.ts';
+
+const targets = { ratio: 0.35, p99Ms: 25 };
+const clientSecret = 'bench_client_secret';
+const storeIds = [1003, 2_004_005, 31_337];
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '32' },
+    warmup: { type: 'string', default: '3' },
+    'log-level': { type: 'string', default: 'silent' },
+    'max-in-flight': { type: 'string' },
+  },
+});
+const durationSeconds = positive('duration', args.duration);
+const connections = positive('connections', args.connections);
+const warmupSeconds = Number(args.warmup);
+const logLevel = args['log-level'];
+const maxInFlight =
+  args['max-in-flight'] === undefined
+    ? undefined
+    : positive('max-in-flight', args['max-in-flight']);
+// With logging on, ingest's JSON lines own stdout (as in production); the report moves to stderr.
+const print = logLevel === 'silent' ? console.log : console.error;
+
+const adminUrl =
+  process.env['BENCH_DATABASE_URL'] ??
+  process.env['DATABASE_URL'] ??
+  'postgres://postgres@127.0.0.1:5432/test';
+const config = loadIngestConfig({
+  ...process.env,
+  ECWID_CLIENT_SECRET: clientSecret,
+  ECWID_WEBHOOK_VERIFY: 'true',
+});
+
+let exitCode = 1;
+const aborter = new AbortController();
+const cleanups: (() => Promise<unknown>)[] = [];
+let cleaning: Promise<void> | undefined;
+function cleanUp(): Promise<void> {
+  aborter.abort();
+  return (cleaning ??= (async () => {
+    for (const fn of cleanups.reverse())
+      await fn().catch((err: unknown) => console.error('cleanup failed:', err));
+  })());
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping, dropping the bench database`);
+    exitCode = 130;
+    void cleanUp().finally(() => process.exit(exitCode));
+  });
+}
+
+async function main(): Promise<number> {
+  const database = await createBenchDatabase(adminUrl, { maxConnections: 10 });
+  cleanups.push(() => database.drop());
+  const log = createLogger({ level: logLevel });
+
+  // Counters cover the measured run only; the warm-up writes rows too.
+  let measuring = false;
+  const outcomes = new Map<WebhookOutcome, number>();
+  const flushMs = createLatencyRecorder();
+  const flush = { count: 0, items: 0, maxSize: 0, failed: 0 };
+  const ingest = wireIngest(database, config, log, {
+    onOutcome: (outcome) => {
+      if (measuring) outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    },
+    onFlush: ({ size, durationMs, failed }) => {
+      if (!measuring) return;
+      flush.count += 1;
+      flush.items += size;
+      flush.maxSize = Math.max(flush.maxSize, size);
+      if (failed) flush.failed += 1;
+      flushMs.record(durationMs);
+    },
+  });
+  const bare = new Hono();
+  bare.all('*', (c) => c.body(null, 200));
+
+  // Both servers through the same listen() (so the same @hono/node-server setup), in this
+  // process; only the one under load is busy.
+  const ingestServer = await listen(ingest.app, 0, '127.0.0.1');
+  cleanups.push(() => new Promise((resolve) => ingestServer.server.close(resolve)));
+  const bareServer = await listen(bare, 0, '127.0.0.1');
+  cleanups.push(() => new Promise((resolve) => bareServer.server.close(resolve)));
+
+  const load = (port: number, seconds: number, seed: number, trackIds = false) =>
+    runLoad(
+      {
+        url: `http://127.0.0.1:${port}`,
+        connections,
+        durationSeconds: seconds,
+        requestModule: new URL('./ingest-requests.ts', import.meta.url).href,
+        requestExport: 'createIngestRequests',
+        requestOptions: { clientSecret, storeIds, seed } satisfies IngestRequestOptions,
+        trackIds,
+      },
+      aborter.signal,
+    );
+
+  print(
+    `ingest benchmark — ${connections} connections, ${durationSeconds} s each (after ${warmupSeconds} s warm-up), ${describeMachine()}\n` +
+      `ingest: batch max ${config.INGEST_BATCH_MAX}, window ${config.INGEST_BATCH_WINDOW_MS} ms, ` +
+      `max in flight ${maxInFlight ?? 'default'}, log ${logLevel}; database ${database.name}`,
+  );
+
+  const idle = await backgroundCpu(1000);
+  if (idle > 0.2)
+    print(
+      `warning: ${formatPercent(idle)} of a core was busy before the run (other work on this machine); results will be low and noisy`,
+    );
+
+  if (warmupSeconds > 0) {
+    await load(bareServer.port, warmupSeconds, 1);
+    await load(ingestServer.port, warmupSeconds, 1);
+  }
+  // Requests cut off when the warm-up stopped may still be committing.
+  await sleep(200);
+  await ingest.drain();
+
+  const bareRun = await measure(() => load(bareServer.port, durationSeconds, 2));
+
+  const rowsBefore = await database.db.$count(eventLogTable);
+  measuring = true;
+  const ingestRun = await measure(() => load(ingestServer.port, durationSeconds, 2, true));
+  await sleep(200);
+  await ingest.drain();
+  measuring = false;
+
+  const rows = (await database.db.$count(eventLogTable)) - rowsBefore;
+  const check = await checkLog(database, ingestRun.result, rows, outcomes);
+
+  print(
+    formatTable(
+      [
+        'server',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'p99.9 ms',
+        'non-2xx',
+        'errors',
+        'cpu % server/load/pg/other',
+      ],
+      [
+        ['bare', ...row(bareRun)],
+        ['ingest', ...row(ingestRun)],
+      ],
+    ),
+  );
+  const ratio = ingestRun.result.requestsPerSecond / bareRun.result.requestsPerSecond;
+  const p99 = ingestRun.result.latency.p99;
+  const ratioOk = ratio >= targets.ratio;
+  const p99Ok = p99 <= targets.p99Ms;
+  print(
+    `ratio ingest/bare: ${ratio.toFixed(2)} (target ≥ ${targets.ratio}) ${mark(ratioOk)}  ` +
+      `p99: ${formatMs(p99)} ms (target ≤ ${targets.p99Ms}) ${mark(p99Ok)}  ` +
+      `rows: ${formatInt(rows)} == 2xx ${formatInt(check.answered200)} ${mark(check.ok)}`,
+  );
+  const busiest = Math.max(bareRun.cpu.other, ingestRun.cpu.other);
+  if (busiest > 0.2)
+    print(
+      `warning: up to ${formatPercent(busiest)} of a core went to other work during a run (the "other" column); results are not clean`,
+    );
+  const flushes = flushMs.summary();
+  print(
+    `ingest commits: ${formatInt(flush.count)} flushes of ${(flush.items / Math.max(1, flush.count)).toFixed(1)} webhooks on average ` +
+      `(max ${flush.maxSize}${flush.failed ? `, ${flush.failed} failed` : ''}), flush p50 ${formatMs(flushes.p50)} ms, p99 ${formatMs(flushes.p99)} ms`,
+  );
+  print(
+    `log check: ${formatInt(ingestRun.result.ok)} 2xx seen by the client, ${check.missing} of them missing from the log; ` +
+      `${formatInt(check.answered200)} 200s answered by ingest (the difference was cut off in flight when the run stopped)` +
+      (check.problems.length ? `\n  ✗ ${check.problems.join('\n  ✗ ')}` : ''),
+  );
+
+  if (!check.ok) {
+    print('FAIL: the log does not match what was acknowledged');
+    return 1;
+  }
+  const missed = [
+    ...(ratioOk ? [] : [`ratio ${ratio.toFixed(2)} < ${targets.ratio}`]),
+    ...(p99Ok ? [] : [`p99 ${formatMs(p99)} ms > ${targets.p99Ms} ms`]),
+  ];
+  print(
+    missed.length
+      ? `MISSED: ${missed.join(', ')} (rows check PASS)`
+      : 'PASS: all targets met, rows check PASS',
+  );
+  return 0;
+}
+
+type Measured = {
+  result: LoadResult;
+  cpu: { server: number; load: number; postgres: number; other: number };
+};
+
+/**
+ * Runs a load and the CPU used meanwhile, as fractions of one core: by this (the servers')
+ * process, the load generator, Postgres, and anything else (the kernel, other work on the box).
+ */
+async function measure(run: () => Promise<LoadResult>): Promise<Measured> {
+  const processBefore = process.cpuUsage();
+  const systemBefore = systemCpuBusyMs();
+  const postgresBefore = processesCpuMs('postgres');
+  const result = await run();
+  const used = process.cpuUsage(processBefore);
+  const wallMs = result.durationSeconds * 1000;
+  const server = (used.user + used.system) / 1000 / wallMs;
+  const load = result.cpuMs / wallMs;
+  const postgres = (processesCpuMs('postgres') - postgresBefore) / wallMs;
+  const other = Math.max(0, (systemCpuBusyMs() - systemBefore) / wallMs - server - load - postgres);
+  return { result, cpu: { server, load, postgres, other } };
+}
+
+/** Fraction of one core busy over `ms`, measured while the benchmark is idle. */
+async function backgroundCpu(ms: number): Promise<number> {
+  const before = systemCpuBusyMs();
+  await sleep(ms);
+  return (systemCpuBusyMs() - before) / ms;
+}
+
+function row({ result, cpu }: Measured): string[] {
+  return [
+    formatInt(result.requestsPerSecond),
+    formatMs(result.latency.p50),
+    formatMs(result.latency.p99),
+    formatMs(result.latency.p999),
+    formatInt(result.non2xx),
+    formatInt(result.errors + result.timeouts),
+    [cpu.server, cpu.load, cpu.postgres, cpu.other].map(formatPercent).join(' / '),
+  ];
+}
+
+/**
+ * Every webhook the client saw answered 2xx must be in the log, and the log must hold exactly
+ * the webhooks ingest answered 200 for. The client's 2xx count alone can be a few short of the
+ * rows: requests in flight when autocannon stops are committed, but their answers are dropped.
+ */
+async function checkLog(
+  database: BenchDatabase,
+  result: LoadResult,
+  rows: number,
+  outcomes: Map<WebhookOutcome, number>,
+) {
+  const stored = await database.db
+    .select({ storeId: eventLogTable.storeId, eventId: eventLogTable.eventId })
+    .from(eventLogTable);
+  const keys = new Set(stored.map((r) => `${r.storeId}:${r.eventId}`));
+  const missing = result.okIds.filter((id) => !keys.has(id)).length;
+  const answered200 = outcomes.get('inserted') ?? 0;
+  const problems: string[] = [];
+  if (result.okIds.length !== result.ok)
+    problems.push(`tracked ${result.okIds.length} ids for ${result.ok} 2xx`);
+  if (missing > 0) problems.push(`${missing} webhooks answered 2xx are not in the log`);
+  if (rows !== answered200)
+    problems.push(`${rows} new rows but ${answered200} webhooks answered 200 "inserted"`);
+  if (result.ok > answered200)
+    problems.push(`the client saw ${result.ok} 2xx but ingest answered ${answered200}`);
+  if (result.non2xx > 0) problems.push(`non-2xx answers: ${JSON.stringify(result.statusCodes)}`);
+  for (const [outcome, count] of outcomes) {
+    if (outcome !== 'inserted')
+      problems.push(`${count} webhooks had outcome ${outcome} (every eventId is fresh)`);
+  }
+  return { ok: problems.length === 0, missing, answered200, problems };
+}
+
+/**
+ * The app as createIngest wires it, or, with --max-in-flight, the same parts wired here with
+ * that many concurrent group commits (createIngest does not take the option yet).
+ */
+function wireIngest(
+  database: BenchDatabase,
+  options: IngestOptions,
+  log: Logger,
+  hooks: Required<NonNullable<Parameters<typeof createIngest>[3]>>,
+) {
+  if (maxInFlight === undefined) return createIngest(database, options, log, hooks);
+  const committer = createGroupCommitter<WebhookAppend, AppendOutcome>({
+    flush: (rows) => appendWebhooks(database.db, rows),
+    maxBatch: options.INGEST_BATCH_MAX,
+    windowMs: options.INGEST_BATCH_WINDOW_MS,
+    maxInFlight,
+    onFlush: hooks.onFlush,
+  });
+  const app = createIngestApp({
+    append: (row) => committer.submit(row),
+    checkReady: () => database.checkReady(),
+    clientSecret: options.ECWID_CLIENT_SECRET,
+    log,
+    bodyLimitBytes: options.INGEST_BODY_LIMIT_BYTES,
+    appendTimeoutMs: options.INGEST_APPEND_TIMEOUT_MS,
+    onOutcome: hooks.onOutcome,
+  });
+  return { app, drain: () => committer.drain() };
+}
+
+function positive(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new Error(`--${name} must be a positive integer, got ${value}`);
+  return n;
+}
+
+try {
+  exitCode = await main();
+} catch (err) {
+  if (!aborter.signal.aborted) console.error('ingest benchmark failed:', err);
+} finally {
+  await cleanUp();
+}
+process.exit(exitCode);
