@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerIngest } from './commands/ingest.ts';
 import { registerMigrate } from './commands/migrate.ts';
+import { registerReporting } from './commands/reporting.ts';
 import { registerSim } from './commands/sim.ts';
 import { ConfigError } from './config.ts';
 
@@ -13,6 +14,7 @@ const program = new Command()
 registerMigrate(program);
 registerIngest(program);
 registerSim(program);
+registerReporting(program);
 
 try {
   await program.parseAsync(process.argv);

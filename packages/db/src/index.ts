@@ -3,3 +3,4 @@ export { appendWebhooks, type AppendOutcome, type WebhookAppend } from './event-
 export { readLog, readLogHead, type ReadLogOptions } from './event-log/read-log.ts';
 export { migrationsFolder } from './migrations.ts';
 export * from './schema/index.ts';
+export { entityTableNames, grantReporting } from './reporting/grant-reporting.ts';

@@ -1,0 +1,25 @@
+import { grantReporting } from '@mirror/db';
+import type { Command } from 'commander';
+import { baseConfigSchema, parseEnv } from '../config.ts';
+import { createRootLogger, openDatabase } from '../runtime.ts';
+
+export function registerReporting(program: Command): void {
+  const reporting = program.command('reporting').description('SQL reporting views (schema `reporting`, see docs/reporting.md)');
+  reporting
+    .command('grant')
+    .description('create the read-only role that BI tools use: entity tables and reporting views, never the log')
+    .option('--role <name>', 'role to create or update', 'mirror_reporting')
+    .action(async (options: { role: string }) => {
+      const config = parseEnv(baseConfigSchema, process.env);
+      const log = createRootLogger(config);
+      const database = await openDatabase(config, log);
+      try {
+        await database.migrate();
+        await grantReporting(database.db, options.role);
+        log.info({ role: options.role }, 'reporting role granted');
+        process.stdout.write(`granted read access to "${options.role}"; give it to a login role with:\n  GRANT ${options.role} TO <your_bi_user>;\n`);
+      } finally {
+        await database.close();
+      }
+    });
+}
