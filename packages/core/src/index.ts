@@ -2,3 +2,4 @@ export { AppError, toError, type ErrorCode } from './errors.ts';
 export { createLogger, createSilentLogger, redactPaths, type Logger } from './logger.ts';
 export { createGroupCommitter, type GroupCommitOptions, type GroupCommitter } from './group-commit.ts';
 export { ConfigError, parseEnv } from './config.ts';
+export { createMetrics, type Metrics, type MetricsProbe } from './metrics.ts';

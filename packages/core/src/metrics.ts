@@ -1,0 +1,114 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Values read from the database when Prometheus scrapes, not on every event. */
+export type MetricsProbe = () => Promise<{
+  logHead: number;
+  parked: number;
+  /** Lag per stage (`projection`, `enrichment:<storeId>`): records behind the head and age in seconds. */
+  lag: { stage: string; records: number; seconds: number }[];
+}>;
+
+/**
+ * The mirror's Prometheus metrics, one registry per process. Components get the metric objects
+ * (or hooks that feed them); `/metrics` renders the registry.
+ */
+export function createMetrics(options: { probe?: MetricsProbe; defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'mirror_process_' });
+
+  const webhooks = new Counter({
+    name: 'mirror_webhooks_total',
+    help: 'Webhook requests by event type and outcome (inserted, duplicate, bad_request, unauthorized, too_large, unavailable)',
+    labelNames: ['event_type', 'outcome'] as const,
+    registers: [registry],
+  });
+  const groupCommitSize = new Histogram({
+    name: 'mirror_ingest_batch_size',
+    help: 'Webhooks committed together in one group commit',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
+    registers: [registry],
+  });
+  const groupCommitSeconds = new Histogram({
+    name: 'mirror_ingest_batch_seconds',
+    help: 'Time to commit one group of webhooks',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const restCalls = new Counter({
+    name: 'mirror_ecwid_requests_total',
+    help: 'Ecwid REST calls by HTTP status (or network_error, timeout)',
+    labelNames: ['status'] as const,
+    registers: [registry],
+  });
+  const rateLimitWait = new Counter({
+    name: 'mirror_ecwid_rate_limit_wait_seconds_total',
+    help: 'Time callers spent waiting for a rate-limit slot',
+    registers: [registry],
+  });
+  const apiRequests = new Histogram({
+    name: 'mirror_api_request_seconds',
+    help: 'Query API request latency by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [registry],
+  });
+
+  const probe = options.probe;
+  if (probe) {
+    let last: ReturnType<MetricsProbe> | undefined;
+    // All scrape-time gauges share one probe call per scrape.
+    const read = () => (last ??= probe().finally(() => setTimeout(() => (last = undefined), 0)));
+    new Gauge({
+      name: 'mirror_log_head_position',
+      help: 'Highest committed position in event_log',
+      registers: [registry],
+      async collect() {
+        this.set((await read()).logHead);
+      },
+    });
+    new Gauge({
+      name: 'mirror_parked_events',
+      help: 'Parked webhook records waiting for a retry',
+      registers: [registry],
+      async collect() {
+        this.set((await read()).parked);
+      },
+    });
+    new Gauge({
+      name: 'mirror_stage_lag_records',
+      help: 'Log records a stage has not processed yet',
+      labelNames: ['stage'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const l of (await read()).lag) this.set({ stage: l.stage }, l.records);
+      },
+    });
+    new Gauge({
+      name: 'mirror_stage_lag_seconds',
+      help: 'Age of the oldest record a stage has not processed yet',
+      labelNames: ['stage'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const l of (await read()).lag) this.set({ stage: l.stage }, l.seconds);
+      },
+    });
+  }
+
+  return {
+    registry,
+    webhooks,
+    groupCommitSize,
+    groupCommitSeconds,
+    restCalls,
+    rateLimitWait,
+    apiRequests,
+    /** Prometheus text exposition of every metric. */
+    render: () => registry.metrics(),
+    contentType: registry.contentType,
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
