@@ -21,7 +21,7 @@ export default tseslint.config(
   },
   {
     // Tests, benchmarks and the CLI talk to a person on the console on purpose.
-    files: ['**/*.test.ts', 'bench/**', 'apps/mirror/**', 'vitest.global-setup.ts', '**/testing/**'],
+    files: ['**/*.test.ts', 'bench/**', 'apps/mirror/**', 'vitest.global-setup.ts', 'vitest.summary-reporter.ts', '**/testing/**'],
     rules: { 'no-console': 'off' },
   },
   {

@@ -1,17 +1,15 @@
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { readFixture } from '@mirror/ecwid/testing';
 import { Hono } from 'hono';
 import { createSimulator, type Simulator, type SimulatorOptions } from './create-simulator.ts';
 
 export const storeId = 1003;
 export const token = 'secret_test';
 
-/** A copy of an example from /work/shared/ecwid/examples (see fixtures/). */
+/** An example body from Ecwid's docs (packages/ecwid/test-fixtures). */
 export function example(name: string): Record<string, unknown> {
-  return JSON.parse(
-    readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8'),
-  ) as Record<string, unknown>;
+  return readFixture<Record<string, unknown>>(name);
 }
 
 export function testSimulator(options: Partial<SimulatorOptions> = {}): Simulator {

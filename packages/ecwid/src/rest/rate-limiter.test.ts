@@ -90,7 +90,7 @@ describe('rate limiter', () => {
     const first = await limiter.acquire();
     await limiter.acquire(); // also still in flight
     let thirdAt: number | undefined;
-    const third = limiter.acquire().then((p) => (thirdAt = Date.now()));
+    const third = limiter.acquire().then(() => (thirdAt = Date.now()));
 
     await vi.advanceTimersByTimeAsync(5_000);
     expect(thirdAt).toBeUndefined();

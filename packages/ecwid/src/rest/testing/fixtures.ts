@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readFixture } from '../../testing.ts';
 
-/** A fresh parse of a documented Ecwid body from `../fixtures` (never shared between tests). */
+/** A fresh parse of a documented Ecwid body (never shared between tests). */
 export function loadFixture(name: string): unknown {
-  return JSON.parse(
-    readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8'),
-  ) as unknown;
+  return readFixture(name);
 }

@@ -1,12 +1,15 @@
-// Against the simulator over real HTTP. `@mirror/ecwid-sim` depends on this package, so it is
-// imported by path rather than declared as a dependency (which would make a cycle).
+// The REST client against the simulator over real HTTP: lives beside the simulator because
+// it depends on the client package (the reverse dependency would make a cycle).
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSimulator, type Simulator } from '../../../ecwid-sim/src/index.ts';
-import { createEcwidClient, type EcwidClientOptions } from './create-ecwid-client.ts';
-import { EcwidStoreError } from './errors.ts';
-import { paginate } from './paginate.ts';
-import { createRateLimiter } from './rate-limiter.ts';
-import { createRateLimiterRegistry } from './rate-limiter-registry.ts';
+import {
+  createEcwidClient,
+  createRateLimiter,
+  createRateLimiterRegistry,
+  EcwidStoreError,
+  paginate,
+  type EcwidClientOptions,
+} from '@mirror/ecwid';
+import { createSimulator, type Simulator } from './create-simulator.ts';
 
 // Time runs `scale`× faster for the simulator and the client alike: a 60 s rate window lasts
 // 3 s of wall time, so minute-scale limits and Retry-After are tested in seconds.
