@@ -80,6 +80,8 @@ export type EcwidClientOptions = {
   /** Attempts per request, counting the first, across 429, 5xx, timeouts and network errors. */
   maxAttempts?: number;
   log?: Pick<Logger, 'warn'>;
+  /** Called after every HTTP attempt with its status, `timeout` or `network_error` (metrics). */
+  onAttempt?: (outcome: string) => void;
 };
 
 // Ecwid's path for each deleted-items history; the coupon path is the one current docs use
@@ -113,6 +115,7 @@ export function createEcwidClient(options: EcwidClientOptions) {
     timeoutMs = 20_000,
     maxAttempts = 5,
     log,
+    onAttempt,
   } = options;
   const limiter =
     options.limiter === undefined
@@ -132,6 +135,7 @@ export function createEcwidClient(options: EcwidClientOptions) {
     timeoutMs,
     maxAttempts,
     log,
+    onAttempt,
   });
 
   async function read<S extends z.ZodType>(

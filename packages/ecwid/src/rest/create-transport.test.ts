@@ -13,7 +13,7 @@ const token = 'secret_do-not-leak-42';
 
 function setup(
   handler: Parameters<typeof createFakeFetch>[0],
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; onAttempt?: (outcome: string) => void } = {},
 ) {
   const clock = createFakeClock();
   const fake = createFakeFetch(handler);
@@ -58,6 +58,15 @@ describe('Ecwid requests', () => {
     expect(result.status).toBe('ok');
     expect(calls).toHaveLength(2);
     expect(clock.sleeps).toEqual([7_000]);
+  });
+
+  it('reports every attempt's outcome, for metrics', async () => {
+    const outcomes: string[] = [];
+    const { client } = setup(sequence(() => json({}, 429), () => json({}, 503), product), {
+      onAttempt: (o) => outcomes.push(o),
+    });
+    await client.getProduct(692730761);
+    expect(outcomes).toEqual(['429', '503', '200']);
   });
 
   it('waits 10 s on a 429 without Retry-After', async () => {

@@ -23,6 +23,8 @@ export type TransportOptions = {
   timeoutMs: number;
   maxAttempts: number;
   log: Pick<Logger, 'warn'> | undefined;
+  /** Called after every attempt with its HTTP status, `timeout` or `network_error` (metrics). */
+  onAttempt: ((outcome: string) => void) | undefined;
 };
 
 /** A request relative to the store: `path` has no query, `query` starts with `?` or is empty. */
@@ -56,7 +58,7 @@ export type Transport = { send(request: TransportRequest): Promise<TransportAnsw
  * other answer is final.
  */
 export function createTransport(options: TransportOptions): Transport {
-  const { storeId, token, limiter, fetch, sleep, now, random, timeoutMs, maxAttempts, log } =
+  const { storeId, token, limiter, fetch, sleep, now, random, timeoutMs, maxAttempts, log, onAttempt } =
     options;
   const storeUrl = `${options.baseUrl.replace(/\/+$/, '')}/${storeId}`;
 
@@ -127,6 +129,7 @@ export function createTransport(options: TransportOptions): Transport {
       } finally {
         permit.release();
       }
+      onAttempt?.(result.kind === 'response' ? String(result.response.status) : result.kind === 'timeout' ? 'timeout' : 'network_error');
       const decision = decide(request, result, attempt);
       if ('answer' in decision) return decision.answer;
 
