@@ -60,7 +60,7 @@ describe('Ecwid requests', () => {
     expect(clock.sleeps).toEqual([7_000]);
   });
 
-  it('reports every attempt's outcome, for metrics', async () => {
+  it('reports the outcome of every attempt, for metrics', async () => {
     const outcomes: string[] = [];
     const { client } = setup(sequence(() => json({}, 429), () => json({}, 503), product), {
       onAttempt: (o) => outcomes.push(o),
