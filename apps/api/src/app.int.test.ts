@@ -1,0 +1,224 @@
+import { storesTable, storeProfilesTable } from '@mirror/db';
+import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { revokeApiKey } from './api-keys.ts';
+import { adminToken, createTestApp, get, insertOrders, keyFor, projected, type TestApp } from './test-helpers.ts';
+
+let database: TestDatabase;
+let app: TestApp;
+let keyA: string;
+let keyB: string;
+const storeA = 1001;
+const storeB = 2002;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  app = createTestApp(database.db);
+  await insertOrders(database.db, storeA, [{ orderId: 'A1', items: 2 }, { orderId: 'A2' }]);
+  await insertOrders(database.db, storeB, [{ orderId: 'B1' }]);
+  await database.db.insert(storesTable).values({ storeId: storeA, status: 'active', installedAt: new Date('2024-01-02T00:00:00Z'), ...projected({ status: 'active' }) });
+  await database.db.insert(storeProfilesTable).values({ storeId: storeA, storeName: 'Shop A', storeUrl: 'https://a.example', currency: 'USD', ...projected({ generalInfo: { storeId: storeA } }) });
+  keyA = await keyFor(database.db, storeA, 'reporting');
+  keyB = await keyFor(database.db, storeB);
+});
+afterAll(async () => {
+  await database?.close();
+});
+
+describe('authentication', () => {
+  test('answers 401 without a key, with a malformed header, or with a wrong key', async () => {
+    const none = await get(app, `/v1/stores/${storeA}/orders`, null);
+    const wrong = await get(app, `/v1/stores/${storeA}/orders`, 'mk_not-a-real-key');
+    const basic = await app.request(`/v1/stores/${storeA}/orders`, { headers: { authorization: `Basic ${adminToken}` } });
+    for (const res of [none, wrong, { status: basic.status, body: await basic.json() }]) {
+      expect(res.status).toBe(401);
+      expect(res.body).toMatchObject({ error: { code: 'UNAUTHORIZED', message: expect.any(String) } });
+    }
+    expect(basic.headers.get('www-authenticate')).toBe('Bearer');
+  });
+
+  test('the admin token reads every store; a wrong admin token of the same length does not', async () => {
+    expect((await get(app, `/v1/stores/${storeA}/orders`)).status).toBe(200);
+    expect((await get(app, `/v1/stores/${storeB}/orders`)).status).toBe(200);
+    const forged = adminToken.slice(0, -1) + (adminToken.endsWith('9') ? '8' : '9');
+    expect((await get(app, `/v1/stores/${storeA}/orders`, forged)).status).toBe(401);
+  });
+
+  test('without MIRROR_ADMIN_TOKEN no bearer value is an admin', async () => {
+    const noAdmin = createTestApp(database.db, { adminToken: undefined });
+    expect((await get(noAdmin, `/v1/stores/${storeA}/orders`, adminToken)).status).toBe(401);
+    expect((await get(noAdmin, `/v1/stores/${storeA}/orders`, keyA)).status).toBe(200);
+  });
+
+  test('each store key sees only its own store; another store is a 404 exactly like a missing one', async () => {
+    const ownA = await get(app, `/v1/stores/${storeA}/orders`, keyA);
+    expect(ownA.body.data.map((o: { orderId: string }) => o.orderId).sort()).toEqual(['A1', 'A2']);
+    const ownB = await get(app, `/v1/stores/${storeB}/orders`, keyB);
+    expect(ownB.body.data.map((o: { orderId: string }) => o.orderId)).toEqual(['B1']);
+
+    const foreign = await get(app, `/v1/stores/${storeB}/orders`, keyA);
+    const foreignById = await get(app, `/v1/stores/${storeB}/orders/B1`, keyA);
+    expect(foreign.status).toBe(404);
+    expect(foreignById.status).toBe(404);
+    // An admin asking for a store that does not exist gets the same body, shape and wording.
+    const missing = await get(app, `/v1/stores/${storeB}/orders`.replace(String(storeB), '999999'));
+    expect(missing.status).toBe(404);
+    expect(foreign.body).toEqual({ error: { code: 'NOT_FOUND', message: `store ${storeB} not found` } });
+    expect(missing.body).toEqual({ error: { code: 'NOT_FOUND', message: 'store 999999 not found' } });
+    // The key's own store id with a store it cannot read: same answer whether B exists or not.
+    const foreignMissing = await get(app, '/v1/stores/999999/orders', keyA);
+    expect(foreignMissing).toEqual(missing);
+  });
+
+  test('a revoked key is refused with 401', async () => {
+    const key = await keyFor(database.db, storeA, 'temporary');
+    expect((await get(app, `/v1/stores/${storeA}/orders`, key)).status).toBe(200);
+    const outcome = await revokeApiKey(database.db, key.slice(0, 11));
+    expect(outcome.status).toBe('revoked');
+    const after = await get(app, `/v1/stores/${storeA}/orders`, key);
+    expect(after.status).toBe(401);
+    expect(after.body.error.code).toBe('UNAUTHORIZED');
+  });
+
+  test('a cached key lookup expires, so revocation takes effect within keyCacheMs', async () => {
+    let now = 0;
+    const key = await keyFor(database.db, storeA);
+    const clockApp = createTestApp(database.db, { keyCacheMs: 1000, now: () => now });
+    expect((await get(clockApp, `/v1/stores/${storeA}/orders`, key)).status).toBe(200);
+    await revokeApiKey(database.db, key.slice(0, 11));
+    now = 500;
+    expect((await get(clockApp, `/v1/stores/${storeA}/orders`, key)).status).toBe(200);
+    now = 1500;
+    expect((await get(clockApp, `/v1/stores/${storeA}/orders`, key)).status).toBe(401);
+  });
+});
+
+describe('GET /v1/stores', () => {
+  test('the admin sees every store with data, with install state and profile', async () => {
+    const res = await get(app, '/v1/stores');
+    expect(res.status).toBe(200);
+    expect(res.body.data).toEqual([
+      { storeId: storeA, status: 'active', installedAt: '2024-01-02T00:00:00.000Z', uninstalledAt: null, storeName: 'Shop A', storeUrl: 'https://a.example', currency: 'USD' },
+      { storeId: storeB, status: null, installedAt: null, uninstalledAt: null, storeName: null, storeUrl: null, currency: null },
+    ]);
+  });
+
+  test('a store key sees only its store', async () => {
+    const res = await get(app, '/v1/stores', keyB);
+    expect(res.body.data.map((s: { storeId: number }) => s.storeId)).toEqual([storeB]);
+  });
+});
+
+describe('errors', () => {
+  test('a bad storeId is a 400 naming storeId', async () => {
+    const res = await get(app, '/v1/stores/abc/orders');
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: { code: 'BAD_REQUEST', message: expect.stringContaining('storeId'), parameter: 'storeId' } });
+  });
+
+  test.each([
+    ['limit=0', 'limit'],
+    ['limit=501', 'limit'],
+    ['limit=ten', 'limit'],
+    ['createdFrom=yesterday', 'createdFrom'],
+    ['updatedTo=2024-13-45', 'updatedTo'],
+    ['sort=name', 'sort'],
+    ['paymentStatus=paid;drop', 'paymentStatus'],
+    ['customerId=-1', 'customerId'],
+    ['includeDeleted=yes', 'includeDeleted'],
+    ['cursor=abc.def', 'cursor'],
+  ])('GET orders?%s is a 400 naming %s', async (query, parameter) => {
+    const res = await get(app, `/v1/stores/${storeA}/orders?${query}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'BAD_REQUEST', parameter });
+    expect(res.body.error.message).toContain(`"${parameter}"`);
+    // Our shape, not zod's.
+    expect(Object.keys(res.body)).toEqual(['error']);
+  });
+
+  test('a tampered cursor is a 400 naming cursor', async () => {
+    const first = await get(app, `/v1/stores/${storeA}/orders?limit=1`);
+    const cursor: string = first.body.nextCursor;
+    expect(cursor).toEqual(expect.any(String));
+    const [payload, signature] = cursor.split('.');
+    const state = JSON.parse(Buffer.from(payload!, 'base64url').toString());
+    state[4] = 'ZZZZ';
+    const forged = `${Buffer.from(JSON.stringify(state)).toString('base64url')}.${signature}`;
+    const flipped = `${payload}.${signature!.slice(0, -2)}${signature!.endsWith('AA') ? 'AB' : 'AA'}`;
+    for (const bad of [forged, flipped, 'not-a-cursor', `${payload}`]) {
+      const res = await get(app, `/v1/stores/${storeA}/orders?limit=1&cursor=${encodeURIComponent(bad)}`);
+      expect(res.status, bad).toBe(400);
+      expect(res.body.error.parameter).toBe('cursor');
+    }
+    // A genuine cursor of another sort is refused too, not misread.
+    const other = await get(app, `/v1/stores/${storeA}/orders?limit=1&sort=updatedAt&cursor=${encodeURIComponent(cursor)}`);
+    expect(other.status).toBe(400);
+    expect(other.body.error.parameter).toBe('cursor');
+  });
+
+  test('unknown routes and unknown entities are 404 in the error shape', async () => {
+    const route = await get(app, '/v1/nope');
+    expect(route.status).toBe(404);
+    expect(route.body.error.code).toBe('NOT_FOUND');
+    const order = await get(app, `/v1/stores/${storeA}/orders/NOPE`);
+    expect(order).toEqual({ status: 404, body: { error: { code: 'NOT_FOUND', message: 'orderId NOPE not found' } } });
+  });
+
+  test('calls onRequest with the route pattern, status and duration', async () => {
+    const seen: { route: string; status: number; durationMs: number }[] = [];
+    const metered = createTestApp(database.db, { onRequest: (info) => seen.push(info) });
+    await get(metered, `/v1/stores/${storeA}/orders/A1`);
+    await get(metered, `/v1/stores/${storeA}/orders?limit=0`);
+    expect(seen.map((s) => [s.route, s.status])).toEqual([
+      ['/v1/stores/:storeId/orders/:orderId', 200],
+      ['/v1/stores/:storeId/orders', 400],
+    ]);
+    expect(seen[0]!.durationMs).toBeGreaterThan(0);
+  });
+});
+
+describe('reference', () => {
+  test('/openapi.json is an OpenAPI 3.1 document with a path for every route, generated from the request schemas', async () => {
+    const res = await get(app, '/openapi.json', null);
+    expect(res.status).toBe(200);
+    const spec = res.body;
+    expect(spec.openapi).toBe('3.1.0');
+    expect(spec.info.title).toEqual(expect.any(String));
+    const paths = Object.keys(spec.paths);
+    const entities = ['orders', 'abandoned-carts', 'products', 'categories', 'product-types', 'customers', 'customer-groups', 'discount-coupons', 'promotions', 'reviews', 'invoices', 'storage'];
+    const expected = [
+      '/v1/stores',
+      '/v1/stores/{storeId}/events',
+      '/v1/stores/{storeId}/profile',
+      '/v1/stores/{storeId}/profile/history',
+      '/v1/stores/{storeId}/subscription',
+      '/v1/stores/{storeId}/subscription/history',
+      ...entities.flatMap((e) => [`/v1/stores/{storeId}/${e}`]),
+    ];
+    for (const path of expected) expect(paths, path).toContain(path);
+    for (const e of entities) {
+      expect(paths.filter((p) => p.startsWith(`/v1/stores/{storeId}/${e}/{`)), e).toHaveLength(2);
+    }
+    expect(paths).toHaveLength(expected.length + entities.length * 2);
+    for (const item of Object.values<any>(spec.paths)) {
+      expect(item.get.responses['200']).toBeDefined();
+      expect(item.get.security).toEqual([{ bearerAuth: [] }]);
+    }
+    const orderParams = spec.paths['/v1/stores/{storeId}/orders'].get.parameters.map((p: { name: string }) => p.name);
+    expect(orderParams).toEqual(expect.arrayContaining(['storeId', 'limit', 'cursor', 'sort', 'paymentStatus', 'fulfillmentStatus', 'email', 'customerId', 'createdFrom', 'createdTo', 'updatedFrom', 'updatedTo', 'includeDeleted', 'includeDoc']));
+    const sort = spec.paths['/v1/stores/{storeId}/orders'].get.parameters.find((p: { name: string }) => p.name === 'sort');
+    expect(sort.schema.enum).toEqual(expect.arrayContaining(['createdAt', '-createdAt', 'total', '-updatedAt']));
+    expect(spec.components.schemas.Order.properties.total).toMatchObject({ type: expect.arrayContaining(['string']) });
+    expect(spec.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  test('/docs serves a self-contained HTML reference', async () => {
+    const res = await app.request('/docs');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    const html = await res.text();
+    expect(html).toContain('<!doctype html>');
+    expect(html).toContain('/openapi.json');
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href="https?:/);
+  });
+});

@@ -1,0 +1,153 @@
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import { AppError } from '@mirror/core';
+import type { Db } from '@mirror/db';
+import { and, eq, getTableColumns, isNull, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import type { ApiEnv } from './api-env.ts';
+import type { CursorCodec } from './cursor.ts';
+import { entitySchema, printRow, type EntityDef } from './entities.ts';
+import { keysetPage } from './keyset.ts';
+import { logRecordSchema, printRecord, readEntityHistory } from './log-records.ts';
+import { booleanParam, cursorParam, limitParam, storeIdParam } from './query-params.ts';
+import { addGetRoute, valid } from './routes.ts';
+
+export type RouteContext = { db: Db; codec: CursorCodec };
+
+type ListQuery = {
+  limit: number;
+  cursor?: string;
+  sort?: string;
+  includeDeleted?: boolean;
+  includeDoc?: boolean;
+} & Record<string, unknown>;
+
+const includeDeletedParam = booleanParam.optional().openapi({ description: 'also return soft-deleted rows (deletedAt set); default false' });
+
+/** list, get-by-id and history routes of one entity collection. */
+export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, codec }: RouteContext): void {
+  const schema = entitySchema(def).openapi(def.name);
+  const base = `/v1/stores/{storeId}/${def.path}`;
+  const tag = def.path;
+  const columns = getTableColumns(def.table) as Record<string, AnyPgColumn>;
+  const { doc: _doc, ...listColumns } = columns;
+  const sortNames = Object.keys(def.sorts).flatMap((name) => [name, `-${name}`]);
+  const filterDescriptions = Object.entries(def.filters).map(([name, f]) => [name, f.schema.optional().openapi({ description: f.description })]);
+
+  const listQuery = z.object({
+    limit: limitParam,
+    cursor: cursorParam.optional(),
+    sort: z
+      .enum(sortNames as [string, ...string[]], { error: `must be one of ${sortNames.join(', ')}` })
+      .optional()
+      .openapi({ description: `sort field, \`-\` for descending; default ${def.defaultSort}` }),
+    includeDeleted: includeDeletedParam,
+    includeDoc: booleanParam.optional().openapi({ description: "include each row's full Ecwid document (`doc`); default false in lists" }),
+    ...Object.fromEntries(filterDescriptions),
+  });
+  const idParams = z.object({ storeId: storeIdParam, [def.idParam]: def.idSchema.openapi({ param: { name: def.idParam, in: 'path' } }) });
+
+  addGetRoute(
+    app,
+    {
+      path: base,
+      tag,
+      summary: `List ${def.path.replace('-', ' ')}`,
+      description:
+        `Filters combine with AND. Pages follow \`nextCursor\` (keyset pagination: stable while rows are written). ` +
+        `Sorts: ${sortNames.join(', ')}. Money fields are decimal strings.`,
+      params: z.object({ storeId: storeIdParam }),
+      query: listQuery,
+      response: z.object({ data: z.array(schema), nextCursor: z.string().nullable() }).openapi(`${def.name}Page`),
+      responseDescription: `a page of ${def.path}`,
+    },
+    async (c) => {
+      const storeId = c.var.storeId;
+      const query = valid<ListQuery>(c, 'query');
+      const sort = query.sort ?? def.defaultSort;
+      const sortColumn = def.sorts[sort.replace(/^-/, '')];
+      if (sortColumn === undefined) throw new AppError('BAD_REQUEST', `invalid query parameter "sort"`, { details: { parameter: 'sort' } });
+      const where: (SQL | undefined)[] = [eq(def.table.storeId, storeId)];
+      if (!query.includeDeleted) where.push(isNull(def.table.deletedAt));
+      for (const [name, filter] of Object.entries(def.filters)) {
+        const value = query[name];
+        if (value !== undefined) where.push(filter.where(value as never));
+      }
+      const page = await keysetPage({
+        db,
+        codec,
+        list: def.path,
+        table: def.table,
+        where,
+        columns: query.includeDoc ? columns : listColumns,
+        key: def.key,
+        sort,
+        sortColumn,
+        limit: query.limit,
+        cursor: query.cursor,
+      });
+      const extra = def.expand ? await def.expand.load(db, storeId, page.rows) : undefined;
+      const data = page.rows.map((row) => ({ ...printRow(row), ...extra?.(row) }));
+      return c.json({ data, nextCursor: page.nextCursor }, 200);
+    },
+  );
+
+  addGetRoute(
+    app,
+    {
+      path: `${base}/{${def.idParam}}`,
+      tag,
+      summary: `Get one of ${def.path.replace('-', ' ')} by ${def.idParam}`,
+      description: 'The typed columns and `doc`, the full Ecwid document. A soft-deleted row is a 404 unless includeDeleted=true.',
+      params: idParams,
+      query: z.object({ includeDeleted: includeDeletedParam }),
+      response: schema,
+      responseDescription: `the ${def.name}`,
+    },
+    async (c) => {
+      const storeId = c.var.storeId;
+      const id = valid<Record<string, unknown>>(c, 'param')[def.idParam];
+      const { includeDeleted } = valid<{ includeDeleted?: boolean }>(c, 'query');
+      const row = await findRow(db, def, storeId, id, includeDeleted === true);
+      if (!row) throw new AppError('NOT_FOUND', `${def.idParam} ${String(id)} not found`);
+      const extra = def.expand ? await def.expand.load(db, storeId, [row]) : undefined;
+      return c.json({ ...printRow(row), ...extra?.(row) }, 200);
+    },
+  );
+
+  addGetRoute(
+    app,
+    {
+      path: `${base}/{${def.idParam}}/history`,
+      tag,
+      summary: `Log records about one of ${def.path.replace('-', ' ')}, newest first`,
+      description:
+        `Webhooks, snapshots and tombstones with entity_kind \`${def.kind}\` about this entity, and the webhooks its snapshots answer (caused_by). ` +
+        'Follow `nextCursor` for older records.',
+      params: idParams,
+      query: z.object({ limit: limitParam, cursor: cursorParam.optional() }),
+      response: z.object({ data: z.array(logRecordSchema), nextCursor: z.string().nullable() }).openapi(`${def.name}History`),
+      responseDescription: 'log records, newest first',
+    },
+    async (c) => {
+      const storeId = c.var.storeId;
+      const id = valid<Record<string, unknown>>(c, 'param')[def.idParam];
+      const { limit, cursor } = valid<{ limit: number; cursor?: string }>(c, 'query');
+      const row = await findRow(db, def, storeId, id, true);
+      // Without a row (not projected yet) the URL's id is still worth looking up in the log.
+      const entityIds = row ? (def.historyIds?.(row, storeId) ?? [String(id)]) : [String(id)];
+      const page = await readEntityHistory(db, codec, { storeId, kind: def.kind, entityIds, limit, cursor, list: `${def.path}/history` });
+      if (!row && page.rows.length === 0 && !cursor) throw new AppError('NOT_FOUND', `${def.idParam} ${String(id)} not found`);
+      return c.json({ data: page.rows.map(printRecord), nextCursor: page.nextCursor }, 200);
+    },
+  );
+}
+
+/** A primary-key lookup (store_id, id); invoices are looked up by invoice id within the store. */
+async function findRow(db: Db, def: EntityDef, storeId: number, id: unknown, includeDeleted: boolean) {
+  const [row] = (await db
+    .select()
+    .from(def.table)
+    .where(and(eq(def.table.storeId, storeId), eq(def.idColumn, id), includeDeleted ? undefined : isNull(def.table.deletedAt)))
+    .limit(1)) as Record<string, unknown>[];
+  return row;
+}

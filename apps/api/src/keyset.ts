@@ -1,0 +1,141 @@
+import { AppError } from '@mirror/core';
+import { and, asc, desc, getTableColumns, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
+import type { Db } from '@mirror/db';
+import { badCursor, type CursorCodec } from './cursor.ts';
+
+export type KeysetPageOptions = {
+  db: Db;
+  codec: CursorCodec;
+  /** Names the list in its cursors, so a cursor of one list is refused by another. */
+  list: string;
+  table: PgTable;
+  where: (SQL | undefined)[];
+  /** Columns printed (the sort helpers are added and removed here). */
+  columns: Record<string, AnyPgColumn | SQL.Aliased>;
+  /** Primary key after store_id: unique, so it makes every order total. */
+  key: AnyPgColumn[];
+  /** The sort as requested (`-createdAt`), and its column (`null`: the key itself). */
+  sort: string;
+  sortColumn: AnyPgColumn | null;
+  limit: number;
+  cursor: string | undefined;
+};
+
+type Segment = 'values' | 'nulls';
+
+/**
+ * One page of a keyset-paginated list. Never OFFSET: the cursor holds the last row's sort value
+ * and key, and the next page starts strictly after it, so rows written between two requests
+ * neither repeat nor push others off a page.
+ *
+ * Nullable sort columns are read in two segments, non-null values then nulls (ascending; the
+ * reverse descending), matching Postgres's own NULLS LAST/FIRST defaults so both directions walk
+ * the (store_id, column) index. Each segment's condition is a plain row comparison that the
+ * index can seek to; an `… OR col IS NULL` condition would scan from the start on every page.
+ */
+export async function keysetPage(options: KeysetPageOptions): Promise<{ rows: Record<string, unknown>[]; nextCursor: string | null }> {
+  const { db, codec, table, key, sortColumn, limit } = options;
+  const descending = options.sort.startsWith('-');
+  const nullable = sortColumn !== null && !sortColumn.notNull;
+  const segments: Segment[] = !nullable ? ['values'] : descending ? ['nulls', 'values'] : ['values', 'nulls'];
+
+  const after = options.cursor ? codec.decode(options.cursor, { list: options.list, sort: options.sort }) : undefined;
+  if (after) checkCursorTypes(after.value, after.key, sortColumn, key);
+  const startSegment: Segment = after && sortColumn && after.value === null ? 'nulls' : 'values';
+  let index = after ? segments.indexOf(startSegment) : 0;
+  if (index < 0) throw badCursor('it does not fit this sort');
+
+  const direction = descending ? desc : asc;
+  const compare = descending ? sql.raw('<') : sql.raw('>');
+  const selection = { ...options.columns, ...(sortColumn && { __sort: sql<string | null>`${sortColumn}::text`.as('__sort') }) };
+  const rows: Record<string, unknown>[] = [];
+
+  for (; index < segments.length && rows.length <= limit; index++) {
+    const segment = segments[index]!;
+    const first = after && rows.length === 0 && segment === startSegment;
+    const conditions: (SQL | undefined)[] = [...options.where];
+    let order: AnyPgColumn[] = key;
+    if (sortColumn && segment === 'values') {
+      if (nullable) conditions.push(isNotNull(sortColumn));
+      order = [sortColumn, ...key];
+      if (first) conditions.push(rowCompare([sortColumn, ...key], [after.value, ...after.key], compare));
+    } else if (sortColumn) {
+      conditions.push(isNull(sortColumn));
+      if (first) conditions.push(rowCompare(key, after.key, compare));
+    } else if (first) {
+      conditions.push(rowCompare(key, after.key, compare));
+    }
+    const page = (await db
+      .select(selection as never)
+      .from(table)
+      .where(and(...conditions))
+      .orderBy(...order.map((c) => direction(c)))
+      .limit(limit + 1 - rows.length)) as Record<string, unknown>[];
+    rows.push(...page);
+  }
+
+  const hasMore = rows.length > limit;
+  if (hasMore) rows.length = limit;
+  const last = rows.at(-1);
+  const keyNames = key.map((c) => columnKey(table, c));
+  const nextCursor =
+    hasMore && last
+      ? codec.encode({
+          list: options.list,
+          sort: options.sort,
+          value: sortColumn ? ((last['__sort'] as string | null) ?? null) : null,
+          key: keyNames.map((k) => last[k] as string | number),
+        })
+      : null;
+  for (const row of rows) delete row['__sort'];
+  return { rows, nextCursor };
+}
+
+function rowCompare(columns: AnyPgColumn[], values: unknown[], op: SQL): SQL {
+  const lhs = sql.join(columns.map((c) => sql`${c}`), sql`, `);
+  const rhs = sql.join(
+    columns.map((c, i) => sql`${values[i]}::${sql.raw(c.getSQLType())}`),
+    sql`, `,
+  );
+  return sql`(${lhs}) ${op} (${rhs})`;
+}
+
+const columnKeys = new WeakMap<PgTable, Map<AnyPgColumn, string>>();
+
+/** The property name drizzle gives a column in selected rows (`orderId` for order_id). */
+export function columnKey(table: PgTable, column: AnyPgColumn): string {
+  let map = columnKeys.get(table);
+  if (!map) {
+    map = new Map(Object.entries(getTableColumns(table)).map(([k, c]) => [c as AnyPgColumn, k]));
+    columnKeys.set(table, map);
+  }
+  const name = map.get(column);
+  if (!name) throw new AppError('INTERNAL', `column ${column.name} is not in the table`);
+  return name;
+}
+
+const valuePatterns: Record<string, RegExp> = {
+  PgTimestamp: /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)?$/,
+  PgNumeric: /^(-?\d{1,100}(\.\d{1,100})?|NaN)$/,
+  PgInteger: /^-?\d{1,10}$/,
+  PgBigInt53: /^-?\d{1,19}$/,
+};
+
+/**
+ * A signed cursor is ours, but the checks stay: they keep a cursor from another deployment's
+ * secret or an older version from reaching SQL as a value of the wrong type (a 500, not a 400).
+ */
+function checkCursorTypes(value: string | null, key: (string | number)[], sortColumn: AnyPgColumn | null, keyColumns: AnyPgColumn[]) {
+  if (key.length !== keyColumns.length) throw badCursor('it does not fit this list');
+  if (sortColumn && value === null && sortColumn.notNull) throw badCursor('it does not fit this sort');
+  if (sortColumn && value !== null) {
+    const pattern = valuePatterns[sortColumn.columnType];
+    if ((pattern && !pattern.test(value)) || value.length > 1000) throw badCursor('it does not fit this sort');
+  }
+  keyColumns.forEach((column, i) => {
+    const k = key[i];
+    const ok = column.dataType === 'number' ? Number.isSafeInteger(k) : typeof k === 'string' && k.length <= 1000;
+    if (!ok) throw badCursor('it does not fit this list');
+  });
+}

@@ -1,0 +1,124 @@
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import { AppError } from '@mirror/core';
+import { appSubscriptionsTable, storeProfilesTable } from '@mirror/db';
+import { and, eq, isNull } from 'drizzle-orm';
+import type { ApiEnv } from './api-env.ts';
+import type { RouteContext } from './entity-routes.ts';
+import type { EntityTable } from './entities.ts';
+import { logRecordSchema, printRecord, readEntityHistory, readStoreEvents } from './log-records.ts';
+import { booleanParam, cursorParam, limitParam, storeIdParam } from './query-params.ts';
+import { addGetRoute, valid } from './routes.ts';
+import { rowSchema, toJson } from './row-json.ts';
+import { describeStores, listStoreIds, storeExists } from './stores.ts';
+
+const storeSchema = z
+  .object({
+    storeId: z.number().int(),
+    status: z.enum(['active', 'uninstalled']).nullable(),
+    installedAt: z.string().nullable().openapi({ format: 'date-time' }),
+    uninstalledAt: z.string().nullable().openapi({ format: 'date-time' }),
+    storeName: z.string().nullable(),
+    storeUrl: z.string().nullable(),
+    currency: z.string().nullable(),
+  })
+  .openapi('Store');
+
+const storeParams = z.object({ storeId: storeIdParam });
+
+/** GET /v1/stores, the change feed, and the one-per-store documents (profile, subscription). */
+export function addStoreRoutes(app: OpenAPIHono<ApiEnv>, { db, codec }: RouteContext): void {
+  addGetRoute(
+    app,
+    {
+      path: '/v1/stores',
+      tag: 'stores',
+      summary: 'The stores this key may read',
+      description: 'The admin token sees every store with data; a store key sees its own store (once it has data).',
+      response: z.object({ data: z.array(storeSchema) }).openapi('StoreList'),
+      responseDescription: 'stores',
+    },
+    async (c) => {
+      const principal = c.var.principal;
+      const ids =
+        principal.kind === 'admin' ? await listStoreIds(db) : (await storeExists(db, principal.storeId)) ? [principal.storeId] : [];
+      return c.json({ data: await describeStores(db, ids) }, 200);
+    },
+  );
+
+  addGetRoute(
+    app,
+    {
+      path: '/v1/stores/{storeId}/events',
+      tag: 'events',
+      summary: "The store's change feed: its log records in commit order",
+      description:
+        'Records with a position greater than `after`, oldest first. Positions are assigned in commit order, so resuming from ' +
+        '`nextAfter` never skips a record that committed late. Poll with the last `nextAfter`.',
+      params: storeParams,
+      query: z.object({
+        after: z.coerce
+          .number({ error: 'must be a log position (an integer ≥ 0)' })
+          .int('must be a log position (an integer ≥ 0)')
+          .min(0, 'must be a log position (an integer ≥ 0)')
+          .default(0)
+          .openapi({ type: 'integer', minimum: 0, default: 0, description: 'exclusive; 0 reads from the start' }),
+        limit: limitParam,
+      }),
+      response: z.object({ data: z.array(logRecordSchema), nextAfter: z.number().int() }).openapi('EventFeed'),
+      responseDescription: 'log records, oldest first',
+    },
+    async (c) => {
+      const { after, limit } = valid<{ after: number; limit: number }>(c, 'query');
+      const { rows, nextAfter } = await readStoreEvents(db, { storeId: c.var.storeId, after, limit });
+      return c.json({ data: rows.map(printRecord), nextAfter }, 200);
+    },
+  );
+
+  const singletons = [
+    { path: 'profile', name: 'StoreProfile', kind: 'store_profile', table: storeProfilesTable as unknown as EntityTable, what: 'store profile (GET /profile)' },
+    { path: 'subscription', name: 'AppSubscription', kind: 'app_subscription', table: appSubscriptionsTable as unknown as EntityTable, what: "app's subscription (GET /application)" },
+  ];
+  for (const s of singletons) {
+    addGetRoute(
+      app,
+      {
+        path: `/v1/stores/{storeId}/${s.path}`,
+        tag: s.path,
+        summary: `The store's ${s.what}`,
+        params: storeParams,
+        query: z.object({ includeDeleted: booleanParam.optional() }),
+        response: z.object(rowSchema(s.table, ['storeId'])).openapi(s.name),
+        responseDescription: s.name,
+      },
+      async (c) => {
+        const { includeDeleted } = valid<{ includeDeleted?: boolean }>(c, 'query');
+        const [row] = (await db
+          .select()
+          .from(s.table)
+          .where(and(eq(s.table.storeId, c.var.storeId), includeDeleted ? undefined : isNull(s.table.deletedAt)))
+          .limit(1)) as Record<string, unknown>[];
+        if (!row) throw new AppError('NOT_FOUND', `no ${s.path} mirrored for store ${c.var.storeId} yet`);
+        const { storeId: _, ...rest } = row;
+        return c.json(toJson(rest), 200);
+      },
+    );
+    addGetRoute(
+      app,
+      {
+        path: `/v1/stores/{storeId}/${s.path}/history`,
+        tag: s.path,
+        summary: `Log records about the ${s.what}, newest first`,
+        params: storeParams,
+        query: z.object({ limit: limitParam, cursor: cursorParam.optional() }),
+        response: z.object({ data: z.array(logRecordSchema), nextCursor: z.string().nullable() }).openapi(`${s.name}History`),
+        responseDescription: 'log records, newest first',
+      },
+      async (c) => {
+        const { limit, cursor } = valid<{ limit: number; cursor?: string }>(c, 'query');
+        const storeId = c.var.storeId;
+        const page = await readEntityHistory(db, codec, { storeId, kind: s.kind, entityIds: [String(storeId)], limit, cursor, list: `${s.path}/history` });
+        return c.json({ data: page.rows.map(printRecord), nextCursor: page.nextCursor }, 200);
+      },
+    );
+  }
+}

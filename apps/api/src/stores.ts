@@ -1,0 +1,100 @@
+import {
+  abandonedCartsTable,
+  appStorageTable,
+  appSubscriptionsTable,
+  categoriesTable,
+  customerGroupsTable,
+  customersTable,
+  discountCouponsTable,
+  eventLogTable,
+  execRows,
+  invoicesTable,
+  ordersTable,
+  productsTable,
+  productTypesTable,
+  promotionsTable,
+  reviewsTable,
+  storeProfilesTable,
+  storesTable,
+  type Db,
+} from '@mirror/db';
+import { getTableName, inArray, sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
+import { toJson } from './row-json.ts';
+
+// Every table whose primary key or an index starts with store_id: "a store with any data".
+const storeTables: PgTable[] = [
+  storesTable,
+  storeProfilesTable,
+  appSubscriptionsTable,
+  eventLogTable,
+  ordersTable,
+  abandonedCartsTable,
+  productsTable,
+  categoriesTable,
+  productTypesTable,
+  customersTable,
+  customerGroupsTable,
+  discountCouponsTable,
+  promotionsTable,
+  reviewsTable,
+  invoicesTable,
+  appStorageTable,
+];
+
+/** True when the store is known to the mirror: in `stores`, or with any row in any table. */
+export async function storeExists(db: Db, storeId: number): Promise<boolean> {
+  const probes = storeTables.map((t) => sql`exists (select 1 from ${sql.identifier(getTableName(t))} where store_id = ${storeId})`);
+  const [row] = await execRows<{ found: boolean }>(db, sql`select (${sql.join(probes, sql` or `)}) as found`);
+  return row?.found === true;
+}
+
+/**
+ * Every store id with data. One loose index scan per table (a recursive CTE hopping from one
+ * store_id to the next), so the cost is per store, not per row: event_log may hold millions.
+ */
+export async function listStoreIds(db: Db): Promise<number[]> {
+  const scans = storeTables.map((t) => {
+    const name = sql.identifier(getTableName(t));
+    return sql`(with recursive s(store_id) as (
+      (select store_id from ${name} order by store_id limit 1)
+      union all
+      select (select store_id from ${name} where store_id > s.store_id order by store_id limit 1) from s where s.store_id is not null
+    ) select store_id from s where store_id is not null)`;
+  });
+  const rows = await execRows<{ store_id: string | number }>(
+    db,
+    sql`select distinct store_id::bigint as store_id from (${sql.join(scans, sql` union all `)}) ids order by 1`,
+  );
+  return rows.map((r) => Number(r.store_id));
+}
+
+/** The stores as listed by GET /v1/stores: install state and profile basics. */
+export async function describeStores(db: Db, storeIds: number[]): Promise<Record<string, unknown>[]> {
+  if (storeIds.length === 0) return [];
+  const [stores, profiles] = await Promise.all([
+    db
+      .select({ storeId: storesTable.storeId, status: storesTable.status, installedAt: storesTable.installedAt, uninstalledAt: storesTable.uninstalledAt })
+      .from(storesTable)
+      .where(inArray(storesTable.storeId, storeIds)),
+    db
+      .select({ storeId: storeProfilesTable.storeId, storeName: storeProfilesTable.storeName, storeUrl: storeProfilesTable.storeUrl, currency: storeProfilesTable.currency })
+      .from(storeProfilesTable)
+      .where(inArray(storeProfilesTable.storeId, storeIds)),
+  ]);
+  const storeBy = new Map(stores.map((s) => [s.storeId, s]));
+  const profileBy = new Map(profiles.map((p) => [p.storeId, p]));
+  return storeIds.map((storeId) => {
+    const s = storeBy.get(storeId);
+    const p = profileBy.get(storeId);
+    return toJson({
+      storeId,
+      status: s?.status ?? null,
+      installedAt: s?.installedAt ?? null,
+      uninstalledAt: s?.uninstalledAt ?? null,
+      storeName: p?.storeName ?? null,
+      storeUrl: p?.storeUrl ?? null,
+      currency: p?.currency ?? null,
+    });
+  });
+}
