@@ -104,6 +104,47 @@ describe('POST /webhooks/ecwid', () => {
     expect(await countRows()).toBe(before);
   });
 
+  test('rejects a chunked body (no Content-Length) once it passes the limit', async () => {
+    const before = await countRows();
+    const chunk = new TextEncoder().encode('x'.repeat(64 * 1024));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 10) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const res = await ingest.app.request('/webhooks/ecwid', {
+      method: 'POST',
+      body: stream,
+      headers: { 'x-ecwid-webhook-signature': signWebhook(1, 'x', testSecret) },
+      duplex: 'half',
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(sent).toBeLessThan(10); // stopped reading early
+    expect(await countRows()).toBe(before);
+  });
+
+  test('accepts a chunked body under the limit', async () => {
+    const body = webhookBody();
+    const bytes = new TextEncoder().encode(JSON.stringify(body));
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes.slice(0, 10));
+        controller.enqueue(bytes.slice(10));
+        controller.close();
+      },
+    });
+    const res = await ingest.app.request('/webhooks/ecwid', {
+      method: 'POST',
+      body: stream,
+      headers: { 'x-ecwid-webhook-signature': signWebhook(body.eventCreated as number, body.eventId as string, testSecret) },
+      duplex: 'half',
+    } as RequestInit);
+    expect(res.status).toBe(200);
+    expect(await rowsFor(body.eventId as string)).toHaveLength(1);
+  });
+
   const valid = () => webhookBody();
   const withField = (field: string, value: unknown) => JSON.stringify({ ...valid(), [field]: value });
   const without = (field: string) => {

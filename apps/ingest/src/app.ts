@@ -2,7 +2,6 @@ import { AppError, type Logger } from '@mirror/core';
 import type { AppendOutcome, WebhookAppend } from '@mirror/db';
 import { isValidSignature, lookupEventType, parseWebhook } from '@mirror/ecwid';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { errorResponse } from './on-error.ts';
 
 export type IngestDeps = {
@@ -42,13 +41,6 @@ export function createIngestApp(deps: IngestDeps): Hono {
 
   app.post(
     '/webhooks/ecwid',
-    bodyLimit({
-      maxSize: bodyLimitBytes,
-      onError: () => {
-        onOutcome?.('too_large', undefined);
-        throw new AppError('PAYLOAD_TOO_LARGE', `body exceeds the ${bodyLimitBytes}-byte limit`);
-      },
-    }),
     async (c) => {
       // Ecwid appends ?eventtype=… to the URL; the body is the only source of truth (§1.1).
       const signature = c.req.header('x-ecwid-webhook-signature');
@@ -58,7 +50,12 @@ export function createIngestApp(deps: IngestDeps): Hono {
         throw new AppError('UNAUTHORIZED', 'missing X-Ecwid-Webhook-Signature header');
       }
 
-      const parsed = parseWebhook(new Uint8Array(await c.req.arrayBuffer()));
+      const body = await readBody(c.req.raw, c.req.header('content-length'), bodyLimitBytes);
+      if (body === 'too_large') {
+        onOutcome?.('too_large', undefined);
+        throw new AppError('PAYLOAD_TOO_LARGE', `body exceeds the ${bodyLimitBytes}-byte limit`);
+      }
+      const parsed = parseWebhook(body);
       if (!parsed.ok) {
         onOutcome?.('bad_request', undefined);
         const { field, message } = parsed.problem;
@@ -103,7 +100,7 @@ export function createIngestApp(deps: IngestDeps): Hono {
         throw new AppError('BAD_REQUEST', `body cannot be stored: ${outcome.reason}`, { details: { field: 'body' } });
       }
       onOutcome?.(outcome.status, webhook.eventType);
-      log.info(
+      log.debug(
         {
           eventId: webhook.eventId,
           eventType: webhook.eventType,
@@ -115,13 +112,44 @@ export function createIngestApp(deps: IngestDeps): Hono {
         'webhook received',
       );
       // Ecwid re-sends on anything but 200 for 24 h, so a duplicate is still a 200.
-      return c.json({ status: outcome.status }, 200);
+      return c.body(outcome.status === 'inserted' ? insertedBody : duplicateBody, 200, jsonHeaders);
     },
   );
 
   app.all('/webhooks/ecwid', (c) => c.json({ error: { code: 'METHOD_NOT_ALLOWED', message: 'use POST' } }, 405));
 
   return app;
+}
+
+const jsonHeaders = { 'content-type': 'application/json' };
+const insertedBody = JSON.stringify({ status: 'inserted' });
+const duplicateBody = JSON.stringify({ status: 'duplicate' });
+
+/**
+ * Reads the body up to `limit` bytes. With a Content-Length (what Ecwid sends) the size is known
+ * up front and the body is read in one go, which is much cheaper than a metered stream; a
+ * chunked body is read as a stream and abandoned as soon as it passes the limit.
+ */
+async function readBody(req: Request, contentLength: string | undefined, limit: number): Promise<Uint8Array | 'too_large'> {
+  if (contentLength !== undefined && /^\d+$/.test(contentLength)) {
+    if (Number(contentLength) > limit) return 'too_large';
+    return new Uint8Array(await req.arrayBuffer());
+  }
+  if (!req.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = req.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return 'too_large';
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
 }
 
 function describeCause(err: unknown): { code?: string; message: string } {
