@@ -1,0 +1,146 @@
+import { backfillStateTable, type Db } from '@mirror/db';
+import type { EcwidClient } from '@mirror/ecwid';
+import { and, eq, sql } from 'drizzle-orm';
+import { appendRecords, type ProjectorRecord } from '../enrichment/append-records.ts';
+import { backfillEntities, backfillSpecs, type BackfillEntity } from './backfill-entities.ts';
+
+export type BackfillProgress = {
+  entity: BackfillEntity;
+  phase: 'scan' | 'deleted' | 'done';
+  /** Items of this run appended so far (resumed runs count what was done before the crash). */
+  done: number;
+  /** Ecwid's total for the current listing, when known. */
+  total: number;
+};
+
+export type BackfillOptions = {
+  db: Db;
+  storeId: number;
+  client: EcwidClient;
+  /** Default: all of them. */
+  entities?: readonly BackfillEntity[];
+  onProgress?: (progress: BackfillProgress) => void;
+  signal?: AbortSignal;
+  now?: () => Date;
+};
+
+export type BackfillSummary = { entity: BackfillEntity; snapshots: number; tombstones: number; incremental: boolean }[];
+
+type Details = { phase: 'scan' | 'deleted' | 'done'; deletedFrom: string | null; deletedOffset: number };
+
+/**
+ * Walks Ecwid's listings for one store and appends a snapshot per item (caused_by empty), a page
+ * per transaction together with its progress in `backfill_state`, so a crash resumes at the page
+ * it stopped on. A re-run asks only for items updated since the previous run's watermark (where
+ * Ecwid supports `updatedFrom`; the rest are small and re-scanned) and turns the deleted-items
+ * history since then into tombstones.
+ */
+export async function backfill(options: BackfillOptions): Promise<BackfillSummary> {
+  const { db, storeId, client, entities = backfillEntities, onProgress, signal, now = () => new Date() } = options;
+  const summary: BackfillSummary = [];
+  for (const entity of entities) {
+    if (signal?.aborted) break;
+    const spec = backfillSpecs[entity];
+    const where = and(eq(backfillStateTable.storeId, storeId), eq(backfillStateTable.entity, entity));
+    let [state] = await db.select().from(backfillStateTable).where(where);
+    if (!state || state.completedAt !== null || state.startedAt === null) {
+      // A new run: ask for what changed since the last completed one.
+      const previousWatermark = state?.watermark ?? null;
+      const details: Details = { phase: 'scan', deletedFrom: previousWatermark?.toISOString() ?? null, deletedOffset: 0 };
+      const fresh = {
+        storeId,
+        entity,
+        updatedFrom: spec.incremental ? previousWatermark : null,
+        offset: 0,
+        watermark: previousWatermark,
+        startedAt: now(),
+        completedAt: null,
+        details,
+      };
+      [state] = await db
+        .insert(backfillStateTable)
+        .values(fresh)
+        .onConflictDoUpdate({ target: [backfillStateTable.storeId, backfillStateTable.entity], set: fresh })
+        .returning();
+    }
+    if (!state) throw new Error(`backfill_state for ${storeId}/${entity} vanished`);
+    const details = (state.details ?? { phase: 'scan', deletedFrom: null, deletedOffset: 0 }) as Details;
+    const updatedFrom = state.updatedFrom ?? undefined;
+    let offset = state.offset;
+    let snapshots = 0;
+    let tombstones = 0;
+
+    if (details.phase === 'scan') {
+      for (;;) {
+        if (signal?.aborted) return summary;
+        const page = await spec.page(client, { offset, updatedFrom });
+        if (page.items.length === 0) break;
+        const fetchedAt = now();
+        let maxUpdated: number | undefined;
+        const records: ProjectorRecord[] = page.items.map((item) => {
+          const doc = item as Record<string, unknown>;
+          const updated = spec.updatedAt?.(doc);
+          if (updated !== undefined) maxUpdated = Math.max(maxUpdated ?? 0, updated);
+          return { kind: 'snapshot', storeId, entityKind: spec.kind, entityId: spec.key(doc, storeId), payload: item, causedBy: [], fetchedAt };
+        });
+        offset += page.items.length;
+        const next = offset;
+        await db.transaction(async (tx) => {
+          await appendRecords(tx as unknown as Db, records);
+          await tx
+            .update(backfillStateTable)
+            .set({
+              offset: next,
+              ...(maxUpdated !== undefined && {
+                watermark: sql`greatest(${backfillStateTable.watermark}, to_timestamp(${maxUpdated}))`,
+              }),
+            })
+            .where(where);
+        });
+        snapshots += records.length;
+        onProgress?.({ entity, phase: 'scan', done: offset, total: page.total });
+        if (offset >= page.total) break;
+      }
+      details.phase = 'deleted';
+      await db.update(backfillStateTable).set({ details: { ...details } }).where(where);
+    }
+
+    if (details.phase === 'deleted' && spec.deleted && details.deletedFrom !== null) {
+      const from = new Date(details.deletedFrom);
+      for (;;) {
+        if (signal?.aborted) return summary;
+        const page = await client.getDeleted(spec.deleted, { from, offset: details.deletedOffset });
+        if (page.items.length === 0) break;
+        const fetchedAt = now();
+        const records: ProjectorRecord[] = page.items.map((item) => {
+          const orderId = typeof item.orderId === 'string' ? item.orderId : undefined;
+          // Deleted orders name their internal id; the public one when Ecwid gives it (0002).
+          const entityId = spec.kind === 'order' ? (orderId ?? `internal:${item.id}`) : String(item.id);
+          return {
+            kind: 'tombstone',
+            storeId,
+            entityKind: spec.kind,
+            entityId,
+            payload: { reason: 'deleted', ...(spec.kind === 'order' && { internalId: item.id }) },
+            causedBy: [],
+            fetchedAt,
+          };
+        });
+        details.deletedOffset += page.items.length;
+        const nextDetails = { ...details };
+        await db.transaction(async (tx) => {
+          await appendRecords(tx as unknown as Db, records);
+          await tx.update(backfillStateTable).set({ details: nextDetails }).where(where);
+        });
+        tombstones += records.length;
+        onProgress?.({ entity, phase: 'deleted', done: details.deletedOffset, total: page.total });
+        if (details.deletedOffset >= page.total) break;
+      }
+    }
+    details.phase = 'done';
+    await db.update(backfillStateTable).set({ completedAt: now(), details: { ...details } }).where(where);
+    onProgress?.({ entity, phase: 'done', done: offset, total: offset });
+    summary.push({ entity, snapshots, tombstones, incremental: updatedFrom !== undefined });
+  }
+  return summary;
+}

@@ -1,0 +1,60 @@
+import { execRows, type Db } from '@mirror/db';
+import type { EntityKind } from '@mirror/ecwid';
+import { sql } from 'drizzle-orm';
+
+/** Entity kinds that have snapshot and tombstone records (docs/decisions/0002). */
+export type RecordEntityKind = Exclude<EntityKind, 'personal_data_request' | 'size_chart'>;
+
+/** Why an entity is gone: a `*.deleted` webhook, or a 404 when it was re-fetched. */
+export type TombstoneReason = 'deleted' | 'not_found';
+
+/** A snapshot or tombstone record, as 0002 defines its columns. */
+export type ProjectorRecord = {
+  kind: 'snapshot' | 'tombstone';
+  storeId: number;
+  entityKind: RecordEntityKind;
+  entityId: string;
+  /** Snapshot: the REST document as fetched. Tombstone: `{ reason, eventType?, internalId? }`. */
+  payload: unknown;
+  /** Positions of the webhook records this record answers; empty for backfill. */
+  causedBy: readonly number[];
+  /** When the document was fetched (tombstones: when the deletion was learned). */
+  fetchedAt: Date;
+};
+
+/**
+ * Appends snapshot and tombstone records in one statement and returns their positions in input
+ * order. Takes a transaction so the caller moves its checkpoint in the same commit.
+ */
+export async function appendRecords(tx: Db, records: readonly ProjectorRecord[]): Promise<number[]> {
+  if (records.length === 0) return [];
+  // One JSON parameter: a fixed statement text whatever the batch size, on both drivers. The
+  // payload travels as text so Postgres parses it into jsonb itself, keeping every digit.
+  const param = JSON.stringify(
+    records.map((r, index) => ({
+      ord: index,
+      kind: r.kind,
+      store_id: r.storeId,
+      entity_kind: r.entityKind,
+      entity_id: r.entityId,
+      payload: JSON.stringify(r.payload),
+      caused_by: `{${r.causedBy.join(',')}}`,
+      fetched_at: r.fetchedAt.toISOString(),
+    })),
+  );
+  const rows = await execRows<{ position: string | number }>(
+    tx,
+    sql`insert into event_log
+          (kind, store_id, event_id, event_type, entity_kind, entity_id, is_known_type,
+           event_created_at, payload, caused_by, fetched_at)
+        select r.kind, r.store_id, null, r.entity_kind, r.entity_kind, r.entity_id, true,
+               null, r.payload::jsonb, r.caused_by::bigint[], r.fetched_at::timestamptz
+        from json_to_recordset(${param}::json) as r(
+          ord int, kind text, store_id bigint, entity_kind text, entity_id text, payload text,
+          caused_by text, fetched_at text)
+        order by r.ord
+        returning position`,
+  );
+  // Identity values are drawn in the order rows are produced, i.e. input order.
+  return rows.map((row) => Number(row.position)).sort((a, b) => a - b);
+}

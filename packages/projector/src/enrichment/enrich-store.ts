@@ -1,0 +1,206 @@
+import type { Logger } from '@mirror/core';
+import { ordersTable, parkedEventsTable, readLog, type Db } from '@mirror/db';
+import { EcwidStoreError, type EcwidClient } from '@mirror/ecwid';
+import { and, eq, inArray } from 'drizzle-orm';
+import { appendRecords, type ProjectorRecord } from './append-records.ts';
+import { buildRecord } from './build-record.ts';
+import { describeError } from './describe-error.ts';
+import { advanceEnrichment, readEnrichmentState, setEnrichmentStatus, type EnrichmentStatus } from './enrichment-state.ts';
+import { fetchEntities, requestKey, type FetchOptions, type FetchOutcome } from './fetch-entities.ts';
+import { lifecycleAt, planWork, type Lifecycle, type WorkGroup } from './plan-work.ts';
+
+/** Attempts per entity across passes, kept in memory (a restart starts counting again). */
+export type AttemptTracker = Map<string, number>;
+
+export type EnrichStoreDeps = {
+  db: Db;
+  log: Logger;
+  /** The store's client, or undefined when `store_tokens` has no token for it. */
+  client: EcwidClient | undefined;
+  attempts: AttemptTracker;
+  signal?: AbortSignal | undefined;
+  /** Webhook records read per pass. */
+  batchSize?: number;
+  /** Failed fetches of one entity before its webhooks are parked. */
+  maxAttempts?: number;
+  /** Backoff after a failure: base · 2^(attempt−1), capped. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  now?: () => Date;
+  fetchOptions?: FetchOptions;
+};
+
+export type EnrichPassResult = {
+  status: 'idle' | 'progressed' | 'waiting_for_token' | 'blocked' | 'conflict' | 'aborted';
+  /** Records appended by this pass. */
+  appended: number;
+  parked: number;
+  /** The checkpoint after the pass. */
+  position: number;
+  /** Set when some entity failed and will be retried from its webhook after this time. */
+  retryAt?: Date;
+  /** True when the pass read a full batch: there is probably more to do at once. */
+  hasMore: boolean;
+};
+
+const isFetch = (g: WorkGroup): g is Extract<WorkGroup, { action: 'fetch' }> => g.action === 'fetch';
+
+/**
+ * One enrichment pass for one store: reads the webhooks after its checkpoint, fetches what they
+ * concern (outside any transaction), then appends snapshots/tombstones, parks what kept failing
+ * and moves the checkpoint in one transaction with compare-and-set, so two workers never both
+ * append for the same webhooks and a crash at any point leaves nothing half-done.
+ */
+export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promise<EnrichPassResult> {
+  const { db, log, attempts, batchSize = 500, maxAttempts = 5, retryBaseMs = 1000, retryMaxMs = 300_000, now = () => new Date() } = deps;
+  const state = await readEnrichmentState(db, storeId);
+  const from = state.position;
+  const webhooks = await readLog(db, { after: from, storeId, kinds: ['webhook'], limit: batchSize });
+  const hasMore = webhooks.length === batchSize;
+  const idle: EnrichPassResult = { status: 'idle', appended: 0, parked: 0, position: from, hasMore: false };
+  if (webhooks.length === 0) return idle;
+
+  const initial: Lifecycle = state.status === 'uninstalled' ? 'uninstalled' : 'active';
+  const plan = planWork(storeId, webhooks, initial);
+  await resolveInternalOrderIds(db, storeId, plan.groups);
+
+  const fetchGroups = plan.groups.filter(isFetch);
+  let outcomes = new Map<string, FetchOutcome>();
+  let skipFetches = false;
+  if (fetchGroups.length > 0) {
+    if (!deps.client) {
+      if (state.status !== 'waiting_for_token') {
+        await setEnrichmentStatus(db, storeId, from, { status: 'waiting_for_token', lastError: 'no access token in store_tokens' });
+        log.warn({ storeId }, 'store waiting for an access token');
+      }
+      return { ...idle, status: 'waiting_for_token' };
+    }
+    try {
+      outcomes = await fetchEntities(deps.client, storeId, fetchGroups, deps.fetchOptions);
+    } catch (err) {
+      if (!(err instanceof EcwidStoreError)) throw err;
+      // After an uninstall the token stops working: what came before it cannot be fetched
+      // any more, so pass over it instead of blocking the store for good.
+      if (lifecycleAt(plan, initial, plan.lastPosition) === 'uninstalled') {
+        skipFetches = true;
+      } else {
+        const attempt = state.attempts + 1;
+        const retryAt = new Date(now().getTime() + backoffMs(attempt, retryBaseMs, retryMaxMs));
+        await setEnrichmentStatus(db, storeId, from, { status: 'blocked', lastError: describeError(err), retryAt, attempts: attempt });
+        log.warn({ storeId, code: err.code, status: err.status, retryAt }, 'store blocked');
+        return { ...idle, status: 'blocked', retryAt };
+      }
+    }
+  }
+
+  // Entities that failed: retried from their first webhook on a later pass (so the checkpoint
+  // stops just before it), or parked once out of attempts (so the checkpoint moves past them).
+  let cutoff = Infinity;
+  let worstAttempt = 0;
+  let retryError: string | null = null;
+  const parkedGroups: { group: Extract<WorkGroup, { action: 'fetch' }>; error: string; attempts: number }[] = [];
+  for (const group of fetchGroups) {
+    const outcome = outcomes.get(requestKey(group));
+    if (skipFetches || outcome?.status !== 'failed') continue;
+    const key = `${storeId}\u0000${requestKey(group)}`;
+    const attempt = (attempts.get(key) ?? 0) + 1;
+    attempts.set(key, attempt);
+    if (attempt >= maxAttempts) {
+      parkedGroups.push({ group, error: describeError(outcome.error), attempts: attempt });
+    } else {
+      cutoff = Math.min(cutoff, Math.min(...group.positions));
+      if (attempt > worstAttempt) {
+        worstAttempt = attempt;
+        retryError = describeError(outcome.error);
+      }
+    }
+  }
+  const to = cutoff === Infinity ? plan.lastPosition : cutoff - 1;
+  const before = (positions: readonly number[]) => positions.filter((p) => p < cutoff);
+
+  const records: ProjectorRecord[] = [];
+  const parkedRows: (typeof parkedEventsTable.$inferInsert)[] = [];
+  const fetchedOk: string[] = [];
+  for (const group of plan.groups) {
+    const causedBy = before(group.positions);
+    if (causedBy.length === 0) continue;
+    if (group.action === 'fetch' && skipFetches) continue;
+    const parked = parkedGroups.find((p) => p.group === group);
+    if (parked) {
+      for (const position of causedBy) {
+        parkedRows.push({ storeId, position, entityKind: group.entityKind, entityId: group.key, error: parked.error, attempts: parked.attempts });
+      }
+      continue;
+    }
+    const outcome = group.action === 'fetch' ? outcomes.get(requestKey(group)) : undefined;
+    const record = buildRecord(storeId, group, outcome, causedBy, now());
+    if (!record) continue;
+    records.push(record);
+    if (group.action === 'fetch') fetchedOk.push(requestKey(group));
+  }
+  if (to <= from) {
+    // The very first webhook's entity failed: nothing can be committed yet.
+    const retryAt = new Date(now().getTime() + backoffMs(worstAttempt, retryBaseMs, retryMaxMs));
+    await setEnrichmentStatus(db, storeId, from, { status: 'active', lastError: retryError, retryAt, attempts: 0 });
+    return { ...idle, retryAt };
+  }
+
+  if (deps.signal?.aborted) return { ...idle, status: 'aborted' };
+  const lifecycle = lifecycleAt(plan, initial, to);
+  const status: EnrichmentStatus = lifecycle === 'uninstalled' ? 'uninstalled' : 'active';
+  const retryAt = cutoff === Infinity ? null : new Date(now().getTime() + backoffMs(worstAttempt, retryBaseMs, retryMaxMs));
+  const committed = await db
+    .transaction(async (tx) => {
+      const moved = await advanceEnrichment(tx as unknown as Db, storeId, { from, to }, { status, lastError: retryError, retryAt, attempts: 0 });
+      if (!moved) throw new LostRace();
+      await appendRecords(tx as unknown as Db, records);
+      if (parkedRows.length > 0) await tx.insert(parkedEventsTable).values(parkedRows).onConflictDoNothing();
+      return true;
+    })
+    .catch((err: unknown) => {
+      if (err instanceof LostRace) return false;
+      throw err;
+    });
+  if (!committed) {
+    log.info({ storeId, from }, 'another worker advanced this store first');
+    return { ...idle, status: 'conflict' };
+  }
+  for (const key of fetchedOk) attempts.delete(`${storeId}\u0000${key}`);
+  for (const { group } of parkedGroups) attempts.delete(`${storeId}\u0000${requestKey(group)}`);
+  if (parkedRows.length > 0) log.warn({ storeId, parked: parkedRows.length }, 'webhooks parked');
+  return {
+    status: 'progressed',
+    appended: records.length,
+    parked: parkedRows.length,
+    position: to,
+    hasMore: hasMore && cutoff === Infinity,
+    ...(retryAt && { retryAt }),
+  };
+}
+
+class LostRace extends Error {
+  override readonly name = 'LostRace';
+}
+
+export function backoffMs(attempt: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+}
+
+/**
+ * Order webhooks without `data.orderId` carry only the internal id (§1.5). When the mirror
+ * already has the order, its public id is the key; otherwise the fetch searches `ids=`.
+ */
+async function resolveInternalOrderIds(db: Db, storeId: number, groups: WorkGroup[]): Promise<void> {
+  const unresolved = groups.filter((g) => g.entityKind === 'order' && g.key.startsWith('internal:'));
+  if (unresolved.length === 0) return;
+  const internalIds = unresolved.map((g) => Number(g.key.slice('internal:'.length)));
+  const rows = await db
+    .select({ orderId: ordersTable.orderId, internalId: ordersTable.internalId })
+    .from(ordersTable)
+    .where(and(eq(ordersTable.storeId, storeId), inArray(ordersTable.internalId, internalIds)));
+  const byInternal = new Map(rows.map((r) => [r.internalId, r.orderId]));
+  for (const group of unresolved) {
+    const orderId = byInternal.get(Number(group.key.slice('internal:'.length)));
+    if (orderId) group.key = orderId;
+  }
+}

@@ -1,0 +1,58 @@
+import { enrichmentStateTable, type Db } from '@mirror/db';
+import { eq, sql } from 'drizzle-orm';
+
+/** A store's enrichment status (column `enrichment_state.status`). */
+export type EnrichmentStatus = 'active' | 'waiting_for_token' | 'blocked' | 'uninstalled';
+
+export type EnrichmentState = {
+  storeId: number;
+  position: number;
+  status: EnrichmentStatus;
+  lastError: string | null;
+  retryAt: Date | null;
+  attempts: number;
+};
+
+/** Reads a store's state, creating the row (position 0, active) the first time. */
+export async function readEnrichmentState(db: Db, storeId: number): Promise<EnrichmentState> {
+  await db.insert(enrichmentStateTable).values({ storeId }).onConflictDoNothing();
+  const [row] = await db.select().from(enrichmentStateTable).where(eq(enrichmentStateTable.storeId, storeId));
+  if (!row) throw new Error(`enrichment_state row for store ${storeId} vanished`);
+  return { ...row, status: row.status as EnrichmentStatus };
+}
+
+/**
+ * Sets status fields without moving the checkpoint, only while the checkpoint is still
+ * `position` (another worker that moved it knows better). Returns whether it applied.
+ */
+export async function setEnrichmentStatus(
+  db: Db,
+  storeId: number,
+  position: number,
+  fields: { status: EnrichmentStatus; lastError?: string | null; retryAt?: Date | null; attempts?: number },
+): Promise<boolean> {
+  const rows = await db
+    .update(enrichmentStateTable)
+    .set({ ...fields, updatedAt: sql`now()` })
+    .where(sql`${enrichmentStateTable.storeId} = ${storeId} and ${enrichmentStateTable.position} = ${position}`)
+    .returning({ storeId: enrichmentStateTable.storeId });
+  return rows.length > 0;
+}
+
+/**
+ * Compare-and-set of the checkpoint, inside the caller's transaction: moves `from` → `to` only
+ * if no other worker moved it meanwhile. Returns false when it lost (the caller rolls back).
+ */
+export async function advanceEnrichment(
+  tx: Db,
+  storeId: number,
+  move: { from: number; to: number },
+  fields: { status: EnrichmentStatus; lastError: string | null; retryAt: Date | null; attempts: number },
+): Promise<boolean> {
+  const rows = await tx
+    .update(enrichmentStateTable)
+    .set({ position: move.to, ...fields, updatedAt: sql`now()` })
+    .where(sql`${enrichmentStateTable.storeId} = ${storeId} and ${enrichmentStateTable.position} = ${move.from}`)
+    .returning({ storeId: enrichmentStateTable.storeId });
+  return rows.length > 0;
+}

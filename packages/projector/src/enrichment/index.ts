@@ -1,0 +1,10 @@
+export { appendRecords, type ProjectorRecord, type RecordEntityKind, type TombstoneReason } from './append-records.ts';
+export { createClientFactory, type ClientFactory, type ClientFactoryOptions } from './create-client-factory.ts';
+export { enrichStore, type AttemptTracker, type EnrichPassResult, type EnrichStoreDeps } from './enrich-store.ts';
+export { readEnrichmentState, type EnrichmentState, type EnrichmentStatus } from './enrichment-state.ts';
+export { fetchEntities, type FetchOutcome, type FetchRequest } from './fetch-entities.ts';
+export { findStores, type StoreWork } from './find-stores.ts';
+export { planWork, type Lifecycle, type WorkGroup, type WorkPlan } from './plan-work.ts';
+export { readStatus, type MirrorStatus, type ProjectionStatus, type StoreStatus } from './read-status.ts';
+export { retryParked, type RetryParkedOptions, type RetryParkedResult } from './retry-parked.ts';
+export { runEnrichment, type RunEnrichmentOptions } from './run-enrichment.ts';

@@ -1,0 +1,174 @@
+import type { EventLogRow } from '@mirror/db';
+import { lookupEventType } from '@mirror/ecwid';
+import type { RecordEntityKind } from './append-records.ts';
+
+/** Whether the app is installed in the store, as the `application.*` webhooks say. */
+export type Lifecycle = 'active' | 'uninstalled';
+
+/** Kinds that are fetched over REST (everything but the derived `store` record). */
+export type FetchKind = Exclude<RecordEntityKind, 'store'>;
+
+/**
+ * One entity the batch concerns, after coalescing: every webhook about it in the batch shares
+ * one fetch (or one tombstone), and the record's `caused_by` lists all of their positions.
+ */
+export type WorkGroup =
+  | { action: 'fetch'; entityKind: FetchKind; key: string; positions: number[]; internalOrderId?: number }
+  | {
+      action: 'tombstone';
+      entityKind: FetchKind;
+      key: string;
+      positions: number[];
+      eventType: string;
+      internalOrderId?: number;
+    }
+  /** A `store` snapshot derived from an `application.installed/uninstalled` event itself. */
+  | { action: 'derived'; entityKind: 'store'; key: string; positions: number[]; payload: { status: Lifecycle; at: string } };
+
+export type SkippedWebhook = { position: number; reason: 'unknown_type' | 'nothing_to_fetch' | 'uninstalled' | 'no_key' };
+
+export type WorkPlan = {
+  groups: WorkGroup[];
+  skipped: SkippedWebhook[];
+  /** Lifecycle changes in log order; the state at a position is the last change at or before it. */
+  transitions: { position: number; lifecycle: Lifecycle }[];
+  lastPosition: number;
+};
+
+type WebhookBody = { entityId?: unknown; eventCreated?: unknown; data?: Record<string, unknown> | null };
+
+const nonEmpty = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.length > 0 ? value : typeof value === 'number' ? String(value) : undefined;
+
+/**
+ * Works out which entities a store's webhooks concern (ecwid-api.md §1.4–§1.5, the catalog's
+ * `refetchBy`) and coalesces repeats. Pure: no I/O. Webhooks that arrive while the app is
+ * uninstalled are passed over (the token no longer works) until `application.installed`.
+ */
+export function planWork(storeId: number, webhooks: readonly EventLogRow[], initial: Lifecycle): WorkPlan {
+  const groups = new Map<string, WorkGroup>();
+  const skipped: SkippedWebhook[] = [];
+  const transitions: WorkPlan['transitions'] = [];
+  let lifecycle = initial;
+  const storeKey = String(storeId);
+
+  function add(group: WorkGroup) {
+    const id = `${group.entityKind}\u0000${group.key}`;
+    const existing = groups.get(id);
+    if (!existing) return void groups.set(id, group);
+    existing.positions.push(...group.positions);
+    // A deletion wins over any change in the same batch: Ecwid never reuses ids (0002).
+    if (group.action === 'tombstone' && existing.action === 'fetch') {
+      groups.set(id, { ...group, positions: existing.positions, ...(existing.internalOrderId !== undefined && { internalOrderId: existing.internalOrderId }) });
+    }
+  }
+
+  for (const row of webhooks) {
+    const position = row.position;
+    const body = (row.payload ?? {}) as WebhookBody;
+    const data = body.data ?? {};
+    const info = lookupEventType(row.eventType);
+    if (!info) {
+      skipped.push({ position, reason: 'unknown_type' });
+      continue;
+    }
+    if (info.entity === 'store') {
+      lifecycle = info.action === 'installed' ? 'active' : 'uninstalled';
+      transitions.push({ position, lifecycle });
+      const at = typeof body.eventCreated === 'number' ? new Date(body.eventCreated * 1000) : row.receivedAt;
+      // Not coalesced: each install or uninstall is its own fact with its own time.
+      groups.set(`store\u0000${position}`, {
+        action: 'derived',
+        entityKind: 'store',
+        key: storeKey,
+        positions: [position],
+        payload: { status: lifecycle, at: at.toISOString() },
+      });
+      if (lifecycle === 'active') {
+        add({ action: 'fetch', entityKind: 'store_profile', key: storeKey, positions: [position] });
+        add({ action: 'fetch', entityKind: 'app_subscription', key: storeKey, positions: [position] });
+      }
+      continue;
+    }
+    if (lifecycle === 'uninstalled') {
+      skipped.push({ position, reason: 'uninstalled' });
+      continue;
+    }
+    const entityId = row.entityId ?? nonEmpty(body.entityId);
+    const deleted = info.action === 'deleted';
+    switch (info.entity) {
+      case 'personal_data_request':
+      case 'size_chart':
+        skipped.push({ position, reason: 'nothing_to_fetch' });
+        break;
+      case 'store_profile':
+      case 'app_subscription':
+      case 'app_storage':
+        add({ action: 'fetch', entityKind: info.entity, key: storeKey, positions: [position] });
+        break;
+      case 'invoice': {
+        // An order's invoices are one list: a deleted invoice is a changed list, so re-fetch.
+        const orderId = nonEmpty(data.orderId);
+        if (!orderId) skipped.push({ position, reason: 'no_key' });
+        else add({ action: 'fetch', entityKind: 'invoice', key: orderId, positions: [position] });
+        break;
+      }
+      case 'order': {
+        const orderId = nonEmpty(data.orderId);
+        const internal = entityId !== undefined && /^\d+$/.test(entityId) ? Number(entityId) : undefined;
+        if (!orderId && internal === undefined) {
+          skipped.push({ position, reason: 'no_key' });
+          break;
+        }
+        // Without data.orderId only the internal id is known (§1.5); resolved before fetching.
+        const key = orderId ?? `internal:${internal}`;
+        const extra = !orderId && internal !== undefined ? { internalOrderId: internal } : {};
+        add(
+          deleted
+            ? { action: 'tombstone', entityKind: 'order', key, positions: [position], eventType: row.eventType, ...extra }
+            : { action: 'fetch', entityKind: 'order', key, positions: [position], ...extra },
+        );
+        break;
+      }
+      case 'abandoned_cart': {
+        const cartId = nonEmpty(data.cartId);
+        if (!cartId) skipped.push({ position, reason: 'no_key' });
+        else
+          add(
+            deleted
+              ? { action: 'tombstone', entityKind: 'abandoned_cart', key: cartId, positions: [position], eventType: row.eventType }
+              : { action: 'fetch', entityKind: 'abandoned_cart', key: cartId, positions: [position] },
+          );
+        break;
+      }
+      case 'product':
+      case 'category':
+      case 'customer':
+      case 'customer_group':
+      case 'discount_coupon':
+      case 'promotion':
+      case 'product_type':
+      case 'review':
+        if (entityId === undefined) skipped.push({ position, reason: 'no_key' });
+        else
+          add(
+            deleted
+              ? { action: 'tombstone', entityKind: info.entity, key: entityId, positions: [position], eventType: row.eventType }
+              : { action: 'fetch', entityKind: info.entity, key: entityId, positions: [position] },
+          );
+        break;
+      default: {
+        const exhaustive: never = info.entity;
+        throw new Error(`unhandled entity kind ${String(exhaustive)}`);
+      }
+    }
+  }
+  return { groups: [...groups.values()], skipped, transitions, lastPosition: webhooks.at(-1)?.position ?? 0 };
+}
+
+/** The lifecycle in force right after `position`. */
+export function lifecycleAt(plan: WorkPlan, initial: Lifecycle, position: number): Lifecycle {
+  let state = initial;
+  for (const t of plan.transitions) if (t.position <= position) state = t.lifecycle;
+  return state;
+}

@@ -1,0 +1,73 @@
+import type { Logger } from '@mirror/core';
+import { storeTokensTable, type Db } from '@mirror/db';
+import { describeError } from './describe-error.ts';
+import { enrichStore, type AttemptTracker, type EnrichPassResult, type EnrichStoreDeps } from './enrich-store.ts';
+import { findStores } from './find-stores.ts';
+import type { ClientFactory } from './create-client-factory.ts';
+import { mapConcurrent, sleep } from './map-concurrent.ts';
+
+export type RunEnrichmentOptions = {
+  db: Db;
+  log: Logger;
+  /** Makes a store's client from its token (see createClientFactory: one shared limiter). */
+  clientFor: ClientFactory;
+  signal: AbortSignal;
+  /** Stores worked on at once. */
+  concurrency?: number;
+  /** Pause when no store had work. */
+  pollIntervalMs?: number;
+  /** Called after each pass (metrics, tests, benchmarks). */
+  onPass?: (storeId: number, result: EnrichPassResult) => void;
+} & Pick<EnrichStoreDeps, 'batchSize' | 'maxAttempts' | 'retryBaseMs' | 'retryMaxMs' | 'now' | 'fetchOptions'>;
+
+/**
+ * The enrichment stage as a long-running loop: finds stores with webhooks after their
+ * checkpoint, runs one pass per store with bounded concurrency (a failing or blocked store only
+ * delays itself), and polls when idle. On abort it stops starting passes; a pass in flight
+ * either commits whole or not at all. Resolves once stopped.
+ */
+export async function runEnrichment(options: RunEnrichmentOptions): Promise<void> {
+  const { db, log, clientFor, signal, concurrency = 4, pollIntervalMs = 200, onPass, ...passOptions } = options;
+  const now = passOptions.now ?? (() => new Date());
+  const attempts: AttemptTracker = new Map();
+  // In-memory pauses after a database error, so one bad store cannot spin the loop.
+  const pausedUntil = new Map<number, number>();
+  const waitingForToken = new Set<number>();
+
+  while (!signal.aborted) {
+    let busy = false;
+    try {
+      const [stores, tokenRows] = await Promise.all([findStores(db), db.select().from(storeTokensTable)]);
+      const tokens = new Map(tokenRows.map((row) => [row.storeId, row.token]));
+      const at = now().getTime();
+      const due = stores.filter(
+        (s) =>
+          s.hasWork &&
+          !(s.retryAt && s.retryAt.getTime() > at) &&
+          (pausedUntil.get(s.storeId) ?? 0) <= at &&
+          // A store waiting for its token is looked at again once one appears.
+          !(waitingForToken.has(s.storeId) && !tokens.has(s.storeId)),
+      );
+      await mapConcurrent(due, concurrency, async ({ storeId }) => {
+        if (signal.aborted) return;
+        const token = tokens.get(storeId);
+        try {
+          const result = await enrichStore(
+            { ...passOptions, db, log, attempts, signal, client: token === undefined ? undefined : clientFor(storeId, token) },
+            storeId,
+          );
+          if (result.status === 'waiting_for_token') waitingForToken.add(storeId);
+          else waitingForToken.delete(storeId);
+          if (result.hasMore || result.status === 'conflict') busy = true;
+          onPass?.(storeId, result);
+        } catch (err) {
+          pausedUntil.set(storeId, now().getTime() + 5_000);
+          log.error({ storeId, error: describeError(err) }, 'enrichment pass failed');
+        }
+      });
+    } catch (err) {
+      log.error({ error: describeError(err) }, 'enrichment loop failed');
+    }
+    if (!busy) await sleep(pollIntervalMs, signal);
+  }
+}

@@ -1,0 +1,95 @@
+import { createSilentLogger } from '@mirror/core';
+import { appendWebhooks, eventLogTable, type Db, type EventLogRow } from '@mirror/db';
+import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
+import { isValidSignature, lookupEventType, parseWebhook } from '@mirror/ecwid';
+import { buildWebhook, createSimulator, type SimServer, type Simulator, type SimStoreOptions, type WebhookInput } from '@mirror/ecwid-sim';
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import { addStoreToken } from '../../stores/store-tokens.ts';
+import { createClientFactory, type ClientFactory } from '../create-client-factory.ts';
+import { enrichStore, type AttemptTracker, type EnrichStoreDeps } from '../enrich-store.ts';
+
+/*
+ * Test kit: a migrated database, the simulator listening over real HTTP, clients through the
+ * real REST client, and webhooks signed by the simulator and checked and appended the way
+ * ingest does (signature, parse, catalog lookup, appendWebhooks).
+ */
+
+export type Kit = {
+  database: TestDatabase;
+  db: Db;
+  sim: Simulator;
+  server: SimServer;
+  clientFor: ClientFactory;
+  attempts: AttemptTracker;
+  /** Signs, verifies and appends one webhook; returns its position (undefined: duplicate). */
+  send(input: Omit<WebhookInput, 'storeId'> & { storeId?: number }): Promise<number | undefined>;
+  /** One enrichment pass for a store, with its token from store_tokens. */
+  pass(storeId?: number, extra?: Partial<EnrichStoreDeps>): Promise<Awaited<ReturnType<typeof enrichStore>>>;
+  /** Snapshot and tombstone records, in log order. */
+  records(storeId?: number): Promise<EventLogRow[]>;
+  close(): Promise<void>;
+};
+
+export const storeA = 1003;
+export const tokenA = 'secret_store_a_token';
+
+export async function createKit(options: { stores?: SimStoreOptions[]; addTokens?: boolean } = {}): Promise<Kit> {
+  const stores = options.stores ?? [{ storeId: storeA, token: tokenA, seed: 7, size: { orders: 50, products: 30, customers: 20 } }];
+  const database = await createTestDatabase();
+  const sim = createSimulator({ stores, batchDelayMs: 5 });
+  const server = await sim.listen(0);
+  const clientFor = createClientFactory({ baseUrl: server.url, maxAttempts: 2, timeoutMs: 5_000, sleep: () => Promise.resolve() });
+  const db = database.db;
+  if (options.addTokens !== false) for (const s of stores) await addStoreToken(db, s.storeId, s.token);
+  const attempts: AttemptTracker = new Map();
+  const log = createSilentLogger();
+
+  return {
+    database,
+    db,
+    sim,
+    server,
+    clientFor,
+    attempts,
+    async send(input) {
+      const signed = buildWebhook({ storeId: storeA, ...input }, sim.clientSecret);
+      const parsed = parseWebhook(new TextEncoder().encode(signed.json));
+      if (!parsed.ok) throw new Error(`bad webhook: ${parsed.problem.field}`);
+      const { webhook, text } = parsed;
+      if (!isValidSignature(signed.signature, webhook.eventCreated, webhook.eventId, sim.clientSecret)) throw new Error('bad signature');
+      const info = lookupEventType(webhook.eventType);
+      const [outcome] = await appendWebhooks(db, [
+        {
+          storeId: webhook.storeId,
+          eventId: webhook.eventId,
+          eventType: webhook.eventType,
+          entityKind: info?.entity ?? null,
+          entityId: String(webhook.entityId),
+          isKnownType: info !== undefined,
+          eventCreated: webhook.eventCreated,
+          body: text,
+        },
+      ]);
+      return outcome?.status === 'inserted' ? outcome.position : undefined;
+    },
+    async pass(storeId = storeA, extra = {}) {
+      const store = stores.find((s) => s.storeId === storeId);
+      const tokens = await db.query.storeTokensTable.findFirst({ where: (t, { eq: equals }) => equals(t.storeId, storeId) });
+      return enrichStore(
+        { db, log, attempts, client: tokens ? clientFor(storeId, tokens.token) : undefined, retryBaseMs: 0, ...extra },
+        store?.storeId ?? storeId,
+      );
+    },
+    records(storeId = storeA) {
+      return db
+        .select()
+        .from(eventLogTable)
+        .where(and(eq(eventLogTable.storeId, storeId), inArray(eventLogTable.kind, ['snapshot', 'tombstone'])))
+        .orderBy(asc(eventLogTable.position));
+    },
+    async close() {
+      await server.close();
+      await database.close();
+    },
+  };
+}

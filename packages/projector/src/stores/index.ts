@@ -1,0 +1,11 @@
+export {
+  addStoreToken,
+  listStoreTokens,
+  maskToken,
+  parseEcwidStores,
+  removeStoreToken,
+  StoreTokensFormatError,
+  syncEnvTokens,
+  type StoreToken,
+  type StoreTokenListing,
+} from './store-tokens.ts';
