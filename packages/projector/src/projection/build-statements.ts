@@ -1,0 +1,252 @@
+import type { ChildSpec, EntitySpec, ProjectionSpec, SetSpec } from './entity-specs.ts';
+
+/*
+ * One SQL statement per entity kind and record kind present in a batch. Each reads its records
+ * straight from event_log by position range (`{{from}}`, `{{to}}` are bound as parameters) and
+ * writes the tables itself, so documents never travel to Node. Statement texts are fixed per
+ * (schema, kind, variant), so postgres.js prepares each once per connection.
+ */
+
+export type StatementVariant = {
+  /** The batch holds tombstones of this kind: snapshots after one must be skipped. */
+  withTombstones: boolean;
+};
+
+const range = (alias: string) =>
+  `${alias}.position > {{from}} and ${alias}.position <= {{to}}`;
+
+/** A snapshot of a key never applies after that key's tombstone (tombstones are final). */
+function notTombstoned(spec: ProjectionSpec, variant: StatementVariant): string {
+  if (!variant.withTombstones) return '';
+  const sameKey = spec.key === 'store' ? '' : 'and t.entity_id = b.entity_id';
+  const earlier = `select 1 from event_log t where t.position > {{from}} and t.position < b.position
+      and t.kind = 'tombstone' and t.entity_kind = '${spec.kind}' and t.store_id = b.store_id`;
+  let clause = `and not exists (${earlier} ${sameKey})`;
+  // An order tombstone may name the order by internal id only (`internal:<id>`).
+  if (spec.kind === 'order') clause += ` and not exists (${earlier} and t.entity_id = 'internal:' || (b.payload->>'internalId'))`;
+  return clause;
+}
+
+function keyOf(spec: ProjectionSpec, alias: string): string {
+  if (spec.key === 'store') return `${alias}.store_id`;
+  return spec.key.type === 'bigint'
+    ? `(case when ${alias}.entity_id ~ '^-?[0-9]{1,18}$' then ${alias}.entity_id::bigint end)`
+    : `${alias}.entity_id`;
+}
+
+const keyColumns = (spec: ProjectionSpec) => (spec.key === 'store' ? ['store_id'] : ['store_id', spec.key.column]);
+const keyColumn = (spec: ProjectionSpec) => (spec.key === 'store' ? 'store_id' : spec.key.column);
+const q = (schema: string, table: string) => `"${schema}"."${table}"`;
+
+export function snapshotStatement(spec: ProjectionSpec, schema: string, variant: StatementVariant): string {
+  return spec.shape === 'entity' ? entitySnapshot(spec, schema, variant) : setSnapshot(spec, schema, variant);
+}
+
+export function tombstoneStatements(spec: ProjectionSpec, schema: string): string[] {
+  if (spec.shape === 'set') return [setTombstone(spec, schema)];
+  const statements = [entityTombstone(spec, schema)];
+  if (spec.kind === 'order') statements.push(orderInternalTombstone(spec, schema));
+  return statements;
+}
+
+function entitySnapshot(spec: EntitySpec, schema: string, variant: StatementVariant): string {
+  const table = q(schema, spec.table);
+  const cols = spec.columns;
+  const keyCol = keyColumn(spec);
+  const fields = spec.fields.map((name) => `"${name}" jsonb`).join(', ');
+  const newer = spec.timed
+    ? `(coalesce(excluded.updated_at, '-infinity'), excluded.source_position) > (coalesce(t.updated_at, '-infinity'), t.source_position)`
+    : `excluded.source_position > t.source_position`;
+  const insertCols = [...keyColumns(spec), ...cols.map((c) => c.name), 'doc', 'deleted_at', 'source_position', 'synced_at'];
+  const selectCols = [...(spec.key === 'store' ? ['store_id'] : ['store_id', 'k']), ...cols.map((c) => `c_${c.name}`), 'doc', 'null::timestamptz', 'position', 'fetched_at'];
+  // An `internal:<id>` placeholder row (a tombstone that came before any snapshot) blocks the order.
+  const notPlaceholder =
+    spec.kind === 'order'
+      ? `where p.c_internal_id is null or not exists (select 1 from ${table} o where o.store_id = p.store_id and o.order_id = 'internal:' || p.c_internal_id)`
+      : '';
+  const children = spec.children.map((child, i) => childStatements(spec, child, i, schema)).join(',\n');
+  return `
+with cand as (
+  select b.store_id, ${keyOf(spec, 'b')} as k, b.position, coalesce(b.fetched_at, b.received_at) as fetched_at, b.payload as doc,
+    ${cols.map((c) => `${c.expr} as c_${c.name}`).join(',\n    ')}
+    ${spec.children.map((child, i) => `, ${child.source} as src_${i}`).join('')}
+  from event_log b
+  cross join lateral jsonb_to_record(case when jsonb_typeof(b.payload) = 'object' then b.payload else '{}' end) as r(${fields})
+  where ${range('b')} and b.kind = 'snapshot' and b.entity_kind = '${spec.kind}' ${notTombstoned(spec, variant)}
+),
+pick as (
+  select distinct on (store_id, k) * from cand where k is not null
+  order by store_id, k, ${spec.timed ? 'c_updated_at desc nulls last, ' : ''}position desc
+),
+applied as (
+  insert into ${table} as t (${insertCols.join(', ')})
+  select ${selectCols.join(', ')} from pick p ${notPlaceholder}
+  on conflict (${keyColumns(spec).join(', ')}) do update set
+    ${cols.map((c) => `${c.name} = ${c.conflict ?? `excluded.${c.name}`}`).join(', ')},
+    doc = excluded.doc, source_position = excluded.source_position, synced_at = excluded.synced_at
+  where t.deleted_at is null and ${newer}
+  returning t.store_id, t.${keyCol} as k
+)${children ? ',\n' + children : ''}
+select count(*)::int as n from applied`;
+}
+
+/** Rows of one child table for the parents just applied: upsert the new set, delete the rest. */
+function childStatements(spec: EntitySpec, child: ChildSpec, i: number, schema: string): string {
+  const table = q(schema, child.table);
+  const keyCol = keyColumn(spec);
+  const parentKey = spec.key === 'store' ? [] : [keyCol];
+  const cols = child.columns;
+  return `
+src_${i} as (
+  select p.*, x, ${child.itemKey.expr} as ik
+  from pick p join applied a on a.store_id = p.store_id and a.k = p.k
+  cross join lateral jsonb_array_elements(p.src_${i}) x
+),
+rows_${i} as (
+  select distinct on (store_id, k, ik) store_id, k, ik, x, position, fetched_at
+    ${cols.map((c) => `, ${c.expr} as c_${c.name}`).join('')}
+  from src_${i} p where ik is not null order by store_id, k, ik
+),
+del_${i} as (
+  delete from ${table} c using applied a
+  where c.store_id = a.store_id and c.${keyCol} = a.k
+    and not exists (select 1 from rows_${i} r where r.store_id = c.store_id and r.k = c.${keyCol} and r.ik = c.${child.itemKey.column})
+),
+ins_${i} as (
+  insert into ${table} (store_id, ${[...parentKey, child.itemKey.column, ...cols.map((c) => c.name)].join(', ')}, doc, deleted_at, source_position, synced_at)
+  select store_id, ${[...(parentKey.length ? ['k'] : []), 'ik', ...cols.map((c) => `c_${c.name}`)].join(', ')}, x, null, position, fetched_at from rows_${i}
+  on conflict (store_id, ${[...parentKey, child.itemKey.column].join(', ')}) do update set
+    ${[...cols.map((c) => `${c.name} = excluded.${c.name}`), 'doc = excluded.doc', 'deleted_at = null', 'source_position = excluded.source_position', 'synced_at = excluded.synced_at'].join(', ')}
+)`;
+}
+
+/** The first tombstone of each key in the batch. */
+function firstTombstones(spec: ProjectionSpec, extraWhere = ''): string {
+  return `
+tomb as (
+  select distinct on (store_id, k) * from (
+    select b.store_id, ${keyOf(spec, 'b')} as k, b.entity_id, b.position, coalesce(b.fetched_at, b.received_at) as at, b.payload
+    from event_log b
+    where ${range('b')} and b.kind = 'tombstone' and b.entity_kind = '${spec.kind}' ${extraWhere}
+  ) s where k is not null
+  order by store_id, k, position
+)`;
+}
+
+function entityTombstone(spec: EntitySpec, schema: string): string {
+  const table = q(schema, spec.table);
+  const keyCol = keyColumn(spec);
+  const extra = spec.tombstoneColumns ?? [];
+  const insertCols = [...keyColumns(spec), ...extra.map((c) => c.name), 'doc', 'deleted_at', 'source_position', 'synced_at'];
+  const selectCols = [...(spec.key === 'store' ? ['store_id'] : ['store_id', 'k']), ...extra.map((c) => c.expr), `'{}'::jsonb`, 'at', 'position', 'at'];
+  const children = spec.children.map(
+    (child, i) => `
+child_${i} as (
+  update ${q(schema, child.table)} c set deleted_at = a.deleted_at, source_position = a.source_position, synced_at = a.synced_at
+  from applied a where c.store_id = a.store_id and c.${keyCol} = a.k and c.deleted_at is null
+)`,
+  );
+  return `
+with ${firstTombstones(spec, spec.kind === 'order' ? `and b.entity_id not like 'internal:%'` : '')},
+applied as (
+  insert into ${table} as t (${insertCols.join(', ')})
+  select ${selectCols.join(', ')} from tomb b
+  on conflict (${keyColumns(spec).join(', ')}) do update set
+    deleted_at = excluded.deleted_at, source_position = excluded.source_position, synced_at = excluded.synced_at
+  where t.deleted_at is null
+  returning t.store_id, t.${keyCol} as k, t.deleted_at, t.source_position, t.synced_at
+)${children.length ? ',' + children.join(',') : ''}
+select count(*)::int as n from applied`;
+}
+
+/**
+ * Order tombstones that know only the internal id: delete the order with that internal id, or,
+ * when none is known yet, insert a deleted placeholder keyed `internal:<id>` so a late snapshot
+ * of that order is never applied.
+ */
+function orderInternalTombstone(spec: EntitySpec, schema: string): string {
+  const table = q(schema, spec.table);
+  return `
+with tomb as (
+  select distinct on (store_id, entity_id) store_id, entity_id,
+    (case when substr(entity_id, 10) ~ '^[0-9]{1,18}$' then substr(entity_id, 10)::bigint end) as internal_id,
+    position, coalesce(fetched_at, received_at) as at
+  from event_log b
+  where ${range('b')} and b.kind = 'tombstone' and b.entity_kind = 'order' and b.entity_id like 'internal:%'
+  order by store_id, entity_id, position
+),
+hit as (
+  update ${table} o set deleted_at = t.at, source_position = t.position, synced_at = t.at
+  from tomb t where o.store_id = t.store_id and o.internal_id = t.internal_id and o.deleted_at is null
+  returning o.store_id, o.order_id, o.deleted_at, o.source_position, o.synced_at
+),
+items as (
+  update ${q(schema, 'order_items')} c set deleted_at = h.deleted_at, source_position = h.source_position, synced_at = h.synced_at
+  from hit h where c.store_id = h.store_id and c.order_id = h.order_id and c.deleted_at is null
+),
+placeholder as (
+  insert into ${table} (store_id, order_id, internal_id, doc, deleted_at, source_position, synced_at)
+  select store_id, entity_id, internal_id, '{}'::jsonb, at, position, at from tomb t
+  where internal_id is not null
+    and not exists (select 1 from ${table} o where o.store_id = t.store_id and o.internal_id = t.internal_id)
+  on conflict (store_id, order_id) do nothing
+  returning 1
+)
+select (select count(*) from hit)::int + (select count(*) from placeholder)::int as n`;
+}
+
+function setSnapshot(spec: SetSpec, schema: string, variant: StatementVariant): string {
+  const table = q(schema, spec.table);
+  const sameSet = (alias: string, other: string) =>
+    spec.key === 'store' ? `${alias}.store_id = ${other}.store_id` : `${alias}.store_id = ${other}.store_id and ${alias}.${spec.key.column} = ${other}.k`;
+  const cols = spec.columns;
+  const parentKey = spec.key === 'store' ? [] : [spec.key.column];
+  return `
+with pick as (
+  select distinct on (store_id, k) * from (
+    select b.store_id, ${keyOf(spec, 'b')} as k, b.position, coalesce(b.fetched_at, b.received_at) as fetched_at, b.payload
+    from event_log b
+    where ${range('b')} and b.kind = 'snapshot' and b.entity_kind = '${spec.kind}' ${notTombstoned(spec, variant)}
+  ) s where k is not null
+  order by store_id, k, position desc
+),
+-- A set is replaced only by a later snapshot, and never once deleted.
+eligible as (
+  select p.* from pick p
+  where not exists (select 1 from ${table} c where ${sameSet('c', 'p')} and (c.deleted_at is not null or c.source_position >= p.position))
+),
+src as (
+  select e.store_id, e.k, e.position, e.fetched_at, x, ${spec.itemKey.expr} as ik
+  from eligible e cross join lateral jsonb_array_elements(${spec.elements.replaceAll('b.payload', 'e.payload')}) x
+),
+rows as (
+  select distinct on (store_id, k, ik) store_id, k, ik, x, position, fetched_at
+    ${cols.map((c) => `, ${c.expr} as c_${c.name}`).join('')}
+  from src where ik is not null order by store_id, k, ik
+),
+del as (
+  delete from ${table} c using eligible e
+  where ${sameSet('c', 'e')}
+    and not exists (select 1 from rows r where ${sameSet('c', 'r')} and r.ik = c.${spec.itemKey.column})
+),
+ins as (
+  insert into ${table} (store_id, ${[...parentKey, spec.itemKey.column, ...cols.map((c) => c.name)].join(', ')}, doc, deleted_at, source_position, synced_at)
+  select store_id, ${[...(parentKey.length ? ['k'] : []), 'ik', ...cols.map((c) => `c_${c.name}`)].join(', ')}, x, null, position, fetched_at from rows
+  on conflict (store_id, ${[...parentKey, spec.itemKey.column].join(', ')}) do update set
+    ${[...cols.map((c) => `${c.name} = excluded.${c.name}`), 'doc = excluded.doc', 'deleted_at = null', 'source_position = excluded.source_position', 'synced_at = excluded.synced_at'].join(', ')}
+)
+select count(*)::int as n from eligible`;
+}
+
+function setTombstone(spec: SetSpec, schema: string): string {
+  const table = q(schema, spec.table);
+  const sameSet = spec.key === 'store' ? 'c.store_id = b.store_id' : `c.store_id = b.store_id and c.${spec.key.column} = b.k`;
+  return `
+with ${firstTombstones(spec)},
+upd as (
+  update ${table} c set deleted_at = b.at, source_position = b.position, synced_at = b.at
+  from tomb b where ${sameSet} and c.deleted_at is null
+  returning 1
+)
+select count(*)::int as n from upd`;
+}

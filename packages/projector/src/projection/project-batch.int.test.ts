@@ -1,0 +1,500 @@
+import { sql } from 'drizzle-orm';
+import { execRows, type Db } from '@mirror/db';
+import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '@mirror/db/testing';
+import postgres from 'postgres';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { projectBatch, projectBatchInTransaction, projectNextBatch } from './project-batch.ts';
+import { appendRecords, appendSnapshot, appendTombstone, fixture, testStoreId } from './testing/append-records.ts';
+import { entityTables, logOfEverything, simStore, snapshotTables } from './testing/sample-log.ts';
+
+let database: TestDatabase;
+let db: Db;
+beforeEach(async () => {
+  database = await createTestDatabase();
+  db = database.db;
+});
+afterEach(async () => {
+  await database.close();
+});
+
+
+/** Every row of a table as JSON (same shape on postgres.js and PGlite), ordered by key. */
+async function rows(table: string, where = 'true'): Promise<Record<string, unknown>[]> {
+  const result = await execRows<{ row: Record<string, unknown> }>(
+    db,
+    sql.raw(`select to_jsonb(t) as row from ${table} t where ${where} order by 1`),
+  );
+  return result.map((r) => r.row);
+}
+async function one(table: string, where: string): Promise<Record<string, unknown>> {
+  const found = await rows(table, where);
+  expect(found).toHaveLength(1);
+  return found[0]!;
+}
+async function checkpoint(name = 'projection'): Promise<number> {
+  const [row] = await execRows<{ position: string | number }>(db, sql`select position from consumer_checkpoints where name = ${name}`);
+  return Number(row?.position ?? 0);
+}
+async function projectAll(options: { limit?: number } = {}): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const outcome = await projectNextBatch(db, options);
+    total += outcome.records;
+    if (outcome.caughtUp) return total;
+  }
+}
+const ts = (iso: string) => new Date(iso).toISOString().replace('.000Z', '+00:00');
+
+describe('columns from real documents', () => {
+  test('an order and its items', async () => {
+    const order = fixture('order');
+    const position = await appendSnapshot(db, { entityKind: 'order', entityId: 'K8XTQ', payload: order, fetchedAt: new Date('2024-09-04T08:00:00Z') });
+
+    expect(await projectBatch(db)).toBe(1);
+
+    expect(await one('orders', `order_id = 'K8XTQ'`)).toMatchObject({
+      store_id: testStoreId,
+      internal_id: 516483487,
+      order_number: 516483487,
+      email: 'ec.apps@lightspeedhq.com',
+      customer_id: 270919557,
+      payment_status: 'PAID',
+      fulfillment_status: 'DELIVERED',
+      total: 10,
+      subtotal: 10,
+      tax: 0.91,
+      refunded_amount: 0,
+      coupon_code: null,
+      currency: null,
+      hidden: false,
+      created_at: ts('2024-09-04T07:22:09Z'),
+      updated_at: ts('2024-09-04T07:26:24Z'),
+      deleted_at: null,
+      source_position: position,
+      synced_at: ts('2024-09-04T08:00:00Z'),
+      doc: order,
+    });
+    expect(await rows('order_items')).toEqual([
+      expect.objectContaining({ order_id: 'K8XTQ', item_id: 1828115520, product_id: 692730761, sku: '123123', name: 'Toys', quantity: 1, price: 10, source_position: position }),
+    ]);
+    expect(await checkpoint()).toBe(position);
+  });
+
+  test('an order with a coupon, a currency and refunds but no refundedAmount', async () => {
+    const order = fixture('order');
+    delete order['refundedAmount'];
+    Object.assign(order, { currency: 'EUR', discountCoupon: { code: 'DISC' }, refunds: [{ amount: 2.5 }, { amount: '1.25' }] });
+    await appendSnapshot(db, { entityKind: 'order', entityId: 'K8XTQ', payload: order });
+    await projectBatch(db);
+    expect(await one('orders', 'true')).toMatchObject({ coupon_code: 'DISC', currency: 'EUR', refunded_amount: 3.75 });
+  });
+
+  test('a product, its variations and categories', async () => {
+    const product = fixture('product');
+    product['categoryIds'] = [9691094, 123];
+    product['combinations'] = [
+      { id: 11, sku: 'T-S', price: 12, quantity: 3 },
+      { id: 12, sku: 'T-M', defaultDisplayedPrice: 13, quantity: 0 },
+      { id: 13, sku: 'T-L' },
+    ];
+    await appendSnapshot(db, { entityKind: 'product', entityId: '692730761', payload: product });
+    await projectBatch(db);
+
+    expect(await one('products', 'true')).toMatchObject({
+      product_id: 692730761,
+      sku: '123123',
+      name: 'Toys',
+      price: 10,
+      quantity: null,
+      unlimited: true,
+      in_stock: true,
+      enabled: true,
+      product_type_id: 0,
+      created_at: ts('2024-09-04T07:20:11Z'),
+      updated_at: ts('2024-09-04T07:20:12Z'),
+    });
+    const variations = await rows('product_variations');
+    variations.sort((a, b) => Number(a['variation_id']) - Number(b['variation_id']));
+    expect(variations.map((v) => [v['variation_id'], v['sku'], v['price'], v['quantity']])).toEqual([
+      [11, 'T-S', 12, 3],
+      [12, 'T-M', 13, 0],
+      [13, 'T-L', 10, null],
+    ]);
+    expect((await rows('product_categories')).map((c) => c['category_id']).sort()).toEqual([123, 9691094]);
+  });
+
+  test('a customer, a category, a coupon, app storage and the subscription', async () => {
+    await appendRecords(db, [
+      { entityKind: 'customer', entityId: '177737165', payload: fixture('customer') },
+      { entityKind: 'category', entityId: '9691094', payload: fixture('category') },
+      { entityKind: 'discount_coupon', entityId: '162428889', payload: fixture('discount-coupon') },
+      { entityKind: 'app_storage', entityId: String(testStoreId), payload: fixture('app-storage-all-legacy') },
+      { entityKind: 'app_subscription', entityId: String(testStoreId), payload: fixture('application-status-legacy') },
+    ]);
+    expect(await projectBatch(db)).toBe(5);
+
+    expect(await one('customers', 'true')).toMatchObject({
+      customer_id: 177737165,
+      email: 'ec.apps@lightspeedhq.com',
+      name: 'Support team',
+      customer_group_id: 0,
+      created_at: ts('2021-12-21T06:05:58Z'),
+      updated_at: ts('2024-06-04T21:15:10Z'),
+    });
+    expect(await one('categories', 'true')).toMatchObject({ category_id: 9691094, parent_id: null, name: 'Fruit', enabled: true });
+    expect(await one('discount_coupons', 'true')).toMatchObject({
+      coupon_id: 162428889,
+      code: 'DISC',
+      name: '10% OFF',
+      discount_type: 'ABS',
+      discount: 10,
+      status: 'ACTIVE',
+      order_count: 1,
+      created_at: ts('2022-07-29T15:22:35Z'),
+      updated_at: ts('2024-05-01T05:26:28Z'),
+    });
+    expect((await rows('app_storage')).map((r) => [r['key'], r['value']])).toEqual([
+      ['birth_date', '18.11.1987'],
+      ['sex', 'male'],
+    ]);
+    expect(await one('app_subscriptions', 'true')).toMatchObject({ store_id: testStoreId, status: 'TRIAL' });
+  });
+
+  test('simulator documents: cart, review, promotion, product type, customer group, profile, invoices', async () => {
+    const cart = simStore.carts.values()[0]!;
+    const review = simStore.reviews.values()[0]!;
+    const promotion = simStore.promotions.values()[0]!;
+    const productType = simStore.productTypes.values()[1]!;
+    const group = simStore.customerGroups.values()[0]!;
+    const order = fixture<{ invoices: unknown[] }>('order');
+    await appendRecords(db, [
+      { entityKind: 'abandoned_cart', entityId: cart.cartId, payload: { ...cart, recoveredOrderId: 'ABC12' } },
+      { entityKind: 'review', entityId: String(review.id), payload: review },
+      { entityKind: 'promotion', entityId: String(promotion.id), payload: promotion },
+      { entityKind: 'product_type', entityId: String(productType.id), payload: productType },
+      { entityKind: 'customer_group', entityId: String(group.id), payload: group },
+      { entityKind: 'store_profile', entityId: String(testStoreId), payload: simStore.profile },
+      { entityKind: 'invoice', entityId: 'K8XTQ', payload: { invoices: order.invoices } },
+    ]);
+    await projectBatch(db);
+
+    expect(await one('abandoned_carts', 'true')).toMatchObject({
+      cart_id: cart.cartId,
+      email: cart.email,
+      customer_id: cart.customerId ?? null,
+      total: cart.total,
+      recovered_order_id: 'ABC12',
+      hidden: false,
+      created_at: ts(new Date(cart.createTimestamp * 1000).toISOString()),
+      updated_at: ts(new Date(cart.updateTimestamp * 1000).toISOString()),
+    });
+    expect(await one('reviews', 'true')).toMatchObject({
+      review_id: review.id,
+      product_id: review.productId,
+      order_id: review.orderId,
+      customer_id: review.customerId,
+      rating: review.rating,
+      status: review.status,
+      updated_at: ts(new Date(review.updateTimestamp * 1000).toISOString()),
+    });
+    expect(await one('promotions', 'true')).toMatchObject({
+      promotion_id: promotion.id,
+      name: promotion.name,
+      enabled: promotion.enabled,
+      discount_type: promotion.discountType,
+      amount: promotion.amount,
+    });
+    expect(await one('product_types', 'true')).toMatchObject({ product_type_id: productType.id, name: productType.name });
+    expect(await one('customer_groups', 'true')).toMatchObject({ customer_group_id: group.id, name: group.name });
+    expect(await one('store_profiles', 'true')).toMatchObject({
+      store_id: testStoreId,
+      store_name: simStore.profile.settings.storeName,
+      store_url: simStore.profile.generalInfo.storeUrl,
+      currency: 'USD',
+    });
+    expect(await one('invoices', 'true')).toMatchObject({
+      order_id: 'K8XTQ',
+      invoice_id: '27',
+      type: 'SALE',
+      created_at: ts('2024-09-04T07:22:09Z'),
+      link: expect.stringContaining('https://'),
+    });
+  });
+
+  test('malformed values become null without failing the batch', async () => {
+    const order = fixture('order');
+    Object.assign(order, {
+      total: 'ten',
+      tax: { amount: 1 },
+      internalId: 1e30,
+      hidden: 'yes',
+      createTimestamp: -5,
+      updateTimestamp: 'soon',
+      updateDate: '2024-02-30 10:00:00 +0000',
+      items: [{ id: 'x' }, { id: 7, quantity: 1.5, price: '9.99' }, 'junk'],
+    });
+    const customer = fixture('customer');
+    Object.assign(customer, { registered: '2021-13-01 00:00:00 +0000', updated: 'yesterday', customerGroupId: '12' });
+    await appendRecords(db, [
+      { entityKind: 'order', entityId: 'K8XTQ', payload: order },
+      { entityKind: 'customer', entityId: '177737165', payload: customer },
+      { entityKind: 'product', entityId: 'not-a-number', payload: fixture('product') },
+      { entityKind: 'category', entityId: '5', payload: ['not', 'an', 'object'] },
+      { entityKind: 'size_chart', entityId: '1', payload: {} },
+    ]);
+    expect(await projectBatch(db)).toBe(5);
+
+    // A bad createTimestamp falls back to the createDate string; both update times are bad.
+    expect(await one('orders', 'true')).toMatchObject({
+      total: null,
+      tax: null,
+      internal_id: null,
+      hidden: null,
+      created_at: ts('2024-09-04T07:22:09Z'),
+      updated_at: null,
+    });
+    expect((await rows('order_items')).map((i) => [i['item_id'], i['quantity'], i['price']])).toEqual([[7, null, 9.99]]);
+    expect(await one('customers', 'true')).toMatchObject({ created_at: null, updated_at: null, customer_group_id: 12 });
+    expect(await rows('products')).toEqual([]);
+    expect(await one('categories', 'true')).toMatchObject({ category_id: 5, name: null });
+  });
+});
+
+describe('projection rules', () => {
+  const order = (updateTimestamp: number, extra: Record<string, unknown> = {}) => ({ ...fixture('order'), updateTimestamp, ...extra });
+
+  test('an older snapshot after a newer one does not overwrite it', async () => {
+    await appendSnapshot(db, { entityKind: 'order', entityId: 'K8XTQ', payload: order(2000, { paymentStatus: 'PAID' }) });
+    await projectBatch(db);
+    await appendSnapshot(db, { entityKind: 'order', entityId: 'K8XTQ', payload: order(1000, { paymentStatus: 'AWAITING_PAYMENT' }) });
+    await projectBatch(db);
+    expect(await one('orders', 'true')).toMatchObject({ payment_status: 'PAID', updated_at: ts('1970-01-01T00:33:20Z') });
+  });
+
+  test('within one batch the newest document wins whatever its position', async () => {
+    await appendRecords(db, [
+      { entityKind: 'order', entityId: 'K8XTQ', payload: order(2000, { paymentStatus: 'PAID' }) },
+      { entityKind: 'order', entityId: 'K8XTQ', payload: order(1000, { paymentStatus: 'AWAITING_PAYMENT' }) },
+    ]);
+    await projectBatch(db);
+    expect(await one('orders', 'true')).toMatchObject({ payment_status: 'PAID' });
+  });
+
+  test('equal update times go to the later position, in one batch or across batches', async () => {
+    const [, second] = await appendRecords(db, [
+      { entityKind: 'order', entityId: 'K8XTQ', payload: order(1000, { paymentStatus: 'PAID' }) },
+      { entityKind: 'order', entityId: 'K8XTQ', payload: order(1000, { paymentStatus: 'REFUNDED' }) },
+    ]);
+    await projectBatch(db);
+    expect(await one('orders', 'true')).toMatchObject({ payment_status: 'REFUNDED', source_position: second });
+
+    const third = await appendSnapshot(db, { entityKind: 'order', entityId: 'K8XTQ', payload: order(1000, { paymentStatus: 'CANCELLED' }) });
+    await projectBatch(db);
+    expect(await one('orders', 'true')).toMatchObject({ payment_status: 'CANCELLED', source_position: third });
+  });
+
+  test('untimed entities take the later position', async () => {
+    const category = fixture('category');
+    await appendSnapshot(db, { entityKind: 'category', entityId: '9691094', payload: { ...category, name: 'First' } });
+    await projectBatch(db);
+    await appendSnapshot(db, { entityKind: 'category', entityId: '9691094', payload: { ...category, name: 'Second' } });
+    await projectBatch(db);
+    expect(await one('categories', 'true')).toMatchObject({ name: 'Second' });
+  });
+
+  test('a tombstone is final: a late snapshot does not resurrect the order or its items', async () => {
+    await appendSnapshot(db, { entityKind: 'order', entityId: 'K8XTQ', payload: order(1000) });
+    await projectBatch(db);
+    const tombstone = await appendTombstone(db, { entityKind: 'order', entityId: 'K8XTQ', fetchedAt: new Date('2024-10-01T00:00:00Z') });
+    await projectBatch(db);
+    await appendSnapshot(db, { entityKind: 'order', entityId: 'K8XTQ', payload: order(9000, { paymentStatus: 'REFUNDED' }) });
+    await projectBatch(db);
+
+    const row = await one('orders', 'true');
+    expect(row).toMatchObject({ deleted_at: ts('2024-10-01T00:00:00Z'), source_position: tombstone, payment_status: 'PAID' });
+    expect((await rows('order_items')).map((i) => i['deleted_at'])).toEqual([ts('2024-10-01T00:00:00Z')]);
+  });
+
+  test('a snapshot after its tombstone in the same batch is not applied; one before it is', async () => {
+    await appendRecords(db, [
+      { entityKind: 'product', entityId: '692730761', payload: { ...fixture('product'), name: 'Before' } },
+      { kind: 'tombstone', entityKind: 'product', entityId: '692730761' },
+      { entityKind: 'product', entityId: '692730761', payload: { ...fixture('product'), name: 'After', updateTimestamp: 1999999999 } },
+    ]);
+    await projectBatch(db);
+    expect(await one('products', 'true')).toMatchObject({ name: 'Before', deleted_at: expect.any(String) });
+  });
+
+  test('a tombstone with no row creates a deleted row holding only the key', async () => {
+    const position = await appendTombstone(db, { entityKind: 'customer', entityId: '42', reason: 'not_found' });
+    await projectBatch(db);
+    expect(await one('customers', 'true')).toMatchObject({ customer_id: 42, email: null, doc: {}, deleted_at: expect.any(String), source_position: position });
+    await appendSnapshot(db, { entityKind: 'customer', entityId: '42', payload: fixture('customer') });
+    await projectBatch(db);
+    expect(await one('customers', 'true')).toMatchObject({ email: null, source_position: position });
+  });
+
+  test('an order losing an item loses its row', async () => {
+    const items = (fixture('order')['items'] as Record<string, unknown>[])[0]!;
+    await appendSnapshot(db, { entityKind: 'order', entityId: 'K8XTQ', payload: order(1000, { items: [items, { ...items, id: 2, sku: 'second' }] }) });
+    await projectBatch(db);
+    expect((await rows('order_items')).map((i) => i['item_id']).sort()).toEqual([1828115520, 2]);
+
+    const later = await appendSnapshot(db, { entityKind: 'order', entityId: 'K8XTQ', payload: order(2000, { items: [{ ...items, id: 2, sku: 'second', quantity: 5 }] }) });
+    await projectBatch(db);
+    expect(await rows('order_items')).toEqual([expect.objectContaining({ item_id: 2, quantity: 5, source_position: later })]);
+  });
+
+  test('an older snapshot does not replace the children either', async () => {
+    const items = (fixture('order')['items'] as Record<string, unknown>[])[0]!;
+    await appendSnapshot(db, { entityKind: 'order', entityId: 'K8XTQ', payload: order(2000) });
+    await projectBatch(db);
+    await appendSnapshot(db, { entityKind: 'order', entityId: 'K8XTQ', payload: order(1000, { items: [{ ...items, id: 99 }] }) });
+    await projectBatch(db);
+    expect((await rows('order_items')).map((i) => i['item_id'])).toEqual([1828115520]);
+  });
+
+  test('an order tombstone by internal id deletes the order it names', async () => {
+    await appendSnapshot(db, { entityKind: 'order', entityId: 'K8XTQ', payload: order(1000) });
+    await projectBatch(db);
+    await appendTombstone(db, { entityKind: 'order', entityId: 'internal:516483487', internalId: 516483487 });
+    await projectBatch(db);
+    expect(await one('orders', 'true')).toMatchObject({ order_id: 'K8XTQ', deleted_at: expect.any(String) });
+    expect((await rows('order_items')).map((i) => i['deleted_at'])).toEqual([expect.any(String)]);
+  });
+
+  test('an order tombstone by internal id before any snapshot blocks the later snapshot', async () => {
+    await appendTombstone(db, { entityKind: 'order', entityId: 'internal:516483487', internalId: 516483487 });
+    await projectBatch(db);
+    await appendSnapshot(db, { entityKind: 'order', entityId: 'K8XTQ', payload: order(1000) });
+    await projectBatch(db);
+    expect(await rows('orders')).toEqual([
+      expect.objectContaining({ order_id: 'internal:516483487', internal_id: 516483487, deleted_at: expect.any(String) }),
+    ]);
+    expect(await rows('order_items')).toEqual([]);
+  });
+
+  test('app storage is replaced as a whole by the later snapshot', async () => {
+    await appendSnapshot(db, { entityKind: 'app_storage', entityId: String(testStoreId), payload: [{ key: 'a', value: '1' }, { key: 'b', value: '2' }] });
+    await projectBatch(db);
+    await appendSnapshot(db, { entityKind: 'app_storage', entityId: String(testStoreId), payload: [{ key: 'b', value: { n: 3 } }, { key: 'c', value: null }] });
+    await projectBatch(db);
+    expect((await rows('app_storage')).map((r) => [r['key'], r['value']])).toEqual([
+      ['b', '{"n": 3}'],
+      ['c', null],
+    ]);
+  });
+
+  test('invoices of an order are replaced, and a tombstone marks them deleted', async () => {
+    const invoice = { id: '1', type: 'SALE', created: '2024-09-04 07:22:09 +0000', link: 'https://x/1' };
+    await appendSnapshot(db, { entityKind: 'invoice', entityId: 'K8XTQ', payload: { invoices: [invoice] } });
+    await appendSnapshot(db, { entityKind: 'invoice', entityId: 'K8XTQ', payload: { invoices: [invoice, { ...invoice, id: '2', type: 'FULL_CANCEL' }] } });
+    await projectBatch(db, { limit: 1 });
+    await projectBatch(db, { limit: 1 });
+    expect((await rows('invoices')).map((r) => [r['invoice_id'], r['type']])).toEqual([
+      ['1', 'SALE'],
+      ['2', 'FULL_CANCEL'],
+    ]);
+    await appendTombstone(db, { entityKind: 'invoice', entityId: 'K8XTQ' });
+    await projectBatch(db);
+    expect((await rows('invoices')).map((r) => r['deleted_at'])).toEqual([expect.any(String), expect.any(String)]);
+  });
+
+  test('stores: install, uninstall, reinstall', async () => {
+    const at = (iso: string) => new Date(iso);
+    await appendSnapshot(db, { entityKind: 'store', entityId: String(testStoreId), payload: { status: 'active', at: '2024-01-01T00:00:00.000Z' }, fetchedAt: at('2024-01-01T00:00:01Z') });
+    await projectBatch(db);
+    expect(await one('stores', 'true')).toMatchObject({ status: 'active', installed_at: ts('2024-01-01T00:00:00Z'), uninstalled_at: null });
+
+    await appendSnapshot(db, { entityKind: 'store', entityId: String(testStoreId), payload: { status: 'uninstalled', at: '2024-02-01T00:00:00.000Z' } });
+    await projectBatch(db);
+    expect(await one('stores', 'true')).toMatchObject({ status: 'uninstalled', installed_at: ts('2024-01-01T00:00:00Z'), uninstalled_at: ts('2024-02-01T00:00:00Z') });
+
+    await appendRecords(db, [
+      { entityKind: 'store', entityId: String(testStoreId), payload: { status: 'active', at: '2024-03-01T00:00:00.000Z' } },
+      { entityKind: 'store', entityId: String(testStoreId), payload: { status: 'uninstalled', at: '2024-04-01T00:00:00.000Z' } },
+      { entityKind: 'store', entityId: String(testStoreId), payload: { status: 'active', at: '2024-05-01T00:00:00.000Z' } },
+    ]);
+    await projectBatch(db);
+    expect(await one('stores', 'true')).toMatchObject({ status: 'active', installed_at: ts('2024-05-01T00:00:00Z'), uninstalled_at: ts('2024-04-01T00:00:00Z') });
+  });
+});
+
+describe('checkpoint', () => {
+  test('re-projecting the log from 0 changes no row', async () => {
+    await appendRecords(db, logOfEverything());
+    await projectAll({ limit: 7 });
+    const before = await snapshotTables(db);
+
+    await db.execute(sql`update consumer_checkpoints set position = 0 where name = 'projection'`);
+    await projectAll({ limit: 5 });
+    expect(await snapshotTables(db)).toEqual(before);
+  });
+
+  test('a batch boundary inside one entity\'s records gives the same rows as one batch', async () => {
+    await appendRecords(db, logOfEverything());
+    for (let i = 0; i < 1000; i++) if ((await projectNextBatch(db, { limit: 1 })).caughtUp) break;
+    const oneByOne = await snapshotTables(db);
+
+    await db.execute(sql`update consumer_checkpoints set position = 0 where name = 'projection'`);
+    await truncateEntities(db);
+    await projectAll({ limit: 10_000 });
+    expect(await snapshotTables(db)).toEqual(oneByOne);
+    expect(oneByOne['orders']!.length).toBeGreaterThan(0);
+  });
+
+  test('moves past trailing records of other kinds and stops at the head', async () => {
+    await appendSnapshot(db, { entityKind: 'category', entityId: '1', payload: fixture('category') });
+    await execRows(db, sql`insert into event_log (kind, store_id, event_id, event_type, is_known_type, payload) values ('webhook', 1, 'w1', 'order.updated', true, '{}')`);
+    const outcome = await projectNextBatch(db);
+    const [head] = await execRows<{ head: string | number }>(db, sql`select max(position) as head from event_log`);
+    expect(outcome).toMatchObject({ records: 1, caughtUp: true, to: Number(head!.head) });
+    expect(await projectNextBatch(db)).toMatchObject({ records: 0, caughtUp: true });
+  });
+
+  test('a transaction that fails after applying part of a batch moves neither rows nor the checkpoint', async () => {
+    await appendRecords(db, logOfEverything());
+    await expect(
+      db.transaction(async (tx) => {
+        const outcome = await projectBatchInTransaction(tx as unknown as Db, { limit: 10_000 });
+        expect(outcome.records).toBeGreaterThan(0);
+        throw new Error('killed mid-batch');
+      }),
+    ).rejects.toThrow('killed mid-batch');
+    expect(await checkpoint()).toBe(0);
+    expect(await rows('orders')).toEqual([]);
+    expect(await projectAll()).toBeGreaterThan(0);
+    expect((await rows('orders')).length).toBeGreaterThan(0);
+  });
+
+  test.skipIf(concurrencySkipReason('concurrent projectors'))('two projectors on separate connections never apply a record twice', async () => {
+    const records = logOfEverything();
+    await appendRecords(db, records);
+    const other = postgres(database.url!, { max: 2, onnotice: () => {} });
+    // Each applied record is counted by the batch that applied it; together exactly once.
+    const { drizzle } = await import('drizzle-orm/postgres-js');
+    const otherDb = drizzle(other) as unknown as Db;
+    try {
+      const run = async (target: Db) => {
+        let applied = 0;
+        let idle = 0;
+        while (idle < 3) {
+          const outcome = await projectNextBatch(target, { limit: 3 });
+          applied += outcome.records;
+          idle = outcome.caughtUp && !outcome.conflict ? idle + 1 : 0;
+        }
+        return applied;
+      };
+      const [a, b] = await Promise.all([run(db), run(otherDb)]);
+      expect(a + b).toBe(records.length);
+      expect(a).toBeGreaterThan(0);
+      expect(b).toBeGreaterThan(0);
+    } finally {
+      await other.end();
+    }
+  });
+});
+
+async function truncateEntities(target: Db): Promise<void> {
+  await target.execute(sql.raw(`truncate ${entityTables.join(', ')}`));
+}

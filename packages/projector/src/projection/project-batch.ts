@@ -1,0 +1,148 @@
+import { sql, type SQL } from 'drizzle-orm';
+import { execRows, type Db } from '@mirror/db';
+import { snapshotStatement, tombstoneStatements } from './build-statements.ts';
+import { projectedKinds, projectionSpecs, type ProjectedKind } from './entity-specs.ts';
+
+export type ProjectBatchOptions = {
+  /** Schema holding the entity tables (a rebuild writes to its shadow schema). */
+  schema?: string;
+  /** Row in consumer_checkpoints this consumer owns. */
+  checkpoint?: string;
+  /** Most snapshot/tombstone records applied in one transaction. */
+  limit?: number;
+  /** Apply only these kinds; records of other kinds are passed over (a partial rebuild). */
+  kinds?: readonly ProjectedKind[];
+};
+
+export type BatchOutcome = {
+  /** Snapshot and tombstone records in the batch (including any of kinds not applied). */
+  records: number;
+  from: number;
+  /** The checkpoint after the batch (== from when there was nothing to do). */
+  to: number;
+  /** Another projector moved the checkpoint first: nothing was applied. */
+  conflict: boolean;
+  /** Whether the batch reached the head of the log. */
+  caughtUp: boolean;
+};
+
+/** Options only rebuild uses: its batches may lose the last commits in a crash, it restarts. */
+export type BatchTuning = { synchronousCommit?: boolean };
+
+class CheckpointMoved extends Error {
+  override readonly name = 'CheckpointMoved';
+}
+
+const defaultLimit = 1000;
+const identifier = /^[a-z_][a-z0-9_]*$/;
+
+/**
+ * Applies the next batch of snapshot and tombstone records after the consumer's checkpoint to
+ * the entity tables and moves the checkpoint, in one transaction. Returns how many records the
+ * batch held; 0 when there was nothing to do or another projector got there first.
+ */
+export async function projectBatch(db: Db, options: ProjectBatchOptions = {}): Promise<number> {
+  return (await projectNextBatch(db, options)).records;
+}
+
+/** projectBatch, telling also where the checkpoint went and whether the head was reached. */
+export async function projectNextBatch(db: Db, options: ProjectBatchOptions & BatchTuning = {}): Promise<BatchOutcome> {
+  try {
+    return await db.transaction((tx) => projectBatchInTransaction(tx as unknown as Db, options));
+  } catch (err) {
+    if (err instanceof CheckpointMoved) return { records: 0, from: 0, to: 0, conflict: true, caughtUp: false };
+    throw err;
+  }
+}
+
+/**
+ * The batch inside a transaction the caller owns (rebuild's swap runs its last batches in the
+ * swap transaction). Throws CheckpointMoved, which must abort that transaction.
+ */
+export async function projectBatchInTransaction(tx: Db, options: ProjectBatchOptions & BatchTuning = {}): Promise<BatchOutcome> {
+  const schema = options.schema ?? 'public';
+  if (!identifier.test(schema)) throw new Error(`invalid schema name: ${schema}`);
+  const name = options.checkpoint ?? 'projection';
+  const limit = options.limit ?? defaultLimit;
+  const kinds = new Set<string>(options.kinds ?? projectedKinds);
+
+  if (options.synchronousCommit === false) await tx.execute(sql`set local synchronous_commit = off`);
+  const from = await readCheckpoint(tx, name);
+  // The head first, then the batch below it: a record committed between the two reads waits
+  // for the next batch instead of being passed over (positions are commit-ordered, 0001).
+  const [headRow] = await execRows<{ head: string | number | null }>(tx, sql`select max(position) as head from event_log`);
+  const head = Number(headRow?.head ?? 0);
+  if (head <= from) return { records: 0, from, to: from, conflict: false, caughtUp: true };
+
+  const summary = await execRows<{ entity_kind: string | null; kind: string; n: number; last: string | number }>(
+    tx,
+    sql`select entity_kind, kind, count(*)::int as n, max(position) as last from (
+          select position, kind, entity_kind from event_log
+          where position > ${from} and position <= ${head} and kind in ('snapshot', 'tombstone')
+          order by position limit ${limit}) s
+        group by entity_kind, kind`,
+  );
+  const records = summary.reduce((sum, row) => sum + row.n, 0);
+  // A short batch ends at the head, so trailing webhooks are not scanned again on every poll.
+  const caughtUp = records < limit;
+  const to = caughtUp ? head : Math.max(...summary.map((row) => Number(row.last)));
+
+  // Compare-and-set first: the row lock it takes queues a second projector behind this
+  // transaction, after which its own compare-and-set fails and it applies nothing.
+  const moved = await execRows<{ name: string }>(
+    tx,
+    sql`update consumer_checkpoints set position = ${to}, updated_at = now()
+        where name = ${name} and position = ${from} returning name`,
+  );
+  if (moved.length === 0) throw new CheckpointMoved(`checkpoint ${name} moved from ${from}`);
+
+  const present = new Map<string, { snapshots: boolean; tombstones: boolean }>();
+  for (const row of summary) {
+    if (!row.entity_kind || !kinds.has(row.entity_kind)) continue;
+    const entry = present.get(row.entity_kind) ?? { snapshots: false, tombstones: false };
+    if (row.kind === 'snapshot') entry.snapshots = true;
+    else entry.tombstones = true;
+    present.set(row.entity_kind, entry);
+  }
+  // Fixed kind order, keys sorted within each statement: concurrent writers (a replay next to
+  // the live projector) take row locks in the same order, so they queue instead of deadlocking.
+  for (const kind of projectedKinds) {
+    const entry = present.get(kind);
+    if (!entry) continue;
+    const spec = projectionSpecs[kind];
+    // Snapshots before tombstones: a snapshot earlier in the batch than its key's tombstone is
+    // applied, then deleted; one after it is filtered out by the snapshot statement.
+    if (entry.snapshots) {
+      await tx.execute(bind(statement(`${schema}:${kind}:s:${entry.tombstones}`, () => snapshotStatement(spec, schema, { withTombstones: entry.tombstones })), from, to));
+    }
+    if (entry.tombstones) {
+      const texts = cached(`${schema}:${kind}:t`, () => tombstoneStatements(spec, schema));
+      for (const text of texts) await tx.execute(bind(text, from, to));
+    }
+  }
+  return { records, from, to, conflict: false, caughtUp };
+}
+
+async function readCheckpoint(tx: Db, name: string): Promise<number> {
+  const rows = await execRows<{ position: string | number }>(
+    tx,
+    sql`select position from consumer_checkpoints where name = ${name}`,
+  );
+  if (rows[0]) return Number(rows[0].position);
+  await tx.execute(sql`insert into consumer_checkpoints (name, position) values (${name}, 0) on conflict (name) do nothing`);
+  const again = await execRows<{ position: string | number }>(tx, sql`select position from consumer_checkpoints where name = ${name}`);
+  return Number(again[0]?.position ?? 0);
+}
+
+const statements = new Map<string, unknown>();
+function cached<T>(key: string, build: () => T): T {
+  if (!statements.has(key)) statements.set(key, build());
+  return statements.get(key) as T;
+}
+const statement = (key: string, build: () => string) => cached(key, build);
+
+function bind(text: string, from: number, to: number): SQL {
+  const parts = text.split(/\{\{(from|to)\}\}/);
+  const chunks = parts.map((part, i) => (i % 2 === 0 ? sql.raw(part) : sql`${part === 'from' ? from : to}`));
+  return sql.join(chunks, sql.raw(''));
+}
