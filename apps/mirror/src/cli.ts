@@ -1,4 +1,6 @@
 import { Command, CommanderError } from 'commander';
+import { registerApi } from './commands/api.ts';
+import { registerApiKeys } from './commands/api-keys.ts';
 import { registerIngest } from './commands/ingest.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerReporting } from './commands/reporting.ts';
@@ -14,6 +16,8 @@ const program = new Command()
 registerMigrate(program);
 registerIngest(program);
 registerSim(program);
+registerApi(program);
+registerApiKeys(program);
 registerReporting(program);
 
 try {

@@ -1,0 +1,74 @@
+import { createApiKey, listApiKeys, revokeApiKey, type ApiKeyInfo } from '@mirror/api';
+import type { Database } from '@mirror/db';
+import { type Command, InvalidArgumentError } from 'commander';
+import { baseConfigSchema, parseEnv } from '../config.ts';
+import { createRootLogger, openDatabase } from '../runtime.ts';
+
+function storeId(value: string): number {
+  if (!/^\d{1,15}$/.test(value)) throw new InvalidArgumentError('must be a numeric Ecwid store id');
+  return Number(value);
+}
+
+async function withDatabase<T>(run: (database: Database) => Promise<T>): Promise<T> {
+  const config = parseEnv(baseConfigSchema, { LOG_LEVEL: 'warn', ...process.env });
+  const database = await openDatabase(config, createRootLogger(config));
+  try {
+    await database.migrate();
+    return await run(database);
+  } finally {
+    await database.close();
+  }
+}
+
+const describeKey = (k: ApiKeyInfo) =>
+  `${String(k.id).padStart(4)}  ${String(k.storeId).padEnd(12)}  ${k.prefix}…  ${k.createdAt.toISOString().slice(0, 19)}Z  ${k.revokedAt ? `revoked ${k.revokedAt.toISOString().slice(0, 19)}Z` : 'active'}  ${k.label ?? ''}`.trimEnd();
+
+export function registerApiKeys(program: Command): void {
+  const keys = program.command('api-keys').description('per-store keys for the query API (the key is shown once; only its hash is kept)');
+
+  keys
+    .command('create')
+    .description('make a key that reads one store')
+    .requiredOption('--store <id>', 'the Ecwid store id the key may read', storeId)
+    .option('--label <text>', 'what the key is for, shown in listings')
+    .action(async (options: { store: number; label?: string }) => {
+      const { key, info } = await withDatabase(({ db }) => createApiKey(db, { storeId: options.store, label: options.label }));
+      process.stdout.write(
+        `created key ${info.id} for store ${info.storeId}${info.label ? ` (${info.label})` : ''}:\n\n  ${key}\n\n` +
+          'Copy it now: it is not stored and cannot be shown again. Use it as  Authorization: Bearer <key>\n',
+      );
+    });
+
+  keys
+    .command('list')
+    .description('list keys (prefix, store, label, state), never the keys themselves')
+    .option('--store <id>', 'only this store', storeId)
+    .action(async (options: { store?: number }) => {
+      const rows = await withDatabase(({ db }) => listApiKeys(db, { storeId: options.store }));
+      if (rows.length === 0) {
+        process.stdout.write('no API keys\n');
+        return;
+      }
+      process.stdout.write(`  id  store         prefix        created               state   label\n${rows.map(describeKey).join('\n')}\n`);
+    });
+
+  keys
+    .command('revoke')
+    .description('revoke a key by its id or prefix (takes effect within API_KEY_CACHE_MS, default 5 s)')
+    .argument('<id-or-prefix>', 'the id or prefix shown by `api-keys list`')
+    .action(async (idOrPrefix: string) => {
+      const outcome = await withDatabase(({ db }) => revokeApiKey(db, idOrPrefix.replace(/…$/, '')));
+      switch (outcome.status) {
+        case 'revoked':
+          process.stdout.write(`revoked key ${outcome.key.id} (${outcome.key.prefix}…) of store ${outcome.key.storeId}\n`);
+          return;
+        case 'already_revoked':
+          process.stdout.write(`key ${outcome.key.id} (${outcome.key.prefix}…) was already revoked\n`);
+          return;
+        case 'ambiguous':
+          throw new Error(`"${idOrPrefix}" matches ${outcome.keys.length} active keys (${outcome.keys.map((k) => k.id).join(', ')}); use the id`);
+        case 'not_found':
+          throw new Error(`no API key with id or prefix "${idOrPrefix}"`);
+      }
+    });
+}
