@@ -4,3 +4,6 @@ export { projectedKinds, tablesOf, type ProjectedKind } from './projection/entit
 export * from './enrichment/index.ts';
 export * from './backfill/index.ts';
 export * from './stores/index.ts';
+export { runProjection, type RunProjectionOptions } from './projection/run-projection.ts';
+export { replay, type ReplayOptions } from './rebuild/replay.ts';
+export { rebuild, type RebuildOptions, type RebuildPhase, type RebuildProgress, type RebuildResult } from './rebuild/rebuild.ts';

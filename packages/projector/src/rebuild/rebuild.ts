@@ -1,0 +1,220 @@
+import { sql } from 'drizzle-orm';
+import { AppError } from '@mirror/core';
+import { execRows, type Db } from '@mirror/db';
+import { projectedKinds, tablesOf, type ProjectedKind } from '../projection/entity-specs.ts';
+import { projectBatchInTransaction, projectNextBatch } from '../projection/project-batch.ts';
+import { captureDependentViews, dropViews, recreateViews } from './dependent-views.ts';
+
+export type RebuildPhase = 'build' | 'index' | 'catch-up' | 'swap' | 'done';
+
+export type RebuildProgress = {
+  phase: RebuildPhase;
+  /** Position projected into the shadow tables so far. */
+  position: number;
+  /** The head of the log when the phase started. */
+  head: number;
+  /** Snapshot/tombstone records read so far. */
+  records: number;
+};
+
+export type RebuildOptions = {
+  /** Table families to rebuild (default: all). */
+  entities?: readonly ProjectedKind[];
+  /** Called as the rebuild advances; awaited, so a slow callback slows the rebuild. */
+  onProgress?: (progress: RebuildProgress) => void | Promise<void>;
+  /** Records per batch while building (default 10,000). */
+  batchSize?: number;
+  /** How long the swap waits for the live tables' locks before giving up (default 10 s). */
+  lockTimeoutMs?: number;
+  /** The live projector's checkpoint (default `projection`). */
+  liveCheckpoint?: string;
+  /** Take over from a rebuild that looks alive (its lease was renewed recently). */
+  force?: boolean;
+};
+
+export type RebuildResult = { tables: string[]; records: number; position: number };
+
+const shadowSchema = 'mirror_rebuild';
+const retiredSchema = 'mirror_retired';
+const checkpoint = 'rebuild';
+// A rebuild renews its lease (the checkpoint row) with every batch and between index builds.
+const leaseExpiry = '10 minutes';
+
+/**
+ * Recomputes entity tables from the log alone (no Ecwid call can happen: projection reads only
+ * event_log) and swaps them in atomically:
+ *
+ * 1. shadow tables `mirror_rebuild.<table>` are created like the live ones (primary key only);
+ * 2. the whole log is projected into them in batches, under the `rebuild` checkpoint, with
+ *    synchronous_commit off (a crash loses the rebuild, which starts over, never live data);
+ * 3. secondary indexes are built and statistics gathered, then the shadow catches up again;
+ * 4. one transaction locks the live projector's checkpoint row and the live tables, projects the
+ *    last records into the shadow, moves the live tables aside and the shadow ones into `public`
+ *    (same names, indexes, constraints, grants), drops the old ones, and recreates the views that
+ *    read them (e.g. `reporting.*`) from their captured definitions.
+ *
+ * Readers see the old tables until that transaction commits, then the new ones. The live
+ * projector may keep running: the swap waits for its batch in flight, and its next batch, from
+ * its unchanged checkpoint, re-applies records the shadow already holds, which changes nothing
+ * (newer wins, tombstones final). After a full rebuild its checkpoint is moved to the head the
+ * shadow reached, skipping that redundant work.
+ */
+export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<RebuildResult> {
+  const kinds = options.entities ?? projectedKinds;
+  const tables = [...new Set(kinds.flatMap((kind) => tablesOf(kind)))];
+  const isFull = projectedKinds.every((kind) => kinds.includes(kind));
+  const batchSize = options.batchSize ?? 10_000;
+  const progress = async (phase: RebuildPhase, position: number, head: number, records: number) =>
+    options.onProgress?.({ phase, position, head, records });
+
+  await claimLease(db, options.force ?? false);
+  let records = 0;
+  let position = 0;
+  try {
+    await createShadowTables(db, tables);
+
+    let head = await readHead(db);
+    await progress('build', position, head, records);
+    while (position < head) {
+      const outcome = await projectNextBatch(db, { schema: shadowSchema, checkpoint, limit: batchSize, kinds, synchronousCommit: false });
+      if (outcome.conflict) throw new AppError('UNAVAILABLE', 'another rebuild took over the rebuild checkpoint');
+      records += outcome.records;
+      position = outcome.to;
+      await progress('build', position, head, records);
+      if (outcome.caughtUp) break;
+    }
+
+    await progress('index', position, head, records);
+    await createSecondaryIndexes(db, tables);
+
+    head = await readHead(db);
+    await progress('catch-up', position, head, records);
+    for (;;) {
+      const outcome = await projectNextBatch(db, { schema: shadowSchema, checkpoint, limit: batchSize, kinds });
+      records += outcome.records;
+      position = outcome.to;
+      if (outcome.caughtUp || outcome.conflict) break;
+    }
+
+    await progress('swap', position, head, records);
+    position = await db.transaction(async (t) => {
+      const tx = t as unknown as Db;
+      await tx.execute(sql.raw(`set local lock_timeout = ${Math.max(1, Math.round(options.lockTimeoutMs ?? 10_000))}`));
+      const live = options.liveCheckpoint ?? 'projection';
+      // The live projector takes this row first and the tables second; so does the swap, so
+      // it waits for the projector's batch in flight and the projector then waits for it.
+      await tx.execute(sql`insert into consumer_checkpoints (name, position) values (${live}, 0) on conflict (name) do nothing`);
+      await tx.execute(sql`select position from consumer_checkpoints where name = ${live} for update`);
+      await tx.execute(sql.raw(`lock table ${tables.map((t) => `public."${t}"`).join(', ')} in access exclusive mode`));
+
+      let last = position;
+      for (;;) {
+        const outcome = await projectBatchInTransaction(tx, { schema: shadowSchema, checkpoint, limit: batchSize, kinds });
+        records += outcome.records;
+        last = outcome.to;
+        if (outcome.caughtUp) break;
+      }
+
+      const views = await captureDependentViews(tx, tables.map((t) => `public."${t}"`));
+      await dropViews(tx, views);
+      await tx.execute(sql.raw(`create schema if not exists ${retiredSchema}`));
+      for (const table of tables) {
+        await tx.execute(sql.raw(`alter table public."${table}" set schema ${retiredSchema}`));
+        await tx.execute(sql.raw(`alter table ${shadowSchema}."${table}" set schema public`));
+        await copyPrivileges(tx, `${retiredSchema}."${table}"`, `public."${table}"`);
+        await tx.execute(sql.raw(`drop table ${retiredSchema}."${table}"`));
+      }
+      await recreateViews(tx, views);
+      if (isFull) {
+        await tx.execute(sql`update consumer_checkpoints set position = greatest(position, ${last}), updated_at = now() where name = ${live}`);
+      }
+      await tx.execute(sql`delete from consumer_checkpoints where name = ${checkpoint}`);
+      return last;
+    });
+  } catch (err) {
+    // Leave the shadow schema for inspection; the next rebuild drops it. Release the lease.
+    await db.execute(sql`delete from consumer_checkpoints where name = ${checkpoint}`).catch(() => {});
+    throw err;
+  }
+  await db.execute(sql.raw(`drop schema if exists ${shadowSchema} cascade`));
+  await db.execute(sql.raw(`drop schema if exists ${retiredSchema} cascade`));
+  await progress('done', position, position, records);
+  return { tables, records, position };
+}
+
+async function readHead(db: Db): Promise<number> {
+  const [row] = await execRows<{ head: string | number | null }>(db, sql`select max(position) as head from event_log`);
+  return Number(row?.head ?? 0);
+}
+
+/** One rebuild at a time: the `rebuild` checkpoint row is the lease, renewed by every batch. */
+async function claimLease(db: Db, force: boolean): Promise<void> {
+  const stale = force ? sql`true` : sql.raw(`consumer_checkpoints.updated_at < now() - interval '${leaseExpiry}'`);
+  const claimed = await execRows<{ name: string }>(
+    db,
+    sql`insert into consumer_checkpoints (name, position) values (${checkpoint}, 0)
+        on conflict (name) do update set position = 0, updated_at = now() where ${stale}
+        returning name`,
+  );
+  if (claimed.length === 0) {
+    throw new AppError('UNAVAILABLE', `a rebuild is already running (its lease expires ${leaseExpiry} after its last batch)`);
+  }
+}
+
+async function createShadowTables(db: Db, tables: readonly string[]): Promise<void> {
+  await db.execute(sql.raw(`drop schema if exists ${shadowSchema} cascade`));
+  await db.execute(sql.raw(`create schema ${shadowSchema}`));
+  for (const table of tables) {
+    // Everything but indexes: the primary key now (conflict target of the upserts), secondary
+    // indexes after the bulk load, where building them once is cheaper than maintaining them.
+    await db.execute(
+      sql.raw(`create table ${shadowSchema}."${table}" (like public."${table}" including all excluding indexes)`),
+    );
+    const constraints = await execRows<{ name: string; definition: string }>(
+      db,
+      sql`select conname as name, pg_get_constraintdef(oid) as definition from pg_constraint
+          where conrelid = ${`public."${table}"`}::regclass and contype in ('p', 'u', 'x')`,
+    );
+    for (const c of constraints) {
+      await db.execute(sql.raw(`alter table ${shadowSchema}."${table}" add constraint "${c.name}" ${c.definition}`));
+    }
+  }
+}
+
+async function createSecondaryIndexes(db: Db, tables: readonly string[]): Promise<void> {
+  for (const table of tables) {
+    const indexes = await execRows<{ definition: string }>(
+      db,
+      sql`select pg_get_indexdef(i.indexrelid) as definition from pg_index i
+          where i.indrelid = ${`public."${table}"`}::regclass
+            and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid)`,
+    );
+    for (const { definition } of indexes) {
+      // Same index names: indexes live in their table's schema, and move with it on the swap.
+      const shadow = definition.replace(/ ON (ONLY )?public\.("?)([a-z_]+)\2 /, ` ON $1${shadowSchema}."$3" `);
+      if (shadow === definition) throw new Error(`cannot retarget index definition: ${definition}`);
+      await db.execute(sql.raw(shadow));
+    }
+    await db.execute(sql.raw(`analyze ${shadowSchema}."${table}"`));
+    await db.execute(sql`update consumer_checkpoints set updated_at = now() where name = ${checkpoint}`);
+  }
+}
+
+/** Owner and grants of the old table onto the new one (`create table like` copies neither). */
+async function copyPrivileges(tx: Db, from: string, to: string): Promise<void> {
+  const rows = await execRows<{ owner: string; me: string; grants: { grantee: string; privilege: string; grantable: boolean }[] | null }>(
+    tx,
+    sql`select pg_get_userbyid(c.relowner) as owner, current_user as me,
+               (select json_agg(json_build_object(
+                  'grantee', case when a.grantee = 0 then 'public' else quote_ident(pg_get_userbyid(a.grantee)) end,
+                  'privilege', a.privilege_type, 'grantable', a.is_grantable))
+                from aclexplode(c.relacl) a) as grants
+        from pg_class c where c.oid = ${from}::regclass`,
+  );
+  const row = rows[0];
+  if (!row) return;
+  if (row.owner !== row.me) await tx.execute(sql.raw(`alter table ${to} owner to "${row.owner}"`));
+  for (const grant of row.grants ?? []) {
+    await tx.execute(sql.raw(`grant ${grant.privilege} on ${to} to ${grant.grantee}${grant.grantable ? ' with grant option' : ''}`));
+  }
+}
