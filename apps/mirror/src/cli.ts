@@ -1,10 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { registerApi } from './commands/api.ts';
 import { registerApiKeys } from './commands/api-keys.ts';
+import { registerBackfill } from './commands/backfill.ts';
 import { registerIngest } from './commands/ingest.ts';
 import { registerMigrate } from './commands/migrate.ts';
+import { registerParked } from './commands/parked.ts';
 import { registerReporting } from './commands/reporting.ts';
 import { registerSim } from './commands/sim.ts';
+import { registerStatus } from './commands/status.ts';
+import { registerStores } from './commands/stores.ts';
 import { ConfigError } from './config.ts';
 
 const program = new Command()
@@ -19,6 +23,10 @@ registerSim(program);
 registerApi(program);
 registerApiKeys(program);
 registerReporting(program);
+registerStores(program);
+registerStatus(program);
+registerParked(program);
+registerBackfill(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,61 @@
+import { storeTokensTable } from '@mirror/db';
+import { backfill, backfillEntities, createClientFactory, parseEcwidStores, type BackfillEntity } from '@mirror/projector';
+import { InvalidArgumentError, type Command } from 'commander';
+import { eq } from 'drizzle-orm';
+import { parseEnv } from '../config.ts';
+import { onShutdown, openDatabase } from '../runtime.ts';
+import { createProgressBar, createQuietLogger, ecwidConfigSchema, exitTwoOnBadArguments, storeIdArgument, usageError } from './command-kit.ts';
+
+const entityList = (value: string): BackfillEntity[] => {
+  const names = value.split(',').map((name) => name.trim()).filter(Boolean);
+  const unknown = names.filter((name) => !(backfillEntities as readonly string[]).includes(name));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new InvalidArgumentError(`unknown entities: ${unknown.join(', ') || '(none given)'}; choose from ${backfillEntities.join(', ')}`);
+  }
+  return names as BackfillEntity[];
+};
+
+/** `mirror backfill --store <id>`: walk Ecwid's listings into the log, resumable. */
+export function registerBackfill(program: Command): void {
+  exitTwoOnBadArguments(
+    program
+      .command('backfill')
+      .description('append snapshots of every entity of a store from Ecwid\'s listings; resumes after a crash, re-runs fetch only what changed')
+      .requiredOption('--store <id>', 'Ecwid store id', storeIdArgument)
+      .option('--entities <list>', `comma list (default all): ${backfillEntities.join(',')}`, entityList),
+  ).action(async (options: { store: number; entities?: BackfillEntity[] }) => {
+    const config = parseEnv(ecwidConfigSchema, process.env);
+    const log = createQuietLogger(config, process.env);
+    const database = await openDatabase(config, log);
+    const controller = new AbortController();
+    const bar = createProgressBar('backfill');
+    onShutdown(log, async () => {
+      controller.abort();
+      bar.stop();
+    });
+    try {
+      await database.migrate();
+      const fromEnv = parseEcwidStores(config.ECWID_STORES).find((s) => s.storeId === options.store)?.token;
+      const [row] = await database.db.select().from(storeTokensTable).where(eq(storeTokensTable.storeId, options.store));
+      const token = row?.token ?? fromEnv;
+      if (!token) throw usageError(`no access token for store ${options.store}: add one with \`mirror stores add ${options.store} --token-env VAR\``);
+      const clientFor = createClientFactory({ baseUrl: config.ECWID_API_BASE_URL, ratePerMinute: config.ECWID_RATE_LIMIT_PER_MINUTE, log });
+      const summary = await backfill({
+        db: database.db,
+        storeId: options.store,
+        client: clientFor(options.store, token),
+        ...(options.entities && { entities: options.entities }),
+        signal: controller.signal,
+        onProgress: (p) => bar.update(p.done, p.total, `${p.entity} ${p.phase}`),
+      });
+      bar.stop();
+      for (const s of summary) {
+        process.stdout.write(`${s.entity.padEnd(16)} ${String(s.snapshots).padStart(7)} snapshots ${String(s.tombstones).padStart(5)} tombstones ${s.incremental ? '(changes since last run)' : '(full scan)'}\n`);
+      }
+      if (controller.signal.aborted) process.stdout.write('interrupted: run the same command again to resume\n');
+    } finally {
+      bar.stop();
+      await database.close();
+    }
+  });
+}

@@ -1,0 +1,76 @@
+import { ConfigError } from '@mirror/core';
+import { ecwidApiBaseUrl } from '@mirror/ecwid';
+import { CommanderError, InvalidArgumentError, type Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { z } from 'zod';
+import { baseConfigSchema, type BaseConfig } from '../config.ts';
+import { createRootLogger } from '../runtime.ts';
+
+/*
+ * Shared by the operational commands (project, status, parked, stores, backfill, rebuild,
+ * replay): Ecwid settings, exit code 2 for bad arguments, a quiet logger for commands whose
+ * output is meant for a person, and the progress bar.
+ */
+
+export const ecwidConfigSchema = baseConfigSchema.extend({
+  ECWID_API_BASE_URL: z.url().default(ecwidApiBaseUrl),
+  /** `<storeId>:<token>,…`, synced into store_tokens when the worker starts. */
+  ECWID_STORES: z.string().optional(),
+  ECWID_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
+});
+
+/** Bad arguments exit with 2 (commander's own parse errors would exit with 1). */
+export function exitTwoOnBadArguments(command: Command): Command {
+  return command.exitOverride((err) => {
+    if (err.exitCode === 1 && err.code !== 'commander.executeSubCommandAsync') throw new CommanderError(2, err.code, err.message);
+    throw err;
+  });
+}
+
+/** An argument problem found after parsing: printed without a stack, exit code 2. */
+export function usageError(message: string): ConfigError {
+  return new ConfigError(message);
+}
+
+export const storeIdArgument = (value: string): number => {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('a store id is a positive integer');
+  return Number(value);
+};
+
+export const positionArgument = (value: string): number => {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('a log position is a non-negative integer');
+  return Number(value);
+};
+
+/** Logs only warnings unless LOG_LEVEL is set: these commands print for a person on stdout. */
+export function createQuietLogger(config: BaseConfig, env: NodeJS.ProcessEnv) {
+  return createRootLogger({ ...config, LOG_LEVEL: env.LOG_LEVEL ? config.LOG_LEVEL : 'warn' });
+}
+
+/** A progress bar on stderr, so stdout stays clean for the summary. */
+export function createProgressBar(label: string) {
+  const bar = new cliProgress.SingleBar(
+    { format: `${label} [{bar}] {percentage}% | {value}/{total} {detail}`, hideCursor: true, stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(value: number, total: number, detail = '') {
+      if (!started) {
+        bar.start(Math.max(total, 1), value, { detail });
+        started = true;
+      }
+      bar.setTotal(Math.max(total, 1));
+      bar.update(value, { detail });
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}
+
+/** Pads columns for a plain-text table. */
+export function formatTable(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}
