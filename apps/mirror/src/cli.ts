@@ -5,6 +5,9 @@ import { registerBackfill } from './commands/backfill.ts';
 import { registerIngest } from './commands/ingest.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerParked } from './commands/parked.ts';
+import { registerProject } from './commands/project.ts';
+import { registerRebuild } from './commands/rebuild.ts';
+import { registerReplay } from './commands/replay.ts';
 import { registerReporting } from './commands/reporting.ts';
 import { registerSim } from './commands/sim.ts';
 import { registerStatus } from './commands/status.ts';
@@ -23,10 +26,13 @@ registerSim(program);
 registerApi(program);
 registerApiKeys(program);
 registerReporting(program);
+registerProject(program);
 registerStores(program);
 registerStatus(program);
 registerParked(program);
 registerBackfill(program);
+registerRebuild(program);
+registerReplay(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,57 @@
+import { createClientFactory, parseEcwidStores, runEnrichment, runProjection, StoreTokensFormatError, syncEnvTokens } from '@mirror/projector';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { ConfigError, parseEnv } from '../config.ts';
+import { createRootLogger, onShutdown, openDatabase } from '../runtime.ts';
+import { ecwidConfigSchema, exitTwoOnBadArguments } from './command-kit.ts';
+
+const projectConfigSchema = ecwidConfigSchema.extend({
+  ENRICHMENT_CONCURRENCY: z.coerce.number().int().positive().default(4),
+  ENRICHMENT_POLL_MS: z.coerce.number().int().positive().default(200),
+  ENRICHMENT_MAX_ATTEMPTS: z.coerce.number().int().positive().default(5),
+  PROJECTION_IDLE_MS: z.coerce.number().int().positive().default(150),
+});
+
+/** `mirror project`: the worker, enrichment and projection in one long-lived process. */
+export function registerProject(program: Command): void {
+  exitTwoOnBadArguments(
+    program
+      .command('project')
+      .description('run the projector: enrich webhooks into snapshots (Ecwid REST) and project them into the entity tables'),
+  ).action(async () => {
+    const config = parseEnv(projectConfigSchema, process.env);
+    const log = createRootLogger(config);
+    let envTokens;
+    try {
+      envTokens = parseEcwidStores(config.ECWID_STORES);
+    } catch (err) {
+      if (err instanceof StoreTokensFormatError) throw new ConfigError(err.message);
+      throw err;
+    }
+    const database = await openDatabase(config, log);
+    await database.migrate();
+    await syncEnvTokens(database.db, envTokens);
+    // One limiter registry for the process: every client of a token shares its budget (§4.2).
+    const clientFor = createClientFactory({ baseUrl: config.ECWID_API_BASE_URL, ratePerMinute: config.ECWID_RATE_LIMIT_PER_MINUTE, log });
+    const controller = new AbortController();
+    const { signal } = controller;
+    const enrichment = runEnrichment({
+      db: database.db,
+      log: log.child({ stage: 'enrichment' }),
+      clientFor,
+      signal,
+      concurrency: config.ENRICHMENT_CONCURRENCY,
+      pollIntervalMs: config.ENRICHMENT_POLL_MS,
+      maxAttempts: config.ENRICHMENT_MAX_ATTEMPTS,
+    });
+    const projection = runProjection({ db: database.db, log: log.child({ stage: 'projection' }), signal, idleMs: config.PROJECTION_IDLE_MS });
+    log.info({ stores: envTokens.length, apiBaseUrl: config.ECWID_API_BASE_URL }, 'projector running');
+    onShutdown(log, async () => {
+      // In-flight batches commit whole or roll back; nothing half-done survives a stop.
+      controller.abort();
+      await Promise.all([enrichment, projection]);
+      await database.close();
+    });
+    await Promise.all([enrichment, projection]);
+  });
+}

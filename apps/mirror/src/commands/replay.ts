@@ -1,0 +1,28 @@
+import { replay } from '@mirror/projector';
+import type { Command } from 'commander';
+import { baseConfigSchema, parseEnv } from '../config.ts';
+import { openDatabase } from '../runtime.ts';
+import { createProgressBar, createQuietLogger, exitTwoOnBadArguments, positionArgument } from './command-kit.ts';
+
+/** `mirror replay --from <position>`: re-apply the log after a position onto the live tables. */
+export function registerReplay(program: Command): void {
+  exitTwoOnBadArguments(
+    program
+      .command('replay')
+      .description('re-apply snapshot/tombstone records after a log position to the live tables (idempotent)')
+      .requiredOption('--from <position>', 'log position to replay after (0: the whole log)', positionArgument),
+  ).action(async (options: { from: number }) => {
+    const config = parseEnv(baseConfigSchema, process.env);
+    const log = createQuietLogger(config, process.env);
+    const database = await openDatabase(config, log);
+    const bar = createProgressBar('replay');
+    try {
+      const result = await replay(database.db, { from: options.from, onProgress: (p) => bar.update(p.position, p.head) });
+      bar.stop();
+      process.stdout.write(`replayed ${result.records} records, up to position ${result.position}\n`);
+    } finally {
+      bar.stop();
+      await database.close();
+    }
+  });
+}
