@@ -9,6 +9,7 @@ const projectConfigSchema = ecwidConfigSchema.extend({
   ENRICHMENT_CONCURRENCY: z.coerce.number().int().positive().default(4),
   ENRICHMENT_POLL_MS: z.coerce.number().int().positive().default(200),
   ENRICHMENT_MAX_ATTEMPTS: z.coerce.number().int().positive().default(5),
+  ENRICHMENT_BATCH_SIZE: z.coerce.number().int().positive().default(500),
   PROJECTION_IDLE_MS: z.coerce.number().int().positive().default(150),
 });
 
@@ -43,6 +44,7 @@ export function registerProject(program: Command): void {
       concurrency: config.ENRICHMENT_CONCURRENCY,
       pollIntervalMs: config.ENRICHMENT_POLL_MS,
       maxAttempts: config.ENRICHMENT_MAX_ATTEMPTS,
+      batchSize: config.ENRICHMENT_BATCH_SIZE,
     });
     const projection = runProjection({ db: database.db, log: log.child({ stage: 'projection' }), signal, idleMs: config.PROJECTION_IDLE_MS });
     log.info({ stores: envTokens.length, apiBaseUrl: config.ECWID_API_BASE_URL }, 'projector running');
