@@ -1,8 +1,9 @@
 import { createSilentLogger } from '@mirror/core';
-import { enrichmentStateTable, eventLogTable, parkedEventsTable } from '@mirror/db';
+import { enrichmentStateTable, eventLogTable, parkedEventsTable, productsTable } from '@mirror/db';
 import { concurrencySkipReason } from '@mirror/db/testing';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { projectBatch } from '../projection/project-batch.ts';
 import { addStoreToken } from '../stores/store-tokens.ts';
 import { enrichStore } from './enrich-store.ts';
 import { retryParked } from './retry-parked.ts';
@@ -244,5 +245,25 @@ describe('enrichment checkpoint', () => {
     await kit.pass();
     const rows = await kit.db.select().from(eventLogTable).where(and(eq(eventLogTable.storeId, storeA), eq(eventLogTable.kind, 'snapshot')));
     expect(rows).toHaveLength(1);
+  });
+});
+
+describe('webhook to row', () => {
+  it('turns webhooks into rows: an update into the current document, a delete into deleted_at', async () => {
+    kit = await createKit();
+    const store = kit.sim.store(storeA);
+    const [product, gone] = store.products.values().slice(0, 2);
+    store.update('products', product!.id, (doc) => {
+      doc.sku = 'SKU-CHANGED';
+    });
+    store.remove('products', gone!.id);
+    await kit.send({ eventType: 'product.updated', entityId: product!.id });
+    await kit.send({ eventType: 'product.deleted', entityId: gone!.id });
+    await kit.pass();
+    await projectBatch(kit.db);
+    const rows = await kit.db.select().from(productsTable).where(inArray(productsTable.productId, [product!.id, gone!.id]));
+    const byId = new Map(rows.map((r) => [r.productId, r]));
+    expect(byId.get(product!.id)).toMatchObject({ sku: 'SKU-CHANGED', deletedAt: null });
+    expect(byId.get(gone!.id)?.deletedAt).toBeInstanceOf(Date);
   });
 });
