@@ -74,10 +74,10 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     const storeId = Number(raw);
     const principal = c.var.principal;
     // Another store's key gets exactly what a missing store gets: no hint that it exists.
-    const notFound = new AppError('NOT_FOUND', `store ${storeId} not found`);
-    if (principal.kind === 'store' && principal.storeId !== storeId) throw notFound;
+    const notFound = () => new AppError('NOT_FOUND', `store ${storeId} not found`);
+    if (principal.kind === 'store' && principal.storeId !== storeId) throw notFound();
     if (!knownStores.has(storeId)) {
-      if (!(await storeExists(db, storeId))) throw notFound;
+      if (!(await storeExists(db, storeId))) throw notFound();
       knownStores.add(storeId);
     }
     c.set('storeId', storeId);

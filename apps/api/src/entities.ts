@@ -15,9 +15,8 @@ import {
   productVariationsTable,
   promotionsTable,
   reviewsTable,
-  type Db,
 } from '@mirror/db';
-import { and, asc, eq, exists, gte, inArray, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm';
+import { eq, exists, gte, inArray, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { booleanParam, numericId, statusListParam, textId, timeParam } from './query-params.ts';
 import { rowSchema, toJson } from './row-json.ts';
@@ -29,10 +28,16 @@ export type Filter = {
   description: string;
 };
 
-/** Child rows fetched for a whole page in one query (no N+1), attached to each parent row. */
+/**
+ * Child rows selected with their parent in the same statement: a correlated subquery per row
+ * (json_agg over the child table's primary key, which starts with store_id and the parent's id),
+ * so a page of 100 orders and all their items is one query, not 101. Numerics are cast to text
+ * inside the JSON so money keeps its exact decimal form. The parent is named by its table name:
+ * drizzle prints a single-table select's columns unqualified, which would bind to the child.
+ */
 export type Expansion = {
   shape: Record<string, z.ZodType>;
-  load: (db: Db, storeId: number, rows: Record<string, unknown>[]) => Promise<(row: Record<string, unknown>) => Record<string, unknown>>;
+  columns: Record<string, SQL.Aliased>;
 };
 
 export type EntityTable = PgTable & {
@@ -104,18 +109,10 @@ const itemShape = z.object(rowSchema(orderItemsTable, ['storeId', 'orderId', 'do
 
 const orderItems: Expansion = {
   shape: { items: z.array(itemShape) },
-  async load(db, storeId, rows) {
-    const ids = rows.map((r) => r['orderId'] as string);
-    const t = orderItemsTable;
-    const items = ids.length
-      ? await db
-          .select({ orderId: t.orderId, itemId: t.itemId, productId: t.productId, sku: t.sku, name: t.name, quantity: t.quantity, price: t.price })
-          .from(t)
-          .where(and(eq(t.storeId, storeId), ids.length === 1 ? eq(t.orderId, ids[0]!) : inArray(t.orderId, ids)))
-          .orderBy(asc(t.orderId), asc(t.itemId))
-      : [];
-    const byOrder = groupBy(items, (i) => i.orderId, ({ orderId: _, ...item }) => item);
-    return (row) => ({ items: byOrder.get(row['orderId'] as string) ?? [] });
+  columns: {
+    items: sql<unknown[]>`(select coalesce(json_agg(json_build_object('itemId', i.item_id, 'productId', i.product_id, 'sku', i.sku,
+        'name', i.name, 'quantity', i.quantity, 'price', i.price::text) order by i.item_id), '[]'::json)
+      from ${orderItemsTable} i where i.store_id = orders.store_id and i.order_id = orders.order_id)`.as('items'),
   },
 };
 
@@ -123,42 +120,14 @@ const variationShape = z.object(rowSchema(productVariationsTable, ['storeId', 'p
 
 const productChildren: Expansion = {
   shape: { categoryIds: z.array(z.number().int()), variations: z.array(variationShape) },
-  async load(db, storeId, rows) {
-    const ids = rows.map((r) => r['productId'] as number);
-    if (ids.length === 0) return () => ({ categoryIds: [], variations: [] });
-    const v = productVariationsTable;
-    const pc = productCategoriesTable;
-    const [variations, categories] = await Promise.all([
-      db
-        .select({ productId: v.productId, variationId: v.variationId, sku: v.sku, price: v.price, quantity: v.quantity })
-        .from(v)
-        .where(and(eq(v.storeId, storeId), inArray(v.productId, ids)))
-        .orderBy(asc(v.productId), asc(v.variationId)),
-      db
-        .select({ productId: pc.productId, categoryId: pc.categoryId })
-        .from(pc)
-        .where(and(eq(pc.storeId, storeId), inArray(pc.productId, ids)))
-        .orderBy(asc(pc.productId), asc(pc.categoryId)),
-    ]);
-    const variationsBy = groupBy(variations, (x) => x.productId, ({ productId: _, ...x }) => x);
-    const categoriesBy = groupBy(categories, (x) => x.productId, (x) => x.categoryId);
-    return (row) => ({
-      categoryIds: categoriesBy.get(row['productId'] as number) ?? [],
-      variations: variationsBy.get(row['productId'] as number) ?? [],
-    });
+  columns: {
+    categoryIds: sql<number[]>`(select coalesce(json_agg(pc.category_id order by pc.category_id), '[]'::json)
+      from ${productCategoriesTable} pc where pc.store_id = products.store_id and pc.product_id = products.product_id)`.as('categoryIds'),
+    variations: sql<unknown[]>`(select coalesce(json_agg(json_build_object('variationId', v.variation_id, 'sku', v.sku, 'price', v.price::text,
+        'quantity', v.quantity) order by v.variation_id), '[]'::json)
+      from ${productVariationsTable} v where v.store_id = products.store_id and v.product_id = products.product_id)`.as('variations'),
   },
 };
-
-function groupBy<T, K, V>(items: T[], key: (item: T) => K, value: (item: T) => V): Map<K, V[]> {
-  const map = new Map<K, V[]>();
-  for (const item of items) {
-    const k = key(item);
-    const list = map.get(k);
-    if (list) list.push(value(item));
-    else map.set(k, [value(item)]);
-  }
-  return map;
-}
 
 const o = ordersTable;
 const ac = abandonedCartsTable;

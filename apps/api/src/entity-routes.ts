@@ -1,7 +1,7 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { AppError } from '@mirror/core';
 import type { Db } from '@mirror/db';
-import { and, eq, getTableColumns, isNull, type SQL } from 'drizzle-orm';
+import { and, eq, getTableColumns, isNull, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { ApiEnv } from './api-env.ts';
 import type { CursorCodec } from './cursor.ts';
@@ -29,7 +29,13 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
   const base = `/v1/stores/{storeId}/${def.path}`;
   const tag = def.path;
   const columns = getTableColumns(def.table) as Record<string, AnyPgColumn>;
-  const { doc: _doc, ...listColumns } = columns;
+  const expanded = def.expand?.columns ?? {};
+  const { doc: _doc, ...withoutDoc } = columns;
+  const listColumns = { ...withoutDoc, ...expanded };
+  const allColumns = { ...columns, ...expanded };
+  const findOne = prepareFind(db, def, allColumns, { includeDeleted: false });
+  const findOneDeleted = prepareFind(db, def, allColumns, { includeDeleted: true });
+  const findForHistory = prepareFind(db, def, withoutDoc, { includeDeleted: true });
   const sortNames = Object.keys(def.sorts).flatMap((name) => [name, `-${name}`]);
   const filterDescriptions = Object.entries(def.filters).map(([name, f]) => [name, f.schema.optional().openapi({ description: f.description })]);
 
@@ -78,16 +84,14 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
         list: def.path,
         table: def.table,
         where,
-        columns: query.includeDoc ? columns : listColumns,
+        columns: query.includeDoc ? allColumns : listColumns,
         key: def.key,
         sort,
         sortColumn,
         limit: query.limit,
         cursor: query.cursor,
       });
-      const extra = def.expand ? await def.expand.load(db, storeId, page.rows) : undefined;
-      const data = page.rows.map((row) => ({ ...printRow(row), ...extra?.(row) }));
-      return c.json({ data, nextCursor: page.nextCursor }, 200);
+      return c.json({ data: page.rows.map(printRow), nextCursor: page.nextCursor }, 200);
     },
   );
 
@@ -107,10 +111,9 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
       const storeId = c.var.storeId;
       const id = valid<Record<string, unknown>>(c, 'param')[def.idParam];
       const { includeDeleted } = valid<{ includeDeleted?: boolean }>(c, 'query');
-      const row = await findRow(db, def, storeId, id, includeDeleted === true);
+      const [row] = await (includeDeleted ? findOneDeleted : findOne).execute({ storeId, id });
       if (!row) throw new AppError('NOT_FOUND', `${def.idParam} ${String(id)} not found`);
-      const extra = def.expand ? await def.expand.load(db, storeId, [row]) : undefined;
-      return c.json({ ...printRow(row), ...extra?.(row) }, 200);
+      return c.json(printRow(row), 200);
     },
   );
 
@@ -132,7 +135,7 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
       const storeId = c.var.storeId;
       const id = valid<Record<string, unknown>>(c, 'param')[def.idParam];
       const { limit, cursor } = valid<{ limit: number; cursor?: string }>(c, 'query');
-      const row = await findRow(db, def, storeId, id, true);
+      const [row] = await findForHistory.execute({ storeId, id });
       // Without a row (not projected yet) the URL's id is still worth looking up in the log.
       const entityIds = row ? (def.historyIds?.(row, storeId) ?? [String(id)]) : [String(id)];
       const page = await readEntityHistory(db, codec, { storeId, kind: def.kind, entityIds, limit, cursor, list: `${def.path}/history` });
@@ -142,12 +145,23 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
   );
 }
 
-/** A primary-key lookup (store_id, id); invoices are looked up by invoice id within the store. */
-async function findRow(db: Db, def: EntityDef, storeId: number, id: unknown, includeDeleted: boolean) {
-  const [row] = (await db
-    .select()
+/**
+ * A primary-key lookup (store_id, id) with its child rows, built once as a prepared statement:
+ * the hot path then skips query building and Postgres parses it once per connection. Invoices
+ * are looked up by invoice id within the store.
+ */
+function prepareFind(db: Db, def: EntityDef, columns: Record<string, unknown>, { includeDeleted }: { includeDeleted: boolean }) {
+  const query = db
+    .select(columns as never)
     .from(def.table)
-    .where(and(eq(def.table.storeId, storeId), eq(def.idColumn, id), includeDeleted ? undefined : isNull(def.table.deletedAt)))
-    .limit(1)) as Record<string, unknown>[];
-  return row;
+    .where(
+      and(
+        eq(def.table.storeId, sql.placeholder('storeId')),
+        eq(def.idColumn, sql.placeholder('id')),
+        includeDeleted ? undefined : isNull(def.table.deletedAt),
+      ),
+    )
+    .limit(1)
+    .prepare(`api_find_${def.path}${includeDeleted ? '_all' : ''}`);
+  return { execute: (values: { storeId: number; id: unknown }) => query.execute(values) as Promise<Record<string, unknown>[]> };
 }
