@@ -1,0 +1,255 @@
+/**
+ * Is the query API fast on a big store? Loads 1,000,000 orders (with 1–3 items each and ~1.5 kB
+ * Ecwid-shaped documents) into a fresh database, then drives with autocannon from a child process
+ * (32 connections): a bare Hono server answering a tiny JSON, get-by-id of random orders, and a
+ * filtered list page (100 PAID orders, newest first, from a random point in time). Requests carry
+ * a per-store API key, as production clients would.
+ *
+ *   pnpm bench:api [--orders 1000000] [--duration 10] [--connections 32] [--warmup 3]
+ *
+ * Targets at 32 connections: get-by-id p99 ≤ 10 ms and ≥ 0.3× the bare server's requests/s;
+ * a miss prints "MISSED" and exits 0. Wrong answers (any non-2xx, a list page not of 100 PAID
+ * rows) fail the run (exit 1).
+ *
+ * The database is `BENCH_DATABASE_URL` or `DATABASE_URL` (default
+ * postgres://postgres@127.0.0.1:5432/test); the run creates `mirror_bench_api_<random>` there and
+ * drops it at the end, also on failure or Ctrl-C.
+ */
+import { parseArgs } from 'node:util';
+import { createApiApp, createApiKey, listen } from '@mirror/api';
+import { createLogger } from '@mirror/core';
+import { execRows } from '@mirror/db';
+import { sql } from 'drizzle-orm';
+import { Hono } from 'hono';
+import type { ApiRequestOptions } from './api-requests.ts';
+import { createBenchDatabase, type BenchDatabase } from './lib/bench-database.ts';
+import { describeMachine, formatInt, formatMs, formatTable, mark } from './lib/report.ts';
+import { runLoad, type LoadResult } from './lib/run-load.ts';
+
+const targets = { ratio: 0.3, p99Ms: 10 };
+const storeId = 1003;
+const firstCreatedMs = Date.UTC(2021, 0, 1);
+
+const { values: args } = parseArgs({
+  options: {
+    orders: { type: 'string', default: '1000000' },
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '32' },
+    warmup: { type: 'string', default: '3' },
+  },
+});
+const orderCount = positive('orders', args.orders);
+const durationSeconds = positive('duration', args.duration);
+const connections = positive('connections', args.connections);
+const warmupSeconds = Number(args.warmup);
+
+const adminUrl = process.env['BENCH_DATABASE_URL'] ?? process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+let exitCode = 1;
+const aborter = new AbortController();
+const cleanups: (() => Promise<unknown>)[] = [];
+let cleaning: Promise<void> | undefined;
+function cleanUp(): Promise<void> {
+  aborter.abort();
+  return (cleaning ??= (async () => {
+    for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => console.error('cleanup failed:', err));
+  })());
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping, dropping the bench database`);
+    exitCode = 130;
+    void cleanUp().finally(() => process.exit(exitCode));
+  });
+}
+
+async function main(): Promise<number> {
+  const database = await createBenchDatabase(adminUrl, { prefix: 'mirror_bench_api', maxConnections: 16 });
+  cleanups.push(() => database.drop());
+  console.log(`api benchmark — ${formatInt(orderCount)} orders, ${connections} connections, ${durationSeconds} s each (after ${warmupSeconds} s warm-up), ${describeMachine()}; database ${database.name}`);
+
+  const loadStarted = performance.now();
+  await loadOrders(database, orderCount);
+  console.log(`loaded ${formatInt(orderCount)} orders and their items in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s`);
+
+  const { key } = await createApiKey(database.db, { storeId, label: 'bench' });
+  const api = createApiApp({ db: database.db, log: createLogger({ level: 'silent' }), cursorSecret: 'bench-cursor-secret-0123456789' });
+  const bare = new Hono();
+  bare.get('/v1/stores/:storeId/orders/:orderId', (c) => c.json({ orderId: c.req.param('orderId') }));
+
+  const apiServer = await listen(api, 0, '127.0.0.1');
+  cleanups.push(() => new Promise((resolve) => apiServer.server.close(resolve)));
+  const bareServer = await listen(bare, 0, '127.0.0.1');
+  cleanups.push(() => new Promise((resolve) => bareServer.server.close(resolve)));
+
+  const problems = await checkAnswers(api, key);
+
+  const load = (port: number, kind: ApiRequestOptions['kind'], seconds: number, seed: number) =>
+    runLoad(
+      {
+        url: `http://127.0.0.1:${port}`,
+        connections,
+        durationSeconds: seconds,
+        requestModule: new URL('./api-requests.ts', import.meta.url).href,
+        requestExport: 'createApiRequests',
+        requestOptions: { kind, storeId, key, orders: orderCount, firstCreatedMs, seed } satisfies ApiRequestOptions,
+      },
+      aborter.signal,
+    );
+
+  if (warmupSeconds > 0) {
+    await load(bareServer.port, 'get-by-id', warmupSeconds, 1);
+    await load(apiServer.port, 'get-by-id', warmupSeconds, 1);
+    await load(apiServer.port, 'list', warmupSeconds, 1);
+  }
+  const bareRun = await load(bareServer.port, 'get-by-id', durationSeconds, 2);
+  const getRun = await load(apiServer.port, 'get-by-id', durationSeconds, 3);
+  const listRun = await load(apiServer.port, 'list', durationSeconds, 4);
+
+  console.log(
+    formatTable(
+      ['run', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'non-2xx', 'errors', 'vs bare'],
+      [
+        ['bare hono', ...row(bareRun, bareRun)],
+        ['get-by-id', ...row(getRun, bareRun)],
+        ['list 100 PAID -createdAt', ...row(listRun, bareRun)],
+      ],
+    ),
+  );
+  const ratio = getRun.requestsPerSecond / bareRun.requestsPerSecond;
+  const p99 = getRun.latency.p99;
+  const ratioOk = ratio >= targets.ratio;
+  const p99Ok = p99 <= targets.p99Ms;
+  console.log(
+    `get-by-id p99: ${formatMs(p99)} ms (target ≤ ${targets.p99Ms}) ${mark(p99Ok)}  ` +
+      `get-by-id/bare: ${ratio.toFixed(2)} (target ≥ ${targets.ratio}) ${mark(ratioOk)}`,
+  );
+  for (const [name, run] of [['get-by-id', getRun], ['list', listRun]] as const) {
+    if (run.non2xx > 0 || run.errors > 0) problems.push(`${name}: non-2xx ${JSON.stringify(run.statusCodes)}, errors ${run.errors + run.timeouts}`);
+  }
+  console.log(`plans: ${(await explainPlans(database)).join('; ')}`);
+  if (problems.length) {
+    console.log(`FAIL: ${problems.join('; ')}`);
+    return 1;
+  }
+  console.log(`target get-by-id p99 ≤ ${targets.p99Ms} ms: ${p99Ok ? 'met' : 'MISSED'}`);
+  console.log(`target get-by-id ≥ ${targets.ratio}× bare req/s: ${ratioOk ? 'met' : 'MISSED'}`);
+  return 0;
+}
+
+/**
+ * 1M orders in one statement per 100k: generate_series and jsonb_build_object, shaped like
+ * GET /orders/{id} (billing and shipping person, items, shipping option), about 1.5 kB each.
+ */
+async function loadOrders(database: BenchDatabase, count: number): Promise<void> {
+  const chunk = 100_000;
+  for (let from = 1; from <= count; from += chunk) {
+    const to = Math.min(count, from + chunk - 1);
+    await database.db.transaction(async (tx) => {
+      await tx.execute(sql`set local synchronous_commit = off`);
+      await tx.execute(sql`
+        insert into orders (store_id, order_id, internal_id, order_number, email, customer_id, payment_status, fulfillment_status,
+          total, subtotal, tax, refunded_amount, coupon_code, currency, hidden, created_at, updated_at, doc, source_position, synced_at)
+        select ${storeId}, 'O' || g, 500000000 + g, g, 'customer' || (g % 50000) || '@example.com', 10000000 + g % 50000,
+          (array['PAID','PAID','PAID','AWAITING_PAYMENT','CANCELLED','REFUNDED'])[1 + g % 6],
+          (array['AWAITING_PROCESSING','PROCESSING','SHIPPED','DELIVERED'])[1 + (g / 7) % 4],
+          t.total, t.total - 1.5, 1.5, 0, case when g % 20 = 0 then 'SPRING' end, 'USD', false, t.created, t.created + interval '2 hours',
+          jsonb_build_object(
+            'id', 'O' || g, 'internalId', 500000000 + g, 'orderNumber', g, 'vendorOrderNumber', 'O' || g,
+            'email', 'customer' || (g % 50000) || '@example.com', 'customerId', 10000000 + g % 50000,
+            'paymentStatus', (array['PAID','PAID','PAID','AWAITING_PAYMENT','CANCELLED','REFUNDED'])[1 + g % 6],
+            'fulfillmentStatus', (array['AWAITING_PROCESSING','PROCESSING','SHIPPED','DELIVERED'])[1 + (g / 7) % 4],
+            'total', t.total, 'subtotal', t.total - 1.5, 'tax', 1.5, 'usdTotal', t.total, 'currency', 'USD',
+            'paymentMethod', 'Credit card', 'paymentModule', 'Stripe', 'ipAddress', '203.0.113.' || (g % 250),
+            'createDate', to_char(t.created, 'YYYY-MM-DD HH24:MI:SS +0000'), 'createTimestamp', extract(epoch from t.created)::bigint,
+            'updateDate', to_char(t.created + interval '2 hours', 'YYYY-MM-DD HH24:MI:SS +0000'),
+            'customerUserAgent', 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15',
+            'billingPerson', jsonb_build_object('name', 'Customer ' || g, 'companyName', 'Company ' || (g % 900), 'street', (g % 999) || ' Market Street',
+              'city', 'San Francisco', 'countryCode', 'US', 'countryName', 'United States', 'postalCode', '94103', 'stateOrProvinceCode', 'CA', 'phone', '+1 415 555 ' || (g % 10000)),
+            'shippingPerson', jsonb_build_object('name', 'Customer ' || g, 'street', (g % 999) || ' Market Street', 'city', 'San Francisco',
+              'countryCode', 'US', 'postalCode', '94103', 'stateOrProvinceCode', 'CA', 'phone', '+1 415 555 ' || (g % 10000)),
+            'shippingOption', jsonb_build_object('shippingMethodName', 'UPS Ground', 'shippingRate', 5, 'estimatedTransitTime', '3-5 days', 'isPickup', false),
+            'items', (select jsonb_agg(jsonb_build_object('id', i, 'productId', 700000000 + (g * 7 + i) % 5000, 'sku', 'SKU-' || ((g * 7 + i) % 5000),
+              'name', 'Product ' || ((g * 7 + i) % 5000), 'price', 9.99 + i, 'quantity', 1 + i % 2, 'weight', 0.5,
+              'selectedOptions', jsonb_build_array(jsonb_build_object('name', 'Size', 'value', 'M', 'type', 'CHOICE'))))
+              from generate_series(1, 1 + g % 3) i),
+            'orderComments', case when g % 10 = 0 then 'Please leave at the door' end,
+            'hidden', false, 'refundedAmount', 0),
+          g, now()
+        from generate_series(${from}::int, ${to}::int) g,
+          lateral (select round(((g % 997) * 1.37 + 5)::numeric, 2) as total,
+                          timestamptz '2021-01-01 00:00:00+00' + g * interval '90 seconds' as created) t`);
+      await tx.execute(sql`
+        insert into order_items (store_id, order_id, item_id, product_id, sku, name, quantity, price, doc, source_position, synced_at)
+        select ${storeId}, 'O' || g, i, 700000000 + (g * 7 + i) % 5000, 'SKU-' || ((g * 7 + i) % 5000), 'Product ' || ((g * 7 + i) % 5000),
+          1 + i % 2, 9.99 + i, jsonb_build_object('id', i, 'productId', 700000000 + (g * 7 + i) % 5000), g, now()
+        from generate_series(${from}::int, ${to}::int) g, generate_series(1, 1 + g % 3) i`);
+    });
+    process.stdout.write(`  ${formatInt(to)} orders\r`);
+  }
+  await database.db.execute(sql`analyze orders`);
+  await database.db.execute(sql`analyze order_items`);
+}
+
+/** One request of each kind, checked for the right answer, before any load. */
+async function checkAnswers(api: ReturnType<typeof createApiApp>, key: string): Promise<string[]> {
+  const problems: string[] = [];
+  const headers = { authorization: `Bearer ${key}` };
+  const one = await api.request(`/v1/stores/${storeId}/orders/O12345`, { headers });
+  const order = (await one.json()) as { orderId?: string; items?: unknown[]; doc?: unknown };
+  if (one.status !== 200 || order.orderId !== 'O12345' || order.items?.length !== 1 + (12345 % 3) || !order.doc) {
+    problems.push(`get-by-id answered ${one.status} ${JSON.stringify(order).slice(0, 200)}`);
+  }
+  const createdTo = new Date(firstCreatedMs + (orderCount / 2) * 90_000).toISOString();
+  const page = await api.request(`/v1/stores/${storeId}/orders?paymentStatus=PAID&sort=-createdAt&limit=100&createdTo=${createdTo}`, { headers });
+  const body = (await page.json()) as { data?: { paymentStatus: string; items: unknown[] }[]; nextCursor?: string };
+  if (page.status !== 200 || body.data?.length !== 100 || body.data.some((o) => o.paymentStatus !== 'PAID' || o.items.length === 0) || !body.nextCursor) {
+    problems.push(`list answered ${page.status} with ${body.data?.length ?? 0} rows`);
+  }
+  return problems;
+}
+
+/** The plans of the two queries as the API issues them (first line of each, index names). */
+async function explainPlans(database: BenchDatabase): Promise<string[]> {
+  const plan = async (label: string, query: ReturnType<typeof sql>) => {
+    const rows = await execRows<{ 'QUERY PLAN': string }>(database.db, sql`explain ${query}`);
+    const text = rows.map((r) => r['QUERY PLAN']).join(' ');
+    const indexes = [...new Set([...text.matchAll(/using (\w+)/gi)].map((m) => m[1]))];
+    return `${label}: ${indexes.length ? indexes.join(', ') : 'NO INDEX'}${/Seq Scan/.test(text) ? ' + Seq Scan' : ''}`;
+  };
+  return [
+    await plan('get-by-id', sql`select * from orders where store_id = ${storeId} and order_id = 'O5' and deleted_at is null limit 1`),
+    await plan(
+      'list',
+      sql`select order_id from orders where store_id = ${storeId} and deleted_at is null and payment_status = 'PAID' and created_at <= now()
+          and created_at is not null order by created_at desc, order_id desc limit 101`,
+    ),
+  ];
+}
+
+function row(run: LoadResult, bare: LoadResult): string[] {
+  return [
+    formatInt(run.requestsPerSecond),
+    formatMs(run.latency.p50),
+    formatMs(run.latency.p99),
+    formatMs(run.latency.p999),
+    formatInt(run.non2xx),
+    formatInt(run.errors + run.timeouts),
+    `${(run.requestsPerSecond / bare.requestsPerSecond).toFixed(2)}`,
+  ];
+}
+
+function positive(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got ${value}`);
+  return n;
+}
+
+try {
+  exitCode = await main();
+} catch (err) {
+  if (!aborter.signal.aborted) console.error('api benchmark failed:', err);
+} finally {
+  await cleanUp();
+}
+process.exit(exitCode);
