@@ -38,6 +38,8 @@ export const ordersTable = pgTable(
     index('orders_store_internal_idx').on(t.storeId, t.internalId),
     index('orders_store_customer_idx').on(t.storeId, t.customerId),
     index('orders_store_email_idx').on(t.storeId, t.email),
+    // The query API's `sort=total` walks this instead of sorting a store's orders per page.
+    index('orders_store_total_idx').on(t.storeId, t.total),
   ],
 );
 
@@ -173,6 +175,7 @@ export const customersTable = pgTable(
     primaryKey({ columns: [t.storeId, t.customerId] }),
     index('customers_store_email_idx').on(t.storeId, t.email),
     index('customers_store_updated_idx').on(t.storeId, t.updatedAt),
+    index('customers_store_created_idx').on(t.storeId, t.createdAt),
   ],
 );
 
@@ -240,6 +243,7 @@ export const reviewsTable = pgTable(
   (t) => [
     primaryKey({ columns: [t.storeId, t.reviewId] }),
     index('reviews_store_product_idx').on(t.storeId, t.productId),
+    index('reviews_store_created_idx').on(t.storeId, t.createdAt),
   ],
 );
 
@@ -254,7 +258,12 @@ export const invoicesTable = pgTable(
     link: text('link'),
     ...projectedColumns(),
   },
-  (t) => [primaryKey({ columns: [t.storeId, t.orderId, t.invoiceId] })],
+  (t) => [
+    primaryKey({ columns: [t.storeId, t.orderId, t.invoiceId] }),
+    // GET /v1/stores/{storeId}/invoices/{invoiceId} and the default sort by creation time.
+    index('invoices_store_invoice_idx').on(t.storeId, t.invoiceId),
+    index('invoices_store_created_idx').on(t.storeId, t.createdAt),
+  ],
 );
 
 export const storeProfilesTable = pgTable('store_profiles', {
