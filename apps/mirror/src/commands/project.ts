@@ -7,10 +7,10 @@ import { ecwidConfigSchema, exitTwoOnBadArguments } from './command-kit.ts';
 
 const projectConfigSchema = ecwidConfigSchema.extend({
   ENRICHMENT_CONCURRENCY: z.coerce.number().int().positive().default(4),
-  ENRICHMENT_POLL_MS: z.coerce.number().int().positive().default(200),
+  ENRICHMENT_POLL_MS: z.coerce.number().int().positive().default(100),
   ENRICHMENT_MAX_ATTEMPTS: z.coerce.number().int().positive().default(5),
   ENRICHMENT_BATCH_SIZE: z.coerce.number().int().positive().default(500),
-  PROJECTION_IDLE_MS: z.coerce.number().int().positive().default(150),
+  PROJECTION_IDLE_MS: z.coerce.number().int().positive().default(100),
 });
 
 /** `mirror project`: the worker, enrichment and projection in one long-lived process. */

@@ -4,7 +4,7 @@ import { describeError } from './describe-error.ts';
 import { enrichStore, type AttemptTracker, type EnrichPassResult, type EnrichStoreDeps } from './enrich-store.ts';
 import { findStores } from './find-stores.ts';
 import type { ClientFactory } from './create-client-factory.ts';
-import { mapConcurrent, sleep } from './map-concurrent.ts';
+import { sleep } from './map-concurrent.ts';
 
 export type RunEnrichmentOptions = {
   db: Db;
@@ -27,47 +27,68 @@ export type RunEnrichmentOptions = {
  * either commits whole or not at all. Resolves once stopped.
  */
 export async function runEnrichment(options: RunEnrichmentOptions): Promise<void> {
-  const { db, log, clientFor, signal, concurrency = 4, pollIntervalMs = 200, onPass, ...passOptions } = options;
+  const { db, log, clientFor, signal, concurrency = 4, pollIntervalMs = 100, onPass, ...passOptions } = options;
   const now = passOptions.now ?? (() => new Date());
   const attempts: AttemptTracker = new Map();
   // In-memory pauses after a database error, so one bad store cannot spin the loop.
   const pausedUntil = new Map<number, number>();
   const waitingForToken = new Set<number>();
 
+  // Each store runs on its own: a pass starts as soon as the store has work and a slot is free,
+  // and a finished pass wakes the loop, so a slow store never holds the others' next pass.
+  const inFlight = new Map<number, Promise<void>>();
+  let wake: () => void = () => {};
+
+  function startPass(storeId: number, token: string | undefined) {
+    const pass = (async () => {
+      let progressed = false;
+      try {
+        const result = await enrichStore(
+          { ...passOptions, db, log, attempts, signal, client: token === undefined ? undefined : clientFor(storeId, token) },
+          storeId,
+        );
+        if (result.status === 'waiting_for_token') waitingForToken.add(storeId);
+        else waitingForToken.delete(storeId);
+        progressed = result.status === 'progressed' || result.status === 'conflict';
+        onPass?.(storeId, result);
+      } catch (err) {
+        pausedUntil.set(storeId, now().getTime() + 5_000);
+        log.error({ storeId, error: describeError(err) }, 'enrichment pass failed');
+      } finally {
+        inFlight.delete(storeId);
+        if (progressed) wake();
+      }
+    })();
+    inFlight.set(storeId, pass);
+  }
+
   while (!signal.aborted) {
-    let busy = false;
+    // Sleeps until the poll interval ends, a pass finishes with progress, or the signal aborts.
+    const controller = new AbortController();
+    const stopWaiting = () => controller.abort();
+    signal.addEventListener('abort', stopWaiting, { once: true });
+    wake = stopWaiting;
     try {
       const [stores, tokenRows] = await Promise.all([findStores(db), db.select().from(storeTokensTable)]);
       const tokens = new Map(tokenRows.map((row) => [row.storeId, row.token]));
       const at = now().getTime();
-      const due = stores.filter(
-        (s) =>
+      for (const s of stores) {
+        if (signal.aborted || inFlight.size >= concurrency) break;
+        const due =
           s.hasWork &&
+          !inFlight.has(s.storeId) &&
           !(s.retryAt && s.retryAt.getTime() > at) &&
           (pausedUntil.get(s.storeId) ?? 0) <= at &&
           // A store waiting for its token is looked at again once one appears.
-          !(waitingForToken.has(s.storeId) && !tokens.has(s.storeId)),
-      );
-      await mapConcurrent(due, concurrency, async ({ storeId }) => {
-        if (signal.aborted) return;
-        const token = tokens.get(storeId);
-        try {
-          const result = await enrichStore(
-            { ...passOptions, db, log, attempts, signal, client: token === undefined ? undefined : clientFor(storeId, token) },
-            storeId,
-          );
-          if (result.status === 'waiting_for_token') waitingForToken.add(storeId);
-          else waitingForToken.delete(storeId);
-          if (result.hasMore || result.status === 'conflict') busy = true;
-          onPass?.(storeId, result);
-        } catch (err) {
-          pausedUntil.set(storeId, now().getTime() + 5_000);
-          log.error({ storeId, error: describeError(err) }, 'enrichment pass failed');
-        }
-      });
+          !(waitingForToken.has(s.storeId) && !tokens.has(s.storeId));
+        if (due) startPass(s.storeId, tokens.get(s.storeId));
+      }
     } catch (err) {
       log.error({ error: describeError(err) }, 'enrichment loop failed');
     }
-    if (!busy) await sleep(pollIntervalMs, signal);
+    await sleep(pollIntervalMs, controller.signal);
+    signal.removeEventListener('abort', stopWaiting);
   }
+  // Passes in flight commit whole or not at all (they check the signal before committing).
+  await Promise.all(inFlight.values());
 }
