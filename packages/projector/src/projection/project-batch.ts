@@ -15,7 +15,7 @@ export type ProjectBatchOptions = {
 };
 
 export type BatchOutcome = {
-  /** Snapshot and tombstone records in the batch (including any of kinds not applied). */
+  /** Snapshot and tombstone records applied (records of other kinds are passed over). */
   records: number;
   from: number;
   /** The checkpoint after the batch (== from when there was nothing to do). */
@@ -27,7 +27,7 @@ export type BatchOutcome = {
 };
 
 /** Options only rebuild uses: its batches may lose the last commits in a crash, it restarts. */
-export type BatchTuning = { synchronousCommit?: boolean };
+export type BatchTuning = { synchronousCommit?: boolean; workMem?: string };
 
 class CheckpointMoved extends Error {
   override readonly name = 'CheckpointMoved';
@@ -65,8 +65,16 @@ export async function projectBatchInTransaction(tx: Db, options: ProjectBatchOpt
   const name = options.checkpoint ?? 'projection';
   const limit = options.limit ?? defaultLimit;
   const kinds = new Set<string>(options.kinds ?? projectedKinds);
+  for (const kind of kinds) if (!(projectedKinds as readonly string[]).includes(kind)) throw new Error(`not a projected kind: ${kind}`);
+  const kindList = sql.raw([...kinds].map((kind) => `'${kind}'`).join(', '));
 
+  // Plan each statement for the tables as they are now: a generic plan cached while a table
+  // was small (a fresh rebuild's shadow) would keep scanning it whole as it grows. No JIT: it
+  // costs more to compile these statements than it saves on a batch.
+  await tx.execute(sql`select set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true)`);
   if (options.synchronousCommit === false) await tx.execute(sql`set local synchronous_commit = off`);
+  // Big rebuild batches sort whole documents (newest per key): keep those sorts in memory.
+  if (options.workMem) await tx.execute(sql`select set_config('work_mem', ${options.workMem}, true)`);
   const from = await readCheckpoint(tx, name);
   // The head first, then the batch below it: a record committed between the two reads waits
   // for the next batch instead of being passed over (positions are commit-ordered, 0001).
@@ -79,6 +87,7 @@ export async function projectBatchInTransaction(tx: Db, options: ProjectBatchOpt
     sql`select entity_kind, kind, count(*)::int as n, max(position) as last from (
           select position, kind, entity_kind from event_log
           where position > ${from} and position <= ${head} and kind in ('snapshot', 'tombstone')
+            and entity_kind in (${kindList})
           order by position limit ${limit}) s
         group by entity_kind, kind`,
   );
@@ -113,7 +122,18 @@ export async function projectBatchInTransaction(tx: Db, options: ProjectBatchOpt
     // Snapshots before tombstones: a snapshot earlier in the batch than its key's tombstone is
     // applied, then deleted; one after it is filtered out by the snapshot statement.
     if (entry.snapshots) {
-      await tx.execute(bind(statement(`${schema}:${kind}:s:${entry.tombstones}`, () => snapshotStatement(spec, schema, { withTombstones: entry.tombstones })), from, to));
+      const variant = (trustObjects: boolean) =>
+        bind(statement(`${schema}:${kind}:s:${entry.tombstones}:${trustObjects}`, () => snapshotStatement(spec, schema, { withTombstones: entry.tombstones, trustObjects })), from, to);
+      if (spec.shape === 'set') await tx.execute(variant(false));
+      else {
+        // Optimistic: documents are objects; a savepoint makes the rare exception a retry.
+        try {
+          await tx.transaction(async (savepoint) => void (await savepoint.execute(variant(true))));
+        } catch (err) {
+          if (sqlState(err) !== '22023') throw err;
+          await tx.execute(variant(false));
+        }
+      }
     }
     if (entry.tombstones) {
       const texts = cached(`${schema}:${kind}:t`, () => tombstoneStatements(spec, schema));
@@ -145,4 +165,10 @@ function bind(text: string, from: number, to: number): SQL {
   const parts = text.split(/\{\{(from|to)\}\}/);
   const chunks = parts.map((part, i) => (i % 2 === 0 ? sql.raw(part) : sql`${part === 'from' ? from : to}`));
   return sql.join(chunks, sql.raw(''));
+}
+
+function sqlState(err: unknown): string | undefined {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
+  const code = e?.code ?? e?.cause?.code;
+  return typeof code === 'string' ? code : undefined;
 }

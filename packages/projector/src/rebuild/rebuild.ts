@@ -30,6 +30,12 @@ export type RebuildOptions = {
   liveCheckpoint?: string;
   /** Take over from a rebuild that looks alive (its lease was renewed recently). */
   force?: boolean;
+  /**
+   * Connections building at once (default 2), each projecting its own share of the kinds under
+   * its own checkpoint: the work is CPU-bound in Postgres, one core per connection. On PGlite
+   * (one connection) the shares simply take turns.
+   */
+  parallel?: number;
 };
 
 export type RebuildResult = { tables: string[]; records: number; position: number };
@@ -73,28 +79,34 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
   try {
     await createShadowTables(db, tables);
 
+    const groups = shareKinds(kinds, Math.max(1, options.parallel ?? 2));
+    const checkpoints = groups.map((_, i) => `${checkpoint}:${i}`);
     let head = await readHead(db);
     await progress('build', position, head, records);
-    while (position < head) {
-      const outcome = await projectNextBatch(db, { schema: shadowSchema, checkpoint, limit: batchSize, kinds, synchronousCommit: false });
-      if (outcome.conflict) throw new AppError('UNAVAILABLE', 'another rebuild took over the rebuild checkpoint');
-      records += outcome.records;
-      position = outcome.to;
-      await progress('build', position, head, records);
-      if (outcome.caughtUp) break;
-    }
+    // Each share advances under its own checkpoint; the slowest one is the overall position.
+    const reached = groups.map(() => 0);
+    const buildShare = async (i: number, until: number, tuning: { synchronousCommit?: boolean; workMem?: string }) => {
+      for (;;) {
+        const outcome = await projectNextBatch(db, { schema: shadowSchema, checkpoint: checkpoints[i]!, limit: batchSize, kinds: groups[i]!, ...tuning });
+        if (outcome.conflict) throw new AppError('UNAVAILABLE', 'another rebuild took over the rebuild checkpoints');
+        records += outcome.records;
+        reached[i] = outcome.to;
+        position = Math.min(...reached);
+        await progress(phase, position, head, records);
+        if (outcome.caughtUp || outcome.to >= until) return;
+      }
+    };
+    let phase: RebuildPhase = 'build';
+    await Promise.all(groups.map((_, i) => buildShare(i, head, { synchronousCommit: false, workMem: '256MB' })));
 
+    phase = 'index';
     await progress('index', position, head, records);
     await createSecondaryIndexes(db, tables);
 
+    phase = 'catch-up';
     head = await readHead(db);
     await progress('catch-up', position, head, records);
-    for (;;) {
-      const outcome = await projectNextBatch(db, { schema: shadowSchema, checkpoint, limit: batchSize, kinds });
-      records += outcome.records;
-      position = outcome.to;
-      if (outcome.caughtUp || outcome.conflict) break;
-    }
+    await Promise.all(groups.map((_, i) => buildShare(i, Number.MAX_SAFE_INTEGER, { workMem: '256MB' })));
 
     await progress('swap', position, head, records);
     position = await db.transaction(async (t) => {
@@ -108,11 +120,13 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
       await tx.execute(sql.raw(`lock table ${tables.map((t) => `public."${t}"`).join(', ')} in access exclusive mode`));
 
       let last = position;
-      for (;;) {
-        const outcome = await projectBatchInTransaction(tx, { schema: shadowSchema, checkpoint, limit: batchSize, kinds });
-        records += outcome.records;
-        last = outcome.to;
-        if (outcome.caughtUp) break;
+      for (const [i, kindsOfShare] of groups.entries()) {
+        for (;;) {
+          const outcome = await projectBatchInTransaction(tx, { schema: shadowSchema, checkpoint: checkpoints[i]!, limit: batchSize, kinds: kindsOfShare });
+          records += outcome.records;
+          last = outcome.to;
+          if (outcome.caughtUp) break;
+        }
       }
 
       const views = await captureDependentViews(tx, tables.map((t) => `public."${t}"`));
@@ -128,12 +142,12 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
       if (isFull) {
         await tx.execute(sql`update consumer_checkpoints set position = greatest(position, ${last}), updated_at = now() where name = ${live}`);
       }
-      await tx.execute(sql`delete from consumer_checkpoints where name = ${checkpoint}`);
+      await tx.execute(sql`delete from consumer_checkpoints where name = ${checkpoint} or name like ${`${checkpoint}:%`}`);
       return last;
     });
   } catch (err) {
     // Leave the shadow schema for inspection; the next rebuild drops it. Release the lease.
-    await db.execute(sql`delete from consumer_checkpoints where name = ${checkpoint}`).catch(() => {});
+    await db.execute(sql`delete from consumer_checkpoints where name = ${checkpoint} or name like ${`${checkpoint}:%`}`).catch(() => {});
     throw err;
   }
   await db.execute(sql.raw(`drop schema if exists ${shadowSchema} cascade`));
@@ -147,18 +161,42 @@ async function readHead(db: Db): Promise<number> {
   return Number(row?.head ?? 0);
 }
 
-/** One rebuild at a time: the `rebuild` checkpoint row is the lease, renewed by every batch. */
+/**
+ * One rebuild at a time. The lease is the set of `rebuild` checkpoint rows: every batch renews
+ * its share's row, so a rebuild is alive while one of them moved within the expiry.
+ */
 async function claimLease(db: Db, force: boolean): Promise<void> {
-  const stale = force ? sql`true` : sql.raw(`consumer_checkpoints.updated_at < now() - interval '${leaseExpiry}'`);
+  const mine = sql`(name = ${checkpoint} or name like ${`${checkpoint}:%`})`;
+  if (!force) {
+    const alive = await execRows<{ name: string }>(
+      db,
+      sql`select name from consumer_checkpoints where ${mine} and updated_at > now() - ${sql.raw(`interval '${leaseExpiry}'`)} limit 1`,
+    );
+    if (alive.length > 0) {
+      throw new AppError('UNAVAILABLE', `a rebuild is already running (its lease expires ${leaseExpiry} after its last batch)`);
+    }
+  }
+  await db.execute(sql`delete from consumer_checkpoints where ${mine}`);
   const claimed = await execRows<{ name: string }>(
     db,
-    sql`insert into consumer_checkpoints (name, position) values (${checkpoint}, 0)
-        on conflict (name) do update set position = 0, updated_at = now() where ${stale}
-        returning name`,
+    sql`insert into consumer_checkpoints (name, position) values (${checkpoint}, 0) on conflict (name) do nothing returning name`,
   );
-  if (claimed.length === 0) {
-    throw new AppError('UNAVAILABLE', `a rebuild is already running (its lease expires ${leaseExpiry} after its last batch)`);
+  if (claimed.length === 0) throw new AppError('UNAVAILABLE', 'another rebuild started at the same time');
+}
+
+// Rough cost of a kind's records (orders carry items, products variations and categories).
+const weights: Partial<Record<ProjectedKind, number>> = { order: 6, product: 4, customer: 1, abandoned_cart: 1, review: 1 };
+
+/** Splits kinds into `n` shares of similar expected cost, heaviest first (greedy). */
+function shareKinds(kinds: readonly ProjectedKind[], n: number): ProjectedKind[][] {
+  const shares = Array.from({ length: Math.min(n, kinds.length) || 1 }, () => ({ cost: 0, kinds: [] as ProjectedKind[] }));
+  const byWeight = [...kinds].sort((a, b) => (weights[b] ?? 0.2) - (weights[a] ?? 0.2));
+  for (const kind of byWeight) {
+    const lightest = shares.reduce((min, share) => (share.cost < min.cost ? share : min));
+    lightest.cost += weights[kind] ?? 0.2;
+    lightest.kinds.push(kind);
   }
+  return shares.map((share) => share.kinds);
 }
 
 async function createShadowTables(db: Db, tables: readonly string[]): Promise<void> {
