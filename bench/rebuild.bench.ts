@@ -1,0 +1,240 @@
+/**
+ * How fast does `rebuild()` recompute every entity table from the log? Builds a log of
+ * snapshot records (1,000,000 by default) from realistic simulator documents — mostly orders and
+ * products, also customers, carts, reviews, categories, coupons and the store-level kinds — in a
+ * fresh database, then rebuilds every table and prints records/s, the phases, and the peak
+ * memory of this process (RSS and heap, sampled every 50 ms during the rebuild). The work is
+ * done by Postgres; the process only drives batches, so its memory must stay flat.
+ *
+ *   pnpm exec tsx bench/rebuild.bench.ts [--records N] [--batch N] [--keep]
+ *
+ * Postgres from BENCH_DATABASE_URL, else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test;
+ * the database `mirror_bench_rebuild_<random>` is created there and dropped at the end
+ * (`--keep` leaves it for inspection).
+ */
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { sql } from 'drizzle-orm';
+import { createDb, execRows, type Database } from '@mirror/db';
+import { createSimulator } from '@mirror/ecwid-sim';
+import { rebuild, type RebuildPhase } from '@mirror/projector';
+
+const { values: args } = parseArgs({
+  options: {
+    records: { type: 'string', default: '1000000' },
+    batch: { type: 'string', default: '20000' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const totalRecords = Number(args.records);
+const batchSize = Number(args.batch);
+const adminUrl = process.env['BENCH_DATABASE_URL'] ?? process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const target = 30_000;
+const storeIds = [4301, 4302, 4303];
+
+// Share of the log per kind, in 1/1000; orders and products dominate, as in a real shop.
+const mix: [kind: string, perMille: number, uniqueShare: number][] = [
+  ['order', 480, 0.7],
+  ['product', 250, 0.5],
+  ['customer', 90, 0.7],
+  ['abandoned_cart', 60, 0.8],
+  ['review', 40, 0.9],
+  ['invoice', 25, 0.9],
+  ['category', 20, 0.2],
+  ['discount_coupon', 15, 0.3],
+  ['promotion', 5, 0.3],
+  ['product_type', 5, 0.2],
+  ['customer_group', 5, 0.2],
+  ['store_profile', 2, 0],
+  ['app_subscription', 1, 0],
+  ['app_storage', 1, 0],
+  ['store', 1, 0],
+];
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const mb = (bytes: number) => `${fmt(bytes / 1024 / 1024)} MB`;
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+async function main(): Promise<void> {
+  const name = `mirror_bench_rebuild_${randomBytes(4).toString('hex')}`;
+  await admin(`create database "${name}"`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  let database: Database | undefined;
+  try {
+    database = await createDb({ url: url.toString(), maxConnections: 4 });
+    await database.migrate();
+    console.log(`rebuild bench: ${fmt(totalRecords)} snapshot records, batch ${fmt(batchSize)}, database ${name}`);
+
+    const generateStarted = performance.now();
+    await loadPool(database);
+    await generateLog(database);
+    const generateMs = performance.now() - generateStarted;
+    const [size] = await execRows<{ bytes: string | number }>(database.db, sql`select pg_total_relation_size('event_log') as bytes`);
+    console.log(`log: generated in ${seconds(generateMs)} (${fmt(totalRecords / (generateMs / 1000))} records/s), event_log ${mb(Number(size!.bytes))}`);
+
+    const memory = sampleMemory();
+    const phaseStarted = new Map<RebuildPhase, number>();
+    const started = performance.now();
+    let lastPrint = started;
+    const result = await rebuild(database.db, {
+      batchSize,
+      onProgress: (p) => {
+        if (!phaseStarted.has(p.phase)) phaseStarted.set(p.phase, performance.now());
+        const now = performance.now();
+        if (p.phase === 'build' && now - lastPrint > 5_000) {
+          lastPrint = now;
+          console.log(`  … ${fmt(p.records)} records in ${seconds(now - started)} (${fmt(p.records / ((now - started) / 1000))}/s)`);
+        }
+      },
+    });
+    const elapsed = performance.now() - started;
+    const peak = memory.stop();
+
+    const phases: RebuildPhase[] = ['build', 'index', 'catch-up', 'swap', 'done'];
+    const durations = phases.slice(0, -1).map((phase, i) => {
+      const from = phaseStarted.get(phase) ?? started;
+      const to = phaseStarted.get(phases[i + 1]!) ?? performance.now();
+      return `${phase} ${seconds(to - from)}`;
+    });
+    const rate = result.records / (elapsed / 1000);
+    console.log(`rebuild: ${fmt(result.records)} records in ${seconds(elapsed)} → ${fmt(rate)} records/s (${durations.join(', ')})`);
+    console.log(`peak memory of this process: rss ${mb(peak.rss)}, heap ${mb(peak.heap)} (before: rss ${mb(peak.startRss)})`);
+    const counts = await execRows<{ t: string; n: number }>(
+      database.db,
+      sql.raw(result.tables.map((t) => `select '${t}' as t, count(*)::int as n from public."${t}"`).join(' union all ')),
+    );
+    console.log(`rows: ${counts.filter((c) => c.n > 0).map((c) => `${c.t} ${fmt(c.n)}`).join(', ')}`);
+    console.log(`target ≥ ${fmt(target)} records/s: ${rate >= target ? 'target met' : 'MISSED'}`);
+  } finally {
+    await database?.close();
+    if (args.keep) console.log(`kept database ${name}`);
+    else await admin(`drop database if exists "${name}" with (force)`);
+  }
+}
+
+/** A pool of rendered simulator documents per kind, stored once; the log reuses them with new ids. */
+async function loadPool(database: Database): Promise<void> {
+  const token = 'secret_bench';
+  const storeId = storeIds[0]!;
+  const sim = createSimulator({
+    stores: [{ storeId, token, seed: 11, size: { orders: 600, products: 300, customers: 300, carts: 100, reviews: 200, categories: 40, coupons: 20, promotions: 10, productTypes: 8, customerGroups: 5 } }],
+    rateLimitPerMinute: 1_000_000,
+  });
+  const store = sim.store(storeId);
+  // Orders and products as REST returns them (the full documents), through the in-process app.
+  const rest = async (path: string) => {
+    const res = await sim.app.request(`/api/v3/${storeId}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    if (!res.ok) throw new Error(`simulator ${path}: ${res.status}`);
+    return (await res.json()) as { items: unknown[] };
+  };
+  const pages = async (path: string, count: number) => {
+    const items: unknown[] = [];
+    for (let offset = 0; offset < count; offset += 100) items.push(...(await rest(`${path}?limit=100&offset=${offset}`)).items);
+    return items;
+  };
+  const pool: Record<string, unknown[]> = {
+    order: await pages('/orders', store.orders.size),
+    product: await pages('/products', store.products.size),
+    customer: store.customers.values(),
+    abandoned_cart: store.carts.values(),
+    review: store.reviews.values(),
+    invoice: store.orders.values().map((o) => ({ invoices: o.invoices })),
+    category: store.categories.values(),
+    discount_coupon: store.coupons.values(),
+    promotion: store.promotions.values(),
+    product_type: store.productTypes.values(),
+    customer_group: store.customerGroups.values(),
+    store_profile: [store.profile],
+    app_subscription: [store.application],
+    app_storage: [[{ key: 'plan', value: 'pro' }, { key: 'settings', value: '{"sync":true}' }]],
+    store: [{ status: 'active', at: '2024-01-01T00:00:00.000Z' }, { status: 'uninstalled', at: '2024-06-01T00:00:00.000Z' }],
+  };
+  await database.db.execute(sql`create table bench_pool (kind text, idx int, doc jsonb, primary key (kind, idx))`);
+  for (const [kind, docs] of Object.entries(pool)) {
+    await database.db.execute(sql`insert into bench_pool (kind, idx, doc)
+      select ${kind}::text, (ordinality - 1)::int, value from jsonb_array_elements(${JSON.stringify(docs)}::jsonb) with ordinality`);
+  }
+  // bucket (0..999) → kind, and per kind how many distinct keys its records spread over.
+  await database.db.execute(sql`create table bench_mix (bucket int primary key, kind text, keys bigint, pool int)`);
+  let bucket = 0;
+  for (const [kind, perMille, uniqueShare] of mix) {
+    const records = Math.ceil((totalRecords * perMille) / 1000);
+    const keys = Math.max(1, Math.round(records * uniqueShare) || 1);
+    const poolSize = pool[kind]!.length;
+    await database.db.execute(sql`insert into bench_mix select b, ${kind}::text, ${keys}::bigint, ${poolSize}::int from generate_series(${bucket}::int, ${bucket + perMille - 1}::int) b`);
+    bucket += perMille;
+  }
+}
+
+/**
+ * The log, in chunks of one insert … select each (one advisory lock per statement, as any
+ * appender): record g takes a pool document of its kind with a fresh key and update time.
+ * Update times mostly grow with g, but one record in seven is stamped older than its neighbours,
+ * so newer-wins is exercised, not just last-writer-wins.
+ */
+async function generateLog(database: Database): Promise<void> {
+  const chunk = 25_000;
+  for (let from = 0; from < totalRecords; from += chunk) {
+    const to = Math.min(totalRecords, from + chunk);
+    await database.db.execute(sql`
+      insert into event_log (kind, store_id, event_type, entity_kind, entity_id, is_known_type, payload, caused_by, fetched_at)
+      select 'snapshot', e.store_id, m.kind, m.kind, e.entity_id, true, s.payload, '{}', timestamptz '2024-09-04 00:00:00+00' + g * interval '1 ms'
+      from generate_series(${from}::bigint, ${to - 1}::bigint) g
+      join bench_mix m on m.bucket = (abs(hashint8(g * 7919)) % 1000)
+      join bench_pool p on p.kind = m.kind and p.idx = (g % m.pool)
+      cross join lateral (select ${sql.raw(`array[${storeIds.join(',')}]`)}::bigint[] as stores) st
+      cross join lateral (select abs(hashint8(g)) % m.keys as key, 1700000000 + g / 10 - (case when g % 7 = 0 then 3600 else 0 end) as updated) k
+      cross join lateral (select
+        st.stores[1 + (k.key % 3)::int] as store_id,
+        case m.kind
+          when 'order' then 'B' || k.key
+          when 'abandoned_cart' then 'cart-' || k.key
+          when 'invoice' then 'B' || k.key
+          when 'store_profile' then '0' when 'app_subscription' then '0' when 'app_storage' then '0' when 'store' then '0'
+          else (100000 + k.key)::text
+        end as entity_id) e
+      cross join lateral (select
+        case m.kind
+          when 'order' then p.doc || jsonb_build_object('id', e.entity_id, 'internalId', 500000000 + k.key, 'orderNumber', 500000000 + k.key, 'updateTimestamp', k.updated)
+          when 'abandoned_cart' then p.doc || jsonb_build_object('cartId', e.entity_id, 'updateTimestamp', k.updated)
+          when 'product' then p.doc || jsonb_build_object('id', 100000 + k.key, 'updateTimestamp', k.updated)
+          when 'review' then p.doc || jsonb_build_object('id', 100000 + k.key, 'updateTimestamp', k.updated)
+          when 'invoice' then p.doc
+          when 'store_profile' then p.doc when 'app_subscription' then p.doc when 'app_storage' then p.doc when 'store' then p.doc
+          else p.doc || jsonb_build_object('id', 100000 + k.key)
+        end as payload) s
+      order by g`);
+    if ((to / chunk) % 8 === 0 || to === totalRecords) console.log(`  … log ${fmt(to)} / ${fmt(totalRecords)}`);
+  }
+  await database.db.execute(sql`drop table bench_pool, bench_mix`);
+  await database.db.execute(sql`vacuum analyze event_log`);
+}
+
+function sampleMemory() {
+  const startRss = process.memoryUsage().rss;
+  let rss = startRss;
+  let heap = process.memoryUsage().heapUsed;
+  const timer = setInterval(() => {
+    const m = process.memoryUsage();
+    rss = Math.max(rss, m.rss);
+    heap = Math.max(heap, m.heapUsed);
+  }, 50);
+  return {
+    stop() {
+      clearInterval(timer);
+      return { rss, heap, startRss };
+    },
+  };
+}
+
+async function admin(statement: string): Promise<void> {
+  const connection = await createDb({ url: adminUrl, maxConnections: 1 });
+  try {
+    await connection.db.execute(sql.raw(statement));
+  } finally {
+    await connection.close();
+  }
+}
+
+await main();
