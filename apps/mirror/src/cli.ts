@@ -10,6 +10,7 @@ import { registerRebuild } from './commands/rebuild.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerReporting } from './commands/reporting.ts';
 import { registerSim } from './commands/sim.ts';
+import { registerStart } from './commands/start.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerStores } from './commands/stores.ts';
 import { ConfigError } from './config.ts';
@@ -20,6 +21,7 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
+registerStart(program);
 registerMigrate(program);
 registerIngest(program);
 registerSim(program);

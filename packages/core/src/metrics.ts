@@ -14,7 +14,7 @@ export type MetricsProbe = () => Promise<{
  */
 export function createMetrics(options: { probe?: MetricsProbe; defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'mirror_process_' });
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'mirror_' });
 
   const webhooks = new Counter({
     name: 'mirror_webhooks_total',

@@ -11,7 +11,7 @@ export type ClientFactoryOptions = {
   /** Ecwid's limit per token, for the registry made here when none is given. */
   ratePerMinute?: number;
   log?: Logger;
-} & Pick<EcwidClientOptions, 'fetch' | 'timeoutMs' | 'maxAttempts' | 'sleep'>;
+} & Pick<EcwidClientOptions, 'fetch' | 'timeoutMs' | 'maxAttempts' | 'sleep' | 'onAttempt'>;
 
 /**
  * A client factory over one shared rate-limiter registry. A replaced token gets a new client;

@@ -1,0 +1,55 @@
+import { createMetrics, type Metrics } from '@mirror/core';
+import type { Db } from '@mirror/db';
+import { createRateLimiterRegistry, lookupEventType } from '@mirror/ecwid';
+import { readStatus } from '@mirror/projector';
+import type { Hono } from 'hono';
+
+/** Metrics for one process, with log head, parked count and lag read from the database per scrape. */
+export function createMirrorMetrics(db: Db): Metrics {
+  return createMetrics({
+    probe: async () => {
+      const status = await readStatus(db);
+      return {
+        logHead: status.logHead,
+        parked: status.stores.reduce((sum, s) => sum + s.parkedOpen, 0),
+        lag: [
+          { stage: 'projection', records: status.projection.lagRecords, seconds: status.projection.lagSeconds },
+          ...status.stores.map((s) => ({ stage: `enrichment:${s.storeId}`, records: s.lagRecords, seconds: s.lagSeconds })),
+        ],
+      };
+    },
+  });
+}
+
+/** Hooks that feed the ingest metrics. Event types outside the catalog count as `other`, so a sender cannot mint label values. */
+export function ingestHooks(metrics: Metrics) {
+  return {
+    onOutcome: (outcome: string, eventType: string | undefined) =>
+      metrics.webhooks.inc({ event_type: eventType && lookupEventType(eventType) ? eventType : 'other', outcome }),
+    onFlush: ({ size, durationMs, failed }: { size: number; durationMs: number; failed: boolean }) => {
+      metrics.groupCommitSize.observe(size);
+      metrics.groupCommitSeconds.observe({ outcome: failed ? 'failed' : 'committed' }, durationMs / 1000);
+    },
+  };
+}
+
+/** Hook that feeds the API latency histogram (route patterns, never raw URLs). */
+export function apiHooks(metrics: Metrics) {
+  return {
+    onRequest: (info: { method: string; route: string; status: number; durationMs: number }) =>
+      metrics.apiRequests.observe({ method: info.method, route: info.route, status: String(info.status) }, info.durationMs / 1000),
+  };
+}
+
+/** The REST side: calls by status and time waited on rate limits, through one shared limiter registry. */
+export function ecwidHooks(metrics: Metrics, perMinute: number) {
+  return {
+    limiter: createRateLimiterRegistry({ perMinute, onWait: ({ waitedMs }) => metrics.rateLimitWait.inc(waitedMs / 1000) }),
+    onAttempt: (outcome: string) => metrics.restCalls.inc({ status: outcome }),
+  };
+}
+
+/** Serves `GET /metrics` in Prometheus' text format. */
+export function mountMetrics(app: Hono, metrics: Metrics): void {
+  app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'content-type': metrics.contentType }));
+}
