@@ -5,7 +5,7 @@
  * filtered list page (100 PAID orders, newest first, from a random point in time). Requests carry
  * a per-store API key, as production clients would.
  *
- *   pnpm bench:api [--orders 1000000] [--duration 10] [--connections 32] [--warmup 3]
+ *   pnpm bench:api [--orders 1000000] [--duration 10] [--connections 32] [--warmup 3] [--pool 4]
  *
  * Targets at 32 connections: get-by-id p99 ≤ 10 ms and ≥ 0.3× the bare server's requests/s;
  * a miss prints "MISSED" and exits 0. Wrong answers (any non-2xx, a list page not of 100 PAID
@@ -33,6 +33,7 @@ const firstCreatedMs = Date.UTC(2021, 0, 1);
 const { values: args } = parseArgs({
   options: {
     orders: { type: 'string', default: '1000000' },
+    pool: { type: 'string', default: '4' },
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '32' },
     warmup: { type: 'string', default: '3' },
@@ -42,6 +43,7 @@ const orderCount = positive('orders', args.orders);
 const durationSeconds = positive('duration', args.duration);
 const connections = positive('connections', args.connections);
 const warmupSeconds = Number(args.warmup);
+const poolSize = positive('pool', args.pool);
 
 const adminUrl = process.env['BENCH_DATABASE_URL'] ?? process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -64,9 +66,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 async function main(): Promise<number> {
-  const database = await createBenchDatabase(adminUrl, { prefix: 'mirror_bench_api', maxConnections: 16 });
+  const database = await createBenchDatabase(adminUrl, { prefix: 'mirror_bench_api', maxConnections: poolSize });
   cleanups.push(() => database.drop());
-  console.log(`api benchmark — ${formatInt(orderCount)} orders, ${connections} connections, ${durationSeconds} s each (after ${warmupSeconds} s warm-up), ${describeMachine()}; database ${database.name}`);
+  console.log(`api benchmark — ${formatInt(orderCount)} orders, ${connections} connections, ${durationSeconds} s each (after ${warmupSeconds} s warm-up), ${describeMachine()}; pool ${poolSize}; database ${database.name}`);
 
   const loadStarted = performance.now();
   await loadOrders(database, orderCount);
@@ -185,7 +187,7 @@ async function loadOrders(database: BenchDatabase, count: number): Promise<void>
           1 + i % 2, 9.99 + i, jsonb_build_object('id', i, 'productId', 700000000 + (g * 7 + i) % 5000), g, now()
         from generate_series(${from}::int, ${to}::int) g, generate_series(1, 1 + g % 3) i`);
     });
-    process.stdout.write(`  ${formatInt(to)} orders\r`);
+    if (process.stdout.isTTY) process.stdout.write(`  ${formatInt(to)} orders\r`);
   }
   await database.db.execute(sql`analyze orders`);
   await database.db.execute(sql`analyze order_items`);
