@@ -1,5 +1,7 @@
 import { createIngest, listen, loadIngestConfig } from '@mirror/ingest';
 import type { Command } from 'commander';
+import { Hono } from 'hono';
+import { createMirrorMetrics, ingestHooks, mountMetrics } from '../server/metrics.ts';
 import { baseConfigSchema, parseEnv } from '../config.ts';
 import { createRootLogger, onShutdown, openDatabase } from '../runtime.ts';
 
@@ -13,8 +15,12 @@ export function registerIngest(program: Command): void {
       const log = createRootLogger(config);
       const database = await openDatabase(config, log);
       await database.migrate();
-      const { app, drain } = createIngest(database, ingestConfig, log);
-      const { server, port } = await listen(app, ingestConfig.PORT, ingestConfig.HOST);
+      const metrics = createMirrorMetrics(database.db);
+      const { app, drain } = createIngest(database, ingestConfig, log, ingestHooks(metrics));
+      const root = new Hono();
+      mountMetrics(root, metrics);
+      root.route('/', app);
+      const { server, port } = await listen(root, ingestConfig.PORT, ingestConfig.HOST);
       log.info({ port, url: `http://localhost:${port}/webhooks/ecwid` }, 'ingest listening');
       onShutdown(log, async () => {
         // Stop taking requests, let the in-flight ones commit and answer, then close the pool.
