@@ -32,7 +32,7 @@ async function freePort(): Promise<number> {
 
 test('pnpm start on PGlite from a clean directory serves the demo store\'s orders, then stops on SIGTERM', async () => {
   const port = await freePort();
-  const env = { ...process.env, PORT: String(port), MIRROR_DATA_DIR: join(dataDir, 'pgdata'), LOG_FORMAT: 'json', MIRROR_DEMO_RATE: '5' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), MIRROR_DATA_DIR: join(dataDir, 'pgdata'), LOG_FORMAT: 'json', MIRROR_DEMO_RATE: '5' };
   for (const name of ['DATABASE_URL', 'ECWID_STORES', 'ECWID_CLIENT_SECRET', 'MIRROR_ADMIN_TOKEN']) delete env[name];
   const started = Date.now();
   child = spawn(process.execPath, ['--import', 'tsx', cli, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
