@@ -59,6 +59,10 @@ async function migrateTemplate(adminUrl: string): Promise<string> {
   try {
     const [existing] = await admin`select 1 from pg_database where datname = ${templateName}`;
     if (existing) return templateName;
+    // Templates of older migration sets are dead weight once the migrations change.
+    for (const old of await admin`select datname from pg_database where datname like 'mirror\_template\_%' and datname <> ${templateName} and datname not like '%\_building\_%'`) {
+      await admin.unsafe(`drop database if exists "${old.datname as string}" with (force)`).catch(() => {});
+    }
     const building = `${templateName}_building_${process.pid}`;
     await admin.unsafe(`create database "${building}"`);
     const database = await createDb({ url: withDatabase(adminUrl, building), maxConnections: 2 });
