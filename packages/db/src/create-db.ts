@@ -109,6 +109,24 @@ async function checkReady(db: Db): Promise<{ ready: true } | { ready: false; rea
   return { ready: true };
 }
 
+type PostgresJsClient = { unsafe(text: string, params: unknown[], options: { prepare: boolean }): Promise<unknown[]> };
+
+/**
+ * Runs one fixed SQL text as a prepared statement, planned once per connection: on a hot path
+ * (ingest's group commit) parsing and planning cost as much as the insert. Falls back to a
+ * plain query on a transaction or an unknown client.
+ */
+export async function execPrepared<T>(db: Db, text: string, params: unknown[]): Promise<T[]> {
+  const client = (db as unknown as { $client?: unknown }).$client;
+  if (client instanceof PGlite) return (await client.query<T>(text, params)).rows;
+  if (typeof client === 'function' && 'unsafe' in client) {
+    return (await (client as unknown as PostgresJsClient).unsafe(text, params, { prepare: true })) as T[];
+  }
+  // `$n` placeholders become drizzle parameters: still bound, never spliced into the text.
+  const chunks = text.split(/\$(\d+)/).map((part, i) => (i % 2 === 0 ? sql.raw(part) : sql.param(params[Number(part) - 1])));
+  return execRows<T>(db, sql.join(chunks));
+}
+
 /** Runs raw SQL and returns its rows, whichever driver is underneath. */
 export async function execRows<T>(db: Db, query: ReturnType<typeof sql>): Promise<T[]> {
   const result = (await db.execute(query)) as unknown;

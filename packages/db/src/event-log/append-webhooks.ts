@@ -1,5 +1,4 @@
-import { sql } from 'drizzle-orm';
-import { execRows, type Db } from '../create-db.ts';
+import { execPrepared, type Db } from '../create-db.ts';
 
 /** One validated webhook, ready to be appended. */
 export type WebhookAppend = {
@@ -47,6 +46,16 @@ export async function appendWebhooks(db: Db, rows: readonly WebhookAppend[]): Pr
   return outcomes;
 }
 
+const insertText = `insert into event_log
+    (kind, store_id, event_id, event_type, entity_kind, entity_id, is_known_type, event_created_at, payload)
+  select 'webhook', r.store_id, r.event_id, r.event_type, r.entity_kind, r.entity_id,
+         r.is_known_type, to_timestamp(r.event_created), r.body::jsonb
+  from json_to_recordset($1::text::json) as r(
+    store_id bigint, event_id text, event_type text, entity_kind text, entity_id text,
+    is_known_type boolean, event_created bigint, body text)
+  on conflict (store_id, event_id) do nothing
+  returning position, store_id, event_id`;
+
 async function insertBatch(db: Db, rows: readonly WebhookAppend[]): Promise<AppendOutcome[]> {
   // One JSON parameter for the whole batch: a fixed statement text whatever the batch size,
   // so it is planned once, and identical on postgres.js and PGlite.
@@ -62,19 +71,7 @@ async function insertBatch(db: Db, rows: readonly WebhookAppend[]): Promise<Appe
       body: r.body,
     })),
   );
-  const returned = await execRows<Returned>(
-    db,
-    sql`insert into event_log
-          (kind, store_id, event_id, event_type, entity_kind, entity_id, is_known_type,
-           event_created_at, payload)
-        select 'webhook', r.store_id, r.event_id, r.event_type, r.entity_kind, r.entity_id,
-               r.is_known_type, to_timestamp(r.event_created), r.body::jsonb
-        from json_to_recordset(${param}::json) as r(
-          store_id bigint, event_id text, event_type text, entity_kind text, entity_id text,
-          is_known_type boolean, event_created bigint, body text)
-        on conflict (store_id, event_id) do nothing
-        returning position, store_id, event_id`,
-  );
+  const returned = await execPrepared<Returned>(db, insertText, [param]);
   const positions = new Map(returned.map((r) => [`${r.store_id}:${r.event_id}`, Number(r.position)]));
   return rows.map((row) => {
     const key = `${row.storeId}:${row.eventId}`;

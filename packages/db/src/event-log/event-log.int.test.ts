@@ -189,3 +189,9 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise
     await sleep(10);
   }
 }
+
+test('appends inside a transaction too (no prepared-statement client there)', async () => {
+  const row = webhookRow();
+  const outcomes = await database.db.transaction((tx) => appendWebhooks(tx as never, [row, row]));
+  expect(outcomes.map((o) => o.status)).toEqual(['inserted', 'duplicate']);
+});
