@@ -9,7 +9,7 @@ export const entityTableNames: readonly string[] = Object.values(entities).map((
  * Creates (if missing) a read-only role that can read the entity tables and the `reporting`
  * views, and nothing else: not `event_log` (raw webhooks), tokens or API keys. The role has no
  * login; grant it to a login role for your BI tool (`GRANT mirror_reporting TO metabase`).
- * Idempotent; run again after `mirror rebuild`, which swaps in new tables.
+ * Idempotent; `mirror rebuild` carries the grants over to the tables it swaps in.
  */
 export async function grantReporting(db: Db, role = 'mirror_reporting'): Promise<void> {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(role)) throw new Error(`role must be a lowercase SQL identifier, got "${role}"`);
