@@ -1,18 +1,9 @@
-import { AppError, type ErrorCode } from '@mirror/core';
+import { AppError, httpStatusByCode, type ErrorCode } from '@mirror/core';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
 
-const statusByCode = {
-  BAD_REQUEST: 400,
-  UNAUTHORIZED: 401,
-  NOT_FOUND: 404,
-  PAYLOAD_TOO_LARGE: 413,
-  UNAVAILABLE: 503,
-  UPSTREAM_FAILED: 502,
-  CONFIG: 500,
-  INTERNAL: 500,
-} as const satisfies Record<ErrorCode, ContentfulStatusCode>;
+const statusByCode: Record<ErrorCode, ContentfulStatusCode> = httpStatusByCode;
 
 /** The one place the API turns errors into HTTP: `{ error: { code, message, parameter? } }`. */
 export function errorResponse(c: Context, err: unknown): Response {

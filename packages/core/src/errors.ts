@@ -12,6 +12,18 @@ export type ErrorCode =
   | 'CONFIG'
   | 'INTERNAL';
 
+/** The HTTP status each code maps to: the one table every HTTP app answers with. */
+export const httpStatusByCode = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  UNAVAILABLE: 503,
+  UPSTREAM_FAILED: 502,
+  CONFIG: 500,
+  INTERNAL: 500,
+} as const satisfies Record<ErrorCode, number>;
+
 export class AppError extends Error {
   override readonly name = 'AppError';
   readonly code: ErrorCode;

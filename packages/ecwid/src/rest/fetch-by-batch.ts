@@ -9,7 +9,7 @@ import {
   type EcwidError,
 } from './errors.ts';
 import { readErrorFields } from './error-body.ts';
-import { chunk, mapConcurrent } from './map-concurrent.ts';
+import { chunk, mapConcurrent } from '@mirror/core';
 import type { RunBatchOptions } from './run-batch.ts';
 import { ecwidCartSchema } from './schemas/cart.ts';
 import { ecwidCategorySchema } from './schemas/category.ts';

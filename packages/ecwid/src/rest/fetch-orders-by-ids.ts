@@ -1,4 +1,4 @@
-import { chunk, mapConcurrent } from './map-concurrent.ts';
+import { chunk, mapConcurrent } from '@mirror/core';
 import { paginate } from './paginate.ts';
 import type { EcwidOrder } from './schemas/order.ts';
 import type { SearchPage } from './schemas/search-page.ts';

@@ -1,5 +1,5 @@
 import type { BulkOptions, FetchByIdsResult } from './fetch-orders-by-ids.ts';
-import { chunk, mapConcurrent } from './map-concurrent.ts';
+import { chunk, mapConcurrent } from '@mirror/core';
 import { paginate } from './paginate.ts';
 import type { EcwidProduct } from './schemas/product.ts';
 import type { SearchPage } from './schemas/search-page.ts';

@@ -1,6 +1,6 @@
 import { EcwidStoreError, type EcwidClient, type EcwidLookup } from '@mirror/ecwid';
 import type { FetchKind } from './plan-work.ts';
-import { mapConcurrent } from './map-concurrent.ts';
+import { mapConcurrent } from '@mirror/core';
 
 /** What a re-fetch gave for one entity. `entityId` is the record key (orders: the public id). */
 export type FetchOutcome =

@@ -4,7 +4,7 @@ import { describeError } from './describe-error.ts';
 import { enrichStore, type AttemptTracker, type EnrichPassResult, type EnrichStoreDeps } from './enrich-store.ts';
 import { findStores } from './find-stores.ts';
 import type { ClientFactory } from './create-client-factory.ts';
-import { sleep } from './map-concurrent.ts';
+import { sleep } from '@mirror/core';
 
 export type RunEnrichmentOptions = {
   db: Db;
