@@ -1,5 +1,7 @@
 import { listen, loadApiConfig, startApi } from '@mirror/api';
 import type { Command } from 'commander';
+import { Hono } from 'hono';
+import { apiHooks, createMirrorMetrics, mountMetrics } from '../server/metrics.ts';
 import { baseConfigSchema, parseEnv } from '../config.ts';
 import { createRootLogger, onShutdown, openDatabase } from '../runtime.ts';
 
@@ -13,8 +15,11 @@ export function registerApi(program: Command): void {
       const log = createRootLogger(config);
       const database = await openDatabase(config, log);
       await database.migrate();
-      const app = startApi(database, apiConfig, log);
-      const { server, port } = await listen(app, apiConfig.PORT, apiConfig.HOST);
+      const metrics = createMirrorMetrics(database.db);
+      const root = new Hono();
+      mountMetrics(root, metrics);
+      root.route('/', startApi(database, apiConfig, log, apiHooks(metrics)));
+      const { server, port } = await listen(root, apiConfig.PORT, apiConfig.HOST);
       log.info({ port, docs: `http://localhost:${port}/docs` }, 'api listening');
       onShutdown(log, async () => {
         await new Promise<void>((resolve) => server.close(() => resolve()));
