@@ -5,6 +5,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { projectBatch } from '../projection/project-batch.ts';
 import { addStoreToken } from '../stores/store-tokens.ts';
+import { createClientFactory } from './create-client-factory.ts';
 import { enrichStore } from './enrich-store.ts';
 import { retryParked } from './retry-parked.ts';
 import { runEnrichment } from './run-enrichment.ts';
@@ -133,6 +134,38 @@ describe('enrichment', () => {
     const [after] = await kit.db.select().from(parkedEventsTable);
     expect(after?.resolvedAt).toBeInstanceOf(Date);
     expect(await retryParked({ db: kit.db, clientFor: kit.clientFor, log: createSilentLogger() })).toEqual([]);
+  });
+
+  it('parked retry re-fetches the entity that failed, also when one webhook concerns several', async () => {
+    // application.installed asks for the profile and the subscription; only /application fails.
+    let failApplication = true;
+    const flaky = createClientFactory({
+      baseUrl: kit.server.url,
+      maxAttempts: 1,
+      sleep: () => Promise.resolve(),
+      fetch: async (input, init) => {
+        const url = input instanceof Request ? input.url : String(input);
+        if (failApplication && new URL(url).pathname.endsWith('/application')) {
+          return Response.json({ errorMessage: 'Internal error', errorCode: 'INTERNAL_ERROR' }, { status: 500 });
+        }
+        return fetch(input, init);
+      },
+    });
+    const installed = (await kit.send({ eventType: 'application.installed', entityId: storeA }))!;
+    const result = await kit.pass(storeA, { maxAttempts: 1, client: flaky(storeA, kit.sim.store(storeA).token) });
+    expect(result).toMatchObject({ status: 'progressed', parked: 1, position: installed });
+    const [parked] = await kit.db.select().from(parkedEventsTable);
+    expect(parked).toMatchObject({ position: installed, entityKind: 'app_subscription' });
+    expect((await kit.records()).map((r) => r.entityKind)).toEqual(['store', 'store_profile']);
+
+    failApplication = false;
+    const results = await retryParked({ db: kit.db, clientFor: flaky, log: createSilentLogger() });
+    expect(results).toEqual([{ id: parked!.id, storeId: storeA, position: installed, outcome: 'resolved' }]);
+    const retried = (await kit.records()).slice(2);
+    expect(retried.map((r) => r.entityKind)).toContain('app_subscription');
+    // The derived store record is not appended again (it could undo a later uninstall).
+    expect(retried.map((r) => r.entityKind)).not.toContain('store');
+    expect(retried.find((r) => r.entityKind === 'app_subscription')).toMatchObject({ kind: 'snapshot', causedBy: [installed] });
   });
 
   it('keeps a store waiting for its token, then catches up once it is added', async () => {

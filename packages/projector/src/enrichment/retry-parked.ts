@@ -57,28 +57,31 @@ export async function retryParked(options: RetryParkedOptions): Promise<RetryPar
       await fail('no access token in store_tokens');
       continue;
     }
-    // Lifecycle is ignored here: a person asked for this retry explicitly.
+    // Lifecycle is ignored here: a person asked for this retry explicitly. One webhook can
+    // concern several entities (application.installed: profile and subscription) while
+    // parked_events holds one row per webhook, so every entity it asks for is fetched again.
+    // Its derived `store` record was appended when it was parked and is not repeated (appended
+    // now, it could undo a later uninstall).
     const plan = planWork(row.storeId, [webhook], 'active');
-    const group = plan.groups.find((g) => g.action === 'fetch') ?? plan.groups[0];
-    if (!group) {
+    const groups = plan.groups.filter((g) => g.action !== 'derived');
+    const fetchGroups = groups.filter((g) => g.action === 'fetch');
+    if (groups.length === 0) {
       await fail('nothing to fetch for this webhook');
       continue;
     }
-    let outcome: FetchOutcome | undefined;
+    let outcomes = new Map<string, FetchOutcome>();
     try {
-      if (group.action === 'fetch') {
-        const outcomes = await fetchEntities(clientFor(row.storeId, token), row.storeId, [group]);
-        outcome = outcomes.get(requestKey(group));
-      }
+      if (fetchGroups.length > 0) outcomes = await fetchEntities(clientFor(row.storeId, token), row.storeId, fetchGroups);
     } catch (err) {
       await fail(describeError(err));
       continue;
     }
-    if (outcome?.status === 'failed') {
-      await fail(describeError(outcome.error));
+    const failed = fetchGroups.map((g) => outcomes.get(requestKey(g))).find((o) => o?.status === 'failed');
+    if (failed?.status === 'failed') {
+      await fail(describeError(failed.error));
       continue;
     }
-    const record = buildRecord(row.storeId, group, outcome, [row.position], now());
+    const records = groups.flatMap((g) => buildRecord(row.storeId, g, g.action === 'fetch' ? outcomes.get(requestKey(g)) : undefined, [row.position], now()) ?? []);
     const resolved = await db.transaction(async (tx) => {
       const marked = await tx
         .update(parkedEventsTable)
@@ -87,7 +90,7 @@ export async function retryParked(options: RetryParkedOptions): Promise<RetryPar
         .returning({ id: parkedEventsTable.id });
       // Another retry got there first: append nothing.
       if (marked.length === 0) return false;
-      if (record) await appendRecords(tx as unknown as Db, [record]);
+      await appendRecords(tx as unknown as Db, records);
       return true;
     });
     results.push({ ...base, outcome: resolved ? 'resolved' : 'already_resolved' });
