@@ -22,12 +22,17 @@ export const enrichmentStateTable = pgTable('enrichment_state', {
   storeId: int8('store_id').primaryKey(),
   /** Last webhook position handled (fetched, tombstoned, skipped or parked). */
   position: int8('position').notNull().default(0),
-  /** `active`, `waiting_for_token`, `blocked` (store-level error), `uninstalled`. */
+  /** `active`, `waiting_for_token`, `blocked` (store-level error), `paused` (Ecwid unavailable), `uninstalled`. */
   status: text('status').notNull().default('active'),
   lastError: text('last_error'),
-  /** A blocked store is retried after this time. */
+  /** A blocked or paused store is retried after this time. */
   retryAt: tz('retry_at'),
   attempts: integer('attempts').notNull().default(0),
+  /**
+   * Ecwid's `eventCreated` of the install/uninstall webhook that set the lifecycle. Ecwid does
+   * not deliver in order, so only a lifecycle webhook with a newer event time may change it.
+   */
+  lifecycleAt: tz('lifecycle_at'),
   updatedAt: tz('updated_at').notNull().defaultNow(),
 });
 
