@@ -17,7 +17,28 @@ export type StatementVariant = {
    * statement with the check.
    */
   trustObjects?: boolean;
+  /** Only this share of the kind's keys (a rebuild's connections split the keys by hash). */
+  share?: Share;
 };
+
+/** Share `index` of `count`: the keys whose hash is `index` modulo `count`. */
+export type Share = { index: number; count: number };
+
+/** The share a record of this kind belongs to, by its key (never by position, so one key's records stay in one share). */
+export function shareOf(spec: ProjectionSpec, alias: string, count: number): string {
+  const hash =
+    spec.key === 'store'
+      ? `hashint8(${alias}.store_id)`
+      : spec.key.type === 'bigint'
+        ? `hashint8(${keyOf(spec, alias)})`
+        : `hashtext(${alias}.entity_id)`;
+  return `((${hash} & 2147483647) % ${count})`;
+}
+
+function inShare(spec: ProjectionSpec, alias: string, share: Share | undefined): string {
+  if (!share || share.count <= 1) return '';
+  return `and ${shareOf(spec, alias, share.count)} = ${share.index}`;
+}
 
 const range = (alias: string) =>
   `${alias}.position > {{from}} and ${alias}.position <= {{to}}`;
@@ -47,10 +68,14 @@ export function snapshotStatement(spec: ProjectionSpec, schema: string, variant:
   return spec.shape === 'entity' ? entitySnapshot(spec, schema, variant) : setSnapshot(spec, schema, variant);
 }
 
-export function tombstoneStatements(spec: ProjectionSpec, schema: string): string[] {
-  if (spec.shape === 'set') return [setTombstone(spec, schema)];
-  const statements = [entityTombstone(spec, schema)];
-  if (spec.kind === 'order') statements.push(orderInternalTombstone(spec, schema));
+/**
+ * With a share, order tombstones naming only the internal id are left out: they match an order
+ * by a key other than the share's, so a rebuild splitting orders must have none in its range.
+ */
+export function tombstoneStatements(spec: ProjectionSpec, schema: string, share?: Share): string[] {
+  if (spec.shape === 'set') return [setTombstone(spec, schema, share)];
+  const statements = [entityTombstone(spec, schema, share)];
+  if (spec.kind === 'order' && !(share && share.count > 1)) statements.push(orderInternalTombstone(spec, schema));
   return statements;
 }
 
@@ -80,7 +105,7 @@ with cand as (
     ${spec.children.map((child, i) => `, ${child.source} as src_${i}`).join('')}
   from event_log b
   cross join lateral jsonb_to_record(${variant.trustObjects ? 'b.payload' : `case when jsonb_typeof(b.payload) = 'object' then b.payload else '{}' end`}) as r(${fields})
-  where ${range('b')} and b.kind = 'snapshot' and b.entity_kind = '${spec.kind}' ${notTombstoned(spec, variant)}
+  where ${range('b')} and b.kind = 'snapshot' and b.entity_kind = '${spec.kind}' ${inShare(spec, 'b', variant.share)} ${notTombstoned(spec, variant)}
 ),
 pick as (
   select distinct on (store_id, k) * from cand where k is not null
@@ -129,19 +154,19 @@ ins_${i} as (
 }
 
 /** The first tombstone of each key in the batch. */
-function firstTombstones(spec: ProjectionSpec, extraWhere = ''): string {
+function firstTombstones(spec: ProjectionSpec, extraWhere = '', share?: Share): string {
   return `
 tomb as (
   select distinct on (store_id, k) * from (
     select b.store_id, ${keyOf(spec, 'b')} as k, b.entity_id, b.position, coalesce(b.fetched_at, b.received_at) as at, b.payload
     from event_log b
-    where ${range('b')} and b.kind = 'tombstone' and b.entity_kind = '${spec.kind}' ${extraWhere}
+    where ${range('b')} and b.kind = 'tombstone' and b.entity_kind = '${spec.kind}' ${extraWhere} ${inShare(spec, 'b', share)}
   ) s where k is not null
   order by store_id, k, position
 )`;
 }
 
-function entityTombstone(spec: EntitySpec, schema: string): string {
+function entityTombstone(spec: EntitySpec, schema: string, share?: Share): string {
   const table = q(schema, spec.table);
   const keyCol = keyColumn(spec);
   const extra = spec.tombstoneColumns ?? [];
@@ -155,7 +180,7 @@ child_${i} as (
 )`,
   );
   return `
-with ${firstTombstones(spec, spec.kind === 'order' ? `and b.entity_id not like 'internal:%'` : '')},
+with ${firstTombstones(spec, spec.kind === 'order' ? `and b.entity_id not like 'internal:%'` : '', share)},
 applied as (
   insert into ${table} as t (${insertCols.join(', ')})
   select ${selectCols.join(', ')} from tomb b
@@ -214,7 +239,7 @@ with pick as (
   select distinct on (store_id, k) * from (
     select b.store_id, ${keyOf(spec, 'b')} as k, b.position, coalesce(b.fetched_at, b.received_at) as fetched_at, b.payload
     from event_log b
-    where ${range('b')} and b.kind = 'snapshot' and b.entity_kind = '${spec.kind}' ${notTombstoned(spec, variant)}
+    where ${range('b')} and b.kind = 'snapshot' and b.entity_kind = '${spec.kind}' ${inShare(spec, 'b', variant.share)} ${notTombstoned(spec, variant)}
   ) s where k is not null
   order by store_id, k, position desc
 ),
@@ -246,11 +271,11 @@ ins as (
 select count(*)::int as n from eligible`;
 }
 
-function setTombstone(spec: SetSpec, schema: string): string {
+function setTombstone(spec: SetSpec, schema: string, share?: Share): string {
   const table = q(schema, spec.table);
   const sameSet = spec.key === 'store' ? 'c.store_id = b.store_id' : `c.store_id = b.store_id and c.${spec.key.column} = b.k`;
   return `
-with ${firstTombstones(spec)},
+with ${firstTombstones(spec, '', share)},
 upd as (
   update ${table} c set deleted_at = b.at, source_position = b.position, synced_at = b.at
   from tomb b where ${sameSet} and c.deleted_at is null

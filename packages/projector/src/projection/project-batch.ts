@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { execRows, type Db } from '@mirror/db';
-import { snapshotStatement, tombstoneStatements } from './build-statements.ts';
+import { shareOf, snapshotStatement, tombstoneStatements, type Share } from './build-statements.ts';
 import { projectedKinds, projectionSpecs, type ProjectedKind } from './entity-specs.ts';
 
 export type ProjectBatchOptions = {
@@ -12,6 +12,15 @@ export type ProjectBatchOptions = {
   limit?: number;
   /** Apply only these kinds; records of other kinds are passed over (a partial rebuild). */
   kinds?: readonly ProjectedKind[];
+  /**
+   * Apply only this share of each kind's keys (split by hash of the key), for rebuild's parallel
+   * connections. Kinds in `unsplit` are applied whole. A split order kind skips tombstones that
+   * name only an internal id: the caller must know there are none in the range.
+   */
+  share?: Share;
+  unsplit?: readonly ProjectedKind[];
+  /** Apply records up to this position at most (the batch is caught up when it gets there). */
+  until?: number;
 };
 
 export type BatchOutcome = {
@@ -67,6 +76,14 @@ export async function projectBatchInTransaction(tx: Db, options: ProjectBatchOpt
   const kinds = new Set<string>(options.kinds ?? projectedKinds);
   for (const kind of kinds) if (!(projectedKinds as readonly string[]).includes(kind)) throw new Error(`not a projected kind: ${kind}`);
   const kindList = sql.raw([...kinds].map((kind) => `'${kind}'`).join(', '));
+  const share = options.share && options.share.count > 1 ? options.share : undefined;
+  const shareOfKind = (kind: ProjectedKind) => (share && !options.unsplit?.includes(kind) ? share : undefined);
+  // The share of each record, by its kind's key: the same filter as the statements'.
+  const inShare = share
+    ? sql.raw(
+        `and (case entity_kind ${[...kinds].map((kind) => `when '${kind}' then ${shareOfKind(kind as ProjectedKind) ? shareOf(projectionSpecs[kind as ProjectedKind], 'event_log', share.count) : share.index}`).join(' ')} end) = ${share.index}`,
+      )
+    : sql``;
 
   // Plan each statement for the tables as they are now: a generic plan cached while a table
   // was small (a fresh rebuild's shadow) would keep scanning it whole as it grows. No JIT: it
@@ -79,7 +96,7 @@ export async function projectBatchInTransaction(tx: Db, options: ProjectBatchOpt
   // The head first, then the batch below it: a record committed between the two reads waits
   // for the next batch instead of being passed over (positions are commit-ordered, 0001).
   const [headRow] = await execRows<{ head: string | number | null }>(tx, sql`select max(position) as head from event_log`);
-  const head = Number(headRow?.head ?? 0);
+  const head = Math.min(Number(headRow?.head ?? 0), options.until ?? Number.MAX_SAFE_INTEGER);
   if (head <= from) return { records: 0, from, to: from, conflict: false, caughtUp: true };
 
   const summary = await execRows<{ entity_kind: string | null; kind: string; n: number; last: string | number }>(
@@ -87,7 +104,7 @@ export async function projectBatchInTransaction(tx: Db, options: ProjectBatchOpt
     sql`select entity_kind, kind, count(*)::int as n, max(position) as last from (
           select position, kind, entity_kind from event_log
           where position > ${from} and position <= ${head} and kind in ('snapshot', 'tombstone')
-            and entity_kind in (${kindList})
+            and entity_kind in (${kindList}) ${inShare}
           order by position limit ${limit}) s
         group by entity_kind, kind`,
   );
@@ -119,11 +136,19 @@ export async function projectBatchInTransaction(tx: Db, options: ProjectBatchOpt
     const entry = present.get(kind);
     if (!entry) continue;
     const spec = projectionSpecs[kind];
+    const kindShare = shareOfKind(kind);
+    const shareKey = kindShare ? `${kindShare.index}/${kindShare.count}` : '';
     // Snapshots before tombstones: a snapshot earlier in the batch than its key's tombstone is
     // applied, then deleted; one after it is filtered out by the snapshot statement.
     if (entry.snapshots) {
       const variant = (trustObjects: boolean) =>
-        bind(statement(`${schema}:${kind}:s:${entry.tombstones}:${trustObjects}`, () => snapshotStatement(spec, schema, { withTombstones: entry.tombstones, trustObjects })), from, to);
+        bind(
+          statement(`${schema}:${kind}:s:${entry.tombstones}:${trustObjects}:${shareKey}`, () =>
+            snapshotStatement(spec, schema, { withTombstones: entry.tombstones, trustObjects, ...(kindShare && { share: kindShare }) }),
+          ),
+          from,
+          to,
+        );
       if (spec.shape === 'set') await tx.execute(variant(false));
       else {
         // Optimistic: documents are objects; a savepoint makes the rare exception a retry.
@@ -136,7 +161,7 @@ export async function projectBatchInTransaction(tx: Db, options: ProjectBatchOpt
       }
     }
     if (entry.tombstones) {
-      const texts = cached(`${schema}:${kind}:t`, () => tombstoneStatements(spec, schema));
+      const texts = cached(`${schema}:${kind}:t:${shareKey}`, () => tombstoneStatements(spec, schema, kindShare));
       for (const text of texts) await tx.execute(bind(text, from, to));
     }
   }

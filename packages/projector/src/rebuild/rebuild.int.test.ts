@@ -55,6 +55,23 @@ describe('rebuild', () => {
     expect(await scalar<number>(`select count(*)::int as v from reporting.product_sales`)).toBeGreaterThan(0);
   });
 
+  test('splits every kind by key across the connections when no order tombstone names only an internal id', async () => {
+    const records = logOfEverything().filter((r) => !r.entityId.startsWith('internal:'));
+    // Older documents after newer ones, so newer-wins decides across batches and shares.
+    for (const o of simStore.orders.values().slice(0, 12)) {
+      records.push({ entityKind: 'order', entityId: o.id, payload: { ...o, updateTimestamp: o.updateTimestamp + 20, items: o.items.slice(0, 1) } });
+      records.push({ entityKind: 'order', entityId: o.id, payload: { ...o, updateTimestamp: o.updateTimestamp - 20, email: 'older@example.com' } });
+    }
+    await appendRecords(db, records);
+    await projectAll();
+    const live = await snapshotTables(db);
+
+    const result = await rebuild(db, { batchSize: 3, parallel: 3 });
+
+    expect(await snapshotTables(db)).toEqual(live);
+    expect(result.records).toBe(records.length);
+  });
+
   test('rebuilds only the table families asked for', async () => {
     await appendRecords(db, logOfEverything());
     await projectAll();

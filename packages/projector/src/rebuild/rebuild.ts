@@ -31,9 +31,9 @@ export type RebuildOptions = {
   /** Take over from a rebuild that looks alive (its lease was renewed recently). */
   force?: boolean;
   /**
-   * Connections building at once (default 2), each projecting its own share of the kinds under
-   * its own checkpoint: the work is CPU-bound in Postgres, one core per connection. On PGlite
-   * (one connection) the shares simply take turns.
+   * Connections building at once (default 2), each projecting its own share of every kind's
+   * keys (by hash) under its own checkpoint: the work is CPU-bound in Postgres, one core per
+   * connection. On PGlite (one connection) the shares simply take turns.
    */
   parallel?: number;
 };
@@ -79,25 +79,42 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
   try {
     await createShadowTables(db, tables);
 
-    const groups = shareKinds(kinds, Math.max(1, options.parallel ?? 2));
-    const checkpoints = groups.map((_, i) => `${checkpoint}:${i}`);
+    const n = Math.max(1, options.parallel ?? 2);
     let head = await readHead(db);
+    // Each connection projects every kind, for its share of the keys (by hash), so all of them
+    // stay busy to the end whatever the mix of kinds. An order tombstone naming only the internal
+    // id matches orders by another key, so when the log holds one, orders go whole to share 0.
+    const unsplit: ProjectedKind[] = kinds.includes('order') && (await hasInternalOrderTombstones(db, head)) ? ['order'] : [];
+    const shares = Array.from({ length: n }, (_, i) => ({
+      checkpoint: `${checkpoint}:${i}`,
+      kinds: i === 0 ? kinds : kinds.filter((kind) => !unsplit.includes(kind)),
+      share: { index: i, count: n },
+    })).filter((share) => share.kinds.length > 0);
     await progress('build', position, head, records);
-    // Each share advances under its own checkpoint; the slowest one is the overall position.
-    const reached = groups.map(() => 0);
-    const buildShare = async (i: number, until: number, tuning: { synchronousCommit?: boolean; workMem?: string }) => {
-      for (;;) {
-        const outcome = await projectNextBatch(db, { schema: shadowSchema, checkpoint: checkpoints[i]!, limit: batchSize, kinds: groups[i]!, ...tuning });
-        if (outcome.conflict) throw new AppError('UNAVAILABLE', 'another rebuild took over the rebuild checkpoints');
-        records += outcome.records;
-        reached[i] = outcome.to;
-        position = Math.min(...reached);
-        await progress(phase, position, head, records);
-        if (outcome.caughtUp || outcome.to >= until) return;
-      }
-    };
+    // Each share advances under its own checkpoint up to the same head; the slowest one is the
+    // overall position.
+    const reached = shares.map(() => 0);
     let phase: RebuildPhase = 'build';
-    await Promise.all(groups.map((_, i) => buildShare(i, head, { synchronousCommit: false, workMem: '256MB' })));
+    const until = head;
+    await Promise.all(
+      shares.map(async (share, i) => {
+        for (;;) {
+          const outcome = await projectNextBatch(db, {
+            schema: shadowSchema, checkpoint: share.checkpoint, limit: batchSize, kinds: share.kinds, share: share.share, unsplit, until,
+            synchronousCommit: false, workMem: '256MB',
+          });
+          if (outcome.conflict) throw new AppError('UNAVAILABLE', 'another rebuild took over the rebuild checkpoints');
+          records += outcome.records;
+          reached[i] = outcome.to;
+          position = Math.min(...reached);
+          await progress(phase, position, head, records);
+          if (outcome.caughtUp || outcome.to >= until) return;
+        }
+      }),
+    );
+    // From here on one checkpoint, every kind whole: the shares all stopped at `until`.
+    const tail = `${checkpoint}:tail`;
+    await db.execute(sql`insert into consumer_checkpoints (name, position) values (${tail}, ${until})`);
 
     phase = 'index';
     await progress('index', position, head, records);
@@ -106,7 +123,14 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
     phase = 'catch-up';
     head = await readHead(db);
     await progress('catch-up', position, head, records);
-    await Promise.all(groups.map((_, i) => buildShare(i, Number.MAX_SAFE_INTEGER, { workMem: '256MB' })));
+    for (;;) {
+      const outcome = await projectNextBatch(db, { schema: shadowSchema, checkpoint: tail, limit: batchSize, kinds, workMem: '256MB' });
+      if (outcome.conflict) throw new AppError('UNAVAILABLE', 'another rebuild took over the rebuild checkpoints');
+      records += outcome.records;
+      position = outcome.to;
+      await progress(phase, position, head, records);
+      if (outcome.caughtUp) break;
+    }
 
     await progress('swap', position, head, records);
     position = await db.transaction(async (t) => {
@@ -120,13 +144,11 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
       await tx.execute(sql.raw(`lock table ${tables.map((t) => `public."${t}"`).join(', ')} in access exclusive mode`));
 
       let last = position;
-      for (const [i, kindsOfShare] of groups.entries()) {
-        for (;;) {
-          const outcome = await projectBatchInTransaction(tx, { schema: shadowSchema, checkpoint: checkpoints[i]!, limit: batchSize, kinds: kindsOfShare });
-          records += outcome.records;
-          last = outcome.to;
-          if (outcome.caughtUp) break;
-        }
+      for (;;) {
+        const outcome = await projectBatchInTransaction(tx, { schema: shadowSchema, checkpoint: tail, limit: batchSize, kinds });
+        records += outcome.records;
+        last = outcome.to;
+        if (outcome.caughtUp) break;
       }
 
       const views = await captureDependentViews(tx, tables.map((t) => `public."${t}"`));
@@ -184,19 +206,14 @@ async function claimLease(db: Db, force: boolean): Promise<void> {
   if (claimed.length === 0) throw new AppError('UNAVAILABLE', 'another rebuild started at the same time');
 }
 
-// Rough cost of a kind's records (orders carry items, products variations and categories).
-const weights: Partial<Record<ProjectedKind, number>> = { order: 6, product: 4, customer: 1, abandoned_cart: 1, review: 1 };
-
-/** Splits kinds into `n` shares of similar expected cost, heaviest first (greedy). */
-function shareKinds(kinds: readonly ProjectedKind[], n: number): ProjectedKind[][] {
-  const shares = Array.from({ length: Math.min(n, kinds.length) || 1 }, () => ({ cost: 0, kinds: [] as ProjectedKind[] }));
-  const byWeight = [...kinds].sort((a, b) => (weights[b] ?? 0.2) - (weights[a] ?? 0.2));
-  for (const kind of byWeight) {
-    const lightest = shares.reduce((min, share) => (share.cost < min.cost ? share : min));
-    lightest.cost += weights[kind] ?? 0.2;
-    lightest.kinds.push(kind);
-  }
-  return shares.map((share) => share.kinds);
+/** Whether the log up to `head` holds an order tombstone that names only the internal id. */
+async function hasInternalOrderTombstones(db: Db, head: number): Promise<boolean> {
+  const rows = await execRows<{ found: boolean }>(
+    db,
+    sql`select exists (select 1 from event_log where position <= ${head} and kind = 'tombstone'
+          and entity_kind = 'order' and entity_id like 'internal:%') as found`,
+  );
+  return rows[0]?.found === true;
 }
 
 async function createShadowTables(db: Db, tables: readonly string[]): Promise<void> {
