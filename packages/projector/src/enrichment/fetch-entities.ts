@@ -26,7 +26,11 @@ type Settle = (key: string, outcome: FetchOutcome) => void;
 /**
  * Re-fetches entities over REST, in bulk where Ecwid allows (orders and products by id lists,
  * the batch API for the rest when there are many). One entity's failure is its outcome; a
- * store-level error (402/403, `EcwidStoreError`) throws, because nothing else will work either.
+ * store-level error (401/402/403, `EcwidStoreError`) throws, because nothing else will work
+ * either, except a feature that is off (403 `*_FEATURE_NOT_AVAILABLE`): that only concerns the
+ * entities of that feature, so it is their outcome. `gone` comes only from a 404 on a read by id
+ * (or a promotion missing from the complete listing): an id a search did not return is read
+ * again by id before it is called gone.
  */
 export async function fetchEntities(
   client: EcwidClient,
@@ -47,7 +51,7 @@ export async function fetchEntities(
     try {
       await call();
     } catch (err) {
-      if (err instanceof EcwidStoreError) throw err;
+      if (err instanceof EcwidStoreError && err.code !== 'FEATURE') throw err;
       const error = err instanceof Error ? err : new Error(String(err));
       for (const key of keys) if (!outcomes.has(k(kind, key))) settle(k(kind, key), { status: 'failed', error });
     }
@@ -86,6 +90,15 @@ export async function fetchEntities(
   }
 
   const numeric = (key: string) => Number(key);
+  // A search is not a read by id: an id it did not return may still exist (an index that lags,
+  // an order the search hides), and a tombstone is final (0002). Only a 404 on the id is gone.
+  const confirmOrders = (keys: readonly string[]) =>
+    mapConcurrent(keys, concurrency, (key) =>
+      guard('order', [key], async () => {
+        const result = await client.getOrder(key.replace(/^internal:/, ''));
+        settle(k('order', key), result.status === 'ok' ? { status: 'ok', entityId: result.value.id, doc: result.value, fetchedAt: now() } : { status: 'gone', fetchedAt: now() });
+      }),
+    );
   const tasks = [...byKind].map(async ([kind, keys]) => {
     switch (kind) {
       case 'order':
@@ -100,17 +113,20 @@ export async function fetchEntities(
             byAnyId.set(String(order.internalId), order);
             if (order.orderNumber !== undefined) byAnyId.set(String(order.orderNumber), order);
           }
+          const unconfirmed: string[] = [];
           keys.forEach((key, index) => {
             const order = byAnyId.get(ids[index]!);
-            settle(k(kind, key), order ? { status: 'ok', entityId: order.id, doc: order, fetchedAt } : { status: 'gone', fetchedAt });
+            if (order) settle(k(kind, key), { status: 'ok', entityId: order.id, doc: order, fetchedAt });
+            else unconfirmed.push(key);
           });
+          await confirmOrders(unconfirmed);
         });
       case 'product':
         return guard(kind, keys, async () => {
           const result = await client.fetchProductsByIds(keys.map(numeric));
           const fetchedAt = now();
           for (const product of result.found) settle(k(kind, String(product.id)), { status: 'ok', entityId: String(product.id), doc: product, fetchedAt });
-          for (const id of result.missing) settle(k(kind, String(id)), { status: 'gone', fetchedAt });
+          await oneByOne(kind, result.missing.map(String), (key) => client.getProduct(numeric(key)));
         });
       case 'abandoned_cart':
         return viaBatchOrSingles(kind, keys, 'cart', (key) => client.getCart(key), (key) => key);
@@ -127,16 +143,31 @@ export async function fetchEntities(
       case 'review':
         return oneByOne(kind, keys, (key) => client.getReview(numeric(key)));
       case 'invoice':
-        return oneByOne(kind, keys, (key) => client.getOrderInvoices(key));
+        // An order without invoices may answer 404 here; that is an empty list, not a deletion
+        // (the invoices of a deleted order go with the order's tombstone).
+        return oneByOne(kind, keys, async (key) => {
+          const result = await client.getOrderInvoices(key);
+          return result.status === 'gone' ? { status: 'ok', value: { invoices: [] } } : result;
+        });
       case 'promotion':
         // No get-by-id exists (§4.5): one listing answers every promotion in the batch.
         return guard(kind, keys, async () => {
           const page = await client.searchPromotions();
           const fetchedAt = now();
           const byId = new Map(page.items.map((p) => [String(p.id), p]));
+          // Only a listing that holds every promotion proves one is gone; Ecwid documents no
+          // paging here, so a partial one leaves the missing ids to be asked again later.
+          const complete = page.items.length >= page.total;
           for (const key of keys) {
             const promotion = byId.get(key);
-            settle(k(kind, key), promotion ? { status: 'ok', entityId: key, doc: promotion, fetchedAt } : { status: 'gone', fetchedAt });
+            settle(
+              k(kind, key),
+              promotion
+                ? { status: 'ok', entityId: key, doc: promotion, fetchedAt }
+                : complete
+                  ? { status: 'gone', fetchedAt }
+                  : { status: 'failed', error: new Error(`promotion not in a partial listing (${page.items.length} of ${page.total})`) },
+            );
           }
         });
       case 'store_profile':
