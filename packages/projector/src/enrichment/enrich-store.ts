@@ -1,13 +1,13 @@
 import type { Logger } from '@mirror/core';
 import { ordersTable, parkedEventsTable, readLog, type Db } from '@mirror/db';
-import { EcwidStoreError, type EcwidClient } from '@mirror/ecwid';
+import { EcwidStoreError, EcwidUnavailableError, type EcwidClient } from '@mirror/ecwid';
 import { and, eq, inArray } from 'drizzle-orm';
 import { appendRecords, type ProjectorRecord } from './append-records.ts';
 import { buildRecord } from './build-record.ts';
 import { describeError } from './describe-error.ts';
 import { advanceEnrichment, readEnrichmentState, setEnrichmentStatus, type EnrichmentStatus } from './enrichment-state.ts';
 import { fetchEntities, requestKey, type FetchOptions, type FetchOutcome } from './fetch-entities.ts';
-import { lifecycleAt, planWork, type Lifecycle, type WorkGroup } from './plan-work.ts';
+import { lifecycleAt, planWork, type LifecycleState, type WorkGroup } from './plan-work.ts';
 
 /** Attempts per entity across passes, kept in memory (a restart starts counting again). */
 export type AttemptTracker = Map<string, number>;
@@ -21,8 +21,10 @@ export type EnrichStoreDeps = {
   signal?: AbortSignal | undefined;
   /** Webhook records read per pass. */
   batchSize?: number;
-  /** Failed fetches of one entity before its webhooks are parked. */
+  /** Failed fetches of one entity before its webhooks are parked (an outage does not count). */
   maxAttempts?: number;
+  /** Consecutive store-level pauses after which each one is logged as an error (it still never parks). */
+  pauseAlertAfter?: number;
   /** Backoff after a failure: base · 2^(attempt−1), capped. */
   retryBaseMs?: number;
   retryMaxMs?: number;
@@ -31,7 +33,8 @@ export type EnrichStoreDeps = {
 };
 
 export type EnrichPassResult = {
-  status: 'idle' | 'progressed' | 'waiting_for_token' | 'blocked' | 'conflict' | 'aborted';
+  /** `paused`: Ecwid was unavailable; what came before the first unanswered webhook may have been committed. */
+  status: 'idle' | 'progressed' | 'waiting_for_token' | 'blocked' | 'paused' | 'conflict' | 'aborted';
   /** Records appended by this pass. */
   appended: number;
   parked: number;
@@ -46,13 +49,20 @@ export type EnrichPassResult = {
 const isFetch = (g: WorkGroup): g is Extract<WorkGroup, { action: 'fetch' }> => g.action === 'fetch';
 
 /**
+ * Ecwid (or the way to it) is down or throttling: the store waits as a whole instead of the
+ * entities being counted toward parking, so a short outage parks nothing. A body that does not
+ * parse stays the entity's own failure: pausing on it could stop the store for good.
+ */
+const isOutage = (err: Error) => err instanceof EcwidUnavailableError && err.reason !== 'malformed_body';
+
+/**
  * One enrichment pass for one store: reads the webhooks after its checkpoint, fetches what they
  * concern (outside any transaction), then appends snapshots/tombstones, parks what kept failing
  * and moves the checkpoint in one transaction with compare-and-set, so two workers never both
  * append for the same webhooks and a crash at any point leaves nothing half-done.
  */
 export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promise<EnrichPassResult> {
-  const { db, log, attempts, batchSize = 500, maxAttempts = 5, retryBaseMs = 1000, retryMaxMs = 300_000, now = () => new Date() } = deps;
+  const { db, log, attempts, batchSize = 500, maxAttempts = 5, pauseAlertAfter = 10, retryBaseMs = 1000, retryMaxMs = 300_000, now = () => new Date() } = deps;
   const state = await readEnrichmentState(db, storeId);
   const from = state.position;
   const webhooks = await readLog(db, { after: from, storeId, kinds: ['webhook'], limit: batchSize });
@@ -60,7 +70,7 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
   const idle: EnrichPassResult = { status: 'idle', appended: 0, parked: 0, position: from, hasMore: false };
   if (webhooks.length === 0) return idle;
 
-  const initial: Lifecycle = state.status === 'uninstalled' ? 'uninstalled' : 'active';
+  const initial: LifecycleState = { lifecycle: state.status === 'uninstalled' ? 'uninstalled' : 'active', at: state.lifecycleAt };
   const plan = planWork(storeId, webhooks, initial);
   await resolveInternalOrderIds(db, storeId, plan.groups);
 
@@ -81,7 +91,7 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
       if (!(err instanceof EcwidStoreError)) throw err;
       // After an uninstall the token stops working: what came before it cannot be fetched
       // any more, so pass over it instead of blocking the store for good.
-      if (lifecycleAt(plan, initial, plan.lastPosition) === 'uninstalled') {
+      if (lifecycleAt(plan, initial, plan.lastPosition).lifecycle === 'uninstalled') {
         skipFetches = true;
       } else {
         const attempt = state.attempts + 1;
@@ -93,15 +103,36 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
     }
   }
 
-  // Entities that failed: retried from their first webhook on a later pass (so the checkpoint
-  // stops just before it), or parked once out of attempts (so the checkpoint moves past them).
-  let cutoff = Infinity;
+  // An outage: the checkpoint stops before the first webhook it left unanswered and the store
+  // pauses (status `paused`, retry_at) without counting attempts against any entity.
+  let pauseCutoff = Infinity;
+  let pauseError: string | null = null;
+  for (const group of fetchGroups) {
+    const outcome = outcomes.get(requestKey(group));
+    if (skipFetches || outcome?.status !== 'failed' || !isOutage(outcome.error)) continue;
+    pauseCutoff = Math.min(pauseCutoff, Math.min(...group.positions));
+    pauseError ??= describeError(outcome.error);
+  }
+  const pauses = pauseCutoff === Infinity ? 0 : state.attempts + 1;
+  const pauseRetryAt = pauses > 0 ? new Date(now().getTime() + backoffMs(pauses, retryBaseMs, retryMaxMs)) : null;
+  if (pauses > 0) {
+    const fields = { storeId, attempts: pauses, retryAt: pauseRetryAt, error: pauseError };
+    // Never parks or drops anything: a long outage stays a paused store, shown by `mirror status`.
+    if (pauses >= pauseAlertAfter) log.error(fields, 'store paused: Ecwid unavailable for a long time');
+    else log.warn(fields, 'store paused: Ecwid unavailable');
+  }
+
+  // Entities that failed on their own: retried from their first webhook on a later pass (so the
+  // checkpoint stops just before it), or parked once out of attempts (so the checkpoint moves
+  // past them). Only those before the pause cutoff count: the rest were not really tried.
+  let cutoff = pauseCutoff;
   let worstAttempt = 0;
   let retryError: string | null = null;
   const parkedGroups: { group: Extract<WorkGroup, { action: 'fetch' }>; error: string; attempts: number }[] = [];
   for (const group of fetchGroups) {
     const outcome = outcomes.get(requestKey(group));
-    if (skipFetches || outcome?.status !== 'failed') continue;
+    if (skipFetches || outcome?.status !== 'failed' || isOutage(outcome.error)) continue;
+    if (Math.min(...group.positions) >= pauseCutoff) continue;
     const key = `${storeId}\u0000${requestKey(group)}`;
     const attempt = (attempts.get(key) ?? 0) + 1;
     attempts.set(key, attempt);
@@ -120,6 +151,7 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
 
   const records: ProjectorRecord[] = [];
   const parkedRows: (typeof parkedEventsTable.$inferInsert)[] = [];
+  const parkedKeys = new Set<string>();
   const fetchedOk: string[] = [];
   for (const group of plan.groups) {
     const causedBy = before(group.positions);
@@ -130,6 +162,7 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
       for (const position of causedBy) {
         parkedRows.push({ storeId, position, entityKind: group.entityKind, entityId: group.key, error: parked.error, attempts: parked.attempts });
       }
+      parkedKeys.add(requestKey(parked.group));
       continue;
     }
     const outcome = group.action === 'fetch' ? outcomes.get(requestKey(group)) : undefined;
@@ -139,6 +172,10 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
     if (group.action === 'fetch') fetchedOk.push(requestKey(group));
   }
   if (to <= from) {
+    if (pauseRetryAt) {
+      await setEnrichmentStatus(db, storeId, from, { status: 'paused', lastError: pauseError, retryAt: pauseRetryAt, attempts: pauses });
+      return { ...idle, status: 'paused', retryAt: pauseRetryAt };
+    }
     // The very first webhook's entity failed: nothing can be committed yet.
     const retryAt = new Date(now().getTime() + backoffMs(worstAttempt, retryBaseMs, retryMaxMs));
     await setEnrichmentStatus(db, storeId, from, { status: 'active', lastError: retryError, retryAt, attempts: 0 });
@@ -147,11 +184,15 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
 
   if (deps.signal?.aborted) return { ...idle, status: 'aborted' };
   const lifecycle = lifecycleAt(plan, initial, to);
-  const status: EnrichmentStatus = lifecycle === 'uninstalled' ? 'uninstalled' : 'active';
-  const retryAt = cutoff === Infinity ? null : new Date(now().getTime() + backoffMs(worstAttempt, retryBaseMs, retryMaxMs));
+  // `uninstalled` is kept even when paused: the next pass reads the lifecycle from it.
+  const status: EnrichmentStatus = lifecycle.lifecycle === 'uninstalled' ? 'uninstalled' : pauseRetryAt ? 'paused' : 'active';
+  const retryAt = pauseRetryAt ?? (cutoff === Infinity ? null : new Date(now().getTime() + backoffMs(worstAttempt, retryBaseMs, retryMaxMs)));
+  const fields = pauseRetryAt
+    ? { status, lastError: pauseError, retryAt, attempts: pauses, lifecycleAt: lifecycle.at }
+    : { status, lastError: retryError, retryAt, attempts: 0, lifecycleAt: lifecycle.at };
   const committed = await db
     .transaction(async (tx) => {
-      const moved = await advanceEnrichment(tx as unknown as Db, storeId, { from, to }, { status, lastError: retryError, retryAt, attempts: 0 });
+      const moved = await advanceEnrichment(tx as unknown as Db, storeId, { from, to }, fields);
       if (!moved) throw new LostRace();
       await appendRecords(tx as unknown as Db, records);
       if (parkedRows.length > 0) await tx.insert(parkedEventsTable).values(parkedRows).onConflictDoNothing();
@@ -166,10 +207,10 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
     return { ...idle, status: 'conflict' };
   }
   for (const key of fetchedOk) attempts.delete(`${storeId}\u0000${key}`);
-  for (const { group } of parkedGroups) attempts.delete(`${storeId}\u0000${requestKey(group)}`);
+  for (const key of parkedKeys) attempts.delete(`${storeId}\u0000${key}`);
   if (parkedRows.length > 0) log.warn({ storeId, parked: parkedRows.length }, 'webhooks parked');
   return {
-    status: 'progressed',
+    status: pauseRetryAt ? 'paused' : 'progressed',
     appended: records.length,
     parked: parkedRows.length,
     position: to,

@@ -7,6 +7,7 @@ import { projectBatch } from '../projection/project-batch.ts';
 import { addStoreToken } from '../stores/store-tokens.ts';
 import { createClientFactory } from './create-client-factory.ts';
 import { enrichStore } from './enrich-store.ts';
+import { readStatus } from './read-status.ts';
 import { retryParked } from './retry-parked.ts';
 import { runEnrichment } from './run-enrichment.ts';
 import { createKit, storeA, type Kit } from './testing/enrichment-kit.ts';
@@ -99,23 +100,143 @@ describe('enrichment', () => {
     expect(records[1]!.payload).toMatchObject({ reason: 'deleted', internalId: deleted!.internalId });
   });
 
-  it('tombstones a promotion the listing no longer has', async () => {
+  it('tombstones a promotion only when the complete listing no longer has it', async () => {
     await kit.send({ eventType: 'promotion.updated', entityId: 999_999, data: { version: 2 } });
+    // A listing that holds fewer items than its total proves nothing about the others.
+    const partial = kit.faultyClient(storeA, (url) =>
+      url.pathname.endsWith('/promotions') ? Response.json({ total: 5, count: 0, offset: 0, limit: 100, items: [] }) : undefined,
+    );
+    expect(await kit.pass(storeA, { client: partial })).toMatchObject({ status: 'idle', position: 0 });
+    expect(await kit.records()).toEqual([]);
+    expect((await stateOf())?.lastError).toMatch(/partial listing/);
+
     await kit.pass();
     const [record] = await kit.records();
     expect(record).toMatchObject({ kind: 'tombstone', entityKind: 'promotion', entityId: '999999', payload: { reason: 'not_found' } });
   });
 
-  it('retries a failing fetch across passes, then parks it and moves on; parked retry resolves it', async () => {
+  it('reads an order or product a bulk search left out by id before calling it gone', async () => {
+    const store = kit.sim.store(storeA);
+    const order = store.orders.values()[0]!;
+    const [product, removed] = store.products.values().slice(0, 2);
+    store.remove('products', removed!.id);
+    // The search answers without them (a lagging index): only a 404 on the id is a deletion.
+    const client = kit.faultyClient(storeA, (url) =>
+      (url.pathname.endsWith('/orders') && url.searchParams.has('ids')) || (url.pathname.endsWith('/products') && url.searchParams.has('productId'))
+        ? Response.json({ total: 0, count: 0, offset: 0, limit: 100, items: [] })
+        : undefined,
+    );
+    await kit.send({ eventType: 'order.updated', entityId: order.internalId, data: { orderId: order.id } });
+    await kit.send({ eventType: 'order.updated', entityId: order.internalId });
+    await kit.send({ eventType: 'product.updated', entityId: product!.id });
+    await kit.send({ eventType: 'product.updated', entityId: removed!.id });
+    await kit.pass(storeA, { client });
+    const records = await kit.records();
+    expect(records.map((r) => [r.kind, r.entityKind, r.entityId])).toEqual([
+      ['snapshot', 'order', order.id],
+      ['snapshot', 'order', order.id],
+      ['snapshot', 'product', String(product!.id)],
+      ['tombstone', 'product', String(removed!.id)],
+    ]);
+    expect(records[3]!.payload).toEqual({ reason: 'not_found' });
+  });
+
+  it('keeps fetching when an uninstall is delivered after the reinstall that followed it', async () => {
+    const product = kit.sim.store(storeA).products.values()[0]!;
+    const t = Math.floor(Date.now() / 1000);
+    await kit.send({ eventType: 'application.installed', entityId: storeA, eventCreated: t });
+    await kit.pass();
+    // Uninstalled a minute before the reinstall; Ecwid redelivers that webhook 15 minutes later.
+    await kit.send({ eventType: 'application.uninstalled', entityId: storeA, eventCreated: t - 60 });
+    await kit.pass();
+    await kit.send({ eventType: 'product.updated', entityId: product.id, eventCreated: t + 900 });
+    await kit.pass();
+    expect(await stateOf()).toMatchObject({ status: 'active', lifecycleAt: new Date(t * 1000) });
+    const records = await kit.records();
+    expect(records.at(-1)).toMatchObject({ kind: 'snapshot', entityKind: 'product', entityId: String(product.id) });
+    // The late uninstall is still recorded with its own time, for the projection to order.
+    expect(records.filter((r) => r.entityKind === 'store').map((r) => r.payload)).toEqual([
+      { status: 'active', at: new Date(t * 1000).toISOString() },
+      { status: 'uninstalled', at: new Date((t - 60) * 1000).toISOString() },
+    ]);
+
+    // A newer uninstall still stops it, also within one batch.
+    await kit.send({ eventType: 'application.uninstalled', entityId: storeA, eventCreated: t + 1000 });
+    await kit.send({ eventType: 'application.installed', entityId: storeA, eventCreated: t - 30 });
+    const skipped = await kit.send({ eventType: 'product.updated', entityId: product.id, eventCreated: t + 1100 });
+    kit.sim.stats.reset();
+    expect((await kit.pass()).position).toBe(skipped);
+    expect(kit.sim.stats.requests()).toBe(0);
+    expect(await stateOf()).toMatchObject({ status: 'uninstalled', lifecycleAt: new Date((t + 1000) * 1000) });
+  });
+
+  it('treats a feature switched off (403 *_FEATURE_NOT_AVAILABLE) as that entity failing, not the store', async () => {
+    const store = kit.sim.store(storeA);
+    const review = store.reviews.values()[0]!;
+    const product = store.products.values()[0]!;
+    const client = kit.faultyClient(storeA, (url) =>
+      url.pathname.includes('/reviews')
+        ? Response.json({ errorMessage: 'Reviews are not available', errorCode: 'PRODUCT_REVIEWS_FEATURE_NOT_AVAILABLE' }, { status: 403 })
+        : undefined,
+    );
+    const reviewed = await kit.send({ eventType: 'review.updated', entityId: review.id });
+    const changed = await kit.send({ eventType: 'product.updated', entityId: product.id });
+    expect(await kit.pass(storeA, { client, maxAttempts: 2 })).toMatchObject({ status: 'idle', position: 0 });
+    expect(await kit.pass(storeA, { client, maxAttempts: 2 })).toMatchObject({ status: 'progressed', parked: 1, position: changed });
+    expect(await stateOf()).toMatchObject({ status: 'active' });
+    expect((await kit.records()).map((r) => r.entityKind)).toEqual(['product']);
+    const [parked] = await kit.db.select().from(parkedEventsTable);
+    expect(parked).toMatchObject({ position: reviewed, entityKind: 'review', attempts: 2 });
+    expect(parked!.error).toMatch(/FEATURE/);
+  });
+
+  it('pauses the store through an Ecwid outage without parking anything, then catches up', async () => {
+    const product = kit.sim.store(storeA).products.values()[0]!;
+    kit.sim.setFaults({ errorRate: 1 });
+    const position = await kit.send({ eventType: 'product.updated', entityId: product.id });
+    for (let i = 0; i < 8; i++) expect(await kit.pass(storeA, { maxAttempts: 3 })).toMatchObject({ status: 'paused', position: 0 });
+    expect(await kit.db.select().from(parkedEventsTable)).toEqual([]);
+    expect(await stateOf()).toMatchObject({ status: 'paused', position: 0, attempts: 8 });
+    const [shown] = (await readStatus(kit.db)).stores;
+    expect(shown).toMatchObject({ storeId: storeA, status: 'paused', lagRecords: 1 });
+    expect(shown!.lastError).toMatch(/EcwidUnavailableError/);
+    expect(shown!.retryAt).toBeInstanceOf(Date);
+
+    kit.sim.setFaults({ errorRate: 0 });
+    expect(await kit.pass(storeA, { maxAttempts: 3 })).toMatchObject({ status: 'progressed', position });
+    expect(await stateOf()).toMatchObject({ status: 'active', attempts: 0, lastError: null, retryAt: null });
+    expect((await kit.records()).map((r) => r.entityKind)).toEqual(['product']);
+  });
+
+  it('answers a 404 on an order\'s invoices with an empty list, not a tombstone', async () => {
+    await kit.send({ eventType: 'invoice.created', entityId: 777, data: { orderId: 'NO-SUCH-ORDER' } });
+    await kit.pass();
+    const [record] = await kit.records();
+    expect(record).toMatchObject({ kind: 'snapshot', entityKind: 'invoice', entityId: 'NO-SUCH-ORDER', payload: { invoices: [] } });
+  });
+
+  it('names the internal id in an order tombstone also when the webhook has the public id', async () => {
+    const order = kit.sim.store(storeA).orders.values()[0]!;
+    kit.sim.store(storeA).remove('orders', order.internalId);
+    await kit.send({ eventType: 'order.deleted', entityId: order.internalId, data: { orderId: order.id } });
+    await kit.pass();
+    const [record] = await kit.records();
+    expect(record).toMatchObject({ kind: 'tombstone', entityId: order.id, payload: { reason: 'deleted', eventType: 'order.deleted', internalId: order.internalId } });
+  });
+
+  it('retries a fetch that fails on its own across passes, then parks it and moves on; parked retry resolves it', async () => {
     const product = kit.sim.store(storeA).products.values()[0]!;
     const category = kit.sim.store(storeA).categories.values()[0]!;
-    kit.sim.setFaults({ errorRate: 1 });
+    // A 400 concerns this request only (an outage pauses the store instead: see below).
+    const client = kit.faultyClient(storeA, (url) =>
+      url.pathname.includes('/products') ? Response.json({ errorMessage: 'Bad request', errorCode: 'BAD_REQUEST' }, { status: 400 }) : undefined,
+    );
     const failing = (await kit.send({ eventType: 'product.updated', entityId: product.id }))!;
-    const first = await kit.pass(storeA, { maxAttempts: 3 });
+    const first = await kit.pass(storeA, { maxAttempts: 3, client });
     expect(first).toMatchObject({ status: 'idle', position: 0 });
-    expect((await stateOf())?.lastError).toMatch(/EcwidUnavailableError/);
-    expect((await kit.pass(storeA, { maxAttempts: 3 })).position).toBe(0);
-    const third = await kit.pass(storeA, { maxAttempts: 3 });
+    expect((await stateOf())?.lastError).toMatch(/EcwidHttpError/);
+    expect((await kit.pass(storeA, { maxAttempts: 3, client })).position).toBe(0);
+    const third = await kit.pass(storeA, { maxAttempts: 3, client });
     expect(third).toMatchObject({ status: 'progressed', parked: 1, position: failing });
     const [parked] = await kit.db.select().from(parkedEventsTable);
     expect(parked).toMatchObject({ storeId: storeA, position: failing, entityKind: 'product', entityId: String(product.id), attempts: 3, resolvedAt: null });
@@ -123,7 +244,6 @@ describe('enrichment', () => {
     expect(await kit.records()).toHaveLength(0);
 
     // The store is not stuck: later webhooks go through.
-    kit.sim.setFaults({ errorRate: 0 });
     await kit.send({ eventType: 'category.updated', entityId: category.id });
     expect((await kit.pass()).appended).toBe(1);
 
@@ -137,7 +257,8 @@ describe('enrichment', () => {
   });
 
   it('parked retry re-fetches the entity that failed, also when one webhook concerns several', async () => {
-    // application.installed asks for the profile and the subscription; only /application fails.
+    // application.installed asks for the profile and the subscription; only /application fails
+    // (a 400: an entity's own failure, which parks; a 5xx would pause the whole store).
     let failApplication = true;
     const flaky = createClientFactory({
       baseUrl: kit.server.url,
@@ -146,7 +267,7 @@ describe('enrichment', () => {
       fetch: async (input, init) => {
         const url = input instanceof Request ? input.url : String(input);
         if (failApplication && new URL(url).pathname.endsWith('/application')) {
-          return Response.json({ errorMessage: 'Internal error', errorCode: 'INTERNAL_ERROR' }, { status: 500 });
+          return Response.json({ errorMessage: 'Bad request', errorCode: 'BAD_REQUEST' }, { status: 400 });
         }
         return fetch(input, init);
       },
@@ -266,6 +387,51 @@ describe('runEnrichment', () => {
     // Blocked until retry_at: one attempt, not one per poll.
     expect(passes.filter((p) => p === `${storeB}:blocked`)).toHaveLength(1);
     expect(await kit.records(storeB)).toHaveLength(0);
+  });
+});
+
+describe('runEnrichment with an outage at one store', () => {
+  it('lets a healthy store progress at concurrency 1 while another store answers 5xx', async () => {
+    kit = await createKit({
+      stores: [
+        { storeId: storeA, token: 'secret_store_a_token', seed: 1, size: { orders: 20 } },
+        { storeId: storeB, token: tokenB, seed: 2, size: { orders: 20 } },
+      ],
+    });
+    // Store A (scanned first) answers slow 503s; the simulator's faults would hit both stores.
+    const down = kit.faultyClient(storeA, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return Response.json({ errorMessage: 'Service unavailable' }, { status: 503 });
+    });
+    const clientFor = (storeId: number, token: string) => (storeId === storeA ? down : kit.clientFor(storeId, token));
+    const productA = kit.sim.store(storeA).products.values()[0]!;
+    const productB = kit.sim.store(storeB).products.values()[0]!;
+    await kit.send({ eventType: 'product.updated', entityId: productA.id });
+    await kit.send({ eventType: 'product.updated', entityId: productB.id, storeId: storeB });
+
+    const controller = new AbortController();
+    const passes: string[] = [];
+    const running = runEnrichment({
+      db: kit.db,
+      log: createSilentLogger(),
+      clientFor,
+      signal: controller.signal,
+      concurrency: 1,
+      pollIntervalMs: 20,
+      maxAttempts: 2,
+      retryBaseMs: 60_000,
+      onPass: (storeId, r) => passes.push(`${storeId}:${r.status}`),
+    });
+    await expect.poll(async () => (await kit.records(storeB)).length, { timeout: 5_000 }).toBe(1);
+    const later = await kit.send({ eventType: 'product.updated', entityId: productB.id, storeId: storeB });
+    await expect.poll(async () => (await stateOf(storeB))?.position, { timeout: 5_000 }).toBe(later);
+    controller.abort();
+    await running;
+
+    // The paused store gave its slot back and waits for retry_at: one pass, nothing parked.
+    expect(passes.filter((p) => p.startsWith(`${storeA}:`))).toEqual([`${storeA}:paused`]);
+    expect(await stateOf(storeA)).toMatchObject({ status: 'paused', position: 0 });
+    expect(await kit.db.select().from(parkedEventsTable)).toEqual([]);
   });
 });
 

@@ -95,7 +95,9 @@ describe('enrichment of every catalog event type', () => {
     const info = eventCatalog.get(eventType)!;
     const store = kit.sim.store(storeA);
     const c = caseFor(info, store);
-    const position = await kit.send({ eventType, entityId: c.entityId, ...(c.data && { data: c.data }) });
+    // The lifecycle follows event times, and an install wins a tie: the uninstall comes later.
+    const later = eventType === 'application.uninstalled' ? { eventCreated: Math.floor(Date.now() / 1000) + 1 } : {};
+    const position = await kit.send({ eventType, entityId: c.entityId, ...(c.data && { data: c.data }), ...later });
     expect(position).toBeGreaterThan(0);
 
     const result = await kit.pass();
@@ -124,7 +126,7 @@ describe('enrichment of every catalog event type', () => {
       const [state] = await kit.db.select().from(enrichmentStateTable).where(eq(enrichmentStateTable.storeId, storeA));
       expect(state?.status).toBe('uninstalled');
       // Reinstall, so the remaining cases run against an installed app.
-      await kit.send({ eventType: 'application.installed', entityId: storeA });
+      await kit.send({ eventType: 'application.installed', entityId: storeA, eventCreated: Math.floor(Date.now() / 1000) + 2 });
       expect((await kit.pass()).status).toBe('progressed');
       const [after] = await kit.db.select().from(enrichmentStateTable).where(eq(enrichmentStateTable.storeId, storeA));
       expect(after?.status).toBe('active');

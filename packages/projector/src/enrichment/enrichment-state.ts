@@ -1,8 +1,12 @@
 import { enrichmentStateTable, type Db } from '@mirror/db';
 import { eq, sql } from 'drizzle-orm';
 
-/** A store's enrichment status (column `enrichment_state.status`). */
-export type EnrichmentStatus = 'active' | 'waiting_for_token' | 'blocked' | 'uninstalled';
+/**
+ * A store's enrichment status (column `enrichment_state.status`): `blocked` is a store-level
+ * refusal (401/402/403), `paused` an Ecwid outage (5xx, 429, timeouts); both wait for
+ * `retry_at` without moving the checkpoint or parking anything.
+ */
+export type EnrichmentStatus = 'active' | 'waiting_for_token' | 'blocked' | 'paused' | 'uninstalled';
 
 export type EnrichmentState = {
   storeId: number;
@@ -10,7 +14,10 @@ export type EnrichmentState = {
   status: EnrichmentStatus;
   lastError: string | null;
   retryAt: Date | null;
+  /** Consecutive store-level failures (blocked or paused); 0 after a pass that moved on. */
   attempts: number;
+  /** Event time of the install/uninstall webhook that set the lifecycle. */
+  lifecycleAt: Date | null;
 };
 
 /** Reads a store's state, creating the row (position 0, active) the first time. */
@@ -47,7 +54,7 @@ export async function advanceEnrichment(
   tx: Db,
   storeId: number,
   move: { from: number; to: number },
-  fields: { status: EnrichmentStatus; lastError: string | null; retryAt: Date | null; attempts: number },
+  fields: { status: EnrichmentStatus; lastError: string | null; retryAt: Date | null; attempts: number; lifecycleAt: Date | null },
 ): Promise<boolean> {
   const rows = await tx
     .update(enrichmentStateTable)

@@ -5,6 +5,9 @@ import type { RecordEntityKind } from './append-records.ts';
 /** Whether the app is installed in the store, as the `application.*` webhooks say. */
 export type Lifecycle = 'active' | 'uninstalled';
 
+/** The lifecycle and the event time of the webhook that set it (null: none seen yet). */
+export type LifecycleState = { lifecycle: Lifecycle; at: Date | null };
+
 /** Kinds that are fetched over REST (everything but the derived `store` record). */
 export type FetchKind = Exclude<RecordEntityKind, 'store'>;
 
@@ -31,7 +34,7 @@ export type WorkPlan = {
   groups: WorkGroup[];
   skipped: SkippedWebhook[];
   /** Lifecycle changes in log order; the state at a position is the last change at or before it. */
-  transitions: { position: number; lifecycle: Lifecycle }[];
+  transitions: ({ position: number } & LifecycleState)[];
   lastPosition: number;
 };
 
@@ -45,11 +48,12 @@ const nonEmpty = (value: unknown): string | undefined =>
  * `refetchBy`) and coalesces repeats. Pure: no I/O. Webhooks that arrive while the app is
  * uninstalled are passed over (the token no longer works) until `application.installed`.
  */
-export function planWork(storeId: number, webhooks: readonly EventLogRow[], initial: Lifecycle): WorkPlan {
+export function planWork(storeId: number, webhooks: readonly EventLogRow[], initial: LifecycleState): WorkPlan {
   const groups = new Map<string, WorkGroup>();
   const skipped: SkippedWebhook[] = [];
   const transitions: WorkPlan['transitions'] = [];
-  let lifecycle = initial;
+  let lifecycle = initial.lifecycle;
+  let lifecycleAt = initial.at;
   const storeKey = String(storeId);
 
   function add(group: WorkGroup) {
@@ -73,18 +77,28 @@ export function planWork(storeId: number, webhooks: readonly EventLogRow[], init
       continue;
     }
     if (info.entity === 'store') {
-      lifecycle = info.action === 'installed' ? 'active' : 'uninstalled';
-      transitions.push({ position, lifecycle });
-      const at = typeof body.eventCreated === 'number' ? new Date(body.eventCreated * 1000) : row.receivedAt;
-      // Not coalesced: each install or uninstall is its own fact with its own time.
+      const event: Lifecycle = info.action === 'installed' ? 'active' : 'uninstalled';
+      const at = row.eventCreatedAt ?? (typeof body.eventCreated === 'number' ? new Date(body.eventCreated * 1000) : row.receivedAt);
+      // Ecwid does not deliver in order (an uninstall redelivered after the reinstall), so the
+      // event time decides, not the log position. On a tie (eventCreated has whole seconds)
+      // `installed` wins: a wrong "active" shows up as a blocked store, a wrong "uninstalled"
+      // would silently skip every later webhook.
+      const newer = lifecycleAt === null || at > lifecycleAt || (at.getTime() === lifecycleAt.getTime() && event === 'active');
+      if (newer) {
+        lifecycle = event;
+        lifecycleAt = at;
+        transitions.push({ position, lifecycle, at });
+      }
+      // Not coalesced: each install or uninstall is its own fact with its own time (the
+      // projection orders them by `at`), also when it arrived too late to change anything here.
       groups.set(`store\u0000${position}`, {
         action: 'derived',
         entityKind: 'store',
         key: storeKey,
         positions: [position],
-        payload: { status: lifecycle, at: at.toISOString() },
+        payload: { status: event, at: at.toISOString() },
       });
-      if (lifecycle === 'active') {
+      if (newer && lifecycle === 'active') {
         add({ action: 'fetch', entityKind: 'store_profile', key: storeKey, positions: [position] });
         add({ action: 'fetch', entityKind: 'app_subscription', key: storeKey, positions: [position] });
       }
@@ -122,7 +136,8 @@ export function planWork(storeId: number, webhooks: readonly EventLogRow[], init
         }
         // Without data.orderId only the internal id is known (§1.5); resolved before fetching.
         const key = orderId ?? `internal:${internal}`;
-        const extra = !orderId && internal !== undefined ? { internalOrderId: internal } : {};
+        // A tombstone always names the internal id too, so projection can match either key.
+        const extra = internal !== undefined ? { internalOrderId: internal } : {};
         add(
           deleted
             ? { action: 'tombstone', entityKind: 'order', key, positions: [position], eventType: row.eventType, ...extra }
@@ -166,9 +181,9 @@ export function planWork(storeId: number, webhooks: readonly EventLogRow[], init
   return { groups: [...groups.values()], skipped, transitions, lastPosition: webhooks.at(-1)?.position ?? 0 };
 }
 
-/** The lifecycle in force right after `position`. */
-export function lifecycleAt(plan: WorkPlan, initial: Lifecycle, position: number): Lifecycle {
+/** The lifecycle (and its event time) in force right after `position`. */
+export function lifecycleAt(plan: WorkPlan, initial: LifecycleState, position: number): LifecycleState {
   let state = initial;
-  for (const t of plan.transitions) if (t.position <= position) state = t.lifecycle;
+  for (const t of plan.transitions) if (t.position <= position) state = { lifecycle: t.lifecycle, at: t.at };
   return state;
 }

@@ -62,7 +62,7 @@ export async function retryParked(options: RetryParkedOptions): Promise<RetryPar
     // parked_events holds one row per webhook, so every entity it asks for is fetched again.
     // Its derived `store` record was appended when it was parked and is not repeated (appended
     // now, it could undo a later uninstall).
-    const plan = planWork(row.storeId, [webhook], 'active');
+    const plan = planWork(row.storeId, [webhook], { lifecycle: 'active', at: null });
     const groups = plan.groups.filter((g) => g.action !== 'derived');
     const fetchGroups = groups.filter((g) => g.action === 'fetch');
     if (groups.length === 0) {

@@ -1,7 +1,7 @@
 import { createSilentLogger } from '@mirror/core';
 import { appendWebhooks, eventLogTable, type Db, type EventLogRow } from '@mirror/db';
 import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
-import { isValidSignature, lookupEventType, parseWebhook } from '@mirror/ecwid';
+import { isValidSignature, lookupEventType, parseWebhook, type EcwidClient } from '@mirror/ecwid';
 import { buildWebhook, createSimulator, type SimServer, type Simulator, type SimStoreOptions, type WebhookInput } from '@mirror/ecwid-sim';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { addStoreToken } from '../../stores/store-tokens.ts';
@@ -25,6 +25,12 @@ export type Kit = {
   send(input: Omit<WebhookInput, 'storeId'> & { storeId?: number }): Promise<number | undefined>;
   /** One enrichment pass for a store, with its token from store_tokens. */
   pass(storeId?: number, extra?: Partial<EnrichStoreDeps>): Promise<Awaited<ReturnType<typeof enrichStore>>>;
+  /**
+   * A client for one store whose requests go through `fault` first: a Response it returns is
+   * the answer, undefined lets the request reach the simulator. The simulator's own faults are
+   * global; this fails one store (or one path) only.
+   */
+  faultyClient(storeId: number, fault: (url: URL) => Response | Promise<Response | undefined> | undefined, options?: { maxAttempts?: number }): EcwidClient;
   /** Snapshot and tombstone records, in log order. */
   records(storeId?: number): Promise<EventLogRow[]>;
   close(): Promise<void>;
@@ -79,6 +85,21 @@ export async function createKit(options: { stores?: SimStoreOptions[]; addTokens
         { db, log, attempts, client: tokens ? clientFor(storeId, tokens.token) : undefined, retryBaseMs: 0, ...extra },
         store?.storeId ?? storeId,
       );
+    },
+    faultyClient(storeId, fault, faultOptions = {}) {
+      const store = stores.find((s) => s.storeId === storeId);
+      if (!store) throw new Error(`no simulated store ${storeId}`);
+      const factory = createClientFactory({
+        baseUrl: server.url,
+        maxAttempts: faultOptions.maxAttempts ?? 2,
+        timeoutMs: 5_000,
+        sleep: () => Promise.resolve(),
+        fetch: async (input, init) => {
+          const url = new URL(input instanceof Request ? input.url : String(input));
+          return (await fault(url)) ?? fetch(input, init);
+        },
+      });
+      return factory(storeId, store.token);
     },
     records(storeId = storeA) {
       return db
