@@ -78,7 +78,7 @@ export const backfillStateTable = pgTable(
     updatedFrom: tz('updated_from'),
     /** Items of the run in progress already appended (the next offset). */
     offset: integer('offset').notNull().default(0),
-    /** Highest Ecwid update time seen: the next run's `updatedFrom`. */
+    /** The next run's `updatedFrom` and deleted-items `from_date`: the highest Ecwid update time seen, never later than the run's start minus clock skew. */
     watermark: tz('watermark'),
     startedAt: tz('started_at'),
     completedAt: tz('completed_at'),

@@ -87,6 +87,36 @@ describe('backfill', () => {
     expect(new Set(rows.map((r) => r.entityId)).size).toBe(250);
   });
 
+  it('on the next run picks up a change made during a run to an item already scanned', async () => {
+    const store = sim.store(storeId);
+    const t = Math.floor(Date.now() / 1000);
+    // An item stamped later than the change below (Ecwid's clock ahead, or just a later edit).
+    const ahead = { ...structuredClone(store.products.values()[0]!), id: 9_000_001, updateTimestamp: t + 3600 };
+    store.insert('products', ahead, t + 3600);
+    const early = store.products.values()[1]!;
+    let changed = false;
+    await backfill({
+      db,
+      storeId,
+      client: client(),
+      entities: ['products'],
+      onProgress: (p) => {
+        // The scan is past every item; the run has not completed yet.
+        if (p.phase === 'scan' && p.done >= p.total && !changed) {
+          changed = true;
+          store.update('products', early.id, (doc) => void (doc.sku = 'changed-during-run'));
+        }
+      },
+    });
+    expect(changed).toBe(true);
+    const [state] = await db.select().from(backfillStateTable).where(and(eq(backfillStateTable.storeId, storeId), eq(backfillStateTable.entity, 'products')));
+    expect(state!.watermark!.getTime()).toBeLessThanOrEqual(state!.startedAt!.getTime() - 5 * 60_000);
+
+    await backfill({ db, storeId, client: client(), entities: ['products'] });
+    const latest = (await records('product')).filter((r) => r.entityId === String(early.id)).at(-1);
+    expect((latest!.payload as { sku: string }).sku).toBe('changed-during-run');
+  });
+
   it('on a re-run asks only for what changed since the last run, and tombstones deletions', async () => {
     await backfill({ db, storeId, client: client(), entities: ['products', 'categories'] });
     const [state] = await db.select().from(backfillStateTable).where(and(eq(backfillStateTable.storeId, storeId), eq(backfillStateTable.entity, 'products')));

@@ -22,6 +22,8 @@ export type BackfillOptions = {
   onProgress?: (progress: BackfillProgress) => void;
   signal?: AbortSignal;
   now?: () => Date;
+  /** How far Ecwid's clock may be ahead of ours; the next run starts this much before this one did. */
+  clockSkewMs?: number;
 };
 
 export type BackfillSummary = { entity: BackfillEntity; snapshots: number; tombstones: number; incremental: boolean }[];
@@ -36,7 +38,7 @@ type Details = { phase: 'scan' | 'deleted' | 'done'; deletedFrom: string | null;
  * history since then into tombstones.
  */
 export async function backfill(options: BackfillOptions): Promise<BackfillSummary> {
-  const { db, storeId, client, entities = backfillEntities, onProgress, signal, now = () => new Date() } = options;
+  const { db, storeId, client, entities = backfillEntities, onProgress, signal, now = () => new Date(), clockSkewMs = 5 * 60_000 } = options;
   const summary: BackfillSummary = [];
   for (const entity of entities) {
     if (signal?.aborted) break;
@@ -138,7 +140,20 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
       }
     }
     details.phase = 'done';
-    await db.update(backfillStateTable).set({ completedAt: now(), details: { ...details } }).where(where);
+    // The newest update time seen is not a safe "since": an item scanned early in the run and
+    // changed later (or stamped by a clock behind Ecwid's) would be older than it and skipped
+    // next time. Nothing changed before this run started (minus clock skew) can have been
+    // missed, so the watermark never passes that; it is also the next deleted-items from_date.
+    // (least() skips a null: a run that saw no update time takes the start time.)
+    const safeUntil = new Date((state.startedAt ?? now()).getTime() - clockSkewMs);
+    await db
+      .update(backfillStateTable)
+      .set({
+        completedAt: now(),
+        details: { ...details },
+        watermark: sql`least(${backfillStateTable.watermark}, ${safeUntil.toISOString()}::timestamptz)`,
+      })
+      .where(where);
     onProgress?.({ entity, phase: 'done', done: offset, total: offset });
     summary.push({ entity, snapshots, tombstones, incremental: updatedFrom !== undefined });
   }
