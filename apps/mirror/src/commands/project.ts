@@ -31,6 +31,8 @@ export function registerProject(program: Command): void {
     }
     const database = await openDatabase(config, log);
     await database.migrate();
+    // Without ECWID_STORES this worker uses the tokens already in store_tokens (syncEnvTokens
+    // leaves them alone when given none).
     await syncEnvTokens(database.db, envTokens);
     // One limiter registry for the process: every client of a token shares its budget (§4.2).
     const clientFor = createClientFactory({ baseUrl: config.ECWID_API_BASE_URL, ratePerMinute: config.ECWID_RATE_LIMIT_PER_MINUTE, log });

@@ -29,8 +29,11 @@ export function parseEcwidStores(value: string | undefined): StoreToken[] {
 /**
  * Makes `store_tokens` match ECWID_STORES for the rows that came from it (source `env`):
  * upserts the given ones and drops env rows no longer listed. Tokens added with the CLI stay.
+ * An empty list changes nothing: a worker started without ECWID_STORES must not delete the
+ * tokens another process was configured with (remove one with `mirror stores remove`).
  */
 export async function syncEnvTokens(db: Db, tokens: readonly StoreToken[]): Promise<void> {
+  if (tokens.length === 0) return;
   await db.transaction(async (tx) => {
     for (const { storeId, token } of tokens) {
       await tx
@@ -41,7 +44,7 @@ export async function syncEnvTokens(db: Db, tokens: readonly StoreToken[]): Prom
     const listed = tokens.map((t) => t.storeId);
     await tx
       .delete(storeTokensTable)
-      .where(listed.length ? and(eq(storeTokensTable.source, 'env'), notInArray(storeTokensTable.storeId, listed)) : eq(storeTokensTable.source, 'env'));
+      .where(and(eq(storeTokensTable.source, 'env'), notInArray(storeTokensTable.storeId, listed)));
   });
 }
 
