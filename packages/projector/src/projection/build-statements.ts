@@ -19,6 +19,11 @@ export type StatementVariant = {
   trustObjects?: boolean;
   /** Only this share of the kind's keys (a rebuild's connections split the keys by hash). */
   share?: Share;
+  /**
+   * A table of positions (`position bigint`, indexed) whose snapshots are passed over without
+   * reading their documents: a rebuild lists there the snapshots a later one supersedes.
+   */
+  superseded?: string;
 };
 
 /** Share `index` of `count`: the keys whose hash is `index` modulo `count`. */
@@ -69,6 +74,43 @@ export function snapshotStatement(spec: ProjectionSpec, schema: string, variant:
 }
 
 /**
+ * For a rebuild from an empty shadow up to `{{to}}`: lists in `table` the snapshots of `kinds`
+ * (entity kinds whose row is the newest snapshot: not `store`) that another snapshot of the same
+ * key supersedes, by the newer-wins rule (update time, then position), so the build never reads
+ * their documents. Keys with a tombstone anywhere up to `{{to}}` keep all their snapshots (the
+ * ordinary rules then decide). Reads only the fields holding the update time.
+ */
+export function supersededStatement(kinds: readonly EntitySpec[], table: string, share?: Share): string {
+  const timed = kinds.filter((spec) => spec.timed);
+  const updatedExpr = (spec: EntitySpec) => spec.columns.find((c) => c.name === 'updated_at')!.expr;
+  const fields = [...new Set(timed.flatMap((spec) => [...updatedExpr(spec).matchAll(/r\."([A-Za-z]+)"/g)].map((m) => m[1]!)))];
+  const list = (specs: readonly EntitySpec[]) => specs.map((spec) => `'${spec.kind}'`).join(', ');
+  const when = (specs: readonly EntitySpec[], expr: (spec: EntitySpec) => string) =>
+    specs.map((spec) => `when '${spec.kind}' then ${expr(spec)}`).join(' ');
+  const shareFilter = share && share.count > 1 ? `and (case b.entity_kind ${when(kinds, (spec) => shareOf(spec, 'b', share.count))} end) = ${share.index}` : '';
+  const reader = timed.length
+    ? `cross join lateral jsonb_to_record(case when b.kind = 'snapshot' and b.entity_kind in (${list(timed)}) then b.payload else '{}' end) as r(${fields.map((f) => `"${f}" jsonb`).join(', ')})`
+    : '';
+  return `
+insert into ${table} (position)
+select position from (
+  select s.position, s.kind,
+    count(*) filter (where s.kind = 'tombstone') over w as tombstones,
+    row_number() over (w order by s.updated desc nulls last, s.position desc) as n
+  from (
+    select b.position, b.kind, b.entity_kind, b.store_id,
+      (case b.entity_kind ${when(kinds, (spec) => `${keyOf(spec, 'b')}::text`)} end) as k,
+      ${timed.length ? `(case when b.kind = 'snapshot' then case b.entity_kind ${when(timed, updatedExpr)} end end)` : 'null::timestamptz'} as updated
+    from event_log b ${reader}
+    where b.position <= {{to}} and b.kind in ('snapshot', 'tombstone') and b.entity_kind in (${list(kinds)}) ${shareFilter}
+  ) s
+  where s.k is not null
+  window w as (partition by s.entity_kind, s.store_id, s.k)
+) ranked
+where kind = 'snapshot' and tombstones = 0 and n > 1`;
+}
+
+/**
  * With a share, order tombstones naming only the internal id are left out: they match an order
  * by a key other than the share's, so a rebuild splitting orders must have none in its range.
  */
@@ -106,6 +148,7 @@ with cand as (
   from event_log b
   cross join lateral jsonb_to_record(${variant.trustObjects ? 'b.payload' : `case when jsonb_typeof(b.payload) = 'object' then b.payload else '{}' end`}) as r(${fields})
   where ${range('b')} and b.kind = 'snapshot' and b.entity_kind = '${spec.kind}' ${inShare(spec, 'b', variant.share)} ${notTombstoned(spec, variant)}
+    ${variant.superseded ? `and not exists (select 1 from ${variant.superseded} x where ${range('x')} and x.position = b.position)` : ''}
 ),
 pick as (
   select distinct on (store_id, k) * from cand where k is not null

@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { AppError } from '@mirror/core';
 import { execRows, type Db } from '@mirror/db';
-import { projectedKinds, tablesOf, type ProjectedKind } from '../projection/entity-specs.ts';
+import { supersededStatement } from '../projection/build-statements.ts';
+import { projectedKinds, projectionSpecs, tablesOf, type EntitySpec, type ProjectedKind } from '../projection/entity-specs.ts';
 import { projectBatchInTransaction, projectNextBatch } from '../projection/project-batch.ts';
 import { captureDependentViews, dropViews, recreateViews } from './dependent-views.ts';
 
@@ -91,6 +92,7 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
       share: { index: i, count: n },
     })).filter((share) => share.kinds.length > 0);
     await progress('build', position, head, records);
+    const superseded = await listSuperseded(db, kinds, unsplit, shares, head);
     // Each share advances under its own checkpoint up to the same head; the slowest one is the
     // overall position.
     const reached = shares.map(() => 0);
@@ -100,7 +102,7 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
       shares.map(async (share, i) => {
         for (;;) {
           const outcome = await projectNextBatch(db, {
-            schema: shadowSchema, checkpoint: share.checkpoint, limit: batchSize, kinds: share.kinds, share: share.share, unsplit, until,
+            schema: shadowSchema, checkpoint: share.checkpoint, limit: batchSize, kinds: share.kinds, share: share.share, unsplit, until, ...(superseded && { superseded }),
             synchronousCommit: false, workMem: '256MB',
           });
           if (outcome.conflict) throw new AppError('UNAVAILABLE', 'another rebuild took over the rebuild checkpoints');
@@ -204,6 +206,49 @@ async function claimLease(db: Db, force: boolean): Promise<void> {
     sql`insert into consumer_checkpoints (name, position) values (${checkpoint}, 0) on conflict (name) do nothing returning name`,
   );
   if (claimed.length === 0) throw new AppError('UNAVAILABLE', 'another rebuild started at the same time');
+}
+
+const supersededTable = `${shadowSchema}.superseded`;
+
+/**
+ * Lists the snapshots up to `head` that a later one of the same key supersedes (about half of
+ * a log of repeatedly fetched orders and products), each share in parallel, so the build skips
+ * them without reading or writing their documents. Only keys without a tombstone, of entity
+ * kinds whose row is just the newest snapshot (not `store`, whose install times span all of
+ * them; not orders when tombstones by internal id exist, which match orders by another key).
+ * Returns undefined when a document is not an object (the build then reads every record).
+ */
+async function listSuperseded(
+  db: Db,
+  kinds: readonly ProjectedKind[],
+  unsplit: readonly ProjectedKind[],
+  shares: readonly { share: { index: number; count: number } }[],
+  head: number,
+): Promise<{ table: string; kinds: ProjectedKind[] } | undefined> {
+  const specs = kinds
+    .map((kind) => projectionSpecs[kind])
+    .filter((spec): spec is EntitySpec => spec.shape === 'entity' && spec.kind !== 'store' && !unsplit.includes(spec.kind));
+  if (specs.length === 0) return undefined;
+  await db.execute(sql.raw(`create unlogged table ${supersededTable} (position bigint not null)`));
+  try {
+    await Promise.all(
+      shares.map(async ({ share }) => {
+        const text = supersededStatement(specs, supersededTable, share).replaceAll('{{to}}', String(head));
+        await db.transaction(async (tx) => {
+          await tx.execute(sql`select set_config('work_mem', '256MB', true), set_config('jit', 'off', true)`);
+          await tx.execute(sql.raw(text));
+        });
+      }),
+    );
+  } catch (err) {
+    const e = err as { code?: unknown; cause?: { code?: unknown } };
+    if ((e.code ?? e.cause?.code) !== '22023') throw err;
+    await db.execute(sql.raw(`truncate ${supersededTable}`));
+    return undefined;
+  }
+  await db.execute(sql.raw(`create index on ${supersededTable} (position)`));
+  await db.execute(sql.raw(`analyze ${supersededTable}`));
+  return { table: supersededTable, kinds: specs.map((spec) => spec.kind) };
 }
 
 /** Whether the log up to `head` holds an order tombstone that names only the internal id. */
