@@ -19,7 +19,7 @@ import {
 import { eq, exists, gte, inArray, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { booleanParam, numericId, statusListParam, textId, timeParam } from './query-params.ts';
-import { rowSchema, toJson } from './row-json.ts';
+import { rowJsonText, rowSchema } from './row-json.ts';
 
 /** A query parameter that narrows a list, and the SQL it becomes. */
 export type Filter = {
@@ -32,7 +32,9 @@ export type Filter = {
  * Child rows selected with their parent in the same statement: a correlated subquery per row
  * (json_agg over the child table's primary key, which starts with store_id and the parent's id),
  * so a page of 100 orders and all their items is one query, not 101. Numerics are cast to text
- * inside the JSON so money keeps its exact decimal form. The parent is named by its table name:
+ * inside the JSON so money keeps its exact decimal form. The children are ordered in a subquery,
+ * not inside json_agg: the primary key index then gives the order and Postgres skips a sort per
+ * parent row. The JSON comes back as text and is spliced into the response as is (row-json.ts). The parent is named by its table name:
  * drizzle prints a single-table select's columns unqualified, which would bind to the child.
  */
 export type Expansion = {
@@ -110,9 +112,9 @@ const itemShape = z.object(rowSchema(orderItemsTable, ['storeId', 'orderId', 'do
 const orderItems: Expansion = {
   shape: { items: z.array(itemShape) },
   columns: {
-    items: sql<unknown[]>`(select coalesce(json_agg(json_build_object('itemId', i.item_id, 'productId', i.product_id, 'sku', i.sku,
-        'name', i.name, 'quantity', i.quantity, 'price', i.price::text) order by i.item_id), '[]'::json)
-      from ${orderItemsTable} i where i.store_id = orders.store_id and i.order_id = orders.order_id)`.as('items'),
+    items: sql<string>`(select coalesce(json_agg(json_build_object('itemId', i.item_id, 'productId', i.product_id, 'sku', i.sku,
+        'name', i.name, 'quantity', i.quantity, 'price', i.price::text)), '[]'::json)::text
+      from (select * from ${orderItemsTable} i where i.store_id = orders.store_id and i.order_id = orders.order_id order by i.item_id) i)`.as('items'),
   },
 };
 
@@ -121,11 +123,13 @@ const variationShape = z.object(rowSchema(productVariationsTable, ['storeId', 'p
 const productChildren: Expansion = {
   shape: { categoryIds: z.array(z.number().int()), variations: z.array(variationShape) },
   columns: {
-    categoryIds: sql<number[]>`(select coalesce(json_agg(pc.category_id order by pc.category_id), '[]'::json)
-      from ${productCategoriesTable} pc where pc.store_id = products.store_id and pc.product_id = products.product_id)`.as('categoryIds'),
-    variations: sql<unknown[]>`(select coalesce(json_agg(json_build_object('variationId', v.variation_id, 'sku', v.sku, 'price', v.price::text,
-        'quantity', v.quantity) order by v.variation_id), '[]'::json)
-      from ${productVariationsTable} v where v.store_id = products.store_id and v.product_id = products.product_id)`.as('variations'),
+    categoryIds: sql<string>`(select coalesce(json_agg(pc.category_id), '[]'::json)::text
+      from (select category_id from ${productCategoriesTable} pc where pc.store_id = products.store_id and pc.product_id = products.product_id
+        order by pc.category_id) pc)`.as('categoryIds'),
+    variations: sql<string>`(select coalesce(json_agg(json_build_object('variationId', v.variation_id, 'sku', v.sku, 'price', v.price::text,
+        'quantity', v.quantity)), '[]'::json)::text
+      from (select * from ${productVariationsTable} v where v.store_id = products.store_id and v.product_id = products.product_id
+        order by v.variation_id) v)`.as('variations'),
   },
 };
 
@@ -379,8 +383,11 @@ export function entitySchema(def: EntityDef) {
   });
 }
 
-/** The typed columns of a row, printed; `doc` only when asked for. */
-export function printRow(row: Record<string, unknown>): Record<string, unknown> {
-  const { storeId: _, ...rest } = row;
-  return toJson(rest);
+/** The typed columns of a row, printed as JSON text; `doc` only when asked for. JSON columns arrive as text. */
+export function printRow(row: Record<string, unknown>): string {
+  return rowJsonText(row, jsonTextKeys, internalKeys);
 }
+
+/** Keys whose values are JSON text from Postgres (`doc::text`, the expansions' json_agg). */
+const jsonTextKeys = new Set(['doc', 'items', 'categoryIds', 'variations']);
+const internalKeys = new Set(['storeId']);

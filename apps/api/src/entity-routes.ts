@@ -3,6 +3,7 @@ import { AppError } from '@mirror/core';
 import type { Db } from '@mirror/db';
 import { and, eq, getTableColumns, isNull, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import type { Context } from 'hono';
 import type { ApiEnv } from './api-env.ts';
 import type { CursorCodec } from './cursor.ts';
 import { entitySchema, printRow, type EntityDef } from './entities.ts';
@@ -31,8 +32,10 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
   const columns = getTableColumns(def.table) as Record<string, AnyPgColumn>;
   const expanded = def.expand?.columns ?? {};
   const { doc: _doc, ...withoutDoc } = columns;
+  // The document is read as text and spliced into the response unparsed (printRow).
+  const docText = sql<string>`${def.table.doc}::text`.as('doc');
   const listColumns = { ...withoutDoc, ...expanded };
-  const allColumns = { ...columns, ...expanded };
+  const allColumns = { ...Object.fromEntries(Object.entries(columns).map(([k, c]) => [k, k === 'doc' ? docText : c])), ...expanded };
   const findOne = prepareFind(db, def, allColumns, { includeDeleted: false });
   const findOneDeleted = prepareFind(db, def, allColumns, { includeDeleted: true });
   const findForHistory = prepareFind(db, def, withoutDoc, { includeDeleted: true });
@@ -91,7 +94,7 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
         limit: query.limit,
         cursor: query.cursor,
       });
-      return c.json({ data: page.rows.map(printRow), nextCursor: page.nextCursor }, 200);
+      return jsonText(c, `{"data":[${page.rows.map(printRow).join(',')}],"nextCursor":${JSON.stringify(page.nextCursor)}}`);
     },
   );
 
@@ -113,7 +116,7 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
       const { includeDeleted } = valid<{ includeDeleted?: boolean }>(c, 'query');
       const [row] = await (includeDeleted ? findOneDeleted : findOne).execute({ storeId, id });
       if (!row) throw new AppError('NOT_FOUND', `${def.idParam} ${String(id)} not found`);
-      return c.json(printRow(row), 200);
+      return jsonText(c, printRow(row));
     },
   );
 
@@ -143,6 +146,11 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
       return c.json({ data: page.rows.map(printRecord), nextCursor: page.nextCursor }, 200);
     },
   );
+}
+
+/** A 200 with JSON already printed, with the header c.json would send. */
+function jsonText(c: Context<ApiEnv>, text: string): Response {
+  return c.body(text, 200, { 'Content-Type': 'application/json' });
 }
 
 /**
