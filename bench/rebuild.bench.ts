@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { createDb, execRows, type Database } from '@mirror/db';
 import { createSimulator } from '@mirror/ecwid-sim';
-import { rebuild, type RebuildPhase } from '@mirror/projector';
+import { entityUpdatedAtSql, rebuild, type RebuildPhase } from '@mirror/projector';
 
 const { values: args } = parseArgs({
   options: {
@@ -169,8 +169,8 @@ async function loadPool(database: Database): Promise<void> {
 
 /**
  * The log, in chunks of one insert … select each (one advisory lock per statement, as any
- * appender): record g takes a pool document of its kind with a fresh key and update time.
- * Update times mostly grow with g, but one record in seven is stamped older than its neighbours,
+ * appender), entity_updated_at computed as the projector's appender does: record g takes a pool
+ * document of its kind with a fresh key and update time. Update times mostly grow with g, but one record in seven is stamped older than its neighbours,
  * so newer-wins is exercised, not just last-writer-wins.
  */
 async function generateLog(database: Database): Promise<void> {
@@ -178,8 +178,9 @@ async function generateLog(database: Database): Promise<void> {
   for (let from = 0; from < totalRecords; from += chunk) {
     const to = Math.min(totalRecords, from + chunk);
     await database.db.execute(sql`
-      insert into event_log (kind, store_id, event_type, entity_kind, entity_id, is_known_type, payload, caused_by, fetched_at)
-      select 'snapshot', e.store_id, m.kind, m.kind, e.entity_id, true, s.payload, '{}', timestamptz '2024-09-04 00:00:00+00' + g * interval '1 ms'
+      insert into event_log (kind, store_id, event_type, entity_kind, entity_id, is_known_type, payload, caused_by, fetched_at, entity_updated_at)
+      select 'snapshot', e.store_id, m.kind, m.kind, e.entity_id, true, s.payload, '{}', timestamptz '2024-09-04 00:00:00+00' + g * interval '1 ms',
+        ${sql.raw(entityUpdatedAtSql('m.kind', 's.payload'))}
       from generate_series(${from}::bigint, ${to - 1}::bigint) g
       join bench_mix m on m.bucket = (abs(hashint8(g * 7919)) % 1000)
       join bench_pool p on p.kind = m.kind and p.idx = (g % m.pool)

@@ -49,6 +49,13 @@ export const eventLogTable = pgTable(
     causedBy: bigint('caused_by', { mode: 'number' }).array(),
     /** Snapshots: when the document was fetched from Ecwid. */
     fetchedAt: timestamp('fetched_at', { withTimezone: true }),
+    /**
+     * Snapshots: the entity's update time as projection reads it from the document (newer
+     * wins), so a rebuild can tell which snapshots are superseded without reading documents.
+     * Null when the document has none, and on records appended before the column existed
+     * (readers then fall back to the document).
+     */
+    entityUpdatedAt: timestamp('entity_updated_at', { withTimezone: true }),
   },
   (t) => [
     uniqueIndex('event_log_store_event_uq').on(t.storeId, t.eventId),

@@ -1,6 +1,7 @@
 import { execRows, type Db } from '@mirror/db';
 import type { EntityKind } from '@mirror/ecwid';
 import { sql } from 'drizzle-orm';
+import { entityUpdatedAtSql } from '../projection/entity-updated-at.ts';
 
 /** Entity kinds that have snapshot and tombstone records (docs/decisions/0002). */
 export type RecordEntityKind = Exclude<EntityKind, 'personal_data_request' | 'size_chart'>;
@@ -44,15 +45,19 @@ export async function appendRecords(tx: Db, records: readonly ProjectorRecord[])
   );
   const rows = await execRows<{ position: string | number }>(
     tx,
+    // entity_updated_at: the snapshot's update time as projection reads it (newer wins), so a
+    // rebuild can find superseded snapshots without reading their documents.
     sql`insert into event_log
           (kind, store_id, event_id, event_type, entity_kind, entity_id, is_known_type,
-           event_created_at, payload, caused_by, fetched_at)
-        select r.kind, r.store_id, null, r.entity_kind, r.entity_kind, r.entity_id, true,
-               null, r.payload::jsonb, r.caused_by::bigint[], r.fetched_at::timestamptz
-        from json_to_recordset(${param}::json) as r(
+           event_created_at, payload, caused_by, fetched_at, entity_updated_at)
+        select rec.kind, rec.store_id, null, rec.entity_kind, rec.entity_kind, rec.entity_id, true,
+               null, d.doc, rec.caused_by::bigint[], rec.fetched_at::timestamptz,
+               case when rec.kind = 'snapshot' then ${sql.raw(entityUpdatedAtSql('rec.entity_kind', 'd.doc'))} end
+        from json_to_recordset(${param}::json) as rec(
           ord int, kind text, store_id bigint, entity_kind text, entity_id text, payload text,
           caused_by text, fetched_at text)
-        order by r.ord
+        cross join lateral (select rec.payload::jsonb as doc offset 0) d
+        order by rec.ord
         returning position`,
   );
   // Identity values are drawn in the order rows are produced, i.e. input order.

@@ -1,4 +1,5 @@
 import type { ChildSpec, EntitySpec, ProjectionSpec, SetSpec } from './entity-specs.ts';
+import { entityUpdatedAtSql } from './entity-updated-at.ts';
 
 /*
  * One SQL statement per entity kind and record kind present in a batch. Each reads its records
@@ -78,19 +79,15 @@ export function snapshotStatement(spec: ProjectionSpec, schema: string, variant:
  * (entity kinds whose row is the newest snapshot: not `store`) that another snapshot of the same
  * key supersedes, by the newer-wins rule (update time, then position), so the build never reads
  * their documents. Keys with a tombstone anywhere up to `{{to}}` keep all their snapshots (the
- * ordinary rules then decide). Reads only the fields holding the update time.
+ * ordinary rules then decide). Reads `entity_updated_at`, documents only where it is null.
  */
 export function supersededStatement(kinds: readonly EntitySpec[], table: string, share?: Share): string {
-  const timed = kinds.filter((spec) => spec.timed);
-  const updatedExpr = (spec: EntitySpec) => spec.columns.find((c) => c.name === 'updated_at')!.expr;
-  const fields = [...new Set(timed.flatMap((spec) => [...updatedExpr(spec).matchAll(/r\."([A-Za-z]+)"/g)].map((m) => m[1]!)))];
-  const list = (specs: readonly EntitySpec[]) => specs.map((spec) => `'${spec.kind}'`).join(', ');
-  const when = (specs: readonly EntitySpec[], expr: (spec: EntitySpec) => string) =>
-    specs.map((spec) => `when '${spec.kind}' then ${expr(spec)}`).join(' ');
-  const shareFilter = share && share.count > 1 ? `and (case b.entity_kind ${when(kinds, (spec) => shareOf(spec, 'b', share.count))} end) = ${share.index}` : '';
-  const reader = timed.length
-    ? `cross join lateral jsonb_to_record(case when b.kind = 'snapshot' and b.entity_kind in (${list(timed)}) then b.payload else '{}' end) as r(${fields.map((f) => `"${f}" jsonb`).join(', ')})`
-    : '';
+  const list = kinds.map((spec) => `'${spec.kind}'`).join(', ');
+  const when = (expr: (spec: EntitySpec) => string) => kinds.map((spec) => `when '${spec.kind}' then ${expr(spec)}`).join(' ');
+  const shareFilter = share && share.count > 1 ? `and (case b.entity_kind ${when((spec) => shareOf(spec, 'b', share.count))} end) = ${share.index}` : '';
+  // The update time from entity_updated_at; the document is read only where that is null (a
+  // record appended before the column existed, or a document without an update time).
+  const updated = `case when b.kind = 'snapshot' then coalesce(b.entity_updated_at, ${entityUpdatedAtSql('b.entity_kind', 'b.payload', true)}) end`;
   return `
 insert into ${table} (position)
 select position from (
@@ -99,10 +96,10 @@ select position from (
     row_number() over (w order by s.updated desc nulls last, s.position desc) as n
   from (
     select b.position, b.kind, b.entity_kind, b.store_id,
-      (case b.entity_kind ${when(kinds, (spec) => `${keyOf(spec, 'b')}::text`)} end) as k,
-      ${timed.length ? `(case when b.kind = 'snapshot' then case b.entity_kind ${when(timed, updatedExpr)} end end)` : 'null::timestamptz'} as updated
-    from event_log b ${reader}
-    where b.position <= {{to}} and b.kind in ('snapshot', 'tombstone') and b.entity_kind in (${list(kinds)}) ${shareFilter}
+      (case b.entity_kind ${when((spec) => `${keyOf(spec, 'b')}::text`)} end) as k,
+      ${updated} as updated
+    from event_log b
+    where b.position <= {{to}} and b.kind in ('snapshot', 'tombstone') and b.entity_kind in (${list}) ${shareFilter}
   ) s
   where s.k is not null
   window w as (partition by s.entity_kind, s.store_id, s.k)

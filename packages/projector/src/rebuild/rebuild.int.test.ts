@@ -8,6 +8,7 @@ import { projectNextBatch } from '../projection/project-batch.ts';
 import { runProjection } from '../projection/run-projection.ts';
 import { appendRecords, appendSnapshot, fixture } from '../projection/testing/append-records.ts';
 import { entityTables, logOfEverything, simStore, snapshotTables } from '../projection/testing/sample-log.ts';
+import { appendRecords as appendForProjection } from '../enrichment/append-records.ts';
 import { rebuild, type RebuildProgress } from './rebuild.ts';
 import { replay } from './replay.ts';
 
@@ -70,6 +71,33 @@ describe('rebuild', () => {
 
     expect(await snapshotTables(db)).toEqual(live);
     expect(result.records).toBe(records.length);
+  });
+
+  test('with entity_updated_at written by the appender, superseded snapshots are found from it and the rebuild equals live', async () => {
+    const input = logOfEverything().filter((r) => !r.entityId.startsWith('internal:'));
+    for (const o of simStore.orders.values().slice(0, 12)) {
+      input.push({ entityKind: 'order', entityId: o.id, payload: { ...o, updateTimestamp: o.updateTimestamp + 20, items: o.items.slice(0, 1) } });
+      input.push({ entityKind: 'order', entityId: o.id, payload: { ...o, updateTimestamp: o.updateTimestamp - 20, email: 'older@example.com' } });
+    }
+    await appendForProjection(
+      db,
+      input.map((r) => ({
+        kind: r.kind ?? 'snapshot', storeId: 1003, entityKind: r.entityKind as never, entityId: r.entityId,
+        payload: r.payload ?? { reason: 'deleted' }, causedBy: [], fetchedAt: new Date('2024-09-04T00:00:00Z'),
+      })),
+    );
+    await projectAll();
+    const live = await snapshotTables(db);
+    // The column holds exactly what projection derives from the document.
+    const mismatches = await scalar<number>(`select count(*)::int as v from event_log e join orders o on o.source_position = e.position and e.kind = 'snapshot'
+      where e.entity_updated_at is distinct from o.updated_at`);
+    expect(mismatches).toBe(0);
+    expect(await scalar<number>(`select count(*)::int as v from event_log where kind = 'snapshot' and entity_kind in ('order', 'customer', 'product') and entity_updated_at is null`)).toBe(0);
+    expect(await scalar<number>(`select count(*)::int as v from event_log where entity_kind in ('category', 'store') and entity_updated_at is not null`)).toBe(0);
+
+    await rebuild(db, { batchSize: 3 });
+
+    expect(await snapshotTables(db)).toEqual(live);
   });
 
   test('rebuilds only the table families asked for', async () => {

@@ -1,0 +1,1 @@
+ALTER TABLE "event_log" ADD COLUMN "entity_updated_at" timestamp with time zone;
