@@ -389,5 +389,6 @@ export function printRow(row: Record<string, unknown>): string {
 }
 
 /** Keys whose values are JSON text from Postgres (`doc::text`, the expansions' json_agg). */
-const jsonTextKeys = new Set(['doc', 'items', 'categoryIds', 'variations']);
-const internalKeys = new Set(['storeId']);
+export const jsonTextKeys: ReadonlySet<string> = new Set(['doc', 'items', 'categoryIds', 'variations']);
+/** Columns never printed: the store is in the URL. */
+export const internalKeys: ReadonlySet<string> = new Set(['storeId']);

@@ -6,7 +6,8 @@ import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Context } from 'hono';
 import type { ApiEnv } from './api-env.ts';
 import type { CursorCodec } from './cursor.ts';
-import { entitySchema, printRow, type EntityDef } from './entities.ts';
+import { entitySchema, internalKeys, jsonTextKeys, printRow, type EntityDef } from './entities.ts';
+import { createRowPrinter, postgresJsClient, rawQuery } from './fast-rows.ts';
 import { keysetPage } from './keyset.ts';
 import { logRecordSchema, printRecord, readEntityHistory } from './log-records.ts';
 import { booleanParam, cursorParam, limitParam, storeIdParam } from './query-params.ts';
@@ -114,9 +115,9 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
       const storeId = c.var.storeId;
       const id = valid<Record<string, unknown>>(c, 'param')[def.idParam];
       const { includeDeleted } = valid<{ includeDeleted?: boolean }>(c, 'query');
-      const [row] = await (includeDeleted ? findOneDeleted : findOne).execute({ storeId, id });
-      if (!row) throw new AppError('NOT_FOUND', `${def.idParam} ${String(id)} not found`);
-      return jsonText(c, printRow(row));
+      const json = await (includeDeleted ? findOneDeleted : findOne).executeJson({ storeId, id });
+      if (json === undefined) throw new AppError('NOT_FOUND', `${def.idParam} ${String(id)} not found`);
+      return jsonText(c, json);
     },
   );
 
@@ -156,7 +157,9 @@ function jsonText(c: Context<ApiEnv>, text: string): Response {
 /**
  * A primary-key lookup (store_id, id) with its child rows, built once as a prepared statement:
  * the hot path then skips query building and Postgres parses it once per connection. Invoices
- * are looked up by invoice id within the store.
+ * are looked up by invoice id within the store. `executeJson` answers the row printed as JSON
+ * text; on postgres.js it reads the row as an array and prints it directly (createRowPrinter),
+ * skipping drizzle's row mapping.
  */
 function prepareFind(db: Db, def: EntityDef, columns: Record<string, unknown>, { includeDeleted }: { includeDeleted: boolean }) {
   const query = db
@@ -169,7 +172,20 @@ function prepareFind(db: Db, def: EntityDef, columns: Record<string, unknown>, {
         includeDeleted ? undefined : isNull(def.table.deletedAt),
       ),
     )
-    .limit(1)
-    .prepare(`api_find_${def.path}${includeDeleted ? '_all' : ''}`);
-  return { execute: (values: { storeId: number; id: unknown }) => query.execute(values) as Promise<Record<string, unknown>[]> };
+    .limit(1);
+  const prepared = query.prepare(`api_find_${def.path}${includeDeleted ? '_all' : ''}`);
+  const execute = (values: { storeId: number; id: unknown }) => prepared.execute(values) as Promise<Record<string, unknown>[]>;
+  const client = postgresJsClient(db);
+  const print = createRowPrinter(columns, jsonTextKeys, internalKeys);
+  const raw = client && rawQuery(client, query.toSQL());
+  const executeJson = raw
+    ? async (values: { storeId: number; id: unknown }) => {
+        const [row] = await raw(values);
+        return row && print(row);
+      }
+    : async (values: { storeId: number; id: unknown }) => {
+        const [row] = await execute(values);
+        return row && printRow(row);
+      };
+  return { execute, executeJson };
 }
