@@ -156,6 +156,21 @@ describe('errors', () => {
     expect(other.body.error.parameter).toBe('cursor');
   });
 
+  test('concurrent get-by-id requests (batched into one statement) each get their own answer', async () => {
+    const paths = [`/v1/stores/${storeA}/orders/A1`, `/v1/stores/${storeA}/orders/NOPE`, `/v1/stores/${storeA}/orders/A2`, `/v1/stores/${storeA}/orders/A1`, `/v1/stores/${storeB}/orders/B1`, `/v1/stores/${storeB}/orders/A1`];
+    const answers = await Promise.all(paths.map((path) => get(app, path)));
+    expect(answers.map((a) => [a.status, a.body.orderId ?? a.body.error?.message])).toEqual([
+      [200, 'A1'],
+      [404, 'orderId NOPE not found'],
+      [200, 'A2'],
+      [200, 'A1'],
+      [200, 'B1'],
+      [404, 'orderId A1 not found'],
+    ]);
+    expect(answers[0]!.body.items).toHaveLength(2);
+    expect(answers[0]).toEqual(await get(app, `/v1/stores/${storeA}/orders/A1`));
+  });
+
   test('unknown routes and unknown entities are 404 in the error shape', async () => {
     const route = await get(app, '/v1/nope');
     expect(route.status).toBe(404);

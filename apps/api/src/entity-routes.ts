@@ -7,7 +7,7 @@ import type { Context } from 'hono';
 import type { ApiEnv } from './api-env.ts';
 import type { CursorCodec } from './cursor.ts';
 import { entitySchema, internalKeys, jsonTextKeys, printRow, type EntityDef } from './entities.ts';
-import { createRowPrinter, postgresJsClient, rawQuery } from './fast-rows.ts';
+import { createBatchedLookup, createRowPrinter, postgresJsClient, rawQuery } from './fast-rows.ts';
 import { keysetPage } from './keyset.ts';
 import { logRecordSchema, printRecord, readEntityHistory } from './log-records.ts';
 import { booleanParam, cursorParam, limitParam, storeIdParam } from './query-params.ts';
@@ -158,7 +158,8 @@ function jsonText(c: Context<ApiEnv>, text: string): Response {
  * A primary-key lookup (store_id, id) with its child rows, built once as a prepared statement:
  * the hot path then skips query building and Postgres parses it once per connection. Invoices
  * are looked up by invoice id within the store. `executeJson` answers the row printed as JSON
- * text; on postgres.js it reads the row as an array and prints it directly (createRowPrinter),
+ * text; on postgres.js concurrent lookups are batched into one `id = any(…)` statement
+ * (createBatchedLookup) and rows are read as arrays and printed directly (createRowPrinter),
  * skipping drizzle's row mapping.
  */
 function prepareFind(db: Db, def: EntityDef, columns: Record<string, unknown>, { includeDeleted }: { includeDeleted: boolean }) {
@@ -177,15 +178,28 @@ function prepareFind(db: Db, def: EntityDef, columns: Record<string, unknown>, {
   const execute = (values: { storeId: number; id: unknown }) => prepared.execute(values) as Promise<Record<string, unknown>[]>;
   const client = postgresJsClient(db);
   const print = createRowPrinter(columns, jsonTextKeys, internalKeys);
-  const raw = client && rawQuery(client, query.toSQL());
-  const executeJson = raw
-    ? async (values: { storeId: number; id: unknown }) => {
-        const [row] = await raw(values);
-        return row && print(row);
-      }
-    : async (values: { storeId: number; id: unknown }) => {
-        const [row] = await execute(values);
-        return row && printRow(row);
-      };
+  let executeJson = async (values: { storeId: number; id: unknown }) => {
+    const [row] = await execute(values);
+    return row && printRow(row);
+  };
+  if (client) {
+    const idType = sql.raw(`${def.idColumn.getSQLType()}[]`);
+    const batchQuery = db
+      .select(columns as never)
+      .from(def.table)
+      .where(
+        and(
+          eq(def.table.storeId, sql.placeholder('storeId')),
+          sql`${def.idColumn} = any(${sql.placeholder('ids')}::${idType})`,
+          includeDeleted ? undefined : isNull(def.table.deletedAt),
+        ),
+      )
+      .toSQL();
+    const raw = rawQuery(client, batchQuery);
+    const idIndex = Object.values(columns).indexOf(def.idColumn);
+    if (idIndex < 0) throw new Error(`${def.path}: the id column is not selected`);
+    const lookup = createBatchedLookup({ run: (storeId, ids) => raw({ storeId, ids }), idIndex, print });
+    executeJson = (values) => lookup(values.storeId, values.id as string | number);
+  }
   return { execute, executeJson };
 }

@@ -59,3 +59,79 @@ export function rawQuery(client: PostgresJs, query: { sql: string; params: unkno
   return (values: Record<string, unknown>): Promise<unknown[][]> =>
     client.unsafe(query.sql, fillPlaceholders(query.params, values), { prepare: true }).values();
 }
+
+/**
+ * Get-by-id lookups issued in the same turn of the event loop, for the same store, become one
+ * statement (`id = any($ids)`), DataLoader-style: under concurrent load that is one Bind/Execute
+ * round trip, one socket write and one executor start in Postgres for a handful of requests
+ * instead of one each. A lone request is not delayed: the batch goes out at setImmediate, the
+ * same moment postgres.js would have flushed its own write. Every request still reads the
+ * database; nothing is cached between batches.
+ */
+export function createBatchedLookup(options: {
+  /** `$1` store id, `$2` the ids as a Postgres array literal. */
+  run: (storeId: number, ids: string) => Promise<unknown[][]>;
+  /** Position of the id column in a selected row. */
+  idIndex: number;
+  print: (values: unknown[]) => string;
+  maxBatch?: number;
+}): (storeId: number, id: string | number) => Promise<string | undefined> {
+  const { run, idIndex, print, maxBatch = 100 } = options;
+  type Waiter = { resolve: (json: string | undefined) => void; reject: (err: unknown) => void };
+  let pending = new Map<number, Map<string, Waiter[]>>();
+  let scheduled = false;
+
+  const runBatch = async (storeId: number, batch: Map<string, Waiter[]>) => {
+    try {
+      const rows = await run(storeId, arrayLiteral([...batch.keys()]));
+      const byId = new Map<string, unknown[]>();
+      for (const row of rows) {
+        const key = String(row[idIndex]);
+        if (!byId.has(key)) byId.set(key, row);
+      }
+      for (const [id, waiters] of batch) {
+        const row = byId.get(id);
+        const json = row && print(row);
+        for (const w of waiters) w.resolve(json);
+      }
+    } catch (err) {
+      for (const waiters of batch.values()) for (const w of waiters) w.reject(err);
+    }
+  };
+
+  const flush = () => {
+    scheduled = false;
+    const batches = pending;
+    pending = new Map();
+    for (const [storeId, waitersById] of batches) {
+      let chunk = new Map<string, Waiter[]>();
+      for (const [id, waiters] of waitersById) {
+        chunk.set(id, waiters);
+        if (chunk.size >= maxBatch) {
+          void runBatch(storeId, chunk);
+          chunk = new Map();
+        }
+      }
+      if (chunk.size > 0) void runBatch(storeId, chunk);
+    }
+  };
+
+  return (storeId, id) =>
+    new Promise((resolve, reject) => {
+      let byId = pending.get(storeId);
+      if (!byId) pending.set(storeId, (byId = new Map()));
+      const key = String(id);
+      const waiters = byId.get(key);
+      if (waiters) waiters.push({ resolve, reject });
+      else byId.set(key, [{ resolve, reject }]);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    });
+}
+
+/** `{"a","b\"c"}`: a Postgres array literal of the values, each quoted and escaped. */
+export function arrayLiteral(values: string[]): string {
+  return `{${values.map((v) => `"${v.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
+}
