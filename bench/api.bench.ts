@@ -9,7 +9,8 @@
  *
  * Targets at 32 connections: get-by-id p99 ≤ 10 ms and ≥ 0.3× the bare server's requests/s;
  * a miss prints "MISSED" and exits 0. Wrong answers (any non-2xx, a list page not of 100 PAID
- * rows) fail the run (exit 1).
+ * rows, a get-by-id of 2,000 sampled concurrently not naming the order asked for) fail the run
+ * (exit 1).
  *
  * The database is `BENCH_DATABASE_URL` or `DATABASE_URL` (default
  * postgres://postgres@127.0.0.1:5432/test); the run creates `mirror_bench_api_<random>` there and
@@ -126,6 +127,7 @@ async function main(): Promise<number> {
     `get-by-id p99: ${formatMs(p99)} ms (target ≤ ${targets.p99Ms}) ${mark(p99Ok)}  ` +
       `get-by-id/bare: ${ratio.toFixed(2)} (target ≥ ${targets.ratio}) ${mark(ratioOk)}`,
   );
+  problems.push(...(await checkConcurrentAnswers(apiServer.port, key)));
   for (const [name, run] of [['get-by-id', getRun], ['list', listRun]] as const) {
     if (run.non2xx > 0 || run.errors > 0) problems.push(`${name}: non-2xx ${JSON.stringify(run.statusCodes)}, errors ${run.errors + run.timeouts}`);
   }
@@ -208,6 +210,35 @@ async function checkAnswers(api: ReturnType<typeof createApiApp>, key: string): 
   if (page.status !== 200 || body.data?.length !== 100 || body.data.some((o) => o.paymentStatus !== 'PAID' || o.items.length === 0) || !body.nextCursor) {
     problems.push(`list answered ${page.status} with ${body.data?.length ?? 0} rows`);
   }
+  return problems;
+}
+
+/**
+ * A sample of get-by-id answers under concurrency, over HTTP as the load sends them: 32 clients,
+ * 2,000 random orders, each must be a 200 naming the order asked for, with its items and doc.
+ * (The load runs count statuses only; the server batches concurrent lookups, so a mix-up would
+ * still be a 200.)
+ */
+async function checkConcurrentAnswers(port: number, key: string): Promise<string[]> {
+  const problems: string[] = [];
+  let left = 2000;
+  let seed = 7;
+  const next = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return 1 + (seed % orderCount);
+  };
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (left-- > 0) {
+        const n = next();
+        const res = await fetch(`http://127.0.0.1:${port}/v1/stores/${storeId}/orders/O${n}`, { headers: { authorization: `Bearer ${key}` } });
+        const body = (await res.json()) as { orderId?: string; items?: unknown[]; doc?: { id?: string } };
+        if (res.status !== 200 || body.orderId !== `O${n}` || body.doc?.id !== `O${n}` || body.items?.length !== 1 + (n % 3)) {
+          if (problems.length < 3) problems.push(`get-by-id O${n} under concurrency answered ${res.status} ${JSON.stringify(body).slice(0, 120)}`);
+        }
+      }
+    }),
+  );
   return problems;
 }
 
