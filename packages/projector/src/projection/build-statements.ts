@@ -1,4 +1,4 @@
-import type { ChildSpec, EntitySpec, ProjectionSpec, SetSpec } from './entity-specs.ts';
+import type { ChildSpec, EntitySpec, ProjectedKind, ProjectionSpec, SetSpec } from './entity-specs.ts';
 import { entityUpdatedAtSql } from './entity-updated-at.ts';
 
 /*
@@ -20,15 +20,14 @@ export type StatementVariant = {
   trustObjects?: boolean;
   /** Only this share of the kind's keys (a rebuild's connections split the keys by hash). */
   share?: Share;
-  /**
-   * A table of positions (`position bigint`, indexed) whose snapshots are passed over without
-   * reading their documents: a rebuild lists there the snapshots a later one supersedes.
-   */
-  superseded?: string;
 };
 
-/** Share `index` of `count`: the keys whose hash is `index` modulo `count`. */
-export type Share = { index: number; count: number };
+/**
+ * Share `index` of `count`: the keys whose hash is `index` modulo `count`. With `worklist` (a
+ * table written by worklistStatement), the records are read from that list, which holds only
+ * the share's records still to apply, instead of filtering every record of the range.
+ */
+export type Share = { index: number; count: number; worklist?: string };
 
 /** The share a record of this kind belongs to, by its key (never by position, so one key's records stay in one share). */
 export function shareOf(spec: ProjectionSpec, alias: string, count: number): string {
@@ -41,13 +40,21 @@ export function shareOf(spec: ProjectionSpec, alias: string, count: number): str
   return `((${hash} & 2147483647) % ${count})`;
 }
 
-function inShare(spec: ProjectionSpec, alias: string, share: Share | undefined): string {
-  if (!share || share.count <= 1) return '';
-  return `and ${shareOf(spec, alias, share.count)} = ${share.index}`;
-}
-
 const range = (alias: string) =>
   `${alias}.position > {{from}} and ${alias}.position <= {{to}}`;
+
+/** The batch's records of this kind and record kind (alias `b`): a from list and its conditions. */
+function records(spec: ProjectionSpec, kind: 'snapshot' | 'tombstone', share: Share | undefined): { from: string; where: string } {
+  if (share?.worklist) {
+    return {
+      from: `${share.worklist} w join event_log b on b.position = w.position`,
+      where: `w.share = ${share.index} and w.entity_kind = '${spec.kind}' and w.kind = '${kind}' and ${range('w')} and b.kind = '${kind}'`,
+    };
+  }
+  const inShare = share && share.count > 1 ? `and ${shareOf(spec, 'b', share.count)} = ${share.index}` : '';
+  return { from: 'event_log b', where: `${range('b')} and b.kind = '${kind}' and b.entity_kind = '${spec.kind}' ${inShare}` };
+}
+
 
 /** A snapshot of a key never applies after that key's tombstone (tombstones are final). */
 function notTombstoned(spec: ProjectionSpec, variant: StatementVariant): string {
@@ -75,23 +82,33 @@ export function snapshotStatement(spec: ProjectionSpec, schema: string, variant:
 }
 
 /**
- * For a rebuild from an empty shadow up to `{{to}}`: lists in `table` the snapshots of `kinds`
- * (entity kinds whose row is the newest snapshot: not `store`) that another snapshot of the same
- * key supersedes, by the newer-wins rule (update time, then position), so the build never reads
- * their documents. Keys with a tombstone anywhere up to `{{to}}` keep all their snapshots (the
- * ordinary rules then decide). Reads `entity_updated_at`, documents only where it is null.
+ * For a rebuild from an empty shadow up to `{{to}}`: lists in `table` (share, kind, entity_kind,
+ * position) the share's snapshot and tombstone records of `kinds` that the build must apply,
+ * so each statement reads just its own records. Left out are snapshots of the `skippable` kinds
+ * (entity kinds whose row is just the newest snapshot) that another snapshot of the same key
+ * supersedes by newer-wins (update time, then position): the build never reads their
+ * documents. Keys with a tombstone up to `{{to}}` keep all their records (the ordinary rules
+ * decide). Kinds in `unsplit` belong to share 0 whole. Reads `entity_updated_at`, and a
+ * document only where that is null.
  */
-export function supersededStatement(kinds: readonly EntitySpec[], table: string, share?: Share): string {
-  const list = kinds.map((spec) => `'${spec.kind}'`).join(', ');
-  const when = (expr: (spec: EntitySpec) => string) => kinds.map((spec) => `when '${spec.kind}' then ${expr(spec)}`).join(' ');
-  const shareFilter = share && share.count > 1 ? `and (case b.entity_kind ${when((spec) => shareOf(spec, 'b', share.count))} end) = ${share.index}` : '';
+export function worklistStatement(
+  kinds: readonly ProjectionSpec[],
+  skippable: readonly ProjectedKind[],
+  unsplit: readonly ProjectedKind[],
+  table: string,
+  share: Share,
+): string {
+  const list = (specs: readonly ProjectionSpec[]) => specs.map((spec) => `'${spec.kind}'`).join(', ') || 'null';
+  const when = (expr: (spec: ProjectionSpec) => string) => kinds.map((spec) => `when '${spec.kind}' then ${expr(spec)}`).join(' ');
+  const shareExpr = `(case b.entity_kind ${when((spec) => (unsplit.includes(spec.kind) ? '0' : shareOf(spec, 'b', share.count)))} end)`;
+  const skip = kinds.filter((spec) => skippable.includes(spec.kind));
   // The update time from entity_updated_at; the document is read only where that is null (a
   // record appended before the column existed, or a document without an update time).
-  const updated = `case when b.kind = 'snapshot' then coalesce(b.entity_updated_at, ${entityUpdatedAtSql('b.entity_kind', 'b.payload', true)}) end`;
+  const updated = `case when b.kind = 'snapshot' and b.entity_kind in (${list(skip)}) then coalesce(b.entity_updated_at, ${entityUpdatedAtSql('b.entity_kind', 'b.payload', true)}) end`;
   return `
-insert into ${table} (position)
-select position from (
-  select s.position, s.kind,
+insert into ${table} (share, kind, entity_kind, position)
+select ${share.index}, kind, entity_kind, position from (
+  select s.position, s.kind, s.entity_kind, s.k, s.entity_kind in (${list(skip)}) as skippable,
     count(*) filter (where s.kind = 'tombstone') over w as tombstones,
     row_number() over (w order by s.updated desc nulls last, s.position desc) as n
   from (
@@ -99,12 +116,12 @@ select position from (
       (case b.entity_kind ${when((spec) => `${keyOf(spec, 'b')}::text`)} end) as k,
       ${updated} as updated
     from event_log b
-    where b.position <= {{to}} and b.kind in ('snapshot', 'tombstone') and b.entity_kind in (${list}) ${shareFilter}
+    where b.position <= {{to}} and b.kind in ('snapshot', 'tombstone') and b.entity_kind in (${list(kinds)})
+      and ${shareExpr} = ${share.index}
   ) s
-  where s.k is not null
   window w as (partition by s.entity_kind, s.store_id, s.k)
 ) ranked
-where kind = 'snapshot' and tombstones = 0 and n > 1`;
+where not (kind = 'snapshot' and skippable and k is not null and tombstones = 0 and n > 1)`;
 }
 
 /**
@@ -137,15 +154,15 @@ function entitySnapshot(spec: EntitySpec, schema: string, variant: StatementVari
            and t.entity_kind = 'order' and t.entity_id = 'internal:' || p.c_internal_id and t.kind = 'tombstone' and t.position < p.position)`
       : '';
   const children = spec.children.map((child, i) => childStatements(spec, child, i, schema)).join(',\n');
+  const source = records(spec, 'snapshot', variant.share);
   return `
 with cand as (
   select b.store_id, ${keyOf(spec, 'b')} as k, b.position, coalesce(b.fetched_at, b.received_at) as fetched_at, b.payload as doc,
     ${cols.map((c) => `${c.expr} as c_${c.name}`).join(',\n    ')}
     ${spec.children.map((child, i) => `, ${child.source} as src_${i}`).join('')}
-  from event_log b
+  from ${source.from}
   cross join lateral jsonb_to_record(${variant.trustObjects ? 'b.payload' : `case when jsonb_typeof(b.payload) = 'object' then b.payload else '{}' end`}) as r(${fields})
-  where ${range('b')} and b.kind = 'snapshot' and b.entity_kind = '${spec.kind}' ${inShare(spec, 'b', variant.share)} ${notTombstoned(spec, variant)}
-    ${variant.superseded ? `and not exists (select 1 from ${variant.superseded} x where ${range('x')} and x.position = b.position)` : ''}
+  where ${source.where} ${notTombstoned(spec, variant)}
 ),
 pick as (
   select distinct on (store_id, k) * from cand where k is not null
@@ -199,8 +216,8 @@ function firstTombstones(spec: ProjectionSpec, extraWhere = '', share?: Share): 
 tomb as (
   select distinct on (store_id, k) * from (
     select b.store_id, ${keyOf(spec, 'b')} as k, b.entity_id, b.position, coalesce(b.fetched_at, b.received_at) as at, b.payload
-    from event_log b
-    where ${range('b')} and b.kind = 'tombstone' and b.entity_kind = '${spec.kind}' ${extraWhere} ${inShare(spec, 'b', share)}
+    from ${records(spec, 'tombstone', share).from}
+    where ${records(spec, 'tombstone', share).where} ${extraWhere}
   ) s where k is not null
   order by store_id, k, position
 )`;
@@ -278,8 +295,8 @@ function setSnapshot(spec: SetSpec, schema: string, variant: StatementVariant): 
 with pick as (
   select distinct on (store_id, k) * from (
     select b.store_id, ${keyOf(spec, 'b')} as k, b.position, coalesce(b.fetched_at, b.received_at) as fetched_at, b.payload
-    from event_log b
-    where ${range('b')} and b.kind = 'snapshot' and b.entity_kind = '${spec.kind}' ${inShare(spec, 'b', variant.share)} ${notTombstoned(spec, variant)}
+    from ${records(spec, 'snapshot', variant.share).from}
+    where ${records(spec, 'snapshot', variant.share).where} ${notTombstoned(spec, variant)}
   ) s where k is not null
   order by store_id, k, position desc
 ),

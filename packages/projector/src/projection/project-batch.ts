@@ -19,8 +19,6 @@ export type ProjectBatchOptions = {
    */
   share?: Share;
   unsplit?: readonly ProjectedKind[];
-  /** Snapshots of these kinds at positions listed in `table` are passed over (see supersededStatement). */
-  superseded?: { table: string; kinds: readonly ProjectedKind[] };
   /** Apply records up to this position at most (the batch is caught up when it gets there). */
   until?: number;
 };
@@ -139,15 +137,14 @@ export async function projectBatchInTransaction(tx: Db, options: ProjectBatchOpt
     if (!entry) continue;
     const spec = projectionSpecs[kind];
     const kindShare = shareOfKind(kind);
-    const superseded = options.superseded?.kinds.includes(kind) ? options.superseded.table : undefined;
-    const shareKey = `${kindShare ? `${kindShare.index}/${kindShare.count}` : ''}:${superseded ?? ''}`;
+    const shareKey = kindShare ? `${kindShare.index}/${kindShare.count}/${kindShare.worklist ?? ''}` : '';
     // Snapshots before tombstones: a snapshot earlier in the batch than its key's tombstone is
     // applied, then deleted; one after it is filtered out by the snapshot statement.
     if (entry.snapshots) {
       const variant = (trustObjects: boolean) =>
         bind(
           statement(`${schema}:${kind}:s:${entry.tombstones}:${trustObjects}:${shareKey}`, () =>
-            snapshotStatement(spec, schema, { withTombstones: entry.tombstones, trustObjects, ...(kindShare && { share: kindShare }), ...(superseded && { superseded }) }),
+            snapshotStatement(spec, schema, { withTombstones: entry.tombstones, trustObjects, ...(kindShare && { share: kindShare }) }),
           ),
           from,
           to,

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { AppError } from '@mirror/core';
 import { execRows, type Db } from '@mirror/db';
-import { supersededStatement } from '../projection/build-statements.ts';
-import { projectedKinds, projectionSpecs, tablesOf, type EntitySpec, type ProjectedKind } from '../projection/entity-specs.ts';
+import { worklistStatement } from '../projection/build-statements.ts';
+import { projectedKinds, projectionSpecs, tablesOf, type ProjectedKind } from '../projection/entity-specs.ts';
 import { projectBatchInTransaction, projectNextBatch } from '../projection/project-batch.ts';
 import { captureDependentViews, dropViews, recreateViews } from './dependent-views.ts';
 
@@ -92,7 +92,7 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
       share: { index: i, count: n },
     })).filter((share) => share.kinds.length > 0);
     await progress('build', position, head, records);
-    const superseded = await listSuperseded(db, kinds, unsplit, shares, head);
+    const worklist = shares.length > 1 ? await buildWorklist(db, unsplit, shares, head) : undefined;
     // Each share advances under its own checkpoint up to the same head; the slowest one is the
     // overall position.
     const reached = shares.map(() => 0);
@@ -102,7 +102,7 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
       shares.map(async (share, i) => {
         for (;;) {
           const outcome = await projectNextBatch(db, {
-            schema: shadowSchema, checkpoint: share.checkpoint, limit: batchSize, kinds: share.kinds, share: share.share, unsplit, until, ...(superseded && { superseded }),
+            schema: shadowSchema, checkpoint: share.checkpoint, limit: batchSize, kinds: share.kinds, share: { ...share.share, ...(worklist && { worklist }) }, unsplit, until,
             synchronousCommit: false, workMem: '256MB',
           });
           if (outcome.conflict) throw new AppError('UNAVAILABLE', 'another rebuild took over the rebuild checkpoints');
@@ -208,32 +208,34 @@ async function claimLease(db: Db, force: boolean): Promise<void> {
   if (claimed.length === 0) throw new AppError('UNAVAILABLE', 'another rebuild started at the same time');
 }
 
-const supersededTable = `${shadowSchema}.superseded`;
+const worklistTable = `${shadowSchema}.worklist`;
 
 /**
- * Lists the snapshots up to `head` that a later one of the same key supersedes (about half of
- * a log of repeatedly fetched orders and products), each share in parallel, so the build skips
- * them without reading or writing their documents. Only keys without a tombstone, of entity
- * kinds whose row is just the newest snapshot (not `store`, whose install times span all of
- * them; not orders when tombstones by internal id exist, which match orders by another key).
- * Returns undefined when a document is not an object (the build then reads every record).
+ * Lists, each share in parallel, the records up to `head` the build must apply, so that each
+ * statement reads only its own records instead of filtering the whole range, and leaves out
+ * the snapshots a later one of the same key supersedes (about half of a log of repeatedly
+ * fetched orders and products): the build never reads or writes their documents. Skippable
+ * are entity kinds whose row is just the newest snapshot: not `store` (its install times span
+ * all its snapshots), not sets, not orders while tombstones by internal id exist (they match
+ * orders by another key). Returns undefined when a document is not an object (the build then
+ * filters the log itself and reads every record).
  */
-async function listSuperseded(
+async function buildWorklist(
   db: Db,
-  kinds: readonly ProjectedKind[],
   unsplit: readonly ProjectedKind[],
-  shares: readonly { share: { index: number; count: number } }[],
+  shares: readonly { kinds: readonly ProjectedKind[]; share: { index: number; count: number } }[],
   head: number,
-): Promise<{ table: string; kinds: ProjectedKind[] } | undefined> {
-  const specs = kinds
-    .map((kind) => projectionSpecs[kind])
-    .filter((spec): spec is EntitySpec => spec.shape === 'entity' && spec.kind !== 'store' && !unsplit.includes(spec.kind));
-  if (specs.length === 0) return undefined;
-  await db.execute(sql.raw(`create unlogged table ${supersededTable} (position bigint not null)`));
+): Promise<string | undefined> {
+  const skippable = projectedKinds.filter((kind) => {
+    const spec = projectionSpecs[kind];
+    return spec.shape === 'entity' && kind !== 'store' && !unsplit.includes(kind);
+  });
+  await db.execute(sql.raw(`create unlogged table ${worklistTable} (share int not null, kind text not null, entity_kind text not null, position bigint not null)`));
   try {
     await Promise.all(
-      shares.map(async ({ share }) => {
-        const text = supersededStatement(specs, supersededTable, share).replaceAll('{{to}}', String(head));
+      shares.map(async ({ kinds, share }) => {
+        const specs = kinds.map((kind) => projectionSpecs[kind]);
+        const text = worklistStatement(specs, skippable, unsplit, worklistTable, share).replaceAll('{{to}}', String(head));
         await db.transaction(async (tx) => {
           await tx.execute(sql`select set_config('work_mem', '256MB', true), set_config('jit', 'off', true)`);
           await tx.execute(sql.raw(text));
@@ -243,12 +245,12 @@ async function listSuperseded(
   } catch (err) {
     const e = err as { code?: unknown; cause?: { code?: unknown } };
     if ((e.code ?? e.cause?.code) !== '22023') throw err;
-    await db.execute(sql.raw(`truncate ${supersededTable}`));
+    await db.execute(sql.raw(`drop table ${worklistTable}`));
     return undefined;
   }
-  await db.execute(sql.raw(`create index on ${supersededTable} (position)`));
-  await db.execute(sql.raw(`analyze ${supersededTable}`));
-  return { table: supersededTable, kinds: specs.map((spec) => spec.kind) };
+  await db.execute(sql.raw(`create index on ${worklistTable} (share, entity_kind, kind, position)`));
+  await db.execute(sql.raw(`vacuum analyze ${worklistTable}`));
+  return worklistTable;
 }
 
 /** Whether the log up to `head` holds an order tombstone that names only the internal id. */
