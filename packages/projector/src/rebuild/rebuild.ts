@@ -120,7 +120,7 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
 
     phase = 'index';
     await progress('index', position, head, records);
-    await createSecondaryIndexes(db, tables);
+    await createSecondaryIndexes(db, tables, n);
 
     phase = 'catch-up';
     head = await readHead(db);
@@ -283,8 +283,19 @@ async function createShadowTables(db: Db, tables: readonly string[]): Promise<vo
   }
 }
 
-async function createSecondaryIndexes(db: Db, tables: readonly string[]): Promise<void> {
-  for (const table of tables) {
+/**
+ * Builds the shadow tables' secondary indexes and gathers their statistics: one job per index or
+ * table, biggest tables first, spread over `parallel` connections (one core each), each with a
+ * generous maintenance_work_mem so the sorts stay in memory.
+ */
+async function createSecondaryIndexes(db: Db, tables: readonly string[], parallel: number): Promise<void> {
+  const sizes = await execRows<{ table: string; bytes: string | number }>(
+    db,
+    sql.raw(tables.map((t) => `select '${t}' as table, pg_total_relation_size('${shadowSchema}."${t}"') as bytes`).join(' union all ')),
+  );
+  const bySize = [...sizes].sort((a, b) => Number(b.bytes) - Number(a.bytes)).map((row) => row.table);
+  const jobs: string[] = [];
+  for (const table of bySize) {
     const indexes = await execRows<{ definition: string }>(
       db,
       sql`select pg_get_indexdef(i.indexrelid) as definition from pg_index i
@@ -295,11 +306,21 @@ async function createSecondaryIndexes(db: Db, tables: readonly string[]): Promis
       // Same index names: indexes live in their table's schema, and move with it on the swap.
       const shadow = definition.replace(/ ON (ONLY )?public\.("?)([a-z_]+)\2 /, ` ON $1${shadowSchema}."$3" `);
       if (shadow === definition) throw new Error(`cannot retarget index definition: ${definition}`);
-      await db.execute(sql.raw(shadow));
+      jobs.push(shadow);
     }
-    await db.execute(sql.raw(`analyze ${shadowSchema}."${table}"`));
-    await db.execute(sql`update consumer_checkpoints set updated_at = now() where name = ${checkpoint}`);
+    jobs.push(`analyze ${shadowSchema}."${table}"`);
   }
+  let next = 0;
+  const worker = async () => {
+    for (let job = jobs[next++]; job !== undefined; job = jobs[next++]) {
+      await db.transaction(async (tx) => {
+        await tx.execute(sql`select set_config('maintenance_work_mem', '256MB', true)`);
+        await tx.execute(sql.raw(job));
+      });
+      await db.execute(sql`update consumer_checkpoints set updated_at = now() where name = ${checkpoint}`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, parallel) }, worker));
 }
 
 /** Owner and grants of the old table onto the new one (`create table like` copies neither). */
