@@ -104,7 +104,12 @@ export function worklistStatement(
   const skip = kinds.filter((spec) => skippable.includes(spec.kind));
   // The update time from entity_updated_at; the document is read only where that is null (a
   // record appended before the column existed, or a document without an update time).
-  const updated = `case when b.kind = 'snapshot' and b.entity_kind in (${list(skip)}) then coalesce(b.entity_updated_at, ${entityUpdatedAtSql('b.entity_kind', 'b.payload', true)}) end`;
+  // Entities without an update time: the later fetch wins (fetched_at), as in projection.
+  const timedSkip = skip.filter((spec) => 'timed' in spec && spec.timed);
+  const untimedSkip = skip.filter((spec) => !('timed' in spec && spec.timed));
+  const updated = `case when b.kind <> 'snapshot' then null
+    when b.entity_kind in (${list(timedSkip)}) then coalesce(b.entity_updated_at, ${entityUpdatedAtSql('b.entity_kind', 'b.payload', true)})
+    when b.entity_kind in (${list(untimedSkip)}) then coalesce(b.fetched_at, b.received_at) end`;
   return `
 insert into ${table} (share, kind, entity_kind, position)
 select ${share.index}, kind, entity_kind, position from (
@@ -140,9 +145,11 @@ function entitySnapshot(spec: EntitySpec, schema: string, variant: StatementVari
   const cols = spec.columns;
   const keyCol = keyColumn(spec);
   const fields = spec.fields.map((name) => `"${name}" jsonb`).join(', ');
+  // Without an update time from Ecwid, the later fetch is the newer state: a backfill page or a
+  // parked retry that fetched before a live fetch but appended after it must not win.
   const newer = spec.timed
     ? `(coalesce(excluded.updated_at, '-infinity'), excluded.source_position) > (coalesce(t.updated_at, '-infinity'), t.source_position)`
-    : `excluded.source_position > t.source_position`;
+    : `(excluded.synced_at, excluded.source_position) > (t.synced_at, t.source_position)`;
   const insertCols = [...keyColumns(spec), ...cols.map((c) => c.name), 'doc', 'deleted_at', 'source_position', 'synced_at'];
   const selectCols = [...(spec.key === 'store' ? ['store_id'] : ['store_id', 'k']), ...cols.map((c) => `c_${c.name}`), 'doc', 'null::timestamptz', 'position', 'fetched_at'];
   // An order deleted by internal id (`internal:<id>` tombstone) earlier in the log is never
@@ -166,7 +173,7 @@ with cand as (
 ),
 pick as (
   select distinct on (store_id, k) * from cand where k is not null
-  order by store_id, k, ${spec.timed ? 'c_updated_at desc nulls last, ' : ''}position desc
+  order by store_id, k, ${spec.timed ? 'c_updated_at desc nulls last, ' : 'fetched_at desc, '}position desc
 ),
 applied as (
   insert into ${table} as t (${insertCols.join(', ')})

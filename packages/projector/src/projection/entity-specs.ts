@@ -251,7 +251,13 @@ const storeSpec: EntitySpec = {
   key: 'store',
   fields: ['status', 'at'],
   columns: [
-    { name: 'status', expr: `(case ${txt(f('status'))} when 'active' then 'active' when 'uninstalled' then 'uninstalled' end)` },
+    // Ecwid delivers out of order: the status follows the latest event time, not the latest
+    // record (an uninstall redelivered after a reinstall leaves the store active). Ties: active.
+    {
+      name: 'status',
+      expr: `(case when coalesce(max(case when ${txt(f('status'))} = 'active' then coalesce(${date(f('at'))}, b.fetched_at) end) over (partition by b.store_id), '-infinity') >= coalesce(max(case when ${txt(f('status'))} = 'uninstalled' then coalesce(${date(f('at'))}, b.fetched_at) end) over (partition by b.store_id), '-infinity') then 'active' else 'uninstalled' end)`,
+      conflict: `(case when coalesce(greatest(t.installed_at, excluded.installed_at), '-infinity') >= coalesce(greatest(t.uninstalled_at, excluded.uninstalled_at), '-infinity') then 'active' else 'uninstalled' end)`,
+    },
     // The latest install and uninstall seen, whatever the batch boundaries: max over the batch
     // here, greatest() with the stored value on conflict, so a rebuild gives the same row.
     {

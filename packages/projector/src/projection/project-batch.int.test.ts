@@ -305,6 +305,23 @@ describe('projection rules', () => {
     expect(await one('categories', 'true')).toMatchObject({ name: 'Second' });
   });
 
+  test('untimed entities: an older fetch appended later does not overwrite a newer one', async () => {
+    const category = fixture('category');
+    const early = new Date('2024-06-01T10:00:00Z');
+    const late = new Date('2024-06-01T10:05:00Z');
+    // A backfill page fetched at 10:00 lands after a live fetch made at 10:05, across batches…
+    await appendSnapshot(db, { entityKind: 'category', entityId: '9691094', payload: { ...category, name: 'Live' }, fetchedAt: late });
+    await projectBatch(db);
+    await appendSnapshot(db, { entityKind: 'category', entityId: '9691094', payload: { ...category, name: 'Stale' }, fetchedAt: early });
+    await projectBatch(db);
+    expect(await one('categories', 'true')).toMatchObject({ name: 'Live' });
+    // …and within one batch.
+    await appendSnapshot(db, { entityKind: 'category', entityId: '1', payload: { ...category, id: 1, name: 'Live' }, fetchedAt: late });
+    await appendSnapshot(db, { entityKind: 'category', entityId: '1', payload: { ...category, id: 1, name: 'Stale' }, fetchedAt: early });
+    await projectBatch(db);
+    expect(await one('categories', 'category_id = 1')).toMatchObject({ name: 'Live' });
+  });
+
   test('a tombstone is final: a late snapshot does not resurrect the order or its items', async () => {
     await appendSnapshot(db, { entityKind: 'order', entityId: 'K8XTQ', payload: order(1000) });
     await projectBatch(db);
@@ -420,6 +437,22 @@ describe('projection rules', () => {
     ]);
     await projectBatch(db);
     expect(await one('stores', 'true')).toMatchObject({ status: 'active', installed_at: ts('2024-05-01T00:00:00Z'), uninstalled_at: ts('2024-04-01T00:00:00Z') });
+  });
+
+  test('stores: an uninstall delivered after a later reinstall leaves the store active', async () => {
+    await appendSnapshot(db, { entityKind: 'store', entityId: String(testStoreId), payload: { status: 'active', at: '2024-03-01T00:00:10.000Z' } });
+    await projectBatch(db);
+    // Ecwid redelivers the earlier uninstall afterwards (across batches)…
+    await appendSnapshot(db, { entityKind: 'store', entityId: String(testStoreId), payload: { status: 'uninstalled', at: '2024-03-01T00:00:00.000Z' } });
+    await projectBatch(db);
+    expect(await one('stores', 'true')).toMatchObject({ status: 'active', uninstalled_at: ts('2024-03-01T00:00:00Z') });
+    // …or in the same batch as the reinstall.
+    await appendRecords(db, [
+      { entityKind: 'store', entityId: '42', payload: { status: 'active', at: '2024-03-01T00:00:10.000Z' } },
+      { entityKind: 'store', entityId: '42', payload: { status: 'uninstalled', at: '2024-03-01T00:00:00.000Z' } },
+    ].map((r) => ({ ...r, storeId: 42 })));
+    await projectBatch(db);
+    expect(await one('stores', 'store_id = 42')).toMatchObject({ status: 'active' });
   });
 });
 
