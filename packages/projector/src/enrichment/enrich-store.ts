@@ -65,6 +65,11 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
   const { db, log, attempts, batchSize = 500, maxAttempts = 5, pauseAlertAfter = 10, retryBaseMs = 1000, retryMaxMs = 300_000, now = () => new Date() } = deps;
   const state = await readEnrichmentState(db, storeId);
   const from = state.position;
+  // Not due yet: the loop (or another worker) can schedule a pass from a reading taken before a
+  // concurrent pass blocked or paused the store; honour the retry time that pass set.
+  if ((state.status === 'blocked' || state.status === 'paused') && state.retryAt && state.retryAt > now()) {
+    return { status: 'idle', appended: 0, parked: 0, position: from, hasMore: false, retryAt: state.retryAt };
+  }
   const webhooks = await readLog(db, { after: from, storeId, kinds: ['webhook'], limit: batchSize });
   const hasMore = webhooks.length === batchSize;
   const idle: EnrichPassResult = { status: 'idle', appended: 0, parked: 0, position: from, hasMore: false };

@@ -1,4 +1,4 @@
-import { storeTokensTable, type Db } from '@mirror/db';
+import { enrichmentStateTable, storeTokensTable, type Db } from '@mirror/db';
 import { and, eq, notInArray, sql } from 'drizzle-orm';
 
 export type StoreToken = { storeId: number; token: string };
@@ -48,12 +48,21 @@ export async function syncEnvTokens(db: Db, tokens: readonly StoreToken[]): Prom
   });
 }
 
-/** Adds or replaces a store's token (source `cli`). */
+/**
+ * Adds or replaces a store's token (source `cli`). A store blocked by its old token (403) is
+ * retried at once rather than at its backed-off retry time.
+ */
 export async function addStoreToken(db: Db, storeId: number, token: string): Promise<void> {
-  await db
-    .insert(storeTokensTable)
-    .values({ storeId, token, source: 'cli' })
-    .onConflictDoUpdate({ target: storeTokensTable.storeId, set: { token, source: 'cli', addedAt: sql`now()` } });
+  await db.transaction(async (tx) => {
+    await tx
+      .insert(storeTokensTable)
+      .values({ storeId, token, source: 'cli' })
+      .onConflictDoUpdate({ target: storeTokensTable.storeId, set: { token, source: 'cli', addedAt: sql`now()` } });
+    await tx
+      .update(enrichmentStateTable)
+      .set({ retryAt: null })
+      .where(and(eq(enrichmentStateTable.storeId, storeId), eq(enrichmentStateTable.status, 'blocked')));
+  });
 }
 
 /** Removes a store's token; its webhooks then wait (`waiting_for_token`). */
