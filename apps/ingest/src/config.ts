@@ -16,6 +16,7 @@ const configSchema = z
     INGEST_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(256 * 1024),
     INGEST_BATCH_MAX: z.coerce.number().int().positive().max(5000).default(200),
     INGEST_BATCH_WINDOW_MS: z.coerce.number().min(0).max(1000).default(0),
+    INGEST_PARALLEL_MIN_BATCH: z.coerce.number().int().positive().max(5000).default(8),
     INGEST_APPEND_TIMEOUT_MS: z.coerce.number().int().positive().default(8000),
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   })

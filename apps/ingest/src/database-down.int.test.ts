@@ -64,6 +64,7 @@ describe.skipIf(skip)('when the database goes away', () => {
         INGEST_BODY_LIMIT_BYTES: 262_144,
         INGEST_BATCH_MAX: 50,
         INGEST_BATCH_WINDOW_MS: 0,
+        INGEST_PARALLEL_MIN_BATCH: 8,
         INGEST_APPEND_TIMEOUT_MS: 3000,
       },
       process.env.DEBUG_TEST ? (await import('@mirror/core')).createLogger({ level: 'debug' }) : createSilentLogger(),

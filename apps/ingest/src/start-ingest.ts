@@ -6,7 +6,7 @@ import type { IngestConfig } from './config.ts';
 
 export type IngestOptions = Pick<
   IngestConfig,
-  'ECWID_CLIENT_SECRET' | 'ECWID_WEBHOOK_VERIFY' | 'INGEST_BODY_LIMIT_BYTES' | 'INGEST_BATCH_MAX' | 'INGEST_BATCH_WINDOW_MS' | 'INGEST_APPEND_TIMEOUT_MS'
+  'ECWID_CLIENT_SECRET' | 'ECWID_WEBHOOK_VERIFY' | 'INGEST_BODY_LIMIT_BYTES' | 'INGEST_BATCH_MAX' | 'INGEST_BATCH_WINDOW_MS' | 'INGEST_PARALLEL_MIN_BATCH' | 'INGEST_APPEND_TIMEOUT_MS'
 >;
 
 /** Wires the ingest app to a database with group commit. Used by the CLI and the all-in-one server. */
@@ -15,6 +15,7 @@ export function createIngest(database: Database, config: IngestOptions, log: Log
     flush: (rows) => appendWebhooks(database.db, rows),
     maxBatch: config.INGEST_BATCH_MAX,
     windowMs: config.INGEST_BATCH_WINDOW_MS,
+    parallelMinBatch: config.INGEST_PARALLEL_MIN_BATCH,
     ...(hooks.onFlush && { onFlush: hooks.onFlush }),
   });
   if (!config.ECWID_WEBHOOK_VERIFY) {

@@ -62,3 +62,30 @@ test('reports a flush returning the wrong number of outcomes as a failure', asyn
   const committer = createGroupCommitter<number, number>({ flush: async () => [] });
   await expect(committer.submit(1)).rejects.toThrow('0 outcomes for 1 items');
 });
+
+test('with a flush in flight, the next waits for parallelMinBatch items, or for that flush to end', async () => {
+  const batches: number[][] = [];
+  let release!: () => void;
+  const firstHeld = new Promise<void>((resolve) => (release = resolve));
+  const committer = createGroupCommitter<number, number>({
+    flush: async (items) => {
+      batches.push(items);
+      if (batches.length === 1) await firstHeld;
+      return items;
+    },
+    maxInFlight: 2,
+    parallelMinBatch: 3,
+  });
+  const first = committer.submit(0); // starts at once, then holds
+  const a = committer.submit(1);
+  const b = committer.submit(2); // two waiting: not enough for a second flush
+  await sleep(5);
+  expect(batches).toEqual([[0]]);
+  const c = committer.submit(3); // three waiting: the second flush starts while the first holds
+  await sleep(5);
+  expect(batches).toEqual([[0], [1, 2, 3]]);
+  const d = committer.submit(4); // one waiting: it waits for a free slot, not for company
+  release();
+  await Promise.all([first, a, b, c, d]);
+  expect(batches).toEqual([[0], [1, 2, 3], [4]]);
+});

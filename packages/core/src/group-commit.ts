@@ -7,6 +7,12 @@ export type GroupCommitOptions<I, O> = {
   windowMs?: number;
   /** Flushes allowed in flight at once; items arriving meanwhile form the next batch. */
   maxInFlight?: number;
+  /**
+   * While a flush is in flight, the next one starts only once this many items wait. When
+   * commits serialise anyway (the log's commit-order lock), a second flush with one or two
+   * items just waits on the lock; letting it fill makes fewer, fuller commits.
+   */
+  parallelMinBatch?: number;
   /** Called after every flush, for metrics. */
   onFlush?: (info: { size: number; durationMs: number; failed: boolean }) => void;
 };
@@ -27,7 +33,7 @@ type Pending<I, O> = { item: I; resolve: (o: O) => void; reject: (e: unknown) =>
  * when idle. A failed flush rejects exactly the items it held.
  */
 export function createGroupCommitter<I, O>(options: GroupCommitOptions<I, O>): GroupCommitter<I, O> {
-  const { flush, maxBatch = 200, windowMs = 0, maxInFlight = 2, onFlush } = options;
+  const { flush, maxBatch = 200, windowMs = 0, maxInFlight = 2, parallelMinBatch = 1, onFlush } = options;
   const queue: Pending<I, O>[] = [];
   let inFlight = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -35,6 +41,7 @@ export function createGroupCommitter<I, O>(options: GroupCommitOptions<I, O>): G
 
   function schedule(): void {
     if (queue.length === 0 || inFlight >= maxInFlight) return;
+    if (inFlight > 0 && queue.length < parallelMinBatch) return;
     if (queue.length >= maxBatch || windowMs === 0) {
       start();
     } else {

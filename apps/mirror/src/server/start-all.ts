@@ -9,7 +9,7 @@ import { addStoreToken, backfill, createClientFactory, runEnrichment, runProject
 import { Hono } from 'hono';
 import { apiHooks, createMirrorMetrics, ecwidHooks, ingestHooks, mountMetrics } from './metrics.ts';
 
-export type StartAllConfig = Pick<IngestConfig, 'PORT' | 'HOST' | 'ECWID_WEBHOOK_VERIFY' | 'INGEST_BODY_LIMIT_BYTES' | 'INGEST_BATCH_MAX' | 'INGEST_BATCH_WINDOW_MS' | 'INGEST_APPEND_TIMEOUT_MS'> &
+export type StartAllConfig = Pick<IngestConfig, 'PORT' | 'HOST' | 'ECWID_WEBHOOK_VERIFY' | 'INGEST_BODY_LIMIT_BYTES' | 'INGEST_BATCH_MAX' | 'INGEST_BATCH_WINDOW_MS' | 'INGEST_PARALLEL_MIN_BATCH' | 'INGEST_APPEND_TIMEOUT_MS'> &
   Pick<ApiConfig, 'MIRROR_ADMIN_TOKEN' | 'API_CURSOR_SECRET' | 'API_KEY_CACHE_MS'> & {
     ECWID_CLIENT_SECRET: string | undefined;
     ECWID_API_BASE_URL: string;
