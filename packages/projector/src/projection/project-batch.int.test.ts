@@ -518,6 +518,8 @@ describe('checkpoint', () => {
           const outcome = await projectNextBatch(target, { limit: 3 });
           applied += outcome.records;
           idle = outcome.caughtUp && !outcome.conflict ? idle + 1 : 0;
+          // Yield between batches, so the two projectors interleave instead of one taking all.
+          await new Promise((resolve) => setTimeout(resolve, 2));
         }
         return applied;
       };
