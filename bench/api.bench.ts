@@ -26,6 +26,7 @@ import type { ApiRequestOptions } from './api-requests.ts';
 import { createBenchDatabase, type BenchDatabase } from './lib/bench-database.ts';
 import { describeMachine, formatInt, formatMs, formatTable, mark } from './lib/report.ts';
 import { runLoad, type LoadResult } from './lib/run-load.ts';
+import { positive } from './lib/args.ts';
 
 const targets = { ratio: 0.3, p99Ms: 10 };
 const storeId = 1003;
@@ -272,11 +273,6 @@ function row(run: LoadResult, bare: LoadResult): string[] {
   ];
 }
 
-function positive(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got ${value}`);
-  return n;
-}
 
 try {
   exitCode = await main();

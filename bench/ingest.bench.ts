@@ -42,6 +42,7 @@ import {
   mark,
 } from './lib/report.ts';
 import { runLoad, type LoadResult } from './lib/run-load.ts';
+import { positive } from './lib/args.ts';
 
 const targets = { ratio: 0.35, p99Ms: 25 };
 const clientSecret = 'bench_client_secret';
@@ -339,12 +340,6 @@ function wireIngest(
   return { app, drain: () => committer.drain() };
 }
 
-function positive(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new Error(`--${name} must be a positive integer, got ${value}`);
-  return n;
-}
 
 try {
   exitCode = await main();
