@@ -4,3 +4,4 @@ export { readLog, readLogHead, type ReadLogOptions } from './event-log/read-log.
 export { migrationsFolder } from './migrations.ts';
 export * from './schema/index.ts';
 export { entityTableNames, grantReporting } from './reporting/grant-reporting.ts';
+export { sqlState } from './sql-state.ts';

@@ -1,4 +1,5 @@
 import { execPrepared, type Db } from '../create-db.ts';
+import { sqlState } from '../sql-state.ts';
 
 /** One validated webhook, ready to be appended. */
 export type WebhookAppend = {
@@ -87,12 +88,6 @@ async function insertBatch(db: Db, rows: readonly WebhookAppend[]): Promise<Appe
 function isDataError(err: unknown): boolean {
   const code = sqlState(err);
   return code !== undefined && (code.startsWith('22') || code.startsWith('54'));
-}
-
-function sqlState(err: unknown): string | undefined {
-  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
-  const code = e?.code ?? e?.cause?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
 
 function describe(err: unknown): string {

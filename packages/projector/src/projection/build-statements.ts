@@ -1,3 +1,4 @@
+import { sql, type SQL } from 'drizzle-orm';
 import type { ChildSpec, EntitySpec, ProjectedKind, ProjectionSpec, SetSpec } from './entity-specs.ts';
 import { entityUpdatedAtSql } from './entity-updated-at.ts';
 
@@ -7,6 +8,20 @@ import { entityUpdatedAtSql } from './entity-updated-at.ts';
  * writes the tables itself, so documents never travel to Node. Statement texts are fixed per
  * (schema, kind, variant), so postgres.js prepares each once per connection.
  */
+
+/** The statement text with each `{{name}}` bound as a parameter (so the text, and its prepared plan, stays the same). */
+export function bindStatement(text: string, values: Record<string, number>): SQL {
+  const parts = text.split(/\{\{([a-z]+)\}\}/);
+  return sql.join(
+    parts.map((part, i) => {
+      if (i % 2 === 0) return sql.raw(part);
+      const value = values[part];
+      if (value === undefined) throw new Error(`no value for {{${part}}}`);
+      return sql`${value}`;
+    }),
+    sql.raw(''),
+  );
+}
 
 export type StatementVariant = {
   /** The batch holds tombstones of this kind: snapshots after one must be skipped. */
@@ -24,8 +39,9 @@ export type StatementVariant = {
 
 /**
  * Share `index` of `count`: the keys whose hash is `index` modulo `count`. With `worklist` (a
- * table written by worklistStatement), the records are read from that list, which holds only
- * the share's records still to apply, instead of filtering every record of the range.
+ * table written by worklistStatement), the records are read from that list's rows not marked
+ * `bulk` (the share's records still to apply in log order), instead of filtering every record
+ * of the range.
  */
 export type Share = { index: number; count: number; worklist?: string };
 
@@ -48,7 +64,7 @@ function records(spec: ProjectionSpec, kind: 'snapshot' | 'tombstone', share: Sh
   if (share?.worklist) {
     return {
       from: `${share.worklist} w join event_log b on b.position = w.position`,
-      where: `w.share = ${share.index} and w.entity_kind = '${spec.kind}' and w.kind = '${kind}' and ${range('w')} and b.kind = '${kind}'`,
+      where: `w.share = ${share.index} and not w.bulk and w.entity_kind = '${spec.kind}' and w.kind = '${kind}' and ${range('w')} and b.kind = '${kind}'`,
     };
   }
   const inShare = share && share.count > 1 ? `and ${shareOf(spec, 'b', share.count)} = ${share.index}` : '';
@@ -83,13 +99,15 @@ export function snapshotStatement(spec: ProjectionSpec, schema: string, variant:
 
 /**
  * For a rebuild from an empty shadow up to `{{to}}`: lists in `table` (share, kind, entity_kind,
- * position) the share's snapshot and tombstone records of `kinds` that the build must apply,
- * so each statement reads just its own records. Left out are snapshots of the `skippable` kinds
- * (entity kinds whose row is just the newest snapshot) that another snapshot of the same key
- * supersedes by newer-wins (update time, then position): the build never reads their
- * documents. Keys with a tombstone up to `{{to}}` keep all their records (the ordinary rules
- * decide). Kinds in `unsplit` belong to share 0 whole. Reads `entity_updated_at`, and a
- * document only where that is null.
+ * position, bulk) the share's snapshot and tombstone records of `kinds` that the build must
+ * apply, so each statement reads just its own records. Left out are snapshots of the
+ * `skippable` kinds (entity kinds whose row is just the newest snapshot) that another snapshot
+ * of the same key supersedes by newer-wins (update time, then position): the build never reads
+ * their documents. The newest snapshot of such a key is marked `bulk`: it is all its key needs,
+ * so it can be inserted without comparing or ordering (bulkSnapshotStatement). Keys with a
+ * tombstone up to `{{to}}` keep all their records, unmarked (the batch statements decide).
+ * Kinds in `unsplit` belong to share 0 whole. Reads `entity_updated_at`, and a document only
+ * where that is null. Returns how many records it considered and how many it listed, bulk or not.
  */
 export function worklistStatement(
   kinds: readonly ProjectionSpec[],
@@ -111,8 +129,7 @@ export function worklistStatement(
     when b.entity_kind in (${list(timedSkip)}) then coalesce(b.entity_updated_at, ${entityUpdatedAtSql('b.entity_kind', 'b.payload', true)})
     when b.entity_kind in (${list(untimedSkip)}) then coalesce(b.fetched_at, b.received_at) end`;
   return `
-insert into ${table} (share, kind, entity_kind, position)
-select ${share.index}, kind, entity_kind, position from (
+with ranked as (
   select s.position, s.kind, s.entity_kind, s.k, s.entity_kind in (${list(skip)}) as skippable,
     count(*) filter (where s.kind = 'tombstone') over w as tombstones,
     row_number() over (w order by s.updated desc nulls last, s.position desc) as n
@@ -125,8 +142,17 @@ select ${share.index}, kind, entity_kind, position from (
       and ${shareExpr} = ${share.index}
   ) s
   window w as (partition by s.entity_kind, s.store_id, s.k)
-) ranked
-where not (kind = 'snapshot' and skippable and k is not null and tombstones = 0 and n > 1)`;
+),
+listed as (
+  insert into ${table} (share, kind, entity_kind, position, bulk)
+  select ${share.index}, kind, entity_kind, position, (kind = 'snapshot' and skippable and k is not null and tombstones = 0)
+  from ranked
+  where not (kind = 'snapshot' and skippable and k is not null and tombstones = 0 and n > 1)
+  returning bulk
+)
+select (select count(*) from ranked)::int as considered,
+  (select count(*) filter (where bulk) from listed)::int as bulk,
+  (select count(*) filter (where not bulk) from listed)::int as regular`;
 }
 
 /**
@@ -187,7 +213,10 @@ applied as (
 select count(*)::int as n from applied`;
 }
 
-/** Rows of one child table for the parents just applied: upsert the new set, delete the rest. */
+/**
+ * Rows of one child table for the parents just applied: upsert the new set, delete the rest. An
+ * item id repeated within one document keeps its first occurrence (as the bulk load does).
+ */
 function childStatements(spec: EntitySpec, child: ChildSpec, i: number, schema: string): string {
   const table = q(schema, child.table);
   const keyCol = keyColumn(spec);
@@ -195,14 +224,14 @@ function childStatements(spec: EntitySpec, child: ChildSpec, i: number, schema: 
   const cols = child.columns;
   return `
 src_${i} as (
-  select p.store_id, p.k, p.position, p.fetched_at${spec.columns.map((c) => `, p.c_${c.name}`).join('')}, x, ${child.itemKey.expr} as ik
+  select p.store_id, p.k, p.position, p.fetched_at${spec.columns.map((c) => `, p.c_${c.name}`).join('')}, x, ord, ${child.itemKey.expr} as ik
   from pick p join applied a on a.store_id = p.store_id and a.k = p.k
-  cross join lateral jsonb_array_elements(p.src_${i}) x
+  cross join lateral jsonb_array_elements(p.src_${i}) with ordinality e(x, ord)
 ),
 rows_${i} as (
   select distinct on (store_id, k, ik) store_id, k, ik, x, position, fetched_at
     ${cols.map((c) => `, ${c.expr} as c_${c.name}`).join('')}
-  from src_${i} p where ik is not null order by store_id, k, ik
+  from src_${i} p where ik is not null order by store_id, k, ik, ord
 ),
 del_${i} as (
   delete from ${table} c using applied a
@@ -215,6 +244,52 @@ ins_${i} as (
   on conflict (store_id, ${[...parentKey, child.itemKey.column].join(', ')}) do update set
     ${[...cols.map((c) => `${c.name} = excluded.${c.name}`), 'doc = excluded.doc', 'deleted_at = null', 'source_position = excluded.source_position', 'synced_at = excluded.synced_at'].join(', ')}
 )`;
+}
+
+/**
+ * A rebuild's bulk load of one entity kind into empty shadow tables: inserts the next
+ * `{{limit}}` records after position `{{from}}` of the share's worklist rows marked `bulk`, each
+ * the only record its key needs (the newest snapshot of a key without tombstones; see
+ * worklistStatement). So there is nothing to compare against or replace: plain inserts, no
+ * sort, no conflict handling but for an item id repeated within one document (the first wins,
+ * as in the batch statements: a nested loop over jsonb_array_elements yields the array in
+ * order). Returns the rows read (`n`) and the last position (`last`).
+ */
+export function bulkSnapshotStatement(spec: EntitySpec, schema: string, worklist: string, shareIndex: number, trustObjects: boolean): string {
+  if (spec.kind === 'store') throw new Error('stores are never bulk-loaded: their row combines all their records');
+  const cols = spec.columns;
+  const fields = spec.fields.map((name) => `"${name}" jsonb`).join(', ');
+  const byStore = spec.key === 'store';
+  const children = spec.children.map((child, i) => {
+    const keyCols = [...(byStore ? [] : [keyColumn(spec)]), child.itemKey.column];
+    return `
+child_${i} as (
+  insert into ${q(schema, child.table)} (store_id, ${[...keyCols, ...child.columns.map((c) => c.name)].join(', ')}, doc, deleted_at, source_position, synced_at)
+  select p.store_id, ${byStore ? '' : 'p.k, '}ik${child.columns.map((c) => `, ${c.expr}`).join('')}, x, null, p.position, p.fetched_at
+  from src p cross join lateral jsonb_array_elements(p.src_${i}) with ordinality e(x, ord)
+  cross join lateral (select ${child.itemKey.expr} as ik) i
+  where ik is not null
+  on conflict (store_id, ${keyCols.join(', ')}) do nothing
+)`;
+  });
+  return `
+with src as materialized (
+  select b.store_id, ${keyOf(spec, 'b')} as k, b.position, coalesce(b.fetched_at, b.received_at) as fetched_at, b.payload as doc,
+    ${cols.map((c) => `${c.expr} as c_${c.name}`).join(',\n    ')}
+    ${spec.children.map((child, i) => `, ${child.source} as src_${i}`).join('')}
+  from (
+    select w.position from ${worklist} w
+    where w.share = ${shareIndex} and w.bulk and w.entity_kind = '${spec.kind}' and w.kind = 'snapshot' and w.position > {{from}}
+    order by w.position limit {{limit}}
+  ) w
+  join event_log b on b.position = w.position
+  cross join lateral jsonb_to_record(${trustObjects ? 'b.payload' : `case when jsonb_typeof(b.payload) = 'object' then b.payload else '{}' end`}) as r(${fields})
+),
+applied as (
+  insert into ${q(schema, spec.table)} (${[...keyColumns(spec), ...cols.map((c) => c.name), 'doc', 'deleted_at', 'source_position', 'synced_at'].join(', ')})
+  select store_id, ${byStore ? '' : 'k, '}${cols.map((c) => `c_${c.name}`).join(', ')}, doc, null, position, fetched_at from src
+)${children.length ? ',' + children.join(',') : ''}
+select count(*)::int as n, max(position) as last from src`;
 }
 
 /** The first tombstone of each key in the batch. */

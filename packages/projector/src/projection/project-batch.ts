@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { execRows, type Db } from '@mirror/db';
-import { shareOf, snapshotStatement, tombstoneStatements, type Share } from './build-statements.ts';
+import { execRows, sqlState, type Db } from '@mirror/db';
+import { bindStatement, shareOf, snapshotStatement, tombstoneStatements, type Share } from './build-statements.ts';
 import { projectedKinds, projectionSpecs, type ProjectedKind } from './entity-specs.ts';
 
 export type ProjectBatchOptions = {
@@ -99,14 +99,19 @@ export async function projectBatchInTransaction(tx: Db, options: ProjectBatchOpt
   const head = Math.min(Number(headRow?.head ?? 0), options.until ?? Number.MAX_SAFE_INTEGER);
   if (head <= from) return { records: 0, from, to: from, conflict: false, caughtUp: true };
 
-  const summary = await execRows<{ entity_kind: string | null; kind: string; n: number; last: string | number }>(
-    tx,
-    sql`select entity_kind, kind, count(*)::int as n, max(position) as last from (
-          select position, kind, entity_kind from event_log
+  // A rebuild's share with a worklist reads its records from there: a narrow table holding just
+  // them, where the log would mean reading every record of the range to compute its share.
+  const listed = share?.worklist
+    ? sql`select position, kind, entity_kind from ${sql.raw(share.worklist)}
+          where share = ${share.index} and not bulk and position > ${from} and position <= ${head}
+          order by position limit ${limit}`
+    : sql`select position, kind, entity_kind from event_log
           where position > ${from} and position <= ${head} and kind in ('snapshot', 'tombstone')
             and entity_kind in (${kindList}) ${inShare}
-          order by position limit ${limit}) s
-        group by entity_kind, kind`,
+          order by position limit ${limit}`;
+  const summary = await execRows<{ entity_kind: string | null; kind: string; n: number; last: string | number }>(
+    tx,
+    sql`select entity_kind, kind, count(*)::int as n, max(position) as last from (${listed}) s group by entity_kind, kind`,
   );
   const records = summary.reduce((sum, row) => sum + row.n, 0);
   // A short batch ends at the head, so trailing webhooks are not scanned again on every poll.
@@ -186,14 +191,4 @@ function cached<T>(key: string, build: () => T): T {
 }
 const statement = (key: string, build: () => string) => cached(key, build);
 
-function bind(text: string, from: number, to: number): SQL {
-  const parts = text.split(/\{\{(from|to)\}\}/);
-  const chunks = parts.map((part, i) => (i % 2 === 0 ? sql.raw(part) : sql`${part === 'from' ? from : to}`));
-  return sql.join(chunks, sql.raw(''));
-}
-
-function sqlState(err: unknown): string | undefined {
-  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
-  const code = e?.code ?? e?.cause?.code;
-  return typeof code === 'string' ? code : undefined;
-}
+const bind = (text: string, from: number, to: number): SQL => bindStatement(text, { from, to });

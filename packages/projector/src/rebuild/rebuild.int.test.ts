@@ -100,6 +100,35 @@ describe('rebuild', () => {
     expect(await snapshotTables(db)).toEqual(live);
   });
 
+  test('with several stores, the store-level rows of every share are bulk-loaded, and a repeated item id keeps its first occurrence', async () => {
+    // Store-level kinds are split by store id: with four stores over three connections every
+    // share holds some, loaded by the bulk path (newest snapshot only) or, for sets and stores,
+    // by the batch path.
+    const storeIds = [1003, 2004, 3005, 4006];
+    const base = logOfEverything().filter((r) => !r.entityId.startsWith('internal:'));
+    const records = storeIds.flatMap((storeId) => base.map((r) => ({ ...r, storeId })));
+    const [order] = simStore.orders.values();
+    const item = order!.items[0]!;
+    records.push({
+      entityKind: 'order', entityId: 'DUP01', storeId: 2004,
+      payload: { ...order, id: 'DUP01', items: [{ ...item, name: 'first' }, { ...item, name: 'second' }] },
+    });
+    await appendRecords(db, records);
+    await projectAll(db, 50);
+    const live = await snapshotTables(db);
+    const profiles = await scalar<number>('select count(distinct store_id)::int as v from store_profiles');
+    expect(profiles).toBe(storeIds.length);
+    expect(await scalar<string>(`select name as v from order_items where store_id = 2004 and order_id = 'DUP01'`)).toBe('first');
+
+    const result = await rebuild(db, { batchSize: 7, parallel: 3 });
+
+    expect(await snapshotTables(db)).toEqual(live);
+    expect(result.records).toBe(records.length);
+    for (const table of ['store_profiles', 'app_subscriptions', 'app_storage', 'stores']) {
+      expect(await scalar<number>(`select count(distinct store_id)::int as v from ${table}`), table).toBe(storeIds.length);
+    }
+  });
+
   test('rebuilds only the table families asked for', async () => {
     await appendRecords(db, logOfEverything());
     await projectAll();

@@ -4,6 +4,7 @@ import { execRows, type Db } from '@mirror/db';
 import { worklistStatement } from '../projection/build-statements.ts';
 import { projectedKinds, projectionSpecs, tablesOf, type ProjectedKind } from '../projection/entity-specs.ts';
 import { projectBatchInTransaction, projectNextBatch } from '../projection/project-batch.ts';
+import { bulkLoad } from './bulk-load.ts';
 import { captureDependentViews, dropViews, recreateViews } from './dependent-views.ts';
 
 export type RebuildPhase = 'build' | 'index' | 'catch-up' | 'swap' | 'done';
@@ -92,7 +93,10 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
       share: { index: i, count: n },
     })).filter((share) => share.kinds.length > 0);
     await progress('build', position, head, records);
-    const worklist = shares.length > 1 ? await buildWorklist(db, unsplit, shares, head) : undefined;
+    const listed = shares.length > 1 ? await buildWorklist(db, unsplit, shares, head) : undefined;
+    const worklist = listed?.table;
+    // Superseded snapshots are done with: the worklist left them out.
+    for (const share of listed?.shares ?? []) records += share.considered - share.bulk - share.regular;
     // Each share advances under its own checkpoint up to the same head; the slowest one is the
     // overall position.
     const reached = shares.map(() => 0);
@@ -100,6 +104,14 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
     const until = head;
     await Promise.all(
       shares.map(async (share, i) => {
+        // First the keys that need just their newest snapshot, in any order; then the rest in
+        // log order. The two touch disjoint keys.
+        if (worklist) {
+          await bulkLoad(db, { schema: shadowSchema, worklist, share: share.share.index, kinds: share.kinds, batchSize, checkpoint: share.checkpoint }, async (n) => {
+            records += n;
+            await progress(phase, position, head, records);
+          });
+        }
         for (;;) {
           const outcome = await projectNextBatch(db, {
             schema: shadowSchema, checkpoint: share.checkpoint, limit: batchSize, kinds: share.kinds, share: { ...share.share, ...(worklist && { worklist }) }, unsplit, until,
@@ -225,20 +237,24 @@ async function buildWorklist(
   unsplit: readonly ProjectedKind[],
   shares: readonly { kinds: readonly ProjectedKind[]; share: { index: number; count: number } }[],
   head: number,
-): Promise<string | undefined> {
+): Promise<{ table: string; shares: WorklistCounts[] } | undefined> {
   const skippable = projectedKinds.filter((kind) => {
     const spec = projectionSpecs[kind];
     return spec.shape === 'entity' && kind !== 'store' && !unsplit.includes(kind);
   });
-  await db.execute(sql.raw(`create unlogged table ${worklistTable} (share int not null, kind text not null, entity_kind text not null, position bigint not null)`));
+  await db.execute(
+    sql.raw(`create unlogged table ${worklistTable} (share int not null, kind text not null, entity_kind text not null, position bigint not null, bulk boolean not null)`),
+  );
+  let counts: WorklistCounts[];
   try {
-    await Promise.all(
+    counts = await Promise.all(
       shares.map(async ({ kinds, share }) => {
         const specs = kinds.map((kind) => projectionSpecs[kind]);
         const text = worklistStatement(specs, skippable, unsplit, worklistTable, share).replaceAll('{{to}}', String(head));
-        await db.transaction(async (tx) => {
+        return db.transaction(async (tx) => {
           await tx.execute(sql`select set_config('work_mem', '256MB', true), set_config('jit', 'off', true)`);
-          await tx.execute(sql.raw(text));
+          const [row] = await execRows<WorklistCounts>(tx, sql.raw(text));
+          return { considered: row?.considered ?? 0, bulk: row?.bulk ?? 0, regular: row?.regular ?? 0 };
         });
       }),
     );
@@ -248,10 +264,14 @@ async function buildWorklist(
     await db.execute(sql.raw(`drop table ${worklistTable}`));
     return undefined;
   }
-  await db.execute(sql.raw(`create index on ${worklistTable} (share, entity_kind, kind, position)`));
+  // For the batch statements (by kind), the bulk load (by kind) and the batches' summary (by position).
+  await db.execute(sql.raw(`create index on ${worklistTable} (share, bulk, entity_kind, kind, position)`));
+  await db.execute(sql.raw(`create index on ${worklistTable} (share, bulk, position)`));
   await db.execute(sql.raw(`vacuum analyze ${worklistTable}`));
-  return worklistTable;
+  return { table: worklistTable, shares: counts };
 }
+
+type WorklistCounts = { considered: number; bulk: number; regular: number };
 
 /** Whether the log up to `head` holds an order tombstone that names only the internal id. */
 async function hasInternalOrderTombstones(db: Db, head: number): Promise<boolean> {
@@ -279,6 +299,20 @@ async function createShadowTables(db: Db, tables: readonly string[]): Promise<vo
     );
     for (const c of constraints) {
       await db.execute(sql.raw(`alter table ${shadowSchema}."${table}" add constraint "${c.name}" ${c.definition}`));
+    }
+    // `like` copies neither per-column statistics targets (migration 0008 turns them off for
+    // documents) nor storage parameters: the swapped-in table must be configured as the old one.
+    const targets = await execRows<{ column: string; target: number }>(
+      db,
+      sql`select attname as column, attstattarget as target from pg_attribute
+          where attrelid = ${`public."${table}"`}::regclass and attnum > 0 and not attisdropped and attstattarget >= 0`,
+    );
+    for (const t of targets) {
+      await db.execute(sql.raw(`alter table ${shadowSchema}."${table}" alter column "${t.column}" set statistics ${Number(t.target)}`));
+    }
+    const [options] = await execRows<{ reloptions: string[] | null }>(db, sql`select reloptions from pg_class where oid = ${`public."${table}"`}::regclass`);
+    if (options?.reloptions?.length) {
+      await db.execute(sql.raw(`alter table ${shadowSchema}."${table}" set (${options.reloptions.join(', ')})`));
     }
   }
 }

@@ -1,0 +1,53 @@
+import { sql } from 'drizzle-orm';
+import { execRows, sqlState, type Db } from '@mirror/db';
+import { bindStatement, bulkSnapshotStatement } from '../projection/build-statements.ts';
+import { projectionSpecs, type ProjectedKind } from '../projection/entity-specs.ts';
+
+export type BulkLoadOptions = {
+  schema: string;
+  /** The worklist table (worklistStatement), whose rows marked `bulk` this loads. */
+  worklist: string;
+  share: number;
+  kinds: readonly ProjectedKind[];
+  /** Records per statement (and transaction). */
+  batchSize: number;
+  /** The share's rebuild checkpoint, whose `updated_at` each chunk renews (the rebuild's lease). */
+  checkpoint: string;
+};
+
+/**
+ * Inserts one share's bulk worklist rows into the empty shadow tables, kind by kind, in chunks
+ * of `batchSize` records (one statement and transaction each, synchronous_commit off: a crash
+ * loses the rebuild, which starts over). Calls `onChunk` with each chunk's record count.
+ */
+export async function bulkLoad(db: Db, options: BulkLoadOptions, onChunk: (records: number) => Promise<void>): Promise<void> {
+  for (const kind of options.kinds) {
+    const spec = projectionSpecs[kind];
+    if (spec.shape !== 'entity' || kind === 'store') continue;
+    const statement = (trustObjects: boolean) => bulkSnapshotStatement(spec, options.schema, options.worklist, options.share, trustObjects);
+    const trusted = statement(true);
+    let from = 0;
+    for (;;) {
+      const values = { from, limit: options.batchSize };
+      const chunk = await db.transaction(async (t) => {
+        const tx = t as unknown as Db;
+        await tx.execute(sql`select set_config('synchronous_commit', 'off', true), set_config('jit', 'off', true), set_config('work_mem', '256MB', true)`);
+        await tx.execute(sql`update consumer_checkpoints set updated_at = now() where name = ${options.checkpoint}`);
+        type Chunk = { n: number; last: string | number | null };
+        try {
+          // Optimistic: documents are objects; a savepoint makes the rare exception a retry.
+          return await tx.transaction(async (savepoint) => (await execRows<Chunk>(savepoint as unknown as Db, bindStatement(trusted, values)))[0]);
+        } catch (err) {
+          if (sqlState(err) !== '22023') throw err;
+          return (await execRows<Chunk>(tx, bindStatement(statement(false), values)))[0];
+        }
+      });
+      const n = chunk?.n ?? 0;
+      if (n > 0) {
+        from = Number(chunk!.last);
+        await onChunk(n);
+      }
+      if (n < options.batchSize) break;
+    }
+  }
+}
