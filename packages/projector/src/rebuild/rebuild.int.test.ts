@@ -67,10 +67,16 @@ describe('rebuild', () => {
     await projectAll();
     const live = await snapshotTables(db);
 
-    const result = await rebuild(db, { batchSize: 3, parallel: 3 });
+    const builds: RebuildProgress[] = [];
+    const result = await rebuild(db, { batchSize: 3, parallel: 3, onProgress: (p) => void (p.phase === 'build' && builds.push(p)) });
 
     expect(await snapshotTables(db)).toEqual(live);
     expect(result.records).toBe(records.length);
+    // The build reports its total once the worklist is written, and counts up to it.
+    expect(builds.at(-1)).toMatchObject({ records: records.length, total: records.length });
+    const counted = builds.filter((p) => p.total !== undefined).map((p) => p.records);
+    expect(counted.length).toBeGreaterThan(3);
+    expect(counted).toEqual([...counted].sort((a, b) => a - b));
   });
 
   test('with entity_updated_at written by the appender, superseded snapshots are found from it and the rebuild equals live', async () => {

@@ -17,6 +17,12 @@ export type RebuildProgress = {
   head: number;
   /** Snapshot/tombstone records read so far. */
   records: number;
+  /**
+   * The records the build phase goes through, once known (with more than one connection, after
+   * its first step lists them): `records` reaches it when the build ends. The build applies the
+   * records of most keys in bulk, out of log order, so `position` stays behind until its end.
+   */
+  total?: number;
 };
 
 export type RebuildOptions = {
@@ -72,8 +78,9 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
   const tables = [...new Set(kinds.flatMap((kind) => tablesOf(kind)))];
   const isFull = projectedKinds.every((kind) => kinds.includes(kind));
   const batchSize = options.batchSize ?? 10_000;
+  let total: number | undefined;
   const progress = async (phase: RebuildPhase, position: number, head: number, records: number) =>
-    options.onProgress?.({ phase, position, head, records });
+    options.onProgress?.({ phase, position, head, records, ...(total !== undefined && { total }) });
 
   await claimLease(db, options.force ?? false);
   let records = 0;
@@ -97,6 +104,7 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
     const worklist = listed?.table;
     // Superseded snapshots are done with: the worklist left them out.
     for (const share of listed?.shares ?? []) records += share.considered - share.bulk - share.regular;
+    if (listed) total = listed.shares.reduce((sum, share) => sum + share.considered, 0);
     // Each share advances under its own checkpoint up to the same head; the slowest one is the
     // overall position.
     const reached = shares.map(() => 0);
