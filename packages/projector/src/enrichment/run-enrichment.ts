@@ -38,6 +38,12 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
   // and a finished pass wakes the loop, so a slow store never holds the others' next pass.
   const inFlight = new Map<number, Promise<void>>();
   let wake: () => void = () => {};
+  // When each store's last pass ended (a counter, not a time): a store whose pass ended while
+  // the loop was reading the stores' states may have been read before that pass committed, so
+  // it waits for the next read instead of starting a pass on a stale view (e.g. one that just
+  // paused the store).
+  let passesEnded = 0;
+  const endedAt = new Map<number, number>();
 
   function startPass(storeId: number, token: string | undefined) {
     const pass = (async () => {
@@ -55,6 +61,7 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
         pausedUntil.set(storeId, now().getTime() + 5_000);
         log.error({ storeId, error: describeError(err) }, 'enrichment pass failed');
       } finally {
+        endedAt.set(storeId, ++passesEnded);
         inFlight.delete(storeId);
         if (progressed) wake();
       }
@@ -69,6 +76,7 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
     signal.addEventListener('abort', stopWaiting, { once: true });
     wake = stopWaiting;
     try {
+      const readFrom = passesEnded;
       const [stores, tokenRows] = await Promise.all([findStores(db), db.select().from(storeTokensTable)]);
       const tokens = new Map(tokenRows.map((row) => [row.storeId, row.token]));
       const at = now().getTime();
@@ -77,6 +85,7 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
         const due =
           s.hasWork &&
           !inFlight.has(s.storeId) &&
+          (endedAt.get(s.storeId) ?? 0) <= readFrom &&
           !(s.retryAt && s.retryAt.getTime() > at) &&
           (pausedUntil.get(s.storeId) ?? 0) <= at &&
           // A store waiting for its token is looked at again once one appears.
