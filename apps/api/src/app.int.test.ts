@@ -136,6 +136,32 @@ describe('errors', () => {
     expect(Object.keys(res.body)).toEqual(['error']);
   });
 
+  test('get-by-id checks its parameters (without zod when plainly valid) with the same answers as zod', async () => {
+    const base = `/v1/stores/${storeA}`;
+    const body = (await get(app, `${base}/orders/A1`)).body;
+    expect(body.orderId).toBe('A1');
+    // A query string takes zod's path; an unknown parameter is ignored there, as before.
+    expect(await get(app, `${base}/orders/A1?foo=bar`)).toEqual({ status: 200, body });
+    expect(await get(app, `${base}/orders/A1?includeDeleted=false`)).toEqual({ status: 200, body });
+    const cases: [string, string][] = [
+      [`${base}/orders/A1?includeDeleted=yes`, 'includeDeleted'],
+      [`${base}/orders/A1?includeDeleted=true&includeDeleted=true`, 'includeDeleted'],
+      [`${base}/orders/${'x'.repeat(201)}`, 'orderId'],
+      [`${base}/products/abc`, 'productId'],
+      [`${base}/products/${'9'.repeat(16)}`, 'productId'],
+      // Both wrong: the query is checked first, as app.openapi() does.
+      [`${base}/products/abc?includeDeleted=1`, 'includeDeleted'],
+    ];
+    for (const [path, parameter] of cases) {
+      const res = await get(app, path);
+      expect(res.status, path).toBe(400);
+      expect(res.body, path).toEqual({ error: { code: 'BAD_REQUEST', message: expect.stringContaining(`"${parameter}"`), parameter } });
+    }
+    // Percent-encoded ids are decoded, as zod saw them; numeric ids reach the handler as numbers.
+    expect((await get(app, `${base}/orders/%41%31`)).body.orderId).toBe('A1');
+    expect(await get(app, `${base}/products/0042`)).toEqual({ status: 404, body: { error: { code: 'NOT_FOUND', message: 'productId 42 not found' } } });
+  });
+
   test('a tampered cursor is a 400 naming cursor', async () => {
     const first = await get(app, `/v1/stores/${storeA}/orders?limit=1`);
     const cursor: string = first.body.nextCursor;

@@ -10,8 +10,8 @@ import { entitySchema, internalKeys, jsonTextKeys, printRow, type EntityDef } fr
 import { createBatchedLookup, createRowPrinter, postgresJsClient, rawQuery } from './fast-rows.ts';
 import { keysetPage } from './keyset.ts';
 import { logRecordSchema, printRecord, readEntityHistory } from './log-records.ts';
-import { booleanParam, cursorParam, limitParam, storeIdParam } from './query-params.ts';
-import { addGetRoute, valid } from './routes.ts';
+import { booleanParam, cursorParam, fastIdParser, limitParam, storeIdParam } from './query-params.ts';
+import { addGetRoute, valid, type FastCheck } from './routes.ts';
 
 export type RouteContext = { db: Db; codec: CursorCodec };
 
@@ -55,6 +55,16 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
     ...Object.fromEntries(filterDescriptions),
   });
   const idParams = z.object({ storeId: storeIdParam, [def.idParam]: def.idSchema.openapi({ param: { name: def.idParam, in: 'path' } }) });
+  // get-by-id is the hot route: its common requests are checked without zod (same results; zod
+  // still decides, and words, anything unusual). The store middleware has checked storeId.
+  const parseId = fastIdParser(def.idSchema);
+  const fastIdParams: FastCheck | undefined = parseId && ((c) => {
+    const storeId = c.get('storeId');
+    const id = parseId(c.req.param(def.idParam) ?? '');
+    return storeId === undefined || id === undefined ? undefined : { storeId, [def.idParam]: id };
+  });
+  // No query string: zod's answer is {} (includeDeleted absent).
+  const fastNoQuery: FastCheck = (c) => (c.req.url.includes('?') ? undefined : {});
 
   addGetRoute(
     app,
@@ -110,6 +120,7 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
       query: z.object({ includeDeleted: includeDeletedParam }),
       response: schema,
       responseDescription: `the ${def.name}`,
+      fast: { query: fastNoQuery, ...(fastIdParams && { param: fastIdParams }) },
     },
     async (c) => {
       const storeId = c.var.storeId;
