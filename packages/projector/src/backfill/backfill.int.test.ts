@@ -64,6 +64,30 @@ describe('backfill', () => {
     expect(states.every((s) => s.completedAt !== null)).toBe(true);
   });
 
+  it('misses no item when others move within the listing during the walk (updated, or deleted)', async () => {
+    const store = sim.store(storeId);
+    // Products are listed by update time: after the first page, its first item is updated and
+    // moves to the end, its second is deleted, so every later one shifts back two places.
+    const [moved, deleted] = store.products.byUpdate();
+    let pages = 0;
+    await backfill({
+      db,
+      storeId,
+      client: client(),
+      entities: ['products'],
+      onProgress: (p) => {
+        if (p.phase !== 'scan' || ++pages !== 1) return;
+        store.update('products', moved!.id, (doc) => void (doc.price += 1));
+        store.remove('products', deleted!.id);
+      },
+    });
+    const seen = new Set((await records('product')).map((r) => r.entityId));
+    for (const product of store.products.values()) expect(seen.has(String(product.id)), `product ${product.id}`).toBe(true);
+    // The overlap re-reads a few items, but each item is appended once (the deleted one was
+    // read on the first page).
+    expect((await records('product')).length).toBe(store.products.size + 1);
+  });
+
   it('resumes after an interruption at the page it stopped on', async () => {
     let pages = 0;
     await expect(
@@ -77,13 +101,15 @@ describe('backfill', () => {
         },
       }),
     ).rejects.toThrow('crash');
-    expect(await records('order')).toHaveLength(200);
+    // Two pages: 0–99, then 90–189 (pages overlap by 10), each item appended once.
+    expect(await records('order')).toHaveLength(190);
     sim.stats.reset();
     await backfill({ db, storeId, client: client(), entities: ['orders'] });
-    // Only the last page (offset 200) is asked for again.
+    // Only the last page (from 180, overlapping) is asked for again; after a restart the
+    // overlap's 10 items are appended a second time (the same documents: harmless).
     expect(sim.stats.byPath()['GET /orders']).toBe(1);
     const rows = await records('order');
-    expect(rows).toHaveLength(250);
+    expect(rows).toHaveLength(260);
     expect(new Set(rows.map((r) => r.entityId)).size).toBe(250);
   });
 

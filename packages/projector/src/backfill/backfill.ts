@@ -30,6 +30,9 @@ export type BackfillSummary = { entity: BackfillEntity; snapshots: number; tombs
 
 type Details = { phase: 'scan' | 'deleted' | 'done'; deletedFrom: string | null; deletedOffset: number };
 
+/** Items each listing page re-reads from the end of the previous one (see the scan below). */
+const pageOverlap = 10;
+
 /**
  * Walks Ecwid's listings for one store and appends a snapshot per item (caused_by empty), a page
  * per transaction together with its progress in `backfill_state`, so a crash resumes at the page
@@ -73,19 +76,33 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
     let tombstones = 0;
 
     if (details.phase === 'scan') {
+      // Pages overlap: Ecwid pages by offset, so when an item before the offset moves away
+      // while we walk (updated, in a listing sorted by update time; or deleted), every later
+      // item shifts back one place and the next page would start one item too late, skipping
+      // an item no webhook will ever bring. Reading a few items back catches up to `overlap`
+      // such moves between two pages; items already read on the previous page are not
+      // appended again.
+      let previousKeys = new Set<string>();
       for (;;) {
         if (signal?.aborted) return summary;
-        const page = await spec.page(client, { offset, updatedFrom });
-        if (page.items.length === 0) break;
+        const askFrom = Math.max(0, offset - pageOverlap);
+        const page = await spec.page(client, { offset: askFrom, updatedFrom });
+        if (page.items.length === 0 || askFrom + page.items.length <= offset) break;
         const fetchedAt = now();
         let maxUpdated: number | undefined;
-        const records: ProjectorRecord[] = page.items.map((item) => {
+        const keys = new Set<string>();
+        const records: ProjectorRecord[] = [];
+        for (const item of page.items) {
           const doc = item as Record<string, unknown>;
           const updated = spec.updatedAt?.(doc);
           if (updated !== undefined) maxUpdated = Math.max(maxUpdated ?? 0, updated);
-          return { kind: 'snapshot', storeId, entityKind: spec.kind, entityId: spec.key(doc, storeId), payload: item, causedBy: [], fetchedAt };
-        });
-        offset += page.items.length;
+          const entityId = spec.key(doc, storeId);
+          keys.add(entityId);
+          if (previousKeys.has(entityId)) continue;
+          records.push({ kind: 'snapshot', storeId, entityKind: spec.kind, entityId, payload: item, causedBy: [], fetchedAt });
+        }
+        previousKeys = keys;
+        offset = askFrom + page.items.length;
         const next = offset;
         await db.transaction(async (tx) => {
           await appendRecords(tx as unknown as Db, records);
