@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { appendWebhooks, consumerCheckpointsTable, enrichmentStateTable, eventLogTable, productsTable, categoriesTable, type EventLogRow } from '@mirror/db';
 import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '@mirror/db/testing';
@@ -14,6 +15,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  */
 
 const cli = fileURLToPath(new URL('../cli.ts', import.meta.url));
+
+/** A port nothing listens on right now (the worker binds it a moment later). */
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+    probe.once('error', reject);
+  });
 const storeId = 1003;
 const token = 'secret_kill_test_token';
 
@@ -33,10 +44,11 @@ describe.skipIf(skip)('mirror project under kill -9', () => {
     await database?.close();
   });
 
-  function startWorker(): ChildProcess {
+  function startWorker(extraEnv: Record<string, string> = {}): ChildProcess {
     return spawn(process.execPath, ['--import', 'tsx', cli, 'project'], {
       env: {
         ...process.env,
+        ...extraEnv,
         DATABASE_URL: database.url,
         ECWID_API_BASE_URL: server.url,
         ECWID_STORES: `${storeId}:${token}`,
@@ -137,4 +149,32 @@ describe.skipIf(skip)('mirror project under kill -9', () => {
     // Six worker processes start (tsx, migrations) one after another: on a loaded machine that
     // alone can pass the default 30 s.
   }, 180_000);
+
+  it('with METRICS_PORT serves /metrics (REST calls, lag per stage), /readyz, and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const product = sim.store(storeId).products.values()[0]!;
+    const { body, json } = buildWebhook({ storeId, eventType: 'product.updated', entityId: product.id }, sim.clientSecret);
+    await appendWebhooks(database.db, [
+      { storeId, eventId: body.eventId, eventType: body.eventType, entityKind: 'product', entityId: String(body.entityId), isKnownType: true, eventCreated: body.eventCreated, body: json },
+    ]);
+    const worker = startWorker({ METRICS_PORT: String(port), HOST: '127.0.0.1' });
+    try {
+      const scrape = async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => undefined);
+        return res?.ok ? res.text() : '';
+      };
+      await expect.poll(scrape, { timeout: 60_000, interval: 200 }).toMatch(/mirror_ecwid_requests_total\{status="200"\} [1-9]/);
+      const text = await scrape();
+      expect(text).toMatch(/mirror_stage_lag_records\{stage="projection"\}/);
+      expect(text).toMatch(new RegExp(`mirror_stage_lag_records\\{stage="enrichment:${storeId}"\\}`));
+      expect(text).toMatch(/mirror_log_head_position [1-9]/);
+      expect(text).not.toContain(token);
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(ready.status).toBe(200);
+    } finally {
+      worker.kill('SIGTERM');
+    }
+    expect(await exited(worker)).toEqual({ code: 0, signal: null });
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  }, 120_000);
 });

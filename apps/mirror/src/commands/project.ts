@@ -1,7 +1,10 @@
+import { listen } from '@mirror/ingest';
 import { createClientFactory, parseEcwidStores, runEnrichment, runProjection, StoreTokensFormatError, syncEnvTokens } from '@mirror/projector';
 import type { Command } from 'commander';
+import { Hono } from 'hono';
 import { z } from 'zod';
 import { ConfigError, parseEnv } from '../config.ts';
+import { createMirrorMetrics, ecwidHooks, mountMetrics } from '../server/metrics.ts';
 import { createRootLogger, onShutdown, openDatabase } from '../runtime.ts';
 import { ecwidConfigSchema, exitTwoOnBadArguments } from './command-kit.ts';
 
@@ -11,6 +14,9 @@ const projectConfigSchema = ecwidConfigSchema.extend({
   ENRICHMENT_MAX_ATTEMPTS: z.coerce.number().int().positive().default(5),
   ENRICHMENT_BATCH_SIZE: z.coerce.number().int().positive().default(500),
   PROJECTION_IDLE_MS: z.coerce.number().int().positive().default(100),
+  // Unset: no HTTP server. Set: /metrics, /healthz and /readyz on that port (0 picks a free one).
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  HOST: z.string().min(1).default('0.0.0.0'),
 });
 
 /** `mirror project`: the worker, enrichment and projection in one long-lived process. */
@@ -35,7 +41,23 @@ export function registerProject(program: Command): void {
     // leaves them alone when given none).
     await syncEnvTokens(database.db, envTokens);
     // One limiter registry for the process: every client of a token shares its budget (§4.2).
-    const clientFor = createClientFactory({ baseUrl: config.ECWID_API_BASE_URL, ratePerMinute: config.ECWID_RATE_LIMIT_PER_MINUTE, log });
+    // The metrics count its calls and waits whether or not they are served.
+    const metrics = createMirrorMetrics(database.db);
+    const { limiter, onAttempt } = ecwidHooks(metrics, config.ECWID_RATE_LIMIT_PER_MINUTE);
+    const clientFor = createClientFactory({ baseUrl: config.ECWID_API_BASE_URL, limiter, onAttempt, log });
+    let server: Awaited<ReturnType<typeof listen>>['server'] | undefined;
+    if (config.METRICS_PORT !== undefined) {
+      const app = new Hono();
+      mountMetrics(app, metrics);
+      app.get('/healthz', (c) => c.json({ status: 'ok' }));
+      app.get('/readyz', async (c) => {
+        const state = await database.checkReady().catch(() => ({ ready: false as const, reason: 'database unreachable' }));
+        return state.ready ? c.json({ status: 'ready' }) : c.json({ status: 'unready', reason: state.reason }, 503);
+      });
+      const listening = await listen(app, config.METRICS_PORT, config.HOST);
+      server = listening.server;
+      log.info({ port: listening.port, url: `http://localhost:${listening.port}/metrics` }, 'projector metrics listening');
+    }
     const controller = new AbortController();
     const { signal } = controller;
     const enrichment = runEnrichment({
@@ -54,6 +76,7 @@ export function registerProject(program: Command): void {
       // In-flight batches commit whole or roll back; nothing half-done survives a stop.
       controller.abort();
       await Promise.all([enrichment, projection]);
+      if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
       await database.close();
     });
     await Promise.all([enrichment, projection]);
