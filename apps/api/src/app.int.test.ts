@@ -1,5 +1,6 @@
-import { storesTable, storeProfilesTable } from '@mirror/db';
+import { execRows, storesTable, storeProfilesTable } from '@mirror/db';
 import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { revokeApiKey } from './api-keys.ts';
 import { adminToken, createTestApp, get, insertOrders, keyFor, projected, type TestApp } from './test-helpers.ts';
@@ -195,6 +196,21 @@ describe('errors', () => {
     ]);
     expect(answers[0]!.body.items).toHaveLength(2);
     expect(answers[0]).toEqual(await get(app, `/v1/stores/${storeA}/orders/A1`));
+  });
+
+  test.skipIf(!process.env['TEST_DATABASE_URL'])('get-by-id keeps answering after Postgres closes the connections its batches used', async () => {
+    const paths = [`/v1/stores/${storeA}/orders/A1`, `/v1/stores/${storeA}/orders/A2`, `/v1/stores/${storeB}/orders/B1`];
+    const before = await Promise.all(paths.map((path) => get(app, path)));
+    expect(before.map((a) => a.status)).toEqual([200, 200, 200]);
+    // Every other connection of this database, idle now: the batches' connection among them.
+    const killed = await execRows<{ n: number }>(
+      database.db,
+      sql`select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
+    );
+    expect(killed[0]!.n).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const after = await Promise.all(paths.map((path) => get(app, path)));
+    expect(after).toEqual(before);
   });
 
   test('unknown routes and unknown entities are 404 in the error shape', async () => {

@@ -7,7 +7,7 @@ import type { Context } from 'hono';
 import type { ApiEnv } from './api-env.ts';
 import type { CursorCodec } from './cursor.ts';
 import { entitySchema, internalKeys, jsonTextKeys, printRow, type EntityDef } from './entities.ts';
-import { createBatchedLookup, createRowPrinter, postgresJsClient, rawQuery } from './fast-rows.ts';
+import { createBatchedLookup, createRowPrinter, pipelinedClient, postgresJsClient, rawQuery } from './fast-rows.ts';
 import { keysetPage } from './keyset.ts';
 import { logRecordSchema, printRecord, readEntityHistory } from './log-records.ts';
 import { booleanParam, cursorParam, fastIdParser, limitParam, storeIdParam } from './query-params.ts';
@@ -206,7 +206,8 @@ function prepareFind(db: Db, def: EntityDef, columns: Record<string, unknown>, {
         ),
       )
       .toSQL();
-    const raw = rawQuery(client, batchQuery);
+    // Every get-by-id route's batches share one connection while they run (pipelined).
+    const raw = rawQuery(pipelinedClient(client), batchQuery);
     const idIndex = Object.values(columns).indexOf(def.idColumn);
     if (idIndex < 0) throw new Error(`${def.path}: the id column is not selected`);
     const lookup = createBatchedLookup({ run: (storeId, ids) => raw({ storeId, ids }), idIndex, print });

@@ -60,6 +60,69 @@ export function rawQuery(client: PostgresJs, query: { sql: string; params: unkno
     client.unsafe(query.sql, fillPlaceholders(query.params, values), { prepare: true }).values();
 }
 
+type ReservedPostgresJs = PostgresJs & { release(): void };
+type PoolPostgresJs = PostgresJs & { reserve?: () => Promise<ReservedPostgresJs> };
+
+/** postgres.js errors of the connection itself: the pool has already taken the connection back. */
+const connectionErrorCodes = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT']);
+
+type Lease = { connection: Promise<ReservedPostgresJs>; running: number; dead: boolean; kill: (err: unknown) => void; killed: Promise<never> };
+
+/**
+ * A client whose statements share one pool connection while any of them runs, so postgres.js
+ * pipelines them: the next statement is already in the socket when Postgres finishes one, and
+ * one backend stays busy instead of each statement waking whichever connection is idle. The
+ * connection is reserved when a statement starts with none running and released as soon as
+ * the last one returns: it is never held idle (an idle reserved connection that Postgres closes
+ * would take the next statement down with it, in postgres.js 3.4), and the pool has it back
+ * between bursts. A connection error ends the lease and fails its statements (also any queued
+ * behind it in postgres.js); the next statement reserves afresh. Without `reserve` (not
+ * postgres.js) the client is returned as is.
+ */
+export function createPipelinedClient(client: PoolPostgresJs): PostgresJs {
+  const reserve = client.reserve?.bind(client);
+  if (!reserve) return client;
+  let current: Lease | undefined;
+  const lease = (): Lease => {
+    if (current) return current;
+    let kill!: (err: unknown) => void;
+    const killed = new Promise<never>((_, reject) => (kill = reject));
+    killed.catch(() => {});
+    return (current = { connection: reserve(), running: 0, dead: false, kill, killed });
+  };
+  const run = async (text: string, params: unknown[], options: { prepare: boolean }): Promise<unknown[][]> => {
+    const mine = lease();
+    mine.running++;
+    try {
+      const connection = await Promise.race([mine.connection, mine.killed]);
+      return await Promise.race([connection.unsafe(text, params, options).values(), mine.killed]);
+    } catch (err) {
+      if (current === mine) current = undefined;
+      if (!mine.dead && connectionErrorCodes.has((err as { code?: string }).code ?? '')) {
+        mine.dead = true;
+        mine.kill(err);
+      }
+      throw err;
+    } finally {
+      mine.running--;
+      if (mine.running === 0) {
+        if (current === mine) current = undefined;
+        if (!mine.dead) mine.connection.then((c) => c.release(), () => {});
+      }
+    }
+  };
+  return { unsafe: (text, params, options) => ({ values: () => run(text, params, options) }) };
+}
+
+const pipelined = new WeakMap<object, PostgresJs>();
+
+/** The one pipelined client (createPipelinedClient) of a pool, shared by every route using it. */
+export function pipelinedClient(client: PostgresJs): PostgresJs {
+  let found = pipelined.get(client);
+  if (!found) pipelined.set(client, (found = createPipelinedClient(client)));
+  return found;
+}
+
 /**
  * Get-by-id lookups issued in the same turn of the event loop, for the same store, become one
  * statement (`id = any($ids)`), DataLoader-style: under concurrent load that is one Bind/Execute
