@@ -32,7 +32,11 @@ export async function bulkLoad(db: Db, options: BulkLoadOptions, onChunk: (recor
       const chunk = await db.transaction(async (t) => {
         const tx = t as unknown as Db;
         await tx.execute(sql`select set_config('synchronous_commit', 'off', true), set_config('jit', 'off', true), set_config('work_mem', '256MB', true)`);
-        await tx.execute(sql`update consumer_checkpoints set updated_at = now() where name = ${options.checkpoint}`);
+        // The share's row may not exist yet (its batches create it): create it at position 0.
+        await tx.execute(
+          sql`insert into consumer_checkpoints (name, position) values (${options.checkpoint}, 0)
+              on conflict (name) do update set updated_at = now()`,
+        );
         type Chunk = { n: number; last: string | number | null };
         try {
           // Optimistic: documents are objects; a savepoint makes the rare exception a retry.

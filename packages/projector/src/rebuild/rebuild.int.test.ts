@@ -218,6 +218,21 @@ describe('rebuild', () => {
     expect(afterRebuild['app_storage']!.length).toBeGreaterThan(0);
   });
 
+  test('renews its lease with every bulk chunk, so a long bulk load never looks abandoned', async () => {
+    await appendRecords(db, logOfEverything().filter((r) => !r.entityId.startsWith('internal:')));
+    const renewed: number[] = [];
+    await rebuild(db, {
+      batchSize: 2,
+      onProgress: async (p) => {
+        if (p.phase !== 'build' || p.total === undefined || p.records === 0 || renewed.length >= 3) return;
+        // As another rebuild judging the lease would see it, right after a chunk committed.
+        renewed.push(await scalar<number>(`select count(*)::int as v from consumer_checkpoints where name like 'rebuild:%' and updated_at > now() - interval '1 minute'`));
+      },
+    });
+    expect(renewed.length).toBe(3);
+    for (const rows of renewed) expect(rows).toBeGreaterThan(0);
+  });
+
   test('refuses to start while another rebuild holds the lease', async () => {
     await db.execute(sql`insert into consumer_checkpoints (name, position) values ('rebuild', 5)`);
     await expect(rebuild(db)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
