@@ -218,6 +218,20 @@ describe('rebuild', () => {
     expect(afterRebuild['app_storage']!.length).toBeGreaterThan(0);
   });
 
+  test("keeps an operator's storage parameters and statistics targets on the swapped-in tables", async () => {
+    await appendRecords(db, logOfEverything().filter((r) => !r.entityId.startsWith('internal:')));
+    await projectAll();
+    await db.execute(sql`alter table orders set (fillfactor = 90, autovacuum_analyze_scale_factor = 0.02)`);
+    await db.execute(sql`alter table orders alter column email set statistics 500`);
+
+    await rebuild(db, { batchSize: 5 });
+
+    expect(await scalar<string[]>(`select reloptions as v from pg_class where oid = 'public.orders'::regclass`)).toEqual(
+      expect.arrayContaining(['fillfactor=90', 'autovacuum_analyze_scale_factor=0.02']),
+    );
+    expect(await scalar<number>(`select attstattarget::int as v from pg_attribute where attrelid = 'public.orders'::regclass and attname = 'email'`)).toBe(500);
+  });
+
   test('renews its lease with every bulk chunk, so a long bulk load never looks abandoned', async () => {
     await appendRecords(db, logOfEverything().filter((r) => !r.entityId.startsWith('internal:')));
     const renewed: number[] = [];

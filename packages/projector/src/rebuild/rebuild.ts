@@ -308,8 +308,8 @@ async function createShadowTables(db: Db, tables: readonly string[]): Promise<vo
     for (const c of constraints) {
       await db.execute(sql.raw(`alter table ${shadowSchema}."${table}" add constraint "${c.name}" ${c.definition}`));
     }
-    // `like` copies neither per-column statistics targets (migration 0008 turns them off for
-    // documents) nor storage parameters: the swapped-in table must be configured as the old one.
+    // `like` copies neither per-column statistics targets nor storage parameters (fillfactor,
+    // autovacuum settings an operator tuned): the swapped-in table must be configured as the old one.
     const targets = await execRows<{ column: string; target: number }>(
       db,
       sql`select attname as column, attstattarget as target from pg_attribute
