@@ -1,6 +1,6 @@
 import { AppError, type Logger } from '@mirror/core';
 import type { AppendOutcome, WebhookAppend } from '@mirror/db';
-import { isValidSignature, lookupEventType, parseWebhook } from '@mirror/ecwid';
+import { isValidSignature, parseWebhook, webhookLogEntry } from '@mirror/ecwid';
 import { Hono } from 'hono';
 import { errorResponse } from './on-error.ts';
 
@@ -72,22 +72,10 @@ export function createIngestApp(deps: IngestDeps): Hono {
         throw new AppError('UNAUTHORIZED', 'invalid webhook signature');
       }
 
-      const info = lookupEventType(webhook.eventType);
+      const entry = webhookLogEntry(webhook, text);
       let outcome: AppendOutcome;
       try {
-        outcome = await withTimeout(
-          deps.append({
-            storeId: webhook.storeId,
-            eventId: webhook.eventId,
-            eventType: webhook.eventType,
-            entityKind: info?.entity ?? null,
-            entityId: String(webhook.entityId),
-            isKnownType: info !== undefined,
-            eventCreated: webhook.eventCreated,
-            body: text,
-          }),
-          appendTimeoutMs,
-        );
+        outcome = await withTimeout(deps.append(entry), appendTimeoutMs);
       } catch (err) {
         onOutcome?.('unavailable', webhook.eventType);
         // Only the driver's cause: drizzle's own message repeats the query parameters (the body).
@@ -105,7 +93,7 @@ export function createIngestApp(deps: IngestDeps): Hono {
           eventId: webhook.eventId,
           eventType: webhook.eventType,
           storeId: webhook.storeId,
-          known: info !== undefined,
+          known: entry.isKnownType,
           outcome: outcome.status,
           ...(outcome.status === 'inserted' && { position: outcome.position }),
         },

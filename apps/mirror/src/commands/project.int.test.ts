@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { appendWebhooks, consumerCheckpointsTable, enrichmentStateTable, eventLogTable, productsTable, categoriesTable, type EventLogRow } from '@mirror/db';
 import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '@mirror/db/testing';
-import { lookupEventType } from '@mirror/ecwid';
+import { webhookLogEntry } from '@mirror/ecwid';
 import { buildWebhook, createSimulator, type SimServer, type Simulator } from '@mirror/ecwid-sim';
 import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,8 +83,7 @@ describe.skipIf(skip)('mirror project under kill -9', () => {
     // Delivered in small groups, as ingest commits them, interleaved with the kills below.
     const rows = inputs.map((input) => {
       const { body, json } = buildWebhook({ storeId, ...input }, sim.clientSecret);
-      const info = lookupEventType(body.eventType);
-      return { storeId, eventId: body.eventId, eventType: body.eventType, entityKind: info?.entity ?? null, entityId: String(body.entityId), isKnownType: !!info, eventCreated: body.eventCreated, body: json };
+      return webhookLogEntry(body, json);
     });
 
     let next = 0;
@@ -154,9 +153,7 @@ describe.skipIf(skip)('mirror project under kill -9', () => {
     const port = await freePort();
     const product = sim.store(storeId).products.values()[0]!;
     const { body, json } = buildWebhook({ storeId, eventType: 'product.updated', entityId: product.id }, sim.clientSecret);
-    await appendWebhooks(database.db, [
-      { storeId, eventId: body.eventId, eventType: body.eventType, entityKind: 'product', entityId: String(body.entityId), isKnownType: true, eventCreated: body.eventCreated, body: json },
-    ]);
+    await appendWebhooks(database.db, [webhookLogEntry(body, json)]);
     const worker = startWorker({ METRICS_PORT: String(port), HOST: '127.0.0.1' });
     try {
       const scrape = async () => {

@@ -1,7 +1,7 @@
 import { createSilentLogger } from '@mirror/core';
 import { appendWebhooks, eventLogTable, type Db, type EventLogRow } from '@mirror/db';
 import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
-import { isValidSignature, lookupEventType, parseWebhook, type EcwidClient } from '@mirror/ecwid';
+import { isValidSignature, parseWebhook, webhookLogEntry, type EcwidClient } from '@mirror/ecwid';
 import { buildWebhook, createSimulator, type SimServer, type Simulator, type SimStoreOptions, type WebhookInput } from '@mirror/ecwid-sim';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { addStoreToken } from '../../stores/store-tokens.ts';
@@ -63,19 +63,7 @@ export async function createKit(options: { stores?: SimStoreOptions[]; addTokens
       if (!parsed.ok) throw new Error(`bad webhook: ${parsed.problem.field}`);
       const { webhook, text } = parsed;
       if (!isValidSignature(signed.signature, webhook.eventCreated, webhook.eventId, sim.clientSecret)) throw new Error('bad signature');
-      const info = lookupEventType(webhook.eventType);
-      const [outcome] = await appendWebhooks(db, [
-        {
-          storeId: webhook.storeId,
-          eventId: webhook.eventId,
-          eventType: webhook.eventType,
-          entityKind: info?.entity ?? null,
-          entityId: String(webhook.entityId),
-          isKnownType: info !== undefined,
-          eventCreated: webhook.eventCreated,
-          body: text,
-        },
-      ]);
+      const [outcome] = await appendWebhooks(db, [webhookLogEntry(webhook, text)]);
       return outcome?.status === 'inserted' ? outcome.position : undefined;
     },
     async pass(storeId = storeA, extra = {}) {
