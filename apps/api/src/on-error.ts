@@ -1,20 +1,11 @@
-import { AppError, httpStatusByCode, type ErrorCode } from '@mirror/core';
+import { AppError, errorReply } from '@mirror/core';
 import type { Context } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
-
-const statusByCode: Record<ErrorCode, ContentfulStatusCode> = httpStatusByCode;
 
 /** The one place the API turns errors into HTTP: `{ error: { code, message, parameter? } }`. */
 export function errorResponse(c: Context, err: unknown): Response {
-  const appError = err instanceof AppError ? err : undefined;
-  const code: ErrorCode = appError?.code ?? 'INTERNAL';
-  const status = statusByCode[code];
-  // AppError messages are written to be shown; anything else may carry internals (SQL, params).
-  const message = appError?.message ?? 'Internal error';
-  if (status === 401) c.header('WWW-Authenticate', 'Bearer');
-  if (status === 503) c.header('Retry-After', '5');
-  return c.json({ error: { code, message, ...appError?.details } }, status);
+  const { status, headers, body } = errorReply(err);
+  return c.json(body, status, status === 401 ? { ...headers, 'WWW-Authenticate': 'Bearer' } : headers);
 }
 
 const targetNames: Record<string, string> = {

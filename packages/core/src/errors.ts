@@ -46,3 +46,17 @@ export function toError(value: unknown): Error {
   if (value instanceof Error) return value;
   return new Error(typeof value === 'string' ? value : 'non-error thrown', { cause: value });
 }
+
+/**
+ * The answer every HTTP app gives for an error: its status, the body
+ * `{ error: { code, message, ...details } }` and headers (Retry-After on 503). Only an
+ * AppError's message is shown: those are written to be; any other error may carry internals
+ * (SQL, parameters), so it answers 500 "Internal error".
+ */
+export function errorReply(err: unknown) {
+  const appError = err instanceof AppError ? err : undefined;
+  const code: ErrorCode = appError?.code ?? 'INTERNAL';
+  const status = httpStatusByCode[code];
+  const headers: Record<string, string> = status === 503 ? { 'Retry-After': '5' } : {};
+  return { status, headers, body: { error: { code, message: appError?.message ?? 'Internal error', ...appError?.details } } };
+}
