@@ -2,13 +2,14 @@ import { AppError, type Logger } from '@mirror/core';
 import type { AppendOutcome, WebhookAppend } from '@mirror/db';
 import { isValidSignature, parseWebhook, webhookLogEntry } from '@mirror/ecwid';
 import { Hono } from 'hono';
+import { mountHealth, type CheckReady } from './health.ts';
 import { errorResponse } from './on-error.ts';
 
 export type IngestDeps = {
   /** Appends one webhook durably (group-committed); resolves only after the commit. */
   append: (row: WebhookAppend) => Promise<AppendOutcome>;
   /** Readiness of the log's database: reachable and migrated. */
-  checkReady: () => Promise<{ ready: true } | { ready: false; reason: string }>;
+  checkReady: CheckReady;
   /** The app's client_secret; `undefined` accepts unsigned webhooks (local testing only). */
   clientSecret: string | undefined;
   log: Logger;
@@ -32,12 +33,7 @@ export function createIngestApp(deps: IngestDeps): Hono {
   });
   app.notFound((c) => errorResponse(c, new AppError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)));
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-
-  app.get('/readyz', async (c) => {
-    const state = await deps.checkReady().catch(() => ({ ready: false as const, reason: 'database unreachable' }));
-    return state.ready ? c.json({ status: 'ready' }) : c.json({ status: 'unready', reason: state.reason }, 503);
-  });
+  mountHealth(app, deps.checkReady);
 
   app.post(
     '/webhooks/ecwid',

@@ -1,4 +1,5 @@
 import { listen, loadApiConfig, startApi } from '@mirror/api';
+import { mountHealth } from '@mirror/ingest';
 import type { Command } from 'commander';
 import { Hono } from 'hono';
 import { apiHooks, createMirrorMetrics, mountMetrics } from '../server/metrics.ts';
@@ -18,6 +19,7 @@ export function registerApi(program: Command): void {
       const metrics = createMirrorMetrics(database.db);
       const root = new Hono();
       mountMetrics(root, metrics);
+      mountHealth(root, () => database.checkReady());
       root.route('/', startApi(database, apiConfig, log, apiHooks(metrics)));
       const { server, port } = await listen(root, apiConfig.PORT, apiConfig.HOST);
       log.info({ port, docs: `http://localhost:${port}/docs` }, 'api listening');

@@ -1,12 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { appendWebhooks, consumerCheckpointsTable, enrichmentStateTable, eventLogTable, productsTable, categoriesTable, type EventLogRow } from '@mirror/db';
 import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { webhookLogEntry } from '@mirror/ecwid';
 import { buildWebhook, createSimulator, type SimServer, type Simulator } from '@mirror/ecwid-sim';
 import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliPath, exited, freePort } from './test-process.ts';
 
 /*
  * The worker as it runs in production (`mirror project` in a child process), killed with
@@ -14,17 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * record (none lost, none twice) and the tables hold the simulator's current state.
  */
 
-const cli = fileURLToPath(new URL('../cli.ts', import.meta.url));
-
-/** A port nothing listens on right now (the worker binds it a moment later). */
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-    probe.once('error', reject);
-  });
 const storeId = 1003;
 const token = 'secret_kill_test_token';
 
@@ -45,7 +33,7 @@ describe.skipIf(skip)('mirror project under kill -9', () => {
   });
 
   function startWorker(extraEnv: Record<string, string> = {}): ChildProcess {
-    return spawn(process.execPath, ['--import', 'tsx', cli, 'project'], {
+    return spawn(process.execPath, ['--import', 'tsx', cliPath, 'project'], {
       env: {
         ...process.env,
         ...extraEnv,
@@ -59,11 +47,6 @@ describe.skipIf(skip)('mirror project under kill -9', () => {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
   }
-  const exited = (child: ChildProcess) =>
-    new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
-      else child.once('exit', (code, signal) => resolve({ code, signal }));
-    });
 
   const checkpoint = async () =>
     (await database.db.select().from(enrichmentStateTable).where(eq(enrichmentStateTable.storeId, storeId)))[0]?.position ?? 0;

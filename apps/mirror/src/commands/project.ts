@@ -1,4 +1,4 @@
-import { listen } from '@mirror/ingest';
+import { listen, mountHealth } from '@mirror/ingest';
 import { createClientFactory, parseEcwidStores, runEnrichment, runProjection, StoreTokensFormatError, syncEnvTokens } from '@mirror/projector';
 import type { Command } from 'commander';
 import { Hono } from 'hono';
@@ -49,11 +49,7 @@ export function registerProject(program: Command): void {
     if (config.METRICS_PORT !== undefined) {
       const app = new Hono();
       mountMetrics(app, metrics);
-      app.get('/healthz', (c) => c.json({ status: 'ok' }));
-      app.get('/readyz', async (c) => {
-        const state = await database.checkReady().catch(() => ({ ready: false as const, reason: 'database unreachable' }));
-        return state.ready ? c.json({ status: 'ready' }) : c.json({ status: 'unready', reason: state.reason }, 503);
-      });
+      mountHealth(app, () => database.checkReady());
       const listening = await listen(app, config.METRICS_PORT, config.HOST);
       server = listening.server;
       log.info({ port: listening.port, url: `http://localhost:${listening.port}/metrics` }, 'projector metrics listening');

@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, expect, test } from 'vitest';
+import { cliPath, freePort } from './test-process.ts';
 
 /*
  * What a newcomer does: `pnpm start` in a clean directory with nothing configured. The mirror
@@ -12,7 +11,6 @@ import { afterAll, expect, test } from 'vitest';
  * and serve that store's orders through the query API within seconds; SIGTERM stops it cleanly.
  */
 
-const cli = fileURLToPath(new URL('../cli.ts', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'mirror-start-'));
 let child: ChildProcess | undefined;
 
@@ -21,21 +19,12 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 test('pnpm start on PGlite from a clean directory serves the demo store\'s orders, then stops on SIGTERM', async () => {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), MIRROR_DATA_DIR: join(dataDir, 'pgdata'), LOG_FORMAT: 'json', MIRROR_DEMO_RATE: '5' };
   for (const name of ['DATABASE_URL', 'ECWID_STORES', 'ECWID_CLIENT_SECRET', 'MIRROR_ADMIN_TOKEN']) delete env[name];
   const started = Date.now();
-  child = spawn(process.execPath, ['--import', 'tsx', cli, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawn(process.execPath, ['--import', 'tsx', cliPath, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
