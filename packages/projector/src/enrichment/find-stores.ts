@@ -1,5 +1,6 @@
 import { execRows, type Db } from '@mirror/db';
 import { sql } from 'drizzle-orm';
+import { storesInLog } from './stores-in-log.ts';
 import type { EnrichmentStatus } from './enrichment-state.ts';
 
 export type StoreWork = {
@@ -21,12 +22,7 @@ type Row = { store_id: string | number; position: string | number; status: strin
 export async function findStores(db: Db): Promise<StoreWork[]> {
   const rows = await execRows<Row>(
     db,
-    sql`with recursive s(store_id) as (
-          (select store_id from event_log order by store_id limit 1)
-          union all
-          select (select l.store_id from event_log l where l.store_id > s.store_id order by l.store_id limit 1)
-          from s where s.store_id is not null
-        )
+    sql`${storesInLog}
         select s.store_id, coalesce(e.position, 0) as position, coalesce(e.status, 'active') as status,
                e.retry_at,
                exists (select 1 from event_log w

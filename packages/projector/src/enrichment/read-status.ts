@@ -1,5 +1,6 @@
 import { execRows, type Db } from '@mirror/db';
 import { sql } from 'drizzle-orm';
+import { storesInLog } from './stores-in-log.ts';
 import type { EnrichmentStatus } from './enrichment-state.ts';
 
 export type StoreStatus = {
@@ -42,12 +43,7 @@ type StoreRow = {
 export async function readStatus(db: Db, now: Date = new Date()): Promise<MirrorStatus> {
   const stores = await execRows<StoreRow>(
     db,
-    sql`with recursive s(store_id) as (
-          (select store_id from event_log order by store_id limit 1)
-          union all
-          select (select l.store_id from event_log l where l.store_id > s.store_id order by l.store_id limit 1)
-          from s where s.store_id is not null
-        ), known as (
+    sql`${storesInLog}, known as (
           select store_id from s where store_id is not null
           union select store_id from store_tokens
           union select store_id from enrichment_state
