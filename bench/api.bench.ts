@@ -23,6 +23,7 @@ import { execRows } from '@mirror/db';
 import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import type { ApiRequestOptions } from './api-requests.ts';
+import { benchAdminUrl, benchLifecycle } from './lib/lifecycle.ts';
 import { createBenchDatabase, type BenchDatabase } from './lib/bench-database.ts';
 import { describeMachine, formatInt, formatMs, formatTable, mark } from './lib/report.ts';
 import { runLoad, type LoadResult } from './lib/run-load.ts';
@@ -47,29 +48,12 @@ const connections = positive('connections', args.connections);
 const warmupSeconds = Number(args.warmup);
 const poolSize = positive('pool', args.pool);
 
-const adminUrl = process.env['BENCH_DATABASE_URL'] ?? process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-let exitCode = 1;
-const aborter = new AbortController();
-const cleanups: (() => Promise<unknown>)[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanUp(): Promise<void> {
-  aborter.abort();
-  return (cleaning ??= (async () => {
-    for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => console.error('cleanup failed:', err));
-  })());
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: stopping, dropping the bench database`);
-    exitCode = 130;
-    void cleanUp().finally(() => process.exit(exitCode));
-  });
-}
+const bench = benchLifecycle('api benchmark');
 
 async function main(): Promise<number> {
-  const database = await createBenchDatabase(adminUrl, { prefix: 'mirror_bench_api', maxConnections: poolSize });
-  cleanups.push(() => database.drop());
+  const database = await createBenchDatabase(benchAdminUrl, { prefix: 'mirror_bench_api', maxConnections: poolSize });
+  bench.onCleanup(() => database.drop());
   console.log(`api benchmark — ${formatInt(orderCount)} orders, ${connections} connections, ${durationSeconds} s each (after ${warmupSeconds} s warm-up), ${describeMachine()}; pool ${poolSize}; database ${database.name}`);
 
   const loadStarted = performance.now();
@@ -82,9 +66,9 @@ async function main(): Promise<number> {
   bare.get('/v1/stores/:storeId/orders/:orderId', (c) => c.json({ orderId: c.req.param('orderId') }));
 
   const apiServer = await listen(api, 0, '127.0.0.1');
-  cleanups.push(() => new Promise((resolve) => apiServer.server.close(resolve)));
+  bench.onCleanup(() => new Promise((resolve) => apiServer.server.close(resolve)));
   const bareServer = await listen(bare, 0, '127.0.0.1');
-  cleanups.push(() => new Promise((resolve) => bareServer.server.close(resolve)));
+  bench.onCleanup(() => new Promise((resolve) => bareServer.server.close(resolve)));
 
   const problems = await checkAnswers(api, key);
 
@@ -98,7 +82,7 @@ async function main(): Promise<number> {
         requestExport: 'createApiRequests',
         requestOptions: { kind, storeId, key, orders: orderCount, firstCreatedMs, seed } satisfies ApiRequestOptions,
       },
-      aborter.signal,
+      bench.signal,
     );
 
   if (warmupSeconds > 0) {
@@ -274,11 +258,4 @@ function row(run: LoadResult, bare: LoadResult): string[] {
 }
 
 
-try {
-  exitCode = await main();
-} catch (err) {
-  if (!aborter.signal.aborted) console.error('api benchmark failed:', err);
-} finally {
-  await cleanUp();
-}
-process.exit(exitCode);
+await bench.run(main);

@@ -30,6 +30,7 @@ import {
 } from '@mirror/ingest';
 import { Hono } from 'hono';
 import type { IngestRequestOptions } from './ingest-requests.ts';
+import { benchAdminUrl, benchLifecycle } from './lib/lifecycle.ts';
 import { createBenchDatabase, type BenchDatabase } from './lib/bench-database.ts';
 import { createLatencyRecorder } from './lib/latency.ts';
 import { processesCpuMs, systemCpuBusyMs } from './lib/cpu.ts';
@@ -68,38 +69,17 @@ const maxInFlight =
 // With logging on, ingest's JSON lines own stdout (as in production); the report moves to stderr.
 const print = logLevel === 'silent' ? console.log : console.error;
 
-const adminUrl =
-  process.env['BENCH_DATABASE_URL'] ??
-  process.env['DATABASE_URL'] ??
-  'postgres://postgres@127.0.0.1:5432/test';
 const config = loadIngestConfig({
   ...process.env,
   ECWID_CLIENT_SECRET: clientSecret,
   ECWID_WEBHOOK_VERIFY: 'true',
 });
 
-let exitCode = 1;
-const aborter = new AbortController();
-const cleanups: (() => Promise<unknown>)[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanUp(): Promise<void> {
-  aborter.abort();
-  return (cleaning ??= (async () => {
-    for (const fn of cleanups.reverse())
-      await fn().catch((err: unknown) => console.error('cleanup failed:', err));
-  })());
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: stopping, dropping the bench database`);
-    exitCode = 130;
-    void cleanUp().finally(() => process.exit(exitCode));
-  });
-}
+const bench = benchLifecycle('ingest benchmark');
 
 async function main(): Promise<number> {
-  const database = await createBenchDatabase(adminUrl, { maxConnections: 10 });
-  cleanups.push(() => database.drop());
+  const database = await createBenchDatabase(benchAdminUrl, { maxConnections: 10 });
+  bench.onCleanup(() => database.drop());
   const log = createLogger({ level: logLevel });
 
   // Counters cover the measured run only; the warm-up writes rows too.
@@ -126,9 +106,9 @@ async function main(): Promise<number> {
   // Both servers through the same listen() (so the same @hono/node-server setup), in this
   // process; only the one under load is busy.
   const ingestServer = await listen(ingest.app, 0, '127.0.0.1');
-  cleanups.push(() => new Promise((resolve) => ingestServer.server.close(resolve)));
+  bench.onCleanup(() => new Promise((resolve) => ingestServer.server.close(resolve)));
   const bareServer = await listen(bare, 0, '127.0.0.1');
-  cleanups.push(() => new Promise((resolve) => bareServer.server.close(resolve)));
+  bench.onCleanup(() => new Promise((resolve) => bareServer.server.close(resolve)));
 
   const load = (port: number, seconds: number, seed: number, trackIds = false) =>
     runLoad(
@@ -141,7 +121,7 @@ async function main(): Promise<number> {
         requestOptions: { clientSecret, storeIds, seed } satisfies IngestRequestOptions,
         trackIds,
       },
-      aborter.signal,
+      bench.signal,
     );
 
   print(
@@ -341,11 +321,4 @@ function wireIngest(
 }
 
 
-try {
-  exitCode = await main();
-} catch (err) {
-  if (!aborter.signal.aborted) console.error('ingest benchmark failed:', err);
-} finally {
-  await cleanUp();
-}
-process.exit(exitCode);
+await bench.run(main);

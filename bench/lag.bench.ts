@@ -31,6 +31,7 @@ import { createIngest, listen, loadIngestConfig } from '@mirror/ingest';
 import { addStoreToken, createClientFactory, runEnrichment, runProjection } from '@mirror/projector';
 import { sql } from 'drizzle-orm';
 import { createBenchDatabase, type BenchDatabase } from './lib/bench-database.ts';
+import { benchAdminUrl } from './lib/lifecycle.ts';
 import { summarizeLatencies } from './lib/latency.ts';
 import { describeMachine, formatInt, formatMs, mark } from './lib/report.ts';
 
@@ -57,7 +58,6 @@ for (const [name, v] of Object.entries({ durationS, warmupS, rate, storeCount })
   }
 }
 
-const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const log = createSilentLogger();
 let database: BenchDatabase | undefined;
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -70,7 +70,7 @@ async function shutdown() {
 }
 
 async function main() {
-  database = await createBenchDatabase(adminUrl, { prefix: 'mirror_lag', maxConnections: 20 });
+  database = await createBenchDatabase(benchAdminUrl, { prefix: 'mirror_lag', maxConnections: 20 });
   const db = database.db;
   const stores = Array.from({ length: storeCount }, (_, i) => ({ storeId: 5000 + i, token: `secret_bench_${i}`, seed: i + 1, size: { orders: 500 } }));
   const sim = createSimulator({ stores, faults: { latencyMs: 50 } });

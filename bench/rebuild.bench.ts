@@ -20,6 +20,7 @@ import { sql } from 'drizzle-orm';
 import { createDb, execRows, type Database } from '@mirror/db';
 import { createSimulator } from '@mirror/ecwid-sim';
 import { entityUpdatedAtSql, rebuild, type RebuildPhase } from '@mirror/projector';
+import { benchAdminUrl } from './lib/lifecycle.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -30,7 +31,6 @@ const { values: args } = parseArgs({
 });
 const totalRecords = Number(args.records);
 const batchSize = Number(args.batch);
-const adminUrl = process.env['BENCH_DATABASE_URL'] ?? process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const target = 30_000;
 const storeIds = [4301, 4302, 4303];
 
@@ -60,7 +60,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 async function main(): Promise<void> {
   const name = `mirror_bench_rebuild_${randomBytes(4).toString('hex')}`;
   await admin(`create database "${name}"`);
-  const url = new URL(adminUrl);
+  const url = new URL(benchAdminUrl);
   url.pathname = `/${name}`;
   let database: Database | undefined;
   try {
@@ -255,7 +255,7 @@ function sampleMemory() {
 }
 
 async function admin(statement: string): Promise<void> {
-  const connection = await createDb({ url: adminUrl, maxConnections: 1 });
+  const connection = await createDb({ url: benchAdminUrl, maxConnections: 1 });
   try {
     await connection.db.execute(sql.raw(statement));
   } finally {
