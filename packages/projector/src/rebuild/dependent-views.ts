@@ -23,18 +23,8 @@ export type DependentView = {
 export async function captureDependentViews(tx: Db, tables: readonly string[]): Promise<DependentView[]> {
   if (tables.length === 0) return [];
   const oids = sql.raw(`array[${tables.map((t) => `'${t}'::regclass::oid`).join(', ')}]`);
-  const rows = await execRows<{
-    schema: string;
-    name: string;
-    kind: 'v' | 'm';
-    depth: number;
-    definition: string;
-    options: string[] | null;
-    owner: string;
-    comment: string | null;
-    grants: DependentView['grants'] | null;
-    indexes: string[] | null;
-  }>(
+  // json_agg gives null, not [], for a view without grants or indexes.
+  const rows = await execRows<Omit<DependentView, 'grants' | 'indexes'> & { grants: DependentView['grants'] | null; indexes: string[] | null }>(
     tx,
     sql`with recursive deps(oid, depth) as (
           select distinct r.ev_class, 1
