@@ -63,7 +63,8 @@ const range = (alias: string) =>
 function records(spec: ProjectionSpec, kind: 'snapshot' | 'tombstone', share: Share | undefined): { from: string; where: string } {
   if (share?.worklist) {
     return {
-      from: `${share.worklist} w join event_log b on b.position = w.position`,
+      // The same range on b, so the join reads the log's range, not the whole log (see bulkSnapshotStatement).
+      from: `${share.worklist} w join event_log b on b.position = w.position and ${range('b')}`,
       where: `w.share = ${share.index} and not w.bulk and w.entity_kind = '${spec.kind}' and w.kind = '${kind}' and ${range('w')} and b.kind = '${kind}'`,
     };
   }

@@ -31,7 +31,13 @@ export async function bulkLoad(db: Db, options: BulkLoadOptions, onChunk: (recor
       const values = { from, limit: options.batchSize };
       const chunk = await db.transaction(async (t) => {
         const tx = t as unknown as Db;
-        await tx.execute(sql`select set_config('synchronous_commit', 'off', true), set_config('jit', 'off', true), set_config('work_mem', '256MB', true)`);
+        // A chunk's documents are found by position, one index probe each: a hash join would
+        // read the whole log for every chunk (the first of each kind, whose range starts at 0),
+        // a merge join every record between the chunk's first and last.
+        await tx.execute(
+          sql`select set_config('synchronous_commit', 'off', true), set_config('jit', 'off', true), set_config('work_mem', '256MB', true),
+                     set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`,
+        );
         // The share's row may not exist yet (its batches create it): create it at position 0.
         await tx.execute(
           sql`insert into consumer_checkpoints (name, position) values (${options.checkpoint}, 0)
