@@ -263,12 +263,17 @@ export function bulkSnapshotStatement(spec: EntitySpec, schema: string, worklist
   const byStore = spec.key === 'store';
   const children = spec.children.map((child, i) => {
     const keyCols = [...(byStore ? [] : [keyColumn(spec)]), child.itemKey.column];
+    const { exprs, fields: itemFields } = itemFieldsOnce([child.itemKey.expr, ...child.columns.map((c) => c.expr)]);
+    const [itemKey, ...columnExprs] = exprs;
+    const itemRecord = itemFields.length
+      ? `\n  cross join lateral jsonb_to_record(case when jsonb_typeof(x) = 'object' then x else '{}' end) as xr(${itemFields.map((name) => `"${name}" jsonb`).join(', ')})`
+      : '';
     return `
 child_${i} as (
   insert into ${q(schema, child.table)} (store_id, ${[...keyCols, ...child.columns.map((c) => c.name)].join(', ')}, doc, deleted_at, source_position, synced_at)
-  select p.store_id, ${byStore ? '' : 'p.k, '}ik${child.columns.map((c) => `, ${c.expr}`).join('')}, x, null, p.position, p.fetched_at
-  from src p cross join lateral jsonb_array_elements(p.src_${i}) with ordinality e(x, ord)
-  cross join lateral (select ${child.itemKey.expr} as ik) i
+  select p.store_id, ${byStore ? '' : 'p.k, '}ik${columnExprs.map((expr) => `, ${expr}`).join('')}, x, null, p.position, p.fetched_at
+  from src p cross join lateral jsonb_array_elements(p.src_${i}) with ordinality e(x, ord)${itemRecord}
+  cross join lateral (select ${itemKey} as ik) i
   where ik is not null
   on conflict (store_id, ${keyCols.join(', ')}) do nothing
 )`;
@@ -291,6 +296,24 @@ applied as (
   select store_id, ${byStore ? '' : 'k, '}${cols.map((c) => `c_${c.name}`).join(', ')}, doc, null, position, fetched_at from src
 )${children.length ? ',' + children.join(',') : ''}
 select count(*)::int as n, max(position) as last from src`;
+}
+
+/**
+ * Child column expressions read an item's fields as `x->'field'`, each many times over (a
+ * defensive integer cast evaluates its argument up to a dozen times). For the bulk load, where
+ * every item of every order passes through them, the fields are extracted once per item by
+ * jsonb_to_record (as the parent's are) and the expressions read `xr."field"` instead.
+ */
+function itemFieldsOnce(exprs: readonly string[]): { exprs: string[]; fields: string[] } {
+  const fields = new Set<string>();
+  const field = /(?<![\w."])x->'([A-Za-z0-9_]+)'/g;
+  const rewritten = exprs.map((expr) =>
+    expr.replace(field, (_, name: string) => {
+      fields.add(name);
+      return `xr."${name}"`;
+    }),
+  );
+  return { exprs: rewritten, fields: [...fields] };
 }
 
 /** The first tombstone of each key in the batch. */
