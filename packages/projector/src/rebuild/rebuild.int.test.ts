@@ -135,6 +135,30 @@ describe('rebuild', () => {
     }
   });
 
+  test('loads malformed child items exactly as the live projection does (bulk path)', async () => {
+    const [order] = simStore.orders.values();
+    const item = order!.items[0]!;
+    const product = fixture('product');
+    await appendRecords(db, [
+      {
+        entityKind: 'order', entityId: 'ODD01',
+        payload: { ...order, id: 'ODD01', items: [{ id: 'x' }, { ...item, id: 7, quantity: 1.5, price: '9.99', productId: '12' }, 'junk', 5, null, { ...item, id: '8', sku: 42 }] },
+      },
+      { entityKind: 'product', entityId: '501', payload: { ...product, id: 501, combinations: [{ id: 1, price: 'n/a', quantity: '3' }, 'junk', { id: '2', sku: true }], categoryIds: [1, 'two', 3.5, 4] } },
+    ]);
+    await projectAll();
+    const live = await snapshotTables(db);
+    const items = live['order_items']!.map((r) => [r['item_id'], r['quantity'], r['price'], r['product_id'], r['sku']]);
+    expect(items.sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual([
+      [7, null, 9.99, 12, item.sku],
+      [8, item.quantity, Number(item.price), item.productId, '42'],
+    ]);
+
+    await rebuild(db, { batchSize: 5 });
+
+    expect(await snapshotTables(db)).toEqual(live);
+  });
+
   test('rebuilds only the table families asked for', async () => {
     await appendRecords(db, logOfEverything());
     await projectAll();
