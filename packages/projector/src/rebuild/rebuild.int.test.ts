@@ -148,7 +148,7 @@ describe('rebuild', () => {
     ]);
     await projectAll();
     const live = await snapshotTables(db);
-    const items = live['order_items']!.map((r) => [r['item_id'], r['quantity'], r['price'], r['product_id'], r['sku']]);
+    const items = (live['order_items'] as Record<string, unknown>[]).map((r) => [r['item_id'], r['quantity'], r['price'], r['product_id'], r['sku']]);
     expect(items.sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual([
       [7, null, 9.99, 12, item.sku],
       [8, item.quantity, Number(item.price), item.productId, '42'],
