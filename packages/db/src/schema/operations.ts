@@ -46,6 +46,24 @@ export const storeTokensTable = pgTable('store_tokens', {
   addedAt: tz('added_at').notNull().defaultNow(),
 });
 
+/**
+ * Failed fetches of one entity not yet parked, counted in the database so that a restarted
+ * worker, or a second worker, goes on counting instead of starting again at zero. The row goes
+ * when the entity is fetched or parked.
+ */
+export const enrichmentAttemptsTable = pgTable(
+  'enrichment_attempts',
+  {
+    storeId: int8('store_id').notNull(),
+    /** The entity's request key (kind and id) as enrichment groups its webhooks. */
+    entityKey: text('entity_key').notNull(),
+    attempts: integer('attempts').notNull(),
+    lastError: text('last_error'),
+    updatedAt: tz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.storeId, t.entityKey] })],
+);
+
 /** Webhook records that kept failing; `mirror parked retry` sends them through again. */
 export const parkedEventsTable = pgTable(
   'parked_events',

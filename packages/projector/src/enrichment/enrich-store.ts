@@ -1,7 +1,7 @@
 import type { Logger } from '@mirror/core';
-import { ordersTable, parkedEventsTable, readLog, type Db } from '@mirror/db';
+import { enrichmentAttemptsTable, ordersTable, parkedEventsTable, readLog, type Db } from '@mirror/db';
 import { EcwidStoreError, EcwidUnavailableError, type EcwidClient } from '@mirror/ecwid';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import { appendRecords, type ProjectorRecord } from './append-records.ts';
 import { buildRecord } from './build-record.ts';
 import { describeError } from './describe-error.ts';
@@ -9,15 +9,11 @@ import { advanceEnrichment, readEnrichmentState, setEnrichmentStatus, type Enric
 import { fetchEntities, requestKey, type FetchOptions, type FetchOutcome } from './fetch-entities.ts';
 import { lifecycleAt, planWork, type LifecycleState, type WorkGroup } from './plan-work.ts';
 
-/** Attempts per entity across passes, kept in memory (a restart starts counting again). */
-export type AttemptTracker = Map<string, number>;
-
 export type EnrichStoreDeps = {
   db: Db;
   log: Logger;
   /** The store's client, or undefined when `store_tokens` has no token for it. */
   client: EcwidClient | undefined;
-  attempts: AttemptTracker;
   signal?: AbortSignal | undefined;
   /** Webhook records read per pass. */
   batchSize?: number;
@@ -62,7 +58,7 @@ const isOutage = (err: Error) => err instanceof EcwidUnavailableError && err.rea
  * append for the same webhooks and a crash at any point leaves nothing half-done.
  */
 export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promise<EnrichPassResult> {
-  const { db, log, attempts, batchSize = 500, maxAttempts = 5, pauseAlertAfter = 10, retryBaseMs = 1000, retryMaxMs = 300_000, now = () => new Date() } = deps;
+  const { db, log, batchSize = 500, maxAttempts = 5, pauseAlertAfter = 10, retryBaseMs = 1000, retryMaxMs = 300_000, now = () => new Date() } = deps;
   const state = await readEnrichmentState(db, storeId);
   const from = state.position;
   // Not due yet: the loop (or another worker) can schedule a pass from a reading taken before a
@@ -134,20 +130,24 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
   let worstAttempt = 0;
   let retryError: string | null = null;
   const parkedGroups: { group: Extract<WorkGroup, { action: 'fetch' }>; error: string; attempts: number }[] = [];
-  for (const group of fetchGroups) {
+  const retrying: string[] = [];
+  const failed = fetchGroups.flatMap((group) => {
     const outcome = outcomes.get(requestKey(group));
-    if (skipFetches || outcome?.status !== 'failed' || isOutage(outcome.error)) continue;
-    if (Math.min(...group.positions) >= pauseCutoff) continue;
-    const key = `${storeId}\u0000${requestKey(group)}`;
-    const attempt = (attempts.get(key) ?? 0) + 1;
-    attempts.set(key, attempt);
+    if (skipFetches || outcome?.status !== 'failed' || isOutage(outcome.error)) return [];
+    if (Math.min(...group.positions) >= pauseCutoff) return [];
+    return [{ group, error: outcome.error }];
+  });
+  const counted = await countAttempts(db, storeId, failed.map(({ group, error }) => ({ key: attemptKey(group), error: describeError(error) })));
+  for (const { group, error } of failed) {
+    const attempt = counted.get(attemptKey(group)) ?? 1;
     if (attempt >= maxAttempts) {
-      parkedGroups.push({ group, error: describeError(outcome.error), attempts: attempt });
+      parkedGroups.push({ group, error: describeError(error), attempts: attempt });
     } else {
+      retrying.push(attemptKey(group));
       cutoff = Math.min(cutoff, Math.min(...group.positions));
       if (attempt > worstAttempt) {
         worstAttempt = attempt;
-        retryError = describeError(outcome.error);
+        retryError = describeError(error);
       }
     }
   }
@@ -156,8 +156,6 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
 
   const records: ProjectorRecord[] = [];
   const parkedRows: (typeof parkedEventsTable.$inferInsert)[] = [];
-  const parkedKeys = new Set<string>();
-  const fetchedOk: string[] = [];
   for (const group of plan.groups) {
     const causedBy = before(group.positions);
     if (causedBy.length === 0) continue;
@@ -167,14 +165,12 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
       for (const position of causedBy) {
         parkedRows.push({ storeId, position, entityKind: group.entityKind, entityId: group.key, error: parked.error, attempts: parked.attempts });
       }
-      parkedKeys.add(requestKey(parked.group));
       continue;
     }
     const outcome = group.action === 'fetch' ? outcomes.get(requestKey(group)) : undefined;
     const record = buildRecord(storeId, group, outcome, causedBy, now());
     if (!record) continue;
     records.push(record);
-    if (group.action === 'fetch') fetchedOk.push(requestKey(group));
   }
   if (to <= from) {
     if (pauseRetryAt) {
@@ -201,6 +197,10 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
       if (!moved) throw new LostRace();
       await appendRecords(tx as unknown as Db, records);
       if (parkedRows.length > 0) await tx.insert(parkedEventsTable).values(parkedRows).onConflictDoNothing();
+      // Only entities still being retried keep a count: the rest were fetched, parked, or
+      // passed over (a key that changed, an uninstalled store) by this pass.
+      const t = enrichmentAttemptsTable;
+      await tx.delete(t).where(and(eq(t.storeId, storeId), retrying.length > 0 ? notInArray(t.entityKey, retrying) : undefined));
       return true;
     })
     .catch((err: unknown) => {
@@ -211,8 +211,6 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
     log.info({ storeId, from }, 'another worker advanced this store first');
     return { ...idle, status: 'conflict' };
   }
-  for (const key of fetchedOk) attempts.delete(`${storeId}\u0000${key}`);
-  for (const key of parkedKeys) attempts.delete(`${storeId}\u0000${key}`);
   if (parkedRows.length > 0) log.warn({ storeId, parked: parkedRows.length }, 'webhooks parked');
   return {
     status: pauseRetryAt ? 'paused' : 'progressed',
@@ -222,6 +220,28 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
     hasMore: hasMore && cutoff === Infinity,
     ...(retryAt && { retryAt }),
   };
+}
+
+/** An entity's key in enrichment_attempts: requestKey with a separator Postgres text can hold. */
+const attemptKey = (group: WorkGroup) => `${group.entityKind}:${group.key}`;
+
+/**
+ * Counts one more failed fetch for each entity, in the database (enrichment_attempts), and
+ * returns each one's count so far. Outside the pass's transaction: an attempt made counts even
+ * if the pass then loses its race or the worker dies, so no restart gives an entity fresh tries.
+ */
+async function countAttempts(db: Db, storeId: number, failures: { key: string; error: string }[]): Promise<Map<string, number>> {
+  if (failures.length === 0) return new Map();
+  const t = enrichmentAttemptsTable;
+  const rows = await db
+    .insert(t)
+    .values(failures.map((f) => ({ storeId, entityKey: f.key, attempts: 1, lastError: f.error })))
+    .onConflictDoUpdate({
+      target: [t.storeId, t.entityKey],
+      set: { attempts: sql`${t.attempts} + 1`, lastError: sql`excluded.last_error`, updatedAt: sql`now()` },
+    })
+    .returning({ key: t.entityKey, attempts: t.attempts });
+  return new Map(rows.map((r) => [r.key, r.attempts]));
 }
 
 class LostRace extends Error {

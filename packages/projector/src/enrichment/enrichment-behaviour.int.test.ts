@@ -1,5 +1,5 @@
 import { createSilentLogger } from '@mirror/core';
-import { enrichmentStateTable, eventLogTable, parkedEventsTable, productsTable } from '@mirror/db';
+import { enrichmentAttemptsTable, enrichmentStateTable, eventLogTable, parkedEventsTable, productsTable } from '@mirror/db';
 import { concurrencySkipReason } from '@mirror/db/testing';
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -256,6 +256,39 @@ describe('enrichment', () => {
     expect(await retryParked({ db: kit.db, clientFor: kit.clientFor, log: createSilentLogger() })).toEqual([]);
   });
 
+  it('counts failed fetches in the database: a restarted worker goes on counting, and a fetch that succeeds clears the count', async () => {
+    const product = kit.sim.store(storeA).products.values()[0]!;
+    const order = kit.sim.store(storeA).orders.values()[0]!;
+    // 400s concern their request only: products always fail, orders until they are let through.
+    let failOrders = true;
+    const client = kit.faultyClient(storeA, (url) =>
+      url.pathname.includes('/products') || (failOrders && url.pathname.includes('/orders'))
+        ? Response.json({ errorMessage: 'Bad request', errorCode: 'BAD_REQUEST' }, { status: 400 })
+        : undefined,
+    );
+    const failing = (await kit.send({ eventType: 'product.updated', entityId: product.id }))!;
+    await kit.send({ eventType: 'order.updated', entityId: order.internalId, data: { orderId: order.id } });
+    expect((await kit.pass(storeA, { maxAttempts: 3, client })).position).toBe(0);
+    expect((await kit.pass(storeA, { maxAttempts: 3, client })).position).toBe(0);
+    const counted = await kit.db.select().from(enrichmentAttemptsTable);
+    expect(counted.map((row) => [row.storeId, row.attempts])).toEqual([
+      [storeA, 2],
+      [storeA, 2],
+    ]);
+    for (const row of counted) expect(row.lastError).toMatch(/EcwidHttpError/);
+    expect(JSON.stringify(counted)).not.toMatch(/secret_/);
+
+    // A new worker (nothing carried over in memory): the product's third failure is its third
+    // attempt, so it parks; the order now fetches.
+    failOrders = false;
+    const third = await enrichStore({ db: kit.db, log: createSilentLogger(), client, maxAttempts: 3, retryBaseMs: 0 }, storeA);
+    expect(third).toMatchObject({ status: 'progressed', parked: 1, appended: 1 });
+    const [parked] = await kit.db.select().from(parkedEventsTable);
+    expect(parked).toMatchObject({ position: failing, entityId: String(product.id), attempts: 3 });
+    // Parked or fetched: neither count is kept.
+    expect(await kit.db.select().from(enrichmentAttemptsTable)).toEqual([]);
+  });
+
   it('parked retry re-fetches the entity that failed, also when one webhook concerns several', async () => {
     // application.installed asks for the profile and the subscription; only /application fails
     // (a 400: an entity's own failure, which parks; a 5xx would pause the whole store).
@@ -332,7 +365,7 @@ describe('enrichment', () => {
       const results = [];
       for (let i = 0; i < 3; i++) {
         results.push(
-          await enrichStore({ db: kit.db, log, attempts: new Map(), client: kit.clientFor(storeA, kit.sim.store(storeA).token) }, storeA),
+          await enrichStore({ db: kit.db, log, client: kit.clientFor(storeA, kit.sim.store(storeA).token) }, storeA),
         );
       }
       return results;

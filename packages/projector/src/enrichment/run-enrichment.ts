@@ -1,7 +1,7 @@
 import type { Logger } from '@mirror/core';
 import { storeTokensTable, type Db } from '@mirror/db';
 import { describeError } from './describe-error.ts';
-import { enrichStore, type AttemptTracker, type EnrichPassResult, type EnrichStoreDeps } from './enrich-store.ts';
+import { enrichStore, type EnrichPassResult, type EnrichStoreDeps } from './enrich-store.ts';
 import { findStores } from './find-stores.ts';
 import type { ClientFactory } from './create-client-factory.ts';
 import { sleep } from '@mirror/core';
@@ -29,7 +29,6 @@ export type RunEnrichmentOptions = {
 export async function runEnrichment(options: RunEnrichmentOptions): Promise<void> {
   const { db, log, clientFor, signal, concurrency = 4, pollIntervalMs = 100, onPass, ...passOptions } = options;
   const now = passOptions.now ?? (() => new Date());
-  const attempts: AttemptTracker = new Map();
   // In-memory pauses after a database error, so one bad store cannot spin the loop.
   const pausedUntil = new Map<number, number>();
   const waitingForToken = new Set<number>();
@@ -50,7 +49,7 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
       let progressed = false;
       try {
         const result = await enrichStore(
-          { ...passOptions, db, log, attempts, signal, client: token === undefined ? undefined : clientFor(storeId, token) },
+          { ...passOptions, db, log, signal, client: token === undefined ? undefined : clientFor(storeId, token) },
           storeId,
         );
         if (result.status === 'waiting_for_token') waitingForToken.add(storeId);

@@ -6,7 +6,7 @@ import { buildWebhook, createSimulator, type SimServer, type Simulator, type Sim
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { addStoreToken } from '../../stores/store-tokens.ts';
 import { createClientFactory, type ClientFactory } from '../create-client-factory.ts';
-import { enrichStore, type AttemptTracker, type EnrichStoreDeps } from '../enrich-store.ts';
+import { enrichStore, type EnrichStoreDeps } from '../enrich-store.ts';
 
 /*
  * Test kit: a migrated database, the simulator listening over real HTTP, clients through the
@@ -20,7 +20,6 @@ export type Kit = {
   sim: Simulator;
   server: SimServer;
   clientFor: ClientFactory;
-  attempts: AttemptTracker;
   /** Signs, verifies and appends one webhook; returns its position (undefined: duplicate). */
   send(input: Omit<WebhookInput, 'storeId'> & { storeId?: number }): Promise<number | undefined>;
   /** One enrichment pass for a store, with its token from store_tokens. */
@@ -47,7 +46,6 @@ export async function createKit(options: { stores?: SimStoreOptions[]; addTokens
   const clientFor = createClientFactory({ baseUrl: server.url, maxAttempts: 2, timeoutMs: 5_000, sleep: () => Promise.resolve() });
   const db = database.db;
   if (options.addTokens !== false) for (const s of stores) await addStoreToken(db, s.storeId, s.token);
-  const attempts: AttemptTracker = new Map();
   const log = createSilentLogger();
 
   return {
@@ -56,7 +54,6 @@ export async function createKit(options: { stores?: SimStoreOptions[]; addTokens
     sim,
     server,
     clientFor,
-    attempts,
     async send(input) {
       const signed = buildWebhook({ storeId: storeA, ...input }, sim.clientSecret);
       const parsed = parseWebhook(new TextEncoder().encode(signed.json));
@@ -70,7 +67,7 @@ export async function createKit(options: { stores?: SimStoreOptions[]; addTokens
       const store = stores.find((s) => s.storeId === storeId);
       const tokens = await db.query.storeTokensTable.findFirst({ where: (t, { eq: equals }) => equals(t.storeId, storeId) });
       return enrichStore(
-        { db, log, attempts, client: tokens ? clientFor(storeId, tokens.token) : undefined, retryBaseMs: 0, ...extra },
+        { db, log, client: tokens ? clientFor(storeId, tokens.token) : undefined, retryBaseMs: 0, ...extra },
         store?.storeId ?? storeId,
       );
     },
