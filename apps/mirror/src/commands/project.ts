@@ -1,5 +1,5 @@
 import { listen, mountHealth } from '@mirror/ingest';
-import { createClientFactory, parseEcwidStores, runEnrichment, runProjection, StoreTokensFormatError, syncEnvTokens } from '@mirror/projector';
+import { createClientFactory, parseEcwidStores, runEnrichment, runProjection, StoreTokensFormatError, syncEnvTokens, workerRateLimitWaitMs } from '@mirror/projector';
 import type { Command } from 'commander';
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -44,7 +44,7 @@ export function registerProject(program: Command): void {
     // The metrics count its calls and waits whether or not they are served.
     const metrics = createMirrorMetrics(database.db);
     const { limiter, onAttempt } = ecwidHooks(metrics, config.ECWID_RATE_LIMIT_PER_MINUTE);
-    const clientFor = createClientFactory({ baseUrl: config.ECWID_API_BASE_URL, limiter, onAttempt, log });
+    const clientFor = createClientFactory({ baseUrl: config.ECWID_API_BASE_URL, limiter, onAttempt, log, maxRateLimitWaitMs: workerRateLimitWaitMs });
     let server: Awaited<ReturnType<typeof listen>>['server'] | undefined;
     if (config.METRICS_PORT !== undefined) {
       const app = new Hono();

@@ -5,7 +5,7 @@ import type { Logger } from '@mirror/core';
 import type { Database } from '@mirror/db';
 import { createActivity, createSimulator, type Activity } from '@mirror/ecwid-sim';
 import { createIngest, type IngestConfig } from '@mirror/ingest';
-import { addStoreToken, backfill, createClientFactory, runEnrichment, runProjection, syncEnvTokens, type StoreToken } from '@mirror/projector';
+import { addStoreToken, backfill, createClientFactory, runEnrichment, runProjection, syncEnvTokens, workerRateLimitWaitMs, type StoreToken } from '@mirror/projector';
 import { Hono } from 'hono';
 import { apiHooks, createMirrorMetrics, ecwidHooks, ingestHooks, mountMetrics } from './metrics.ts';
 
@@ -67,7 +67,7 @@ export async function startAll(database: Database, config: StartAllConfig, store
   const { server, port } = await listen(root, config.PORT, config.HOST);
 
   const { limiter, onAttempt } = ecwidHooks(metrics, config.ECWID_RATE_LIMIT_PER_MINUTE);
-  const clientFor = createClientFactory({ baseUrl: apiBaseUrl, limiter, onAttempt, log: log.child({ component: 'ecwid' }) });
+  const clientFor = createClientFactory({ baseUrl: apiBaseUrl, limiter, onAttempt, log: log.child({ component: 'ecwid' }), maxRateLimitWaitMs: workerRateLimitWaitMs });
   const controller = new AbortController();
   const workers = Promise.all([
     runEnrichment({

@@ -79,6 +79,12 @@ export type EcwidClientOptions = {
   timeoutMs?: number;
   /** Attempts per request, counting the first, across 429, 5xx, timeouts and network errors. */
   maxAttempts?: number;
+  /**
+   * A 429 whose `Retry-After` is longer than this fails at once (EcwidUnavailableError, reason
+   * `rate_limited`, with `retryAfterMs`) instead of waiting: a worker serving many stores frees
+   * its slot for the others. The token's limiter is paused either way. Default: always wait.
+   */
+  maxRateLimitWaitMs?: number;
   log?: Pick<Logger, 'warn'>;
   /** Called after every HTTP attempt with its status, `timeout` or `network_error` (metrics). */
   onAttempt?: (outcome: string) => void;
@@ -114,6 +120,7 @@ export function createEcwidClient(options: EcwidClientOptions) {
     random = Math.random,
     timeoutMs = 20_000,
     maxAttempts = 5,
+    maxRateLimitWaitMs = Infinity,
     log,
     onAttempt,
   } = options;
@@ -134,6 +141,7 @@ export function createEcwidClient(options: EcwidClientOptions) {
     random,
     timeoutMs,
     maxAttempts,
+    maxRateLimitWaitMs,
     log,
     onAttempt,
   });

@@ -13,7 +13,7 @@ const token = 'secret_do-not-leak-42';
 
 function setup(
   handler: Parameters<typeof createFakeFetch>[0],
-  options: { timeoutMs?: number; onAttempt?: (outcome: string) => void } = {},
+  options: { timeoutMs?: number; onAttempt?: (outcome: string) => void; maxRateLimitWaitMs?: number } = {},
 ) {
   const clock = createFakeClock();
   const fake = createFakeFetch(handler);
@@ -67,6 +67,31 @@ describe('Ecwid requests', () => {
     });
     await client.getProduct(692730761);
     expect(outcomes).toEqual(['429', '503', '200']);
+  });
+
+  it('with maxRateLimitWaitMs, fails at once on a 429 asking for a longer wait, saying how long', async () => {
+    const { client, clock, calls } = setup(
+      sequence(() => json({ errorCode: 'RATE_LIMITED' }, 429, { 'retry-after': '30' }), product),
+      { maxRateLimitWaitMs: 10_000 },
+    );
+    const error = await client.getProduct(692730761).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(EcwidUnavailableError);
+    expect(error).toMatchObject({ reason: 'rate_limited', attempts: 1, status: 429, retryAfterMs: 30_000 });
+    expect(calls).toHaveLength(1);
+    expect(clock.sleeps).toEqual([]);
+    // The token stays paused for every caller: the next request waits out the rest first.
+    await client.getProduct(692730761).catch(() => {});
+    expect(clock.sleeps).toEqual([30_000]);
+  });
+
+  it('with maxRateLimitWaitMs, still waits out a 429 asking for a shorter wait', async () => {
+    const { client, clock, calls } = setup(
+      sequence(() => json({ errorCode: 'RATE_LIMITED' }, 429, { 'retry-after': '7' }), product),
+      { maxRateLimitWaitMs: 10_000 },
+    );
+    expect((await client.getProduct(692730761)).status).toBe('ok');
+    expect(calls).toHaveLength(2);
+    expect(clock.sleeps).toEqual([7_000]);
   });
 
   it('waits 10 s on a 429 without Retry-After', async () => {

@@ -22,6 +22,8 @@ export type TransportOptions = {
   random: () => number;
   timeoutMs: number;
   maxAttempts: number;
+  /** A 429 asking to wait longer than this fails at once instead of holding the caller (see EcwidClientOptions). */
+  maxRateLimitWaitMs: number;
   log: Pick<Logger, 'warn'> | undefined;
   /** Called after every attempt with its HTTP status, `timeout` or `network_error` (metrics). */
   onAttempt: ((outcome: string) => void) | undefined;
@@ -58,7 +60,7 @@ export type Transport = { send(request: TransportRequest): Promise<TransportAnsw
  * other answer is final.
  */
 export function createTransport(options: TransportOptions): Transport {
-  const { storeId, token, limiter, fetch, sleep, now, random, timeoutMs, maxAttempts, log, onAttempt } =
+  const { storeId, token, limiter, fetch, sleep, now, random, timeoutMs, maxAttempts, maxRateLimitWaitMs, log, onAttempt } =
     options;
   const storeUrl = `${options.baseUrl.replace(/\/+$/, '')}/${storeId}`;
 
@@ -107,7 +109,11 @@ export function createTransport(options: TransportOptions): Transport {
     if (status === 429) {
       // Ecwid blocks the token, so the pause holds every caller of the token, not just this
       // one; the retry then waits in the limiter's queue rather than sleeping here.
-      limiter.pause(parseRetryAfterMs(response.headers.get('retry-after'), now()));
+      const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), now());
+      limiter.pause(retryAfterMs);
+      if (retryAfterMs > maxRateLimitWaitMs) {
+        throw new EcwidUnavailableError({ method: request.method, path: request.path, status }, { reason: 'rate_limited', attempts: attempt, retryAfterMs });
+      }
       return { retry: { reason: 'rate_limited', status }, delayMs: 0 };
     }
     if (status >= 500) return { retry: { reason: 'server_error', status }, delayMs: backoff() };

@@ -81,10 +81,12 @@ export class EcwidUnavailableError extends EcwidError {
   readonly attempts: number;
   /** HTTP status of the last attempt, when there was a response. */
   readonly status: number | undefined;
+  /** A 429's `Retry-After`, in ms, when the caller chose not to wait that long (`maxRateLimitWaitMs`). */
+  readonly retryAfterMs: number | undefined;
 
   constructor(
     context: RequestContext,
-    failure: { reason: EcwidRetryReason; attempts: number },
+    failure: { reason: EcwidRetryReason; attempts: number; retryAfterMs?: number },
     options?: { cause?: unknown },
   ) {
     super(
@@ -95,6 +97,7 @@ export class EcwidUnavailableError extends EcwidError {
     this.reason = failure.reason;
     this.attempts = failure.attempts;
     this.status = context.status;
+    this.retryAfterMs = failure.retryAfterMs;
   }
 }
 

@@ -11,7 +11,14 @@ export type ClientFactoryOptions = {
   /** Ecwid's limit per token, for the registry made here when none is given. */
   ratePerMinute?: number;
   log?: Logger;
-} & Pick<EcwidClientOptions, 'fetch' | 'timeoutMs' | 'maxAttempts' | 'sleep' | 'onAttempt'>;
+} & Pick<EcwidClientOptions, 'fetch' | 'timeoutMs' | 'maxAttempts' | 'maxRateLimitWaitMs' | 'sleep' | 'onAttempt'>;
+
+/**
+ * The longest 429 `Retry-After` the enrichment worker's requests wait out. A longer one fails
+ * the request, and the store pauses at least that long (its status says so) while its slot goes
+ * to the other stores: a throttled store must not hold back the rest.
+ */
+export const workerRateLimitWaitMs = 10_000;
 
 /**
  * A client factory over one shared rate-limiter registry. A replaced token gets a new client;

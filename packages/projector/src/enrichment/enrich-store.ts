@@ -108,14 +108,18 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
   // pauses (status `paused`, retry_at) without counting attempts against any entity.
   let pauseCutoff = Infinity;
   let pauseError: string | null = null;
+  // A 429 that asked for a longer wait than the client would hold a request for: the store
+  // waits at least that long.
+  let retryAfterMs = 0;
   for (const group of fetchGroups) {
     const outcome = outcomes.get(requestKey(group));
     if (skipFetches || outcome?.status !== 'failed' || !isOutage(outcome.error)) continue;
     pauseCutoff = Math.min(pauseCutoff, Math.min(...group.positions));
     pauseError ??= describeError(outcome.error);
+    retryAfterMs = Math.max(retryAfterMs, (outcome.error as EcwidUnavailableError).retryAfterMs ?? 0);
   }
   const pauses = pauseCutoff === Infinity ? 0 : state.attempts + 1;
-  const pauseRetryAt = pauses > 0 ? new Date(now().getTime() + backoffMs(pauses, retryBaseMs, retryMaxMs)) : null;
+  const pauseRetryAt = pauses > 0 ? new Date(now().getTime() + Math.max(backoffMs(pauses, retryBaseMs, retryMaxMs), retryAfterMs)) : null;
   if (pauses > 0) {
     const fields = { storeId, attempts: pauses, retryAt: pauseRetryAt, error: pauseError };
     // Never parks or drops anything: a long outage stays a paused store, shown by `mirror status`.

@@ -208,6 +208,26 @@ describe('enrichment', () => {
     expect((await kit.records()).map((r) => r.entityKind)).toEqual(['product']);
   });
 
+  it('frees a throttled store\'s slot: a 429 asking for a long wait pauses the store that long instead of holding the pass', async () => {
+    const product = kit.sim.store(storeA).products.values()[0]!;
+    const client = kit.faultyClient(
+      storeA,
+      () => Response.json({ errorMessage: 'Too many requests', errorCode: 'RATE_LIMITED' }, { status: 429, headers: { 'retry-after': '120' } }),
+      { maxRateLimitWaitMs: 10_000 },
+    );
+    await kit.send({ eventType: 'product.updated', entityId: product.id });
+    const started = Date.now();
+    const result = await kit.pass(storeA, { client, maxAttempts: 3 });
+    // The limiter's pause is real time here: waiting it out would take two minutes.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(result).toMatchObject({ status: 'paused', position: 0 });
+    expect(result.retryAt!.getTime()).toBeGreaterThanOrEqual(started + 120_000);
+    const state = await stateOf();
+    expect(state).toMatchObject({ status: 'paused', position: 0 });
+    expect(state!.lastError).toMatch(/rate_limited/);
+    expect(await kit.db.select().from(parkedEventsTable)).toEqual([]);
+  });
+
   it('answers a 404 on an order\'s invoices with an empty list, not a tombstone', async () => {
     await kit.send({ eventType: 'invoice.created', entityId: 777, data: { orderId: 'NO-SUCH-ORDER' } });
     await kit.pass();

@@ -1,5 +1,5 @@
 export { appendRecords, type ProjectorRecord, type RecordEntityKind, type TombstoneReason } from './append-records.ts';
-export { createClientFactory, type ClientFactory, type ClientFactoryOptions } from './create-client-factory.ts';
+export { createClientFactory, workerRateLimitWaitMs, type ClientFactory, type ClientFactoryOptions } from './create-client-factory.ts';
 export { enrichStore, type EnrichPassResult, type EnrichStoreDeps } from './enrich-store.ts';
 export { readEnrichmentState, type EnrichmentState, type EnrichmentStatus } from './enrichment-state.ts';
 export { fetchEntities, type FetchOutcome, type FetchRequest } from './fetch-entities.ts';

@@ -29,7 +29,7 @@ export type Kit = {
    * the answer, undefined lets the request reach the simulator. The simulator's own faults are
    * global; this fails one store (or one path) only.
    */
-  faultyClient(storeId: number, fault: (url: URL) => Response | Promise<Response | undefined> | undefined, options?: { maxAttempts?: number }): EcwidClient;
+  faultyClient(storeId: number, fault: (url: URL) => Response | Promise<Response | undefined> | undefined, options?: { maxAttempts?: number; maxRateLimitWaitMs?: number }): EcwidClient;
   /** Snapshot and tombstone records, in log order. */
   records(storeId?: number): Promise<EventLogRow[]>;
   close(): Promise<void>;
@@ -77,6 +77,7 @@ export async function createKit(options: { stores?: SimStoreOptions[]; addTokens
       const factory = createClientFactory({
         baseUrl: server.url,
         maxAttempts: faultOptions.maxAttempts ?? 2,
+        ...(faultOptions.maxRateLimitWaitMs !== undefined && { maxRateLimitWaitMs: faultOptions.maxRateLimitWaitMs }),
         timeoutMs: 5_000,
         sleep: () => Promise.resolve(),
         fetch: async (input, init) => {
