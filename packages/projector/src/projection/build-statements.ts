@@ -225,14 +225,14 @@ function childStatements(spec: EntitySpec, child: ChildSpec, i: number, schema: 
   const cols = child.columns;
   return `
 src_${i} as (
-  select p.store_id, p.k, p.position, p.fetched_at${spec.columns.map((c) => `, p.c_${c.name}`).join('')}, x, ord, ${child.itemKey.expr} as ik
+  select p.store_id, p.k, p.position, p.fetched_at, x, ord, ${child.itemKey.expr} as ik
+    ${cols.map((c) => `, ${c.expr} as c_${c.name}`).join('')}
   from pick p join applied a on a.store_id = p.store_id and a.k = p.k
-  cross join lateral jsonb_array_elements(p.src_${i}) with ordinality e(x, ord)
+  cross join lateral jsonb_array_elements(p.src_${i}) with ordinality e(x, ord)${itemRecord(child)}
 ),
 rows_${i} as (
-  select distinct on (store_id, k, ik) store_id, k, ik, x, position, fetched_at
-    ${cols.map((c) => `, ${c.expr} as c_${c.name}`).join('')}
-  from src_${i} p where ik is not null order by store_id, k, ik, ord
+  select distinct on (store_id, k, ik) store_id, k, ik, x, position, fetched_at${cols.map((c) => `, c_${c.name}`).join('')}
+  from src_${i} where ik is not null order by store_id, k, ik, ord
 ),
 del_${i} as (
   delete from ${table} c using applied a
@@ -263,17 +263,12 @@ export function bulkSnapshotStatement(spec: EntitySpec, schema: string, worklist
   const byStore = spec.key === 'store';
   const children = spec.children.map((child, i) => {
     const keyCols = [...(byStore ? [] : [keyColumn(spec)]), child.itemKey.column];
-    const { exprs, fields: itemFields } = itemFieldsOnce([child.itemKey.expr, ...child.columns.map((c) => c.expr)]);
-    const [itemKey, ...columnExprs] = exprs;
-    const itemRecord = itemFields.length
-      ? `\n  cross join lateral jsonb_to_record(case when jsonb_typeof(x) = 'object' then x else '{}' end) as xr(${itemFields.map((name) => `"${name}" jsonb`).join(', ')})`
-      : '';
     return `
 child_${i} as (
   insert into ${q(schema, child.table)} (store_id, ${[...keyCols, ...child.columns.map((c) => c.name)].join(', ')}, doc, deleted_at, source_position, synced_at)
-  select p.store_id, ${byStore ? '' : 'p.k, '}ik${columnExprs.map((expr) => `, ${expr}`).join('')}, x, null, p.position, p.fetched_at
-  from src p cross join lateral jsonb_array_elements(p.src_${i}) with ordinality e(x, ord)${itemRecord}
-  cross join lateral (select ${itemKey} as ik) i
+  select p.store_id, ${byStore ? '' : 'p.k, '}ik${child.columns.map((c) => `, ${c.expr}`).join('')}, x, null, p.position, p.fetched_at
+  from src p cross join lateral jsonb_array_elements(p.src_${i}) with ordinality e(x, ord)${itemRecord(child)}
+  cross join lateral (select ${child.itemKey.expr} as ik) i
   where ik is not null
   on conflict (store_id, ${keyCols.join(', ')}) do nothing
 )`;
@@ -299,21 +294,13 @@ select count(*)::int as n, max(position) as last from src`;
 }
 
 /**
- * Child column expressions read an item's fields as `x->'field'`, each many times over (a
- * defensive integer cast evaluates its argument up to a dozen times). For the bulk load, where
- * every item of every order passes through them, the fields are extracted once per item by
- * jsonb_to_record (as the parent's are) and the expressions read `xr."field"` instead.
+ * The element's fields as `xr`, extracted once per element by jsonb_to_record (as the parent's
+ * are as `r`): the defensive casts repeat their argument up to a dozen times, which as `x->'id'`
+ * was a lookup in the element each time. A non-object element has no fields (all null).
  */
-function itemFieldsOnce(exprs: readonly string[]): { exprs: string[]; fields: string[] } {
-  const fields = new Set<string>();
-  const field = /(?<![\w."])x->'([A-Za-z0-9_]+)'/g;
-  const rewritten = exprs.map((expr) =>
-    expr.replace(field, (_, name: string) => {
-      fields.add(name);
-      return `xr."${name}"`;
-    }),
-  );
-  return { exprs: rewritten, fields: [...fields] };
+function itemRecord(child: ChildSpec): string {
+  if (child.fields.length === 0) return '';
+  return `\n  cross join lateral jsonb_to_record(case when jsonb_typeof(x) = 'object' then x else '{}' end) as xr(${child.fields.map((name) => `"${name}" jsonb`).join(', ')})`;
 }
 
 /** The first tombstone of each key in the batch. */

@@ -9,8 +9,9 @@ import { array, bool, date, epoch, int4, int8, num, txt } from './sql-casts.ts';
  * - set: a document that is the whole list of rows for its key (invoices of an order, a store's
  *   app storage), replaced when a later snapshot of the key is applied.
  * Column expressions read `r."field"` (the document's top-level fields as jsonb, extracted in
- * one pass by jsonb_to_record) and `b` (the event_log record); child columns read `x` (the array
- * element) and `p` (the parent's computed columns, `p.c_<column>`).
+ * one pass by jsonb_to_record) and `b` (the event_log record); child columns read `xr."field"`
+ * (the array element's fields listed in `fields`, likewise extracted once), `x` (the element
+ * itself) and `p` (the parent's computed columns, `p.c_<column>`).
  */
 
 /** Entity kinds that have tables; the event catalog's other kinds are skipped by projection. */
@@ -44,6 +45,8 @@ export type ChildSpec = {
   table: string;
   /** The jsonb array the rows come from, over `r`. */
   source: string;
+  /** The element's fields the expressions read as `xr."field"` (a non-object element has none). */
+  fields: string[];
   itemKey: { column: string; expr: string };
   columns: Column[];
 };
@@ -77,6 +80,8 @@ export type SetSpec = {
 export type ProjectionSpec = EntitySpec | SetSpec;
 
 const f = (field: string) => `r."${field}"`;
+/** A child element's field (listed in its ChildSpec's `fields`). */
+const xf = (field: string) => `xr."${field}"`;
 const time = (seconds: string, text: string) => `coalesce(${epoch(f(seconds))}, ${date(f(text))})`;
 
 const orderSpec: EntitySpec = {
@@ -116,13 +121,14 @@ const orderSpec: EntitySpec = {
     {
       table: 'order_items',
       source: array(f('items')),
-      itemKey: { column: 'item_id', expr: int8(`x->'id'`) },
+      fields: ['id', 'productId', 'sku', 'name', 'quantity', 'price'],
+      itemKey: { column: 'item_id', expr: int8(xf('id')) },
       columns: [
-        { name: 'product_id', expr: int8(`x->'productId'`) },
-        { name: 'sku', expr: txt(`x->'sku'`) },
-        { name: 'name', expr: txt(`x->'name'`) },
-        { name: 'quantity', expr: int4(`x->'quantity'`) },
-        { name: 'price', expr: num(`x->'price'`) },
+        { name: 'product_id', expr: int8(xf('productId')) },
+        { name: 'sku', expr: txt(xf('sku')) },
+        { name: 'name', expr: txt(xf('name')) },
+        { name: 'quantity', expr: int4(xf('quantity')) },
+        { name: 'price', expr: num(xf('price')) },
       ],
     },
   ],
@@ -173,17 +179,19 @@ const productSpec: EntitySpec = {
     {
       table: 'product_variations',
       source: array(f('combinations')),
-      itemKey: { column: 'variation_id', expr: int8(`x->'id'`) },
+      fields: ['id', 'sku', 'price', 'defaultDisplayedPrice', 'quantity'],
+      itemKey: { column: 'variation_id', expr: int8(xf('id')) },
       columns: [
-        { name: 'sku', expr: txt(`x->'sku'`) },
+        { name: 'sku', expr: txt(xf('sku')) },
         // A combination without its own price sells at the product's.
-        { name: 'price', expr: `coalesce(${num(`x->'price'`)}, ${num(`x->'defaultDisplayedPrice'`)}, p.c_price)` },
-        { name: 'quantity', expr: int4(`x->'quantity'`) },
+        { name: 'price', expr: `coalesce(${num(xf('price'))}, ${num(xf('defaultDisplayedPrice'))}, p.c_price)` },
+        { name: 'quantity', expr: int4(xf('quantity')) },
       ],
     },
     {
       table: 'product_categories',
       source: array(f('categoryIds')),
+      fields: [],
       itemKey: { column: 'category_id', expr: int8('x') },
       columns: [],
     },
