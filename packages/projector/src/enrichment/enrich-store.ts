@@ -202,9 +202,13 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
       await appendRecords(tx as unknown as Db, records);
       if (parkedRows.length > 0) await tx.insert(parkedEventsTable).values(parkedRows).onConflictDoNothing();
       // Only entities still being retried keep a count: the rest were fetched, parked, or
-      // passed over (a key that changed, an uninstalled store) by this pass.
-      const t = enrichmentAttemptsTable;
-      await tx.delete(t).where(and(eq(t.storeId, storeId), retrying.length > 0 ? notInArray(t.entityKey, retrying) : undefined));
+      // passed over (a key that changed, an uninstalled store) by this pass. Counts exist only
+      // after a failure, which this pass saw or the last one recorded (last_error): a store
+      // without either, the usual case, skips the statement.
+      if (failed.length > 0 || state.lastError !== null) {
+        const t = enrichmentAttemptsTable;
+        await tx.delete(t).where(and(eq(t.storeId, storeId), retrying.length > 0 ? notInArray(t.entityKey, retrying) : undefined));
+      }
       return true;
     })
     .catch((err: unknown) => {
