@@ -5,8 +5,13 @@
  * filtered list page (100 PAID orders, newest first, from a random point in time). Requests carry
  * a per-store API key, as production clients would.
  *
- *   pnpm bench:api [--orders 1000000] [--duration 10] [--connections 32] [--warmup 3] [--pool 4]
- *                  [--keep] [--reuse <database>]
+ *   pnpm bench:api [--orders 1000000] [--rounds 5] [--duration 5] [--connections 32] [--warmup 3]
+ *                  [--pool 4] [--keep] [--reuse <database>]
+ *
+ * The bare server and get-by-id are measured in alternating rounds (bare then get-by-id, then
+ * get-by-id then bare, …, `--duration` seconds each) and compared round by round: this machine's
+ * speed drifts by 20% and more within a minute, so one long run of each compares two different
+ * machines. Figures are the medians over the rounds; every round is printed as well.
  *
  * Targets at 32 connections: get-by-id p99 ≤ 10 ms and ≥ 0.3× the bare server's requests/s;
  * a miss prints "MISSED" and exits 0. Wrong answers (any non-2xx, a list page not of 100 PAID
@@ -40,7 +45,8 @@ const { values: args } = parseArgs({
   options: {
     orders: { type: 'string', default: '1000000' },
     pool: { type: 'string', default: '4' },
-    duration: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '5' },
+    duration: { type: 'string', default: '5' },
     connections: { type: 'string', default: '32' },
     warmup: { type: 'string', default: '3' },
     keep: { type: 'boolean', default: false },
@@ -48,6 +54,7 @@ const { values: args } = parseArgs({
   },
 });
 const orderCount = positive('orders', args.orders);
+const rounds = positive('rounds', args.rounds);
 const durationSeconds = positive('duration', args.duration);
 const connections = positive('connections', args.connections);
 const warmupSeconds = Number(args.warmup);
@@ -59,7 +66,10 @@ const bench = benchLifecycle('api benchmark');
 async function main(): Promise<number> {
   const database = await createBenchDatabase(benchAdminUrl, { prefix: 'mirror_bench_api', maxConnections: poolSize, reuse: args.reuse });
   bench.onCleanup(() => (args.keep ? database.close().then(() => console.log(`kept database ${database.name}`)) : database.drop()));
-  console.log(`api benchmark — ${formatInt(orderCount)} orders, ${connections} connections, ${durationSeconds} s each (after ${warmupSeconds} s warm-up), ${describeMachine()}; pool ${poolSize}; database ${database.name}`);
+  console.log(
+    `api benchmark — ${formatInt(orderCount)} orders, ${connections} connections, ${rounds} rounds of bare and get-by-id at ${durationSeconds} s each ` +
+      `(after ${warmupSeconds} s warm-up), ${describeMachine()}; pool ${poolSize}; database ${database.name}`,
+  );
 
   if (args.reuse === undefined) {
     const loadStarted = performance.now();
@@ -100,31 +110,46 @@ async function main(): Promise<number> {
     await load(apiServer.port, 'get-by-id', warmupSeconds, 1);
     await load(apiServer.port, 'list', warmupSeconds, 1);
   }
-  const bareRun = await load(bareServer.port, 'get-by-id', durationSeconds, 2);
-  const getRun = await load(apiServer.port, 'get-by-id', durationSeconds, 3);
+  const bareRuns: LoadResult[] = [];
+  const getRuns: LoadResult[] = [];
+  for (let round = 0; round < rounds; round++) {
+    // Alternate which goes first, so a drift within a round favours neither.
+    const pair = [
+      async () => bareRuns.push(await load(bareServer.port, 'get-by-id', durationSeconds, 2 + round)),
+      async () => getRuns.push(await load(apiServer.port, 'get-by-id', durationSeconds, 100 + round)),
+    ];
+    if (round % 2 === 1) pair.reverse();
+    for (const run of pair) await run();
+    console.log(
+      `round ${round + 1}: bare ${formatInt(bareRuns[round]!.requestsPerSecond)} req/s, get-by-id ${formatInt(getRuns[round]!.requestsPerSecond)} req/s ` +
+        `(p99 ${formatMs(getRuns[round]!.latency.p99)} ms) → ${(getRuns[round]!.requestsPerSecond / bareRuns[round]!.requestsPerSecond).toFixed(2)}`,
+    );
+  }
   const listRun = await load(apiServer.port, 'list', durationSeconds, 4);
+  const bareRun = medianRun(bareRuns);
+  const getRun = medianRun(getRuns);
+  const ratio = median(getRuns.map((run, i) => run.requestsPerSecond / bareRuns[i]!.requestsPerSecond));
 
   console.log(
     formatTable(
       ['run', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'non-2xx', 'errors', 'vs bare'],
       [
-        ['bare hono', ...row(bareRun, bareRun)],
-        ['get-by-id', ...row(getRun, bareRun)],
-        ['list 100 PAID -createdAt', ...row(listRun, bareRun)],
+        [`bare hono (median of ${rounds})`, ...row(bareRun, 1)],
+        [`get-by-id (median of ${rounds})`, ...row(getRun, ratio)],
+        ['list 100 PAID -createdAt', ...row(listRun, listRun.requestsPerSecond / bareRun.requestsPerSecond)],
       ],
     ),
   );
-  const ratio = getRun.requestsPerSecond / bareRun.requestsPerSecond;
   const p99 = getRun.latency.p99;
   const ratioOk = ratio >= targets.ratio;
   const p99Ok = p99 <= targets.p99Ms;
   console.log(
-    `get-by-id p99: ${formatMs(p99)} ms (target ≤ ${targets.p99Ms}) ${mark(p99Ok)}  ` +
-      `get-by-id/bare: ${ratio.toFixed(2)} (target ≥ ${targets.ratio}) ${mark(ratioOk)}`,
+    `get-by-id p99 (median of the rounds): ${formatMs(p99)} ms (target ≤ ${targets.p99Ms}) ${mark(p99Ok)}  ` +
+      `get-by-id/bare (median of the rounds' ratios): ${ratio.toFixed(2)} (target ≥ ${targets.ratio}) ${mark(ratioOk)}`,
   );
   problems.push(...(await checkConcurrentAnswers(apiServer.port, key)));
-  for (const [name, run] of [['get-by-id', getRun], ['list', listRun]] as const) {
-    if (run.non2xx > 0 || run.errors > 0) problems.push(`${name}: non-2xx ${JSON.stringify(run.statusCodes)}, errors ${run.errors + run.timeouts}`);
+  for (const [name, run] of [...getRuns.map((r) => ['get-by-id', r] as const), ['list', listRun] as const]) {
+    if (run.non2xx > 0 || run.errors > 0 || run.timeouts > 0) problems.push(`${name}: non-2xx ${JSON.stringify(run.statusCodes)}, errors ${run.errors + run.timeouts}`);
   }
   console.log(`plans: ${(await explainPlans(database)).join('; ')}`);
   if (problems.length) {
@@ -259,7 +284,7 @@ async function explainPlans(database: BenchDatabase): Promise<string[]> {
   ];
 }
 
-function row(run: LoadResult, bare: LoadResult): string[] {
+function row(run: LoadResult, vsBare: number): string[] {
   return [
     formatInt(run.requestsPerSecond),
     formatMs(run.latency.p50),
@@ -267,9 +292,29 @@ function row(run: LoadResult, bare: LoadResult): string[] {
     formatMs(run.latency.p999),
     formatInt(run.non2xx),
     formatInt(run.errors + run.timeouts),
-    `${(run.requestsPerSecond / bare.requestsPerSecond).toFixed(2)}`,
+    vsBare.toFixed(2),
   ];
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Each figure the median over the runs (requests/s and each percentile on its own); counts summed. */
+function medianRun(runs: LoadResult[]): LoadResult {
+  const latency = Object.fromEntries(
+    Object.keys(runs[0]!.latency).map((k) => [k, median(runs.map((r) => r.latency[k as keyof LoadResult['latency']]))]),
+  ) as LoadResult['latency'];
+  return {
+    ...runs[0]!,
+    requestsPerSecond: median(runs.map((r) => r.requestsPerSecond)),
+    latency,
+    non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    timeouts: runs.reduce((n, r) => n + r.timeouts, 0),
+  };
+}
 
 await bench.run(main);
