@@ -72,12 +72,11 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
       throw new AppError('BAD_REQUEST', 'invalid path parameter "storeId": must be a positive integer id', { details: { parameter: 'storeId' } });
     }
     const storeId = Number(raw);
-    const principal = c.var.principal;
+    const principal = c.get('principal');
     // Another store's key gets exactly what a missing store gets: no hint that it exists.
-    const notFound = () => new AppError('NOT_FOUND', `store ${storeId} not found`);
-    if (principal.kind === 'store' && principal.storeId !== storeId) throw notFound();
+    if (principal.kind === 'store' && principal.storeId !== storeId) throw storeNotFound(storeId);
     if (!knownStores.has(storeId)) {
-      if (!(await storeExists(db, storeId))) throw notFound();
+      if (!(await storeExists(db, storeId))) throw storeNotFound(storeId);
       knownStores.add(storeId);
     }
     c.set('storeId', storeId);
@@ -105,4 +104,8 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   app.get('/docs', (c) => c.html(docsPage('/openapi.json')));
 
   return app;
+}
+
+function storeNotFound(storeId: number): AppError {
+  return new AppError('NOT_FOUND', `store ${storeId} not found`);
 }

@@ -34,12 +34,16 @@ export type Filter = {
  * so a page of 100 orders and all their items is one query, not 101. Numerics are cast to text
  * inside the JSON so money keeps its exact decimal form. The children are ordered in a subquery,
  * not inside json_agg: the primary key index then gives the order and Postgres skips a sort per
- * parent row. The JSON comes back as text and is spliced into the response as is (row-json.ts). The parent is named by its table name:
- * drizzle prints a single-table select's columns unqualified, which would bind to the child.
+ * parent row. Each child is printed by json_agg of a record (row_to_json): keys from the column
+ * aliases, without json_build_object's per-call argument type lookups. Lists read the JSON as text
+ * and splice it into the response as is (row-json.ts); get-by-id nests it in the row's JSON
+ * (json-rows.ts). The parent is named by its table name: drizzle prints a single-table select's
+ * columns unqualified, which would bind to the child.
  */
 export type Expansion = {
   shape: Record<string, z.ZodType>;
-  columns: Record<string, SQL.Aliased>;
+  /** json-typed expressions, keyed by the field they print as. */
+  columns: Record<string, SQL>;
 };
 
 export type EntityTable = PgTable & {
@@ -112,9 +116,9 @@ const itemShape = z.object(rowSchema(orderItemsTable, ['storeId', 'orderId', 'do
 const orderItems: Expansion = {
   shape: { items: z.array(itemShape) },
   columns: {
-    items: sql<string>`(select coalesce(json_agg(json_build_object('itemId', i.item_id, 'productId', i.product_id, 'sku', i.sku,
-        'name', i.name, 'quantity', i.quantity, 'price', i.price::text)), '[]'::json)::text
-      from (select * from ${orderItemsTable} i where i.store_id = orders.store_id and i.order_id = orders.order_id order by i.item_id) i)`.as('items'),
+    items: sql`(select coalesce(json_agg(i), '[]'::json)
+      from (select i.item_id as "itemId", i.product_id as "productId", i.sku, i.name, i.quantity, i.price::text as price
+        from ${orderItemsTable} i where i.store_id = orders.store_id and i.order_id = orders.order_id order by i.item_id) i)`,
   },
 };
 
@@ -123,13 +127,13 @@ const variationShape = z.object(rowSchema(productVariationsTable, ['storeId', 'p
 const productChildren: Expansion = {
   shape: { categoryIds: z.array(z.number().int()), variations: z.array(variationShape) },
   columns: {
-    categoryIds: sql<string>`(select coalesce(json_agg(pc.category_id), '[]'::json)::text
+    categoryIds: sql`(select coalesce(json_agg(pc.category_id), '[]'::json)
       from (select category_id from ${productCategoriesTable} pc where pc.store_id = products.store_id and pc.product_id = products.product_id
-        order by pc.category_id) pc)`.as('categoryIds'),
-    variations: sql<string>`(select coalesce(json_agg(json_build_object('variationId', v.variation_id, 'sku', v.sku, 'price', v.price::text,
-        'quantity', v.quantity)), '[]'::json)::text
-      from (select * from ${productVariationsTable} v where v.store_id = products.store_id and v.product_id = products.product_id
-        order by v.variation_id) v)`.as('variations'),
+        order by pc.category_id) pc)`,
+    variations: sql`(select coalesce(json_agg(v), '[]'::json)
+      from (select v.variation_id as "variationId", v.sku, v.price::text as price, v.quantity
+        from ${productVariationsTable} v where v.store_id = products.store_id and v.product_id = products.product_id
+        order by v.variation_id) v)`,
   },
 };
 

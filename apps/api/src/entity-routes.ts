@@ -1,13 +1,14 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { AppError } from '@mirror/core';
-import type { Db } from '@mirror/db';
+import { execRows, type Db } from '@mirror/db';
 import { and, eq, getTableColumns, isNull, sql, type SQL } from 'drizzle-orm';
-import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import { PgDialect, type AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Context } from 'hono';
 import type { ApiEnv } from './api-env.ts';
 import type { CursorCodec } from './cursor.ts';
-import { entitySchema, internalKeys, jsonTextKeys, printRow, type EntityDef } from './entities.ts';
-import { createBatchedLookup, createRowPrinter, pipelinedClient, postgresJsClient, rawQuery } from './fast-rows.ts';
+import { entitySchema, internalKeys, printRow, type EntityDef } from './entities.ts';
+import { createBatchedLookup, pipelinedClient, postgresJsClient, rawQuery } from './fast-rows.ts';
+import { jsonRowsQuery } from './json-rows.ts';
 import { keysetPage } from './keyset.ts';
 import { logRecordSchema, printRecord, readEntityHistory } from './log-records.ts';
 import { booleanParam, cursorParam, fastIdParser, limitParam, storeIdParam } from './query-params.ts';
@@ -31,15 +32,19 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
   const base = `/v1/stores/{storeId}/${def.path}`;
   const tag = def.path;
   const columns = getTableColumns(def.table) as Record<string, AnyPgColumn>;
-  const expanded = def.expand?.columns ?? {};
+  const expansions = def.expand?.columns ?? {};
+  // Lists read JSON columns (the document, the expansions) as text and splice them into the
+  // response unparsed (printRow).
+  const expandedText = Object.fromEntries(Object.entries(expansions).map(([key, json]) => [key, sql<string>`${json}::text`.as(key)]));
   const { doc: _doc, ...withoutDoc } = columns;
-  // The document is read as text and spliced into the response unparsed (printRow).
   const docText = sql<string>`${def.table.doc}::text`.as('doc');
-  const listColumns = { ...withoutDoc, ...expanded };
-  const allColumns = { ...Object.fromEntries(Object.entries(columns).map(([k, c]) => [k, k === 'doc' ? docText : c])), ...expanded };
-  const findOne = prepareFind(db, def, allColumns, { includeDeleted: false });
-  const findOneDeleted = prepareFind(db, def, allColumns, { includeDeleted: true });
-  const findForHistory = prepareFind(db, def, withoutDoc, { includeDeleted: true });
+  const listColumns = { ...withoutDoc, ...expandedText };
+  const allColumns = { ...Object.fromEntries(Object.entries(columns).map(([k, c]) => [k, k === 'doc' ? docText : c])), ...expandedText };
+  // get-by-id: the same keys, in the same order, printed by Postgres.
+  const printed = { ...Object.fromEntries(Object.entries(columns).filter(([key]) => !internalKeys.has(key))), ...expansions };
+  const findOne = prepareFindJson(db, def, printed, { includeDeleted: false });
+  const findOneDeleted = prepareFindJson(db, def, printed, { includeDeleted: true });
+  const findForHistory = prepareFind(db, def, withoutDoc);
   const sortNames = Object.keys(def.sorts).flatMap((name) => [name, `-${name}`]);
   const filterDescriptions = Object.entries(def.filters).map(([name, f]) => [name, f.schema.optional().openapi({ description: f.description })]);
 
@@ -81,7 +86,7 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
       responseDescription: `a page of ${def.path}`,
     },
     async (c) => {
-      const storeId = c.var.storeId;
+      const storeId = c.get('storeId');
       const query = valid<ListQuery>(c, 'query');
       const sort = query.sort ?? def.defaultSort;
       const sortColumn = def.sorts[sort.replace(/^-/, '')];
@@ -123,7 +128,7 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
       fast: { query: fastNoQuery, ...(fastIdParams && { param: fastIdParams }) },
     },
     async (c) => {
-      const storeId = c.var.storeId;
+      const storeId = c.get('storeId');
       const id = valid<Record<string, unknown>>(c, 'param')[def.idParam];
       const { includeDeleted } = valid<{ includeDeleted?: boolean }>(c, 'query');
       const json = await (includeDeleted ? findOneDeleted : findOne).executeJson({ storeId, id });
@@ -147,7 +152,7 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
       responseDescription: 'log records, newest first',
     },
     async (c) => {
-      const storeId = c.var.storeId;
+      const storeId = c.get('storeId');
       const id = valid<Record<string, unknown>>(c, 'param')[def.idParam];
       const { limit, cursor } = valid<{ limit: number; cursor?: string }>(c, 'query');
       const [row] = await findForHistory.execute({ storeId, id });
@@ -160,58 +165,55 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
   );
 }
 
-/** A 200 with JSON already printed, with the header c.json would send. */
-function jsonText(c: Context<ApiEnv>, text: string): Response {
-  return c.body(text, 200, { 'Content-Type': 'application/json' });
+/** A 200 with JSON already printed (text or its UTF-8 bytes), with the header c.json would send. */
+function jsonText(c: Context<ApiEnv>, text: string | Uint8Array): Response {
+  // A Buffer's memory is an ArrayBuffer (never shared) in postgres.js; hono's type asks for that.
+  return c.body(text as string | Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'application/json' });
+}
+
+/** One row by primary key (store_id, id), deleted or not, as drizzle maps it; a prepared statement. */
+function prepareFind(db: Db, def: EntityDef, columns: Record<string, unknown>) {
+  const prepared = db
+    .select(columns as never)
+    .from(def.table)
+    .where(and(eq(def.table.storeId, sql.placeholder('storeId')), eq(def.idColumn, sql.placeholder('id'))))
+    .limit(1)
+    .prepare(`api_find_${def.path}_row`);
+  return { execute: (values: { storeId: number; id: unknown }) => prepared.execute(values) as Promise<Record<string, unknown>[]> };
 }
 
 /**
- * A primary-key lookup (store_id, id) with its child rows, built once as a prepared statement:
- * the hot path then skips query building and Postgres parses it once per connection. Invoices
- * are looked up by invoice id within the store. `executeJson` answers the row printed as JSON
- * text; on postgres.js concurrent lookups are batched into one `id = any(…)` statement
- * (createBatchedLookup) and rows are read as arrays and printed directly (createRowPrinter),
- * skipping drizzle's row mapping.
+ * get-by-id: one row with its child rows, printed as JSON by Postgres (json-rows.ts), so the
+ * server only passes text through: no per-column parsing, date handling or printing in Node,
+ * which is the busier process under load. Concurrent lookups of one store are batched into one
+ * `id = any(…)` statement (createBatchedLookup); on postgres.js it is a prepared statement on
+ * the pipelined connection, elsewhere (PGlite) it runs through drizzle with the values bound.
  */
-function prepareFind(db: Db, def: EntityDef, columns: Record<string, unknown>, { includeDeleted }: { includeDeleted: boolean }) {
-  const query = db
-    .select(columns as never)
-    .from(def.table)
-    .where(
-      and(
-        eq(def.table.storeId, sql.placeholder('storeId')),
-        eq(def.idColumn, sql.placeholder('id')),
+function prepareFindJson(db: Db, def: EntityDef, fields: Record<string, AnyPgColumn | SQL>, { includeDeleted }: { includeDeleted: boolean }) {
+  const idKey = Object.keys(fields).find((key) => fields[key] === def.idColumn);
+  if (idKey === undefined) throw new Error(`${def.path}: the id column is not selected`);
+  const idArray = sql.raw(`${def.idColumn.getSQLType()}[]`);
+  const statement = (storeId: unknown, ids: unknown) =>
+    jsonRowsQuery({
+      table: def.table,
+      fields,
+      idKey,
+      where: and(
+        eq(def.table.storeId, storeId),
+        sql`${def.idColumn} = any(${ids}::${idArray})`,
         includeDeleted ? undefined : isNull(def.table.deletedAt),
-      ),
-    )
-    .limit(1);
-  const prepared = query.prepare(`api_find_${def.path}${includeDeleted ? '_all' : ''}`);
-  const execute = (values: { storeId: number; id: unknown }) => prepared.execute(values) as Promise<Record<string, unknown>[]>;
+      )!,
+    });
   const client = postgresJsClient(db);
-  const print = createRowPrinter(columns, jsonTextKeys, internalKeys);
-  let executeJson = async (values: { storeId: number; id: unknown }) => {
-    const [row] = await execute(values);
-    return row && printRow(row);
-  };
+  let run: (storeId: number, ids: string) => Promise<unknown[][]>;
   if (client) {
-    const idType = sql.raw(`${def.idColumn.getSQLType()}[]`);
-    const batchQuery = db
-      .select(columns as never)
-      .from(def.table)
-      .where(
-        and(
-          eq(def.table.storeId, sql.placeholder('storeId')),
-          sql`${def.idColumn} = any(${sql.placeholder('ids')}::${idType})`,
-          includeDeleted ? undefined : isNull(def.table.deletedAt),
-        ),
-      )
-      .toSQL();
     // Every get-by-id route's batches share one connection while they run (pipelined).
-    const raw = rawQuery(pipelinedClient(client), batchQuery);
-    const idIndex = Object.values(columns).indexOf(def.idColumn);
-    if (idIndex < 0) throw new Error(`${def.path}: the id column is not selected`);
-    const lookup = createBatchedLookup({ run: (storeId, ids) => raw({ storeId, ids }), idIndex, print });
-    executeJson = (values) => lookup(values.storeId, values.id as string | number);
+    // Read raw: the JSON's bytes go to the socket without being decoded and encoded again.
+    const raw = rawQuery(pipelinedClient(client), new PgDialect().sqlToQuery(statement(sql.placeholder('storeId'), sql.placeholder('ids'))), 'raw');
+    run = (storeId, ids) => raw({ storeId, ids });
+  } else {
+    run = async (storeId, ids) => (await execRows<{ id: string; json: string }>(db, statement(storeId, ids))).map((row) => [row.id, row.json]);
   }
-  return { execute, executeJson };
+  const lookup = createBatchedLookup({ run, idIndex: 0, print: (row) => row[1] as string | Uint8Array });
+  return { executeJson: (values: { storeId: number; id: unknown }) => lookup(values.storeId, values.id as string | number) };
 }

@@ -94,7 +94,7 @@ describe('createBatchedLookup', () => {
 /** A fake postgres.js pool: reserve() hands out numbered connections; statements finish on demand. */
 function fakePool() {
   const log: string[] = [];
-  const statements: { connection: number; text: string; resolve: (rows: unknown[][]) => void; reject: (err: unknown) => void }[] = [];
+  const statements: { connection: number; text: string; as: 'values' | 'raw'; resolve: (rows: unknown[][]) => void; reject: (err: unknown) => void }[] = [];
   let next = 1;
   const pool = {
     unsafe: () => {
@@ -105,7 +105,8 @@ function fakePool() {
       log.push(`reserve ${connection}`);
       return {
         unsafe: (text: string) => ({
-          values: () => new Promise<unknown[][]>((resolve, reject) => statements.push({ connection, text, resolve, reject })),
+          values: () => new Promise<unknown[][]>((resolve, reject) => statements.push({ connection, text, as: 'values', resolve, reject })),
+          raw: () => new Promise<unknown[][]>((resolve, reject) => statements.push({ connection, text, as: 'raw', resolve, reject })),
         }),
         release: () => log.push(`release ${connection}`),
       };
@@ -121,11 +122,11 @@ describe('createPipelinedClient', () => {
     const { pool, log, statements } = fakePool();
     const client = createPipelinedClient(pool);
     const a = client.unsafe('a', [], { prepare: true }).values();
-    const b = client.unsafe('b', [], { prepare: true }).values();
+    const b = client.unsafe('b', [], { prepare: true }).raw();
     await settle();
-    expect(statements.map((s) => [s.connection, s.text])).toEqual([
-      [1, 'a'],
-      [1, 'b'],
+    expect(statements.map((s) => [s.connection, s.text, s.as])).toEqual([
+      [1, 'a', 'values'],
+      [1, 'b', 'raw'],
     ]);
     statements[0]!.resolve([['A']]);
     expect(await a).toEqual([['A']]);
@@ -172,7 +173,7 @@ describe('createPipelinedClient', () => {
   });
 
   test('a client without reserve() is used as it is', () => {
-    const plain = { unsafe: () => ({ values: async () => [] }) };
+    const plain = { unsafe: () => ({ values: async () => [], raw: async () => [] }) };
     expect(createPipelinedClient(plain)).toBe(plain);
   });
 });

@@ -1,8 +1,9 @@
 import type { Db } from '@mirror/db';
-import { Column, fillPlaceholders, is, SQL } from 'drizzle-orm';
+import { fillPlaceholders } from 'drizzle-orm';
 
-type Decoder = { mapFromDriverValue(value: unknown): unknown };
-type PostgresJs = { unsafe(text: string, params: unknown[], options: { prepare: boolean }): { values(): Promise<unknown[][]> } };
+/** A statement's rows as arrays: parsed values, or (raw) each field's bytes as Postgres sent them. */
+type Statement = { values(): Promise<unknown[][]>; raw(): Promise<unknown[][]> };
+type PostgresJs = { unsafe(text: string, params: unknown[], options: { prepare: boolean }): Statement };
 
 /** The postgres.js client under a drizzle Db, or undefined (PGlite, a transaction). */
 export function postgresJsClient(db: Db): PostgresJs | undefined {
@@ -11,53 +12,11 @@ export function postgresJsClient(db: Db): PostgresJs | undefined {
 }
 
 /**
- * Prints a selected row, read as an array in the selection's order (postgres.js `.values()`),
- * straight to JSON text: each value goes through its column's own decoder (as drizzle's row
- * mapping does), times print as ISO 8601, and `jsonKeys` (JSON already printed by Postgres) are
- * spliced in as they are. Same keys, order and values as toJson over drizzle's rows, without
- * drizzle's per-field type checks or the intermediate objects.
+ * Runs a built drizzle query on postgres.js as a prepared statement and returns its rows as
+ * arrays: of parsed values, or with `as: 'raw'` of Buffers (text columns passed on unread).
  */
-export function createRowPrinter(selection: Record<string, unknown>, jsonKeys: ReadonlySet<string>, omit: ReadonlySet<string>): (values: unknown[]) => string {
-  const fields = Object.entries(selection).map(([key, field]) => ({
-    prefix: `${JSON.stringify(key)}:`,
-    omit: omit.has(key),
-    json: jsonKeys.has(key),
-    decoder: decoderOf(field),
-  }));
-  return (values) => {
-    let out = '';
-    for (let i = 0; i < fields.length; i++) {
-      const field = fields[i]!;
-      if (field.omit) continue;
-      const raw = values[i];
-      out += out === '' ? `{${field.prefix}` : `,${field.prefix}`;
-      if (raw === null || raw === undefined) {
-        out += 'null';
-        continue;
-      }
-      if (field.json && typeof raw === 'string') {
-        out += raw;
-        continue;
-      }
-      const value = field.decoder ? field.decoder.mapFromDriverValue(raw) : raw;
-      out += value instanceof Date ? `"${value.toISOString()}"` : JSON.stringify(value);
-    }
-    return out === '' ? '{}' : `${out}}`;
-  };
-}
-
-function decoderOf(field: unknown): Decoder | undefined {
-  if (is(field, Column)) return field;
-  // `decoder` is drizzle-internal (set by .mapWith()); its row mapping reads it the same way.
-  if (is(field, SQL)) return (field as unknown as { decoder: Decoder }).decoder;
-  if (is(field, SQL.Aliased)) return (field.sql as unknown as { decoder: Decoder }).decoder;
-  return undefined;
-}
-
-/** Runs a built drizzle query on postgres.js as a prepared statement and returns its rows as arrays. */
-export function rawQuery(client: PostgresJs, query: { sql: string; params: unknown[] }) {
-  return (values: Record<string, unknown>): Promise<unknown[][]> =>
-    client.unsafe(query.sql, fillPlaceholders(query.params, values), { prepare: true }).values();
+export function rawQuery(client: PostgresJs, query: { sql: string; params: unknown[] }, as: 'values' | 'raw' = 'values') {
+  return (values: Record<string, unknown>): Promise<unknown[][]> => client.unsafe(query.sql, fillPlaceholders(query.params, values), { prepare: true })[as]();
 }
 
 type ReservedPostgresJs = PostgresJs & { release(): void };
@@ -90,12 +49,12 @@ export function createPipelinedClient(client: PoolPostgresJs): PostgresJs {
     killed.catch(() => {});
     return (current = { connection: reserve(), running: 0, dead: false, kill, killed });
   };
-  const run = async (text: string, params: unknown[], options: { prepare: boolean }): Promise<unknown[][]> => {
+  const run = async (text: string, params: unknown[], options: { prepare: boolean }, as: 'values' | 'raw'): Promise<unknown[][]> => {
     const mine = lease();
     mine.running++;
     try {
       const connection = await Promise.race([mine.connection, mine.killed]);
-      return await Promise.race([connection.unsafe(text, params, options).values(), mine.killed]);
+      return await Promise.race([connection.unsafe(text, params, options)[as](), mine.killed]);
     } catch (err) {
       if (current === mine) current = undefined;
       if (!mine.dead && connectionErrorCodes.has((err as { code?: string }).code ?? '')) {
@@ -111,7 +70,9 @@ export function createPipelinedClient(client: PoolPostgresJs): PostgresJs {
       }
     }
   };
-  return { unsafe: (text, params, options) => ({ values: () => run(text, params, options) }) };
+  return {
+    unsafe: (text, params, options) => ({ values: () => run(text, params, options, 'values'), raw: () => run(text, params, options, 'raw') }),
+  };
 }
 
 const pipelined = new WeakMap<object, PostgresJs>();
@@ -142,16 +103,17 @@ export function createBatchedLookup(options: {
   run: (storeId: number, ids: string) => Promise<unknown[][]>;
   /** Position of the id column in a selected row. */
   idIndex: number;
-  print: (values: unknown[]) => string;
+  /** The answer for a row: JSON text, or its bytes. */
+  print: (values: unknown[]) => string | Uint8Array;
   maxBatch?: number;
   /** Statements running before new lookups wait for one to return (default 2). */
   maxInFlight?: number;
-}): (storeId: number, id: string | number) => Promise<string | undefined> {
+}): (storeId: number, id: string | number) => Promise<string | Uint8Array | undefined> {
   const { run, idIndex, print, maxBatch = 100, maxInFlight = 2 } = options;
   let inFlight = 0;
   /** A flush found maxInFlight statements running: the next one to return flushes. */
   let waiting = false;
-  type Waiter = { resolve: (json: string | undefined) => void; reject: (err: unknown) => void };
+  type Waiter = { resolve: (json: string | Uint8Array | undefined) => void; reject: (err: unknown) => void };
   let pending = new Map<number, Map<string, Waiter[]>>();
   let scheduled = false;
 

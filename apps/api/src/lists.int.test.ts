@@ -15,6 +15,8 @@ import {
 } from '@mirror/db';
 import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { entities } from './entities.ts';
 import { createTestApp, get, insertOrders, insertProduct, projected, walk, type OrderSeed, type TestApp } from './test-helpers.ts';
 
 let database: TestDatabase;
@@ -321,5 +323,57 @@ describe('the other collections', () => {
     const { rows } = await walk(app, `${base}/orders?paymentStatus=PAID&limit=500`);
     expect(ids(rows, 'orderId')).not.toContain('OTHER');
     void ordersTable;
+  });
+});
+
+describe('get-by-id and lists print a row the same way', () => {
+  // get-by-id has Postgres print the row (json-rows.ts), lists print it in Node (row-json.ts).
+  const awkward = 'q"uote \\ back\nline\ttab \u0001 é 😀 \u2028';
+  beforeAll(async () => {
+    await insertOrders(database.db, store, [
+      {
+        orderId: 'O-AWKWARD',
+        internalId: 2 ** 53 - 1,
+        email: awkward,
+        total: '12345678901234567890.123456789',
+        couponCode: null,
+        hidden: true,
+        items: 2,
+        ...projected({ id: 'O-AWKWARD', text: awkward, nested: { list: [1, 2.5, null, true], empty: {} } }),
+      },
+    ]);
+    // Microseconds, which Postgres keeps and a JS Date cuts to milliseconds.
+    await database.db.execute(sql`update orders set created_at = '2024-02-03 04:05:06.789999+00', updated_at = '1999-12-31 23:59:59.9996+00'
+      where store_id = ${store} and order_id = 'O-AWKWARD'`);
+    await database.db.execute(sql`update order_items set name = ${awkward}, price = '0.000001' where store_id = ${store} and order_id = 'O-AWKWARD'`);
+  });
+
+  test.each(entities.map((def) => [def.path, def] as const))('%s: each row of the list equals its get-by-id answer', async (path, def) => {
+    const { rows } = await walk(app, `${base}/${path}?includeDoc=true&includeDeleted=true&limit=500`);
+    expect(rows.length, `no ${path} rows to compare`).toBeGreaterThan(0);
+    for (const row of rows) {
+      const one = await get(app, `${base}/${path}/${encodeURIComponent(String(row[def.idParam]))}?includeDeleted=true`);
+      expect(one.status).toBe(200);
+      expect(one.body).toStrictEqual(row);
+      expect(Object.keys(one.body)).toEqual(Object.keys(row));
+    }
+  });
+
+  test('awkward values come back as they were stored', async () => {
+    const { body } = await get(app, `${base}/orders/O-AWKWARD`);
+    expect(body).toMatchObject({
+      email: awkward,
+      internalId: 2 ** 53 - 1,
+      total: '12345678901234567890.123456789',
+      hidden: true,
+      couponCode: null,
+      createdAt: '2024-02-03T04:05:06.789Z',
+      updatedAt: '1999-12-31T23:59:59.999Z',
+      doc: { id: 'O-AWKWARD', text: awkward, nested: { list: [1, 2.5, null, true], empty: {} } },
+    });
+    expect(body.items).toEqual([
+      { itemId: 1, productId: 500, sku: 'SKU-1', name: awkward, quantity: 1, price: '0.000001' },
+      { itemId: 2, productId: 501, sku: 'SKU-2', name: awkward, quantity: 1, price: '0.000001' },
+    ]);
   });
 });

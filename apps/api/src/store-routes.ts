@@ -38,7 +38,7 @@ export function addStoreRoutes(app: OpenAPIHono<ApiEnv>, { db, codec }: RouteCon
       responseDescription: 'stores',
     },
     async (c) => {
-      const principal = c.var.principal;
+      const principal = c.get('principal');
       const ids =
         principal.kind === 'admin' ? await listStoreIds(db) : (await storeExists(db, principal.storeId)) ? [principal.storeId] : [];
       return c.json({ data: await describeStores(db, ids) }, 200);
@@ -69,7 +69,7 @@ export function addStoreRoutes(app: OpenAPIHono<ApiEnv>, { db, codec }: RouteCon
     },
     async (c) => {
       const { after, limit } = valid<{ after: number; limit: number }>(c, 'query');
-      const { rows, nextAfter } = await readStoreEvents(db, { storeId: c.var.storeId, after, limit });
+      const { rows, nextAfter } = await readStoreEvents(db, { storeId: c.get('storeId'), after, limit });
       return c.json({ data: rows.map(printRecord), nextAfter }, 200);
     },
   );
@@ -95,9 +95,9 @@ export function addStoreRoutes(app: OpenAPIHono<ApiEnv>, { db, codec }: RouteCon
         const [row] = (await db
           .select()
           .from(s.table)
-          .where(and(eq(s.table.storeId, c.var.storeId), includeDeleted ? undefined : isNull(s.table.deletedAt)))
+          .where(and(eq(s.table.storeId, c.get('storeId')), includeDeleted ? undefined : isNull(s.table.deletedAt)))
           .limit(1)) as Record<string, unknown>[];
-        if (!row) throw new AppError('NOT_FOUND', `no ${s.path} mirrored for store ${c.var.storeId} yet`);
+        if (!row) throw new AppError('NOT_FOUND', `no ${s.path} mirrored for store ${c.get('storeId')} yet`);
         const { storeId: _, ...rest } = row;
         return c.json(toJson(rest), 200);
       },
@@ -115,7 +115,7 @@ export function addStoreRoutes(app: OpenAPIHono<ApiEnv>, { db, codec }: RouteCon
       },
       async (c) => {
         const { limit, cursor } = valid<{ limit: number; cursor?: string }>(c, 'query');
-        const storeId = c.var.storeId;
+        const storeId = c.get('storeId');
         const page = await readEntityHistory(db, codec, { storeId, kind: s.kind, entityIds: [String(storeId)], limit, cursor, list: `${s.path}/history` });
         return c.json({ data: page.rows.map(printRecord), nextCursor: page.nextCursor }, 200);
       },
