@@ -145,7 +145,7 @@ async function main(): Promise<number> {
   const p99Ok = p99 <= targets.p99Ms;
   console.log(
     `get-by-id p99 (median of the rounds): ${formatMs(p99)} ms (target ≤ ${targets.p99Ms}) ${mark(p99Ok)}  ` +
-      `get-by-id/bare (median of the rounds' ratios): ${ratio.toFixed(2)} (target ≥ ${targets.ratio}) ${mark(ratioOk)}`,
+      `get-by-id/bare (median of the rounds' ratios): ${ratio.toFixed(3)} (target ≥ ${targets.ratio}) ${mark(ratioOk)}`,
   );
   problems.push(...(await checkConcurrentAnswers(apiServer.port, key)));
   for (const [name, run] of [...getRuns.map((r) => ['get-by-id', r] as const), ['list', listRun] as const]) {
