@@ -1,5 +1,5 @@
 import { is, SQL, sql } from 'drizzle-orm';
-import { PgColumn, PgTimestamp, type AnyPgColumn } from 'drizzle-orm/pg-core';
+import { PgColumn, PgTimestamp, type AnyPgColumn, type PgTable } from 'drizzle-orm/pg-core';
 
 /**
  * A selected field as Postgres should print it inside row_to_json, so that the JSON equals what
@@ -36,7 +36,7 @@ export function jsonField(key: string, field: AnyPgColumn | SQL): SQL {
  * where …) x`: each row printed as one JSON text by Postgres, keys in the selection's order.
  */
 export function jsonRowsQuery(options: {
-  table: unknown;
+  table: PgTable;
   /** Printed keys and their fields (JSON-typed SQL for expansions), in response order. */
   fields: Record<string, AnyPgColumn | SQL>;
   /** The key of the field that identifies a row (also printed). */
