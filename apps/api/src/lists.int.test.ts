@@ -12,11 +12,14 @@ import {
   promotionsTable,
   reviewsTable,
   storeProfilesTable,
+  execRows,
 } from '@mirror/db';
 import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { sql } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import { entities } from './entities.ts';
+import { findJsonStatement } from './entity-routes.ts';
 import { createTestApp, get, insertOrders, insertProduct, projected, walk, type OrderSeed, type TestApp } from './test-helpers.ts';
 
 let database: TestDatabase;
@@ -375,5 +378,32 @@ describe('get-by-id and lists print a row the same way', () => {
       { itemId: 1, productId: 500, sku: 'SKU-1', name: awkward, quantity: 1, price: '0.000001' },
       { itemId: 2, productId: 501, sku: 'SKU-2', name: awkward, quantity: 1, price: '0.000001' },
     ]);
+  });
+});
+
+describe('the get-by-id statement', () => {
+  test('is planned once: Postgres keeps its generic plan instead of planning each batch again', async () => {
+    // A store big enough for the planner to tell 2 ids from 10 (on a few dozen rows every plan
+    // costs the same), with statistics, as a live mirror has them.
+    const big = 5005;
+    const seeds = Array.from({ length: 4000 }, (_, i) => ({ orderId: `B${i}`, items: 1 + (i % 3) }));
+    for (let i = 0; i < seeds.length; i += 1000) await insertOrders(database.db, big, seeds.slice(i, i + 1000));
+    await database.db.execute(sql`analyze orders`);
+    await database.db.execute(sql`analyze order_items`);
+    const orders = entities.find((def) => def.path === 'orders')!;
+    const statement = new PgDialect().sqlToQuery(findJsonStatement(orders, { includeDeleted: false })(sql.placeholder('storeId'), sql.placeholder('ids')));
+    // As the server runs it: one prepared statement, called with a few ids at a time.
+    await database.db.transaction(async (tx) => {
+      await tx.execute(sql.raw(`prepare get_by_id_plan_test as ${statement.sql}`));
+      for (let i = 0; i < 12; i++) {
+        const wanted = [`B${i}`, `B${100 + i}`];
+        const found = await execRows<{ id: string }>(tx as never, sql.raw(`execute get_by_id_plan_test(${big}, '{${wanted.join(',')},NOPE}')`));
+        expect(found.map((row) => row.id).sort()).toEqual([...wanted].sort());
+      }
+      const plans = await execRows(tx as never, sql`select generic_plans::int as generic, custom_plans::int as custom from pg_prepared_statements where name = 'get_by_id_plan_test'`);
+      await tx.execute(sql`deallocate get_by_id_plan_test`);
+      // Postgres' five trial custom plans, then the generic one for every later call.
+      expect(plans).toEqual([{ generic: 7, custom: 5 }]);
+    });
   });
 });
