@@ -19,7 +19,7 @@ import {
 import { eq, exists, gte, inArray, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { booleanParam, numericId, statusListParam, textId, timeParam } from './query-params.ts';
-import { rowJsonText, rowSchema } from './row-json.ts';
+import { rowSchema } from './row-json.ts';
 
 /** A query parameter that narrows a list, and the SQL it becomes. */
 export type Filter = {
@@ -387,12 +387,5 @@ export function entitySchema(def: EntityDef) {
   });
 }
 
-/** The typed columns of a row, printed as JSON text; `doc` only when asked for. JSON columns arrive as text. */
-export function printRow(row: Record<string, unknown>): string {
-  return rowJsonText(row, jsonTextKeys, internalKeys);
-}
-
-/** Keys whose values are JSON text from Postgres (`doc::text`, the expansions' json_agg). */
-export const jsonTextKeys: ReadonlySet<string> = new Set(['doc', 'items', 'categoryIds', 'variations']);
 /** Columns never printed: the store is in the URL. */
 export const internalKeys: ReadonlySet<string> = new Set(['storeId']);

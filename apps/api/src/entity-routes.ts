@@ -6,10 +6,10 @@ import { PgDialect, type AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Context } from 'hono';
 import type { ApiEnv } from './api-env.ts';
 import type { CursorCodec } from './cursor.ts';
-import { entitySchema, internalKeys, printRow, type EntityDef } from './entities.ts';
+import { entitySchema, internalKeys, type EntityDef } from './entities.ts';
 import { createBatchedLookup, pipelinedClient, postgresJsClient, rawQuery } from './fast-rows.ts';
-import { jsonRowsQuery } from './json-rows.ts';
-import { keysetPage } from './keyset.ts';
+import { jsonRowsQuery, rowJson } from './json-rows.ts';
+import { columnKey, keysetPage } from './keyset.ts';
 import { logRecordSchema, printRecord, readEntityHistory } from './log-records.ts';
 import { booleanParam, cursorParam, fastIdParser, limitParam, storeIdParam } from './query-params.ts';
 import { addGetRoute, valid, type FastCheck } from './routes.ts';
@@ -32,14 +32,12 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
   const base = `/v1/stores/{storeId}/${def.path}`;
   const tag = def.path;
   const columns = getTableColumns(def.table) as Record<string, AnyPgColumn>;
-  const expansions = def.expand?.columns ?? {};
-  // Lists read JSON columns (the document, the expansions) as text and splice them into the
-  // response unparsed (printRow).
-  const expandedText = Object.fromEntries(Object.entries(expansions).map(([key, json]) => [key, sql<string>`${json}::text`.as(key)]));
   const { doc: _doc, ...withoutDoc } = columns;
-  const docText = sql<string>`${def.table.doc}::text`.as('doc');
-  const listColumns = { ...withoutDoc, ...expandedText };
-  const allColumns = { ...Object.fromEntries(Object.entries(columns).map(([k, c]) => [k, k === 'doc' ? docText : c])), ...expandedText };
+  // Lists have Postgres print each row (rowJson), as get-by-id does, with the row's key (and the
+  // sort value, added by keysetPage) selected beside it for the cursor.
+  const keyColumns = Object.fromEntries(def.key.map((column) => [columnKey(def.table, column), column]));
+  const listSelection = { ...keyColumns, __json: rowJson(printedFields(def, { doc: false })).as('__json') };
+  const docSelection = { ...keyColumns, __json: rowJson(printedFields(def, { doc: true })).as('__json') };
   const findOne = prepareFindJson(db, def, { includeDeleted: false });
   const findOneDeleted = prepareFindJson(db, def, { includeDeleted: true });
   const findForHistory = prepareFind(db, def, withoutDoc);
@@ -101,14 +99,14 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
         list: def.path,
         table: def.table,
         where,
-        columns: query.includeDoc ? allColumns : listColumns,
+        columns: query.includeDoc ? docSelection : listSelection,
         key: def.key,
         sort,
         sortColumn,
         limit: query.limit,
         cursor: query.cursor,
       });
-      return jsonText(c, `{"data":[${page.rows.map(printRow).join(',')}],"nextCursor":${JSON.stringify(page.nextCursor)}}`);
+      return jsonText(c, `{"data":[${page.rows.map((row) => row['__json'] as string).join(',')}],"nextCursor":${JSON.stringify(page.nextCursor)}}`);
     },
   );
 
@@ -180,13 +178,18 @@ function prepareFind(db: Db, def: EntityDef, columns: Record<string, unknown>) {
   return { execute: (values: { storeId: number; id: unknown }) => prepared.execute(values) as Promise<Record<string, unknown>[]> };
 }
 
+/** The keys a row is printed with, in order: the table's columns (but the store), then the expansions. */
+function printedFields(def: EntityDef, { doc }: { doc: boolean }): Record<string, AnyPgColumn | SQL> {
+  const columns = Object.entries(getTableColumns(def.table) as Record<string, AnyPgColumn>);
+  return { ...Object.fromEntries(columns.filter(([key]) => !internalKeys.has(key) && (doc || key !== 'doc'))), ...def.expand?.columns };
+}
+
 /**
  * The get-by-id statement of an entity: `(storeId, ids)` → the rows of those ids, each as
  * `[id, json]`, the JSON with the list's keys in the list's order (json-rows.ts).
  */
 export function findJsonStatement(def: EntityDef, { includeDeleted }: { includeDeleted: boolean }): (storeId: unknown, ids: unknown) => SQL {
-  const columns = getTableColumns(def.table) as Record<string, AnyPgColumn>;
-  const fields = { ...Object.fromEntries(Object.entries(columns).filter(([key]) => !internalKeys.has(key))), ...def.expand?.columns };
+  const fields = printedFields(def, { doc: true });
   const idKey = Object.keys(fields).find((key) => fields[key] === def.idColumn);
   if (idKey === undefined) throw new Error(`${def.path}: the id column is not selected`);
   const idArray = sql.raw(`${def.idColumn.getSQLType()}[]`);

@@ -2,9 +2,9 @@ import { is, SQL, sql } from 'drizzle-orm';
 import { PgColumn, PgTimestamp, type AnyPgColumn, type PgTable } from 'drizzle-orm/pg-core';
 
 /**
- * A selected field as Postgres should print it inside row_to_json, so that the JSON equals what
- * the list routes print from the same row through postgres.js and drizzle (row-json.ts):
- * times as Date#toISOString prints them (UTC, milliseconds, truncated as a JS Date truncates
+ * A selected field as Postgres should print it inside row_to_json, as the API prints a row
+ * everywhere (the log's records and the store routes print through toJson, row-json.ts): times
+ * as Date#toISOString prints them (UTC, milliseconds, truncated as a JS Date truncates
  * Postgres' microseconds), numerics as decimal strings, jsonb as its own JSON, and integers,
  * booleans and text as JSON values. Any other column type is refused when the route is built,
  * so a new column type is a decision, not a silent change of format.
@@ -45,10 +45,22 @@ export function jsonRowsQuery(options: {
 }): SQL {
   const { fields, idKey } = options;
   if (!(idKey in fields)) throw new Error(`${idKey}: the id field is not selected`);
-  const list = sql.join(
+  return sql`select x.${sql.identifier(idKey)}::text as id, row_to_json(x)::text as json
+    from (select ${fieldList(fields)} from ${options.table} where ${options.where}) x`;
+}
+
+/**
+ * One row printed as JSON text by Postgres, as a column of a query over the fields' table (the
+ * list routes select it beside the key and sort value their cursors need, which are not printed):
+ * the same JSON jsonRowsQuery prints for the row.
+ */
+export function rowJson(fields: Record<string, AnyPgColumn | SQL>): SQL<string> {
+  return sql<string>`(select row_to_json(r) from (select ${fieldList(fields)}) r)::text`;
+}
+
+function fieldList(fields: Record<string, AnyPgColumn | SQL>): SQL {
+  return sql.join(
     Object.entries(fields).map(([key, field]) => sql`${jsonField(key, field)} as ${sql.identifier(key)}`),
     sql`, `,
   );
-  return sql`select x.${sql.identifier(idKey)}::text as id, row_to_json(x)::text as json
-    from (select ${list} from ${options.table} where ${options.where}) x`;
 }

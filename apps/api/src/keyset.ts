@@ -11,7 +11,7 @@ export type KeysetPageOptions = {
   list: string;
   table: PgTable;
   where: (SQL | undefined)[];
-  /** Columns printed (the sort helpers are added and removed here). */
+  /** Columns selected: the key's, under their drizzle names, for the cursor (the sort value is added and removed here). */
   columns: Record<string, AnyPgColumn | SQL.Aliased>;
   /** Primary key after store_id: unique, so it makes every order total. */
   key: AnyPgColumn[];

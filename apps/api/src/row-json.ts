@@ -12,34 +12,6 @@ export function toJson(row: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-const keyPrefixes = new Map<string, string>();
-
-/**
- * A row as JSON text, printed as toJson would print it (same keys in the same order), except that
- * the values of `jsonKeys` are already JSON text (a `jsonb::text` or json_agg column) and are
- * spliced in unparsed: a document is not parsed into objects only to be stringified again.
- */
-export function rowJsonText(row: Record<string, unknown>, jsonKeys: ReadonlySet<string>, omit: ReadonlySet<string>): string {
-  let out = '{';
-  for (const key in row) {
-    if (omit.has(key)) continue;
-    const value = row[key];
-    if (value === undefined) continue;
-    let prefix = keyPrefixes.get(key);
-    if (prefix === undefined) {
-      prefix = `${JSON.stringify(key)}:`;
-      keyPrefixes.set(key, prefix);
-    }
-    if (out.length > 1) out += ',';
-    out += prefix;
-    if (value === null) out += 'null';
-    else if (jsonKeys.has(key)) out += typeof value === 'string' ? value : JSON.stringify(value);
-    else if (value instanceof Date) out += `"${value.toISOString()}"`;
-    else out += JSON.stringify(value);
-  }
-  return `${out}}`;
-}
-
 /**
  * The zod schema of a table's rows as the API prints them, derived from the drizzle columns so the
  * OpenAPI document cannot drift from the schema: numeric (money) is a decimal string, times are
