@@ -35,9 +35,8 @@ export type Filter = {
  * inside the JSON so money keeps its exact decimal form. The children are ordered in a subquery,
  * not inside json_agg: the primary key index then gives the order and Postgres skips a sort per
  * parent row. Each child is printed by json_agg of a record (row_to_json): keys from the column
- * aliases, without json_build_object's per-call argument type lookups. Lists read the JSON as text
- * and splice it into the response as is (row-json.ts); get-by-id nests it in the row's JSON
- * (json-rows.ts). The parent is named by its table name: drizzle prints a single-table select's
+ * aliases, without json_build_object's per-call argument type lookups. Lists and get-by-id nest it
+ * in the row's JSON, which Postgres prints (json-rows.ts). The parent is named by its table name: drizzle prints a single-table select's
  * columns unqualified, which would bind to the child.
  */
 export type Expansion = {

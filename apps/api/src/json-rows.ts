@@ -2,8 +2,8 @@ import { is, SQL, sql } from 'drizzle-orm';
 import { PgColumn, PgTimestamp, type AnyPgColumn, type PgTable } from 'drizzle-orm/pg-core';
 
 /**
- * A selected field as Postgres should print it inside row_to_json, as the API prints a row
- * everywhere (the log's records and the store routes print through toJson, row-json.ts): times
+ * A selected field as Postgres should print it inside row_to_json for get-by-id and the lists, in
+ * the format the rest of the API prints rows in through toJson (row-json.ts): times
  * as Date#toISOString prints them (UTC, milliseconds, truncated as a JS Date truncates
  * Postgres' microseconds), numerics as decimal strings, jsonb as its own JSON, and integers,
  * booleans and text as JSON values. Any other column type is refused when the route is built,

@@ -330,7 +330,8 @@ describe('the other collections', () => {
 });
 
 describe('get-by-id and lists print a row the same way', () => {
-  // get-by-id has Postgres print the row (json-rows.ts), lists print it in Node (row-json.ts).
+  // Both are printed by Postgres (json-rows.ts) from different statements: get-by-id's batched
+  // lookup and a list page's keyset query, with their own field lists and child subqueries.
   const awkward = 'q"uote \\ back\nline\ttab \u0001 é 😀 \u2028';
   beforeAll(async () => {
     await insertOrders(database.db, store, [
@@ -384,7 +385,7 @@ describe('get-by-id and lists print a row the same way', () => {
 describe('the get-by-id statement', () => {
   test('is planned once: Postgres keeps its generic plan instead of planning each batch again', async () => {
     // A store big enough for the planner to tell 2 ids from 10 (on a few dozen rows every plan
-    // costs the same), with statistics, as a live mirror has them.
+    // costs the same) beside the small one, with statistics, as a live mirror has them.
     const big = 5005;
     const seeds = Array.from({ length: 4000 }, (_, i) => ({ orderId: `B${i}`, items: 1 + (i % 3) }));
     for (let i = 0; i < seeds.length; i += 1000) await insertOrders(database.db, big, seeds.slice(i, i + 1000));
@@ -392,18 +393,28 @@ describe('the get-by-id statement', () => {
     await database.db.execute(sql`analyze order_items`);
     const orders = entities.find((def) => def.path === 'orders')!;
     const statement = new PgDialect().sqlToQuery(findJsonStatement(orders, { includeDeleted: false })(sql.placeholder('storeId'), sql.placeholder('ids')));
-    // As the server runs it: one prepared statement, called with a few ids at a time.
-    await database.db.transaction(async (tx) => {
-      await tx.execute(sql.raw(`prepare get_by_id_plan_test as ${statement.sql}`));
-      for (let i = 0; i < 12; i++) {
-        const wanted = [`B${i}`, `B${100 + i}`];
-        const found = await execRows<{ id: string }>(tx as never, sql.raw(`execute get_by_id_plan_test(${big}, '{${wanted.join(',')},NOPE}')`));
-        expect(found.map((row) => row.id).sort()).toEqual([...wanted].sort());
-      }
-      const plans = await execRows(tx as never, sql`select generic_plans::int as generic, custom_plans::int as custom from pg_prepared_statements where name = 'get_by_id_plan_test'`);
-      await tx.execute(sql`deallocate get_by_id_plan_test`);
-      // Postgres' five trial custom plans, then the generic one for every later call.
-      expect(plans).toEqual([{ generic: 7, custom: 5 }]);
-    });
+    // As the server runs it: one prepared statement, called with a few ids at a time; for a big
+    // store, and for a small one (whose own row estimate made a fresh plan look cheaper).
+    const cases = [
+      { storeId: big, ids: (i: number) => [`B${i}`, `B${100 + i}`] },
+      { storeId: store, ids: (i: number) => [live[i]!.orderId, live[20 + i]!.orderId] },
+    ];
+    for (const { storeId, ids } of cases) {
+      await database.db.transaction(async (tx) => {
+        await tx.execute(sql.raw(`prepare get_by_id_plan_test as ${statement.sql}`));
+        try {
+          for (let i = 0; i < 12; i++) {
+            const wanted = ids(i);
+            const found = await execRows<{ id: string }>(tx as never, sql.raw(`execute get_by_id_plan_test(${storeId}, '{${wanted.join(',')},NOPE}')`));
+            expect(found.map((row) => row.id).sort()).toEqual([...wanted].sort());
+          }
+          const plans = await execRows(tx as never, sql`select generic_plans::int as generic, custom_plans::int as custom from pg_prepared_statements where name = 'get_by_id_plan_test'`);
+          // Postgres' five trial custom plans, then the generic one for every later call.
+          expect(plans, `store ${storeId}`).toEqual([{ generic: 7, custom: 5 }]);
+        } finally {
+          await tx.execute(sql`deallocate get_by_id_plan_test`);
+        }
+      });
+    }
   });
 });
