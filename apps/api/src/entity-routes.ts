@@ -8,8 +8,8 @@ import type { ApiEnv } from './api-env.ts';
 import type { CursorCodec } from './cursor.ts';
 import { entitySchema, internalKeys, type EntityDef } from './entities.ts';
 import { createBatchedLookup, pipelinedClient, postgresJsClient, rawQuery } from './fast-rows.ts';
-import { jsonRowsQuery, rowJson } from './json-rows.ts';
-import { columnKey, keysetPage } from './keyset.ts';
+import { jsonRowsQuery, renderedOnce, rowJson } from './json-rows.ts';
+import { keysetPage } from './keyset.ts';
 import { logRecordSchema, printRecord, readEntityHistory } from './log-records.ts';
 import { booleanParam, cursorParam, fastIdParser, limitParam, storeIdParam } from './query-params.ts';
 import { addGetRoute, valid, type FastCheck } from './routes.ts';
@@ -33,11 +33,11 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
   const tag = def.path;
   const columns = getTableColumns(def.table) as Record<string, AnyPgColumn>;
   const { doc: _doc, ...withoutDoc } = columns;
-  // Lists have Postgres print each row (rowJson), as get-by-id does, with the row's key (and the
-  // sort value, added by keysetPage) selected beside it for the cursor.
-  const keyColumns = Object.fromEntries(def.key.map((column) => [columnKey(def.table, column), column]));
-  const listSelection = { ...keyColumns, __json: rowJson(printedFields(def, { doc: false })).as('__json') };
-  const docSelection = { ...keyColumns, __json: rowJson(printedFields(def, { doc: true })).as('__json') };
+  // Lists have Postgres print each row (rowJson), as get-by-id does; keysetPage selects the key
+  // and sort value beside it for the cursor. Rendered once: drizzle would otherwise walk the
+  // printer's SQL (every field, the child subqueries) again on each request.
+  const listSelection = { __json: renderedOnce(rowJson(printedFields(def, { doc: false }))).as('__json') };
+  const docSelection = { __json: renderedOnce(rowJson(printedFields(def, { doc: true }))).as('__json') };
   const findOne = prepareFindJson(db, def, { includeDeleted: false });
   const findOneDeleted = prepareFindJson(db, def, { includeDeleted: true });
   const findForHistory = prepareFind(db, def, withoutDoc);

@@ -1,5 +1,5 @@
 import { is, SQL, sql } from 'drizzle-orm';
-import { PgColumn, PgTimestamp, type AnyPgColumn, type PgTable } from 'drizzle-orm/pg-core';
+import { PgColumn, PgDialect, PgTimestamp, type AnyPgColumn, type PgTable } from 'drizzle-orm/pg-core';
 
 /**
  * A selected field as Postgres should print it inside row_to_json for get-by-id and the lists, in
@@ -63,4 +63,16 @@ function fieldList(fields: Record<string, AnyPgColumn | SQL>): SQL {
     Object.entries(fields).map(([key, field]) => sql`${jsonField(key, field)} as ${sql.identifier(key)}`),
     sql`, `,
   );
+}
+
+/**
+ * A SQL fragment without parameters rendered to its text once, for one that is part of every
+ * request's statement: drizzle walks a fragment's tree each time it builds a query, and walking
+ * a row printer's (every field, the child subqueries) was a fifth of a list request's time in
+ * the API process.
+ */
+export function renderedOnce<T>(fragment: SQL<T>): SQL<T> {
+  const { sql: text, params } = new PgDialect().sqlToQuery(fragment);
+  if (params.length > 0) throw new Error(`a fragment rendered once cannot have parameters: ${text}`);
+  return sql.raw(text) as SQL<T>;
 }

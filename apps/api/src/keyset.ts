@@ -11,7 +11,7 @@ export type KeysetPageOptions = {
   list: string;
   table: PgTable;
   where: (SQL | undefined)[];
-  /** Columns selected: the key's, under their drizzle names, for the cursor (the sort value is added and removed here). */
+  /** Columns printed (the key's columns, which the cursor needs, are added here when missing). */
   columns: Record<string, AnyPgColumn | SQL.Aliased>;
   /** Primary key after store_id: unique, so it makes every order total. */
   key: AnyPgColumn[];
@@ -48,7 +48,12 @@ export async function keysetPage(options: KeysetPageOptions): Promise<{ rows: Re
 
   const direction = descending ? desc : asc;
   const compare = descending ? sql.raw('<') : sql.raw('>');
-  const selection = { ...options.columns, ...(sortColumn && { __sort: sql<string | null>`${sortColumn}::text`.as('__sort') }) };
+  const keyNames = key.map((c) => columnKey(table, c));
+  const selection = {
+    ...options.columns,
+    ...Object.fromEntries(key.flatMap((column, i) => (keyNames[i]! in options.columns ? [] : [[keyNames[i], column]]))),
+    ...(sortColumn && { __sort: sql<string | null>`${sortColumn}::text`.as('__sort') }),
+  };
   const rows: Record<string, unknown>[] = [];
 
   for (; index < segments.length && rows.length <= limit; index++) {
@@ -82,7 +87,6 @@ export async function keysetPage(options: KeysetPageOptions): Promise<{ rows: Re
   const hasMore = rows.length > limit;
   if (hasMore) rows.length = limit;
   const last = rows.at(-1);
-  const keyNames = key.map((c) => columnKey(table, c));
   const nextCursor =
     hasMore && last
       ? codec.encode({
