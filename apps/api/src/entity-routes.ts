@@ -202,9 +202,9 @@ export function findJsonStatement(def: EntityDef, { includeDeleted }: { includeD
       // prepared statement afresh for each call (a "custom plan") while that looks cheaper than
       // its one generic plan, and a custom plan sees the array's length (the generic one guesses
       // 10) and the store's own row count, so batches under 10 ids, and any store smaller than
-      // the average, were planned again every time (~0.15 ms, more than reading 10 orders). Out
-      // of the planner's sight, the values cost the same in both plans and Postgres keeps the
-      // generic one after its five trial plans (tested in lists.int.test.ts).
+      // the average, were planned again every time (~0.2 ms a call, as long as reading five
+      // orders). Out of the planner's sight, the values cost the same in both plans and Postgres
+      // keeps the generic one after its five trial plans (tested in lists.int.test.ts).
       where: and(
         sql`${def.table.storeId} = (select ${storeId}::${sql.raw(def.table.storeId.getSQLType())})`,
         sql`${def.idColumn} = any((select ${ids}::${idArray})::${idArray})`,
