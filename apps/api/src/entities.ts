@@ -36,8 +36,8 @@ export type Filter = {
  * not inside json_agg: the primary key index then gives the order and Postgres skips a sort per
  * parent row. Each child is printed by json_agg of a record (row_to_json): keys from the column
  * aliases, without json_build_object's per-call argument type lookups. Lists and get-by-id nest it
- * in the row's JSON, which Postgres prints (json-rows.ts). The parent is named by its table name: drizzle prints a single-table select's
- * columns unqualified, which would bind to the child.
+ * in the row's JSON, which Postgres prints (json-rows.ts). The parent is named by its table name:
+ * drizzle prints a single-table select's columns unqualified, which would bind to the child.
  */
 export type Expansion = {
   shape: Record<string, z.ZodType>;

@@ -227,7 +227,7 @@ function prepareFindJson(db: Db, def: EntityDef, options: { includeDeleted: bool
   if (client) {
     // Every get-by-id route's batches share one connection while they run (pipelined).
     // Read raw: the JSON's bytes go to the socket without being decoded and encoded again.
-    const raw = rawQuery(pipelinedClient(client), new PgDialect().sqlToQuery(statement(sql.placeholder('storeId'), sql.placeholder('ids'))), 'raw');
+    const raw = rawQuery(pipelinedClient(client), new PgDialect().sqlToQuery(statement(sql.placeholder('storeId'), sql.placeholder('ids'))));
     run = (storeId, ids) => raw({ storeId, ids });
   } else {
     run = async (storeId, ids) => (await execRows<{ id: string; json: string }>(db, statement(storeId, ids))).map((row) => [row.id, row.json]);

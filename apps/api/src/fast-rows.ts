@@ -13,10 +13,10 @@ export function postgresJsClient(db: Db): PostgresJs | undefined {
 
 /**
  * Runs a built drizzle query on postgres.js as a prepared statement and returns its rows as
- * arrays: of parsed values, or with `as: 'raw'` of Buffers (text columns passed on unread).
+ * arrays of Buffers, each field's bytes as Postgres sent them (text passed on unread).
  */
-export function rawQuery(client: PostgresJs, query: { sql: string; params: unknown[] }, as: 'values' | 'raw' = 'values') {
-  return (values: Record<string, unknown>): Promise<unknown[][]> => client.unsafe(query.sql, fillPlaceholders(query.params, values), { prepare: true })[as]();
+export function rawQuery(client: PostgresJs, query: { sql: string; params: unknown[] }) {
+  return (values: Record<string, unknown>): Promise<unknown[][]> => client.unsafe(query.sql, fillPlaceholders(query.params, values), { prepare: true }).raw();
 }
 
 type ReservedPostgresJs = PostgresJs & { release(): void };
