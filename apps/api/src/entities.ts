@@ -1,23 +1,7 @@
 import { z } from '@hono/zod-openapi';
-import {
-  abandonedCartsTable,
-  appStorageTable,
-  categoriesTable,
-  customerGroupsTable,
-  customersTable,
-  discountCouponsTable,
-  invoicesTable,
-  orderItemsTable,
-  ordersTable,
-  productCategoriesTable,
-  productsTable,
-  productTypesTable,
-  productVariationsTable,
-  promotionsTable,
-  reviewsTable,
-} from '@mirror/db';
-import { eq, exists, gte, inArray, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm';
-import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
+import { entityCatalog, kindName, kinds, type ChildDecl, type CollectionApi, type EntityTable, type FilterDecl, type Kind } from '@mirror/catalog';
+import { eq, exists, getTableColumns, getTableName, gte, inArray, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { booleanParam, numericId, statusListParam, textId, timeParam } from './query-params.ts';
 import { rowSchema } from './row-json.ts';
 
@@ -45,19 +29,18 @@ export type Expansion = {
   columns: Record<string, SQL>;
 };
 
-export type EntityTable = PgTable & {
-  storeId: AnyPgColumn;
-  deletedAt: AnyPgColumn;
-  doc: AnyPgColumn;
-};
+export type { EntityTable };
 
-/** One URL collection (`/v1/stores/{storeId}/orders`) over one entity table. */
+/** One URL collection (`/v1/stores/{storeId}/orders`) over one entity table, derived from the catalogue. */
 export type EntityDef = {
+  /** The kind's public name. */
   path: string;
   /** Component name in the OpenAPI document. */
   name: string;
   /** `entity_kind` of its log records (docs/decisions/0002). */
-  kind: string;
+  kind: Kind;
+  /** The kind as a person says it: "discount coupon". */
+  noun: string;
   table: EntityTable;
   /** Path parameter of the get-by-id route, named as the field (`orderId`). */
   idParam: string;
@@ -70,309 +53,109 @@ export type EntityDef = {
   defaultSort: string;
   filters: Record<string, Filter>;
   expand?: Expansion;
-  /**
-   * The `entity_id`s its log records carry; by default the id in the URL. Orders add the internal
-   * id webhooks carry; storage is one document per store, keyed by the store id.
-   */
+  /** The `entity_id`s its log records carry; by default the id in the URL. */
   historyIds?: (row: Record<string, unknown>, storeId: number) => string[];
 };
 
 const internal = ['storeId', 'doc'] as const;
+/** Columns a child row is never printed with: its store and parent are the parent's. */
+const childBookkeeping = ['storeId', 'doc', 'deletedAt', 'sourcePosition', 'syncedAt'];
 
-const eqFilter = (column: AnyPgColumn, schema: z.ZodType, description: string): Filter => ({
-  schema,
-  where: (value: unknown) => eq(column, value),
-  description,
-});
-const inFilter = (column: AnyPgColumn, description: string): Filter => ({
-  schema: statusListParam,
-  where: (value: string[]) => (value.length === 1 ? eq(column, value[0]) : inArray(column, value)),
-  description,
-});
-const fromFilter = (column: AnyPgColumn, what: string): Filter => ({
-  schema: timeParam,
-  where: (value: Date) => gte(column, value),
-  description: `${what} at or after this time`,
-});
-const toFilter = (column: AnyPgColumn, what: string): Filter => ({
-  schema: timeParam,
-  where: (value: Date) => lte(column, value),
-  description: `${what} at or before this time`,
-});
-const idFilter = (column: AnyPgColumn, description: string) => eqFilter(column, numericId, description);
-const textFilter = (column: AnyPgColumn, description: string) => eqFilter(column, textId, description);
-const boolFilter = (column: AnyPgColumn, description: string) => eqFilter(column, booleanParam, description);
+const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
-const timeFilters = (table: { createdAt: AnyPgColumn; updatedAt: AnyPgColumn }) => ({
-  createdFrom: fromFilter(table.createdAt, 'created'),
-  createdTo: toFilter(table.createdAt, 'created'),
-  updatedFrom: fromFilter(table.updatedAt, 'updated'),
-  updatedTo: toFilter(table.updatedAt, 'updated'),
-});
-
-const itemShape = z.object(rowSchema(orderItemsTable, ['storeId', 'orderId', 'doc', 'deletedAt', 'sourcePosition', 'syncedAt']));
-
-const orderItems: Expansion = {
-  shape: { items: z.array(itemShape) },
-  columns: {
-    items: sql`(select coalesce(json_agg(i), '[]'::json)
-      from (select i.item_id as "itemId", i.product_id as "productId", i.sku, i.name, i.quantity, i.price::text as price
-        from ${orderItemsTable} i where i.store_id = orders.store_id and i.order_id = orders.order_id order by i.item_id) i)`,
-  },
-};
-
-const variationShape = z.object(rowSchema(productVariationsTable, ['storeId', 'productId', 'doc', 'deletedAt', 'sourcePosition', 'syncedAt']));
-
-const productChildren: Expansion = {
-  shape: { categoryIds: z.array(z.number().int()), variations: z.array(variationShape) },
-  columns: {
-    categoryIds: sql`(select coalesce(json_agg(pc.category_id), '[]'::json)
-      from (select category_id from ${productCategoriesTable} pc where pc.store_id = products.store_id and pc.product_id = products.product_id
-        order by pc.category_id) pc)`,
-    variations: sql`(select coalesce(json_agg(v), '[]'::json)
-      from (select v.variation_id as "variationId", v.sku, v.price::text as price, v.quantity
-        from ${productVariationsTable} v where v.store_id = products.store_id and v.product_id = products.product_id
-        order by v.variation_id) v)`,
-  },
-};
-
-const o = ordersTable;
-const ac = abandonedCartsTable;
-const p = productsTable;
-const cu = customersTable;
-const dc = discountCouponsTable;
-const r = reviewsTable;
-
-/** Every collection under /v1/stores/{storeId}, in the order the reference lists them. */
-export const entities: EntityDef[] = [
-  {
-    path: 'orders',
-    name: 'Order',
-    kind: 'order',
-    table: o,
-    idParam: 'orderId',
-    idColumn: o.orderId,
-    idSchema: textId,
-    key: [o.orderId],
-    sorts: { createdAt: o.createdAt, updatedAt: o.updatedAt, total: o.total, orderId: null },
-    defaultSort: '-createdAt',
-    filters: {
-      paymentStatus: inFilter(o.paymentStatus, 'one or more payment statuses, comma-separated (PAID,AWAITING_PAYMENT)'),
-      fulfillmentStatus: inFilter(o.fulfillmentStatus, 'one or more fulfillment statuses, comma-separated'),
-      email: textFilter(o.email, "the customer's email, exactly as Ecwid has it"),
-      customerId: idFilter(o.customerId, 'the customer id'),
-      couponCode: textFilter(o.couponCode, 'the discount coupon code used'),
-      hidden: boolFilter(o.hidden, 'hidden (unfinished) orders only, or none'),
-      ...timeFilters(o),
-    },
-    expand: orderItems,
-    historyIds: (row) => [
-      String(row['orderId']),
-      ...(row['internalId'] == null ? [] : [String(row['internalId']), `internal:${String(row['internalId'])}`]),
-    ],
-  },
-  {
-    path: 'abandoned-carts',
-    name: 'AbandonedCart',
-    kind: 'abandoned_cart',
-    table: ac,
-    idParam: 'cartId',
-    idColumn: ac.cartId,
-    idSchema: textId,
-    key: [ac.cartId],
-    sorts: { createdAt: ac.createdAt, updatedAt: ac.updatedAt, total: ac.total },
-    defaultSort: '-createdAt',
-    filters: {
-      email: textFilter(ac.email, "the customer's email"),
-      customerId: idFilter(ac.customerId, 'the customer id'),
-      recovered: {
-        schema: booleanParam,
-        where: (value: boolean) => (value ? isNotNull(ac.recoveredOrderId) : isNull(ac.recoveredOrderId)),
-        description: 'true: carts that became an order; false: carts still abandoned',
-      },
-      ...timeFilters(ac),
-    },
-  },
-  {
-    path: 'products',
-    name: 'Product',
-    kind: 'product',
-    table: p,
-    idParam: 'productId',
-    idColumn: p.productId,
-    idSchema: numericId,
-    key: [p.productId],
-    sorts: { updatedAt: p.updatedAt, createdAt: p.createdAt, price: p.price, name: p.name, productId: null },
-    defaultSort: '-updatedAt',
-    filters: {
-      sku: textFilter(p.sku, 'the product SKU (variation SKUs are not searched)'),
-      enabled: boolFilter(p.enabled, 'enabled (visible) products only, or disabled ones'),
-      inStock: boolFilter(p.inStock, 'in stock or out of stock'),
-      productTypeId: idFilter(p.productTypeId, 'the product type (class) id'),
-      categoryId: {
+/** A declared filter as a zod schema (the parameter's check) and the SQL it adds. */
+function filterOf(decl: FilterDecl, table: EntityTable, parentKey: AnyPgColumn): Filter {
+  const { description } = decl;
+  switch (decl.type) {
+    case 'in':
+      return { schema: statusListParam, where: (v: string[]) => (v.length === 1 ? eq(decl.column, v[0]) : inArray(decl.column, v)), description };
+    case 'text':
+      return { schema: textId, where: (v: string) => eq(decl.column, v), description };
+    case 'id':
+      return { schema: numericId, where: (v: number) => eq(decl.column, v), description };
+    case 'bool':
+      return { schema: booleanParam, where: (v: boolean) => eq(decl.column, v), description };
+    case 'present':
+      return { schema: booleanParam, where: (v: boolean) => (v ? isNotNull(decl.column) : isNull(decl.column)), description };
+    case 'int': {
+      const message = `must be ${decl.min} to ${decl.max}`;
+      const schema = z.coerce.number().int().min(decl.min, message).max(decl.max, message).openapi({ type: 'integer', minimum: decl.min, maximum: decl.max });
+      return { schema, where: (v: number) => eq(decl.column, v), description };
+    }
+    case 'from':
+      return { schema: timeParam, where: (v: Date) => gte(decl.column, v), description };
+    case 'to':
+      return { schema: timeParam, where: (v: Date) => lte(decl.column, v), description };
+    case 'child': {
+      const parent = q(getTableName(table));
+      const child = q(getTableName(decl.table));
+      const key = q(parentKey.name);
+      return {
         schema: numericId,
-        where: (value: number) =>
+        where: (v: number) =>
           exists(
-            sql`(select 1 from ${productCategoriesTable} pc where pc.store_id = ${p.storeId} and pc.product_id = ${p.productId} and pc.category_id = ${value})`,
+            sql`(select 1 from ${sql.raw(child)} c where c.store_id = ${sql.raw(parent)}.store_id and c.${sql.raw(key)} = ${sql.raw(parent)}.${sql.raw(key)} and c.${sql.raw(q(decl.column.name))} = ${v})`,
           ),
-        description: 'products in this category',
-      },
-      ...timeFilters(p),
-    },
-    expand: productChildren,
-  },
-  {
-    path: 'categories',
-    name: 'Category',
-    kind: 'category',
-    table: categoriesTable,
-    idParam: 'categoryId',
-    idColumn: categoriesTable.categoryId,
-    idSchema: numericId,
-    key: [categoriesTable.categoryId],
-    sorts: { categoryId: null, name: categoriesTable.name },
-    defaultSort: 'categoryId',
-    filters: {
-      parentId: idFilter(categoriesTable.parentId, 'direct children of this category'),
-      enabled: boolFilter(categoriesTable.enabled, 'enabled categories only, or disabled ones'),
-    },
-  },
-  {
-    path: 'product-types',
-    name: 'ProductType',
-    kind: 'product_type',
-    table: productTypesTable,
-    idParam: 'productTypeId',
-    idColumn: productTypesTable.productTypeId,
-    idSchema: numericId,
-    key: [productTypesTable.productTypeId],
-    sorts: { productTypeId: null, name: productTypesTable.name },
-    defaultSort: 'productTypeId',
-    filters: {},
-  },
-  {
-    path: 'customers',
-    name: 'Customer',
-    kind: 'customer',
-    table: cu,
-    idParam: 'customerId',
-    idColumn: cu.customerId,
-    idSchema: numericId,
-    key: [cu.customerId],
-    sorts: { createdAt: cu.createdAt, updatedAt: cu.updatedAt, customerId: null },
-    defaultSort: '-createdAt',
-    filters: {
-      email: textFilter(cu.email, "the customer's email, exactly as Ecwid has it"),
-      customerGroupId: idFilter(cu.customerGroupId, 'the customer group id'),
-      ...timeFilters(cu),
-    },
-  },
-  {
-    path: 'customer-groups',
-    name: 'CustomerGroup',
-    kind: 'customer_group',
-    table: customerGroupsTable,
-    idParam: 'customerGroupId',
-    idColumn: customerGroupsTable.customerGroupId,
-    idSchema: numericId,
-    key: [customerGroupsTable.customerGroupId],
-    sorts: { customerGroupId: null, name: customerGroupsTable.name },
-    defaultSort: 'customerGroupId',
-    filters: {},
-  },
-  {
-    path: 'discount-coupons',
-    name: 'DiscountCoupon',
-    kind: 'discount_coupon',
-    table: dc,
-    idParam: 'couponId',
-    idColumn: dc.couponId,
-    idSchema: numericId,
-    key: [dc.couponId],
-    sorts: { createdAt: dc.createdAt, updatedAt: dc.updatedAt, couponId: null },
-    defaultSort: '-createdAt',
-    filters: {
-      code: textFilter(dc.code, 'the coupon code'),
-      status: inFilter(dc.status, 'one or more statuses, comma-separated (ACTIVE,PAUSED,EXPIRED,USEDUP)'),
-      discountType: inFilter(dc.discountType, 'one or more discount types, comma-separated (ABS,PERCENT,SHIPPING,…)'),
-      ...timeFilters(dc),
-    },
-  },
-  {
-    path: 'promotions',
-    name: 'Promotion',
-    kind: 'promotion',
-    table: promotionsTable,
-    idParam: 'promotionId',
-    idColumn: promotionsTable.promotionId,
-    idSchema: numericId,
-    key: [promotionsTable.promotionId],
-    sorts: { promotionId: null, name: promotionsTable.name },
-    defaultSort: 'promotionId',
-    filters: {
-      enabled: boolFilter(promotionsTable.enabled, 'enabled promotions only, or disabled ones'),
-      discountType: inFilter(promotionsTable.discountType, 'one or more discount types, comma-separated'),
-    },
-  },
-  {
-    path: 'reviews',
-    name: 'Review',
-    kind: 'review',
-    table: r,
-    idParam: 'reviewId',
-    idColumn: r.reviewId,
-    idSchema: numericId,
-    key: [r.reviewId],
-    sorts: { createdAt: r.createdAt, updatedAt: r.updatedAt, rating: r.rating, reviewId: null },
-    defaultSort: '-createdAt',
-    filters: {
-      productId: idFilter(r.productId, 'reviews of this product'),
-      customerId: idFilter(r.customerId, 'reviews by this customer'),
-      orderId: textFilter(r.orderId, 'reviews from this order (public order id)'),
-      status: inFilter(r.status, 'one or more statuses, comma-separated (PUBLISHED,MODERATED)'),
-      rating: {
-        schema: z.coerce.number().int().min(1, 'must be 1 to 5').max(5, 'must be 1 to 5').openapi({ type: 'integer', minimum: 1, maximum: 5 }),
-        where: (value: number) => eq(r.rating, value),
-        description: 'reviews with this star rating (1–5)',
-      },
-      ...timeFilters(r),
-    },
-  },
-  {
-    path: 'invoices',
-    name: 'Invoice',
-    kind: 'invoice',
-    table: invoicesTable,
-    idParam: 'invoiceId',
-    idColumn: invoicesTable.invoiceId,
-    idSchema: textId,
-    key: [invoicesTable.orderId, invoicesTable.invoiceId],
-    sorts: { createdAt: invoicesTable.createdAt, orderId: null },
-    defaultSort: '-createdAt',
-    filters: {
-      orderId: textFilter(invoicesTable.orderId, "the order's invoices (public order id)"),
-      type: inFilter(invoicesTable.type, 'one or more invoice types, comma-separated (SALE,FULL_CANCEL)'),
-      createdFrom: fromFilter(invoicesTable.createdAt, 'created'),
-      createdTo: toFilter(invoicesTable.createdAt, 'created'),
-    },
-    // An invoice's snapshot is its order's invoice list, keyed by the public order id (0002).
-    historyIds: (row) => [String(row['orderId']), String(row['invoiceId'])],
-  },
-  {
-    path: 'storage',
-    name: 'StorageEntry',
-    kind: 'app_storage',
-    table: appStorageTable,
-    idParam: 'key',
-    idColumn: appStorageTable.key,
-    idSchema: textId,
-    key: [appStorageTable.key],
-    sorts: { key: null },
-    defaultSort: 'key',
-    filters: {},
-    historyIds: (_row, storeId) => [String(storeId)],
-  },
-];
+        description,
+      };
+    }
+  }
+}
+
+/** The nested child rows of a kind's rows, from the catalogue's child tables. */
+function expansionOf(table: EntityTable, parentKey: AnyPgColumn, children: readonly ChildDecl[]): Expansion | undefined {
+  if (children.length === 0) return undefined;
+  const shape: Record<string, z.ZodType> = {};
+  const columns: Record<string, SQL> = {};
+  const parent = q(getTableName(table));
+  const key = q(parentKey.name);
+  for (const child of children) {
+    const name = q(getTableName(child.table));
+    const join = `from ${name} c where c.store_id = ${parent}.store_id and c.${key} = ${parent}.${key} order by c.${q(child.itemKey.name)}`;
+    if (child.value) {
+      shape[child.as] = z.array(z.number().int());
+      columns[child.as] = sql.raw(`(select coalesce(json_agg(c.${q(child.value.name)}), '[]'::json) from (select c.${q(child.value.name)} ${join}) c)`);
+      continue;
+    }
+    const omit = [...childBookkeeping, ...Object.entries(getTableColumns(child.table)).filter(([, c]) => c.name === parentKey.name).map(([k]) => k)];
+    shape[child.as] = z.array(z.object(rowSchema(child.table, omit)));
+    const printed = Object.entries(getTableColumns(child.table))
+      .filter(([k]) => !omit.includes(k))
+      .map(([k, c]) => `c.${q(c.name)}${c.columnType === 'PgNumeric' ? '::text' : ''} as ${q(k)}`);
+    columns[child.as] = sql.raw(`(select coalesce(json_agg(c), '[]'::json) from (select ${printed.join(', ')} ${join}) c)`);
+  }
+  return { shape, columns };
+}
+
+function entityDef(kind: Kind, api: CollectionApi): EntityDef {
+  const decl = entityCatalog[kind];
+  const table = decl.table;
+  // A set's rows are keyed by the set's key and the row's own (invoices: order and invoice id).
+  const parentKey = decl.key === 'store' ? api.idColumn : decl.key;
+  const expand = expansionOf(table, parentKey, decl.children);
+  return {
+    path: kindName(kind),
+    name: api.component,
+    kind,
+    noun: decl.noun,
+    table,
+    idParam: api.idParam,
+    idColumn: api.idColumn,
+    idSchema: api.idColumn.getSQLType() === 'bigint' ? numericId : textId,
+    key: [...api.listKey],
+    sorts: { ...api.sorts },
+    defaultSort: api.defaultSort,
+    filters: Object.fromEntries(Object.entries(api.filters).map(([name, f]) => [name, filterOf(f, table, parentKey)])),
+    ...(expand && { expand }),
+    ...(api.historyIds && { historyIds: api.historyIds }),
+  };
+}
+
+/** Every collection under /v1/stores/{storeId}, in catalogue order. */
+export const entities: EntityDef[] = kinds.flatMap((kind) => {
+  const api: CollectionApi | { shape: string } | null = entityCatalog[kind].api;
+  return api?.shape === 'collection' ? [entityDef(kind, api as CollectionApi)] : [];
+});
 
 /** The schema of one entity's rows, as lists and get-by-id print them. */
 export function entitySchema(def: EntityDef) {

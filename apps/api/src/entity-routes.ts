@@ -115,7 +115,7 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
     {
       path: `${base}/{${def.idParam}}`,
       tag,
-      summary: `Get one of ${def.path.replace('-', ' ')} by ${def.idParam}`,
+      summary: `Get one ${def.noun} by ${def.idParam}`,
       description: 'The typed columns and `doc`, the full Ecwid document. A soft-deleted row is a 404 unless includeDeleted=true.',
       params: idParams,
       query: z.object({ includeDeleted: includeDeletedParam }),
@@ -138,7 +138,7 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
     {
       path: `${base}/{${def.idParam}}/history`,
       tag,
-      summary: `Log records about one of ${def.path.replace('-', ' ')}, newest first`,
+      summary: `Log records about one ${def.noun}, newest first`,
       description:
         `Webhooks, snapshots and tombstones with entity_kind \`${def.kind}\` about this entity, and the webhooks its snapshots answer (caused_by). ` +
         'Follow `nextCursor` for older records.',

@@ -1,6 +1,6 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { AppError } from '@mirror/core';
-import { appSubscriptionsTable, storeProfilesTable } from '@mirror/db';
+import { entityCatalog, kindName, kinds, type SingletonApi } from '@mirror/catalog';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { ApiEnv } from './api-env.ts';
 import type { RouteContext } from './entity-routes.ts';
@@ -74,10 +74,13 @@ export function addStoreRoutes(app: OpenAPIHono<ApiEnv>, { db, codec }: RouteCon
     },
   );
 
-  const singletons = [
-    { path: 'profile', name: 'StoreProfile', kind: 'store_profile', table: storeProfilesTable as unknown as EntityTable, what: 'store profile (GET /profile)' },
-    { path: 'subscription', name: 'AppSubscription', kind: 'app_subscription', table: appSubscriptionsTable as unknown as EntityTable, what: "app's subscription (GET /application)" },
-  ];
+  // The kinds with one document per store (the catalogue's singletons).
+  const singletons = kinds.flatMap((kind) => {
+    const { api, table } = entityCatalog[kind];
+    if (api?.shape !== 'singleton') return [];
+    const { component, what } = api as SingletonApi;
+    return [{ path: kindName(kind), name: component, kind, table: table as EntityTable, what }];
+  });
   for (const s of singletons) {
     addGetRoute(
       app,

@@ -1,46 +1,12 @@
-import {
-  abandonedCartsTable,
-  appStorageTable,
-  appSubscriptionsTable,
-  categoriesTable,
-  customerGroupsTable,
-  customersTable,
-  discountCouponsTable,
-  eventLogTable,
-  execRows,
-  invoicesTable,
-  ordersTable,
-  productsTable,
-  productTypesTable,
-  promotionsTable,
-  reviewsTable,
-  storeProfilesTable,
-  storesTable,
-  type Db,
-} from '@mirror/db';
+import { entityCatalog, kinds } from '@mirror/catalog';
+import { eventLogTable, execRows, storeProfilesTable, storesTable, type Db } from '@mirror/db';
 import { getTableName, inArray, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { toJson } from './row-json.ts';
 
-// Every table whose primary key or an index starts with store_id: "a store with any data".
-const storeTables: PgTable[] = [
-  storesTable,
-  storeProfilesTable,
-  appSubscriptionsTable,
-  eventLogTable,
-  ordersTable,
-  abandonedCartsTable,
-  productsTable,
-  categoriesTable,
-  productTypesTable,
-  customersTable,
-  customerGroupsTable,
-  discountCouponsTable,
-  promotionsTable,
-  reviewsTable,
-  invoicesTable,
-  appStorageTable,
-];
+// Every table whose primary key or an index starts with store_id: "a store with any data". Child
+// tables are left out: a row there has its parent's row.
+const storeTables: PgTable[] = [eventLogTable, ...kinds.map((kind) => entityCatalog[kind].table)];
 
 /** True when the store is known to the mirror: in `stores`, or with any row in any table. */
 export async function storeExists(db: Db, storeId: number): Promise<boolean> {

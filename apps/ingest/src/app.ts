@@ -1,6 +1,7 @@
 import { AppError, type Logger } from '@mirror/core';
 import type { AppendOutcome, WebhookAppend } from '@mirror/db';
-import { isValidSignature, parseWebhook, webhookLogEntry } from '@mirror/ecwid';
+import { webhookLogEntry } from '@mirror/catalog';
+import { isValidSignature, parseWebhook } from '@mirror/ecwid';
 import { Hono } from 'hono';
 import { mountHealth, type CheckReady } from './health.ts';
 import { errorResponse } from './on-error.ts';

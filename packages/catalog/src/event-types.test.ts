@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
-import { eventCatalog, lookupEventType } from './event-catalog.ts';
+import { eventCatalog, lookupEventType } from './event-types.ts';
 
-// The documented list (ecwid-api.md §1.3), spelled as the docs spell it.
+// The documented list (docs/ecwid.md §1.3), spelled as the docs spell it.
 const documented = [
   'profile.updated', 'profile.subscriptionStatusChanged',
   'order.created', 'order.updated', 'order.deleted',
@@ -28,7 +28,7 @@ test('holds the 42 documented event types plus the 3 size_chart types of Ecwid�
   expect(eventCatalog.size).toBe(45);
 });
 
-test('re-fetches orders by data.orderId and carts by data.cartId, others by entityId (§1.5)', () => {
+test('re-fetches orders by data.orderId and carts by data.cartId, others by entityId (docs/ecwid.md §1.5)', () => {
   expect(lookupEventType('order.updated')).toMatchObject({ entity: 'order', refetchBy: 'data.orderId', scope: 'read_orders' });
   expect(lookupEventType('unfinished_order.created')).toMatchObject({ entity: 'abandoned_cart', refetchBy: 'data.cartId' });
   expect(lookupEventType('product.deleted')).toMatchObject({ entity: 'product', action: 'deleted', refetchBy: 'entityId', scope: 'read_catalog' });

@@ -1,5 +1,5 @@
 export { projectBatch, projectNextBatch, type BatchOutcome, type ProjectBatchOptions } from './projection/project-batch.ts';
-export { projectedKinds, tablesOf, type ProjectedKind } from './projection/entity-specs.ts';
+export { tablesOf } from './projection/entity-specs.ts';
 export { entityUpdatedAtSql } from './projection/entity-updated-at.ts';
 // Enrichment (webhooks → snapshots/tombstones), backfill and store tokens.
 export * from './enrichment/index.ts';

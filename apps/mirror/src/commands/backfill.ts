@@ -1,19 +1,20 @@
+import { kindName } from '@mirror/catalog';
 import { storeTokensTable } from '@mirror/db';
-import { backfill, backfillEntities, createClientFactory, parseEcwidStores, type BackfillEntity } from '@mirror/projector';
-import { InvalidArgumentError, type Command } from 'commander';
+import { backfill, backfillKinds, createClientFactory, parseEcwidStores, type BackfillKind } from '@mirror/projector';
+import type { Command } from 'commander';
 import { eq } from 'drizzle-orm';
 import { parseEnv } from '../config.ts';
 import { onShutdown, openDatabase } from '../runtime.ts';
-import { createProgressBar, createQuietLogger, ecwidConfigSchema, exitTwoOnBadArguments, storeIdArgument, usageError } from './command-kit.ts';
-
-const entityList = (value: string): BackfillEntity[] => {
-  const names = value.split(',').map((name) => name.trim()).filter(Boolean);
-  const unknown = names.filter((name) => !(backfillEntities as readonly string[]).includes(name));
-  if (names.length === 0 || unknown.length > 0) {
-    throw new InvalidArgumentError(`unknown entities: ${unknown.join(', ') || '(none given)'}; choose from ${backfillEntities.join(', ')}`);
-  }
-  return names as BackfillEntity[];
-};
+import {
+  createProgressBar,
+  createQuietLogger,
+  ecwidConfigSchema,
+  entitiesArgument,
+  exitTwoOnBadArguments,
+  kindNames,
+  storeIdArgument,
+  usageError,
+} from './command-kit.ts';
 
 /** `mirror backfill --store <id>`: walk Ecwid's listings into the log, resumable. */
 export function registerBackfill(program: Command): void {
@@ -22,8 +23,8 @@ export function registerBackfill(program: Command): void {
       .command('backfill')
       .description('append snapshots of every entity of a store from Ecwid\'s listings; resumes after a crash, re-runs fetch only what changed')
       .requiredOption('--store <id>', 'Ecwid store id', storeIdArgument)
-      .option('--entities <list>', `comma list (default all): ${backfillEntities.join(',')}`, entityList),
-  ).action(async (options: { store: number; entities?: BackfillEntity[] }) => {
+      .option('--entities <list>', `comma list (default all): ${kindNames(backfillKinds)}`, entitiesArgument(backfillKinds)),
+  ).action(async (options: { store: number; entities?: BackfillKind[] }) => {
     const config = parseEnv(ecwidConfigSchema, process.env);
     const log = createQuietLogger(config, process.env);
     const database = await openDatabase(config, log);
@@ -46,11 +47,11 @@ export function registerBackfill(program: Command): void {
         client: clientFor(options.store, token),
         ...(options.entities && { entities: options.entities }),
         signal: controller.signal,
-        onProgress: (p) => bar.update(p.done, p.total, `${p.entity} ${p.phase}`),
+        onProgress: (p) => bar.update(p.done, p.total, `${kindName(p.entity)} ${p.phase}`),
       });
       bar.stop();
       for (const s of summary) {
-        process.stdout.write(`${s.entity.padEnd(16)} ${String(s.snapshots).padStart(7)} snapshots ${String(s.tombstones).padStart(5)} tombstones ${s.incremental ? '(changes since last run)' : '(full scan)'}\n`);
+        process.stdout.write(`${kindName(s.entity).padEnd(16)} ${String(s.snapshots).padStart(7)} snapshots ${String(s.tombstones).padStart(5)} tombstones ${s.incremental ? '(changes since last run)' : '(full scan)'}\n`);
       }
       if (controller.signal.aborted) process.stdout.write('interrupted: run the same command again to resume\n');
     } finally {

@@ -1,3 +1,4 @@
+import { kindName, kinds as allKinds, parseKindList, type Kind } from '@mirror/catalog';
 import { ConfigError } from '@mirror/core';
 import { ecwidApiBaseUrl } from '@mirror/ecwid';
 import { CommanderError, InvalidArgumentError, type Command } from 'commander';
@@ -41,6 +42,27 @@ export const positionArgument = (value: string): number => {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('a log position is a non-negative integer');
   return Number(value);
 };
+
+/**
+ * `--entities <list>`: the catalogue's public names (`orders,discount-coupons`), of the kinds
+ * the command handles. Older spellings (`coupons`, `discount_coupon`) still work and print that
+ * they are deprecated, on stderr.
+ */
+export function entitiesArgument<K extends Kind>(allowed: readonly K[]) {
+  return (value: string): K[] => {
+    let parsed;
+    try {
+      parsed = parseKindList(value, allowed);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+    for (const { alias, name } of parsed.deprecated) process.stderr.write(`mirror: "${alias}" is deprecated, use "${name}"\n`);
+    return parsed.kinds as K[];
+  };
+}
+
+/** The public names of kinds, comma-separated (for help texts). */
+export const kindNames = (kinds: readonly Kind[] = allKinds): string => kinds.map(kindName).join(',');
 
 /** Logs only warnings unless LOG_LEVEL is set: these commands print for a person on stdout. */
 export function createQuietLogger(config: BaseConfig, env: NodeJS.ProcessEnv) {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendWebhooks, consumerCheckpointsTable, enrichmentStateTable, eventLogTable, productsTable, categoriesTable, type EventLogRow } from '@mirror/db';
 import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '@mirror/db/testing';
-import { webhookLogEntry } from '@mirror/ecwid';
+import { webhookLogEntry } from '@mirror/catalog';
 import { buildWebhook, createSimulator, type SimServer, type Simulator } from '@mirror/ecwid-sim';
 import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

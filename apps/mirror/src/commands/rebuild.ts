@@ -1,17 +1,9 @@
-import { projectedKinds, rebuild, type ProjectedKind } from '@mirror/projector';
-import { InvalidArgumentError, type Command } from 'commander';
+import { kinds, type Kind } from '@mirror/catalog';
+import { rebuild } from '@mirror/projector';
+import type { Command } from 'commander';
 import { baseConfigSchema, parseEnv } from '../config.ts';
 import { openDatabase } from '../runtime.ts';
-import { createProgressBar, createQuietLogger, exitTwoOnBadArguments } from './command-kit.ts';
-
-const kindList = (value: string): ProjectedKind[] => {
-  const names = value.split(',').map((name) => name.trim()).filter(Boolean);
-  const unknown = names.filter((name) => !(projectedKinds as readonly string[]).includes(name));
-  if (names.length === 0 || unknown.length > 0) {
-    throw new InvalidArgumentError(`unknown entities: ${unknown.join(', ') || '(none given)'}; choose from ${projectedKinds.join(', ')}`);
-  }
-  return names as ProjectedKind[];
-};
+import { createProgressBar, createQuietLogger, entitiesArgument, exitTwoOnBadArguments, kindNames } from './command-kit.ts';
 
 /** `mirror rebuild [--entities …]`: recompute entity tables from the log and swap them in. */
 export function registerRebuild(program: Command): void {
@@ -19,9 +11,9 @@ export function registerRebuild(program: Command): void {
     program
       .command('rebuild')
       .description('recompute entity tables from the log alone into shadow tables, then swap them in atomically')
-      .option('--entities <list>', `comma list of entity kinds (default all): ${projectedKinds.join(',')}`, kindList)
+      .option('--entities <list>', `comma list (default all): ${kindNames(kinds)}`, entitiesArgument(kinds))
       .option('--force', 'take over from a rebuild that looks alive'),
-  ).action(async (options: { entities?: ProjectedKind[]; force?: boolean }) => {
+  ).action(async (options: { entities?: Kind[]; force?: boolean }) => {
     const config = parseEnv(baseConfigSchema, process.env);
     const log = createQuietLogger(config, process.env);
     const database = await openDatabase(config, log);

@@ -1,6 +1,7 @@
 import { createMetrics, type Metrics } from '@mirror/core';
 import type { Db } from '@mirror/db';
-import { createRateLimiterRegistry, lookupEventType } from '@mirror/ecwid';
+import { lookupEventType } from '@mirror/catalog';
+import { createRateLimiterRegistry } from '@mirror/ecwid';
 import { readStatus } from '@mirror/projector';
 import type { Hono } from 'hono';
 

@@ -86,7 +86,7 @@ export const parkedEventsTable = pgTable(
   ],
 );
 
-/** Backfill progress per store and entity, so a crashed backfill resumes where it stopped. */
+/** Backfill progress per store and entity kind (`event_log.entity_kind`), so a crashed backfill resumes where it stopped. */
 export const backfillStateTable = pgTable(
   'backfill_state',
   {

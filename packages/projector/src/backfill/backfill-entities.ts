@@ -1,33 +1,16 @@
-import type { DeletedEntity, EcwidClient } from '@mirror/ecwid';
-import type { RecordEntityKind } from '../enrichment/append-records.ts';
-
-/** What `backfill` can walk, in the order it walks them (parents before children). */
-export const backfillEntities = [
-  'profile',
-  'application',
-  'storage',
-  'product_types',
-  'categories',
-  'products',
-  'customer_groups',
-  'customers',
-  'coupons',
-  'promotions',
-  'orders',
-  'carts',
-  'reviews',
-] as const;
-export type BackfillEntity = (typeof backfillEntities)[number];
+import { entityCatalog, fetchedKinds, type FetchedKind, type Kind } from '@mirror/catalog';
+import type { EcwidClient } from '@mirror/ecwid';
 
 type Page = { items: readonly unknown[]; total: number };
 type Doc = Record<string, unknown>;
 
+/**
+ * How backfill walks one kind's listing. Whether Ecwid's listing takes `updatedFrom` and which
+ * deleted-items listing it has come from the catalogue.
+ */
 export type BackfillSpec = {
-  kind: RecordEntityKind;
-  /** Ecwid has `updatedFrom` for it (§4.4): a re-run asks only for what changed. */
-  incremental: boolean;
-  deleted?: DeletedEntity;
   page(client: EcwidClient, params: { offset: number; updatedFrom?: Date | undefined }): Promise<Page>;
+  /** The record key of a listed document (the log's `entity_id`). */
   key(doc: Doc, storeId: number): string;
   /** Ecwid's update time of a document, UNIX seconds. */
   updatedAt?(doc: Doc): number | undefined;
@@ -41,67 +24,64 @@ const stamp = (doc: Doc) => (typeof doc.updateTimestamp === 'number' ? doc.updat
 const dateString = (field: string) => (doc: Doc) => {
   const value = doc[field];
   if (typeof value !== 'string') return undefined;
-  // Ecwid's `2024-09-04 07:26:24 +0000` (§4.1).
+  // Ecwid's `2024-09-04 07:26:24 +0000` (docs/ecwid.md §4.1).
   const ms = Date.parse(value.replace(' ', 'T').replace(/ ([+-]\d{2})(\d{2})$/, '$1:$2'));
   return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
 };
 
-/** How each entity is listed, keyed and time-stamped. */
-export const backfillSpecs: Record<BackfillEntity, BackfillSpec> = {
-  profile: { kind: 'store_profile', incremental: false, key: store, page: (c, p) => once(p.offset, async () => [await c.getProfile()]) },
-  application: { kind: 'app_subscription', incremental: false, key: store, page: (c, p) => once(p.offset, async () => [await c.getApplication()]) },
+/**
+ * How each fetched kind is listed, keyed and time-stamped; `null`: backfill does not walk it
+ * (invoices are listed per order only, and come with their orders' webhooks). A kind added to the
+ * catalogue without an entry here is a compile error.
+ */
+export const backfillSpecs = {
+  store_profile: { key: store, page: (c, p) => once(p.offset, async () => [await c.getProfile()]) },
+  app_subscription: { key: store, page: (c, p) => once(p.offset, async () => [await c.getApplication()]) },
   // One snapshot holds every key: the storage table is replaced as a whole (0002).
-  storage: { kind: 'app_storage', incremental: false, key: store, page: (c, p) => once(p.offset, async () => [await c.getStorage()]) },
-  product_types: { kind: 'product_type', incremental: false, key: id, page: (c, p) => once(p.offset, () => c.listProductTypes()) },
-  promotions: { kind: 'promotion', incremental: false, key: id, page: (c, p) => once(p.offset, async () => (await c.searchPromotions()).items) },
-  categories: { kind: 'category', incremental: false, key: id, page: (c, p) => c.searchCategories({ offset: p.offset }) },
-  customer_groups: { kind: 'customer_group', incremental: false, key: id, page: (c, p) => c.searchCustomerGroups({ offset: p.offset }) },
-  products: {
-    kind: 'product',
-    incremental: true,
-    deleted: 'products',
+  app_storage: { key: store, page: (c, p) => once(p.offset, async () => [await c.getStorage()]) },
+  product_type: { key: id, page: (c, p) => once(p.offset, () => c.listProductTypes()) },
+  category: { key: id, page: (c, p) => c.searchCategories({ offset: p.offset }) },
+  product: {
     key: id,
     updatedAt: stamp,
     page: (c, p) => c.searchProducts({ offset: p.offset, sortBy: 'UPDATED_TIME_ASC', ...(p.updatedFrom && { updatedFrom: p.updatedFrom }) }),
   },
-  customers: {
-    kind: 'customer',
-    incremental: true,
-    deleted: 'customers',
+  customer_group: { key: id, page: (c, p) => c.searchCustomerGroups({ offset: p.offset }) },
+  customer: {
     key: id,
     updatedAt: dateString('updated'),
     page: (c, p) => c.searchCustomers({ offset: p.offset, sortBy: 'UPDATED_DATE_ASC', ...(p.updatedFrom && { updatedFrom: p.updatedFrom }) }),
   },
-  coupons: {
-    kind: 'discount_coupon',
-    incremental: true,
-    deleted: 'coupons',
+  discount_coupon: {
     key: id,
     updatedAt: dateString('updateDate'),
     page: (c, p) => c.searchDiscountCoupons({ offset: p.offset, ...(p.updatedFrom && { updatedFrom: p.updatedFrom }) }),
   },
-  orders: {
-    kind: 'order',
-    incremental: true,
-    deleted: 'orders',
+  promotion: { key: id, page: (c, p) => once(p.offset, async () => (await c.searchPromotions()).items) },
+  order: {
     key: id,
     updatedAt: stamp,
     page: (c, p) => c.searchOrders({ offset: p.offset, ...(p.updatedFrom && { updatedFrom: p.updatedFrom }) }),
   },
-  carts: {
-    kind: 'abandoned_cart',
-    incremental: true,
+  abandoned_cart: {
     key: (doc) => String(doc.cartId),
     updatedAt: stamp,
-    // Carts the merchant "deleted" in the admin are only hidden (§1.6): mirror them too.
+    // Carts the merchant "deleted" in the admin are only hidden (docs/ecwid.md §1.6): mirror them too.
     page: (c, p) => c.searchCarts({ offset: p.offset, showHidden: true, ...(p.updatedFrom && { updatedFrom: p.updatedFrom }) }),
   },
-  reviews: {
-    kind: 'review',
-    incremental: true,
-    deleted: 'reviews',
+  review: {
     key: id,
     updatedAt: stamp,
     page: (c, p) => c.searchReviews({ offset: p.offset, ...(p.updatedFrom && { updatedFrom: p.updatedFrom }) }),
   },
-};
+  invoice: null,
+} satisfies Record<FetchedKind, BackfillSpec | null>;
+
+/** A kind backfill walks. */
+export type BackfillKind = { [K in FetchedKind]: (typeof backfillSpecs)[K] extends null ? never : K }[FetchedKind];
+
+/** What `backfill` walks, in catalogue order (parents before children). */
+export const backfillKinds: readonly BackfillKind[] = fetchedKinds.filter((kind): kind is BackfillKind => backfillSpecs[kind] !== null);
+
+/** Whether Ecwid's listing of the kind takes `updatedFrom` (a re-run asks only for what changed). */
+export const isIncremental = (kind: Kind): boolean => entityCatalog[kind].incremental;

@@ -1,7 +1,8 @@
-import { backfillStateTable, eventLogTable, type Db } from '@mirror/db';
+import { readFileSync } from 'node:fs';
+import { backfillStateTable, eventLogTable, migrationsFolder, type Db } from '@mirror/db';
 import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { createSimulator, type SimServer, type Simulator } from '@mirror/ecwid-sim';
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createClientFactory } from '../enrichment/create-client-factory.ts';
 import { backfill } from './backfill.ts';
@@ -74,7 +75,7 @@ describe('backfill', () => {
       db,
       storeId,
       client: client(),
-      entities: ['products'],
+      entities: ['product'],
       onProgress: (p) => {
         if (p.phase !== 'scan' || ++pages !== 1) return;
         store.update('products', moved!.id, (doc) => void (doc.price += 1));
@@ -95,7 +96,7 @@ describe('backfill', () => {
         db,
         storeId,
         client: client(),
-        entities: ['orders'],
+        entities: ['order'],
         onProgress: (p) => {
           if (p.phase === 'scan' && ++pages === 2) throw new Error('crash');
         },
@@ -104,7 +105,7 @@ describe('backfill', () => {
     // Two pages: 0–99, then 90–189 (pages overlap by 10), each item appended once.
     expect(await records('order')).toHaveLength(190);
     sim.stats.reset();
-    await backfill({ db, storeId, client: client(), entities: ['orders'] });
+    await backfill({ db, storeId, client: client(), entities: ['order'] });
     // Only the last page (from 180, overlapping) is asked for again; after a restart the
     // overlap's 10 items are appended a second time (the same documents: harmless).
     expect(sim.stats.byPath()['GET /orders']).toBe(1);
@@ -125,7 +126,7 @@ describe('backfill', () => {
       db,
       storeId,
       client: client(),
-      entities: ['products'],
+      entities: ['product'],
       onProgress: (p) => {
         // The scan is past every item; the run has not completed yet.
         if (p.phase === 'scan' && p.done >= p.total && !changed) {
@@ -135,17 +136,17 @@ describe('backfill', () => {
       },
     });
     expect(changed).toBe(true);
-    const [state] = await db.select().from(backfillStateTable).where(and(eq(backfillStateTable.storeId, storeId), eq(backfillStateTable.entity, 'products')));
+    const [state] = await db.select().from(backfillStateTable).where(and(eq(backfillStateTable.storeId, storeId), eq(backfillStateTable.entity, 'product')));
     expect(state!.watermark!.getTime()).toBeLessThanOrEqual(state!.startedAt!.getTime() - 5 * 60_000);
 
-    await backfill({ db, storeId, client: client(), entities: ['products'] });
+    await backfill({ db, storeId, client: client(), entities: ['product'] });
     const latest = (await records('product')).filter((r) => r.entityId === String(early.id)).at(-1);
     expect((latest!.payload as { sku: string }).sku).toBe('changed-during-run');
   });
 
   it('on a re-run asks only for what changed since the last run, and tombstones deletions', async () => {
-    await backfill({ db, storeId, client: client(), entities: ['products', 'categories'] });
-    const [state] = await db.select().from(backfillStateTable).where(and(eq(backfillStateTable.storeId, storeId), eq(backfillStateTable.entity, 'products')));
+    await backfill({ db, storeId, client: client(), entities: ['product', 'category'] });
+    const [state] = await db.select().from(backfillStateTable).where(and(eq(backfillStateTable.storeId, storeId), eq(backfillStateTable.entity, 'product')));
     const watermark = Math.floor(state!.watermark!.getTime() / 1000);
     const store = sim.store(storeId);
     const changed = store.products.values().slice(0, 3);
@@ -155,16 +156,31 @@ describe('backfill', () => {
 
     const before = (await records('product')).length;
     sim.stats.reset();
-    const summary = await backfill({ db, storeId, client: client(), entities: ['products', 'categories'] });
+    const summary = await backfill({ db, storeId, client: client(), entities: ['product', 'category'] });
     const expectedProducts = store.products.values().filter((p) => p.updateTimestamp >= watermark).length;
     expect(expectedProducts).toBeLessThan(10);
-    expect(summary.find((s) => s.entity === 'products')).toMatchObject({ snapshots: expectedProducts, tombstones: 1, incremental: true });
+    expect(summary.find((s) => s.entity === 'product')).toMatchObject({ snapshots: expectedProducts, tombstones: 1, incremental: true });
     expect((await records('product')).length - before).toBe(expectedProducts);
     const fresh = (await records('product')).slice(-expectedProducts).map((r) => r.entityId);
     for (const p of changed) expect(fresh).toContain(String(p.id));
     expect((await records('product', 'tombstone')).map((r) => r.entityId)).toEqual([String(removed.id)]);
     // Categories have no updatedFrom (§4.4): re-scanned in full.
-    expect(summary.find((s) => s.entity === 'categories')).toMatchObject({ snapshots: store.categories.size, incremental: false });
+    expect(summary.find((s) => s.entity === 'category')).toMatchObject({ snapshots: store.categories.size, incremental: false });
     expect(sim.stats.byPath()['GET /products']).toBe(1);
+  });
+
+  it('resumes incrementally from progress recorded under the CLI names of before the entity catalogue (migration 0009)', async () => {
+    await backfill({ db, storeId, client: client(), entities: ['product'] });
+    // As the code before migration 0009 kept it: by the short CLI name.
+    await db.update(backfillStateTable).set({ entity: 'products' }).where(eq(backfillStateTable.entity, 'product'));
+    await db.insert(backfillStateTable).values({ storeId, entity: 'coupons', offset: 3 });
+    await db.execute(sql.raw(readFileSync(`${migrationsFolder}/0009_backfill_state_kinds.sql`, 'utf8')));
+    const states = await db.select({ entity: backfillStateTable.entity }).from(backfillStateTable).orderBy(backfillStateTable.entity);
+    expect(states.map((s) => s.entity)).toEqual(['discount_coupon', 'product']);
+
+    sim.stats.reset();
+    const [summary] = await backfill({ db, storeId, client: client(), entities: ['product'] });
+    expect(summary).toMatchObject({ entity: 'product', incremental: true });
+    expect(summary!.snapshots).toBeLessThan(10);
   });
 });

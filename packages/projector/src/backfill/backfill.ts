@@ -1,11 +1,12 @@
+import { entityCatalog } from '@mirror/catalog';
 import { backfillStateTable, type Db } from '@mirror/db';
 import type { EcwidClient } from '@mirror/ecwid';
 import { and, eq, sql } from 'drizzle-orm';
 import { appendRecords, type ProjectorRecord } from '../enrichment/append-records.ts';
-import { backfillEntities, backfillSpecs, type BackfillEntity } from './backfill-entities.ts';
+import { backfillKinds, backfillSpecs, type BackfillKind, type BackfillSpec } from './backfill-entities.ts';
 
 export type BackfillProgress = {
-  entity: BackfillEntity;
+  entity: BackfillKind;
   phase: 'scan' | 'deleted' | 'done';
   /** Items of this run appended so far (resumed runs count what was done before the crash). */
   done: number;
@@ -17,8 +18,8 @@ export type BackfillOptions = {
   db: Db;
   storeId: number;
   client: EcwidClient;
-  /** Default: all of them. */
-  entities?: readonly BackfillEntity[];
+  /** Default: all of them (backfillKinds). */
+  entities?: readonly BackfillKind[];
   onProgress?: (progress: BackfillProgress) => void;
   signal?: AbortSignal;
   now?: () => Date;
@@ -26,7 +27,7 @@ export type BackfillOptions = {
   clockSkewMs?: number;
 };
 
-export type BackfillSummary = { entity: BackfillEntity; snapshots: number; tombstones: number; incremental: boolean }[];
+export type BackfillSummary = { entity: BackfillKind; snapshots: number; tombstones: number; incremental: boolean }[];
 
 type Details = { phase: 'scan' | 'deleted' | 'done'; deletedFrom: string | null; deletedOffset: number };
 
@@ -41,11 +42,12 @@ const pageOverlap = 10;
  * history since then into tombstones.
  */
 export async function backfill(options: BackfillOptions): Promise<BackfillSummary> {
-  const { db, storeId, client, entities = backfillEntities, onProgress, signal, now = () => new Date(), clockSkewMs = 5 * 60_000 } = options;
+  const { db, storeId, client, entities = backfillKinds, onProgress, signal, now = () => new Date(), clockSkewMs = 5 * 60_000 } = options;
   const summary: BackfillSummary = [];
   for (const entity of entities) {
     if (signal?.aborted) break;
-    const spec = backfillSpecs[entity];
+    const spec: BackfillSpec = backfillSpecs[entity];
+    const { incremental, deletedListing } = entityCatalog[entity];
     const where = and(eq(backfillStateTable.storeId, storeId), eq(backfillStateTable.entity, entity));
     let [state] = await db.select().from(backfillStateTable).where(where);
     if (!state || state.completedAt !== null || state.startedAt === null) {
@@ -55,7 +57,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
       const fresh = {
         storeId,
         entity,
-        updatedFrom: spec.incremental ? previousWatermark : null,
+        updatedFrom: incremental ? previousWatermark : null,
         offset: 0,
         watermark: previousWatermark,
         startedAt: now(),
@@ -99,7 +101,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
           const entityId = spec.key(doc, storeId);
           keys.add(entityId);
           if (previousKeys.has(entityId)) continue;
-          records.push({ kind: 'snapshot', storeId, entityKind: spec.kind, entityId, payload: item, causedBy: [], fetchedAt });
+          records.push({ kind: 'snapshot', storeId, entityKind: entity, entityId, payload: item, causedBy: [], fetchedAt });
         }
         previousKeys = keys;
         offset = askFrom + page.items.length;
@@ -124,23 +126,23 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
       await db.update(backfillStateTable).set({ details: { ...details } }).where(where);
     }
 
-    if (details.phase === 'deleted' && spec.deleted && details.deletedFrom !== null) {
+    if (details.phase === 'deleted' && deletedListing && details.deletedFrom !== null) {
       const from = new Date(details.deletedFrom);
       for (;;) {
         if (signal?.aborted) return summary;
-        const page = await client.getDeleted(spec.deleted, { from, offset: details.deletedOffset });
+        const page = await client.getDeleted(deletedListing, { from, offset: details.deletedOffset });
         if (page.items.length === 0) break;
         const fetchedAt = now();
         const records: ProjectorRecord[] = page.items.map((item) => {
           const orderId = typeof item.orderId === 'string' ? item.orderId : undefined;
           // Deleted orders name their internal id; the public one when Ecwid gives it (0002).
-          const entityId = spec.kind === 'order' ? (orderId ?? `internal:${item.id}`) : String(item.id);
+          const entityId = entity === 'order' ? (orderId ?? `internal:${item.id}`) : String(item.id);
           return {
             kind: 'tombstone',
             storeId,
-            entityKind: spec.kind,
+            entityKind: entity,
             entityId,
-            payload: { reason: 'deleted', ...(spec.kind === 'order' && { internalId: item.id }) },
+            payload: { reason: 'deleted', ...(entity === 'order' && { internalId: item.id }) },
             causedBy: [],
             fetchedAt,
           };

@@ -1,2 +1,2 @@
 export { backfill, type BackfillOptions, type BackfillProgress, type BackfillSummary } from './backfill.ts';
-export { backfillEntities, type BackfillEntity } from './backfill-entities.ts';
+export { backfillKinds, type BackfillKind } from './backfill-entities.ts';

@@ -1,10 +1,10 @@
 import { execRows, type Db } from '@mirror/db';
-import type { EntityKind } from '@mirror/ecwid';
+import type { Kind } from '@mirror/catalog';
 import { sql } from 'drizzle-orm';
 import { entityUpdatedAtSql } from '../projection/entity-updated-at.ts';
 
-/** Entity kinds that have snapshot and tombstone records (docs/decisions/0002). */
-export type RecordEntityKind = Exclude<EntityKind, 'personal_data_request' | 'size_chart'>;
+/** Entity kinds that have snapshot and tombstone records (docs/decisions/0002): every catalogue kind. */
+export type RecordEntityKind = Kind;
 
 /** Why an entity is gone: a `*.deleted` webhook, or a 404 when it was re-fetched. */
 export type TombstoneReason = 'deleted' | 'not_found';

@@ -1,5 +1,5 @@
 import { enrichmentStateTable } from '@mirror/db';
-import { eventCatalog, type EventTypeInfo } from '@mirror/ecwid';
+import { eventCatalog, type EventTypeInfo } from '@mirror/catalog';
 import type { SimStore } from '@mirror/ecwid-sim';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

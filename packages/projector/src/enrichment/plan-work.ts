@@ -1,6 +1,5 @@
+import { entityCatalog, lookupEventType, type FetchedKind, type RefetchBy } from '@mirror/catalog';
 import type { EventLogRow } from '@mirror/db';
-import { lookupEventType } from '@mirror/ecwid';
-import type { RecordEntityKind } from './append-records.ts';
 
 /** Whether the app is installed in the store, as the `application.*` webhooks say. */
 export type Lifecycle = 'active' | 'uninstalled';
@@ -9,7 +8,7 @@ export type Lifecycle = 'active' | 'uninstalled';
 export type LifecycleState = { lifecycle: Lifecycle; at: Date | null };
 
 /** Kinds that are fetched over REST (everything but the derived `store` record). */
-export type FetchKind = Exclude<RecordEntityKind, 'store'>;
+export type FetchKind = FetchedKind;
 
 /**
  * One entity the batch concerns, after coalescing: every webhook about it in the batch shares
@@ -44,7 +43,7 @@ const nonEmpty = (value: unknown): string | undefined =>
   typeof value === 'string' && value.length > 0 ? value : typeof value === 'number' ? String(value) : undefined;
 
 /**
- * Works out which entities a store's webhooks concern (ecwid-api.md §1.4–§1.5, the catalog's
+ * Works out which entities a store's webhooks concern (docs/ecwid.md §1.4–§1.5, the catalogue's
  * `refetchBy`) and coalesces repeats. Pure: no I/O. Webhooks that arrive while the app is
  * uninstalled are passed over (the token no longer works) until `application.installed`.
  */
@@ -109,76 +108,63 @@ export function planWork(storeId: number, webhooks: readonly EventLogRow[], init
       continue;
     }
     const entityId = row.entityId ?? nonEmpty(body.entityId);
-    const deleted = info.action === 'deleted';
-    switch (info.entity) {
-      case 'personal_data_request':
-      case 'size_chart':
-        skipped.push({ position, reason: 'nothing_to_fetch' });
-        break;
-      case 'store_profile':
-      case 'app_subscription':
-      case 'app_storage':
-        add({ action: 'fetch', entityKind: info.entity, key: storeKey, positions: [position] });
-        break;
-      case 'invoice': {
-        // An order's invoices are one list: a deleted invoice is a changed list, so re-fetch.
-        const orderId = nonEmpty(data.orderId);
-        if (!orderId) skipped.push({ position, reason: 'no_key' });
-        else add({ action: 'fetch', entityKind: 'invoice', key: orderId, positions: [position] });
-        break;
-      }
-      case 'order': {
-        const orderId = nonEmpty(data.orderId);
-        const internal = entityId !== undefined && /^\d+$/.test(entityId) ? Number(entityId) : undefined;
-        if (!orderId && internal === undefined) {
-          skipped.push({ position, reason: 'no_key' });
-          break;
-        }
-        // Without data.orderId only the internal id is known (§1.5); resolved before fetching.
-        const key = orderId ?? `internal:${internal}`;
-        // A tombstone always names the internal id too, so projection can match either key.
-        const extra = internal !== undefined ? { internalOrderId: internal } : {};
-        add(
-          deleted
-            ? { action: 'tombstone', entityKind: 'order', key, positions: [position], eventType: row.eventType, ...extra }
-            : { action: 'fetch', entityKind: 'order', key, positions: [position], ...extra },
-        );
-        break;
-      }
-      case 'abandoned_cart': {
-        const cartId = nonEmpty(data.cartId);
-        if (!cartId) skipped.push({ position, reason: 'no_key' });
-        else
-          add(
-            deleted
-              ? { action: 'tombstone', entityKind: 'abandoned_cart', key: cartId, positions: [position], eventType: row.eventType }
-              : { action: 'fetch', entityKind: 'abandoned_cart', key: cartId, positions: [position] },
-          );
-        break;
-      }
-      case 'product':
-      case 'category':
-      case 'customer':
-      case 'customer_group':
-      case 'discount_coupon':
-      case 'promotion':
-      case 'product_type':
-      case 'review':
-        if (entityId === undefined) skipped.push({ position, reason: 'no_key' });
-        else
-          add(
-            deleted
-              ? { action: 'tombstone', entityKind: info.entity, key: entityId, positions: [position], eventType: row.eventType }
-              : { action: 'fetch', entityKind: info.entity, key: entityId, positions: [position] },
-          );
-        break;
-      default: {
-        const exhaustive: never = info.entity;
-        throw new Error(`unhandled entity kind ${String(exhaustive)}`);
-      }
+    const kind = info.entity;
+    if (kind === 'personal_data_request' || kind === 'size_chart') {
+      skipped.push({ position, reason: 'nothing_to_fetch' });
+      continue;
     }
+    const decl = entityCatalog[kind];
+    // A kind whose document is a whole list (an order's invoices) or one per store is re-fetched
+    // on a delete too: the deletion is a change of that document, not the end of an entity.
+    const tombstones = info.action === 'deleted' && decl.shape === 'entity' && decl.key !== 'store';
+    if (kind === 'order') {
+      const orderId = nonEmpty(data.orderId);
+      const internal = entityId !== undefined && /^\d+$/.test(entityId) ? Number(entityId) : undefined;
+      if (!orderId && internal === undefined) {
+        skipped.push({ position, reason: 'no_key' });
+        continue;
+      }
+      // Without data.orderId only the internal id is known (docs/ecwid.md §1.5); resolved before fetching.
+      const key = orderId ?? `internal:${internal}`;
+      // A tombstone always names the internal id too, so projection can match either key.
+      const extra = internal !== undefined ? { internalOrderId: internal } : {};
+      add(
+        tombstones
+          ? { action: 'tombstone', entityKind: 'order', key, positions: [position], eventType: row.eventType, ...extra }
+          : { action: 'fetch', entityKind: 'order', key, positions: [position], ...extra },
+      );
+      continue;
+    }
+    const key = keyOf(info.refetchBy, { storeKey, entityId, data });
+    if (key === undefined || info.refetchBy === 'none') {
+      skipped.push({ position, reason: key === undefined ? 'no_key' : 'nothing_to_fetch' });
+      continue;
+    }
+    add(
+      tombstones
+        ? { action: 'tombstone', entityKind: kind, key, positions: [position], eventType: row.eventType }
+        : { action: 'fetch', entityKind: kind, key, positions: [position] },
+    );
   }
   return { groups: [...groups.values()], skipped, transitions, lastPosition: webhooks.at(-1)?.position ?? 0 };
+}
+
+/** The id a webhook names its entity by, as the catalogue says it is re-fetched. */
+function keyOf(
+  refetchBy: RefetchBy,
+  { storeKey, entityId, data }: { storeKey: string; entityId: string | undefined; data: Record<string, unknown> },
+): string | undefined {
+  switch (refetchBy) {
+    case 'entityId':
+      return entityId;
+    case 'data.orderId':
+      return nonEmpty(data.orderId);
+    case 'data.cartId':
+      return nonEmpty(data.cartId);
+    case 'store':
+    case 'none':
+      return storeKey;
+  }
 }
 
 /** The lifecycle (and its event time) in force right after `position`. */

@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
-import type { ChildSpec, EntitySpec, ProjectedKind, ProjectionSpec, SetSpec } from './entity-specs.ts';
+import type { Kind } from '@mirror/catalog';
+import type { ChildSpec, EntitySpec, ProjectionSpec, SetSpec } from './entity-specs.ts';
 import { entityUpdatedAtSql } from './entity-updated-at.ts';
 
 /*
@@ -112,8 +113,8 @@ export function snapshotStatement(spec: ProjectionSpec, schema: string, variant:
  */
 export function worklistStatement(
   kinds: readonly ProjectionSpec[],
-  skippable: readonly ProjectedKind[],
-  unsplit: readonly ProjectedKind[],
+  skippable: readonly Kind[],
+  unsplit: readonly Kind[],
   table: string,
   share: Share,
 ): string {

@@ -1,9 +1,15 @@
-import type { EntityKind } from '@mirror/ecwid';
+import { entityCatalog, type EntityCatalog, type Kind } from '@mirror/catalog';
+import { appStorageTable, invoicesTable, orderItemsTable, productCategoriesTable, productVariationsTable } from '@mirror/db';
+import { getTableColumns, getTableName } from 'drizzle-orm';
+import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { array, bool, date, epoch, int4, int8, num, txt } from './sql-casts.ts';
 
 /*
  * How each entity kind's snapshot document maps to its table(s), as SQL expressions
- * (docs/decisions/0002-snapshots-in-the-log.md). Terminology:
+ * (docs/decisions/0002-snapshots-in-the-log.md). The tables, keys and child tables come from the
+ * entity catalogue; here each table column gets its expression, keyed by the drizzle column, and
+ * every column must have one: a column added to the schema is a compile error here until it is
+ * mapped. Terminology:
  * - entity: one row per key, newer wins (by Ecwid's update time when `timed`, else by position);
  * - child: rows derived from an array in the parent's document, replaced with the parent;
  * - set: a document that is the whole list of rows for its key (invoices of an order, a store's
@@ -13,26 +19,6 @@ import { array, bool, date, epoch, int4, int8, num, txt } from './sql-casts.ts';
  * (the array element's fields listed in `fields`, likewise extracted once), `x` (the element
  * itself) and `p` (the parent's computed columns, `p.c_<column>`).
  */
-
-/** Entity kinds that have tables; the event catalog's other kinds are skipped by projection. */
-export const projectedKinds = [
-  'store',
-  'store_profile',
-  'app_subscription',
-  'app_storage',
-  'category',
-  'product_type',
-  'customer_group',
-  'customer',
-  'product',
-  'discount_coupon',
-  'promotion',
-  'order',
-  'invoice',
-  'abandoned_cart',
-  'review',
-] as const satisfies readonly EntityKind[];
-export type ProjectedKind = (typeof projectedKinds)[number];
 
 export type Column = {
   name: string;
@@ -53,7 +39,7 @@ export type ChildSpec = {
 
 export type EntitySpec = {
   shape: 'entity';
-  kind: ProjectedKind;
+  kind: Kind;
   table: string;
   /** `store`: one row per store (`store_id` is the key). */
   key: { column: string; type: 'text' | 'bigint' } | 'store';
@@ -68,7 +54,7 @@ export type EntitySpec = {
 
 export type SetSpec = {
   shape: 'set';
-  kind: ProjectedKind;
+  kind: Kind;
   table: string;
   key: { column: string; type: 'text' } | 'store';
   /** The jsonb array of rows, over `b.payload`. */
@@ -79,315 +65,320 @@ export type SetSpec = {
 
 export type ProjectionSpec = EntitySpec | SetSpec;
 
+// ---- Typing: every computed column of a table has exactly one expression. ----
+
+type Columns<T extends PgTable> = T['_']['columns'];
+type SqlName<C> = C extends { _: { name: infer N extends string } } ? N : never;
+/** Columns projection fills the same way for every table (projectedColumns in @mirror/db). */
+type Bookkeeping = 'storeId' | 'doc' | 'deletedAt' | 'sourcePosition' | 'syncedAt';
+/** A table's columns computed from a document: all but the store, the keys named, and bookkeeping. */
+type Computed<T extends PgTable, Keys extends string> = {
+  [C in keyof Columns<T>]: C extends Bookkeeping ? never : SqlName<Columns<T>[C]> extends Keys ? never : C;
+}[keyof Columns<T>];
+/** An expression, or one with its own value on conflict. */
+type Expr = string | { expr: string; conflict: string };
+type ColumnMap<T extends PgTable, Keys extends string> = { [C in Computed<T, Keys>]: Expr };
+/** The SQL name of a kind's key column (never for one row per store). */
+type KeyOf<K extends Kind> = SqlName<EntityCatalog[K]['key']>;
+type TableOf<K extends Kind> = EntityCatalog[K]['table'];
+
+/** Columns by their drizzle keys, in the map's order, with SQL names from the schema. */
+function columnsOf(table: PgTable, map: Partial<Record<string, Expr>>): Column[] {
+  const columns = getTableColumns(table) as Record<string, AnyPgColumn>;
+  return Object.entries(map).map(([key, expr]) => {
+    const column = columns[key];
+    if (!column) throw new Error(`${getTableName(table)} has no column ${key}`);
+    return typeof expr === 'string' ? { name: column.name, expr } : { name: column.name, ...expr! };
+  });
+}
+
+function keyOf(kind: Kind): EntitySpec['key'] {
+  const key = entityCatalog[kind].key;
+  if (key === 'store') return 'store';
+  return { column: key.name, type: key.getSQLType() === 'bigint' ? 'bigint' : 'text' };
+}
+
+/** A child table of the kind (declared in the catalogue), its rows computed from `source`. */
+function child<T extends PgTable, K extends Kind>(
+  kind: K,
+  table: T,
+  def: { source: string; fields: string[]; itemKey: string; columns: ColumnMap<T, KeyOf<K> | SqlName<EntityCatalog[K]['children'][number]['itemKey']>> },
+): ChildSpec {
+  const decl = (entityCatalog[kind].children as readonly { table: PgTable; itemKey: AnyPgColumn }[]).find((c) => c.table === table);
+  if (!decl) throw new Error(`the catalogue declares no child table ${getTableName(table)} of ${kind}`);
+  return {
+    table: getTableName(table),
+    source: def.source,
+    fields: def.fields,
+    itemKey: { column: decl.itemKey.name, expr: def.itemKey },
+    columns: columnsOf(table, def.columns as Partial<Record<string, Expr>>),
+  };
+}
+
+/** An entity kind's spec: its table and key from the catalogue, its columns from `columns`. */
+function entity<K extends Kind>(
+  kind: K,
+  def: {
+    fields: string[];
+    columns: ColumnMap<TableOf<K>, KeyOf<K>>;
+    timed: boolean;
+    tombstoneColumns?: Partial<ColumnMap<TableOf<K>, KeyOf<K>>>;
+    children?: ChildSpec[];
+  },
+): EntitySpec {
+  const decl = entityCatalog[kind];
+  if (decl.shape !== 'entity') throw new Error(`${kind} is declared a set`);
+  const declared = decl.children.map((c) => getTableName(c.table)).sort();
+  const children = def.children ?? [];
+  if (children.map((c) => c.table).sort().join() !== declared.join()) throw new Error(`${kind}: child tables differ from the catalogue's`);
+  return {
+    shape: 'entity',
+    kind,
+    table: getTableName(decl.table),
+    key: keyOf(kind),
+    fields: def.fields,
+    columns: columnsOf(decl.table, def.columns as Partial<Record<string, Expr>>),
+    timed: def.timed,
+    ...(def.tombstoneColumns && { tombstoneColumns: columnsOf(decl.table, def.tombstoneColumns as Partial<Record<string, Expr>>) }),
+    children,
+  };
+}
+
+/** A set kind's spec: the rows are the elements of `elements`, keyed by `itemKey`. */
+function set<K extends Kind, I extends AnyPgColumn>(
+  kind: K,
+  def: { elements: string; itemKey: { column: I; expr: string }; columns: ColumnMap<TableOf<K>, KeyOf<K> | SqlName<I>> },
+): SetSpec {
+  const decl = entityCatalog[kind];
+  if (decl.shape !== 'set') throw new Error(`${kind} is declared an entity`);
+  const key = keyOf(kind);
+  if (key !== 'store' && key.type !== 'text') throw new Error(`${kind}: a set is keyed by text or by store`);
+  return {
+    shape: 'set',
+    kind,
+    table: getTableName(decl.table),
+    key: key as SetSpec['key'],
+    elements: def.elements,
+    itemKey: { column: def.itemKey.column.name, expr: def.itemKey.expr },
+    columns: columnsOf(decl.table, def.columns as Partial<Record<string, Expr>>),
+  };
+}
+
+// ---- The specs. ----
+
 const f = (field: string) => `r."${field}"`;
 /** A child element's field (listed in its ChildSpec's `fields`). */
 const xf = (field: string) => `xr."${field}"`;
 const time = (seconds: string, text: string) => `coalesce(${epoch(f(seconds))}, ${date(f(text))})`;
 
-const orderSpec: EntitySpec = {
-  shape: 'entity',
-  kind: 'order',
-  table: 'orders',
-  key: { column: 'order_id', type: 'text' },
+const orderSpec = entity('order', {
   fields: [
     'internalId', 'orderNumber', 'email', 'customerId', 'paymentStatus', 'fulfillmentStatus', 'total',
     'subtotal', 'tax', 'refundedAmount', 'refunds', 'discountCoupon', 'currency', 'hidden',
     'createTimestamp', 'updateTimestamp', 'createDate', 'updateDate', 'items',
   ],
-  columns: [
-    { name: 'internal_id', expr: int8(f('internalId')) },
-    { name: 'order_number', expr: int8(f('orderNumber')) },
-    { name: 'email', expr: txt(f('email')) },
-    { name: 'customer_id', expr: int8(f('customerId')) },
-    { name: 'payment_status', expr: txt(f('paymentStatus')) },
-    { name: 'fulfillment_status', expr: txt(f('fulfillmentStatus')) },
-    { name: 'total', expr: num(f('total')) },
-    { name: 'subtotal', expr: num(f('subtotal')) },
-    { name: 'tax', expr: num(f('tax')) },
-    {
-      // Ecwid's own figure when present, else the refunds it lists.
-      name: 'refunded_amount',
-      expr: `coalesce(${num(f('refundedAmount'))}, (select sum(${num(`x->'amount'`)}) from jsonb_array_elements(${array(f('refunds'))}) x))`,
-    },
-    { name: 'coupon_code', expr: txt(`${f('discountCoupon')}->'code'`) },
-    { name: 'currency', expr: txt(f('currency')) },
-    { name: 'hidden', expr: bool(f('hidden')) },
-    { name: 'created_at', expr: time('createTimestamp', 'createDate') },
-    { name: 'updated_at', expr: time('updateTimestamp', 'updateDate') },
-  ],
+  columns: {
+    internalId: int8(f('internalId')),
+    orderNumber: int8(f('orderNumber')),
+    email: txt(f('email')),
+    customerId: int8(f('customerId')),
+    paymentStatus: txt(f('paymentStatus')),
+    fulfillmentStatus: txt(f('fulfillmentStatus')),
+    total: num(f('total')),
+    subtotal: num(f('subtotal')),
+    tax: num(f('tax')),
+    // Ecwid's own figure when present, else the refunds it lists.
+    refundedAmount: `coalesce(${num(f('refundedAmount'))}, (select sum(${num(`x->'amount'`)}) from jsonb_array_elements(${array(f('refunds'))}) x))`,
+    couponCode: txt(`${f('discountCoupon')}->'code'`),
+    currency: txt(f('currency')),
+    hidden: bool(f('hidden')),
+    createdAt: time('createTimestamp', 'createDate'),
+    updatedAt: time('updateTimestamp', 'updateDate'),
+  },
   timed: true,
-  tombstoneColumns: [{ name: 'internal_id', expr: int8(`b.payload->'internalId'`) }],
+  tombstoneColumns: { internalId: int8(`b.payload->'internalId'`) },
   children: [
-    {
-      table: 'order_items',
+    child('order', orderItemsTable, {
       source: array(f('items')),
       fields: ['id', 'productId', 'sku', 'name', 'quantity', 'price'],
-      itemKey: { column: 'item_id', expr: int8(xf('id')) },
-      columns: [
-        { name: 'product_id', expr: int8(xf('productId')) },
-        { name: 'sku', expr: txt(xf('sku')) },
-        { name: 'name', expr: txt(xf('name')) },
-        { name: 'quantity', expr: int4(xf('quantity')) },
-        { name: 'price', expr: num(xf('price')) },
-      ],
-    },
+      itemKey: int8(xf('id')),
+      columns: {
+        productId: int8(xf('productId')),
+        sku: txt(xf('sku')),
+        name: txt(xf('name')),
+        quantity: int4(xf('quantity')),
+        price: num(xf('price')),
+      },
+    }),
   ],
-};
+});
 
-const cartSpec: EntitySpec = {
-  shape: 'entity',
-  kind: 'abandoned_cart',
-  table: 'abandoned_carts',
-  key: { column: 'cart_id', type: 'text' },
+const cartSpec = entity('abandoned_cart', {
   fields: ['email', 'customerId', 'total', 'recoveredOrderId', 'hidden', 'createTimestamp', 'updateTimestamp', 'createDate', 'updateDate'],
-  columns: [
-    { name: 'email', expr: txt(f('email')) },
-    { name: 'customer_id', expr: int8(f('customerId')) },
-    { name: 'total', expr: num(f('total')) },
-    { name: 'recovered_order_id', expr: txt(f('recoveredOrderId')) },
-    { name: 'hidden', expr: bool(f('hidden')) },
-    { name: 'created_at', expr: time('createTimestamp', 'createDate') },
-    { name: 'updated_at', expr: time('updateTimestamp', 'updateDate') },
-  ],
+  columns: {
+    email: txt(f('email')),
+    customerId: int8(f('customerId')),
+    total: num(f('total')),
+    recoveredOrderId: txt(f('recoveredOrderId')),
+    hidden: bool(f('hidden')),
+    createdAt: time('createTimestamp', 'createDate'),
+    updatedAt: time('updateTimestamp', 'updateDate'),
+  },
   timed: true,
-  children: [],
-};
+});
 
-const productSpec: EntitySpec = {
-  shape: 'entity',
-  kind: 'product',
-  table: 'products',
-  key: { column: 'product_id', type: 'bigint' },
+const productSpec = entity('product', {
   fields: [
     'sku', 'name', 'price', 'quantity', 'unlimited', 'inStock', 'enabled', 'productClassId',
     'createTimestamp', 'updateTimestamp', 'created', 'updated', 'combinations', 'categoryIds',
   ],
-  columns: [
-    { name: 'sku', expr: txt(f('sku')) },
-    { name: 'name', expr: txt(f('name')) },
-    { name: 'price', expr: num(f('price')) },
-    { name: 'quantity', expr: int4(f('quantity')) },
-    { name: 'unlimited', expr: bool(f('unlimited')) },
-    { name: 'in_stock', expr: bool(f('inStock')) },
-    { name: 'enabled', expr: bool(f('enabled')) },
-    { name: 'product_type_id', expr: int8(f('productClassId')) },
-    { name: 'created_at', expr: time('createTimestamp', 'created') },
-    { name: 'updated_at', expr: time('updateTimestamp', 'updated') },
-  ],
+  columns: {
+    sku: txt(f('sku')),
+    name: txt(f('name')),
+    price: num(f('price')),
+    quantity: int4(f('quantity')),
+    unlimited: bool(f('unlimited')),
+    inStock: bool(f('inStock')),
+    enabled: bool(f('enabled')),
+    productTypeId: int8(f('productClassId')),
+    createdAt: time('createTimestamp', 'created'),
+    updatedAt: time('updateTimestamp', 'updated'),
+  },
   timed: true,
   children: [
-    {
-      table: 'product_variations',
+    child('product', productVariationsTable, {
       source: array(f('combinations')),
       fields: ['id', 'sku', 'price', 'defaultDisplayedPrice', 'quantity'],
-      itemKey: { column: 'variation_id', expr: int8(xf('id')) },
-      columns: [
-        { name: 'sku', expr: txt(xf('sku')) },
+      itemKey: int8(xf('id')),
+      columns: {
+        sku: txt(xf('sku')),
         // A combination without its own price sells at the product's.
-        { name: 'price', expr: `coalesce(${num(xf('price'))}, ${num(xf('defaultDisplayedPrice'))}, p.c_price)` },
-        { name: 'quantity', expr: int4(xf('quantity')) },
-      ],
-    },
-    {
-      table: 'product_categories',
-      source: array(f('categoryIds')),
-      fields: [],
-      itemKey: { column: 'category_id', expr: int8('x') },
-      columns: [],
-    },
+        price: `coalesce(${num(xf('price'))}, ${num(xf('defaultDisplayedPrice'))}, p.c_price)`,
+        quantity: int4(xf('quantity')),
+      },
+    }),
+    child('product', productCategoriesTable, { source: array(f('categoryIds')), fields: [], itemKey: int8('x'), columns: {} }),
   ],
-};
+});
 
-const simple = (
-  kind: ProjectedKind,
-  table: string,
-  keyColumn: string,
-  columns: [name: string, cast: (jsonb: string) => string, field: string][],
-  timed: false | { fields: [created: string, updated: string]; parse: 'date' | 'epoch' },
-): EntitySpec => {
-  const fields = columns.map(([, , field]) => field);
-  const all: Column[] = columns.map(([name, cast, field]) => ({ name, expr: cast(f(field)) }));
-  if (timed) {
-    const parse = timed.parse === 'date' ? date : epoch;
-    fields.push(...timed.fields);
-    all.push({ name: 'created_at', expr: parse(f(timed.fields[0])) });
-    all.push({ name: 'updated_at', expr: parse(f(timed.fields[1])) });
-  }
-  return { shape: 'entity', kind, table, key: { column: keyColumn, type: 'bigint' }, fields, columns: all, timed: timed !== false, children: [] };
-};
-
-const reviewSpec: EntitySpec = {
-  shape: 'entity',
-  kind: 'review',
-  table: 'reviews',
-  key: { column: 'review_id', type: 'bigint' },
+const reviewSpec = entity('review', {
   fields: ['productId', 'orderId', 'customerId', 'rating', 'status', 'createTimestamp', 'updateTimestamp', 'createDate', 'updateDate'],
-  columns: [
-    { name: 'product_id', expr: int8(f('productId')) },
-    { name: 'order_id', expr: txt(f('orderId')) },
-    { name: 'customer_id', expr: int8(f('customerId')) },
-    { name: 'rating', expr: int4(f('rating')) },
-    { name: 'status', expr: txt(f('status')) },
-    { name: 'created_at', expr: time('createTimestamp', 'createDate') },
-    { name: 'updated_at', expr: time('updateTimestamp', 'updateDate') },
-  ],
+  columns: {
+    productId: int8(f('productId')),
+    orderId: txt(f('orderId')),
+    customerId: int8(f('customerId')),
+    rating: int4(f('rating')),
+    status: txt(f('status')),
+    createdAt: time('createTimestamp', 'createDate'),
+    updatedAt: time('updateTimestamp', 'updateDate'),
+  },
   timed: true,
-  children: [],
-};
+});
 
-const customerSpec: EntitySpec = {
-  shape: 'entity',
-  kind: 'customer',
-  table: 'customers',
-  key: { column: 'customer_id', type: 'bigint' },
+const customerSpec = entity('customer', {
   fields: ['email', 'name', 'billingPerson', 'customerGroupId', 'registered', 'updated'],
-  columns: [
-    { name: 'email', expr: txt(f('email')) },
-    { name: 'name', expr: `coalesce(${txt(`${f('billingPerson')}->'name'`)}, ${txt(f('name'))})` },
-    { name: 'customer_group_id', expr: int8(f('customerGroupId')) },
-    { name: 'created_at', expr: date(f('registered')) },
-    { name: 'updated_at', expr: date(f('updated')) },
-  ],
+  columns: {
+    email: txt(f('email')),
+    name: `coalesce(${txt(`${f('billingPerson')}->'name'`)}, ${txt(f('name'))})`,
+    customerGroupId: int8(f('customerGroupId')),
+    createdAt: date(f('registered')),
+    updatedAt: date(f('updated')),
+  },
   timed: true,
-  children: [],
-};
+});
 
-const storeSpec: EntitySpec = {
-  shape: 'entity',
-  kind: 'store',
-  table: 'stores',
-  key: 'store',
+const installedWhen = (status: 'active' | 'uninstalled') =>
+  `max(case when ${txt(f('status'))} = '${status}' then coalesce(${date(f('at'))}, b.fetched_at) end) over (partition by b.store_id)`;
+
+const storeSpec = entity('store', {
   fields: ['status', 'at'],
-  columns: [
+  columns: {
     // Ecwid delivers out of order: the status follows the latest event time, not the latest
     // record (an uninstall redelivered after a reinstall leaves the store active). Ties: active.
-    {
-      name: 'status',
-      expr: `(case when coalesce(max(case when ${txt(f('status'))} = 'active' then coalesce(${date(f('at'))}, b.fetched_at) end) over (partition by b.store_id), '-infinity') >= coalesce(max(case when ${txt(f('status'))} = 'uninstalled' then coalesce(${date(f('at'))}, b.fetched_at) end) over (partition by b.store_id), '-infinity') then 'active' else 'uninstalled' end)`,
+    status: {
+      expr: `(case when coalesce(${installedWhen('active')}, '-infinity') >= coalesce(${installedWhen('uninstalled')}, '-infinity') then 'active' else 'uninstalled' end)`,
       conflict: `(case when coalesce(greatest(t.installed_at, excluded.installed_at), '-infinity') >= coalesce(greatest(t.uninstalled_at, excluded.uninstalled_at), '-infinity') then 'active' else 'uninstalled' end)`,
     },
     // The latest install and uninstall seen, whatever the batch boundaries: max over the batch
     // here, greatest() with the stored value on conflict, so a rebuild gives the same row.
-    {
-      name: 'installed_at',
-      expr: `max(case when ${txt(f('status'))} = 'active' then coalesce(${date(f('at'))}, b.fetched_at) end) over (partition by b.store_id)`,
-      conflict: 'greatest(t.installed_at, excluded.installed_at)',
-    },
-    {
-      name: 'uninstalled_at',
-      expr: `max(case when ${txt(f('status'))} = 'uninstalled' then coalesce(${date(f('at'))}, b.fetched_at) end) over (partition by b.store_id)`,
-      conflict: 'greatest(t.uninstalled_at, excluded.uninstalled_at)',
-    },
-  ],
+    installedAt: { expr: installedWhen('active'), conflict: 'greatest(t.installed_at, excluded.installed_at)' },
+    uninstalledAt: { expr: installedWhen('uninstalled'), conflict: 'greatest(t.uninstalled_at, excluded.uninstalled_at)' },
+  },
   timed: false,
-  tombstoneColumns: [{ name: 'status', expr: `'uninstalled'` }],
-  children: [],
-};
+  tombstoneColumns: { status: `'uninstalled'` },
+});
 
-export const projectionSpecs: Record<ProjectedKind, ProjectionSpec> = {
+/** Every kind's spec: a kind declared in the catalogue without one here is a compile error. */
+export const projectionSpecs = {
   store: storeSpec,
-  store_profile: {
-    shape: 'entity',
-    kind: 'store_profile',
-    table: 'store_profiles',
-    key: 'store',
+  store_profile: entity('store_profile', {
     fields: ['generalInfo', 'account', 'settings', 'formatsAndUnits'],
-    columns: [
+    columns: {
       // The store's name is settings.storeName; account.accountName is the owner's, a fallback.
-      { name: 'store_name', expr: `coalesce(${txt(`${f('settings')}->'storeName'`)}, ${txt(`${f('account')}->'accountName'`)})` },
-      { name: 'store_url', expr: txt(`${f('generalInfo')}->'storeUrl'`) },
-      { name: 'currency', expr: txt(`${f('formatsAndUnits')}->'currency'`) },
-    ],
+      storeName: `coalesce(${txt(`${f('settings')}->'storeName'`)}, ${txt(`${f('account')}->'accountName'`)})`,
+      storeUrl: txt(`${f('generalInfo')}->'storeUrl'`),
+      currency: txt(`${f('formatsAndUnits')}->'currency'`),
+    },
     timed: false,
-    children: [],
-  },
-  app_subscription: {
-    shape: 'entity',
-    kind: 'app_subscription',
-    table: 'app_subscriptions',
-    key: 'store',
+  }),
+  app_subscription: entity('app_subscription', {
     fields: ['subscriptionStatus', 'subscription'],
-    columns: [
-      { name: 'status', expr: `coalesce(${txt(f('subscriptionStatus'))}, ${txt(`${f('subscription')}->'status'`)})` },
-    ],
+    columns: {
+      status: `coalesce(${txt(f('subscriptionStatus'))}, ${txt(`${f('subscription')}->'status'`)})`,
+    },
     timed: false,
-    children: [],
-  },
-  app_storage: {
-    shape: 'set',
-    kind: 'app_storage',
-    table: 'app_storage',
-    key: 'store',
+  }),
+  app_storage: set('app_storage', {
     elements: array('b.payload'),
-    itemKey: { column: 'key', expr: `(case when jsonb_typeof(x->'key') = 'string' then x->>'key' end)` },
-    columns: [
-      {
-        name: 'value',
-        expr: `(case jsonb_typeof(x->'value') when 'string' then x->>'value' when 'null' then null else (x->'value')::text end)`,
-      },
-    ],
-  },
-  category: simple(
-    'category',
-    'categories',
-    'category_id',
-    [
-      ['parent_id', int8, 'parentId'],
-      ['name', txt, 'name'],
-      ['enabled', bool, 'enabled'],
-    ],
-    false,
-  ),
-  product_type: simple('product_type', 'product_types', 'product_type_id', [['name', txt, 'name']], false),
-  customer_group: simple('customer_group', 'customer_groups', 'customer_group_id', [['name', txt, 'name']], false),
+    itemKey: { column: appStorageTable.key, expr: `(case when jsonb_typeof(x->'key') = 'string' then x->>'key' end)` },
+    columns: {
+      value: `(case jsonb_typeof(x->'value') when 'string' then x->>'value' when 'null' then null else (x->'value')::text end)`,
+    },
+  }),
+  category: entity('category', {
+    fields: ['parentId', 'name', 'enabled'],
+    columns: { parentId: int8(f('parentId')), name: txt(f('name')), enabled: bool(f('enabled')) },
+    timed: false,
+  }),
+  product_type: entity('product_type', { fields: ['name'], columns: { name: txt(f('name')) }, timed: false }),
+  customer_group: entity('customer_group', { fields: ['name'], columns: { name: txt(f('name')) }, timed: false }),
   customer: customerSpec,
   product: productSpec,
-  discount_coupon: simple(
-    'discount_coupon',
-    'discount_coupons',
-    'coupon_id',
-    [
-      ['code', txt, 'code'],
-      ['name', txt, 'name'],
-      ['discount_type', txt, 'discountType'],
-      ['discount', num, 'discount'],
-      ['status', txt, 'status'],
-      ['order_count', int4, 'orderCount'],
-    ],
-    { fields: ['creationDate', 'updateDate'], parse: 'date' },
-  ),
-  promotion: simple(
-    'promotion',
-    'promotions',
-    'promotion_id',
-    [
-      ['name', txt, 'name'],
-      ['enabled', bool, 'enabled'],
-      ['discount_type', txt, 'discountType'],
-      ['amount', num, 'amount'],
-    ],
-    false,
-  ),
+  discount_coupon: entity('discount_coupon', {
+    fields: ['code', 'name', 'discountType', 'discount', 'status', 'orderCount', 'creationDate', 'updateDate'],
+    columns: {
+      code: txt(f('code')),
+      name: txt(f('name')),
+      discountType: txt(f('discountType')),
+      discount: num(f('discount')),
+      status: txt(f('status')),
+      orderCount: int4(f('orderCount')),
+      createdAt: date(f('creationDate')),
+      updatedAt: date(f('updateDate')),
+    },
+    timed: true,
+  }),
+  promotion: entity('promotion', {
+    fields: ['name', 'enabled', 'discountType', 'amount'],
+    columns: { name: txt(f('name')), enabled: bool(f('enabled')), discountType: txt(f('discountType')), amount: num(f('amount')) },
+    timed: false,
+  }),
   order: orderSpec,
-  invoice: {
-    shape: 'set',
-    kind: 'invoice',
-    table: 'invoices',
-    key: { column: 'order_id', type: 'text' },
+  invoice: set('invoice', {
     elements: array(`b.payload->'invoices'`),
-    itemKey: { column: 'invoice_id', expr: `(case when jsonb_typeof(x->'id') in ('string', 'number') then x->>'id' end)` },
-    columns: [
-      { name: 'type', expr: txt(`x->'type'`) },
-      { name: 'created_at', expr: date(`x->'created'`) },
-      { name: 'link', expr: txt(`x->'link'`) },
-    ],
-  },
+    itemKey: { column: invoicesTable.invoiceId, expr: `(case when jsonb_typeof(x->'id') in ('string', 'number') then x->>'id' end)` },
+    columns: {
+      type: txt(`x->'type'`),
+      createdAt: date(`x->'created'`),
+      link: txt(`x->'link'`),
+    },
+  }),
   abandoned_cart: cartSpec,
   review: reviewSpec,
-};
+} as const satisfies Record<Kind, ProjectionSpec>;
 
 /** The tables a kind writes (its family), for rebuilding a subset. */
-export function tablesOf(kind: ProjectedKind): string[] {
-  const spec = projectionSpecs[kind];
+export function tablesOf(kind: Kind): string[] {
+  const spec: ProjectionSpec = projectionSpecs[kind];
   return spec.shape === 'set' ? [spec.table] : [spec.table, ...spec.children.map((c) => c.table)];
 }

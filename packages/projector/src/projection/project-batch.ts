@@ -1,7 +1,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { execRows, sqlState, type Db } from '@mirror/db';
 import { bindStatement, shareOf, snapshotStatement, tombstoneStatements, type Share } from './build-statements.ts';
-import { projectedKinds, projectionSpecs, type ProjectedKind } from './entity-specs.ts';
+import { kinds as allKinds, type Kind } from '@mirror/catalog';
+import { projectionSpecs } from './entity-specs.ts';
 
 export type ProjectBatchOptions = {
   /** Schema holding the entity tables (a rebuild writes to its shadow schema). */
@@ -11,14 +12,14 @@ export type ProjectBatchOptions = {
   /** Most snapshot/tombstone records applied in one transaction. */
   limit?: number;
   /** Apply only these kinds; records of other kinds are passed over (a partial rebuild). */
-  kinds?: readonly ProjectedKind[];
+  kinds?: readonly Kind[];
   /**
    * Apply only this share of each kind's keys (split by hash of the key), for rebuild's parallel
    * connections. Kinds in `unsplit` are applied whole. A split order kind skips tombstones that
    * name only an internal id: the caller must know there are none in the range.
    */
   share?: Share;
-  unsplit?: readonly ProjectedKind[];
+  unsplit?: readonly Kind[];
   /** Apply records up to this position at most (the batch is caught up when it gets there). */
   until?: number;
 };
@@ -73,15 +74,15 @@ export async function projectBatchInTransaction(tx: Db, options: ProjectBatchOpt
   if (!identifier.test(schema)) throw new Error(`invalid schema name: ${schema}`);
   const name = options.checkpoint ?? 'projection';
   const limit = options.limit ?? defaultLimit;
-  const kinds = new Set<string>(options.kinds ?? projectedKinds);
-  for (const kind of kinds) if (!(projectedKinds as readonly string[]).includes(kind)) throw new Error(`not a projected kind: ${kind}`);
+  const kinds = new Set<string>(options.kinds ?? allKinds);
+  for (const kind of kinds) if (!(allKinds as readonly string[]).includes(kind)) throw new Error(`not a projected kind: ${kind}`);
   const kindList = sql.raw([...kinds].map((kind) => `'${kind}'`).join(', '));
   const share = options.share && options.share.count > 1 ? options.share : undefined;
-  const shareOfKind = (kind: ProjectedKind) => (share && !options.unsplit?.includes(kind) ? share : undefined);
+  const shareOfKind = (kind: Kind) => (share && !options.unsplit?.includes(kind) ? share : undefined);
   // The share of each record, by its kind's key: the same filter as the statements'.
   const inShare = share
     ? sql.raw(
-        `and (case entity_kind ${[...kinds].map((kind) => `when '${kind}' then ${shareOfKind(kind as ProjectedKind) ? shareOf(projectionSpecs[kind as ProjectedKind], 'event_log', share.count) : share.index}`).join(' ')} end) = ${share.index}`,
+        `and (case entity_kind ${[...kinds].map((kind) => `when '${kind}' then ${shareOfKind(kind as Kind) ? shareOf(projectionSpecs[kind as Kind], 'event_log', share.count) : share.index}`).join(' ')} end) = ${share.index}`,
       )
     : sql``;
 
@@ -137,7 +138,7 @@ export async function projectBatchInTransaction(tx: Db, options: ProjectBatchOpt
   }
   // Fixed kind order, keys sorted within each statement: concurrent writers (a replay next to
   // the live projector) take row locks in the same order, so they queue instead of deadlocking.
-  for (const kind of projectedKinds) {
+  for (const kind of allKinds) {
     const entry = present.get(kind);
     if (!entry) continue;
     const spec = projectionSpecs[kind];

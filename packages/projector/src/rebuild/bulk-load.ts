@@ -1,14 +1,15 @@
 import { sql } from 'drizzle-orm';
 import { execRows, sqlState, type Db } from '@mirror/db';
 import { bindStatement, bulkSnapshotStatement } from '../projection/build-statements.ts';
-import { projectionSpecs, type ProjectedKind } from '../projection/entity-specs.ts';
+import type { Kind } from '@mirror/catalog';
+import { projectionSpecs } from '../projection/entity-specs.ts';
 
 export type BulkLoadOptions = {
   schema: string;
   /** The worklist table (worklistStatement), whose rows marked `bulk` this loads. */
   worklist: string;
   share: number;
-  kinds: readonly ProjectedKind[];
+  kinds: readonly Kind[];
   /** Records per statement (and transaction). */
   batchSize: number;
   /** The share's rebuild checkpoint, whose `updated_at` each chunk renews (the rebuild's lease). */

@@ -2,7 +2,8 @@ import { sql } from 'drizzle-orm';
 import { AppError } from '@mirror/core';
 import { execRows, type Db } from '@mirror/db';
 import { worklistStatement } from '../projection/build-statements.ts';
-import { projectedKinds, projectionSpecs, tablesOf, type ProjectedKind } from '../projection/entity-specs.ts';
+import { kinds as allKinds, type Kind } from '@mirror/catalog';
+import { projectionSpecs, tablesOf } from '../projection/entity-specs.ts';
 import { projectBatchInTransaction, projectNextBatch } from '../projection/project-batch.ts';
 import { bulkLoad } from './bulk-load.ts';
 import { captureDependentViews, dropViews, recreateViews } from './dependent-views.ts';
@@ -27,7 +28,7 @@ export type RebuildProgress = {
 
 export type RebuildOptions = {
   /** Table families to rebuild (default: all). */
-  entities?: readonly ProjectedKind[];
+  entities?: readonly Kind[];
   /** Called as the rebuild advances; awaited, so a slow callback slows the rebuild. */
   onProgress?: (progress: RebuildProgress) => void | Promise<void>;
   /** Records per batch while building (default 10,000). */
@@ -74,9 +75,9 @@ const leaseExpiry = '10 minutes';
  * shadow reached, skipping that redundant work.
  */
 export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<RebuildResult> {
-  const kinds = options.entities ?? projectedKinds;
+  const kinds = options.entities ?? allKinds;
   const tables = [...new Set(kinds.flatMap((kind) => tablesOf(kind)))];
-  const isFull = projectedKinds.every((kind) => kinds.includes(kind));
+  const isFull = allKinds.every((kind) => kinds.includes(kind));
   const batchSize = options.batchSize ?? 10_000;
   let total: number | undefined;
   const progress = async (phase: RebuildPhase, position: number, head: number, records: number) =>
@@ -93,7 +94,7 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
     // Each connection projects every kind, for its share of the keys (by hash), so all of them
     // stay busy to the end whatever the mix of kinds. An order tombstone naming only the internal
     // id matches orders by another key, so when the log holds one, orders go whole to share 0.
-    const unsplit: ProjectedKind[] = kinds.includes('order') && (await hasInternalOrderTombstones(db, head)) ? ['order'] : [];
+    const unsplit: Kind[] = kinds.includes('order') && (await hasInternalOrderTombstones(db, head)) ? ['order'] : [];
     const shares = Array.from({ length: n }, (_, i) => ({
       checkpoint: `${checkpoint}:${i}`,
       kinds: i === 0 ? kinds : kinds.filter((kind) => !unsplit.includes(kind)),
@@ -242,11 +243,11 @@ const worklistTable = `${shadowSchema}.worklist`;
  */
 async function buildWorklist(
   db: Db,
-  unsplit: readonly ProjectedKind[],
-  shares: readonly { kinds: readonly ProjectedKind[]; share: { index: number; count: number } }[],
+  unsplit: readonly Kind[],
+  shares: readonly { kinds: readonly Kind[]; share: { index: number; count: number } }[],
   head: number,
 ): Promise<{ table: string; shares: WorklistCounts[] } | undefined> {
-  const skippable = projectedKinds.filter((kind) => {
+  const skippable = allKinds.filter((kind) => {
     const spec = projectionSpecs[kind];
     return spec.shape === 'entity' && kind !== 'store' && !unsplit.includes(kind);
   });

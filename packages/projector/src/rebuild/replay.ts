@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { execRows, type Db } from '@mirror/db';
-import type { ProjectedKind } from '../projection/entity-specs.ts';
+import type { Kind } from '@mirror/catalog';
 import { projectNextBatch } from '../projection/project-batch.ts';
 
 export type ReplayOptions = {
   /** Re-apply records with a position greater than this (0: the whole log). */
   from: number;
   schema?: string;
-  kinds?: readonly ProjectedKind[];
+  kinds?: readonly Kind[];
   limit?: number;
   onProgress?: (progress: { position: number; head: number; records: number }) => void;
 };

@@ -1,7 +1,8 @@
 import { createSilentLogger } from '@mirror/core';
 import { appendWebhooks, eventLogTable, type Db, type EventLogRow } from '@mirror/db';
 import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
-import { isValidSignature, parseWebhook, webhookLogEntry, type EcwidClient } from '@mirror/ecwid';
+import { webhookLogEntry } from '@mirror/catalog';
+import { isValidSignature, parseWebhook, type EcwidClient } from '@mirror/ecwid';
 import { buildWebhook, createSimulator, type SimServer, type Simulator, type SimStoreOptions, type WebhookInput } from '@mirror/ecwid-sim';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { addStoreToken } from '../../stores/store-tokens.ts';
