@@ -60,7 +60,6 @@ const connections = positive('connections', args.connections);
 const warmupSeconds = Number(args.warmup);
 const poolSize = positive('pool', args.pool);
 
-
 const bench = benchLifecycle('api benchmark');
 
 async function main(): Promise<number> {
@@ -77,7 +76,8 @@ async function main(): Promise<number> {
     console.log(`loaded ${formatInt(orderCount)} orders and their items in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s`);
   } else {
     const [found] = await execRows<{ n: number }>(database.db, sql`select count(*)::int as n from orders where store_id = ${storeId}`);
-    if (found?.n !== orderCount) throw new Error(`--reuse ${args.reuse}: it holds ${found?.n ?? 0} orders of store ${storeId}, not --orders ${orderCount}`);
+    if (found?.n !== orderCount)
+      throw new Error(`--reuse ${args.reuse}: it holds ${found?.n ?? 0} orders of store ${storeId}, not --orders ${orderCount}`);
   }
 
   const { key } = await createApiKey(database.db, { storeId, label: 'bench' });
@@ -149,7 +149,8 @@ async function main(): Promise<number> {
   );
   problems.push(...(await checkConcurrentAnswers(apiServer.port, key)));
   for (const [name, run] of [...getRuns.map((r) => ['get-by-id', r] as const), ['list', listRun] as const]) {
-    if (run.non2xx > 0 || run.errors > 0 || run.timeouts > 0) problems.push(`${name}: non-2xx ${JSON.stringify(run.statusCodes)}, errors ${run.errors + run.timeouts}`);
+    if (run.non2xx > 0 || run.errors > 0 || run.timeouts > 0)
+      problems.push(`${name}: non-2xx ${JSON.stringify(run.statusCodes)}, errors ${run.errors + run.timeouts}`);
   }
   console.log(`plans: ${(await explainPlans(database)).join('; ')}`);
   if (problems.length) {
@@ -229,9 +230,16 @@ async function checkAnswers(api: ReturnType<typeof createApiApp>, key: string): 
     problems.push(`get-by-id answered ${one.status} ${JSON.stringify(order).slice(0, 200)}`);
   }
   const createdTo = new Date(firstCreatedMs + (orderCount / 2) * 90_000).toISOString();
-  const page = await api.request(`/v1/stores/${storeId}/orders?paymentStatus=PAID&sort=-createdAt&limit=100&createdTo=${createdTo}`, { headers });
+  const page = await api.request(`/v1/stores/${storeId}/orders?paymentStatus=PAID&sort=-createdAt&limit=100&createdTo=${createdTo}`, {
+    headers,
+  });
   const body = (await page.json()) as { data?: { paymentStatus: string; items: unknown[] }[]; nextCursor?: string };
-  if (page.status !== 200 || body.data?.length !== 100 || body.data.some((o) => o.paymentStatus !== 'PAID' || o.items.length === 0) || !body.nextCursor) {
+  if (
+    page.status !== 200 ||
+    body.data?.length !== 100 ||
+    body.data.some((o) => o.paymentStatus !== 'PAID' || o.items.length === 0) ||
+    !body.nextCursor
+  ) {
     problems.push(`list answered ${page.status} with ${body.data?.length ?? 0} rows`);
   }
   return problems;
@@ -255,10 +263,13 @@ async function checkConcurrentAnswers(port: number, key: string): Promise<string
     Array.from({ length: 32 }, async () => {
       while (left-- > 0) {
         const n = next();
-        const res = await fetch(`http://127.0.0.1:${port}/v1/stores/${storeId}/orders/O${n}`, { headers: { authorization: `Bearer ${key}` } });
+        const res = await fetch(`http://127.0.0.1:${port}/v1/stores/${storeId}/orders/O${n}`, {
+          headers: { authorization: `Bearer ${key}` },
+        });
         const body = (await res.json()) as { orderId?: string; items?: unknown[]; doc?: { id?: string } };
         if (res.status !== 200 || body.orderId !== `O${n}` || body.doc?.id !== `O${n}` || body.items?.length !== 1 + (n % 3)) {
-          if (problems.length < 3) problems.push(`get-by-id O${n} under concurrency answered ${res.status} ${JSON.stringify(body).slice(0, 120)}`);
+          if (problems.length < 3)
+            problems.push(`get-by-id O${n} under concurrency answered ${res.status} ${JSON.stringify(body).slice(0, 120)}`);
         }
       }
     }),

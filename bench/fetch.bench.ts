@@ -68,10 +68,7 @@ async function main(): Promise<void> {
 
   await idle();
   let started = performance.now();
-  const [products, orders] = await Promise.all([
-    client.fetchProductsByIds(productIds),
-    client.fetchOrdersByIds(orderIds),
-  ]);
+  const [products, orders] = await Promise.all([client.fetchProductsByIds(productIds), client.fetchOrdersByIds(orderIds)]);
   const bulkMs = performance.now() - started;
   const bulkEntities = products.found.length + orders.found.length;
   const bulkRate = bulkEntities / (bulkMs / 60_000);
@@ -94,9 +91,7 @@ async function main(): Promise<void> {
 
   endPhase();
   console.log(`ratio bulk / one-by-one: ${(bulkRate / singleRate).toFixed(0)}× (target ≥ 30×)`);
-  console.log(
-    `peak requests of one path in any 60 s window (simulator's count): ${fmt(peakPerMinute)}`,
-  );
+  console.log(`peak requests of one path in any 60 s window (simulator's count): ${fmt(peakPerMinute)}`);
   const pauses = Object.values(limiters.stats()).reduce((sum, s) => sum + s.pauses, 0);
   console.log(`429 answers from the simulator: ${pauses}`);
   await server.close();

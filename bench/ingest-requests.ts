@@ -98,10 +98,7 @@ const mix: [weight: number, make: (r: Random) => Template][] = [
     }),
   ],
   [2, (r) => ({ eventType: 'discount_coupon.updated', entityId: r.int(1, 99_999_999) })],
-  [
-    1,
-    (r) => ({ eventType: 'order.deleted', entityId: r.orderId(), data: { orderId: r.publicId() } }),
-  ],
+  [1, (r) => ({ eventType: 'order.deleted', entityId: r.orderId(), data: { orderId: r.publicId() } })],
   // The store id, quoted: filled in below once the store is picked.
   [1, () => ({ eventType: 'application.storageChanged', entityId: 0 })],
 ];

@@ -20,28 +20,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { createGroupCommitter, createLogger, type Logger } from '@mirror/core';
 import { appendWebhooks, eventLogTable, type AppendOutcome, type WebhookAppend } from '@mirror/db';
-import {
-  createIngest,
-  createIngestApp,
-  listen,
-  loadIngestConfig,
-  type IngestOptions,
-  type WebhookOutcome,
-} from '@mirror/ingest';
+import { createIngest, createIngestApp, listen, loadIngestConfig, type IngestOptions, type WebhookOutcome } from '@mirror/ingest';
 import { Hono } from 'hono';
 import type { IngestRequestOptions } from './ingest-requests.ts';
 import { benchAdminUrl, benchLifecycle } from './lib/lifecycle.ts';
 import { createBenchDatabase, type BenchDatabase } from './lib/bench-database.ts';
 import { createLatencyRecorder } from './lib/latency.ts';
 import { processesCpuMs, systemCpuBusyMs } from './lib/cpu.ts';
-import {
-  describeMachine,
-  formatInt,
-  formatMs,
-  formatPercent,
-  formatTable,
-  mark,
-} from './lib/report.ts';
+import { describeMachine, formatInt, formatMs, formatPercent, formatTable, mark } from './lib/report.ts';
 import { runLoad, type LoadResult } from './lib/run-load.ts';
 import { positive } from './lib/args.ts';
 
@@ -62,10 +48,7 @@ const durationSeconds = positive('duration', args.duration);
 const connections = positive('connections', args.connections);
 const warmupSeconds = Number(args.warmup);
 const logLevel = args['log-level'];
-const maxInFlight =
-  args['max-in-flight'] === undefined
-    ? undefined
-    : positive('max-in-flight', args['max-in-flight']);
+const maxInFlight = args['max-in-flight'] === undefined ? undefined : positive('max-in-flight', args['max-in-flight']);
 // With logging on, ingest's JSON lines own stdout (as in production); the report moves to stderr.
 const print = logLevel === 'silent' ? console.log : console.error;
 
@@ -132,9 +115,7 @@ async function main(): Promise<number> {
 
   const idle = await backgroundCpu(1000);
   if (idle > 0.2)
-    print(
-      `warning: ${formatPercent(idle)} of a core was busy before the run (other work on this machine); results will be low and noisy`,
-    );
+    print(`warning: ${formatPercent(idle)} of a core was busy before the run (other work on this machine); results will be low and noisy`);
 
   if (warmupSeconds > 0) {
     await load(bareServer.port, warmupSeconds, 1);
@@ -158,16 +139,7 @@ async function main(): Promise<number> {
 
   print(
     formatTable(
-      [
-        'server',
-        'req/s',
-        'p50 ms',
-        'p99 ms',
-        'p99.9 ms',
-        'non-2xx',
-        'errors',
-        'cpu % server/load/pg/other',
-      ],
+      ['server', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'non-2xx', 'errors', 'cpu % server/load/pg/other'],
       [
         ['bare', ...row(bareRun)],
         ['ingest', ...row(ingestRun)],
@@ -185,9 +157,7 @@ async function main(): Promise<number> {
   );
   const busiest = Math.max(bareRun.cpu.other, ingestRun.cpu.other);
   if (busiest > 0.2)
-    print(
-      `warning: up to ${formatPercent(busiest)} of a core went to other work during a run (the "other" column); results are not clean`,
-    );
+    print(`warning: up to ${formatPercent(busiest)} of a core went to other work during a run (the "other" column); results are not clean`);
   const flushes = flushMs.summary();
   print(
     `ingest commits: ${formatInt(flush.count)} flushes of ${(flush.items / Math.max(1, flush.count)).toFixed(1)} webhooks on average ` +
@@ -207,11 +177,7 @@ async function main(): Promise<number> {
     ...(ratioOk ? [] : [`ratio ${ratio.toFixed(2)} < ${targets.ratio}`]),
     ...(p99Ok ? [] : [`p99 ${formatMs(p99)} ms > ${targets.p99Ms} ms`]),
   ];
-  print(
-    missed.length
-      ? `MISSED: ${missed.join(', ')} (rows check PASS)`
-      : 'PASS: all targets met, rows check PASS',
-  );
+  print(missed.length ? `MISSED: ${missed.join(', ')} (rows check PASS)` : 'PASS: all targets met, rows check PASS');
   return 0;
 }
 
@@ -262,30 +228,19 @@ function row({ result, cpu }: Measured): string[] {
  * the webhooks ingest answered 200 for. The client's 2xx count alone can be a few short of the
  * rows: requests in flight when autocannon stops are committed, but their answers are dropped.
  */
-async function checkLog(
-  database: BenchDatabase,
-  result: LoadResult,
-  rows: number,
-  outcomes: Map<WebhookOutcome, number>,
-) {
-  const stored = await database.db
-    .select({ storeId: eventLogTable.storeId, eventId: eventLogTable.eventId })
-    .from(eventLogTable);
+async function checkLog(database: BenchDatabase, result: LoadResult, rows: number, outcomes: Map<WebhookOutcome, number>) {
+  const stored = await database.db.select({ storeId: eventLogTable.storeId, eventId: eventLogTable.eventId }).from(eventLogTable);
   const keys = new Set(stored.map((r) => `${r.storeId}:${r.eventId}`));
   const missing = result.okIds.filter((id) => !keys.has(id)).length;
   const answered200 = outcomes.get('inserted') ?? 0;
   const problems: string[] = [];
-  if (result.okIds.length !== result.ok)
-    problems.push(`tracked ${result.okIds.length} ids for ${result.ok} 2xx`);
+  if (result.okIds.length !== result.ok) problems.push(`tracked ${result.okIds.length} ids for ${result.ok} 2xx`);
   if (missing > 0) problems.push(`${missing} webhooks answered 2xx are not in the log`);
-  if (rows !== answered200)
-    problems.push(`${rows} new rows but ${answered200} webhooks answered 200 "inserted"`);
-  if (result.ok > answered200)
-    problems.push(`the client saw ${result.ok} 2xx but ingest answered ${answered200}`);
+  if (rows !== answered200) problems.push(`${rows} new rows but ${answered200} webhooks answered 200 "inserted"`);
+  if (result.ok > answered200) problems.push(`the client saw ${result.ok} 2xx but ingest answered ${answered200}`);
   if (result.non2xx > 0) problems.push(`non-2xx answers: ${JSON.stringify(result.statusCodes)}`);
   for (const [outcome, count] of outcomes) {
-    if (outcome !== 'inserted')
-      problems.push(`${count} webhooks had outcome ${outcome} (every eventId is fresh)`);
+    if (outcome !== 'inserted') problems.push(`${count} webhooks had outcome ${outcome} (every eventId is fresh)`);
   }
   return { ok: problems.length === 0, missing, answered200, problems };
 }
@@ -319,6 +274,5 @@ function wireIngest(
   });
   return { app, drain: () => committer.drain() };
 }
-
 
 await bench.run(main);

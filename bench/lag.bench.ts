@@ -72,7 +72,12 @@ async function shutdown() {
 async function main() {
   database = await createBenchDatabase(benchAdminUrl, { prefix: 'mirror_lag', maxConnections: 20 });
   const db = database.db;
-  const stores = Array.from({ length: storeCount }, (_, i) => ({ storeId: 5000 + i, token: `secret_bench_${i}`, seed: i + 1, size: { orders: 500 } }));
+  const stores = Array.from({ length: storeCount }, (_, i) => ({
+    storeId: 5000 + i,
+    token: `secret_bench_${i}`,
+    seed: i + 1,
+    size: { orders: 500 },
+  }));
   const sim = createSimulator({ stores, faults: { latencyMs: 50 } });
   const simServer = await sim.listen(0);
   cleanups.push(() => simServer.close());

@@ -73,7 +73,9 @@ async function main(): Promise<void> {
     await generateLog(database);
     const generateMs = performance.now() - generateStarted;
     const [size] = await execRows<{ bytes: string | number }>(database.db, sql`select pg_total_relation_size('event_log') as bytes`);
-    console.log(`log: generated in ${seconds(generateMs)} (${fmt(totalRecords / (generateMs / 1000))} records/s), event_log ${mb(Number(size!.bytes))}`);
+    console.log(
+      `log: generated in ${seconds(generateMs)} (${fmt(totalRecords / (generateMs / 1000))} records/s), event_log ${mb(Number(size!.bytes))}`,
+    );
     // The log as a rebuild finds it in a live mirror: vacuumed and analyzed by autovacuum (which
     // PG 13+ runs on insert-only tables too), and long since written out; the generator's own
     // writes are flushed now, not during the timed rebuild.
@@ -81,7 +83,9 @@ async function main(): Promise<void> {
     await database.db.execute(sql`checkpoint`);
 
     const floorMs = await readEveryDocument(database);
-    console.log(`baseline: reading and decompressing every document of the log, 2 connections: ${seconds(floorMs)} (${fmt(totalRecords / (floorMs / 1000))} records/s)`);
+    console.log(
+      `baseline: reading and decompressing every document of the log, 2 connections: ${seconds(floorMs)} (${fmt(totalRecords / (floorMs / 1000))} records/s)`,
+    );
 
     const memory = sampleMemory();
     const phaseStarted = new Map<RebuildPhase, number>();
@@ -114,7 +118,12 @@ async function main(): Promise<void> {
       database.db,
       sql.raw(result.tables.map((t) => `select '${t}' as t, count(*)::int as n from public."${t}"`).join(' union all ')),
     );
-    console.log(`rows: ${counts.filter((c) => c.n > 0).map((c) => `${c.t} ${fmt(c.n)}`).join(', ')}`);
+    console.log(
+      `rows: ${counts
+        .filter((c) => c.n > 0)
+        .map((c) => `${c.t} ${fmt(c.n)}`)
+        .join(', ')}`,
+    );
     console.log(`rebuild / baseline: ${(elapsed / floorMs).toFixed(2)}× the time to read the log's documents`);
     console.log(`target ≥ ${fmt(target)} records/s: ${rate >= target ? 'target met' : 'MISSED'}`);
   } finally {
@@ -129,7 +138,25 @@ async function loadPool(database: Database): Promise<void> {
   const token = 'secret_bench';
   const storeId = storeIds[0]!;
   const sim = createSimulator({
-    stores: [{ storeId, token, seed: 11, size: { orders: 600, products: 300, customers: 300, carts: 100, reviews: 200, categories: 40, coupons: 20, promotions: 10, productTypes: 8, customerGroups: 5 } }],
+    stores: [
+      {
+        storeId,
+        token,
+        seed: 11,
+        size: {
+          orders: 600,
+          products: 300,
+          customers: 300,
+          carts: 100,
+          reviews: 200,
+          categories: 40,
+          coupons: 20,
+          promotions: 10,
+          productTypes: 8,
+          customerGroups: 5,
+        },
+      },
+    ],
     rateLimitPerMinute: 1_000_000,
   });
   const store = sim.store(storeId);
@@ -158,8 +185,16 @@ async function loadPool(database: Database): Promise<void> {
     customer_group: store.customerGroups.values(),
     store_profile: [store.profile],
     app_subscription: [store.application],
-    app_storage: [[{ key: 'plan', value: 'pro' }, { key: 'settings', value: '{"sync":true}' }]],
-    store: [{ status: 'active', at: '2024-01-01T00:00:00.000Z' }, { status: 'uninstalled', at: '2024-06-01T00:00:00.000Z' }],
+    app_storage: [
+      [
+        { key: 'plan', value: 'pro' },
+        { key: 'settings', value: '{"sync":true}' },
+      ],
+    ],
+    store: [
+      { status: 'active', at: '2024-01-01T00:00:00.000Z' },
+      { status: 'uninstalled', at: '2024-06-01T00:00:00.000Z' },
+    ],
   };
   await database.db.execute(sql`create table bench_pool (kind text, idx int, doc jsonb, primary key (kind, idx))`);
   for (const [kind, docs] of Object.entries(pool)) {
@@ -173,7 +208,9 @@ async function loadPool(database: Database): Promise<void> {
     const records = Math.ceil((totalRecords * perMille) / 1000);
     const keys = Math.max(1, Math.round(records * uniqueShare) || 1);
     const poolSize = pool[kind]!.length;
-    await database.db.execute(sql`insert into bench_mix select b, ${kind}::text, ${keys}::bigint, ${poolSize}::int from generate_series(${bucket}::int, ${bucket + perMille - 1}::int) b`);
+    await database.db.execute(
+      sql`insert into bench_mix select b, ${kind}::text, ${keys}::bigint, ${poolSize}::int from generate_series(${bucket}::int, ${bucket + perMille - 1}::int) b`,
+    );
     bucket += perMille;
   }
 }

@@ -47,9 +47,6 @@ declare module 'autocannon' {
 
   export type Instance = EventEmitter & { stop(): void };
 
-  function autocannon(
-    options: Options,
-    done: (err: Error | null, result: Result) => void,
-  ): Instance;
+  function autocannon(options: Options, done: (err: Error | null, result: Result) => void): Instance;
   export default autocannon;
 }

@@ -3,10 +3,7 @@ import { cpus } from 'node:os';
 
 /** Busy time of all cores, ms; the difference of two readings is the CPU used in between. */
 export function systemCpuBusyMs(): number {
-  return cpus().reduce(
-    (sum, { times }) => sum + times.user + times.nice + times.sys + times.irq,
-    0,
-  );
+  return cpus().reduce((sum, { times }) => sum + times.user + times.nice + times.sys + times.irq, 0);
 }
 
 // Linux reports per-process times in clock ticks, 100 per second on every common kernel.

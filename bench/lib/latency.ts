@@ -37,8 +37,7 @@ export type LatencyRecorder = ReturnType<typeof createLatencyRecorder>;
 export function summarizeLatencies(values: ArrayLike<number>): LatencySummary {
   const sorted = Float64Array.from(values).sort();
   const n = sorted.length;
-  const at = (p: number) =>
-    n === 0 ? Number.NaN : sorted[Math.min(n - 1, Math.ceil((p / 100) * n) - 1)]!;
+  const at = (p: number) => (n === 0 ? Number.NaN : sorted[Math.min(n - 1, Math.ceil((p / 100) * n) - 1)]!);
   let total = 0;
   for (const v of sorted) total += v;
   return {

@@ -40,5 +40,4 @@ export function benchLifecycle(name: string) {
 }
 
 /** The Postgres benchmarks create their databases on. */
-export const benchAdminUrl =
-  process.env['BENCH_DATABASE_URL'] ?? process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const benchAdminUrl = process.env['BENCH_DATABASE_URL'] ?? process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';

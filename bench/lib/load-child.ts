@@ -17,13 +17,9 @@ process.once('message', (job: LoadJob) => {
 });
 
 async function run(job: LoadJob): Promise<LoadResult> {
-  const module = (await import(job.requestModule)) as Record<
-    string,
-    (options: unknown) => RequestFactory
-  >;
+  const module = (await import(job.requestModule)) as Record<string, (options: unknown) => RequestFactory>;
   const create = module[job.requestExport];
-  if (typeof create !== 'function')
-    throw new Error(`${job.requestModule} exports no ${job.requestExport}()`);
+  if (typeof create !== 'function') throw new Error(`${job.requestModule} exports no ${job.requestExport}()`);
   const next = create(job.requestOptions);
   const latencies = createLatencyRecorder();
   const okIds: string[] = [];
@@ -54,15 +50,11 @@ async function run(job: LoadJob): Promise<LoadResult> {
       },
       (err, res) => (err ? reject(err) : resolve(res)),
     );
-    instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) =>
-      latencies.record(ms),
-    );
+    instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => latencies.record(ms));
   });
 
   const cpu = process.cpuUsage(cpuBefore);
-  const statusCodes = Object.fromEntries(
-    Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count]),
-  );
+  const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count]));
   const completed = Object.values(statusCodes).reduce((a, b) => a + b, 0);
   return {
     durationSeconds: result.duration,

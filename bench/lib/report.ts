@@ -3,9 +3,7 @@ import { availableParallelism, cpus } from 'node:os';
 /** Formats rows as aligned columns: text left-aligned, numbers (and `…%`) right-aligned. */
 export function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const numeric = header.map(
-    (_, i) => i > 0 && rows.every((r) => /^[-\d.,%/ ]*$|^n\/a$/.test(r[i] ?? '')),
-  );
+  const numeric = header.map((_, i) => i > 0 && rows.every((r) => /^[-\d.,%/ ]*$|^n\/a$/.test(r[i] ?? '')));
   const line = (cells: string[]) =>
     cells
       .map((cell, i) => (numeric[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))

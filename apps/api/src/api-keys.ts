@@ -30,7 +30,10 @@ const info = {
 };
 
 /** Makes a key that reads one store. The key itself is returned once and stored only as a hash. */
-export async function createApiKey(db: Db, input: { storeId: number; label?: string | undefined }): Promise<{ key: string; info: ApiKeyInfo }> {
+export async function createApiKey(
+  db: Db,
+  input: { storeId: number; label?: string | undefined },
+): Promise<{ key: string; info: ApiKeyInfo }> {
   const key = keyPrefix + randomBytes(32).toString('base64url');
   const [row] = await db
     .insert(apiKeysTable)
@@ -55,7 +58,12 @@ export async function revokeApiKey(
   db: Db,
   idOrPrefix: string,
   now: Date = new Date(),
-): Promise<{ status: 'revoked'; key: ApiKeyInfo } | { status: 'not_found' } | { status: 'ambiguous'; keys: ApiKeyInfo[] } | { status: 'already_revoked'; key: ApiKeyInfo }> {
+): Promise<
+  | { status: 'revoked'; key: ApiKeyInfo }
+  | { status: 'not_found' }
+  | { status: 'ambiguous'; keys: ApiKeyInfo[] }
+  | { status: 'already_revoked'; key: ApiKeyInfo }
+> {
   const byId = /^\d{1,9}$/.test(idOrPrefix) ? eq(apiKeysTable.id, Number(idOrPrefix)) : undefined;
   const escaped = idOrPrefix.replace(/[\\%_]/g, (ch) => `\\${ch}`);
   const byPrefix: SQL | undefined = idOrPrefix.length >= 4 ? like(apiKeysTable.prefix, `${escaped}%`) : undefined;

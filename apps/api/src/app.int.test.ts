@@ -17,8 +17,16 @@ beforeAll(async () => {
   app = createTestApp(database.db);
   await insertOrders(database.db, storeA, [{ orderId: 'A1', items: 2 }, { orderId: 'A2' }]);
   await insertOrders(database.db, storeB, [{ orderId: 'B1' }]);
-  await database.db.insert(storesTable).values({ storeId: storeA, status: 'active', installedAt: new Date('2024-01-02T00:00:00Z'), ...projected({ status: 'active' }) });
-  await database.db.insert(storeProfilesTable).values({ storeId: storeA, storeName: 'Shop A', storeUrl: 'https://a.example', currency: 'USD', ...projected({ generalInfo: { storeId: storeA } }) });
+  await database.db
+    .insert(storesTable)
+    .values({ storeId: storeA, status: 'active', installedAt: new Date('2024-01-02T00:00:00Z'), ...projected({ status: 'active' }) });
+  await database.db.insert(storeProfilesTable).values({
+    storeId: storeA,
+    storeName: 'Shop A',
+    storeUrl: 'https://a.example',
+    currency: 'USD',
+    ...projected({ generalInfo: { storeId: storeA } }),
+  });
   keyA = await keyFor(database.db, storeA, 'reporting');
   keyB = await keyFor(database.db, storeB);
 });
@@ -99,7 +107,15 @@ describe('GET /v1/stores', () => {
     const res = await get(app, '/v1/stores');
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual([
-      { storeId: storeA, status: 'active', installedAt: '2024-01-02T00:00:00.000Z', uninstalledAt: null, storeName: 'Shop A', storeUrl: 'https://a.example', currency: 'USD' },
+      {
+        storeId: storeA,
+        status: 'active',
+        installedAt: '2024-01-02T00:00:00.000Z',
+        uninstalledAt: null,
+        storeName: 'Shop A',
+        storeUrl: 'https://a.example',
+        currency: 'USD',
+      },
       { storeId: storeB, status: null, installedAt: null, uninstalledAt: null, storeName: null, storeUrl: null, currency: null },
     ]);
   });
@@ -160,7 +176,10 @@ describe('errors', () => {
     }
     // Percent-encoded ids are decoded, as zod saw them; numeric ids reach the handler as numbers.
     expect((await get(app, `${base}/orders/%41%31`)).body.orderId).toBe('A1');
-    expect(await get(app, `${base}/products/0042`)).toEqual({ status: 404, body: { error: { code: 'NOT_FOUND', message: 'productId 42 not found' } } });
+    expect(await get(app, `${base}/products/0042`)).toEqual({
+      status: 404,
+      body: { error: { code: 'NOT_FOUND', message: 'productId 42 not found' } },
+    });
   });
 
   test('a tampered cursor is a 400 naming cursor', async () => {
@@ -184,7 +203,14 @@ describe('errors', () => {
   });
 
   test('concurrent get-by-id requests (batched into one statement) each get their own answer', async () => {
-    const paths = [`/v1/stores/${storeA}/orders/A1`, `/v1/stores/${storeA}/orders/NOPE`, `/v1/stores/${storeA}/orders/A2`, `/v1/stores/${storeA}/orders/A1`, `/v1/stores/${storeB}/orders/B1`, `/v1/stores/${storeB}/orders/A1`];
+    const paths = [
+      `/v1/stores/${storeA}/orders/A1`,
+      `/v1/stores/${storeA}/orders/NOPE`,
+      `/v1/stores/${storeA}/orders/A2`,
+      `/v1/stores/${storeA}/orders/A1`,
+      `/v1/stores/${storeB}/orders/B1`,
+      `/v1/stores/${storeB}/orders/A1`,
+    ];
     const answers = await Promise.all(paths.map((path) => get(app, path)));
     expect(answers.map((a) => [a.status, a.body.orderId ?? a.body.error?.message])).toEqual([
       [200, 'A1'],
@@ -198,20 +224,23 @@ describe('errors', () => {
     expect(answers[0]).toEqual(await get(app, `/v1/stores/${storeA}/orders/A1`));
   });
 
-  test.skipIf(concurrencySkipReason("closing the API's Postgres connections under it"))('get-by-id keeps answering after Postgres closes the connections its batches used', async () => {
-    const paths = [`/v1/stores/${storeA}/orders/A1`, `/v1/stores/${storeA}/orders/A2`, `/v1/stores/${storeB}/orders/B1`];
-    const before = await Promise.all(paths.map((path) => get(app, path)));
-    expect(before.map((a) => a.status)).toEqual([200, 200, 200]);
-    // Every other connection of this database, idle now: the batches' connection among them.
-    const killed = await execRows<{ n: number }>(
-      database.db,
-      sql`select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
-    );
-    expect(killed[0]!.n).toBeGreaterThan(0);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const after = await Promise.all(paths.map((path) => get(app, path)));
-    expect(after).toEqual(before);
-  });
+  test.skipIf(concurrencySkipReason("closing the API's Postgres connections under it"))(
+    'get-by-id keeps answering after Postgres closes the connections its batches used',
+    async () => {
+      const paths = [`/v1/stores/${storeA}/orders/A1`, `/v1/stores/${storeA}/orders/A2`, `/v1/stores/${storeB}/orders/B1`];
+      const before = await Promise.all(paths.map((path) => get(app, path)));
+      expect(before.map((a) => a.status)).toEqual([200, 200, 200]);
+      // Every other connection of this database, idle now: the batches' connection among them.
+      const killed = await execRows<{ n: number }>(
+        database.db,
+        sql`select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
+      );
+      expect(killed[0]!.n).toBeGreaterThan(0);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const after = await Promise.all(paths.map((path) => get(app, path)));
+      expect(after).toEqual(before);
+    },
+  );
 
   test('unknown routes and unknown entities are 404 in the error shape', async () => {
     const route = await get(app, '/v1/nope');
@@ -242,7 +271,20 @@ describe('reference', () => {
     expect(spec.openapi).toBe('3.1.0');
     expect(spec.info.title).toEqual(expect.any(String));
     const paths = Object.keys(spec.paths);
-    const entities = ['orders', 'abandoned-carts', 'products', 'categories', 'product-types', 'customers', 'customer-groups', 'discount-coupons', 'promotions', 'reviews', 'invoices', 'storage'];
+    const entities = [
+      'orders',
+      'abandoned-carts',
+      'products',
+      'categories',
+      'product-types',
+      'customers',
+      'customer-groups',
+      'discount-coupons',
+      'promotions',
+      'reviews',
+      'invoices',
+      'storage',
+    ];
     const expected = [
       '/v1/stores',
       '/v1/stores/{storeId}/events',
@@ -254,7 +296,10 @@ describe('reference', () => {
     ];
     for (const path of expected) expect(paths, path).toContain(path);
     for (const e of entities) {
-      expect(paths.filter((p) => p.startsWith(`/v1/stores/{storeId}/${e}/{`)), e).toHaveLength(2);
+      expect(
+        paths.filter((p) => p.startsWith(`/v1/stores/{storeId}/${e}/{`)),
+        e,
+      ).toHaveLength(2);
     }
     expect(paths).toHaveLength(expected.length + entities.length * 2);
     for (const item of Object.values<any>(spec.paths)) {
@@ -262,7 +307,24 @@ describe('reference', () => {
       expect(item.get.security).toEqual([{ bearerAuth: [] }]);
     }
     const orderParams = spec.paths['/v1/stores/{storeId}/orders'].get.parameters.map((p: { name: string }) => p.name);
-    expect(orderParams).toEqual(expect.arrayContaining(['storeId', 'limit', 'cursor', 'sort', 'paymentStatus', 'fulfillmentStatus', 'email', 'customerId', 'createdFrom', 'createdTo', 'updatedFrom', 'updatedTo', 'includeDeleted', 'includeDoc']));
+    expect(orderParams).toEqual(
+      expect.arrayContaining([
+        'storeId',
+        'limit',
+        'cursor',
+        'sort',
+        'paymentStatus',
+        'fulfillmentStatus',
+        'email',
+        'customerId',
+        'createdFrom',
+        'createdTo',
+        'updatedFrom',
+        'updatedTo',
+        'includeDeleted',
+        'includeDoc',
+      ]),
+    );
     const sort = spec.paths['/v1/stores/{storeId}/orders'].get.parameters.find((p: { name: string }) => p.name === 'sort');
     expect(sort.schema.enum).toEqual(expect.arrayContaining(['createdAt', '-createdAt', 'total', '-updatedAt']));
     expect(spec.components.schemas.Order.properties.total).toMatchObject({ type: expect.arrayContaining(['string']) });

@@ -69,7 +69,9 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   app.use('/v1/stores/:storeId/*', async (c, next) => {
     const raw = c.req.param('storeId');
     if (!/^\d{1,15}$/.test(raw)) {
-      throw new AppError('BAD_REQUEST', 'invalid path parameter "storeId": must be a positive integer id', { details: { parameter: 'storeId' } });
+      throw new AppError('BAD_REQUEST', 'invalid path parameter "storeId": must be a positive integer id', {
+        details: { parameter: 'storeId' },
+      });
     }
     const storeId = Number(raw);
     const principal = c.get('principal');

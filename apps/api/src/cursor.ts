@@ -27,8 +27,7 @@ const signatureBytes = 16;
  * values are then still checked against the column types before they reach SQL.
  */
 export function createCursorCodec(secret: string | Buffer): CursorCodec {
-  const sign = (payload: string) =>
-    createHmac('sha256', secret).update(payload).digest().subarray(0, signatureBytes);
+  const sign = (payload: string) => createHmac('sha256', secret).update(payload).digest().subarray(0, signatureBytes);
 
   return {
     encode(state) {

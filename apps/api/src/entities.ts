@@ -1,5 +1,14 @@
 import { z } from '@hono/zod-openapi';
-import { entityCatalog, kindName, kinds, type ChildDecl, type CollectionApi, type EntityTable, type FilterDecl, type Kind } from '@mirror/catalog';
+import {
+  entityCatalog,
+  kindName,
+  kinds,
+  type ChildDecl,
+  type CollectionApi,
+  type EntityTable,
+  type FilterDecl,
+  type Kind,
+} from '@mirror/catalog';
 import { eq, exists, getTableColumns, getTableName, gte, inArray, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { booleanParam, numericId, statusListParam, textId, timeParam } from './query-params.ts';
@@ -68,7 +77,11 @@ function filterOf(decl: FilterDecl, table: EntityTable, parentKey: AnyPgColumn):
   const { description } = decl;
   switch (decl.type) {
     case 'in':
-      return { schema: statusListParam, where: (v: string[]) => (v.length === 1 ? eq(decl.column, v[0]) : inArray(decl.column, v)), description };
+      return {
+        schema: statusListParam,
+        where: (v: string[]) => (v.length === 1 ? eq(decl.column, v[0]) : inArray(decl.column, v)),
+        description,
+      };
     case 'text':
       return { schema: textId, where: (v: string) => eq(decl.column, v), description };
     case 'id':
@@ -79,7 +92,12 @@ function filterOf(decl: FilterDecl, table: EntityTable, parentKey: AnyPgColumn):
       return { schema: booleanParam, where: (v: boolean) => (v ? isNotNull(decl.column) : isNull(decl.column)), description };
     case 'int': {
       const message = `must be ${decl.min} to ${decl.max}`;
-      const schema = z.coerce.number().int().min(decl.min, message).max(decl.max, message).openapi({ type: 'integer', minimum: decl.min, maximum: decl.max });
+      const schema = z.coerce
+        .number()
+        .int()
+        .min(decl.min, message)
+        .max(decl.max, message)
+        .openapi({ type: 'integer', minimum: decl.min, maximum: decl.max });
       return { schema, where: (v: number) => eq(decl.column, v), description };
     }
     case 'from':
@@ -114,10 +132,17 @@ function expansionOf(table: EntityTable, parentKey: AnyPgColumn, children: reado
     const join = `from ${name} c where c.store_id = ${parent}.store_id and c.${key} = ${parent}.${key} order by c.${q(child.itemKey.name)}`;
     if (child.value) {
       shape[child.as] = z.array(z.number().int());
-      columns[child.as] = sql.raw(`(select coalesce(json_agg(c.${q(child.value.name)}), '[]'::json) from (select c.${q(child.value.name)} ${join}) c)`);
+      columns[child.as] = sql.raw(
+        `(select coalesce(json_agg(c.${q(child.value.name)}), '[]'::json) from (select c.${q(child.value.name)} ${join}) c)`,
+      );
       continue;
     }
-    const omit = [...childBookkeeping, ...Object.entries(getTableColumns(child.table)).filter(([, c]) => c.name === parentKey.name).map(([k]) => k)];
+    const omit = [
+      ...childBookkeeping,
+      ...Object.entries(getTableColumns(child.table))
+        .filter(([, c]) => c.name === parentKey.name)
+        .map(([k]) => k),
+    ];
     shape[child.as] = z.array(z.object(rowSchema(child.table, omit)));
     const printed = Object.entries(getTableColumns(child.table))
       .filter(([k]) => !omit.includes(k))

@@ -24,7 +24,9 @@ type ListQuery = {
   includeDoc?: boolean;
 } & Record<string, unknown>;
 
-const includeDeletedParam = booleanParam.optional().openapi({ description: 'also return soft-deleted rows (deletedAt set); default false' });
+const includeDeletedParam = booleanParam
+  .optional()
+  .openapi({ description: 'also return soft-deleted rows (deletedAt set); default false' });
 
 /** list, get-by-id and history routes of one entity collection. */
 export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, codec }: RouteContext): void {
@@ -42,7 +44,10 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
   const findOneDeleted = prepareFindJson(db, def, { includeDeleted: true });
   const findForHistory = prepareFind(db, def, withoutDoc);
   const sortNames = Object.keys(def.sorts).flatMap((name) => [name, `-${name}`]);
-  const filterDescriptions = Object.entries(def.filters).map(([name, f]) => [name, f.schema.optional().openapi({ description: f.description })]);
+  const filterDescriptions = Object.entries(def.filters).map(([name, f]) => [
+    name,
+    f.schema.optional().openapi({ description: f.description }),
+  ]);
 
   const listQuery = z.object({
     limit: limitParam,
@@ -59,11 +64,13 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
   // get-by-id is the hot route: its common requests are checked without zod (same results; zod
   // still decides, and words, anything unusual). The store middleware has checked storeId.
   const parseId = fastIdParser(def.idSchema);
-  const fastIdParams: FastCheck | undefined = parseId && ((c) => {
-    const storeId = c.get('storeId');
-    const id = parseId(c.req.param(def.idParam) ?? '');
-    return storeId === undefined || id === undefined ? undefined : { storeId, [def.idParam]: id };
-  });
+  const fastIdParams: FastCheck | undefined =
+    parseId &&
+    ((c) => {
+      const storeId = c.get('storeId');
+      const id = parseId(c.req.param(def.idParam) ?? '');
+      return storeId === undefined || id === undefined ? undefined : { storeId, [def.idParam]: id };
+    });
   // No query string: zod's answer is {} (includeDeleted absent).
   const fastNoQuery: FastCheck = (c) => (c.req.url.includes('?') ? undefined : {});
 
@@ -106,7 +113,10 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
         limit: query.limit,
         cursor: query.cursor,
       });
-      return jsonText(c, `{"data":[${page.rows.map((row) => row['__json'] as string).join(',')}],"nextCursor":${JSON.stringify(page.nextCursor)}}`);
+      return jsonText(
+        c,
+        `{"data":[${page.rows.map((row) => row['__json'] as string).join(',')}],"nextCursor":${JSON.stringify(page.nextCursor)}}`,
+      );
     },
   );
 
@@ -188,7 +198,10 @@ function printedFields(def: EntityDef, { doc }: { doc: boolean }): Record<string
  * The get-by-id statement of an entity: `(storeId, ids)` → the rows of those ids, each as
  * `[id, json]`, the JSON with the list's keys in the list's order (json-rows.ts).
  */
-export function findJsonStatement(def: EntityDef, { includeDeleted }: { includeDeleted: boolean }): (storeId: unknown, ids: unknown) => SQL {
+export function findJsonStatement(
+  def: EntityDef,
+  { includeDeleted }: { includeDeleted: boolean },
+): (storeId: unknown, ids: unknown) => SQL {
   const fields = printedFields(def, { doc: true });
   const idKey = Object.keys(fields).find((key) => fields[key] === def.idColumn);
   if (idKey === undefined) throw new Error(`${def.path}: the id column is not selected`);
@@ -227,10 +240,14 @@ function prepareFindJson(db: Db, def: EntityDef, options: { includeDeleted: bool
   if (client) {
     // Every get-by-id route's batches share one connection while they run (pipelined).
     // Read raw: the JSON's bytes go to the socket without being decoded and encoded again.
-    const raw = rawQuery(pipelinedClient(client), new PgDialect().sqlToQuery(statement(sql.placeholder('storeId'), sql.placeholder('ids'))));
+    const raw = rawQuery(
+      pipelinedClient(client),
+      new PgDialect().sqlToQuery(statement(sql.placeholder('storeId'), sql.placeholder('ids'))),
+    );
     run = (storeId, ids) => raw({ storeId, ids });
   } else {
-    run = async (storeId, ids) => (await execRows<{ id: string; json: string }>(db, statement(storeId, ids))).map((row) => [row.id, row.json]);
+    run = async (storeId, ids) =>
+      (await execRows<{ id: string; json: string }>(db, statement(storeId, ids))).map((row) => [row.id, row.json]);
   }
   const lookup = createBatchedLookup({ run, idIndex: 0, print: (row) => row[1] as string | Uint8Array });
   return { executeJson: (values: { storeId: number; id: unknown }) => lookup(values.storeId, values.id as string | number) };

@@ -94,7 +94,13 @@ describe('createBatchedLookup', () => {
 /** A fake postgres.js pool: reserve() hands out numbered connections; statements finish on demand. */
 function fakePool() {
   const log: string[] = [];
-  const statements: { connection: number; text: string; as: 'values' | 'raw'; resolve: (rows: unknown[][]) => void; reject: (err: unknown) => void }[] = [];
+  const statements: {
+    connection: number;
+    text: string;
+    as: 'values' | 'raw';
+    resolve: (rows: unknown[][]) => void;
+    reject: (err: unknown) => void;
+  }[] = [];
   let next = 1;
   const pool = {
     unsafe: () => {

@@ -16,7 +16,8 @@ export function postgresJsClient(db: Db): PostgresJs | undefined {
  * arrays of Buffers, each field's bytes as Postgres sent them (text passed on unread).
  */
 export function rawQuery(client: PostgresJs, query: { sql: string; params: unknown[] }) {
-  return (values: Record<string, unknown>): Promise<unknown[][]> => client.unsafe(query.sql, fillPlaceholders(query.params, values), { prepare: true }).raw();
+  return (values: Record<string, unknown>): Promise<unknown[][]> =>
+    client.unsafe(query.sql, fillPlaceholders(query.params, values), { prepare: true }).raw();
 }
 
 type ReservedPostgresJs = PostgresJs & { release(): void };
@@ -25,7 +26,13 @@ type PoolPostgresJs = PostgresJs & { reserve?: () => Promise<ReservedPostgresJs>
 /** postgres.js errors of the connection itself: the pool has already taken the connection back. */
 const connectionErrorCodes = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT']);
 
-type Lease = { connection: Promise<ReservedPostgresJs>; running: number; dead: boolean; kill: (err: unknown) => void; killed: Promise<never> };
+type Lease = {
+  connection: Promise<ReservedPostgresJs>;
+  running: number;
+  dead: boolean;
+  kill: (err: unknown) => void;
+  killed: Promise<never>;
+};
 
 /**
  * A client whose statements share one pool connection while any of them runs, so postgres.js
@@ -66,12 +73,19 @@ export function createPipelinedClient(client: PoolPostgresJs): PostgresJs {
       mine.running--;
       if (mine.running === 0) {
         if (current === mine) current = undefined;
-        if (!mine.dead) mine.connection.then((c) => c.release(), () => {});
+        if (!mine.dead)
+          mine.connection.then(
+            (c) => c.release(),
+            () => {},
+          );
       }
     }
   };
   return {
-    unsafe: (text, params, options) => ({ values: () => run(text, params, options, 'values'), raw: () => run(text, params, options, 'raw') }),
+    unsafe: (text, params, options) => ({
+      values: () => run(text, params, options, 'values'),
+      raw: () => run(text, params, options, 'raw'),
+    }),
   };
 }
 

@@ -46,9 +46,29 @@ beforeAll(async () => {
   // A cart's webhook carries the internal order id; only caused_by links it to the cart.
   const [c1] = await insertLog(db, [webhook('e4', 'unfinished_order.created', 'abandoned_cart', '999', { data: { cartId: 'CART-X' } })]);
   const [c2] = await insertLog(db, [snapshot('abandoned_cart', 'CART-X', { cartId: 'CART-X' }, [c1!.position])]);
-  const [t1] = await insertLog(db, [{ kind: 'tombstone', storeId: store, eventType: 'order', entityKind: 'order', entityId: 'internal:123456', payload: { reason: 'deleted', internalId: 123456 }, causedBy: [], fetchedAt: at }]);
+  const [t1] = await insertLog(db, [
+    {
+      kind: 'tombstone',
+      storeId: store,
+      eventType: 'order',
+      entityKind: 'order',
+      entityId: 'internal:123456',
+      payload: { reason: 'deleted', internalId: 123456 },
+      causedBy: [],
+      fetchedAt: at,
+    },
+  ]);
   await insertLog(db, [{ ...webhook('e5', 'order.created', 'order', '123456'), storeId: other }]);
-  positions = { w1: w1!.position, s1: s1!.position, p1: p1!.position, w2: w2!.position, s2: s2!.position, c1: c1!.position, c2: c2!.position, t1: t1!.position };
+  positions = {
+    w1: w1!.position,
+    s1: s1!.position,
+    p1: p1!.position,
+    w2: w2!.position,
+    s2: s2!.position,
+    c1: c1!.position,
+    c2: c2!.position,
+    t1: t1!.position,
+  };
 });
 afterAll(async () => {
   await database?.close();
@@ -58,9 +78,27 @@ describe('GET …/{entity}/{id}/history', () => {
   test("an order's history holds webhooks by internal id, snapshots by public id and tombstones, newest first", async () => {
     const res = await get(app, `${base}/orders/K8XTQ/history`);
     expect(res.status).toBe(200);
-    expect(res.body.data.map((r: { position: number }) => r.position)).toEqual([positions.t1, positions.s2, positions.w2, positions.s1, positions.w1]);
-    expect(res.body.data[1]).toMatchObject({ kind: 'snapshot', entityKind: 'order', entityId: 'K8XTQ', payload: { total: 12 }, causedBy: [positions.w2], fetchedAt: at.toISOString() });
-    expect(res.body.data[4]).toMatchObject({ kind: 'webhook', eventType: 'order.created', eventId: 'e1', eventCreatedAt: at.toISOString() });
+    expect(res.body.data.map((r: { position: number }) => r.position)).toEqual([
+      positions.t1,
+      positions.s2,
+      positions.w2,
+      positions.s1,
+      positions.w1,
+    ]);
+    expect(res.body.data[1]).toMatchObject({
+      kind: 'snapshot',
+      entityKind: 'order',
+      entityId: 'K8XTQ',
+      payload: { total: 12 },
+      causedBy: [positions.w2],
+      fetchedAt: at.toISOString(),
+    });
+    expect(res.body.data[4]).toMatchObject({
+      kind: 'webhook',
+      eventType: 'order.created',
+      eventId: 'e1',
+      eventCreatedAt: at.toISOString(),
+    });
     expect(res.body.nextCursor).toBeNull();
   });
 

@@ -101,7 +101,10 @@ export async function keysetPage(options: KeysetPageOptions): Promise<{ rows: Re
 }
 
 function rowCompare(columns: AnyPgColumn[], values: unknown[], op: SQL): SQL {
-  const lhs = sql.join(columns.map((c) => sql`${c}`), sql`, `);
+  const lhs = sql.join(
+    columns.map((c) => sql`${c}`),
+    sql`, `,
+  );
   const rhs = sql.join(
     columns.map((c, i) => sql`${values[i]}::${sql.raw(c.getSQLType())}`),
     sql`, `,

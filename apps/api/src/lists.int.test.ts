@@ -106,14 +106,38 @@ describe('orders', () => {
       const { rows } = await walk(app, `${base}/orders?${query}&limit=500`);
       expect(ids(rows, 'orderId').sort(), query).toEqual(expected.map((o) => o.orderId).sort());
     };
-    await check('paymentStatus=PAID', live.filter((o) => o.paymentStatus === 'PAID'));
-    await check('paymentStatus=PAID,REFUNDED', live.filter((o) => o.paymentStatus !== 'AWAITING_PAYMENT'));
-    await check('fulfillmentStatus=SHIPPED&paymentStatus=PAID', live.filter((o) => o.fulfillmentStatus === 'SHIPPED' && o.paymentStatus === 'PAID'));
-    await check('email=vip%40example.com', live.filter((o) => o.email === 'vip@example.com'));
-    await check('customerId=77', live.filter((o) => o.customerId === 77));
-    await check('createdFrom=2024-01-05&createdTo=2024-01-10T00:00:00Z', live.filter((o) => o.createdAt && o.createdAt >= day(4) && o.createdAt <= day(9)));
-    await check('updatedFrom=2024-03-01T00:00:00%2B00:00', live.filter((o) => o.updatedAt && o.updatedAt >= new Date('2024-03-01T00:00:00Z')));
-    await check('updatedTo=2024-03-01', live.filter((o) => o.updatedAt && o.updatedAt <= new Date('2024-03-01T00:00:00Z')));
+    await check(
+      'paymentStatus=PAID',
+      live.filter((o) => o.paymentStatus === 'PAID'),
+    );
+    await check(
+      'paymentStatus=PAID,REFUNDED',
+      live.filter((o) => o.paymentStatus !== 'AWAITING_PAYMENT'),
+    );
+    await check(
+      'fulfillmentStatus=SHIPPED&paymentStatus=PAID',
+      live.filter((o) => o.fulfillmentStatus === 'SHIPPED' && o.paymentStatus === 'PAID'),
+    );
+    await check(
+      'email=vip%40example.com',
+      live.filter((o) => o.email === 'vip@example.com'),
+    );
+    await check(
+      'customerId=77',
+      live.filter((o) => o.customerId === 77),
+    );
+    await check(
+      'createdFrom=2024-01-05&createdTo=2024-01-10T00:00:00Z',
+      live.filter((o) => o.createdAt && o.createdAt >= day(4) && o.createdAt <= day(9)),
+    );
+    await check(
+      'updatedFrom=2024-03-01T00:00:00%2B00:00',
+      live.filter((o) => o.updatedAt && o.updatedAt >= new Date('2024-03-01T00:00:00Z')),
+    );
+    await check(
+      'updatedTo=2024-03-01',
+      live.filter((o) => o.updatedAt && o.updatedAt <= new Date('2024-03-01T00:00:00Z')),
+    );
   });
 
   test('deleted rows are left out unless includeDeleted=true', async () => {
@@ -195,7 +219,12 @@ describe('products', () => {
 
   test('lists and get-by-id carry variations and category ids', async () => {
     const list = await get(app, `${base}/products?sort=productId`);
-    expect(list.body.data[0]).toMatchObject({ productId: 11, price: '19.99', categoryIds: [1, 2], variations: [{ variationId: 1, sku: 'V-11-1', price: '21.00', quantity: 3 }, { variationId: 2 }] });
+    expect(list.body.data[0]).toMatchObject({
+      productId: 11,
+      price: '19.99',
+      categoryIds: [1, 2],
+      variations: [{ variationId: 1, sku: 'V-11-1', price: '21.00', quantity: 3 }, { variationId: 2 }],
+    });
     expect(list.body.data[2]).toMatchObject({ productId: 13, categoryIds: [], variations: [] });
     const one = await get(app, `${base}/products/11`);
     expect(one.body).toMatchObject({ productId: 11, categoryIds: [1, 2], doc: { id: 11 } });
@@ -209,9 +238,35 @@ describe('the other collections', () => {
   beforeAll(async () => {
     const db = database.db;
     await db.insert(abandonedCartsTable).values([
-      { storeId: store, cartId: 'CART-1', email: 'a@example.com', customerId: 5, total: '12.00', recoveredOrderId: 'O001', createdAt: day(1), updatedAt: day(1), ...projected({ cartId: 'CART-1' }) },
-      { storeId: store, cartId: 'CART-2', email: 'b@example.com', total: '30.00', createdAt: day(2), updatedAt: day(2), ...projected({ cartId: 'CART-2' }) },
-      { storeId: store, cartId: 'CART-3', email: 'a@example.com', total: '1.00', createdAt: day(3), updatedAt: day(3), ...projected({ cartId: 'CART-3' }) },
+      {
+        storeId: store,
+        cartId: 'CART-1',
+        email: 'a@example.com',
+        customerId: 5,
+        total: '12.00',
+        recoveredOrderId: 'O001',
+        createdAt: day(1),
+        updatedAt: day(1),
+        ...projected({ cartId: 'CART-1' }),
+      },
+      {
+        storeId: store,
+        cartId: 'CART-2',
+        email: 'b@example.com',
+        total: '30.00',
+        createdAt: day(2),
+        updatedAt: day(2),
+        ...projected({ cartId: 'CART-2' }),
+      },
+      {
+        storeId: store,
+        cartId: 'CART-3',
+        email: 'a@example.com',
+        total: '1.00',
+        createdAt: day(3),
+        updatedAt: day(3),
+        ...projected({ cartId: 'CART-3' }),
+      },
     ]);
     await db.insert(categoriesTable).values([
       { storeId: store, categoryId: 1, name: 'Shirts', enabled: true, ...projected() },
@@ -223,20 +278,60 @@ describe('the other collections', () => {
       { storeId: store, productTypeId: 2, name: 'Shoes', ...projected() },
     ]);
     await db.insert(customersTable).values([
-      { storeId: store, customerId: 1, email: 'x@example.com', name: 'X', customerGroupId: 9, createdAt: day(1), updatedAt: day(10), ...projected() },
+      {
+        storeId: store,
+        customerId: 1,
+        email: 'x@example.com',
+        name: 'X',
+        customerGroupId: 9,
+        createdAt: day(1),
+        updatedAt: day(10),
+        ...projected(),
+      },
       { storeId: store, customerId: 2, email: 'y@example.com', name: 'Y', createdAt: day(2), updatedAt: day(20), ...projected() },
     ]);
     await db.insert(customerGroupsTable).values([{ storeId: store, customerGroupId: 9, name: 'Wholesale', ...projected() }]);
     await db.insert(discountCouponsTable).values([
-      { storeId: store, couponId: 1, code: 'SPRING', status: 'ACTIVE', discountType: 'PERCENT', discount: '10', createdAt: day(1), updatedAt: day(1), ...projected() },
-      { storeId: store, couponId: 2, code: 'OLD', status: 'EXPIRED', discountType: 'ABS', discount: '5.50', createdAt: day(2), updatedAt: day(2), ...projected() },
+      {
+        storeId: store,
+        couponId: 1,
+        code: 'SPRING',
+        status: 'ACTIVE',
+        discountType: 'PERCENT',
+        discount: '10',
+        createdAt: day(1),
+        updatedAt: day(1),
+        ...projected(),
+      },
+      {
+        storeId: store,
+        couponId: 2,
+        code: 'OLD',
+        status: 'EXPIRED',
+        discountType: 'ABS',
+        discount: '5.50',
+        createdAt: day(2),
+        updatedAt: day(2),
+        ...projected(),
+      },
     ]);
     await db.insert(promotionsTable).values([
       { storeId: store, promotionId: 1, name: 'Summer', enabled: true, discountType: 'PERCENT', amount: '15', ...projected() },
       { storeId: store, promotionId: 2, name: 'Winter', enabled: false, ...projected() },
     ]);
     await db.insert(reviewsTable).values([
-      { storeId: store, reviewId: 1, productId: 11, orderId: 'O001', customerId: 1, rating: 5, status: 'PUBLISHED', createdAt: day(1), updatedAt: day(1), ...projected() },
+      {
+        storeId: store,
+        reviewId: 1,
+        productId: 11,
+        orderId: 'O001',
+        customerId: 1,
+        rating: 5,
+        status: 'PUBLISHED',
+        createdAt: day(1),
+        updatedAt: day(1),
+        ...projected(),
+      },
       { storeId: store, reviewId: 2, productId: 11, rating: 2, status: 'MODERATED', createdAt: day(2), updatedAt: day(2), ...projected() },
       { storeId: store, reviewId: 3, productId: 12, rating: 5, status: 'PUBLISHED', createdAt: day(3), updatedAt: day(3), ...projected() },
     ]);
@@ -245,7 +340,9 @@ describe('the other collections', () => {
       { storeId: store, orderId: 'O001', invoiceId: 'INV-2', type: 'FULL_CANCEL', createdAt: day(2), ...projected() },
       { storeId: store, orderId: 'O002', invoiceId: 'INV-3', type: 'SALE', createdAt: day(3), ...projected() },
     ]);
-    await db.insert(storeProfilesTable).values({ storeId: store, storeName: 'Three', currency: 'EUR', ...projected({ settings: { storeName: 'Three' } }) });
+    await db
+      .insert(storeProfilesTable)
+      .values({ storeId: store, storeName: 'Three', currency: 'EUR', ...projected({ settings: { storeName: 'Three' } }) });
     await db.insert(appSubscriptionsTable).values({ storeId: store, status: 'ACTIVE', ...projected({ subscriptionStatus: 'ACTIVE' }) });
     await db.insert(appStorageTable).values([
       { storeId: store, key: 'b', value: '2', ...projected() },
@@ -349,7 +446,9 @@ describe('get-by-id and lists print a row the same way', () => {
     // Microseconds, which Postgres keeps and a JS Date cuts to milliseconds.
     await database.db.execute(sql`update orders set created_at = '2024-02-03 04:05:06.789999+00', updated_at = '1999-12-31 23:59:59.9996+00'
       where store_id = ${store} and order_id = 'O-AWKWARD'`);
-    await database.db.execute(sql`update order_items set name = ${awkward}, price = '0.000001' where store_id = ${store} and order_id = 'O-AWKWARD'`);
+    await database.db.execute(
+      sql`update order_items set name = ${awkward}, price = '0.000001' where store_id = ${store} and order_id = 'O-AWKWARD'`,
+    );
   });
 
   test.each(entities.map((def) => [def.path, def] as const))('%s: each row of the list equals its get-by-id answer', async (path, def) => {
@@ -392,7 +491,9 @@ describe('the get-by-id statement', () => {
     await database.db.execute(sql`analyze orders`);
     await database.db.execute(sql`analyze order_items`);
     const orders = entities.find((def) => def.path === 'orders')!;
-    const statement = new PgDialect().sqlToQuery(findJsonStatement(orders, { includeDeleted: false })(sql.placeholder('storeId'), sql.placeholder('ids')));
+    const statement = new PgDialect().sqlToQuery(
+      findJsonStatement(orders, { includeDeleted: false })(sql.placeholder('storeId'), sql.placeholder('ids')),
+    );
     // As the server runs it: one prepared statement, called with a few ids at a time; for a big
     // store, and for a small one (whose own row estimate made a fresh plan look cheaper).
     const cases = [
@@ -405,10 +506,16 @@ describe('the get-by-id statement', () => {
         try {
           for (let i = 0; i < 12; i++) {
             const wanted = ids(i);
-            const found = await execRows<{ id: string }>(tx as never, sql.raw(`execute get_by_id_plan_test(${storeId}, '{${wanted.join(',')},NOPE}')`));
+            const found = await execRows<{ id: string }>(
+              tx as never,
+              sql.raw(`execute get_by_id_plan_test(${storeId}, '{${wanted.join(',')},NOPE}')`),
+            );
             expect(found.map((row) => row.id).sort()).toEqual([...wanted].sort());
           }
-          const plans = await execRows(tx as never, sql`select generic_plans::int as generic, custom_plans::int as custom from pg_prepared_statements where name = 'get_by_id_plan_test'`);
+          const plans = await execRows(
+            tx as never,
+            sql`select generic_plans::int as generic, custom_plans::int as custom from pg_prepared_statements where name = 'get_by_id_plan_test'`,
+          );
           // Postgres' five trial custom plans, then the generic one for every later call.
           expect(plans, `store ${storeId}`).toEqual([{ generic: 7, custom: 5 }]);
         } finally {

@@ -48,10 +48,7 @@ export const limitParam = z.coerce
   .default(50)
   .openapi({ type: 'integer', minimum: 1, maximum: 500, default: 50 });
 
-export const cursorParam = z
-  .string()
-  .max(2000)
-  .openapi({ description: 'the `nextCursor` of the previous page, unchanged' });
+export const cursorParam = z.string().max(2000).openapi({ description: 'the `nextCursor` of the previous page, unchanged' });
 
 /**
  * numericId or textId checked without zod, for hot routes: the value the schema would give, or

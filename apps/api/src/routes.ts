@@ -17,7 +17,10 @@ export const errorSchema = z
 const errorResponses = {
   400: { description: 'a parameter is invalid; `error.parameter` names it', content: { 'application/json': { schema: errorSchema } } },
   401: { description: 'no valid API key or admin token', content: { 'application/json': { schema: errorSchema } } },
-  404: { description: 'no such store (or not readable with this key), or no such entity', content: { 'application/json': { schema: errorSchema } } },
+  404: {
+    description: 'no such store (or not readable with this key), or no such entity',
+    content: { 'application/json': { schema: errorSchema } },
+  },
 } as const;
 
 type Handler = (c: Context<ApiEnv>) => Promise<Response>;

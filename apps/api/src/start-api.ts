@@ -24,7 +24,11 @@ export function startApi(
 }
 
 /** Listens on host:port; resolves once the socket is bound. */
-export function listen(app: { fetch: (req: Request) => Response | Promise<Response> }, port: number, host: string): Promise<{ server: ServerType; port: number }> {
+export function listen(
+  app: { fetch: (req: Request) => Response | Promise<Response> },
+  port: number,
+  host: string,
+): Promise<{ server: ServerType; port: number }> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port, hostname: host }, (info) => resolve({ server, port: info.port }));
     server.once('error', reject);

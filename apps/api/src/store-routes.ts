@@ -119,7 +119,14 @@ export function addStoreRoutes(app: OpenAPIHono<ApiEnv>, { db, codec }: RouteCon
       async (c) => {
         const { limit, cursor } = valid<{ limit: number; cursor?: string }>(c, 'query');
         const storeId = c.get('storeId');
-        const page = await readEntityHistory(db, codec, { storeId, kind: s.kind, entityIds: [String(storeId)], limit, cursor, list: `${s.path}/history` });
+        const page = await readEntityHistory(db, codec, {
+          storeId,
+          kind: s.kind,
+          entityIds: [String(storeId)],
+          limit,
+          cursor,
+          list: `${s.path}/history`,
+        });
         return c.json({ data: page.rows.map(printRecord), nextCursor: page.nextCursor }, 200);
       },
     );

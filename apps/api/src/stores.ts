@@ -40,11 +40,21 @@ export async function describeStores(db: Db, storeIds: number[]): Promise<Record
   if (storeIds.length === 0) return [];
   const [stores, profiles] = await Promise.all([
     db
-      .select({ storeId: storesTable.storeId, status: storesTable.status, installedAt: storesTable.installedAt, uninstalledAt: storesTable.uninstalledAt })
+      .select({
+        storeId: storesTable.storeId,
+        status: storesTable.status,
+        installedAt: storesTable.installedAt,
+        uninstalledAt: storesTable.uninstalledAt,
+      })
       .from(storesTable)
       .where(inArray(storesTable.storeId, storeIds)),
     db
-      .select({ storeId: storeProfilesTable.storeId, storeName: storeProfilesTable.storeName, storeUrl: storeProfilesTable.storeUrl, currency: storeProfilesTable.currency })
+      .select({
+        storeId: storeProfilesTable.storeId,
+        storeName: storeProfilesTable.storeName,
+        storeUrl: storeProfilesTable.storeUrl,
+        currency: storeProfilesTable.currency,
+      })
       .from(storeProfilesTable)
       .where(inArray(storeProfilesTable.storeId, storeIds)),
   ]);

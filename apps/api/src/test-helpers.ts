@@ -22,7 +22,14 @@ export function projected(doc: Record<string, unknown> = {}, deletedAt: Date | n
 }
 
 export function createTestApp(db: Db, overrides: Partial<ApiDeps> = {}) {
-  return createApiApp({ db, adminToken, log: createSilentLogger(), cursorSecret: 'test-cursor-secret-0123456789', keyCacheMs: 0, ...overrides });
+  return createApiApp({
+    db,
+    adminToken,
+    log: createSilentLogger(),
+    cursorSecret: 'test-cursor-secret-0123456789',
+    keyCacheMs: 0,
+    ...overrides,
+  });
 }
 
 export type TestApp = ReturnType<typeof createTestApp>;
@@ -115,11 +122,21 @@ export async function insertProduct(
     ...p,
   });
   if (categoryIds.length) {
-    await db.insert(productCategoriesTable).values(categoryIds.map((categoryId) => ({ storeId, productId: p.productId, categoryId, ...projected() })));
+    await db
+      .insert(productCategoriesTable)
+      .values(categoryIds.map((categoryId) => ({ storeId, productId: p.productId, categoryId, ...projected() })));
   }
   if (variations) {
     await db.insert(productVariationsTable).values(
-      Array.from({ length: variations }, (_, i) => ({ storeId, productId: p.productId, variationId: i + 1, sku: `V-${p.productId}-${i + 1}`, price: '21.00', quantity: 3, ...projected() })),
+      Array.from({ length: variations }, (_, i) => ({
+        storeId,
+        productId: p.productId,
+        variationId: i + 1,
+        sku: `V-${p.productId}-${i + 1}`,
+        price: '21.00',
+        quantity: 3,
+        ...projected(),
+      })),
     );
   }
 }

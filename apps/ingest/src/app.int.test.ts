@@ -30,8 +30,7 @@ afterAll(async () => {
   await database.close();
 });
 
-const rowsFor = (eventId: string) =>
-  database.db.select().from(eventLogTable).where(eq(eventLogTable.eventId, eventId));
+const rowsFor = (eventId: string) => database.db.select().from(eventLogTable).where(eq(eventLogTable.eventId, eventId));
 const countRows = () => database.db.$count(eventLogTable);
 
 describe('POST /webhooks/ecwid', () => {
@@ -172,11 +171,19 @@ describe('POST /webhooks/ecwid', () => {
     ['eventCreated fractional', withField('eventCreated', 1234567.5), 'eventCreated'],
     ['eventCreated negative', withField('eventCreated', -1), 'eventCreated'],
     ['eventCreated huge', '{"eventId":"h","eventCreated":1e300,"storeId":1,"entityId":1,"eventType":"order.updated"}', 'eventCreated'],
-    ['eventCreated beyond 2^53', '{"eventId":"h","eventCreated":9007199254740993,"storeId":1,"entityId":1,"eventType":"order.updated"}', 'eventCreated'],
+    [
+      'eventCreated beyond 2^53',
+      '{"eventId":"h","eventCreated":9007199254740993,"storeId":1,"entityId":1,"eventType":"order.updated"}',
+      'eventCreated',
+    ],
     ['storeId missing', without('storeId'), 'storeId'],
     ['storeId a string', withField('storeId', '1003'), 'storeId'],
     ['storeId zero', withField('storeId', 0), 'storeId'],
-    ['storeId beyond 2^53', '{"eventId":"h","eventCreated":1,"storeId":123456789012345678901,"entityId":1,"eventType":"order.updated"}', 'storeId'],
+    [
+      'storeId beyond 2^53',
+      '{"eventId":"h","eventCreated":1,"storeId":123456789012345678901,"entityId":1,"eventType":"order.updated"}',
+      'storeId',
+    ],
     ['entityId missing', without('entityId'), 'entityId'],
     ['entityId an object', withField('entityId', { id: 1 }), 'entityId'],
     ['entityId null', withField('entityId', null), 'entityId'],
@@ -189,7 +196,11 @@ describe('POST /webhooks/ecwid', () => {
     ['nesting 100,000 levels deep', `${'['.repeat(100_000)}${']'.repeat(100_000)}`, 'body'],
     ['invalid UTF-8', new Uint8Array([...utf8('{"eventId":"'), 0xff, 0xfe, ...utf8('","x":1}')]), 'body'],
     ['a NUL character', withField('data', { note: 'a\u0000b' }), 'data.note'],
-    ['an unpaired surrogate', '{"eventId":"s","eventCreated":1,"storeId":1,"entityId":1,"eventType":"order.updated","data":{"x":"\\ud800"}}', 'data.x'],
+    [
+      'an unpaired surrogate',
+      '{"eventId":"s","eventCreated":1,"storeId":1,"entityId":1,"eventType":"order.updated","data":{"x":"\\ud800"}}',
+      'data.x',
+    ],
   ];
 
   test.each(malformed)('rejects %s with 400 naming the field, writing nothing', async (_, body, field) => {

@@ -36,70 +36,67 @@ export function createIngestApp(deps: IngestDeps): Hono {
 
   mountHealth(app, deps.checkReady);
 
-  app.post(
-    '/webhooks/ecwid',
-    async (c) => {
-      // Ecwid appends ?eventtype=… to the URL; the body is the only source of truth (§1.1).
-      const signature = c.req.header('x-ecwid-webhook-signature');
-      if (clientSecret !== undefined && !signature) {
-        onOutcome?.('unauthorized', undefined);
-        log.warn({ reason: 'missing signature' }, 'webhook rejected');
-        throw new AppError('UNAUTHORIZED', 'missing X-Ecwid-Webhook-Signature header');
-      }
+  app.post('/webhooks/ecwid', async (c) => {
+    // Ecwid appends ?eventtype=… to the URL; the body is the only source of truth (§1.1).
+    const signature = c.req.header('x-ecwid-webhook-signature');
+    if (clientSecret !== undefined && !signature) {
+      onOutcome?.('unauthorized', undefined);
+      log.warn({ reason: 'missing signature' }, 'webhook rejected');
+      throw new AppError('UNAUTHORIZED', 'missing X-Ecwid-Webhook-Signature header');
+    }
 
-      const body = await readBody(c.req.raw, c.req.header('content-length'), bodyLimitBytes);
-      if (body === 'too_large') {
-        onOutcome?.('too_large', undefined);
-        throw new AppError('PAYLOAD_TOO_LARGE', `body exceeds the ${bodyLimitBytes}-byte limit`);
-      }
-      const parsed = parseWebhook(body);
-      if (!parsed.ok) {
-        onOutcome?.('bad_request', undefined);
-        const { field, message } = parsed.problem;
-        log.warn({ reason: 'invalid body', field }, 'webhook rejected');
-        throw new AppError('BAD_REQUEST', `${field} ${message}`, { details: { field } });
-      }
-      const { webhook, text } = parsed;
+    const body = await readBody(c.req.raw, c.req.header('content-length'), bodyLimitBytes);
+    if (body === 'too_large') {
+      onOutcome?.('too_large', undefined);
+      throw new AppError('PAYLOAD_TOO_LARGE', `body exceeds the ${bodyLimitBytes}-byte limit`);
+    }
+    const parsed = parseWebhook(body);
+    if (!parsed.ok) {
+      onOutcome?.('bad_request', undefined);
+      const { field, message } = parsed.problem;
+      log.warn({ reason: 'invalid body', field }, 'webhook rejected');
+      throw new AppError('BAD_REQUEST', `${field} ${message}`, { details: { field } });
+    }
+    const { webhook, text } = parsed;
 
-      // The signature covers only eventCreated and eventId (§2): the body is not authenticated,
-      // which is why the projector re-fetches state instead of trusting `data`.
-      if (clientSecret !== undefined && !isValidSignature(signature, webhook.eventCreated, webhook.eventId, clientSecret)) {
-        onOutcome?.('unauthorized', webhook.eventType);
-        log.warn({ reason: 'invalid signature', eventId: webhook.eventId, storeId: webhook.storeId }, 'webhook rejected');
-        throw new AppError('UNAUTHORIZED', 'invalid webhook signature');
-      }
+    // The signature covers only eventCreated and eventId (§2): the body is not authenticated,
+    // which is why the projector re-fetches state instead of trusting `data`.
+    if (clientSecret !== undefined && !isValidSignature(signature, webhook.eventCreated, webhook.eventId, clientSecret)) {
+      onOutcome?.('unauthorized', webhook.eventType);
+      log.warn({ reason: 'invalid signature', eventId: webhook.eventId, storeId: webhook.storeId }, 'webhook rejected');
+      throw new AppError('UNAUTHORIZED', 'invalid webhook signature');
+    }
 
-      const entry = webhookLogEntry(webhook, text);
-      let outcome: AppendOutcome;
-      try {
-        outcome = await withTimeout(deps.append(entry), appendTimeoutMs);
-      } catch (err) {
-        onOutcome?.('unavailable', webhook.eventType);
-        // Only the driver's cause: drizzle's own message repeats the query parameters (the body).
-        log.warn({ cause: describeCause(err), eventId: webhook.eventId }, 'webhook not committed');
-        throw new AppError('UNAVAILABLE', 'the event log is unavailable; retry later', { cause: err });
-      }
+    const entry = webhookLogEntry(webhook, text);
+    let outcome: AppendOutcome;
+    try {
+      outcome = await withTimeout(deps.append(entry), appendTimeoutMs);
+    } catch (err) {
+      onOutcome?.('unavailable', webhook.eventType);
+      // Only the driver's cause: drizzle's own message repeats the query parameters (the body).
+      log.warn({ cause: describeCause(err), eventId: webhook.eventId }, 'webhook not committed');
+      throw new AppError('UNAVAILABLE', 'the event log is unavailable; retry later', { cause: err });
+    }
 
-      if (outcome.status === 'rejected') {
-        onOutcome?.('bad_request', webhook.eventType);
-        throw new AppError('BAD_REQUEST', `body cannot be stored: ${outcome.reason}`, { details: { field: 'body' } });
-      }
-      onOutcome?.(outcome.status, webhook.eventType);
-      log.debug(
-        {
-          eventId: webhook.eventId,
-          eventType: webhook.eventType,
-          storeId: webhook.storeId,
-          known: entry.isKnownType,
-          outcome: outcome.status,
-          ...(outcome.status === 'inserted' && { position: outcome.position }),
-        },
-        'webhook received',
-      );
-      // Ecwid re-sends on anything but 200 for 24 h, so a duplicate is still a 200.
-      return c.body(outcome.status === 'inserted' ? insertedBody : duplicateBody, 200, jsonHeaders);
-    },
-  );
+    if (outcome.status === 'rejected') {
+      onOutcome?.('bad_request', webhook.eventType);
+      throw new AppError('BAD_REQUEST', `body cannot be stored: ${outcome.reason}`, { details: { field: 'body' } });
+    }
+    onOutcome?.(outcome.status, webhook.eventType);
+    log.debug(
+      {
+        eventId: webhook.eventId,
+        eventType: webhook.eventType,
+        storeId: webhook.storeId,
+        known: entry.isKnownType,
+        outcome: outcome.status,
+        ...(outcome.status === 'inserted' && { position: outcome.position }),
+      },
+      'webhook received',
+    );
+    // Ecwid re-sends on anything but 200 for 24 h, so a duplicate is still a 200.
+    return c.body(outcome.status === 'inserted' ? insertedBody : duplicateBody, 200, jsonHeaders);
+  });
 
   app.all('/webhooks/ecwid', (c) => c.json({ error: { code: 'METHOD_NOT_ALLOWED', message: 'use POST' } }, 405));
 

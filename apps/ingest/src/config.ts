@@ -1,9 +1,7 @@
 import { parseEnv } from '@mirror/core';
 import { z } from 'zod';
 
-const flag = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const flag = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const configSchema = z
   .object({
@@ -13,7 +11,11 @@ const configSchema = z
     MIRROR_DATA_DIR: z.string().min(1).default('./.mirror/pgdata'),
     ECWID_CLIENT_SECRET: z.string().min(1).optional(),
     ECWID_WEBHOOK_VERIFY: flag.default(true),
-    INGEST_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(256 * 1024),
+    INGEST_BODY_LIMIT_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(256 * 1024),
     INGEST_BATCH_MAX: z.coerce.number().int().positive().max(5000).default(200),
     INGEST_BATCH_WINDOW_MS: z.coerce.number().min(0).max(1000).default(0),
     INGEST_PARALLEL_MIN_BATCH: z.coerce.number().int().positive().max(5000).default(8),

@@ -76,7 +76,9 @@ describe.skipIf(skip)('when the database goes away', () => {
   });
 
   const stored = async (ids: string[]) =>
-    (await database.db.select({ id: eventLogTable.eventId }).from(eventLogTable).where(inArray(eventLogTable.eventId, ids))).map((r) => r.id);
+    (await database.db.select({ id: eventLogTable.eventId }).from(eventLogTable).where(inArray(eventLogTable.eventId, ids))).map(
+      (r) => r.id,
+    );
 
   test('answers 503 with Retry-After, acknowledges nothing, and recovers when it is back', async () => {
     const before = Array.from({ length: 10 }, () => webhookBody());

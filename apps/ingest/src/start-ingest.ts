@@ -6,11 +6,22 @@ import type { IngestConfig } from './config.ts';
 
 export type IngestOptions = Pick<
   IngestConfig,
-  'ECWID_CLIENT_SECRET' | 'ECWID_WEBHOOK_VERIFY' | 'INGEST_BODY_LIMIT_BYTES' | 'INGEST_BATCH_MAX' | 'INGEST_BATCH_WINDOW_MS' | 'INGEST_PARALLEL_MIN_BATCH' | 'INGEST_APPEND_TIMEOUT_MS'
+  | 'ECWID_CLIENT_SECRET'
+  | 'ECWID_WEBHOOK_VERIFY'
+  | 'INGEST_BODY_LIMIT_BYTES'
+  | 'INGEST_BATCH_MAX'
+  | 'INGEST_BATCH_WINDOW_MS'
+  | 'INGEST_PARALLEL_MIN_BATCH'
+  | 'INGEST_APPEND_TIMEOUT_MS'
 >;
 
 /** Wires the ingest app to a database with group commit. Used by the CLI and the all-in-one server. */
-export function createIngest(database: Database, config: IngestOptions, log: Logger, hooks: Pick<IngestDeps, 'onOutcome'> & { onFlush?: (info: { size: number; durationMs: number; failed: boolean }) => void } = {}) {
+export function createIngest(
+  database: Database,
+  config: IngestOptions,
+  log: Logger,
+  hooks: Pick<IngestDeps, 'onOutcome'> & { onFlush?: (info: { size: number; durationMs: number; failed: boolean }) => void } = {},
+) {
   const committer = createGroupCommitter<WebhookAppend, AppendOutcome>({
     flush: (rows) => appendWebhooks(database.db, rows),
     maxBatch: config.INGEST_BATCH_MAX,
@@ -34,7 +45,11 @@ export function createIngest(database: Database, config: IngestOptions, log: Log
 }
 
 /** Listens on host:port; resolves once the socket is bound. */
-export function listen(app: { fetch: (req: Request) => Response | Promise<Response> }, port: number, host: string): Promise<{ server: ServerType; port: number }> {
+export function listen(
+  app: { fetch: (req: Request) => Response | Promise<Response> },
+  port: number,
+  host: string,
+): Promise<{ server: ServerType; port: number }> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port, hostname: host }, (info) => resolve({ server, port: info.port }));
     server.once('error', reject);

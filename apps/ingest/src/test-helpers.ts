@@ -31,7 +31,5 @@ export function postWebhook(
     signature = signWebhook(body.eventCreated as number, body.eventId as string, options.secret ?? testSecret);
   }
   if (signature) headers['x-ecwid-webhook-signature'] = signature;
-  return Promise.resolve(
-    app.request(`/webhooks/ecwid${options.query ?? ''}`, { method: 'POST', body: payload, headers }),
-  );
+  return Promise.resolve(app.request(`/webhooks/ecwid${options.query ?? ''}`, { method: 'POST', body: payload, headers }));
 }

@@ -10,8 +10,21 @@ describe('the entity catalogue', () => {
   test('declares the fifteen kinds the log holds records of', () => {
     expect([...kinds].sort()).toEqual(
       [
-        'abandoned_cart', 'app_storage', 'app_subscription', 'category', 'customer', 'customer_group', 'discount_coupon',
-        'invoice', 'order', 'product', 'product_type', 'promotion', 'review', 'store', 'store_profile',
+        'abandoned_cart',
+        'app_storage',
+        'app_subscription',
+        'category',
+        'customer',
+        'customer_group',
+        'discount_coupon',
+        'invoice',
+        'order',
+        'product',
+        'product_type',
+        'promotion',
+        'review',
+        'store',
+        'store_profile',
       ].sort(),
     );
     expect(fetchedKinds).not.toContain('store');
@@ -40,7 +53,11 @@ describe('the entity catalogue', () => {
         const childColumns = columnsOf(child.table);
         expect(childColumns, `${kind} child item key`).toContain(child.itemKey);
         // A child row names its parent by the parent's key column, under the same SQL name.
-        if (decl.key !== 'store') expect(childColumns.map((c) => c.name), `${getTableName(child.table)} parent key`).toContain(decl.key.name);
+        if (decl.key !== 'store')
+          expect(
+            childColumns.map((c) => c.name),
+            `${getTableName(child.table)} parent key`,
+          ).toContain(decl.key.name);
       }
       const api = decl.api;
       if (api?.shape === 'collection') {
@@ -59,7 +76,8 @@ describe('the entity catalogue', () => {
   test('declares every event type once, under the kind it concerns', () => {
     const declared = kinds.flatMap((kind) => entityCatalog[kind].events.map((e) => e.eventType));
     expect(new Set(declared).size).toBe(declared.length);
-    for (const eventType of declared) expect(eventCatalog.get(eventType)?.entity).toBe(kinds.find((k) => entityCatalog[k].events.some((e) => e.eventType === eventType)));
+    for (const eventType of declared)
+      expect(eventCatalog.get(eventType)?.entity).toBe(kinds.find((k) => entityCatalog[k].events.some((e) => e.eventType === eventType)));
   });
 });
 

@@ -346,7 +346,12 @@ export const entityCatalog = {
     table: p,
     key: p.productId,
     children: [
-      { table: productCategoriesTable, itemKey: productCategoriesTable.categoryId, as: 'categoryIds', value: productCategoriesTable.categoryId },
+      {
+        table: productCategoriesTable,
+        itemKey: productCategoriesTable.categoryId,
+        as: 'categoryIds',
+        value: productCategoriesTable.categoryId,
+      },
       { table: productVariationsTable, itemKey: productVariationsTable.variationId, as: 'variations' },
     ],
     api: collection('Product', p.productId, {
@@ -357,7 +362,12 @@ export const entityCatalog = {
         enabled: filter.bool(p.enabled, 'enabled (visible) products only, or disabled ones'),
         inStock: filter.bool(p.inStock, 'in stock or out of stock'),
         productTypeId: filter.id(p.productTypeId, 'the product type (class) id'),
-        categoryId: { type: 'child', table: productCategoriesTable, column: productCategoriesTable.categoryId, description: 'products in this category' },
+        categoryId: {
+          type: 'child',
+          table: productCategoriesTable,
+          column: productCategoriesTable.categoryId,
+          description: 'products in this category',
+        },
         ...timeFilters(p),
       },
     }),
@@ -500,7 +510,11 @@ export const entityCatalog = {
       filters: {
         email: filter.text(ac.email, "the customer's email"),
         customerId: filter.id(ac.customerId, 'the customer id'),
-        recovered: { type: 'present', column: ac.recoveredOrderId, description: 'true: carts that became an order; false: carts still abandoned' },
+        recovered: {
+          type: 'present',
+          column: ac.recoveredOrderId,
+          description: 'true: carts that became an order; false: carts still abandoned',
+        },
         ...timeFilters(ac),
       },
     }),

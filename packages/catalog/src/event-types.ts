@@ -40,17 +40,15 @@ const others: EventTypeInfo[] = [
   request('profile.personalDataExportRequest', 'export_requested', 'profile.personal_data_export_request'),
   // Seen only in Ecwid's Java client (2025); no REST endpoint for size charts is documented, so
   // these are logged and recognised but nothing is fetched.
-  ...(['created', 'updated', 'deleted'] as const).map(
-    (action): EventTypeInfo => ({
-      eventType: `size_chart.${action}`,
-      entity: 'size_chart',
-      action,
-      scope: 'read_catalog',
-      refetchBy: 'none',
-      confidence: 'unconfirmed',
-      aliases: [],
-    }),
-  ),
+  ...(['created', 'updated', 'deleted'] as const).map((action): EventTypeInfo => ({
+    eventType: `size_chart.${action}`,
+    entity: 'size_chart',
+    action,
+    scope: 'read_catalog',
+    refetchBy: 'none',
+    confidence: 'unconfirmed',
+    aliases: [],
+  })),
 ];
 
 /** The 45 event types (the 42 documented ones and size_chart.*), keyed by their documented spelling. */

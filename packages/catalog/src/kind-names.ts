@@ -38,7 +38,10 @@ export function parseKindList(value: string, allowed: readonly Kind[] = kinds): 
     .split(',')
     .map((name) => name.trim())
     .filter(Boolean);
-  const choices = kinds.filter((kind) => allowed.includes(kind)).map(kindName).join(', ');
+  const choices = kinds
+    .filter((kind) => allowed.includes(kind))
+    .map(kindName)
+    .join(', ');
   if (names.length === 0) throw new Error(`no entities given; choose from ${choices}`);
   const found: Kind[] = [];
   const deprecated: KindList['deprecated'] = [];

@@ -1,5 +1,9 @@
 /** Maps over `inputs` with at most `concurrency` calls in flight; results keep input order. */
-export async function mapConcurrent<T, R>(inputs: readonly T[], concurrency: number, fn: (input: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapConcurrent<T, R>(
+  inputs: readonly T[],
+  concurrency: number,
+  fn: (input: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(inputs.length);
   let next = 0;
   async function worker(): Promise<void> {

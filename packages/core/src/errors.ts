@@ -3,14 +3,7 @@
  * table; everything else (CLI, workers) reads `code` to decide what to do.
  */
 export type ErrorCode =
-  | 'BAD_REQUEST'
-  | 'UNAUTHORIZED'
-  | 'NOT_FOUND'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'UNAVAILABLE'
-  | 'UPSTREAM_FAILED'
-  | 'CONFIG'
-  | 'INTERNAL';
+  'BAD_REQUEST' | 'UNAUTHORIZED' | 'NOT_FOUND' | 'PAYLOAD_TOO_LARGE' | 'UNAVAILABLE' | 'UPSTREAM_FAILED' | 'CONFIG' | 'INTERNAL';
 
 /** The HTTP status each code maps to: the one table every HTTP app answers with. */
 export const httpStatusByCode = {
@@ -30,11 +23,7 @@ export class AppError extends Error {
   /** Safe, structured detail for the client (never secrets or personal data). */
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    options?: { cause?: unknown; details?: Record<string, unknown> },
-  ) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = options?.details;

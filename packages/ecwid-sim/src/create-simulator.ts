@@ -90,21 +90,18 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     },
     listen(port = 0) {
       return new Promise((resolve) => {
-        const server = serve(
-          { fetch: app.fetch, port, hostname: '127.0.0.1' },
-          (info: AddressInfo) => {
-            resolve({
-              url: `http://127.0.0.1:${info.port}/api/v3`,
-              port: info.port,
-              close: () =>
-                new Promise<void>((done) => {
-                  closing.abort();
-                  server.close(() => done());
-                  if ('closeAllConnections' in server) server.closeAllConnections();
-                }),
-            });
-          },
-        );
+        const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, (info: AddressInfo) => {
+          resolve({
+            url: `http://127.0.0.1:${info.port}/api/v3`,
+            port: info.port,
+            close: () =>
+              new Promise<void>((done) => {
+                closing.abort();
+                server.close(() => done());
+                if ('closeAllConnections' in server) server.closeAllConnections();
+              }),
+          });
+        });
       });
     },
   };

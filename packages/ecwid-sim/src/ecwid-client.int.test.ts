@@ -59,8 +59,7 @@ describe('Ecwid client against the simulator', () => {
       }),
     );
     // Once token A is queueing, token B must still go straight through.
-    while ((limiters.stats()[Object.keys(limiters.stats())[0]!]?.queued ?? 0) === 0)
-      await sleep(50);
+    while ((limiters.stats()[Object.keys(limiters.stats())[0]!]?.queued ?? 0) === 0) await sleep(50);
     const other = client(storeB, { limiter: limiters });
     const bStarted = Date.now();
     for (let i = 0; i < 10; i++) await other.getProfile();
@@ -149,9 +148,7 @@ describe('Ecwid client against the simulator', () => {
     expect(products.found.map((p) => p.id).sort()).toEqual([...productIds].sort());
     expect(products.missing).toEqual([999_999_999]);
     // One search per 100 ids, not one request per entity.
-    expect(sim.stats.requests(storeA.token)).toBe(
-      Math.ceil((orderIds.length + 1) / 100) + Math.ceil((productIds.length + 1) / 100),
-    );
+    expect(sim.stats.requests(storeA.token)).toBe(Math.ceil((orderIds.length + 1) / 100) + Math.ceil((productIds.length + 1) / 100));
   });
 
   it('reads entities without an id filter through a batch, polled to completion', async () => {
@@ -176,19 +173,13 @@ describe('Ecwid client against the simulator', () => {
       for await (const _ of items) n++;
       return n;
     };
-    expect(await count(paginate(api.searchProducts, { sortBy: 'UPDATED_TIME_ASC' }))).toBe(
-      store.products.values().length,
-    );
+    expect(await count(paginate(api.searchProducts, { sortBy: 'UPDATED_TIME_ASC' }))).toBe(store.products.values().length);
     expect(await count(paginate(api.searchCategories, {}))).toBe(store.categories.values().length);
     expect(await count(paginate(api.searchCustomers, {}))).toBe(store.customers.values().length);
     expect(await count(paginate(api.searchCustomerGroups, {}))).toBeGreaterThan(0);
-    expect(await count(paginate(api.searchDiscountCoupons, {}))).toBe(
-      store.coupons.values().length,
-    );
+    expect(await count(paginate(api.searchDiscountCoupons, {}))).toBe(store.coupons.values().length);
     expect(await count(paginate(api.searchReviews, {}))).toBe(store.reviews.values().length);
-    expect(await count(paginate(api.searchCarts, { showHidden: true }))).toBe(
-      store.carts.values().length,
-    );
+    expect(await count(paginate(api.searchCarts, { showHidden: true }))).toBe(store.carts.values().length);
     expect((await api.searchPromotions()).items).toHaveLength(store.promotions.values().length);
     expect(await api.listProductTypes()).toHaveLength(store.productTypes.values().length);
     const firstOrder = store.orders.values()[0]!;

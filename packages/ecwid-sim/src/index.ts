@@ -1,21 +1,8 @@
-export {
-  createSimulator,
-  type Simulator,
-  type SimulatorOptions,
-  type SimServer,
-  type SimStoreOptions,
-} from './create-simulator.ts';
+export { createSimulator, type Simulator, type SimulatorOptions, type SimServer, type SimStoreOptions } from './create-simulator.ts';
 export type { FaultOptions } from './http/faults.ts';
 export type { RequestStats } from './http/request-stats.ts';
 export { defaultSize, historyEnd, type SimSize } from './store/generate-store.ts';
-export {
-  SimStore,
-  type SimDocs,
-  type SimKind,
-  type DeletedKind,
-  type DeletedRecord,
-  type LatestStat,
-} from './store/sim-store.ts';
+export { SimStore, type SimDocs, type SimKind, type DeletedKind, type DeletedRecord, type LatestStat } from './store/sim-store.ts';
 export type { EntityTable } from './store/entity-table.ts';
 export { formatEcwidDate, parseEcwidDate } from './dates.ts';
 export type { SimOrder, SimOrderItem, SimInvoice, SimRefund } from './documents/order.ts';
@@ -27,31 +14,8 @@ export type { SimCart } from './documents/cart.ts';
 export type { SimReview } from './documents/review.ts';
 export type { SimProductType } from './documents/product-type.ts';
 export type { SimProfile, SimApplication } from './documents/profile.ts';
-export {
-  paymentStatuses,
-  fulfillmentStatuses,
-  type PaymentStatus,
-  type FulfillmentStatus,
-} from './documents/statuses.ts';
-export {
-  createActivity,
-  type Activity,
-  type ActivityOptions,
-  type SimChange,
-} from './activity/create-activity.ts';
-export {
-  buildWebhook,
-  type EcwidWebhookBody,
-  type SignedWebhook,
-  type WebhookInput,
-} from './activity/build-webhook.ts';
-export {
-  defaultDeliveryOptions,
-  type DeliveryOptions,
-  type DeliveryStats,
-} from './activity/deliver-webhooks.ts';
-export {
-  runSimulatorServer,
-  type RunSimulatorOptions,
-  type RunningSimulator,
-} from './run-simulator-server.ts';
+export { paymentStatuses, fulfillmentStatuses, type PaymentStatus, type FulfillmentStatus } from './documents/statuses.ts';
+export { createActivity, type Activity, type ActivityOptions, type SimChange } from './activity/create-activity.ts';
+export { buildWebhook, type EcwidWebhookBody, type SignedWebhook, type WebhookInput } from './activity/build-webhook.ts';
+export { defaultDeliveryOptions, type DeliveryOptions, type DeliveryStats } from './activity/deliver-webhooks.ts';
+export { runSimulatorServer, type RunSimulatorOptions, type RunningSimulator } from './run-simulator-server.ts';

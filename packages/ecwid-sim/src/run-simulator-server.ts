@@ -38,9 +38,7 @@ export async function runSimulatorServer(options: RunSimulatorOptions): Promise<
   });
   const server = await sim.listen(port);
   log.info({ url: server.url, storeId }, 'ecwid simulator listening');
-  const activity = options.target
-    ? createActivity(sim, { storeId, target: options.target, ratePerSecond, seed })
-    : undefined;
+  const activity = options.target ? createActivity(sim, { storeId, target: options.target, ratePerSecond, seed }) : undefined;
   if (activity) {
     activity.start();
     log.info({ target: options.target, ratePerSecond }, 'ecwid simulator activity started');

@@ -21,11 +21,7 @@ export function testSimulator(options: Partial<SimulatorOptions> = {}): Simulato
 }
 
 /** A request to the test store with its token; `init.headers` may override it. */
-export async function request(
-  sim: Simulator,
-  path: string,
-  init: RequestInit & { headers?: Record<string, string> } = {},
-) {
+export async function request(sim: Simulator, path: string, init: RequestInit & { headers?: Record<string, string> } = {}) {
   return sim.app.request(`/api/v3/${storeId}${path}`, {
     ...init,
     headers: { Authorization: `Bearer ${token}`, ...init.headers },
@@ -69,9 +65,7 @@ export async function startReceiver(answer: (body: any, attempt: number) => numb
     return c.body(null, answer(parsed, attempt) as 200);
   });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () =>
-      resolve(started),
-    );
+    const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));
   });
   const { port } = server.address() as AddressInfo;
   return {

@@ -66,7 +66,9 @@ export function registerApiKeys(program: Command): void {
           process.stdout.write(`key ${outcome.key.id} (${outcome.key.prefix}…) was already revoked\n`);
           return;
         case 'ambiguous':
-          throw new Error(`"${idOrPrefix}" matches ${outcome.keys.length} active keys (${outcome.keys.map((k) => k.id).join(', ')}); use the id`);
+          throw new Error(
+            `"${idOrPrefix}" matches ${outcome.keys.length} active keys (${outcome.keys.map((k) => k.id).join(', ')}); use the id`,
+          );
         case 'not_found':
           throw new Error(`no API key with id or prefix "${idOrPrefix}"`);
       }

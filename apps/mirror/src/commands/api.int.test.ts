@@ -13,21 +13,25 @@ afterAll(async () => {
   await database?.close();
 });
 
-test.skipIf(concurrencySkipReason('mirror api in a child process'))('mirror api alone serves /healthz, /readyz, /metrics and the API, and stops on SIGTERM', async () => {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', cliPath, 'api'], {
-    env: { ...process.env, DATABASE_URL: database.url!, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  try {
-    const status = async (path: string) => (await fetch(`http://127.0.0.1:${port}${path}`).catch(() => undefined))?.status;
-    await expect.poll(() => status('/healthz'), { timeout: 60_000, interval: 200 }).toBe(200);
-    expect(await status('/readyz')).toBe(200);
-    expect(await status('/metrics')).toBe(200);
-    expect(await status('/openapi.json')).toBe(200);
-    expect(await status('/v1/stores')).toBe(401);
-  } finally {
-    child.kill('SIGTERM');
-  }
-  expect(await exited(child)).toEqual({ code: 0, signal: null });
-}, 120_000);
+test.skipIf(concurrencySkipReason('mirror api in a child process'))(
+  'mirror api alone serves /healthz, /readyz, /metrics and the API, and stops on SIGTERM',
+  async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', cliPath, 'api'], {
+      env: { ...process.env, DATABASE_URL: database.url!, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    try {
+      const status = async (path: string) => (await fetch(`http://127.0.0.1:${port}${path}`).catch(() => undefined))?.status;
+      await expect.poll(() => status('/healthz'), { timeout: 60_000, interval: 200 }).toBe(200);
+      expect(await status('/readyz')).toBe(200);
+      expect(await status('/metrics')).toBe(200);
+      expect(await status('/openapi.json')).toBe(200);
+      expect(await status('/v1/stores')).toBe(401);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited(child)).toEqual({ code: 0, signal: null });
+  },
+  120_000,
+);

@@ -21,7 +21,9 @@ export function registerBackfill(program: Command): void {
   exitTwoOnBadArguments(
     program
       .command('backfill')
-      .description('append snapshots of every entity of a store from Ecwid\'s listings; resumes after a crash, re-runs fetch only what changed')
+      .description(
+        "append snapshots of every entity of a store from Ecwid's listings; resumes after a crash, re-runs fetch only what changed",
+      )
       .requiredOption('--store <id>', 'Ecwid store id', storeIdArgument)
       .option('--entities <list>', `comma list (default all): ${kindNames(backfillKinds)}`, entitiesArgument(backfillKinds)),
   ).action(async (options: { store: number; entities?: BackfillKind[] }) => {
@@ -39,7 +41,8 @@ export function registerBackfill(program: Command): void {
       const fromEnv = parseEcwidStores(config.ECWID_STORES).find((s) => s.storeId === options.store)?.token;
       const [row] = await database.db.select().from(storeTokensTable).where(eq(storeTokensTable.storeId, options.store));
       const token = row?.token ?? fromEnv;
-      if (!token) throw usageError(`no access token for store ${options.store}: add one with \`mirror stores add ${options.store} --token-env VAR\``);
+      if (!token)
+        throw usageError(`no access token for store ${options.store}: add one with \`mirror stores add ${options.store} --token-env VAR\``);
       const clientFor = createClientFactory({ baseUrl: config.ECWID_API_BASE_URL, ratePerMinute: config.ECWID_RATE_LIMIT_PER_MINUTE, log });
       const summary = await backfill({
         db: database.db,
@@ -51,7 +54,9 @@ export function registerBackfill(program: Command): void {
       });
       bar.stop();
       for (const s of summary) {
-        process.stdout.write(`${kindName(s.entity).padEnd(16)} ${String(s.snapshots).padStart(7)} snapshots ${String(s.tombstones).padStart(5)} tombstones ${s.incremental ? '(changes since last run)' : '(full scan)'}\n`);
+        process.stdout.write(
+          `${kindName(s.entity).padEnd(16)} ${String(s.snapshots).padStart(7)} snapshots ${String(s.tombstones).padStart(5)} tombstones ${s.incremental ? '(changes since last run)' : '(full scan)'}\n`,
+        );
       }
       if (controller.signal.aborted) process.stdout.write('interrupted: run the same command again to resume\n');
     } finally {

@@ -1,6 +1,12 @@
 // cli-progress ships no types; this declares the part the mirror CLI uses.
 declare module 'cli-progress' {
-  export type Options = { format?: string; hideCursor?: boolean; clearOnComplete?: boolean; etaBuffer?: number; stream?: NodeJS.WritableStream };
+  export type Options = {
+    format?: string;
+    hideCursor?: boolean;
+    clearOnComplete?: boolean;
+    etaBuffer?: number;
+    stream?: NodeJS.WritableStream;
+  };
   export class SingleBar {
     constructor(options: Options, preset?: unknown);
     start(total: number, startValue: number, payload?: Record<string, unknown>): void;

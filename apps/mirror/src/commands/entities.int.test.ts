@@ -26,7 +26,15 @@ function mirror(...args: string[]): Promise<Run> {
     execFile(
       process.execPath,
       ['--import', 'tsx', cliPath, ...args],
-      { env: { ...process.env, DATABASE_URL: database.url, ECWID_API_BASE_URL: server.url, ECWID_STORES: `${storeId}:${token}`, LOG_LEVEL: 'silent' } },
+      {
+        env: {
+          ...process.env,
+          DATABASE_URL: database.url,
+          ECWID_API_BASE_URL: server.url,
+          ECWID_STORES: `${storeId}:${token}`,
+          LOG_LEVEL: 'silent',
+        },
+      },
       (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -43,7 +51,11 @@ describe.skipIf(skip)('--entities', () => {
     await database?.close();
   });
 
-  const coupons = () => database.db.select().from(discountCouponsTable).where(and(eq(discountCouponsTable.storeId, storeId), isNull(discountCouponsTable.deletedAt)));
+  const coupons = () =>
+    database.db
+      .select()
+      .from(discountCouponsTable)
+      .where(and(eq(discountCouponsTable.storeId, storeId), isNull(discountCouponsTable.deletedAt)));
 
   it('mirror backfill --entities discount-coupons copies the coupons and nothing else', async () => {
     const run = await mirror('backfill', '--store', String(storeId), '--entities', 'discount-coupons');

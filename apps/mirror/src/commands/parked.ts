@@ -8,27 +8,39 @@ import { createQuietLogger, ecwidConfigSchema, exitTwoOnBadArguments, formatTabl
 
 /** `mirror parked [retry [--id N]]`: webhooks whose fetch kept failing, and sending them again. */
 export function registerParked(program: Command): void {
-  const parked = exitTwoOnBadArguments(program.command('parked').description('list open parked webhooks (fetches that kept failing)').option('--json', 'print JSON')).action(
-    async (options: { json?: boolean }) => {
-      const config = parseEnv(ecwidConfigSchema, process.env);
-      const log = createQuietLogger(config, process.env);
-      const database = await openDatabase(config, log);
-      try {
-        const rows = await database.db.select().from(parkedEventsTable).where(isNull(parkedEventsTable.resolvedAt)).orderBy(asc(parkedEventsTable.id));
-        if (options.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-        else if (rows.length === 0) process.stdout.write('no open parked events\n');
-        else
-          process.stdout.write(
-            `${formatTable([
-              ['id', 'store', 'position', 'entity', 'attempts', 'parked at', 'error'],
-              ...rows.map((r) => [String(r.id), String(r.storeId), String(r.position), `${r.entityKind ?? '?'} ${r.entityId ?? ''}`, String(r.attempts), r.parkedAt.toISOString(), r.error]),
-            ])}\n`,
-          );
-      } finally {
-        await database.close();
-      }
-    },
-  );
+  const parked = exitTwoOnBadArguments(
+    program.command('parked').description('list open parked webhooks (fetches that kept failing)').option('--json', 'print JSON'),
+  ).action(async (options: { json?: boolean }) => {
+    const config = parseEnv(ecwidConfigSchema, process.env);
+    const log = createQuietLogger(config, process.env);
+    const database = await openDatabase(config, log);
+    try {
+      const rows = await database.db
+        .select()
+        .from(parkedEventsTable)
+        .where(isNull(parkedEventsTable.resolvedAt))
+        .orderBy(asc(parkedEventsTable.id));
+      if (options.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      else if (rows.length === 0) process.stdout.write('no open parked events\n');
+      else
+        process.stdout.write(
+          `${formatTable([
+            ['id', 'store', 'position', 'entity', 'attempts', 'parked at', 'error'],
+            ...rows.map((r) => [
+              String(r.id),
+              String(r.storeId),
+              String(r.position),
+              `${r.entityKind ?? '?'} ${r.entityId ?? ''}`,
+              String(r.attempts),
+              r.parkedAt.toISOString(),
+              r.error,
+            ]),
+          ])}\n`,
+        );
+    } finally {
+      await database.close();
+    }
+  });
 
   exitTwoOnBadArguments(
     parked
@@ -43,7 +55,8 @@ export function registerParked(program: Command): void {
       const clientFor = createClientFactory({ baseUrl: config.ECWID_API_BASE_URL, ratePerMinute: config.ECWID_RATE_LIMIT_PER_MINUTE, log });
       const results = await retryParked({ db: database.db, clientFor, log, ...(options.id !== undefined && { id: options.id }) });
       if (options.id !== undefined && results.length === 0) process.stdout.write(`no open parked event with id ${options.id}\n`);
-      for (const r of results) process.stdout.write(`#${r.id} store ${r.storeId} position ${r.position}: ${r.outcome}${r.error ? ` (${r.error})` : ''}\n`);
+      for (const r of results)
+        process.stdout.write(`#${r.id} store ${r.storeId} position ${r.position}: ${r.outcome}${r.error ? ` (${r.error})` : ''}\n`);
       const failed = results.filter((r) => r.outcome === 'failed').length;
       process.stdout.write(`${results.length - failed} resolved, ${failed} still failing\n`);
       if (failed > 0) process.exitCode = 1;

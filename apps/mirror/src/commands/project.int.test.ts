@@ -1,5 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendWebhooks, consumerCheckpointsTable, enrichmentStateTable, eventLogTable, productsTable, categoriesTable, type EventLogRow } from '@mirror/db';
+import {
+  appendWebhooks,
+  consumerCheckpointsTable,
+  enrichmentStateTable,
+  eventLogTable,
+  productsTable,
+  categoriesTable,
+  type EventLogRow,
+} from '@mirror/db';
 import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { webhookLogEntry } from '@mirror/catalog';
 import { buildWebhook, createSimulator, type SimServer, type Simulator } from '@mirror/ecwid-sim';
@@ -24,7 +32,10 @@ const skip = concurrencySkipReason('kill -9 of the worker process');
 describe.skipIf(skip)('mirror project under kill -9', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
-    sim = createSimulator({ stores: [{ storeId, token, seed: 3, size: { products: 60, orders: 80, categories: 10 } }], faults: { latencyMs: 40 } });
+    sim = createSimulator({
+      stores: [{ storeId, token, seed: 3, size: { products: 60, orders: 80, categories: 10 } }],
+      faults: { latencyMs: 40 },
+    });
     server = await sim.listen(0);
   });
   afterAll(async () => {
@@ -58,7 +69,10 @@ describe.skipIf(skip)('mirror project under kill -9', () => {
     const deletedCategory = store.categories.values().at(-1)!;
     store.remove('categories', deletedCategory.id);
     const inputs = [
-      ...products.flatMap((p) => [{ eventType: 'product.updated', entityId: p.id }, { eventType: 'product.updated', entityId: p.id }]),
+      ...products.flatMap((p) => [
+        { eventType: 'product.updated', entityId: p.id },
+        { eventType: 'product.updated', entityId: p.id },
+      ]),
       ...orders.map((o) => ({ eventType: 'order.updated', entityId: o.internalId, data: { orderId: o.id } })),
       { eventType: 'category.deleted', entityId: deletedCategory.id },
       { eventType: 'size_chart.updated', entityId: 1 },
@@ -83,22 +97,41 @@ describe.skipIf(skip)('mirror project under kill -9', () => {
       child.kill('SIGKILL');
       expect((await exited(child)).signal).toBe('SIGKILL');
       const [state] = await database.db.select().from(enrichmentStateTable).where(eq(enrichmentStateTable.storeId, storeId));
-      const [top] = await database.db.select().from(eventLogTable).where(eq(eventLogTable.kind, 'webhook')).orderBy(desc(eventLogTable.position)).limit(1);
+      const [top] = await database.db
+        .select()
+        .from(eventLogTable)
+        .where(eq(eventLogTable.kind, 'webhook'))
+        .orderBy(desc(eventLogTable.position))
+        .limit(1);
       killedAt.push({ checkpoint: state?.position ?? 0, appendedUpTo: top!.position });
     }
     // The kills must have hit a worker with work in hand, or this test would prove nothing.
-    expect(killedAt.some((k) => k.checkpoint > 0 && k.checkpoint < k.appendedUpTo), JSON.stringify(killedAt)).toBe(true);
+    expect(
+      killedAt.some((k) => k.checkpoint > 0 && k.checkpoint < k.appendedUpTo),
+      JSON.stringify(killedAt),
+    ).toBe(true);
 
-    const webhooks = await database.db.select().from(eventLogTable).where(eq(eventLogTable.kind, 'webhook')).orderBy(asc(eventLogTable.position));
+    const webhooks = await database.db
+      .select()
+      .from(eventLogTable)
+      .where(eq(eventLogTable.kind, 'webhook'))
+      .orderBy(asc(eventLogTable.position));
     expect(webhooks).toHaveLength(inputs.length);
     const last = webhooks.at(-1)!.position;
     const finalWorker = startWorker();
     await expect
-      .poll(async () => (await database.db.select().from(enrichmentStateTable).where(eq(enrichmentStateTable.storeId, storeId)))[0]?.position, { timeout: 60_000, interval: 200 })
+      .poll(
+        async () => (await database.db.select().from(enrichmentStateTable).where(eq(enrichmentStateTable.storeId, storeId)))[0]?.position,
+        { timeout: 60_000, interval: 200 },
+      )
       .toBe(last);
     const head = async () => (await database.db.select().from(eventLogTable).orderBy(asc(eventLogTable.position))).at(-1)!.position;
     await expect
-      .poll(async () => (await database.db.select().from(consumerCheckpointsTable).where(eq(consumerCheckpointsTable.name, 'projection')))[0]?.position, { timeout: 30_000, interval: 200 })
+      .poll(
+        async () =>
+          (await database.db.select().from(consumerCheckpointsTable).where(eq(consumerCheckpointsTable.name, 'projection')))[0]?.position,
+        { timeout: 30_000, interval: 200 },
+      )
       .toBe(await head());
     finalWorker.kill('SIGTERM');
     expect(await exited(finalWorker)).toEqual({ code: 0, signal: null });
@@ -118,12 +151,21 @@ describe.skipIf(skip)('mirror project under kill -9', () => {
     // The latest record of each entity is the simulator's current document.
     const latest = new Map<string, EventLogRow>();
     for (const r of records) latest.set(`${r.entityKind}:${r.entityId}`, r);
-    for (const p of products) expect(latest.get(`product:${p.id}`)?.payload).toMatchObject({ id: p.id, updateTimestamp: p.updateTimestamp });
+    for (const p of products)
+      expect(latest.get(`product:${p.id}`)?.payload).toMatchObject({ id: p.id, updateTimestamp: p.updateTimestamp });
     for (const o of orders) expect(latest.get(`order:${o.id}`)?.payload).toMatchObject({ id: o.id, updateTimestamp: o.updateTimestamp });
     expect(latest.get(`category:${deletedCategory.id}`)).toMatchObject({ kind: 'tombstone', payload: { reason: 'deleted' } });
 
     // And the projection made rows of them.
-    const productRows = await database.db.select().from(productsTable).where(inArray(productsTable.productId, products.map((p) => p.id)));
+    const productRows = await database.db
+      .select()
+      .from(productsTable)
+      .where(
+        inArray(
+          productsTable.productId,
+          products.map((p) => p.id),
+        ),
+      );
     expect(productRows).toHaveLength(products.length);
     for (const row of productRows) expect(row.sourcePosition).toBe(latest.get(`product:${row.productId}`)!.position);
     const [category] = await database.db.select().from(categoriesTable).where(eq(categoriesTable.categoryId, deletedCategory.id));

@@ -1,5 +1,13 @@
 import { listen, mountHealth } from '@mirror/ingest';
-import { createClientFactory, parseEcwidStores, runEnrichment, runProjection, StoreTokensFormatError, syncEnvTokens, workerRateLimitWaitMs } from '@mirror/projector';
+import {
+  createClientFactory,
+  parseEcwidStores,
+  runEnrichment,
+  runProjection,
+  StoreTokensFormatError,
+  syncEnvTokens,
+  workerRateLimitWaitMs,
+} from '@mirror/projector';
 import type { Command } from 'commander';
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -44,7 +52,13 @@ export function registerProject(program: Command): void {
     // The metrics count its calls and waits whether or not they are served.
     const metrics = createMirrorMetrics(database.db);
     const { limiter, onAttempt } = ecwidHooks(metrics, config.ECWID_RATE_LIMIT_PER_MINUTE);
-    const clientFor = createClientFactory({ baseUrl: config.ECWID_API_BASE_URL, limiter, onAttempt, log, maxRateLimitWaitMs: workerRateLimitWaitMs });
+    const clientFor = createClientFactory({
+      baseUrl: config.ECWID_API_BASE_URL,
+      limiter,
+      onAttempt,
+      log,
+      maxRateLimitWaitMs: workerRateLimitWaitMs,
+    });
     let server: Awaited<ReturnType<typeof listen>>['server'] | undefined;
     if (config.METRICS_PORT !== undefined) {
       const app = new Hono();
@@ -66,7 +80,12 @@ export function registerProject(program: Command): void {
       maxAttempts: config.ENRICHMENT_MAX_ATTEMPTS,
       batchSize: config.ENRICHMENT_BATCH_SIZE,
     });
-    const projection = runProjection({ db: database.db, log: log.child({ stage: 'projection' }), signal, idleMs: config.PROJECTION_IDLE_MS });
+    const projection = runProjection({
+      db: database.db,
+      log: log.child({ stage: 'projection' }),
+      signal,
+      idleMs: config.PROJECTION_IDLE_MS,
+    });
     log.info({ stores: envTokens.length, apiBaseUrl: config.ECWID_API_BASE_URL }, 'projector running');
     onShutdown(log, async () => {
       // In-flight batches commit whole or roll back; nothing half-done survives a stop.

@@ -25,7 +25,8 @@ export function registerRebuild(program: Command): void {
         ...(options.force && { force: true }),
         // The build counts records (most are applied in bulk, out of log order); the phases
         // after it follow the log position.
-        onProgress: (p) => (p.phase === 'build' && p.total !== undefined ? bar.update(p.records, p.total, p.phase) : bar.update(p.position, p.head, p.phase)),
+        onProgress: (p) =>
+          p.phase === 'build' && p.total !== undefined ? bar.update(p.records, p.total, p.phase) : bar.update(p.position, p.head, p.phase),
       });
       bar.stop();
       process.stdout.write(`rebuilt ${result.tables.length} tables from ${result.records} records, up to position ${result.position}\n`);

@@ -17,7 +17,9 @@ export function registerReporting(program: Command): void {
         await database.migrate();
         await grantReporting(database.db, options.role);
         log.info({ role: options.role }, 'reporting role granted');
-        process.stdout.write(`granted read access to "${options.role}"; give it to a login role with:\n  GRANT ${options.role} TO <your_bi_user>;\n`);
+        process.stdout.write(
+          `granted read access to "${options.role}"; give it to a login role with:\n  GRANT ${options.role} TO <your_bi_user>;\n`,
+        );
       } finally {
         await database.close();
       }

@@ -60,7 +60,9 @@ export function registerSim(program: Command): void {
           `  app client secret:    ${running.clientSecret}`,
           '  to mirror it, run with:',
           `    ECWID_API_BASE_URL=${running.url} ECWID_STORES=${running.storeId}:${running.token} ECWID_CLIENT_SECRET=${running.clientSecret}`,
-          options.target ? `  webhooks to:          ${options.target} at ${options.rate}/s` : '  webhooks:             off (pass --target to send them)',
+          options.target
+            ? `  webhooks to:          ${options.target} at ${options.rate}/s`
+            : '  webhooks:             off (pass --target to send them)',
           '',
         ].join('\n'),
       );

@@ -19,9 +19,15 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-test('pnpm start on PGlite from a clean directory serves the demo store\'s orders, then stops on SIGTERM', async () => {
+test("pnpm start on PGlite from a clean directory serves the demo store's orders, then stops on SIGTERM", async () => {
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), MIRROR_DATA_DIR: join(dataDir, 'pgdata'), LOG_FORMAT: 'json', MIRROR_DEMO_RATE: '5' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    MIRROR_DATA_DIR: join(dataDir, 'pgdata'),
+    LOG_FORMAT: 'json',
+    MIRROR_DEMO_RATE: '5',
+  };
   for (const name of ['DATABASE_URL', 'ECWID_STORES', 'ECWID_CLIENT_SECRET', 'MIRROR_ADMIN_TOKEN']) delete env[name];
   const started = Date.now();
   child = spawn(process.execPath, ['--import', 'tsx', cliPath, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -37,7 +43,9 @@ test('pnpm start on PGlite from a clean directory serves the demo store\'s order
   expect(stdout.split('\n').filter((l) => l.startsWith('{') && l.includes(apiKey!))).toEqual([]);
 
   const orders = await until(async () => {
-    const res = await fetch(`http://127.0.0.1:${port}/v1/stores/${storeId}/orders?limit=5`, { headers: { authorization: `Bearer ${apiKey}` } });
+    const res = await fetch(`http://127.0.0.1:${port}/v1/stores/${storeId}/orders?limit=5`, {
+      headers: { authorization: `Bearer ${apiKey}` },
+    });
     if (res.status !== 200) return undefined;
     const body = (await res.json()) as { data: { orderId: string; items: unknown[] }[] };
     return body.data.length > 0 ? body.data : undefined;
@@ -66,7 +74,9 @@ test('pnpm start on PGlite from a clean directory serves the demo store\'s order
 async function until<T>(probe: () => T | undefined | null | Promise<T | undefined | null>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = await Promise.resolve().then(probe).catch(() => undefined);
+    const value = await Promise.resolve()
+      .then(probe)
+      .catch(() => undefined);
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 250));

@@ -24,7 +24,9 @@ export function registerStart(program: Command): void {
   exitTwoOnBadArguments(
     program
       .command('start')
-      .description('run ingest, projector and query API in one process on PORT (default 3000); without ECWID_STORES, mirror a simulated demo store'),
+      .description(
+        'run ingest, projector and query API in one process on PORT (default 3000); without ECWID_STORES, mirror a simulated demo store',
+      ),
   ).action(async () => {
     const config = parseEnv(startConfigSchema, process.env);
     let stores;
@@ -35,7 +37,11 @@ export function registerStart(program: Command): void {
       throw err;
     }
     // Real stores need the app's secret; the demo store makes its own.
-    const ingestConfig = loadIngestConfig(stores.length === 0 ? { ...process.env, ECWID_WEBHOOK_VERIFY: 'true', ECWID_CLIENT_SECRET: config.ECWID_CLIENT_SECRET ?? 'demo' } : process.env);
+    const ingestConfig = loadIngestConfig(
+      stores.length === 0
+        ? { ...process.env, ECWID_WEBHOOK_VERIFY: 'true', ECWID_CLIENT_SECRET: config.ECWID_CLIENT_SECRET ?? 'demo' }
+        : process.env,
+    );
     const apiConfig = loadApiConfig(process.env);
     const log = createRootLogger(config);
     const database = await openDatabase(config, log);

@@ -8,38 +8,41 @@ const seconds = (s: number) => (s < 100 ? s.toFixed(1) : String(Math.round(s)));
 
 /** `mirror status`: per store and stage, how far behind the mirror is and why. */
 export function registerStatus(program: Command): void {
-  exitTwoOnBadArguments(program.command('status').description('per store: enrichment checkpoint, lag, status and parked events; projection checkpoint vs the log head').option('--json', 'print JSON')).action(
-    async (options: { json?: boolean }) => {
-      const config = parseEnv(baseConfigSchema, process.env);
-      const log = createQuietLogger(config, process.env);
-      const database = await openDatabase(config, log);
-      try {
-        const status = await readStatus(database.db);
-        if (options.json) {
-          process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
-          return;
-        }
-        const header = ['store', 'status', 'token', 'checkpoint', 'lag records', 'lag s', 'parked', 'retry at', 'last error'];
-        const rows = status.stores.map((s) => [
-          String(s.storeId),
-          s.status,
-          s.hasToken ? 'yes' : 'no',
-          String(s.position),
-          String(s.lagRecords),
-          seconds(s.lagSeconds),
-          String(s.parkedOpen),
-          s.retryAt ? s.retryAt.toISOString() : '',
-          s.lastError ?? '',
-        ]);
-        process.stdout.write('enrichment\n');
-        process.stdout.write(status.stores.length ? `${formatTable([header, ...rows])}\n` : '  no stores yet\n');
-        const p = status.projection;
-        process.stdout.write(
-          `\nprojection\n  checkpoint ${p.position} / log head ${p.head}: ${p.lagRecords} records behind, oldest ${seconds(p.lagSeconds)} s\n`,
-        );
-      } finally {
-        await database.close();
+  exitTwoOnBadArguments(
+    program
+      .command('status')
+      .description('per store: enrichment checkpoint, lag, status and parked events; projection checkpoint vs the log head')
+      .option('--json', 'print JSON'),
+  ).action(async (options: { json?: boolean }) => {
+    const config = parseEnv(baseConfigSchema, process.env);
+    const log = createQuietLogger(config, process.env);
+    const database = await openDatabase(config, log);
+    try {
+      const status = await readStatus(database.db);
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+        return;
       }
-    },
-  );
+      const header = ['store', 'status', 'token', 'checkpoint', 'lag records', 'lag s', 'parked', 'retry at', 'last error'];
+      const rows = status.stores.map((s) => [
+        String(s.storeId),
+        s.status,
+        s.hasToken ? 'yes' : 'no',
+        String(s.position),
+        String(s.lagRecords),
+        seconds(s.lagSeconds),
+        String(s.parkedOpen),
+        s.retryAt ? s.retryAt.toISOString() : '',
+        s.lastError ?? '',
+      ]);
+      process.stdout.write('enrichment\n');
+      process.stdout.write(status.stores.length ? `${formatTable([header, ...rows])}\n` : '  no stores yet\n');
+      const p = status.projection;
+      process.stdout.write(
+        `\nprojection\n  checkpoint ${p.position} / log head ${p.head}: ${p.lagRecords} records behind, oldest ${seconds(p.lagSeconds)} s\n`,
+      );
+    } finally {
+      await database.close();
+    }
+  });
 }

@@ -13,13 +13,17 @@ async function readStdin(): Promise<string> {
 
 /** `mirror stores add|list|remove`: the tokens enrichment and backfill call Ecwid with. */
 export function registerStores(program: Command): void {
-  const stores = exitTwoOnBadArguments(program.command('stores').description('manage the Ecwid stores the mirror may call (access tokens in store_tokens)'));
+  const stores = exitTwoOnBadArguments(
+    program.command('stores').description('manage the Ecwid stores the mirror may call (access tokens in store_tokens)'),
+  );
 
   exitTwoOnBadArguments(
     stores
       .command('add')
       .argument('<storeId>', 'Ecwid store id', storeIdArgument)
-      .description('add or replace a store\'s access token; without --token/--token-env it is read from stdin (keeps it out of shell history)')
+      .description(
+        "add or replace a store's access token; without --token/--token-env it is read from stdin (keeps it out of shell history)",
+      )
       .option('--token <token>', 'the secret_… access token (visible in shell history: prefer --token-env or stdin)')
       .option('--token-env <VAR>', 'read the token from this environment variable'),
   ).action(async (storeId: number, options: { token?: string; tokenEnv?: string }) => {
@@ -43,26 +47,31 @@ export function registerStores(program: Command): void {
     }
   });
 
-  exitTwoOnBadArguments(stores.command('list').description('list stores with a token (tokens are masked)').option('--json', 'print JSON')).action(
-    async (options: { json?: boolean }) => {
-      const config = parseEnv(baseConfigSchema, process.env);
-      const log = createQuietLogger(config, process.env);
-      const database = await openDatabase(config, log);
-      try {
-        const rows = await listStoreTokens(database.db);
-        if (options.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-        else if (rows.length === 0) process.stdout.write('no stores (add one with: mirror stores add <storeId> --token-env VAR)\n');
-        else
-          process.stdout.write(
-            `${formatTable([['store', 'token', 'source', 'added'], ...rows.map((r) => [String(r.storeId), r.tokenMasked, r.source, r.addedAt.toISOString()])])}\n`,
-          );
-      } finally {
-        await database.close();
-      }
-    },
-  );
+  exitTwoOnBadArguments(
+    stores.command('list').description('list stores with a token (tokens are masked)').option('--json', 'print JSON'),
+  ).action(async (options: { json?: boolean }) => {
+    const config = parseEnv(baseConfigSchema, process.env);
+    const log = createQuietLogger(config, process.env);
+    const database = await openDatabase(config, log);
+    try {
+      const rows = await listStoreTokens(database.db);
+      if (options.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      else if (rows.length === 0) process.stdout.write('no stores (add one with: mirror stores add <storeId> --token-env VAR)\n');
+      else
+        process.stdout.write(
+          `${formatTable([['store', 'token', 'source', 'added'], ...rows.map((r) => [String(r.storeId), r.tokenMasked, r.source, r.addedAt.toISOString()])])}\n`,
+        );
+    } finally {
+      await database.close();
+    }
+  });
 
-  exitTwoOnBadArguments(stores.command('remove').argument('<storeId>', 'Ecwid store id', storeIdArgument).description('remove a store\'s token (its webhooks then wait for one)')).action(async (storeId: number) => {
+  exitTwoOnBadArguments(
+    stores
+      .command('remove')
+      .argument('<storeId>', 'Ecwid store id', storeIdArgument)
+      .description("remove a store's token (its webhooks then wait for one)"),
+  ).action(async (storeId: number) => {
     const config = parseEnv(baseConfigSchema, process.env);
     const log = createQuietLogger(config, process.env);
     const database = await openDatabase(config, log);

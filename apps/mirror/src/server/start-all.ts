@@ -5,11 +5,30 @@ import type { Logger } from '@mirror/core';
 import type { Database } from '@mirror/db';
 import { createActivity, createSimulator, type Activity } from '@mirror/ecwid-sim';
 import { createIngest, type IngestConfig } from '@mirror/ingest';
-import { addStoreToken, backfill, createClientFactory, runEnrichment, runProjection, syncEnvTokens, workerRateLimitWaitMs, type StoreToken } from '@mirror/projector';
+import {
+  addStoreToken,
+  backfill,
+  createClientFactory,
+  runEnrichment,
+  runProjection,
+  syncEnvTokens,
+  workerRateLimitWaitMs,
+  type StoreToken,
+} from '@mirror/projector';
 import { Hono } from 'hono';
 import { apiHooks, createMirrorMetrics, ecwidHooks, ingestHooks, mountMetrics } from './metrics.ts';
 
-export type StartAllConfig = Pick<IngestConfig, 'PORT' | 'HOST' | 'ECWID_WEBHOOK_VERIFY' | 'INGEST_BODY_LIMIT_BYTES' | 'INGEST_BATCH_MAX' | 'INGEST_BATCH_WINDOW_MS' | 'INGEST_PARALLEL_MIN_BATCH' | 'INGEST_APPEND_TIMEOUT_MS'> &
+export type StartAllConfig = Pick<
+  IngestConfig,
+  | 'PORT'
+  | 'HOST'
+  | 'ECWID_WEBHOOK_VERIFY'
+  | 'INGEST_BODY_LIMIT_BYTES'
+  | 'INGEST_BATCH_MAX'
+  | 'INGEST_BATCH_WINDOW_MS'
+  | 'INGEST_PARALLEL_MIN_BATCH'
+  | 'INGEST_APPEND_TIMEOUT_MS'
+> &
   Pick<ApiConfig, 'MIRROR_ADMIN_TOKEN' | 'API_CURSOR_SECRET' | 'API_KEY_CACHE_MS'> & {
     ECWID_CLIENT_SECRET: string | undefined;
     ECWID_API_BASE_URL: string;
@@ -39,14 +58,21 @@ const demoStoreId = 1003;
  * them; without, it starts a simulated Ecwid store, backfills it and lets it send live webhooks,
  * so a newcomer sees data within seconds.
  */
-export async function startAll(database: Database, config: StartAllConfig, stores: readonly StoreToken[], log: Logger): Promise<RunningMirror> {
+export async function startAll(
+  database: Database,
+  config: StartAllConfig,
+  stores: readonly StoreToken[],
+  log: Logger,
+): Promise<RunningMirror> {
   const metrics = createMirrorMetrics(database.db);
   const demoMode = stores.length === 0;
 
   // The demo store signs its webhooks with a secret made here, unless one was given.
   const clientSecret = config.ECWID_CLIENT_SECRET ?? (demoMode ? randomBytes(16).toString('hex') : undefined);
   const demoToken = `secret_demo_${randomBytes(12).toString('hex')}`;
-  const sim = demoMode ? createSimulator({ stores: [{ storeId: demoStoreId, token: demoToken, seed: config.MIRROR_DEMO_SEED }], clientSecret }) : undefined;
+  const sim = demoMode
+    ? createSimulator({ stores: [{ storeId: demoStoreId, token: demoToken, seed: config.MIRROR_DEMO_SEED }], clientSecret })
+    : undefined;
   const simServer = sim ? await sim.listen(0) : undefined;
   const apiBaseUrl = simServer?.url ?? config.ECWID_API_BASE_URL;
 
@@ -67,7 +93,13 @@ export async function startAll(database: Database, config: StartAllConfig, store
   const { server, port } = await listen(root, config.PORT, config.HOST);
 
   const { limiter, onAttempt } = ecwidHooks(metrics, config.ECWID_RATE_LIMIT_PER_MINUTE);
-  const clientFor = createClientFactory({ baseUrl: apiBaseUrl, limiter, onAttempt, log: log.child({ component: 'ecwid' }), maxRateLimitWaitMs: workerRateLimitWaitMs });
+  const clientFor = createClientFactory({
+    baseUrl: apiBaseUrl,
+    limiter,
+    onAttempt,
+    log: log.child({ component: 'ecwid' }),
+    maxRateLimitWaitMs: workerRateLimitWaitMs,
+  });
   const controller = new AbortController();
   const workers = Promise.all([
     runEnrichment({
@@ -80,7 +112,12 @@ export async function startAll(database: Database, config: StartAllConfig, store
       maxAttempts: config.ENRICHMENT_MAX_ATTEMPTS,
       batchSize: config.ENRICHMENT_BATCH_SIZE,
     }),
-    runProjection({ db: database.db, log: log.child({ stage: 'projection' }), signal: controller.signal, idleMs: config.PROJECTION_IDLE_MS }),
+    runProjection({
+      db: database.db,
+      log: log.child({ stage: 'projection' }),
+      signal: controller.signal,
+      idleMs: config.PROJECTION_IDLE_MS,
+    }),
   ]);
   log.info({ port, stores: stores.length, demo: demoMode }, 'mirror running: ingest, projector and query API');
 
@@ -90,10 +127,19 @@ export async function startAll(database: Database, config: StartAllConfig, store
   if (sim) {
     const { key } = await createApiKey(database.db, { storeId: demoStoreId, label: 'demo' });
     demo = { storeId: demoStoreId, apiKey: key };
-    activity = createActivity(sim, { storeId: demoStoreId, target: `http://127.0.0.1:${port}/webhooks/ecwid`, ratePerSecond: config.MIRROR_DEMO_RATE });
+    activity = createActivity(sim, {
+      storeId: demoStoreId,
+      target: `http://127.0.0.1:${port}/webhooks/ecwid`,
+      ratePerSecond: config.MIRROR_DEMO_RATE,
+    });
     const started = activity;
     demoWork = (async () => {
-      const summary = await backfill({ db: database.db, storeId: demoStoreId, client: clientFor(demoStoreId, demoToken), signal: controller.signal });
+      const summary = await backfill({
+        db: database.db,
+        storeId: demoStoreId,
+        client: clientFor(demoStoreId, demoToken),
+        signal: controller.signal,
+      });
       log.info({ storeId: demoStoreId, snapshots: summary.reduce((n, s) => n + s.snapshots, 0) }, 'demo store backfilled');
       if (!controller.signal.aborted) started.start();
     })().catch((err: unknown) => log.error({ err }, 'demo backfill failed'));

@@ -43,7 +43,8 @@ describe('appendWebhooks', () => {
   });
 
   test('keeps the body verbatim, including numbers beyond 2^53', async () => {
-    const body = '{"eventId":"big-1","eventCreated":7891234567,"storeId":1003,"entityId":"1003","eventType":"application.installed","data":{"n":123456789012345678901234567890}}';
+    const body =
+      '{"eventId":"big-1","eventCreated":7891234567,"storeId":1003,"entityId":"1003","eventType":"application.installed","data":{"n":123456789012345678901234567890}}';
     const [outcome] = await appendWebhooks(database.db, [
       webhookRow({ eventId: 'big-1', body, eventCreated: 7891234567, entityId: '1003' }),
     ]);

@@ -21,7 +21,10 @@ export async function grantReporting(db: Db, role = 'mirror_reporting'): Promise
       end if;
     end $$`);
     await tx.execute(sql`grant usage on schema public, reporting to ${r}`);
-    const tables = sql.join(entityTableNames.map((t) => sql`public.${sql.identifier(t)}`), sql`, `);
+    const tables = sql.join(
+      entityTableNames.map((t) => sql`public.${sql.identifier(t)}`),
+      sql`, `,
+    );
     await tx.execute(sql`grant select on ${tables} to ${r}`);
     await tx.execute(sql`grant select on all tables in schema reporting to ${r}`);
   });

@@ -11,12 +11,31 @@ const at = (iso: string) => new Date(iso);
 beforeAll(async () => {
   database = await createTestDatabase();
   const order = (id: string, status: string, total: string, created: string, extra: Partial<typeof ordersTable.$inferInsert> = {}) => ({
-    storeId: 1, orderId: id, paymentStatus: status, total, createdAt: at(created), updatedAt: at(created), doc: {}, ...meta, ...extra,
+    storeId: 1,
+    orderId: id,
+    paymentStatus: status,
+    total,
+    createdAt: at(created),
+    updatedAt: at(created),
+    doc: {},
+    ...meta,
+    ...extra,
   });
   await database.db.insert(ordersTable).values([
-    order('A', 'PAID', '100.00', '2026-03-01T10:00:00Z', { customerId: 7, email: 'Ann@Example.com', couponCode: 'SPRING', doc: { couponDiscount: 10 } }),
+    order('A', 'PAID', '100.00', '2026-03-01T10:00:00Z', {
+      customerId: 7,
+      email: 'Ann@Example.com',
+      couponCode: 'SPRING',
+      doc: { couponDiscount: 10 },
+    }),
     order('B', 'PAID', '50.00', '2026-03-01T23:59:59Z', { email: 'guest@example.com' }),
-    order('C', 'PARTIALLY_REFUNDED', '80.00', '2026-03-01T12:00:00Z', { customerId: 7, email: 'ann@example.com', refundedAmount: '20.00', couponCode: 'SPRING', doc: { couponDiscount: 5 } }),
+    order('C', 'PARTIALLY_REFUNDED', '80.00', '2026-03-01T12:00:00Z', {
+      customerId: 7,
+      email: 'ann@example.com',
+      refundedAmount: '20.00',
+      couponCode: 'SPRING',
+      doc: { couponDiscount: 5 },
+    }),
     order('D', 'AWAITING_PAYMENT', '999.00', '2026-03-01T12:00:00Z'), // not paid: not revenue
     order('E', 'PAID', '500.00', '2026-03-01T12:00:00Z', { deletedAt: at('2026-03-05T00:00:00Z') }), // deleted: not revenue
     order('F', 'REFUNDED', '30.00', '2026-03-02T08:00:00Z', { refundedAmount: '30.00' }),
@@ -24,20 +43,48 @@ beforeAll(async () => {
     { ...order('A', 'PAID', '1.00', '2026-03-01T10:00:00Z'), storeId: 2 }, // another store
   ]);
   const item = (orderId: string, itemId: number, productId: number, quantity: number, price: string) => ({
-    storeId: 1, orderId, itemId, productId, sku: `SKU-${productId}`, name: `P${productId}`, quantity, price, doc: {}, ...meta,
+    storeId: 1,
+    orderId,
+    itemId,
+    productId,
+    sku: `SKU-${productId}`,
+    name: `P${productId}`,
+    quantity,
+    price,
+    doc: {},
+    ...meta,
   });
-  await database.db.insert(orderItemsTable).values([
-    item('A', 1, 10, 2, '25.00'), item('A', 2, 11, 1, '50.00'), item('B', 3, 10, 1, '25.00'),
-    item('C', 4, 11, 1, '80.00'), item('D', 5, 10, 9, '25.00'), item('G', 6, 10, 1, '10.00'),
-  ]);
+  await database.db
+    .insert(orderItemsTable)
+    .values([
+      item('A', 1, 10, 2, '25.00'),
+      item('A', 2, 11, 1, '50.00'),
+      item('B', 3, 10, 1, '25.00'),
+      item('C', 4, 11, 1, '80.00'),
+      item('D', 5, 10, 9, '25.00'),
+      item('G', 6, 10, 1, '10.00'),
+    ]);
   const cart = (cartId: string, created: string, recovered: string | null) => ({
-    storeId: 1, cartId, createdAt: at(created), updatedAt: at(created), recoveredOrderId: recovered, doc: {}, ...meta,
+    storeId: 1,
+    cartId,
+    createdAt: at(created),
+    updatedAt: at(created),
+    recoveredOrderId: recovered,
+    doc: {},
+    ...meta,
   });
-  await database.db.insert(abandonedCartsTable).values([
-    cart('c1', '2026-03-01T01:00:00Z', 'A'), cart('c2', '2026-03-01T02:00:00Z', null), cart('c3', '2026-03-01T03:00:00Z', null),
-    cart('c4', '2026-03-01T04:00:00Z', 'C'), { ...cart('c5', '2026-03-01T05:00:00Z', null), deletedAt: at('2026-03-02T00:00:00Z') },
-  ]);
-  await database.db.insert(discountCouponsTable).values([{ storeId: 1, couponId: 99, code: 'SPRING', name: 'Spring sale', doc: {}, ...meta }]);
+  await database.db
+    .insert(abandonedCartsTable)
+    .values([
+      cart('c1', '2026-03-01T01:00:00Z', 'A'),
+      cart('c2', '2026-03-01T02:00:00Z', null),
+      cart('c3', '2026-03-01T03:00:00Z', null),
+      cart('c4', '2026-03-01T04:00:00Z', 'C'),
+      { ...cart('c5', '2026-03-01T05:00:00Z', null), deletedAt: at('2026-03-02T00:00:00Z') },
+    ]);
+  await database.db
+    .insert(discountCouponsTable)
+    .values([{ storeId: 1, couponId: 99, code: 'SPRING', name: 'Spring sale', doc: {}, ...meta }]);
 });
 afterAll(async () => {
   await database.close();

@@ -56,10 +56,7 @@ export const orderItemsTable = pgTable(
     price: numeric('price'),
     ...projectedColumns(),
   },
-  (t) => [
-    primaryKey({ columns: [t.storeId, t.orderId, t.itemId] }),
-    index('order_items_store_product_idx').on(t.storeId, t.productId),
-  ],
+  (t) => [primaryKey({ columns: [t.storeId, t.orderId, t.itemId] }), index('order_items_store_product_idx').on(t.storeId, t.productId)],
 );
 
 export const abandonedCartsTable = pgTable(
@@ -205,10 +202,7 @@ export const discountCouponsTable = pgTable(
     updatedAt: tz('updated_at'),
     ...projectedColumns(),
   },
-  (t) => [
-    primaryKey({ columns: [t.storeId, t.couponId] }),
-    index('discount_coupons_store_code_idx').on(t.storeId, t.code),
-  ],
+  (t) => [primaryKey({ columns: [t.storeId, t.couponId] }), index('discount_coupons_store_code_idx').on(t.storeId, t.code)],
 );
 
 export const promotionsTable = pgTable(

@@ -82,7 +82,9 @@ export const parkedEventsTable = pgTable(
   },
   (t) => [
     uniqueIndex('parked_events_position_uq').on(t.position),
-    index('parked_events_open_idx').on(t.storeId).where(sql`${t.resolvedAt} is null`),
+    index('parked_events_open_idx')
+      .on(t.storeId)
+      .where(sql`${t.resolvedAt} is null`),
   ],
 );
 

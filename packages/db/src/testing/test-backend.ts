@@ -51,7 +51,9 @@ async function startContainer(): Promise<{ url: string; stop: StopFn }> {
 /** A template per migration set: re-created only when the migrations change. */
 async function migrateTemplate(adminUrl: string): Promise<string> {
   const hash = createHash('sha256');
-  for (const file of readdirSync(migrationsFolder).filter((f) => f.endsWith('.sql')).sort()) {
+  for (const file of readdirSync(migrationsFolder)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()) {
     hash.update(file).update(readFileSync(`${migrationsFolder}/${file}`));
   }
   const templateName = `mirror_template_${hash.digest('hex').slice(0, 12)}`;

@@ -19,10 +19,7 @@ it('signs like Ecwid: base64 HMAC-SHA256 of eventCreated.eventId', () => {
 });
 
 it('quotes the entity id of application events', () => {
-  const webhook = buildWebhook(
-    { storeId: 1003, eventType: 'application.storageChanged', entityId: 1003 },
-    's',
-  );
+  const webhook = buildWebhook({ storeId: 1003, eventType: 'application.storageChanged', entityId: 1003 }, 's');
   expect(webhook.body.entityId).toBe('1003');
   expect(webhook.body.eventId).toMatch(/^[0-9a-f-]{36}$/);
 });

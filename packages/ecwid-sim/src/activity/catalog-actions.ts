@@ -28,10 +28,8 @@ export const editProduct: ShopAction = ({ store, faker }) => {
   store.update('products', product.id, (doc) => {
     if (roll < 0.5) doc.price = Number(faker.commerce.price({ min: 3, max: 300 }));
     else if (roll < 0.8) {
-      for (const combination of doc.combinations)
-        combination.quantity += faker.number.int({ min: 1, max: 20 });
-      if (!doc.unlimited)
-        doc.quantity = (doc.quantity ?? 0) + faker.number.int({ min: 1, max: 50 });
+      for (const combination of doc.combinations) combination.quantity += faker.number.int({ min: 1, max: 20 });
+      if (!doc.unlimited) doc.quantity = (doc.quantity ?? 0) + faker.number.int({ min: 1, max: 50 });
       refreshStock(doc);
     } else if (roll < 0.9) doc.enabled = !doc.enabled;
     else doc.name = faker.commerce.productName();
@@ -57,9 +55,7 @@ export const editCategory: ShopAction = ({ store, faker }) => {
   if (roll < 0.45 && isLeaf) {
     store.remove('categories', category.id);
     const events: SimEvent[] = [{ eventType: 'category.deleted', entityId: category.id }];
-    for (const product of store.products
-      .values()
-      .filter((candidate) => candidate.categoryIds.includes(category.id))) {
+    for (const product of store.products.values().filter((candidate) => candidate.categoryIds.includes(category.id))) {
       store.update('products', product.id, (doc) => {
         doc.categoryIds = doc.categoryIds.filter((id) => id !== category.id);
         doc.defaultCategoryId = doc.categoryIds[0] ?? 0;
@@ -87,9 +83,7 @@ export const editProductType: ShopAction = ({ store, faker }) => {
     store.insert('productTypes', created);
     return [{ eventType: 'product_class.created', entityId: created.id }];
   }
-  const inUse = store.products
-    .values()
-    .some((product) => product.productClassId === productType.id);
+  const inUse = store.products.values().some((product) => product.productClassId === productType.id);
   if (roll < 0.5 && productType.id !== 0 && !inUse) {
     store.remove('productTypes', productType.id);
     return [{ eventType: 'product_class.deleted', entityId: productType.id }];

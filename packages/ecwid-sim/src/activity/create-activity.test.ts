@@ -39,18 +39,14 @@ describe('webhook delivery', () => {
       duplicates: 0,
     });
     for (const change of changes) {
-      const copies = target.received.filter(
-        (webhook) => JSON.parse(webhook.body).eventId === change.eventId,
-      );
+      const copies = target.received.filter((webhook) => JSON.parse(webhook.body).eventId === change.eventId);
       expect(copies).toHaveLength(2);
       expect(copies[0]!.body).toBe(copies[1]!.body);
       expect(JSON.parse(copies[0]!.body)).toEqual(change);
       expect(copies[0]!.eventtype).toBe(change.eventType);
       expect(copies[0]!.headers['content-type']).toBe('application/json; charset=UTF-8');
       const signature = copies[0]!.headers['x-ecwid-webhook-signature'];
-      expect(
-        isValidSignature(signature, change.eventCreated, change.eventId, sim.clientSecret),
-      ).toBe(true);
+      expect(isValidSignature(signature, change.eventCreated, change.eventId, sim.clientSecret)).toBe(true);
     }
   });
 
@@ -68,9 +64,7 @@ describe('webhook delivery', () => {
       duplicates: changes.length,
       delivered: changes.length * 2,
     });
-    expect(new Set(target.received.map((webhook) => JSON.parse(webhook.body).eventId)).size).toBe(
-      changes.length,
-    );
+    expect(new Set(target.received.map((webhook) => JSON.parse(webhook.body).eventId)).size).toBe(changes.length);
   });
 
   it('gives up after the last retry', async () => {
@@ -147,22 +141,14 @@ describe('store changes', () => {
       expect(change.eventId).toMatch(/^[0-9a-f-]{36}$/);
       expect(Number.isInteger(change.eventCreated)).toBe(true);
       expect(change.storeId).toBe(storeId);
-      expect(typeof change.entityId).toBe(
-        change.eventType.startsWith('application.') ? 'string' : 'number',
-      );
+      expect(typeof change.entityId).toBe(change.eventType.startsWith('application.') ? 'string' : 'number');
     }
 
-    const deleted = new Set(
-      changes
-        .filter((change) => change.eventType === 'order.deleted')
-        .map((change) => change.data!.orderId),
-    );
+    const deleted = new Set(changes.filter((change) => change.eventType === 'order.deleted').map((change) => change.data!.orderId));
     for (const change of changes.filter((candidate) => candidate.eventType === 'order.deleted')) {
       expect((await get(sim, `/orders/${change.data!.orderId}`)).status).toBe(404);
     }
-    const created = changes.filter(
-      (change) => change.eventType === 'order.created' && !deleted.has(change.data!.orderId),
-    );
+    const created = changes.filter((change) => change.eventType === 'order.created' && !deleted.has(change.data!.orderId));
     for (const change of created) {
       const order = (await get(sim, `/orders/${change.data!.orderId}`)).body;
       expect(order.internalId).toBe(change.entityId);
@@ -172,8 +158,7 @@ describe('store changes', () => {
       expect(change.eventCreated - order.createTimestamp).toBeLessThanOrEqual(1);
     }
     const deletedProducts = changes.filter((change) => change.eventType === 'product.deleted');
-    for (const change of deletedProducts)
-      expect((await get(sim, `/products/${change.entityId}`)).status).toBe(404);
+    for (const change of deletedProducts) expect((await get(sim, `/products/${change.entityId}`)).status).toBe(404);
     expect((await get(sim, '/products/deleted')).body.total).toBe(deletedProducts.length);
   });
 

@@ -3,23 +3,10 @@ import { createRandom } from '../random.ts';
 import { createStoreFaker } from '../store/generate-store.ts';
 import { buildWebhook, type EcwidWebhookBody } from './build-webhook.ts';
 import { editCategory, editProduct, editProductType } from './catalog-actions.ts';
-import {
-  createDelivery,
-  defaultDeliveryOptions,
-  type DeliveryOptions,
-  type DeliveryStats,
-} from './deliver-webhooks.ts';
+import { createDelivery, defaultDeliveryOptions, type DeliveryOptions, type DeliveryStats } from './deliver-webhooks.ts';
 import { advanceOrder, checkout, createInvoice, deleteOrder, touchCart } from './order-actions.ts';
 import type { ShopAction } from './shop-action.ts';
-import {
-  editCoupon,
-  editCustomer,
-  editCustomerGroup,
-  editProfile,
-  editPromotion,
-  editReview,
-  writeStorage,
-} from './store-actions.ts';
+import { editCoupon, editCustomer, editCustomerGroup, editProfile, editPromotion, editReview, writeStorage } from './store-actions.ts';
 
 /** One webhook caused by a change, as enqueued for delivery. */
 export type SimChange = EcwidWebhookBody;
@@ -96,10 +83,7 @@ export function createActivity(sim: Simulator, options: ActivityOptions): Activi
       if (!events.length) continue;
       const eventCreated = store.clock();
       return events.map((event) => {
-        const webhook = buildWebhook(
-          { ...event, storeId: store.storeId, eventId: faker.string.uuid(), eventCreated },
-          sim.clientSecret,
-        );
+        const webhook = buildWebhook({ ...event, storeId: store.storeId, eventId: faker.string.uuid(), eventCreated }, sim.clientSecret);
         delivery.enqueue(webhook);
         return webhook.body;
       });

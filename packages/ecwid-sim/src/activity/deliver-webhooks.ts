@@ -38,12 +38,7 @@ export type DeliveryStats = {
 const acceptedStatuses = new Set([200, 201, 202, 204, 209]);
 
 /** Ecwid's delivery habits: delays, reordering, duplicates, retries with the same eventId. */
-export function createDelivery(options: {
-  target: string;
-  fetch: typeof fetch;
-  delivery: DeliveryOptions;
-  random: () => number;
-}) {
+export function createDelivery(options: { target: string; fetch: typeof fetch; delivery: DeliveryOptions; random: () => number }) {
   const { delivery, random } = options;
   const stats: DeliveryStats = { sent: 0, delivered: 0, failed: 0, retried: 0, duplicates: 0 };
   const timers = new Set<NodeJS.Timeout>();
@@ -90,8 +85,7 @@ export function createDelivery(options: {
       // A timeout or a refused connection is a failed attempt, like a 500.
     }
     if (delivered) stats.delivered++;
-    else if (attempt < delivery.retryDelaysMs.length)
-      schedule(webhook, attempt + 1, delivery.retryDelaysMs[attempt]!);
+    else if (attempt < delivery.retryDelaysMs.length) schedule(webhook, attempt + 1, delivery.retryDelaysMs[attempt]!);
     else stats.failed++;
   }
 

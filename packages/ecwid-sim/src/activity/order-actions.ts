@@ -1,12 +1,6 @@
 import { makeCart } from '../documents/cart.ts';
 import { addOrderToStats, makeCustomer, type SimCustomer } from '../documents/customer.ts';
-import {
-  makeInvoice,
-  makeOrder,
-  makeOrderItems,
-  orderTotals,
-  type SimOrder,
-} from '../documents/order.ts';
+import { makeInvoice, makeOrder, makeOrderItems, orderTotals, type SimOrder } from '../documents/order.ts';
 import { makeEmail, makePerson } from '../documents/person.ts';
 import { refreshStock } from '../documents/product.ts';
 import type { FulfillmentStatus, PaymentStatus } from '../documents/statuses.ts';
@@ -25,18 +19,14 @@ export const checkout: ShopAction = ({ store, faker }) => {
   );
   if (!lines.length) return [];
   for (const line of lines) {
-    const available =
-      line.combination?.quantity ??
-      (line.product.unlimited ? Infinity : (line.product.quantity ?? 0));
+    const available = line.combination?.quantity ?? (line.product.unlimited ? Infinity : (line.product.quantity ?? 0));
     line.quantity = Math.min(line.quantity, available);
   }
   const roll = faker.number.float();
   const existing = roll < 0.6 ? pickFrom(faker, store.customers) : undefined;
   const group = store.customerGroups.get(0) ?? { id: 0, name: 'General' };
   const created: SimCustomer | undefined =
-    !existing && roll < 0.85
-      ? makeCustomer(faker, store.nextId, { registeredAt: store.clock(), group })
-      : undefined;
+    !existing && roll < 0.85 ? makeCustomer(faker, store.nextId, { registeredAt: store.clock(), group }) : undefined;
   const customer = existing ?? created;
   const person = customer?.billingPerson ?? makePerson(faker);
   const paymentStatus: PaymentStatus = faker.datatype.boolean(0.7) ? 'PAID' : 'AWAITING_PAYMENT';
@@ -99,12 +89,8 @@ const nextFulfillment: Partial<Record<FulfillmentStatus, FulfillmentStatus>> = {
   SHIPPED: 'DELIVERED',
 };
 
-function nextStatuses(
-  order: SimOrder,
-  roll: number,
-): [PaymentStatus, FulfillmentStatus] | undefined {
-  if (order.paymentStatus === 'AWAITING_PAYMENT')
-    return roll < 0.8 ? ['PAID', order.fulfillmentStatus] : ['CANCELLED', 'WILL_NOT_DELIVER'];
+function nextStatuses(order: SimOrder, roll: number): [PaymentStatus, FulfillmentStatus] | undefined {
+  if (order.paymentStatus === 'AWAITING_PAYMENT') return roll < 0.8 ? ['PAID', order.fulfillmentStatus] : ['CANCELLED', 'WILL_NOT_DELIVER'];
   if (order.paymentStatus !== 'PAID') return undefined;
   const fulfillment = nextFulfillment[order.fulfillmentStatus];
   if (fulfillment) return ['PAID', fulfillment];
@@ -151,9 +137,7 @@ export const createInvoice: ShopAction = ({ store, faker }) => {
   if (!order || order.paymentStatus !== 'PAID' || order.invoices.length) return [];
   const invoice = makeInvoice(store.storeId, store.nextId('invoice'), store.clock());
   store.update('orders', order.internalId, (doc) => doc.invoices.push(invoice));
-  return [
-    { eventType: 'invoice.created', entityId: invoice.internalId, data: { orderId: order.id } },
-  ];
+  return [{ eventType: 'invoice.created', entityId: invoice.internalId, data: { orderId: order.id } }];
 };
 
 export const deleteOrder: ShopAction = ({ store, faker }) => {
@@ -201,10 +185,6 @@ export const touchCart: ShopAction = ({ store, faker }) => {
   return [cartEvent('unfinished_order.updated', existing.unfinishedOrder, existing.cartId)];
 };
 
-function cartEvent(
-  eventType: string,
-  order: { id: string; internalId: number },
-  cartId: string,
-): SimEvent {
+function cartEvent(eventType: string, order: { id: string; internalId: number }, cartId: string): SimEvent {
   return { eventType, entityId: order.internalId, data: { orderId: order.id, cartId } };
 }

@@ -15,9 +15,6 @@ export type ActionContext = { store: SimStore; faker: Faker };
 export type ShopAction = (context: ActionContext) => SimEvent[];
 
 /** A random document, O(1) even among 100k orders. */
-export function pickFrom<K extends number | string, T>(
-  faker: Faker,
-  table: EntityTable<K, T>,
-): T | undefined {
+export function pickFrom<K extends number | string, T>(faker: Faker, table: EntityTable<K, T>): T | undefined {
   return table.size ? table.at(faker.number.int(table.size - 1)) : undefined;
 }

@@ -90,8 +90,7 @@ export const editReview: ShopAction = ({ store, faker }) => {
   const review = pickFrom(faker, store.reviews);
   if (!review || roll < 0.5) {
     const order = pickFrom(faker, store.orders);
-    const customer =
-      order?.customerId === undefined ? undefined : store.customers.get(order.customerId);
+    const customer = order?.customerId === undefined ? undefined : store.customers.get(order.customerId);
     const item = order && order.items.length ? faker.helpers.arrayElement(order.items) : undefined;
     if (!order || !customer || !item) return [];
     const created = makeReview(faker, store.nextId, {
@@ -139,10 +138,7 @@ export const editReview: ShopAction = ({ store, faker }) => {
 
 /** App storage writes; `data` of `application.storageChanged` is undocumented, so none is sent. */
 export const writeStorage: ShopAction = ({ store, faker }) => {
-  store.setStorage(
-    faker.helpers.arrayElement(['public', 'settings', 'lastSync']),
-    JSON.stringify({ at: store.clock() }),
-  );
+  store.setStorage(faker.helpers.arrayElement(['public', 'settings', 'lastSync']), JSON.stringify({ at: store.clock() }));
   return [{ eventType: 'application.storageChanged', entityId: String(store.storeId) }];
 };
 

@@ -30,8 +30,7 @@ export function makeCategory(
   const id = nextId('category');
   const name = faker.commerce.department();
   const slug = `${name.toLowerCase()}-${id}`;
-  const image = (size: string) =>
-    `https://d2j6dbq0eux0bg.cloudfront.net/images/${input.storeId}/${id}-${size}.jpg`;
+  const image = (size: string) => `https://d2j6dbq0eux0bg.cloudfront.net/images/${input.storeId}/${id}-${size}.jpg`;
   return {
     id,
     ...(input.parentId === undefined ? {} : { parentId: input.parentId }),

@@ -52,11 +52,7 @@ export type SimCustomer = {
   favorites: number[];
 };
 
-export function makeCustomer(
-  faker: Faker,
-  nextId: IdSource,
-  input: { registeredAt: number; group: SimCustomerGroup },
-): SimCustomer {
+export function makeCustomer(faker: Faker, nextId: IdSource, input: { registeredAt: number; group: SimCustomerGroup }): SimCustomer {
   const person = makePerson(faker);
   const email = makeEmail(faker, person);
   const date = formatEcwidDate(input.registeredAt);
@@ -95,10 +91,7 @@ export function makeCustomer(
 }
 
 /** Folds one placed order into the customer's `stats`. */
-export function addOrderToStats(
-  customer: SimCustomer,
-  order: { total: number; createDate: string },
-): void {
+export function addOrderToStats(customer: SimCustomer, order: { total: number; createDate: string }): void {
   const stats = customer.stats;
   stats.numberOfOrders++;
   stats.salesValue = Math.round((stats.salesValue + order.total) * 100) / 100;

@@ -22,15 +22,9 @@ export type SimCoupon = {
   orderCount: number;
 };
 
-export function makeCoupon(
-  faker: Faker,
-  nextId: IdSource,
-  input: { createdAt: number },
-): SimCoupon {
+export function makeCoupon(faker: Faker, nextId: IdSource, input: { createdAt: number }): SimCoupon {
   const percent = faker.datatype.boolean(0.6);
-  const discount = percent
-    ? faker.helpers.arrayElement([5, 10, 15, 20, 25])
-    : faker.number.int({ min: 2, max: 30 });
+  const discount = percent ? faker.helpers.arrayElement([5, 10, 15, 20, 25]) : faker.number.int({ min: 2, max: 30 });
   const date = formatEcwidDate(input.createdAt);
   return {
     id: nextId('coupon'),

@@ -271,7 +271,6 @@ export function renderOrder(order: SimOrder, storeId: number) {
     invoices: order.invoices,
     pricesIncludeTax: false,
     loyalty: { customerEnabled: false, earned: 0, balance: 0 },
-    customerUserAgent:
-      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko)',
+    customerUserAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko)',
   };
 }

@@ -44,7 +44,5 @@ export function makePerson(faker: Faker): SimPerson {
 }
 
 export function makeEmail(faker: Faker, person: { firstName: string; lastName: string }): string {
-  return faker.internet
-    .email({ firstName: person.firstName, lastName: person.lastName })
-    .toLowerCase();
+  return faker.internet.email({ firstName: person.firstName, lastName: person.lastName }).toLowerCase();
 }

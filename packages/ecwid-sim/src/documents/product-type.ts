@@ -34,13 +34,11 @@ export function makeProductType(faker: Faker, nextId: IdSource): SimProductType 
     id: nextId('productType'),
     name,
     googleTaxonomy: `${name} > ${faker.commerce.productAdjective()}`,
-    attributes: faker.helpers
-      .arrayElements(['Material', 'Color', 'Origin', 'Care'], { min: 1, max: 3 })
-      .map((attribute) => ({
-        id: nextId('attribute'),
-        name: attribute,
-        type: 'CUSTOM',
-        show: 'DESCR',
-      })),
+    attributes: faker.helpers.arrayElements(['Material', 'Color', 'Origin', 'Care'], { min: 1, max: 3 }).map((attribute) => ({
+      id: nextId('attribute'),
+      name: attribute,
+      type: 'CUSTOM',
+      show: 'DESCR',
+    })),
   };
 }

@@ -118,20 +118,15 @@ export function makeProduct(
 
 /** Recomputes `inStock` after a stock change, the way Ecwid derives it. */
 export function refreshStock(product: SimProduct): void {
-  for (const combination of product.combinations)
-    combination.inStock = combination.unlimited || combination.quantity > 0;
+  for (const combination of product.combinations) combination.inStock = combination.unlimited || combination.quantity > 0;
   product.inStock = product.combinations.length
     ? product.combinations.some((combination) => combination.inStock)
     : product.unlimited || (product.quantity ?? 0) > 0;
 }
 
 /** The full examples/product.json shape; images, slugs and SEO fields are derived from the id. */
-export function renderProduct(
-  product: SimProduct,
-  context: { storeId: number; categories: { id: number; enabled: boolean }[] },
-) {
-  const image = (size: string) =>
-    `https://d2j6dbq0eux0bg.cloudfront.net/images/${context.storeId}/${product.id}-${size}.jpg`;
+export function renderProduct(product: SimProduct, context: { storeId: number; categories: { id: number; enabled: boolean }[] }) {
+  const image = (size: string) => `https://d2j6dbq0eux0bg.cloudfront.net/images/${context.storeId}/${product.id}-${size}.jpg`;
   const slug = `${product.name.toLowerCase().replaceAll(/[^a-z0-9]+/g, '-')}-${product.id}`;
   const priceFormatted = `$${product.price.toFixed(2)}`;
   return {

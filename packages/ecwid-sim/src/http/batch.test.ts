@@ -53,17 +53,12 @@ it('stops at the first failed sub-request by default', async () => {
   );
   await new Promise((resolve) => setTimeout(resolve, 150));
   const { body } = await get(sim, `/batch?ticket=${ticket}`);
-  expect(body.responses.map((response: { status: string }) => response.status)).toEqual([
-    'FAILED',
-    'NOT_EXECUTED',
-  ]);
+  expect(body.responses.map((response: { status: string }) => response.status)).toEqual(['FAILED', 'NOT_EXECUTED']);
   expect(body.responses[0].httpBody.errorCode).toBe('ORDER_NOT_FOUND');
 });
 
 it('refuses more than 500 requests, an invalid body and an unknown ticket', async () => {
-  const tooMany = await post(
-    Array.from({ length: 501 }, () => ({ path: '/profile', method: 'GET' })),
-  );
+  const tooMany = await post(Array.from({ length: 501 }, () => ({ path: '/profile', method: 'GET' })));
   expect(tooMany.status).toBe(400);
   expect(await readJson(tooMany)).toMatchObject({ errorCode: 'WRONG_PARAMETER' });
   expect((await post({ path: '/profile' })).status).toBe(400);

@@ -28,13 +28,11 @@ export type SimAppDeps = {
 const prefix = '/api/v3/:storeId';
 
 const onError: ErrorHandler = (err, c) => {
-  const error =
-    err instanceof EcwidApiError ? err : new EcwidApiError('INTERNAL_ERROR', 'Internal error');
+  const error = err instanceof EcwidApiError ? err : new EcwidApiError('INTERNAL_ERROR', 'Internal error');
   return c.json(error.toBody(), error.status);
 };
 
-const onNotFound = (c: Context) =>
-  c.json(new EcwidApiError('RESOURCE_NOT_FOUND', `No resource at ${c.req.path}`).toBody(), 404);
+const onNotFound = (c: Context) => c.json(new EcwidApiError('RESOURCE_NOT_FOUND', `No resource at ${c.req.path}`).toBody(), 404);
 
 function bearerToken(header: string | undefined): string {
   return /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim() ?? '';
@@ -69,8 +67,7 @@ export function createSimApp(deps: SimAppDeps): Hono {
   const scoped = new Hono<SimEnv>();
   scoped.use(async (c, next) => {
     const store = deps.stores.get(Number(c.req.param('storeId')));
-    if (!store)
-      throw new EcwidApiError('STORE_NOT_FOUND', `Store ${c.req.param('storeId')} not found`);
+    if (!store) throw new EcwidApiError('STORE_NOT_FOUND', `Store ${c.req.param('storeId')} not found`);
     // A token belongs to exactly one store.
     if (bearerToken(c.req.header('authorization')) !== store.token) {
       throw new EcwidApiError('INVALID_API_TOKEN', 'Invalid access token');
@@ -98,9 +95,7 @@ export function createSimApp(deps: SimAppDeps): Hono {
     await next();
     // Unmatched paths only reach the catch-all middleware pattern: report them verbatim.
     const route = routePath(c, -1);
-    const pattern = route.endsWith('*')
-      ? c.req.path.replace(/^\/api\/v3\/\d+/, '')
-      : route.replace(prefix, '');
+    const pattern = route.endsWith('*') ? c.req.path.replace(/^\/api\/v3\/\d+/, '') : route.replace(prefix, '');
     deps.stats.record(bearerToken(c.req.header('authorization')), `${c.req.method} ${pattern}`, at);
   });
   app.use(compress());

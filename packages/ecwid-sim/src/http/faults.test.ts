@@ -3,9 +3,7 @@ import { get, request, storeId, testSimulator, token } from '../test-helpers.ts'
 
 it('answers about errorRate of the requests with a 5xx', async () => {
   const sim = testSimulator({ faults: { errorRate: 0.3 } });
-  const statuses = await Promise.all(
-    Array.from({ length: 400 }, async () => (await request(sim, '/profile')).status),
-  );
+  const statuses = await Promise.all(Array.from({ length: 400 }, async () => (await request(sim, '/profile')).status));
   const failed = statuses.filter((status) => status >= 500).length;
   expect(failed / statuses.length).toBeGreaterThan(0.22);
   expect(failed / statuses.length).toBeLessThan(0.38);

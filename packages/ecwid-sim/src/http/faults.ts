@@ -53,11 +53,7 @@ export function shapeResponses(faults: FaultState, random: () => number): Middle
 }
 
 /** 5xx answers and requests held open until the client (or the server) gives up. */
-export function injectFailures(
-  faults: FaultState,
-  random: () => number,
-  closing: AbortSignal,
-): MiddlewareHandler {
+export function injectFailures(faults: FaultState, random: () => number, closing: AbortSignal): MiddlewareHandler {
   return async (c, next) => {
     const { errorRate, timeoutRate, timeoutHoldMs = 60_000 } = faults.current;
     if (random() < timeoutRate) {

@@ -37,16 +37,10 @@ export function listParam(c: Context, name: string): string[] | undefined {
 }
 
 export function intListParam(c: Context, name: string): number[] | undefined {
-  return listParam(c, name)?.map((part) =>
-    /^\d+$/.test(part) ? Number(part) : wrongParameter(name, part),
-  );
+  return listParam(c, name)?.map((part) => (/^\d+$/.test(part) ? Number(part) : wrongParameter(name, part)));
 }
 
-export function enumParam<T extends string>(
-  c: Context,
-  name: string,
-  values: readonly T[],
-): T | undefined {
+export function enumParam<T extends string>(c: Context, name: string, values: readonly T[]): T | undefined {
   const value = c.req.query(name);
   if (value === undefined || value === '') return undefined;
   return (values as readonly string[]).includes(value) ? (value as T) : wrongParameter(name, value);
@@ -64,10 +58,7 @@ export function isRange(range: Range): boolean {
 }
 
 export function inRange(value: number, range: Range): boolean {
-  return (
-    (range.from === undefined || value >= range.from) &&
-    (range.to === undefined || value <= range.to)
-  );
+  return (range.from === undefined || value >= range.from) && (range.to === undefined || value <= range.to);
 }
 
 type Filter<T> = (doc: T) => boolean;

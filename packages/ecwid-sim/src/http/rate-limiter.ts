@@ -4,11 +4,7 @@ export type RateDecision = { allowed: true } | { allowed: false; retryAfterSecon
  * Ecwid's per-token limit (ecwid-api.md §4.2): more than `limit` requests inside a sliding
  * window are refused with 429 and `Retry-After`. Refused requests do not use up the budget.
  */
-export function createRateLimiter(options: {
-  limit: number;
-  windowMs?: number;
-  now: () => number;
-}) {
+export function createRateLimiter(options: { limit: number; windowMs?: number; now: () => number }) {
   const windowMs = options.windowMs ?? 60_000;
   const accepted = new Map<string, number[]>();
   return {

@@ -10,9 +10,7 @@ describe('REST shapes', () => {
     const order = (await get(sim, `/orders/${list.body.items[0].id}`)).body;
     const expected = example('order.json') as { items: Record<string, unknown>[] };
     expect(Object.keys(order)).toEqual(expect.arrayContaining(Object.keys(expected)));
-    expect(Object.keys(order.items[0])).toEqual(
-      expect.arrayContaining(Object.keys(expected.items[0]!)),
-    );
+    expect(Object.keys(order.items[0])).toEqual(expect.arrayContaining(Object.keys(expected.items[0]!)));
     expect(order.id).toMatch(/^[A-Z0-9]{5}$/);
     expect(order.updateDate).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+0000$/);
     expect(order.invoices[0]).toEqual({
@@ -52,9 +50,7 @@ describe('REST shapes', () => {
   });
 
   it('answers the small endpoints in their documented shapes', async () => {
-    expect(Object.keys((await get(sim, '/application')).body)).toEqual(
-      Object.keys(example('application-status-legacy.json')),
-    );
+    expect(Object.keys((await get(sim, '/application')).body)).toEqual(Object.keys(example('application-status-legacy.json')));
     const classes = (await get(sim, '/classes')).body;
     expect(Array.isArray(classes)).toBe(true);
     expect(classes[0]).toMatchObject({ id: 0, name: 'General' });
@@ -78,9 +74,7 @@ describe('REST shapes', () => {
     const enabled = (await get(sim, '/categories')).body;
     expect(all.total).toBe(10);
     expect(enabled.items.every((category: { enabled: boolean }) => category.enabled)).toBe(true);
-    expect(enabled.total).toBe(
-      all.items.filter((category: { enabled: boolean }) => category.enabled).length,
-    );
+    expect(enabled.total).toBe(all.items.filter((category: { enabled: boolean }) => category.enabled).length);
     expect(all.items.some((category: { parentId?: number }) => category.parentId)).toBe(true);
   });
 

@@ -6,10 +6,7 @@ const sim = testSimulator();
 async function pageThrough(path: string, limit: number) {
   const seen: any[] = [];
   for (let offset = 0; ; offset += limit) {
-    const { body } = await get(
-      sim,
-      `${path}${path.includes('?') ? '&' : '?'}offset=${offset}&limit=${limit}`,
-    );
+    const { body } = await get(sim, `${path}${path.includes('?') ? '&' : '?'}offset=${offset}&limit=${limit}`);
     seen.push(...body.items);
     if (offset + limit >= body.total) return { seen, total: body.total };
   }
@@ -28,26 +25,16 @@ describe('searches', () => {
 
   it('filters orders by public and internal ids, each once', async () => {
     const orders = (await get(sim, '/orders?limit=3')).body.items;
-    const ids = [
-      orders[0].id,
-      orders[1].internalId,
-      orders[2].id,
-      orders[0].internalId,
-      'NOPE1',
-    ].join(',');
+    const ids = [orders[0].id, orders[1].internalId, orders[2].id, orders[0].internalId, 'NOPE1'].join(',');
     const { body } = await get(sim, `/orders?ids=${ids}`);
-    expect(body.items.map((order: { id: string }) => order.id).sort()).toEqual(
-      orders.map((order: { id: string }) => order.id).sort(),
-    );
+    expect(body.items.map((order: { id: string }) => order.id).sort()).toEqual(orders.map((order: { id: string }) => order.id).sort());
   });
 
   it('filters orders by update time, inclusive, in both date formats', async () => {
     const all = (await pageThrough('/orders', 100)).seen;
     const from = all[50].updateTimestamp;
     const to = all[120].updateTimestamp;
-    const expected = all
-      .filter((order) => order.updateTimestamp >= from && order.updateTimestamp <= to)
-      .map((order) => order.id);
+    const expected = all.filter((order) => order.updateTimestamp >= from && order.updateTimestamp <= to).map((order) => order.id);
     const byNumber = await pageThrough(`/orders?updatedFrom=${from}&updatedTo=${to}`, 20);
     expect(byNumber.seen.map((order) => order.id)).toEqual(expected);
     const fromDate = encodeURIComponent(all[50].updateDate.replace(' +0000', ''));
@@ -57,36 +44,23 @@ describe('searches', () => {
 
   it('filters orders by status, email and customer', async () => {
     const paid = (await get(sim, '/orders?paymentStatus=PAID,REFUNDED')).body;
-    expect(
-      paid.items.every((order: { paymentStatus: string }) =>
-        ['PAID', 'REFUNDED'].includes(order.paymentStatus),
-      ),
-    ).toBe(true);
+    expect(paid.items.every((order: { paymentStatus: string }) => ['PAID', 'REFUNDED'].includes(order.paymentStatus))).toBe(true);
     const sample = paid.items.find((order: { customerId?: number }) => order.customerId);
     const byCustomer = (await get(sim, `/orders?customerId=${sample.customerId}`)).body;
     expect(byCustomer.total).toBeGreaterThan(0);
-    expect(byCustomer.items.every((order: { email: string }) => order.email === sample.email)).toBe(
-      true,
-    );
-    expect((await get(sim, `/orders?email=${encodeURIComponent(sample.email)}`)).body.total).toBe(
-      byCustomer.total,
-    );
+    expect(byCustomer.items.every((order: { email: string }) => order.email === sample.email)).toBe(true);
+    expect((await get(sim, `/orders?email=${encodeURIComponent(sample.email)}`)).body.total).toBe(byCustomer.total);
   });
 
   it('returns the listed products and ignores other filters when productId is given', async () => {
     const products = (await get(sim, '/products?limit=4')).body.items;
     const ids = products.map((product: { id: number }) => product.id);
-    const { body } = await get(
-      sim,
-      `/products?productId=${ids.join(',')},${ids[0]}&enabled=false&sku=nothing`,
-    );
+    const { body } = await get(sim, `/products?productId=${ids.join(',')},${ids[0]}&enabled=false&sku=nothing`);
     expect(body.items.map((product: { id: number }) => product.id)).toEqual(ids);
   });
 
   it('sorts products by update time both ways and filters them by it', async () => {
-    const asc = (await get(sim, '/products?sortBy=UPDATED_TIME_ASC')).body.items.map(
-      (p: { updateTimestamp: number }) => p.updateTimestamp,
-    );
+    const asc = (await get(sim, '/products?sortBy=UPDATED_TIME_ASC')).body.items.map((p: { updateTimestamp: number }) => p.updateTimestamp);
     expect(asc).toEqual([...asc].sort((a, b) => a - b));
     const desc = (await get(sim, '/products?sortBy=UPDATED_TIME_DESC')).body.items.map(
       (p: { updateTimestamp: number }) => p.updateTimestamp,
@@ -99,9 +73,7 @@ describe('searches', () => {
 
   it('finds a product by a variation sku', async () => {
     const products = (await get(sim, '/products')).body.items;
-    const withVariations = products.find(
-      (product: { combinations: unknown[] }) => product.combinations.length,
-    );
+    const withVariations = products.find((product: { combinations: unknown[] }) => product.combinations.length);
     const { body } = await get(sim, `/products?sku=${withVariations.combinations[0].sku}`);
     expect(body.items.map((product: { id: number }) => product.id)).toEqual([withVariations.id]);
   });
@@ -116,11 +88,7 @@ describe('searches', () => {
     const review = (await get(sim, '/reviews?limit=1')).body.items[0];
     expect((await get(sim, `/reviews?reviewId=${review.id}`)).body.items).toEqual([review]);
     const byProduct = (await get(sim, `/reviews?productId=${review.productId}`)).body.items;
-    expect(
-      byProduct.every(
-        (candidate: { productId: number }) => candidate.productId === review.productId,
-      ),
-    ).toBe(true);
+    expect(byProduct.every((candidate: { productId: number }) => candidate.productId === review.productId)).toBe(true);
   });
 });
 
@@ -140,11 +108,9 @@ describe('deletions', () => {
     const product = store.products.at(0)!;
     store.remove('products', product.id);
     expect((await get(sim, `/products/${product.id}`)).status).toBe(404);
-    expect(
-      (await get(sim, '/products/deleted?from_date=2000-01-01')).body.items.map(
-        (item: { id: number }) => item.id,
-      ),
-    ).toEqual([product.id]);
+    expect((await get(sim, '/products/deleted?from_date=2000-01-01')).body.items.map((item: { id: number }) => item.id)).toEqual([
+      product.id,
+    ]);
     expect((await get(sim, '/products/deleted?to_date=2000-01-01')).body.total).toBe(0);
   });
 

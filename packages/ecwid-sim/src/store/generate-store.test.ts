@@ -4,14 +4,7 @@ import { get, storeId, testSimulator, token } from '../test-helpers.ts';
 
 it('generates the same store for the same seed, and another for another seed', async () => {
   const [a, b] = [testSimulator(), testSimulator()];
-  for (const path of [
-    '/orders?limit=100&offset=100',
-    '/products',
-    '/customers',
-    '/carts',
-    '/reviews',
-    '/profile',
-  ]) {
+  for (const path of ['/orders?limit=100&offset=100', '/products', '/customers', '/carts', '/reviews', '/profile']) {
     expect((await get(a, path)).body).toEqual((await get(b, path)).body);
   }
   const other = createSimulator({ stores: [{ storeId, token, seed: 8 }] });

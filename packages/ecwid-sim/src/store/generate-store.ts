@@ -2,12 +2,7 @@ import { Faker, base, en } from '@faker-js/faker';
 import { formatEcwidDate } from '../dates.ts';
 import { makeCart } from '../documents/cart.ts';
 import { makeCategory } from '../documents/category.ts';
-import {
-  addOrderToStats,
-  makeCustomer,
-  makeCustomerGroup,
-  type SimCustomer,
-} from '../documents/customer.ts';
+import { addOrderToStats, makeCustomer, makeCustomerGroup, type SimCustomer } from '../documents/customer.ts';
 import { makeCoupon, makePromotion } from '../documents/discounts.ts';
 import { makeInvoice, makeOrder, makeOrderItems, type OrderLine } from '../documents/order.ts';
 import { makeEmail, makePerson } from '../documents/person.ts';
@@ -72,9 +67,7 @@ export function pickOrderLines(faker: Faker, products: SimProduct[]): OrderLine[
   const count = faker.number.int({ min: 1, max: Math.min(3, products.length) });
   return Array.from({ length: count }, () => {
     const product = products[faker.number.int(products.length - 1)]!;
-    const combination = product.combinations.length
-      ? product.combinations[faker.number.int(product.combinations.length - 1)]
-      : undefined;
+    const combination = product.combinations.length ? product.combinations[faker.number.int(product.combinations.length - 1)] : undefined;
     return { product, combination, quantity: faker.number.int({ min: 1, max: 3 }) };
   });
 }
@@ -92,13 +85,7 @@ function historicStatuses(faker: Faker, ageDays: number): [PaymentStatus, Fulfil
 }
 
 /** Builds a store's full history from its seed: same seed and size, same documents. */
-export function generateStore(options: {
-  storeId: number;
-  token: string;
-  seed: number;
-  size: SimSize;
-  now: () => number;
-}): SimStore {
+export function generateStore(options: { storeId: number; token: string; seed: number; size: SimSize; now: () => number }): SimStore {
   const { storeId, size } = options;
   const faker = createStoreFaker(options.seed);
   const nextId = createIdSource(faker);
@@ -127,8 +114,7 @@ export function generateStore(options: {
   const categoryIds: number[] = [];
   for (let i = 0; i < size.categories; i++) {
     // The first third are top level; later ones hang under an earlier category: a tree.
-    const parentId =
-      i < Math.ceil(size.categories / 3) ? undefined : faker.helpers.arrayElement(categoryIds);
+    const parentId = i < Math.ceil(size.categories / 3) ? undefined : faker.helpers.arrayElement(categoryIds);
     const category = makeCategory(faker, nextId, { storeId, parentId, orderBy: (i + 1) * 10 });
     categoryIds.push(category.id);
     store.insert('categories', category, historyStart);
@@ -138,9 +124,7 @@ export function generateStore(options: {
     const createdAt = at(historyStart, historyStart + 30 * day);
     const product = makeProduct(faker, nextId, {
       createdAt,
-      categoryIds: categoryIds.length
-        ? faker.helpers.arrayElements(categoryIds, { min: 0, max: 2 })
-        : [],
+      categoryIds: categoryIds.length ? faker.helpers.arrayElements(categoryIds, { min: 0, max: 2 }) : [],
       productClassId: faker.helpers.arrayElement(productTypes).id,
     });
     const updatedAt = at(createdAt, historyEnd);
@@ -167,8 +151,7 @@ export function generateStore(options: {
     coupon.orderCount = faker.number.int(40);
     store.insert('coupons', coupon, createdAt);
   }
-  for (let i = 0; i < size.promotions; i++)
-    store.insert('promotions', makePromotion(faker, nextId), historyStart);
+  for (let i = 0; i < size.promotions; i++) store.insert('promotions', makePromotion(faker, nextId), historyStart);
 
   generateOrders(store, customers, customerUpdatedAt, size.orders);
   // Inserted after the orders: a customer's `updated` moves with each order they place.
@@ -181,9 +164,7 @@ export function generateStore(options: {
   const products = store.products.values().filter((product) => product.enabled);
   for (let i = 0; i < size.carts; i++) {
     const createdAt = at(historyEnd - 7 * day, historyEnd);
-    const customer = faker.datatype.boolean(0.5)
-      ? faker.helpers.arrayElement(customers)
-      : undefined;
+    const customer = faker.datatype.boolean(0.5) ? faker.helpers.arrayElement(customers) : undefined;
     const person = customer?.billingPerson ?? makePerson(faker);
     const internalId = nextId('order');
     const cart = makeCart({
@@ -199,9 +180,7 @@ export function generateStore(options: {
     store.insert('carts', cart, createdAt);
   }
 
-  const reviewable = store.orders
-    .values()
-    .filter((order) => order.customerId !== undefined && order.items.length);
+  const reviewable = store.orders.values().filter((order) => order.customerId !== undefined && order.items.length);
   for (let i = 0; i < size.reviews && reviewable.length; i++) {
     const order = faker.helpers.arrayElement(reviewable);
     const customer = store.customers.get(order.customerId!)!;
@@ -222,12 +201,7 @@ export function generateStore(options: {
   return store;
 }
 
-function generateOrders(
-  store: SimStore,
-  customers: SimCustomer[],
-  customerUpdatedAt: Map<number, number>,
-  count: number,
-): void {
+function generateOrders(store: SimStore, customers: SimCustomer[], customerUpdatedAt: Map<number, number>, count: number): void {
   const { faker, nextId, storeId } = store;
   const products = store.products.values();
   const span = historyEnd - (historyStart + 30 * day);
@@ -235,15 +209,9 @@ function generateOrders(
   for (let i = 0; i < count; i++) {
     // Orders are created in id order, spread evenly over the history.
     const createdAt = Math.floor(historyStart + 30 * day + i * step + faker.number.float() * step);
-    const customer =
-      customers.length && faker.number.float() < 0.75
-        ? customers[faker.number.int(customers.length - 1)]
-        : undefined;
+    const customer = customers.length && faker.number.float() < 0.75 ? customers[faker.number.int(customers.length - 1)] : undefined;
     const person = customer?.billingPerson ?? makePerson(faker);
-    const [paymentStatus, fulfillmentStatus] = historicStatuses(
-      faker,
-      (historyEnd - createdAt) / day,
-    );
+    const [paymentStatus, fulfillmentStatus] = historicStatuses(faker, (historyEnd - createdAt) / day);
     const order = makeOrder({
       internalId: nextId('order'),
       createdAt,
@@ -257,8 +225,7 @@ function generateOrders(
       ipAddress: randomIp(faker),
     });
     if (paymentStatus === 'REFUNDED' || paymentStatus === 'PARTIALLY_REFUNDED') {
-      const amount =
-        paymentStatus === 'REFUNDED' ? order.total : Math.round(order.total * 50) / 100;
+      const amount = paymentStatus === 'REFUNDED' ? order.total : Math.round(order.total * 50) / 100;
       order.refunds.push({
         date: order.createDate,
         source: 'CP',
@@ -270,8 +237,7 @@ function generateOrders(
     if (paymentStatus !== 'AWAITING_PAYMENT' && paymentStatus !== 'CANCELLED') {
       order.invoices.push(makeInvoice(storeId, nextId('invoice'), createdAt));
     }
-    const updatedAt =
-      createdAt + Math.floor(faker.number.float() * Math.min(5 * day, historyEnd - createdAt));
+    const updatedAt = createdAt + Math.floor(faker.number.float() * Math.min(5 * day, historyEnd - createdAt));
     order.updateTimestamp = updatedAt;
     order.updateDate = formatEcwidDate(updatedAt);
     store.insert('orders', order, updatedAt);

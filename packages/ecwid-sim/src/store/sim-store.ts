@@ -164,18 +164,13 @@ export class SimStore implements SimTables {
   insert<K extends SimKind>(kind: K, doc: SimDocs[K], updatedAt = this.clock()): SimDocs[K] {
     const rule: KindRules<K> = rules[kind];
     this.table(kind).put(rule.key(doc), doc, updatedAt);
-    if (kind === 'orders')
-      this.#publicOrderIds.set((doc as SimOrder).id, (doc as SimOrder).internalId);
+    if (kind === 'orders') this.#publicOrderIds.set((doc as SimOrder).id, (doc as SimOrder).internalId);
     this.#bumpStat(rule.stat, updatedAt);
     return doc;
   }
 
   /** Applies a change and stamps the document's update time. Undefined when it does not exist. */
-  update<K extends SimKind>(
-    kind: K,
-    key: SimKey<K>,
-    change: (doc: SimDocs[K]) => void,
-  ): SimDocs[K] | undefined {
+  update<K extends SimKind>(kind: K, key: SimKey<K>, change: (doc: SimDocs[K]) => void): SimDocs[K] | undefined {
     const table: EntityTable<SimKey<K>, SimDocs[K]> = this.table(kind);
     const doc = table.get(key);
     if (!doc) return undefined;
@@ -209,9 +204,7 @@ export class SimStore implements SimTables {
 
   /** Resolves `/orders/{orderId}`: the public id (`K8XTQ`) or the internal id. */
   findOrder(reference: string): SimOrder | undefined {
-    const internalId =
-      this.#publicOrderIds.get(reference.toUpperCase()) ??
-      (/^\d+$/.test(reference) ? Number(reference) : NaN);
+    const internalId = this.#publicOrderIds.get(reference.toUpperCase()) ?? (/^\d+$/.test(reference) ? Number(reference) : NaN);
     return this.orders.get(internalId);
   }
 

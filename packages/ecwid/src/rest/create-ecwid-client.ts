@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@mirror/core';
 import type { z } from 'zod';
-import {
-  maxBatchSize,
-  type CreateBatchOptions,
-  type EcwidBatchRequest,
-  type EcwidBatchStatus,
-} from './batch-types.ts';
+import { maxBatchSize, type CreateBatchOptions, type EcwidBatchRequest, type EcwidBatchStatus } from './batch-types.ts';
 import { createTransport } from './create-transport.ts';
 import { EcwidHttpError } from './errors.ts';
 import { fetchByBatch, type BatchEntity, type FetchByBatchOptions } from './fetch-by-batch.ts';
@@ -146,21 +141,13 @@ export function createEcwidClient(options: EcwidClientOptions) {
     onAttempt,
   });
 
-  async function read<S extends z.ZodType>(
-    path: string,
-    schema: S,
-    query = '',
-  ): Promise<z.output<S>> {
+  async function read<S extends z.ZodType>(path: string, schema: S, query = ''): Promise<z.output<S>> {
     const answer = await transport.send({ method: 'GET', path, query });
-    if (answer.status === 'not_found')
-      throw new EcwidHttpError({ method: 'GET', path, status: 404 }, answer);
+    if (answer.status === 'not_found') throw new EcwidHttpError({ method: 'GET', path, status: 404 }, answer);
     return parseBody(schema, answer.body, { method: 'GET', path });
   }
 
-  async function lookup<S extends z.ZodType>(
-    path: string,
-    schema: S,
-  ): Promise<EcwidLookup<z.output<S>>> {
+  async function lookup<S extends z.ZodType>(path: string, schema: S): Promise<EcwidLookup<z.output<S>>> {
     const answer = await transport.send({ method: 'GET', path });
     if (answer.status === 'not_found') return { status: 'gone', errorCode: answer.errorCode };
     return { status: 'ok', value: parseBody(schema, answer.body, { method: 'GET', path }) };
@@ -183,8 +170,7 @@ export function createEcwidClient(options: EcwidClientOptions) {
     /** `GET /orders`; excludes unfinished orders (those are carts). */
     searchOrders: (params: OrderSearchParams = {}) => search('/orders', ecwidOrderSchema, params),
     /** `GET /orders/{orderId}/invoices`. */
-    getOrderInvoices: (orderId: string) =>
-      lookup(`/orders/${enc(orderId)}/invoices`, ecwidOrderInvoicesSchema),
+    getOrderInvoices: (orderId: string) => lookup(`/orders/${enc(orderId)}/invoices`, ecwidOrderInvoicesSchema),
 
     /** `GET /carts/{cartId}`: an abandoned checkout. */
     getCart: (cartId: string) => lookup(`/carts/${enc(cartId)}`, ecwidCartSchema),
@@ -194,33 +180,26 @@ export function createEcwidClient(options: EcwidClientOptions) {
     /** `GET /products/{productId}`. */
     getProduct: (productId: number) => lookup(`/products/${enc(productId)}`, ecwidProductSchema),
     /** `GET /products`; with `productId` set Ecwid ignores the other filters. */
-    searchProducts: (params: ProductSearchParams = {}) =>
-      search('/products', ecwidProductSchema, params),
+    searchProducts: (params: ProductSearchParams = {}) => search('/products', ecwidProductSchema, params),
 
     /** `GET /categories/{categoryId}`. */
-    getCategory: (categoryId: number) =>
-      lookup(`/categories/${enc(categoryId)}`, ecwidCategorySchema),
+    getCategory: (categoryId: number) => lookup(`/categories/${enc(categoryId)}`, ecwidCategorySchema),
     /** `GET /categories`, disabled categories included (`hidden_categories=true`). */
     searchCategories: (params: CategorySearchParams = {}) =>
       search('/categories', ecwidCategorySchema, { ...params, hidden_categories: true }),
 
     /** `GET /customers/{customerId}`. */
-    getCustomer: (customerId: number) =>
-      lookup(`/customers/${enc(customerId)}`, ecwidCustomerSchema),
+    getCustomer: (customerId: number) => lookup(`/customers/${enc(customerId)}`, ecwidCustomerSchema),
     /** `GET /customers`. */
-    searchCustomers: (params: CustomerSearchParams = {}) =>
-      search('/customers', ecwidCustomerSchema, params),
+    searchCustomers: (params: CustomerSearchParams = {}) => search('/customers', ecwidCustomerSchema, params),
 
     /** `GET /customer_groups/{groupId}`. */
-    getCustomerGroup: (groupId: number) =>
-      lookup(`/customer_groups/${enc(groupId)}`, ecwidCustomerGroupSchema),
+    getCustomerGroup: (groupId: number) => lookup(`/customer_groups/${enc(groupId)}`, ecwidCustomerGroupSchema),
     /** `GET /customer_groups`. */
-    searchCustomerGroups: (params: CustomerGroupSearchParams = {}) =>
-      search('/customer_groups', ecwidCustomerGroupSchema, params),
+    searchCustomerGroups: (params: CustomerGroupSearchParams = {}) => search('/customer_groups', ecwidCustomerGroupSchema, params),
 
     /** `GET /discount_coupons/{id}`; Ecwid also accepts the coupon code in place of the id. */
-    getDiscountCoupon: (idOrCode: number | string) =>
-      lookup(`/discount_coupons/${enc(idOrCode)}`, ecwidDiscountCouponSchema),
+    getDiscountCoupon: (idOrCode: number | string) => lookup(`/discount_coupons/${enc(idOrCode)}`, ecwidDiscountCouponSchema),
     /** `GET /discount_coupons`. */
     searchDiscountCoupons: ({ discountType, ...params }: DiscountCouponSearchParams = {}) =>
       search('/discount_coupons', ecwidDiscountCouponSchema, {
@@ -239,8 +218,7 @@ export function createEcwidClient(options: EcwidClientOptions) {
     /** `GET /reviews/{reviewId}` (in Ecwid's Java client; not in the docs). */
     getReview: (reviewId: number) => lookup(`/reviews/${enc(reviewId)}`, ecwidReviewSchema),
     /** `GET /reviews`. */
-    searchReviews: (params: ReviewSearchParams = {}) =>
-      search('/reviews', ecwidReviewSchema, params),
+    searchReviews: (params: ReviewSearchParams = {}) => search('/reviews', ecwidReviewSchema, params),
 
     /** `GET /application`: this app's subscription in the store. */
     getApplication: () => read('/application', ecwidApplicationSchema),
@@ -262,10 +240,7 @@ export function createEcwidClient(options: EcwidClientOptions) {
      * `POST /batch` with 1–500 sub-requests; returns the ticket. A deduplication key is always
      * sent, so retrying a create after a timeout cannot start the batch twice.
      */
-    async createBatch(
-      requests: readonly EcwidBatchRequest[],
-      batchOptions: CreateBatchOptions = {},
-    ): Promise<string> {
+    async createBatch(requests: readonly EcwidBatchRequest[], batchOptions: CreateBatchOptions = {}): Promise<string> {
       if (requests.length === 0 || requests.length > maxBatchSize) {
         throw new RangeError(`a batch holds 1 to ${maxBatchSize} requests, got ${requests.length}`);
       }
@@ -276,43 +251,30 @@ export function createEcwidClient(options: EcwidClientOptions) {
         query: toQueryString({ ...flags, deduplicationKey }),
         body: requests.map((request) => ({ method: 'GET', ...request })),
       });
-      if (answer.status === 'not_found')
-        throw new EcwidHttpError({ method: 'POST', path: '/batch', status: 404 }, answer);
-      return parseBody(ecwidBatchTicketSchema, answer.body, { method: 'POST', path: '/batch' })
-        .ticket;
+      if (answer.status === 'not_found') throw new EcwidHttpError({ method: 'POST', path: '/batch', status: 404 }, answer);
+      return parseBody(ecwidBatchTicketSchema, answer.body, { method: 'POST', path: '/batch' }).ticket;
     },
     /** `GET /batch?ticket=…&escapedJson=true`, each sub-response body parsed. */
     async getBatch(ticket: string): Promise<EcwidBatchStatus> {
-      const body = await read(
-        '/batch',
-        ecwidBatchStatusSchema,
-        toQueryString({ ticket, escapedJson: true }),
-      );
+      const body = await read('/batch', ecwidBatchStatusSchema, toQueryString({ ticket, escapedJson: true }));
       return parseBatchStatus(body, { method: 'GET', path: '/batch' });
     },
   };
 
-  const runBatchWithPolling = (
-    requests: readonly EcwidBatchRequest[],
-    batchOptions?: RunBatchOptions,
-  ) => runBatch(api, requests, { sleep, now }, batchOptions);
+  const runBatchWithPolling = (requests: readonly EcwidBatchRequest[], batchOptions?: RunBatchOptions) =>
+    runBatch(api, requests, { sleep, now }, batchOptions);
 
   return {
     ...api,
     /** Creates a batch and polls it until COMPLETED (bounded; see RunBatchOptions). */
     runBatch: runBatchWithPolling,
     /** Many orders by id, 100 per search; returns the docs and the ids not found. */
-    fetchOrdersByIds: (ids: readonly (string | number)[], bulkOptions?: BulkOptions) =>
-      fetchOrdersByIds(api, ids, bulkOptions),
+    fetchOrdersByIds: (ids: readonly (string | number)[], bulkOptions?: BulkOptions) => fetchOrdersByIds(api, ids, bulkOptions),
     /** Many products by id, 100 per search; returns the docs and the ids not found. */
-    fetchProductsByIds: (ids: readonly number[], bulkOptions?: BulkOptions) =>
-      fetchProductsByIds(api, ids, bulkOptions),
+    fetchProductsByIds: (ids: readonly number[], bulkOptions?: BulkOptions) => fetchProductsByIds(api, ids, bulkOptions),
     /** Many entities of a kind with no id filter (customers, categories, …), 500 per batch. */
-    fetchByBatch: <E extends BatchEntity, Id extends string | number>(
-      entity: E,
-      ids: readonly Id[],
-      batchOptions?: FetchByBatchOptions,
-    ) => fetchByBatch({ runBatch: runBatchWithPolling }, entity, ids, batchOptions),
+    fetchByBatch: <E extends BatchEntity, Id extends string | number>(entity: E, ids: readonly Id[], batchOptions?: FetchByBatchOptions) =>
+      fetchByBatch({ runBatch: runBatchWithPolling }, entity, ids, batchOptions),
   };
 }
 

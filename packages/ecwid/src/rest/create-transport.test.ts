@@ -1,11 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createEcwidClient } from './create-ecwid-client.ts';
-import {
-  EcwidHttpError,
-  EcwidStoreError,
-  EcwidUnavailableError,
-  EcwidValidationError,
-} from './errors.ts';
+import { EcwidHttpError, EcwidStoreError, EcwidUnavailableError, EcwidValidationError } from './errors.ts';
 import { createFakeClock, createFakeFetch, hangUntilAborted, json } from './testing/fake-fetch.ts';
 import { loadFixture } from './testing/fixtures.ts';
 
@@ -51,9 +46,7 @@ describe('Ecwid requests', () => {
   });
 
   it('honours Retry-After on 429, pausing for exactly that long', async () => {
-    const { client, clock, calls } = setup(
-      sequence(() => json({ errorCode: 'RATE_LIMITED' }, 429, { 'retry-after': '7' }), product),
-    );
+    const { client, clock, calls } = setup(sequence(() => json({ errorCode: 'RATE_LIMITED' }, 429, { 'retry-after': '7' }), product));
     const result = await client.getProduct(692730761);
     expect(result.status).toBe('ok');
     expect(calls).toHaveLength(2);
@@ -62,9 +55,16 @@ describe('Ecwid requests', () => {
 
   it('reports the outcome of every attempt, for metrics', async () => {
     const outcomes: string[] = [];
-    const { client } = setup(sequence(() => json({}, 429), () => json({}, 503), product), {
-      onAttempt: (o) => outcomes.push(o),
-    });
+    const { client } = setup(
+      sequence(
+        () => json({}, 429),
+        () => json({}, 503),
+        product,
+      ),
+      {
+        onAttempt: (o) => outcomes.push(o),
+      },
+    );
     await client.getProduct(692730761);
     expect(outcomes).toEqual(['429', '503', '200']);
   });
@@ -134,19 +134,14 @@ describe('Ecwid requests', () => {
 
   it('retries a network error', async () => {
     const { client, calls } = setup(
-      sequence(
-        () => Promise.reject(new TypeError('fetch failed', { cause: new Error('ECONNRESET') })),
-        product,
-      ),
+      sequence(() => Promise.reject(new TypeError('fetch failed', { cause: new Error('ECONNRESET') })), product),
     );
     expect((await client.getProduct(692730761)).status).toBe('ok');
     expect(calls).toHaveLength(2);
   });
 
   it("types a 404 as gone, keeping Ecwid's errorCode", async () => {
-    const { client, calls } = setup(() =>
-      json({ errorCode: 'PRODUCT_NOT_FOUND', errorMessage: 'Product not found' }, 404),
-    );
+    const { client, calls } = setup(() => json({ errorCode: 'PRODUCT_NOT_FOUND', errorMessage: 'Product not found' }, 404));
     expect(await client.getProduct(5)).toEqual({ status: 'gone', errorCode: 'PRODUCT_NOT_FOUND' });
     expect(calls).toHaveLength(1);
   });
@@ -166,9 +161,7 @@ describe('Ecwid requests', () => {
   });
 
   it("fails a 400 at once with Ecwid's errorCode and errorMessage", async () => {
-    const { client, calls } = setup(() =>
-      json({ errorCode: 'WRONG_PARAMETER', errorMessage: 'bad limit' }, 400),
-    );
+    const { client, calls } = setup(() => json({ errorCode: 'WRONG_PARAMETER', errorMessage: 'bad limit' }, 400));
     const error = await client.searchOrders({ limit: 1000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EcwidHttpError);
     expect(error).toMatchObject({
@@ -180,17 +173,13 @@ describe('Ecwid requests', () => {
   });
 
   it('retries a 2xx whose JSON is cut short', async () => {
-    const { client, calls } = setup(
-      sequence(() => new Response('{"id": 692730761, "sk', { status: 200 }), product),
-    );
+    const { client, calls } = setup(sequence(() => new Response('{"id": 692730761, "sk', { status: 200 }), product));
     expect((await client.getProduct(692730761)).status).toBe('ok');
     expect(calls).toHaveLength(2);
   });
 
   it('reports a body that breaks the schema as a validation error', async () => {
-    const { client } = setup(() =>
-      json({ ...(loadFixture('product.json') as object), price: 'ten' }),
-    );
+    const { client } = setup(() => json({ ...(loadFixture('product.json') as object), price: 'ten' }));
     await expect(client.getProduct(692730761)).rejects.toThrow(EcwidValidationError);
     await expect(client.getProduct(692730761)).rejects.toThrow(/price/);
   });
@@ -207,9 +196,7 @@ describe('Ecwid requests', () => {
 
   it('keeps the query string (it may hold an email) out of errors', async () => {
     const { client } = setup(() => json({ errorCode: 'WRONG_PARAMETER' }, 400));
-    const error = (await client
-      .searchOrders({ email: 'ann@example.com' })
-      .catch((e: unknown) => e)) as Error;
+    const error = (await client.searchOrders({ email: 'ann@example.com' }).catch((e: unknown) => e)) as Error;
     expect(error.message).not.toContain('ann@example.com');
   });
 });

@@ -1,12 +1,7 @@
 import type { Logger } from '@mirror/core';
 import { fullJitterDelayMs, parseRetryAfterMs } from './backoff.ts';
 import { readErrorText } from './error-body.ts';
-import {
-  EcwidHttpError,
-  EcwidStoreError,
-  EcwidUnavailableError,
-  type EcwidRetryReason,
-} from './errors.ts';
+import { EcwidHttpError, EcwidStoreError, EcwidUnavailableError, type EcwidRetryReason } from './errors.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { storeErrorCodeFor } from './store-error-code.ts';
 
@@ -39,16 +34,12 @@ export type TransportRequest = {
 
 /** A 2xx body, or Ecwid's 404 for an entity (a store-level 404 is an error instead). */
 export type TransportAnswer =
-  | { status: 'ok'; body: unknown }
-  | { status: 'not_found'; errorCode: string | undefined; errorMessage: string | undefined };
+  { status: 'ok'; body: unknown } | { status: 'not_found'; errorCode: string | undefined; errorMessage: string | undefined };
 
 type Failure = { reason: EcwidRetryReason; status?: number; cause?: unknown };
 type Decision = { answer: TransportAnswer } | { retry: Failure; delayMs: number };
 
-type Attempt =
-  | { kind: 'response'; response: Response; text: string }
-  | { kind: 'timeout' }
-  | { kind: 'network'; cause: unknown };
+type Attempt = { kind: 'response'; response: Response; text: string } | { kind: 'timeout' } | { kind: 'network'; cause: unknown };
 
 /** Sends requests for one store: rate limit, timeout, retries, and Ecwid's status codes. */
 export type Transport = { send(request: TransportRequest): Promise<TransportAnswer> };
@@ -60,8 +51,7 @@ export type Transport = { send(request: TransportRequest): Promise<TransportAnsw
  * other answer is final.
  */
 export function createTransport(options: TransportOptions): Transport {
-  const { storeId, token, limiter, fetch, sleep, now, random, timeoutMs, maxAttempts, maxRateLimitWaitMs, log, onAttempt } =
-    options;
+  const { storeId, token, limiter, fetch, sleep, now, random, timeoutMs, maxAttempts, maxRateLimitWaitMs, log, onAttempt } = options;
   const storeUrl = `${options.baseUrl.replace(/\/+$/, '')}/${storeId}`;
 
   async function attemptOnce(request: TransportRequest): Promise<Attempt> {
@@ -95,8 +85,7 @@ export function createTransport(options: TransportOptions): Transport {
   function decide(request: TransportRequest, result: Attempt, attempt: number): Decision {
     const backoff = () => fullJitterDelayMs(attempt, { random });
     if (result.kind === 'timeout') return { retry: { reason: 'timeout' }, delayMs: backoff() };
-    if (result.kind === 'network')
-      return { retry: { reason: 'network', cause: result.cause }, delayMs: backoff() };
+    if (result.kind === 'network') return { retry: { reason: 'network', cause: result.cause }, delayMs: backoff() };
 
     const { response, text } = result;
     const status = response.status;
@@ -112,7 +101,10 @@ export function createTransport(options: TransportOptions): Transport {
       const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), now());
       limiter.pause(retryAfterMs);
       if (retryAfterMs > maxRateLimitWaitMs) {
-        throw new EcwidUnavailableError({ method: request.method, path: request.path, status }, { reason: 'rate_limited', attempts: attempt, retryAfterMs });
+        throw new EcwidUnavailableError(
+          { method: request.method, path: request.path, status },
+          { reason: 'rate_limited', attempts: attempt, retryAfterMs },
+        );
       }
       return { retry: { reason: 'rate_limited', status }, delayMs: 0 };
     }

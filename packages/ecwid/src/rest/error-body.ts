@@ -5,8 +5,7 @@ export type EcwidErrorFields = { errorCode: string | undefined; errorMessage: st
 
 /** Reads the error fields from a parsed body; anything else yields undefined fields. */
 export function readErrorFields(body: unknown): EcwidErrorFields {
-  if (typeof body !== 'object' || body === null)
-    return { errorCode: undefined, errorMessage: undefined };
+  if (typeof body !== 'object' || body === null) return { errorCode: undefined, errorMessage: undefined };
   const fields = body as Record<string, unknown>;
   const errorCode = firstString(fields['errorCode'], fields['error']);
   const errorMessage = firstString(fields['errorMessage'], fields['error_message']);

@@ -56,10 +56,7 @@ export class EcwidHttpError extends EcwidError {
   readonly errorCode: string | undefined;
   readonly errorMessage: string | undefined;
 
-  constructor(
-    context: RequestContext & { status: number },
-    body: { errorCode?: string | undefined; errorMessage?: string | undefined },
-  ) {
+  constructor(context: RequestContext & { status: number }, body: { errorCode?: string | undefined; errorMessage?: string | undefined }) {
     super(
       `Ecwid ${context.status}${body.errorCode ? ` ${body.errorCode}` : ''} on ${context.method} ${context.path}${body.errorMessage ? `: ${body.errorMessage}` : ''}`,
       context,
@@ -71,8 +68,7 @@ export class EcwidHttpError extends EcwidError {
 }
 
 /** Why the last attempt of a retried request failed. */
-export type EcwidRetryReason =
-  'rate_limited' | 'server_error' | 'timeout' | 'network' | 'malformed_body';
+export type EcwidRetryReason = 'rate_limited' | 'server_error' | 'timeout' | 'network' | 'malformed_body';
 
 /** 429, 5xx, timeouts or network failures that outlived every attempt. */
 export class EcwidUnavailableError extends EcwidError {
@@ -109,19 +105,11 @@ export class EcwidValidationError extends EcwidError {
   override readonly name = 'EcwidValidationError';
   readonly issues: readonly EcwidValidationIssue[];
 
-  constructor(
-    context: RequestContext,
-    issues: readonly EcwidValidationIssue[],
-    options?: { cause?: unknown },
-  ) {
+  constructor(context: RequestContext, issues: readonly EcwidValidationIssue[], options?: { cause?: unknown }) {
     const first = issues[0];
     const summary = first ? `${first.path || '(root)'}: ${first.message}` : 'invalid body';
     const more = issues.length > 1 ? ` (+${issues.length - 1} more)` : '';
-    super(
-      `Unexpected Ecwid response for ${context.method} ${context.path}: ${summary}${more}`,
-      context,
-      options,
-    );
+    super(`Unexpected Ecwid response for ${context.method} ${context.path}: ${summary}${more}`, context, options);
     this.issues = issues;
   }
 
@@ -138,13 +126,10 @@ export class EcwidBatchTimeoutError extends EcwidError {
   readonly lastStatus: string;
 
   constructor(ticket: string, lastStatus: string, waitedMs: number) {
-    super(
-      `Ecwid batch not completed after ${Math.round(waitedMs)} ms (last status ${lastStatus})`,
-      {
-        method: 'GET',
-        path: '/batch',
-      },
-    );
+    super(`Ecwid batch not completed after ${Math.round(waitedMs)} ms (last status ${lastStatus})`, {
+      method: 'GET',
+      path: '/batch',
+    });
     this.ticket = ticket;
     this.lastStatus = lastStatus;
   }

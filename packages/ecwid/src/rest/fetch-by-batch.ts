@@ -1,13 +1,7 @@
 import type { z } from 'zod';
 import type { EcwidBatchRequest, EcwidBatchStatus } from './batch-types.ts';
 import { maxBatchSize } from './batch-types.ts';
-import {
-  EcwidHttpError,
-  EcwidStoreError,
-  EcwidUnavailableError,
-  EcwidValidationError,
-  type EcwidError,
-} from './errors.ts';
+import { EcwidHttpError, EcwidStoreError, EcwidUnavailableError, EcwidValidationError, type EcwidError } from './errors.ts';
 import { readErrorFields } from './error-body.ts';
 import { chunk, mapConcurrent } from '@mirror/core';
 import type { RunBatchOptions } from './run-batch.ts';
@@ -42,9 +36,7 @@ const batchTargets = {
 /** Entities {@link fetchByBatch} can read. */
 export type BatchEntity = keyof typeof batchTargets;
 /** The document type of each batch entity. */
-export type BatchEntityDocument<E extends BatchEntity> = z.output<
-  (typeof batchTargets)[E]['schema']
->;
+export type BatchEntityDocument<E extends BatchEntity> = z.output<(typeof batchTargets)[E]['schema']>;
 
 /** Found documents, ids Ecwid answered 404 for, and ids that failed (each with a typed error). */
 export type BatchFetchResult<T, Id> = {
@@ -66,10 +58,7 @@ export type FetchByBatchOptions = Omit<RunBatchOptions, 'stopOnFirstFailure'> & 
  */
 export async function fetchByBatch<E extends BatchEntity, Id extends string | number>(
   client: {
-    runBatch(
-      requests: readonly EcwidBatchRequest[],
-      options?: RunBatchOptions,
-    ): Promise<EcwidBatchStatus>;
+    runBatch(requests: readonly EcwidBatchRequest[], options?: RunBatchOptions): Promise<EcwidBatchStatus>;
   },
   entity: E,
   ids: readonly Id[],
@@ -83,79 +72,63 @@ export async function fetchByBatch<E extends BatchEntity, Id extends string | nu
     failed: [],
   };
 
-  await mapConcurrent(
-    chunk([...new Set(ids)], Math.min(batchSize, maxBatchSize)),
-    concurrency,
-    async (idChunk) => {
-      const requests = idChunk.map((id, index) => ({
-        id: String(index),
-        path: target.path(id),
-        method: 'GET' as const,
-      }));
-      const status = await client.runBatch(requests, {
-        allowParallelMode: true,
-        ...runOptions,
-        // A 404 for one id must not stop the others.
-        stopOnFirstFailure: false,
-      });
-      const byRequestId = new Map(status.responses.map((response) => [response.id, response]));
-      idChunk.forEach((id, index) => {
-        const request = requests[index]!;
-        const context = { method: 'GET', path: request.path.replace(/\?.*$/, '') };
-        const response = byRequestId.get(request.id);
-        const httpStatus = response?.httpStatusCode;
-        if (!response || httpStatus === undefined || response.status === 'NOT_EXECUTED') {
+  await mapConcurrent(chunk([...new Set(ids)], Math.min(batchSize, maxBatchSize)), concurrency, async (idChunk) => {
+    const requests = idChunk.map((id, index) => ({
+      id: String(index),
+      path: target.path(id),
+      method: 'GET' as const,
+    }));
+    const status = await client.runBatch(requests, {
+      allowParallelMode: true,
+      ...runOptions,
+      // A 404 for one id must not stop the others.
+      stopOnFirstFailure: false,
+    });
+    const byRequestId = new Map(status.responses.map((response) => [response.id, response]));
+    idChunk.forEach((id, index) => {
+      const request = requests[index]!;
+      const context = { method: 'GET', path: request.path.replace(/\?.*$/, '') };
+      const response = byRequestId.get(request.id);
+      const httpStatus = response?.httpStatusCode;
+      if (!response || httpStatus === undefined || response.status === 'NOT_EXECUTED') {
+        result.failed.push({
+          id,
+          error: new EcwidUnavailableError(context, { reason: 'server_error', attempts: 1 }),
+        });
+        return;
+      }
+      if (httpStatus >= 200 && httpStatus < 300) {
+        const parsed = target.schema.safeParse(response.body);
+        if (parsed.success) result.found.push({ id, value: parsed.data as BatchEntityDocument<E> });
+        else {
+          const issues = parsed.error.issues.map((issue) => ({
+            path: formatFieldPath(issue.path),
+            message: issue.message,
+          }));
           result.failed.push({
             id,
-            error: new EcwidUnavailableError(context, { reason: 'server_error', attempts: 1 }),
-          });
-          return;
-        }
-        if (httpStatus >= 200 && httpStatus < 300) {
-          const parsed = target.schema.safeParse(response.body);
-          if (parsed.success)
-            result.found.push({ id, value: parsed.data as BatchEntityDocument<E> });
-          else {
-            const issues = parsed.error.issues.map((issue) => ({
-              path: formatFieldPath(issue.path),
-              message: issue.message,
-            }));
-            result.failed.push({
-              id,
-              error: new EcwidValidationError(context, issues, { cause: parsed.error }),
-            });
-          }
-          return;
-        }
-        const { errorCode, errorMessage } = readErrorFields(response.body);
-        const storeCode = storeErrorCodeFor(httpStatus, errorCode);
-        if (storeCode)
-          throw new EcwidStoreError(
-            storeCode,
-            { ...context, status: httpStatus, errorCode },
-            errorMessage,
-          );
-        if (httpStatus === 404) result.missing.push(id);
-        else if (httpStatus === 429 || httpStatus >= 500) {
-          const reason = httpStatus === 429 ? 'rate_limited' : 'server_error';
-          result.failed.push({
-            id,
-            error: new EcwidUnavailableError(
-              { ...context, status: httpStatus },
-              { reason, attempts: 1 },
-            ),
-          });
-        } else {
-          result.failed.push({
-            id,
-            error: new EcwidHttpError(
-              { ...context, status: httpStatus },
-              { errorCode, errorMessage },
-            ),
+            error: new EcwidValidationError(context, issues, { cause: parsed.error }),
           });
         }
-      });
-    },
-  );
+        return;
+      }
+      const { errorCode, errorMessage } = readErrorFields(response.body);
+      const storeCode = storeErrorCodeFor(httpStatus, errorCode);
+      if (storeCode) throw new EcwidStoreError(storeCode, { ...context, status: httpStatus, errorCode }, errorMessage);
+      if (httpStatus === 404) result.missing.push(id);
+      else if (httpStatus === 429 || httpStatus >= 500) {
+        const reason = httpStatus === 429 ? 'rate_limited' : 'server_error';
+        result.failed.push({
+          id,
+          error: new EcwidUnavailableError({ ...context, status: httpStatus }, { reason, attempts: 1 }),
+        });
+      } else {
+        result.failed.push({
+          id,
+          error: new EcwidHttpError({ ...context, status: httpStatus }, { errorCode, errorMessage }),
+        });
+      }
+    });
+  });
   return result;
 }

@@ -24,9 +24,7 @@ describe('bulk reads by id', () => {
     const wanted = [...Array.from({ length: 250 }, (_, i) => `ORD${i}`), 'GONE1', '1299', 'ORD3'];
     const { found, missing } = await client.fetchOrdersByIds(wanted);
 
-    expect(found.map((o) => o.id).sort()).toEqual(
-      [...Array.from({ length: 250 }, (_, i) => `ORD${i}`), 'ORD299'].sort(),
-    );
+    expect(found.map((o) => o.id).sort()).toEqual([...Array.from({ length: 250 }, (_, i) => `ORD${i}`), 'ORD299'].sort());
     expect(missing).toEqual(['GONE1']);
     expect(calls).toHaveLength(3);
     expect(calls[0]!.url.searchParams.get('ids')!.split(',')).toHaveLength(100);

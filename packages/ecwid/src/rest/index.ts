@@ -1,9 +1,4 @@
-export {
-  defaultRetryAfterMs,
-  fullJitterDelayMs,
-  parseRetryAfterMs,
-  type BackoffOptions,
-} from './backoff.ts';
+export { defaultRetryAfterMs, fullJitterDelayMs, parseRetryAfterMs, type BackoffOptions } from './backoff.ts';
 export {
   maxBatchSize,
   type CreateBatchOptions,
@@ -11,12 +6,7 @@ export {
   type EcwidBatchResult,
   type EcwidBatchStatus,
 } from './batch-types.ts';
-export {
-  createEcwidClient,
-  ecwidApiBaseUrl,
-  type EcwidClient,
-  type EcwidClientOptions,
-} from './create-ecwid-client.ts';
+export { createEcwidClient, ecwidApiBaseUrl, type EcwidClient, type EcwidClientOptions } from './create-ecwid-client.ts';
 export {
   EcwidBatchTimeoutError,
   EcwidError,
@@ -35,26 +25,12 @@ export {
   type BatchFetchResult,
   type FetchByBatchOptions,
 } from './fetch-by-batch.ts';
-export {
-  fetchOrdersByIds,
-  type BulkOptions,
-  type FetchByIdsResult,
-} from './fetch-orders-by-ids.ts';
+export { fetchOrdersByIds, type BulkOptions, type FetchByIdsResult } from './fetch-orders-by-ids.ts';
 export { fetchProductsByIds } from './fetch-products-by-ids.ts';
 export type { EcwidLookup } from './lookup.ts';
 export { paginate, paginatePages, type SearchFn } from './paginate.ts';
-export {
-  createRateLimiter,
-  type RateLimiter,
-  type RateLimiterOptions,
-  type RateLimiterStats,
-} from './rate-limiter.ts';
-export {
-  createRateLimiterRegistry,
-  tokenKey,
-  type RateLimiterRegistry,
-  type RateLimiterRegistryOptions,
-} from './rate-limiter-registry.ts';
+export { createRateLimiter, type RateLimiter, type RateLimiterOptions, type RateLimiterStats } from './rate-limiter.ts';
+export { createRateLimiterRegistry, tokenKey, type RateLimiterRegistry, type RateLimiterRegistryOptions } from './rate-limiter-registry.ts';
 export { runBatch, type BatchApi, type RunBatchOptions } from './run-batch.ts';
 export * from './schemas/index.ts';
 export type * from './search-params.ts';

@@ -20,15 +20,12 @@ describe('paginate', () => {
   it('returns every item of a many-page search exactly once', async () => {
     const { client, calls } = clientFor(1_234);
     const ids: string[] = [];
-    for await (const order of paginate(client.searchOrders, { updatedFrom: 1_700_000_000 }))
-      ids.push(order.id);
+    for await (const order of paginate(client.searchOrders, { updatedFrom: 1_700_000_000 })) ids.push(order.id);
 
     expect(ids).toHaveLength(1_234);
     expect(new Set(ids).size).toBe(1_234);
     expect(calls).toHaveLength(13);
-    expect(calls.map((c) => c.url.searchParams.get('offset'))).toEqual(
-      Array.from({ length: 13 }, (_, i) => String(i * 100)),
-    );
+    expect(calls.map((c) => c.url.searchParams.get('offset'))).toEqual(Array.from({ length: 13 }, (_, i) => String(i * 100)));
     expect(calls.every((c) => c.url.searchParams.get('limit') === '100')).toBe(true);
     expect(calls.every((c) => c.url.searchParams.get('updatedFrom') === '1700000000')).toBe(true);
   });

@@ -1,6 +1,5 @@
 /** A value Ecwid accepts in a query string; arrays become comma lists, dates UNIX seconds. */
-export type QueryValue =
-  string | number | boolean | Date | readonly (string | number)[] | undefined;
+export type QueryValue = string | number | boolean | Date | readonly (string | number)[] | undefined;
 
 /** Builds `?a=1&b=x,y` from defined values only; empty when nothing is set. */
 export function toQueryString(params: Readonly<Record<string, QueryValue>>): string {

@@ -23,9 +23,7 @@ export function tokenKey(token: string): string {
  * Ecwid limits per token (ecwid-api.md §4.2), so every client and caller in the process that
  * uses a token must draw from one budget; other tokens have budgets of their own.
  */
-export function createRateLimiterRegistry(
-  options: RateLimiterRegistryOptions = {},
-): RateLimiterRegistry {
+export function createRateLimiterRegistry(options: RateLimiterRegistryOptions = {}): RateLimiterRegistry {
   const { onWait, ...limiterOptions } = options;
   const limiters = new Map<string, RateLimiter>();
   return {

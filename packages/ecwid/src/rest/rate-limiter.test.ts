@@ -47,9 +47,7 @@ describe('rate limiter', () => {
   it('does not slow a second token while the first is saturated', async () => {
     const registry = createRateLimiterRegistry({ perMinute: 5, windowMs: 1_000 });
     const busy = registry.forToken('token-a');
-    const queued = Promise.all(
-      Array.from({ length: 50 }, () => busy.acquire().then((p) => p.release())),
-    );
+    const queued = Promise.all(Array.from({ length: 50 }, () => busy.acquire().then((p) => p.release())));
     await vi.advanceTimersByTimeAsync(10);
 
     const start = Date.now();

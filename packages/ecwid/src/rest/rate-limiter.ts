@@ -50,14 +50,7 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  * latency. In-flight requests always count.
  */
 export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter {
-  const {
-    perMinute = 600,
-    windowMs = 60_000,
-    marginMs = Math.ceil(windowMs / 60),
-    now = Date.now,
-    sleep = realSleep,
-    onWait,
-  } = options;
+  const { perMinute = 600, windowMs = 60_000, marginMs = Math.ceil(windowMs / 60), now = Date.now, sleep = realSleep, onWait } = options;
   if (!(perMinute >= 1)) throw new RangeError('perMinute must be at least 1');
 
   let slots: Slot[] = [];
@@ -100,9 +93,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
           grant(waiter, t);
           continue;
         }
-        const released = slots
-          .filter((slot) => slot.doneAt !== undefined)
-          .map((slot) => slot.doneAt!);
+        const released = slots.filter((slot) => slot.doneAt !== undefined).map((slot) => slot.doneAt!);
         if (released.length > 0) {
           // Later releases cannot free a slot sooner than the earliest released one.
           await sleep(Math.min(...released) - horizon);

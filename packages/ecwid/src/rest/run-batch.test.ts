@@ -57,9 +57,7 @@ describe('batches', () => {
   it('gives up on a batch that never completes', async () => {
     const clock = createFakeClock();
     const fake = createFakeFetch((request) =>
-      request.method === 'POST'
-        ? json({ ticket: 'slow' })
-        : json({ status: 'IN_PROGRESS', totalRequests: 1, completedRequests: 0 }),
+      request.method === 'POST' ? json({ ticket: 'slow' }) : json({ status: 'IN_PROGRESS', totalRequests: 1, completedRequests: 0 }),
     );
     const client = createEcwidClient({
       storeId: 1,
@@ -68,9 +66,7 @@ describe('batches', () => {
       sleep: clock.sleep,
       now: clock.now,
     });
-    await expect(
-      client.runBatch([{ path: '/profile' }], { timeoutMs: 30_000 }),
-    ).rejects.toMatchObject({
+    await expect(client.runBatch([{ path: '/profile' }], { timeoutMs: 30_000 })).rejects.toMatchObject({
       name: 'EcwidBatchTimeoutError',
       ticket: 'slow',
       lastStatus: 'IN_PROGRESS',
@@ -96,9 +92,7 @@ describe('batches', () => {
   it('rejects an empty or oversized batch before sending it', async () => {
     const { client, calls } = setup({});
     await expect(client.createBatch([])).rejects.toThrow(RangeError);
-    await expect(
-      client.createBatch(Array.from({ length: 501 }, () => ({ path: '/profile' }))),
-    ).rejects.toThrow(RangeError);
+    await expect(client.createBatch(Array.from({ length: 501 }, () => ({ path: '/profile' })))).rejects.toThrow(RangeError);
     expect(calls).toHaveLength(0);
   });
 

@@ -12,10 +12,7 @@ export type RunBatchOptions = CreateBatchOptions & {
 
 /** What {@link runBatch} needs from a client. */
 export type BatchApi = {
-  createBatch(
-    requests: readonly EcwidBatchRequest[],
-    options?: CreateBatchOptions,
-  ): Promise<string>;
+  createBatch(requests: readonly EcwidBatchRequest[], options?: CreateBatchOptions): Promise<string>;
   getBatch(ticket: string): Promise<EcwidBatchStatus>;
 };
 
@@ -29,12 +26,7 @@ export async function runBatch(
   clock: { sleep: (ms: number) => Promise<void>; now: () => number },
   options: RunBatchOptions = {},
 ): Promise<EcwidBatchStatus> {
-  const {
-    pollIntervalMs = 200,
-    maxPollIntervalMs = 5_000,
-    timeoutMs = 300_000,
-    ...createOptions
-  } = options;
+  const { pollIntervalMs = 200, maxPollIntervalMs = 5_000, timeoutMs = 300_000, ...createOptions } = options;
   const ticket = await api.createBatch(requests, createOptions);
   const startedAt = clock.now();
   let interval = pollIntervalMs;

@@ -12,11 +12,7 @@ export function formatFieldPath(path: readonly PropertyKey[]): string {
 }
 
 /** Parses a 2xx body; a mismatch is an {@link EcwidValidationError} naming the field. */
-export function parseBody<S extends z.ZodType>(
-  schema: S,
-  body: unknown,
-  request: { method: string; path: string },
-): z.output<S> {
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown, request: { method: string; path: string }): z.output<S> {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((issue) => ({

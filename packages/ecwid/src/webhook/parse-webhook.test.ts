@@ -15,7 +15,8 @@ test.each(webhookFixtures().map((f) => [f.name, f.body] as const))('accepts the 
 });
 
 test('keeps the exact text, so numbers beyond 2^53 in data survive', () => {
-  const text = '{"eventId":"a","eventCreated":7891234567,"storeId":1003,"entityId":"1003","eventType":"x.y","data":{"n":12345678901234567890}}';
+  const text =
+    '{"eventId":"a","eventCreated":7891234567,"storeId":1003,"entityId":"1003","eventType":"x.y","data":{"n":12345678901234567890}}';
   const parsed = parseWebhook(encode(text));
   expect(parsed.ok && parsed.text).toBe(text);
 });

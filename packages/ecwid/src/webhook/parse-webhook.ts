@@ -2,9 +2,7 @@ import { ecwidWebhookSchema, type EcwidWebhook } from './webhook-schema.ts';
 
 export type WebhookProblem = { field: string; message: string };
 
-export type ParsedWebhook =
-  | { ok: true; webhook: EcwidWebhook; text: string }
-  | { ok: false; problem: WebhookProblem };
+export type ParsedWebhook = { ok: true; webhook: EcwidWebhook; text: string } | { ok: false; problem: WebhookProblem };
 
 /** Deeper than any Ecwid body; keeps Postgres' jsonb parser well inside its stack limit. */
 const maxDepth = 64;

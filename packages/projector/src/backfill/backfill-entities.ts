@@ -17,7 +17,8 @@ export type BackfillSpec = {
 };
 
 const all = (items: readonly unknown[]): Page => ({ items, total: items.length });
-const once = async (offset: number, read: () => Promise<readonly unknown[]>): Promise<Page> => (offset > 0 ? { items: [], total: 0 } : all(await read()));
+const once = async (offset: number, read: () => Promise<readonly unknown[]>): Promise<Page> =>
+  offset > 0 ? { items: [], total: 0 } : all(await read());
 const id = (doc: Doc) => String(doc.id);
 const store = (_doc: Doc, storeId: number) => String(storeId);
 const stamp = (doc: Doc) => (typeof doc.updateTimestamp === 'number' ? doc.updateTimestamp : undefined);
@@ -44,13 +45,15 @@ export const backfillSpecs = {
   product: {
     key: id,
     updatedAt: stamp,
-    page: (c, p) => c.searchProducts({ offset: p.offset, sortBy: 'UPDATED_TIME_ASC', ...(p.updatedFrom && { updatedFrom: p.updatedFrom }) }),
+    page: (c, p) =>
+      c.searchProducts({ offset: p.offset, sortBy: 'UPDATED_TIME_ASC', ...(p.updatedFrom && { updatedFrom: p.updatedFrom }) }),
   },
   customer_group: { key: id, page: (c, p) => c.searchCustomerGroups({ offset: p.offset }) },
   customer: {
     key: id,
     updatedAt: dateString('updated'),
-    page: (c, p) => c.searchCustomers({ offset: p.offset, sortBy: 'UPDATED_DATE_ASC', ...(p.updatedFrom && { updatedFrom: p.updatedFrom }) }),
+    page: (c, p) =>
+      c.searchCustomers({ offset: p.offset, sortBy: 'UPDATED_DATE_ASC', ...(p.updatedFrom && { updatedFrom: p.updatedFrom }) }),
   },
   discount_coupon: {
     key: id,

@@ -18,7 +18,9 @@ let server: SimServer;
 beforeEach(async () => {
   database = await createTestDatabase();
   db = database.db;
-  sim = createSimulator({ stores: [{ storeId, token, seed: 11, size: { orders: 250, products: 120, customers: 60, carts: 30, reviews: 40 } }] });
+  sim = createSimulator({
+    stores: [{ storeId, token, seed: 11, size: { orders: 250, products: 120, customers: 60, carts: 30, reviews: 40 } }],
+  });
   server = await sim.listen(0);
 });
 afterEach(async () => {
@@ -136,7 +138,10 @@ describe('backfill', () => {
       },
     });
     expect(changed).toBe(true);
-    const [state] = await db.select().from(backfillStateTable).where(and(eq(backfillStateTable.storeId, storeId), eq(backfillStateTable.entity, 'product')));
+    const [state] = await db
+      .select()
+      .from(backfillStateTable)
+      .where(and(eq(backfillStateTable.storeId, storeId), eq(backfillStateTable.entity, 'product')));
     expect(state!.watermark!.getTime()).toBeLessThanOrEqual(state!.startedAt!.getTime() - 5 * 60_000);
 
     await backfill({ db, storeId, client: client(), entities: ['product'] });
@@ -146,7 +151,10 @@ describe('backfill', () => {
 
   it('on a re-run asks only for what changed since the last run, and tombstones deletions', async () => {
     await backfill({ db, storeId, client: client(), entities: ['product', 'category'] });
-    const [state] = await db.select().from(backfillStateTable).where(and(eq(backfillStateTable.storeId, storeId), eq(backfillStateTable.entity, 'product')));
+    const [state] = await db
+      .select()
+      .from(backfillStateTable)
+      .where(and(eq(backfillStateTable.storeId, storeId), eq(backfillStateTable.entity, 'product')));
     const watermark = Math.floor(state!.watermark!.getTime() / 1000);
     const store = sim.store(storeId);
     const changed = store.products.values().slice(0, 3);

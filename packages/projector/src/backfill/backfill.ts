@@ -123,7 +123,10 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
         if (offset >= page.total) break;
       }
       details.phase = 'deleted';
-      await db.update(backfillStateTable).set({ details: { ...details } }).where(where);
+      await db
+        .update(backfillStateTable)
+        .set({ details: { ...details } })
+        .where(where);
     }
 
     if (details.phase === 'deleted' && deletedListing && details.deletedFrom !== null) {

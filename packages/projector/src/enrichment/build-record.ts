@@ -19,10 +19,24 @@ export function buildRecord(
     case 'derived':
       return { ...base, kind: 'snapshot', entityId: group.key, payload: group.payload, fetchedAt: now };
     case 'tombstone':
-      return { ...base, kind: 'tombstone', entityId: group.key, payload: { reason: 'deleted', eventType: group.eventType, ...internalId }, fetchedAt: now };
+      return {
+        ...base,
+        kind: 'tombstone',
+        entityId: group.key,
+        payload: { reason: 'deleted', eventType: group.eventType, ...internalId },
+        fetchedAt: now,
+      };
     case 'fetch':
-      if (outcome?.status === 'ok') return { ...base, kind: 'snapshot', entityId: outcome.entityId, payload: outcome.doc, fetchedAt: outcome.fetchedAt };
-      if (outcome?.status === 'gone') return { ...base, kind: 'tombstone', entityId: group.key, payload: { reason: 'not_found', ...internalId }, fetchedAt: outcome.fetchedAt };
+      if (outcome?.status === 'ok')
+        return { ...base, kind: 'snapshot', entityId: outcome.entityId, payload: outcome.doc, fetchedAt: outcome.fetchedAt };
+      if (outcome?.status === 'gone')
+        return {
+          ...base,
+          kind: 'tombstone',
+          entityId: group.key,
+          payload: { reason: 'not_found', ...internalId },
+          fetchedAt: outcome.fetchedAt,
+        };
       return undefined;
   }
 }

@@ -1,5 +1,12 @@
 import type { Logger } from '@mirror/core';
-import { createEcwidClient, createRateLimiterRegistry, tokenKey, type EcwidClient, type EcwidClientOptions, type RateLimiterRegistry } from '@mirror/ecwid';
+import {
+  createEcwidClient,
+  createRateLimiterRegistry,
+  tokenKey,
+  type EcwidClient,
+  type EcwidClientOptions,
+  type RateLimiterRegistry,
+} from '@mirror/ecwid';
 
 /** Makes (and caches) a client per store and token. */
 export type ClientFactory = (storeId: number, token: string) => EcwidClient;
@@ -25,7 +32,11 @@ export const workerRateLimitWaitMs = 10_000;
  * clients are keyed by a hash of the token, never the token itself.
  */
 export function createClientFactory(options: ClientFactoryOptions = {}): ClientFactory & { limiter: RateLimiterRegistry } {
-  const { limiter = createRateLimiterRegistry({ ...(options.ratePerMinute && { perMinute: options.ratePerMinute }) }), log, ...rest } = options;
+  const {
+    limiter = createRateLimiterRegistry({ ...(options.ratePerMinute && { perMinute: options.ratePerMinute }) }),
+    log,
+    ...rest
+  } = options;
   const clients = new Map<string, EcwidClient>();
   const factory = (storeId: number, token: string) => {
     const key = `${storeId}:${tokenKey(token)}`;

@@ -58,7 +58,16 @@ const isOutage = (err: Error) => err instanceof EcwidUnavailableError && err.rea
  * append for the same webhooks and a crash at any point leaves nothing half-done.
  */
 export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promise<EnrichPassResult> {
-  const { db, log, batchSize = 500, maxAttempts = 5, pauseAlertAfter = 10, retryBaseMs = 1000, retryMaxMs = 300_000, now = () => new Date() } = deps;
+  const {
+    db,
+    log,
+    batchSize = 500,
+    maxAttempts = 5,
+    pauseAlertAfter = 10,
+    retryBaseMs = 1000,
+    retryMaxMs = 300_000,
+    now = () => new Date(),
+  } = deps;
   const state = await readEnrichmentState(db, storeId);
   const from = state.position;
   // Not due yet: the loop (or another worker) can schedule a pass from a reading taken before a
@@ -141,7 +150,11 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
     if (Math.min(...group.positions) >= pauseCutoff) return [];
     return [{ group, error: outcome.error }];
   });
-  const counted = await countAttempts(db, storeId, failed.map(({ group, error }) => ({ key: attemptKey(group), error: describeError(error) })));
+  const counted = await countAttempts(
+    db,
+    storeId,
+    failed.map(({ group, error }) => ({ key: attemptKey(group), error: describeError(error) })),
+  );
   for (const { group, error } of failed) {
     const attempt = counted.get(attemptKey(group)) ?? 1;
     if (attempt >= maxAttempts) {
@@ -167,7 +180,14 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
     const parked = parkedGroups.find((p) => p.group === group);
     if (parked) {
       for (const position of causedBy) {
-        parkedRows.push({ storeId, position, entityKind: group.entityKind, entityId: group.key, error: parked.error, attempts: parked.attempts });
+        parkedRows.push({
+          storeId,
+          position,
+          entityKind: group.entityKind,
+          entityId: group.key,
+          error: parked.error,
+          attempts: parked.attempts,
+        });
       }
       continue;
     }
@@ -191,7 +211,8 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
   const lifecycle = lifecycleAt(plan, initial, to);
   // `uninstalled` is kept even when paused: the next pass reads the lifecycle from it.
   const status: EnrichmentStatus = lifecycle.lifecycle === 'uninstalled' ? 'uninstalled' : pauseRetryAt ? 'paused' : 'active';
-  const retryAt = pauseRetryAt ?? (cutoff === Infinity ? null : new Date(now().getTime() + backoffMs(worstAttempt, retryBaseMs, retryMaxMs)));
+  const retryAt =
+    pauseRetryAt ?? (cutoff === Infinity ? null : new Date(now().getTime() + backoffMs(worstAttempt, retryBaseMs, retryMaxMs)));
   const fields = pauseRetryAt
     ? { status, lastError: pauseError, retryAt, attempts: pauses, lifecycleAt: lifecycle.at }
     : { status, lastError: retryError, retryAt, attempts: 0, lifecycleAt: lifecycle.at };

@@ -59,8 +59,18 @@ describe('enrichment', () => {
     store.update('orders', order.internalId, (doc) => {
       doc.paymentStatus = 'REFUNDED';
     });
-    const updated = await kit.send({ eventType: 'order.updated', entityId: order.internalId, data: { orderId: order.id }, eventCreated: 1_800_000_100 });
-    const created = await kit.send({ eventType: 'order.created', entityId: order.internalId, data: { orderId: order.id }, eventCreated: 1_800_000_000 });
+    const updated = await kit.send({
+      eventType: 'order.updated',
+      entityId: order.internalId,
+      data: { orderId: order.id },
+      eventCreated: 1_800_000_100,
+    });
+    const created = await kit.send({
+      eventType: 'order.created',
+      entityId: order.internalId,
+      data: { orderId: order.id },
+      eventCreated: 1_800_000_000,
+    });
     await kit.pass();
     const records = await kit.records();
     expect(records).toHaveLength(1);
@@ -122,7 +132,8 @@ describe('enrichment', () => {
     store.remove('products', removed!.id);
     // The search answers without them (a lagging index): only a 404 on the id is a deletion.
     const client = kit.faultyClient(storeA, (url) =>
-      (url.pathname.endsWith('/orders') && url.searchParams.has('ids')) || (url.pathname.endsWith('/products') && url.searchParams.has('productId'))
+      (url.pathname.endsWith('/orders') && url.searchParams.has('ids')) ||
+      (url.pathname.endsWith('/products') && url.searchParams.has('productId'))
         ? Response.json({ total: 0, count: 0, offset: 0, limit: 100, items: [] })
         : undefined,
     );
@@ -208,11 +219,12 @@ describe('enrichment', () => {
     expect((await kit.records()).map((r) => r.entityKind)).toEqual(['product']);
   });
 
-  it('frees a throttled store\'s slot: a 429 asking for a long wait pauses the store that long instead of holding the pass', async () => {
+  it("frees a throttled store's slot: a 429 asking for a long wait pauses the store that long instead of holding the pass", async () => {
     const product = kit.sim.store(storeA).products.values()[0]!;
     const client = kit.faultyClient(
       storeA,
-      () => Response.json({ errorMessage: 'Too many requests', errorCode: 'RATE_LIMITED' }, { status: 429, headers: { 'retry-after': '120' } }),
+      () =>
+        Response.json({ errorMessage: 'Too many requests', errorCode: 'RATE_LIMITED' }, { status: 429, headers: { 'retry-after': '120' } }),
       { maxRateLimitWaitMs: 10_000 },
     );
     await kit.send({ eventType: 'product.updated', entityId: product.id });
@@ -228,7 +240,7 @@ describe('enrichment', () => {
     expect(await kit.db.select().from(parkedEventsTable)).toEqual([]);
   });
 
-  it('answers a 404 on an order\'s invoices with an empty list, not a tombstone', async () => {
+  it("answers a 404 on an order's invoices with an empty list, not a tombstone", async () => {
     await kit.send({ eventType: 'invoice.created', entityId: 777, data: { orderId: 'NO-SUCH-ORDER' } });
     await kit.pass();
     const [record] = await kit.records();
@@ -241,7 +253,11 @@ describe('enrichment', () => {
     await kit.send({ eventType: 'order.deleted', entityId: order.internalId, data: { orderId: order.id } });
     await kit.pass();
     const [record] = await kit.records();
-    expect(record).toMatchObject({ kind: 'tombstone', entityId: order.id, payload: { reason: 'deleted', eventType: 'order.deleted', internalId: order.internalId } });
+    expect(record).toMatchObject({
+      kind: 'tombstone',
+      entityId: order.id,
+      payload: { reason: 'deleted', eventType: 'order.deleted', internalId: order.internalId },
+    });
   });
 
   it('retries a fetch that fails on its own across passes, then parks it and moves on; parked retry resolves it', async () => {
@@ -249,7 +265,9 @@ describe('enrichment', () => {
     const category = kit.sim.store(storeA).categories.values()[0]!;
     // A 400 concerns this request only (an outage pauses the store instead: see below).
     const client = kit.faultyClient(storeA, (url) =>
-      url.pathname.includes('/products') ? Response.json({ errorMessage: 'Bad request', errorCode: 'BAD_REQUEST' }, { status: 400 }) : undefined,
+      url.pathname.includes('/products')
+        ? Response.json({ errorMessage: 'Bad request', errorCode: 'BAD_REQUEST' }, { status: 400 })
+        : undefined,
     );
     const failing = (await kit.send({ eventType: 'product.updated', entityId: product.id }))!;
     const first = await kit.pass(storeA, { maxAttempts: 3, client });
@@ -259,7 +277,14 @@ describe('enrichment', () => {
     const third = await kit.pass(storeA, { maxAttempts: 3, client });
     expect(third).toMatchObject({ status: 'progressed', parked: 1, position: failing });
     const [parked] = await kit.db.select().from(parkedEventsTable);
-    expect(parked).toMatchObject({ storeId: storeA, position: failing, entityKind: 'product', entityId: String(product.id), attempts: 3, resolvedAt: null });
+    expect(parked).toMatchObject({
+      storeId: storeA,
+      position: failing,
+      entityKind: 'product',
+      entityId: String(product.id),
+      attempts: 3,
+      resolvedAt: null,
+    });
     expect(parked!.error).not.toMatch(/secret_/);
     expect(await kit.records()).toHaveLength(0);
 
@@ -384,9 +409,7 @@ describe('enrichment', () => {
     const worker = async () => {
       const results = [];
       for (let i = 0; i < 3; i++) {
-        results.push(
-          await enrichStore({ db: kit.db, log, client: kit.clientFor(storeA, kit.sim.store(storeA).token) }, storeA),
-        );
+        results.push(await enrichStore({ db: kit.db, log, client: kit.clientFor(storeA, kit.sim.store(storeA).token) }, storeA));
       }
       return results;
     };
@@ -495,7 +518,10 @@ describe('enrichment checkpoint', () => {
     for (let i = 0; i < 3; i++) await kit.send({ eventType: 'product.updated', entityId: product.id });
     await kit.pass();
     await kit.pass();
-    const rows = await kit.db.select().from(eventLogTable).where(and(eq(eventLogTable.storeId, storeA), eq(eventLogTable.kind, 'snapshot')));
+    const rows = await kit.db
+      .select()
+      .from(eventLogTable)
+      .where(and(eq(eventLogTable.storeId, storeA), eq(eventLogTable.kind, 'snapshot')));
     expect(rows).toHaveLength(1);
   });
 });
@@ -513,7 +539,10 @@ describe('webhook to row', () => {
     await kit.send({ eventType: 'product.deleted', entityId: gone!.id });
     await kit.pass();
     await projectBatch(kit.db);
-    const rows = await kit.db.select().from(productsTable).where(inArray(productsTable.productId, [product!.id, gone!.id]));
+    const rows = await kit.db
+      .select()
+      .from(productsTable)
+      .where(inArray(productsTable.productId, [product!.id, gone!.id]));
     const byId = new Map(rows.map((r) => [r.productId, r]));
     expect(byId.get(product!.id)).toMatchObject({ sku: 'SKU-CHANGED', deletedAt: null });
     expect(byId.get(gone!.id)?.deletedAt).toBeInstanceOf(Date);

@@ -9,7 +9,12 @@ type Expected = { kind: 'snapshot' | 'tombstone'; entityKind: string; entityId: 
 type Case = { entityId: number | string; data?: Record<string, unknown>; expected: Expected[] };
 
 const snap = (entityKind: string, entityId: string | number): Expected => ({ kind: 'snapshot', entityKind, entityId: String(entityId) });
-const gone = (entityKind: string, entityId: string | number): Expected => ({ kind: 'tombstone', entityKind, entityId: String(entityId), reason: 'deleted' });
+const gone = (entityKind: string, entityId: string | number): Expected => ({
+  kind: 'tombstone',
+  entityKind,
+  entityId: String(entityId),
+  reason: 'deleted',
+});
 
 // Simple CRUD families: [event prefix, entity kind, sim table, webhook data].
 const crudFamilies = {
@@ -43,7 +48,11 @@ function caseFor(info: EventTypeInfo, store: SimStore): Case {
     case 'order': {
       const order = deleted ? store.orders.values().at(-1)! : store.orders.values()[0]!;
       if (deleted) store.remove('orders', order.internalId);
-      return { entityId: order.internalId, data: { orderId: order.id }, expected: [deleted ? gone('order', order.id) : snap('order', order.id)] };
+      return {
+        entityId: order.internalId,
+        data: { orderId: order.id },
+        expected: [deleted ? gone('order', order.id) : snap('order', order.id)],
+      };
     }
     case 'unfinished_order': {
       const cart = deleted ? store.carts.values().at(-1)! : store.carts.values()[0]!;
@@ -65,11 +74,18 @@ function caseFor(info: EventTypeInfo, store: SimStore): Case {
     case 'application':
       switch (info.eventType) {
         case 'application.installed':
-          return { entityId: storeId, expected: [snap('store', storeId), snap('store_profile', storeId), snap('app_subscription', storeId)] };
+          return {
+            entityId: storeId,
+            expected: [snap('store', storeId), snap('store_profile', storeId), snap('app_subscription', storeId)],
+          };
         case 'application.uninstalled':
           return { entityId: storeId, expected: [snap('store', storeId)] };
         case 'application.subscriptionStatusChanged':
-          return { entityId: storeId, data: { oldSubscriptionStatus: 'TRIAL', newSubscriptionStatus: 'ACTIVE' }, expected: [snap('app_subscription', storeId)] };
+          return {
+            entityId: storeId,
+            data: { oldSubscriptionStatus: 'TRIAL', newSubscriptionStatus: 'ACTIVE' },
+            expected: [snap('app_subscription', storeId)],
+          };
         case 'application.storageChanged':
           return { entityId: storeId, expected: [snap('app_storage', storeId)] };
       }

@@ -53,7 +53,8 @@ export const fetchers = {
     async bulk({ client, now, settle, oneByOne }, keys) {
       const result = await client.fetchProductsByIds(keys.map(numeric));
       const fetchedAt = now();
-      for (const product of result.found) settle('product', String(product.id), { status: 'ok', entityId: String(product.id), doc: product, fetchedAt });
+      for (const product of result.found)
+        settle('product', String(product.id), { status: 'ok', entityId: String(product.id), doc: product, fetchedAt });
       await oneByOne('product', result.missing.map(String), (key) => client.getProduct(numeric(key)));
     },
   },
@@ -108,7 +109,13 @@ export const fetchers = {
       await mapConcurrent(unconfirmed, concurrency, (key) =>
         guard('order', [key], async () => {
           const read = await client.getOrder(internal(key));
-          settle('order', key, read.status === 'ok' ? { status: 'ok', entityId: read.value.id, doc: read.value, fetchedAt: now() } : { status: 'gone', fetchedAt: now() });
+          settle(
+            'order',
+            key,
+            read.status === 'ok'
+              ? { status: 'ok', entityId: read.value.id, doc: read.value, fetchedAt: now() }
+              : { status: 'gone', fetchedAt: now() },
+          );
         }),
       );
     },

@@ -61,9 +61,7 @@ export async function fetchEntities(
   function fromLookup<T>(kind: FetchKind, key: string, result: EcwidLookup<T>, entityId = key) {
     settle(
       k(kind, key),
-      result.status === 'ok'
-        ? { status: 'ok', entityId, doc: result.value, fetchedAt: now() }
-        : { status: 'gone', fetchedAt: now() },
+      result.status === 'ok' ? { status: 'ok', entityId, doc: result.value, fetchedAt: now() } : { status: 'gone', fetchedAt: now() },
     );
   }
 
@@ -82,7 +80,15 @@ export async function fetchEntities(
     });
   }
 
-  const context: FetchContext = { client, storeId, concurrency, now, settle: (kind, key, outcome) => settle(k(kind, key), outcome), guard, oneByOne };
+  const context: FetchContext = {
+    client,
+    storeId,
+    concurrency,
+    now,
+    settle: (kind, key, outcome) => settle(k(kind, key), outcome),
+    guard,
+    oneByOne,
+  };
   const tasks = [...byKind].map(async ([kind, keys]) => {
     const fetcher: AnyFetcher = fetchers[kind];
     switch (fetcher.mode) {
@@ -95,7 +101,9 @@ export async function fetchEntities(
       case 'listing':
         return guard(kind, keys, () => fetcher.listing(context, keys));
       case 'store':
-        return guard(kind, keys, async () => settle(k(kind, keys[0]!), { status: 'ok', entityId: String(storeId), doc: await fetcher.doc(client), fetchedAt: now() }));
+        return guard(kind, keys, async () =>
+          settle(k(kind, keys[0]!), { status: 'ok', entityId: String(storeId), doc: await fetcher.doc(client), fetchedAt: now() }),
+        );
     }
   });
   // Every kind runs; a store-level error from any of them is rethrown after the others settle.

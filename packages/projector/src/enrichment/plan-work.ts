@@ -62,7 +62,11 @@ export function planWork(storeId: number, webhooks: readonly EventLogRow[], init
     existing.positions.push(...group.positions);
     // A deletion wins over any change in the same batch: Ecwid never reuses ids (0002).
     if (group.action === 'tombstone' && existing.action === 'fetch') {
-      groups.set(id, { ...group, positions: existing.positions, ...(existing.internalOrderId !== undefined && { internalOrderId: existing.internalOrderId }) });
+      groups.set(id, {
+        ...group,
+        positions: existing.positions,
+        ...(existing.internalOrderId !== undefined && { internalOrderId: existing.internalOrderId }),
+      });
     }
   }
 

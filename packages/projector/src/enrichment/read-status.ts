@@ -61,7 +61,12 @@ export async function readStatus(db: Db, now: Date = new Date()): Promise<Mirror
         left join store_tokens t on t.store_id = k.store_id
         order by k.store_id`,
   );
-  const [projection] = await execRows<{ position: string | number | null; head: string | number | null; lag: string | number; oldest: Date | string | null }>(
+  const [projection] = await execRows<{
+    position: string | number | null;
+    head: string | number | null;
+    lag: string | number;
+    oldest: Date | string | null;
+  }>(
     db,
     sql`with c as (select coalesce((select position from consumer_checkpoints where name = 'projection'), 0) as position)
         select c.position, (select max(position) from event_log) as head,

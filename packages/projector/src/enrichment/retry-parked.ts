@@ -34,7 +34,11 @@ export async function retryParked(options: RetryParkedOptions): Promise<RetryPar
   const { db, clientFor, log, now = () => new Date() } = options;
   const filters = [isNull(parkedEventsTable.resolvedAt)];
   if (options.id !== undefined) filters.push(eq(parkedEventsTable.id, options.id));
-  const parked = await db.select().from(parkedEventsTable).where(and(...filters)).orderBy(asc(parkedEventsTable.id));
+  const parked = await db
+    .select()
+    .from(parkedEventsTable)
+    .where(and(...filters))
+    .orderBy(asc(parkedEventsTable.id));
   const tokens = new Map((await db.select().from(storeTokensTable)).map((t) => [t.storeId, t.token]));
   const results: RetryParkedResult[] = [];
 
@@ -81,7 +85,9 @@ export async function retryParked(options: RetryParkedOptions): Promise<RetryPar
       await fail(describeError(failed.error));
       continue;
     }
-    const records = groups.flatMap((g) => buildRecord(row.storeId, g, g.action === 'fetch' ? outcomes.get(requestKey(g)) : undefined, [row.position], now()) ?? []);
+    const records = groups.flatMap(
+      (g) => buildRecord(row.storeId, g, g.action === 'fetch' ? outcomes.get(requestKey(g)) : undefined, [row.position], now()) ?? [],
+    );
     const resolved = await db.transaction(async (tx) => {
       const marked = await tx
         .update(parkedEventsTable)

@@ -57,8 +57,7 @@ export function shareOf(spec: ProjectionSpec, alias: string, count: number): str
   return `((${hash} & 2147483647) % ${count})`;
 }
 
-const range = (alias: string) =>
-  `${alias}.position > {{from}} and ${alias}.position <= {{to}}`;
+const range = (alias: string) => `${alias}.position > {{from}} and ${alias}.position <= {{to}}`;
 
 /** The batch's records of this kind and record kind (alias `b`): a from list and its conditions. */
 function records(spec: ProjectionSpec, kind: 'snapshot' | 'tombstone', share: Share | undefined): { from: string; where: string } {
@@ -72,7 +71,6 @@ function records(spec: ProjectionSpec, kind: 'snapshot' | 'tombstone', share: Sh
   const inShare = share && share.count > 1 ? `and ${shareOf(spec, 'b', share.count)} = ${share.index}` : '';
   return { from: 'event_log b', where: `${range('b')} and b.kind = '${kind}' and b.entity_kind = '${spec.kind}' ${inShare}` };
 }
-
 
 /** A snapshot of a key never applies after that key's tombstone (tombstones are final). */
 function notTombstoned(spec: ProjectionSpec, variant: StatementVariant): string {
@@ -179,7 +177,14 @@ function entitySnapshot(spec: EntitySpec, schema: string, variant: StatementVari
     ? `(coalesce(excluded.updated_at, '-infinity'), excluded.source_position) > (coalesce(t.updated_at, '-infinity'), t.source_position)`
     : `(excluded.synced_at, excluded.source_position) > (t.synced_at, t.source_position)`;
   const insertCols = [...keyColumns(spec), ...cols.map((c) => c.name), 'doc', 'deleted_at', 'source_position', 'synced_at'];
-  const selectCols = [...(spec.key === 'store' ? ['store_id'] : ['store_id', 'k']), ...cols.map((c) => `c_${c.name}`), 'doc', 'null::timestamptz', 'position', 'fetched_at'];
+  const selectCols = [
+    ...(spec.key === 'store' ? ['store_id'] : ['store_id', 'k']),
+    ...cols.map((c) => `c_${c.name}`),
+    'doc',
+    'null::timestamptz',
+    'position',
+    'fetched_at',
+  ];
   // An order deleted by internal id (`internal:<id>` tombstone) earlier in the log is never
   // applied again, whether or not a row held its public id when the tombstone was projected.
   // Checked against the log, whose index and statistics make this a cheap probe per order.
@@ -259,7 +264,13 @@ ins_${i} as (
  * index before every insert (measured: the rebuild's Postgres CPU 3–10% lower).
  * Returns the rows read (`n`) and the last position (`last`).
  */
-export function bulkSnapshotStatement(spec: EntitySpec, schema: string, worklist: string, shareIndex: number, trustObjects: boolean): string {
+export function bulkSnapshotStatement(
+  spec: EntitySpec,
+  schema: string,
+  worklist: string,
+  shareIndex: number,
+  trustObjects: boolean,
+): string {
   if (spec.kind === 'store') throw new Error('stores are never bulk-loaded: their row combines all their records');
   const cols = spec.columns;
   const fields = spec.fields.map((name) => `"${name}" jsonb`).join(', ');
@@ -324,7 +335,14 @@ function entityTombstone(spec: EntitySpec, schema: string, share?: Share): strin
   const keyCol = keyColumn(spec);
   const extra = spec.tombstoneColumns ?? [];
   const insertCols = [...keyColumns(spec), ...extra.map((c) => c.name), 'doc', 'deleted_at', 'source_position', 'synced_at'];
-  const selectCols = [...(spec.key === 'store' ? ['store_id'] : ['store_id', 'k']), ...extra.map((c) => c.expr), `'{}'::jsonb`, 'at', 'position', 'at'];
+  const selectCols = [
+    ...(spec.key === 'store' ? ['store_id'] : ['store_id', 'k']),
+    ...extra.map((c) => c.expr),
+    `'{}'::jsonb`,
+    'at',
+    'position',
+    'at',
+  ];
   const children = spec.children.map(
     (child, i) => `
 child_${i} as (
@@ -384,7 +402,9 @@ select (select count(*) from hit)::int + (select count(*) from placeholder)::int
 function setSnapshot(spec: SetSpec, schema: string, variant: StatementVariant): string {
   const table = q(schema, spec.table);
   const sameSet = (alias: string, other: string) =>
-    spec.key === 'store' ? `${alias}.store_id = ${other}.store_id` : `${alias}.store_id = ${other}.store_id and ${alias}.${spec.key.column} = ${other}.k`;
+    spec.key === 'store'
+      ? `${alias}.store_id = ${other}.store_id`
+      : `${alias}.store_id = ${other}.store_id and ${alias}.${spec.key.column} = ${other}.k`;
   const cols = spec.columns;
   const parentKey = spec.key === 'store' ? [] : [spec.key.column];
   return `

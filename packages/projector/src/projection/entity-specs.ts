@@ -102,7 +102,12 @@ function keyOf(kind: Kind): EntitySpec['key'] {
 function child<T extends PgTable, K extends Kind>(
   kind: K,
   table: T,
-  def: { source: string; fields: string[]; itemKey: string; columns: ColumnMap<T, KeyOf<K> | SqlName<EntityCatalog[K]['children'][number]['itemKey']>> },
+  def: {
+    source: string;
+    fields: string[];
+    itemKey: string;
+    columns: ColumnMap<T, KeyOf<K> | SqlName<EntityCatalog[K]['children'][number]['itemKey']>>;
+  },
 ): ChildSpec {
   const decl = (entityCatalog[kind].children as readonly { table: PgTable; itemKey: AnyPgColumn }[]).find((c) => c.table === table);
   if (!decl) throw new Error(`the catalogue declares no child table ${getTableName(table)} of ${kind}`);
@@ -130,7 +135,13 @@ function entity<K extends Kind>(
   if (decl.shape !== 'entity') throw new Error(`${kind} is declared a set`);
   const declared = decl.children.map((c) => getTableName(c.table)).sort();
   const children = def.children ?? [];
-  if (children.map((c) => c.table).sort().join() !== declared.join()) throw new Error(`${kind}: child tables differ from the catalogue's`);
+  if (
+    children
+      .map((c) => c.table)
+      .sort()
+      .join() !== declared.join()
+  )
+    throw new Error(`${kind}: child tables differ from the catalogue's`);
   return {
     shape: 'entity',
     kind,
@@ -173,9 +184,25 @@ const time = (seconds: string, text: string) => `coalesce(${epoch(f(seconds))}, 
 
 const orderSpec = entity('order', {
   fields: [
-    'internalId', 'orderNumber', 'email', 'customerId', 'paymentStatus', 'fulfillmentStatus', 'total',
-    'subtotal', 'tax', 'refundedAmount', 'refunds', 'discountCoupon', 'currency', 'hidden',
-    'createTimestamp', 'updateTimestamp', 'createDate', 'updateDate', 'items',
+    'internalId',
+    'orderNumber',
+    'email',
+    'customerId',
+    'paymentStatus',
+    'fulfillmentStatus',
+    'total',
+    'subtotal',
+    'tax',
+    'refundedAmount',
+    'refunds',
+    'discountCoupon',
+    'currency',
+    'hidden',
+    'createTimestamp',
+    'updateTimestamp',
+    'createDate',
+    'updateDate',
+    'items',
   ],
   columns: {
     internalId: int8(f('internalId')),
@@ -229,8 +256,20 @@ const cartSpec = entity('abandoned_cart', {
 
 const productSpec = entity('product', {
   fields: [
-    'sku', 'name', 'price', 'quantity', 'unlimited', 'inStock', 'enabled', 'productClassId',
-    'createTimestamp', 'updateTimestamp', 'created', 'updated', 'combinations', 'categoryIds',
+    'sku',
+    'name',
+    'price',
+    'quantity',
+    'unlimited',
+    'inStock',
+    'enabled',
+    'productClassId',
+    'createTimestamp',
+    'updateTimestamp',
+    'created',
+    'updated',
+    'combinations',
+    'categoryIds',
   ],
   columns: {
     sku: txt(f('sku')),

@@ -17,7 +17,6 @@ afterEach(async () => {
   await database.close();
 });
 
-
 /** Every row of a table as JSON (same shape on postgres.js and PGlite), ordered by key. */
 async function rows(table: string, where = 'true'): Promise<Record<string, unknown>[]> {
   const result = await execRows<{ row: Record<string, unknown> }>(
@@ -48,7 +47,12 @@ const ts = (iso: string) => new Date(iso).toISOString().replace('.000Z', '+00:00
 describe('columns from real documents', () => {
   test('an order and its items', async () => {
     const order = fixture('order');
-    const position = await appendSnapshot(db, { entityKind: 'order', entityId: 'K8XTQ', payload: order, fetchedAt: new Date('2024-09-04T08:00:00Z') });
+    const position = await appendSnapshot(db, {
+      entityKind: 'order',
+      entityId: 'K8XTQ',
+      payload: order,
+      fetchedAt: new Date('2024-09-04T08:00:00Z'),
+    });
 
     expect(await projectBatch(db)).toBe(1);
 
@@ -75,7 +79,16 @@ describe('columns from real documents', () => {
       doc: order,
     });
     expect(await rows('order_items')).toEqual([
-      expect.objectContaining({ order_id: 'K8XTQ', item_id: 1828115520, product_id: 692730761, sku: '123123', name: 'Toys', quantity: 1, price: 10, source_position: position }),
+      expect.objectContaining({
+        order_id: 'K8XTQ',
+        item_id: 1828115520,
+        product_id: 692730761,
+        sku: '123123',
+        name: 'Toys',
+        quantity: 1,
+        price: 10,
+        source_position: position,
+      }),
     ]);
     expect(await checkpoint()).toBe(position);
   });
@@ -291,7 +304,11 @@ describe('projection rules', () => {
     await projectBatch(db);
     expect(await one('orders', 'true')).toMatchObject({ payment_status: 'REFUNDED', source_position: second });
 
-    const third = await appendSnapshot(db, { entityKind: 'order', entityId: 'K8XTQ', payload: order(1000, { paymentStatus: 'CANCELLED' }) });
+    const third = await appendSnapshot(db, {
+      entityKind: 'order',
+      entityId: 'K8XTQ',
+      payload: order(1000, { paymentStatus: 'CANCELLED' }),
+    });
     await projectBatch(db);
     expect(await one('orders', 'true')).toMatchObject({ payment_status: 'CANCELLED', source_position: third });
   });
@@ -348,7 +365,13 @@ describe('projection rules', () => {
   test('a tombstone with no row creates a deleted row holding only the key', async () => {
     const position = await appendTombstone(db, { entityKind: 'customer', entityId: '42', reason: 'not_found' });
     await projectBatch(db);
-    expect(await one('customers', 'true')).toMatchObject({ customer_id: 42, email: null, doc: {}, deleted_at: expect.any(String), source_position: position });
+    expect(await one('customers', 'true')).toMatchObject({
+      customer_id: 42,
+      email: null,
+      doc: {},
+      deleted_at: expect.any(String),
+      source_position: position,
+    });
     await appendSnapshot(db, { entityKind: 'customer', entityId: '42', payload: fixture('customer') });
     await projectBatch(db);
     expect(await one('customers', 'true')).toMatchObject({ email: null, source_position: position });
@@ -356,11 +379,19 @@ describe('projection rules', () => {
 
   test('an order losing an item loses its row', async () => {
     const items = (fixture('order')['items'] as Record<string, unknown>[])[0]!;
-    await appendSnapshot(db, { entityKind: 'order', entityId: 'K8XTQ', payload: order(1000, { items: [items, { ...items, id: 2, sku: 'second' }] }) });
+    await appendSnapshot(db, {
+      entityKind: 'order',
+      entityId: 'K8XTQ',
+      payload: order(1000, { items: [items, { ...items, id: 2, sku: 'second' }] }),
+    });
     await projectBatch(db);
     expect((await rows('order_items')).map((i) => i['item_id']).sort()).toEqual([1828115520, 2]);
 
-    const later = await appendSnapshot(db, { entityKind: 'order', entityId: 'K8XTQ', payload: order(2000, { items: [{ ...items, id: 2, sku: 'second', quantity: 5 }] }) });
+    const later = await appendSnapshot(db, {
+      entityKind: 'order',
+      entityId: 'K8XTQ',
+      payload: order(2000, { items: [{ ...items, id: 2, sku: 'second', quantity: 5 }] }),
+    });
     await projectBatch(db);
     expect(await rows('order_items')).toEqual([expect.objectContaining({ item_id: 2, quantity: 5, source_position: later })]);
   });
@@ -395,9 +426,23 @@ describe('projection rules', () => {
   });
 
   test('app storage is replaced as a whole by the later snapshot', async () => {
-    await appendSnapshot(db, { entityKind: 'app_storage', entityId: String(testStoreId), payload: [{ key: 'a', value: '1' }, { key: 'b', value: '2' }] });
+    await appendSnapshot(db, {
+      entityKind: 'app_storage',
+      entityId: String(testStoreId),
+      payload: [
+        { key: 'a', value: '1' },
+        { key: 'b', value: '2' },
+      ],
+    });
     await projectBatch(db);
-    await appendSnapshot(db, { entityKind: 'app_storage', entityId: String(testStoreId), payload: [{ key: 'b', value: { n: 3 } }, { key: 'c', value: null }] });
+    await appendSnapshot(db, {
+      entityKind: 'app_storage',
+      entityId: String(testStoreId),
+      payload: [
+        { key: 'b', value: { n: 3 } },
+        { key: 'c', value: null },
+      ],
+    });
     await projectBatch(db);
     expect((await rows('app_storage')).map((r) => [r['key'], r['value']])).toEqual([
       ['b', '{"n": 3}'],
@@ -408,7 +453,11 @@ describe('projection rules', () => {
   test('invoices of an order are replaced, and a tombstone marks them deleted', async () => {
     const invoice = { id: '1', type: 'SALE', created: '2024-09-04 07:22:09 +0000', link: 'https://x/1' };
     await appendSnapshot(db, { entityKind: 'invoice', entityId: 'K8XTQ', payload: { invoices: [invoice] } });
-    await appendSnapshot(db, { entityKind: 'invoice', entityId: 'K8XTQ', payload: { invoices: [invoice, { ...invoice, id: '2', type: 'FULL_CANCEL' }] } });
+    await appendSnapshot(db, {
+      entityKind: 'invoice',
+      entityId: 'K8XTQ',
+      payload: { invoices: [invoice, { ...invoice, id: '2', type: 'FULL_CANCEL' }] },
+    });
     await projectBatch(db, { limit: 1 });
     await projectBatch(db, { limit: 1 });
     expect((await rows('invoices')).map((r) => [r['invoice_id'], r['type']])).toEqual([
@@ -422,13 +471,26 @@ describe('projection rules', () => {
 
   test('stores: install, uninstall, reinstall', async () => {
     const at = (iso: string) => new Date(iso);
-    await appendSnapshot(db, { entityKind: 'store', entityId: String(testStoreId), payload: { status: 'active', at: '2024-01-01T00:00:00.000Z' }, fetchedAt: at('2024-01-01T00:00:01Z') });
+    await appendSnapshot(db, {
+      entityKind: 'store',
+      entityId: String(testStoreId),
+      payload: { status: 'active', at: '2024-01-01T00:00:00.000Z' },
+      fetchedAt: at('2024-01-01T00:00:01Z'),
+    });
     await projectBatch(db);
     expect(await one('stores', 'true')).toMatchObject({ status: 'active', installed_at: ts('2024-01-01T00:00:00Z'), uninstalled_at: null });
 
-    await appendSnapshot(db, { entityKind: 'store', entityId: String(testStoreId), payload: { status: 'uninstalled', at: '2024-02-01T00:00:00.000Z' } });
+    await appendSnapshot(db, {
+      entityKind: 'store',
+      entityId: String(testStoreId),
+      payload: { status: 'uninstalled', at: '2024-02-01T00:00:00.000Z' },
+    });
     await projectBatch(db);
-    expect(await one('stores', 'true')).toMatchObject({ status: 'uninstalled', installed_at: ts('2024-01-01T00:00:00Z'), uninstalled_at: ts('2024-02-01T00:00:00Z') });
+    expect(await one('stores', 'true')).toMatchObject({
+      status: 'uninstalled',
+      installed_at: ts('2024-01-01T00:00:00Z'),
+      uninstalled_at: ts('2024-02-01T00:00:00Z'),
+    });
 
     await appendRecords(db, [
       { entityKind: 'store', entityId: String(testStoreId), payload: { status: 'active', at: '2024-03-01T00:00:00.000Z' } },
@@ -436,21 +498,36 @@ describe('projection rules', () => {
       { entityKind: 'store', entityId: String(testStoreId), payload: { status: 'active', at: '2024-05-01T00:00:00.000Z' } },
     ]);
     await projectBatch(db);
-    expect(await one('stores', 'true')).toMatchObject({ status: 'active', installed_at: ts('2024-05-01T00:00:00Z'), uninstalled_at: ts('2024-04-01T00:00:00Z') });
+    expect(await one('stores', 'true')).toMatchObject({
+      status: 'active',
+      installed_at: ts('2024-05-01T00:00:00Z'),
+      uninstalled_at: ts('2024-04-01T00:00:00Z'),
+    });
   });
 
   test('stores: an uninstall delivered after a later reinstall leaves the store active', async () => {
-    await appendSnapshot(db, { entityKind: 'store', entityId: String(testStoreId), payload: { status: 'active', at: '2024-03-01T00:00:10.000Z' } });
+    await appendSnapshot(db, {
+      entityKind: 'store',
+      entityId: String(testStoreId),
+      payload: { status: 'active', at: '2024-03-01T00:00:10.000Z' },
+    });
     await projectBatch(db);
     // Ecwid redelivers the earlier uninstall afterwards (across batches)…
-    await appendSnapshot(db, { entityKind: 'store', entityId: String(testStoreId), payload: { status: 'uninstalled', at: '2024-03-01T00:00:00.000Z' } });
+    await appendSnapshot(db, {
+      entityKind: 'store',
+      entityId: String(testStoreId),
+      payload: { status: 'uninstalled', at: '2024-03-01T00:00:00.000Z' },
+    });
     await projectBatch(db);
     expect(await one('stores', 'true')).toMatchObject({ status: 'active', uninstalled_at: ts('2024-03-01T00:00:00Z') });
     // …or in the same batch as the reinstall.
-    await appendRecords(db, [
-      { entityKind: 'store', entityId: '42', payload: { status: 'active', at: '2024-03-01T00:00:10.000Z' } },
-      { entityKind: 'store', entityId: '42', payload: { status: 'uninstalled', at: '2024-03-01T00:00:00.000Z' } },
-    ].map((r) => ({ ...r, storeId: 42 })));
+    await appendRecords(
+      db,
+      [
+        { entityKind: 'store', entityId: '42', payload: { status: 'active', at: '2024-03-01T00:00:10.000Z' } },
+        { entityKind: 'store', entityId: '42', payload: { status: 'uninstalled', at: '2024-03-01T00:00:00.000Z' } },
+      ].map((r) => ({ ...r, storeId: 42 })),
+    );
     await projectBatch(db);
     expect(await one('stores', 'store_id = 42')).toMatchObject({ status: 'active' });
   });
@@ -467,7 +544,7 @@ describe('checkpoint', () => {
     expect(await snapshotTables(db)).toEqual(before);
   });
 
-  test('a batch boundary inside one entity\'s records gives the same rows as one batch', async () => {
+  test("a batch boundary inside one entity's records gives the same rows as one batch", async () => {
     await appendRecords(db, logOfEverything());
     for (let i = 0; i < 1000; i++) if ((await projectNextBatch(db, { limit: 1 })).caughtUp) break;
     const oneByOne = await snapshotTables(db);
@@ -481,7 +558,10 @@ describe('checkpoint', () => {
 
   test('moves past trailing records of other kinds and stops at the head', async () => {
     await appendSnapshot(db, { entityKind: 'category', entityId: '1', payload: fixture('category') });
-    await execRows(db, sql`insert into event_log (kind, store_id, event_id, event_type, is_known_type, payload) values ('webhook', 1, 'w1', 'order.updated', true, '{}')`);
+    await execRows(
+      db,
+      sql`insert into event_log (kind, store_id, event_id, event_type, is_known_type, payload) values ('webhook', 1, 'w1', 'order.updated', true, '{}')`,
+    );
     const outcome = await projectNextBatch(db);
     const [head] = await execRows<{ head: string | number }>(db, sql`select max(position) as head from event_log`);
     expect(outcome).toMatchObject({ records: 1, caughtUp: true, to: Number(head!.head) });
@@ -503,34 +583,37 @@ describe('checkpoint', () => {
     expect((await rows('orders')).length).toBeGreaterThan(0);
   });
 
-  test.skipIf(concurrencySkipReason('concurrent projectors'))('two projectors on separate connections never apply a record twice', async () => {
-    const records = logOfEverything();
-    await appendRecords(db, records);
-    const other = postgres(database.url!, { max: 2, onnotice: () => {} });
-    // Each applied record is counted by the batch that applied it; together exactly once.
-    const { drizzle } = await import('drizzle-orm/postgres-js');
-    const otherDb = drizzle(other) as unknown as Db;
-    try {
-      const run = async (target: Db) => {
-        let applied = 0;
-        let idle = 0;
-        while (idle < 3) {
-          const outcome = await projectNextBatch(target, { limit: 3 });
-          applied += outcome.records;
-          idle = outcome.caughtUp && !outcome.conflict ? idle + 1 : 0;
-          // Yield between batches, so the two projectors interleave instead of one taking all.
-          await new Promise((resolve) => setTimeout(resolve, 2));
-        }
-        return applied;
-      };
-      const [a, b] = await Promise.all([run(db), run(otherDb)]);
-      expect(a + b).toBe(records.length);
-      expect(a).toBeGreaterThan(0);
-      expect(b).toBeGreaterThan(0);
-    } finally {
-      await other.end();
-    }
-  });
+  test.skipIf(concurrencySkipReason('concurrent projectors'))(
+    'two projectors on separate connections never apply a record twice',
+    async () => {
+      const records = logOfEverything();
+      await appendRecords(db, records);
+      const other = postgres(database.url!, { max: 2, onnotice: () => {} });
+      // Each applied record is counted by the batch that applied it; together exactly once.
+      const { drizzle } = await import('drizzle-orm/postgres-js');
+      const otherDb = drizzle(other) as unknown as Db;
+      try {
+        const run = async (target: Db) => {
+          let applied = 0;
+          let idle = 0;
+          while (idle < 3) {
+            const outcome = await projectNextBatch(target, { limit: 3 });
+            applied += outcome.records;
+            idle = outcome.caughtUp && !outcome.conflict ? idle + 1 : 0;
+            // Yield between batches, so the two projectors interleave instead of one taking all.
+            await new Promise((resolve) => setTimeout(resolve, 2));
+          }
+          return applied;
+        };
+        const [a, b] = await Promise.all([run(db), run(otherDb)]);
+        expect(a + b).toBe(records.length);
+        expect(a).toBeGreaterThan(0);
+        expect(b).toBeGreaterThan(0);
+      } finally {
+        await other.end();
+      }
+    },
+  );
 });
 
 async function truncateEntities(target: Db): Promise<void> {

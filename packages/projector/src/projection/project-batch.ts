@@ -175,10 +175,7 @@ export async function projectBatchInTransaction(tx: Db, options: ProjectBatchOpt
 }
 
 async function readCheckpoint(tx: Db, name: string): Promise<number> {
-  const rows = await execRows<{ position: string | number }>(
-    tx,
-    sql`select position from consumer_checkpoints where name = ${name}`,
-  );
+  const rows = await execRows<{ position: string | number }>(tx, sql`select position from consumer_checkpoints where name = ${name}`);
   if (rows[0]) return Number(rows[0].position);
   await tx.execute(sql`insert into consumer_checkpoints (name, position) values (${name}, 0) on conflict (name) do nothing`);
   const again = await execRows<{ position: string | number }>(tx, sql`select position from consumer_checkpoints where name = ${name}`);

@@ -30,14 +30,12 @@ export const bool = (j: string) =>
   `when 'string' then case lower(${j} #>> '{}') when 'true' then true when 'false' then false end end)`;
 
 /** UNIX seconds (`updateTimestamp`), within a sane range so `to_timestamp` cannot overflow. */
-export const epoch = (j: string) =>
-  `(case when ${num(j)} between 0 and 100000000000 then to_timestamp(${num(j)}::float8) end)`;
+export const epoch = (j: string) => `(case when ${num(j)} between 0 and 100000000000 then to_timestamp(${num(j)}::float8) end)`;
 
 // Ecwid's `2024-09-04 07:26:24 +0000` and ISO 8601 (`2024-09-04T07:26:24.123Z`). Ranges are
 // checked by the pattern, the day against the month's length, so the cast cannot fail; a string
 // without a zone is read as UTC, never in the session's time zone.
-const datePattern =
-  String.raw`^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[ T]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})? ?([+-](0[0-9]|1[0-4]):?[0-5][0-9]|Z)?$`;
+const datePattern = String.raw`^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[ T]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})? ?([+-](0[0-9]|1[0-4]):?[0-5][0-9]|Z)?$`;
 const zonePattern = String.raw`([+-][0-9]{2}:?[0-9]{2}|Z)$`;
 
 /** A date-time string as timestamptz; null unless it is a valid Ecwid or ISO date-time. */

@@ -47,7 +47,9 @@ export async function bulkLoad(db: Db, options: BulkLoadOptions, onChunk: (recor
         type Chunk = { n: number; last: string | number | null };
         try {
           // Optimistic: documents are objects; a savepoint makes the rare exception a retry.
-          return await tx.transaction(async (savepoint) => (await execRows<Chunk>(savepoint as unknown as Db, bindStatement(trusted, values)))[0]);
+          return await tx.transaction(
+            async (savepoint) => (await execRows<Chunk>(savepoint as unknown as Db, bindStatement(trusted, values)))[0],
+          );
         } catch (err) {
           if (sqlState(err) !== '22023') throw err;
           return (await execRows<Chunk>(tx, bindStatement(statement(false), values)))[0];

@@ -24,7 +24,9 @@ export async function captureDependentViews(tx: Db, tables: readonly string[]): 
   if (tables.length === 0) return [];
   const oids = sql.raw(`array[${tables.map((t) => `'${t}'::regclass::oid`).join(', ')}]`);
   // json_agg gives null, not [], for a view without grants or indexes.
-  const rows = await execRows<Omit<DependentView, 'grants' | 'indexes'> & { grants: DependentView['grants'] | null; indexes: string[] | null }>(
+  const rows = await execRows<
+    Omit<DependentView, 'grants' | 'indexes'> & { grants: DependentView['grants'] | null; indexes: string[] | null }
+  >(
     tx,
     sql`with recursive deps(oid, depth) as (
           select distinct r.ev_class, 1

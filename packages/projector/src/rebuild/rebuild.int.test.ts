@@ -46,11 +46,21 @@ describe('rebuild', () => {
     expect(new Set(phases)).toEqual(new Set(['build', 'index', 'catch-up', 'swap', 'done']));
     for (const table of entityTables) expect(live[table]!.length, table).toBeGreaterThan(0);
     // Same index names as the migrations created, and no shadow left behind.
-    expect(await scalar<number>(`select count(*)::int as v from pg_indexes where indexname = 'orders_store_updated_idx' and schemaname = 'public'`)).toBe(1);
-    expect(await scalar<number>(`select count(*)::int as v from pg_namespace where nspname in ('mirror_rebuild', 'mirror_retired')`)).toBe(0);
+    expect(
+      await scalar<number>(
+        `select count(*)::int as v from pg_indexes where indexname = 'orders_store_updated_idx' and schemaname = 'public'`,
+      ),
+    ).toBe(1);
+    expect(await scalar<number>(`select count(*)::int as v from pg_namespace where nspname in ('mirror_rebuild', 'mirror_retired')`)).toBe(
+      0,
+    );
     // The views were recreated over the new tables: they see rows projected after the swap.
     expect(await scalar<number>('select count(*)::int as v from reporting.paid_orders')).toBe(paidBefore);
-    await appendSnapshot(db, { entityKind: 'order', entityId: 'NEW01', payload: { ...fixture('order'), id: 'NEW01', paymentStatus: 'PAID' } });
+    await appendSnapshot(db, {
+      entityKind: 'order',
+      entityId: 'NEW01',
+      payload: { ...fixture('order'), id: 'NEW01', paymentStatus: 'PAID' },
+    });
     await projectAll();
     expect(await scalar<number>('select count(*)::int as v from reporting.paid_orders')).toBe(paidBefore + 1);
     expect(await scalar<number>(`select count(*)::int as v from reporting.product_sales`)).toBeGreaterThan(0);
@@ -60,8 +70,16 @@ describe('rebuild', () => {
     const records = logOfEverything().filter((r) => !r.entityId.startsWith('internal:'));
     // Older documents after newer ones, so newer-wins decides across batches and shares.
     for (const o of simStore.orders.values().slice(0, 12)) {
-      records.push({ entityKind: 'order', entityId: o.id, payload: { ...o, updateTimestamp: o.updateTimestamp + 20, items: o.items.slice(0, 1) } });
-      records.push({ entityKind: 'order', entityId: o.id, payload: { ...o, updateTimestamp: o.updateTimestamp - 20, email: 'older@example.com' } });
+      records.push({
+        entityKind: 'order',
+        entityId: o.id,
+        payload: { ...o, updateTimestamp: o.updateTimestamp + 20, items: o.items.slice(0, 1) },
+      });
+      records.push({
+        entityKind: 'order',
+        entityId: o.id,
+        payload: { ...o, updateTimestamp: o.updateTimestamp - 20, email: 'older@example.com' },
+      });
     }
     await appendRecords(db, records);
     await projectAll();
@@ -82,24 +100,46 @@ describe('rebuild', () => {
   test('with entity_updated_at written by the appender, superseded snapshots are found from it and the rebuild equals live', async () => {
     const input = logOfEverything().filter((r) => !r.entityId.startsWith('internal:'));
     for (const o of simStore.orders.values().slice(0, 12)) {
-      input.push({ entityKind: 'order', entityId: o.id, payload: { ...o, updateTimestamp: o.updateTimestamp + 20, items: o.items.slice(0, 1) } });
-      input.push({ entityKind: 'order', entityId: o.id, payload: { ...o, updateTimestamp: o.updateTimestamp - 20, email: 'older@example.com' } });
+      input.push({
+        entityKind: 'order',
+        entityId: o.id,
+        payload: { ...o, updateTimestamp: o.updateTimestamp + 20, items: o.items.slice(0, 1) },
+      });
+      input.push({
+        entityKind: 'order',
+        entityId: o.id,
+        payload: { ...o, updateTimestamp: o.updateTimestamp - 20, email: 'older@example.com' },
+      });
     }
     await appendForProjection(
       db,
       input.map((r) => ({
-        kind: r.kind ?? 'snapshot', storeId: 1003, entityKind: r.entityKind as never, entityId: r.entityId,
-        payload: r.payload ?? { reason: 'deleted' }, causedBy: [], fetchedAt: new Date('2024-09-04T00:00:00Z'),
+        kind: r.kind ?? 'snapshot',
+        storeId: 1003,
+        entityKind: r.entityKind as never,
+        entityId: r.entityId,
+        payload: r.payload ?? { reason: 'deleted' },
+        causedBy: [],
+        fetchedAt: new Date('2024-09-04T00:00:00Z'),
       })),
     );
     await projectAll();
     const live = await snapshotTables(db);
     // The column holds exactly what projection derives from the document.
-    const mismatches = await scalar<number>(`select count(*)::int as v from event_log e join orders o on o.source_position = e.position and e.kind = 'snapshot'
+    const mismatches =
+      await scalar<number>(`select count(*)::int as v from event_log e join orders o on o.source_position = e.position and e.kind = 'snapshot'
       where e.entity_updated_at is distinct from o.updated_at`);
     expect(mismatches).toBe(0);
-    expect(await scalar<number>(`select count(*)::int as v from event_log where kind = 'snapshot' and entity_kind in ('order', 'customer', 'product') and entity_updated_at is null`)).toBe(0);
-    expect(await scalar<number>(`select count(*)::int as v from event_log where entity_kind in ('category', 'store') and entity_updated_at is not null`)).toBe(0);
+    expect(
+      await scalar<number>(
+        `select count(*)::int as v from event_log where kind = 'snapshot' and entity_kind in ('order', 'customer', 'product') and entity_updated_at is null`,
+      ),
+    ).toBe(0);
+    expect(
+      await scalar<number>(
+        `select count(*)::int as v from event_log where entity_kind in ('category', 'store') and entity_updated_at is not null`,
+      ),
+    ).toBe(0);
 
     await rebuild(db, { batchSize: 3 });
 
@@ -116,8 +156,17 @@ describe('rebuild', () => {
     const [order] = simStore.orders.values();
     const item = order!.items[0]!;
     records.push({
-      entityKind: 'order', entityId: 'DUP01', storeId: 2004,
-      payload: { ...order, id: 'DUP01', items: [{ ...item, name: 'first' }, { ...item, name: 'second' }] },
+      entityKind: 'order',
+      entityId: 'DUP01',
+      storeId: 2004,
+      payload: {
+        ...order,
+        id: 'DUP01',
+        items: [
+          { ...item, name: 'first' },
+          { ...item, name: 'second' },
+        ],
+      },
     });
     await appendRecords(db, records);
     await projectAll(db, 50);
@@ -141,14 +190,41 @@ describe('rebuild', () => {
     const product = fixture('product');
     await appendRecords(db, [
       {
-        entityKind: 'order', entityId: 'ODD01',
-        payload: { ...order, id: 'ODD01', items: [{ id: 'x' }, { ...item, id: 7, quantity: 1.5, price: '9.99', productId: '12' }, 'junk', 5, null, { ...item, id: '8', sku: 42 }] },
+        entityKind: 'order',
+        entityId: 'ODD01',
+        payload: {
+          ...order,
+          id: 'ODD01',
+          items: [
+            { id: 'x' },
+            { ...item, id: 7, quantity: 1.5, price: '9.99', productId: '12' },
+            'junk',
+            5,
+            null,
+            { ...item, id: '8', sku: 42 },
+          ],
+        },
       },
-      { entityKind: 'product', entityId: '501', payload: { ...product, id: 501, combinations: [{ id: 1, price: 'n/a', quantity: '3' }, 'junk', { id: '2', sku: true }], categoryIds: [1, 'two', 3.5, 4] } },
+      {
+        entityKind: 'product',
+        entityId: '501',
+        payload: {
+          ...product,
+          id: 501,
+          combinations: [{ id: 1, price: 'n/a', quantity: '3' }, 'junk', { id: '2', sku: true }],
+          categoryIds: [1, 'two', 3.5, 4],
+        },
+      },
     ]);
     await projectAll();
     const live = await snapshotTables(db);
-    const items = (live['order_items'] as Record<string, unknown>[]).map((r) => [r['item_id'], r['quantity'], r['price'], r['product_id'], r['sku']]);
+    const items = (live['order_items'] as Record<string, unknown>[]).map((r) => [
+      r['item_id'],
+      r['quantity'],
+      r['price'],
+      r['product_id'],
+      r['sku'],
+    ]);
     expect(items.sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual([
       [7, null, 9.99, 12, item.sku],
       [8, item.quantity, Number(item.price), item.productId, '42'],
@@ -184,66 +260,75 @@ describe('rebuild', () => {
     expect((await snapshotTables(db))['categories']).toHaveLength(1);
   });
 
-  test.skipIf(concurrencySkipReason('a reader during a rebuild'))('readers on another connection see the old rows until the swap', async () => {
-    await appendRecords(db, logOfEverything());
-    await projectAll();
-    await db.execute(sql`update customers set email = 'before-the-swap' where deleted_at is null`);
-    const reader = postgres(database.url!, { max: 1, onnotice: () => {} });
-    const seen: string[] = [];
-    try {
-      await rebuild(db, {
-        batchSize: 3,
-        onProgress: async (p) => {
-          if (p.phase === 'build' || p.phase === 'catch-up') {
-            const rows = await reader`select distinct email from customers where deleted_at is null`;
-            for (const row of rows) seen.push(String(row['email']));
-          }
-        },
-      });
-      const [row] = await reader`select count(*)::int as n from customers where email = 'before-the-swap'`;
-      expect(row!['n']).toBe(0);
-    } finally {
-      await reader.end();
-    }
-    expect(seen).toContain('before-the-swap');
-    expect(seen).not.toContain(simStore.customers.values()[0]!.email);
-  });
+  test.skipIf(concurrencySkipReason('a reader during a rebuild'))(
+    'readers on another connection see the old rows until the swap',
+    async () => {
+      await appendRecords(db, logOfEverything());
+      await projectAll();
+      await db.execute(sql`update customers set email = 'before-the-swap' where deleted_at is null`);
+      const reader = postgres(database.url!, { max: 1, onnotice: () => {} });
+      const seen: string[] = [];
+      try {
+        await rebuild(db, {
+          batchSize: 3,
+          onProgress: async (p) => {
+            if (p.phase === 'build' || p.phase === 'catch-up') {
+              const rows = await reader`select distinct email from customers where deleted_at is null`;
+              for (const row of rows) seen.push(String(row['email']));
+            }
+          },
+        });
+        const [row] = await reader`select count(*)::int as n from customers where email = 'before-the-swap'`;
+        expect(row!['n']).toBe(0);
+      } finally {
+        await reader.end();
+      }
+      expect(seen).toContain('before-the-swap');
+      expect(seen).not.toContain(simStore.customers.values()[0]!.email);
+    },
+  );
 
-  test.skipIf(concurrencySkipReason('a live projector during a rebuild'))('the live projector may keep running during a rebuild and loses nothing', async () => {
-    const records = logOfEverything();
-    const half = Math.floor(records.length / 2);
-    await appendRecords(db, records.slice(0, half));
-    const controller = new AbortController();
-    const worker = runProjection({ db, signal: controller.signal, log: createSilentLogger(), idleMs: 5, limit: 3 });
-    let appended = false;
-    try {
-      await rebuild(db, {
-        batchSize: 2,
-        onProgress: async (p) => {
-          // New records arrive while the shadow is being built.
-          if (p.phase === 'build' && !appended) {
-            appended = true;
-            await appendRecords(db, records.slice(half));
-          }
-        },
-      });
-    } finally {
-      controller.abort();
-      await worker;
-    }
-    await projectAll();
-    const afterRebuild = await snapshotTables(db);
+  test.skipIf(concurrencySkipReason('a live projector during a rebuild'))(
+    'the live projector may keep running during a rebuild and loses nothing',
+    async () => {
+      const records = logOfEverything();
+      const half = Math.floor(records.length / 2);
+      await appendRecords(db, records.slice(0, half));
+      const controller = new AbortController();
+      const worker = runProjection({ db, signal: controller.signal, log: createSilentLogger(), idleMs: 5, limit: 3 });
+      let appended = false;
+      try {
+        await rebuild(db, {
+          batchSize: 2,
+          onProgress: async (p) => {
+            // New records arrive while the shadow is being built.
+            if (p.phase === 'build' && !appended) {
+              appended = true;
+              await appendRecords(db, records.slice(half));
+            }
+          },
+        });
+      } finally {
+        controller.abort();
+        await worker;
+      }
+      await projectAll();
+      const afterRebuild = await snapshotTables(db);
 
-    // The reference: the whole log projected from scratch into empty tables.
-    await db.execute(sql.raw(`truncate ${entityTables.join(', ')}`));
-    await db.execute(sql`update consumer_checkpoints set position = 0 where name = 'projection'`);
-    await projectAll(db, 1000);
-    expect(afterRebuild).toEqual(await snapshotTables(db));
-    expect(afterRebuild['app_storage']!.length).toBeGreaterThan(0);
-  });
+      // The reference: the whole log projected from scratch into empty tables.
+      await db.execute(sql.raw(`truncate ${entityTables.join(', ')}`));
+      await db.execute(sql`update consumer_checkpoints set position = 0 where name = 'projection'`);
+      await projectAll(db, 1000);
+      expect(afterRebuild).toEqual(await snapshotTables(db));
+      expect(afterRebuild['app_storage']!.length).toBeGreaterThan(0);
+    },
+  );
 
   test("keeps an operator's storage parameters and statistics targets on the swapped-in tables", async () => {
-    await appendRecords(db, logOfEverything().filter((r) => !r.entityId.startsWith('internal:')));
+    await appendRecords(
+      db,
+      logOfEverything().filter((r) => !r.entityId.startsWith('internal:')),
+    );
     await projectAll();
     await db.execute(sql`alter table orders set (fillfactor = 90, autovacuum_analyze_scale_factor = 0.02)`);
     await db.execute(sql`alter table orders alter column email set statistics 500`);
@@ -253,11 +338,18 @@ describe('rebuild', () => {
     expect(await scalar<string[]>(`select reloptions as v from pg_class where oid = 'public.orders'::regclass`)).toEqual(
       expect.arrayContaining(['fillfactor=90', 'autovacuum_analyze_scale_factor=0.02']),
     );
-    expect(await scalar<number>(`select attstattarget::int as v from pg_attribute where attrelid = 'public.orders'::regclass and attname = 'email'`)).toBe(500);
+    expect(
+      await scalar<number>(
+        `select attstattarget::int as v from pg_attribute where attrelid = 'public.orders'::regclass and attname = 'email'`,
+      ),
+    ).toBe(500);
   });
 
   test('renews its lease with every bulk chunk, so a long bulk load never looks abandoned', async () => {
-    await appendRecords(db, logOfEverything().filter((r) => !r.entityId.startsWith('internal:')));
+    await appendRecords(
+      db,
+      logOfEverything().filter((r) => !r.entityId.startsWith('internal:')),
+    );
     const renewed: number[] = [];
     let looks = 0;
     await rebuild(db, {
@@ -267,7 +359,11 @@ describe('rebuild', () => {
         if (p.phase !== 'build' || p.total === undefined || p.records === 0 || looks >= 3) return;
         looks += 1;
         // As another rebuild judging the lease would see it, right after a chunk committed.
-        renewed.push(await scalar<number>(`select count(*)::int as v from consumer_checkpoints where name like 'rebuild:%' and updated_at > now() - interval '1 minute'`));
+        renewed.push(
+          await scalar<number>(
+            `select count(*)::int as v from consumer_checkpoints where name like 'rebuild:%' and updated_at > now() - interval '1 minute'`,
+          ),
+        );
       },
     });
     expect(renewed.length).toBe(3);
@@ -300,7 +396,10 @@ describe('replay', () => {
 
     await replay(db, { from: first! });
 
-    const names = await execRows<{ category_id: number | string; name: string }>(db, sql`select category_id, name from categories order by category_id`);
+    const names = await execRows<{ category_id: number | string; name: string }>(
+      db,
+      sql`select category_id, name from categories order by category_id`,
+    );
     expect(names.map((r) => r.name)).toEqual(['damaged', 'two']);
   });
 });

@@ -116,15 +116,26 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
         // First the keys that need just their newest snapshot, in any order; then the rest in
         // log order. The two touch disjoint keys.
         if (worklist) {
-          await bulkLoad(db, { schema: shadowSchema, worklist, share: share.share.index, kinds: share.kinds, batchSize, checkpoint: share.checkpoint }, async (n) => {
-            records += n;
-            await progress(phase, position, head, records);
-          });
+          await bulkLoad(
+            db,
+            { schema: shadowSchema, worklist, share: share.share.index, kinds: share.kinds, batchSize, checkpoint: share.checkpoint },
+            async (n) => {
+              records += n;
+              await progress(phase, position, head, records);
+            },
+          );
         }
         for (;;) {
           const outcome = await projectNextBatch(db, {
-            schema: shadowSchema, checkpoint: share.checkpoint, limit: batchSize, kinds: share.kinds, share: { ...share.share, ...(worklist && { worklist }) }, unsplit, until,
-            synchronousCommit: false, workMem: '256MB',
+            schema: shadowSchema,
+            checkpoint: share.checkpoint,
+            limit: batchSize,
+            kinds: share.kinds,
+            share: { ...share.share, ...(worklist && { worklist }) },
+            unsplit,
+            until,
+            synchronousCommit: false,
+            workMem: '256MB',
           });
           if (outcome.conflict) throw new AppError('UNAVAILABLE', 'another rebuild took over the rebuild checkpoints');
           records += outcome.records;
@@ -174,7 +185,10 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
         if (outcome.caughtUp) break;
       }
 
-      const views = await captureDependentViews(tx, tables.map((t) => `public."${t}"`));
+      const views = await captureDependentViews(
+        tx,
+        tables.map((t) => `public."${t}"`),
+      );
       await dropViews(tx, views);
       await tx.execute(sql.raw(`create schema if not exists ${retiredSchema}`));
       for (const table of tables) {
@@ -185,7 +199,9 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
       }
       await recreateViews(tx, views);
       if (isFull) {
-        await tx.execute(sql`update consumer_checkpoints set position = greatest(position, ${last}), updated_at = now() where name = ${live}`);
+        await tx.execute(
+          sql`update consumer_checkpoints set position = greatest(position, ${last}), updated_at = now() where name = ${live}`,
+        );
       }
       await tx.execute(sql`delete from consumer_checkpoints where name = ${checkpoint} or name like ${`${checkpoint}:%`}`);
       return last;
@@ -252,7 +268,9 @@ async function buildWorklist(
     return spec.shape === 'entity' && kind !== 'store' && !unsplit.includes(kind);
   });
   await db.execute(
-    sql.raw(`create unlogged table ${worklistTable} (share int not null, kind text not null, entity_kind text not null, position bigint not null, bulk boolean not null)`),
+    sql.raw(
+      `create unlogged table ${worklistTable} (share int not null, kind text not null, entity_kind text not null, position bigint not null, bulk boolean not null)`,
+    ),
   );
   let counts: WorklistCounts[];
   try {
@@ -298,9 +316,7 @@ async function createShadowTables(db: Db, tables: readonly string[]): Promise<vo
   for (const table of tables) {
     // Everything but indexes: the primary key now (conflict target of the upserts), secondary
     // indexes after the bulk load, where building them once is cheaper than maintaining them.
-    await db.execute(
-      sql.raw(`create table ${shadowSchema}."${table}" (like public."${table}" including all excluding indexes)`),
-    );
+    await db.execute(sql.raw(`create table ${shadowSchema}."${table}" (like public."${table}" including all excluding indexes)`));
     const constraints = await execRows<{ name: string; definition: string }>(
       db,
       sql`select conname as name, pg_get_constraintdef(oid) as definition from pg_constraint
@@ -319,7 +335,10 @@ async function createShadowTables(db: Db, tables: readonly string[]): Promise<vo
     for (const t of targets) {
       await db.execute(sql.raw(`alter table ${shadowSchema}."${table}" alter column "${t.column}" set statistics ${Number(t.target)}`));
     }
-    const [options] = await execRows<{ reloptions: string[] | null }>(db, sql`select reloptions from pg_class where oid = ${`public."${table}"`}::regclass`);
+    const [options] = await execRows<{ reloptions: string[] | null }>(
+      db,
+      sql`select reloptions from pg_class where oid = ${`public."${table}"`}::regclass`,
+    );
     if (options?.reloptions?.length) {
       await db.execute(sql.raw(`alter table ${shadowSchema}."${table}" set (${options.reloptions.join(', ')})`));
     }

@@ -11,7 +11,8 @@ beforeEach(async () => {
 });
 afterEach(() => database.close());
 
-const rows = async () => (await db.select().from(storeTokensTable).orderBy(storeTokensTable.storeId)).map((r) => [r.storeId, r.token, r.source]);
+const rows = async () =>
+  (await db.select().from(storeTokensTable).orderBy(storeTokensTable.storeId)).map((r) => [r.storeId, r.token, r.source]);
 
 describe('syncEnvTokens', () => {
   it('leaves every token alone when ECWID_STORES is empty (a worker started without it)', async () => {

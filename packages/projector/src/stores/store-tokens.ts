@@ -42,9 +42,7 @@ export async function syncEnvTokens(db: Db, tokens: readonly StoreToken[]): Prom
         .onConflictDoUpdate({ target: storeTokensTable.storeId, set: { token, source: 'env', addedAt: sql`now()` } });
     }
     const listed = tokens.map((t) => t.storeId);
-    await tx
-      .delete(storeTokensTable)
-      .where(and(eq(storeTokensTable.source, 'env'), notInArray(storeTokensTable.storeId, listed)));
+    await tx.delete(storeTokensTable).where(and(eq(storeTokensTable.source, 'env'), notInArray(storeTokensTable.storeId, listed)));
   });
 }
 
@@ -67,7 +65,10 @@ export async function addStoreToken(db: Db, storeId: number, token: string): Pro
 
 /** Removes a store's token; its webhooks then wait (`waiting_for_token`). */
 export async function removeStoreToken(db: Db, storeId: number): Promise<boolean> {
-  const rows = await db.delete(storeTokensTable).where(eq(storeTokensTable.storeId, storeId)).returning({ storeId: storeTokensTable.storeId });
+  const rows = await db
+    .delete(storeTokensTable)
+    .where(eq(storeTokensTable.storeId, storeId))
+    .returning({ storeId: storeTokensTable.storeId });
   return rows.length > 0;
 }
 

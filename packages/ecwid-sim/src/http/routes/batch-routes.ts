@@ -64,12 +64,7 @@ export function createBatchRoutes(deps: BatchDeps) {
   const batches = new Map<string, Batch>();
   const queues = new Map<number, Promise<void>>();
 
-  async function run(
-    store: SimStore,
-    batch: Batch,
-    items: z.infer<typeof batchSchema>,
-    stopOnFirstFailure: boolean,
-  ) {
+  async function run(store: SimStore, batch: Batch, items: z.infer<typeof batchSchema>, stopOnFirstFailure: boolean) {
     await sleep(deps.delayMs);
     batch.status = 'IN_PROGRESS';
     let stopped = false;
@@ -81,10 +76,7 @@ export function createBatchRoutes(deps: BatchDeps) {
     batch.status = 'COMPLETED';
   }
 
-  async function runOne(
-    store: SimStore,
-    item: { id?: string | undefined; path: string; method: string },
-  ): Promise<SubResponse> {
+  async function runOne(store: SimStore, item: { id?: string | undefined; path: string; method: string }): Promise<SubResponse> {
     if (item.method.toUpperCase() !== 'GET') {
       return response(item.id, 405, {
         errorMessage: 'The simulator runs GET sub-requests only',
@@ -104,9 +96,7 @@ export function createBatchRoutes(deps: BatchDeps) {
         const tooMany = Array.isArray(body) && body.length > maxBatchSize;
         throw new EcwidApiError(
           'WRONG_PARAMETER',
-          tooMany
-            ? `Batch request is limited to ${maxBatchSize} requests`
-            : "Can't create batch. Batch request body is invalid",
+          tooMany ? `Batch request is limited to ${maxBatchSize} requests` : "Can't create batch. Batch request body is invalid",
         );
       }
       const store = c.var.store;
@@ -131,8 +121,7 @@ export function createBatchRoutes(deps: BatchDeps) {
       const ticket = c.req.query('ticket');
       if (!ticket) throw new EcwidApiError('WRONG_PARAMETER', 'Parameter ticket is required');
       const batch = batches.get(ticket);
-      if (!batch || batch.storeId !== c.var.store.storeId)
-        throw new EcwidApiError('BATCH_NOT_FOUND', `Batch ${ticket} not found`);
+      if (!batch || batch.storeId !== c.var.store.storeId) throw new EcwidApiError('BATCH_NOT_FOUND', `Batch ${ticket} not found`);
       const escaped = boolParam(c, 'escapedJson') ?? false;
       return c.json({
         status: batch.status,

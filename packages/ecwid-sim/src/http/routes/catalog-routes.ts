@@ -4,25 +4,10 @@ import { renderProduct, type SimProduct } from '../../documents/product.ts';
 import type { SimReview } from '../../documents/review.ts';
 import type { SimStore } from '../../store/sim-store.ts';
 import { notFound } from '../ecwid-error.ts';
-import {
-  applyFilters,
-  boolParam,
-  enumParam,
-  inRange,
-  intListParam,
-  intParam,
-  isRange,
-  page,
-  rangeParams,
-} from '../query.ts';
+import { applyFilters, boolParam, enumParam, inRange, intListParam, intParam, isRange, page, rangeParams } from '../query.ts';
 import type { SimEnv } from '../sim-env.ts';
 
-const productSorts = [
-  'UPDATED_TIME_ASC',
-  'UPDATED_TIME_DESC',
-  'ADDED_TIME_ASC',
-  'ADDED_TIME_DESC',
-] as const;
+const productSorts = ['UPDATED_TIME_ASC', 'UPDATED_TIME_DESC', 'ADDED_TIME_ASC', 'ADDED_TIME_DESC'] as const;
 
 function numericId(value: string): number {
   return /^\d+$/.test(value) ? Number(value) : NaN;
@@ -90,24 +75,13 @@ export function createCatalogRoutes() {
         const sku = c.req.query('sku');
         const enabled = boolParam(c, 'enabled');
         const category = intParam(c, 'category');
-        const ordered = sortBy?.startsWith('UPDATED')
-          ? store.products.updatedBetween(updated.from, updated.to)
-          : store.products.values();
+        const ordered = sortBy?.startsWith('UPDATED') ? store.products.updatedBetween(updated.from, updated.to) : store.products.values();
         const products = applyFilters<SimProduct>(ordered, [
-          !sortBy?.startsWith('UPDATED') &&
-            isRange(updated) &&
-            ((product) => inRange(product.updateTimestamp, updated)),
+          !sortBy?.startsWith('UPDATED') && isRange(updated) && ((product) => inRange(product.updateTimestamp, updated)),
           isRange(created) && ((product) => inRange(product.createTimestamp, created)),
-          sku !== undefined &&
-            ((product) =>
-              product.sku === sku ||
-              product.combinations.some((combination) => combination.sku === sku)),
+          sku !== undefined && ((product) => product.sku === sku || product.combinations.some((combination) => combination.sku === sku)),
           enabled !== undefined && ((product) => product.enabled === enabled),
-          category !== undefined &&
-            ((product) =>
-              category === 0
-                ? !product.categoryIds.length
-                : product.categoryIds.includes(category)),
+          category !== undefined && ((product) => (category === 0 ? !product.categoryIds.length : product.categoryIds.includes(category))),
         ]);
         if (sortBy?.endsWith('_DESC')) products.reverse();
         return c.json(page(c, products, render));
@@ -127,14 +101,11 @@ export function createCatalogRoutes() {
           parent !== undefined && ((category) => (category.parentId ?? 0) === parent),
           !!parentIds && ((category) => parentIds.includes(category.parentId ?? 0)),
         ]);
-        return c.json(
-          page(c, categories, categoryRenderer(store, boolParam(c, 'productIds') ?? false)),
-        );
+        return c.json(page(c, categories, categoryRenderer(store, boolParam(c, 'productIds') ?? false)));
       })
       .get('/classes/:classId', (c) => {
         const productType = c.var.store.productTypes.get(numericId(c.req.param('classId')));
-        if (!productType)
-          notFound('PRODUCT_CLASS_NOT_FOUND', 'Product type', c.req.param('classId'));
+        if (!productType) notFound('PRODUCT_CLASS_NOT_FOUND', 'Product type', c.req.param('classId'));
         return c.json(productType);
       })
       // A bare array, no envelope (ecwid-api.md §4.4).
@@ -153,17 +124,14 @@ export function createCatalogRoutes() {
         const orderId = c.req.query('orderId');
         const status = c.req.query('status')?.toUpperCase();
         const rating = intParam(c, 'rating');
-        const reviews = applyFilters<SimReview>(
-          store.reviews.updatedBetween(updated.from, updated.to),
-          [
-            !!reviewIds && ((review) => reviewIds.includes(review.id)),
-            !!productIds && ((review) => productIds.includes(review.productId)),
-            isRange(created) && ((review) => inRange(review.createTimestamp, created)),
-            orderId !== undefined && ((review) => review.orderId === orderId),
-            status !== undefined && ((review) => review.status === status),
-            rating !== undefined && ((review) => review.rating === rating),
-          ],
-        );
+        const reviews = applyFilters<SimReview>(store.reviews.updatedBetween(updated.from, updated.to), [
+          !!reviewIds && ((review) => reviewIds.includes(review.id)),
+          !!productIds && ((review) => productIds.includes(review.productId)),
+          isRange(created) && ((review) => inRange(review.createTimestamp, created)),
+          orderId !== undefined && ((review) => review.orderId === orderId),
+          status !== undefined && ((review) => review.status === status),
+          rating !== undefined && ((review) => review.rating === rating),
+        ]);
         return c.json(page(c, reviews, (review) => review));
       })
   );

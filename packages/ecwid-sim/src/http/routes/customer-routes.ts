@@ -3,25 +3,10 @@ import type { SimCustomer, SimCustomerGroup } from '../../documents/customer.ts'
 import type { SimCoupon } from '../../documents/discounts.ts';
 import { parseEcwidDate } from '../../dates.ts';
 import { notFound } from '../ecwid-error.ts';
-import {
-  applyFilters,
-  boolParam,
-  enumParam,
-  inRange,
-  intListParam,
-  isRange,
-  listParam,
-  page,
-  rangeParams,
-} from '../query.ts';
+import { applyFilters, boolParam, enumParam, inRange, intListParam, isRange, listParam, page, rangeParams } from '../query.ts';
 import type { SimEnv } from '../sim-env.ts';
 
-const customerSorts = [
-  'UPDATED_DATE_ASC',
-  'UPDATED_DATE_DESC',
-  'REGISTER_DATE_ASC',
-  'REGISTER_DATE_DESC',
-] as const;
+const customerSorts = ['UPDATED_DATE_ASC', 'UPDATED_DATE_DESC', 'REGISTER_DATE_ASC', 'REGISTER_DATE_DESC'] as const;
 
 const seconds = (date: string) => parseEcwidDate(date) ?? 0;
 
@@ -46,21 +31,14 @@ export function createCustomerRoutes() {
         const email = c.req.query('email')?.toLowerCase();
         const exactEmail = boolParam(c, 'useExactEmailMatch') ?? false;
         const groupIds = intListParam(c, 'customerGroupIds');
-        const ordered = sortBy?.startsWith('UPDATED')
-          ? store.customers.updatedBetween(updated.from, updated.to)
-          : store.customers.values();
+        const ordered = sortBy?.startsWith('UPDATED') ? store.customers.updatedBetween(updated.from, updated.to) : store.customers.values();
         const customers = applyFilters<SimCustomer>(ordered, [
-          !sortBy?.startsWith('UPDATED') &&
-            isRange(updated) &&
-            ((customer) => inRange(seconds(customer.updated), updated)),
+          !sortBy?.startsWith('UPDATED') && isRange(updated) && ((customer) => inRange(seconds(customer.updated), updated)),
           isRange(created) && ((customer) => inRange(seconds(customer.registered), created)),
-          !!email &&
-            ((customer) =>
-              exactEmail ? customer.email === email : customer.email.includes(email)),
+          !!email && ((customer) => (exactEmail ? customer.email === email : customer.email.includes(email))),
           !!groupIds && ((customer) => groupIds.includes(customer.customerGroupId)),
         ]);
-        if (sortBy?.startsWith('REGISTER'))
-          customers.sort((a, b) => seconds(a.registered) - seconds(b.registered) || a.id - b.id);
+        if (sortBy?.startsWith('REGISTER')) customers.sort((a, b) => seconds(a.registered) - seconds(b.registered) || a.id - b.id);
         if (sortBy?.endsWith('_DESC')) customers.reverse();
         return c.json({
           ...page(c, customers, (customer) => customer),
@@ -85,9 +63,7 @@ export function createCustomerRoutes() {
       .get('/discount_coupons/:couponId', (c) => {
         const reference = c.req.param('couponId');
         const coupons = c.var.store.coupons;
-        const coupon =
-          coupons.get(numericId(reference)) ??
-          coupons.values().find((candidate) => candidate.code === reference);
+        const coupon = coupons.get(numericId(reference)) ?? coupons.values().find((candidate) => candidate.code === reference);
         if (!coupon) notFound('DISCOUNT_COUPON_NOT_FOUND', 'Discount coupon', reference);
         return c.json(coupon);
       })
@@ -98,19 +74,14 @@ export function createCustomerRoutes() {
         const code = c.req.query('code');
         const discountTypes = listParam(c, 'discount_type');
         const availability = listParam(c, 'availability');
-        const coupons = applyFilters<SimCoupon>(
-          store.coupons.updatedBetween(updated.from, updated.to),
-          [
-            code !== undefined && ((coupon) => coupon.code === code),
-            !!discountTypes && ((coupon) => discountTypes.includes(coupon.discountType)),
-            !!availability && ((coupon) => availability.includes(coupon.status)),
-            isRange(created) && ((coupon) => inRange(seconds(coupon.creationDate), created)),
-          ],
-        );
+        const coupons = applyFilters<SimCoupon>(store.coupons.updatedBetween(updated.from, updated.to), [
+          code !== undefined && ((coupon) => coupon.code === code),
+          !!discountTypes && ((coupon) => discountTypes.includes(coupon.discountType)),
+          !!availability && ((coupon) => availability.includes(coupon.status)),
+          isRange(created) && ((coupon) => inRange(seconds(coupon.creationDate), created)),
+        ]);
         return c.json(page(c, coupons, (coupon) => coupon));
       })
-      .get('/promotions', (c) =>
-        c.json(page(c, c.var.store.promotions.values(), (promotion) => promotion)),
-      )
+      .get('/promotions', (c) => c.json(page(c, c.var.store.promotions.values(), (promotion) => promotion)))
   );
 }

@@ -2,16 +2,7 @@ import { Hono } from 'hono';
 import { renderCart, type SimCart } from '../../documents/cart.ts';
 import { renderOrder, type SimOrder } from '../../documents/order.ts';
 import { notFound } from '../ecwid-error.ts';
-import {
-  applyFilters,
-  boolParam,
-  inRange,
-  intParam,
-  isRange,
-  listParam,
-  page,
-  rangeParams,
-} from '../query.ts';
+import { applyFilters, boolParam, inRange, intParam, isRange, listParam, page, rangeParams } from '../query.ts';
 import type { SimEnv } from '../sim-env.ts';
 
 /** Orders, their invoices and abandoned carts. Results come oldest update first. */

@@ -22,9 +22,7 @@ export function createDeletedRoutes() {
   for (const [path, kind] of Object.entries(deletedPaths)) {
     routes.get(`/${path}/deleted`, (c) => {
       const range = { from: dateParam(c, 'from_date'), to: dateParam(c, 'to_date') };
-      const records = c.var.store.deleted[kind].filter((record) =>
-        inRange(record.deletedAt, range),
-      );
+      const records = c.var.store.deleted[kind].filter((record) => inRange(record.deletedAt, range));
       return c.json(
         page(c, records, (record) => ({
           id: record.id,
@@ -42,9 +40,7 @@ export function createStoreRoutes() {
   return new Hono<SimEnv>()
     .get('/profile', (c) => c.json(c.var.store.profile))
     .get('/application', (c) => c.json(c.var.store.application))
-    .get('/storage', (c) =>
-      c.json(Array.from(c.var.store.storage, ([key, value]) => ({ key, value }))),
-    )
+    .get('/storage', (c) => c.json(Array.from(c.var.store.storage, ([key, value]) => ({ key, value }))))
     .get('/storage/:key', (c) => {
       const key = c.req.param('key');
       const value = c.var.store.storage.get(key);
@@ -52,9 +48,7 @@ export function createStoreRoutes() {
       return c.json({ key, value });
     })
     .get('/latest-stats', (c) => {
-      const stats = Object.fromEntries(
-        Array.from(c.var.store.latestStats, ([name, seconds]) => [name, formatEcwidDate(seconds)]),
-      );
+      const stats = Object.fromEntries(Array.from(c.var.store.latestStats, ([name, seconds]) => [name, formatEcwidDate(seconds)]));
       return c.json(stats);
     });
 }

@@ -8,9 +8,7 @@ export type RecordedRequest = {
 };
 
 /** Test double for `fetch`: routes to a handler and records every call. */
-export function createFakeFetch(
-  handler: (request: RecordedRequest) => Response | Promise<Response>,
-) {
+export function createFakeFetch(handler: (request: RecordedRequest) => Response | Promise<Response>) {
   const calls: RecordedRequest[] = [];
   const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
     const body = typeof init?.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined;
@@ -38,9 +36,7 @@ export function json(body: unknown, status = 200, headers: Record<string, string
 /** A fetch that never answers until its signal aborts, like a hung connection. */
 export function hangUntilAborted(request: RecordedRequest): Promise<Response> {
   return new Promise((_, reject) => {
-    request.signal?.addEventListener('abort', () =>
-      reject(new DOMException('aborted', 'AbortError')),
-    );
+    request.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
   });
 }
 

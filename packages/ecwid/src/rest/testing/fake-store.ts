@@ -39,11 +39,7 @@ export function createFakeStore(data: { orders?: Doc[]; products?: Doc[]; custom
   function get(path: string, url: URL): Response {
     if (path === '/orders') {
       const ids = url.searchParams.get('ids')?.split(',');
-      const matches = ids
-        ? orders.filter(
-            (o) => ids.includes(String(o['id'])) || ids.includes(String(o['internalId'])),
-          )
-        : orders;
+      const matches = ids ? orders.filter((o) => ids.includes(String(o['id'])) || ids.includes(String(o['internalId']))) : orders;
       return page(matches, url);
     }
     if (path === '/products') {

@@ -30,7 +30,11 @@ export type Kit = {
    * the answer, undefined lets the request reach the simulator. The simulator's own faults are
    * global; this fails one store (or one path) only.
    */
-  faultyClient(storeId: number, fault: (url: URL) => Response | Promise<Response | undefined> | undefined, options?: { maxAttempts?: number; maxRateLimitWaitMs?: number }): EcwidClient;
+  faultyClient(
+    storeId: number,
+    fault: (url: URL) => Response | Promise<Response | undefined> | undefined,
+    options?: { maxAttempts?: number; maxRateLimitWaitMs?: number },
+  ): EcwidClient;
   /** Snapshot and tombstone records, in log order. */
   records(storeId?: number): Promise<EventLogRow[]>;
   close(): Promise<void>;

@@ -15,17 +15,24 @@ export function logOfEverything(): RecordInput[] {
   const records: RecordInput[] = [];
   for (const o of simStore.orders.values().slice(0, 8)) {
     records.push({ entityKind: 'order', entityId: o.id, payload: { ...o, items: o.items } });
-    records.push({ entityKind: 'order', entityId: o.id, payload: { ...o, updateTimestamp: o.updateTimestamp + 10, items: o.items.slice(1) } });
+    records.push({
+      entityKind: 'order',
+      entityId: o.id,
+      payload: { ...o, updateTimestamp: o.updateTimestamp + 10, items: o.items.slice(1) },
+    });
   }
   for (const p of simStore.products.values().slice(0, 8)) records.push({ entityKind: 'product', entityId: String(p.id), payload: p });
   for (const c of simStore.customers.values().slice(0, 4)) records.push({ entityKind: 'customer', entityId: String(c.id), payload: c });
   for (const c of simStore.categories.values().slice(0, 3)) records.push({ entityKind: 'category', entityId: String(c.id), payload: c });
   for (const c of simStore.carts.values().slice(0, 3)) records.push({ entityKind: 'abandoned_cart', entityId: c.cartId, payload: c });
   for (const r of simStore.reviews.values().slice(0, 3)) records.push({ entityKind: 'review', entityId: String(r.id), payload: r });
-  for (const c of simStore.coupons.values().slice(0, 2)) records.push({ entityKind: 'discount_coupon', entityId: String(c.id), payload: c });
+  for (const c of simStore.coupons.values().slice(0, 2))
+    records.push({ entityKind: 'discount_coupon', entityId: String(c.id), payload: c });
   for (const p of simStore.promotions.values().slice(0, 2)) records.push({ entityKind: 'promotion', entityId: String(p.id), payload: p });
-  for (const t of simStore.productTypes.values().slice(0, 2)) records.push({ entityKind: 'product_type', entityId: String(t.id), payload: t });
-  for (const g of simStore.customerGroups.values().slice(0, 2)) records.push({ entityKind: 'customer_group', entityId: String(g.id), payload: g });
+  for (const t of simStore.productTypes.values().slice(0, 2))
+    records.push({ entityKind: 'product_type', entityId: String(t.id), payload: t });
+  for (const g of simStore.customerGroups.values().slice(0, 2))
+    records.push({ entityKind: 'customer_group', entityId: String(g.id), payload: g });
   const firstOrder = simStore.orders.values()[0]!;
   const invoice = { id: '1', type: 'SALE', created: '2024-09-04 07:22:09 +0000', link: 'https://x/1' };
   records.push(
@@ -37,7 +44,12 @@ export function logOfEverything(): RecordInput[] {
     { entityKind: 'app_storage', entityId: store, payload: [{ key: 'b', value: '2' }] },
     { entityKind: 'store', entityId: store, payload: { status: 'active', at: '2024-01-01T00:00:00.000Z' } },
     { kind: 'tombstone', entityKind: 'order', entityId: simStore.orders.values()[1]!.id },
-    { kind: 'tombstone', entityKind: 'order', entityId: `internal:${simStore.orders.values()[2]!.internalId}`, payload: { reason: 'deleted', internalId: simStore.orders.values()[2]!.internalId } },
+    {
+      kind: 'tombstone',
+      entityKind: 'order',
+      entityId: `internal:${simStore.orders.values()[2]!.internalId}`,
+      payload: { reason: 'deleted', internalId: simStore.orders.values()[2]!.internalId },
+    },
     { kind: 'tombstone', entityKind: 'product', entityId: String(simStore.products.values()[0]!.id) },
     { kind: 'tombstone', entityKind: 'customer', entityId: '999' },
     { entityKind: 'product', entityId: String(simStore.products.values()[0]!.id), payload: simStore.products.values()[0]! },
@@ -47,9 +59,24 @@ export function logOfEverything(): RecordInput[] {
 }
 
 export const entityTables = [
-  'orders', 'order_items', 'abandoned_carts', 'products', 'product_variations', 'product_categories', 'categories',
-  'product_types', 'customers', 'customer_groups', 'discount_coupons', 'promotions', 'reviews', 'invoices',
-  'store_profiles', 'app_subscriptions', 'app_storage', 'stores',
+  'orders',
+  'order_items',
+  'abandoned_carts',
+  'products',
+  'product_variations',
+  'product_categories',
+  'categories',
+  'product_types',
+  'customers',
+  'customer_groups',
+  'discount_coupons',
+  'promotions',
+  'reviews',
+  'invoices',
+  'store_profiles',
+  'app_subscriptions',
+  'app_storage',
+  'stores',
 ];
 
 /** Every entity table's full rows as JSON, ordered by the whole row. */
@@ -61,4 +88,3 @@ export async function snapshotTables(target: Db, schema = 'public'): Promise<Rec
   }
   return out;
 }
-
