@@ -4,7 +4,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { execRows } from '../create-db.ts';
 import { eventLogTable } from '../schema/event-log.ts';
-import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '../testing/index.ts';
+import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '../../testing/index.ts';
 import { appendWebhooks } from './append-webhooks.ts';
 import { webhookRow } from './fixtures.ts';
 import { readLog, readLogHead } from './read-log.ts';

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '../testing/index.ts';
+import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '../../testing/index.ts';
 import { entityTableNames, grantReporting } from './grant-reporting.ts';
 
 // Roles are cluster-wide: a name per run keeps parallel runs apart.

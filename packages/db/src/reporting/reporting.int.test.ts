@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { execRows } from '../create-db.ts';
 import { abandonedCartsTable, discountCouponsTable, orderItemsTable, ordersTable } from '../schema/entities.ts';
-import { createTestDatabase, type TestDatabase } from '../testing/index.ts';
+import { createTestDatabase, type TestDatabase } from '../../testing/index.ts';
 
 let database: TestDatabase;
 const meta = { sourcePosition: 1, syncedAt: new Date('2026-01-01T00:00:00Z') };

@@ -10,7 +10,7 @@ import { enrichStore } from './enrich-store.ts';
 import { readStatus } from './read-status.ts';
 import { retryParked } from './retry-parked.ts';
 import { runEnrichment } from './run-enrichment.ts';
-import { createKit, storeA, type Kit } from './testing/enrichment-kit.ts';
+import { createKit, storeA, type Kit } from '../../testing/enrichment-kit.ts';
 
 const storeB = 2004;
 const tokenB = 'secret_store_b_token';

@@ -3,7 +3,7 @@ import { eventCatalog, type EventTypeInfo } from '@mirror/catalog';
 import type { SimStore } from '@mirror/ecwid-sim';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKit, storeA, type Kit } from './testing/enrichment-kit.ts';
+import { createKit, storeA, type Kit } from '../../testing/enrichment-kit.ts';
 
 type Expected = { kind: 'snapshot' | 'tombstone'; entityKind: string; entityId: string; reason?: string };
 type Case = { entityId: number | string; data?: Record<string, unknown>; expected: Expected[] };

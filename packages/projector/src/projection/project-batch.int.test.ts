@@ -4,8 +4,8 @@ import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '@m
 import postgres from 'postgres';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { projectBatch, projectBatchInTransaction, projectNextBatch } from './project-batch.ts';
-import { appendRecords, appendSnapshot, appendTombstone, fixture, testStoreId } from './testing/append-records.ts';
-import { entityTables, logOfEverything, simStore, snapshotTables } from './testing/sample-log.ts';
+import { appendRecords, appendSnapshot, appendTombstone, fixture, testStoreId } from '../../testing/append-records.ts';
+import { entityTables, logOfEverything, simStore, snapshotTables } from '../../testing/sample-log.ts';
 
 let database: TestDatabase;
 let db: Db;

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import postgres from 'postgres';
-import { createDb } from '../create-db.ts';
-import { migrationsFolder } from '../migrations.ts';
+import { createDb } from '../src/create-db.ts';
+import { migrationsFolder } from '../src/migrations.ts';
 
 /** Where integration tests get their Postgres; decided once per run by the global setup. */
 export type TestBackend =

@@ -5,9 +5,9 @@ import { webhookLogEntry } from '@mirror/catalog';
 import { isValidSignature, parseWebhook, type EcwidClient } from '@mirror/ecwid';
 import { buildWebhook, createSimulator, type SimServer, type Simulator, type SimStoreOptions, type WebhookInput } from '@mirror/ecwid-sim';
 import { and, asc, eq, inArray } from 'drizzle-orm';
-import { addStoreToken } from '../../stores/store-tokens.ts';
-import { createClientFactory, type ClientFactory } from '../create-client-factory.ts';
-import { enrichStore, type EnrichStoreDeps } from '../enrich-store.ts';
+import { addStoreToken } from '../src/stores/store-tokens.ts';
+import { createClientFactory, type ClientFactory } from '../src/enrichment/create-client-factory.ts';
+import { enrichStore, type EnrichStoreDeps } from '../src/enrichment/enrich-store.ts';
 
 /*
  * Test kit: a migrated database, the simulator listening over real HTTP, clients through the

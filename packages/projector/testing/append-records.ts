@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { execRows, type Db } from '@mirror/db';
+import { readFixture } from '@mirror/ecwid/testing';
 
 /*
  * Test helpers: write snapshot and tombstone records the way the enrichment stage does
@@ -65,5 +65,5 @@ export async function appendTombstone(
 
 /** An Ecwid example document from packages/ecwid/test-fixtures (a fresh copy each call). */
 export function fixture<T extends object = Record<string, unknown>>(name: string): T {
-  return JSON.parse(readFileSync(new URL(`../../../../ecwid/test-fixtures/${name}.json`, import.meta.url), 'utf8')) as T;
+  return readFixture<T>(`${name}.json`);
 }

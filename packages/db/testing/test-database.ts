@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { inject } from 'vitest';
-import { createDb, type Database } from '../create-db.ts';
+import { createDb, type Database } from '../src/create-db.ts';
 import { withDatabase, type TestBackend } from './test-backend.ts';
 
 declare module 'vitest' {
