@@ -1,5 +1,5 @@
-import { AppError, type Logger } from '@mirror/core';
-import type { AppendOutcome, WebhookAppend } from '@mirror/db';
+import { AppError, describeError, toError, type Logger } from '@mirror/core';
+import { sqlState, type AppendOutcome, type WebhookAppend } from '@mirror/db';
 import { webhookLogEntry } from '@mirror/catalog';
 import { isValidSignature, parseWebhook } from '@mirror/ecwid';
 import { Hono } from 'hono';
@@ -74,7 +74,13 @@ export function createIngestApp(deps: IngestDeps): Hono {
     } catch (err) {
       onOutcome?.('unavailable', webhook.eventType);
       // Only the driver's cause: drizzle's own message repeats the query parameters (the body).
-      log.warn({ cause: describeCause(err), eventId: webhook.eventId }, 'webhook not committed');
+      log.warn(
+        {
+          cause: { code: sqlState(err), message: describeError(err, { innermost: true, withName: false, maxLength: 200 }) },
+          eventId: webhook.eventId,
+        },
+        'webhook not committed',
+      );
       throw new AppError('UNAVAILABLE', 'the event log is unavailable; retry later', { cause: err });
     }
 
@@ -134,15 +140,6 @@ async function readBody(req: Request, contentLength: string | undefined, limit: 
   return Buffer.concat(chunks);
 }
 
-function describeCause(err: unknown): { code?: string; message: string } {
-  const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause ?? err;
-  const { code, message } = cause as { code?: unknown; message?: unknown };
-  return {
-    ...(typeof code === 'string' && { code }),
-    message: typeof message === 'string' ? message.split('\n')[0]!.slice(0, 200) : 'unknown error',
-  };
-}
-
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`append did not commit within ${ms} ms`)), ms);
@@ -153,7 +150,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
       },
       (e: unknown) => {
         clearTimeout(timer);
-        reject(e instanceof Error ? e : new Error(String(e)));
+        reject(toError(e));
       },
     );
   });

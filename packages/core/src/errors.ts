@@ -36,6 +36,32 @@ export function toError(value: unknown): Error {
   return new Error(typeof value === 'string' ? value : 'non-error thrown', { cause: value });
 }
 
+export type DescribeErrorOptions = {
+  /**
+   * Describe the innermost cause: the database's or the network's own words, not a wrapper's
+   * (drizzle wraps a Postgres error in one whose message holds the query and its parameters,
+   * which must never be shown).
+   */
+  innermost?: boolean;
+  /** Prefix the error's class (`EcwidHttpError: …`). Default true. */
+  withName?: boolean;
+  /** Longest description; longer ones are cut with `...`. Default 500. */
+  maxLength?: number;
+};
+
+/**
+ * A one-line description of anything thrown, safe to store, log and show: on one line, capped, and anything that looks like an Ecwid token (`secret_…`, `public_…`) blanked. The one
+ * way errors are described for people (status pages, parked rows, log fields, 400 answers).
+ */
+export function describeError(err: unknown, options: DescribeErrorOptions = {}): string {
+  const { innermost = false, withName = true, maxLength = 500 } = options;
+  let e = toError(err);
+  if (innermost) while (e.cause instanceof Error) e = e.cause;
+  const line = e.message.replace(/\s*\n\s*/g, ' ');
+  const text = (withName ? `${e.name}: ${line}` : line).replace(/\b(secret|public)_[A-Za-z0-9]+/g, '$1_***');
+  return text.length > maxLength ? `${text.slice(0, maxLength - 3)}...` : text;
+}
+
 /**
  * The answer every HTTP app gives for an error: its status, the body
  * `{ error: { code, message, ...details } }` and headers (Retry-After on 503). Only an

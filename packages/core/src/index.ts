@@ -1,4 +1,4 @@
-export { AppError, errorReply, httpStatusByCode, toError, type ErrorCode } from './errors.ts';
+export { AppError, describeError, errorReply, httpStatusByCode, toError, type DescribeErrorOptions, type ErrorCode } from './errors.ts';
 export { createLogger, createSilentLogger, redactPaths, type Logger } from './logger.ts';
 export { createGroupCommitter, type GroupCommitOptions, type GroupCommitter } from './group-commit.ts';
 export { ConfigError, parseEnv } from './config.ts';

@@ -15,6 +15,12 @@ export type Schema = typeof schema;
 /** A drizzle database over either driver; code above this layer never knows which. */
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 
+/** The transaction drizzle hands to `db.transaction(fn)`. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/** A database or a transaction: what code that works either inside or outside one takes. */
+export type Executor = Db | Tx;
+
 export type DbKind = 'postgres' | 'pglite';
 
 export type Database = {
@@ -128,7 +134,7 @@ export async function execPrepared<T>(db: Db, text: string, params: unknown[]): 
 }
 
 /** Runs raw SQL and returns its rows, whichever driver is underneath. */
-export async function execRows<T>(db: Db, query: ReturnType<typeof sql>): Promise<T[]> {
+export async function execRows<T>(db: Executor, query: ReturnType<typeof sql>): Promise<T[]> {
   const result = (await db.execute(query)) as unknown;
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }

@@ -1,4 +1,4 @@
-export { createDb, execRows, type CreateDbOptions, type Database, type Db, type DbKind } from './create-db.ts';
+export { createDb, execRows, type CreateDbOptions, type Database, type Db, type DbKind, type Executor, type Tx } from './create-db.ts';
 export { appendWebhooks, type AppendOutcome, type WebhookAppend } from './event-log/append-webhooks.ts';
 export { readLog, readLogHead, type ReadLogOptions } from './event-log/read-log.ts';
 export { migrationsFolder } from './migrations.ts';

@@ -1,3 +1,4 @@
+import { describeError } from '@mirror/core';
 import { execPrepared, type Db } from '../create-db.ts';
 import { sqlState } from '../sql-state.ts';
 
@@ -41,7 +42,7 @@ export async function appendWebhooks(db: Db, rows: readonly WebhookAppend[]): Pr
       outcomes.push(...(await insertBatch(db, [row])));
     } catch (err) {
       if (!isDataError(err)) throw err;
-      outcomes.push({ status: 'rejected', reason: describe(err) });
+      outcomes.push({ status: 'rejected', reason: describeError(err, { innermost: true, withName: false }) });
     }
   }
   return outcomes;
@@ -88,9 +89,4 @@ async function insertBatch(db: Db, rows: readonly WebhookAppend[]): Promise<Appe
 function isDataError(err: unknown): boolean {
   const code = sqlState(err);
   return code !== undefined && (code.startsWith('22') || code.startsWith('54'));
-}
-
-function describe(err: unknown): string {
-  const e = err as { message?: string; cause?: { message?: string } };
-  return e.cause?.message ?? e.message ?? 'rejected by the database';
 }

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { sleep } from '../random.ts';
+import { sleep } from '@mirror/core';
 import { EcwidApiError } from './ecwid-error.ts';
 
 export type FaultOptions = {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '@mirror/core';
+import { sleep as delay, type Logger } from '@mirror/core';
 import type { z } from 'zod';
 import { maxBatchSize, type CreateBatchOptions, type EcwidBatchRequest, type EcwidBatchStatus } from './batch-types.ts';
 import { createTransport } from './create-transport.ts';
@@ -95,7 +95,6 @@ const deletedPaths = {
   reviews: '/reviews/deleted',
 } as const satisfies Record<DeletedEntity, string>;
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const enc = (id: string | number) => encodeURIComponent(String(id));
 
 /**
@@ -110,7 +109,7 @@ export function createEcwidClient(options: EcwidClientOptions) {
     storeId,
     token,
     fetch = globalThis.fetch,
-    sleep = defaultSleep,
+    sleep = delay,
     now = Date.now,
     random = Math.random,
     timeoutMs = 20_000,

@@ -1,3 +1,5 @@
+import { sleep as delay } from '@mirror/core';
+
 /** Counters for metrics: how much the limiter slowed its callers. */
 export type RateLimiterStats = {
   granted: number;
@@ -38,8 +40,6 @@ type Waiter = { enqueuedAt: number; resolve: (permit: RatePermit) => void };
 // `doneAt` is undefined while the request is in flight.
 type Slot = { doneAt: number | undefined };
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * A sliding-window limiter with a FIFO queue: callers are served in arrival order, and one pump
  * loop does all the waiting, so concurrent callers cannot race past the count.
@@ -50,7 +50,7 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  * latency. In-flight requests always count.
  */
 export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter {
-  const { perMinute = 600, windowMs = 60_000, marginMs = Math.ceil(windowMs / 60), now = Date.now, sleep = realSleep, onWait } = options;
+  const { perMinute = 600, windowMs = 60_000, marginMs = Math.ceil(windowMs / 60), now = Date.now, sleep = delay, onWait } = options;
   if (!(perMinute >= 1)) throw new RangeError('perMinute must be at least 1');
 
   let slots: Slot[] = [];

@@ -107,7 +107,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
         offset = askFrom + page.items.length;
         const next = offset;
         await db.transaction(async (tx) => {
-          await appendRecords(tx as unknown as Db, records);
+          await appendRecords(tx, records);
           await tx
             .update(backfillStateTable)
             .set({
@@ -153,7 +153,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
         details.deletedOffset += page.items.length;
         const nextDetails = { ...details };
         await db.transaction(async (tx) => {
-          await appendRecords(tx as unknown as Db, records);
+          await appendRecords(tx, records);
           await tx.update(backfillStateTable).set({ details: nextDetails }).where(where);
         });
         tombstones += records.length;

@@ -1,4 +1,4 @@
-import { execRows, type Db } from '@mirror/db';
+import { execRows, type Executor } from '@mirror/db';
 import type { Kind } from '@mirror/catalog';
 import { sql } from 'drizzle-orm';
 import { entityUpdatedAtSql } from '../projection/entity-updated-at.ts';
@@ -27,7 +27,7 @@ export type ProjectorRecord = {
  * Appends snapshot and tombstone records in one statement and returns their positions in input
  * order. Takes a transaction so the caller moves its checkpoint in the same commit.
  */
-export async function appendRecords(tx: Db, records: readonly ProjectorRecord[]): Promise<number[]> {
+export async function appendRecords(tx: Executor, records: readonly ProjectorRecord[]): Promise<number[]> {
   if (records.length === 0) return [];
   // One JSON parameter: a fixed statement text whatever the batch size, on both drivers. The
   // payload travels as text so Postgres parses it into jsonb itself, keeping every digit.

@@ -1,10 +1,10 @@
-import type { Logger } from '@mirror/core';
+import { describeError, type Logger } from '@mirror/core';
 import { enrichmentAttemptsTable, ordersTable, parkedEventsTable, readLog, type Db } from '@mirror/db';
 import { EcwidStoreError, EcwidUnavailableError, type EcwidClient } from '@mirror/ecwid';
 import { and, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import { appendRecords, type ProjectorRecord } from './append-records.ts';
 import { buildRecord } from './build-record.ts';
-import { describeError } from './describe-error.ts';
+
 import { advanceEnrichment, readEnrichmentState, setEnrichmentStatus, type EnrichmentStatus } from './enrichment-state.ts';
 import { fetchEntities, requestKey, type FetchOptions, type FetchOutcome } from './fetch-entities.ts';
 import { lifecycleAt, planWork, type LifecycleState, type WorkGroup } from './plan-work.ts';
@@ -218,9 +218,9 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
     : { status, lastError: retryError, retryAt, attempts: 0, lifecycleAt: lifecycle.at };
   const committed = await db
     .transaction(async (tx) => {
-      const moved = await advanceEnrichment(tx as unknown as Db, storeId, { from, to }, fields);
+      const moved = await advanceEnrichment(tx, storeId, { from, to }, fields);
       if (!moved) throw new LostRace();
-      await appendRecords(tx as unknown as Db, records);
+      await appendRecords(tx, records);
       if (parkedRows.length > 0) await tx.insert(parkedEventsTable).values(parkedRows).onConflictDoNothing();
       // Only entities still being retried keep a count: the rest were fetched, parked, or
       // passed over (a key that changed, an uninstalled store) by this pass. Counts exist only

@@ -1,4 +1,4 @@
-import { enrichmentStateTable, type Db } from '@mirror/db';
+import { enrichmentStateTable, type Db, type Executor } from '@mirror/db';
 import { eq, sql } from 'drizzle-orm';
 
 /**
@@ -51,7 +51,7 @@ export async function setEnrichmentStatus(
  * if no other worker moved it meanwhile. Returns false when it lost (the caller rolls back).
  */
 export async function advanceEnrichment(
-  tx: Db,
+  tx: Executor,
   storeId: number,
   move: { from: number; to: number },
   fields: { status: EnrichmentStatus; lastError: string | null; retryAt: Date | null; attempts: number; lifecycleAt: Date | null },

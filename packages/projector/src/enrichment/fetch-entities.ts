@@ -1,4 +1,4 @@
-import { mapConcurrent } from '@mirror/core';
+import { mapConcurrent, toError } from '@mirror/core';
 import { EcwidStoreError, type EcwidClient, type EcwidLookup } from '@mirror/ecwid';
 import { fetchers, type AnyFetcher, type BatchFetcher, type FetchContext } from './entity-fetchers.ts';
 import type { FetchKind } from './plan-work.ts';
@@ -53,7 +53,7 @@ export async function fetchEntities(
       await call();
     } catch (err) {
       if (err instanceof EcwidStoreError && err.code !== 'FEATURE') throw err;
-      const error = err instanceof Error ? err : new Error(String(err));
+      const error = toError(err);
       for (const key of keys) if (!outcomes.has(k(kind, key))) settle(k(kind, key), { status: 'failed', error });
     }
   }

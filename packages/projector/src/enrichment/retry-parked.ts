@@ -1,10 +1,10 @@
-import type { Logger } from '@mirror/core';
+import { describeError, type Logger } from '@mirror/core';
 import { eventLogTable, parkedEventsTable, storeTokensTable, type Db } from '@mirror/db';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { appendRecords } from './append-records.ts';
 import { buildRecord } from './build-record.ts';
 import type { ClientFactory } from './create-client-factory.ts';
-import { describeError } from './describe-error.ts';
+
 import { fetchEntities, requestKey, type FetchOutcome } from './fetch-entities.ts';
 import { planWork } from './plan-work.ts';
 
@@ -96,7 +96,7 @@ export async function retryParked(options: RetryParkedOptions): Promise<RetryPar
         .returning({ id: parkedEventsTable.id });
       // Another retry got there first: append nothing.
       if (marked.length === 0) return false;
-      await appendRecords(tx as unknown as Db, records);
+      await appendRecords(tx, records);
       return true;
     });
     results.push({ ...base, outcome: resolved ? 'resolved' : 'already_resolved' });

@@ -1,6 +1,6 @@
-import type { Logger } from '@mirror/core';
+import { describeError, type Logger } from '@mirror/core';
 import { storeTokensTable, type Db } from '@mirror/db';
-import { describeError } from './describe-error.ts';
+
 import { enrichStore, type EnrichPassResult, type EnrichStoreDeps } from './enrich-store.ts';
 import { findStores } from './find-stores.ts';
 import type { ClientFactory } from './create-client-factory.ts';

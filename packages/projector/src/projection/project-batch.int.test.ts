@@ -572,7 +572,7 @@ describe('checkpoint', () => {
     await appendRecords(db, logOfEverything());
     await expect(
       db.transaction(async (tx) => {
-        const outcome = await projectBatchInTransaction(tx as unknown as Db, { limit: 10_000 });
+        const outcome = await projectBatchInTransaction(tx, { limit: 10_000 });
         expect(outcome.records).toBeGreaterThan(0);
         throw new Error('killed mid-batch');
       }),

@@ -1,5 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { execRows, sqlState, type Db } from '@mirror/db';
+import { execRows, sqlState, type Db, type Executor } from '@mirror/db';
 import { bindStatement, shareOf, snapshotStatement, tombstoneStatements, type Share } from './build-statements.ts';
 import { kinds as allKinds, type Kind } from '@mirror/catalog';
 import { projectionSpecs } from './entity-specs.ts';
@@ -58,7 +58,7 @@ export async function projectBatch(db: Db, options: ProjectBatchOptions = {}): P
 /** projectBatch, telling also where the checkpoint went and whether the head was reached. */
 export async function projectNextBatch(db: Db, options: ProjectBatchOptions & BatchTuning = {}): Promise<BatchOutcome> {
   try {
-    return await db.transaction((tx) => projectBatchInTransaction(tx as unknown as Db, options));
+    return await db.transaction((tx) => projectBatchInTransaction(tx, options));
   } catch (err) {
     if (err instanceof CheckpointMoved) return { records: 0, from: 0, to: 0, conflict: true, caughtUp: false };
     throw err;
@@ -69,7 +69,7 @@ export async function projectNextBatch(db: Db, options: ProjectBatchOptions & Ba
  * The batch inside a transaction the caller owns (rebuild's swap runs its last batches in the
  * swap transaction). Throws CheckpointMoved, which must abort that transaction.
  */
-export async function projectBatchInTransaction(tx: Db, options: ProjectBatchOptions & BatchTuning = {}): Promise<BatchOutcome> {
+export async function projectBatchInTransaction(tx: Executor, options: ProjectBatchOptions & BatchTuning = {}): Promise<BatchOutcome> {
   const schema = options.schema ?? 'public';
   if (!identifier.test(schema)) throw new Error(`invalid schema name: ${schema}`);
   const name = options.checkpoint ?? 'projection';
@@ -174,7 +174,7 @@ export async function projectBatchInTransaction(tx: Db, options: ProjectBatchOpt
   return { records, from, to, conflict: false, caughtUp };
 }
 
-async function readCheckpoint(tx: Db, name: string): Promise<number> {
+async function readCheckpoint(tx: Executor, name: string): Promise<number> {
   const rows = await execRows<{ position: string | number }>(tx, sql`select position from consumer_checkpoints where name = ${name}`);
   if (rows[0]) return Number(rows[0].position);
   await tx.execute(sql`insert into consumer_checkpoints (name, position) values (${name}, 0) on conflict (name) do nothing`);

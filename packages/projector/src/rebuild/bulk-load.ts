@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { execRows, sqlState, type Db } from '@mirror/db';
+import { execRows, sqlState, type Db, type Tx } from '@mirror/db';
 import { bindStatement, bulkSnapshotStatement } from '../projection/build-statements.ts';
 import type { Kind } from '@mirror/catalog';
 import { projectionSpecs } from '../projection/entity-specs.ts';
@@ -31,7 +31,7 @@ export async function bulkLoad(db: Db, options: BulkLoadOptions, onChunk: (recor
     for (;;) {
       const values = { from, limit: options.batchSize };
       const chunk = await db.transaction(async (t) => {
-        const tx = t as unknown as Db;
+        const tx: Tx = t;
         // A chunk's documents are found by position, one index probe each: a hash join would
         // read the whole log for every chunk (the first of each kind, whose range starts at 0),
         // a merge join every record between the chunk's first and last.
@@ -47,9 +47,7 @@ export async function bulkLoad(db: Db, options: BulkLoadOptions, onChunk: (recor
         type Chunk = { n: number; last: string | number | null };
         try {
           // Optimistic: documents are objects; a savepoint makes the rare exception a retry.
-          return await tx.transaction(
-            async (savepoint) => (await execRows<Chunk>(savepoint as unknown as Db, bindStatement(trusted, values)))[0],
-          );
+          return await tx.transaction(async (savepoint) => (await execRows<Chunk>(savepoint, bindStatement(trusted, values)))[0]);
         } catch (err) {
           if (sqlState(err) !== '22023') throw err;
           return (await execRows<Chunk>(tx, bindStatement(statement(false), values)))[0];

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { execRows, type Db } from '@mirror/db';
+import { execRows, type Executor } from '@mirror/db';
 
 /** A view (or materialized view) that reads one of the tables being swapped, directly or not. */
 export type DependentView = {
@@ -20,7 +20,7 @@ export type DependentView = {
  * the swap, because a view follows its table by oid: moved aside with the old table, it must be
  * recreated over the new one. `depth` orders them (a view before the views reading it).
  */
-export async function captureDependentViews(tx: Db, tables: readonly string[]): Promise<DependentView[]> {
+export async function captureDependentViews(tx: Executor, tables: readonly string[]): Promise<DependentView[]> {
   if (tables.length === 0) return [];
   const oids = sql.raw(`array[${tables.map((t) => `'${t}'::regclass::oid`).join(', ')}]`);
   // json_agg gives null, not [], for a view without grants or indexes.
@@ -58,14 +58,14 @@ export async function captureDependentViews(tx: Db, tables: readonly string[]): 
 
 const qualified = (v: DependentView) => `"${v.schema}"."${v.name}"`;
 
-export async function dropViews(tx: Db, views: readonly DependentView[]): Promise<void> {
+export async function dropViews(tx: Executor, views: readonly DependentView[]): Promise<void> {
   for (const view of [...views].sort((a, b) => b.depth - a.depth)) {
     await tx.execute(sql.raw(`drop ${view.kind === 'm' ? 'materialized view' : 'view'} if exists ${qualified(view)}`));
   }
 }
 
 /** Recreates views from their captured definitions, with options, owner, comment and grants. */
-export async function recreateViews(tx: Db, views: readonly DependentView[]): Promise<void> {
+export async function recreateViews(tx: Executor, views: readonly DependentView[]): Promise<void> {
   const [me] = await execRows<{ user: string }>(tx, sql`select current_user as user`);
   for (const view of [...views].sort((a, b) => a.depth - b.depth)) {
     const name = qualified(view);

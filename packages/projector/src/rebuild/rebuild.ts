@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { AppError } from '@mirror/core';
-import { execRows, type Db } from '@mirror/db';
+import { execRows, type Db, type Executor, type Tx } from '@mirror/db';
 import { worklistStatement } from '../projection/build-statements.ts';
 import { kinds as allKinds, type Kind } from '@mirror/catalog';
 import { projectionSpecs, tablesOf } from '../projection/entity-specs.ts';
@@ -168,7 +168,7 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
 
     await progress('swap', position, head, records);
     position = await db.transaction(async (t) => {
-      const tx = t as unknown as Db;
+      const tx: Tx = t;
       await tx.execute(sql.raw(`set local lock_timeout = ${Math.max(1, Math.round(options.lockTimeoutMs ?? 10_000))}`));
       const live = options.liveCheckpoint ?? 'projection';
       // The live projector takes this row first and the tables second; so does the swap, so
@@ -386,7 +386,7 @@ async function createSecondaryIndexes(db: Db, tables: readonly string[], paralle
 }
 
 /** Owner and grants of the old table onto the new one (`create table like` copies neither). */
-async function copyPrivileges(tx: Db, from: string, to: string): Promise<void> {
+async function copyPrivileges(tx: Executor, from: string, to: string): Promise<void> {
   const rows = await execRows<{ owner: string; me: string; grants: { grantee: string; privilege: string; grantable: boolean }[] | null }>(
     tx,
     sql`select pg_get_userbyid(c.relowner) as owner, current_user as me,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { sleep } from '../../random.ts';
+import { sleep } from '@mirror/core';
 import type { SimStore } from '../../store/sim-store.ts';
 import { EcwidApiError } from '../ecwid-error.ts';
 import { boolParam } from '../query.ts';
