@@ -18,7 +18,7 @@
  * counted. Only webhooks received during the measured window count; the run then waits for them
  * to drain.
  *
- * Target: p99 < 1 s. Ecwid allows 600 requests/min per token (§4.2), and the client and the
+ * Target: p99 < 1 s. Ecwid allows 600 requests/min per token (docs/ecwid.md §4.2), and the client and the
  * simulator both enforce it, so per-store coalescing and bulk reads are what make the target
  * reachable. The database `mirror_lag_<random>` is created on BENCH_DATABASE_URL or DATABASE_URL
  * (default postgres://postgres@127.0.0.1:5432/test) and dropped at the end, also on failure.

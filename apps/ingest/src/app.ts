@@ -37,7 +37,7 @@ export function createIngestApp(deps: IngestDeps): Hono {
   mountHealth(app, deps.checkReady);
 
   app.post('/webhooks/ecwid', async (c) => {
-    // Ecwid appends ?eventtype=… to the URL; the body is the only source of truth (§1.1).
+    // Ecwid appends ?eventtype=… to the URL; the body is the only source of truth (docs/ecwid.md §1.1).
     const signature = c.req.header('x-ecwid-webhook-signature');
     if (clientSecret !== undefined && !signature) {
       onOutcome?.('unauthorized', undefined);
@@ -59,7 +59,7 @@ export function createIngestApp(deps: IngestDeps): Hono {
     }
     const { webhook, text } = parsed;
 
-    // The signature covers only eventCreated and eventId (§2): the body is not authenticated,
+    // The signature covers only eventCreated and eventId (docs/ecwid.md §2): the body is not authenticated,
     // which is why the projector re-fetches state instead of trusting `data`.
     if (clientSecret !== undefined && !isValidSignature(signature, webhook.eventCreated, webhook.eventId, clientSecret)) {
       onOutcome?.('unauthorized', webhook.eventType);
@@ -100,7 +100,8 @@ export function createIngestApp(deps: IngestDeps): Hono {
       },
       'webhook received',
     );
-    // Ecwid re-sends on anything but 200 for 24 h, so a duplicate is still a 200.
+    // Ecwid re-sends what it does not count as delivered for 24 h (docs/ecwid.md §3), so a
+    // duplicate is still a 200.
     return c.body(outcome.status === 'inserted' ? insertedBody : duplicateBody, 200, jsonHeaders);
   });
 

@@ -21,7 +21,7 @@ export type SimulatorOptions = {
   stores: SimStoreOptions[];
   /** Signs webhooks; random when not given. */
   clientSecret?: string;
-  /** Per token, within a sliding 60 s window; Ecwid's is 600 (ecwid-api.md §4.2). */
+  /** Per token, within a sliding 60 s window; Ecwid's is 600 (docs/ecwid.md §4.2). */
   rateLimitPerMinute?: number;
   faults?: Partial<FaultOptions>;
   /** Milliseconds since the epoch; stamps live changes and drives the rate limiter. */

@@ -7,7 +7,7 @@ export function formatEcwidDate(seconds: number): string {
 const datePattern = /^(\d{4}-\d{2}-\d{2})(?: (\d{2}:\d{2}:\d{2})(?: ([+-]\d{4}))?)?$/;
 
 /**
- * Parses a date filter the way Ecwid accepts them (ecwid-api.md §4.1): UNIX seconds,
+ * Parses a date filter the way Ecwid accepts them (docs/ecwid.md §4.1): UNIX seconds,
  * `yyyy-MM-dd HH:mm:ss Z`, `yyyy-MM-dd HH:mm:ss` or `yyyy-MM-dd`. Returns seconds, or
  * undefined when the value is not a date.
  */

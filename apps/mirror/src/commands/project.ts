@@ -48,7 +48,7 @@ export function registerProject(program: Command): void {
     // Without ECWID_STORES this worker uses the tokens already in store_tokens (syncEnvTokens
     // leaves them alone when given none).
     await syncEnvTokens(database.db, envTokens);
-    // One limiter registry for the process: every client of a token shares its budget (§4.2).
+    // One limiter registry for the process: every client of a token shares its budget (docs/ecwid.md §4.2).
     // The metrics count its calls and waits whether or not they are served.
     const metrics = createMirrorMetrics(database.db);
     const { limiter, onAttempt } = ecwidHooks(metrics, config.ECWID_RATE_LIMIT_PER_MINUTE);

@@ -12,7 +12,7 @@ it('signs like Ecwid: base64 HMAC-SHA256 of eventCreated.eventId', () => {
     },
     'test_client_secret',
   );
-  // The vector from ecwid-api.md §2.
+  // The vector from docs/ecwid.md §2.
   expect(webhook.signature).toBe('ekmGPQc/IpCwO6woAiM+L8uvY6chew4n6JVQCiDrEVw=');
   expect(JSON.parse(webhook.json)).toEqual(webhook.body);
   expect(webhook.body).not.toHaveProperty('data');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { signWebhook } from '@mirror/ecwid';
 
-/** A webhook body exactly as Ecwid sends it (ecwid-api.md §1.2). */
+/** A webhook body exactly as Ecwid sends it (docs/ecwid.md §1.2). */
 export type EcwidWebhookBody = {
   eventId: string;
   eventCreated: number;
@@ -30,7 +30,7 @@ export function buildWebhook(input: WebhookInput, clientSecret: string): SignedW
     eventId: input.eventId ?? randomUUID(),
     eventCreated: input.eventCreated ?? Math.floor(Date.now() / 1000),
     storeId: input.storeId,
-    // `application.*` events carry the store id as a quoted string (ecwid-api.md §1.2).
+    // `application.*` events carry the store id as a quoted string (docs/ecwid.md §1.2).
     entityId: input.eventType.startsWith('application.') ? String(input.entityId) : input.entityId,
     eventType: input.eventType,
     ...(input.data === undefined ? {} : { data: input.data }),

@@ -7,7 +7,7 @@ export type DeliveryOptions = {
   reorderWindowMs: number;
   /** Base delay before the first attempt, uniformly within [min, max]. */
   delayMs: [number, number];
-  /** Pause before each retry; Ecwid's real schedule is 15 min, 30 min, … (ecwid-api.md §3). */
+  /** Pause before each retry; Ecwid's real schedule is 15 min, 30 min, … (docs/ecwid.md §3). */
   retryDelaysMs: number[];
   /** Ecwid waits 10 s for an answer. */
   timeoutMs: number;
@@ -34,7 +34,7 @@ export type DeliveryStats = {
   duplicates: number;
 };
 
-// Ecwid counts only these as delivered; any other 2xx or 3xx is a failure (ecwid-api.md §3).
+// Ecwid counts only these as delivered; any other 2xx or 3xx is a failure (docs/ecwid.md §3).
 const acceptedStatuses = new Set([200, 201, 202, 204, 209]);
 
 /** Ecwid's delivery habits: delays, reordering, duplicates, retries with the same eventId. */

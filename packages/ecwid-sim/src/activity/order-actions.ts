@@ -10,7 +10,7 @@ import { pickFrom, type ShopAction, type SimEvent } from './shop-action.ts';
 
 /**
  * A purchase: one order, stock taken from each product, a new or updated customer; three or
- * more webhooks for one action, as ecwid-api.md §1.7 describes.
+ * more webhooks for one action, as docs/ecwid.md §1.7 describes.
  */
 export const checkout: ShopAction = ({ store, faker }) => {
   const products = store.products.values().filter((product) => product.enabled && product.inStock);
@@ -149,7 +149,7 @@ export const deleteOrder: ShopAction = ({ store, faker }) => {
 
 /**
  * Abandoned carts: a new one, a changed one, one hidden from the admin (Ecwid's "delete" there
- * only hides and sends `unfinished_order.updated`) or a real API delete (ecwid-api.md §1.6).
+ * only hides and sends `unfinished_order.updated`) or a real API delete (docs/ecwid.md §1.6).
  */
 export const touchCart: ShopAction = ({ store, faker }) => {
   const roll = faker.number.float();

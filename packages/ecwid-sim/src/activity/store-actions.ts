@@ -84,7 +84,7 @@ export const editPromotion: ShopAction = ({ store, faker }) => {
   ];
 };
 
-/** Reviews; webhooks carry the numeric internal order id, REST the public one (ecwid-api.md §1.4). */
+/** Reviews; webhooks carry the numeric internal order id, REST the public one (docs/ecwid.md §1.4). */
 export const editReview: ShopAction = ({ store, faker }) => {
   const roll = faker.number.float();
   const review = pickFrom(faker, store.reviews);

@@ -5,7 +5,7 @@ import type { SimPerson } from './person.ts';
 
 /**
  * An abandoned cart (`GET /carts/{cartId}`). `unfinishedOrder` is the order Ecwid creates
- * behind the cart: `unfinished_order.*` webhooks carry its ids (ecwid-api.md §1.4); it is
+ * behind the cart: `unfinished_order.*` webhooks carry its ids (docs/ecwid.md §1.4); it is
  * not part of the REST body.
  */
 export type SimCart = {

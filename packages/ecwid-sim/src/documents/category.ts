@@ -1,7 +1,7 @@
 import type { Faker } from '@faker-js/faker';
 import type { IdSource } from '../store/id-source.ts';
 
-/** Shaped like examples/category.json; categories carry no update timestamp (ecwid-api.md §4.5). */
+/** Shaped like examples/category.json; categories carry no update timestamp (docs/ecwid.md §4.5). */
 export type SimCategory = {
   id: number;
   parentId?: number;

@@ -48,7 +48,7 @@ export function makeCoupon(faker: Faker, nextId: IdSource, input: { createdAt: n
   };
 }
 
-/** An item of `GET /promotions` (ecwid-api.md §4.5): no timestamps, no get-by-id endpoint. */
+/** An item of `GET /promotions` (docs/ecwid.md §4.5): no timestamps, no get-by-id endpoint. */
 export type SimPromotion = {
   id: number;
   name: string;

@@ -8,7 +8,7 @@ export type SimAttribute = {
   show: 'DESCR' | 'NOTSHOW';
 };
 
-/** `GET /classes/{id}` (ecwid-api.md §4.5); id 0 is the built-in "General" type. */
+/** `GET /classes/{id}` (docs/ecwid.md §4.5); id 0 is the built-in "General" type. */
 export type SimProductType = {
   id: number;
   name: string;

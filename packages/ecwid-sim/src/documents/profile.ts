@@ -1,7 +1,7 @@
 import type { Faker } from '@faker-js/faker';
 import { formatEcwidDate } from '../dates.ts';
 
-/** `GET /profile`: the parts of the store profile a mirror keeps (ecwid-api.md §4.5). */
+/** `GET /profile`: the parts of the store profile a mirror keeps (docs/ecwid.md §4.5). */
 export type SimProfile = {
   generalInfo: {
     storeId: number;

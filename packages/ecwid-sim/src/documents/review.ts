@@ -2,7 +2,7 @@ import type { Faker } from '@faker-js/faker';
 import { formatEcwidDate } from '../dates.ts';
 import type { IdSource } from '../store/id-source.ts';
 
-/** An item of `GET /reviews` (ecwid-api.md §4.5); `orderId` is the public order id here. */
+/** An item of `GET /reviews` (docs/ecwid.md §4.5); `orderId` is the public order id here. */
 export type SimReview = {
   id: number;
   status: 'PUBLISHED' | 'MODERATED';

@@ -1,4 +1,4 @@
-/** Value lists from ecwid-api.md §1.4. */
+/** Value lists from docs/ecwid.md §1.4. */
 export const paymentStatuses = [
   'AWAITING_PAYMENT',
   'PAID',

@@ -1,6 +1,6 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
-// Codes from ecwid-api.md §4.3; the customer, group and class codes are not documented and
+// Codes from docs/ecwid.md §4.3; the customer, group and class codes are not documented and
 // follow the pattern of the documented ones.
 const statusByCode = {
   WRONG_PARAMETER: 400,

@@ -71,7 +71,7 @@ export function applyFilters<T>(items: T[], filters: (Filter<T> | false)[]): T[]
 
 const maxLimit = 100;
 
-/** Ecwid's paging envelope; `limit` defaults to and is capped at 100 (ecwid-api.md §4.4). */
+/** Ecwid's paging envelope; `limit` defaults to and is capped at 100 (docs/ecwid.md §4.4). */
 export function page<T, R>(c: Context, items: readonly T[], render: (item: T) => R) {
   const offset = intParam(c, 'offset') ?? 0;
   const requested = intParam(c, 'limit') ?? maxLimit;

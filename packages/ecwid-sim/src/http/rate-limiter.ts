@@ -1,7 +1,7 @@
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
 /**
- * Ecwid's per-token limit (ecwid-api.md §4.2): more than `limit` requests inside a sliding
+ * Ecwid's per-token limit (docs/ecwid.md §4.2): more than `limit` requests inside a sliding
  * window are refused with 429 and `Retry-After`. Refused requests do not use up the budget.
  */
 export function createRateLimiter(options: { limit: number; windowMs?: number; now: () => number }) {

@@ -29,7 +29,7 @@ type SimKeys = { [K in SimKind]: K extends 'carts' ? string : number };
 export type SimKey<K extends SimKind> = SimKeys[K];
 type SimTables = { [K in SimKind]: EntityTable<SimKeys[K], SimDocs[K]> };
 
-/** Entities with a `GET /{entity}/deleted` history (ecwid-api.md §4.4). */
+/** Entities with a `GET /{entity}/deleted` history (docs/ecwid.md §4.4). */
 export type DeletedKind = 'orders' | 'products' | 'customers' | 'coupons' | 'reviews';
 export type DeletedRecord = { id: number; orderId?: string; deletedAt: number };
 

@@ -15,7 +15,7 @@ export function fullJitterDelayMs(attempt: number, options: BackoffOptions = {})
 }
 
 /**
- * `Retry-After` as milliseconds: delta-seconds (what Ecwid sends, ecwid-api.md §4.2) or an
+ * `Retry-After` as milliseconds: delta-seconds (what Ecwid sends, docs/ecwid.md §4.2) or an
  * HTTP date; 10 s when absent or unreadable.
  */
 export function parseRetryAfterMs(header: string | null, nowMs: number): number {

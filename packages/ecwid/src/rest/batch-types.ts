@@ -6,7 +6,7 @@ export type EcwidBatchRequest = {
   body?: unknown;
 };
 
-/** Query options of `POST /batch` (ecwid-api.md §5). */
+/** Query options of `POST /batch` (docs/ecwid.md §5). */
 export type CreateBatchOptions = {
   /** Ecwid's default is true; with false, 4xx moves on and 5xx is retried by Ecwid. */
   stopOnFirstFailure?: boolean;

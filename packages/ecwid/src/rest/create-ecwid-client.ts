@@ -85,8 +85,8 @@ export type EcwidClientOptions = {
   onAttempt?: (outcome: string) => void;
 };
 
-// Ecwid's path for each deleted-items history; the coupon path is the one current docs use
-// (legacy docs said `/discount_coupons/deleted`, ecwid-api.md §4.4).
+// Ecwid's path for each deleted-items history. The coupon path is our best reading: the exact
+// current spelling is unconfirmed (legacy docs said `/discount_coupons/deleted`, docs/ecwid.md §4.4).
 const deletedPaths = {
   orders: '/orders/deleted',
   products: '/products/deleted',
@@ -98,7 +98,7 @@ const deletedPaths = {
 const enc = (id: string | number) => encodeURIComponent(String(id));
 
 /**
- * A typed client for one store's REST API v3 (ecwid-api.md §4): reads return validated
+ * A typed client for one store's REST API v3 (docs/ecwid.md §4): reads return validated
  * documents with every Ecwid field kept, a 404 on a read by id is `{ status: 'gone' }`, and
  * failures are typed errors (`EcwidStoreError`, `EcwidHttpError`, `EcwidUnavailableError`,
  * `EcwidValidationError`). The token never appears in an error or a log line.

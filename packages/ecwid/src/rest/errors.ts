@@ -1,6 +1,6 @@
 /**
  * Why a store, not a single entity, cannot be read: the whole token/store needs attention, so
- * callers stop syncing that store instead of retrying. ecwid-api.md §4.3.
+ * callers stop syncing that store instead of retrying. docs/ecwid.md §4.3.
  */
 export type EcwidStoreErrorCode =
   | 'PLAN' // 402 NOT_AVAILABLE_ON_CURRENT_PLAN: the plan has no API access

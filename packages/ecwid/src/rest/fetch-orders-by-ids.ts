@@ -12,8 +12,8 @@ export type BulkOptions = { chunkSize?: number; concurrency?: number };
 
 /**
  * Refreshes many orders with one search per 100 ids (`GET /orders?ids=…`) instead of one
- * request per order. An id matches an order by public id, internal id or order number, since
- * `ids` accepts all three (ecwid-api.md §4.5).
+ * request per order. `ids` takes public ids (with any prefix or suffix) and internal ids
+ * (docs/ecwid.md §4.5); an order found is matched back by either, and by its number.
  */
 export async function fetchOrdersByIds(
   client: { searchOrders(params: OrderSearchParams): Promise<SearchPage<EcwidOrder>> },

@@ -20,7 +20,7 @@ export function tokenKey(token: string): string {
 }
 
 /**
- * Ecwid limits per token (ecwid-api.md §4.2), so every client and caller in the process that
+ * Ecwid limits per token (docs/ecwid.md §4.2), so every client and caller in the process that
  * uses a token must draw from one budget; other tokens have budgets of their own.
  */
 export function createRateLimiterRegistry(options: RateLimiterRegistryOptions = {}): RateLimiterRegistry {

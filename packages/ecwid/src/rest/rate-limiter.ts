@@ -13,7 +13,7 @@ export type RateLimiterStats = {
 
 /** Options of {@link createRateLimiter}. Scale `perMinute` and `windowMs` together in tests. */
 export type RateLimiterOptions = {
-  /** Requests allowed per window: Ecwid allows 600 per minute per token (ecwid-api.md §4.2). */
+  /** Requests allowed per window: Ecwid allows 600 per minute per token (docs/ecwid.md §4.2). */
   perMinute?: number;
   windowMs?: number;
   /** Extra window length, in case Ecwid's counting is coarser than ours; 1/60 of the window. */

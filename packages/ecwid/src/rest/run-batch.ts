@@ -18,7 +18,7 @@ export type BatchApi = {
 
 /**
  * Creates a batch, then polls until COMPLETED with growing pauses. Ecwid documents no poll
- * interval (ecwid-api.md §5), and every poll spends a request of the token's budget.
+ * interval (docs/ecwid.md §5), and every poll spends a request of the token's budget.
  */
 export async function runBatch(
   api: BatchApi,

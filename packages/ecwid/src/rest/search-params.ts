@@ -1,4 +1,4 @@
-/** A time filter: UNIX seconds, a `Date`, or one of Ecwid's date strings (ecwid-api.md §4.1). */
+/** A time filter: UNIX seconds, a `Date`, or one of Ecwid's date strings (docs/ecwid.md §4.1). */
 export type TimeFilter = number | Date | string;
 
 /** Offset paging; Ecwid caps `limit` at 100 and the client sends 100 unless told otherwise. */
@@ -100,7 +100,7 @@ export type ReviewSearchParams = Paging &
     sortBy?: string;
   };
 
-/** Entities with a deleted-items history (ecwid-api.md §4.4). */
+/** Entities with a deleted-items history (docs/ecwid.md §4.4). */
 export type DeletedEntity = 'orders' | 'products' | 'coupons' | 'customers' | 'reviews';
 
 /** `GET /{entity}/deleted` window. */

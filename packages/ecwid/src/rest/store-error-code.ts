@@ -2,7 +2,7 @@ import type { EcwidStoreErrorCode } from './errors.ts';
 
 /**
  * Which answers mean "the store cannot be read" rather than "this request failed"
- * (ecwid-api.md §4.3). `undefined`: not a store-level answer.
+ * (docs/ecwid.md §4.3). `undefined`: not a store-level answer.
  */
 export function storeErrorCodeFor(status: number, errorCode: string | undefined): EcwidStoreErrorCode | undefined {
   if (status === 402) return errorCode === 'STORE_IS_SUSPENDED' ? 'SUSPENDED' : 'PLAN';

@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
 import { isValidSignature, signWebhook } from './signature.ts';
 
-// Worked examples from ecwid-api.md §2 (the first is also published by a third-party client).
+// Worked examples from docs/ecwid.md §2 (the first is also published by a third-party client).
 const vectors = [
   ['test_client_secret', 1234567, '80aece08-40e8-4145-8764-6c2f0d38678', 'ekmGPQc/IpCwO6woAiM+L8uvY6chew4n6JVQCiDrEVw='],
   ['abcde123456789', 1234567, '80aece08-40e8-4145-8764-6c2f0d38678', 'lidx/4J5L2Pp4auvwGBp6DwPkpPmyVLI3oLB440X358='],

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * Ecwid signs `${eventCreated}.${eventId}` (not the body) with the app's client secret:
- * standard base64 of HMAC-SHA256. ecwid-api.md §2.
+ * standard base64 of HMAC-SHA256. docs/ecwid.md §2.
  */
 export function signWebhook(eventCreated: number, eventId: string, clientSecret: string): string {
   return createHmac('sha256', clientSecret).update(`${eventCreated}.${eventId}`).digest('base64');

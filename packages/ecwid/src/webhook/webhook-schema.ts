@@ -1,13 +1,13 @@
 import { z } from 'zod';
 
-// Ecwid's ids and timestamps exceed 2^31 (ecwid-api.md §1.2); JS numbers are exact up to 2^53.
+// Ecwid's timestamps exceed 2^31 (docs/ecwid.md §1.2), and so may its ids; JS numbers are exact up to 2^53.
 const safeInteger = z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
 
 /** Latest instant a timestamptz-friendly webhook time may name: 9999-12-31T23:59:59Z. */
 const maxEventCreated = 253_402_300_799;
 
 /**
- * The fields every Ecwid webhook body carries (ecwid-api.md §1.2). Unknown fields are kept:
+ * The fields every Ecwid webhook body carries (docs/ecwid.md §1.2). Unknown fields are kept:
  * the log stores the body verbatim, this schema only checks what the mirror relies on.
  */
 export const ecwidWebhookSchema = z.looseObject({

@@ -172,7 +172,7 @@ describe('backfill', () => {
     const fresh = (await records('product')).slice(-expectedProducts).map((r) => r.entityId);
     for (const p of changed) expect(fresh).toContain(String(p.id));
     expect((await records('product', 'tombstone')).map((r) => r.entityId)).toEqual([String(removed.id)]);
-    // Categories have no updatedFrom (§4.4): re-scanned in full.
+    // Categories have no updatedFrom (docs/ecwid.md §4.4): re-scanned in full.
     expect(summary.find((s) => s.entity === 'category')).toMatchObject({ snapshots: store.categories.size, incremental: false });
     expect(sim.stats.byPath()['GET /products']).toBe(1);
   });

@@ -13,7 +13,7 @@ export type ClientFactory = (storeId: number, token: string) => EcwidClient;
 
 export type ClientFactoryOptions = {
   baseUrl?: string;
-  /** One per process, shared by every client, so each token stays under its limit (§4.2). */
+  /** One per process, shared by every client, so each token stays under its limit (docs/ecwid.md §4.2). */
   limiter?: RateLimiterRegistry;
   /** Ecwid's limit per token, for the registry made here when none is given. */
   ratePerMinute?: number;

@@ -282,7 +282,7 @@ export function backoffMs(attempt: number, baseMs: number, maxMs: number): numbe
 }
 
 /**
- * Order webhooks without `data.orderId` carry only the internal id (§1.5). When the mirror
+ * Order webhooks without `data.orderId` carry only the internal id (docs/ecwid.md §1.5). When the mirror
  * already has the order, its public id is the key; otherwise the fetch searches `ids=`.
  */
 async function resolveInternalOrderIds(db: Db, storeId: number, groups: WorkGroup[]): Promise<void> {

@@ -57,7 +57,7 @@ export type BatchDeps = {
 };
 
 /**
- * `POST /batch` and `GET /batch?ticket=` (ecwid-api.md §5). Only GET sub-requests run; others
+ * `POST /batch` and `GET /batch?ticket=` (docs/ecwid.md §5). Only GET sub-requests run; others
  * answer 405. Batches of one store run one after another, like Ecwid's FIFO.
  */
 export function createBatchRoutes(deps: BatchDeps) {

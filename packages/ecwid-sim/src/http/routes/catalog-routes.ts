@@ -58,7 +58,7 @@ export function createCatalogRoutes() {
         const store = c.var.store;
         const render = productRenderer(store);
         const productIds = intListParam(c, 'productId');
-        // ecwid-api.md §4.5: with `productId` every other filter is ignored.
+        // docs/ecwid.md §4.5: with `productId` every other filter is ignored.
         if (productIds) {
           const wanted = new Set(productIds);
           return c.json(
@@ -108,7 +108,7 @@ export function createCatalogRoutes() {
         if (!productType) notFound('PRODUCT_CLASS_NOT_FOUND', 'Product type', c.req.param('classId'));
         return c.json(productType);
       })
-      // A bare array, no envelope (ecwid-api.md §4.4).
+      // A bare array, no envelope (docs/ecwid.md §4.4).
       .get('/classes', (c) => c.json(c.var.store.productTypes.values()))
       .get('/reviews/:reviewId', (c) => {
         const review = c.var.store.reviews.get(numericId(c.req.param('reviewId')));

@@ -59,7 +59,7 @@ export function createCustomerRoutes() {
         ]);
         return c.json(page(c, groups, (group) => group));
       })
-      // The path segment may be the coupon id or its code (ecwid-api.md §4.5).
+      // The path segment may be the coupon id or its code (docs/ecwid.md §4.5).
       .get('/discount_coupons/:couponId', (c) => {
         const reference = c.req.param('couponId');
         const coupons = c.var.store.coupons;

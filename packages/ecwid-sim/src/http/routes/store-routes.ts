@@ -6,7 +6,7 @@ import { dateParam, inRange, page } from '../query.ts';
 import type { SimEnv } from '../sim-env.ts';
 
 // Ecwid's legacy docs call the coupon history `/discount_coupons/deleted`; newer texts say
-// `/coupons/deleted` (ecwid-api.md §4.4). Both answer.
+// `/coupons/deleted` (docs/ecwid.md §4.4). Both answer.
 const deletedPaths: Record<string, DeletedKind> = {
   orders: 'orders',
   products: 'products',

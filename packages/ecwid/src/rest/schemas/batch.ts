@@ -15,7 +15,7 @@ export const ecwidBatchResponseSchema = z.looseObject({
   httpBody: z.unknown().optional(),
 });
 
-/** `GET /batch?ticket=…` (ecwid-api.md §5). `status` is QUEUED, IN_PROGRESS or COMPLETED. */
+/** `GET /batch?ticket=…` (docs/ecwid.md §5). `status` is QUEUED, IN_PROGRESS or COMPLETED. */
 export const ecwidBatchStatusSchema = z.looseObject({
   status: z.string(),
   totalRequests: z.int().nonnegative(),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ecwidOrderItemSchema } from './order.ts';
 
-/** `GET /carts/{cartId}`: an abandoned checkout, keyed by a UUID (ecwid-api.md §4.5). */
+/** `GET /carts/{cartId}`: an abandoned checkout, keyed by a UUID (docs/ecwid.md §4.5). */
 export const ecwidCartSchema = z.looseObject({
   cartId: z.string().min(1),
   total: z.number().optional(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** `GET /categories/{categoryId}`; categories carry no update timestamp (ecwid-api.md §4.5). */
+/** `GET /categories/{categoryId}`; categories carry no update timestamp (docs/ecwid.md §4.5). */
 export const ecwidCategorySchema = z.looseObject({
   id: z.int(),
   parentId: z.int().optional(),

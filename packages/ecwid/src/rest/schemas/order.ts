@@ -14,7 +14,7 @@ export const ecwidOrderItemSchema = z.looseObject({
   combinationId: z.int().optional(),
 });
 
-/** `GET /orders/{orderId}` (ecwid-api.md §4.5). */
+/** `GET /orders/{orderId}` (docs/ecwid.md §4.5). */
 export const ecwidOrderSchema = z.looseObject({
   id: z.string().min(1),
   internalId: z.int(),

@@ -10,7 +10,7 @@ export const ecwidCombinationSchema = z.looseObject({
   inStock: z.boolean().optional(),
 });
 
-/** `GET /products/{productId}` (ecwid-api.md §4.5). */
+/** `GET /products/{productId}` (docs/ecwid.md §4.5). */
 export const ecwidProductSchema = z.looseObject({
   id: z.int(),
   sku: z.string().optional(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Ecwid's search envelope (ecwid-api.md §4.4): offset paging, at most 100 items a page. */
+/** Ecwid's search envelope (docs/ecwid.md §4.4): offset paging, at most 100 items a page. */
 export function searchPageSchema<Item extends z.ZodType>(item: Item) {
   return z.looseObject({
     total: z.int().nonnegative(),
