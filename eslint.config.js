@@ -52,7 +52,20 @@ function boundary(workspace, allowed, { tests }) {
       'error',
       {
         patterns: [
-          { group: ['@mirror/*', '@mirror/*/**', ...permitted.map((p) => `!${p}`)], message },
+          // A permitted package's entry points (`@mirror/core/http`) are permitted with it; its
+          // `testing` entry point only in tests.
+          {
+            group: [
+              ...new Set([
+                '@mirror/*',
+                '@mirror/*/**',
+                ...allowed.flatMap((p) => [`!${p}`, `!${p}/*`]),
+                ...(tests ? [] : ['@mirror/*/testing']),
+                ...testing.map((p) => `!${p}`),
+              ]),
+            ],
+            message,
+          },
           { group: ['@mirror/*/src', '@mirror/*/src/**'], message: 'import a package through its exports, not by a path into its src/' },
         ],
       },

@@ -62,6 +62,17 @@ describe('lint rules that hold the package boundaries', () => {
     expect(messages.every((m) => m.file.startsWith('packages/projector/src/probe-') && !m.file.endsWith('.test.ts'))).toBe(true);
   });
 
+  test('a package’s `testing` entry point only in tests; its other entry points with the package', async () => {
+    const messages = await lint({
+      'apps/ingest/src/probe-{tag}.ts':
+        "import { createTestDatabase } from '@mirror/db/testing';\nexport const probe = createTestDatabase;\n",
+      'apps/ingest/src/probe-{tag}.test.ts':
+        "import { createTestDatabase } from '@mirror/db/testing';\nexport const probe = createTestDatabase;\n",
+      'apps/ingest/src/probe2-{tag}.ts': "import { listen } from '@mirror/core/http';\nexport const probe = listen;\n",
+    });
+    expect(messages.filter((m) => m.rule === 'no-restricted-imports').map((m) => m.file.split('-')[0])).toEqual(['apps/ingest/src/probe']);
+  });
+
   test('no deep imports into another package’s src/', async () => {
     const messages = await lint({
       'apps/ingest/src/probe-{tag}.ts': "import { createDb } from '@mirror/db/src/create-db.ts';\nexport const probe = createDb;\n",

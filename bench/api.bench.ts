@@ -25,7 +25,8 @@
  * the load, and leaves it.
  */
 import { parseArgs } from 'node:util';
-import { createApiApp, createApiKey, listen } from '@mirror/api';
+import { createApiApp, createApiKey } from '@mirror/api';
+import { listen } from '@mirror/core/http';
 import { createLogger } from '@mirror/core';
 import { execRows } from '@mirror/db';
 import { sql } from 'drizzle-orm';

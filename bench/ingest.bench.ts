@@ -20,7 +20,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { createGroupCommitter, createLogger, type Logger } from '@mirror/core';
 import { appendWebhooks, eventLogTable, type AppendOutcome, type WebhookAppend } from '@mirror/db';
-import { createIngest, createIngestApp, listen, loadIngestConfig, type IngestOptions, type WebhookOutcome } from '@mirror/ingest';
+import { listen } from '@mirror/core/http';
+import { createIngest, createIngestApp, loadIngestOptions, type IngestOptions, type WebhookOutcome } from '@mirror/ingest';
 import { Hono } from 'hono';
 import type { IngestRequestOptions } from './ingest-requests.ts';
 import { benchAdminUrl, benchLifecycle } from './lib/lifecycle.ts';
@@ -52,7 +53,7 @@ const maxInFlight = args['max-in-flight'] === undefined ? undefined : positive('
 // With logging on, ingest's JSON lines own stdout (as in production); the report moves to stderr.
 const print = logLevel === 'silent' ? console.log : console.error;
 
-const config = loadIngestConfig({
+const config = loadIngestOptions({
   ...process.env,
   ECWID_CLIENT_SECRET: clientSecret,
   ECWID_WEBHOOK_VERIFY: 'true',
@@ -109,7 +110,7 @@ async function main(): Promise<number> {
 
   print(
     `ingest benchmark — ${connections} connections, ${durationSeconds} s each (after ${warmupSeconds} s warm-up), ${describeMachine()}\n` +
-      `ingest: batch max ${config.INGEST_BATCH_MAX}, window ${config.INGEST_BATCH_WINDOW_MS} ms, ` +
+      `ingest: batch max ${config.batchMax}, window ${config.batchWindowMs} ms, ` +
       `max in flight ${maxInFlight ?? 'default'}, log ${logLevel}; database ${database.name}`,
   );
 
@@ -258,18 +259,18 @@ function wireIngest(
   if (maxInFlight === undefined) return createIngest(database, options, log, hooks);
   const committer = createGroupCommitter<WebhookAppend, AppendOutcome>({
     flush: (rows) => appendWebhooks(database.db, rows),
-    maxBatch: options.INGEST_BATCH_MAX,
-    windowMs: options.INGEST_BATCH_WINDOW_MS,
+    maxBatch: options.batchMax,
+    windowMs: options.batchWindowMs,
     maxInFlight,
     onFlush: hooks.onFlush,
   });
   const app = createIngestApp({
     append: (row) => committer.submit(row),
     checkReady: () => database.checkReady(),
-    clientSecret: options.ECWID_CLIENT_SECRET,
+    clientSecret: options.clientSecret,
     log,
-    bodyLimitBytes: options.INGEST_BODY_LIMIT_BYTES,
-    appendTimeoutMs: options.INGEST_APPEND_TIMEOUT_MS,
+    bodyLimitBytes: options.bodyLimitBytes,
+    appendTimeoutMs: options.appendTimeoutMs,
     onOutcome: hooks.onOutcome,
   });
   return { app, drain: () => committer.drain() };

@@ -27,7 +27,8 @@ import { parseArgs } from 'node:util';
 import { createSilentLogger } from '@mirror/core';
 import { execRows } from '@mirror/db';
 import { createActivity, createSimulator, type Activity } from '@mirror/ecwid-sim';
-import { createIngest, listen, loadIngestConfig } from '@mirror/ingest';
+import { listen } from '@mirror/core/http';
+import { createIngest, loadIngestOptions } from '@mirror/ingest';
 import { addStoreToken, createClientFactory, runEnrichment, runProjection } from '@mirror/projector';
 import { sql } from 'drizzle-orm';
 import { createBenchDatabase, type BenchDatabase } from './lib/bench-database.ts';
@@ -83,7 +84,7 @@ async function main() {
   cleanups.push(() => simServer.close());
   for (const s of stores) await addStoreToken(db, s.storeId, s.token);
 
-  const ingestConfig = loadIngestConfig({ ECWID_CLIENT_SECRET: sim.clientSecret, LOG_LEVEL: 'silent' });
+  const ingestConfig = loadIngestOptions({ ECWID_CLIENT_SECRET: sim.clientSecret });
   const ingest = createIngest(database, ingestConfig, log);
   const { server, port } = await listen(ingest.app, 0, '127.0.0.1');
   cleanups.push(async () => {

@@ -1,19 +1,26 @@
 import { parseEnv } from '@mirror/core';
 import { z } from 'zod';
 
-const configSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  /** Reads every store. Optional: without it only per-store keys (`mirror api-keys create`) work. */
-  MIRROR_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters (use a long random value)').optional(),
-  /** Signs pagination cursors; set it (same value everywhere) to keep cursors valid across restarts and instances. */
-  API_CURSOR_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
-  API_KEY_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
-});
+/** What the query API needs to know besides the database. */
+export type ApiOptions = {
+  /** Reads every store. Undefined: only per-store keys (`mirror api-keys create`) work. */
+  adminToken: string | undefined;
+  /** Signs pagination cursors; undefined: a random key per process (cursors die with it). */
+  cursorSecret: string | undefined;
+  /** How long an API-key lookup is reused (a revoked key works at most this long). */
+  keyCacheMs: number;
+};
 
-export type ApiConfig = z.infer<typeof configSchema>;
+/** The API section of the configuration: MIRROR_ADMIN_TOKEN, API_CURSOR_SECRET, API_KEY_CACHE_MS. */
+export const apiSection = z
+  .object({
+    MIRROR_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters (use a long random value)').optional(),
+    API_CURSOR_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    API_KEY_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
+  })
+  .transform((c): ApiOptions => ({ adminToken: c.MIRROR_ADMIN_TOKEN, cursorSecret: c.API_CURSOR_SECRET, keyCacheMs: c.API_KEY_CACHE_MS }));
 
-/** The only reader of environment variables for the API (database settings come from the CLI's base config). */
-export function loadApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
-  return parseEnv(configSchema, env);
+/** The API's options from environment variables (for callers that need only this section). */
+export function loadApiOptions(env: NodeJS.ProcessEnv): ApiOptions {
+  return parseEnv(apiSection, env);
 }

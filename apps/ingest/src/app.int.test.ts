@@ -13,13 +13,13 @@ let ingest: ReturnType<typeof createIngest>;
 const flushSizes: number[] = [];
 
 const config = {
-  ECWID_CLIENT_SECRET: testSecret,
-  ECWID_WEBHOOK_VERIFY: true,
-  INGEST_BODY_LIMIT_BYTES: 256 * 1024,
-  INGEST_BATCH_MAX: 200,
-  INGEST_BATCH_WINDOW_MS: 0,
-  INGEST_PARALLEL_MIN_BATCH: 8,
-  INGEST_APPEND_TIMEOUT_MS: 8000,
+  clientSecret: testSecret,
+  verifySignatures: true,
+  bodyLimitBytes: 256 * 1024,
+  batchMax: 200,
+  batchWindowMs: 0,
+  parallelMinBatch: 8,
+  appendTimeoutMs: 8000,
 };
 
 beforeAll(async () => {

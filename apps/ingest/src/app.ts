@@ -3,7 +3,7 @@ import { sqlState, type AppendOutcome, type WebhookAppend } from '@mirror/db';
 import { webhookLogEntry } from '@mirror/catalog';
 import { isValidSignature, parseWebhook } from '@mirror/ecwid';
 import { Hono } from 'hono';
-import { mountHealth, type CheckReady } from './health.ts';
+import { mountHealth, type CheckReady } from '@mirror/core/http';
 import { errorResponse } from './on-error.ts';
 
 export type IngestDeps = {

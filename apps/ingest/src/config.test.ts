@@ -1,26 +1,38 @@
 import { ConfigError } from '@mirror/core';
 import { expect, test } from 'vitest';
-import { loadIngestConfig } from './config.ts';
+import { loadIngestOptions } from './config.ts';
 
 test('refuses to start without ECWID_CLIENT_SECRET, saying what to set', () => {
-  expect(() => loadIngestConfig({})).toThrow(ConfigError);
-  expect(() => loadIngestConfig({})).toThrow(/ECWID_CLIENT_SECRET: is required.*ECWID_WEBHOOK_VERIFY=false/s);
+  expect(() => loadIngestOptions({})).toThrow(ConfigError);
+  expect(() => loadIngestOptions({})).toThrow(/ECWID_CLIENT_SECRET: is required.*ECWID_WEBHOOK_VERIFY=false/s);
 });
 
 test('accepts unsigned webhooks only when ECWID_WEBHOOK_VERIFY=false is said explicitly', () => {
-  const config = loadIngestConfig({ ECWID_WEBHOOK_VERIFY: 'false' });
-  expect(config.ECWID_WEBHOOK_VERIFY).toBe(false);
-  expect(() => loadIngestConfig({ ECWID_WEBHOOK_VERIFY: 'nope' })).toThrow(/ECWID_WEBHOOK_VERIFY/);
+  const options = loadIngestOptions({ ECWID_WEBHOOK_VERIFY: 'false' });
+  expect(options.verifySignatures).toBe(false);
+  expect(() => loadIngestOptions({ ECWID_WEBHOOK_VERIFY: 'nope' })).toThrow(/ECWID_WEBHOOK_VERIFY/);
 });
 
-test('has the documented defaults', () => {
-  const config = loadIngestConfig({ ECWID_CLIENT_SECRET: 's' });
-  expect(config).toMatchObject({ PORT: 3000, INGEST_BODY_LIMIT_BYTES: 262_144, ECWID_WEBHOOK_VERIFY: true });
+test('has the documented defaults, in camelCase', () => {
+  expect(loadIngestOptions({ ECWID_CLIENT_SECRET: 's' })).toEqual({
+    clientSecret: 's',
+    verifySignatures: true,
+    bodyLimitBytes: 262_144,
+    batchMax: 200,
+    batchWindowMs: 0,
+    parallelMinBatch: 8,
+    appendTimeoutMs: 8000,
+  });
+});
+
+test('counts an empty variable as unset (a compose file passes ${VAR:-} as "")', () => {
+  expect(loadIngestOptions({ ECWID_CLIENT_SECRET: 's', INGEST_BATCH_MAX: '' }).batchMax).toBe(200);
+  expect(() => loadIngestOptions({ ECWID_CLIENT_SECRET: '' })).toThrow(/ECWID_CLIENT_SECRET: is required/);
 });
 
 test('names a bad variable without echoing its value', () => {
-  const attempt = () => loadIngestConfig({ ECWID_CLIENT_SECRET: 's', DATABASE_URL: 'not a url with secret-password' });
-  expect(attempt).toThrow(/DATABASE_URL/);
+  const attempt = () => loadIngestOptions({ ECWID_CLIENT_SECRET: 's', INGEST_BATCH_MAX: 'secret-password' });
+  expect(attempt).toThrow(/INGEST_BATCH_MAX/);
   try {
     attempt();
   } catch (err) {

@@ -3,24 +3,34 @@ import { z } from 'zod';
 
 const flag = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-const configSchema = z
+/** What ingest needs to know: how webhooks are verified, and how they are committed. */
+export type IngestOptions = {
+  /** The app's client_secret; undefined only when signatures are not verified. */
+  clientSecret: string | undefined;
+  /** false: accept unsigned webhooks (local testing only). */
+  verifySignatures: boolean;
+  /** Larger bodies get 413. */
+  bodyLimitBytes: number;
+  /** Most webhooks committed in one group. */
+  batchMax: number;
+  /** How long a lone webhook waits for company before committing. */
+  batchWindowMs: number;
+  /** While one group commit is in flight, the next starts once this many wait (or the first ends). */
+  parallelMinBatch: number;
+  /** Answer 503 when a commit takes longer. */
+  appendTimeoutMs: number;
+};
+
+/** The ingest section of the configuration: ECWID_CLIENT_SECRET, ECWID_WEBHOOK_VERIFY and INGEST_*. */
+export const ingestSection = z
   .object({
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    HOST: z.string().min(1).default('0.0.0.0'),
-    DATABASE_URL: z.url().optional(),
-    MIRROR_DATA_DIR: z.string().min(1).default('./.mirror/pgdata'),
     ECWID_CLIENT_SECRET: z.string().min(1).optional(),
     ECWID_WEBHOOK_VERIFY: flag.default(true),
-    INGEST_BODY_LIMIT_BYTES: z.coerce
-      .number()
-      .int()
-      .positive()
-      .default(256 * 1024),
+    INGEST_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(256 * 1024),
     INGEST_BATCH_MAX: z.coerce.number().int().positive().max(5000).default(200),
     INGEST_BATCH_WINDOW_MS: z.coerce.number().min(0).max(1000).default(0),
     INGEST_PARALLEL_MIN_BATCH: z.coerce.number().int().positive().max(5000).default(8),
     INGEST_APPEND_TIMEOUT_MS: z.coerce.number().int().positive().default(8000),
-    LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   })
   .superRefine((c, ctx) => {
     if (c.ECWID_WEBHOOK_VERIFY && !c.ECWID_CLIENT_SECRET) {
@@ -32,11 +42,20 @@ const configSchema = z
           '(not an access token), or set ECWID_WEBHOOK_VERIFY=false to accept unsigned webhooks in local testing',
       });
     }
-  });
+  })
+  .transform(
+    (c): IngestOptions => ({
+      clientSecret: c.ECWID_CLIENT_SECRET,
+      verifySignatures: c.ECWID_WEBHOOK_VERIFY,
+      bodyLimitBytes: c.INGEST_BODY_LIMIT_BYTES,
+      batchMax: c.INGEST_BATCH_MAX,
+      batchWindowMs: c.INGEST_BATCH_WINDOW_MS,
+      parallelMinBatch: c.INGEST_PARALLEL_MIN_BATCH,
+      appendTimeoutMs: c.INGEST_APPEND_TIMEOUT_MS,
+    }),
+  );
 
-export type IngestConfig = z.infer<typeof configSchema>;
-
-/** The only reader of environment variables for ingest. */
-export function loadIngestConfig(env: NodeJS.ProcessEnv): IngestConfig {
-  return parseEnv(configSchema, env);
+/** Ingest's options from environment variables (for callers that need only this section). */
+export function loadIngestOptions(env: NodeJS.ProcessEnv): IngestOptions {
+  return parseEnv(ingestSection, env);
 }

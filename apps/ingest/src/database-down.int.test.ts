@@ -59,13 +59,13 @@ describe.skipIf(skip)('when the database goes away', () => {
     app = createIngest(
       throughProxy,
       {
-        ECWID_CLIENT_SECRET: testSecret,
-        ECWID_WEBHOOK_VERIFY: true,
-        INGEST_BODY_LIMIT_BYTES: 262_144,
-        INGEST_BATCH_MAX: 50,
-        INGEST_BATCH_WINDOW_MS: 0,
-        INGEST_PARALLEL_MIN_BATCH: 8,
-        INGEST_APPEND_TIMEOUT_MS: 3000,
+        clientSecret: testSecret,
+        verifySignatures: true,
+        bodyLimitBytes: 262_144,
+        batchMax: 50,
+        batchWindowMs: 0,
+        parallelMinBatch: 8,
+        appendTimeoutMs: 3000,
       },
       process.env.DEBUG_TEST ? (await import('@mirror/core')).createLogger({ level: 'debug' }) : createSilentLogger(),
     ).app;

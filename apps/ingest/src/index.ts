@@ -1,4 +1,3 @@
 export { createIngestApp, type IngestDeps, type WebhookOutcome } from './app.ts';
-export { loadIngestConfig, type IngestConfig } from './config.ts';
-export { createIngest, listen, type IngestOptions } from './start-ingest.ts';
-export { mountHealth, type CheckReady } from './health.ts';
+export { ingestSection, loadIngestOptions, type IngestOptions } from './config.ts';
+export { createIngest } from './start-ingest.ts';

@@ -1,13 +1,125 @@
+import { ecwidApiBaseUrl } from '@mirror/ecwid';
+import { parseEcwidStores, StoreTokensFormatError, type StoreToken } from '@mirror/projector';
 import { z } from 'zod';
 
-export { ConfigError, parseEnv } from '@mirror/core';
+export { ConfigError, loadConfig, parseEnv } from '@mirror/core';
 
-/** Settings every command shares. Each command adds its own; only main code reads process.env. */
-export const baseConfigSchema = z.object({
-  DATABASE_URL: z.url().optional(),
-  MIRROR_DATA_DIR: z.string().min(1).default('./.mirror/pgdata'),
-  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
-});
+/*
+ * The configuration, one section per concern. Each is a zod schema over the environment
+ * variables of its concern, whose output is that concern's options in camelCase; a command
+ * parses the sections it needs, once, with loadConfig(process.env, { … }), and passes the
+ * options inward. Nothing below a command reads the environment. (Ingest's and the API's own
+ * sections live in those apps: ingestSection, apiSection.)
+ */
 
-export type BaseConfig = z.infer<typeof baseConfigSchema>;
+const positiveInt = () => z.coerce.number().int().positive();
+
+export type DatabaseOptions = { url: string | undefined; dataDir: string };
+
+/** DATABASE_URL (unset: embedded PGlite) and MIRROR_DATA_DIR. */
+export const databaseSection = z
+  .object({
+    DATABASE_URL: z.url().optional(),
+    MIRROR_DATA_DIR: z.string().min(1).default('./.mirror/pgdata'),
+  })
+  .transform((c): DatabaseOptions => ({ url: c.DATABASE_URL, dataDir: c.MIRROR_DATA_DIR }));
+
+const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogOptions = {
+  level: (typeof logLevels)[number];
+  format: 'auto' | 'json' | 'pretty';
+  /** Whether LOG_LEVEL was set: commands that print for a person log only warnings otherwise. */
+  levelGiven: boolean;
+};
+
+/** LOG_LEVEL and LOG_FORMAT. */
+export const logSection = z
+  .object({ LOG_LEVEL: z.enum(logLevels).optional(), LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto') })
+  .transform((c): LogOptions => ({ level: c.LOG_LEVEL ?? 'info', format: c.LOG_FORMAT, levelGiven: c.LOG_LEVEL !== undefined }));
+
+export type HttpOptions = { port: number; host: string };
+
+/** PORT and HOST. */
+export const httpSection = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+  })
+  .transform((c): HttpOptions => ({ port: c.PORT, host: c.HOST }));
+
+export type EcwidOptions = {
+  apiBaseUrl: string;
+  /** ECWID_STORES, parsed: the stores to mirror and their tokens (empty: none configured). */
+  stores: StoreToken[];
+  /** Requests per minute per token, shared by everything in the process. */
+  ratePerMinute: number;
+};
+
+/** ECWID_API_BASE_URL, ECWID_STORES and ECWID_RATE_LIMIT_PER_MINUTE. */
+export const ecwidSection = z
+  .object({
+    ECWID_API_BASE_URL: z.url().default(ecwidApiBaseUrl),
+    ECWID_STORES: z.string().optional(),
+    ECWID_RATE_LIMIT_PER_MINUTE: positiveInt().default(600),
+  })
+  .transform((c, ctx): EcwidOptions => {
+    let stores: StoreToken[] = [];
+    try {
+      stores = parseEcwidStores(c.ECWID_STORES);
+    } catch (err) {
+      if (!(err instanceof StoreTokensFormatError)) throw err;
+      // The message names the entry by position, never its token.
+      ctx.addIssue({ code: 'custom', path: ['ECWID_STORES'], message: err.message });
+      return z.NEVER;
+    }
+    return { apiBaseUrl: c.ECWID_API_BASE_URL, stores, ratePerMinute: c.ECWID_RATE_LIMIT_PER_MINUTE };
+  });
+
+/** The app's client_secret where a command needs it without ingest (the simulator signs with it). */
+export const clientSecretSection = z
+  .object({ ECWID_CLIENT_SECRET: z.string().min(1).optional() })
+  .transform((c) => ({ clientSecret: c.ECWID_CLIENT_SECRET }));
+
+export type EnrichmentOptions = { concurrency: number; pollMs: number; maxAttempts: number; batchSize: number };
+
+/** ENRICHMENT_*. */
+export const enrichmentSection = z
+  .object({
+    ENRICHMENT_CONCURRENCY: positiveInt().default(4),
+    ENRICHMENT_POLL_MS: positiveInt().default(100),
+    ENRICHMENT_MAX_ATTEMPTS: positiveInt().default(5),
+    ENRICHMENT_BATCH_SIZE: positiveInt().default(500),
+  })
+  .transform(
+    (c): EnrichmentOptions => ({
+      concurrency: c.ENRICHMENT_CONCURRENCY,
+      pollMs: c.ENRICHMENT_POLL_MS,
+      maxAttempts: c.ENRICHMENT_MAX_ATTEMPTS,
+      batchSize: c.ENRICHMENT_BATCH_SIZE,
+    }),
+  );
+
+export type ProjectionOptions = { idleMs: number };
+
+/** PROJECTION_IDLE_MS. */
+export const projectionSection = z
+  .object({ PROJECTION_IDLE_MS: positiveInt().default(100) })
+  .transform((c): ProjectionOptions => ({ idleMs: c.PROJECTION_IDLE_MS }));
+
+export type DemoOptions = { rate: number; seed: number };
+
+/** MIRROR_DEMO_RATE and MIRROR_DEMO_SEED. */
+export const demoSection = z
+  .object({
+    MIRROR_DEMO_RATE: z.coerce.number().positive().max(1000).default(2),
+    MIRROR_DEMO_SEED: z.coerce.number().int().min(0).default(1),
+  })
+  .transform((c): DemoOptions => ({ rate: c.MIRROR_DEMO_RATE, seed: c.MIRROR_DEMO_SEED }));
+
+/** METRICS_PORT (`mirror project` only): unset, no HTTP server; set, /metrics and health there (0: a free port). */
+export const metricsSection = z
+  .object({ METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional() })
+  .transform((c) => ({ port: c.METRICS_PORT }));
+
+/** What most commands need: where the database is and how to log. */
+export const baseSections = { database: databaseSection, log: logSection };

@@ -1,21 +1,21 @@
 import { createDb, type Database } from '@mirror/db';
 import { createLogger, type Logger } from '@mirror/core';
-import type { BaseConfig } from './config.ts';
+import type { DatabaseOptions, LogOptions } from './config.ts';
 
 /** The root logger: JSON lines, or pino-pretty when a person is watching a terminal. */
-export function createRootLogger(config: Pick<BaseConfig, 'LOG_LEVEL' | 'LOG_FORMAT'>): Logger {
-  const pretty = config.LOG_FORMAT === 'pretty' || (config.LOG_FORMAT === 'auto' && process.stdout.isTTY);
+export function createRootLogger(options: Pick<LogOptions, 'level' | 'format'>): Logger {
+  const pretty = options.format === 'pretty' || (options.format === 'auto' && process.stdout.isTTY);
   return createLogger({
-    level: config.LOG_LEVEL,
+    level: options.level,
     ...(pretty && { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }),
   });
 }
 
 /** Opens the configured database (Postgres, or embedded PGlite) and says which, without secrets. */
-export async function openDatabase(config: Pick<BaseConfig, 'DATABASE_URL' | 'MIRROR_DATA_DIR'>, log: Logger): Promise<Database> {
-  const database = await createDb({ url: config.DATABASE_URL, dataDir: config.MIRROR_DATA_DIR });
-  if (database.kind === 'pglite') log.info({ dataDir: config.MIRROR_DATA_DIR }, 'using embedded PGlite (set DATABASE_URL for Postgres)');
-  else log.info({ host: new URL(config.DATABASE_URL!).host }, 'using Postgres');
+export async function openDatabase(options: DatabaseOptions, log: Logger): Promise<Database> {
+  const database = await createDb({ url: options.url, dataDir: options.dataDir });
+  if (database.kind === 'pglite') log.info({ dataDir: options.dataDir }, 'using embedded PGlite (set DATABASE_URL for Postgres)');
+  else log.info({ host: new URL(options.url!).host }, 'using Postgres');
   return database;
 }
 

@@ -5,12 +5,35 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** Validates environment variables against a zod schema. */
-export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`);
-    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+/**
+ * One concern's settings (database, logging, ingest, …): a zod schema over environment
+ * variables whose output is that concern's options in camelCase. Only commands parse them, once,
+ * and pass the options inward; nothing below a command reads the environment.
+ */
+export type ConfigSection = z.ZodType<unknown, Record<string, string | undefined>>;
+
+const describeIssues = (issues: readonly z.core.$ZodIssue[]) => issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`);
+
+/** Validates environment variables against one section; throws ConfigError naming every bad variable. */
+export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.output<S> {
+  return loadConfig(env, { section: schema }).section;
+}
+
+/**
+ * Parses the given sections from `env`, all at once so that one error lists every problem of
+ * every section: `loadConfig(process.env, { database: databaseSection, log: logSection })` →
+ * `{ database: { url, dataDir }, log: { level, format } }`. Empty values count as unset (a
+ * compose file passes `${VAR:-}` as ""), so defaults apply to them.
+ */
+export function loadConfig<S extends Record<string, z.ZodType>>(env: NodeJS.ProcessEnv, sections: S): { [K in keyof S]: z.output<S[K]> } {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(sections)) {
+    const parsed = schema.safeParse(present);
+    if (parsed.success) out[name] = parsed.data;
+    else problems.push(...describeIssues(parsed.error.issues));
   }
-  return parsed.data;
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${[...new Set(problems)].join('\n  ')}`);
+  return out as { [K in keyof S]: z.output<S[K]> };
 }

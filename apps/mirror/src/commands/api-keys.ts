@@ -1,8 +1,9 @@
 import { createApiKey, listApiKeys, revokeApiKey, type ApiKeyInfo } from '@mirror/api';
 import type { Database } from '@mirror/db';
 import { type Command, InvalidArgumentError } from 'commander';
-import { baseConfigSchema, parseEnv } from '../config.ts';
-import { createRootLogger, openDatabase } from '../runtime.ts';
+import { baseSections, loadConfig } from '../config.ts';
+import { openDatabase } from '../runtime.ts';
+import { createQuietLogger } from './command-kit.ts';
 
 function storeId(value: string): number {
   if (!/^\d{1,15}$/.test(value)) throw new InvalidArgumentError('must be a numeric Ecwid store id');
@@ -10,8 +11,8 @@ function storeId(value: string): number {
 }
 
 async function withDatabase<T>(run: (database: Database) => Promise<T>): Promise<T> {
-  const config = parseEnv(baseConfigSchema, { LOG_LEVEL: 'warn', ...process.env });
-  const database = await openDatabase(config, createRootLogger(config));
+  const config = loadConfig(process.env, baseSections);
+  const database = await openDatabase(config.database, createQuietLogger(config.log));
   try {
     await database.migrate();
     return await run(database);

@@ -1,9 +1,9 @@
-import { listen, loadApiConfig, startApi } from '@mirror/api';
-import { mountHealth } from '@mirror/ingest';
+import { apiSection, startApi } from '@mirror/api';
+import { listen, mountHealth } from '@mirror/core/http';
 import type { Command } from 'commander';
 import { Hono } from 'hono';
 import { apiHooks, createMirrorMetrics, mountMetrics } from '../server/metrics.ts';
-import { baseConfigSchema, parseEnv } from '../config.ts';
+import { baseSections, httpSection, loadConfig } from '../config.ts';
 import { createRootLogger, onShutdown, openDatabase } from '../runtime.ts';
 
 export function registerApi(program: Command): void {
@@ -11,17 +11,16 @@ export function registerApi(program: Command): void {
     .command('api')
     .description('serve the query API under /v1, with /openapi.json and /docs (PORT, default 3000)')
     .action(async () => {
-      const apiConfig = loadApiConfig(process.env);
-      const config = parseEnv(baseConfigSchema, process.env);
-      const log = createRootLogger(config);
-      const database = await openDatabase(config, log);
+      const config = loadConfig(process.env, { ...baseSections, http: httpSection, api: apiSection });
+      const log = createRootLogger(config.log);
+      const database = await openDatabase(config.database, log);
       await database.migrate();
       const metrics = createMirrorMetrics(database.db);
       const root = new Hono();
       mountMetrics(root, metrics);
       mountHealth(root, () => database.checkReady());
-      root.route('/', startApi(database, apiConfig, log, apiHooks(metrics)));
-      const { server, port } = await listen(root, apiConfig.PORT, apiConfig.HOST);
+      root.route('/', startApi(database, config.api, log, apiHooks(metrics)));
+      const { server, port } = await listen(root, config.http.port, config.http.host);
       log.info({ port, docs: `http://localhost:${port}/docs` }, 'api listening');
       onShutdown(log, async () => {
         await new Promise<void>((resolve) => server.close(() => resolve()));

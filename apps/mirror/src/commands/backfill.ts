@@ -1,14 +1,13 @@
 import { kindName } from '@mirror/catalog';
 import { storeTokensTable } from '@mirror/db';
-import { backfill, backfillKinds, createClientFactory, parseEcwidStores, type BackfillKind } from '@mirror/projector';
+import { backfill, backfillKinds, createClientFactory, type BackfillKind } from '@mirror/projector';
 import type { Command } from 'commander';
 import { eq } from 'drizzle-orm';
-import { parseEnv } from '../config.ts';
+import { baseSections, ecwidSection, loadConfig } from '../config.ts';
 import { onShutdown, openDatabase } from '../runtime.ts';
 import {
   createProgressBar,
   createQuietLogger,
-  ecwidConfigSchema,
   entitiesArgument,
   exitTwoOnBadArguments,
   kindNames,
@@ -27,9 +26,9 @@ export function registerBackfill(program: Command): void {
       .requiredOption('--store <id>', 'Ecwid store id', storeIdArgument)
       .option('--entities <list>', `comma list (default all): ${kindNames(backfillKinds)}`, entitiesArgument(backfillKinds)),
   ).action(async (options: { store: number; entities?: BackfillKind[] }) => {
-    const config = parseEnv(ecwidConfigSchema, process.env);
-    const log = createQuietLogger(config, process.env);
-    const database = await openDatabase(config, log);
+    const config = loadConfig(process.env, { ...baseSections, ecwid: ecwidSection });
+    const log = createQuietLogger(config.log);
+    const database = await openDatabase(config.database, log);
     const controller = new AbortController();
     const bar = createProgressBar('backfill');
     onShutdown(log, async () => {
@@ -38,12 +37,12 @@ export function registerBackfill(program: Command): void {
     });
     try {
       await database.migrate();
-      const fromEnv = parseEcwidStores(config.ECWID_STORES).find((s) => s.storeId === options.store)?.token;
+      const fromEnv = config.ecwid.stores.find((s) => s.storeId === options.store)?.token;
       const [row] = await database.db.select().from(storeTokensTable).where(eq(storeTokensTable.storeId, options.store));
       const token = row?.token ?? fromEnv;
       if (!token)
         throw usageError(`no access token for store ${options.store}: add one with \`mirror stores add ${options.store} --token-env VAR\``);
-      const clientFor = createClientFactory({ baseUrl: config.ECWID_API_BASE_URL, ratePerMinute: config.ECWID_RATE_LIMIT_PER_MINUTE, log });
+      const clientFor = createClientFactory({ baseUrl: config.ecwid.apiBaseUrl, ratePerMinute: config.ecwid.ratePerMinute, log });
       const summary = await backfill({
         db: database.db,
         storeId: options.store,

@@ -1,24 +1,15 @@
 import { kindName, kinds as allKinds, parseKindList, type Kind } from '@mirror/catalog';
 import { ConfigError } from '@mirror/core';
-import { ecwidApiBaseUrl } from '@mirror/ecwid';
 import { CommanderError, InvalidArgumentError, type Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { z } from 'zod';
-import { baseConfigSchema, type BaseConfig } from '../config.ts';
+import type { LogOptions } from '../config.ts';
 import { createRootLogger } from '../runtime.ts';
 
 /*
  * Shared by the operational commands (project, status, parked, stores, backfill, rebuild,
- * replay): Ecwid settings, exit code 2 for bad arguments, a quiet logger for commands whose
+ * replay): exit code 2 for bad arguments, a quiet logger for commands whose
  * output is meant for a person, and the progress bar.
  */
-
-export const ecwidConfigSchema = baseConfigSchema.extend({
-  ECWID_API_BASE_URL: z.url().default(ecwidApiBaseUrl),
-  /** `<storeId>:<token>,…`, synced into store_tokens when the worker starts. */
-  ECWID_STORES: z.string().optional(),
-  ECWID_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
-});
 
 /** Bad arguments exit with 2 (commander's own parse errors would exit with 1). */
 export function exitTwoOnBadArguments(command: Command): Command {
@@ -65,8 +56,8 @@ export function entitiesArgument<K extends Kind>(allowed: readonly K[]) {
 export const kindNames = (kinds: readonly Kind[] = allKinds): string => kinds.map(kindName).join(',');
 
 /** Logs only warnings unless LOG_LEVEL is set: these commands print for a person on stdout. */
-export function createQuietLogger(config: BaseConfig, env: NodeJS.ProcessEnv) {
-  return createRootLogger({ ...config, LOG_LEVEL: env.LOG_LEVEL ? config.LOG_LEVEL : 'warn' });
+export function createQuietLogger(options: LogOptions) {
+  return createRootLogger({ ...options, level: options.levelGiven ? options.level : 'warn' });
 }
 
 /** A progress bar on stderr, so stdout stays clean for the summary. */

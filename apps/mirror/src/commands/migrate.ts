@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { baseConfigSchema, parseEnv } from '../config.ts';
+import { baseSections, loadConfig } from '../config.ts';
 import { createRootLogger, openDatabase } from '../runtime.ts';
 
 export function registerMigrate(program: Command): void {
@@ -7,9 +7,9 @@ export function registerMigrate(program: Command): void {
     .command('migrate')
     .description('apply pending database migrations (Postgres or embedded PGlite)')
     .action(async () => {
-      const config = parseEnv(baseConfigSchema, process.env);
-      const log = createRootLogger(config);
-      const database = await openDatabase(config, log);
+      const config = loadConfig(process.env, baseSections);
+      const log = createRootLogger(config.log);
+      const database = await openDatabase(config.database, log);
       try {
         await database.migrate();
         const state = await database.checkReady();

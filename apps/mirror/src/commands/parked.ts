@@ -2,18 +2,18 @@ import { parkedEventsTable } from '@mirror/db';
 import { createClientFactory, retryParked } from '@mirror/projector';
 import type { Command } from 'commander';
 import { asc, isNull } from 'drizzle-orm';
-import { parseEnv } from '../config.ts';
+import { baseSections, ecwidSection, loadConfig } from '../config.ts';
 import { openDatabase } from '../runtime.ts';
-import { createQuietLogger, ecwidConfigSchema, exitTwoOnBadArguments, formatTable, positionArgument } from './command-kit.ts';
+import { createQuietLogger, exitTwoOnBadArguments, formatTable, positionArgument } from './command-kit.ts';
 
 /** `mirror parked [retry [--id N]]`: webhooks whose fetch kept failing, and sending them again. */
 export function registerParked(program: Command): void {
   const parked = exitTwoOnBadArguments(
     program.command('parked').description('list open parked webhooks (fetches that kept failing)').option('--json', 'print JSON'),
   ).action(async (options: { json?: boolean }) => {
-    const config = parseEnv(ecwidConfigSchema, process.env);
-    const log = createQuietLogger(config, process.env);
-    const database = await openDatabase(config, log);
+    const config = loadConfig(process.env, { ...baseSections, ecwid: ecwidSection });
+    const log = createQuietLogger(config.log);
+    const database = await openDatabase(config.database, log);
     try {
       const rows = await database.db
         .select()
@@ -48,11 +48,11 @@ export function registerParked(program: Command): void {
       .description('re-fetch the entity of each open parked webhook (or one), append its snapshot/tombstone and mark it resolved')
       .option('--id <id>', 'retry only this parked event', positionArgument),
   ).action(async (options: { id?: number }) => {
-    const config = parseEnv(ecwidConfigSchema, process.env);
-    const log = createQuietLogger(config, process.env);
-    const database = await openDatabase(config, log);
+    const config = loadConfig(process.env, { ...baseSections, ecwid: ecwidSection });
+    const log = createQuietLogger(config.log);
+    const database = await openDatabase(config.database, log);
     try {
-      const clientFor = createClientFactory({ baseUrl: config.ECWID_API_BASE_URL, ratePerMinute: config.ECWID_RATE_LIMIT_PER_MINUTE, log });
+      const clientFor = createClientFactory({ baseUrl: config.ecwid.apiBaseUrl, ratePerMinute: config.ecwid.ratePerMinute, log });
       const results = await retryParked({ db: database.db, clientFor, log, ...(options.id !== undefined && { id: options.id }) });
       if (options.id !== undefined && results.length === 0) process.stdout.write(`no open parked event with id ${options.id}\n`);
       for (const r of results)

@@ -1,7 +1,7 @@
 import { kinds, type Kind } from '@mirror/catalog';
 import { rebuild } from '@mirror/projector';
 import type { Command } from 'commander';
-import { baseConfigSchema, parseEnv } from '../config.ts';
+import { baseSections, loadConfig } from '../config.ts';
 import { openDatabase } from '../runtime.ts';
 import { createProgressBar, createQuietLogger, entitiesArgument, exitTwoOnBadArguments, kindNames } from './command-kit.ts';
 
@@ -14,9 +14,9 @@ export function registerRebuild(program: Command): void {
       .option('--entities <list>', `comma list (default all): ${kindNames(kinds)}`, entitiesArgument(kinds))
       .option('--force', 'take over from a rebuild that looks alive'),
   ).action(async (options: { entities?: Kind[]; force?: boolean }) => {
-    const config = parseEnv(baseConfigSchema, process.env);
-    const log = createQuietLogger(config, process.env);
-    const database = await openDatabase(config, log);
+    const config = loadConfig(process.env, baseSections);
+    const log = createQuietLogger(config.log);
+    const database = await openDatabase(config.database, log);
     const bar = createProgressBar('rebuild');
     try {
       await database.migrate();

@@ -1,6 +1,6 @@
 import { replay } from '@mirror/projector';
 import type { Command } from 'commander';
-import { baseConfigSchema, parseEnv } from '../config.ts';
+import { baseSections, loadConfig } from '../config.ts';
 import { openDatabase } from '../runtime.ts';
 import { createProgressBar, createQuietLogger, exitTwoOnBadArguments, positionArgument } from './command-kit.ts';
 
@@ -12,9 +12,9 @@ export function registerReplay(program: Command): void {
       .description('re-apply snapshot/tombstone records after a log position to the live tables (idempotent)')
       .requiredOption('--from <position>', 'log position to replay after (0: the whole log)', positionArgument),
   ).action(async (options: { from: number }) => {
-    const config = parseEnv(baseConfigSchema, process.env);
-    const log = createQuietLogger(config, process.env);
-    const database = await openDatabase(config, log);
+    const config = loadConfig(process.env, baseSections);
+    const log = createQuietLogger(config.log);
+    const database = await openDatabase(config.database, log);
     const bar = createProgressBar('replay');
     try {
       const result = await replay(database.db, { from: options.from, onProgress: (p) => bar.update(p.position, p.head) });

@@ -1,6 +1,6 @@
 import { grantReporting } from '@mirror/db';
 import type { Command } from 'commander';
-import { baseConfigSchema, parseEnv } from '../config.ts';
+import { baseSections, loadConfig } from '../config.ts';
 import { createRootLogger, openDatabase } from '../runtime.ts';
 
 export function registerReporting(program: Command): void {
@@ -10,9 +10,9 @@ export function registerReporting(program: Command): void {
     .description('create the read-only role that BI tools use: entity tables and reporting views, never the log')
     .option('--role <name>', 'role to create or update', 'mirror_reporting')
     .action(async (options: { role: string }) => {
-      const config = parseEnv(baseConfigSchema, process.env);
-      const log = createRootLogger(config);
-      const database = await openDatabase(config, log);
+      const config = loadConfig(process.env, baseSections);
+      const log = createRootLogger(config.log);
+      const database = await openDatabase(config.database, log);
       try {
         await database.migrate();
         await grantReporting(database.db, options.role);

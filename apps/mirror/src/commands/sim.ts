@@ -1,9 +1,6 @@
 import { runSimulatorServer } from '@mirror/ecwid-sim';
 import { type Command, InvalidArgumentError } from 'commander';
-import { z } from 'zod';
-import { baseConfigSchema, parseEnv } from '../config.ts';
-
-const simConfigSchema = baseConfigSchema.extend({ ECWID_CLIENT_SECRET: z.string().min(1).optional() });
+import { clientSecretSection, loadConfig, logSection } from '../config.ts';
 import { createRootLogger, onShutdown } from '../runtime.ts';
 
 const integer = (name: string, min: number) => (value: string) => {
@@ -29,8 +26,8 @@ export function registerSim(program: Command): void {
     .option('--store-id <id>', 'store id of the simulated store', integer('store id', 1), 1003)
     .option('--token <token>', 'access token the simulated API accepts (default: random)')
     .action(async (options: { port: number; target?: string; seed: number; rate: number; storeId: number; token?: string }) => {
-      const config = parseEnv(simConfigSchema, process.env);
-      const log = createRootLogger(config);
+      const config = loadConfig(process.env, { log: logSection, ecwid: clientSecretSection });
+      const log = createRootLogger(config.log);
       if (options.target) {
         try {
           new URL(options.target);
@@ -45,7 +42,7 @@ export function registerSim(program: Command): void {
         storeId: options.storeId,
         log,
         // Sign with the secret ingest verifies with, when one is configured.
-        ...(config.ECWID_CLIENT_SECRET && { clientSecret: config.ECWID_CLIENT_SECRET }),
+        ...(config.ecwid.clientSecret && { clientSecret: config.ecwid.clientSecret }),
         ...(options.token && { token: options.token }),
         ...(options.target && { target: options.target }),
       });

@@ -1,6 +1,6 @@
 import { readStatus } from '@mirror/projector';
 import type { Command } from 'commander';
-import { baseConfigSchema, parseEnv } from '../config.ts';
+import { baseSections, loadConfig } from '../config.ts';
 import { openDatabase } from '../runtime.ts';
 import { createQuietLogger, exitTwoOnBadArguments, formatTable } from './command-kit.ts';
 
@@ -14,9 +14,9 @@ export function registerStatus(program: Command): void {
       .description('per store: enrichment checkpoint, lag, status and parked events; projection checkpoint vs the log head')
       .option('--json', 'print JSON'),
   ).action(async (options: { json?: boolean }) => {
-    const config = parseEnv(baseConfigSchema, process.env);
-    const log = createQuietLogger(config, process.env);
-    const database = await openDatabase(config, log);
+    const config = loadConfig(process.env, baseSections);
+    const log = createQuietLogger(config.log);
+    const database = await openDatabase(config.database, log);
     try {
       const status = await readStatus(database.db);
       if (options.json) {

@@ -1,6 +1,6 @@
 import { addStoreToken, listStoreTokens, removeStoreToken } from '@mirror/projector';
 import type { Command } from 'commander';
-import { baseConfigSchema, parseEnv } from '../config.ts';
+import { baseSections, loadConfig } from '../config.ts';
 import { openDatabase } from '../runtime.ts';
 import { createQuietLogger, exitTwoOnBadArguments, formatTable, storeIdArgument, usageError } from './command-kit.ts';
 
@@ -35,9 +35,9 @@ export function registerStores(program: Command): void {
     }
     token ??= await readStdin();
     if (!token || /\s/.test(token)) throw usageError('the access token is empty or contains whitespace');
-    const config = parseEnv(baseConfigSchema, process.env);
-    const log = createQuietLogger(config, process.env);
-    const database = await openDatabase(config, log);
+    const config = loadConfig(process.env, baseSections);
+    const log = createQuietLogger(config.log);
+    const database = await openDatabase(config.database, log);
     try {
       await database.migrate();
       await addStoreToken(database.db, storeId, token);
@@ -50,9 +50,9 @@ export function registerStores(program: Command): void {
   exitTwoOnBadArguments(
     stores.command('list').description('list stores with a token (tokens are masked)').option('--json', 'print JSON'),
   ).action(async (options: { json?: boolean }) => {
-    const config = parseEnv(baseConfigSchema, process.env);
-    const log = createQuietLogger(config, process.env);
-    const database = await openDatabase(config, log);
+    const config = loadConfig(process.env, baseSections);
+    const log = createQuietLogger(config.log);
+    const database = await openDatabase(config.database, log);
     try {
       const rows = await listStoreTokens(database.db);
       if (options.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -72,9 +72,9 @@ export function registerStores(program: Command): void {
       .argument('<storeId>', 'Ecwid store id', storeIdArgument)
       .description("remove a store's token (its webhooks then wait for one)"),
   ).action(async (storeId: number) => {
-    const config = parseEnv(baseConfigSchema, process.env);
-    const log = createQuietLogger(config, process.env);
-    const database = await openDatabase(config, log);
+    const config = loadConfig(process.env, baseSections);
+    const log = createQuietLogger(config.log);
+    const database = await openDatabase(config.database, log);
     try {
       const removed = await removeStoreToken(database.db, storeId);
       process.stdout.write(removed ? `store ${storeId}: token removed\n` : `store ${storeId} had no token\n`);

@@ -1,46 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerType } from '@hono/node-server';
-import { createApiKey, listen, startApi, type ApiConfig } from '@mirror/api';
+import { createApiKey, startApi, type ApiOptions } from '@mirror/api';
 import type { Logger } from '@mirror/core';
+import { listen } from '@mirror/core/http';
 import type { Database } from '@mirror/db';
 import { createActivity, createSimulator, type Activity } from '@mirror/ecwid-sim';
-import { createIngest, type IngestConfig } from '@mirror/ingest';
-import {
-  addStoreToken,
-  backfill,
-  createClientFactory,
-  runEnrichment,
-  runProjection,
-  syncEnvTokens,
-  workerRateLimitWaitMs,
-  type StoreToken,
-} from '@mirror/projector';
+import { createIngest, type IngestOptions } from '@mirror/ingest';
+import { addStoreToken, backfill, createClientFactory, runEnrichment, runProjection, syncEnvTokens, workerRateLimitWaitMs } from '@mirror/projector';
 import { Hono } from 'hono';
+import type { DemoOptions, EcwidOptions, EnrichmentOptions, HttpOptions, ProjectionOptions } from '../config.ts';
 import { apiHooks, createMirrorMetrics, ecwidHooks, ingestHooks, mountMetrics } from './metrics.ts';
 
-export type StartAllConfig = Pick<
-  IngestConfig,
-  | 'PORT'
-  | 'HOST'
-  | 'ECWID_WEBHOOK_VERIFY'
-  | 'INGEST_BODY_LIMIT_BYTES'
-  | 'INGEST_BATCH_MAX'
-  | 'INGEST_BATCH_WINDOW_MS'
-  | 'INGEST_PARALLEL_MIN_BATCH'
-  | 'INGEST_APPEND_TIMEOUT_MS'
-> &
-  Pick<ApiConfig, 'MIRROR_ADMIN_TOKEN' | 'API_CURSOR_SECRET' | 'API_KEY_CACHE_MS'> & {
-    ECWID_CLIENT_SECRET: string | undefined;
-    ECWID_API_BASE_URL: string;
-    ECWID_RATE_LIMIT_PER_MINUTE: number;
-    ENRICHMENT_CONCURRENCY: number;
-    ENRICHMENT_POLL_MS: number;
-    ENRICHMENT_MAX_ATTEMPTS: number;
-    ENRICHMENT_BATCH_SIZE: number;
-    PROJECTION_IDLE_MS: number;
-    MIRROR_DEMO_RATE: number;
-    MIRROR_DEMO_SEED: number;
-  };
+export type StartAllOptions = {
+  http: HttpOptions;
+  /** With no stores configured, a simulated demo store is mirrored. */
+  ecwid: EcwidOptions;
+  /** Demo mode: `clientSecret` undefined means the demo makes one. */
+  ingest: IngestOptions;
+  api: ApiOptions;
+  enrichment: EnrichmentOptions;
+  projection: ProjectionOptions;
+  demo: DemoOptions;
+};
 
 export type Demo = { storeId: number; apiKey: string };
 
@@ -58,41 +39,32 @@ const demoStoreId = 1003;
  * them; without, it starts a simulated Ecwid store, backfills it and lets it send live webhooks,
  * so a newcomer sees data within seconds.
  */
-export async function startAll(
-  database: Database,
-  config: StartAllConfig,
-  stores: readonly StoreToken[],
-  log: Logger,
-): Promise<RunningMirror> {
+export async function startAll(database: Database, options: StartAllOptions, log: Logger): Promise<RunningMirror> {
+  const { stores } = options.ecwid;
   const metrics = createMirrorMetrics(database.db);
   const demoMode = stores.length === 0;
 
   // The demo store signs its webhooks with a secret made here, unless one was given.
-  const clientSecret = config.ECWID_CLIENT_SECRET ?? (demoMode ? randomBytes(16).toString('hex') : undefined);
+  const clientSecret = options.ingest.clientSecret ?? (demoMode ? randomBytes(16).toString('hex') : undefined);
   const demoToken = `secret_demo_${randomBytes(12).toString('hex')}`;
   const sim = demoMode
-    ? createSimulator({ stores: [{ storeId: demoStoreId, token: demoToken, seed: config.MIRROR_DEMO_SEED }], clientSecret })
+    ? createSimulator({ stores: [{ storeId: demoStoreId, token: demoToken, seed: options.demo.seed }], clientSecret })
     : undefined;
   const simServer = sim ? await sim.listen(0) : undefined;
-  const apiBaseUrl = simServer?.url ?? config.ECWID_API_BASE_URL;
+  const apiBaseUrl = simServer?.url ?? options.ecwid.apiBaseUrl;
 
   if (demoMode) await addStoreToken(database.db, demoStoreId, demoToken);
   else await syncEnvTokens(database.db, stores);
 
-  const ingest = createIngest(
-    database,
-    { ...config, ECWID_CLIENT_SECRET: clientSecret },
-    log.child({ component: 'ingest' }),
-    ingestHooks(metrics),
-  );
-  const api = startApi(database, config, log.child({ component: 'api' }), apiHooks(metrics));
+  const ingest = createIngest(database, { ...options.ingest, clientSecret }, log.child({ component: 'ingest' }), ingestHooks(metrics));
+  const api = startApi(database, options.api, log.child({ component: 'api' }), apiHooks(metrics));
   const root = new Hono();
   mountMetrics(root, metrics);
   root.route('/', ingest.app);
   root.route('/', api);
-  const { server, port } = await listen(root, config.PORT, config.HOST);
+  const { server, port } = await listen(root, options.http.port, options.http.host);
 
-  const { limiter, onAttempt } = ecwidHooks(metrics, config.ECWID_RATE_LIMIT_PER_MINUTE);
+  const { limiter, onAttempt } = ecwidHooks(metrics, options.ecwid.ratePerMinute);
   const clientFor = createClientFactory({
     baseUrl: apiBaseUrl,
     limiter,
@@ -107,16 +79,16 @@ export async function startAll(
       log: log.child({ stage: 'enrichment' }),
       clientFor,
       signal: controller.signal,
-      concurrency: config.ENRICHMENT_CONCURRENCY,
-      pollIntervalMs: config.ENRICHMENT_POLL_MS,
-      maxAttempts: config.ENRICHMENT_MAX_ATTEMPTS,
-      batchSize: config.ENRICHMENT_BATCH_SIZE,
+      concurrency: options.enrichment.concurrency,
+      pollIntervalMs: options.enrichment.pollMs,
+      maxAttempts: options.enrichment.maxAttempts,
+      batchSize: options.enrichment.batchSize,
     }),
     runProjection({
       db: database.db,
       log: log.child({ stage: 'projection' }),
       signal: controller.signal,
-      idleMs: config.PROJECTION_IDLE_MS,
+      idleMs: options.projection.idleMs,
     }),
   ]);
   log.info({ port, stores: stores.length, demo: demoMode }, 'mirror running: ingest, projector and query API');
@@ -130,7 +102,7 @@ export async function startAll(
     activity = createActivity(sim, {
       storeId: demoStoreId,
       target: `http://127.0.0.1:${port}/webhooks/ecwid`,
-      ratePerSecond: config.MIRROR_DEMO_RATE,
+      ratePerSecond: options.demo.rate,
     });
     const started = activity;
     demoWork = (async () => {

@@ -1,3 +1,4 @@
+import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 
 export type CheckReady = () => Promise<{ ready: true } | { ready: false; reason: string }>;
@@ -11,5 +12,17 @@ export function mountHealth(app: Hono, checkReady: CheckReady): void {
   app.get('/readyz', async (c) => {
     const state = await checkReady().catch(() => ({ ready: false as const, reason: 'database unreachable' }));
     return state.ready ? c.json({ status: 'ready' }) : c.json({ status: 'unready', reason: state.reason }, 503);
+  });
+}
+
+/** Listens on host:port; resolves once the socket is bound (port 0: a free one, returned). */
+export function listen(
+  app: { fetch: (req: Request) => Response | Promise<Response> },
+  port: number,
+  host: string,
+): Promise<{ server: ServerType; port: number }> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port, hostname: host }, (info) => resolve({ server, port: info.port }));
+    server.once('error', reject);
   });
 }
