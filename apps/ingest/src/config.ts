@@ -26,7 +26,11 @@ export const ingestSection = z
   .object({
     ECWID_CLIENT_SECRET: z.string().min(1).optional(),
     ECWID_WEBHOOK_VERIFY: flag.default(true),
-    INGEST_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(256 * 1024),
+    INGEST_BODY_LIMIT_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(256 * 1024),
     INGEST_BATCH_MAX: z.coerce.number().int().positive().max(5000).default(200),
     INGEST_BATCH_WINDOW_MS: z.coerce.number().min(0).max(1000).default(0),
     INGEST_PARALLEL_MIN_BATCH: z.coerce.number().int().positive().max(5000).default(8),
@@ -43,17 +47,15 @@ export const ingestSection = z
       });
     }
   })
-  .transform(
-    (c): IngestOptions => ({
-      clientSecret: c.ECWID_CLIENT_SECRET,
-      verifySignatures: c.ECWID_WEBHOOK_VERIFY,
-      bodyLimitBytes: c.INGEST_BODY_LIMIT_BYTES,
-      batchMax: c.INGEST_BATCH_MAX,
-      batchWindowMs: c.INGEST_BATCH_WINDOW_MS,
-      parallelMinBatch: c.INGEST_PARALLEL_MIN_BATCH,
-      appendTimeoutMs: c.INGEST_APPEND_TIMEOUT_MS,
-    }),
-  );
+  .transform((c): IngestOptions => ({
+    clientSecret: c.ECWID_CLIENT_SECRET,
+    verifySignatures: c.ECWID_WEBHOOK_VERIFY,
+    bodyLimitBytes: c.INGEST_BODY_LIMIT_BYTES,
+    batchMax: c.INGEST_BATCH_MAX,
+    batchWindowMs: c.INGEST_BATCH_WINDOW_MS,
+    parallelMinBatch: c.INGEST_PARALLEL_MIN_BATCH,
+    appendTimeoutMs: c.INGEST_APPEND_TIMEOUT_MS,
+  }));
 
 /** Ingest's options from environment variables (for callers that need only this section). */
 export function loadIngestOptions(env: NodeJS.ProcessEnv): IngestOptions {

@@ -90,14 +90,12 @@ export const enrichmentSection = z
     ENRICHMENT_MAX_ATTEMPTS: positiveInt().default(5),
     ENRICHMENT_BATCH_SIZE: positiveInt().default(500),
   })
-  .transform(
-    (c): EnrichmentOptions => ({
-      concurrency: c.ENRICHMENT_CONCURRENCY,
-      pollMs: c.ENRICHMENT_POLL_MS,
-      maxAttempts: c.ENRICHMENT_MAX_ATTEMPTS,
-      batchSize: c.ENRICHMENT_BATCH_SIZE,
-    }),
-  );
+  .transform((c): EnrichmentOptions => ({
+    concurrency: c.ENRICHMENT_CONCURRENCY,
+    pollMs: c.ENRICHMENT_POLL_MS,
+    maxAttempts: c.ENRICHMENT_MAX_ATTEMPTS,
+    batchSize: c.ENRICHMENT_BATCH_SIZE,
+  }));
 
 export type ProjectionOptions = { idleMs: number };
 

@@ -118,7 +118,16 @@ describe.skipIf(skip)('mirror project under kill -9', () => {
       .orderBy(asc(eventLogTable.position));
     expect(webhooks).toHaveLength(inputs.length);
     const last = webhooks.at(-1)!.position;
-    const finalWorker = startWorker();
+    // The final worker must be up (its signal handlers installed) before it is stopped: when the
+    // killed ones already finished the work, the polls below succeed at once.
+    const metricsPort = await freePort();
+    const finalWorker = startWorker({ METRICS_PORT: String(metricsPort), HOST: '127.0.0.1' });
+    await expect
+      .poll(async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.status, {
+        timeout: 30_000,
+        interval: 100,
+      })
+      .toBe(200);
     await expect
       .poll(
         async () => (await database.db.select().from(enrichmentStateTable).where(eq(enrichmentStateTable.storeId, storeId)))[0]?.position,

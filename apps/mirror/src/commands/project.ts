@@ -60,7 +60,12 @@ export function registerProject(program: Command): void {
       maxAttempts: config.enrichment.maxAttempts,
       batchSize: config.enrichment.batchSize,
     });
-    const projection = runProjection({ db: database.db, log: log.child({ stage: 'projection' }), signal, idleMs: config.projection.idleMs });
+    const projection = runProjection({
+      db: database.db,
+      log: log.child({ stage: 'projection' }),
+      signal,
+      idleMs: config.projection.idleMs,
+    });
     log.info({ stores: config.ecwid.stores.length, apiBaseUrl: config.ecwid.apiBaseUrl }, 'projector running');
     onShutdown(log, async () => {
       // In-flight batches commit whole or roll back; nothing half-done survives a stop.

@@ -21,7 +21,9 @@ export function registerStart(program: Command): void {
   exitTwoOnBadArguments(
     program
       .command('start')
-      .description('run ingest, projector and query API in one process on PORT (default 3000); without ECWID_STORES, mirror a simulated demo store'),
+      .description(
+        'run ingest, projector and query API in one process on PORT (default 3000); without ECWID_STORES, mirror a simulated demo store',
+      ),
   ).action(async () => {
     const config = loadConfig(process.env, {
       ...baseSections,
@@ -37,7 +39,10 @@ export function registerStart(program: Command): void {
     // then always verifies (its secret is set once the simulator has made it).
     const demoMode = config.ecwid.stores.length === 0;
     const ingest = demoMode
-      ? { ...parseEnv(ingestSection, { ...process.env, ECWID_WEBHOOK_VERIFY: 'true', ECWID_CLIENT_SECRET: 'set-by-the-demo' }), clientSecret: config.secret.clientSecret }
+      ? {
+          ...parseEnv(ingestSection, { ...process.env, ECWID_WEBHOOK_VERIFY: 'true', ECWID_CLIENT_SECRET: 'set-by-the-demo' }),
+          clientSecret: config.secret.clientSecret,
+        }
       : parseEnv(ingestSection, process.env);
     const log = createRootLogger(config.log);
     const database = await openDatabase(config.database, log);

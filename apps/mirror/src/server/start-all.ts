@@ -6,7 +6,15 @@ import { listen } from '@mirror/core/http';
 import type { Database } from '@mirror/db';
 import { createActivity, createSimulator, type Activity } from '@mirror/ecwid-sim';
 import { createIngest, type IngestOptions } from '@mirror/ingest';
-import { addStoreToken, backfill, createClientFactory, runEnrichment, runProjection, syncEnvTokens, workerRateLimitWaitMs } from '@mirror/projector';
+import {
+  addStoreToken,
+  backfill,
+  createClientFactory,
+  runEnrichment,
+  runProjection,
+  syncEnvTokens,
+  workerRateLimitWaitMs,
+} from '@mirror/projector';
 import { Hono } from 'hono';
 import type { DemoOptions, EcwidOptions, EnrichmentOptions, HttpOptions, ProjectionOptions } from '../config.ts';
 import { apiHooks, createMirrorMetrics, ecwidHooks, ingestHooks, mountMetrics } from './metrics.ts';
