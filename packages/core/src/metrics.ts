@@ -41,6 +41,12 @@ export function createMetrics(options: { probe?: MetricsProbe; defaultMetrics?: 
     labelNames: ['status'] as const,
     registers: [registry],
   });
+  const fetches = new Counter({
+    name: 'mirror_entity_fetches_total',
+    help: "Entities re-fetched from Ecwid by entity (the catalogue's public name) and outcome (ok, gone, failed)",
+    labelNames: ['entity', 'outcome'] as const,
+    registers: [registry],
+  });
   const rateLimitWait = new Counter({
     name: 'mirror_ecwid_rate_limit_wait_seconds_total',
     help: 'Time callers spent waiting for a rate-limit slot',
@@ -103,6 +109,7 @@ export function createMetrics(options: { probe?: MetricsProbe; defaultMetrics?: 
     groupCommitSize,
     groupCommitSeconds,
     restCalls,
+    fetches,
     rateLimitWait,
     apiRequests,
     /** Prometheus text exposition of every metric. */

@@ -65,6 +65,15 @@ describe.skipIf(skip)('--entities', () => {
     expect(kinds).toEqual([{ kind: 'discount_coupon' }]);
   });
 
+  it('mirror status shows the backfill by the same public names, as text and as JSON', async () => {
+    const text = await mirror('status');
+    expect(text.stdout).toMatch(new RegExp(`^${storeId}\\s+discount-coupons\\s+done\\s+7 `, 'm'));
+    const json = JSON.parse((await mirror('status', '--json')).stdout) as {
+      backfill: { storeId: number; entity: string; phase: string }[];
+    };
+    expect(json.backfill).toEqual([expect.objectContaining({ storeId, entity: 'discount-coupons', phase: 'done' })]);
+  });
+
   it('mirror rebuild --entities discount-coupons rebuilds the coupons table from the log', async () => {
     const run = await mirror('rebuild', '--entities', 'discount-coupons');
     expect(run.code).toBe(0);

@@ -197,6 +197,8 @@ describe.skipIf(skip)('mirror project under kill -9', () => {
       await expect.poll(scrape, { timeout: 60_000, interval: 200 }).toMatch(/mirror_ecwid_requests_total\{status="200"\} [1-9]/);
       const text = await scrape();
       expect(text).toMatch(/mirror_stage_lag_records\{stage="projection"\}/);
+      // Entities fetched are counted under the catalogue's public name of their kind.
+      expect(text).toMatch(/mirror_entity_fetches_total\{entity="products",outcome="ok"\} [1-9]/);
       expect(text).toMatch(new RegExp(`mirror_stage_lag_records\\{stage="enrichment:${storeId}"\\}`));
       expect(text).toMatch(/mirror_log_head_position [1-9]/);
       expect(text).not.toContain(token);

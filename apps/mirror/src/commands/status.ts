@@ -1,3 +1,4 @@
+import { kindName } from '@mirror/catalog';
 import { readStatus } from '@mirror/projector';
 import type { Command } from 'commander';
 import { baseSections, loadConfig } from '../config.ts';
@@ -19,8 +20,10 @@ export function registerStatus(program: Command): void {
     const database = await openDatabase(config.database, log);
     try {
       const status = await readStatus(database.db);
+      // Kinds by the catalogue's public names, as everywhere a person or a tool reads them.
+      const backfill = status.backfill.map(({ kind, ...rest }) => ({ entity: kindName(kind), ...rest }));
       if (options.json) {
-        process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ ...status, backfill }, null, 2)}\n`);
         return;
       }
       const header = ['store', 'status', 'token', 'checkpoint', 'lag records', 'lag s', 'parked', 'retry at', 'last error'];
@@ -37,6 +40,24 @@ export function registerStatus(program: Command): void {
       ]);
       process.stdout.write('enrichment\n');
       process.stdout.write(status.stores.length ? `${formatTable([header, ...rows])}\n` : '  no stores yet\n');
+      if (backfill.length > 0) {
+        const when = (d: Date | null) => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : '');
+        process.stdout.write('\nbackfill\n');
+        process.stdout.write(
+          `${formatTable([
+            ['store', 'entity', 'phase', 'items', 'started', 'completed', 'changes since'],
+            ...backfill.map((b) => [
+              String(b.storeId),
+              b.entity,
+              b.phase,
+              String(b.offset),
+              when(b.startedAt),
+              when(b.completedAt),
+              when(b.watermark),
+            ]),
+          ])}\n`,
+        );
+      }
       const p = status.projection;
       process.stdout.write(
         `\nprojection\n  checkpoint ${p.position} / log head ${p.head}: ${p.lagRecords} records behind, oldest ${seconds(p.lagSeconds)} s\n`,

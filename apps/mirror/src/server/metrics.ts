@@ -1,6 +1,6 @@
 import { createMetrics, type Metrics } from '@mirror/core';
 import type { Db } from '@mirror/db';
-import { lookupEventType } from '@mirror/catalog';
+import { kindName, lookupEventType, type Kind } from '@mirror/catalog';
 import { createRateLimiterRegistry } from '@mirror/ecwid';
 import { readStatus } from '@mirror/projector';
 import type { Hono } from 'hono';
@@ -42,11 +42,15 @@ export function apiHooks(metrics: Metrics) {
   };
 }
 
-/** The REST side: calls by status and time waited on rate limits, through one shared limiter registry. */
+/**
+ * The REST side: calls by status and time waited on rate limits, through one shared limiter
+ * registry; entities fetched by kind (its public name, a bounded set) and outcome.
+ */
 export function ecwidHooks(metrics: Metrics, perMinute: number) {
   return {
     limiter: createRateLimiterRegistry({ perMinute, onWait: ({ waitedMs }) => metrics.rateLimitWait.inc(waitedMs / 1000) }),
     onAttempt: (outcome: string) => metrics.restCalls.inc({ status: outcome }),
+    onFetched: (kind: Kind, outcome: string) => metrics.fetches.inc({ entity: kindName(kind), outcome }),
   };
 }
 

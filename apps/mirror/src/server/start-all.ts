@@ -72,7 +72,7 @@ export async function startAll(database: Database, options: StartAllOptions, log
   root.route('/', api);
   const { server, port } = await listen(root, options.http.port, options.http.host);
 
-  const { limiter, onAttempt } = ecwidHooks(metrics, options.ecwid.ratePerMinute);
+  const { limiter, onAttempt, onFetched } = ecwidHooks(metrics, options.ecwid.ratePerMinute);
   const clientFor = createClientFactory({
     baseUrl: apiBaseUrl,
     limiter,
@@ -91,6 +91,7 @@ export async function startAll(database: Database, options: StartAllOptions, log
       pollIntervalMs: options.enrichment.pollMs,
       maxAttempts: options.enrichment.maxAttempts,
       batchSize: options.enrichment.batchSize,
+      onFetched,
     }),
     runProjection({
       db: database.db,

@@ -7,7 +7,7 @@ import { buildRecord } from './build-record.ts';
 
 import { advanceEnrichment, readEnrichmentState, setEnrichmentStatus, type EnrichmentStatus } from './enrichment-state.ts';
 import { fetchEntities, requestKey, type FetchOptions, type FetchOutcome } from './fetch-entities.ts';
-import { lifecycleAt, planWork, type LifecycleState, type WorkGroup } from './plan-work.ts';
+import { lifecycleAt, planWork, type FetchKind, type LifecycleState, type WorkGroup } from './plan-work.ts';
 
 export type EnrichStoreDeps = {
   db: Db;
@@ -26,6 +26,8 @@ export type EnrichStoreDeps = {
   retryMaxMs?: number;
   now?: () => Date;
   fetchOptions?: FetchOptions;
+  /** Called with each entity's fetch outcome (metrics, by kind). */
+  onFetched?: (kind: FetchKind, outcome: FetchOutcome['status']) => void;
 };
 
 export type EnrichPassResult = {
@@ -97,6 +99,8 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
     }
     try {
       outcomes = await fetchEntities(deps.client, storeId, fetchGroups, deps.fetchOptions);
+      if (deps.onFetched)
+        for (const group of fetchGroups) deps.onFetched(group.entityKind, outcomes.get(requestKey(group))?.status ?? 'failed');
     } catch (err) {
       if (!(err instanceof EcwidStoreError)) throw err;
       // After an uninstall the token stops working: what came before it cannot be fetched

@@ -1,5 +1,6 @@
-import { execRows, type Db } from '@mirror/db';
-import { sql } from 'drizzle-orm';
+import { isKind, kinds, type Kind } from '@mirror/catalog';
+import { backfillStateTable, execRows, type Db } from '@mirror/db';
+import { asc, sql } from 'drizzle-orm';
 import { storesInLog } from './stores-in-log.ts';
 import type { EnrichmentStatus } from './enrichment-state.ts';
 
@@ -25,7 +26,23 @@ export type ProjectionStatus = {
   lagSeconds: number;
 };
 
-export type MirrorStatus = { stores: StoreStatus[]; projection: ProjectionStatus; logHead: number };
+/** A store's backfill of one kind: the run in progress, or the last one. */
+export type BackfillStatus = {
+  storeId: number;
+  kind: Kind;
+  /** `scan`: walking the listing; `deleted`: reading the deleted-items listing; `done`. */
+  phase: 'scan' | 'deleted' | 'done';
+  /** Listed items read by the run so far. */
+  offset: number;
+  startedAt: Date | null;
+  completedAt: Date | null;
+  /** The next run asks for changes since this time. */
+  watermark: Date | null;
+};
+
+export type MirrorStatus = { stores: StoreStatus[]; projection: ProjectionStatus; backfill: BackfillStatus[]; logHead: number };
+
+const kindOrder = (kind: Kind) => kinds.indexOf(kind);
 
 type StoreRow = {
   store_id: string | number;
@@ -74,6 +91,7 @@ export async function readStatus(db: Db, now: Date = new Date()): Promise<Mirror
                (select min(received_at) from event_log l where l.position > c.position and l.kind in ('snapshot', 'tombstone')) as oldest
         from c`,
   );
+  const backfill = await db.select().from(backfillStateTable).orderBy(asc(backfillStateTable.storeId), asc(backfillStateTable.entity));
   const age = (oldest: Date | string | null) => (oldest === null ? 0 : Math.max(0, (now.getTime() - new Date(oldest).getTime()) / 1000));
   return {
     logHead: Number(projection?.head ?? 0),
@@ -88,6 +106,19 @@ export async function readStatus(db: Db, now: Date = new Date()): Promise<Mirror
       retryAt: r.retry_at === null ? null : new Date(r.retry_at),
       parkedOpen: Number(r.parked_open),
     })),
+    // In catalogue order per store; rows of a kind this build does not know are left out.
+    backfill: backfill
+      .filter((b) => isKind(b.entity))
+      .map((b) => ({
+        storeId: b.storeId,
+        kind: b.entity as Kind,
+        phase: (b.details as { phase?: BackfillStatus['phase'] } | null)?.phase ?? (b.completedAt ? 'done' : 'scan'),
+        offset: b.offset,
+        startedAt: b.startedAt,
+        completedAt: b.completedAt,
+        watermark: b.watermark,
+      }))
+      .sort((a, b) => a.storeId - b.storeId || kindOrder(a.kind) - kindOrder(b.kind)),
     projection: {
       position: Number(projection?.position ?? 0),
       head: Number(projection?.head ?? 0),
