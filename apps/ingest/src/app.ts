@@ -105,7 +105,7 @@ export function createIngestApp(deps: IngestDeps): Hono {
     return c.body(outcome.status === 'inserted' ? insertedBody : duplicateBody, 200, jsonHeaders);
   });
 
-  app.all('/webhooks/ecwid', (c) => c.json({ error: { code: 'METHOD_NOT_ALLOWED', message: 'use POST' } }, 405));
+  app.all('/webhooks/ecwid', (c) => errorResponse(c, new AppError('METHOD_NOT_ALLOWED', 'use POST')));
 
   return app;
 }

@@ -3,13 +3,22 @@
  * table; everything else (CLI, workers) reads `code` to decide what to do.
  */
 export type ErrorCode =
-  'BAD_REQUEST' | 'UNAUTHORIZED' | 'NOT_FOUND' | 'PAYLOAD_TOO_LARGE' | 'UNAVAILABLE' | 'UPSTREAM_FAILED' | 'CONFIG' | 'INTERNAL';
+  | 'BAD_REQUEST'
+  | 'UNAUTHORIZED'
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNAVAILABLE'
+  | 'UPSTREAM_FAILED'
+  | 'CONFIG'
+  | 'INTERNAL';
 
 /** The HTTP status each code maps to: the one table every HTTP app answers with. */
 export const httpStatusByCode = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   PAYLOAD_TOO_LARGE: 413,
   UNAVAILABLE: 503,
   UPSTREAM_FAILED: 502,

@@ -18,7 +18,7 @@ export type RunProjectionOptions = ProjectBatchOptions & {
  * with a growing pause; the checkpoint did not move, so nothing is lost.
  */
 export async function runProjection(options: RunProjectionOptions): Promise<void> {
-  const { db, signal, log, idleMs = 150, ...batch } = options;
+  const { db, signal, log, idleMs = 100, ...batch } = options;
   let failures = 0;
   while (!signal.aborted) {
     let pause = 0;
