@@ -19,7 +19,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { createGroupCommitter, createLogger, type Logger } from '@mirror/core';
-import { appendWebhooks, eventLogTable, type AppendOutcome, type WebhookAppend } from '@mirror/db';
+import { appendWebhooks, eventLogTable, storeTokensTable, type AppendOutcome, type WebhookAppend } from '@mirror/db';
 import { listen } from '@mirror/core/http';
 import { createIngest, createIngestApp, loadIngestOptions, type IngestOptions, type WebhookOutcome } from '@mirror/ingest';
 import { Hono } from 'hono';
@@ -64,6 +64,8 @@ const bench = benchLifecycle('ingest benchmark');
 async function main(): Promise<number> {
   const database = await createBenchDatabase(benchAdminUrl, { maxConnections: 10 });
   bench.onCleanup(() => database.drop());
+  // Ingest keeps webhooks of mirrored stores only.
+  await database.db.insert(storeTokensTable).values(storeIds.map((storeId) => ({ storeId, token: 'secret_bench' })));
   const log = createLogger({ level: logLevel });
 
   // Counters cover the measured run only; the warm-up writes rows too.
@@ -271,6 +273,8 @@ function wireIngest(
     log,
     bodyLimitBytes: options.bodyLimitBytes,
     appendTimeoutMs: options.appendTimeoutMs,
+    maxEventAgeMs: options.maxEventAgeMs,
+    isMirroredStore: (storeId) => storeIds.includes(storeId),
     onOutcome: hooks.onOutcome,
   });
   return { app, drain: () => committer.drain() };

@@ -1,5 +1,5 @@
 import { createSilentLogger } from '@mirror/core';
-import { eventLogTable, readLog } from '@mirror/db';
+import { eventLogTable, readLog, storeTokensTable } from '@mirror/db';
 import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { signWebhook } from '@mirror/ecwid';
 import { webhookFixtures } from '@mirror/ecwid/testing';
@@ -20,10 +20,20 @@ const config = {
   batchWindowMs: 0,
   parallelMinBatch: 8,
   appendTimeoutMs: 8000,
+  // Ecwid's documentation examples are years old (one is dated 2220); the age window has tests of its own.
+  maxEventAgeMs: 100 * 365 * 86_400_000,
+  maxFutureSkewMs: 300 * 365 * 86_400_000,
 };
+
+/** The stores these tests send for are mirrored (ingest ignores webhooks of any other). */
+const mirroredStores = [1003, 4242, ...webhookFixtures().map(({ body }) => Number(body.storeId))];
 
 beforeAll(async () => {
   database = await createTestDatabase();
+  await database.db
+    .insert(storeTokensTable)
+    .values([...new Set(mirroredStores)].map((storeId) => ({ storeId, token: 'secret_test' })))
+    .onConflictDoNothing();
   ingest = createIngest(database, config, createSilentLogger(), { onFlush: ({ size }) => flushSizes.push(size) });
 });
 afterAll(async () => {
@@ -222,6 +232,70 @@ describe('POST /webhooks/ecwid', () => {
   test('answers other methods with 405 and unknown paths with 404', async () => {
     expect((await ingest.app.request('/webhooks/ecwid')).status).toBe(405);
     expect((await ingest.app.request('/nope')).status).toBe(404);
+  });
+});
+
+describe("webhooks are hints: what is not the mirror's to keep is answered 200 and stored nowhere", () => {
+  test('a known eventId re-posted with another storeId (a replay: the signature does not cover storeId) is a duplicate', async () => {
+    const body = webhookBody({ eventType: 'product.deleted' });
+    expect((await postWebhook(ingest.app, body)).status).toBe(200);
+    const before = await countRows();
+    const replay = await postWebhook(ingest.app, { ...body, storeId: 4242 });
+    expect(replay.status).toBe(200);
+    expect(await replay.json()).toEqual({ status: 'duplicate' });
+    // Under a store the mirror does not mirror it is ignored before the log is asked.
+    const elsewhere = await postWebhook(ingest.app, { ...body, storeId: 999_999 });
+    expect(await elsewhere.json()).toEqual({ status: 'ignored' });
+    expect(await countRows()).toBe(before);
+    expect((await rowsFor(body.eventId as string)).map((r) => r.storeId)).toEqual([1003]);
+  });
+
+  test('a webhook for a store the mirror does not mirror is ignored, and stored once the store is added', async () => {
+    const before = await countRows();
+    const body = webhookBody({ storeId: 777_001 });
+    const res = await postWebhook(ingest.app, body);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ignored' });
+    expect(await countRows()).toBe(before);
+
+    await database.db.insert(storeTokensTable).values({ storeId: 777_001, token: 'secret_added' });
+    // A miss reloads the mirrored stores at most once a second.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const again = await postWebhook(ingest.app, webhookBody({ storeId: 777_001 }));
+    expect(await again.json()).toEqual({ status: 'inserted' });
+  });
+
+  test('a webhook older than the age window, or dated in the future, is ignored', async () => {
+    const { maxFutureSkewMs: _, ...defaults } = config;
+    const app = createIngest(database, { ...defaults, maxEventAgeMs: 48 * 3_600_000 }, createSilentLogger()).app;
+    const before = await countRows();
+    const now = Math.floor(Date.now() / 1000);
+    const cases = [
+      ['49 hours old', now - 49 * 3600, 'ignored'],
+      ['47 hours old', now - 47 * 3600, 'inserted'],
+      ['an hour ahead', now + 3600, 'ignored'],
+      ['a minute ahead (clock skew)', now + 60, 'inserted'],
+    ] as const;
+    for (const [what, eventCreated, status] of cases) {
+      const res = await postWebhook(app, webhookBody({ eventCreated }));
+      expect([what, res.status, await res.json()]).toEqual([what, 200, { status }]);
+    }
+    expect(await countRows()).toBe(before + 2);
+  });
+
+  test('a lone signed webhook the database cannot store is a 400 naming the body, not a 503 retried for a day', async () => {
+    // Numbers beyond Postgres' numeric range (a 17,000-digit number is within it, and is stored).
+    for (const data of ['{"n":1e1000000}', '{"n":1e-20000}', '{"a":1,"n":-1e131073}']) {
+      const before = await countRows();
+      const body = webhookBody();
+      const text = JSON.stringify(body).replace(/}$/, `,"data":${data}}`);
+      const res = await postWebhook(ingest.app, text, {
+        signature: signWebhook(body.eventCreated as number, body.eventId as string, testSecret),
+      });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { code: 'BAD_REQUEST', field: 'body' } });
+      expect(await countRows()).toBe(before);
+    }
   });
 });
 

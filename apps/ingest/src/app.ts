@@ -17,15 +17,35 @@ export type IngestDeps = {
   bodyLimitBytes?: number;
   /** Answer 503 when a commit takes longer than this: Ecwid gives up after 10 s anyway. */
   appendTimeoutMs?: number;
-  /** Called once per webhook request with its outcome, for metrics. */
-  onOutcome?: (outcome: WebhookOutcome, eventType: string | undefined) => void;
+  /** Whether the mirror mirrors this store (has its token, or knows it from an install). */
+  isMirroredStore: (storeId: number) => boolean | Promise<boolean>;
+  /** Webhooks created longer ago than this are ignored (Ecwid retries for 24 h). */
+  maxEventAgeMs?: number;
+  /** Webhooks dated further ahead of our clock than this are ignored. */
+  maxFutureSkewMs?: number;
+  now?: () => number;
+  /** Called once per webhook request with its outcome (and why it was ignored), for metrics. */
+  onOutcome?: (outcome: WebhookOutcome, eventType: string | undefined, reason?: IgnoredReason) => void;
 };
 
-export type WebhookOutcome = 'inserted' | 'duplicate' | 'bad_request' | 'unauthorized' | 'too_large' | 'unavailable';
+export type WebhookOutcome = 'inserted' | 'duplicate' | 'ignored' | 'bad_request' | 'unauthorized' | 'too_large' | 'unavailable';
+
+/** Why a signed, well-formed webhook is answered 200 and kept nowhere. */
+export type IgnoredReason = 'unknown_store' | 'too_old' | 'in_future';
 
 /** The webhook receiver: every 200 means the webhook is committed in the log. */
 export function createIngestApp(deps: IngestDeps): Hono {
-  const { log, clientSecret, bodyLimitBytes = 256 * 1024, appendTimeoutMs = 8000, onOutcome } = deps;
+  const {
+    log,
+    clientSecret,
+    bodyLimitBytes = 256 * 1024,
+    appendTimeoutMs = 8000,
+    maxEventAgeMs = 48 * 3_600_000,
+    // A webhook dated this far ahead of our clock is not believed (clocks drift, not by this much).
+    maxFutureSkewMs = 5 * 60_000,
+    now = Date.now,
+    onOutcome,
+  } = deps;
   const app = new Hono();
 
   app.onError((err, c) => {
@@ -35,6 +55,21 @@ export function createIngestApp(deps: IngestDeps): Hono {
   app.notFound((c) => errorResponse(c, new AppError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)));
 
   mountHealth(app, deps.checkReady);
+
+  // Not knowing whether the store is mirrored is not knowing whether to keep the webhook: 503,
+  // and Ecwid retries, as when the append itself fails.
+  async function isMirrored(storeId: number, eventType: string): Promise<boolean> {
+    try {
+      return await deps.isMirroredStore(storeId);
+    } catch (err) {
+      onOutcome?.('unavailable', eventType);
+      log.warn(
+        { cause: { code: sqlState(err), message: describeError(err, { innermost: true, withName: false, maxLength: 200 }) } },
+        'store lookup failed',
+      );
+      throw new AppError('UNAVAILABLE', 'the event log is unavailable; retry later', { cause: err });
+    }
+  }
 
   app.post('/webhooks/ecwid', async (c) => {
     // Ecwid appends ?eventtype=… to the URL; the body is the only source of truth (docs/ecwid.md §1.1).
@@ -65,6 +100,26 @@ export function createIngestApp(deps: IngestDeps): Hono {
       onOutcome?.('unauthorized', webhook.eventType);
       log.warn({ reason: 'invalid signature', eventId: webhook.eventId, storeId: webhook.storeId }, 'webhook rejected');
       throw new AppError('UNAUTHORIZED', 'invalid webhook signature');
+    }
+
+    // Signed, well formed, and still not the mirror's to keep: answered 200 (anything else makes
+    // Ecwid retry for a day, and two weeks of failures block the endpoint) and stored nowhere.
+    // The signature covers only eventCreated and eventId, so a captured webhook can be replayed
+    // with another storeId: a store the mirror does not mirror is refused here, and a known
+    // eventId under another store is a duplicate (the log's unique index on event_id).
+    const createdMs = webhook.eventCreated * 1000;
+    const ignored: IgnoredReason | undefined =
+      createdMs < now() - maxEventAgeMs
+        ? 'too_old'
+        : createdMs > now() + maxFutureSkewMs
+          ? 'in_future'
+          : (await isMirrored(webhook.storeId, webhook.eventType))
+            ? undefined
+            : 'unknown_store';
+    if (ignored) {
+      onOutcome?.('ignored', webhook.eventType, ignored);
+      log.info({ reason: ignored, eventId: webhook.eventId, storeId: webhook.storeId }, 'webhook ignored');
+      return c.body(ignoredBody, 200, jsonHeaders);
     }
 
     const entry = webhookLogEntry(webhook, text);
@@ -113,6 +168,7 @@ export function createIngestApp(deps: IngestDeps): Hono {
 const jsonHeaders = { 'content-type': 'application/json' };
 const insertedBody = JSON.stringify({ status: 'inserted' });
 const duplicateBody = JSON.stringify({ status: 'duplicate' });
+const ignoredBody = JSON.stringify({ status: 'ignored' });
 
 /**
  * Reads the body up to `limit` bytes. With a Content-Length (what Ecwid sends) the size is known

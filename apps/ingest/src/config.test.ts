@@ -22,7 +22,12 @@ test('has the documented defaults, in camelCase', () => {
     batchWindowMs: 0,
     parallelMinBatch: 8,
     appendTimeoutMs: 8000,
+    maxEventAgeMs: 48 * 3_600_000,
   });
+  expect(loadIngestOptions({ ECWID_CLIENT_SECRET: 's', INGEST_MAX_EVENT_AGE: '90m' }).maxEventAgeMs).toBe(90 * 60_000);
+  expect(() => loadIngestOptions({ ECWID_CLIENT_SECRET: 's', INGEST_MAX_EVENT_AGE: 'two days' })).toThrow(
+    /INGEST_MAX_EVENT_AGE: must be a duration/,
+  );
 });
 
 test('counts an empty variable as unset (a compose file passes ${VAR:-} as "")', () => {

@@ -1,4 +1,4 @@
-import { parseEnv } from '@mirror/core';
+import { parseDurationMs, parseEnv } from '@mirror/core';
 import { z } from 'zod';
 
 const flag = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -19,7 +19,21 @@ export type IngestOptions = {
   parallelMinBatch: number;
   /** Answer 503 when a commit takes longer. */
   appendTimeoutMs: number;
+  /** Webhooks created longer ago are answered 200 `ignored` and not stored. */
+  maxEventAgeMs: number;
+  /** Webhooks dated further ahead of our clock are ignored too (default 5 minutes; tests only). */
+  maxFutureSkewMs?: number;
 };
+
+/** A duration variable: `48h`, `30m`, `90s`, or whole seconds. */
+const duration = z.string().transform((text, ctx) => {
+  const ms = parseDurationMs(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'must be a duration such as 48h, 30m, 90s, or whole seconds' });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 /** The ingest section of the configuration: ECWID_CLIENT_SECRET, ECWID_WEBHOOK_VERIFY and INGEST_*. */
 export const ingestSection = z
@@ -35,6 +49,8 @@ export const ingestSection = z
     INGEST_BATCH_WINDOW_MS: z.coerce.number().min(0).max(1000).default(0),
     INGEST_PARALLEL_MIN_BATCH: z.coerce.number().int().positive().max(5000).default(8),
     INGEST_APPEND_TIMEOUT_MS: z.coerce.number().int().positive().default(8000),
+    // Ecwid stops retrying a webhook after 24 h; twice that leaves room for a long outage here.
+    INGEST_MAX_EVENT_AGE: duration.default(48 * 3_600_000),
   })
   .superRefine((c, ctx) => {
     if (c.ECWID_WEBHOOK_VERIFY && !c.ECWID_CLIENT_SECRET) {
@@ -55,6 +71,7 @@ export const ingestSection = z
     batchWindowMs: c.INGEST_BATCH_WINDOW_MS,
     parallelMinBatch: c.INGEST_PARALLEL_MIN_BATCH,
     appendTimeoutMs: c.INGEST_APPEND_TIMEOUT_MS,
+    maxEventAgeMs: c.INGEST_MAX_EVENT_AGE,
   }));
 
 /** Ingest's options from environment variables (for callers that need only this section). */

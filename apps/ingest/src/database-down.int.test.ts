@@ -1,6 +1,6 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { createSilentLogger } from '@mirror/core';
-import { createDb, eventLogTable, type Database } from '@mirror/db';
+import { createDb, eventLogTable, storeTokensTable, type Database } from '@mirror/db';
 import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -51,6 +51,7 @@ describe.skipIf(skip)('when the database goes away', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
+    await database.db.insert(storeTokensTable).values({ storeId: 1003, token: 'secret_test' });
     const url = new URL(database.url!);
     proxy = await startCuttableProxy(new URL(url));
     url.hostname = '127.0.0.1';
@@ -66,6 +67,7 @@ describe.skipIf(skip)('when the database goes away', () => {
         batchWindowMs: 0,
         parallelMinBatch: 8,
         appendTimeoutMs: 3000,
+        maxEventAgeMs: 3_600_000,
       },
       process.env.DEBUG_TEST ? (await import('@mirror/core')).createLogger({ level: 'debug' }) : createSilentLogger(),
     ).app;

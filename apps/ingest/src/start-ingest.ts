@@ -1,7 +1,8 @@
 import { createGroupCommitter, type Logger } from '@mirror/core';
-import { appendWebhooks, type AppendOutcome, type Database, type WebhookAppend } from '@mirror/db';
+import { appendWebhooks, listMirroredStores, type AppendOutcome, type Database, type WebhookAppend } from '@mirror/db';
 import { createIngestApp, type IngestDeps } from './app.ts';
 import type { IngestOptions } from './config.ts';
+import { createMirroredStoreCache } from './mirrored-store-cache.ts';
 
 /** Wires the ingest app to a database with group commit. Used by the CLI and the all-in-one server. */
 export function createIngest(
@@ -27,6 +28,9 @@ export function createIngest(
     log,
     bodyLimitBytes: options.bodyLimitBytes,
     appendTimeoutMs: options.appendTimeoutMs,
+    maxEventAgeMs: options.maxEventAgeMs,
+    ...(options.maxFutureSkewMs !== undefined && { maxFutureSkewMs: options.maxFutureSkewMs }),
+    isMirroredStore: createMirroredStoreCache({ load: () => listMirroredStores(database.db) }),
     ...(hooks.onOutcome && { onOutcome: hooks.onOutcome }),
   });
   return { app, drain: () => committer.drain() };

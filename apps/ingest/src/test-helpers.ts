@@ -10,7 +10,8 @@ export function webhookBody(overrides: Record<string, unknown> = {}): Record<str
   counter += 1;
   return {
     eventId: `e-${process.pid}-${Date.now()}-${counter}`,
-    eventCreated: 1_700_000_000 + counter,
+    // Recent: ingest ignores webhooks older than INGEST_MAX_EVENT_AGE.
+    eventCreated: Math.floor(Date.now() / 1000) - 60,
     storeId: 1003,
     entityId: 100 + counter,
     eventType: 'product.updated',

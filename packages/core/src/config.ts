@@ -37,3 +37,15 @@ export function loadConfig<S extends Record<string, z.ZodType>>(env: NodeJS.Proc
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${[...new Set(problems)].join('\n  ')}`);
   return out as { [K in keyof S]: z.output<S[K]> };
 }
+
+const durationUnits = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/**
+ * Parses a duration as operators write it: `48h`, `30m`, `90s`, `250ms`, `1d`, or whole seconds
+ * (`3600`). Returns milliseconds, or undefined when the text is not one.
+ */
+export function parseDurationMs(text: string): number | undefined {
+  const match = /^\s*(\d{1,12})\s*(ms|s|m|h|d)?\s*$/.exec(text);
+  if (!match) return undefined;
+  return Number(match[1]) * durationUnits[(match[2] ?? 's') as keyof typeof durationUnits];
+}

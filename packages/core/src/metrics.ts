@@ -18,8 +18,14 @@ export function createMetrics(options: { probe?: MetricsProbe; defaultMetrics?: 
 
   const webhooks = new Counter({
     name: 'mirror_webhooks_total',
-    help: 'Webhook requests by event type and outcome (inserted, duplicate, bad_request, unauthorized, too_large, unavailable)',
+    help: 'Webhook requests by event type and outcome (inserted, duplicate, ignored, bad_request, unauthorized, too_large, unavailable)',
     labelNames: ['event_type', 'outcome'] as const,
+    registers: [registry],
+  });
+  const webhooksIgnored = new Counter({
+    name: 'mirror_webhooks_ignored_total',
+    help: 'Signed webhooks answered 200 and stored nowhere, by reason (unknown_store, too_old, in_future)',
+    labelNames: ['reason'] as const,
     registers: [registry],
   });
   const groupCommitSize = new Histogram({
@@ -106,6 +112,7 @@ export function createMetrics(options: { probe?: MetricsProbe; defaultMetrics?: 
   return {
     registry,
     webhooks,
+    webhooksIgnored,
     groupCommitSize,
     groupCommitSeconds,
     restCalls,

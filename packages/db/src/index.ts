@@ -5,3 +5,4 @@ export { migrationsFolder } from './migrations.ts';
 export * from './schema/index.ts';
 export { entityTableNames, grantReporting } from './reporting/grant-reporting.ts';
 export { sqlState } from './sql-state.ts';
+export { listMirroredStores } from './stores/mirrored-stores.ts';

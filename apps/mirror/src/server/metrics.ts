@@ -25,8 +25,10 @@ export function createMirrorMetrics(db: Db): Metrics {
 /** Hooks that feed the ingest metrics. Event types outside the catalog count as `other`, so a sender cannot mint label values. */
 export function ingestHooks(metrics: Metrics) {
   return {
-    onOutcome: (outcome: string, eventType: string | undefined) =>
-      metrics.webhooks.inc({ event_type: eventType && lookupEventType(eventType) ? eventType : 'other', outcome }),
+    onOutcome: (outcome: string, eventType: string | undefined, reason?: string) => {
+      metrics.webhooks.inc({ event_type: eventType && lookupEventType(eventType) ? eventType : 'other', outcome });
+      if (reason) metrics.webhooksIgnored.inc({ reason });
+    },
     onFlush: ({ size, durationMs, failed }: { size: number; durationMs: number; failed: boolean }) => {
       metrics.groupCommitSize.observe(size);
       metrics.groupCommitSeconds.observe({ outcome: failed ? 'failed' : 'committed' }, durationMs / 1000);

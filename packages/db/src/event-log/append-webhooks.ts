@@ -25,16 +25,19 @@ export type AppendOutcome =
 type Returned = { position: string | number; store_id: string | number; event_id: string };
 
 /**
- * Appends webhooks in one statement (one commit), ignoring redeliveries of an eventId the store
- * already has. Outcomes come back in input order. If Postgres rejects the batch for one row's
- * data, rows are retried one by one so only that row fails; connection errors throw.
+ * Appends webhooks in one statement (one commit), ignoring an eventId the log already has
+ * (a redelivery, or a replay under another store). Outcomes come back in input order. If
+ * Postgres rejects the batch for one row's data, rows are retried one by one so only that row
+ * is rejected, whatever the size of its group (a lone webhook the database cannot store is
+ * rejected too: rethrown, it would be a 503 that Ecwid retries for a day); connection errors throw.
  */
 export async function appendWebhooks(db: Db, rows: readonly WebhookAppend[]): Promise<AppendOutcome[]> {
   if (rows.length === 0) return [];
   try {
     return await insertBatch(db, rows);
   } catch (err) {
-    if (rows.length === 1 || !isDataError(err)) throw err;
+    if (!isDataError(err)) throw err;
+    if (rows.length === 1) return [{ status: 'rejected', reason: describeError(err, { innermost: true, withName: false }) }];
   }
   const outcomes: AppendOutcome[] = [];
   for (const row of rows) {
@@ -55,7 +58,7 @@ const insertText = `insert into event_log
   from json_to_recordset($1::text::json) as r(
     store_id bigint, event_id text, event_type text, entity_kind text, entity_id text,
     is_known_type boolean, event_created bigint, body text)
-  on conflict (store_id, event_id) do nothing
+  on conflict do nothing
   returning position, store_id, event_id`;
 
 async function insertBatch(db: Db, rows: readonly WebhookAppend[]): Promise<AppendOutcome[]> {

@@ -2,7 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { execRows } from '../create-db.ts';
+import { migrationsFolder } from '../migrations.ts';
 import { eventLogTable } from '../schema/event-log.ts';
 import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '../../testing/index.ts';
 import { appendWebhooks } from './append-webhooks.ts';
@@ -29,11 +31,36 @@ describe('appendWebhooks', () => {
     expect(stored.filter((r) => r.eventId === row.eventId)).toHaveLength(1);
   });
 
-  test('treats the same eventId from two stores as two events', async () => {
+  test("stores a known eventId under another store nowhere: Ecwid's eventIds are unique, so it is a replay", async () => {
     const a = webhookRow({ storeId: 1, eventId: 'shared-id' });
     const b = webhookRow({ storeId: 2, eventId: 'shared-id' });
-    const outcomes = await appendWebhooks(database.db, [a, b]);
-    expect(outcomes.map((o) => o.status)).toEqual(['inserted', 'inserted']);
+    const c = webhookRow({ storeId: 3, eventId: 'shared-id' });
+    expect((await appendWebhooks(database.db, [a, b])).map((o) => o.status)).toEqual(['inserted', 'duplicate']);
+    expect(await appendWebhooks(database.db, [c])).toEqual([{ status: 'duplicate' }]);
+    const stored = await readLog(database.db, { after: 0, limit: 1000 });
+    expect(stored.filter((r) => r.eventId === 'shared-id').map((r) => r.storeId)).toEqual([1]);
+  });
+
+  test('migration 0010 keeps a log that already holds a replayed eventId, and refuses replays from then on', async () => {
+    const scratch = await createTestDatabase();
+    try {
+      const db = scratch.db;
+      // The log as it was before 0010, holding one eventId under two stores.
+      await db.execute(sql`drop index event_log_event_uq`);
+      await db.execute(sql`create unique index event_log_store_event_uq on event_log (store_id, event_id)`);
+      await appendWebhooks(db, [webhookRow({ storeId: 1, eventId: 'old-replay' }), webhookRow({ storeId: 2, eventId: 'old-replay' })]);
+      await db.execute(
+        sql.raw(readFileSync(`${migrationsFolder}/0010_event_id_unique.sql`, 'utf8').replaceAll('--> statement-breakpoint', '')),
+      );
+      const [index] = await execRows<{ definition: string }>(db, sql`select pg_get_indexdef('event_log_event_uq'::regclass) as definition`);
+      expect(index?.definition).toMatch(/UNIQUE INDEX event_log_event_uq .*\(event_id\) WHERE \("position" > \d+\)/);
+      expect(await appendWebhooks(db, [webhookRow({ storeId: 1, eventId: 'new' }), webhookRow({ storeId: 2, eventId: 'new' })])).toEqual([
+        { status: 'inserted', position: expect.any(Number) },
+        { status: 'duplicate' },
+      ]);
+    } finally {
+      await scratch.close();
+    }
   });
 
   test('a duplicate inside one batch is inserted once, the copy reported as duplicate', async () => {

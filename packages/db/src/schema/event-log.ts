@@ -22,7 +22,7 @@ export const eventLogTable = pgTable(
     position: bigint('position', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
     kind: text('kind', { enum: recordKinds }).notNull(),
     storeId: bigint('store_id', { mode: 'number' }).notNull(),
-    /** Ecwid's `eventId` for webhooks (unique per store); null for projector records. */
+    /** Ecwid's `eventId` for webhooks (unique across the whole log); null for projector records. */
     eventId: text('event_id'),
     /** Webhooks: `eventType` verbatim. Snapshots and tombstones: the entity kind. */
     eventType: text('event_type').notNull(),
@@ -48,7 +48,10 @@ export const eventLogTable = pgTable(
     entityUpdatedAt: timestamp('entity_updated_at', { withTimezone: true }),
   },
   (t) => [
-    uniqueIndex('event_log_store_event_uq').on(t.storeId, t.eventId),
+    // Ecwid's eventIds are UUIDs, unique across stores: a known eventId under another storeId is a
+    // replay (the signature does not cover storeId), stored nowhere. One index serves both
+    // checks: a redelivery to the same store is a duplicate of it too.
+    uniqueIndex('event_log_event_uq').on(t.eventId),
     index('event_log_store_position_idx').on(t.storeId, t.position),
     index('event_log_entity_idx').on(t.storeId, t.entityKind, t.entityId, t.position),
     check('event_log_kind_ck', sql`${t.kind} in ('webhook', 'snapshot', 'tombstone')`),
