@@ -69,7 +69,7 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   app.use('/v1/stores/:storeId/*', async (c, next) => {
     const raw = c.req.param('storeId');
     if (!/^\d{1,15}$/.test(raw)) {
-      throw new AppError('BAD_REQUEST', 'invalid path parameter "storeId": must be a positive integer id', {
+      throw new AppError('BAD_REQUEST', 'invalid path parameter "storeId": must be an integer id: 1 to 15 decimal digits', {
         details: { parameter: 'storeId' },
       });
     }
@@ -100,7 +100,9 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
       version: '1.0.0',
       description:
         'Read-only access to the mirrored Ecwid stores and their event log. Money fields are decimal strings (exact), times ISO 8601 (UTC). ' +
-        'Lists use keyset pagination: pass `nextCursor` back as `cursor`. Lists omit `doc` unless includeDoc=true; get-by-id always includes it.',
+        'Lists use keyset pagination: pass `nextCursor` back as `cursor`. Lists omit `doc` unless includeDoc=true; get-by-id always includes it. ' +
+        'Parameters are read exactly or refused with a 400 naming the parameter: an unknown or repeated query parameter, an escape that is not ' +
+        'UTF-8 or a NUL, a number not in plain decimal digits, or a date that does not exist.',
     },
   });
   app.get('/docs', (c) => c.html(docsPage('/openapi.json')));

@@ -1,8 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { AppError } from '@mirror/core';
 
-/** What a cursor remembers: the list and sort it belongs to, and the last row's key. */
+/** What a cursor remembers: the store, list and sort it belongs to, and the last row's key. */
 export type CursorState = {
+  /** The store in the URL it was issued under. */
+  storeId: number;
   /** The list it belongs to (`orders`, `orders/history`, …). */
   list: string;
   /** The sort as requested (`-createdAt`). */
@@ -16,10 +18,12 @@ export type CursorState = {
 export type CursorCodec = {
   encode(state: CursorState): string;
   /** Throws AppError('BAD_REQUEST') naming `cursor` when it was tampered with or belongs elsewhere. */
-  decode(cursor: string, expected: { list: string; sort: string }): CursorState;
+  decode(cursor: string, expected: { storeId: number; list: string; sort: string }): CursorState;
 };
 
 const signatureBytes = 16;
+/** The payload's first element. 1: `[1, list, sort, value, ...key]` (no store; refused). 2: the store after the version. */
+const version = 2;
 
 /**
  * Cursors are opaque to clients: base64url(JSON) + "." + a truncated HMAC-SHA256 over it. The
@@ -31,7 +35,9 @@ export function createCursorCodec(secret: string | Buffer): CursorCodec {
 
   return {
     encode(state) {
-      const payload = Buffer.from(JSON.stringify([1, state.list, state.sort, state.value, ...state.key])).toString('base64url');
+      const payload = Buffer.from(JSON.stringify([version, state.storeId, state.list, state.sort, state.value, ...state.key])).toString(
+        'base64url',
+      );
       return `${payload}.${sign(payload).toString('base64url')}`;
     },
     decode(cursor, expected) {
@@ -46,14 +52,18 @@ export function createCursorCodec(secret: string | Buffer): CursorCodec {
       } catch {
         throw badCursor('malformed');
       }
-      if (!Array.isArray(parsed) || parsed[0] !== 1 || parsed.length < 5) throw badCursor('malformed');
-      const [, list, sort, value, ...key] = parsed as unknown[];
+      if (Array.isArray(parsed) && parsed[0] === 1) {
+        throw badCursor('it was issued by an earlier version of this API; start the list again without a cursor');
+      }
+      if (!Array.isArray(parsed) || parsed[0] !== version || parsed.length < 6) throw badCursor('malformed');
+      const [, storeId, list, sort, value, ...key] = parsed as unknown[];
+      if (storeId !== expected.storeId) throw badCursor('it was issued for another store; repeat the request that returned it');
       if (list !== expected.list || sort !== expected.sort) {
         throw badCursor(`it was issued for another list or sort; repeat the request that returned it`);
       }
       if (value !== null && typeof value !== 'string') throw badCursor('malformed');
       if (!key.every((k) => typeof k === 'string' || typeof k === 'number')) throw badCursor('malformed');
-      return { list, sort, value, key: key as (string | number)[] };
+      return { storeId, list, sort, value, key: key as (string | number)[] };
     },
   };
 }

@@ -9,9 +9,9 @@ import {
   type FilterDecl,
   type Kind,
 } from '@mirror/catalog';
-import { eq, exists, getTableColumns, getTableName, gte, inArray, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm';
+import { eq, exists, getTableColumns, getTableName, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
-import { booleanParam, numericId, statusListParam, textId, timeParam } from './query-params.ts';
+import { booleanParam, decimalParam, numericId, statusListParam, textId, timeParam } from './query-params.ts';
 import { rowSchema } from './row-json.ts';
 
 /** A query parameter that narrows a list, and the SQL it becomes. */
@@ -72,49 +72,54 @@ const childBookkeeping = ['storeId', 'doc', 'deletedAt', 'sourcePosition', 'sync
 
 const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
+const timeDoc = (what: string) =>
+  `${what}: an ISO 8601 date (its midnight UTC) or date-time (UTC unless it has an offset), a real calendar date and time ` +
+  `in years 0001–9999, compared to the microsecond (inclusive)`;
+
 /** A declared filter as a zod schema (the parameter's check) and the SQL it adds. */
 function filterOf(decl: FilterDecl, table: EntityTable, parentKey: AnyPgColumn): Filter {
-  const { description } = decl;
   switch (decl.type) {
     case 'in':
       return {
         schema: statusListParam,
         where: (v: string[]) => (v.length === 1 ? eq(decl.column, v[0]) : inArray(decl.column, v)),
-        description,
+        description: decl.description,
       };
     case 'text':
-      return { schema: textId, where: (v: string) => eq(decl.column, v), description };
+      return { schema: textId, where: (v: string) => eq(decl.column, v), description: `${decl.description} (exact, 1–200 characters)` };
     case 'id':
-      return { schema: numericId, where: (v: number) => eq(decl.column, v), description };
+      return { schema: numericId, where: (v: number) => eq(decl.column, v), description: `${decl.description} (decimal digits)` };
     case 'bool':
-      return { schema: booleanParam, where: (v: boolean) => eq(decl.column, v), description };
+      return { schema: booleanParam, where: (v: boolean) => eq(decl.column, v), description: decl.description };
     case 'present':
-      return { schema: booleanParam, where: (v: boolean) => (v ? isNotNull(decl.column) : isNull(decl.column)), description };
-    case 'int': {
-      const message = `must be ${decl.min} to ${decl.max}`;
-      const schema = z.coerce
-        .number()
-        .int()
-        .min(decl.min, message)
-        .max(decl.max, message)
-        .openapi({ type: 'integer', minimum: decl.min, maximum: decl.max });
-      return { schema, where: (v: number) => eq(decl.column, v), description };
-    }
+      return {
+        schema: booleanParam,
+        where: (v: boolean) => (v ? isNotNull(decl.column) : isNull(decl.column)),
+        description: decl.description,
+      };
+    case 'int':
+      return {
+        schema: decimalParam(decl.min, decl.max),
+        where: (v: number) => eq(decl.column, v),
+        description: `${decl.description} (decimal digits)`,
+      };
+    // The time as parseTime printed it (UTC, microseconds), cast by Postgres: exact, where a JS
+    // Date would cut it to milliseconds.
     case 'from':
-      return { schema: timeParam, where: (v: Date) => gte(decl.column, v), description };
+      return { schema: timeParam, where: (v: string) => sql`${decl.column} >= ${v}::timestamptz`, description: timeDoc(decl.description) };
     case 'to':
-      return { schema: timeParam, where: (v: Date) => lte(decl.column, v), description };
+      return { schema: timeParam, where: (v: string) => sql`${decl.column} <= ${v}::timestamptz`, description: timeDoc(decl.description) };
     case 'child': {
       const parent = q(getTableName(table));
       const child = q(getTableName(decl.table));
       const key = q(parentKey.name);
       return {
         schema: numericId,
+        description: `${decl.description} (decimal digits)`,
         where: (v: number) =>
           exists(
             sql`(select 1 from ${sql.raw(child)} c where c.store_id = ${sql.raw(parent)}.store_id and c.${sql.raw(key)} = ${sql.raw(parent)}.${sql.raw(key)} and c.${sql.raw(q(decl.column.name))} = ${v})`,
           ),
-        description,
       };
     }
   }

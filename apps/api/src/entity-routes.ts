@@ -103,6 +103,7 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
       const page = await keysetPage({
         db,
         codec,
+        storeId,
         list: def.path,
         table: def.table,
         where,
@@ -164,7 +165,9 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
       const [row] = await findForHistory.execute({ storeId, id });
       // Without a row (not projected yet) the URL's id is still worth looking up in the log.
       const entityIds = row ? (def.historyIds?.(row, storeId) ?? [String(id)]) : [String(id)];
-      const page = await readEntityHistory(db, codec, { storeId, kind: def.kind, entityIds, limit, cursor, list: `${def.path}/history` });
+      // The list is this entity's history: a cursor of another entity's is refused.
+      const list = `${def.path}/${String(id)}/history`;
+      const page = await readEntityHistory(db, codec, { storeId, kind: def.kind, entityIds, limit, cursor, list });
       if (!row && page.rows.length === 0 && !cursor) throw new AppError('NOT_FOUND', `${def.idParam} ${String(id)} not found`);
       return c.json({ data: page.rows.map(printRecord), nextCursor: page.nextCursor }, 200);
     },

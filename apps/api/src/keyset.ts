@@ -7,6 +7,8 @@ import { badCursor, type CursorCodec } from './cursor.ts';
 export type KeysetPageOptions = {
   db: Db;
   codec: CursorCodec;
+  /** The store in the URL, named in its cursors with the list, so a cursor of another store is refused. */
+  storeId: number;
   /** Names the list in its cursors, so a cursor of one list is refused by another. */
   list: string;
   table: PgTable;
@@ -40,7 +42,9 @@ export async function keysetPage(options: KeysetPageOptions): Promise<{ rows: Re
   const nullable = sortColumn !== null && !sortColumn.notNull;
   const segments: Segment[] = !nullable ? ['values'] : descending ? ['nulls', 'values'] : ['values', 'nulls'];
 
-  const after = options.cursor ? codec.decode(options.cursor, { list: options.list, sort: options.sort }) : undefined;
+  const after = options.cursor
+    ? codec.decode(options.cursor, { storeId: options.storeId, list: options.list, sort: options.sort })
+    : undefined;
   if (after) checkCursorTypes(after.value, after.key, sortColumn, key);
   const startSegment: Segment = after && sortColumn && after.value === null ? 'nulls' : 'values';
   let index = after ? segments.indexOf(startSegment) : 0;
@@ -90,6 +94,7 @@ export async function keysetPage(options: KeysetPageOptions): Promise<{ rows: Re
   const nextCursor =
     hasMore && last
       ? codec.encode({
+          storeId: options.storeId,
           list: options.list,
           sort: options.sort,
           value: sortColumn ? ((last['__sort'] as string | null) ?? null) : null,

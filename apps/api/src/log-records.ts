@@ -39,7 +39,7 @@ export async function readEntityHistory(
   const t = eventLogTable;
   let before: number | undefined;
   if (input.cursor) {
-    const state = codec.decode(input.cursor, { list: input.list, sort: '-position' });
+    const state = codec.decode(input.cursor, { storeId: input.storeId, list: input.list, sort: '-position' });
     const [position] = state.key;
     if (typeof position !== 'number' || !Number.isSafeInteger(position)) throw badCursor('it does not fit this list');
     before = position;
@@ -58,7 +58,10 @@ export async function readEntityHistory(
   const last = rows.at(-1);
   return {
     rows,
-    nextCursor: hasMore && last ? codec.encode({ list: input.list, sort: '-position', value: null, key: [last.position] }) : null,
+    nextCursor:
+      hasMore && last
+        ? codec.encode({ storeId: input.storeId, list: input.list, sort: '-position', value: null, key: [last.position] })
+        : null,
   };
 }
 

@@ -2,6 +2,7 @@ import { createRoute, z, type OpenAPIHono, type RouteConfig } from '@hono/zod-op
 import type { Context } from 'hono';
 import type { ApiEnv } from './api-env.ts';
 import { validationError } from './on-error.ts';
+import { pathParams, readPathParams, readQuery } from './request-parts.ts';
 
 /** The error body of every non-2xx answer, as on-error.ts writes it. */
 export const errorSchema = z
@@ -15,7 +16,11 @@ export const errorSchema = z
   .openapi('Error');
 
 const errorResponses = {
-  400: { description: 'a parameter is invalid; `error.parameter` names it', content: { 'application/json': { schema: errorSchema } } },
+  400: {
+    description:
+      'a parameter is invalid, unknown or repeated, or not valid percent-encoded UTF-8 (or holds a NUL); `error.parameter` names it',
+    content: { 'application/json': { schema: errorSchema } },
+  },
   401: { description: 'no valid API key or admin token', content: { 'application/json': { schema: errorSchema } } },
   404: {
     description: 'no such store (or not readable with this key), or no such entity',
@@ -28,15 +33,17 @@ type Handler = (c: Context<ApiEnv>) => Promise<Response>;
 /**
  * A cheap check of one request part for the common case: the values the route's zod schema would
  * produce, or undefined to let the schema decide (and word the error). It must accept only what
- * the schema accepts.
+ * the schema accepts from the strictly decoded part (request-parts.ts): hono's decoded values,
+ * which it may read, keep escapes it could not decode, so a value with `%` goes to the schema.
  */
 export type FastCheck = (c: Context<ApiEnv>) => Record<string, unknown> | undefined;
 
 type Target = 'query' | 'param';
 
 /**
- * Registers a GET route: the zod schemas validate the request (through the app's defaultHook,
- * which maps failures to our 400) and describe it in /openapi.json.
+ * Registers a GET route: the zod schemas validate the request (failures become our 400 naming
+ * the parameter, on-error.ts) and describe it in /openapi.json. The route takes only the query
+ * parameters its query schema names (none without one), each at most once.
  */
 export function addGetRoute(
   app: OpenAPIHono<ApiEnv>,
@@ -67,16 +74,19 @@ export function addGetRoute(
       ...errorResponses,
     },
   } satisfies RouteConfig);
-  if (!spec.fast) {
-    app.openapi(route as RouteConfig, handler as never);
-    return;
-  }
-  // The same document entry and the same checks app.openapi() would add (query, then params),
-  // with the fast path first.
+  // Registered by hand rather than with app.openapi(): the same document entry and the same
+  // checks (query, then params), but on the parts as request-parts.ts decodes them (strictly,
+  // refusing unknown and repeated parameters), with the fast path first.
   app.openAPIRegistry.registerPath(route);
+  const allowed = new Set(spec.query ? Object.keys(spec.query.shape) : []);
+  const params = pathParams(spec.path);
+  const read: Record<Target, (c: Context<ApiEnv>) => Record<string, string>> = {
+    query: (c) => readQuery(c.req.url, allowed),
+    param: (c) => readPathParams(c.req.url, params),
+  };
   const checks = (
     [
-      ['query', spec.query],
+      ['query', spec.query ?? z.object({})],
       ['param', spec.params],
     ] as const
   ).flatMap(([target, schema]) => (schema ? [{ target, schema, fast: spec.fast?.[target] }] : []));
@@ -84,7 +94,7 @@ export function addGetRoute(
     for (const { target, schema, fast } of checks) {
       let value = fast?.(c);
       if (value === undefined) {
-        const result = await schema.safeParseAsync(requestPart(c, target));
+        const result = await schema.safeParseAsync(read[target](c));
         if (!result.success) throw validationError(result.error, target);
         value = result.data as Record<string, unknown>;
       }
@@ -92,12 +102,6 @@ export function addGetRoute(
     }
     return handler(c);
   });
-}
-
-/** The request part as hono's validator hands it to zod: query values repeated become arrays. */
-function requestPart(c: Context<ApiEnv>, target: Target): Record<string, unknown> {
-  if (target === 'param') return c.req.param();
-  return Object.fromEntries(Object.entries(c.req.queries()).map(([k, v]) => (v.length === 1 ? [k, v[0]] : [k, v])));
 }
 
 /** The validated part of the request, as the route's schema typed it. */

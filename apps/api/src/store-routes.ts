@@ -6,7 +6,7 @@ import type { ApiEnv } from './api-env.ts';
 import type { RouteContext } from './entity-routes.ts';
 import type { EntityTable } from './entities.ts';
 import { logRecordSchema, printRecord, readEntityHistory, readStoreEvents } from './log-records.ts';
-import { booleanParam, cursorParam, limitParam, storeIdParam } from './query-params.ts';
+import { booleanParam, cursorParam, decimalParam, limitParam, storeIdParam } from './query-params.ts';
 import { addGetRoute, valid } from './routes.ts';
 import { rowSchema, toJson } from './row-json.ts';
 import { describeStores, listStoreIds, storeExists } from './stores.ts';
@@ -56,12 +56,13 @@ export function addStoreRoutes(app: OpenAPIHono<ApiEnv>, { db, codec }: RouteCon
         '`nextAfter` never skips a record that committed late. Poll with the last `nextAfter`.',
       params: storeParams,
       query: z.object({
-        after: z.coerce
-          .number({ error: 'must be a log position (an integer ≥ 0)' })
-          .int('must be a log position (an integer ≥ 0)')
-          .min(0, 'must be a log position (an integer ≥ 0)')
-          .default(0)
-          .openapi({ type: 'integer', minimum: 0, default: 0, description: 'exclusive; 0 reads from the start' }),
+        after: decimalParam(0, Number.MAX_SAFE_INTEGER, 'must be a log position: an integer ≥ 0 in decimal digits').default(0).openapi({
+          type: 'integer',
+          minimum: 0,
+          maximum: Number.MAX_SAFE_INTEGER,
+          default: 0,
+          description: 'exclusive; 0 reads from the start; decimal digits',
+        }),
         limit: limitParam,
       }),
       response: z.object({ data: z.array(logRecordSchema), nextAfter: z.number().int() }).openapi('EventFeed'),

@@ -1,4 +1,5 @@
 import { createSilentLogger } from '@mirror/core';
+import fc from 'fast-check';
 import {
   eventLogTable,
   orderItemsTable,
@@ -148,3 +149,41 @@ export async function insertLog(db: Db, rows: Omit<NewEventLogRow, 'isKnownType'
     .values(rows.map((r) => ({ isKnownType: true, ...r })))
     .returning({ position: eventLogTable.position });
 }
+
+/** How many cases each property ran, by name: printed at the end of a test file (propertyRuns). */
+export const propertyRuns = new Map<string, number>();
+
+/**
+ * Runs a fast-check property for `numRuns` cases (fast-check's seed and path are in the failure
+ * report, to replay it) and records how many ran under `name`.
+ */
+export async function checkProperty<Ts>(name: string, property: fc.IAsyncProperty<Ts> | fc.IProperty<Ts>, numRuns: number) {
+  const details = await fc.check(property as fc.IRawProperty<Ts>, { numRuns });
+  if (details.failed) throw new Error(fc.defaultReportMessage(details) ?? `property ${name} failed`);
+  propertyRuns.set(name, details.numRuns);
+  return details.numRuns;
+}
+
+/** The recorded property case counts as lines (`name: N cases`), for a test file's afterAll to print. */
+export function propertyRunReport(): string {
+  return [...propertyRuns].map(([name, runs]) => `  ${name}: ${runs} cases`).join('\n');
+}
+
+/** A well-formed Unicode string (no lone surrogates, which no UTF-8 escape can carry). */
+export const unicode = (constraints: fc.StringConstraints = {}) =>
+  fc.string({ unit: 'binary', ...constraints }).filter((s) => s.isWellFormed());
+
+/**
+ * Percent-encodes `s` the way a client might: always the reserved bytes, sometimes any other, in
+ * upper or lower case; a space as `+` or `%20` in a query (`%20` in a path, where `+` is a `+`).
+ */
+export const encodeLoosely = (s: string, seed: number, where: 'query' | 'path' = 'query') =>
+  [...s]
+    .map((ch, i) => {
+      const r = (seed >> (i % 24)) & 3;
+      if (ch === ' ') return r & 1 && where === 'query' ? '+' : '%20';
+      const enc = encodeURIComponent(ch);
+      if (enc !== ch) return r === 0 ? enc.toLowerCase() : enc;
+      return r === 3 ? `%${ch.charCodeAt(0).toString(16).padStart(2, '0')}` : ch;
+    })
+    .join('');
