@@ -18,6 +18,10 @@ export const logRecordSchema = z
     fetchedAt: z.string().nullable().openapi({ format: 'date-time' }),
     causedBy: z.array(z.number().int()).nullable(),
     payload: z.unknown().openapi({ description: 'webhook body, REST document, or tombstone reason, exactly as logged' }),
+    note: z.enum(['unconfirmed_delete', 'unconfirmed_uninstall']).nullable().openapi({
+      description:
+        'a claim of a webhook that Ecwid contradicted: unconfirmed_delete (a *.deleted webhook, but Ecwid still serves the entity: this snapshot answers it), unconfirmed_uninstall (an application.uninstalled, but Ecwid still honours the token)',
+    }),
   })
   .openapi('LogRecord');
 

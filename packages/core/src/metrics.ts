@@ -53,6 +53,12 @@ export function createMetrics(options: { probe?: MetricsProbe; defaultMetrics?: 
     labelNames: ['entity', 'outcome'] as const,
     registers: [registry],
   });
+  const unconfirmedClaims = new Counter({
+    name: 'mirror_unconfirmed_claims_total',
+    help: 'Webhook claims Ecwid contradicted, by entity and claim: delete (a *.deleted for an entity Ecwid still serves) or uninstall (Ecwid still honours the token)',
+    labelNames: ['entity', 'claim'] as const,
+    registers: [registry],
+  });
   const rateLimitWait = new Counter({
     name: 'mirror_ecwid_rate_limit_wait_seconds_total',
     help: 'Time callers spent waiting for a rate-limit slot',
@@ -117,6 +123,7 @@ export function createMetrics(options: { probe?: MetricsProbe; defaultMetrics?: 
     groupCommitSeconds,
     restCalls,
     fetches,
+    unconfirmedClaims,
     rateLimitWait,
     apiRequests,
     /** Prometheus text exposition of every metric. */

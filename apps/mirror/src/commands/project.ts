@@ -31,7 +31,7 @@ export function registerProject(program: Command): void {
     // One limiter registry for the process: every client of a token shares its budget (docs/ecwid.md §4.2).
     // The metrics count its calls and waits whether or not they are served.
     const metrics = createMirrorMetrics(database.db);
-    const { limiter, onAttempt, onFetched } = ecwidHooks(metrics, config.ecwid.ratePerMinute);
+    const { limiter, onAttempt, onFetched, onNote } = ecwidHooks(metrics, config.ecwid.ratePerMinute);
     const clientFor = createClientFactory({
       baseUrl: config.ecwid.apiBaseUrl,
       limiter,
@@ -60,6 +60,7 @@ export function registerProject(program: Command): void {
       maxAttempts: config.enrichment.maxAttempts,
       batchSize: config.enrichment.batchSize,
       onFetched,
+      onNote,
     });
     const projection = runProjection({
       db: database.db,

@@ -53,6 +53,8 @@ export function ecwidHooks(metrics: Metrics, perMinute: number) {
     limiter: createRateLimiterRegistry({ perMinute, onWait: ({ waitedMs }) => metrics.rateLimitWait.inc(waitedMs / 1000) }),
     onAttempt: (outcome: string) => metrics.restCalls.inc({ status: outcome }),
     onFetched: (kind: Kind, outcome: string) => metrics.fetches.inc({ entity: kindName(kind), outcome }),
+    onNote: (kind: Kind, note: string) =>
+      metrics.unconfirmedClaims.inc({ entity: kindName(kind), claim: note.replace(/^unconfirmed_/, '') }),
   };
 }
 

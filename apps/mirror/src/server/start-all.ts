@@ -72,7 +72,7 @@ export async function startAll(database: Database, options: StartAllOptions, log
   root.route('/', api);
   const { server, port } = await listen(root, options.http.port, options.http.host);
 
-  const { limiter, onAttempt, onFetched } = ecwidHooks(metrics, options.ecwid.ratePerMinute);
+  const { limiter, onAttempt, onFetched, onNote } = ecwidHooks(metrics, options.ecwid.ratePerMinute);
   const clientFor = createClientFactory({
     baseUrl: apiBaseUrl,
     limiter,
@@ -92,6 +92,7 @@ export async function startAll(database: Database, options: StartAllOptions, log
       maxAttempts: options.enrichment.maxAttempts,
       batchSize: options.enrichment.batchSize,
       onFetched,
+      onNote,
     }),
     runProjection({
       db: database.db,

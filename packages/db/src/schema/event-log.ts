@@ -46,6 +46,13 @@ export const eventLogTable = pgTable(
      * (readers then fall back to the document).
      */
     entityUpdatedAt: timestamp('entity_updated_at', { withTimezone: true }),
+    /**
+     * Projector records: why the record is worth a look (null: nothing). `unconfirmed_delete`:
+     * a `*.deleted` webhook asked, but Ecwid still serves the entity, so this is its snapshot;
+     * `unconfirmed_uninstall`: an `application.uninstalled` asked, but Ecwid still honours the
+     * store's token. Webhooks are hints; these are the hints Ecwid contradicted.
+     */
+    note: text('note'),
   },
   (t) => [
     // Ecwid's eventIds are UUIDs, unique across stores: a known eventId under another storeId is a

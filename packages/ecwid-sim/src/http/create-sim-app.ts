@@ -68,17 +68,19 @@ export function createSimApp(deps: SimAppDeps): Hono {
   scoped.use(async (c, next) => {
     const store = deps.stores.get(Number(c.req.param('storeId')));
     if (!store) throw new EcwidApiError('STORE_NOT_FOUND', `Store ${c.req.param('storeId')} not found`);
-    // A token belongs to exactly one store.
-    if (bearerToken(c.req.header('authorization')) !== store.token) {
+    // A token belongs to exactly one store; an uninstalled app's store has none that works.
+    const token = bearerToken(c.req.header('authorization'));
+    if (store.token === undefined || token !== store.token) {
       throw new EcwidApiError('INVALID_API_TOKEN', 'Invalid access token');
     }
     c.set('store', store);
+    c.set('token', token);
     await next();
   });
   scoped.use(async (c, next) => {
     const decision = deps.faults.current.rateLimitBurst
       ? { allowed: false as const, retryAfterSeconds: 10 }
-      : deps.limiter.take(c.var.store.token);
+      : deps.limiter.take(c.var.token);
     if (!decision.allowed) {
       c.header('Retry-After', String(decision.retryAfterSeconds));
       throw new EcwidApiError('RATE_LIMITED', 'Too many requests');

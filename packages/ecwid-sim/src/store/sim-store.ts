@@ -103,7 +103,8 @@ const rules: { [K in SimKind]: KindRules<K> } = {
  */
 export class SimStore implements SimTables {
   readonly storeId: number;
-  readonly token: string;
+  /** The access token the REST API accepts; undefined while the app is uninstalled (every request is refused). */
+  token: string | undefined;
   readonly faker: Faker;
   readonly nextId: IdSource;
   readonly orders = new EntityTable<number, SimOrder>();
@@ -148,6 +149,16 @@ export class SimStore implements SimTables {
     this.#now = init.now;
     this.profile = init.profile;
     this.application = init.application;
+  }
+
+  /** The app is uninstalled: its token stops working, as Ecwid's does (403 INVALID_API_TOKEN). */
+  uninstall(): void {
+    this.token = undefined;
+  }
+
+  /** The app is installed (again), with this token. */
+  install(token: string): void {
+    this.token = token;
   }
 
   /** Current time in seconds; never goes backwards, so a later write always sorts later. */

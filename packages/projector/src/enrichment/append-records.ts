@@ -21,7 +21,15 @@ export type ProjectorRecord = {
   causedBy: readonly number[];
   /** When the document was fetched (tombstones: when the deletion was learned). */
   fetchedAt: Date;
+  /**
+   * Why the record is worth a look: `unconfirmed_delete` (a `*.deleted` webhook, but Ecwid still
+   * serves the entity: this snapshot answers it), `unconfirmed_uninstall` (an
+   * `application.uninstalled`, but Ecwid still honours the token).
+   */
+  note?: RecordNote;
 };
+
+export type RecordNote = 'unconfirmed_delete' | 'unconfirmed_uninstall';
 
 /**
  * Appends snapshot and tombstone records in one statement and returns their positions in input
@@ -41,6 +49,7 @@ export async function appendRecords(tx: Executor, records: readonly ProjectorRec
       payload: JSON.stringify(r.payload),
       caused_by: `{${r.causedBy.join(',')}}`,
       fetched_at: r.fetchedAt.toISOString(),
+      note: r.note ?? null,
     })),
   );
   const rows = await execRows<{ position: string | number }>(
@@ -49,13 +58,13 @@ export async function appendRecords(tx: Executor, records: readonly ProjectorRec
     // rebuild can find superseded snapshots without reading their documents.
     sql`insert into event_log
           (kind, store_id, event_id, event_type, entity_kind, entity_id, is_known_type,
-           event_created_at, payload, caused_by, fetched_at, entity_updated_at)
+           event_created_at, payload, caused_by, fetched_at, entity_updated_at, note)
         select rec.kind, rec.store_id, null, rec.entity_kind, rec.entity_kind, rec.entity_id, true,
                null, d.doc, rec.caused_by::bigint[], rec.fetched_at::timestamptz,
-               case when rec.kind = 'snapshot' then ${sql.raw(entityUpdatedAtSql('rec.entity_kind', 'd.doc'))} end
+               case when rec.kind = 'snapshot' then ${sql.raw(entityUpdatedAtSql('rec.entity_kind', 'd.doc'))} end, rec.note
         from json_to_recordset(${param}::json) as rec(
           ord int, kind text, store_id bigint, entity_kind text, entity_id text, payload text,
-          caused_by text, fetched_at text)
+          caused_by text, fetched_at text, note text)
         cross join lateral (select rec.payload::jsonb as doc offset 0) d
         order by rec.ord
         returning position`,

@@ -2,7 +2,8 @@ import { describeError, type Logger } from '@mirror/core';
 import { enrichmentAttemptsTable, ordersTable, parkedEventsTable, readLog, type Db } from '@mirror/db';
 import { EcwidStoreError, EcwidUnavailableError, type EcwidClient } from '@mirror/ecwid';
 import { and, eq, inArray, notInArray, sql } from 'drizzle-orm';
-import { appendRecords, type ProjectorRecord } from './append-records.ts';
+import type { Kind } from '@mirror/catalog';
+import { appendRecords, type ProjectorRecord, type RecordNote } from './append-records.ts';
 import { buildRecord } from './build-record.ts';
 
 import { advanceEnrichment, readEnrichmentState, setEnrichmentStatus, type EnrichmentStatus } from './enrichment-state.ts';
@@ -28,6 +29,8 @@ export type EnrichStoreDeps = {
   fetchOptions?: FetchOptions;
   /** Called with each entity's fetch outcome (metrics, by kind). */
   onFetched?: (kind: FetchKind, outcome: FetchOutcome['status']) => void;
+  /** Called for each record appended with a note: a claim of a webhook that Ecwid contradicted. */
+  onNote?: (kind: Kind, note: RecordNote) => void;
 };
 
 export type EnrichPassResult = {
@@ -78,13 +81,16 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
     return { status: 'idle', appended: 0, parked: 0, position: from, hasMore: false, retryAt: state.retryAt };
   }
   const webhooks = await readLog(db, { after: from, storeId, kinds: ['webhook'], limit: batchSize });
-  const hasMore = webhooks.length === batchSize;
   const idle: EnrichPassResult = { status: 'idle', appended: 0, parked: 0, position: from, hasMore: false };
   if (webhooks.length === 0) return idle;
 
   const initial: LifecycleState = { lifecycle: state.status === 'uninstalled' ? 'uninstalled' : 'active', at: state.lifecycleAt };
   const plan = planWork(storeId, webhooks, initial);
+  // The plan may stop early (at an uninstall to confirm): what follows is for the next pass.
+  const hasMore = webhooks.length === batchSize || plan.lastPosition < webhooks.at(-1)!.position;
   await resolveInternalOrderIds(db, storeId, plan.groups);
+  const probe = plan.uninstallProbe;
+  let uninstallConfirmed = false;
 
   const fetchGroups = plan.groups.filter(isFetch);
   let outcomes = new Map<string, FetchOutcome>();
@@ -103,9 +109,17 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
         for (const group of fetchGroups) deps.onFetched(group.entityKind, outcomes.get(requestKey(group))?.status ?? 'failed');
     } catch (err) {
       if (!(err instanceof EcwidStoreError)) throw err;
-      // After an uninstall the token stops working: what came before it cannot be fetched
-      // any more, so pass over it instead of blocking the store for good.
-      if (lifecycleAt(plan, initial, plan.lastPosition).lifecycle === 'uninstalled') {
+      const tokenRefused = err.code === 'TOKEN' || err.code === 'STORE_NOT_FOUND';
+      if (probe && tokenRefused) {
+        // The uninstall is confirmed: Ecwid refuses the token. What came before it cannot be
+        // fetched any more, so it is passed over; the uninstall is recorded with its own time
+        // (the projection orders installs and uninstalls by time), and stops the store when it
+        // is the latest lifecycle event.
+        uninstallConfirmed = true;
+        skipFetches = true;
+        if (probe.newer) plan.transitions.push({ position: probe.position, lifecycle: 'uninstalled', at: probe.at });
+      } else if (lifecycleAt(plan, initial, plan.lastPosition).lifecycle === 'uninstalled') {
+        // Still uninstalled: the token stopped working with the uninstall.
         skipFetches = true;
       } else {
         const attempt = state.attempts + 1;
@@ -198,8 +212,30 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
     const outcome = group.action === 'fetch' ? outcomes.get(requestKey(group)) : undefined;
     const record = buildRecord(storeId, group, outcome, causedBy, now());
     if (!record) continue;
+    // Ecwid answered the uninstall's probe with the profile: it still honours the token.
+    if (
+      probe &&
+      !uninstallConfirmed &&
+      group.entityKind === 'store_profile' &&
+      causedBy.includes(probe.position) &&
+      record.kind === 'snapshot'
+    ) {
+      record.note = 'unconfirmed_uninstall';
+    }
     records.push(record);
   }
+  if (uninstallConfirmed && probe && probe.position < cutoff) {
+    records.push({
+      kind: 'snapshot',
+      storeId,
+      entityKind: 'store',
+      entityId: String(storeId),
+      payload: { status: 'uninstalled', at: probe.at.toISOString() },
+      causedBy: [probe.position],
+      fetchedAt: now(),
+    });
+  }
+  for (const record of records) if (record.note) deps.onNote?.(record.entityKind, record.note);
   if (to <= from) {
     if (pauseRetryAt) {
       await setEnrichmentStatus(db, storeId, from, { status: 'paused', lastError: pauseError, retryAt: pauseRetryAt, attempts: pauses });

@@ -78,20 +78,41 @@ describe('enrichment', () => {
     expect((records[0]!.payload as { paymentStatus: string }).paymentStatus).toBe('REFUNDED');
   });
 
-  it('answers a delete with a tombstone, and a late update of the deleted entity with a not_found tombstone', async () => {
+  it('answers a delete with a tombstone once Ecwid confirms it, and a late update of the deleted entity with a not_found tombstone', async () => {
     const store = kit.sim.store(storeA);
     const product = store.products.values()[3]!;
     store.remove('products', product.id);
     await kit.send({ eventType: 'product.deleted', entityId: product.id });
     kit.sim.stats.reset();
     await kit.pass();
-    expect(kit.sim.stats.requests()).toBe(0);
+    // A webhook is a hint: the product is asked for, and Ecwid's 404 confirms the delete.
+    expect(kit.sim.stats.byPath()['GET /products/:productId']).toBe(1);
     await kit.send({ eventType: 'product.updated', entityId: product.id });
     await kit.pass();
     const records = await kit.records();
     expect(records.map((r) => [r.kind, r.entityId, (r.payload as { reason: string }).reason])).toEqual([
       ['tombstone', String(product.id), 'deleted'],
       ['tombstone', String(product.id), 'not_found'],
+    ]);
+  });
+
+  it('keeps an entity Ecwid still serves when a delete webhook says otherwise, noting the claim', async () => {
+    const store = kit.sim.store(storeA);
+    const [product, order] = [store.products.values()[4]!, store.orders.values()[5]!];
+    // A replayed (or forged) delete: both are alive in Ecwid.
+    await kit.send({ eventType: 'product.deleted', entityId: product.id });
+    await kit.send({ eventType: 'order.deleted', entityId: order.internalId, data: { orderId: order.id } });
+    const notes: [string, string][] = [];
+    await kit.pass(storeA, { onNote: (kind, note) => notes.push([kind, note]) });
+    const records = await kit.records();
+    expect(records.map((r) => [r.kind, r.entityKind, r.entityId, r.note])).toEqual([
+      ['snapshot', 'product', String(product.id), 'unconfirmed_delete'],
+      ['snapshot', 'order', order.id, 'unconfirmed_delete'],
+    ]);
+    expect(records[0]!.payload).toMatchObject({ id: product.id, updateTimestamp: product.updateTimestamp });
+    expect(notes).toEqual([
+      ['product', 'unconfirmed_delete'],
+      ['order', 'unconfirmed_delete'],
     ]);
   });
 
@@ -158,6 +179,7 @@ describe('enrichment', () => {
     await kit.send({ eventType: 'application.installed', entityId: storeA, eventCreated: t });
     await kit.pass();
     // Uninstalled a minute before the reinstall; Ecwid redelivers that webhook 15 minutes later.
+    // The token works (the store is installed), so the uninstall is not believed.
     await kit.send({ eventType: 'application.uninstalled', entityId: storeA, eventCreated: t - 60 });
     await kit.pass();
     await kit.send({ eventType: 'product.updated', entityId: product.id, eventCreated: t + 900 });
@@ -165,20 +187,29 @@ describe('enrichment', () => {
     expect(await stateOf()).toMatchObject({ status: 'active', lifecycleAt: new Date(t * 1000) });
     const records = await kit.records();
     expect(records.at(-1)).toMatchObject({ kind: 'snapshot', entityKind: 'product', entityId: String(product.id) });
-    // The late uninstall is still recorded with its own time, for the projection to order.
     expect(records.filter((r) => r.entityKind === 'store').map((r) => r.payload)).toEqual([
       { status: 'active', at: new Date(t * 1000).toISOString() },
-      { status: 'uninstalled', at: new Date((t - 60) * 1000).toISOString() },
     ]);
+    expect(records.filter((r) => r.note === 'unconfirmed_uninstall').map((r) => r.entityKind)).toEqual(['store_profile']);
 
-    // A newer uninstall still stops it, also within one batch.
+    // A newer uninstall that Ecwid confirms (the token is refused) stops it, also within one batch.
+    const store = kit.sim.store(storeA);
+    const token = store.token!;
+    store.uninstall();
     await kit.send({ eventType: 'application.uninstalled', entityId: storeA, eventCreated: t + 1000 });
     await kit.send({ eventType: 'application.installed', entityId: storeA, eventCreated: t - 30 });
     const skipped = await kit.send({ eventType: 'product.updated', entityId: product.id, eventCreated: t + 1100 });
+    await kit.pass();
     kit.sim.stats.reset();
     expect((await kit.pass()).position).toBe(skipped);
     expect(kit.sim.stats.requests()).toBe(0);
     expect(await stateOf()).toMatchObject({ status: 'uninstalled', lifecycleAt: new Date((t + 1000) * 1000) });
+    expect((await kit.records()).filter((r) => r.entityKind === 'store').map((r) => (r.payload as { status: string }).status)).toEqual([
+      'active',
+      'uninstalled',
+      'active',
+    ]);
+    store.install(token);
   });
 
   it('treats a feature switched off (403 *_FEATURE_NOT_AVAILABLE) as that entity failing, not the store', async () => {
@@ -351,7 +382,7 @@ describe('enrichment', () => {
       },
     });
     const installed = (await kit.send({ eventType: 'application.installed', entityId: storeA }))!;
-    const result = await kit.pass(storeA, { maxAttempts: 1, client: flaky(storeA, kit.sim.store(storeA).token) });
+    const result = await kit.pass(storeA, { maxAttempts: 1, client: flaky(storeA, kit.sim.store(storeA).token!) });
     expect(result).toMatchObject({ status: 'progressed', parked: 1, position: installed });
     const [parked] = await kit.db.select().from(parkedEventsTable);
     expect(parked).toMatchObject({ position: installed, entityKind: 'app_subscription' });
@@ -373,16 +404,21 @@ describe('enrichment', () => {
     await kit.send({ eventType: 'product.updated', entityId: product.id });
     expect((await kit.pass()).status).toBe('waiting_for_token');
     expect(await stateOf()).toMatchObject({ status: 'waiting_for_token', position: 0 });
-    await addStoreToken(kit.db, storeA, kit.sim.store(storeA).token);
+    await addStoreToken(kit.db, storeA, kit.sim.store(storeA).token!);
     expect((await kit.pass()).status).toBe('progressed');
     expect(await stateOf()).toMatchObject({ status: 'active', lastError: null });
     expect(await kit.records()).toHaveLength(1);
   });
 
-  it('stops fetching after application.uninstalled until application.installed', async () => {
-    const product = kit.sim.store(storeA).products.values()[0]!;
+  it('stops fetching after an application.uninstalled that Ecwid confirms, until application.installed', async () => {
+    const store = kit.sim.store(storeA);
+    const product = store.products.values()[0]!;
+    const token = store.token!;
+    store.uninstall();
     await kit.send({ eventType: 'application.uninstalled', entityId: storeA });
     await kit.send({ eventType: 'product.updated', entityId: product.id });
+    // The first pass asks Ecwid about the uninstall (the token is refused) and stops there.
+    await kit.pass();
     kit.sim.stats.reset();
     await kit.pass();
     const skipped = await kit.send({ eventType: 'product.updated', entityId: product.id });
@@ -391,11 +427,26 @@ describe('enrichment', () => {
     expect(await stateOf()).toMatchObject({ status: 'uninstalled' });
     expect((await kit.records()).map((r) => [r.entityKind, (r.payload as { status?: string }).status])).toEqual([['store', 'uninstalled']]);
 
+    store.install(token);
     await kit.send({ eventType: 'application.installed', entityId: storeA });
     await kit.send({ eventType: 'product.updated', entityId: product.id });
     await kit.pass();
     expect(await stateOf()).toMatchObject({ status: 'active' });
     expect((await kit.records()).map((r) => r.entityKind)).toEqual(['store', 'store', 'store_profile', 'app_subscription', 'product']);
+  });
+
+  it('keeps fetching after an application.uninstalled while Ecwid still honours the token, noting the claim', async () => {
+    const product = kit.sim.store(storeA).products.values()[0]!;
+    const uninstall = await kit.send({ eventType: 'application.uninstalled', entityId: storeA });
+    await kit.send({ eventType: 'product.updated', entityId: product.id });
+    await kit.pass();
+    await kit.pass();
+    expect(await stateOf()).toMatchObject({ status: 'active' });
+    const records = await kit.records();
+    expect(records.map((r) => [r.entityKind, r.note, r.causedBy])).toEqual([
+      ['store_profile', 'unconfirmed_uninstall', [uninstall]],
+      ['product', null, [uninstall! + 1]],
+    ]);
   });
 
   it('never appends twice when two workers run the same store at once', async (ctx) => {
@@ -409,7 +460,7 @@ describe('enrichment', () => {
     const worker = async () => {
       const results = [];
       for (let i = 0; i < 3; i++) {
-        results.push(await enrichStore({ db: kit.db, log, client: kit.clientFor(storeA, kit.sim.store(storeA).token) }, storeA));
+        results.push(await enrichStore({ db: kit.db, log, client: kit.clientFor(storeA, kit.sim.store(storeA).token!) }, storeA));
       }
       return results;
     };

@@ -79,6 +79,8 @@ function caseFor(info: EventTypeInfo, store: SimStore): Case {
             expected: [snap('store', storeId), snap('store_profile', storeId), snap('app_subscription', storeId)],
           };
         case 'application.uninstalled':
+          // Believed once Ecwid refuses the token, as it does for an uninstalled app.
+          store.uninstall();
           return { entityId: storeId, expected: [snap('store', storeId)] };
         case 'application.subscriptionStatusChanged':
           return {
@@ -110,6 +112,7 @@ describe('enrichment of every catalog event type', () => {
   it.each([...eventCatalog.keys()])('%s → the right record', async (eventType) => {
     const info = eventCatalog.get(eventType)!;
     const store = kit.sim.store(storeA);
+    const token = store.token!;
     const c = caseFor(info, store);
     // The lifecycle follows event times, and an install wins a tie: the uninstall comes later.
     const later = eventType === 'application.uninstalled' ? { eventCreated: Math.floor(Date.now() / 1000) + 1 } : {};
@@ -142,6 +145,7 @@ describe('enrichment of every catalog event type', () => {
       const [state] = await kit.db.select().from(enrichmentStateTable).where(eq(enrichmentStateTable.storeId, storeA));
       expect(state?.status).toBe('uninstalled');
       // Reinstall, so the remaining cases run against an installed app.
+      store.install(token);
       await kit.send({ eventType: 'application.installed', entityId: storeA, eventCreated: Math.floor(Date.now() / 1000) + 2 });
       expect((await kit.pass()).status).toBe('progressed');
       const [after] = await kit.db.select().from(enrichmentStateTable).where(eq(enrichmentStateTable.storeId, storeA));

@@ -12,20 +12,29 @@ export type FetchKind = FetchedKind;
 
 /**
  * One entity the batch concerns, after coalescing: every webhook about it in the batch shares
- * one fetch (or one tombstone), and the record's `caused_by` lists all of their positions.
+ * one fetch, and the record's `caused_by` lists all of their positions. A webhook is a hint,
+ * never the fact: a `*.deleted` asks for a fetch too (`deleteClaim`), and only Ecwid's 404
+ * turns it into a tombstone.
  */
 export type WorkGroup =
-  | { action: 'fetch'; entityKind: FetchKind; key: string; positions: number[]; internalOrderId?: number }
   | {
-      action: 'tombstone';
+      action: 'fetch';
       entityKind: FetchKind;
       key: string;
       positions: number[];
-      eventType: string;
       internalOrderId?: number;
+      /** A `*.deleted` webhook said the entity is gone; the fetch confirms it or not. */
+      deleteClaim?: { eventType: string };
     }
-  /** A `store` snapshot derived from an `application.installed/uninstalled` event itself. */
+  /** A `store` snapshot derived from an `application.installed` (or a confirmed uninstall) event itself. */
   | { action: 'derived'; entityKind: 'store'; key: string; positions: number[]; payload: { status: Lifecycle; at: string } };
+
+/**
+ * An `application.uninstalled` to confirm: it takes effect only if Ecwid refuses the store's
+ * token (the store's profile is fetched to ask). The plan stops at it, so nothing after it is
+ * decided before the answer.
+ */
+export type UninstallProbe = { position: number; at: Date; /** Later than the lifecycle in force: it would change it. */ newer: boolean };
 
 export type SkippedWebhook = { position: number; reason: 'unknown_type' | 'nothing_to_fetch' | 'uninstalled' | 'no_key' };
 
@@ -35,6 +44,7 @@ export type WorkPlan = {
   /** Lifecycle changes in log order; the state at a position is the last change at or before it. */
   transitions: ({ position: number } & LifecycleState)[];
   lastPosition: number;
+  uninstallProbe?: UninstallProbe;
 };
 
 type WebhookBody = { entityId?: unknown; eventCreated?: unknown; data?: Record<string, unknown> | null };
@@ -60,16 +70,13 @@ export function planWork(storeId: number, webhooks: readonly EventLogRow[], init
     const existing = groups.get(id);
     if (!existing) return void groups.set(id, group);
     existing.positions.push(...group.positions);
-    // A deletion wins over any change in the same batch: Ecwid never reuses ids (0002).
-    if (group.action === 'tombstone' && existing.action === 'fetch') {
-      groups.set(id, {
-        ...group,
-        positions: existing.positions,
-        ...(existing.internalOrderId !== undefined && { internalOrderId: existing.internalOrderId }),
-      });
-    }
+    if (existing.action !== 'fetch' || group.action !== 'fetch') return;
+    if (group.deleteClaim) existing.deleteClaim = group.deleteClaim;
+    if (existing.internalOrderId === undefined && group.internalOrderId !== undefined) existing.internalOrderId = group.internalOrderId;
   }
 
+  let uninstallProbe: UninstallProbe | undefined;
+  let lastPosition = webhooks.at(-1)?.position ?? 0;
   for (const row of webhooks) {
     const position = row.position;
     const body = (row.payload ?? {}) as WebhookBody;
@@ -87,6 +94,14 @@ export function planWork(storeId: number, webhooks: readonly EventLogRow[], init
       // `installed` wins: a wrong "active" shows up as a blocked store, a wrong "uninstalled"
       // would silently skip every later webhook.
       const newer = lifecycleAt === null || at > lifecycleAt || (at.getTime() === lifecycleAt.getTime() && event === 'active');
+      if (event === 'uninstalled') {
+        // Not on its word (its storeId is not signed): asking for the profile tells whether
+        // Ecwid still honours the token. The plan ends here until that answer.
+        add({ action: 'fetch', entityKind: 'store_profile', key: storeKey, positions: [position] });
+        uninstallProbe = { position, at, newer };
+        lastPosition = position;
+        break;
+      }
       if (newer) {
         lifecycle = event;
         lifecycleAt = at;
@@ -118,9 +133,11 @@ export function planWork(storeId: number, webhooks: readonly EventLogRow[], init
       continue;
     }
     const decl = entityCatalog[kind];
-    // A kind whose document is a whole list (an order's invoices) or one per store is re-fetched
-    // on a delete too: the deletion is a change of that document, not the end of an entity.
-    const tombstones = info.action === 'deleted' && decl.shape === 'entity' && decl.key !== 'store';
+    // A delete is a claim to check: the entity is fetched, and a 404 makes the tombstone. A kind
+    // whose document is a whole list (an order's invoices) or one per store has no entity to
+    // end: its delete is a change of that document, fetched like any other.
+    const deleteClaim =
+      info.action === 'deleted' && decl.shape === 'entity' && decl.key !== 'store' ? { deleteClaim: { eventType: row.eventType } } : {};
     if (kind === 'order') {
       const orderId = nonEmpty(data.orderId);
       const internal = entityId !== undefined && /^\d+$/.test(entityId) ? Number(entityId) : undefined;
@@ -132,11 +149,7 @@ export function planWork(storeId: number, webhooks: readonly EventLogRow[], init
       const key = orderId ?? `internal:${internal}`;
       // A tombstone always names the internal id too, so projection can match either key.
       const extra = internal !== undefined ? { internalOrderId: internal } : {};
-      add(
-        tombstones
-          ? { action: 'tombstone', entityKind: 'order', key, positions: [position], eventType: row.eventType, ...extra }
-          : { action: 'fetch', entityKind: 'order', key, positions: [position], ...extra },
-      );
+      add({ action: 'fetch', entityKind: 'order', key, positions: [position], ...extra, ...deleteClaim });
       continue;
     }
     const key = keyOf(info.refetchBy, { storeKey, entityId, data });
@@ -144,13 +157,9 @@ export function planWork(storeId: number, webhooks: readonly EventLogRow[], init
       skipped.push({ position, reason: key === undefined ? 'no_key' : 'nothing_to_fetch' });
       continue;
     }
-    add(
-      tombstones
-        ? { action: 'tombstone', entityKind: kind, key, positions: [position], eventType: row.eventType }
-        : { action: 'fetch', entityKind: kind, key, positions: [position] },
-    );
+    add({ action: 'fetch', entityKind: kind, key, positions: [position], ...deleteClaim });
   }
-  return { groups: [...groups.values()], skipped, transitions, lastPosition: webhooks.at(-1)?.position ?? 0 };
+  return { groups: [...groups.values()], skipped, transitions, lastPosition, ...(uninstallProbe && { uninstallProbe }) };
 }
 
 /** The id a webhook names its entity by, as the catalogue says it is re-fetched. */

@@ -18,7 +18,7 @@ export type RunEnrichmentOptions = {
   pollIntervalMs?: number;
   /** Called after each pass (metrics, tests, benchmarks). */
   onPass?: (storeId: number, result: EnrichPassResult) => void;
-} & Pick<EnrichStoreDeps, 'batchSize' | 'maxAttempts' | 'retryBaseMs' | 'retryMaxMs' | 'now' | 'fetchOptions' | 'onFetched'>;
+} & Pick<EnrichStoreDeps, 'batchSize' | 'maxAttempts' | 'retryBaseMs' | 'retryMaxMs' | 'now' | 'fetchOptions' | 'onFetched' | 'onNote'>;
 
 /**
  * The enrichment stage as a long-running loop: finds stores with webhooks after their

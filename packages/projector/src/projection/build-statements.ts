@@ -72,12 +72,18 @@ function records(spec: ProjectionSpec, kind: 'snapshot' | 'tombstone', share: Sh
   return { from: 'event_log b', where: `${range('b')} and b.kind = '${kind}' and b.entity_kind = '${spec.kind}' ${inShare}` };
 }
 
-/** A snapshot of a key never applies after that key's tombstone (tombstones are final). */
+/**
+ * A snapshot of a key after that key's tombstone in the batch applies only if it was fetched
+ * after the deletion was learned: a document fetched from Ecwid beats a tombstone (Ecwid served
+ * the entity again, or the delete was never real), a fetch older than the tombstone that was
+ * appended after it does not (docs/decisions/0004-webhooks-are-hints.md).
+ */
 function notTombstoned(spec: ProjectionSpec, variant: StatementVariant): string {
   if (!variant.withTombstones) return '';
   const sameKey = spec.key === 'store' ? '' : 'and t.entity_id = b.entity_id';
   const earlier = `select 1 from event_log t where t.position > {{from}} and t.position < b.position
-      and t.kind = 'tombstone' and t.entity_kind = '${spec.kind}' and t.store_id = b.store_id`;
+      and t.kind = 'tombstone' and t.entity_kind = '${spec.kind}' and t.store_id = b.store_id
+      and coalesce(t.fetched_at, t.received_at) >= coalesce(b.fetched_at, b.received_at)`;
   // (Order tombstones naming only the internal id are checked by the order statement itself.)
   return `and not exists (${earlier} ${sameKey})`;
 }
@@ -185,13 +191,15 @@ function entitySnapshot(spec: EntitySpec, schema: string, variant: StatementVari
     'position',
     'fetched_at',
   ];
-  // An order deleted by internal id (`internal:<id>` tombstone) earlier in the log is never
-  // applied again, whether or not a row held its public id when the tombstone was projected.
+  // An order deleted by internal id (`internal:<id>` tombstone) earlier in the log is not
+  // applied again, whether or not a row held its public id when the tombstone was projected,
+  // unless it was fetched after that deletion was learned (a fetched document beats a tombstone).
   // Checked against the log, whose index and statistics make this a cheap probe per order.
   const notDeletedByInternalId =
     spec.kind === 'order'
       ? `where p.c_internal_id is null or not exists (select 1 from event_log t where t.store_id = p.store_id
-           and t.entity_kind = 'order' and t.entity_id = 'internal:' || p.c_internal_id and t.kind = 'tombstone' and t.position < p.position)`
+           and t.entity_kind = 'order' and t.entity_id = 'internal:' || p.c_internal_id and t.kind = 'tombstone' and t.position < p.position
+           and coalesce(t.fetched_at, t.received_at) >= p.fetched_at)`
       : '';
   const children = spec.children.map((child, i) => childStatements(spec, child, i, schema)).join(',\n');
   const source = records(spec, 'snapshot', variant.share);
@@ -213,8 +221,10 @@ applied as (
   select ${selectCols.join(', ')} from pick p ${notDeletedByInternalId}
   on conflict (${keyColumns(spec).join(', ')}) do update set
     ${cols.map((c) => `${c.name} = ${c.conflict ?? `excluded.${c.name}`}`).join(', ')},
-    doc = excluded.doc, source_position = excluded.source_position, synced_at = excluded.synced_at
-  where t.deleted_at is null and ${newer}
+    doc = excluded.doc, deleted_at = null, source_position = excluded.source_position, synced_at = excluded.synced_at
+  -- A live row takes a newer state; a deleted one comes back only for a document fetched after
+  -- its deletion was learned (a fetched document beats a tombstone, 0004; a tie goes to the deletion).
+  where (t.deleted_at is null and ${newer}) or (t.deleted_at is not null and excluded.synced_at > t.deleted_at)
   returning t.store_id, t.${keyCol} as k
 )${children ? ',\n' + children : ''}
 select count(*)::int as n from applied`;
@@ -357,7 +367,8 @@ applied as (
   select ${selectCols.join(', ')} from tomb b
   on conflict (${keyColumns(spec).join(', ')}) do update set
     deleted_at = excluded.deleted_at, source_position = excluded.source_position, synced_at = excluded.synced_at
-  where t.deleted_at is null
+  -- Only a deletion learned when or after the row's document was fetched ends it (0004).
+  where t.deleted_at is null and excluded.deleted_at >= t.synced_at
   returning t.store_id, t.${keyCol} as k, t.deleted_at, t.source_position, t.synced_at
 )${children.length ? ',' + children.join(',') : ''}
 select count(*)::int as n from applied`;
@@ -382,6 +393,7 @@ with tomb as (
 hit as (
   update ${table} o set deleted_at = t.at, source_position = t.position, synced_at = t.at
   from tomb t where o.store_id = t.store_id and o.internal_id = t.internal_id and o.deleted_at is null
+    and t.at >= o.synced_at
   returning o.store_id, o.order_id, o.deleted_at, o.source_position, o.synced_at
 ),
 items as (
@@ -416,10 +428,13 @@ with pick as (
   ) s where k is not null
   order by store_id, k, position desc
 ),
--- A set is replaced only by a later snapshot, and never once deleted.
+-- A set is replaced only by a later snapshot; once deleted, only by one fetched after the
+-- deletion was learned (0004).
 eligible as (
   select p.* from pick p
-  where not exists (select 1 from ${table} c where ${sameSet('c', 'p')} and (c.deleted_at is not null or c.source_position >= p.position))
+  where not exists (select 1 from ${table} c where ${sameSet('c', 'p')}
+    and ((c.deleted_at is null and c.source_position >= p.position)
+      or (c.deleted_at is not null and c.deleted_at >= p.fetched_at)))
 ),
 src as (
   select e.store_id, e.k, e.position, e.fetched_at, x, ${spec.itemKey.expr} as ik
@@ -451,7 +466,7 @@ function setTombstone(spec: SetSpec, schema: string, share?: Share): string {
 with ${firstTombstones(spec, '', share)},
 upd as (
   update ${table} c set deleted_at = b.at, source_position = b.position, synced_at = b.at
-  from tomb b where ${sameSet} and c.deleted_at is null
+  from tomb b where ${sameSet} and c.deleted_at is null and b.at >= c.synced_at
   returning 1
 )
 select count(*)::int as n from upd`;

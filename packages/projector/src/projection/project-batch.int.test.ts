@@ -339,7 +339,58 @@ describe('projection rules', () => {
     expect(await one('categories', 'category_id = 1')).toMatchObject({ name: 'Live' });
   });
 
-  test('a tombstone is final: a late snapshot does not resurrect the order or its items', async () => {
+  test('a document fetched after the deletion brings the order and its items back; one fetched before does not', async () => {
+    const items = (fixture('order')['items'] as Record<string, unknown>[])[0]!;
+    await appendSnapshot(db, { entityKind: 'order', entityId: 'K8XTQ', payload: order(1000), fetchedAt: new Date('2024-09-01T00:00:00Z') });
+    await appendTombstone(db, { entityKind: 'order', entityId: 'K8XTQ', fetchedAt: new Date('2024-10-01T00:00:00Z') });
+    await projectBatch(db);
+    expect(await one('orders', 'true')).toMatchObject({ deleted_at: ts('2024-10-01T00:00:00Z') });
+
+    // Fetched before the deletion was learned, appended after it: stays deleted.
+    await appendSnapshot(db, { entityKind: 'order', entityId: 'K8XTQ', payload: order(2000), fetchedAt: new Date('2024-09-30T00:00:00Z') });
+    await projectBatch(db);
+    expect(await one('orders', 'true')).toMatchObject({ deleted_at: ts('2024-10-01T00:00:00Z') });
+
+    // Ecwid serves it again (the delete was a replay, or the order came back): it lives, with its items.
+    const back = await appendSnapshot(db, {
+      entityKind: 'order',
+      entityId: 'K8XTQ',
+      payload: order(500, { items: [{ ...items, id: 7 }] }),
+      fetchedAt: new Date('2024-10-02T00:00:00Z'),
+    });
+    await projectBatch(db);
+    expect(await one('orders', 'true')).toMatchObject({ deleted_at: null, source_position: back, synced_at: ts('2024-10-02T00:00:00Z') });
+    expect((await rows('order_items')).map((i) => [i['item_id'], i['deleted_at']])).toEqual([[7, null]]);
+
+    // And the same sequence inside one batch, for a product and a set (invoices).
+    await appendRecords(db, [
+      { entityKind: 'product', entityId: '692730761', payload: fixture('product'), fetchedAt: new Date('2024-09-01T00:00:00Z') },
+      { kind: 'tombstone', entityKind: 'product', entityId: '692730761', fetchedAt: new Date('2024-10-01T00:00:00Z') },
+      {
+        entityKind: 'product',
+        entityId: '692730761',
+        payload: { ...fixture('product'), name: 'Back' },
+        fetchedAt: new Date('2024-10-02T00:00:00Z'),
+      },
+    ]);
+    await projectBatch(db);
+    expect(await one('products', 'true')).toMatchObject({ name: 'Back', deleted_at: null });
+  });
+
+  test('a deletion learned before the row was fetched does not end it (a stale tombstone appended late)', async () => {
+    await appendSnapshot(db, {
+      entityKind: 'customer',
+      entityId: '42',
+      payload: fixture('customer'),
+      fetchedAt: new Date('2024-10-02T00:00:00Z'),
+    });
+    await projectBatch(db);
+    await appendTombstone(db, { entityKind: 'customer', entityId: '42', fetchedAt: new Date('2024-10-01T00:00:00Z') });
+    await projectBatch(db);
+    expect(await one('customers', 'true')).toMatchObject({ deleted_at: null });
+  });
+
+  test('a tombstone outlives a late snapshot fetched before it: the order and its items stay deleted', async () => {
     await appendSnapshot(db, { entityKind: 'order', entityId: 'K8XTQ', payload: order(1000) });
     await projectBatch(db);
     const tombstone = await appendTombstone(db, { entityKind: 'order', entityId: 'K8XTQ', fetchedAt: new Date('2024-10-01T00:00:00Z') });
