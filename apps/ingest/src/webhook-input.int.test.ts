@@ -70,13 +70,23 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 /** A valid webhook, then mutated: `[json text, eventCreated, eventId]` (what the signature covers). */
 const mutatedWebhook = fc
   .record({
-    eventType: fc.constantFrom('order.updated', 'product.deleted', 'application.uninstalled', 'gift_card.created', 'customer.personalDataRemovalRequest'),
+    eventType: fc.constantFrom(
+      'order.updated',
+      'product.deleted',
+      'application.uninstalled',
+      'gift_card.created',
+      'customer.personalDataRemovalRequest',
+    ),
     entityId: fc.oneof(fc.integer({ min: 1, max: 2 ** 40 }), fc.string({ minLength: 1, maxLength: 8 })),
     storeId: fc.constantFrom(mirrored, mirrored, 4242, 1),
     ageSeconds: fc.constantFrom(0, 60, 3600, 49 * 3600, -3600),
     data: fc.option(fc.jsonValue({ maxDepth: 3 }), { nil: undefined }),
     mutations: fc.array(
-      fc.tuple(fc.constantFrom('eventId', 'eventCreated', 'storeId', 'entityId', 'eventType', 'data', 'extra'), fc.constantFrom('remove', 'replace'), anyValue),
+      fc.tuple(
+        fc.constantFrom('eventId', 'eventCreated', 'storeId', 'entityId', 'eventType', 'data', 'extra'),
+        fc.constantFrom('remove', 'replace'),
+        anyValue,
+      ),
       { maxLength: 2 },
     ),
     extreme: fc.option(extremeNumber, { nil: undefined }),
@@ -103,7 +113,9 @@ async function post(text: string | Uint8Array, eventCreated: unknown, eventId: u
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (signed) {
     headers['x-ecwid-webhook-signature'] =
-      typeof eventCreated === 'number' && typeof eventId === 'string' ? signWebhook(eventCreated, eventId, testSecret) : signWebhook(1, 'x', testSecret);
+      typeof eventCreated === 'number' && typeof eventId === 'string'
+        ? signWebhook(eventCreated, eventId, testSecret)
+        : signWebhook(1, 'x', testSecret);
   }
   return app.request('/webhooks/ecwid', { method: 'POST', body: text, headers });
 }
@@ -143,7 +155,9 @@ describe('POST /webhooks/ecwid under generated input', () => {
   test('arbitrary JSON and arbitrary bytes, signed or not: never a 5xx, never a row', async () => {
     await check(
       'arbitrary JSON',
-      fc.asyncProperty(fc.jsonValue({ maxDepth: 4 }), fc.boolean(), (value, signed) => holds(JSON.stringify(value) ?? 'null', 1, 'x', signed)),
+      fc.asyncProperty(fc.jsonValue({ maxDepth: 4 }), fc.boolean(), (value, signed) =>
+        holds(JSON.stringify(value) ?? 'null', 1, 'x', signed),
+      ),
       300,
     );
     await check(
