@@ -8,3 +8,4 @@ export * from './stores/index.ts';
 export { runProjection, type RunProjectionOptions } from './projection/run-projection.ts';
 export { replay, type ReplayOptions } from './rebuild/replay.ts';
 export { rebuild, type RebuildOptions, type RebuildPhase, type RebuildProgress, type RebuildResult } from './rebuild/rebuild.ts';
+export * from './reconcile/index.ts';

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, jsonb, pgTable, primaryKey, serial, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, jsonb, pgTable, primaryKey, serial, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { int8, tz } from './columns.ts';
 
 /*
@@ -118,3 +118,62 @@ export const apiKeysTable = pgTable('api_keys', {
   createdAt: tz('created_at').notNull().defaultNow(),
   revokedAt: tz('revoked_at'),
 });
+
+/**
+ * One reconcile (or verify) of one entity kind of one store: what it compared, what it found
+ * missing, stale or deleted behind the mirror's back, and what it appended to repair it. A run in
+ * progress keeps its place in `progress` and renews `heartbeat_at`, so a crashed run is resumed
+ * (and a live one is not run twice). Repairs are records in the log, never edits of the tables.
+ */
+export const reconcileRunsTable = pgTable(
+  'reconcile_runs',
+  {
+    storeId: int8('store_id').notNull(),
+    id: bigint('id', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
+    /** The entity kind (`event_log.entity_kind`). */
+    kind: text('kind').notNull(),
+    /** `incremental`: changes since the last run's watermark; `full`: the whole id set. */
+    mode: text('mode', { enum: ['incremental', 'full'] }).notNull(),
+    /** Who asked: `cli`, `schedule` or `api`. */
+    trigger: text('trigger').notNull(),
+    status: text('status', { enum: ['running', 'done', 'failed'] })
+      .notNull()
+      .default('running'),
+    startedAt: tz('started_at').notNull().defaultNow(),
+    heartbeatAt: tz('heartbeat_at').notNull().defaultNow(),
+    finishedAt: tz('finished_at'),
+    /** Incremental runs: Ecwid changes since this time were compared. */
+    since: tz('since'),
+    /** The next incremental run's `since`, set when the run is done. */
+    watermark: tz('watermark'),
+    /** Ecwid REST requests this run made. */
+    requests: integer('requests').notNull().default(0),
+    /** Entities compared. */
+    checked: integer('checked').notNull().default(0),
+    /** In Ecwid, not in the mirror. */
+    missing: integer('missing').notNull().default(0),
+    /** In both, but Ecwid's is newer (or differs, for kinds without an update time). */
+    stale: integer('stale').notNull().default(0),
+    /** Live in the mirror, gone from Ecwid (confirmed by a read). */
+    missedDeletes: integer('missed_deletes').notNull().default(0),
+    /** Deleted in the mirror, live in Ecwid: brought back. */
+    healedTombstones: integer('healed_tombstones').notNull().default(0),
+    /** Snapshot and tombstone records appended. */
+    appended: integer('appended').notNull().default(0),
+    error: text('error'),
+    /** Where a run in progress stands (phase, offset), to resume after a crash. */
+    progress: jsonb('progress').$type<Record<string, unknown>>(),
+  },
+  (t) => [primaryKey({ columns: [t.storeId, t.id] }), index('reconcile_runs_store_kind_idx').on(t.storeId, t.kind, t.startedAt)],
+);
+
+/** The ids a full reconcile run has seen in Ecwid so far (to find what is gone), kept until the run ends. */
+export const reconcileSeenTable = pgTable(
+  'reconcile_seen',
+  {
+    storeId: int8('store_id').notNull(),
+    runId: bigint('run_id', { mode: 'number' }).notNull(),
+    entityId: text('entity_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.storeId, t.runId, t.entityId] })],
+);

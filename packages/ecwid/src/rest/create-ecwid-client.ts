@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sleep as delay, type Logger } from '@mirror/core';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { maxBatchSize, type CreateBatchOptions, type EcwidBatchRequest, type EcwidBatchStatus } from './batch-types.ts';
 import { createTransport } from './create-transport.ts';
 import { EcwidHttpError } from './errors.ts';
@@ -45,8 +45,10 @@ import type {
   DeletedSearchParams,
   DiscountCouponSearchParams,
   OrderSearchParams,
+  Paging,
   ProductSearchParams,
   ReviewSearchParams,
+  TimeFilter,
 } from './search-params.ts';
 import { parseBody } from './validate.ts';
 
@@ -96,6 +98,21 @@ const deletedPaths = {
 } as const satisfies Record<DeletedEntity, string>;
 
 const enc = (id: string | number) => encodeURIComponent(String(id));
+
+/** The listings that take `responseFields` and page by offset, with the filters each always needs. */
+const trimmedListings = {
+  orders: { path: '/orders', params: {} },
+  carts: { path: '/carts', params: { showHidden: true } },
+  products: { path: '/products', params: {} },
+  customers: { path: '/customers', params: {} },
+  discount_coupons: { path: '/discount_coupons', params: {} },
+  reviews: { path: '/reviews', params: {} },
+  categories: { path: '/categories', params: { hidden_categories: true } },
+  customer_groups: { path: '/customer_groups', params: {} },
+} as const;
+
+/** A listing {@link createEcwidClient}'s `listFields` can trim. */
+export type TrimmedListing = keyof typeof trimmedListings;
 
 /**
  * A typed client for one store's REST API v3 (docs/ecwid.md §4): reads return validated
@@ -227,6 +244,17 @@ export function createEcwidClient(options: EcwidClientOptions) {
     getProfile: () => read('/profile', ecwidProfileSchema),
     /** `GET /latest-stats`: when each entity family last changed. */
     getLatestStats: () => read('/latest-stats', ecwidLatestStatsSchema),
+    /**
+     * A listing trimmed to a few fields of each item (`responseFields`, docs/ecwid.md §4.1), e.g.
+     * the ids and update times of 100 orders per request: what comparing whole id sets needs,
+     * at a fraction of the bytes. Items come back as Ecwid sent them (checked only to be objects).
+     */
+    listFields: (listing: TrimmedListing, fields: readonly string[], params: Paging & { updatedFrom?: TimeFilter } = {}) =>
+      search(trimmedListings[listing].path, z.looseObject({}), {
+        ...trimmedListings[listing].params,
+        ...params,
+        responseFields: `total,count,offset,limit,items(${fields.join(',')})`,
+      }),
     /** `GET /{entity}/deleted`: ids deleted in a time window. */
     getDeleted: (entity: DeletedEntity, { from, to, ...paging }: DeletedSearchParams = {}) =>
       search(deletedPaths[entity], ecwidDeletedItemSchema, {

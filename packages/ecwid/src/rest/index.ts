@@ -6,7 +6,13 @@ export {
   type EcwidBatchResult,
   type EcwidBatchStatus,
 } from './batch-types.ts';
-export { createEcwidClient, ecwidApiBaseUrl, type EcwidClient, type EcwidClientOptions } from './create-ecwid-client.ts';
+export {
+  createEcwidClient,
+  ecwidApiBaseUrl,
+  type EcwidClient,
+  type EcwidClientOptions,
+  type TrimmedListing,
+} from './create-ecwid-client.ts';
 export {
   EcwidBatchTimeoutError,
   EcwidError,
@@ -29,7 +35,7 @@ export { fetchOrdersByIds, type BulkOptions, type FetchByIdsResult } from './fet
 export { fetchProductsByIds } from './fetch-products-by-ids.ts';
 export type { EcwidLookup } from './lookup.ts';
 export { paginate, paginatePages, type SearchFn } from './paginate.ts';
-export { createRateLimiter, type RateLimiter, type RateLimiterOptions, type RateLimiterStats } from './rate-limiter.ts';
+export { createRateLimiter, limitShare, type RateLimiter, type RateLimiterOptions, type RateLimiterStats } from './rate-limiter.ts';
 export { createRateLimiterRegistry, tokenKey, type RateLimiterRegistry, type RateLimiterRegistryOptions } from './rate-limiter-registry.ts';
 export { runBatch, type BatchApi, type RunBatchOptions } from './run-batch.ts';
 export * from './schemas/index.ts';

@@ -126,3 +126,30 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     }),
   };
 }
+
+/**
+ * A caller's own budget within a shared one: each request takes a slot of `own` (say a fifth of
+ * the token's rate, for background work) and then of `shared` (the token's limiter, which every
+ * caller of the token uses), so the caller never takes more than its share and never pushes the
+ * token past its limit. A 429 pauses both.
+ */
+export function limitShare(own: RateLimiter, shared: RateLimiter): RateLimiter {
+  return {
+    async acquire() {
+      const first = await own.acquire();
+      const second = await shared.acquire();
+      return {
+        waitedMs: first.waitedMs + second.waitedMs,
+        release() {
+          first.release();
+          second.release();
+        },
+      };
+    },
+    pause(ms) {
+      own.pause(ms);
+      shared.pause(ms);
+    },
+    stats: () => own.stats(),
+  };
+}

@@ -54,7 +54,10 @@ describe('backfill', () => {
       store_profile: 1,
       app_subscription: 1,
       app_storage: 1,
+      // Every order with invoices gives its invoice list, from the orders' listing.
+      invoice: store.orders.values().filter((o) => o.invoices.length > 0).length,
     };
+    expect(expected.invoice).toBeGreaterThan(0);
     for (const [kind, count] of Object.entries(expected)) {
       const rows = await records(kind);
       expect(rows, kind).toHaveLength(count);
@@ -62,7 +65,10 @@ describe('backfill', () => {
       expect(rows.every((r) => r.causedBy?.length === 0 && r.fetchedAt instanceof Date)).toBe(true);
     }
     expect(store.categories.values().some((c) => !c.enabled)).toBe(true);
-    expect(summary).toHaveLength(13);
+    expect(summary).toHaveLength(14);
+    const invoices = await records('invoice');
+    const order = store.orders.values().find((o) => o.invoices.length > 0)!;
+    expect(invoices.find((r) => r.entityId === order.id)?.payload).toEqual({ invoices: order.invoices });
     const states = await db.select().from(backfillStateTable);
     expect(states.every((s) => s.completedAt !== null)).toBe(true);
   });

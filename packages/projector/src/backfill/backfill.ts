@@ -100,8 +100,16 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
           if (updated !== undefined) maxUpdated = Math.max(maxUpdated ?? 0, updated);
           const entityId = spec.key(doc, storeId);
           keys.add(entityId);
-          if (previousKeys.has(entityId)) continue;
-          records.push({ kind: 'snapshot', storeId, entityKind: entity, entityId, payload: item, causedBy: [], fetchedAt });
+          if (previousKeys.has(entityId) || (spec.include && !spec.include(doc))) continue;
+          records.push({
+            kind: 'snapshot',
+            storeId,
+            entityKind: entity,
+            entityId,
+            payload: spec.payload ? spec.payload(doc) : item,
+            causedBy: [],
+            fetchedAt,
+          });
         }
         previousKeys = keys;
         offset = askFrom + page.items.length;

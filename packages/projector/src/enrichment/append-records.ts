@@ -32,11 +32,26 @@ export type ProjectorRecord = {
 export type RecordNote = 'unconfirmed_delete' | 'unconfirmed_uninstall';
 
 /**
+ * An order's tombstone ends its invoices too (they are listed per order, and an order that is
+ * gone has none): an invoice tombstone keyed by the order's public id follows each order
+ * tombstone that names one. Its caused_by is empty: it answers no webhook of its own.
+ */
+function withInvoiceTombstones(records: readonly ProjectorRecord[]): readonly ProjectorRecord[] {
+  if (!records.some((r) => r.kind === 'tombstone' && r.entityKind === 'order')) return records;
+  return records.flatMap((r) =>
+    r.kind === 'tombstone' && r.entityKind === 'order' && !r.entityId.startsWith('internal:')
+      ? [r, { ...r, entityKind: 'invoice' as const, payload: { reason: 'deleted', order: 'deleted' }, causedBy: [] }]
+      : [r],
+  );
+}
+
+/**
  * Appends snapshot and tombstone records in one statement and returns their positions in input
  * order. Takes a transaction so the caller moves its checkpoint in the same commit.
  */
-export async function appendRecords(tx: Executor, records: readonly ProjectorRecord[]): Promise<number[]> {
-  if (records.length === 0) return [];
+export async function appendRecords(tx: Executor, given: readonly ProjectorRecord[]): Promise<number[]> {
+  if (given.length === 0) return [];
+  const records = withInvoiceTombstones(given);
   // One JSON parameter: a fixed statement text whatever the batch size, on both drivers. The
   // payload travels as text so Postgres parses it into jsonb itself, keeping every digit.
   const param = JSON.stringify(

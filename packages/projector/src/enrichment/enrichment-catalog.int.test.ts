@@ -65,8 +65,9 @@ function caseFor(info: EventTypeInfo, store: SimStore): Case {
     }
     case 'invoice': {
       const order = store.orders.values()[1]!;
-      // An order's invoices are one list: created and deleted alike re-fetch it.
-      return { entityId: 777, data: { orderId: order.id }, expected: [snap('invoice', order.id)] };
+      // An order's invoices are one list: created and deleted alike re-fetch it, and the order
+      // with it (an invoice changes its order).
+      return { entityId: 777, data: { orderId: order.id }, expected: [snap('invoice', order.id), snap('order', order.id)] };
     }
     case 'profile':
       if (info.entity === 'store_profile') return { entityId: storeId, expected: [snap('store_profile', storeId)] };

@@ -158,6 +158,9 @@ export function planWork(storeId: number, webhooks: readonly EventLogRow[], init
       continue;
     }
     add({ action: 'fetch', entityKind: kind, key, positions: [position], ...deleteClaim });
+    // An invoice changes its order too (Ecwid bumps the order's update time and lists the
+    // invoice in it): the order is read again with its invoice list.
+    if (kind === 'invoice') add({ action: 'fetch', entityKind: 'order', key, positions: [position] });
   }
   return { groups: [...groups.values()], skipped, transitions, lastPosition, ...(uninstallProbe && { uninstallProbe }) };
 }

@@ -1,0 +1,2 @@
+export { reconcile, type KindReport, type ReconcileCounts, type ReconcileMode, type ReconcileOptions } from './reconcile.ts';
+export { reconcileSpecs, type ReconcileSpec } from './reconcile-specs.ts';

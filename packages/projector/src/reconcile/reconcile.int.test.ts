@@ -1,0 +1,212 @@
+import { categoriesTable, eventLogTable, promotionsTable, reconcileRunsTable, type Db } from '@mirror/db';
+import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
+import { createEcwidClient, createRateLimiter } from '@mirror/ecwid';
+import { createSimulator, type SimServer, type Simulator } from '@mirror/ecwid-sim';
+import { and, asc, eq, isNull } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { backfill } from '../backfill/backfill.ts';
+import { createClientFactory } from '../enrichment/create-client-factory.ts';
+import { projectBatch } from '../projection/project-batch.ts';
+import { reconcile, type KindReport } from './reconcile.ts';
+
+const storeId = 1007;
+const token = 'secret_reconcile_token';
+
+let database: TestDatabase;
+let db: Db;
+let sim: Simulator;
+let server: SimServer;
+
+beforeEach(async () => {
+  database = await createTestDatabase();
+  db = database.db;
+  sim = createSimulator({
+    stores: [
+      {
+        storeId,
+        token,
+        seed: 21,
+        size: { orders: 120, products: 60, customers: 40, carts: 20, reviews: 20, categories: 12, coupons: 10, promotions: 6 },
+      },
+    ],
+  });
+  server = await sim.listen(0);
+});
+afterEach(async () => {
+  await server.close();
+  await database.close();
+});
+
+/** A client that counts its requests, as the CLI's does. */
+function countingClient() {
+  let requests = 0;
+  const client = createEcwidClient({
+    baseUrl: server.url,
+    storeId,
+    token,
+    limiter: createRateLimiter({ perMinute: 100_000 }),
+    onAttempt: () => void requests++,
+  });
+  return { client, requestCount: () => requests };
+}
+
+async function projectAll() {
+  while ((await projectBatch(db, { limit: 5000 })) > 0);
+}
+
+const verify = async (kinds?: Parameters<typeof reconcile>[0]['kinds']) =>
+  reconcile({ db, storeId, ...countingClient(), mode: 'full', dryRun: true, ...(kinds && { kinds }) });
+
+const totals = (reports: readonly KindReport[]) =>
+  Object.fromEntries(
+    reports
+      .filter((r) => r.missing + r.stale + r.missedDeletes + r.healedTombstones > 0)
+      .map((r) => [r.kind, { missing: r.missing, stale: r.stale, missedDeletes: r.missedDeletes, healedTombstones: r.healedTombstones }]),
+  );
+
+describe('verify and reconcile', () => {
+  it('on a store the mirror has never seen, a full reconcile brings everything, and verify then finds nothing', async () => {
+    const before = await verify(['product', 'category', 'order', 'invoice']);
+    expect(before.find((r) => r.kind === 'product')).toMatchObject({ missing: sim.store(storeId).products.size, stale: 0 });
+
+    const reports = await reconcile({ db, storeId, ...countingClient(), mode: 'incremental' });
+    // Without a watermark an incremental run of a kind with update times is a full one.
+    expect(reports.filter((r) => r.mode === 'full').map((r) => r.kind)).toEqual([
+      'product',
+      'customer',
+      'discount_coupon',
+      'order',
+      'abandoned_cart',
+      'review',
+      'invoice',
+    ]);
+    await projectAll();
+    expect(totals(await verify())).toEqual({});
+    const runs = await db.select().from(reconcileRunsTable).orderBy(asc(reconcileRunsTable.id));
+    expect(runs.every((r) => r.status === 'done' && r.trigger === 'cli')).toBe(true);
+    expect(runs.find((r) => r.kind === 'product')).toMatchObject({
+      missing: sim.store(storeId).products.size,
+      appended: sim.store(storeId).products.size,
+    });
+  });
+
+  it('finds what changed without a webhook, kind by kind, repairs it by appending to the log, and verify then finds nothing', async () => {
+    await backfill({ db, storeId, client: createClientFactory({ baseUrl: server.url })(storeId, token) });
+    await projectAll();
+    expect(totals(await verify())).toEqual({});
+
+    // Changes no webhook tells the mirror about.
+    const store = sim.store(storeId);
+    const [p1, p2] = store.products.values();
+    store.update('products', p1!.id, (doc) => void (doc.name = 'Renamed silently'));
+    const removedProduct = store.remove('products', p2!.id)!;
+    const removedCategory = store.categories.values().at(-1)!;
+    store.remove('categories', removedCategory.id);
+    const promotion = store.promotions.values()[0]!;
+    store.remove('promotions', promotion.id);
+    const group = store.customerGroups.values().at(-1)!;
+    store.update('customerGroups', group.id, (doc) => void (doc.name = 'Renamed group'));
+    const customer = store.customers.values()[0]!;
+    store.remove('customers', customer.id);
+    const cart = store.carts.values()[0]!;
+    store.remove('carts', cart.cartId);
+
+    const found = totals(await verify());
+    // A category can also change without a webhook of its own (Ecwid derives some of its fields
+    // from its products): only its deletion is certain here.
+    expect(found['category']).toMatchObject({ missing: 0, missedDeletes: 1, healedTombstones: 0 });
+    delete found['category'];
+    expect(found).toEqual({
+      product: { missing: 0, stale: 1, missedDeletes: 1, healedTombstones: 0 },
+      promotion: { missing: 0, stale: 0, missedDeletes: 1, healedTombstones: 0 },
+      customer_group: { missing: 0, stale: 1, missedDeletes: 0, healedTombstones: 0 },
+      customer: { missing: 0, stale: 0, missedDeletes: 1, healedTombstones: 0 },
+      abandoned_cart: { missing: 0, stale: 0, missedDeletes: 1, healedTombstones: 0 },
+    });
+
+    // Incremental: the deleted-items listings find the product and the customer; the small kinds
+    // are compared whole. Carts have no deleted-items listing: a full run finds that one.
+    const incremental = await reconcile({ db, storeId, ...countingClient(), mode: 'incremental' });
+    expect(incremental.filter((r) => r.status !== 'done')).toEqual([]);
+    await projectAll();
+    expect(totals(await verify())).toEqual({ abandoned_cart: { missing: 0, stale: 0, missedDeletes: 1, healedTombstones: 0 } });
+    expect(incremental.find((r) => r.kind === 'product')).toMatchObject({ mode: 'incremental', stale: 1, missedDeletes: 1 });
+    await reconcile({ db, storeId, ...countingClient(), mode: 'full', kinds: ['abandoned_cart'] });
+    await projectAll();
+    expect(totals(await verify())).toEqual({});
+
+    // Deletes are confirmed (a 404), recorded as tombstones; the tables follow through projection.
+    const tombstones = await db
+      .select({ entityKind: eventLogTable.entityKind, entityId: eventLogTable.entityId })
+      .from(eventLogTable)
+      .where(and(eq(eventLogTable.storeId, storeId), eq(eventLogTable.kind, 'tombstone')))
+      .orderBy(asc(eventLogTable.position));
+    expect(tombstones).toEqual(
+      expect.arrayContaining([
+        { entityKind: 'product', entityId: String(removedProduct.id) },
+        { entityKind: 'category', entityId: String(removedCategory.id) },
+        { entityKind: 'promotion', entityId: String(promotion.id) },
+        { entityKind: 'customer', entityId: String(customer.id) },
+        { entityKind: 'abandoned_cart', entityId: cart.cartId },
+      ]),
+    );
+    const [category] = await db.select().from(categoriesTable).where(eq(categoriesTable.categoryId, removedCategory.id));
+    expect(category?.deletedAt).toBeInstanceOf(Date);
+    const livePromotions = await db
+      .select()
+      .from(promotionsTable)
+      .where(and(eq(promotionsTable.storeId, storeId), isNull(promotionsTable.deletedAt)));
+    expect(livePromotions).toHaveLength(store.promotions.size);
+  });
+
+  it('never tombstones what a listing left out but Ecwid still serves', async () => {
+    await backfill({ db, storeId, client: createClientFactory({ baseUrl: server.url })(storeId, token) });
+    await projectAll();
+    const product = sim.store(storeId).products.values()[5]!;
+    // A listing that skips one product (an index that lags, a page that shifted).
+    const { client, requestCount } = countingClient();
+    const skipping = {
+      ...client,
+      listFields: client.listFields,
+      searchProducts: async (params: Parameters<typeof client.searchProducts>[0]) => {
+        const page = await client.searchProducts(params);
+        return { ...page, items: page.items.filter((p) => p.id !== product.id) };
+      },
+    } as typeof client;
+    const reports = await reconcile({ db, storeId, client: skipping, requestCount, mode: 'full', kinds: ['product'] });
+    expect(reports[0]).toMatchObject({ missedDeletes: 0 });
+    const tombstones = await db
+      .select()
+      .from(eventLogTable)
+      .where(and(eq(eventLogTable.kind, 'tombstone'), eq(eventLogTable.entityKind, 'product')));
+    expect(tombstones).toEqual([]);
+  });
+
+  it('a run stopped midway is resumed where it stopped, and a live run is not run twice', async () => {
+    await backfill({ db, storeId, client: createClientFactory({ baseUrl: server.url })(storeId, token), entities: ['store_profile'] });
+    const controller = new AbortController();
+    const first = await reconcile({
+      db,
+      storeId,
+      ...countingClient(),
+      mode: 'full',
+      kinds: ['order'],
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.checked >= 100) controller.abort();
+      },
+    });
+    expect(first[0]).toMatchObject({ status: 'failed', reason: expect.stringContaining('aborted') });
+    const [open] = await db.select().from(reconcileRunsTable);
+    expect(open).toMatchObject({ status: 'running', progress: { phase: 'list' } });
+    // A worker that holds a run (its heartbeat fresh) is left alone by a second one…
+    await db.update(reconcileRunsTable).set({ heartbeatAt: new Date() });
+    const busy = await reconcile({ db, storeId, ...countingClient(), mode: 'full', kinds: ['order'] });
+    expect(busy[0]).toMatchObject({ status: 'skipped' });
+    // …until its lease runs out (a crash); then it is taken over from where it stopped.
+    const resumed = await reconcile({ db, storeId, ...countingClient(), mode: 'full', kinds: ['order'], leaseMs: 0 });
+    expect(resumed[0]).toMatchObject({ status: 'done', runId: first[0]!.runId, missing: sim.store(storeId).orders.size });
+    await projectAll();
+    expect(totals(await verify(['order']))).toEqual({});
+  });
+});

@@ -1,0 +1,699 @@
+import { entityCatalog, fetchedKinds, type FetchedKind } from '@mirror/catalog';
+import { describeError } from '@mirror/core';
+import { backfillStateTable, execRows, reconcileRunsTable, reconcileSeenTable, type Db, type Executor } from '@mirror/db';
+import type { EcwidClient } from '@mirror/ecwid';
+import { and, desc, eq, sql } from 'drizzle-orm';
+import { appendRecords, type ProjectorRecord } from '../enrichment/append-records.ts';
+import { fetchEntities, requestKey, type FetchRequest } from '../enrichment/fetch-entities.ts';
+import { reconcileSpecs, type ReconcileSpec } from './reconcile-specs.ts';
+
+/*
+ * Reconcile: compare the mirror with Ecwid, kind by kind, and repair what differs, only by
+ * appending snapshots and tombstones to the log (the tables follow through projection, as
+ * always). A tombstone needs Ecwid's confirmation (a 404 on a read by id, decision 0004); a
+ * listing that leaves an id out is only a reason to ask. `dryRun` compares and changes nothing:
+ * that is `mirror verify`. Terminology (the counts of reconcile_runs):
+ * - missing: in Ecwid, not in the mirror;
+ * - stale: in both, Ecwid's is newer (or different, for kinds without an update time);
+ * - missed delete: live in the mirror, gone from Ecwid;
+ * - healed tombstone: deleted in the mirror, live in Ecwid.
+ */
+
+export type ReconcileMode = 'incremental' | 'full';
+
+export type ReconcileCounts = {
+  checked: number;
+  missing: number;
+  stale: number;
+  missedDeletes: number;
+  healedTombstones: number;
+  appended: number;
+  requests: number;
+};
+
+/** One kind's outcome, with up to `sampleSize` ids of each finding for a person to look at. */
+export type KindReport = ReconcileCounts & {
+  kind: FetchedKind;
+  mode: ReconcileMode;
+  /** Incremental: compared Ecwid's changes since this time. */
+  since: Date | null;
+  runId: number | null;
+  status: 'done' | 'skipped' | 'failed';
+  /** Why it was skipped or failed. */
+  reason?: string;
+  samples: { missing: string[]; stale: string[]; missedDeletes: string[]; healedTombstones: string[] };
+};
+
+export type ReconcileOptions = {
+  db: Db;
+  storeId: number;
+  client: EcwidClient;
+  /** Requests the client has made so far (its attempts counter): a run's share is the difference. */
+  requestCount: () => number;
+  mode: ReconcileMode;
+  kinds?: readonly FetchedKind[];
+  /** Compare only: append nothing, record no run (`mirror verify`). */
+  dryRun?: boolean;
+  trigger?: 'cli' | 'schedule' | 'api';
+  now?: () => Date;
+  signal?: AbortSignal;
+  /** How far Ecwid's clock may be ahead of ours: the next incremental run starts this much earlier. */
+  clockSkewMs?: number;
+  /** A run whose heartbeat is older than this is taken over (its worker died). */
+  leaseMs?: number;
+  sampleSize?: number;
+  onProgress?: (progress: { kind: FetchedKind; phase: string; checked: number; total: number }) => void;
+};
+
+type Doc = Record<string, unknown>;
+type Finding = 'missing' | 'stale' | 'missedDeletes' | 'healedTombstones';
+type RunRow = typeof reconcileRunsTable.$inferSelect;
+
+/** Compares (and, unless `dryRun`, repairs) each kind of one store. Resumes a run a crash left behind. */
+export async function reconcile(options: ReconcileOptions): Promise<KindReport[]> {
+  const reports: KindReport[] = [];
+  for (const kind of options.kinds ?? fetchedKinds) {
+    if (options.signal?.aborted) break;
+    reports.push(await reconcileKind(options, kind));
+  }
+  return reports;
+}
+
+async function reconcileKind(options: ReconcileOptions, kind: FetchedKind): Promise<KindReport> {
+  const { db, storeId, dryRun = false, now = () => new Date(), clockSkewMs = 5 * 60_000, leaseMs = 10 * 60_000, sampleSize = 20 } = options;
+  const spec: ReconcileSpec = reconcileSpecs[kind];
+  const startedAt = now();
+  const requestsAtStart = options.requestCount();
+  const counts: ReconcileCounts = { checked: 0, missing: 0, stale: 0, missedDeletes: 0, healedTombstones: 0, appended: 0, requests: 0 };
+  const samples: KindReport['samples'] = { missing: [], stale: [], missedDeletes: [], healedTombstones: [] };
+  const note = (finding: Finding, id: string) => {
+    counts[finding] += 1;
+    if (samples[finding].length < sampleSize) samples[finding].push(id);
+  };
+
+  // Incremental needs a point to start from; without one (a store never reconciled or
+  // backfilled), the run is a full one, which brings everything as a backfill does.
+  let mode = options.mode;
+  let since: Date | null = null;
+  if (mode === 'incremental' && (spec.mode === 'timed' || spec.mode === 'invoices')) {
+    since = await lastWatermark(db, storeId, kind);
+    if (since === null) mode = 'full';
+  }
+
+  let run: RunRow | undefined;
+  if (!dryRun) {
+    const claimed = await claimRun(db, { storeId, kind, mode, since, trigger: options.trigger ?? 'cli', leaseMs });
+    if (claimed.status === 'busy') {
+      return {
+        kind,
+        mode,
+        since,
+        runId: claimed.runId,
+        status: 'skipped',
+        reason: 'another worker is reconciling this kind',
+        ...counts,
+        samples,
+      };
+    }
+    run = claimed.run;
+    mode = run.mode;
+    since = run.since;
+  }
+  const progress = { ...(run?.progress ?? {}) } as Record<string, unknown>;
+
+  const ctx: KindContext = {
+    options,
+    kind,
+    spec,
+    mode,
+    since,
+    run,
+    progress,
+    counts,
+    note,
+    dryRun,
+    seen: new Set<string>(),
+    async commit(records, extra) {
+      counts.requests = options.requestCount() - requestsAtStart + (run?.requests ?? 0);
+      if (dryRun || !run) return;
+      const runId = run.id;
+      await db.transaction(async (tx) => {
+        if (records.length > 0) await appendRecords(tx, records);
+        counts.appended += records.length;
+        if (extra?.seen?.length) {
+          await tx
+            .insert(reconcileSeenTable)
+            .values(extra.seen.map((entityId) => ({ storeId, runId, entityId })))
+            .onConflictDoNothing();
+        }
+        await tx
+          .update(reconcileRunsTable)
+          .set({ ...runCounts(counts), heartbeatAt: now(), progress: { ...progress } })
+          .where(and(eq(reconcileRunsTable.storeId, storeId), eq(reconcileRunsTable.id, runId)));
+      });
+    },
+  };
+  if (run) {
+    // A resumed run goes on counting from where it stopped.
+    Object.assign(counts, {
+      checked: run.checked,
+      missing: run.missing,
+      stale: run.stale,
+      missedDeletes: run.missedDeletes,
+      healedTombstones: run.healedTombstones,
+      appended: run.appended,
+    });
+  }
+
+  try {
+    switch (spec.mode) {
+      case 'timed':
+        if (mode === 'incremental') {
+          await walkTrimmed(ctx, spec, since);
+          await readDeletedListing(ctx, since!);
+        } else if (dryRun) {
+          await walkTrimmed(ctx, spec, null);
+          await findGone(ctx);
+        } else {
+          await walkDocuments(ctx, spec.page, spec.key, spec.updatedAt);
+          await findGone(ctx);
+        }
+        break;
+      case 'documents':
+        await walkDocuments(ctx, spec.page, spec.key, undefined);
+        await findGone(ctx);
+        break;
+      case 'store':
+        await compareStoreDocument(ctx, spec.doc);
+        break;
+      case 'invoices':
+        await reconcileInvoices(ctx, mode === 'incremental' ? since : null);
+        break;
+    }
+  } catch (err) {
+    counts.requests = options.requestCount() - requestsAtStart + (run?.requests ?? 0);
+    if (run) {
+      // Left open and released (its heartbeat set far back): the next run of the kind takes it
+      // over where it stopped, whether it was stopped (Ctrl-C) or failed (Ecwid unreachable).
+      await db
+        .update(reconcileRunsTable)
+        .set({ ...runCounts(counts), heartbeatAt: new Date(0), error: describeError(err), progress })
+        .where(and(eq(reconcileRunsTable.storeId, storeId), eq(reconcileRunsTable.id, run.id)));
+    }
+    return { kind, mode, since, runId: run?.id ?? null, status: 'failed', reason: describeError(err), ...counts, samples };
+  }
+
+  counts.requests = options.requestCount() - requestsAtStart + (run?.requests ?? 0);
+  if (run) {
+    // Nothing changed before this run started (less clock skew) can have been missed by it.
+    const watermark = new Date((run.startedAt ?? startedAt).getTime() - clockSkewMs);
+    await db
+      .update(reconcileRunsTable)
+      .set({ ...runCounts(counts), status: 'done', finishedAt: now(), watermark, progress: { phase: 'done' } })
+      .where(and(eq(reconcileRunsTable.storeId, storeId), eq(reconcileRunsTable.id, run.id)));
+    await clearSeen(db, storeId, run.id);
+  }
+  return { kind, mode, since, runId: run?.id ?? null, status: 'done', ...counts, samples };
+}
+
+type KindContext = {
+  options: ReconcileOptions;
+  kind: FetchedKind;
+  spec: ReconcileSpec;
+  mode: ReconcileMode;
+  since: Date | null;
+  run: RunRow | undefined;
+  progress: Record<string, unknown>;
+  counts: ReconcileCounts;
+  note(finding: Finding, id: string): void;
+  dryRun: boolean;
+  /** Ids seen in Ecwid this run (a dry run keeps them here; a run, in reconcile_seen). */
+  seen: Set<string>;
+  /** Appends the records and the run's progress in one transaction (nothing on a dry run). */
+  commit(records: ProjectorRecord[], extra?: { seen?: string[] }): Promise<void>;
+};
+
+/** A set of text values as one JSON parameter (the same on postgres.js and PGlite; drizzle expands a plain array). */
+const textSet = (values: readonly string[]) => sql`(select jsonb_array_elements_text(${JSON.stringify(values)}::jsonb))`;
+
+const runCounts = (c: ReconcileCounts) => ({
+  requests: c.requests,
+  checked: c.checked,
+  missing: c.missing,
+  stale: c.stale,
+  missedDeletes: c.missedDeletes,
+  healedTombstones: c.healedTombstones,
+  appended: c.appended,
+});
+
+/** Items each listing page re-reads from the end of the previous one (offset paging shifts; see backfill). */
+const pageOverlap = 10;
+
+/**
+ * Walks a timed kind's listing trimmed to keys and update times (incremental: changed since
+ * `since`), compares each page with the mirror by update time, and reads by id what is missing,
+ * stale or wrongly deleted.
+ */
+async function walkTrimmed(ctx: KindContext, spec: Extract<ReconcileSpec, { mode: 'timed' }>, since: Date | null): Promise<void> {
+  const { options, kind } = ctx;
+  if (ctx.progress.phase !== undefined && ctx.progress.phase !== 'list') return;
+  let offset = Number(ctx.progress.offset ?? 0);
+  for (;;) {
+    if (options.signal?.aborted) throw new Error('aborted');
+    const askFrom = Math.max(0, offset - pageOverlap);
+    const page = await options.client.listFields(spec.listing, spec.fields, {
+      offset: askFrom,
+      ...(since && { updatedFrom: since }),
+    });
+    const items = page.items as Doc[];
+    if (items.length === 0 || askFrom + items.length <= offset) break;
+    const fresh = items.slice(Math.max(0, offset - askFrom));
+    const keyed = fresh.map((doc) => ({ id: spec.key(doc), updated: spec.updatedAt(doc) ?? null, doc: null }));
+    const rows = await mirrorRows(options.db, options.storeId, kind, keyed);
+    const toFetch: string[] = [];
+    for (const e of keyed) {
+      const m = rows.get(e.id);
+      ctx.counts.checked += 1;
+      const finding = classify(e, m, false);
+      if (finding) {
+        ctx.note(finding, e.id);
+        toFetch.push(e.id);
+      }
+    }
+    offset = askFrom + items.length;
+    ctx.progress.phase = 'list';
+    ctx.progress.offset = offset;
+    const records = ctx.dryRun ? [] : await readByIds(ctx, toFetch, 'repair');
+    await ctx.commit(records, since === null ? { seen: keyed.map((e) => e.id) } : {});
+    if (since === null) for (const e of keyed) ctx.seen.add(e.id);
+    options.onProgress?.({ kind, phase: 'list', checked: offset, total: page.total });
+    if (offset >= page.total) break;
+  }
+  ctx.progress.phase = since === null ? 'gone' : 'deleted';
+  ctx.progress.offset = 0;
+}
+
+/**
+ * Walks every document of a kind, compares each page with the mirror (contents, and update time
+ * where there is one), and appends the listed documents that are missing, stale or wrongly
+ * deleted: the listing is Ecwid's answer, as a backfill's is.
+ */
+async function walkDocuments(
+  ctx: KindContext,
+  page: (client: EcwidClient, offset: number) => Promise<{ items: readonly unknown[]; total: number }>,
+  key: (doc: Doc) => string,
+  updatedAt: ((doc: Doc) => number | undefined) | undefined,
+): Promise<void> {
+  const { options, kind } = ctx;
+  if (ctx.progress.phase !== undefined && ctx.progress.phase !== 'list') return;
+  let offset = Number(ctx.progress.offset ?? 0);
+  for (;;) {
+    if (options.signal?.aborted) throw new Error('aborted');
+    const askFrom = Math.max(0, offset - pageOverlap);
+    const listed = await page(options.client, askFrom);
+    const items = listed.items as Doc[];
+    if (items.length === 0 || askFrom + items.length <= offset) break;
+    const fetchedAt = (options.now ?? (() => new Date()))();
+    const fresh = items.slice(Math.max(0, offset - askFrom));
+    const keyed = fresh.map((doc) => ({ id: key(doc), updated: updatedAt?.(doc) ?? null, doc }));
+    const rows = await mirrorRows(options.db, options.storeId, kind, keyed);
+    const records: ProjectorRecord[] = [];
+    for (const e of keyed) {
+      ctx.counts.checked += 1;
+      const finding = classify(e, rows.get(e.id), true);
+      if (!finding) continue;
+      ctx.note(finding, e.id);
+      records.push({
+        kind: 'snapshot',
+        storeId: options.storeId,
+        entityKind: kind,
+        entityId: e.id,
+        payload: e.doc,
+        causedBy: [],
+        fetchedAt,
+      });
+    }
+    offset = askFrom + items.length;
+    ctx.progress.phase = 'list';
+    ctx.progress.offset = offset;
+    await ctx.commit(ctx.dryRun ? [] : records, { seen: keyed.map((e) => e.id) });
+    for (const e of keyed) ctx.seen.add(e.id);
+    options.onProgress?.({ kind, phase: 'list', checked: offset, total: listed.total });
+    if (offset >= listed.total) break;
+  }
+  ctx.progress.phase = 'gone';
+  ctx.progress.offset = 0;
+}
+
+type Listed = { id: string; updated: number | null; doc: Doc | null };
+type MirrorRow = { deleted: boolean; updated: number | null; sameDoc: boolean | null };
+
+/** What a listed item is, against its mirror row (undefined: nothing to repair). */
+function classify(e: Listed, m: MirrorRow | undefined, compareDocs: boolean): Finding | undefined {
+  if (!m) return 'missing';
+  if (m.deleted) return 'healedTombstones';
+  if (e.updated !== null && m.updated !== null) {
+    if (e.updated > m.updated) return 'stale';
+    // The mirror is as new or newer (a live change beat the listing): nothing to do.
+    if (e.updated < m.updated || !compareDocs) return undefined;
+  }
+  if (compareDocs && m.sameDoc === false) return 'stale';
+  return undefined;
+}
+
+const keyColumn = (kind: FetchedKind) => {
+  const key = entityCatalog[kind].key;
+  if (key === 'store') throw new Error(`${kind} has no key column`);
+  return key;
+};
+
+/** The mirror's rows for listed ids: deleted or not, update time (seconds), and whether the document is the listed one. */
+async function mirrorRows(db: Executor, storeId: number, kind: FetchedKind, listed: readonly Listed[]): Promise<Map<string, MirrorRow>> {
+  if (listed.length === 0) return new Map();
+  const table = entityCatalog[kind].table;
+  const key = keyColumn(kind);
+  const isBigint = key.getSQLType() === 'bigint';
+  const param = JSON.stringify(listed.map((e) => ({ id: e.id, doc: e.doc })));
+  const match = isBigint ? sql`(case when e.id ~ '^-?[0-9]{1,18}$' then e.id::bigint end)` : sql`e.id`;
+  const hasUpdated = 'updatedAt' in table;
+  const rows = await execRows<{ id: string; deleted: boolean; updated: string | number | null; same_doc: boolean | null }>(
+    db,
+    sql`select e.id, t.deleted_at is not null as deleted,
+          ${hasUpdated ? sql`floor(extract(epoch from t.updated_at))` : sql`null::float8`} as updated,
+          (t.doc = e.doc) as same_doc
+        from jsonb_to_recordset(${param}::jsonb) as e(id text, doc jsonb)
+        join ${table} t on t.store_id = ${storeId} and t.${sql.identifier(key.name)} = ${match}`,
+  );
+  return new Map(
+    rows.map((r) => [r.id, { deleted: r.deleted, updated: r.updated === null ? null : Number(r.updated), sameDoc: r.same_doc }]),
+  );
+}
+
+/**
+ * Reads entities by id (in bulk where Ecwid allows) and answers each with a snapshot, or a
+ * tombstone where Ecwid says it is gone (a 404: the only proof of a deletion). `gone` is what a
+ * caller expects of them (missed deletes); a read that fails is left for the next run.
+ */
+async function readByIds(ctx: KindContext, keys: readonly string[], purpose: 'repair' | 'gone'): Promise<ProjectorRecord[]> {
+  if (keys.length === 0) return [];
+  const { options, kind } = ctx;
+  const requests: FetchRequest[] = keys.map((key) => ({ entityKind: kind, key }));
+  const outcomes = await fetchEntities(options.client, options.storeId, requests, options.now ? { now: options.now } : {});
+  const records: ProjectorRecord[] = [];
+  for (const request of requests) {
+    const outcome = outcomes.get(requestKey(request));
+    if (!outcome || outcome.status === 'failed') continue;
+    if (outcome.status === 'ok') {
+      records.push({
+        kind: 'snapshot',
+        storeId: options.storeId,
+        entityKind: kind,
+        entityId: outcome.entityId,
+        payload: outcome.doc,
+        causedBy: [],
+        fetchedAt: outcome.fetchedAt,
+      });
+    } else {
+      if (purpose === 'gone') ctx.note('missedDeletes', request.key);
+      records.push({
+        kind: 'tombstone',
+        storeId: options.storeId,
+        entityKind: kind,
+        entityId: request.key,
+        payload: { reason: 'not_found' },
+        causedBy: [],
+        fetchedAt: outcome.fetchedAt,
+      });
+    }
+  }
+  return records;
+}
+
+/**
+ * After a whole listing: the mirror's live ids Ecwid did not list. A dry run reports them; a run
+ * asks Ecwid for each (a listing walked by offset can miss an item that moved), and a 404 makes
+ * the tombstone.
+ */
+async function findGone(ctx: KindContext): Promise<void> {
+  const { options, kind } = ctx;
+  if (ctx.progress.phase !== 'gone') return;
+  const table = entityCatalog[kind].table;
+  const key = keyColumn(kind);
+  const batch = 500;
+  for (;;) {
+    if (options.signal?.aborted) throw new Error('aborted');
+    const after = String(ctx.progress.after ?? '');
+    const notSeen = ctx.run
+      ? sql`not exists (select 1 from ${reconcileSeenTable} s where s.store_id = ${options.storeId} and s.run_id = ${ctx.run.id} and s.entity_id = ${key}::text)`
+      : sql`true`;
+    const candidates = (
+      await execRows<{ id: string }>(
+        options.db,
+        sql`select ${key}::text as id from ${table} where store_id = ${options.storeId} and deleted_at is null
+              and ${key}::text > ${after} and ${notSeen}
+            order by ${key}::text limit ${batch}`,
+      )
+    )
+      .map((r) => r.id)
+      // Placeholders keyed `internal:<id>` are never live; a dry run filters by its own set.
+      .filter((id) => ctx.run || !ctx.seen.has(id));
+    const last = candidates.at(-1);
+    if (ctx.dryRun) {
+      for (const id of candidates) ctx.note('missedDeletes', id);
+    }
+    const records = ctx.dryRun ? [] : await readByIds(ctx, candidates, 'gone');
+    if (last !== undefined) ctx.progress.after = last;
+    await ctx.commit(records);
+    if (candidates.length < batch) break;
+  }
+  ctx.progress.phase = 'done';
+}
+
+/** Incremental: Ecwid's deleted-items listing since `since`, for what the mirror still has live. */
+async function readDeletedListing(ctx: KindContext, since: Date): Promise<void> {
+  const { options, kind } = ctx;
+  const listing = entityCatalog[kind].deletedListing;
+  if (!listing || ctx.progress.phase !== 'deleted') return;
+  let offset = Number(ctx.progress.offset ?? 0);
+  const table = entityCatalog[kind].table;
+  const key = keyColumn(kind);
+  for (;;) {
+    if (options.signal?.aborted) throw new Error('aborted');
+    const page = await options.client.getDeleted(listing, { from: since, offset });
+    if (page.items.length === 0) break;
+    // Deleted orders name their internal id (and, from Ecwid's newer code, the public one).
+    const ids = page.items.map((item) => (kind === 'order' && typeof item.orderId === 'string' ? item.orderId : String(item.id)));
+    const live = await execRows<{ id: string }>(
+      options.db,
+      kind === 'order'
+        ? sql`select order_id as id from orders where store_id = ${options.storeId} and deleted_at is null
+                and (order_id in ${textSet(ids)} or internal_id::text in ${textSet(page.items.map((i) => String(i.id)))})`
+        : sql`select ${key}::text as id from ${table} where store_id = ${options.storeId} and deleted_at is null and ${key}::text in ${textSet(ids)}`,
+    );
+    ctx.counts.checked += page.items.length;
+    const records = ctx.dryRun
+      ? []
+      : await readByIds(
+          ctx,
+          live.map((r) => r.id),
+          'gone',
+        );
+    if (ctx.dryRun) for (const r of live) ctx.note('missedDeletes', r.id);
+    offset += page.items.length;
+    ctx.progress.offset = offset;
+    await ctx.commit(records);
+    options.onProgress?.({ kind, phase: 'deleted', checked: offset, total: page.total });
+    if (offset >= page.total) break;
+  }
+  ctx.progress.phase = 'done';
+}
+
+/** A store-level document (profile, subscription, storage), compared whole with what the mirror last took. */
+async function compareStoreDocument(ctx: KindContext, read: (client: EcwidClient) => Promise<unknown>): Promise<void> {
+  const { options, kind } = ctx;
+  const doc = await read(options.client);
+  const fetchedAt = (options.now ?? (() => new Date()))();
+  const [latest] = await execRows<{ same: boolean | null }>(
+    options.db,
+    sql`select (payload = ${JSON.stringify(doc)}::jsonb) as same from event_log
+        where store_id = ${options.storeId} and entity_kind = ${kind} and kind = 'snapshot'
+        order by position desc limit 1`,
+  );
+  ctx.counts.checked += 1;
+  const finding: Finding | undefined = latest === undefined ? 'missing' : latest.same ? undefined : 'stale';
+  if (finding) ctx.note(finding, String(options.storeId));
+  const records: ProjectorRecord[] = finding
+    ? [
+        {
+          kind: 'snapshot',
+          storeId: options.storeId,
+          entityKind: kind,
+          entityId: String(options.storeId),
+          payload: doc,
+          causedBy: [],
+          fetchedAt,
+        },
+      ]
+    : [];
+  await ctx.commit(ctx.dryRun ? [] : records);
+}
+
+/**
+ * Invoices: the orders' listing trimmed to each order's invoices (incremental: orders changed
+ * since `since`, an invoice bumps its order's update time), against the mirror's invoices. An
+ * order whose invoices differ gets its listed invoices appended as its invoice list (the same
+ * document `GET /orders/{id}/invoices` answers). A full run also ends the invoices of orders
+ * Ecwid no longer lists.
+ */
+async function reconcileInvoices(ctx: KindContext, since: Date | null): Promise<void> {
+  const { options } = ctx;
+  let offset = Number(ctx.progress.offset ?? 0);
+  if (ctx.progress.phase === undefined || ctx.progress.phase === 'list') {
+    for (;;) {
+      if (options.signal?.aborted) throw new Error('aborted');
+      const page = await options.client.listFields('orders', ['id', 'invoices'], { offset, ...(since && { updatedFrom: since }) });
+      const items = page.items as { id?: unknown; invoices?: unknown }[];
+      if (items.length === 0) break;
+      const fetchedAt = (options.now ?? (() => new Date()))();
+      const listed = items.flatMap((o) =>
+        typeof o.id === 'string' && Array.isArray(o.invoices)
+          ? [{ orderId: o.id, invoices: o.invoices as Doc[], ids: (o.invoices as Doc[]).map((i) => String(i.id)) }]
+          : [],
+      );
+      const mirror = await execRows<{ order_id: string; invoice_id: string; deleted: boolean }>(
+        options.db,
+        sql`select order_id, invoice_id, deleted_at is not null as deleted from invoices
+            where store_id = ${options.storeId} and order_id in ${textSet(listed.map((o) => o.orderId))}`,
+      );
+      const byOrder = new Map<string, Map<string, boolean>>();
+      for (const r of mirror) byOrder.set(r.order_id, (byOrder.get(r.order_id) ?? new Map()).set(r.invoice_id, r.deleted));
+      const records: ProjectorRecord[] = [];
+      for (const o of listed) {
+        const have = byOrder.get(o.orderId) ?? new Map<string, boolean>();
+        let differs = false;
+        for (const id of o.ids) {
+          ctx.counts.checked += 1;
+          const deleted = have.get(id);
+          if (deleted === undefined) ctx.note('missing', `${o.orderId}/${id}`);
+          else if (deleted) ctx.note('healedTombstones', `${o.orderId}/${id}`);
+          else continue;
+          differs = true;
+        }
+        for (const [id, deleted] of have) {
+          if (deleted || o.ids.includes(id)) continue;
+          ctx.note('missedDeletes', `${o.orderId}/${id}`);
+          differs = true;
+        }
+        if (differs) {
+          records.push({
+            kind: 'snapshot',
+            storeId: options.storeId,
+            entityKind: 'invoice',
+            entityId: o.orderId,
+            payload: { invoices: o.invoices },
+            causedBy: [],
+            fetchedAt,
+          });
+        }
+      }
+      offset += items.length;
+      ctx.progress.phase = 'list';
+      ctx.progress.offset = offset;
+      await ctx.commit(ctx.dryRun ? [] : records, since === null ? { seen: listed.map((o) => o.orderId) } : {});
+      if (since === null) for (const o of listed) ctx.seen.add(o.orderId);
+      options.onProgress?.({ kind: 'invoice', phase: 'list', checked: offset, total: page.total });
+      if (offset >= page.total) break;
+    }
+    ctx.progress.phase = since === null ? 'gone' : 'done';
+  }
+  if (ctx.progress.phase !== 'gone') return;
+  // Live invoices of orders Ecwid no longer lists: the order is gone, and its invoices with it.
+  const notSeen = ctx.run
+    ? sql`not exists (select 1 from ${reconcileSeenTable} s where s.store_id = ${options.storeId} and s.run_id = ${ctx.run.id} and s.entity_id = i.order_id)`
+    : sql`true`;
+  const orphans = (
+    await execRows<{ order_id: string; invoice_id: string }>(
+      options.db,
+      sql`select order_id, invoice_id from invoices i where store_id = ${options.storeId} and deleted_at is null and ${notSeen}`,
+    )
+  ).filter((r) => ctx.run || !ctx.seen.has(r.order_id));
+  for (const r of orphans) ctx.note('missedDeletes', `${r.order_id}/${r.invoice_id}`);
+  const orphanOrders = [...new Set(orphans.map((r) => r.order_id))];
+  const fetchedAt = (options.now ?? (() => new Date()))();
+  ctx.progress.phase = 'done';
+  await ctx.commit(
+    ctx.dryRun
+      ? []
+      : orphanOrders.map((orderId) => ({
+          kind: 'tombstone' as const,
+          storeId: options.storeId,
+          entityKind: 'invoice' as const,
+          entityId: orderId,
+          payload: { reason: 'not_found' },
+          causedBy: [],
+          fetchedAt,
+        })),
+  );
+}
+
+/** The watermark of the kind's last finished run, or else its backfill's; null when there is none. */
+async function lastWatermark(db: Db, storeId: number, kind: FetchedKind): Promise<Date | null> {
+  const [last] = await db
+    .select({ watermark: reconcileRunsTable.watermark })
+    .from(reconcileRunsTable)
+    .where(and(eq(reconcileRunsTable.storeId, storeId), eq(reconcileRunsTable.kind, kind), eq(reconcileRunsTable.status, 'done')))
+    .orderBy(desc(reconcileRunsTable.finishedAt))
+    .limit(1);
+  if (last?.watermark) return last.watermark;
+  const [backfilled] = await db
+    .select({ watermark: backfillStateTable.watermark, completedAt: backfillStateTable.completedAt })
+    .from(backfillStateTable)
+    .where(and(eq(backfillStateTable.storeId, storeId), eq(backfillStateTable.entity, kind)));
+  return backfilled?.completedAt && backfilled.watermark ? backfilled.watermark : null;
+}
+
+/**
+ * Starts a run, or resumes the one a crash left behind (its heartbeat older than the lease).
+ * `busy` when a live run of the kind exists (another worker, or another command).
+ */
+async function claimRun(
+  db: Db,
+  input: { storeId: number; kind: FetchedKind; mode: ReconcileMode; since: Date | null; trigger: string; leaseMs: number },
+): Promise<{ status: 'claimed'; run: RunRow } | { status: 'busy'; runId: number }> {
+  return db.transaction(async (tx) => {
+    // One claimer at a time per store and kind.
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`reconcile:${input.storeId}:${input.kind}`}, 0))`);
+    const [open] = await tx
+      .select()
+      .from(reconcileRunsTable)
+      .where(
+        and(
+          eq(reconcileRunsTable.storeId, input.storeId),
+          eq(reconcileRunsTable.kind, input.kind),
+          eq(reconcileRunsTable.status, 'running'),
+        ),
+      )
+      .orderBy(desc(reconcileRunsTable.startedAt))
+      .limit(1);
+    if (open) {
+      const alive = Date.now() - open.heartbeatAt.getTime() < input.leaseMs;
+      if (alive) return { status: 'busy' as const, runId: open.id };
+      // Its worker died: take it over where it stopped.
+      const [taken] = await tx
+        .update(reconcileRunsTable)
+        .set({ heartbeatAt: sql`now()` })
+        .where(and(eq(reconcileRunsTable.storeId, input.storeId), eq(reconcileRunsTable.id, open.id)))
+        .returning();
+      return { status: 'claimed' as const, run: taken! };
+    }
+    const [run] = await tx
+      .insert(reconcileRunsTable)
+      .values({ storeId: input.storeId, kind: input.kind, mode: input.mode, since: input.since, trigger: input.trigger, progress: {} })
+      .returning();
+    return { status: 'claimed' as const, run: run! };
+  });
+}
+
+async function clearSeen(db: Db, storeId: number, runId: number): Promise<void> {
+  await db.delete(reconcileSeenTable).where(and(eq(reconcileSeenTable.storeId, storeId), eq(reconcileSeenTable.runId, runId)));
+}
