@@ -295,6 +295,7 @@ describe('reference', () => {
     const expected = [
       '/v1/stores',
       '/v1/stores/{storeId}/events',
+      '/v1/stores/{storeId}/reconcile-runs',
       '/v1/stores/{storeId}/profile',
       '/v1/stores/{storeId}/profile/history',
       '/v1/stores/{storeId}/subscription',

@@ -10,6 +10,7 @@ import { docsPage } from './docs-page.ts';
 import { entities } from './entities.ts';
 import { addEntityRoutes } from './entity-routes.ts';
 import { errorResponse, validationError } from './on-error.ts';
+import { addReconcileRoutes } from './reconcile-routes.ts';
 import { addStoreRoutes } from './store-routes.ts';
 import { storeExists } from './stores.ts';
 
@@ -86,6 +87,7 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   });
 
   addStoreRoutes(app, { db, codec });
+  addReconcileRoutes(app, { db, codec });
   for (const def of entities) addEntityRoutes(app, def, { db, codec });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createRateLimiter } from './rate-limiter.ts';
+import { createRateLimiter, limitShare } from './rate-limiter.ts';
 import { createRateLimiterRegistry } from './rate-limiter-registry.ts';
 
 /** Most grants that fall in any half-open window of `windowMs`. */
@@ -111,5 +111,27 @@ describe('rate limiter', () => {
     expect((await waited).waitedMs).toBe(7_000);
     expect(onWait).toHaveBeenCalledWith(7_000);
     expect(limiter.stats()).toMatchObject({ granted: 1, waitedMs: 7_000, queued: 0 });
+  });
+
+  it('keeps a background caller within its share, and the token within its limit, whoever else uses it', async () => {
+    const shared = createRateLimiter({ perMinute: 10, windowMs: 1_000 });
+    // A fifth of the token's rate for the background work.
+    const background = limitShare(createRateLimiter({ perMinute: 2, windowMs: 1_000 }), shared);
+    const backgroundGrants: number[] = [];
+    const allGrants: number[] = [];
+    const run = async (limiter: typeof shared, grants: number[][], n: number) => {
+      for (let i = 0; i < n; i++) {
+        const permit = await limiter.acquire();
+        for (const list of grants) list.push(Date.now());
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        permit.release();
+      }
+    };
+    const done = Promise.all([run(background, [backgroundGrants, allGrants], 8), run(shared, [allGrants], 30)]);
+    await vi.runAllTimersAsync();
+    await done;
+    expect(maxInAnyWindow(backgroundGrants, 1_000)).toBeLessThanOrEqual(2);
+    expect(maxInAnyWindow(allGrants, 1_000)).toBeLessThanOrEqual(10);
+    expect(backgroundGrants).toHaveLength(8);
   });
 });

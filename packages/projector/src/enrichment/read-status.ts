@@ -1,6 +1,6 @@
 import { isKind, kinds, type Kind } from '@mirror/catalog';
-import { backfillStateTable, execRows, type Db } from '@mirror/db';
-import { asc, sql } from 'drizzle-orm';
+import { backfillStateTable, execRows, reconcileRunsTable, type Db } from '@mirror/db';
+import { asc, desc, sql } from 'drizzle-orm';
 import { storesInLog } from './stores-in-log.ts';
 import type { EnrichmentStatus } from './enrichment-state.ts';
 
@@ -40,7 +40,28 @@ export type BackfillStatus = {
   watermark: Date | null;
 };
 
-export type MirrorStatus = { stores: StoreStatus[]; projection: ProjectionStatus; backfill: BackfillStatus[]; logHead: number };
+/** A store's latest reconcile run of one kind. */
+export type ReconcileStatus = {
+  storeId: number;
+  kind: Kind;
+  mode: 'incremental' | 'full';
+  status: 'running' | 'done' | 'failed';
+  startedAt: Date;
+  finishedAt: Date | null;
+  missing: number;
+  stale: number;
+  missedDeletes: number;
+  healedTombstones: number;
+  requests: number;
+};
+
+export type MirrorStatus = {
+  stores: StoreStatus[];
+  projection: ProjectionStatus;
+  backfill: BackfillStatus[];
+  reconcile: ReconcileStatus[];
+  logHead: number;
+};
 
 const kindOrder = (kind: Kind) => kinds.indexOf(kind);
 
@@ -92,6 +113,10 @@ export async function readStatus(db: Db, now: Date = new Date()): Promise<Mirror
         from c`,
   );
   const backfill = await db.select().from(backfillStateTable).orderBy(asc(backfillStateTable.storeId), asc(backfillStateTable.entity));
+  const reconcile = await db
+    .selectDistinctOn([reconcileRunsTable.storeId, reconcileRunsTable.kind])
+    .from(reconcileRunsTable)
+    .orderBy(reconcileRunsTable.storeId, reconcileRunsTable.kind, desc(reconcileRunsTable.startedAt));
   const age = (oldest: Date | string | null) => (oldest === null ? 0 : Math.max(0, (now.getTime() - new Date(oldest).getTime()) / 1000));
   return {
     logHead: Number(projection?.head ?? 0),
@@ -117,6 +142,22 @@ export async function readStatus(db: Db, now: Date = new Date()): Promise<Mirror
         startedAt: b.startedAt,
         completedAt: b.completedAt,
         watermark: b.watermark,
+      }))
+      .sort((a, b) => a.storeId - b.storeId || kindOrder(a.kind) - kindOrder(b.kind)),
+    reconcile: reconcile
+      .filter((r) => isKind(r.kind))
+      .map((r) => ({
+        storeId: r.storeId,
+        kind: r.kind as Kind,
+        mode: r.mode,
+        status: r.status,
+        startedAt: r.startedAt,
+        finishedAt: r.finishedAt,
+        missing: r.missing,
+        stale: r.stale,
+        missedDeletes: r.missedDeletes,
+        healedTombstones: r.healedTombstones,
+        requests: r.requests,
       }))
       .sort((a, b) => a.storeId - b.storeId || kindOrder(a.kind) - kindOrder(b.kind)),
     projection: {

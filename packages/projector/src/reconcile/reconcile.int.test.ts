@@ -1,6 +1,15 @@
-import { categoriesTable, eventLogTable, promotionsTable, reconcileRunsTable, type Db } from '@mirror/db';
+import {
+  categoriesTable,
+  enrichmentStateTable,
+  eventLogTable,
+  promotionsTable,
+  reconcileRunsTable,
+  storeTokensTable,
+  type Db,
+} from '@mirror/db';
 import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
-import { createEcwidClient, createRateLimiter } from '@mirror/ecwid';
+import { createSilentLogger } from '@mirror/core';
+import { createEcwidClient, createRateLimiter, createRateLimiterRegistry } from '@mirror/ecwid';
 import { createSimulator, type SimServer, type Simulator } from '@mirror/ecwid-sim';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,6 +17,7 @@ import { backfill } from '../backfill/backfill.ts';
 import { createClientFactory } from '../enrichment/create-client-factory.ts';
 import { projectBatch } from '../projection/project-batch.ts';
 import { reconcile, type KindReport } from './reconcile.ts';
+import { runReconcileSchedule } from './run-reconcile-schedule.ts';
 
 const storeId = 1007;
 const token = 'secret_reconcile_token';
@@ -208,5 +218,42 @@ describe('verify and reconcile', () => {
     expect(resumed[0]).toMatchObject({ status: 'done', runId: first[0]!.runId, missing: sim.store(storeId).orders.size });
     await projectAll();
     expect(totals(await verify(['order']))).toEqual({});
+  });
+
+  it('runs by itself: each store every interval, a paused store once it recovers', async () => {
+    await db.insert(storeTokensTable).values({ storeId, token });
+    await backfill({ db, storeId, client: createClientFactory({ baseUrl: server.url })(storeId, token) });
+    await projectAll();
+    const product = sim.store(storeId).products.values()[2]!;
+    sim.store(storeId).update('products', product.id, (doc) => void (doc.sku = 'changed-silently'));
+    await db.insert(enrichmentStateTable).values({ storeId, status: 'paused' });
+
+    const controller = new AbortController();
+    const reports: KindReport[] = [];
+    const loop = runReconcileSchedule({
+      db,
+      log: createSilentLogger(),
+      signal: controller.signal,
+      baseUrl: server.url,
+      limiter: createRateLimiterRegistry({ perMinute: 100_000 }),
+      ratePerMinute: 100_000,
+      maxShare: 0.2,
+      intervalMs: 50,
+      fullIntervalMs: 24 * 3_600_000,
+      pollMs: 20,
+      onReport: (_, report) => reports.push(report),
+    });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(reports).toEqual([]);
+      await db.update(enrichmentStateTable).set({ status: 'active' });
+      await expect.poll(() => reports.find((r) => r.kind === 'product')?.stale, { timeout: 10_000 }).toBe(1);
+    } finally {
+      controller.abort();
+      await loop;
+    }
+    // The backfill counts as the last full run: the schedule's first run is incremental.
+    const runs = await db.select().from(reconcileRunsTable).where(eq(reconcileRunsTable.kind, 'product'));
+    expect(runs[0]).toMatchObject({ mode: 'incremental', trigger: 'schedule', status: 'done', stale: 1 });
   });
 });

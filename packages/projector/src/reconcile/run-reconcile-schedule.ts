@@ -1,0 +1,101 @@
+import { describeError, sleep, type Logger } from '@mirror/core';
+import { backfillStateTable, enrichmentStateTable, execRows, reconcileRunsTable, storeTokensTable, type Db } from '@mirror/db';
+import { createEcwidClient, createRateLimiter, limitShare, type RateLimiterRegistry } from '@mirror/ecwid';
+import { and, eq, max, sql } from 'drizzle-orm';
+import { reconcile, type KindReport, type ReconcileMode } from './reconcile.ts';
+
+export type ReconcileScheduleOptions = {
+  db: Db;
+  log: Logger;
+  signal: AbortSignal;
+  baseUrl: string;
+  /** The process's per-token limiters: a reconcile's requests count against the token's budget too. */
+  limiter: RateLimiterRegistry;
+  /** Ecwid's limit per token, per minute. */
+  ratePerMinute: number;
+  /** At most this share of the token's rate goes to reconciling (live enrichment is never starved). */
+  maxShare: number;
+  /** Incremental reconcile of each store this often; 0 turns the schedule off. */
+  intervalMs: number;
+  /** Full reconcile of each store this often. */
+  fullIntervalMs: number;
+  /** How often the schedule looks for stores that are due. */
+  pollMs?: number;
+  now?: () => Date;
+  /** Each finished kind (metrics, tests). */
+  onReport?: (storeId: number, report: KindReport) => void;
+  maxRateLimitWaitMs?: number;
+};
+
+/**
+ * The sweep that runs by itself (`mirror project`, `pnpm start`): each store with a token whose
+ * enrichment is healthy gets an incremental reconcile every `intervalMs` and a full one every
+ * `fullIntervalMs`, one store at a time, its requests limited to `maxShare` of the token's rate.
+ * A store that was paused or blocked is skipped while it is, and caught up once it recovers
+ * (its last run is then older than the interval). A backfill counts as a full run.
+ */
+export async function runReconcileSchedule(options: ReconcileScheduleOptions): Promise<void> {
+  const { db, log, signal, intervalMs, fullIntervalMs, pollMs = 60_000, now = () => new Date() } = options;
+  if (intervalMs <= 0) return;
+  while (!signal.aborted) {
+    try {
+      for (const { storeId, token } of await dueStores(db)) {
+        if (signal.aborted) break;
+        const mode = await dueMode(db, storeId, now(), intervalMs, fullIntervalMs);
+        if (!mode) continue;
+        let requests = 0;
+        const client = createEcwidClient({
+          baseUrl: options.baseUrl,
+          storeId,
+          token,
+          limiter: limitShare(
+            createRateLimiter({ perMinute: Math.max(1, Math.floor(options.ratePerMinute * options.maxShare)) }),
+            options.limiter.forToken(token),
+          ),
+          onAttempt: () => void requests++,
+          log,
+          ...(options.maxRateLimitWaitMs !== undefined && { maxRateLimitWaitMs: options.maxRateLimitWaitMs }),
+        });
+        log.info({ storeId, mode }, 'reconcile started');
+        const reports = await reconcile({ db, storeId, client, requestCount: () => requests, mode, trigger: 'schedule', signal, now });
+        for (const report of reports) options.onReport?.(storeId, report);
+        const found = reports.reduce((n, r) => n + r.missing + r.stale + r.missedDeletes + r.healedTombstones, 0);
+        const failed = reports.filter((r) => r.status === 'failed').map((r) => r.kind);
+        log[found > 0 || failed.length > 0 ? 'warn' : 'info']({ storeId, mode, found, requests, failed }, 'reconcile finished');
+      }
+    } catch (err) {
+      log.error({ error: describeError(err) }, 'reconcile schedule failed');
+    }
+    await sleep(pollMs, signal);
+  }
+}
+
+/** Stores with a token whose enrichment is not blocked, paused or uninstalled. */
+async function dueStores(db: Db): Promise<{ storeId: number; token: string }[]> {
+  const rows = await db
+    .select({ storeId: storeTokensTable.storeId, token: storeTokensTable.token, status: enrichmentStateTable.status })
+    .from(storeTokensTable)
+    .leftJoin(enrichmentStateTable, eq(enrichmentStateTable.storeId, storeTokensTable.storeId));
+  return rows.filter((r) => r.status === null || r.status === 'active').map((r) => ({ storeId: r.storeId, token: r.token }));
+}
+
+/** Which run a store is due for, if any: full when its last full one (or backfill) is older than the full interval. */
+async function dueMode(db: Db, storeId: number, now: Date, intervalMs: number, fullIntervalMs: number): Promise<ReconcileMode | undefined> {
+  const [runs] = await db
+    .select({
+      full: sql<Date | string | null>`max(${reconcileRunsTable.finishedAt}) filter (where ${reconcileRunsTable.mode} = 'full')`,
+      any: max(reconcileRunsTable.finishedAt),
+    })
+    .from(reconcileRunsTable)
+    .where(and(eq(reconcileRunsTable.storeId, storeId), eq(reconcileRunsTable.status, 'done')));
+  const [backfilled] = await execRows<{ at: Date | string | null }>(
+    db,
+    sql`select max(${backfillStateTable.completedAt}) as at from ${backfillStateTable} where ${backfillStateTable.storeId} = ${storeId}`,
+  );
+  const time = (value: Date | string | null | undefined) => (value ? new Date(value).getTime() : -Infinity);
+  const lastFull = Math.max(time(runs?.full), time(backfilled?.at));
+  const lastAny = Math.max(lastFull, time(runs?.any));
+  if (now.getTime() - lastFull >= fullIntervalMs) return 'full';
+  if (now.getTime() - lastAny >= intervalMs) return 'incremental';
+  return undefined;
+}
