@@ -8,9 +8,10 @@ type Page = { items: readonly unknown[]; total: number };
 /**
  * How a kind is compared with Ecwid (docs/reconcile.md):
  * - `timed`: its listing takes `updatedFrom` and its items carry an update time. An incremental
- *   run lists what changed since the last run with ids and update times only (`responseFields`)
- *   and reads Ecwid's deleted-items listing where there is one; a full run lists every document
- *   and compares contents, then reads every mirrored id Ecwid did not list.
+ *   run lists the documents changed since the last run and reads Ecwid's deleted-items listing
+ *   where there is one; a full run lists every document and compares contents, then reads every
+ *   mirrored id Ecwid did not list. A verify lists only ids and update times (`responseFields`):
+ *   it repairs nothing, so it needs no documents.
  * - `documents`: small kinds without an update time: every run lists every document and compares
  *   contents (which also catches fields Ecwid derives, such as a category's product counts).
  * - `store`: one document per store, compared whole.
@@ -25,8 +26,8 @@ export type ReconcileSpec =
       key(doc: Doc): string;
       /** Ecwid's update time, UNIX seconds. */
       updatedAt(doc: Doc): number | undefined;
-      /** Every document, a page from `offset` (a full run). */
-      page(client: EcwidClient, offset: number): Promise<Page>;
+      /** Documents (changed since `since`, or all), a page from `offset`. */
+      page(client: EcwidClient, offset: number, since?: Date): Promise<Page>;
     }
   | { mode: 'documents'; key(doc: Doc): string; page(client: EcwidClient, offset: number): Promise<Page> }
   | { mode: 'store'; doc(client: EcwidClient): Promise<unknown> }
@@ -44,7 +45,7 @@ const timed = (
     fields,
     key: spec.key as (doc: Doc) => string,
     updatedAt: spec.updatedAt,
-    page: (client, offset) => spec.page(client, { offset }),
+    page: (client, offset, since) => spec.page(client, { offset, ...(since && { updatedFrom: since }) }),
   };
 };
 

@@ -169,18 +169,20 @@ async function reconcileKind(options: ReconcileOptions, kind: FetchedKind): Prom
     switch (spec.mode) {
       case 'timed':
         if (mode === 'incremental') {
-          await walkTrimmed(ctx, spec, since);
+          // The changed documents themselves: the listing's pages are all the reads a repair needs.
+          if (dryRun) await walkTrimmed(ctx, spec, since);
+          else await walkDocuments(ctx, (client, offset) => spec.page(client, offset, since ?? undefined), spec.key, spec.updatedAt, since);
           await readDeletedListing(ctx, since!);
         } else if (dryRun) {
           await walkTrimmed(ctx, spec, null);
           await findGone(ctx);
         } else {
-          await walkDocuments(ctx, spec.page, spec.key, spec.updatedAt);
+          await walkDocuments(ctx, (client, offset) => spec.page(client, offset), spec.key, spec.updatedAt, null);
           await findGone(ctx);
         }
         break;
       case 'documents':
-        await walkDocuments(ctx, spec.page, spec.key, undefined);
+        await walkDocuments(ctx, spec.page, spec.key, undefined, null);
         await findGone(ctx);
         break;
       case 'store':
@@ -303,6 +305,8 @@ async function walkDocuments(
   page: (client: EcwidClient, offset: number) => Promise<{ items: readonly unknown[]; total: number }>,
   key: (doc: Doc) => string,
   updatedAt: ((doc: Doc) => number | undefined) | undefined,
+  /** Incremental: only documents changed since then are listed, so nothing is learned of what is gone. */
+  since: Date | null,
 ): Promise<void> {
   const { options, kind } = ctx;
   if (ctx.progress.phase !== undefined && ctx.progress.phase !== 'list') return;
@@ -336,12 +340,12 @@ async function walkDocuments(
     offset = askFrom + items.length;
     ctx.progress.phase = 'list';
     ctx.progress.offset = offset;
-    await ctx.commit(ctx.dryRun ? [] : records, { seen: keyed.map((e) => e.id) });
-    for (const e of keyed) ctx.seen.add(e.id);
+    await ctx.commit(ctx.dryRun ? [] : records, since === null ? { seen: keyed.map((e) => e.id) } : {});
+    if (since === null) for (const e of keyed) ctx.seen.add(e.id);
     options.onProgress?.({ kind, phase: 'list', checked: offset, total: listed.total });
     if (offset >= listed.total) break;
   }
-  ctx.progress.phase = 'gone';
+  ctx.progress.phase = since === null ? 'gone' : 'deleted';
   ctx.progress.offset = 0;
 }
 
