@@ -2,7 +2,15 @@ export { createSimulator, type Simulator, type SimulatorOptions, type SimServer,
 export type { FaultOptions } from './http/faults.ts';
 export type { RequestStats } from './http/request-stats.ts';
 export { defaultSize, historyEnd, type SimSize } from './store/generate-store.ts';
-export { SimStore, type SimDocs, type SimKind, type DeletedKind, type DeletedRecord, type LatestStat } from './store/sim-store.ts';
+export {
+  SimStore,
+  type SimDocs,
+  type SimKind,
+  type SimChangeTarget,
+  type DeletedKind,
+  type DeletedRecord,
+  type LatestStat,
+} from './store/sim-store.ts';
 export type { EntityTable } from './store/entity-table.ts';
 export { formatEcwidDate, parseEcwidDate } from './dates.ts';
 export type { SimOrder, SimOrderItem, SimInvoice, SimRefund } from './documents/order.ts';
@@ -15,7 +23,26 @@ export type { SimReview } from './documents/review.ts';
 export type { SimProductType } from './documents/product-type.ts';
 export type { SimProfile, SimApplication } from './documents/profile.ts';
 export { paymentStatuses, fulfillmentStatuses, type PaymentStatus, type FulfillmentStatus } from './documents/statuses.ts';
-export { createActivity, type Activity, type ActivityOptions, type SimChange } from './activity/create-activity.ts';
+export {
+  createActivity,
+  type Activity,
+  type ActivityOptions,
+  type SimChange,
+  type RunChangesOptions,
+  type RunSummary,
+} from './activity/create-activity.ts';
+export { defaultLossyOptions, type LossyOptions } from './activity/lossy.ts';
+export {
+  truthKinds,
+  type GroundTruth,
+  type KindTruth,
+  type TruthChange,
+  type TruthEntity,
+  type TruthFate,
+  type TruthKind,
+  type TruthReads,
+  type TruthStatus,
+} from './activity/ground-truth.ts';
 export { buildWebhook, type EcwidWebhookBody, type SignedWebhook, type WebhookInput } from './activity/build-webhook.ts';
 export { defaultDeliveryOptions, type DeliveryOptions, type DeliveryStats } from './activity/deliver-webhooks.ts';
 export { runSimulatorServer, type RunSimulatorOptions, type RunningSimulator } from './run-simulator-server.ts';

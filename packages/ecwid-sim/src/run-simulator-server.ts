@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@mirror/core';
-import { createActivity } from './activity/create-activity.ts';
+import { createActivity, type Activity } from './activity/create-activity.ts';
+import type { LossyOptions } from './activity/lossy.ts';
 import { createSimulator, type Simulator } from './create-simulator.ts';
 import type { SimSize } from './store/generate-store.ts';
 
@@ -14,6 +15,8 @@ export type RunSimulatorOptions = {
   token?: string;
   clientSecret?: string;
   size?: Partial<SimSize>;
+  /** Makes the live activity lossy (silent changes, dropped webhooks…) and keeps its ground truth. */
+  lossy?: Partial<LossyOptions>;
   log: Logger;
 };
 
@@ -24,6 +27,8 @@ export type RunningSimulator = {
   /** REST base, e.g. http://127.0.0.1:4000/api/v3 */
   url: string;
   sim: Simulator;
+  /** The live activity, when `target` was given. */
+  activity: Activity | undefined;
   close(): Promise<void>;
 };
 
@@ -38,7 +43,9 @@ export async function runSimulatorServer(options: RunSimulatorOptions): Promise<
   });
   const server = await sim.listen(port);
   log.info({ url: server.url, storeId }, 'ecwid simulator listening');
-  const activity = options.target ? createActivity(sim, { storeId, target: options.target, ratePerSecond, seed }) : undefined;
+  const activity = options.target
+    ? createActivity(sim, { storeId, target: options.target, ratePerSecond, seed, ...(options.lossy ? { lossy: options.lossy } : {}) })
+    : undefined;
   if (activity) {
     activity.start();
     log.info({ target: options.target, ratePerSecond }, 'ecwid simulator activity started');
@@ -49,6 +56,7 @@ export async function runSimulatorServer(options: RunSimulatorOptions): Promise<
     clientSecret,
     url: server.url,
     sim,
+    activity,
     async close() {
       await activity?.stop();
       await server.close();

@@ -74,7 +74,7 @@ export const editCategory: ShopAction = ({ store, faker }) => {
   return [{ eventType: 'category.updated', entityId: category.id }];
 };
 
-/** Product types (`product_class.*`); only unused ones are deleted, never "General" (id 0). */
+/** Product types (`product_class.*`); only an unused one is deleted, never "General" (id 0). */
 export const editProductType: ShopAction = ({ store, faker }) => {
   const roll = faker.number.float();
   const productType = pickFrom(faker, store.productTypes);
@@ -83,10 +83,14 @@ export const editProductType: ShopAction = ({ store, faker }) => {
     store.insert('productTypes', created);
     return [{ eventType: 'product_class.created', entityId: created.id }];
   }
-  const inUse = store.products.values().some((product) => product.productClassId === productType.id);
-  if (roll < 0.5 && productType.id !== 0 && !inUse) {
-    store.remove('productTypes', productType.id);
-    return [{ eventType: 'product_class.deleted', entityId: productType.id }];
+  if (roll < 0.5) {
+    const used = new Set(store.products.values().map((product) => product.productClassId));
+    const unused = store.productTypes.values().filter((candidate) => candidate.id !== 0 && !used.has(candidate.id));
+    if (unused.length) {
+      const removed = faker.helpers.arrayElement(unused);
+      store.remove('productTypes', removed.id);
+      return [{ eventType: 'product_class.deleted', entityId: removed.id }];
+    }
   }
   store.update('productTypes', productType.id, (doc) => {
     doc.googleTaxonomy = `${doc.name} > ${faker.commerce.productAdjective()}`;

@@ -37,11 +37,31 @@ export type DeliveryStats = {
 // Ecwid counts only these as delivered; any other 2xx or 3xx is a failure (docs/ecwid.md §3).
 const acceptedStatuses = new Set([200, 201, 202, 204, 209]);
 
+/** How one webhook is sent when its activity decides (a lossy day); otherwise the delivery draws it. */
+export type DeliveryPlan = {
+  /** Send a second copy, independently delayed. */
+  duplicate: boolean;
+  /** Extra wait before the first attempt, so later webhooks overtake this one. */
+  holdMs: number;
+};
+
+export type DeliveryHooks = {
+  /** Each copy's outcome: once when an attempt is accepted, or once when it is given up. */
+  onSettled?: (webhook: SignedWebhook, delivered: boolean) => void;
+};
+
 /** Ecwid's delivery habits: delays, reordering, duplicates, retries with the same eventId. */
-export function createDelivery(options: { target: string; fetch: typeof fetch; delivery: DeliveryOptions; random: () => number }) {
+export function createDelivery(options: {
+  target: string;
+  fetch: typeof fetch;
+  delivery: DeliveryOptions;
+  random: () => number;
+  hooks?: DeliveryHooks;
+}) {
   const { delivery, random } = options;
+  const onSettled = options.hooks?.onSettled;
   const stats: DeliveryStats = { sent: 0, delivered: 0, failed: 0, retried: 0, duplicates: 0 };
-  const timers = new Set<NodeJS.Timeout>();
+  const timers = new Map<NodeJS.Timeout, SignedWebhook>();
   let pending = 0;
   let idle: (() => void)[] = [];
 
@@ -59,12 +79,13 @@ export function createDelivery(options: { target: string; fetch: typeof fetch; d
       timers.delete(timer);
       void send(webhook, attempt).finally(settle);
     }, delay);
-    timers.add(timer);
+    timers.set(timer, webhook);
   }
 
-  async function send(webhook: SignedWebhook, attempt: number) {
+  /** One HTTP attempt; true when Ecwid would count it as delivered. */
+  async function attempt(webhook: SignedWebhook, retry: boolean): Promise<boolean> {
     stats.sent++;
-    if (attempt > 0) stats.retried++;
+    if (retry) stats.retried++;
     const url = new URL(options.target);
     url.searchParams.set('eventtype', webhook.body.eventType);
     let delivered = false;
@@ -85,8 +106,17 @@ export function createDelivery(options: { target: string; fetch: typeof fetch; d
       // A timeout or a refused connection is a failed attempt, like a 500.
     }
     if (delivered) stats.delivered++;
-    else if (attempt < delivery.retryDelaysMs.length) schedule(webhook, attempt + 1, delivery.retryDelaysMs[attempt]!);
-    else stats.failed++;
+    return delivered;
+  }
+
+  async function send(webhook: SignedWebhook, attemptNo: number) {
+    const delivered = await attempt(webhook, attemptNo > 0);
+    if (delivered) onSettled?.(webhook, true);
+    else if (attemptNo < delivery.retryDelaysMs.length) schedule(webhook, attemptNo + 1, delivery.retryDelaysMs[attemptNo]!);
+    else {
+      stats.failed++;
+      onSettled?.(webhook, false);
+    }
   }
 
   function firstDelay() {
@@ -96,12 +126,32 @@ export function createDelivery(options: { target: string; fetch: typeof fetch; d
 
   return {
     stats,
-    enqueue(webhook: SignedWebhook) {
-      schedule(webhook, 0, firstDelay());
-      if (random() < delivery.duplicateRate) {
+    /** Queues one webhook (without a plan, the duplicate is drawn from `duplicateRate`); true when it goes twice. */
+    enqueue(webhook: SignedWebhook, plan?: DeliveryPlan): boolean {
+      const hold = plan?.holdMs ?? 0;
+      schedule(webhook, 0, firstDelay() + hold);
+      const duplicate = plan ? plan.duplicate : random() < delivery.duplicateRate;
+      if (duplicate) {
         stats.duplicates++;
-        schedule(webhook, 0, firstDelay());
+        schedule(webhook, 0, firstDelay() + hold);
       }
+      return duplicate;
+    },
+    /**
+     * Sends one copy now, retrying at once instead of after `retryDelaysMs` (a simulated day
+     * has no time to wait); resolves to whether it was delivered.
+     */
+    async deliverNow(webhook: SignedWebhook, duplicate = false): Promise<boolean> {
+      if (duplicate) stats.duplicates++;
+      for (let attemptNo = 0; attemptNo <= delivery.retryDelaysMs.length; attemptNo++) {
+        if (await attempt(webhook, attemptNo > 0)) {
+          onSettled?.(webhook, true);
+          return true;
+        }
+      }
+      stats.failed++;
+      onSettled?.(webhook, false);
+      return false;
     },
     /** Resolves when every queued webhook is delivered or given up. */
     flush(): Promise<void> {
@@ -109,9 +159,10 @@ export function createDelivery(options: { target: string; fetch: typeof fetch; d
     },
     /** Drops attempts not yet started (counted as failed); in-flight ones finish. */
     cancel() {
-      for (const timer of timers) {
+      for (const [timer, webhook] of timers) {
         clearTimeout(timer);
         stats.failed++;
+        onSettled?.(webhook, false);
         settle();
       }
       timers.clear();

@@ -131,14 +131,43 @@ export const advanceOrder: ShopAction = ({ store, faker }) => {
   ];
 };
 
-/** A tax invoice for a paid order. */
+/**
+ * A tax invoice for a paid order. The invoice list is part of the order, so the order changes
+ * too and sends `order.updated` ("any change to the order", docs/ecwid.md §1.3).
+ */
 export const createInvoice: ShopAction = ({ store, faker }) => {
   const order = pickFrom(faker, store.orders);
   if (!order || order.paymentStatus !== 'PAID' || order.invoices.length) return [];
   const invoice = makeInvoice(store.storeId, store.nextId('invoice'), store.clock());
   store.update('orders', order.internalId, (doc) => doc.invoices.push(invoice));
-  return [{ eventType: 'invoice.created', entityId: invoice.internalId, data: { orderId: order.id } }];
+  return [{ eventType: 'invoice.created', entityId: invoice.internalId, data: { orderId: order.id } }, orderTouched(order)];
 };
+
+/** An invoice removed from its order: `invoice.deleted`, and the order changes (`order.updated`). */
+export const deleteInvoice: ShopAction = ({ store, faker }) => {
+  const order = pickFrom(faker, store.orders);
+  if (!order?.invoices.length) return [];
+  const invoice = faker.helpers.arrayElement(order.invoices);
+  store.update('orders', order.internalId, (doc) => {
+    doc.invoices = doc.invoices.filter((candidate) => candidate !== invoice);
+  });
+  return [{ eventType: 'invoice.deleted', entityId: invoice.internalId, data: { orderId: order.id } }, orderTouched(order)];
+};
+
+/** `order.updated` for a change that leaves both statuses as they were. */
+function orderTouched(order: SimOrder): SimEvent {
+  return {
+    eventType: 'order.updated',
+    entityId: order.internalId,
+    data: {
+      orderId: order.id,
+      oldPaymentStatus: order.paymentStatus,
+      newPaymentStatus: order.paymentStatus,
+      oldFulfillmentStatus: order.fulfillmentStatus,
+      newFulfillmentStatus: order.fulfillmentStatus,
+    },
+  };
+}
 
 export const deleteOrder: ShopAction = ({ store, faker }) => {
   const order = pickFrom(faker, store.orders);

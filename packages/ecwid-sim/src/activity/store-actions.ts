@@ -20,7 +20,7 @@ export const editCustomer: ShopAction = ({ store, faker }) => {
   return [{ eventType: 'customer.updated', entityId: customer.id, data }];
 };
 
-/** Customer groups; only unused groups are deleted, never "General" (id 0). */
+/** Customer groups; only an unused group is deleted, never "General" (id 0). */
 export const editCustomerGroup: ShopAction = ({ store, faker }) => {
   const roll = faker.number.float();
   const group = pickFrom(faker, store.customerGroups);
@@ -29,10 +29,14 @@ export const editCustomerGroup: ShopAction = ({ store, faker }) => {
     store.insert('customerGroups', created);
     return [{ eventType: 'customer_group.created', entityId: created.id }];
   }
-  const inUse = store.customers.values().some((customer) => customer.customerGroupId === group.id);
-  if (roll < 0.5 && group.id !== 0 && !inUse) {
-    store.remove('customerGroups', group.id);
-    return [{ eventType: 'customer_group.deleted', entityId: group.id }];
+  if (roll < 0.5) {
+    const used = new Set(store.customers.values().map((customer) => customer.customerGroupId));
+    const unused = store.customerGroups.values().filter((candidate) => candidate.id !== 0 && !used.has(candidate.id));
+    if (unused.length) {
+      const removed = faker.helpers.arrayElement(unused);
+      store.remove('customerGroups', removed.id);
+      return [{ eventType: 'customer_group.deleted', entityId: removed.id }];
+    }
   }
   store.update('customerGroups', group.id, (doc) => {
     doc.name = `${faker.word.adjective()} buyers`;
@@ -136,9 +140,15 @@ export const editReview: ShopAction = ({ store, faker }) => {
   ];
 };
 
-/** App storage writes; `data` of `application.storageChanged` is undocumented, so none is sent. */
+/**
+ * App storage writes, and sometimes a key removed; `data` of `application.storageChanged` is
+ * undocumented, so none is sent.
+ */
 export const writeStorage: ShopAction = ({ store, faker }) => {
-  store.setStorage(faker.helpers.arrayElement(['public', 'settings', 'lastSync']), JSON.stringify({ at: store.clock() }));
+  const key = faker.helpers.arrayElement(['public', 'settings', 'lastSync']);
+  if (faker.number.float() < 0.2) {
+    if (!store.deleteStorage(key)) return [];
+  } else store.setStorage(key, JSON.stringify({ at: store.clock() }));
   return [{ eventType: 'application.storageChanged', entityId: String(store.storeId) }];
 };
 

@@ -6,6 +6,7 @@ import { EcwidApiError } from './ecwid-error.ts';
 import { injectFailures, shapeResponses, type FaultState } from './faults.ts';
 import type { createRateLimiter } from './rate-limiter.ts';
 import type { createRequestStats } from './request-stats.ts';
+import { responseFieldsMiddleware } from './response-fields.ts';
 import { createBatchRoutes } from './routes/batch-routes.ts';
 import { createCatalogRoutes } from './routes/catalog-routes.ts';
 import { createCustomerRoutes } from './routes/customer-routes.ts';
@@ -55,6 +56,8 @@ export function createSimApp(deps: SimAppDeps): Hono {
     }
     return Promise.resolve(app.request(path));
   }
+  // `?responseFields=` trims every answer, batch sub-requests included (docs/ecwid.md §4.1).
+  api.use(responseFieldsMiddleware);
   api
     .route('/', createDeletedRoutes())
     .route('/', createOrderRoutes())

@@ -33,6 +33,9 @@ type SimTables = { [K in SimKind]: EntityTable<SimKeys[K], SimDocs[K]> };
 export type DeletedKind = 'orders' | 'products' | 'customers' | 'coupons' | 'reviews';
 export type DeletedRecord = { id: number; orderId?: string; deletedAt: number };
 
+/** What `SimStore.beforeChange` names: a table, the app storage or the profile. */
+export type SimChangeTarget = SimKind | 'storage' | 'profile';
+
 export type LatestStat =
   | 'productsUpdated'
   | 'ordersUpdated'
@@ -126,6 +129,12 @@ export class SimStore implements SimTables {
     reviews: [],
   };
   readonly latestStats = new Map<LatestStat, number>();
+  /**
+   * Called before every write through `insert`, `update`, `remove`, `touchProfile`,
+   * `setStorage` and `deleteStorage`, with the key about to change (the storage key, or the
+   * store id for the profile). The activity uses it to keep each entity's state before a day.
+   */
+  beforeChange: ((target: SimChangeTarget, key: number | string) => void) | undefined = undefined;
   profile: SimProfile;
   application: SimApplication;
   // Public order ids stay resolvable after deletion: Ecwid never reuses them.
@@ -174,6 +183,7 @@ export class SimStore implements SimTables {
   /** Adds a document as it is (generated history keeps its own timestamps). */
   insert<K extends SimKind>(kind: K, doc: SimDocs[K], updatedAt = this.clock()): SimDocs[K] {
     const rule: KindRules<K> = rules[kind];
+    this.beforeChange?.(kind, rule.key(doc));
     this.table(kind).put(rule.key(doc), doc, updatedAt);
     if (kind === 'orders') this.#publicOrderIds.set((doc as SimOrder).id, (doc as SimOrder).internalId);
     this.#bumpStat(rule.stat, updatedAt);
@@ -187,6 +197,7 @@ export class SimStore implements SimTables {
     if (!doc) return undefined;
     const rule: KindRules<K> = rules[kind];
     const now = this.clock();
+    this.beforeChange?.(kind, key);
     change(doc);
     rule.stamp(doc, now);
     table.touch(key, now);
@@ -197,8 +208,9 @@ export class SimStore implements SimTables {
   /** Deletes a document and records it in the deleted-items history where Ecwid has one. */
   remove<K extends SimKind>(kind: K, key: SimKey<K>): SimDocs[K] | undefined {
     const table: EntityTable<SimKey<K>, SimDocs[K]> = this.table(kind);
-    const doc = table.delete(key);
-    if (!doc) return undefined;
+    if (!table.has(key)) return undefined;
+    this.beforeChange?.(kind, key);
+    const doc = table.delete(key)!;
     const rule: KindRules<K> = rules[kind];
     const now = this.clock();
     if (rule.deleted) {
@@ -224,13 +236,24 @@ export class SimStore implements SimTables {
   }
 
   touchProfile(change: (profile: SimProfile) => void): void {
+    this.beforeChange?.('profile', this.storeId);
     change(this.profile);
     this.#bumpStat('profileUpdated', this.clock());
   }
 
   setStorage(key: string, value: string, at = this.clock()): void {
+    this.beforeChange?.('storage', key);
     this.storage.set(key, value);
     this.#bumpStat('profileUpdated', at);
+  }
+
+  /** Removes an app storage key; false when there was none. */
+  deleteStorage(key: string): boolean {
+    if (!this.storage.has(key)) return false;
+    this.beforeChange?.('storage', key);
+    this.storage.delete(key);
+    this.#bumpStat('profileUpdated', this.clock());
+    return true;
   }
 
   #bumpStat(stat: LatestStat, seconds: number): void {
