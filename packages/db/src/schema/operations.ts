@@ -158,6 +158,11 @@ export const reconcileRunsTable = pgTable(
     missedDeletes: integer('missed_deletes').notNull().default(0),
     /** Deleted in the mirror, live in Ecwid: brought back. */
     healedTombstones: integer('healed_tombstones').notNull().default(0),
+    /**
+     * Differing only in fields Ecwid derives and changes without a webhook (a category's product
+     * counts, a product's category flags): taken again, not counted as stale.
+     */
+    refreshed: integer('refreshed').notNull().default(0),
     /** Snapshot and tombstone records appended. */
     appended: integer('appended').notNull().default(0),
     error: text('error'),

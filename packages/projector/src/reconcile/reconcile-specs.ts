@@ -28,29 +28,39 @@ export type ReconcileSpec =
       updatedAt(doc: Doc): number | undefined;
       /** Documents (changed since `since`, or all), a page from `offset`. */
       page(client: EcwidClient, offset: number, since?: Date): Promise<Page>;
+      derived?: readonly string[];
     }
-  | { mode: 'documents'; key(doc: Doc): string; page(client: EcwidClient, offset: number): Promise<Page> }
+  | { mode: 'documents'; key(doc: Doc): string; page(client: EcwidClient, offset: number): Promise<Page>; derived?: readonly string[] }
   | { mode: 'store'; doc(client: EcwidClient): Promise<unknown> }
   | { mode: 'invoices' };
+
+/*
+ * `derived`: top-level fields Ecwid derives from other entities and changes without a webhook or
+ * an update time of their own (docs/reconcile.md). A document differing only there is taken
+ * again but not counted as stale: nothing was missed, Ecwid just recomputed it.
+ */
 
 const timed = (
   kind: 'order' | 'abandoned_cart' | 'product' | 'customer' | 'discount_coupon' | 'review',
   listing: TrimmedListing,
   fields: readonly string[],
+  derived: readonly string[] = [],
 ): ReconcileSpec => {
   const spec = backfillSpecs[kind];
   return {
     mode: 'timed',
     listing,
     fields,
+    derived,
     key: spec.key as (doc: Doc) => string,
     updatedAt: spec.updatedAt,
     page: (client, offset, since) => spec.page(client, { offset, ...(since && { updatedFrom: since }) }),
   };
 };
 
-const documents = (kind: 'category' | 'customer_group' | 'promotion' | 'product_type'): ReconcileSpec => ({
+const documents = (kind: 'category' | 'customer_group' | 'promotion' | 'product_type', derived: readonly string[] = []): ReconcileSpec => ({
   mode: 'documents',
+  derived,
   key: (doc) => String(doc.id),
   page: (client, offset) => backfillSpecs[kind].page(client, { offset }),
 });
@@ -61,8 +71,10 @@ export const reconcileSpecs = {
   app_subscription: { mode: 'store', doc: (client) => client.getApplication() },
   app_storage: { mode: 'store', doc: (client) => client.getStorage() },
   product_type: documents('product_type'),
-  category: documents('category'),
-  product: timed('product', 'products', ['id', 'updateTimestamp']),
+  // A category's counts and product list follow its products.
+  category: documents('category', ['productCount', 'enabledProductCount', 'productIds']),
+  // `categories` repeats categoryIds with each category's enabled flag, which follows the category.
+  product: timed('product', 'products', ['id', 'updateTimestamp'], ['categories']),
   customer_group: documents('customer_group'),
   customer: timed('customer', 'customers', ['id', 'updated']),
   discount_coupon: timed('discount_coupon', 'discount_coupons', ['id', 'updateDate']),

@@ -27,6 +27,8 @@ export type ReconcileCounts = {
   stale: number;
   missedDeletes: number;
   healedTombstones: number;
+  /** Differing only in fields Ecwid derives (taken again, not a miss). */
+  refreshed: number;
   appended: number;
   requests: number;
 };
@@ -67,6 +69,8 @@ export type ReconcileOptions = {
 
 type Doc = Record<string, unknown>;
 type Finding = 'missing' | 'stale' | 'missedDeletes' | 'healedTombstones';
+/** What a listed document needs: a finding, or a refresh of derived fields only. */
+type Verdict = Finding | 'refreshed';
 type RunRow = typeof reconcileRunsTable.$inferSelect;
 
 /** Compares (and, unless `dryRun`, repairs) each kind of one store. Resumes a run a crash left behind. */
@@ -84,7 +88,16 @@ async function reconcileKind(options: ReconcileOptions, kind: FetchedKind): Prom
   const spec: ReconcileSpec = reconcileSpecs[kind];
   const startedAt = now();
   const requestsAtStart = options.requestCount();
-  const counts: ReconcileCounts = { checked: 0, missing: 0, stale: 0, missedDeletes: 0, healedTombstones: 0, appended: 0, requests: 0 };
+  const counts: ReconcileCounts = {
+    checked: 0,
+    missing: 0,
+    stale: 0,
+    missedDeletes: 0,
+    healedTombstones: 0,
+    refreshed: 0,
+    appended: 0,
+    requests: 0,
+  };
   const samples: KindReport['samples'] = { missing: [], stale: [], missedDeletes: [], healedTombstones: [] };
   const note = (finding: Finding, id: string) => {
     counts[finding] += 1;
@@ -161,6 +174,7 @@ async function reconcileKind(options: ReconcileOptions, kind: FetchedKind): Prom
       stale: run.stale,
       missedDeletes: run.missedDeletes,
       healedTombstones: run.healedTombstones,
+      refreshed: run.refreshed,
       appended: run.appended,
     });
   }
@@ -171,18 +185,26 @@ async function reconcileKind(options: ReconcileOptions, kind: FetchedKind): Prom
         if (mode === 'incremental') {
           // The changed documents themselves: the listing's pages are all the reads a repair needs.
           if (dryRun) await walkTrimmed(ctx, spec, since);
-          else await walkDocuments(ctx, (client, offset) => spec.page(client, offset, since ?? undefined), spec.key, spec.updatedAt, since);
+          else
+            await walkDocuments(
+              ctx,
+              (client, offset) => spec.page(client, offset, since ?? undefined),
+              spec.key,
+              spec.updatedAt,
+              since,
+              spec.derived,
+            );
           await readDeletedListing(ctx, since!);
         } else if (dryRun) {
           await walkTrimmed(ctx, spec, null);
           await findGone(ctx);
         } else {
-          await walkDocuments(ctx, (client, offset) => spec.page(client, offset), spec.key, spec.updatedAt, null);
+          await walkDocuments(ctx, (client, offset) => spec.page(client, offset), spec.key, spec.updatedAt, null, spec.derived);
           await findGone(ctx);
         }
         break;
       case 'documents':
-        await walkDocuments(ctx, spec.page, spec.key, undefined, null);
+        await walkDocuments(ctx, spec.page, spec.key, undefined, null, spec.derived);
         await findGone(ctx);
         break;
       case 'store':
@@ -245,6 +267,7 @@ const runCounts = (c: ReconcileCounts) => ({
   stale: c.stale,
   missedDeletes: c.missedDeletes,
   healedTombstones: c.healedTombstones,
+  refreshed: c.refreshed,
   appended: c.appended,
 });
 
@@ -271,14 +294,14 @@ async function walkTrimmed(ctx: KindContext, spec: Extract<ReconcileSpec, { mode
     if (items.length === 0 || askFrom + items.length <= offset) break;
     const fresh = items.slice(Math.max(0, offset - askFrom));
     const keyed = fresh.map((doc) => ({ id: spec.key(doc), updated: spec.updatedAt(doc) ?? null, doc: null }));
-    const rows = await mirrorRows(options.db, options.storeId, kind, keyed);
+    const rows = await mirrorRows(options.db, options.storeId, kind, keyed, []);
     const toFetch: string[] = [];
     for (const e of keyed) {
       const m = rows.get(e.id);
       ctx.counts.checked += 1;
-      const finding = classify(e, m, false);
-      if (finding) {
-        ctx.note(finding, e.id);
+      const verdict = classify(e, m, false);
+      if (verdict && verdict !== 'refreshed') {
+        ctx.note(verdict, e.id);
         toFetch.push(e.id);
       }
     }
@@ -307,6 +330,8 @@ async function walkDocuments(
   updatedAt: ((doc: Doc) => number | undefined) | undefined,
   /** Incremental: only documents changed since then are listed, so nothing is learned of what is gone. */
   since: Date | null,
+  /** Fields Ecwid derives: a difference there alone is a refresh, not a miss. */
+  derived: readonly string[] = [],
 ): Promise<void> {
   const { options, kind } = ctx;
   if (ctx.progress.phase !== undefined && ctx.progress.phase !== 'list') return;
@@ -320,13 +345,14 @@ async function walkDocuments(
     const fetchedAt = (options.now ?? (() => new Date()))();
     const fresh = items.slice(Math.max(0, offset - askFrom));
     const keyed = fresh.map((doc) => ({ id: key(doc), updated: updatedAt?.(doc) ?? null, doc }));
-    const rows = await mirrorRows(options.db, options.storeId, kind, keyed);
+    const rows = await mirrorRows(options.db, options.storeId, kind, keyed, derived);
     const records: ProjectorRecord[] = [];
     for (const e of keyed) {
       ctx.counts.checked += 1;
-      const finding = classify(e, rows.get(e.id), true);
-      if (!finding) continue;
-      ctx.note(finding, e.id);
+      const verdict = classify(e, rows.get(e.id), true);
+      if (!verdict) continue;
+      if (verdict === 'refreshed') ctx.counts.refreshed += 1;
+      else ctx.note(verdict, e.id);
       records.push({
         kind: 'snapshot',
         storeId: options.storeId,
@@ -350,19 +376,19 @@ async function walkDocuments(
 }
 
 type Listed = { id: string; updated: number | null; doc: Doc | null };
-type MirrorRow = { deleted: boolean; updated: number | null; sameDoc: boolean | null };
+type MirrorRow = { deleted: boolean; updated: number | null; sameDoc: boolean | null; sameData: boolean | null };
 
 /** What a listed item is, against its mirror row (undefined: nothing to repair). */
-function classify(e: Listed, m: MirrorRow | undefined, compareDocs: boolean): Finding | undefined {
+function classify(e: Listed, m: MirrorRow | undefined, compareDocs: boolean): Verdict | undefined {
   if (!m) return 'missing';
   if (m.deleted) return 'healedTombstones';
   if (e.updated !== null && m.updated !== null) {
     if (e.updated > m.updated) return 'stale';
-    // The mirror is as new or newer (a live change beat the listing): nothing to do.
-    if (e.updated < m.updated || !compareDocs) return undefined;
+    // The mirror is as new or newer (a live change beat the listing): only derived fields can differ.
+    if (e.updated < m.updated || !compareDocs) return compareDocs && m.sameDoc === false && m.sameData ? 'refreshed' : undefined;
   }
-  if (compareDocs && m.sameDoc === false) return 'stale';
-  return undefined;
+  if (!compareDocs || m.sameDoc !== false) return undefined;
+  return m.sameData ? 'refreshed' : 'stale';
 }
 
 const keyColumn = (kind: FetchedKind) => {
@@ -371,8 +397,17 @@ const keyColumn = (kind: FetchedKind) => {
   return key;
 };
 
-/** The mirror's rows for listed ids: deleted or not, update time (seconds), and whether the document is the listed one. */
-async function mirrorRows(db: Executor, storeId: number, kind: FetchedKind, listed: readonly Listed[]): Promise<Map<string, MirrorRow>> {
+/**
+ * The mirror's rows for listed ids: deleted or not, update time (seconds), whether the document
+ * is the listed one, and whether it is but for the `derived` fields.
+ */
+async function mirrorRows(
+  db: Executor,
+  storeId: number,
+  kind: FetchedKind,
+  listed: readonly Listed[],
+  derived: readonly string[],
+): Promise<Map<string, MirrorRow>> {
   if (listed.length === 0) return new Map();
   const table = entityCatalog[kind].table;
   const key = keyColumn(kind);
@@ -380,16 +415,26 @@ async function mirrorRows(db: Executor, storeId: number, kind: FetchedKind, list
   const param = JSON.stringify(listed.map((e) => ({ id: e.id, doc: e.doc })));
   const match = isBigint ? sql`(case when e.id ~ '^-?[0-9]{1,18}$' then e.id::bigint end)` : sql`e.id`;
   const hasUpdated = 'updatedAt' in table;
-  const rows = await execRows<{ id: string; deleted: boolean; updated: string | number | null; same_doc: boolean | null }>(
+  const without = `{${derived.join(',')}}`;
+  const rows = await execRows<{
+    id: string;
+    deleted: boolean;
+    updated: string | number | null;
+    same_doc: boolean | null;
+    same_data: boolean | null;
+  }>(
     db,
     sql`select e.id, t.deleted_at is not null as deleted,
           ${hasUpdated ? sql`floor(extract(epoch from t.updated_at))` : sql`null::float8`} as updated,
-          (t.doc = e.doc) as same_doc
+          (t.doc = e.doc) as same_doc, ((t.doc - ${without}::text[]) = (e.doc - ${without}::text[])) as same_data
         from jsonb_to_recordset(${param}::jsonb) as e(id text, doc jsonb)
         join ${table} t on t.store_id = ${storeId} and t.${sql.identifier(key.name)} = ${match}`,
   );
   return new Map(
-    rows.map((r) => [r.id, { deleted: r.deleted, updated: r.updated === null ? null : Number(r.updated), sameDoc: r.same_doc }]),
+    rows.map((r) => [
+      r.id,
+      { deleted: r.deleted, updated: r.updated === null ? null : Number(r.updated), sameDoc: r.same_doc, sameData: r.same_data },
+    ]),
   );
 }
 
@@ -523,10 +568,20 @@ async function compareStoreDocument(ctx: KindContext, read: (client: EcwidClient
         where store_id = ${options.storeId} and entity_kind = ${kind} and kind = 'snapshot'
         order by position desc limit 1`,
   );
-  ctx.counts.checked += 1;
-  const finding: Finding | undefined = latest === undefined ? 'missing' : latest.same ? undefined : 'stale';
-  if (finding) ctx.note(finding, String(options.storeId));
-  const records: ProjectorRecord[] = finding
+  let differs: boolean;
+  if (kind === 'app_storage') {
+    // Storage is a set of keys: each key is compared, as the table holds them.
+    const findings = await compareStorage(options.db, options.storeId, doc);
+    ctx.counts.checked += Array.isArray(doc) ? doc.length : 0;
+    for (const { key, finding } of findings) ctx.note(finding, key);
+    differs = findings.length > 0;
+  } else {
+    ctx.counts.checked += 1;
+    const finding: Finding | undefined = latest === undefined ? 'missing' : latest.same ? undefined : 'stale';
+    if (finding) ctx.note(finding, String(options.storeId));
+    differs = finding !== undefined;
+  }
+  const records: ProjectorRecord[] = differs
     ? [
         {
           kind: 'snapshot',
@@ -540,6 +595,26 @@ async function compareStoreDocument(ctx: KindContext, read: (client: EcwidClient
       ]
     : [];
   await ctx.commit(ctx.dryRun ? [] : records);
+}
+
+/** App storage key by key against the table: keys missing, values changed, keys gone, keys deleted but back. */
+async function compareStorage(db: Executor, storeId: number, doc: unknown): Promise<{ key: string; finding: Finding }[]> {
+  return execRows<{ key: string; finding: Finding }>(
+    db,
+    sql`with e as (
+          select x->>'key' as key,
+            (case jsonb_typeof(x->'value') when 'string' then x->>'value' when 'null' then null else (x->'value')::text end) as value
+          from jsonb_array_elements(case when jsonb_typeof(${JSON.stringify(doc)}::jsonb) = 'array' then ${JSON.stringify(doc)}::jsonb else '[]' end) x
+          where jsonb_typeof(x->'key') = 'string'
+        ),
+        m as (select key, value, deleted_at from app_storage where store_id = ${storeId})
+        select coalesce(e.key, m.key) as key,
+          (case when m.key is null then 'missing' when e.key is null then 'missedDeletes'
+                when m.deleted_at is not null then 'healedTombstones' when m.value is distinct from e.value then 'stale' end) as finding
+        from e full join m on m.key = e.key
+        where m.key is null or (e.key is null and m.deleted_at is null) or (e.key is not null and (m.deleted_at is not null or m.value is distinct from e.value))
+        order by 1`,
+  );
 }
 
 /**

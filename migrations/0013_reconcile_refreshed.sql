@@ -1,0 +1,1 @@
+ALTER TABLE "reconcile_runs" ADD COLUMN "refreshed" integer DEFAULT 0 NOT NULL;
