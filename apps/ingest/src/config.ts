@@ -1,4 +1,4 @@
-import { parseDurationMs, parseEnv } from '@mirror/core';
+import { durationSetting, parseEnv } from '@mirror/core';
 import { z } from 'zod';
 
 const flag = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -25,15 +25,7 @@ export type IngestOptions = {
   maxFutureSkewMs?: number;
 };
 
-/** A duration variable: `48h`, `30m`, `90s`, or whole seconds. */
-const duration = z.string().transform((text, ctx) => {
-  const ms = parseDurationMs(text);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'must be a duration such as 48h, 30m, 90s, or whole seconds' });
-    return z.NEVER;
-  }
-  return ms;
-});
+const duration = durationSetting();
 
 /** The ingest section of the configuration: ECWID_CLIENT_SECRET, ECWID_WEBHOOK_VERIFY and INGEST_*. */
 export const ingestSection = z

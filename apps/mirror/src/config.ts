@@ -1,3 +1,4 @@
+import { durationSetting } from '@mirror/core';
 import { ecwidApiBaseUrl } from '@mirror/ecwid';
 import { parseEcwidStores, StoreTokensFormatError, type StoreToken } from '@mirror/projector';
 import { z } from 'zod';
@@ -118,6 +119,27 @@ export const demoSection = z
 export const metricsSection = z
   .object({ METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional() })
   .transform((c) => ({ port: c.METRICS_PORT }));
+
+export type ReconcileOptions = { intervalMs: number; fullIntervalMs: number; maxShare: number };
+
+/**
+ * RECONCILE_INTERVAL (incremental, default 1h; 0 turns the schedule off), RECONCILE_FULL_INTERVAL
+ * (full, default 24h) and RECONCILE_MAX_SHARE (of the token's rate, default 0.2): the sweep
+ * `mirror project` and `mirror start` run by themselves (docs/reconcile.md).
+ */
+export const reconcileSection = z
+  .object({
+    RECONCILE_INTERVAL: durationSetting().default(3_600_000),
+    RECONCILE_FULL_INTERVAL: durationSetting()
+      .default(86_400_000)
+      .refine((ms) => ms > 0, 'must be longer than 0'),
+    RECONCILE_MAX_SHARE: z.coerce.number().gt(0, 'must be above 0').max(1, 'must be at most 1').default(0.2),
+  })
+  .transform((c): ReconcileOptions => ({
+    intervalMs: c.RECONCILE_INTERVAL,
+    fullIntervalMs: c.RECONCILE_FULL_INTERVAL,
+    maxShare: c.RECONCILE_MAX_SHARE,
+  }));
 
 /** What most commands need: where the database is and how to log. */
 export const baseSections = { database: databaseSection, log: logSection };

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /** A setting is missing or invalid; the message names the variable, never its value. */
 export class ConfigError extends Error {
@@ -49,3 +49,14 @@ export function parseDurationMs(text: string): number | undefined {
   if (!match) return undefined;
   return Number(match[1]) * durationUnits[(match[2] ?? 's') as keyof typeof durationUnits];
 }
+
+/** A duration setting: `48h`, `30m`, `90s`, `250ms`, `1d`, or whole seconds; its output is milliseconds. */
+export const durationSetting = () =>
+  z.string().transform((text, ctx) => {
+    const ms = parseDurationMs(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'must be a duration such as 48h, 30m, 90s, or whole seconds' });
+      return z.NEVER;
+    }
+    return ms;
+  });

@@ -59,6 +59,24 @@ export function createMetrics(options: { probe?: MetricsProbe; defaultMetrics?: 
     labelNames: ['entity', 'claim'] as const,
     registers: [registry],
   });
+  const reconcileRuns = new Counter({
+    name: 'mirror_reconcile_runs_total',
+    help: 'Reconcile runs finished, by entity, mode (incremental, full) and status (done, skipped, failed)',
+    labelNames: ['entity', 'mode', 'status'] as const,
+    registers: [registry],
+  });
+  const reconcileFindings = new Counter({
+    name: 'mirror_reconcile_findings_total',
+    help: 'What reconcile found the mirror lacked, by entity and finding (missing, stale, missed_delete, healed_tombstone, refreshed)',
+    labelNames: ['entity', 'finding'] as const,
+    registers: [registry],
+  });
+  const reconcileRequests = new Counter({
+    name: 'mirror_reconcile_requests_total',
+    help: 'Ecwid requests spent by reconcile, by entity and mode',
+    labelNames: ['entity', 'mode'] as const,
+    registers: [registry],
+  });
   const rateLimitWait = new Counter({
     name: 'mirror_ecwid_rate_limit_wait_seconds_total',
     help: 'Time callers spent waiting for a rate-limit slot',
@@ -124,6 +142,9 @@ export function createMetrics(options: { probe?: MetricsProbe; defaultMetrics?: 
     restCalls,
     fetches,
     unconfirmedClaims,
+    reconcileRuns,
+    reconcileFindings,
+    reconcileRequests,
     rateLimitWait,
     apiRequests,
     /** Prometheus text exposition of every metric. */

@@ -2,7 +2,7 @@ import { createMetrics, type Metrics } from '@mirror/core';
 import type { Db } from '@mirror/db';
 import { kindName, lookupEventType, type Kind } from '@mirror/catalog';
 import { createRateLimiterRegistry } from '@mirror/ecwid';
-import { readStatus } from '@mirror/projector';
+import { readStatus, type KindReport } from '@mirror/projector';
 import type { Hono } from 'hono';
 
 /** Metrics for one process, with log head, parked count and lag read from the database per scrape. */
@@ -55,6 +55,25 @@ export function ecwidHooks(metrics: Metrics, perMinute: number) {
     onFetched: (kind: Kind, outcome: string) => metrics.fetches.inc({ entity: kindName(kind), outcome }),
     onNote: (kind: Kind, note: string) =>
       metrics.unconfirmedClaims.inc({ entity: kindName(kind), claim: note.replace(/^unconfirmed_/, '') }),
+  };
+}
+
+/** Feeds the reconcile counters from each kind's report (docs/reconcile.md). */
+export function reconcileHooks(metrics: Metrics) {
+  return {
+    onReport: (_storeId: number, report: KindReport) => {
+      const entity = kindName(report.kind);
+      metrics.reconcileRuns.inc({ entity, mode: report.mode, status: report.status });
+      metrics.reconcileRequests.inc({ entity, mode: report.mode }, report.requests);
+      const findings = {
+        missing: report.missing,
+        stale: report.stale,
+        missed_delete: report.missedDeletes,
+        healed_tombstone: report.healedTombstones,
+        refreshed: report.refreshed,
+      };
+      for (const [finding, n] of Object.entries(findings)) if (n > 0) metrics.reconcileFindings.inc({ entity, finding }, n);
+    },
   };
 }
 

@@ -11,7 +11,7 @@ import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { createSilentLogger } from '@mirror/core';
 import { createEcwidClient, createRateLimiter, createRateLimiterRegistry } from '@mirror/ecwid';
 import { createSimulator, type SimServer, type Simulator } from '@mirror/ecwid-sim';
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backfill } from '../backfill/backfill.ts';
 import { createClientFactory } from '../enrichment/create-client-factory.ts';
@@ -150,19 +150,24 @@ describe('verify and reconcile', () => {
     await projectAll();
     expect(totals(await verify())).toEqual({});
 
-    // Deletes are confirmed (a 404), recorded as tombstones; the tables follow through projection.
+    // Deletes are confirmed, recorded as tombstones: by Ecwid's deleted-items listing where the
+    // kind has one, else by a 404 on a read; the tables follow through projection.
     const tombstones = await db
-      .select({ entityKind: eventLogTable.entityKind, entityId: eventLogTable.entityId })
+      .select({
+        entityKind: eventLogTable.entityKind,
+        entityId: eventLogTable.entityId,
+        reason: sql<string>`${eventLogTable.payload}->>'reason'`,
+      })
       .from(eventLogTable)
       .where(and(eq(eventLogTable.storeId, storeId), eq(eventLogTable.kind, 'tombstone')))
       .orderBy(asc(eventLogTable.position));
     expect(tombstones).toEqual(
       expect.arrayContaining([
-        { entityKind: 'product', entityId: String(removedProduct.id) },
-        { entityKind: 'category', entityId: String(removedCategory.id) },
-        { entityKind: 'promotion', entityId: String(promotion.id) },
-        { entityKind: 'customer', entityId: String(customer.id) },
-        { entityKind: 'abandoned_cart', entityId: cart.cartId },
+        { entityKind: 'product', entityId: String(removedProduct.id), reason: 'deleted' },
+        { entityKind: 'category', entityId: String(removedCategory.id), reason: 'not_found' },
+        { entityKind: 'promotion', entityId: String(promotion.id), reason: 'not_found' },
+        { entityKind: 'customer', entityId: String(customer.id), reason: 'deleted' },
+        { entityKind: 'abandoned_cart', entityId: cart.cartId, reason: 'not_found' },
       ]),
     );
     const [category] = await db.select().from(categoriesTable).where(eq(categoriesTable.categoryId, removedCategory.id));

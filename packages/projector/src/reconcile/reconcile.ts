@@ -10,8 +10,8 @@ import { reconcileSpecs, type ReconcileSpec } from './reconcile-specs.ts';
 /*
  * Reconcile: compare the mirror with Ecwid, kind by kind, and repair what differs, only by
  * appending snapshots and tombstones to the log (the tables follow through projection, as
- * always). A tombstone needs Ecwid's confirmation (a 404 on a read by id, decision 0004); a
- * listing that leaves an id out is only a reason to ask. `dryRun` compares and changes nothing:
+ * always). A tombstone needs Ecwid's confirmation (decision 0004): a 404 on a read by id, or the
+ * id in Ecwid's deleted-items listing; a listing that leaves an id out is only a reason to ask. `dryRun` compares and changes nothing:
  * that is `mirror verify`. Terminology (the counts of reconcile_runs):
  * - missing: in Ecwid, not in the mirror;
  * - stale: in both, Ecwid's is newer (or different, for kinds without an update time);
@@ -440,7 +440,7 @@ async function mirrorRows(
 
 /**
  * Reads entities by id (in bulk where Ecwid allows) and answers each with a snapshot, or a
- * tombstone where Ecwid says it is gone (a 404: the only proof of a deletion). `gone` is what a
+ * tombstone where Ecwid says it is gone (a 404, proof of the deletion). `gone` is what a
  * caller expects of them (missed deletes); a read that fails is left for the next run.
  */
 async function readByIds(ctx: KindContext, keys: readonly string[], purpose: 'repair' | 'gone'): Promise<ProjectorRecord[]> {
@@ -518,7 +518,12 @@ async function findGone(ctx: KindContext): Promise<void> {
   ctx.progress.phase = 'done';
 }
 
-/** Incremental: Ecwid's deleted-items listing since `since`, for what the mirror still has live. */
+/**
+ * Incremental: Ecwid's deleted-items listing since `since`, for what the mirror still has live.
+ * An id in the listing is Ecwid's own confirmation of the delete (decision 0004), so it is
+ * tombstoned without a read, unless the mirror took a document of it after the listed deletion
+ * (Ecwid served it again): that one is read, and the read decides.
+ */
 async function readDeletedListing(ctx: KindContext, since: Date): Promise<void> {
   const { options, kind } = ctx;
   const listing = entityCatalog[kind].deletedListing;
@@ -531,23 +536,47 @@ async function readDeletedListing(ctx: KindContext, since: Date): Promise<void> 
     const page = await options.client.getDeleted(listing, { from: since, offset });
     if (page.items.length === 0) break;
     // Deleted orders name their internal id (and, from Ecwid's newer code, the public one).
-    const ids = page.items.map((item) => (kind === 'order' && typeof item.orderId === 'string' ? item.orderId : String(item.id)));
-    const live = await execRows<{ id: string }>(
+    const deletedAt = new Map<string, string>();
+    for (const item of page.items) {
+      deletedAt.set(String(item.id), item.date);
+      if (typeof item.orderId === 'string') deletedAt.set(item.orderId, item.date);
+    }
+    const ids = [...deletedAt.keys()];
+    const live = await execRows<{ id: string; internal: string | null; synced_at: Date }>(
       options.db,
       kind === 'order'
-        ? sql`select order_id as id from orders where store_id = ${options.storeId} and deleted_at is null
-                and (order_id in ${textSet(ids)} or internal_id::text in ${textSet(page.items.map((i) => String(i.id)))})`
-        : sql`select ${key}::text as id from ${table} where store_id = ${options.storeId} and deleted_at is null and ${key}::text in ${textSet(ids)}`,
+        ? sql`select order_id as id, internal_id::text as internal, synced_at from orders
+              where store_id = ${options.storeId} and deleted_at is null
+                and (order_id in ${textSet(ids)} or internal_id::text in ${textSet(ids)})`
+        : sql`select ${key}::text as id, null as internal, synced_at from ${table}
+              where store_id = ${options.storeId} and deleted_at is null and ${key}::text in ${textSet(ids)}`,
     );
     ctx.counts.checked += page.items.length;
-    const records = ctx.dryRun
+    const confirmed: { id: string; internal: string | null; date: string }[] = [];
+    const toRead: string[] = [];
+    for (const row of live) {
+      const date = deletedAt.get(row.id) ?? (row.internal === null ? undefined : deletedAt.get(row.internal));
+      const at = date === undefined ? Number.NaN : Date.parse(date);
+      if (date !== undefined && !Number.isNaN(at) && new Date(row.synced_at).getTime() <= at) confirmed.push({ ...row, date });
+      else toRead.push(row.id);
+    }
+    for (const { id } of confirmed) ctx.note('missedDeletes', id);
+    if (ctx.dryRun) for (const id of toRead) ctx.note('missedDeletes', id);
+    const fetchedAt = (options.now ?? (() => new Date()))();
+    const records: ProjectorRecord[] = ctx.dryRun
       ? []
-      : await readByIds(
-          ctx,
-          live.map((r) => r.id),
-          'gone',
-        );
-    if (ctx.dryRun) for (const r of live) ctx.note('missedDeletes', r.id);
+      : [
+          ...confirmed.map(({ id, internal, date }) => ({
+            kind: 'tombstone' as const,
+            storeId: options.storeId,
+            entityKind: kind,
+            entityId: id,
+            payload: { reason: 'deleted', deletedListing: date, ...(internal !== null && { internalId: Number(internal) }) },
+            causedBy: [],
+            fetchedAt,
+          })),
+          ...(await readByIds(ctx, toRead, 'gone')),
+        ];
     offset += page.items.length;
     ctx.progress.offset = offset;
     await ctx.commit(records);

@@ -22,6 +22,8 @@ export type ReconcileScheduleOptions = {
   /** How often the schedule looks for stores that are due. */
   pollMs?: number;
   now?: () => Date;
+  /** Each request's outcome (metrics: the REST calls by status). */
+  onAttempt?: (outcome: string) => void;
   /** Each finished kind (metrics, tests). */
   onReport?: (storeId: number, report: KindReport) => void;
   maxRateLimitWaitMs?: number;
@@ -52,7 +54,10 @@ export async function runReconcileSchedule(options: ReconcileScheduleOptions): P
             createRateLimiter({ perMinute: Math.max(1, Math.floor(options.ratePerMinute * options.maxShare)) }),
             options.limiter.forToken(token),
           ),
-          onAttempt: () => void requests++,
+          onAttempt: (outcome) => {
+            requests++;
+            options.onAttempt?.(outcome);
+          },
           log,
           ...(options.maxRateLimitWaitMs !== undefined && { maxRateLimitWaitMs: options.maxRateLimitWaitMs }),
         });

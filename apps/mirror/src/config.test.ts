@@ -1,0 +1,44 @@
+import { ConfigError } from '@mirror/core';
+import { describe, expect, it } from 'vitest';
+import { ecwidSection, loadConfig, reconcileSection } from './config.ts';
+
+describe('configuration sections', () => {
+  it('reconcile: defaults of 1h, 24h and a fifth of the rate; durations as operators write them', () => {
+    expect(loadConfig({}, { r: reconcileSection }).r).toEqual({ intervalMs: 3_600_000, fullIntervalMs: 86_400_000, maxShare: 0.2 });
+    expect(
+      loadConfig({ RECONCILE_INTERVAL: '30m', RECONCILE_FULL_INTERVAL: '2d', RECONCILE_MAX_SHARE: '0.5' }, { r: reconcileSection }).r,
+    ).toEqual({
+      intervalMs: 1_800_000,
+      fullIntervalMs: 172_800_000,
+      maxShare: 0.5,
+    });
+    // 0 turns the sweep off; an empty value is unset (compose passes ${VAR:-} as "").
+    expect(loadConfig({ RECONCILE_INTERVAL: '0', RECONCILE_MAX_SHARE: '' }, { r: reconcileSection }).r).toMatchObject({
+      intervalMs: 0,
+      maxShare: 0.2,
+    });
+  });
+
+  it('names every bad variable at once, never echoing a value', () => {
+    const load = () =>
+      loadConfig(
+        { RECONCILE_INTERVAL: 'hourly', RECONCILE_FULL_INTERVAL: '0', RECONCILE_MAX_SHARE: '1.5', ECWID_STORES: '12:secret_abc,oops' },
+        { r: reconcileSection, e: ecwidSection },
+      );
+    expect(load).toThrow(ConfigError);
+    const message = (() => {
+      try {
+        load();
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return '';
+    })();
+    expect(message).toMatch(/RECONCILE_INTERVAL: must be a duration/);
+    expect(message).toMatch(/RECONCILE_FULL_INTERVAL: must be longer than 0/);
+    expect(message).toMatch(/RECONCILE_MAX_SHARE: must be at most 1/);
+    expect(message).toMatch(/ECWID_STORES/);
+    expect(message).not.toContain('secret_abc');
+    expect(message).not.toContain('hourly');
+  });
+});
