@@ -2,7 +2,7 @@ import { entityCatalog, fetchedKinds, type FetchedKind } from '@mirror/catalog';
 import { describeError } from '@mirror/core';
 import { backfillStateTable, execRows, reconcileRunsTable, reconcileSeenTable, type Db, type Executor } from '@mirror/db';
 import type { EcwidClient } from '@mirror/ecwid';
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { appendRecords, type ProjectorRecord } from '../enrichment/append-records.ts';
 import { fetchEntities, requestKey, type FetchRequest } from '../enrichment/fetch-entities.ts';
 import { reconcileSpecs, type ReconcileSpec } from './reconcile-specs.ts';
@@ -499,7 +499,7 @@ async function findGone(ctx: KindContext): Promise<void> {
       await execRows<{ id: string }>(
         options.db,
         sql`select ${key}::text as id from ${table} where store_id = ${options.storeId} and deleted_at is null
-              and ${key}::text > ${after} and ${notSeen}
+              and ${key}::text > ${after} and ${notSeen} and not ${tombstoneInFlight(options.storeId, kind, sql`${key}::text`, sql`${table}.source_position`)}
             order by ${key}::text limit ${batch}`,
       )
     )
@@ -517,6 +517,15 @@ async function findGone(ctx: KindContext): Promise<void> {
   }
   ctx.progress.phase = 'done';
 }
+
+/**
+ * A tombstone for a row is already in the log, not yet projected (enrichment confirmed a
+ * delete, or an order's tombstone carried its invoices): the row is as good as gone, and reading
+ * it again would count a delete nothing missed.
+ */
+const tombstoneInFlight = (storeId: number, kind: FetchedKind, entityId: SQL, sourcePosition: SQL) =>
+  sql`exists (select 1 from event_log e where e.store_id = ${storeId} and e.entity_kind = ${kind}
+        and e.entity_id = ${entityId} and e.position > ${sourcePosition} and e.kind = 'tombstone')`;
 
 /**
  * Incremental: Ecwid's deleted-items listing since `since`, for what the mirror still has live.
@@ -722,7 +731,8 @@ async function reconcileInvoices(ctx: KindContext, since: Date | null): Promise<
   const orphans = (
     await execRows<{ order_id: string; invoice_id: string }>(
       options.db,
-      sql`select order_id, invoice_id from invoices i where store_id = ${options.storeId} and deleted_at is null and ${notSeen}`,
+      sql`select order_id, invoice_id from invoices i where store_id = ${options.storeId} and deleted_at is null and ${notSeen}
+            and not ${tombstoneInFlight(options.storeId, 'invoice', sql`i.order_id`, sql`i.source_position`)}`,
     )
   ).filter((r) => ctx.run || !ctx.seen.has(r.order_id));
   for (const r of orphans) ctx.note('missedDeletes', `${r.order_id}/${r.invoice_id}`);
