@@ -140,8 +140,9 @@ describe('verify and reconcile', () => {
     });
 
     // Incremental: the deleted-items listings find the product and the customer; the small kinds
-    // are compared whole. Carts have no deleted-items listing: a full run finds that one.
-    const incremental = await reconcile({ db, storeId, ...countingClient(), mode: 'incremental' });
+    // are compared whole. Carts have no deleted-items listing: compared whole while they are few
+    // (here: never, the limit is 0), else a full run finds the deleted one.
+    const incremental = await reconcile({ db, storeId, ...countingClient(), mode: 'incremental', wholeSetLimit: 0 });
     expect(incremental.filter((r) => r.status !== 'done')).toEqual([]);
     await projectAll();
     expect(totals(await verify())).toEqual({ abandoned_cart: { missing: 0, stale: 0, missedDeletes: 1, healedTombstones: 0 } });
@@ -200,6 +201,20 @@ describe('verify and reconcile', () => {
       .from(eventLogTable)
       .where(and(eq(eventLogTable.kind, 'tombstone'), eq(eventLogTable.entityKind, 'product')));
     expect(tombstones).toEqual([]);
+  });
+
+  it('finds an abandoned cart deleted without a webhook in an incremental run while carts are few', async () => {
+    await backfill({ db, storeId, client: createClientFactory({ baseUrl: server.url })(storeId, token) });
+    await projectAll();
+    const store = sim.store(storeId);
+    const [gone, changed] = store.carts.values();
+    store.remove('carts', gone!.cartId);
+    store.update('carts', changed!.cartId, (doc) => void (doc.email = 'changed.silently@example.com'));
+    const [carts] = await reconcile({ db, storeId, ...countingClient(), mode: 'incremental', kinds: ['abandoned_cart'] });
+    expect(carts).toMatchObject({ mode: 'incremental', status: 'done', missedDeletes: 1, stale: 1, missing: 0 });
+    expect(carts!.samples.missedDeletes).toEqual([gone!.cartId]);
+    await projectAll();
+    expect(totals(await verify(['abandoned_cart']))).toEqual({});
   });
 
   it('a run stopped midway is resumed where it stopped, and a live run is not run twice', async () => {

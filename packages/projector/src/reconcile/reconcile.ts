@@ -61,6 +61,8 @@ export type ReconcileOptions = {
   signal?: AbortSignal;
   /** How far Ecwid's clock may be ahead of ours: the next incremental run starts this much earlier. */
   clockSkewMs?: number;
+  /** Kinds without a deleted-items listing are compared whole in incremental runs up to this many live rows. */
+  wholeSetLimit?: number;
   /** A run whose heartbeat is older than this is taken over (its worker died). */
   leaseMs?: number;
   sampleSize?: number;
@@ -182,7 +184,12 @@ async function reconcileKind(options: ReconcileOptions, kind: FetchedKind): Prom
   try {
     switch (spec.mode) {
       case 'timed':
-        if (mode === 'incremental') {
+        if (mode === 'incremental' && !entityCatalog[kind].deletedListing && (await comparedWhole(ctx))) {
+          // No deleted-items listing (abandoned carts): while the kind is small, its whole id set
+          // is compared in every run, so a delete without a webhook is found within the hour.
+          await walkDocuments(ctx, (client, offset) => spec.page(client, offset), spec.key, spec.updatedAt, null, spec.derived);
+          await findGone(ctx);
+        } else if (mode === 'incremental') {
           // The changed documents themselves: the listing's pages are all the reads a repair needs.
           if (dryRun) await walkTrimmed(ctx, spec, since);
           else
@@ -256,6 +263,25 @@ type KindContext = {
   /** Appends the records and the run's progress in one transaction (nothing on a dry run). */
   commit(records: ProjectorRecord[], extra?: { seen?: string[] }): Promise<void>;
 };
+
+/**
+ * Live rows up to which a kind without a deleted-items listing has its whole id set compared in
+ * incremental runs too: at most this many / 100 pages a run (docs/reconcile.md).
+ */
+export const defaultWholeSetLimit = 2_000;
+
+/** Whether this incremental run compares the kind's whole set; decided once, kept in the run's progress. */
+async function comparedWhole(ctx: KindContext): Promise<boolean> {
+  if (typeof ctx.progress.wholeSet === 'boolean') return ctx.progress.wholeSet;
+  const table = entityCatalog[ctx.kind].table;
+  const [row] = await execRows<{ n: number }>(
+    ctx.options.db,
+    sql`select count(*)::int as n from ${table} where store_id = ${ctx.options.storeId} and deleted_at is null`,
+  );
+  const whole = (row?.n ?? 0) <= (ctx.options.wholeSetLimit ?? defaultWholeSetLimit);
+  ctx.progress.wholeSet = whole;
+  return whole;
+}
 
 /** A set of text values as one JSON parameter (the same on postgres.js and PGlite; drizzle expands a plain array). */
 const textSet = (values: readonly string[]) => sql`(select jsonb_array_elements_text(${JSON.stringify(values)}::jsonb))`;
@@ -566,7 +592,10 @@ async function readDeletedListing(ctx: KindContext, since: Date): Promise<void> 
     for (const row of live) {
       const date = deletedAt.get(row.id) ?? (row.internal === null ? undefined : deletedAt.get(row.internal));
       const at = date === undefined ? Number.NaN : Date.parse(date);
-      if (date !== undefined && !Number.isNaN(at) && new Date(row.synced_at).getTime() <= at) confirmed.push({ ...row, date });
+      // The listing's dates are whole seconds: a row taken within the second of the deletion is
+      // taken before it.
+      if (date !== undefined && !Number.isNaN(at) && Math.floor(new Date(row.synced_at).getTime() / 1000) * 1000 <= at)
+        confirmed.push({ ...row, date });
       else toRead.push(row.id);
     }
     for (const { id } of confirmed) ctx.note('missedDeletes', id);
