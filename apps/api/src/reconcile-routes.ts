@@ -27,12 +27,9 @@ const runSchema = z
     stale: z.number().int().openapi({ description: "in both, Ecwid's newer (or different, for kinds without an update time)" }),
     missedDeletes: z.number().int().openapi({ description: 'live in the mirror, gone from Ecwid (confirmed by a read)' }),
     healedTombstones: z.number().int().openapi({ description: 'deleted in the mirror, live in Ecwid: brought back' }),
-    refreshed: z
-      .number()
-      .int()
-      .openapi({
-        description: 'different only in fields Ecwid derives without a webhook (a category’s product counts): taken again, not a miss',
-      }),
+    refreshed: z.number().int().openapi({
+      description: 'different only in fields Ecwid derives without a webhook (a category’s product counts): taken again, not a miss',
+    }),
     appended: z.number().int().openapi({ description: 'snapshot and tombstone records appended to repair it' }),
     error: z.string().nullable(),
   })

@@ -5,6 +5,13 @@ export { readEnrichmentState, type EnrichmentState, type EnrichmentStatus } from
 export { fetchEntities, type FetchOutcome, type FetchRequest } from './fetch-entities.ts';
 export { findStores, type StoreWork } from './find-stores.ts';
 export { planWork, type Lifecycle, type WorkGroup, type WorkPlan } from './plan-work.ts';
-export { readStatus, type BackfillStatus, type MirrorStatus, type ProjectionStatus, type ReconcileStatus, type StoreStatus } from './read-status.ts';
+export {
+  readStatus,
+  type BackfillStatus,
+  type MirrorStatus,
+  type ProjectionStatus,
+  type ReconcileStatus,
+  type StoreStatus,
+} from './read-status.ts';
 export { retryParked, type RetryParkedOptions, type RetryParkedResult } from './retry-parked.ts';
 export { runEnrichment, type RunEnrichmentOptions } from './run-enrichment.ts';
