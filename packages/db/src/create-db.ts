@@ -42,6 +42,12 @@ export type CreateDbOptions = {
   maxConnections?: number | undefined;
   /** Seconds to wait for a connection before failing (so callers can answer 503 quickly). */
   connectTimeoutSeconds?: number | undefined;
+  /**
+   * `url` serves an embedded PGlite (claimEmbedded): one backend behind a socket that gives each
+   * connection exclusive turns. The kind is then `pglite`, and migrations are applied in one
+   * transaction (advisory locks cannot exclude anyone in a single session).
+   */
+  embedded?: boolean | undefined;
 };
 
 // Both drivers' migrators record applied migrations here (drizzle's default).
@@ -49,8 +55,10 @@ const migrationsTable = sql`drizzle.__drizzle_migrations`;
 const migrateLockKey = 7262431000424243;
 
 /**
- * Opens the mirror's database: postgres.js when a URL is given, else embedded PGlite in
- * `dataDir` (default `./.mirror/pgdata`), so the product runs on a machine with no Postgres.
+ * Opens the mirror's database: postgres.js when a URL is given (a Postgres, or the embedded
+ * PGlite served by claimEmbedded with `embedded: true`), else an in-process PGlite in `dataDir`
+ * (`memory://` in tests). A data folder that other processes may open too is served through
+ * claimEmbedded, never opened in-process: see src/embedded/.
  */
 export async function createDb(options: CreateDbOptions = {}): Promise<Database> {
   return options.url ? openPostgres(options.url, options) : openPglite(options.dataDir ?? './.mirror/pgdata');
@@ -60,11 +68,29 @@ function openPostgres(url: string, options: CreateDbOptions): Database {
   const client = postgres(url, {
     // At least two: migrate() holds its lock on one connection while migrating on another.
     max: Math.max(2, options.maxConnections ?? 10),
-    connect_timeout: options.connectTimeoutSeconds ?? 5,
+    // The embedded server answers a new connection in turn, after any transaction in progress.
+    connect_timeout: options.connectTimeoutSeconds ?? (options.embedded ? 30 : 5),
     onnotice: () => {},
     connection: { application_name: 'ecwid-mirror' },
   });
   const db = drizzlePostgres(client, { schema });
+  if (options.embedded) {
+    return {
+      db,
+      kind: 'pglite',
+      async migrate() {
+        // The server runs one transaction at a time, so reading what is applied and applying the
+        // rest in one transaction cannot race another migrator. drizzle's migrator opens its own
+        // transaction: inside this one, a savepoint.
+        await client.begin(async (tx) => {
+          const scoped = Object.assign(tx, { begin: (fn: (sql: typeof tx) => unknown) => tx.savepoint(fn), options: client.options });
+          await migratePostgres(drizzlePostgres(scoped as unknown as typeof client, { schema }), { migrationsFolder });
+        });
+      },
+      checkReady: () => checkReady(db),
+      close: () => client.end({ timeout: 5 }),
+    };
+  }
   return {
     db,
     kind: 'postgres',

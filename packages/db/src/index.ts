@@ -6,3 +6,6 @@ export * from './schema/index.ts';
 export { entityTableNames, grantReporting } from './reporting/grant-reporting.ts';
 export { sqlState } from './sql-state.ts';
 export { listMirroredStores } from './stores/mirrored-stores.ts';
+export { claimEmbedded, DataDirInUseError, type ClaimOptions, type EmbeddedClaim, type ReleaseOptions } from './embedded/claim-embedded.ts';
+export { serveEmbedded, type EmbeddedServer, type EmbeddedServerOptions } from './embedded/embedded-server.ts';
+export { ownerRecordPath, type OwnerRecord } from './embedded/owner-record.ts';

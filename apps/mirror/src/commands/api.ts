@@ -13,7 +13,7 @@ export function registerApi(program: Command): void {
     .action(async () => {
       const config = loadConfig(process.env, { ...baseSections, http: httpSection, api: apiSection });
       const log = createRootLogger(config.log);
-      const database = await openDatabase(config.database, log);
+      const database = await openDatabase(config.database, log, { serve: true });
       await database.migrate();
       const metrics = createMirrorMetrics(database.db);
       const root = new Hono();

@@ -31,36 +31,46 @@ export function registerBackfill(program: Command): void {
     const database = await openDatabase(config.database, log);
     const controller = new AbortController();
     const bar = createProgressBar('backfill');
+    const work = run();
+    // Ctrl-C: stop after the page in hand, which is committed whole; then close the database
+    // (on embedded PGlite this process may own it: it is released, not abandoned).
     onShutdown(log, async () => {
       controller.abort();
       bar.stop();
+      await work.catch(() => {});
     });
-    try {
-      await database.migrate();
-      const fromEnv = config.ecwid.stores.find((s) => s.storeId === options.store)?.token;
-      const [row] = await database.db.select().from(storeTokensTable).where(eq(storeTokensTable.storeId, options.store));
-      const token = row?.token ?? fromEnv;
-      if (!token)
-        throw usageError(`no access token for store ${options.store}: add one with \`mirror stores add ${options.store} --token-env VAR\``);
-      const clientFor = createClientFactory({ baseUrl: config.ecwid.apiBaseUrl, ratePerMinute: config.ecwid.ratePerMinute, log });
-      const summary = await backfill({
-        db: database.db,
-        storeId: options.store,
-        client: clientFor(options.store, token),
-        ...(options.entities && { entities: options.entities }),
-        signal: controller.signal,
-        onProgress: (p) => bar.update(p.done, p.total, `${kindName(p.entity)} ${p.phase}`),
-      });
-      bar.stop();
-      for (const s of summary) {
-        process.stdout.write(
-          `${kindName(s.entity).padEnd(16)} ${String(s.snapshots).padStart(7)} snapshots ${String(s.tombstones).padStart(5)} tombstones ${s.incremental ? '(changes since last run)' : '(full scan)'}\n`,
-        );
+    await work;
+
+    async function run() {
+      try {
+        await database.migrate();
+        const fromEnv = config.ecwid.stores.find((s) => s.storeId === options.store)?.token;
+        const [row] = await database.db.select().from(storeTokensTable).where(eq(storeTokensTable.storeId, options.store));
+        const token = row?.token ?? fromEnv;
+        if (!token)
+          throw usageError(
+            `no access token for store ${options.store}: add one with \`mirror stores add ${options.store} --token-env VAR\``,
+          );
+        const clientFor = createClientFactory({ baseUrl: config.ecwid.apiBaseUrl, ratePerMinute: config.ecwid.ratePerMinute, log });
+        const summary = await backfill({
+          db: database.db,
+          storeId: options.store,
+          client: clientFor(options.store, token),
+          ...(options.entities && { entities: options.entities }),
+          signal: controller.signal,
+          onProgress: (p) => bar.update(p.done, p.total, `${kindName(p.entity)} ${p.phase}`),
+        });
+        bar.stop();
+        for (const s of summary) {
+          process.stdout.write(
+            `${kindName(s.entity).padEnd(16)} ${String(s.snapshots).padStart(7)} snapshots ${String(s.tombstones).padStart(5)} tombstones ${s.incremental ? '(changes since last run)' : '(full scan)'}\n`,
+          );
+        }
+        if (controller.signal.aborted) process.stdout.write('interrupted: run the same command again to resume\n');
+      } finally {
+        bar.stop();
+        await database.close();
       }
-      if (controller.signal.aborted) process.stdout.write('interrupted: run the same command again to resume\n');
-    } finally {
-      bar.stop();
-      await database.close();
     }
   });
 }

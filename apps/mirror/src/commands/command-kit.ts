@@ -6,12 +6,11 @@ import type { LogOptions } from '../config.ts';
 import { createRootLogger } from '../runtime.ts';
 
 /*
- * Shared by the operational commands (project, status, parked, stores, backfill, rebuild,
- * replay): exit code 2 for bad arguments, a quiet logger for commands whose
- * output is meant for a person, and the progress bar.
+ * Shared by the commands: exit code 2 for bad arguments (cli.ts applies it to every command),
+ * a quiet logger for commands whose output is meant for a person, and the progress bar.
  */
 
-/** Bad arguments exit with 2 (commander's own parse errors would exit with 1). */
+/** Bad arguments exit with 2 (commander's own parse errors would exit with 1); help and --version still exit 0. */
 export function exitTwoOnBadArguments(command: Command): Command {
   return command.exitOverride((err) => {
     if (err.exitCode === 1 && err.code !== 'commander.executeSubCommandAsync') throw new CommanderError(2, err.code, err.message);
@@ -19,9 +18,12 @@ export function exitTwoOnBadArguments(command: Command): Command {
   });
 }
 
-/** An argument problem found after parsing: printed without a stack, exit code 2. */
-export function usageError(message: string): ConfigError {
-  return new ConfigError(message);
+/** What usageError makes: cli.ts prints it with the usage of the command that threw it. */
+export class UsageError extends ConfigError {}
+
+/** An argument problem found after parsing: printed with the command's usage, exit code 2. */
+export function usageError(message: string): UsageError {
+  return new UsageError(message);
 }
 
 export const storeIdArgument = (value: string): number => {

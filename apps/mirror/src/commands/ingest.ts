@@ -13,7 +13,7 @@ export function registerIngest(program: Command): void {
     .action(async () => {
       const config = loadConfig(process.env, { ...baseSections, http: httpSection, ingest: ingestSection });
       const log = createRootLogger(config.log);
-      const database = await openDatabase(config.database, log);
+      const database = await openDatabase(config.database, log, { serve: true });
       await database.migrate();
       const metrics = createMirrorMetrics(database.db);
       const { app, drain } = createIngest(database, config.ingest, log, ingestHooks(metrics));

@@ -23,7 +23,7 @@ export function registerProject(program: Command): void {
       http: httpSection,
     });
     const log = createRootLogger(config.log);
-    const database = await openDatabase(config.database, log);
+    const database = await openDatabase(config.database, log, { serve: true });
     await database.migrate();
     // Without ECWID_STORES this worker uses the tokens already in store_tokens (syncEnvTokens
     // leaves them alone when given none).

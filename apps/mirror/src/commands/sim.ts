@@ -2,6 +2,7 @@ import { runSimulatorServer } from '@mirror/ecwid-sim';
 import { type Command, InvalidArgumentError } from 'commander';
 import { clientSecretSection, loadConfig, logSection } from '../config.ts';
 import { createRootLogger, onShutdown } from '../runtime.ts';
+import { usageError } from './command-kit.ts';
 
 const integer = (name: string, min: number) => (value: string) => {
   const n = Number(value);
@@ -32,7 +33,7 @@ export function registerSim(program: Command): void {
         try {
           new URL(options.target);
         } catch {
-          throw new InvalidArgumentError(`--target must be a URL, got "${options.target}"`);
+          throw usageError(`--target must be a URL, got "${options.target}"`);
         }
       }
       const running = await runSimulatorServer({

@@ -45,10 +45,10 @@ export function registerStart(program: Command): void {
         }
       : parseEnv(ingestSection, process.env);
     const log = createRootLogger(config.log);
-    const database = await openDatabase(config.database, log);
+    const database = await openDatabase(config.database, log, { serve: true });
     await database.migrate();
     const mirror = await startAll(database, { ...config, ingest }, log);
-    if (mirror.demo) printDemoBanner(mirror.port, mirror.demo);
+    if (mirror.demo) printDemoBanner(mirror.port, mirror.demo, database.servedUrl);
     onShutdown(log, async () => {
       await mirror.close();
       await database.close();
@@ -60,7 +60,7 @@ export function registerStart(program: Command): void {
  * Printed on stdout, not logged: the key belongs to a simulated store made for this run, and a
  * newcomer needs it to make a first request.
  */
-function printDemoBanner(port: number, demo: Demo): void {
+function printDemoBanner(port: number, demo: Demo, sqlUrl: string | undefined): void {
   const base = `http://localhost:${port}`;
   process.stdout.write(
     [
@@ -71,6 +71,9 @@ function printDemoBanner(port: number, demo: Demo): void {
       `    curl -H 'Authorization: Bearer ${demo.apiKey}' ${base}/v1/stores/${demo.storeId}/orders`,
       '',
       `  API reference: ${base}/docs    metrics: ${base}/metrics    webhooks: POST ${base}/webhooks/ecwid`,
+      ...(sqlUrl
+        ? [`  SQL (psql, BI tools; while this runs): ${sqlUrl}`, `    psql ${sqlUrl} -c 'select * from reporting.daily_sales'`]
+        : []),
       '  To mirror real stores, set ECWID_CLIENT_SECRET and ECWID_STORES=<storeId>:<token> (see README).',
       '',
     ].join('\n'),

@@ -1,0 +1,173 @@
+import { mkdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import { dirname } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { serveEmbedded, type EmbeddedServerOptions } from './embedded-server.ts';
+import {
+  createExclusive,
+  livenessOf,
+  newOwnerRecord,
+  ownerRecordPath,
+  readOwnerRecord,
+  removeOwnRecord,
+  removeStaleRecord,
+  rewriteOwnRecord,
+  sweepLeftovers,
+  type OwnerRecord,
+} from './owner-record.ts';
+
+/*
+ * A PGlite data folder has one owner: the process that opened it, which serves it on a local
+ * port and talks to it only through that port, like every other process (PGlite is one backend;
+ * its server gives each connection exclusive turns, which in-process queries would bypass).
+ * claimEmbedded() makes this process the owner, or finds the live owner to connect to.
+ */
+
+export type EmbeddedClaim =
+  | {
+      role: 'owner';
+      /** Where this process serves the folder: connect to it (also from this process) with postgres.js. */
+      url: string;
+      recordPath: string;
+      /** Stops serving, closes PGlite and removes the record. Idempotent. */
+      release(options?: ReleaseOptions): Promise<void>;
+    }
+  | { role: 'client'; url: string; recordPath: string; owner: OwnerRecord };
+
+export type ReleaseOptions = {
+  /**
+   * First wait until the other processes connected through this one (mirror commands, psql)
+   * have disconnected, calling `onWaiting` after 1 s and every 10 s while they have not. A later
+   * release() without it stops waiting.
+   */
+  waitForClients?: boolean | undefined;
+  onWaiting?: ((connections: number) => void) | undefined;
+};
+
+export type ClaimOptions = {
+  /** What this process is, written in the record for people: `mirror start`. */
+  command: string;
+  /** Only ownership will do (a server): a live owner is an error at once instead of a URL. */
+  exclusive?: boolean | undefined;
+  /** How long to wait for a live owner to answer (it may be opening the folder, or busy). Default 30 s. */
+  waitMs?: number | undefined;
+  server?: EmbeddedServerOptions | undefined;
+};
+
+/**
+ * The folder is owned by another live process: `exclusive` was asked for, or the owner has not
+ * answered within `waitMs` (`unresponsive`: still opening the folder, or busy).
+ */
+export class DataDirInUseError extends Error {
+  constructor(
+    readonly owner: OwnerRecord,
+    readonly recordPath: string,
+    readonly reason: 'exclusive' | 'unresponsive',
+  ) {
+    const where = owner.url ? ` at ${owner.url}` : '';
+    super(
+      reason === 'exclusive'
+        ? `the embedded database in ${owner.dataDir} is in use by process ${owner.pid} (${owner.command}, since ${owner.startedAt})${where}`
+        : `the embedded database in ${owner.dataDir} is owned by process ${owner.pid} (${owner.command}, since ${owner.startedAt}), ` +
+            (owner.url ? `which does not answer${where}` : 'which is still opening it'),
+    );
+    this.name = 'DataDirInUseError';
+  }
+}
+
+/**
+ * Becomes the owner of the PGlite data folder, or returns the live owner's URL. A record left by
+ * a dead owner (kill -9) is removed and the folder taken over.
+ */
+export async function claimEmbedded(dataDir: string, options: ClaimOptions): Promise<EmbeddedClaim> {
+  const recordPath = ownerRecordPath(dataDir);
+  mkdirSync(dirname(recordPath), { recursive: true });
+  const deadline = Date.now() + (options.waitMs ?? 30_000);
+  const mine = newOwnerRecord(dataDir, options.command);
+  for (;;) {
+    if (createExclusive(recordPath, mine)) return becomeOwner(dataDir, recordPath, mine, options.server);
+    const record = readOwnerRecord(recordPath);
+    if (!record) continue; // released in between
+    if (livenessOf(record) === 'dead') {
+      await removeStaleRecord(recordPath, record);
+      continue;
+    }
+    if (options.exclusive) throw new DataDirInUseError(record, recordPath, 'exclusive');
+    if (record.url && (await listening(record.url))) return { role: 'client', url: record.url, recordPath, owner: record };
+    if (Date.now() > deadline) {
+      throw new DataDirInUseError(record, recordPath, 'unresponsive');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function becomeOwner(
+  dataDir: string,
+  recordPath: string,
+  record: OwnerRecord,
+  serverOptions: EmbeddedServerOptions | undefined,
+): Promise<EmbeddedClaim> {
+  // An exit without release (an uncaught error, process.exit) still frees the folder: PGlite's
+  // files are as after a crash, which it recovers from; the record must not outlive the process.
+  const onExit = () => removeOwnRecord(recordPath, record.nonce);
+  process.on('exit', onExit);
+  let pglite: PGlite | undefined;
+  try {
+    sweepLeftovers(recordPath, record.nonce);
+    mkdirSync(dataDir, { recursive: true });
+    // Every commit is written to the folder before it is acknowledged (relaxedDurability would
+    // acknowledge first and write later).
+    pglite = await PGlite.create(dataDir, { relaxedDurability: false }).catch((err: unknown) => {
+      throw new Error(`could not open the embedded database in ${record.dataDir}: ${err instanceof Error ? err.message : String(err)}`, {
+        cause: err,
+      });
+    });
+    const server = await serveEmbedded(pglite, serverOptions);
+    rewriteOwnRecord(recordPath, { ...record, url: server.url });
+    const db = pglite;
+    let releasing: Promise<void> | undefined;
+    let stopWaiting = false;
+    return {
+      role: 'owner',
+      url: server.url,
+      recordPath,
+      release(release: ReleaseOptions = {}) {
+        if (!release.waitForClients) stopWaiting = true;
+        releasing ??= (async () => {
+          try {
+            for (let waited = 0; !stopWaiting && server.connections() > 0; waited += 100) {
+              if (waited === 1000 || (waited > 0 && waited % 10_000 === 0)) release.onWaiting?.(server.connections());
+              await new Promise((r) => setTimeout(r, 100));
+            }
+            await server.stop();
+            await db.close();
+          } finally {
+            removeOwnRecord(recordPath, record.nonce);
+            process.off('exit', onExit);
+          }
+        })();
+        return releasing;
+      },
+    };
+  } catch (err) {
+    await pglite?.close().catch(() => {});
+    removeOwnRecord(recordPath, record.nonce);
+    process.off('exit', onExit);
+    throw err;
+  }
+}
+
+/** Whether something accepts connections at the URL's host and port (within 1 s). */
+function listening(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname.replace(/^\[|\]$/g, ''), port: Number(port) });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
