@@ -9,6 +9,7 @@ import { registerIngest } from './commands/ingest.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerParked } from './commands/parked.ts';
 import { registerProject } from './commands/project.ts';
+import { registerReconcile } from './commands/reconcile.ts';
 import { registerRebuild } from './commands/rebuild.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerReporting } from './commands/reporting.ts';
@@ -47,6 +48,7 @@ registerStores(program);
 registerStatus(program);
 registerParked(program);
 registerBackfill(program);
+registerReconcile(program);
 registerRebuild(program);
 registerReplay(program);
 

@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
 import { discountCouponsTable, eventLogTable } from '@mirror/db';
 import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { createSimulator, type SimServer, type Simulator } from '@mirror/ecwid-sim';
 import { and, eq, isNull } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliPath } from './test-process.ts';
+import { runCli } from './test-process.ts';
 
 /*
  * `--entities` takes the entity catalogue's public names in `mirror backfill` and `mirror
@@ -19,26 +18,8 @@ let sim: Simulator;
 let server: SimServer;
 const skip = concurrencySkipReason('the CLI in a child process beside the test database');
 
-type Run = { code: number; stdout: string; stderr: string };
-
-function mirror(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', cliPath, ...args],
-      {
-        env: {
-          ...process.env,
-          DATABASE_URL: database.url,
-          ECWID_API_BASE_URL: server.url,
-          ECWID_STORES: `${storeId}:${token}`,
-          LOG_LEVEL: 'silent',
-        },
-      },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const mirror = (...args: string[]) =>
+  runCli(args, { DATABASE_URL: database.url, ECWID_API_BASE_URL: server.url, ECWID_STORES: `${storeId}:${token}`, LOG_LEVEL: 'silent' });
 
 describe.skipIf(skip)('--entities', () => {
   beforeAll(async () => {

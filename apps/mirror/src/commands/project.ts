@@ -1,9 +1,25 @@
 import { listen, mountHealth } from '@mirror/core/http';
-import { createClientFactory, runEnrichment, runProjection, syncEnvTokens, workerRateLimitWaitMs } from '@mirror/projector';
+import {
+  createClientFactory,
+  runEnrichment,
+  runProjection,
+  runReconcileSchedule,
+  syncEnvTokens,
+  workerRateLimitWaitMs,
+} from '@mirror/projector';
 import type { Command } from 'commander';
 import { Hono } from 'hono';
-import { baseSections, ecwidSection, enrichmentSection, httpSection, loadConfig, metricsSection, projectionSection } from '../config.ts';
-import { createMirrorMetrics, ecwidHooks, mountMetrics } from '../server/metrics.ts';
+import {
+  baseSections,
+  ecwidSection,
+  enrichmentSection,
+  httpSection,
+  loadConfig,
+  metricsSection,
+  projectionSection,
+  reconcileSection,
+} from '../config.ts';
+import { createMirrorMetrics, ecwidHooks, mountMetrics, reconcileHooks } from '../server/metrics.ts';
 import { createRootLogger, onShutdown, openDatabase } from '../runtime.ts';
 import { exitTwoOnBadArguments } from './command-kit.ts';
 
@@ -12,13 +28,16 @@ export function registerProject(program: Command): void {
   exitTwoOnBadArguments(
     program
       .command('project')
-      .description('run the projector: enrich webhooks into snapshots (Ecwid REST) and project them into the entity tables'),
+      .description(
+        'run the projector: enrich webhooks into snapshots (Ecwid REST), project them into the entity tables, and reconcile each store with Ecwid on a schedule (RECONCILE_INTERVAL)',
+      ),
   ).action(async () => {
     const config = loadConfig(process.env, {
       ...baseSections,
       ecwid: ecwidSection,
       enrichment: enrichmentSection,
       projection: projectionSection,
+      reconcile: reconcileSection,
       metrics: metricsSection,
       http: httpSection,
     });
@@ -68,14 +87,32 @@ export function registerProject(program: Command): void {
       signal,
       idleMs: config.projection.idleMs,
     });
-    log.info({ stores: config.ecwid.stores.length, apiBaseUrl: config.ecwid.apiBaseUrl }, 'projector running');
+    // What webhooks missed, found by asking Ecwid (docs/reconcile.md), within a share of each token's budget.
+    const sweep = runReconcileSchedule({
+      db: database.db,
+      log: log.child({ stage: 'reconcile' }),
+      signal,
+      baseUrl: config.ecwid.apiBaseUrl,
+      limiter,
+      ratePerMinute: config.ecwid.ratePerMinute,
+      maxShare: config.reconcile.maxShare,
+      intervalMs: config.reconcile.intervalMs,
+      fullIntervalMs: config.reconcile.fullIntervalMs,
+      maxRateLimitWaitMs: workerRateLimitWaitMs,
+      onAttempt,
+      ...reconcileHooks(metrics),
+    });
+    log.info(
+      { stores: config.ecwid.stores.length, apiBaseUrl: config.ecwid.apiBaseUrl, reconcileIntervalMs: config.reconcile.intervalMs },
+      'projector running',
+    );
     onShutdown(log, async () => {
       // In-flight batches commit whole or roll back; nothing half-done survives a stop.
       controller.abort();
-      await Promise.all([enrichment, projection]);
+      await Promise.all([enrichment, projection, sweep]);
       if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
       await database.close();
     });
-    await Promise.all([enrichment, projection]);
+    await Promise.all([enrichment, projection, sweep]);
   });
 }

@@ -11,6 +11,7 @@ import {
   loadConfig,
   parseEnv,
   projectionSection,
+  reconcileSection,
 } from '../config.ts';
 import { createRootLogger, onShutdown, openDatabase } from '../runtime.ts';
 import { startAll, type Demo } from '../server/start-all.ts';
@@ -33,6 +34,7 @@ export function registerStart(program: Command): void {
       api: apiSection,
       enrichment: enrichmentSection,
       projection: projectionSection,
+      reconcile: reconcileSection,
       demo: demoSection,
     });
     // Real stores need the app's secret; the demo store signs with one it makes, so ingest

@@ -12,7 +12,9 @@ export function registerStatus(program: Command): void {
   exitTwoOnBadArguments(
     program
       .command('status')
-      .description('per store: enrichment checkpoint, lag, status and parked events; projection checkpoint vs the log head')
+      .description(
+        'per store: enrichment checkpoint, lag, status and parked events; backfill and reconcile runs; projection checkpoint vs the log head',
+      )
       .option('--json', 'print JSON'),
   ).action(async (options: { json?: boolean }) => {
     const config = loadConfig(process.env, baseSections);
@@ -22,10 +24,12 @@ export function registerStatus(program: Command): void {
       const status = await readStatus(database.db);
       // Kinds by the catalogue's public names, as everywhere a person or a tool reads them.
       const backfill = status.backfill.map(({ kind, ...rest }) => ({ entity: kindName(kind), ...rest }));
+      const reconcile = status.reconcile.map(({ kind, ...rest }) => ({ entity: kindName(kind), ...rest }));
       if (options.json) {
-        process.stdout.write(`${JSON.stringify({ ...status, backfill }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ ...status, backfill, reconcile }, null, 2)}\n`);
         return;
       }
+      const when = (d: Date | null) => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : '');
       const header = ['store', 'status', 'token', 'checkpoint', 'lag records', 'lag s', 'parked', 'retry at', 'last error'];
       const rows = status.stores.map((s) => [
         String(s.storeId),
@@ -41,7 +45,6 @@ export function registerStatus(program: Command): void {
       process.stdout.write('enrichment\n');
       process.stdout.write(status.stores.length ? `${formatTable([header, ...rows])}\n` : '  no stores yet\n');
       if (backfill.length > 0) {
-        const when = (d: Date | null) => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : '');
         process.stdout.write('\nbackfill\n');
         process.stdout.write(
           `${formatTable([
@@ -54,6 +57,28 @@ export function registerStatus(program: Command): void {
               when(b.startedAt),
               when(b.completedAt),
               when(b.watermark),
+            ]),
+          ])}\n`,
+        );
+      }
+      if (reconcile.length > 0) {
+        // Each kind's latest run: what the webhooks missed, as Ecwid's listings show it.
+        process.stdout.write('\nreconcile (latest run per entity)\n');
+        process.stdout.write(
+          `${formatTable([
+            ['store', 'entity', 'mode', 'status', 'started', 'finished', 'missing', 'stale', 'missed deletes', 'healed', 'requests'],
+            ...reconcile.map((r) => [
+              String(r.storeId),
+              r.entity,
+              r.mode,
+              r.status,
+              when(r.startedAt),
+              when(r.finishedAt),
+              String(r.missing),
+              String(r.stale),
+              String(r.missedDeletes),
+              String(r.healedTombstones),
+              String(r.requests),
             ]),
           ])}\n`,
         );

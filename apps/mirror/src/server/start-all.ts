@@ -12,12 +12,13 @@ import {
   createClientFactory,
   runEnrichment,
   runProjection,
+  runReconcileSchedule,
   syncEnvTokens,
   workerRateLimitWaitMs,
 } from '@mirror/projector';
 import { Hono } from 'hono';
-import type { DemoOptions, EcwidOptions, EnrichmentOptions, HttpOptions, ProjectionOptions } from '../config.ts';
-import { apiHooks, createMirrorMetrics, ecwidHooks, ingestHooks, mountMetrics } from './metrics.ts';
+import type { DemoOptions, EcwidOptions, EnrichmentOptions, HttpOptions, ProjectionOptions, ReconcileOptions } from '../config.ts';
+import { apiHooks, createMirrorMetrics, ecwidHooks, ingestHooks, mountMetrics, reconcileHooks } from './metrics.ts';
 
 export type StartAllOptions = {
   http: HttpOptions;
@@ -28,6 +29,7 @@ export type StartAllOptions = {
   api: ApiOptions;
   enrichment: EnrichmentOptions;
   projection: ProjectionOptions;
+  reconcile: ReconcileOptions;
   demo: DemoOptions;
 };
 
@@ -101,6 +103,25 @@ export async function startAll(database: Database, options: StartAllOptions, log
       idleMs: options.projection.idleMs,
     }),
   ]);
+  // The sweep that finds what webhooks missed (docs/reconcile.md). The demo store is swept once
+  // its backfill is done (a backfill counts as a full run), not beside it.
+  let sweep: Promise<void> = Promise.resolve();
+  const startSweep = () =>
+    (sweep = runReconcileSchedule({
+      db: database.db,
+      log: log.child({ stage: 'reconcile' }),
+      signal: controller.signal,
+      baseUrl: apiBaseUrl,
+      limiter,
+      ratePerMinute: options.ecwid.ratePerMinute,
+      maxShare: options.reconcile.maxShare,
+      intervalMs: options.reconcile.intervalMs,
+      fullIntervalMs: options.reconcile.fullIntervalMs,
+      maxRateLimitWaitMs: workerRateLimitWaitMs,
+      onAttempt,
+      ...reconcileHooks(metrics),
+    }));
+  if (!demoMode) startSweep();
   log.info({ port, stores: stores.length, demo: demoMode }, 'mirror running: ingest, projector and query API');
 
   let demo: Demo | undefined;
@@ -123,7 +144,10 @@ export async function startAll(database: Database, options: StartAllOptions, log
         signal: controller.signal,
       });
       log.info({ storeId: demoStoreId, snapshots: summary.reduce((n, s) => n + s.snapshots, 0) }, 'demo store backfilled');
-      if (!controller.signal.aborted) started.start();
+      if (!controller.signal.aborted) {
+        started.start();
+        startSweep();
+      }
     })().catch((err: unknown) => log.error({ err }, 'demo backfill failed'));
   }
 
@@ -137,6 +161,7 @@ export async function startAll(database: Database, options: StartAllOptions, log
       await closeServer(server);
       await ingest.drain();
       await workers;
+      await sweep;
       await simServer?.close();
     },
   };

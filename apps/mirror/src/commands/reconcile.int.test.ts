@@ -1,0 +1,101 @@
+import { productsTable, reconcileRunsTable } from '@mirror/db';
+import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '@mirror/db/testing';
+import { createSimulator, type SimServer, type Simulator } from '@mirror/ecwid-sim';
+import { projectBatch } from '@mirror/projector';
+import { and, eq, isNull } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './test-process.ts';
+
+/*
+ * `mirror verify` and `mirror reconcile` as a person runs them: verify changes nothing and exits
+ * 1 while the mirror differs from Ecwid; reconcile repairs through the log; verify then exits 0.
+ */
+
+const storeId = 1007;
+const token = 'secret_reconcile_cli_token';
+
+let database: TestDatabase;
+let sim: Simulator;
+let server: SimServer;
+const skip = concurrencySkipReason('the CLI in a child process beside the test database');
+
+const mirror = (...args: string[]) =>
+  runCli(args, { DATABASE_URL: database.url, ECWID_API_BASE_URL: server.url, ECWID_STORES: `${storeId}:${token}`, LOG_LEVEL: 'silent' });
+
+async function projectAll() {
+  while ((await projectBatch(database.db, { limit: 5000 })) > 0);
+}
+
+type JsonReport = { entity: string; missing: number; stale: number; missedDeletes: number; healedTombstones: number; status: string };
+
+describe.skipIf(skip)('mirror verify and mirror reconcile', () => {
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    sim = createSimulator({ stores: [{ storeId, token, seed: 7, size: { products: 12, orders: 10, customers: 6, categories: 4 } }] });
+    server = await sim.listen(0);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await database?.close();
+  });
+
+  it('verify on an empty mirror exits 1, names what is missing, and writes nothing', async () => {
+    const run = await mirror('verify', '--store', String(storeId), '--entities', 'products,categories');
+    expect(run.code).toBe(1);
+    // One row per entity asked for, in the table's columns.
+    expect(run.stdout).toMatch(/entity\s+checked\s+missing\s+stale\s+gone from Ecwid\s+deleted in mirror\s+requests/);
+    expect(run.stdout).toMatch(new RegExp(`products\\s+12\\s+12\\s+0\\s+0\\s+0`));
+    expect(run.stdout).toMatch(/categories\s+4\s+4\s+0\s+0\s+0/);
+    expect(run.stdout).not.toMatch(/^orders/m);
+    expect(await database.db.select().from(reconcileRunsTable)).toEqual([]);
+    expect(await database.db.select().from(productsTable)).toEqual([]);
+  });
+
+  it('reconcile repairs through the log; verify then exits 0, and --json says the same', async () => {
+    const repaired = await mirror('reconcile', '--store', String(storeId), '--full');
+    expect(repaired.code).toBe(0);
+    expect(repaired.stdout).toMatch(/products\s+full\s+12\s+12\s+0\s+0\s+0\s+12/);
+    await projectAll();
+    const runs = await database.db.select().from(reconcileRunsTable).where(eq(reconcileRunsTable.kind, 'product'));
+    expect(runs).toMatchObject([{ mode: 'full', status: 'done', trigger: 'cli', missing: 12, appended: 12 }]);
+
+    const clean = await mirror('verify', '--store', String(storeId));
+    expect(clean.code).toBe(0);
+
+    // A product changed and another deleted behind the mirror's back.
+    const store = sim.store(storeId);
+    const [changed, removed] = store.products.values();
+    store.update('products', changed!.id, (doc) => void (doc.name = 'Changed without a webhook'));
+    store.remove('products', removed!.id);
+    const json = await mirror('verify', '--store', String(storeId), '--entities', 'products', '--json');
+    expect(json.code).toBe(1);
+    const reports = JSON.parse(json.stdout) as JsonReport[];
+    expect(reports).toMatchObject([{ entity: 'products', missing: 0, stale: 1, missedDeletes: 1, healedTombstones: 0, status: 'done' }]);
+
+    expect((await mirror('reconcile', '--store', String(storeId), '--entities', 'products')).code).toBe(0);
+    await projectAll();
+    expect((await mirror('verify', '--store', String(storeId))).code).toBe(0);
+    const live = await database.db
+      .select({ id: productsTable.productId, name: productsTable.name })
+      .from(productsTable)
+      .where(and(eq(productsTable.storeId, storeId), isNull(productsTable.deletedAt)));
+    expect(live).toHaveLength(11);
+    expect(live.find((p) => p.id === changed!.id)?.name).toBe('Changed without a webhook');
+  });
+
+  it('bad arguments exit 2 naming the problem, and touch nothing', async () => {
+    const before = await database.db.select().from(reconcileRunsTable);
+    const noStore = await mirror('verify');
+    expect(noStore.code).toBe(2);
+    expect(noStore.stderr).toMatch(/--store/);
+    const badEntity = await mirror('reconcile', '--store', String(storeId), '--entities', 'products,widgets');
+    expect(badEntity.code).toBe(2);
+    expect(badEntity.stderr).toMatch(/widgets/);
+    const badStore = await mirror('verify', '--store', 'abc');
+    expect(badStore.code).toBe(2);
+    const noToken = await mirror('verify', '--store', '999');
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr).toMatch(/no access token for store 999/);
+    expect(await database.db.select().from(reconcileRunsTable)).toEqual(before);
+  });
+});
