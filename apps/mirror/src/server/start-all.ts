@@ -106,8 +106,8 @@ export async function startAll(database: Database, options: StartAllOptions, log
   // The sweep that finds what webhooks missed (docs/reconcile.md). The demo store is swept once
   // its backfill is done (a backfill counts as a full run), not beside it.
   let sweep: Promise<void> = Promise.resolve();
-  const startSweep = () =>
-    (sweep = runReconcileSchedule({
+  const startSweep = () => {
+    sweep = runReconcileSchedule({
       db: database.db,
       log: log.child({ stage: 'reconcile' }),
       signal: controller.signal,
@@ -120,7 +120,8 @@ export async function startAll(database: Database, options: StartAllOptions, log
       maxRateLimitWaitMs: workerRateLimitWaitMs,
       onAttempt,
       ...reconcileHooks(metrics),
-    }));
+    });
+  };
   if (!demoMode) startSweep();
   log.info({ port, stores: stores.length, demo: demoMode }, 'mirror running: ingest, projector and query API');
 
