@@ -54,3 +54,17 @@ test('usage errors exit 2 with the message and the usage; --version prints the v
 
   expect(versionRun).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
 }, 60_000);
+
+test('mirror sim: a lossy day is asked for with shares between 0 and 1, and --changes needs somewhere to send', async () => {
+  const [overOne, notANumber, noTarget] = await Promise.all([
+    mirror('sim', '--port', '0', '--drop-webhooks', '1.5'),
+    mirror('sim', '--port', '0', '--silent', 'some'),
+    mirror('sim', '--port', '0', '--changes', '100'),
+  ]);
+  expect(overOne.code).toBe(2);
+  expect(overOne.stderr).toContain('--drop-webhooks must be a share between 0 and 1');
+  expect(notANumber.code).toBe(2);
+  expect(notANumber.stderr).toContain('--silent must be a share between 0 and 1');
+  expect(noTarget.code).toBe(2);
+  expect(noTarget.stderr).toContain('--changes and --truth need --target');
+}, 60_000);

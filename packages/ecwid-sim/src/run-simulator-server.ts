@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@mirror/core';
-import { createActivity, type Activity } from './activity/create-activity.ts';
+import { createActivity, type Activity, type RunSummary } from './activity/create-activity.ts';
 import type { LossyOptions } from './activity/lossy.ts';
 import { createSimulator, type Simulator } from './create-simulator.ts';
 import type { SimSize } from './store/generate-store.ts';
@@ -17,6 +17,13 @@ export type RunSimulatorOptions = {
   size?: Partial<SimSize>;
   /** Makes the live activity lossy (silent changes, dropped webhooks…) and keeps its ground truth. */
   lossy?: Partial<LossyOptions>;
+  /**
+   * With `target`: make this many changes at once, as fast as their webhooks are answered (a
+   * simulated day), instead of `ratePerSecond` changes a second; then keep serving the REST API.
+   */
+  changes?: number;
+  /** Called when the `changes` are made and every webhook is settled. */
+  onChangesDone?: (summary: RunSummary) => void;
   log: Logger;
 };
 
@@ -46,7 +53,17 @@ export async function runSimulatorServer(options: RunSimulatorOptions): Promise<
   const activity = options.target
     ? createActivity(sim, { storeId, target: options.target, ratePerSecond, seed, ...(options.lossy ? { lossy: options.lossy } : {}) })
     : undefined;
-  if (activity) {
+  if (activity && options.changes !== undefined) {
+    const count = options.changes;
+    log.info({ target: options.target, changes: count }, 'ecwid simulator making its changes');
+    void activity.runChanges(count, { concurrency: 4 }).then(
+      (summary) => {
+        log.info({ summary }, 'ecwid simulator changes done');
+        options.onChangesDone?.(summary);
+      },
+      (err: unknown) => log.error({ err }, 'ecwid simulator changes failed'),
+    );
+  } else if (activity) {
     activity.start();
     log.info({ target: options.target, ratePerSecond }, 'ecwid simulator activity started');
   }

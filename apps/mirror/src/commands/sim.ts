@@ -1,4 +1,5 @@
-import { runSimulatorServer } from '@mirror/ecwid-sim';
+import { writeFileSync } from 'node:fs';
+import { runSimulatorServer, type RunSummary } from '@mirror/ecwid-sim';
 import { type Command, InvalidArgumentError } from 'commander';
 import { clientSecretSection, loadConfig, logSection } from '../config.ts';
 import { createRootLogger, onShutdown } from '../runtime.ts';
@@ -10,10 +11,32 @@ const integer = (name: string, min: number) => (value: string) => {
   return n;
 };
 
+const share = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+    throw new InvalidArgumentError(`${name} must be a share between 0 and 1, e.g. 0.02`);
+  return n;
+};
+
 const rate = (value: string) => {
   const n = Number(value.replace(/\/s$/, ''));
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('rate must be a positive number of changes per second, e.g. 5 or 5/s');
   return n;
+};
+
+type SimCliOptions = {
+  port: number;
+  target?: string;
+  seed: number;
+  rate: number;
+  storeId: number;
+  token?: string;
+  dropWebhooks: number;
+  silent: number;
+  duplicate: number;
+  reorder: number;
+  changes?: number;
+  truth?: string;
 };
 
 export function registerSim(program: Command): void {
@@ -26,7 +49,17 @@ export function registerSim(program: Command): void {
     .option('--rate <n/s>', 'store changes per second when --target is set', rate, 1)
     .option('--store-id <id>', 'store id of the simulated store', integer('store id', 1), 1003)
     .option('--token <token>', 'access token the simulated API accepts (default: random)')
-    .action(async (options: { port: number; target?: string; seed: number; rate: number; storeId: number; token?: string }) => {
+    // A lossy day (docs/reconcile.md): what Ecwid does to webhooks, and changes that send none.
+    .option('--drop-webhooks <share>', 'share of webhooks lost for good, as after Ecwid gives up retrying', share('--drop-webhooks'), 0)
+    .option('--silent <share>', 'share of changes that send no webhook at all (every event type, deletes included)', share('--silent'), 0)
+    .option('--duplicate <share>', 'share of webhooks delivered twice', share('--duplicate'), 0)
+    .option('--reorder <share>', 'share of webhooks delivered late, after later ones', share('--reorder'), 0)
+    .option('--changes <n>', 'with --target: make n changes as fast as they are answered, then keep serving the API', integer('changes', 1))
+    .option(
+      '--truth <file>',
+      "with --target: write the ground truth (every change, its webhook's fate, what a mirror has wrong) here on exit",
+    )
+    .action(async (options: SimCliOptions) => {
       const config = loadConfig(process.env, { log: logSection, ecwid: clientSecretSection });
       const log = createRootLogger(config.log);
       if (options.target) {
@@ -36,6 +69,19 @@ export function registerSim(program: Command): void {
           throw usageError(`--target must be a URL, got "${options.target}"`);
         }
       }
+      if (!options.target && (options.changes !== undefined || options.truth !== undefined))
+        throw usageError('--changes and --truth need --target (where to send the webhooks)');
+      const lossy = {
+        dropRate: options.dropWebhooks,
+        silentRate: options.silent,
+        duplicateRate: options.duplicate,
+        reorderRate: options.reorder,
+      };
+      const isLossy = Object.values(lossy).some((v) => v > 0) || options.truth !== undefined;
+      const writeTruth = () => {
+        if (!options.truth || !running.activity) return;
+        writeFileSync(options.truth, `${JSON.stringify(running.activity.groundTruth({ reads: 'atEnd' }), null, 2)}\n`);
+      };
       const running = await runSimulatorServer({
         port: options.port,
         seed: options.seed,
@@ -46,6 +92,18 @@ export function registerSim(program: Command): void {
         ...(config.ecwid.clientSecret && { clientSecret: config.ecwid.clientSecret }),
         ...(options.token && { token: options.token }),
         ...(options.target && { target: options.target }),
+        ...(isLossy && { lossy }),
+        ...(options.changes !== undefined && {
+          changes: options.changes,
+          onChangesDone: (summary: RunSummary) => {
+            writeTruth();
+            process.stdout.write(
+              `made ${summary.steps} changes: ${summary.webhooks} webhooks, ${summary.silent} silent, ${summary.dropped} dropped, ` +
+                `${summary.delivered} delivered (${summary.duplicated} twice, ${summary.reordered} late), ${summary.failed} refused` +
+                `${options.truth ? `; ground truth in ${options.truth}` : ''}\n`,
+            );
+          },
+        }),
       });
       // These are the simulator's own made-up credentials, printed so a person can use them.
       process.stdout.write(
@@ -59,11 +117,19 @@ export function registerSim(program: Command): void {
           '  to mirror it, run with:',
           `    ECWID_API_BASE_URL=${running.url} ECWID_STORES=${running.storeId}:${running.token} ECWID_CLIENT_SECRET=${running.clientSecret}`,
           options.target
-            ? `  webhooks to:          ${options.target} at ${options.rate}/s`
+            ? `  webhooks to:          ${options.target} ${options.changes !== undefined ? `(${options.changes} changes now)` : `at ${options.rate}/s`}`
             : '  webhooks:             off (pass --target to send them)',
+          ...(isLossy
+            ? [
+                `  lossy:                ${lossy.dropRate} dropped for good, ${lossy.silentRate} of changes silent, ${lossy.duplicateRate} duplicated, ${lossy.reorderRate} late`,
+              ]
+            : []),
           '',
         ].join('\n'),
       );
-      onShutdown(log, () => running.close());
+      onShutdown(log, async () => {
+        await running.close();
+        writeTruth();
+      });
     });
 }
