@@ -62,6 +62,14 @@ describe.skipIf(skip)('mirror verify and mirror reconcile', () => {
     const clean = await mirror('verify', '--store', String(storeId));
     expect(clean.code).toBe(0);
 
+    // mirror status shows each entity's latest run, by its public name.
+    const status = await mirror('status');
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain('reconcile (latest run per entity)');
+    expect(status.stdout).toMatch(new RegExp(`${storeId}\\s+products\\s+full\\s+done\\s+\\S+\\s+\\S+\\s+12\\s+0\\s+0\\s+0`));
+    const statusJson = JSON.parse((await mirror('status', '--json')).stdout) as { reconcile: { entity: string; missing: number }[] };
+    expect(statusJson.reconcile.find((r) => r.entity === 'products')).toMatchObject({ missing: 12 });
+
     // A product changed and another deleted behind the mirror's back.
     const store = sim.store(storeId);
     const [changed, removed] = store.products.values();
