@@ -46,3 +46,4 @@ export {
 export { buildWebhook, type EcwidWebhookBody, type SignedWebhook, type WebhookInput } from './activity/build-webhook.ts';
 export { defaultDeliveryOptions, type DeliveryOptions, type DeliveryStats } from './activity/deliver-webhooks.ts';
 export { runSimulatorServer, type RunSimulatorOptions, type RunningSimulator } from './run-simulator-server.ts';
+export { createRandom } from './random.ts';
