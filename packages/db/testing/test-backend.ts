@@ -61,12 +61,19 @@ async function migrateTemplate(adminUrl: string): Promise<string> {
   try {
     const [existing] = await admin`select 1 from pg_database where datname = ${templateName}`;
     if (existing) return templateName;
-    // Templates of older migration sets are dead weight once the migrations change.
-    for (const old of await admin`select datname from pg_database where datname like 'mirror\_template\_%' and datname <> ${templateName} and datname not like '%\_building\_%'`) {
+    // Templates of older migration sets are dead weight once the migrations change, but another
+    // checkout's test run may be using one right now: only those made over a day ago go (each
+    // template's comment says when it was made).
+    const dayAgo = Date.now() - 86_400_000;
+    for (const old of await admin`select datname, shobj_description(oid, 'pg_database') as made from pg_database
+        where datname like 'mirror\_template\_%' and datname <> ${templateName} and datname not like '%\_building\_%'`) {
+      const made = Number(/^made (\d+)$/.exec(String(old.made ?? ''))?.[1] ?? 0);
+      if (made > dayAgo) continue;
       await admin.unsafe(`drop database if exists "${old.datname as string}" with (force)`).catch(() => {});
     }
     const building = `${templateName}_building_${process.pid}`;
     await admin.unsafe(`create database "${building}"`);
+    await admin.unsafe(`comment on database "${building}" is 'made ${Date.now()}'`);
     const database = await createDb({ url: withDatabase(adminUrl, building), maxConnections: 2 });
     try {
       await database.migrate();

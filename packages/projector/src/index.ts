@@ -9,3 +9,4 @@ export { runProjection, type RunProjectionOptions } from './projection/run-proje
 export { replay, type ReplayOptions } from './rebuild/replay.ts';
 export { rebuild, type RebuildOptions, type RebuildPhase, type RebuildProgress, type RebuildResult } from './rebuild/rebuild.ts';
 export * from './reconcile/index.ts';
+export * from './personal-data/index.ts';

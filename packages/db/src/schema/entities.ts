@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { boolean, index, integer, numeric, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { int8, projectedColumns, tz } from './columns.ts';
 
@@ -38,6 +39,8 @@ export const ordersTable = pgTable(
     index('orders_store_internal_idx').on(t.storeId, t.internalId),
     index('orders_store_customer_idx').on(t.storeId, t.customerId),
     index('orders_store_email_idx').on(t.storeId, t.email),
+    // Personal-data requests find a subject's orders by email in any case (docs/personal-data.md).
+    index('orders_store_lower_email_idx').on(t.storeId, sql`lower(${t.email})`),
     // The query API's `sort=total` walks this instead of sorting a store's orders per page.
     index('orders_store_total_idx').on(t.storeId, t.total),
   ],
@@ -77,6 +80,8 @@ export const abandonedCartsTable = pgTable(
     primaryKey({ columns: [t.storeId, t.cartId] }),
     index('abandoned_carts_store_updated_idx').on(t.storeId, t.updatedAt),
     index('abandoned_carts_store_created_idx').on(t.storeId, t.createdAt),
+    index('abandoned_carts_store_customer_idx').on(t.storeId, t.customerId),
+    index('abandoned_carts_store_lower_email_idx').on(t.storeId, sql`lower(${t.email})`),
   ],
 );
 
@@ -171,6 +176,7 @@ export const customersTable = pgTable(
   (t) => [
     primaryKey({ columns: [t.storeId, t.customerId] }),
     index('customers_store_email_idx').on(t.storeId, t.email),
+    index('customers_store_lower_email_idx').on(t.storeId, sql`lower(${t.email})`),
     index('customers_store_updated_idx').on(t.storeId, t.updatedAt),
     index('customers_store_created_idx').on(t.storeId, t.createdAt),
   ],
@@ -238,6 +244,9 @@ export const reviewsTable = pgTable(
     primaryKey({ columns: [t.storeId, t.reviewId] }),
     index('reviews_store_product_idx').on(t.storeId, t.productId),
     index('reviews_store_created_idx').on(t.storeId, t.createdAt),
+    index('reviews_store_customer_idx').on(t.storeId, t.customerId),
+    // Reviews name their author only inside the document.
+    index('reviews_store_reviewer_email_idx').on(t.storeId, sql`lower(${t.doc} -> 'reviewerInfo' ->> 'email')`),
   ],
 );
 

@@ -53,6 +53,11 @@ export const eventLogTable = pgTable(
      * store's token. Webhooks are hints; these are the hints Ecwid contradicted.
      */
     note: text('note'),
+    /**
+     * Set when personal-data erasure rewrote this record's payload: the one change the
+     * append-only rule allows (docs/decisions/0007-erasure-rewrites-the-log.md).
+     */
+    erasedAt: timestamp('erased_at', { withTimezone: true }),
   },
   (t) => [
     // Ecwid's eventIds are UUIDs, unique across stores: a known eventId under another storeId is a

@@ -182,3 +182,88 @@ export const reconcileSeenTable = pgTable(
   },
   (t) => [primaryKey({ columns: [t.storeId, t.runId, t.entityId] })],
 );
+
+/**
+ * A personal-data request: erase or export what the mirror holds about one customer of a store
+ * (`customer`) or about every customer of it (`store`). From Ecwid's `*.personalData*Request`
+ * webhooks (`requested_position` is the webhook's record), the CLI or the admin API. Its place is
+ * kept in `progress`, so a crashed run resumes; once an erasure is done the subject is kept only
+ * as keyed hashes (docs/personal-data.md).
+ */
+export const personalDataRequestsTable = pgTable(
+  'personal_data_requests',
+  {
+    storeId: int8('store_id').notNull(),
+    id: bigint('id', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
+    kind: text('kind', { enum: ['erase', 'export'] }).notNull(),
+    scope: text('scope', { enum: ['customer', 'store'] }).notNull(),
+    /** `webhook`, `cli` or `api`. */
+    source: text('source').notNull(),
+    /** The customer id asked about; null once erased. */
+    subjectCustomerId: int8('subject_customer_id'),
+    /** The email asked about (lower case); null once erased. */
+    subjectEmail: text('subject_email'),
+    /** Keyed hashes of every customer id and email the subject was found under. */
+    subjectHashes: text('subject_hashes')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    /** The webhook's record in event_log, for requests from Ecwid. */
+    requestedPosition: int8('requested_position'),
+    /** `received`, `running`, `done` or `failed` (with `reason`). */
+    status: text('status', { enum: ['received', 'running', 'done', 'failed'] })
+      .notNull()
+      .default('received'),
+    reason: text('reason'),
+    /** Where a run in progress stands, to resume after a crash. */
+    progress: jsonb('progress').$type<Record<string, unknown>>(),
+    /** What it touched: log records, table rows, per table. */
+    counts: jsonb('counts').$type<Record<string, number>>(),
+    /** Exports: the parts of the document (personal_data_export_parts). */
+    exportParts: integer('export_parts'),
+    createdAt: tz('created_at').notNull().defaultNow(),
+    startedAt: tz('started_at'),
+    heartbeatAt: tz('heartbeat_at'),
+    finishedAt: tz('finished_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.storeId, t.id] }),
+    uniqueIndex('personal_data_requests_position_uq').on(t.requestedPosition),
+    index('personal_data_requests_status_idx').on(t.status, t.id),
+  ],
+);
+
+/** An export's document, in parts of bounded size (a store's export can be large). */
+export const personalDataExportPartsTable = pgTable(
+  'personal_data_export_parts',
+  {
+    storeId: int8('store_id').notNull(),
+    requestId: bigint('request_id', { mode: 'number' }).notNull(),
+    part: integer('part').notNull(),
+    /** Items of the document: table rows and log records. */
+    items: jsonb('items').$type<unknown[]>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.storeId, t.requestId, t.part] })],
+);
+
+/**
+ * Subjects whose personal data was erased, as keyed hashes (`store` scope: the whole store): a
+ * document fetched from Ecwid later for one of them is erased before it is appended.
+ */
+export const erasedSubjectsTable = pgTable(
+  'erased_subjects',
+  {
+    storeId: int8('store_id').notNull(),
+    subjectHash: text('subject_hash').notNull(),
+    requestId: bigint('request_id', { mode: 'number' }).notNull(),
+    erasedAt: tz('erased_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.storeId, t.subjectHash] })],
+);
+
+/** Secrets the mirror makes for itself (the key of subject hashes), made once, on first use. */
+export const mirrorKeysTable = pgTable('mirror_keys', {
+  name: text('name').primaryKey(),
+  secret: text('secret').notNull(),
+  createdAt: tz('created_at').notNull().defaultNow(),
+});

@@ -2,6 +2,7 @@ import { execRows, type Executor } from '@mirror/db';
 import type { Kind } from '@mirror/catalog';
 import { sql } from 'drizzle-orm';
 import { entityUpdatedAtSql } from '../projection/entity-updated-at.ts';
+import { eraseOnAppend } from '../personal-data/erase-on-append.ts';
 
 /** Entity kinds that have snapshot and tombstone records (docs/decisions/0002): every catalogue kind. */
 export type RecordEntityKind = Kind;
@@ -51,7 +52,8 @@ function withInvoiceTombstones(records: readonly ProjectorRecord[]): readonly Pr
  */
 export async function appendRecords(tx: Executor, given: readonly ProjectorRecord[]): Promise<number[]> {
   if (given.length === 0) return [];
-  const records = withInvoiceTombstones(given);
+  // Documents of subjects whose personal data was erased are erased before they are appended.
+  const records = await eraseOnAppend(tx, withInvoiceTombstones(given));
   // One JSON parameter: a fixed statement text whatever the batch size, on both drivers. The
   // payload travels as text so Postgres parses it into jsonb itself, keeping every digit.
   const param = JSON.stringify(

@@ -5,6 +5,7 @@ import type { EcwidClient } from '@mirror/ecwid';
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { appendRecords, type ProjectorRecord } from '../enrichment/append-records.ts';
 import { fetchEntities, requestKey, type FetchRequest } from '../enrichment/fetch-entities.ts';
+import { asKept } from '../personal-data/erase-on-append.ts';
 import { reconcileSpecs, type ReconcileSpec } from './reconcile-specs.ts';
 
 /*
@@ -369,7 +370,15 @@ async function walkDocuments(
     const items = listed.items as Doc[];
     if (items.length === 0 || askFrom + items.length <= offset) break;
     const fetchedAt = (options.now ?? (() => new Date()))();
-    const fresh = items.slice(Math.max(0, offset - askFrom));
+    // Documents as the mirror keeps them: those of erased subjects erased (docs/personal-data.md).
+    const fresh = (
+      await asKept(
+        options.db,
+        items
+          .slice(Math.max(0, offset - askFrom))
+          .map((doc) => ({ kind: 'snapshot', storeId: options.storeId, entityKind: kind, payload: doc })),
+      )
+    ).map((r) => r.payload as Doc);
     const keyed = fresh.map((doc) => ({ id: key(doc), updated: updatedAt?.(doc) ?? null, doc }));
     const rows = await mirrorRows(options.db, options.storeId, kind, keyed, derived);
     const records: ProjectorRecord[] = [];

@@ -1,0 +1,62 @@
+import { execRows, type Executor } from '@mirror/db';
+import { sql } from 'drizzle-orm';
+import { erasePayload, identifyingStringsOf, isPersonKind, stringMatcher, subjectOf } from './redact.ts';
+import { subjectHasher } from './subject-key.ts';
+
+/*
+ * An erasure holds for every document Ecwid sends later: before snapshots are appended, those
+ * about an erased subject (by the keyed hash of their customer id or email), or of a store whose
+ * customers were all erased, are erased the same way. The check runs under the log's append
+ * lock, which an erasure takes while it records its subject, so no append can slip between the
+ * two (docs/decisions/0007-erasure-rewrites-the-log.md).
+ */
+
+/** The log's append lock (migrations/0001: every INSERT on event_log takes it first). */
+const appendLock = 7262431000424242;
+
+type Appendable = { kind: string; storeId: number; entityKind: string; payload: unknown };
+
+/** The records with documents of erased subjects erased (the same array when there are none). */
+export async function eraseOnAppend<R extends Appendable>(tx: Executor, records: readonly R[]): Promise<readonly R[]> {
+  return eraseErased(tx, records, true);
+}
+
+/**
+ * Documents from Ecwid as the mirror would keep them (reconcile compares these with its rows, so
+ * an erased customer is not "stale" on every run).
+ */
+export async function asKept<R extends Appendable>(db: Executor, records: readonly R[]): Promise<readonly R[]> {
+  return eraseErased(db, records, false);
+}
+
+async function eraseErased<R extends Appendable>(tx: Executor, records: readonly R[], lock: boolean): Promise<readonly R[]> {
+  const candidates = records.filter((r) => r.kind === 'snapshot' && isPersonKind(r.entityKind));
+  if (candidates.length === 0) return records;
+  const stores = [...new Set(candidates.map((r) => r.storeId))];
+  if (lock) await tx.execute(sql`select pg_advisory_xact_lock(${appendLock})`);
+  const erased = await execRows<{ store_id: string | number; subject_hash: string }>(
+    tx,
+    sql`select store_id, subject_hash from erased_subjects
+        where store_id in (select (jsonb_array_elements_text(${JSON.stringify(stores.map(String))}::jsonb))::bigint)`,
+  );
+  if (erased.length === 0) return records;
+  const hashes = new Set(erased.map((r) => `${Number(r.store_id)}:${r.subject_hash}`));
+  const hasher = await subjectHasher(tx);
+  const has = (storeId: number, hash: string) => hashes.has(`${storeId}:${hash}`);
+  return records.map((record) => {
+    if (record.kind !== 'snapshot' || !isPersonKind(record.entityKind)) return record;
+    const text = JSON.stringify(record.payload);
+    const who = subjectOf(record.entityKind, text);
+    const erasedSubject =
+      has(record.storeId, hasher.store(record.storeId)) ||
+      who.customerIds.some((id) => has(record.storeId, hasher.customer(record.storeId, id))) ||
+      who.emails.some((email) => has(record.storeId, hasher.email(record.storeId, email)));
+    if (!erasedSubject) return record;
+    const erasedText = erasePayload(text, {
+      person: true,
+      matcher: stringMatcher(identifyingStringsOf(text)),
+      pseudonym: (email) => hasher.pseudonym(record.storeId, email),
+    });
+    return erasedText === undefined ? record : { ...record, payload: JSON.parse(erasedText) as unknown };
+  });
+}

@@ -1,0 +1,301 @@
+import { erasedSubjectsTable, execRows, personalDataExportPartsTable, personalDataRequestsTable, type Db, type Executor } from '@mirror/db';
+import { and, eq, sql } from 'drizzle-orm';
+import { resolveSubject, subjectEntities, type Subject, type SubjectEntities } from './find-subject.ts';
+import { identifyingStringsOf, personKinds, stringMatcher, type PersonKind } from './redact.ts';
+import { beginErasure, recordsOf, rewriteLog, rewriteRows, type EraseRule } from './rewrite.ts';
+import type { SubjectHasher } from './subject-key.ts';
+import type { RequestRow } from './requests.ts';
+
+/*
+ * Erasure of one customer, or of every customer of a store, in batches that each commit with
+ * the request's progress: a crash resumes at the batch it was in, and no transaction grows with
+ * the store (a store with a million orders is erased a few hundred records at a time).
+ *
+ * Customer: (1) the subject is resolved (ids and emails, docs/personal-data.md), its identifying
+ * strings gathered from every document of theirs, and its keyed hashes recorded in
+ * `erased_subjects`, from when on documents Ecwid sends again are erased before they are
+ * appended; (2) entity by entity, the log records and the table rows are erased; (3) the
+ * webhooks that asked about the subject, and earlier exports of it, go too; (4) the request keeps
+ * only the hashes.
+ * Store: every record of the store, in log order, and every row of the person tables, erased
+ * with each document's own identifying strings; fetching stops until a new installation.
+ */
+
+export type EraseCounts = Record<string, number>;
+
+type CustomerProgress = {
+  phase: 'rewrite' | 'requests';
+  subject: Subject;
+  strings: string[];
+  units: [kind: PersonKind, key: string][];
+  orderInternal: Record<string, string>;
+  at: number;
+};
+
+type StoreProgress = { phase: 'log' | 'rows'; after: number; kindIndex: number; afterKey: string | null };
+
+export type EraseDeps = {
+  db: Db;
+  hasher: SubjectHasher;
+  /** Entities (one customer) or records and rows (a store) per transaction. */
+  batchSize?: number | undefined;
+  signal?: AbortSignal | undefined;
+  /** After each batch is committed (tests stop a run midway with it). */
+  onBatch?: (() => void) | undefined;
+};
+
+const add = (counts: EraseCounts, more: Record<string, number>) => {
+  for (const [k, v] of Object.entries(more)) counts[k] = (counts[k] ?? 0) + v;
+};
+
+async function saveProgress(tx: Executor, request: RequestRow, progress: unknown, counts: EraseCounts): Promise<void> {
+  await tx
+    .update(personalDataRequestsTable)
+    .set({ progress: progress as Record<string, unknown>, counts, heartbeatAt: sql`now()` })
+    .where(and(eq(personalDataRequestsTable.storeId, request.storeId), eq(personalDataRequestsTable.id, request.id)));
+}
+
+/** Runs (or resumes) an erasure to its end; returns what it touched. */
+export async function runErase(deps: EraseDeps, request: RequestRow): Promise<EraseCounts> {
+  return request.scope === 'store' ? eraseStore(deps, request) : eraseCustomer(deps, request);
+}
+
+async function eraseCustomer(deps: EraseDeps, request: RequestRow): Promise<EraseCounts> {
+  const { db, hasher } = deps;
+  const batchSize = deps.batchSize ?? 100;
+  const counts: EraseCounts = { ...(request.counts ?? {}) };
+  let progress = request.progress as CustomerProgress | null;
+  const storeId = request.storeId;
+
+  if (!progress) {
+    progress = await db.transaction(async (tx) => {
+      const subject = await resolveSubject(tx, storeId, {
+        ...(request.subjectCustomerId !== null && { customerId: request.subjectCustomerId }),
+        ...(request.subjectEmail !== null && { email: request.subjectEmail }),
+      });
+      const entities = await subjectEntities(tx, subject);
+      const strings = await gatherStrings(tx, subject, entities);
+      const hashes = subjectHashes(hasher, subject);
+      if (hashes.length > 0) {
+        await tx
+          .insert(erasedSubjectsTable)
+          .values(hashes.map((subjectHash) => ({ storeId, subjectHash, requestId: request.id })))
+          .onConflictDoNothing();
+      }
+      const units: [PersonKind, string][] = personKinds.flatMap((kind) => entities[kind].map((key): [PersonKind, string] => [kind, key]));
+      const orderInternal = await internalIdsOf(tx, storeId, entities.order);
+      const started: CustomerProgress = { phase: 'rewrite', subject, strings, units, orderInternal, at: 0 };
+      await tx
+        .update(personalDataRequestsTable)
+        .set({ subjectHashes: hashes })
+        .where(and(eq(personalDataRequestsTable.storeId, storeId), eq(personalDataRequestsTable.id, request.id)));
+      await saveProgress(tx, request, started, counts);
+      return started;
+    });
+  }
+  const rule: EraseRule = { pseudonym: (email) => hasher.pseudonym(storeId, email), matcher: stringMatcher(progress.strings) };
+
+  while (progress.phase === 'rewrite' && progress.at < progress.units.length) {
+    if (deps.signal?.aborted) throw new Error('aborted');
+    const current: CustomerProgress = progress;
+    const batch = current.units.slice(current.at, current.at + batchSize);
+    await db.transaction(async (tx) => {
+      await beginErasure(tx);
+      for (const kind of personKinds) {
+        const keys = batch.filter(([k]) => k === kind).map(([, key]) => key);
+        if (keys.length === 0) continue;
+        // An order is named by its public id in snapshots, by its internal id in webhooks and
+        // some tombstones; its invoices are keyed by the order.
+        const ids =
+          kind === 'order'
+            ? [
+                ...keys,
+                ...keys.flatMap((k) =>
+                  current.orderInternal[k] ? [current.orderInternal[k], `internal:${current.orderInternal[k]}`] : [],
+                ),
+              ]
+            : keys;
+        add(counts, { log_records: await rewriteLog(tx, rule, recordsOf(storeId, kind, ids)) });
+        if (kind === 'order') add(counts, { log_records: await rewriteLog(tx, rule, recordsOf(storeId, 'invoice', keys)) });
+        add(counts, await rewriteRows(tx, rule, kind, storeId, keys));
+      }
+      progress = { ...current, at: current.at + batch.length };
+      await saveProgress(tx, request, progress, counts);
+    });
+    deps.onBatch?.();
+  }
+
+  // The webhooks that asked about this subject, and what earlier exports of it wrote down.
+  const hashes = subjectHashes(hasher, progress.subject);
+  await db.transaction(async (tx) => {
+    await beginErasure(tx);
+    const done = progress!;
+    const asked = await execRows<{ id: string | number; requested_position: string | number | null }>(
+      tx,
+      sql`select id, requested_position from personal_data_requests
+          where store_id = ${storeId} and scope = 'customer' and (id = ${request.id}
+            or subject_customer_id in (select (jsonb_array_elements_text(${JSON.stringify(done.subject.customerIds.map(String))}::jsonb))::bigint)
+            or lower(subject_email) in (select jsonb_array_elements_text(${JSON.stringify(done.subject.emails)}::jsonb))
+            or subject_hashes && ${sql.raw(`array[${hashes.map((h) => `'${h}'`).join(',') || "''"}]::text[]`)})`,
+    );
+    const positions = asked.flatMap((r) => (r.requested_position === null ? [] : [Number(r.requested_position)]));
+    if (positions.length > 0) {
+      add(counts, {
+        log_records: await rewriteLog(
+          tx,
+          rule,
+          sql`position in (select (jsonb_array_elements_text(${JSON.stringify(positions.map(String))}::jsonb))::bigint)`,
+        ),
+      });
+    }
+    for (const other of asked) {
+      const id = Number(other.id);
+      // Exports of this subject are personal data too; the requests keep their hashes only.
+      const removed = await tx
+        .delete(personalDataExportPartsTable)
+        .where(and(eq(personalDataExportPartsTable.storeId, storeId), eq(personalDataExportPartsTable.requestId, id)))
+        .returning({ part: personalDataExportPartsTable.part });
+      if (removed.length > 0) add(counts, { export_parts: removed.length });
+      if (id !== request.id) {
+        await tx
+          .update(personalDataRequestsTable)
+          .set({ subjectCustomerId: null, subjectEmail: null, subjectHashes: hashes })
+          .where(and(eq(personalDataRequestsTable.storeId, storeId), eq(personalDataRequestsTable.id, id)));
+      }
+    }
+    progress = { ...done, phase: 'requests' };
+    await saveProgress(tx, request, progress, counts);
+  });
+  return counts;
+}
+
+function subjectHashes(hasher: SubjectHasher, subject: Subject): string[] {
+  return [
+    ...subject.customerIds.map((id) => hasher.customer(subject.storeId, id)),
+    ...subject.emails.map((email) => hasher.email(subject.storeId, email)),
+  ];
+}
+
+async function internalIdsOf(tx: Executor, storeId: number, orderIds: readonly string[]): Promise<Record<string, string>> {
+  if (orderIds.length === 0) return {};
+  const rows = await execRows<{ order_id: string; internal_id: string | number | null }>(
+    tx,
+    sql`select order_id, internal_id from orders where store_id = ${storeId}
+          and order_id in (select jsonb_array_elements_text(${JSON.stringify(orderIds)}::jsonb))`,
+  );
+  return Object.fromEntries(rows.filter((r) => r.internal_id !== null).map((r) => [r.order_id, String(r.internal_id)]));
+}
+
+/** Every identifying string of the subject: in the emails given, the tables' documents and every snapshot of theirs in the log. */
+async function gatherStrings(tx: Executor, subject: Subject, entities: SubjectEntities): Promise<string[]> {
+  const strings = new Set<string>(subject.emails);
+  for (const kind of personKinds) {
+    const keys = entities[kind];
+    for (let i = 0; i < keys.length; i += 200) {
+      const chunk = keys.slice(i, i + 200);
+      const docs = await execRows<{ payload: string }>(
+        tx,
+        sql`select payload::text as payload from event_log where ${recordsOf(subject.storeId, kind, chunk)} and kind = 'snapshot'`,
+      );
+      for (const { payload } of docs) for (const s of identifyingStringsOf(payload)) strings.add(s);
+    }
+  }
+  return [...strings];
+}
+
+const storeTables: PersonKind[] = ['customer', 'order', 'abandoned_cart', 'review'];
+const tableOf: Record<PersonKind, { table: string; key: string; type: 'bigint' | 'text' }> = {
+  customer: { table: 'customers', key: 'customer_id', type: 'bigint' },
+  order: { table: 'orders', key: 'order_id', type: 'text' },
+  abandoned_cart: { table: 'abandoned_carts', key: 'cart_id', type: 'text' },
+  review: { table: 'reviews', key: 'review_id', type: 'bigint' },
+};
+
+async function eraseStore(deps: EraseDeps, request: RequestRow): Promise<EraseCounts> {
+  const { db, hasher } = deps;
+  const storeId = request.storeId;
+  const batchSize = deps.batchSize ?? 500;
+  const counts: EraseCounts = { ...(request.counts ?? {}) };
+  const rule: EraseRule = { pseudonym: (email) => hasher.pseudonym(storeId, email), ownStrings: true };
+  let progress = request.progress as StoreProgress | null;
+  if (!progress) {
+    progress = await db.transaction(async (tx) => {
+      await tx
+        .insert(erasedSubjectsTable)
+        .values({ storeId, subjectHash: hasher.store(storeId), requestId: request.id })
+        .onConflictDoNothing();
+      // No more fetching for this store until it is installed again (an `application.installed`
+      // newer than now makes it active, as after an uninstall).
+      await tx.execute(
+        sql`insert into enrichment_state (store_id, status, lifecycle_at, last_error) values (${storeId}, 'uninstalled', now(), 'personal data of the store erased')
+            on conflict (store_id) do update set status = 'uninstalled', lifecycle_at = greatest(enrichment_state.lifecycle_at, now()),
+              last_error = 'personal data of the store erased', updated_at = now()`,
+      );
+      await tx
+        .update(personalDataRequestsTable)
+        .set({ subjectHashes: [hasher.store(storeId)] })
+        .where(and(eq(personalDataRequestsTable.storeId, storeId), eq(personalDataRequestsTable.id, request.id)));
+      const started: StoreProgress = { phase: 'log', after: 0, kindIndex: 0, afterKey: null };
+      await saveProgress(tx, request, started, counts);
+      return started;
+    });
+  }
+
+  // The log, in position order: every record of the store.
+  while (progress.phase === 'log') {
+    if (deps.signal?.aborted) throw new Error('aborted');
+    const current: StoreProgress = progress;
+    await db.transaction(async (tx) => {
+      await beginErasure(tx);
+      const [last] = await execRows<{ last: string | number | null; n: number }>(
+        tx,
+        sql`select max(position) as last, count(*)::int as n from (select position from event_log
+              where store_id = ${storeId} and position > ${current.after} order by position limit ${batchSize}) s`,
+      );
+      const upTo = last?.last === null || last?.last === undefined ? null : Number(last.last);
+      if (upTo !== null) {
+        add(counts, {
+          log_records: await rewriteLog(tx, rule, sql`store_id = ${storeId} and position > ${current.after} and position <= ${upTo}`),
+        });
+      }
+      progress = upTo === null ? { ...current, phase: 'rows' } : { ...current, after: upTo };
+      await saveProgress(tx, request, progress, counts);
+    });
+    deps.onBatch?.();
+  }
+
+  // The person tables, key by key.
+  while (progress.phase === 'rows' && progress.kindIndex < storeTables.length) {
+    if (deps.signal?.aborted) throw new Error('aborted');
+    const current: StoreProgress = progress;
+    const kind = storeTables[current.kindIndex]!;
+    const { table, key, type } = tableOf[kind];
+    await db.transaction(async (tx) => {
+      await beginErasure(tx);
+      const keys = (
+        await execRows<{ k: string }>(
+          tx,
+          // In the key's own order, so the primary key's index walks it.
+          sql`select ${sql.raw(key)}::text as k from ${sql.raw(table)} where store_id = ${storeId}
+                and (${current.afterKey}::text is null or ${sql.raw(key)} > ${current.afterKey}::${sql.raw(type)})
+              order by ${sql.raw(key)} limit ${batchSize}`,
+        )
+      ).map((r) => r.k);
+      if (keys.length > 0) add(counts, await rewriteRows(tx, rule, kind, storeId, keys));
+      progress =
+        keys.length < batchSize ? { ...current, kindIndex: current.kindIndex + 1, afterKey: null } : { ...current, afterKey: keys.at(-1)! };
+      await saveProgress(tx, request, progress, counts);
+    });
+    deps.onBatch?.();
+  }
+  // Exports of the store's customers are personal data too.
+  const removed = await db
+    .delete(personalDataExportPartsTable)
+    .where(eq(personalDataExportPartsTable.storeId, storeId))
+    .returning({ part: personalDataExportPartsTable.part });
+  if (removed.length > 0) add(counts, { export_parts: removed.length });
+  await db.execute(
+    sql`update personal_data_requests set subject_customer_id = null, subject_email = null where store_id = ${storeId} and id <> ${request.id}`,
+  );
+  return counts;
+}

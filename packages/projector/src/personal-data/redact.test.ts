@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import { fixturesDir } from '@mirror/ecwid/testing';
+import { describe, expect, it } from 'vitest';
+import { erasePayload, identifyingStrings, identifyingStringsOf, scrub, stringMatcher, subjectOf } from './redact.ts';
+
+/* What erasure does to the documentation's own customer and order, field by field, written out by hand. */
+
+const text = (name: string) => readFileSync(`${fixturesDir}${name}`, 'utf8');
+const pseudonym = (email: string) => `erased-${email.length}@erased.invalid`;
+
+describe('erasing a document', () => {
+  it("the documentation's order: who is erased, what was sold stays, every digit kept", () => {
+    const order = text('order.json');
+    const strings = identifyingStringsOf(order);
+    // The order's own identifying strings: email, the billing person's name, company, street, postal code and phone.
+    expect(strings).toEqual(
+      expect.arrayContaining([
+        'ec.apps@lightspeedhq.com',
+        'API Team',
+        'Support',
+        'Team',
+        'Ecwid API Team',
+        'Anhalter Strasse 98',
+        '08003',
+        '0123456789',
+      ]),
+    );
+    expect(strings).not.toContain('Niederhausen An Der Appel'); // the city stays (reports by place)
+    const erased = erasePayload(order, { person: true, matcher: stringMatcher(strings), pseudonym })!;
+    const doc = JSON.parse(erased) as Record<string, any>;
+    expect(doc.email).toBe('erased-24@erased.invalid');
+    expect(doc.billingPerson).toEqual({
+      name: '[erased]',
+      firstName: '[erased]',
+      lastName: '[erased]',
+      companyName: '[erased]',
+      street: '[erased]',
+      city: 'Niederhausen An Der Appel',
+      countryCode: 'ES',
+      countryName: 'Spain',
+      postalCode: '[erased]',
+      stateOrProvinceCode: 'AL',
+      stateOrProvinceName: 'Alava',
+      phone: '[erased]',
+    });
+    expect(doc.ipAddress).toBe('[erased]');
+    expect(doc.customerUserAgent).toBe('[erased]');
+    expect(doc.additionalInfo).toEqual({});
+    // Business facts: totals, items, statuses, dates.
+    expect(doc.total).toBe(10);
+    expect(doc.tax).toBe(0.91);
+    expect(doc.paymentStatus).toBe('PAID');
+    expect(doc.items[0].name).toBe('Toys');
+    expect(doc.items[0].priceWithoutTax).toBe(9.09);
+    expect(doc.createDate).toBe(JSON.parse(order).createDate);
+    // Nothing identifying is left anywhere in the text, in any case.
+    for (const s of ['ec.apps@lightspeedhq.com', 'anhalter strasse', '0123456789', 'api team', '80.241.251.10']) {
+      expect(erased.toLowerCase()).not.toContain(s);
+    }
+  });
+
+  it('keeps numbers exactly as written (lossless)', () => {
+    const doc = '{"email":"a@b.co","total":10.10,"big":12345678901234567890,"tiny":1e-7,"items":[{"price":3.30}]}';
+    expect(erasePayload(doc, { person: true, matcher: undefined, pseudonym })).toBe(
+      '{"email":"erased-6@erased.invalid","total":10.10,"big":12345678901234567890,"tiny":1e-7,"items":[{"price":3.30}]}',
+    );
+  });
+
+  it("the documentation's customer: contacts emptied, name and billing person erased", () => {
+    const customer = text('customer.json');
+    const erased = JSON.parse(erasePayload(customer, { person: true, matcher: stringMatcher(identifyingStringsOf(customer)), pseudonym })!);
+    expect(erased).toMatchObject({
+      id: 177737165,
+      name: '[erased]',
+      email: 'erased-24@erased.invalid',
+      billingPerson: { name: '[erased]', firstName: '[erased]', lastName: '[erased]' },
+      contacts: [],
+      customerGroupId: 0,
+      stats: { numberOfOrders: 0, salesValue: 0 },
+    });
+    expect(JSON.stringify(erased).toLowerCase()).not.toContain('support team');
+  });
+
+  it('a webhook body is only scrubbed of the strings given, never of its structure', () => {
+    const matcher = stringMatcher(['Jane.Doe@Example.com']);
+    expect(
+      scrub({ eventType: 'customer.personalDataRemovalRequest', entityId: 5, data: { email: 'jane.doe@example.com' } }, matcher),
+    ).toEqual({
+      eventType: 'customer.personalDataRemovalRequest',
+      entityId: 5,
+      data: { email: '[erased]' },
+    });
+    expect(erasePayload('{"a":1}', { person: false, matcher, pseudonym })).toBeUndefined();
+  });
+
+  it('says whom a document is about: the customer id (never 0) and its emails', () => {
+    // The documentation's order names another customer id than its customer record: one person, two ids.
+    expect(subjectOf('order', text('order.json'))).toEqual({ customerIds: [270919557], emails: ['ec.apps@lightspeedhq.com'] });
+    expect(subjectOf('customer', text('customer.json'))).toEqual({ customerIds: [177737165], emails: ['ec.apps@lightspeedhq.com'] });
+    expect(subjectOf('order', '{"customerId":0,"email":" Guest@Shop.io "}')).toEqual({ customerIds: [], emails: ['guest@shop.io'] });
+    expect(identifyingStrings({ billingPerson: { phone: '+1 (555) 010-0199' } })).toEqual(['+1 (555) 010-0199', '15550100199']);
+  });
+});
