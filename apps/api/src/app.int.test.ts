@@ -296,6 +296,9 @@ describe('reference', () => {
       '/v1/stores',
       '/v1/stores/{storeId}/events',
       '/v1/stores/{storeId}/reconcile-runs',
+      '/v1/stores/{storeId}/personal-data-requests',
+      '/v1/stores/{storeId}/personal-data-requests/{id}',
+      '/v1/stores/{storeId}/personal-data-requests/{id}/export',
       '/v1/stores/{storeId}/profile',
       '/v1/stores/{storeId}/profile/history',
       '/v1/stores/{storeId}/subscription',
@@ -314,6 +317,9 @@ describe('reference', () => {
       expect(item.get.responses['200']).toBeDefined();
       expect(item.get.security).toEqual([{ bearerAuth: [] }]);
     }
+    // The one write: asking for a personal-data erasure or export.
+    expect(Object.keys(spec.paths['/v1/stores/{storeId}/personal-data-requests'])).toEqual(['get', 'post']);
+    expect(spec.paths['/v1/stores/{storeId}/personal-data-requests'].post.responses['202']).toBeDefined();
     const orderParams = spec.paths['/v1/stores/{storeId}/orders'].get.parameters.map((p: { name: string }) => p.name);
     expect(orderParams).toEqual(
       expect.arrayContaining([

@@ -10,6 +10,7 @@ import { docsPage } from './docs-page.ts';
 import { entities } from './entities.ts';
 import { addEntityRoutes } from './entity-routes.ts';
 import { errorResponse, validationError } from './on-error.ts';
+import { addPersonalDataRoutes } from './personal-data-routes.ts';
 import { addReconcileRoutes } from './reconcile-routes.ts';
 import { addStoreRoutes } from './store-routes.ts';
 import { storeExists } from './stores.ts';
@@ -31,7 +32,7 @@ export type ApiDeps = {
   now?: () => number;
 };
 
-/** The read-only query API over the mirrored tables and the log, under /v1. */
+/** The query API over the mirrored tables and the log, under /v1 (read-only but for personal-data requests). */
 export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   const { db, log, onRequest } = deps;
   const codec = createCursorCodec(deps.cursorSecret ?? randomBytes(32));
@@ -88,6 +89,7 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
 
   addStoreRoutes(app, { db, codec });
   addReconcileRoutes(app, { db, codec });
+  addPersonalDataRoutes(app, { db, codec });
   for (const def of entities) addEntityRoutes(app, def, { db, codec });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
@@ -101,7 +103,8 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
       title: 'Ecwid store mirror — query API',
       version: '1.0.0',
       description:
-        'Read-only access to the mirrored Ecwid stores and their event log. Money fields are decimal strings (exact), times ISO 8601 (UTC). ' +
+        'Read access to the mirrored Ecwid stores and their event log (and, for the admin token, personal-data requests: the one thing ' +
+        'it can ask for). Money fields are decimal strings (exact), times ISO 8601 (UTC). ' +
         'Lists use keyset pagination: pass `nextCursor` back as `cursor`. Lists omit `doc` unless includeDoc=true; get-by-id always includes it. ' +
         'Parameters are read exactly or refused with a 400 naming the parameter: an unknown or repeated query parameter, an escape that is not ' +
         'UTF-8 or a NUL, a number not in plain decimal digits, or a date that does not exist.',

@@ -8,7 +8,7 @@ import { pathParams, readPathParams, readQuery } from './request-parts.ts';
 export const errorSchema = z
   .object({
     error: z.object({
-      code: z.enum(['BAD_REQUEST', 'UNAUTHORIZED', 'NOT_FOUND', 'INTERNAL', 'UNAVAILABLE']),
+      code: z.enum(['BAD_REQUEST', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'INTERNAL', 'UNAVAILABLE']),
       message: z.string(),
       parameter: z.string().optional().openapi({ description: 'the bad parameter (400 only)' }),
     }),

@@ -9,3 +9,15 @@ export { listMirroredStores } from './stores/mirrored-stores.ts';
 export { claimEmbedded, DataDirInUseError, type ClaimOptions, type EmbeddedClaim, type ReleaseOptions } from './embedded/claim-embedded.ts';
 export { serveEmbedded, type EmbeddedServer, type EmbeddedServerOptions } from './embedded/embedded-server.ts';
 export { ownerRecordPath, type OwnerRecord } from './embedded/owner-record.ts';
+export {
+  createRequest,
+  getRequest,
+  listRequests,
+  normalizeEmail,
+  readExport,
+  RequestInputError,
+  type NewRequest,
+  type PersonalDataRequest,
+  type RequestKind,
+  type RequestScope,
+} from './personal-data/requests.ts';

@@ -1,5 +1,5 @@
 import { execRows, personalDataExportPartsTable, personalDataRequestsTable, type Db, type Executor } from '@mirror/db';
-import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { resolveSubject, subjectEntities, type Subject, type SubjectEntities } from './find-subject.ts';
 import type { RequestRow } from './requests.ts';
 
@@ -143,41 +143,4 @@ export async function runExport(db: Db, request: RequestRow, signal?: AbortSigna
     });
   }
   return progress.part;
-}
-
-/** An export's document, assembled from its parts (a generator of JSON text chunks, for streaming). */
-export async function* readExport(db: Db, request: RequestRow): AsyncGenerator<string> {
-  const header = {
-    request: {
-      id: request.id,
-      storeId: request.storeId,
-      kind: request.kind,
-      scope: request.scope,
-      source: request.source,
-      createdAt: request.createdAt,
-    },
-    subject:
-      request.scope === 'store' ? { store: request.storeId } : { customerId: request.subjectCustomerId, email: request.subjectEmail },
-    generatedAt: request.finishedAt,
-  };
-  yield `${JSON.stringify(header).slice(0, -1)},"items":[`;
-  let first = true;
-  for (let part = 0; part < (request.exportParts ?? 0); part++) {
-    const [row] = await db
-      .select({ items: sql<string>`${personalDataExportPartsTable.items}::text` })
-      .from(personalDataExportPartsTable)
-      .where(
-        and(
-          eq(personalDataExportPartsTable.storeId, request.storeId),
-          eq(personalDataExportPartsTable.requestId, request.id),
-          eq(personalDataExportPartsTable.part, part),
-        ),
-      )
-      .orderBy(asc(personalDataExportPartsTable.part));
-    const inner = row?.items.slice(1, -1).trim() ?? '';
-    if (inner.length === 0) continue;
-    yield `${first ? '' : ','}${inner}`;
-    first = false;
-  }
-  yield ']}';
 }

@@ -1,6 +1,5 @@
-import { execRows, type Executor } from '@mirror/db';
+import { execRows, normalizeEmail, type Executor } from '@mirror/db';
 import { sql } from 'drizzle-orm';
-import { normalizeEmail } from './subject-key.ts';
 
 /*
  * Who a customer request is about, and where the mirror holds their data. Ecwid ties a person's

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createSilentLogger } from '@mirror/core';
-import { enrichmentStateTable, execRows, personalDataRequestsTable, type Db } from '@mirror/db';
+import { createRequest, enrichmentStateTable, execRows, getRequest, personalDataRequestsTable, readExport, type Db } from '@mirror/db';
 import type { SimCustomer, SimOrder } from '@mirror/ecwid-sim';
 import { eq, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,8 +11,7 @@ import { projectBatch } from '../projection/project-batch.ts';
 import { rebuild } from '../rebuild/rebuild.ts';
 import { replay } from '../rebuild/replay.ts';
 import { reconcile } from '../reconcile/reconcile.ts';
-import { readExport } from './export.ts';
-import { createRequest, getRequest, intakeRequests, processRequests, type RequestRow } from './requests.ts';
+import { intakeRequests, processRequests, type RequestRow } from './requests.ts';
 
 /*
  * Erasure proves absence, not intent: after erasing a customer, a data-only dump of the whole

@@ -1,10 +1,19 @@
 import { eventCatalog } from '@mirror/catalog';
 import { describeError, sleep, type Logger } from '@mirror/core';
-import { execRows, personalDataRequestsTable, type Db } from '@mirror/db';
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import {
+  execRows,
+  getRequest,
+  normalizeEmail,
+  personalDataRequestsTable,
+  type Db,
+  type PersonalDataRequest,
+  type RequestKind,
+  type RequestScope,
+} from '@mirror/db';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { runErase } from './erase.ts';
 import { runExport } from './export.ts';
-import { normalizeEmail, subjectHasher } from './subject-key.ts';
+import { subjectHasher } from './subject-key.ts';
 
 /*
  * Personal-data requests as rows (docs/personal-data.md): Ecwid's four `*.personalData*Request`
@@ -14,65 +23,7 @@ import { normalizeEmail, subjectHasher } from './subject-key.ts';
  * time in order; each keeps its place, so a crash resumes it.
  */
 
-export type RequestRow = typeof personalDataRequestsTable.$inferSelect;
-export type RequestKind = 'erase' | 'export';
-export type RequestScope = 'customer' | 'store';
-
-export type NewRequest = {
-  storeId: number;
-  kind: RequestKind;
-  scope: RequestScope;
-  source: 'webhook' | 'cli' | 'api';
-  customerId?: number | undefined;
-  email?: string | undefined;
-  requestedPosition?: number;
-};
-
-/** A request an operator made is refused when it names nobody. */
-export class RequestInputError extends Error {
-  override readonly name = 'RequestInputError';
-}
-
-export async function createRequest(db: Db, input: NewRequest): Promise<RequestRow> {
-  if (input.scope === 'customer' && input.customerId === undefined && !input.email) {
-    throw new RequestInputError('a customer request needs a customer id or an email');
-  }
-  if (input.customerId !== undefined && !(Number.isSafeInteger(input.customerId) && input.customerId > 0)) {
-    throw new RequestInputError('the customer id must be a positive integer');
-  }
-  if (input.email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(input.email.trim()))
-    throw new RequestInputError('the email is not an email address');
-  const [row] = await db
-    .insert(personalDataRequestsTable)
-    .values({
-      storeId: input.storeId,
-      kind: input.kind,
-      scope: input.scope,
-      source: input.source,
-      subjectCustomerId: input.customerId ?? null,
-      subjectEmail: input.email ? normalizeEmail(input.email) : null,
-      requestedPosition: input.requestedPosition ?? null,
-    })
-    .returning();
-  return row!;
-}
-
-export async function getRequest(db: Db, storeId: number, id: number): Promise<RequestRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(personalDataRequestsTable)
-    .where(and(eq(personalDataRequestsTable.storeId, storeId), eq(personalDataRequestsTable.id, id)));
-  return row;
-}
-
-export async function listRequests(db: Db, storeId: number, limit = 100): Promise<RequestRow[]> {
-  return db
-    .select()
-    .from(personalDataRequestsTable)
-    .where(eq(personalDataRequestsTable.storeId, storeId))
-    .orderBy(desc(personalDataRequestsTable.id))
-    .limit(limit);
-}
+export type RequestRow = PersonalDataRequest;
 
 /** Every spelling of the four request events, and what each asks. */
 const requestEvents = new Map<string, { kind: RequestKind; scope: RequestScope }>(

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { execRows, type Executor } from '@mirror/db';
+import { execRows, normalizeEmail, type Executor } from '@mirror/db';
 import { sql } from 'drizzle-orm';
 
 /*
@@ -32,8 +32,6 @@ async function loadKey(db: Executor): Promise<Buffer> {
   if (!secret) throw new Error('the personal-data key could not be made');
   return Buffer.from(secret, 'base64');
 }
-
-export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 export async function subjectHasher(db: Executor): Promise<SubjectHasher> {
   const key = await loadKey(db);

@@ -1,0 +1,198 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { AppError } from '@mirror/core';
+import { createRequest, getRequest, listRequests, readExport, RequestInputError, type PersonalDataRequest as RequestRow } from '@mirror/db';
+import type { Context } from 'hono';
+import { stream } from 'hono/streaming';
+import type { ApiEnv } from './api-env.ts';
+import type { RouteContext } from './entity-routes.ts';
+import { validationError } from './on-error.ts';
+import { decimalParam, limitParam, storeIdParam } from './query-params.ts';
+import { addGetRoute, errorSchema, valid } from './routes.ts';
+
+/*
+ * Personal-data requests over HTTP, for the admin token only (docs/personal-data.md): list them,
+ * read one, read an export, and ask for an erasure or an export as Ecwid's webhooks would. A
+ * store's key cannot see them: they are about that store's customers, not for its apps.
+ */
+
+const time = z.string().nullable().openapi({ format: 'date-time' });
+
+const requestSchema = z
+  .object({
+    id: z.number().int(),
+    kind: z.enum(['erase', 'export']),
+    scope: z.enum(['customer', 'store']),
+    source: z.string().openapi({ description: 'webhook, cli or api' }),
+    customerId: z.number().int().nullable().openapi({ description: 'the customer asked about; null once erased' }),
+    email: z.string().nullable().openapi({ description: 'the email asked about; null once erased' }),
+    requestedPosition: z.number().int().nullable().openapi({ description: "the webhook's record in the log, for Ecwid's requests" }),
+    status: z.enum(['received', 'running', 'done', 'failed']),
+    reason: z.string().nullable(),
+    counts: z.record(z.string(), z.number()).nullable().openapi({ description: 'what an erasure touched: log records and rows per table' }),
+    exportUrl: z.string().nullable().openapi({ description: 'a finished export: where to read it' }),
+    createdAt: z.string().openapi({ format: 'date-time' }),
+    startedAt: time,
+    finishedAt: time,
+  })
+  .openapi('PersonalDataRequest');
+
+function toBody(row: RequestRow) {
+  const iso = (d: Date | null) => (d ? d.toISOString() : null);
+  return {
+    id: row.id,
+    kind: row.kind,
+    scope: row.scope,
+    source: row.source,
+    customerId: row.subjectCustomerId,
+    email: row.subjectEmail,
+    requestedPosition: row.requestedPosition,
+    status: row.status,
+    reason: row.reason,
+    counts: row.counts ?? null,
+    exportUrl: row.kind === 'export' && row.status === 'done' ? `/v1/stores/${row.storeId}/personal-data-requests/${row.id}/export` : null,
+    createdAt: row.createdAt.toISOString(),
+    startedAt: iso(row.startedAt),
+    finishedAt: iso(row.finishedAt),
+  };
+}
+
+function requireAdmin(c: Context<ApiEnv>): void {
+  if (c.get('principal').kind !== 'admin')
+    throw new AppError('FORBIDDEN', 'personal-data requests need the admin token (MIRROR_ADMIN_TOKEN)');
+}
+
+const idParam = decimalParam(1, Number.MAX_SAFE_INTEGER, 'must be a request id: an integer ≥ 1 in decimal digits').openapi({
+  param: { name: 'id', in: 'path' },
+  type: 'integer',
+});
+
+const newRequestSchema = z
+  .strictObject({
+    kind: z.enum(['erase', 'export']),
+    scope: z.enum(['customer', 'store']).default('customer'),
+    customerId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+    email: z.email().max(320).optional(),
+  })
+  .refine((b) => b.scope === 'store' || b.customerId !== undefined || b.email !== undefined, {
+    message: 'a customer request needs customerId or email',
+    path: ['customerId'],
+  })
+  .openapi('NewPersonalDataRequest');
+
+/** Bodies larger than this are refused before they are read whole. */
+const maxBodyBytes = 16 * 1024;
+
+export function addPersonalDataRoutes(app: OpenAPIHono<ApiEnv>, { db }: RouteContext): void {
+  const base = '/v1/stores/{storeId}/personal-data-requests';
+  addGetRoute(
+    app,
+    {
+      path: base,
+      tag: 'personal data',
+      summary: "The store's personal-data requests, newest first (admin token only)",
+      params: z.object({ storeId: storeIdParam }),
+      query: z.object({ limit: limitParam }),
+      response: z.object({ data: z.array(requestSchema) }).openapi('PersonalDataRequestList'),
+      responseDescription: 'requests, newest first',
+    },
+    async (c) => {
+      requireAdmin(c);
+      const { limit } = valid<{ limit: number }>(c, 'query');
+      return c.json({ data: (await listRequests(db, c.get('storeId'), limit)).map(toBody) }, 200);
+    },
+  );
+  addGetRoute(
+    app,
+    {
+      path: `${base}/{id}`,
+      tag: 'personal data',
+      summary: 'One personal-data request (admin token only)',
+      params: z.object({ storeId: storeIdParam, id: idParam }),
+      response: requestSchema,
+      responseDescription: 'the request',
+    },
+    async (c) => {
+      requireAdmin(c);
+      const { id } = valid<{ id: number }>(c, 'param');
+      const row = await getRequest(db, c.get('storeId'), id);
+      if (!row) throw new AppError('NOT_FOUND', `no personal-data request ${id} for store ${c.get('storeId')}`);
+      return c.json(toBody(row), 200);
+    },
+  );
+  addGetRoute(
+    app,
+    {
+      path: `${base}/{id}/export`,
+      tag: 'personal data',
+      summary: 'A finished export: everything the mirror held about the subject (admin token only)',
+      description:
+        'One JSON document: the request, the subject, and `items`: table rows (`source: table`) and log records (`source: log`).',
+      params: z.object({ storeId: storeIdParam, id: idParam }),
+      response: z.object({ request: z.object({}).passthrough(), subject: z.object({}).passthrough(), items: z.array(z.unknown()) }),
+      responseDescription: 'the export document',
+    },
+    async (c) => {
+      requireAdmin(c);
+      const { id } = valid<{ id: number }>(c, 'param');
+      const row = await getRequest(db, c.get('storeId'), id);
+      if (!row || row.kind !== 'export') throw new AppError('NOT_FOUND', `no export ${id} for store ${c.get('storeId')}`);
+      if (row.status !== 'done')
+        throw new AppError('CONFLICT', `export ${id} is not ready: it is ${row.status}${row.reason ? ` (${row.reason})` : ''}`);
+      c.header('content-type', 'application/json; charset=utf-8');
+      c.header('content-disposition', `attachment; filename="personal-data-export-${row.storeId}-${row.id}.json"`);
+      return stream(c, async (out) => {
+        for await (const chunk of readExport(db, row)) await out.write(chunk);
+      });
+    },
+  );
+
+  const post = createRoute({
+    method: 'post',
+    path: base,
+    tags: ['personal data'],
+    summary: 'Ask for an erasure or an export (admin token only)',
+    description:
+      'The same request Ecwid makes with `customer.personalDataRemovalRequest` and friends. It is queued: the worker in `mirror project` ' +
+      '(or `pnpm start`) runs it; poll the request until `status` is `done`.',
+    security: [{ bearerAuth: [] }],
+    request: {
+      params: z.object({ storeId: storeIdParam }),
+      body: { content: { 'application/json': { schema: newRequestSchema } }, required: true },
+    },
+    responses: {
+      202: { description: 'queued', content: { 'application/json': { schema: requestSchema } } },
+      400: {
+        description: 'the body is not a request; `error.parameter` names the field',
+        content: { 'application/json': { schema: errorSchema } },
+      },
+      401: { description: 'no valid admin token', content: { 'application/json': { schema: errorSchema } } },
+      403: { description: 'a store key: only the admin token may', content: { 'application/json': { schema: errorSchema } } },
+    },
+  });
+  app.openAPIRegistry.registerPath(post);
+  app.post('/v1/stores/:storeId/personal-data-requests', async (c) => {
+    requireAdmin(c);
+    if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) {
+      throw new AppError('BAD_REQUEST', 'send the request as JSON: Content-Type: application/json', {
+        details: { parameter: 'content-type' },
+      });
+    }
+    const text = await c.req.text();
+    if (Buffer.byteLength(text) > maxBodyBytes) throw new AppError('PAYLOAD_TOO_LARGE', `the body is over ${maxBodyBytes} bytes`);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new AppError('BAD_REQUEST', 'the body is not valid JSON', { details: { parameter: 'body' } });
+    }
+    const parsed = newRequestSchema.safeParse(json);
+    if (!parsed.success) throw validationError(parsed.error, 'json');
+    try {
+      const row = await createRequest(db, { storeId: c.get('storeId'), source: 'api', ...parsed.data });
+      return c.json(toBody(row), 202);
+    } catch (err) {
+      if (err instanceof RequestInputError) throw new AppError('BAD_REQUEST', err.message, { details: { parameter: 'body' } });
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,107 @@
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import type { Db } from '../create-db.ts';
+import { personalDataExportPartsTable, personalDataRequestsTable } from '../schema/operations.ts';
+
+/*
+ * Personal-data requests as rows (docs/personal-data.md): what the API, the CLI and the worker
+ * share. The worker that runs them is in @mirror/projector (personal-data/).
+ */
+
+export type PersonalDataRequest = typeof personalDataRequestsTable.$inferSelect;
+export type RequestKind = 'erase' | 'export';
+export type RequestScope = 'customer' | 'store';
+
+export type NewRequest = {
+  storeId: number;
+  kind: RequestKind;
+  scope: RequestScope;
+  source: 'webhook' | 'cli' | 'api';
+  customerId?: number | undefined;
+  email?: string | undefined;
+  requestedPosition?: number;
+};
+
+/** A request an operator made is refused when it names nobody. */
+export class RequestInputError extends Error {
+  override readonly name = 'RequestInputError';
+}
+
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
+export async function createRequest(db: Db, input: NewRequest): Promise<PersonalDataRequest> {
+  if (input.scope === 'customer' && input.customerId === undefined && !input.email) {
+    throw new RequestInputError('a customer request needs a customer id or an email');
+  }
+  if (input.customerId !== undefined && !(Number.isSafeInteger(input.customerId) && input.customerId > 0)) {
+    throw new RequestInputError('the customer id must be a positive integer');
+  }
+  if (input.email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(input.email.trim()))
+    throw new RequestInputError('the email is not an email address');
+  const [row] = await db
+    .insert(personalDataRequestsTable)
+    .values({
+      storeId: input.storeId,
+      kind: input.kind,
+      scope: input.scope,
+      source: input.source,
+      subjectCustomerId: input.customerId ?? null,
+      subjectEmail: input.email ? normalizeEmail(input.email) : null,
+      requestedPosition: input.requestedPosition ?? null,
+    })
+    .returning();
+  return row!;
+}
+
+export async function getRequest(db: Db, storeId: number, id: number): Promise<PersonalDataRequest | undefined> {
+  const [row] = await db
+    .select()
+    .from(personalDataRequestsTable)
+    .where(and(eq(personalDataRequestsTable.storeId, storeId), eq(personalDataRequestsTable.id, id)));
+  return row;
+}
+
+export async function listRequests(db: Db, storeId: number, limit = 100): Promise<PersonalDataRequest[]> {
+  return db
+    .select()
+    .from(personalDataRequestsTable)
+    .where(eq(personalDataRequestsTable.storeId, storeId))
+    .orderBy(desc(personalDataRequestsTable.id))
+    .limit(limit);
+}
+
+/** An export's document, assembled from its parts (a generator of JSON text chunks, for streaming). */
+export async function* readExport(db: Db, request: PersonalDataRequest): AsyncGenerator<string> {
+  const header = {
+    request: {
+      id: request.id,
+      storeId: request.storeId,
+      kind: request.kind,
+      scope: request.scope,
+      source: request.source,
+      createdAt: request.createdAt,
+    },
+    subject:
+      request.scope === 'store' ? { store: request.storeId } : { customerId: request.subjectCustomerId, email: request.subjectEmail },
+    generatedAt: request.finishedAt,
+  };
+  yield `${JSON.stringify(header).slice(0, -1)},"items":[`;
+  let first = true;
+  for (let part = 0; part < (request.exportParts ?? 0); part++) {
+    const [row] = await db
+      .select({ items: sql<string>`${personalDataExportPartsTable.items}::text` })
+      .from(personalDataExportPartsTable)
+      .where(
+        and(
+          eq(personalDataExportPartsTable.storeId, request.storeId),
+          eq(personalDataExportPartsTable.requestId, request.id),
+          eq(personalDataExportPartsTable.part, part),
+        ),
+      )
+      .orderBy(asc(personalDataExportPartsTable.part));
+    const inner = row?.items.slice(1, -1).trim() ?? '';
+    if (inner.length === 0) continue;
+    yield `${first ? '' : ','}${inner}`;
+    first = false;
+  }
+  yield ']}';
+}
