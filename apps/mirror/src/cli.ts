@@ -8,6 +8,7 @@ import { exitTwoOnBadArguments, UsageError } from './commands/command-kit.ts';
 import { registerIngest } from './commands/ingest.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerParked } from './commands/parked.ts';
+import { registerPersonalData } from './commands/personal-data.ts';
 import { registerProject } from './commands/project.ts';
 import { registerReconcile } from './commands/reconcile.ts';
 import { registerRebuild } from './commands/rebuild.ts';
@@ -49,6 +50,7 @@ registerStatus(program);
 registerParked(program);
 registerBackfill(program);
 registerReconcile(program);
+registerPersonalData(program);
 registerRebuild(program);
 registerReplay(program);
 

@@ -3,6 +3,7 @@ import {
   createClientFactory,
   runEnrichment,
   runProjection,
+  runPersonalDataWorker,
   runReconcileSchedule,
   syncEnvTokens,
   workerRateLimitWaitMs,
@@ -29,7 +30,7 @@ export function registerProject(program: Command): void {
     program
       .command('project')
       .description(
-        'run the projector: enrich webhooks into snapshots (Ecwid REST), project them into the entity tables, and reconcile each store with Ecwid on a schedule (RECONCILE_INTERVAL)',
+        'run the projector: enrich webhooks into snapshots (Ecwid REST), project them into the entity tables, reconcile each store with Ecwid on a schedule (RECONCILE_INTERVAL), and carry out personal-data requests',
       ),
   ).action(async () => {
     const config = loadConfig(process.env, {
@@ -102,6 +103,8 @@ export function registerProject(program: Command): void {
       onAttempt,
       ...reconcileHooks(metrics),
     });
+    // Ecwid's personal-data requests (and the operator's): erasures and exports (docs/personal-data.md).
+    const personalData = runPersonalDataWorker({ db: database.db, log: log.child({ stage: 'personal-data' }), signal });
     log.info(
       { stores: config.ecwid.stores.length, apiBaseUrl: config.ecwid.apiBaseUrl, reconcileIntervalMs: config.reconcile.intervalMs },
       'projector running',
@@ -109,10 +112,10 @@ export function registerProject(program: Command): void {
     onShutdown(log, async () => {
       // In-flight batches commit whole or roll back; nothing half-done survives a stop.
       controller.abort();
-      await Promise.all([enrichment, projection, sweep]);
+      await Promise.all([enrichment, projection, sweep, personalData]);
       if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
       await database.close();
     });
-    await Promise.all([enrichment, projection, sweep]);
+    await Promise.all([enrichment, projection, sweep, personalData]);
   });
 }

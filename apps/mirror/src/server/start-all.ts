@@ -11,6 +11,7 @@ import {
   backfill,
   createClientFactory,
   runEnrichment,
+  runPersonalDataWorker,
   runProjection,
   runReconcileSchedule,
   syncEnvTokens,
@@ -84,6 +85,7 @@ export async function startAll(database: Database, options: StartAllOptions, log
   });
   const controller = new AbortController();
   const workers = Promise.all([
+    runPersonalDataWorker({ db: database.db, log: log.child({ stage: 'personal-data' }), signal: controller.signal }),
     runEnrichment({
       db: database.db,
       log: log.child({ stage: 'enrichment' }),

@@ -1,5 +1,6 @@
 export {
   claimNext,
+  claimRequest,
   intakeRequests,
   openRequests,
   processRequests,

@@ -111,6 +111,18 @@ export async function claimNext(db: Db): Promise<RequestRow | undefined> {
   return row ? getRequest(db, Number(row.store_id), Number(row.id)) : undefined;
 }
 
+/** Claims one request for this process (the CLI runs the request it made); undefined when a worker has it. */
+export async function claimRequest(db: Db, storeId: number, id: number): Promise<RequestRow | undefined> {
+  const [row] = await execRows<{ id: string | number }>(
+    db,
+    sql`update personal_data_requests set status = 'running', started_at = coalesce(started_at, now()), heartbeat_at = now()
+        where store_id = ${storeId} and id = ${id}
+          and (status = 'received' or (status = 'running' and heartbeat_at < now() - make_interval(secs => ${leaseSeconds})))
+        returning id`,
+  );
+  return row ? getRequest(db, storeId, id) : undefined;
+}
+
 export type RunRequestDeps = {
   db: Db;
   log: Logger;

@@ -1,0 +1,176 @@
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import {
+  createRequest,
+  getRequest,
+  listRequests,
+  readExport,
+  RequestInputError,
+  type Database,
+  type PersonalDataRequest,
+} from '@mirror/db';
+import type { Logger } from '@mirror/core';
+import { claimRequest, runRequest } from '@mirror/projector';
+import { InvalidArgumentError, type Command } from 'commander';
+import { baseSections, loadConfig } from '../config.ts';
+import { onShutdown, openDatabase } from '../runtime.ts';
+import { createQuietLogger, exitTwoOnBadArguments, formatTable, storeIdArgument, usageError } from './command-kit.ts';
+
+/*
+ * `mirror personal-data erase|export|list`: the requests Ecwid makes with its personalData*
+ * webhooks, made by an operator (docs/personal-data.md). erase and export run the request here,
+ * to its end, and print what it touched; nothing they print names the subject.
+ */
+
+type Subject = { customerId?: number; email?: string };
+
+const customerArgument = (value: string): Subject => {
+  if (/^\d{1,15}$/.test(value) && Number(value) > 0) return { customerId: Number(value) };
+  if (/^[^\s@]+@[^\s@]+$/.test(value)) return { email: value };
+  throw new InvalidArgumentError('give a customer id (a positive integer) or an email address');
+};
+
+type Options = { store: number; customer?: Subject; allCustomers?: boolean; json?: boolean; out?: string };
+
+function scopeOf(options: Options): { scope: 'customer' | 'store'; subject: Subject } {
+  if (options.customer && options.allCustomers) throw usageError('give either --customer or --all-customers, not both');
+  if (!options.customer && !options.allCustomers)
+    throw usageError('say whose data: --customer <id|email>, or --all-customers of the store');
+  return options.customer ? { scope: 'customer', subject: options.customer } : { scope: 'store', subject: {} };
+}
+
+/** Makes the request and runs it here; a worker that took it first is waited for. */
+async function runHere(database: Database, log: Logger, options: Options, kind: 'erase' | 'export'): Promise<PersonalDataRequest> {
+  const { scope, subject } = scopeOf(options);
+  const controller = new AbortController();
+  onShutdown(log, async () => controller.abort());
+  let request: PersonalDataRequest;
+  try {
+    request = await createRequest(database.db, { storeId: options.store, kind, scope, source: 'cli', ...subject });
+  } catch (err) {
+    if (err instanceof RequestInputError) throw usageError(err.message);
+    throw err;
+  }
+  const claimed = await claimRequest(database.db, options.store, request.id);
+  if (claimed) return runRequest({ db: database.db, log, signal: controller.signal }, claimed);
+  for (;;) {
+    const now = (await getRequest(database.db, options.store, request.id))!;
+    if (now.status === 'done' || now.status === 'failed') return now;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+const countsLine = (counts: Record<string, number> | null) =>
+  Object.entries(counts ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([what, n]) => `${what.replaceAll('_', ' ')} ${n}`)
+    .join(', ') || 'nothing';
+
+export function registerPersonalData(program: Command): void {
+  const group = exitTwoOnBadArguments(
+    program
+      .command('personal-data')
+      .description("erase or export what the mirror holds about a store's customer, as Ecwid's personal-data requests do"),
+  );
+  const withSubject = (command: Command) =>
+    command
+      .requiredOption('--store <id>', 'Ecwid store id', storeIdArgument)
+      .option('--customer <id|email>', 'the customer: their id, or an email address (all their ids and emails are found)', customerArgument)
+      .option('--all-customers', 'every customer of the store');
+
+  exitTwoOnBadArguments(
+    withSubject(
+      group
+        .command('erase')
+        .description(
+          "erase the customer's personal data from the log, the tables, the history and every later rebuild; documents Ecwid sends later are erased too",
+        ),
+    ).option('--json', 'print the request as JSON'),
+  ).action(async (options: Options) => {
+    scopeOf(options);
+    const config = loadConfig(process.env, baseSections);
+    const log = createQuietLogger(config.log);
+    const database = await openDatabase(config.database, log);
+    try {
+      await database.migrate();
+      const done = await runHere(database, log, options, 'erase');
+      if (options.json) process.stdout.write(`${JSON.stringify(publicRequest(done), null, 2)}\n`);
+      else if (done.status === 'done') process.stdout.write(`request ${done.id}: erased; touched ${countsLine(done.counts)}\n`);
+      else process.stdout.write(`request ${done.id}: failed: ${done.reason}\n`);
+      process.exitCode = done.status === 'done' ? 0 : 1;
+    } finally {
+      await database.close();
+    }
+  });
+
+  exitTwoOnBadArguments(
+    withSubject(group.command('export').description('write everything the mirror holds about the customer as one JSON document')).option(
+      '--out <file>',
+      'write the document here (default: standard output)',
+    ),
+  ).action(async (options: Options) => {
+    scopeOf(options);
+    const config = loadConfig(process.env, baseSections);
+    const log = createQuietLogger(config.log);
+    const database = await openDatabase(config.database, log);
+    try {
+      await database.migrate();
+      const done = await runHere(database, log, options, 'export');
+      if (done.status !== 'done') {
+        process.stderr.write(`mirror: request ${done.id} failed: ${done.reason}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const out = options.out ? createWriteStream(options.out, { mode: 0o600 }) : process.stdout;
+      for await (const chunk of readExport(database.db, done)) if (!out.write(chunk)) await once(out, 'drain');
+      out.write('\n');
+      if (options.out) {
+        (out as ReturnType<typeof createWriteStream>).end();
+        await once(out, 'finish');
+        process.stderr.write(`request ${done.id}: export written to ${options.out}\n`);
+      }
+    } finally {
+      await database.close();
+    }
+  });
+
+  exitTwoOnBadArguments(
+    group
+      .command('list')
+      .description("the store's personal-data requests, newest first")
+      .requiredOption('--store <id>', 'Ecwid store id', storeIdArgument)
+      .option('--json', 'print JSON'),
+  ).action(async (options: { store: number; json?: boolean }) => {
+    const config = loadConfig(process.env, baseSections);
+    const database = await openDatabase(config.database, createQuietLogger(config.log));
+    try {
+      await database.migrate();
+      const rows = await listRequests(database.db, options.store);
+      if (options.json) process.stdout.write(`${JSON.stringify(rows.map(publicRequest), null, 2)}\n`);
+      else if (rows.length === 0) process.stdout.write(`no personal-data requests for store ${options.store}\n`);
+      else
+        process.stdout.write(
+          `${formatTable([
+            ['id', 'kind', 'scope', 'source', 'status', 'created', 'finished', 'touched'],
+            ...rows.map((r) => [
+              String(r.id),
+              r.kind,
+              r.scope,
+              r.source,
+              r.status === 'failed' ? `failed: ${r.reason ?? ''}` : r.status,
+              r.createdAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+              r.finishedAt ? r.finishedAt.toISOString().replace(/\.\d{3}Z$/, 'Z') : '',
+              r.kind === 'erase' ? countsLine(r.counts) : r.exportParts !== null ? `${r.exportParts} parts` : '',
+            ]),
+          ])}\n`,
+        );
+    } finally {
+      await database.close();
+    }
+  });
+}
+
+/** A request as the CLI prints it: never its progress (which holds the subject while it runs). */
+function publicRequest({ progress: _, heartbeatAt: __, ...row }: PersonalDataRequest) {
+  return row;
+}
