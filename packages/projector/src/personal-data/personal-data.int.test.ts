@@ -5,6 +5,7 @@ import type { SimCustomer, SimOrder } from '@mirror/ecwid-sim';
 import { eq, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createKit, storeA, tokenA, type Kit } from '../../testing/enrichment-kit.ts';
+import { appendRecords, fixture } from '../../testing/append-records.ts';
 import { entityTables, snapshotTables } from '../../testing/sample-log.ts';
 import { backfill } from '../backfill/backfill.ts';
 import { projectBatch } from '../projection/project-batch.ts';
@@ -203,6 +204,42 @@ describe('personal data', () => {
     await projectAll();
     await absent('a full reconcile');
   }, 180_000);
+
+  it("the documentation's own customer and order: found through the email they share, and erased everywhere", async () => {
+    // The documentation's customer (id 177737165) and order (customerId 270919557): one person, two ids, one email.
+    const customer = fixture('customer');
+    const order = fixture('order');
+    const docStore = 4242;
+    await appendRecords(db, [
+      { storeId: docStore, entityKind: 'customer', entityId: String(customer.id), payload: customer },
+      { storeId: docStore, entityKind: 'order', entityId: String(order.id), payload: order },
+    ]);
+    await projectAll();
+    const strings = [
+      'ec.apps@lightspeedhq.com',
+      'Support team',
+      'API Team',
+      'Ecwid API Team',
+      'Anhalter Strasse 98',
+      '0123456789',
+      '80.241.251.10',
+    ];
+    const before = await dump();
+    for (const s of strings) expect(before, s).toContain(s.toLowerCase());
+    const totals = await execRows(db, sql`select * from reporting.daily_sales where store_id = ${docStore}`);
+
+    await createRequest(db, { storeId: docStore, kind: 'erase', scope: 'customer', source: 'api', customerId: Number(customer.id) });
+    expect(await run()).toBe(1);
+    const after = await dump();
+    for (const s of strings) expect(after.includes(s.toLowerCase()), s).toBe(false);
+    expect(await execRows(db, sql`select * from reporting.daily_sales where store_id = ${docStore}`)).toEqual(totals);
+    const [row] = await execRows<{ total: string; payment_status: string; items: number }>(
+      db,
+      sql`select total::text, payment_status, (select count(*)::int from order_items i where i.store_id = o.store_id and i.order_id = o.order_id) as items
+          from orders o where store_id = ${docStore}`,
+    );
+    expect(row).toEqual({ total: '10', payment_status: 'PAID', items: 1 });
+  }, 120_000);
 
   it('an erasure stopped midway resumes where it stopped and ends as an uninterrupted one', async () => {
     const { customer, strings } = pickCustomer();
