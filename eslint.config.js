@@ -20,7 +20,10 @@ const allowedInternal = {
   'packages/ecwid-sim': ['@mirror/core', '@mirror/ecwid'],
   'packages/projector': ['@mirror/core', '@mirror/db', '@mirror/ecwid', '@mirror/catalog'],
   // The query API reads the database and never calls Ecwid: no @mirror/ecwid, no projector.
-  'apps/api': ['@mirror/core', '@mirror/db', '@mirror/catalog'],
+  // It serves the console's built files (@mirror/console).
+  'apps/api': ['@mirror/core', '@mirror/db', '@mirror/catalog', '@mirror/console'],
+  // The operator console: a static front end, built by apps/console/build.ts; it talks to the API over HTTP only.
+  'apps/console': [],
   'apps/ingest': ['@mirror/core', '@mirror/db', '@mirror/ecwid', '@mirror/catalog'],
   // The composition root: the CLI and the all-in-one server wire everything together.
   'apps/mirror': [
@@ -38,7 +41,9 @@ const allowedInternal = {
 /** Test code, within a workspace: where dev dependencies, the simulator and `…/testing` entry points are allowed. */
 const testFiles = ['**/*.test.ts', 'testing/**', '**/test-helpers.ts'];
 /** Tooling run by hand or by other tools (drizzle-kit's config), never by the product. */
-const toolFiles = ['*.config.ts'];
+const toolFiles = ['*.config.ts', 'build.ts'];
+/** Browser code bundled at build time (apps/console/web): its libraries are in the bundle, not installed in production. */
+const bundledFiles = ['web/**'];
 
 /** A no-restricted-imports rule allowing only these internal packages (and, in tests, the test kits). */
 function boundary(workspace, allowed, { tests }) {
@@ -74,11 +79,21 @@ function boundary(workspace, allowed, { tests }) {
 }
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', 'migrations/**', '.mirror/**', '**/fixtures/**', '**/test-fixtures/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      'migrations/**',
+      '.mirror/**',
+      '**/fixtures/**',
+      '**/test-fixtures/**',
+      'apps/console/dist/**',
+      'test-artifacts/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', 'apps/console/web/**/*.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: root },
     },
@@ -91,7 +106,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', 'apps/console/web/**/*.tsx'],
     plugins: { 'import-x': importX },
     settings: {
       'import-x/extensions': ['.ts', '.js'],
@@ -104,14 +119,14 @@ export default tseslint.config(
   // that imports one works in the tests and breaks in production, where dev dependencies are absent).
   ...Object.entries(allowedInternal).flatMap(([workspace, allowed]) => [
     {
-      files: [`${workspace}/**/*.ts`],
+      files: [`${workspace}/**/*.ts`, `${workspace}/**/*.tsx`],
       plugins: { 'import-x': importX },
       rules: {
         ...boundary(workspace, allowed, { tests: false }),
         'import-x/no-extraneous-dependencies': [
           'error',
           {
-            devDependencies: [...testFiles, ...toolFiles].map((glob) => `${workspace}/${glob}`),
+            devDependencies: [...testFiles, ...toolFiles, ...bundledFiles].map((glob) => `${workspace}/${glob}`),
             packageDir: [`${root}/${workspace}`, root],
           },
         ],

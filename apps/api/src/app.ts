@@ -6,10 +6,14 @@ import { routePath } from 'hono/route';
 import type { ApiEnv } from './api-env.ts';
 import { authenticate } from './auth.ts';
 import { createCursorCodec } from './cursor.ts';
-import { docsPage } from './docs-page.ts';
+import { mountConsole } from '@mirror/console';
+import { addApiKeyRoutes } from './api-key-routes.ts';
+import { mountDocs } from './docs-page.ts';
 import { entities } from './entities.ts';
 import { addEntityRoutes } from './entity-routes.ts';
 import { errorResponse, validationError } from './on-error.ts';
+import type { LagHistory } from './lag-history.ts';
+import { addOperationsRoutes, type OperatorActions } from './operations-routes.ts';
 import { addPersonalDataRoutes } from './personal-data-routes.ts';
 import { addReconcileRoutes } from './reconcile-routes.ts';
 import { addStoreRoutes } from './store-routes.ts';
@@ -30,9 +34,17 @@ export type ApiDeps = {
   onRequest?: (info: RequestInfo) => void;
   /** The clock (ms) for the key cache; tests pass a fake. */
   now?: () => number;
+  /** Samples of each store's lag, for the console's chart (GET /v1/stores/{id}/lag-history). */
+  lagHistory?: LagHistory | undefined;
+  /** Retry and verify, which call Ecwid: supplied by the server; without them those routes answer 503. */
+  actions?: OperatorActions | undefined;
 };
 
-/** The query API over the mirrored tables and the log, under /v1 (read-only but for personal-data requests). */
+/**
+ * The query API over the mirrored tables and the log, under /v1, with the operator console at /
+ * and the API reference at /docs. Writes only what an operator asks for: personal-data
+ * requests, store keys, retries of parked webhooks.
+ */
 export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   const { db, log, onRequest } = deps;
   const codec = createCursorCodec(deps.cursorSecret ?? randomBytes(32));
@@ -90,6 +102,8 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   addStoreRoutes(app, { db, codec });
   addReconcileRoutes(app, { db, codec });
   addPersonalDataRoutes(app, { db, codec });
+  addOperationsRoutes(app, { db, lagHistory: deps.lagHistory, actions: deps.actions });
+  addApiKeyRoutes(app, { db });
   for (const def of entities) addEntityRoutes(app, def, { db, codec });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
@@ -103,14 +117,20 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
       title: 'Ecwid store mirror — query API',
       version: '1.0.0',
       description:
-        'Read access to the mirrored Ecwid stores and their event log (and, for the admin token, personal-data requests: the one thing ' +
-        'it can ask for). Money fields are decimal strings (exact), times ISO 8601 (UTC). ' +
-        'Lists use keyset pagination: pass `nextCursor` back as `cursor`. Lists omit `doc` unless includeDoc=true; get-by-id always includes it. ' +
-        'Parameters are read exactly or refused with a 400 naming the parameter: an unknown or repeated query parameter, an escape that is not ' +
-        'UTF-8 or a NUL, a number not in plain decimal digits, or a date that does not exist.',
+        'Your Ecwid stores, as mirrored into your own Postgres: orders, products, customers and the rest, each with its full history ' +
+        'of changes, plus the change feed of the log itself.\n\n' +
+        '**Keys.** Every call needs `Authorization: Bearer <key>` (press *Authorize*). A store key (`pnpm mirror api-keys create ' +
+        '--store <id>`) reads its own store; the admin token (`MIRROR_ADMIN_TOKEN`) reads every store and may also act: retry parked ' +
+        'webhooks, verify a store against Ecwid, manage keys and ask for personal-data erasures and exports.\n\n' +
+        '**Reading the answers.** Money is a decimal string (exact), times are ISO 8601 in UTC. Lists come in pages: pass ' +
+        '`nextCursor` back as `cursor` for the next one. Lists leave out the full Ecwid document (`doc`) unless you ask with ' +
+        '`includeDoc=true`; reading one item always includes it.\n\n' +
+        '**Strict parameters.** A parameter that is unknown, repeated, not plain decimal digits, not valid UTF-8, or a date that does ' +
+        'not exist is refused with a 400 whose `error.parameter` names it.',
     },
   });
-  app.get('/docs', (c) => c.html(docsPage('/openapi.json')));
+  mountDocs(app);
+  mountConsole(app);
 
   return app;
 }

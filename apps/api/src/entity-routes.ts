@@ -79,10 +79,11 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
     {
       path: base,
       tag,
-      summary: `List ${def.path.replace('-', ' ')}`,
+      summary: `List the store's ${def.path.replaceAll('-', ' ')}`,
       description:
-        `Filters combine with AND. Pages follow \`nextCursor\` (keyset pagination: stable while rows are written). ` +
-        `Sorts: ${sortNames.join(', ')}. Money fields are decimal strings.`,
+        `The ${def.path.replaceAll('-', ' ')} as last fetched from Ecwid, a page at a time. Every filter you pass must match (they ` +
+        `combine with AND). For the next page, pass \`nextCursor\` back as \`cursor\`: pages stay consistent while new rows arrive. ` +
+        `Sort by ${sortNames.join(', ')} (a leading \`-\` for descending). Money fields are decimal strings.`,
       params: z.object({ storeId: storeIdParam }),
       query: listQuery,
       response: z.object({ data: z.array(schema), nextCursor: z.string().nullable() }).openapi(`${def.name}Page`),
@@ -126,8 +127,10 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
     {
       path: `${base}/{${def.idParam}}`,
       tag,
-      summary: `Get one ${def.noun} by ${def.idParam}`,
-      description: 'The typed columns and `doc`, the full Ecwid document. A soft-deleted row is a 404 unless includeDeleted=true.',
+      summary: `Read one ${def.noun}`,
+      description:
+        `The ${def.noun} with \`${def.idParam}\`: its columns and \`doc\`, the full document as Ecwid last returned it. One deleted ` +
+        'in Ecwid answers 404 unless you pass includeDeleted=true.',
       params: idParams,
       query: z.object({ includeDeleted: includeDeletedParam }),
       response: schema,
@@ -149,7 +152,7 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
     {
       path: `${base}/{${def.idParam}}/history`,
       tag,
-      summary: `Log records about one ${def.noun}, newest first`,
+      summary: `The history of one ${def.noun}: every change, newest first`,
       description:
         `Webhooks, snapshots and tombstones with entity_kind \`${def.kind}\` about this entity, and the webhooks its snapshots answer (caused_by). ` +
         'Follow `nextCursor` for older records.',

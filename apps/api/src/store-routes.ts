@@ -50,7 +50,7 @@ export function addStoreRoutes(app: OpenAPIHono<ApiEnv>, { db, codec }: RouteCon
     {
       path: '/v1/stores/{storeId}/events',
       tag: 'events',
-      summary: "The store's change feed: its log records in commit order",
+      summary: "Follow the store's changes: its log records in commit order",
       description:
         'Records with a position greater than `after`, oldest first. Positions are assigned in commit order, so resuming from ' +
         '`nextAfter` never skips a record that committed late. Poll with the last `nextAfter`.',
@@ -88,7 +88,7 @@ export function addStoreRoutes(app: OpenAPIHono<ApiEnv>, { db, codec }: RouteCon
       {
         path: `/v1/stores/{storeId}/${s.path}`,
         tag: s.path,
-        summary: `The store's ${s.what}`,
+        summary: `Read the ${s.what}`,
         params: storeParams,
         query: z.object({ includeDeleted: booleanParam.optional() }),
         response: z.object(rowSchema(s.table, ['storeId'])).openapi(s.name),
@@ -111,7 +111,7 @@ export function addStoreRoutes(app: OpenAPIHono<ApiEnv>, { db, codec }: RouteCon
       {
         path: `/v1/stores/{storeId}/${s.path}/history`,
         tag: s.path,
-        summary: `Log records about the ${s.what}, newest first`,
+        summary: `The history of the ${s.what}: every change, newest first`,
         params: storeParams,
         query: z.object({ limit: limitParam, cursor: cursorParam.optional() }),
         response: z.object({ data: z.array(logRecordSchema), nextCursor: z.string().nullable() }).openapi(`${s.name}History`),

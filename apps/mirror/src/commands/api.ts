@@ -1,17 +1,19 @@
 import { apiSection, startApi } from '@mirror/api';
+import { createClientFactory, workerRateLimitWaitMs } from '@mirror/projector';
 import { listen, mountHealth } from '@mirror/core/http';
 import type { Command } from 'commander';
 import { Hono } from 'hono';
 import { apiHooks, createMirrorMetrics, mountMetrics } from '../server/metrics.ts';
-import { baseSections, httpSection, loadConfig } from '../config.ts';
+import { createOperatorActions } from '../server/operator-actions.ts';
+import { baseSections, ecwidSection, httpSection, loadConfig } from '../config.ts';
 import { createRootLogger, onShutdown, openDatabase } from '../runtime.ts';
 
 export function registerApi(program: Command): void {
   program
     .command('api')
-    .description('serve the query API under /v1, with /openapi.json and /docs (PORT, default 3000)')
+    .description('serve the query API under /v1, the operator console at /, /openapi.json and /docs (PORT, default 3000)')
     .action(async () => {
-      const config = loadConfig(process.env, { ...baseSections, http: httpSection, api: apiSection });
+      const config = loadConfig(process.env, { ...baseSections, http: httpSection, api: apiSection, ecwid: ecwidSection });
       const log = createRootLogger(config.log);
       const database = await openDatabase(config.database, log, { serve: true });
       await database.migrate();
@@ -19,11 +21,25 @@ export function registerApi(program: Command): void {
       const root = new Hono();
       mountMetrics(root, metrics);
       mountHealth(root, () => database.checkReady());
-      root.route('/', startApi(database, config.api, log, apiHooks(metrics)));
+      // The console's retry and verify buttons call Ecwid from this process, as the CLI's commands would.
+      const controller = new AbortController();
+      const clientFor = createClientFactory({ baseUrl: config.ecwid.apiBaseUrl, ratePerMinute: config.ecwid.ratePerMinute, log });
+      const actions = createOperatorActions({
+        db: database.db,
+        log,
+        clientFor,
+        baseUrl: config.ecwid.apiBaseUrl,
+        limiter: clientFor.limiter,
+        signal: controller.signal,
+        maxRateLimitWaitMs: workerRateLimitWaitMs,
+      });
+      root.route('/', startApi(database, config.api, log, { ...apiHooks(metrics), actions, signal: controller.signal }));
       const { server, port } = await listen(root, config.http.port, config.http.host);
-      log.info({ port, docs: `http://localhost:${port}/docs` }, 'api listening');
+      log.info({ port, console: `http://localhost:${port}/`, docs: `http://localhost:${port}/docs` }, 'api listening');
       onShutdown(log, async () => {
+        controller.abort();
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        await actions.idle();
         await database.close();
       });
     });

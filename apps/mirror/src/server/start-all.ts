@@ -19,6 +19,7 @@ import {
 } from '@mirror/projector';
 import { Hono } from 'hono';
 import type { DemoOptions, EcwidOptions, EnrichmentOptions, HttpOptions, ProjectionOptions, ReconcileOptions } from '../config.ts';
+import { createOperatorActions } from './operator-actions.ts';
 import { apiHooks, createMirrorMetrics, ecwidHooks, ingestHooks, mountMetrics, reconcileHooks } from './metrics.ts';
 
 export type StartAllOptions = {
@@ -32,6 +33,8 @@ export type StartAllOptions = {
   projection: ProjectionOptions;
   reconcile: ReconcileOptions;
   demo: DemoOptions;
+  /** How often the console's lag chart samples each store (default 10 s; tests go faster). */
+  lagSampleMs?: number;
 };
 
 export type Demo = { storeId: number; apiKey: string };
@@ -67,14 +70,6 @@ export async function startAll(database: Database, options: StartAllOptions, log
   if (demoMode) await addStoreToken(database.db, demoStoreId, demoToken);
   else await syncEnvTokens(database.db, stores);
 
-  const ingest = createIngest(database, { ...options.ingest, clientSecret }, log.child({ component: 'ingest' }), ingestHooks(metrics));
-  const api = startApi(database, options.api, log.child({ component: 'api' }), apiHooks(metrics));
-  const root = new Hono();
-  mountMetrics(root, metrics);
-  root.route('/', ingest.app);
-  root.route('/', api);
-  const { server, port } = await listen(root, options.http.port, options.http.host);
-
   const { limiter, onAttempt, onFetched, onNote } = ecwidHooks(metrics, options.ecwid.ratePerMinute);
   const clientFor = createClientFactory({
     baseUrl: apiBaseUrl,
@@ -84,6 +79,29 @@ export async function startAll(database: Database, options: StartAllOptions, log
     maxRateLimitWaitMs: workerRateLimitWaitMs,
   });
   const controller = new AbortController();
+  const actions = createOperatorActions({
+    db: database.db,
+    log: log.child({ component: 'console' }),
+    clientFor,
+    baseUrl: apiBaseUrl,
+    limiter,
+    signal: controller.signal,
+    maxRateLimitWaitMs: workerRateLimitWaitMs,
+  });
+
+  const ingest = createIngest(database, { ...options.ingest, clientSecret }, log.child({ component: 'ingest' }), ingestHooks(metrics));
+  const api = startApi(database, options.api, log.child({ component: 'api' }), {
+    ...apiHooks(metrics),
+    actions,
+    signal: controller.signal,
+    ...(options.lagSampleMs !== undefined && { lagSampleMs: options.lagSampleMs }),
+  });
+  const root = new Hono();
+  mountMetrics(root, metrics);
+  root.route('/', ingest.app);
+  root.route('/', api);
+  const { server, port } = await listen(root, options.http.port, options.http.host);
+
   const workers = Promise.all([
     runPersonalDataWorker({ db: database.db, log: log.child({ stage: 'personal-data' }), signal: controller.signal }),
     runEnrichment({
@@ -164,6 +182,7 @@ export async function startAll(database: Database, options: StartAllOptions, log
       await closeServer(server);
       await ingest.drain();
       await workers;
+      await actions.idle();
       await sweep;
       await simServer?.close();
     },

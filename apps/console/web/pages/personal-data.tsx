@@ -1,0 +1,81 @@
+import { call, type PersonalDataRequest, type Session } from '../api.ts';
+import { ago, when } from '../format.ts';
+import { usePoll } from '../hooks.ts';
+import { Badge, Loading, Problem, statusTone } from '../ui.tsx';
+
+export function PersonalDataPage({ session, storeId }: { session: Session; storeId: number }) {
+  if (session.role !== 'admin') {
+    return <p class="muted">Personal-data requests are about a store's customers: only the admin token may see them.</p>;
+  }
+  return <Requests session={session} storeId={storeId} />;
+}
+
+function Requests({ session, storeId }: { session: Session; storeId: number }) {
+  const list = usePoll(
+    () => call<{ data: PersonalDataRequest[] }>(session.token, `/v1/stores/${storeId}/personal-data-requests?limit=100`),
+    10_000,
+    [session.token, storeId],
+  );
+  return (
+    <section class="card">
+      <header class="card-head">
+        <h2>
+          Requests for store <span class="store-id">{storeId}</span>
+        </h2>
+      </header>
+      <p class="muted small">
+        Erasures and exports of a customer's data, from Ecwid's webhooks, <code>pnpm mirror personal-data</code> or the API. An erased
+        subject is kept only as keyed hashes, so erased requests show no customer.
+      </p>
+      <Problem error={list.error} />
+      {!list.data ? (
+        <Loading />
+      ) : list.data.data.length === 0 ? (
+        <p class="muted">No personal-data request.</p>
+      ) : (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th>#</th>
+                <th>Kind</th>
+                <th>Subject</th>
+                <th>From</th>
+                <th>Status</th>
+                <th>Touched</th>
+                <th>Asked</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.data.map((r) => (
+                <tr key={r.id}>
+                  <td>{r.id}</td>
+                  <td>
+                    {r.kind} <span class="muted small">({r.scope})</span>
+                  </td>
+                  <td>
+                    {r.scope === 'store' ? 'every customer' : (r.email ?? (r.customerId !== null ? `customer ${r.customerId}` : 'erased'))}
+                  </td>
+                  <td>{r.source}</td>
+                  <td>
+                    <Badge tone={statusTone(r.status)}>{r.status}</Badge>
+                    {r.reason && <div class="error-text small">{r.reason}</div>}
+                  </td>
+                  <td class="small">
+                    {r.counts
+                      ? Object.entries(r.counts)
+                          .filter(([, n]) => n > 0)
+                          .map(([k, n]) => `${k} ${n}`)
+                          .join(', ') || 'nothing'
+                      : '—'}
+                  </td>
+                  <td title={when(r.createdAt)}>{ago(r.createdAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,103 @@
+import type { OperatorActions, VerifyState } from '@mirror/api';
+import { kindName } from '@mirror/catalog';
+import { describeError, type Logger } from '@mirror/core';
+import { storeTokensTable, type Db } from '@mirror/db';
+import { createEcwidClient, type RateLimiterRegistry } from '@mirror/ecwid';
+import { reconcile, retryParked, type ClientFactory } from '@mirror/projector';
+import { eq } from 'drizzle-orm';
+
+export type OperatorActionsOptions = {
+  db: Db;
+  log: Logger;
+  /** Ecwid clients for retries: the process's factory, so retries share each token's rate limit. */
+  clientFor: ClientFactory;
+  baseUrl: string;
+  /** The process's per-token limiters: a verify's requests count against the token's budget too. */
+  limiter: RateLimiterRegistry;
+  /** Stops running verifies when the server stops. */
+  signal: AbortSignal;
+  maxRateLimitWaitMs?: number;
+};
+
+/**
+ * What the console's buttons do, in the server process: retry parked webhooks (the projector's
+ * retry, as `mirror parked retry`) and verify a store against Ecwid (as `mirror verify`: compare,
+ * change nothing), one verify per store at a time, its outcome kept in memory for the console.
+ */
+export function createOperatorActions(options: OperatorActionsOptions): OperatorActions & { idle(): Promise<void> } {
+  const { db, log, signal } = options;
+  const verifies = new Map<number, VerifyState>();
+  const running = new Set<Promise<void>>();
+
+  async function runVerify(storeId: number, state: VerifyState): Promise<void> {
+    try {
+      const [row] = await db.select({ token: storeTokensTable.token }).from(storeTokensTable).where(eq(storeTokensTable.storeId, storeId));
+      if (!row) throw new Error(`store ${storeId} has no access token: add one with \`pnpm mirror stores add ${storeId}\``);
+      let requests = 0;
+      const client = createEcwidClient({
+        baseUrl: options.baseUrl,
+        storeId,
+        token: row.token,
+        limiter: options.limiter.forToken(row.token),
+        onAttempt: () => void requests++,
+        log,
+        ...(options.maxRateLimitWaitMs !== undefined && { maxRateLimitWaitMs: options.maxRateLimitWaitMs }),
+      });
+      const reports = await reconcile({
+        db,
+        storeId,
+        client,
+        requestCount: () => requests,
+        mode: 'full',
+        dryRun: true,
+        trigger: 'api',
+        signal,
+      });
+      state.kinds = reports.map((r) => ({
+        entity: kindName(r.kind),
+        status: r.status,
+        reason: r.reason,
+        checked: r.checked,
+        missing: r.missing,
+        stale: r.stale,
+        missedDeletes: r.missedDeletes,
+        healedTombstones: r.healedTombstones,
+        samples: r.samples,
+      }));
+      state.status = 'done';
+      const found = reports.reduce((n, r) => n + r.missing + r.stale + r.missedDeletes + r.healedTombstones, 0);
+      log.info({ storeId, found, requests }, 'verify finished');
+    } catch (err) {
+      state.status = 'failed';
+      state.error = describeError(err);
+      log.warn({ storeId, error: state.error }, 'verify failed');
+    } finally {
+      state.finishedAt = new Date();
+    }
+  }
+
+  return {
+    async retryParked(storeId, ids) {
+      const outcomes = [];
+      for (const id of ids) {
+        const [result] = await retryParked({ db, clientFor: options.clientFor, log, id });
+        // Gone between the listing and the retry (another retry resolved it): already resolved.
+        outcomes.push(result ?? { id, storeId, position: 0, outcome: 'already_resolved' as const });
+      }
+      return outcomes.map((r) => ({ id: r.id, outcome: r.outcome, ...(r.error !== undefined && { error: r.error }) }));
+    },
+    startVerify(storeId) {
+      const current = verifies.get(storeId);
+      if (current?.status === 'running') return current;
+      const state: VerifyState = { status: 'running', startedAt: new Date(), finishedAt: null, error: null, kinds: [] };
+      verifies.set(storeId, state);
+      const work = runVerify(storeId, state).finally(() => running.delete(work));
+      running.add(work);
+      return state;
+    },
+    verifyState: (storeId) => verifies.get(storeId),
+    async idle() {
+      await Promise.all(running);
+    },
+  };
+}
