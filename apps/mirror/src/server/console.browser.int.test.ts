@@ -1,0 +1,328 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { apiSection } from '@mirror/api';
+import { createLogger, loadConfig as loadSections } from '@mirror/core';
+import { appendWebhooks, enrichmentStateTable, execRows, parkedEventsTable, type Db } from '@mirror/db';
+import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
+import { createSimulator, type SimServer } from '@mirror/ecwid-sim';
+import { ingestSection } from '@mirror/ingest';
+import { backfill, createClientFactory } from '@mirror/projector';
+import { sql } from 'drizzle-orm';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { demoSection, ecwidSection, enrichmentSection, httpSection, projectionSection, reconcileSection } from '../config.ts';
+import { startAll, type RunningMirror } from './start-all.ts';
+
+/*
+ * The operator console and the API docs in a real browser: Debian's Chromium driven by
+ * playwright-core, against the all-in-one server (`pnpm start`'s startAll) on the test database,
+ * Ecwid played by the simulator. A screenshot of each page is left in test-artifacts/console/
+ * for a person to look at.
+ */
+
+const chromiumPath = '/usr/bin/chromium';
+const missingChromium = existsSync(chromiumPath) ? undefined : `${chromiumPath} is missing (apt-get install chromium)`;
+if (missingChromium) console.warn(`skipping the browser tests: ${missingChromium}`);
+
+const artifacts = join(import.meta.dirname, '../../../../test-artifacts/console');
+const adminToken = 'console-test-admin-token-0123456789';
+const mirrored = { storeId: 5101, token: 'secret_console_mirrored' };
+/** In the log, but without a token: its webhooks wait, so its lag grows. */
+const tokenless = 5102;
+const log = createLogger({ level: 'silent' });
+
+let database: TestDatabase;
+let simServer: SimServer;
+let mirror: RunningMirror;
+let browser: Browser;
+let base: string;
+let parkedId: number;
+/** Requests the pages made to anywhere but the server under test. */
+const foreign: string[] = [];
+const pageErrors: string[] = [];
+
+async function webhook(db: Db, storeId: number, eventType: string, entityKind: string, entityId: string, n: number): Promise<number> {
+  const eventId = `console-test-${storeId}-${n}`;
+  const eventCreated = Math.floor(Date.now() / 1000) - 90;
+  // Order webhooks name the order in data.orderId (their entityId is Ecwid's internal id).
+  const data = entityKind === 'order' ? { orderId: entityId } : {};
+  const body = JSON.stringify({ eventId, eventCreated, storeId, entityId, eventType, data });
+  const [outcome] = await appendWebhooks(db, [
+    { storeId, eventId, eventType, entityKind, entityId, isKnownType: true, eventCreated, body },
+  ]);
+  if (outcome?.status !== 'inserted') throw new Error(`webhook not appended: ${JSON.stringify(outcome)}`);
+  return outcome.position;
+}
+
+beforeAll(async () => {
+  if (missingChromium) return;
+  mkdirSync(artifacts, { recursive: true });
+  database = await createTestDatabase();
+  const { db } = database;
+  const sim = createSimulator({ stores: [{ ...mirrored, seed: 51, size: { orders: 60, products: 20, customers: 15 } }] });
+  simServer = await sim.listen(0);
+
+  // The mirrored store's history, as `mirror backfill` copies it.
+  await backfill({
+    db,
+    storeId: mirrored.storeId,
+    client: createClientFactory({ baseUrl: simServer.url })(mirrored.storeId, mirrored.token),
+  });
+  // A webhook whose fetch kept failing (Ecwid has the order now, so a retry succeeds), parked, with enrichment past it.
+  const [order] = await execRows<{ order_id: string }>(
+    db,
+    sql`select entity_id as order_id from event_log where store_id = ${mirrored.storeId} and kind = 'snapshot' and entity_kind = 'order' limit 1`,
+  );
+  const position = await webhook(db, mirrored.storeId, 'order.updated', 'order', order!.order_id, 1);
+  await db
+    .insert(enrichmentStateTable)
+    .values({ storeId: mirrored.storeId, position })
+    .onConflictDoUpdate({ target: enrichmentStateTable.storeId, set: { position } });
+  const [row] = await db
+    .insert(parkedEventsTable)
+    .values({
+      storeId: mirrored.storeId,
+      position,
+      entityKind: 'order',
+      entityId: order!.order_id,
+      error: 'Ecwid answered 400 Bad Request',
+      attempts: 5,
+    })
+    .returning({ id: parkedEventsTable.id });
+  parkedId = row!.id;
+  // Two webhooks of a store the mirror has no token for.
+  await webhook(db, tokenless, 'product.updated', 'product', '11', 2);
+  await webhook(db, tokenless, 'product.updated', 'product', '12', 3);
+
+  const env = {
+    ECWID_STORES: `${mirrored.storeId}:${mirrored.token}`,
+    ECWID_API_BASE_URL: simServer.url,
+    ECWID_CLIENT_SECRET: 'console-test-client-secret',
+    MIRROR_ADMIN_TOKEN: adminToken,
+    API_KEY_CACHE_MS: '0',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    RECONCILE_INTERVAL: '0',
+  };
+  const config = loadSections(env, {
+    http: httpSection,
+    ecwid: ecwidSection,
+    api: apiSection,
+    ingest: ingestSection,
+    enrichment: enrichmentSection,
+    projection: projectionSection,
+    reconcile: reconcileSection,
+    demo: demoSection,
+  });
+  mirror = await startAll(database, { ...config, lagSampleMs: 300 }, log);
+  base = `http://127.0.0.1:${mirror.port}`;
+
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await mirror?.close();
+  await simServer?.close();
+  await database?.close();
+});
+
+async function openPage(width = 1280, height = 900): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width, height } });
+  const page = await context.newPage();
+  page.on('request', (req) => {
+    if (!req.url().startsWith(`${base}/`) && !req.url().startsWith('data:')) foreign.push(req.url());
+  });
+  page.on('pageerror', (err) => pageErrors.push(String(err)));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !/status of 40[134]/.test(msg.text())) pageErrors.push(msg.text());
+  });
+  return page;
+}
+
+async function signIn(page: Page, token: string): Promise<void> {
+  await page.goto(`${base}/`);
+  await page.fill('input[name=token]', token);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('nav.tabs');
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+
+async function apiCall(path: string, token: string, init: RequestInit = {}) {
+  const res = await fetch(`${base}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+describe.skipIf(missingChromium !== undefined)('the operator console in Chromium', () => {
+  test('signs in with the admin token and reads every store with its lag per stage', async () => {
+    const page = await openPage();
+    await page.goto(`${base}/`);
+    await page.waitForSelector('input[name=token]');
+    await shot(page, '01-sign-in');
+    // A wrong token is refused with the server's message.
+    await page.fill('input[name=token]', 'not-a-key');
+    await page.click('button[type=submit]');
+    await expect.poll(() => page.textContent('.problem')).toContain('invalid or revoked API key');
+
+    await page.fill('input[name=token]', adminToken);
+    await page.click('button[type=submit]');
+    const card = page.locator(`section.store[data-store-id="${tokenless}"]`);
+    await card.waitFor();
+    await page.locator(`section.store[data-store-id="${mirrored.storeId}"]`).waitFor();
+    // The tokenless store: two webhooks waiting for a token, the oldest about 90 s old.
+    await expect.poll(() => card.locator('tr[data-stage=enrichment]').textContent()).toContain('2 webhooks');
+    expect(await card.locator('tr[data-stage=enrichment] .lag-seconds').textContent()).toMatch(/^\d+ s$|min$/);
+    expect(await card.locator('.badge').textContent()).toBe('waiting for token');
+    expect(await page.locator(`section.store[data-store-id="${mirrored.storeId}"] .badge`).textContent()).toBe('active');
+    await shot(page, '02-stores');
+
+    // Phone width: one column, nothing cut off sideways.
+    const phone = await openPage(390, 844);
+    await signIn(phone, adminToken);
+    await phone.locator(`section.store[data-store-id="${tokenless}"]`).waitFor();
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await shot(phone, '03-stores-phone');
+    await phone.context().close();
+
+    // The lag chart: uPlot canvases per store once two samples are in.
+    await page.click('a[href="#/lag"]');
+    const chart = page.locator(`section[data-store-id="${tokenless}"] .chart canvas`);
+    await chart.first().waitFor({ timeout: 20_000 });
+    expect(await chart.count()).toBe(2);
+    expect(await page.locator(`section[data-store-id="${tokenless}"] .now-lag`).textContent()).toContain('2 webhooks');
+    await page.waitForTimeout(1500);
+    await shot(page, '04-lag');
+    await page.context().close();
+  });
+
+  test('retries a parked webhook, which leaves the list', async () => {
+    const page = await openPage();
+    await signIn(page, adminToken);
+    await page.click('a[href="#/parked"]');
+    const row = page.locator(`tr[data-parked-id="${parkedId}"]`);
+    await row.waitFor();
+    expect(await row.textContent()).toContain('order.updated');
+    await shot(page, '05-parked');
+    await row.locator('button').click();
+    await expect.poll(() => page.textContent('.notice'), { timeout: 20_000 }).toContain('1 resolved, 0 still failing');
+    await expect.poll(() => row.count()).toBe(0);
+    expect(await page.locator(`section[data-store-id="${mirrored.storeId}"] .parked-count`).textContent()).toBe('0');
+    await shot(page, '06-parked-after-retry');
+    const [resolved] = await execRows<{ resolved: boolean }>(
+      database.db,
+      sql`select resolved_at is not null as resolved from parked_events where id = ${parkedId}`,
+    );
+    expect(resolved?.resolved).toBe(true);
+    await page.context().close();
+  });
+
+  test('verifies a store against Ecwid and shows the reconcile runs', async () => {
+    const page = await openPage();
+    await signIn(page, adminToken);
+    await page.click('a[href="#/reconcile"]');
+    await page.click('text=Verify now');
+    const result = page.locator('.verify-result[data-status=done]');
+    await result.waitFor({ timeout: 90_000 });
+    // Backfilled and caught up: every kind equals Ecwid's.
+    expect(await result.locator('.badge').first().textContent()).toBe('identical');
+    expect(await result.locator('tbody tr').count()).toBeGreaterThan(5);
+    await shot(page, '07-reconcile-verify');
+    await page.click('a[href="#/runs"]');
+    await page.locator(`section[data-store-id="${mirrored.storeId}"] tbody tr`).first().waitFor();
+    expect(await page.locator(`section[data-store-id="${mirrored.storeId}"] .badge`).first().textContent()).toBe('done');
+    await shot(page, '08-backfill-rebuild');
+    await page.context().close();
+  });
+
+  test('lists personal-data requests', async () => {
+    const asked = await apiCall(`/v1/stores/${mirrored.storeId}/personal-data-requests`, adminToken, {
+      method: 'POST',
+      body: JSON.stringify({ kind: 'export', customerId: 1 }),
+    });
+    expect(asked.status).toBe(202);
+    const page = await openPage();
+    await signIn(page, adminToken);
+    await page.click('a[href="#/personal-data"]');
+    await page.locator('main tbody tr').first().waitFor();
+    expect(await page.locator('main tbody tr').first().textContent()).toContain('export');
+    await shot(page, '09-personal-data');
+    await page.context().close();
+  });
+
+  test('creates a key, shown once, and revokes it', async () => {
+    const page = await openPage();
+    await signIn(page, adminToken);
+    await page.click('a[href="#/keys"]');
+    await page.selectOption('select[name=storeId]', String(mirrored.storeId));
+    await page.fill('input[name=label]', 'browser test');
+    await page.click('text=Create key');
+    const key = (await page.locator('.key-value').textContent())!;
+    expect(key).toMatch(/^mk_/);
+    expect((await apiCall('/v1/me', key)).body).toEqual({ role: 'store', storeId: mirrored.storeId });
+    await shot(page, '10-keys-created');
+
+    const row = page.locator('tr', { hasText: 'browser test' });
+    await row.locator('text=Revoke').click();
+    await row.locator('text=Confirm revoke').click();
+    await expect.poll(() => row.locator('.badge').textContent()).toContain('revoked');
+    // Gone from the screen and from the server (the key cache is off here).
+    expect(await page.locator('.key-value').count()).toBe(0);
+    expect((await apiCall('/v1/me', key)).status).toBe(401);
+    await shot(page, '11-keys-revoked');
+    await page.context().close();
+  });
+
+  test("a store key sees its own store and cannot see another's", async () => {
+    const created = await apiCall('/v1/api-keys', adminToken, { method: 'POST', body: JSON.stringify({ storeId: tokenless }) });
+    const page = await openPage();
+    await signIn(page, created.body.key);
+    await page.locator(`section.store[data-store-id="${tokenless}"]`).waitFor();
+    expect(await page.locator('section.store').count()).toBe(1);
+    expect(await page.locator(`[data-store-id="${mirrored.storeId}"]`).count()).toBe(0);
+    expect(await page.textContent('.who')).toBe(`store ${tokenless} key`);
+    // Asking for the other store from the page gets what a missing store gets.
+    const status = await page.evaluate(
+      async ([storeId, key]) => (await fetch(`/v1/stores/${storeId}/parked`, { headers: { authorization: `Bearer ${key}` } })).status,
+      [mirrored.storeId, created.body.key] as const,
+    );
+    expect(status).toBe(404);
+    await shot(page, '12-store-key');
+    await page.click('a[href="#/keys"]');
+    expect(await page.textContent('main')).toContain('Keys are managed with the admin token');
+    await page.context().close();
+  });
+
+  test('/docs renders every operation from the local bundle, and "try it" calls this server with the key', async () => {
+    const page = await openPage();
+    await page.goto(`${base}/docs`);
+    await page.locator('.opblock').first().waitFor({ timeout: 30_000 });
+    const spec = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, object> };
+    const operations = Object.values(spec.paths).reduce((n, item) => n + Object.keys(item).length, 0);
+    expect(await page.locator('.opblock').count()).toBe(operations);
+    expect(await page.textContent('body')).toContain('Read one order');
+    await shot(page, '13-docs');
+
+    await page.click('button.authorize');
+    await page.fill('.modal-ux input[type=text], .modal-ux input[type=password]', adminToken);
+    await page.click('.modal-ux button.authorize');
+    await page.click('.modal-ux button.btn-done, .modal-ux .close-modal');
+    const me = page.locator('.opblock', { hasText: '/v1/me' }).first();
+    await me.locator('.opblock-summary').click();
+    await me.locator('button.execute').click();
+    await expect
+      .poll(() => me.locator('.live-responses-table .response .response-col_status').first().textContent(), { timeout: 10_000 })
+      .toContain('200');
+    expect(await me.locator('.live-responses-table').textContent()).toContain('"role": "admin"');
+    await shot(page, '14-docs-try-it');
+    await page.context().close();
+  });
+
+  test('no page asked any other origin for anything, and none logged an error', () => {
+    expect(foreign).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
