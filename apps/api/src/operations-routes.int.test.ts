@@ -243,8 +243,8 @@ describe('GET /v1/stores/{storeId}/backfill', () => {
   test('gives each kind’s phase and items read, with the total when the run recorded one', async () => {
     const res = await get(app, `/v1/stores/${store}/backfill`, storeKey);
     expect(res.body.data.map((r: any) => [r.entity, r.phase, r.offset, r.total, r.completedAt !== null])).toEqual([
-      ['orders', 'scan', 250, 1000, false],
       ['products', 'done', 40, null, true],
+      ['orders', 'scan', 250, 1000, false],
     ]);
   });
 });

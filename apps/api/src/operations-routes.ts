@@ -1,5 +1,5 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { isKind, kindName } from '@mirror/catalog';
+import { isKind, kindName, kinds } from '@mirror/catalog';
 import { AppError } from '@mirror/core';
 import { backfillStateTable, execRows, parkedEventsTable, type Db } from '@mirror/db';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
@@ -443,8 +443,10 @@ export function addOperationsRoutes(app: OpenAPIHono<ApiEnv>, { db, lagHistory, 
       const rows = await db
         .select()
         .from(backfillStateTable)
-        .where(eq(backfillStateTable.storeId, c.get('storeId')))
-        .orderBy(asc(backfillStateTable.entity));
+        .where(eq(backfillStateTable.storeId, c.get('storeId')));
+      // In the catalogue's order (the order a backfill walks them), unknown kinds last.
+      const rank = (entity: string) => (isKind(entity) ? kinds.indexOf(entity) : kinds.length);
+      rows.sort((a, b) => rank(a.entity) - rank(b.entity) || a.entity.localeCompare(b.entity));
       return c.json(
         {
           data: rows.map((r) => {

@@ -83,7 +83,7 @@ function Console({ session, page, onSignOut }: { session: Session; page: PageId;
           <span class="who">{session.role === 'admin' ? 'admin' : `store ${session.storeId} key`}</span>
         </div>
         <div class="top-actions">
-          {session.role === 'admin' && stores.length > 1 && page !== 'stores' && page !== 'keys' && (
+          {session.role === 'admin' && stores.length > 1 && (page === 'reconcile' || page === 'personal-data') && (
             <label class="store-picker">
               Store{' '}
               <select value={storeId ?? ''} onChange={(e) => setChosen(Number((e.target as HTMLSelectElement).value))}>

@@ -25,6 +25,7 @@ export function LagChart({ samples, unit, title }: { samples: LagHistory['sample
         title,
         width: width(),
         height: 200,
+        legend: { live: false },
         scales: { y: { range: (_u, _min, max) => [0, Math.max(unit === 'seconds' ? 5 : 10, max * 1.1)] } },
         axes: [{}, { size: 56, values: (_u, ticks) => ticks.map((t) => (unit === 'seconds' ? `${t}s` : t.toLocaleString())) }],
         series: [{}, ...stages.map((st) => ({ label: st.label, stroke: st.stroke, width: 2, points: { show: false } }))],

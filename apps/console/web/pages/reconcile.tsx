@@ -36,11 +36,11 @@ export function ReconcilePage({ session, storeId }: { session: Session; storeId:
                   <th>Mode</th>
                   <th>Status</th>
                   <th>Checked</th>
-                  <th>Missing</th>
-                  <th>Stale</th>
-                  <th>Missed deletes</th>
-                  <th>Healed</th>
-                  <th>Appended</th>
+                  <th class="num">Missing</th>
+                  <th class="num">Stale</th>
+                  <th class="num">Missed deletes</th>
+                  <th class="num">Healed</th>
+                  <th class="num">Appended</th>
                   <th>Started</th>
                 </tr>
               </thead>
@@ -130,10 +130,10 @@ function VerifyPanel({ session, storeId }: { session: Session; storeId: number }
                   <tr>
                     <th>Kind</th>
                     <th>Checked</th>
-                    <th>Missing</th>
-                    <th>Stale</th>
-                    <th>Missed deletes</th>
-                    <th>Healed</th>
+                    <th class="num">Missing</th>
+                    <th class="num">Stale</th>
+                    <th class="num">Missed deletes</th>
+                    <th class="num">Healed</th>
                     <th>Ids</th>
                   </tr>
                 </thead>

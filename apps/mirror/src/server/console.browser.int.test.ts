@@ -6,7 +6,7 @@ import { appendWebhooks, enrichmentStateTable, execRows, parkedEventsTable, type
 import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { createSimulator, type SimServer } from '@mirror/ecwid-sim';
 import { ingestSection } from '@mirror/ingest';
-import { backfill, createClientFactory } from '@mirror/projector';
+import { backfill, createClientFactory, projectNextBatch, reconcile } from '@mirror/projector';
 import { sql } from 'drizzle-orm';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -63,11 +63,17 @@ beforeAll(async () => {
   simServer = await sim.listen(0);
 
   // The mirrored store's history, as `mirror backfill` copies it.
-  await backfill({
-    db,
-    storeId: mirrored.storeId,
-    client: createClientFactory({ baseUrl: simServer.url })(mirrored.storeId, mirrored.token),
-  });
+  const client = createClientFactory({ baseUrl: simServer.url })(mirrored.storeId, mirrored.token);
+  await backfill({ db, storeId: mirrored.storeId, client });
+  // Reconcile compares Ecwid with the tables, so project the backfill first.
+  while (!(await projectNextBatch(db, { limit: 500 })).caughtUp);
+  // Then a product deleted and another changed behind the mirror's back, found and repaired by a reconcile run.
+  const simStore = sim.store(mirrored.storeId);
+  const [gone, changed] = simStore.products.values();
+  simStore.remove('products', gone!.id);
+  simStore.update('products', changed!.id, (p) => void (p.name = `${p.name} (renamed)`));
+  const [run] = await reconcile({ db, storeId: mirrored.storeId, client, requestCount: () => 0, mode: 'full', kinds: ['product'] });
+  expect(run).toMatchObject({ status: 'done', missedDeletes: 1, stale: 1 });
   // A webhook whose fetch kept failing (Ecwid has the order now, so a retry succeeds), parked, with enrichment past it.
   const [order] = await execRows<{ order_id: string }>(
     db,
@@ -184,7 +190,7 @@ describe.skipIf(missingChromium !== undefined)('the operator console in Chromium
     const phone = await openPage(390, 844);
     await signIn(phone, adminToken);
     await phone.locator(`section.store[data-store-id="${tokenless}"]`).waitFor();
-    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await phone.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     await shot(phone, '03-stores-phone');
     await phone.context().close();
 
@@ -226,17 +232,28 @@ describe.skipIf(missingChromium !== undefined)('the operator console in Chromium
     await page.click('a[href="#/reconcile"]');
     await page.click('text=Verify now');
     const result = page.locator('.verify-result[data-status=done]');
-    await result.waitFor({ timeout: 90_000 });
+    await result.waitFor({ timeout: 90_000 }).catch(async (err: unknown) => {
+      await shot(page, '07-reconcile-verify-failed');
+      throw new Error(`verify did not finish: ${await page.textContent('main')}`, { cause: err });
+    });
     // Backfilled and caught up: every kind equals Ecwid's.
     expect(await result.locator('.badge').first().textContent()).toBe('identical');
     expect(await result.locator('tbody tr').count()).toBeGreaterThan(5);
+    // The reconcile run before the server started, with what it found.
+    const runRow = page.locator('tr.found', { hasText: 'products' });
+    await runRow.waitFor().catch(async (err: unknown) => {
+      const runs = await apiCall(`/v1/stores/${mirrored.storeId}/reconcile-runs`, adminToken);
+      const rows = await execRows(database.db, sql`select store_id, kind, status from reconcile_runs`);
+      throw new Error(`no products run: ${JSON.stringify(runs)} ${JSON.stringify(rows)}`, { cause: err });
+    });
+    expect(await runRow.locator('td.num').allTextContents()).toEqual(['0', '1', '1', '0', '2']);
     await shot(page, '07-reconcile-verify');
     await page.click('a[href="#/runs"]');
     await page.locator(`section[data-store-id="${mirrored.storeId}"] tbody tr`).first().waitFor();
     expect(await page.locator(`section[data-store-id="${mirrored.storeId}"] .badge`).first().textContent()).toBe('done');
     await shot(page, '08-backfill-rebuild');
     await page.context().close();
-  });
+  }, 120_000);
 
   test('lists personal-data requests', async () => {
     const asked = await apiCall(`/v1/stores/${mirrored.storeId}/personal-data-requests`, adminToken, {
@@ -304,7 +321,7 @@ describe.skipIf(missingChromium !== undefined)('the operator console in Chromium
     const operations = Object.values(spec.paths).reduce((n, item) => n + Object.keys(item).length, 0);
     expect(await page.locator('.opblock').count()).toBe(operations);
     expect(await page.textContent('body')).toContain('Read one order');
-    await shot(page, '13-docs');
+    await page.screenshot({ path: join(artifacts, '13-docs.png') });
 
     await page.click('button.authorize');
     await page.fill('.modal-ux input[type=text], .modal-ux input[type=password]', adminToken);
@@ -317,7 +334,7 @@ describe.skipIf(missingChromium !== undefined)('the operator console in Chromium
       .poll(() => me.locator('.live-responses-table .response .response-col_status').first().textContent(), { timeout: 10_000 })
       .toContain('200');
     expect(await me.locator('.live-responses-table').textContent()).toContain('"role": "admin"');
-    await shot(page, '14-docs-try-it');
+    await me.screenshot({ path: join(artifacts, '14-docs-try-it.png') });
     await page.context().close();
   });
 
