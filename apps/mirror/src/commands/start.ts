@@ -72,6 +72,7 @@ function printDemoBanner(port: number, demo: Demo, sqlUrl: string | undefined): 
       '',
       `    curl -H 'Authorization: Bearer ${demo.apiKey}' ${base}/v1/stores/${demo.storeId}/orders`,
       '',
+      `  Operator console: ${base}/ (sign in with the key above)`,
       `  API reference: ${base}/docs    metrics: ${base}/metrics    webhooks: POST ${base}/webhooks/ecwid`,
       ...(sqlUrl
         ? [`  SQL (psql, BI tools; while this runs): ${sqlUrl}`, `    psql ${sqlUrl} -c 'select * from reporting.daily_sales'`]
