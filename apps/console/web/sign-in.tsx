@@ -24,7 +24,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void 
         <h1>Ecwid store mirror</h1>
         <p>
           Sign in with the admin token (<code>MIRROR_ADMIN_TOKEN</code>) to see every store, or with a store key (<code>mk_…</code>) to see
-          that store.
+          that store. In demo mode, <code>pnpm start</code> prints a key for the demo store.
         </p>
         <label>
           Token or key
