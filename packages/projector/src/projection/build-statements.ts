@@ -385,6 +385,8 @@ select count(*)::int as n from applied`;
  */
 function orderInternalTombstone(spec: EntitySpec, schema: string): string {
   const table = q(schema, spec.table);
+  // Columns read from the log (the store's currency), over the tombstone as `b`.
+  const fromLog = (spec.tombstoneColumns ?? []).filter((c) => c.fromLog);
   return `
 with tomb as (
   select distinct on (store_id, entity_id) store_id, entity_id,
@@ -409,10 +411,10 @@ ${spec.children
   )
   .join('\n')}
 placeholder as (
-  insert into ${table} (store_id, order_id, internal_id, doc, deleted_at, source_position, synced_at)
-  select store_id, entity_id, internal_id, '{}'::jsonb, at, position, at from tomb t
+  insert into ${table} (store_id, order_id, internal_id, ${fromLog.map((c) => `${c.name}, `).join('')}doc, deleted_at, source_position, synced_at)
+  select store_id, entity_id, internal_id, ${fromLog.map((c) => `${c.expr}, `).join('')}'{}'::jsonb, at, position, at from tomb b
   where internal_id is not null
-    and not exists (select 1 from ${table} o where o.store_id = t.store_id and o.internal_id = t.internal_id)
+    and not exists (select 1 from ${table} o where o.store_id = b.store_id and o.internal_id = b.internal_id)
   on conflict (store_id, order_id) do nothing
   returning 1
 )

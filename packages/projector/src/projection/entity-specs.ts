@@ -321,7 +321,12 @@ const orderSpec = entity('order', {
     updatedAt: time('updateTimestamp', 'updateDate'),
   },
   timed: true,
-  tombstoneColumns: { internalId: int8(`b.payload->'internalId'`) },
+  // A deleted order the mirror never saw still has its store's currency (0009).
+  tombstoneColumns: {
+    internalId: int8(`b.payload->'internalId'`),
+    currency: { expr: profileOf('currency'), fromLog: true },
+    timezone: { expr: profileOf('timezone'), fromLog: true },
+  },
   children: [
     child('order', orderItemsTable, {
       source: array(f('items')),

@@ -234,7 +234,9 @@ describe('columns from real documents', () => {
       store_id: testStoreId,
       store_name: simStore.profile.settings.storeName,
       store_url: simStore.profile.generalInfo.storeUrl,
-      currency: 'USD',
+      // The sample store's seed (7) gives CAD on Vancouver time.
+      currency: 'CAD',
+      timezone: 'America/Vancouver',
     });
     expect(await one('invoices', 'true')).toMatchObject({
       order_id: 'K8XTQ',
