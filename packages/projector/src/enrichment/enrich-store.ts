@@ -15,6 +15,11 @@ export type EnrichStoreDeps = {
   log: Logger;
   /** The store's client, or undefined when `store_tokens` has no token for it. */
   client: EcwidClient | undefined;
+  /**
+   * Fetch the store profile with a store's first order snapshots when the log has none, so
+   * orders get its currency (decision 0009). Default true.
+   */
+  profileWithOrders?: boolean;
   signal?: AbortSignal | undefined;
   /** Webhook records read per pass. */
   batchSize?: number;
@@ -235,7 +240,7 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
       fetchedAt: now(),
     });
   }
-  if (deps.client && !skipFetches) await addStoreProfile(db, deps.client, log, storeId, records, now);
+  if (deps.client && !skipFetches && deps.profileWithOrders !== false) await addStoreProfile(db, deps.client, log, storeId, records, now);
   for (const record of records) if (record.note) deps.onNote?.(record.entityKind, record.note);
   if (to <= from) {
     if (pauseRetryAt) {

@@ -358,7 +358,8 @@ describe('enrichment', () => {
     // attempt, so it parks; the order now fetches.
     failOrders = false;
     const third = await enrichStore({ db: kit.db, log: createSilentLogger(), client, maxAttempts: 3, retryBaseMs: 0 }, storeA);
-    expect(third).toMatchObject({ status: 'progressed', parked: 1, appended: 1 });
+    // Appended: the order, and the store profile its store's first order brings along (0009).
+    expect(third).toMatchObject({ status: 'progressed', parked: 1, appended: 2 });
     const [parked] = await kit.db.select().from(parkedEventsTable);
     expect(parked).toMatchObject({ position: failing, entityId: String(product.id), attempts: 3 });
     // Parked or fetched: neither count is kept.
@@ -600,7 +601,7 @@ describe('webhook to row', () => {
   });
 
   it("brings the store profile with a store's first orders, so they have its currency and time zone", async () => {
-    kit = await createKit();
+    kit = await createKit({ profileWithOrders: true });
     const store = kit.sim.store(storeA);
     const [first, second] = store.orders.values();
     await kit.send({ eventType: 'order.updated', entityId: first!.internalId, data: { orderId: first!.id } });
