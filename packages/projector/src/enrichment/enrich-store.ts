@@ -321,14 +321,14 @@ async function addStoreProfile(
   if (known) return;
   try {
     const payload = await client.getProfile();
-    const causedBy = records[firstOrder]!.causedBy;
+    // It answers no webhook: each webhook keeps exactly one answer, its order's.
     records.splice(firstOrder, 0, {
       kind: 'snapshot',
       storeId,
       entityKind: 'store_profile',
       entityId: String(storeId),
       payload,
-      causedBy,
+      causedBy: [],
       fetchedAt: now(),
     });
   } catch (err) {
