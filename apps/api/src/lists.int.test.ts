@@ -167,18 +167,47 @@ describe('orders', () => {
       tax: null,
       refundedAmount: null,
       couponCode: null,
+      couponName: null,
       currency: 'USD',
+      timezone: null,
       hidden: null,
+      pricesIncludeTax: null,
+      couponDiscount: null,
+      volumeDiscount: null,
+      membershipDiscount: null,
+      customDiscount: null,
+      discount: null,
+      giftCardRedemption: null,
+      shippingMethod: null,
+      shippingRate: null,
+      shippingWithoutTax: null,
+      handlingFee: null,
+      handlingFeeWithoutTax: null,
+      surcharges: null,
+      surchargesWithoutTax: null,
+      paymentMethod: null,
+      billingCountry: null,
+      billingRegion: null,
+      shippingCountry: null,
+      shippingRegion: null,
       createdAt: day(1).toISOString(),
       updatedAt: day(97).toISOString(),
       deletedAt: null,
       sourcePosition: expect.any(Number),
       syncedAt: '2024-06-01T00:00:00.000Z',
-      items: [
-        { itemId: 1, productId: 500, sku: 'SKU-1', name: 'Item 1', quantity: 1, price: '5.00' },
-        { itemId: 2, productId: 501, sku: 'SKU-2', name: 'Item 2', quantity: 1, price: '5.00' },
-        { itemId: 3, productId: 502, sku: 'SKU-3', name: 'Item 3', quantity: 1, price: '5.00' },
-      ],
+      items: [1, 2, 3].map((itemId) => ({
+        itemId,
+        productId: 499 + itemId,
+        sku: `SKU-${itemId}`,
+        name: `Item ${itemId}`,
+        quantity: 1,
+        price: '5.00',
+        priceWithoutTax: null,
+        tax: null,
+        combinationId: null,
+        options: null,
+      })),
+      refunds: [],
     });
     expect(body.data[0].items).toEqual([]);
     expect(body.data[0]).not.toHaveProperty('doc');
@@ -474,9 +503,10 @@ describe('get-by-id and lists print a row the same way', () => {
       updatedAt: '1999-12-31T23:59:59.999Z',
       doc: { id: 'O-AWKWARD', text: awkward, nested: { list: [1, 2.5, null, true], empty: {} } },
     });
+    const unset = { priceWithoutTax: null, tax: null, combinationId: null, options: null };
     expect(body.items).toEqual([
-      { itemId: 1, productId: 500, sku: 'SKU-1', name: awkward, quantity: 1, price: '0.000001' },
-      { itemId: 2, productId: 501, sku: 'SKU-2', name: awkward, quantity: 1, price: '0.000001' },
+      { itemId: 1, productId: 500, sku: 'SKU-1', name: awkward, quantity: 1, price: '0.000001', ...unset },
+      { itemId: 2, productId: 501, sku: 'SKU-2', name: awkward, quantity: 1, price: '0.000001', ...unset },
     ]);
   });
 });

@@ -1,4 +1,5 @@
 import {
+  abandonedCartItemsTable,
   abandonedCartsTable,
   appStorageTable,
   appSubscriptionsTable,
@@ -8,6 +9,7 @@ import {
   discountCouponsTable,
   invoicesTable,
   orderItemsTable,
+  orderRefundsTable,
   ordersTable,
   productCategoriesTable,
   productsTable,
@@ -472,7 +474,10 @@ export const entityCatalog = {
     shape: 'entity',
     table: o,
     key: o.orderId,
-    children: [{ table: orderItemsTable, itemKey: orderItemsTable.itemId, as: 'items' }],
+    children: [
+      { table: orderItemsTable, itemKey: orderItemsTable.itemId, as: 'items' },
+      { table: orderRefundsTable, itemKey: orderRefundsTable.refundIndex, as: 'refunds' },
+    ],
     api: collection('Order', o.orderId, {
       sorts: { createdAt: o.createdAt, updatedAt: o.updatedAt, total: o.total, orderId: null },
       defaultSort: '-createdAt',
@@ -503,7 +508,7 @@ export const entityCatalog = {
     shape: 'entity',
     table: ac,
     key: ac.cartId,
-    children: [],
+    children: [{ table: abandonedCartItemsTable, itemKey: abandonedCartItemsTable.itemId, as: 'items' }],
     api: collection('AbandonedCart', ac.cartId, {
       sorts: { createdAt: ac.createdAt, updatedAt: ac.updatedAt, total: ac.total },
       defaultSort: '-createdAt',

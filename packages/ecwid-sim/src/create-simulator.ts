@@ -7,6 +7,7 @@ import { createFaultState, type FaultOptions } from './http/faults.ts';
 import { createRateLimiter } from './http/rate-limiter.ts';
 import { createRequestStats, type RequestStats } from './http/request-stats.ts';
 import { createRandom } from './random.ts';
+import type { SimMoney } from './documents/money.ts';
 import { defaultSize, generateStore, type SimSize } from './store/generate-store.ts';
 import type { SimStore } from './store/sim-store.ts';
 
@@ -15,6 +16,8 @@ export type SimStoreOptions = {
   token: string;
   seed?: number;
   size?: Partial<SimSize>;
+  /** Currency, time zone and taxes; by default one of four presets, chosen by seed. */
+  money?: SimMoney;
 };
 
 export type SimulatorOptions = {
@@ -60,6 +63,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
         seed: store.seed ?? store.storeId,
         size: { ...defaultSize, ...store.size },
         now,
+        money: store.money,
       }),
     );
   }

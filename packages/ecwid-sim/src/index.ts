@@ -14,6 +14,9 @@ export {
 export type { EntityTable } from './store/entity-table.ts';
 export { formatEcwidDate, parseEcwidDate } from './dates.ts';
 export type { SimOrder, SimOrderItem, SimInvoice, SimRefund } from './documents/order.ts';
+export { moneyPresets, moneyForSeed, type SimMoney } from './documents/money.ts';
+export { moneyOf } from './documents/profile.ts';
+export { orderSales, localDay, type SimOrderSales } from './documents/order-sales.ts';
 export type { SimProduct, SimCombination, SimProductOption } from './documents/product.ts';
 export type { SimCategory } from './documents/category.ts';
 export type { SimCustomer, SimCustomerGroup } from './documents/customer.ts';

@@ -43,7 +43,13 @@ export type Kit = {
 export const storeA = 1003;
 export const tokenA = 'secret_store_a_token';
 
-export async function createKit(options: { stores?: SimStoreOptions[]; addTokens?: boolean } = {}): Promise<Kit> {
+/**
+ * `profileWithOrders`: a store's first order snapshots bring its profile (enrichment's default,
+ * decision 0009). Off unless asked, so the other tests see just the records they are about.
+ */
+export async function createKit(
+  options: { stores?: SimStoreOptions[]; addTokens?: boolean; profileWithOrders?: boolean } = {},
+): Promise<Kit> {
   const stores = options.stores ?? [{ storeId: storeA, token: tokenA, seed: 7, size: { orders: 50, products: 30, customers: 20 } }];
   const database = await createTestDatabase();
   const sim = createSimulator({ stores, batchDelayMs: 5 });
@@ -72,7 +78,14 @@ export async function createKit(options: { stores?: SimStoreOptions[]; addTokens
       const store = stores.find((s) => s.storeId === storeId);
       const tokens = await db.query.storeTokensTable.findFirst({ where: (t, { eq: equals }) => equals(t.storeId, storeId) });
       return enrichStore(
-        { db, log, client: tokens ? clientFor(storeId, tokens.token) : undefined, retryBaseMs: 0, ...extra },
+        {
+          db,
+          log,
+          client: tokens ? clientFor(storeId, tokens.token) : undefined,
+          retryBaseMs: 0,
+          profileWithOrders: options.profileWithOrders ?? false,
+          ...extra,
+        },
         store?.storeId ?? storeId,
       );
     },

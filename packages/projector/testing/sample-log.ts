@@ -13,12 +13,15 @@ export const simStore = sim.store(testStoreId);
 export function logOfEverything(): RecordInput[] {
   const store = String(testStoreId);
   const records: RecordInput[] = [];
-  for (const o of simStore.orders.values().slice(0, 8)) {
+  for (const [i, o] of simStore.orders.values().slice(0, 8).entries()) {
     records.push({ entityKind: 'order', entityId: o.id, payload: { ...o, items: o.items } });
+    // One order is partly refunded by its later version.
+    const refunds =
+      i === 3 ? { paymentStatus: 'PARTIALLY_REFUNDED', refunds: [{ date: o.updateDate, source: 'CP', reason: 'Damaged', amount: 1 }] } : {};
     records.push({
       entityKind: 'order',
       entityId: o.id,
-      payload: { ...o, updateTimestamp: o.updateTimestamp + 10, items: o.items.slice(1) },
+      payload: { ...o, updateTimestamp: o.updateTimestamp + 10, items: o.items.slice(1), ...refunds },
     });
   }
   for (const p of simStore.products.values().slice(0, 8)) records.push({ entityKind: 'product', entityId: String(p.id), payload: p });
@@ -61,7 +64,9 @@ export function logOfEverything(): RecordInput[] {
 export const entityTables = [
   'orders',
   'order_items',
+  'order_refunds',
   'abandoned_carts',
+  'abandoned_cart_items',
   'products',
   'product_variations',
   'product_categories',

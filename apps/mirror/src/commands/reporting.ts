@@ -18,7 +18,13 @@ export function registerReporting(program: Command): void {
         await grantReporting(database.db, options.role);
         log.info({ role: options.role }, 'reporting role granted');
         process.stdout.write(
-          `granted read access to "${options.role}"; give it to a login role with:\n  GRANT ${options.role} TO <your_bi_user>;\n`,
+          config.database.url
+            ? `granted read access to "${options.role}"; give it to a login role with:\n  GRANT ${options.role} TO <your_bi_user>;\n`
+            : // PGlite has one user and no passwords: whoever connects is `postgres`, so a login
+              // role cannot be enforced; a session takes the role itself (docs/reporting.md).
+              `granted read access to "${options.role}" in the embedded database. It serves every connection as ` +
+                `"postgres" (no other logins, no passwords), so start each session (or your BI tool's ` +
+                `connection init SQL) with:\n  SET ROLE ${options.role};\nFor logins of their own, use Postgres (DATABASE_URL).\n`,
         );
       } finally {
         await database.close();

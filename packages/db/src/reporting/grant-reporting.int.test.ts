@@ -43,3 +43,24 @@ describe.skipIf(concurrencySkipReason('reporting role tests (roles need a Postgr
     await expect(grantReporting(database.db, 'x; drop table orders')).rejects.toThrow(/lowercase SQL identifier/);
   });
 });
+
+// Embedded PGlite (demo mode) serves every connection as `postgres`: the role exists and
+// restricts a session that takes it with SET ROLE, which is how docs/reporting.md says to use it.
+test('on embedded PGlite, a session that sets the role reads the views but not the log', async () => {
+  const { createDb } = await import('../create-db.ts');
+  const embedded = await createDb({ dataDir: 'memory://' });
+  try {
+    await embedded.migrate();
+    await grantReporting(embedded.db, 'mirror_reporting');
+    const asRole = (query: ReturnType<typeof sql>) =>
+      embedded.db.transaction(async (tx) => {
+        await tx.execute(sql`set local role mirror_reporting`);
+        return tx.execute(query);
+      });
+    await expect(asRole(sql`select * from reporting.daily_sales`)).resolves.toBeTruthy();
+    await expect(asRole(sql`select * from reporting.product_sales`)).resolves.toBeTruthy();
+    await expect(asRole(sql`select count(*) from event_log`)).rejects.toThrow();
+  } finally {
+    await embedded.close();
+  }
+}, 120_000);

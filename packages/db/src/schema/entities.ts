@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, numeric, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, jsonb, numeric, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { int8, projectedColumns, tz } from './columns.ts';
 
 /*
@@ -26,14 +26,51 @@ export const ordersTable = pgTable(
     tax: numeric('tax'),
     refundedAmount: numeric('refunded_amount'),
     couponCode: text('coupon_code'),
+    /** The coupon's name as applied (`discountCoupon.name`): kept when the coupon is deleted. */
+    couponName: text('coupon_name'),
+    /**
+     * The store's currency (profile `formatsAndUnits.currency`) when the order was first
+     * projected: Ecwid's order has no currency of its own (docs/reporting.md, decision 0009).
+     */
     currency: text('currency'),
+    /** The store's time zone (profile `formatsAndUnits.timezone`), taken with the currency. */
+    timezone: text('timezone'),
     hidden: boolean('hidden'),
+    /** `pricesIncludeTax`: item prices, shipping and discounts already contain `tax`. */
+    pricesIncludeTax: boolean('prices_include_tax'),
+    couponDiscount: numeric('coupon_discount'),
+    volumeDiscount: numeric('volume_discount'),
+    membershipDiscount: numeric('membership_discount'),
+    /** The sum of `customDiscount` (discounts applied by apps). */
+    customDiscount: numeric('custom_discount'),
+    /** Ecwid's `discount`: every discount but the coupon's. */
+    discount: numeric('discount'),
+    giftCardRedemption: numeric('gift_card_redemption'),
+    shippingMethod: text('shipping_method'),
+    /** `shippingOption.shippingRate`, as charged. */
+    shippingRate: numeric('shipping_rate'),
+    /** Shipping without its tax (docs/reporting.md). */
+    shippingWithoutTax: numeric('shipping_without_tax'),
+    handlingFee: numeric('handling_fee'),
+    handlingFeeWithoutTax: numeric('handling_fee_without_tax'),
+    /** The sum of `customSurcharges[].total`. */
+    surcharges: numeric('surcharges'),
+    surchargesWithoutTax: numeric('surcharges_without_tax'),
+    paymentMethod: text('payment_method'),
+    billingCountry: text('billing_country'),
+    billingRegion: text('billing_region'),
+    shippingCountry: text('shipping_country'),
+    shippingRegion: text('shipping_region'),
     createdAt: tz('created_at'),
     updatedAt: tz('updated_at'),
     ...projectedColumns(),
   },
   (t) => [
     primaryKey({ columns: [t.storeId, t.orderId] }),
+    // Orders projected before any store profile was in the log: a profile fills them (0009).
+    index('orders_currency_missing_idx')
+      .on(t.storeId)
+      .where(sql`${t.currency} is null`),
     index('orders_store_updated_idx').on(t.storeId, t.updatedAt),
     index('orders_store_created_idx').on(t.storeId, t.createdAt),
     index('orders_store_internal_idx').on(t.storeId, t.internalId),
@@ -57,9 +94,40 @@ export const orderItemsTable = pgTable(
     name: text('name'),
     quantity: integer('quantity'),
     price: numeric('price'),
+    priceWithoutTax: numeric('price_without_tax'),
+    tax: numeric('tax'),
+    /** The variation sold (`combinationId`), null for the base product. */
+    combinationId: int8('combination_id'),
+    /** `selectedOptions` as Ecwid sends them. */
+    options: jsonb('options').$type<unknown[]>(),
     ...projectedColumns(),
   },
   (t) => [primaryKey({ columns: [t.storeId, t.orderId, t.itemId] }), index('order_items_store_product_idx').on(t.storeId, t.productId)],
+);
+
+/**
+ * An order's refunds (`refunds[]`), one row each, keyed by position in that list. An order
+ * Ecwid marks refunded without listing the refund gets one row inferred from `refundedAmount`
+ * (or its whole total when fully refunded), dated by the order's update (docs/reporting.md).
+ */
+export const orderRefundsTable = pgTable(
+  'order_refunds',
+  {
+    storeId: int8('store_id').notNull(),
+    orderId: text('order_id').notNull(),
+    /** 1-based position in the order's `refunds` (an inferred refund is 1). */
+    refundIndex: int8('refund_index').notNull(),
+    refundedAt: tz('refunded_at'),
+    amount: numeric('amount'),
+    reason: text('reason'),
+    /** Ecwid's `source` (CP, API, External); `inferred` when not listed by Ecwid. */
+    source: text('source'),
+    ...projectedColumns(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.storeId, t.orderId, t.refundIndex] }),
+    index('order_refunds_store_refunded_idx').on(t.storeId, t.refundedAt),
+  ],
 );
 
 export const abandonedCartsTable = pgTable(
@@ -82,6 +150,28 @@ export const abandonedCartsTable = pgTable(
     index('abandoned_carts_store_created_idx').on(t.storeId, t.createdAt),
     index('abandoned_carts_store_customer_idx').on(t.storeId, t.customerId),
     index('abandoned_carts_store_lower_email_idx').on(t.storeId, sql`lower(${t.email})`),
+  ],
+);
+
+/** An abandoned cart's lines (`items[]`), replaced with the cart. */
+export const abandonedCartItemsTable = pgTable(
+  'abandoned_cart_items',
+  {
+    storeId: int8('store_id').notNull(),
+    cartId: text('cart_id').notNull(),
+    itemId: int8('item_id').notNull(),
+    productId: int8('product_id'),
+    combinationId: int8('combination_id'),
+    sku: text('sku'),
+    name: text('name'),
+    quantity: integer('quantity'),
+    price: numeric('price'),
+    options: jsonb('options').$type<unknown[]>(),
+    ...projectedColumns(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.storeId, t.cartId, t.itemId] }),
+    index('abandoned_cart_items_store_product_idx').on(t.storeId, t.productId),
   ],
 );
 
@@ -274,6 +364,8 @@ export const storeProfilesTable = pgTable('store_profiles', {
   storeName: text('store_name'),
   storeUrl: text('store_url'),
   currency: text('currency'),
+  /** `formatsAndUnits.timezone` (an IANA name), null when Postgres does not know it. */
+  timezone: text('timezone'),
   ...projectedColumns(),
 });
 

@@ -1,10 +1,12 @@
+import { formatEcwidDate } from '../dates.ts';
 import { makeCart } from '../documents/cart.ts';
 import { addOrderToStats, makeCustomer, type SimCustomer } from '../documents/customer.ts';
 import { makeInvoice, makeOrder, makeOrderItems, orderTotals, type SimOrder } from '../documents/order.ts';
 import { makeEmail, makePerson } from '../documents/person.ts';
 import { refreshStock } from '../documents/product.ts';
 import type { FulfillmentStatus, PaymentStatus } from '../documents/statuses.ts';
-import { paymentMethods, pickOrderLines, randomIp } from '../store/generate-store.ts';
+import { moneyOf } from '../documents/profile.ts';
+import { orderExtras, paymentMethods, pickOrderLines, randomIp } from '../store/generate-store.ts';
 import { publicOrderId } from '../store/id-source.ts';
 import { pickFrom, type ShopAction, type SimEvent } from './shop-action.ts';
 
@@ -30,10 +32,14 @@ export const checkout: ShopAction = ({ store, faker }) => {
   const customer = existing ?? created;
   const person = customer?.billingPerson ?? makePerson(faker);
   const paymentStatus: PaymentStatus = faker.datatype.boolean(0.7) ? 'PAID' : 'AWAITING_PAYMENT';
+  const money = moneyOf(store.profile);
+  const internalId = store.nextId('order');
   const order = makeOrder({
-    internalId: store.nextId('order'),
+    internalId,
     createdAt: store.clock(),
-    items: makeOrderItems(store.nextId, lines),
+    items: makeOrderItems(store.nextId, lines, money),
+    money,
+    extras: orderExtras(store, internalId),
     email: customer?.email ?? makeEmail(faker, person),
     customerId: customer?.id,
     billingPerson: person,
@@ -94,7 +100,8 @@ function nextStatuses(order: SimOrder, roll: number): [PaymentStatus, Fulfillmen
   if (order.paymentStatus !== 'PAID') return undefined;
   const fulfillment = nextFulfillment[order.fulfillmentStatus];
   if (fulfillment) return ['PAID', fulfillment];
-  if (order.fulfillmentStatus === 'DELIVERED' && roll < 0.1) return ['REFUNDED', 'RETURNED'];
+  if (order.fulfillmentStatus === 'DELIVERED' && roll < 0.05) return ['REFUNDED', 'RETURNED'];
+  if (order.fulfillmentStatus === 'DELIVERED' && roll < 0.1) return ['PARTIALLY_REFUNDED', 'DELIVERED'];
   return undefined;
 }
 
@@ -106,14 +113,11 @@ export const advanceOrder: ShopAction = ({ store, faker }) => {
   const [oldPaymentStatus, oldFulfillmentStatus] = [order.paymentStatus, order.fulfillmentStatus];
   store.update('orders', order.internalId, (doc) => {
     [doc.paymentStatus, doc.fulfillmentStatus] = next;
-    if (doc.paymentStatus === 'REFUNDED') {
-      doc.refunds.push({
-        date: doc.updateDate,
-        source: 'CP',
-        reason: 'Returned by customer',
-        amount: doc.total,
-      });
-      doc.refundedAmount = doc.total;
+    // Refunded now, days after the order was placed: the whole order, or half of it.
+    if (doc.paymentStatus === 'REFUNDED' || doc.paymentStatus === 'PARTIALLY_REFUNDED') {
+      const amount = doc.paymentStatus === 'REFUNDED' ? doc.total : Math.round(doc.total * 50) / 100;
+      doc.refunds.push({ date: formatEcwidDate(store.clock()), source: 'CP', reason: 'Returned by customer', amount });
+      doc.refundedAmount = amount;
     }
   });
   return [

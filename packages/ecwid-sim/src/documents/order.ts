@@ -1,6 +1,8 @@
 import { formatEcwidDate } from '../dates.ts';
 import type { IdSource } from '../store/id-source.ts';
 import { publicOrderId } from '../store/id-source.ts';
+import type { SimCoupon } from './discounts.ts';
+import { roundMoney, type SimMoney } from './money.ts';
 import type { SimPerson } from './person.ts';
 import type { SimCombination, SimProduct } from './product.ts';
 import type { FulfillmentStatus, PaymentStatus } from './statuses.ts';
@@ -48,7 +50,15 @@ export type SimOrder = {
   subtotal: number;
   tax: number;
   total: number;
+  pricesIncludeTax: boolean;
+  taxRate: number;
+  /** The tax on the items alone (the rest is on shipping and handling). */
+  itemsTax: number;
   couponDiscount: number;
+  /** The discount for a large order (Ecwid's "discount based on subtotal"). */
+  volumeDiscount: number;
+  shippingOption?: { shippingMethodName: string; shippingRate: number; shippingRateWithoutTax: number };
+  handlingFee?: { name: string; value: number; valueWithoutTax: number };
   discountCoupon?: {
     id: number;
     name: string;
@@ -76,11 +86,17 @@ export type OrderLine = {
 };
 
 const taxRate = 0.1;
-const round = (value: number) => Math.round(value * 100) / 100;
+const round = roundMoney;
 
-export function makeOrderItems(nextId: IdSource, lines: OrderLine[]): SimOrderItem[] {
+/** Items with their tax at the store's rate (10 % added on top when no store is given). */
+export function makeOrderItems(
+  nextId: IdSource,
+  lines: OrderLine[],
+  money: Pick<SimMoney, 'pricesIncludeTax' | 'taxRate'> = { pricesIncludeTax: false, taxRate },
+): SimOrderItem[] {
   return lines.map(({ product, combination, quantity }) => {
     const price = combination?.price ?? product.price;
+    const line = price * quantity;
     return {
       id: nextId('orderItem'),
       productId: product.id,
@@ -90,7 +106,7 @@ export function makeOrderItems(nextId: IdSource, lines: OrderLine[]): SimOrderIt
       name: product.name,
       quantity,
       price,
-      tax: round(price * quantity * taxRate),
+      tax: round(money.pricesIncludeTax ? line - line / (1 + money.taxRate) : line * money.taxRate),
       selectedOptions: (combination?.options ?? []).map((option) => ({
         ...option,
         type: 'CHOICE' as const,
@@ -105,6 +121,58 @@ export function orderTotals(items: SimOrderItem[], couponDiscount = 0) {
   return { subtotal, tax, total: round(Math.max(0, subtotal - couponDiscount) + tax) };
 }
 
+/** What a shopper chose besides the items: a coupon, a shipping method, gift wrapping. */
+export type OrderExtras = {
+  coupon?: SimCoupon | undefined;
+  shipping?: { method: string; rate: number } | undefined;
+  handling?: number | undefined;
+};
+
+/**
+ * An order's money the way Ecwid computes it: the coupon (percent or absolute, at most the
+ * subtotal) and a 5 % volume discount from 100 on; shipping and handling; then one flat tax on
+ * what is charged. Tax-exclusive: tax on the discounted items only, added on top. Tax-inclusive:
+ * every price already holds its tax, which is taken out of the discounted items, the shipping
+ * and the handling.
+ */
+export function priceOrder(items: SimOrderItem[], money: SimMoney, extras: OrderExtras = {}) {
+  const rate = money.taxRate;
+  const subtotal = round(items.reduce((sum, item) => sum + item.price * item.quantity, 0));
+  const coupon = extras.coupon;
+  const couponDiscount = !coupon
+    ? 0
+    : coupon.discountType === 'PERCENT'
+      ? round((subtotal * coupon.discount) / 100)
+      : Math.min(subtotal, coupon.discount);
+  const volumeDiscount = subtotal >= 100 ? round((subtotal - couponDiscount) * 0.05) : 0;
+  const discounted = round(subtotal - couponDiscount - volumeDiscount);
+  const shippingRate = extras.shipping?.rate ?? 0;
+  const handling = extras.handling ?? 0;
+  const withoutTax = (value: number) => (money.pricesIncludeTax ? round(value / (1 + rate)) : value);
+  const itemsTax = money.pricesIncludeTax ? round(discounted - discounted / (1 + rate)) : round(discounted * rate);
+  const tax = money.pricesIncludeTax
+    ? round(itemsTax + (shippingRate - withoutTax(shippingRate)) + (handling - withoutTax(handling)))
+    : itemsTax;
+  const total = round(discounted + shippingRate + handling + (money.pricesIncludeTax ? 0 : tax));
+  return {
+    subtotal,
+    tax,
+    itemsTax,
+    total,
+    pricesIncludeTax: money.pricesIncludeTax,
+    taxRate: rate,
+    couponDiscount,
+    volumeDiscount,
+    ...(extras.shipping && {
+      shippingOption: { shippingMethodName: extras.shipping.method, shippingRate, shippingRateWithoutTax: withoutTax(shippingRate) },
+    }),
+    ...(extras.handling && { handlingFee: { name: 'Gift wrapping', value: handling, valueWithoutTax: withoutTax(handling) } }),
+    ...(coupon && {
+      discountCoupon: { id: coupon.id, name: coupon.name, code: coupon.code, discountType: coupon.discountType, discount: coupon.discount },
+    }),
+  };
+}
+
 export function makeOrder(input: {
   internalId: number;
   createdAt: number;
@@ -116,6 +184,8 @@ export function makeOrder(input: {
   fulfillmentStatus: FulfillmentStatus;
   paymentMethod: string;
   ipAddress: string;
+  money: SimMoney;
+  extras?: OrderExtras;
 }): SimOrder {
   const date = formatEcwidDate(input.createdAt);
   return {
@@ -127,8 +197,7 @@ export function makeOrder(input: {
     paymentStatus: input.paymentStatus,
     fulfillmentStatus: input.fulfillmentStatus,
     paymentMethod: input.paymentMethod,
-    ...orderTotals(input.items),
-    couponDiscount: 0,
+    ...priceOrder(input.items, input.money, input.extras),
     refundedAmount: 0,
     ipAddress: input.ipAddress,
     createDate: date,
@@ -154,13 +223,17 @@ export function makeInvoice(storeId: number, internalId: number, createdAt: numb
   };
 }
 
-function renderOrderItem(item: SimOrderItem, storeId: number) {
+function renderOrderItem(
+  item: SimOrderItem,
+  storeId: number,
+  { pricesIncludeTax, taxRate: rate }: Pick<SimOrder, 'pricesIncludeTax' | 'taxRate'>,
+) {
   const image = `https://d2j6dbq0eux0bg.cloudfront.net/images/${storeId}/${item.productId}`;
   const { combinationId, selectedOptions, ...rest } = item;
   return {
     ...rest,
     ...(combinationId === undefined ? {} : { combinationId }),
-    priceWithoutTax: item.price,
+    priceWithoutTax: pricesIncludeTax ? round(item.price - item.tax / item.quantity) : item.price,
     productPrice: item.price,
     shortDescription: '',
     shortDescriptionTranslated: { en: '' },
@@ -182,11 +255,11 @@ function renderOrderItem(item: SimOrderItem, storeId: number) {
     taxes: [
       {
         name: 'Sales tax',
-        value: taxRate * 100,
+        value: rate * 100,
         total: item.tax,
         taxOnDiscountedSubtotal: item.tax,
         taxOnShipping: 0,
-        includeInPrice: false,
+        includeInPrice: pricesIncludeTax,
         sourceTaxRateId: 0,
         sourceTaxRateType: 'MANUAL',
         taxClassName: 'Standard rate',
@@ -211,7 +284,7 @@ export function renderOrder(order: SimOrder, storeId: number) {
     internalId: order.internalId,
     refundedAmount: order.refundedAmount,
     subtotal: order.subtotal,
-    subtotalWithoutTax: order.subtotal,
+    subtotalWithoutTax: order.pricesIncludeTax ? round(order.subtotal / (1 + order.taxRate)) : order.subtotal,
     total: order.total,
     totalWithoutTax: round(order.total - order.tax),
     giftCardRedemption: 0,
@@ -239,20 +312,23 @@ export function renderOrder(order: SimOrder, storeId: number) {
     publicUid: order.id,
     refererUrl: `https://store${storeId}.company.site/products/`,
     orderComments: '',
-    volumeDiscount: 0,
+    volumeDiscount: order.volumeDiscount,
     ...(order.customerId === undefined ? {} : { customerId: order.customerId }),
     membershipBasedDiscount: 0,
     totalAndMembershipBasedDiscount: 0,
     customDiscount: [],
     customSurcharges: [],
-    discount: 0,
+    // Every discount but the coupon's.
+    discount: order.volumeDiscount,
     usdTotal: order.total,
     globalReferer: '',
     createDate: order.createDate,
     updateDate: order.updateDate,
     createTimestamp: order.createTimestamp,
     updateTimestamp: order.updateTimestamp,
-    items: order.items.map((item) => renderOrderItem(item, storeId)),
+    items: order.items.map((item) => renderOrderItem(item, storeId, order)),
+    ...(order.shippingOption && { shippingOption: order.shippingOption }),
+    ...(order.handlingFee && { handlingFee: order.handlingFee }),
     refunds: order.refunds,
     billingPerson: order.billingPerson,
     shippingPerson: order.billingPerson,
@@ -264,12 +340,15 @@ export function renderOrder(order: SimOrder, storeId: number) {
     extraFields: {},
     ticket: 0,
     hidden: order.hidden,
-    taxesOnShipping: [],
+    taxesOnShipping:
+      order.shippingOption && order.pricesIncludeTax && order.shippingOption.shippingRate > order.shippingOption.shippingRateWithoutTax
+        ? [{ name: 'Tax', value: 0, total: round(order.shippingOption.shippingRate - order.shippingOption.shippingRateWithoutTax) }]
+        : [],
     disableAllCustomerNotifications: false,
     externalFulfillment: false,
     utmDataSets: [],
     invoices: order.invoices,
-    pricesIncludeTax: false,
+    pricesIncludeTax: order.pricesIncludeTax,
     loyalty: { customerEnabled: false, earned: 0, balance: 0 },
     customerUserAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko)',
   };

@@ -1,5 +1,6 @@
 import type { Faker } from '@faker-js/faker';
 import { formatEcwidDate } from '../dates.ts';
+import type { SimMoney } from './money.ts';
 
 /** `GET /profile`: the parts of the store profile a mirror keeps (docs/ecwid.md §4.5). */
 export type SimProfile = {
@@ -45,11 +46,12 @@ export type SimProfile = {
   languages: { enabledLanguages: string[]; defaultLanguage: string };
   taxSettings: {
     automaticTaxEnabled: boolean;
+    pricesIncludeTax: boolean;
     taxes: { id: number; name: string; enabled: boolean; defaultTax: number }[];
   };
 };
 
-export function makeProfile(faker: Faker, storeId: number): SimProfile {
+export function makeProfile(faker: Faker, storeId: number, money: SimMoney): SimProfile {
   const storeName = `${faker.company.name()} Store`;
   return {
     generalInfo: {
@@ -85,19 +87,20 @@ export function makeProfile(faker: Faker, storeId: number): SimProfile {
       phone: faker.phone.number({ style: 'national' }),
     },
     formatsAndUnits: {
-      currency: 'USD',
-      currencyPrefix: '$',
-      currencySuffix: '',
+      currency: money.currency,
+      currencyPrefix: money.currencyPrefix,
+      currencySuffix: money.currencySuffix,
       weightUnit: 'KILOGRAM',
       dimensionsUnit: 'CM',
-      timezone: 'UTC',
+      timezone: money.timezone,
       dateFormat: 'MMM d, yyyy',
       timeFormat: 'hh:mm:ss a',
     },
     languages: { enabledLanguages: ['en'], defaultLanguage: 'en' },
     taxSettings: {
       automaticTaxEnabled: false,
-      taxes: [{ id: 1, name: 'Sales tax', enabled: true, defaultTax: 10 }],
+      pricesIncludeTax: money.pricesIncludeTax,
+      taxes: [{ id: 1, name: 'Sales tax', enabled: true, defaultTax: Math.round(money.taxRate * 10000) / 100 }],
     },
   };
 }
@@ -121,4 +124,11 @@ export function makeApplication(installedAt: number): SimApplication {
     },
     subscriptionStatus: 'ACTIVE',
   };
+}
+
+/** The store's money settings, as its profile states them now. */
+export function moneyOf(profile: SimProfile): SimMoney {
+  const { currency, currencyPrefix, currencySuffix, timezone } = profile.formatsAndUnits;
+  const rate = (profile.taxSettings.taxes.find((tax) => tax.enabled)?.defaultTax ?? 0) / 100;
+  return { currency, currencyPrefix, currencySuffix, timezone, pricesIncludeTax: profile.taxSettings.pricesIncludeTax, taxRate: rate };
 }

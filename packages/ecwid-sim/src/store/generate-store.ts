@@ -4,11 +4,12 @@ import { makeCart } from '../documents/cart.ts';
 import { makeCategory } from '../documents/category.ts';
 import { addOrderToStats, makeCustomer, makeCustomerGroup, type SimCustomer } from '../documents/customer.ts';
 import { makeCoupon, makePromotion } from '../documents/discounts.ts';
-import { makeInvoice, makeOrder, makeOrderItems, type OrderLine } from '../documents/order.ts';
+import { moneyForSeed, type SimMoney } from '../documents/money.ts';
+import { makeInvoice, makeOrder, makeOrderItems, type OrderExtras, type OrderLine } from '../documents/order.ts';
 import { makeEmail, makePerson } from '../documents/person.ts';
 import { makeProduct, type SimProduct } from '../documents/product.ts';
 import { makeGeneralProductType, makeProductType } from '../documents/product-type.ts';
-import { makeApplication, makeProfile } from '../documents/profile.ts';
+import { makeApplication, makeProfile, moneyOf } from '../documents/profile.ts';
 import { makeReview } from '../documents/review.ts';
 import type { FulfillmentStatus, PaymentStatus } from '../documents/statuses.ts';
 import { createIdSource, publicOrderId } from './id-source.ts';
@@ -72,11 +73,33 @@ export function pickOrderLines(faker: Faker, products: SimProduct[]): OrderLine[
   });
 }
 
+/**
+ * What a shopper added to an order besides its items, decided by the order's id rather than
+ * the store's random sequence (so the rest of a seed's documents stay as they were): a coupon
+ * on one order in five, shipping on two in three, gift wrapping on one in eight.
+ */
+export function orderExtras(store: SimStore, internalId: number): OrderExtras {
+  let h = Math.imul(internalId ^ 0x9e3779b9, 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  h = (h ^ (h >>> 16)) >>> 0;
+  const coupons = store.coupons.values().filter((coupon) => coupon.discountType === 'PERCENT' || coupon.discountType === 'ABS');
+  const methods = [
+    { method: 'Standard', rate: 5 },
+    { method: 'Express', rate: 9.5 },
+  ];
+  return {
+    coupon: h % 5 === 0 && coupons.length ? coupons[(h >>> 4) % coupons.length] : undefined,
+    shipping: (h >>> 8) % 3 !== 0 ? methods[(h >>> 12) % methods.length] : undefined,
+    handling: (h >>> 16) % 8 === 0 ? 2.5 : undefined,
+  };
+}
+
 function historicStatuses(faker: Faker, ageDays: number): [PaymentStatus, FulfillmentStatus] {
   const roll = faker.number.float();
   if (roll < 0.03) return ['CANCELLED', 'WILL_NOT_DELIVER'];
-  if (roll < 0.05) return ['REFUNDED', 'RETURNED'];
-  if (roll < 0.06) return ['PARTIALLY_REFUNDED', 'DELIVERED'];
+  if (roll < 0.045) return ['REFUNDED', 'RETURNED'];
+  if (roll < 0.055) return ['REFUNDED', 'DELIVERED'];
+  if (roll < 0.075) return ['PARTIALLY_REFUNDED', 'DELIVERED'];
   if (ageDays > 14) return ['PAID', 'DELIVERED'];
   if (roll < 0.25) return ['AWAITING_PAYMENT', 'AWAITING_PROCESSING'];
   if (roll < 0.5) return ['PAID', 'AWAITING_PROCESSING'];
@@ -85,7 +108,15 @@ function historicStatuses(faker: Faker, ageDays: number): [PaymentStatus, Fulfil
 }
 
 /** Builds a store's full history from its seed: same seed and size, same documents. */
-export function generateStore(options: { storeId: number; token: string; seed: number; size: SimSize; now: () => number }): SimStore {
+export function generateStore(options: {
+  storeId: number;
+  token: string;
+  seed: number;
+  size: SimSize;
+  now: () => number;
+  /** Currency, time zone and taxes; by default one of moneyPresets, by seed. */
+  money?: SimMoney | undefined;
+}): SimStore {
   const { storeId, size } = options;
   const faker = createStoreFaker(options.seed);
   const nextId = createIdSource(faker);
@@ -95,7 +126,7 @@ export function generateStore(options: { storeId: number; token: string; seed: n
     faker,
     nextId,
     now: options.now,
-    profile: makeProfile(faker, storeId),
+    profile: makeProfile(faker, storeId, options.money ?? moneyForSeed(options.seed)),
     application: makeApplication(historyStart),
   });
   const at = (from: number, to: number) => faker.number.int({ min: from, max: to });
@@ -204,6 +235,7 @@ export function generateStore(options: { storeId: number; token: string; seed: n
 function generateOrders(store: SimStore, customers: SimCustomer[], customerUpdatedAt: Map<number, number>, count: number): void {
   const { faker, nextId, storeId } = store;
   const products = store.products.values();
+  const money = moneyOf(store.profile);
   const span = historyEnd - (historyStart + 30 * day);
   const step = span / Math.max(1, count);
   for (let i = 0; i < count; i++) {
@@ -212,10 +244,13 @@ function generateOrders(store: SimStore, customers: SimCustomer[], customerUpdat
     const customer = customers.length && faker.number.float() < 0.75 ? customers[faker.number.int(customers.length - 1)] : undefined;
     const person = customer?.billingPerson ?? makePerson(faker);
     const [paymentStatus, fulfillmentStatus] = historicStatuses(faker, (historyEnd - createdAt) / day);
+    const internalId = nextId('order');
     const order = makeOrder({
-      internalId: nextId('order'),
+      internalId,
       createdAt,
-      items: makeOrderItems(nextId, pickOrderLines(faker, products)),
+      items: makeOrderItems(nextId, pickOrderLines(faker, products), money),
+      money,
+      extras: orderExtras(store, internalId),
       email: customer?.email ?? makeEmail(faker, person),
       customerId: customer?.id,
       billingPerson: person,
@@ -224,20 +259,17 @@ function generateOrders(store: SimStore, customers: SimCustomer[], customerUpdat
       paymentMethod: paymentMethods[faker.number.int(paymentMethods.length - 1)]!,
       ipAddress: randomIp(faker),
     });
-    if (paymentStatus === 'REFUNDED' || paymentStatus === 'PARTIALLY_REFUNDED') {
-      const amount = paymentStatus === 'REFUNDED' ? order.total : Math.round(order.total * 50) / 100;
-      order.refunds.push({
-        date: order.createDate,
-        source: 'CP',
-        reason: 'Returned by customer',
-        amount,
-      });
-      order.refundedAmount = amount;
-    }
+    const refunded = paymentStatus === 'REFUNDED' || paymentStatus === 'PARTIALLY_REFUNDED';
     if (paymentStatus !== 'AWAITING_PAYMENT' && paymentStatus !== 'CANCELLED') {
       order.invoices.push(makeInvoice(storeId, nextId('invoice'), createdAt));
     }
     const updatedAt = createdAt + Math.floor(faker.number.float() * Math.min(5 * day, historyEnd - createdAt));
+    if (refunded) {
+      // Refunded on the order's last update, up to five days after it was placed.
+      const amount = paymentStatus === 'REFUNDED' ? order.total : Math.round(order.total * 50) / 100;
+      order.refunds.push({ date: formatEcwidDate(updatedAt), source: 'CP', reason: 'Returned by customer', amount });
+      order.refundedAmount = amount;
+    }
     order.updateTimestamp = updatedAt;
     order.updateDate = formatEcwidDate(updatedAt);
     store.insert('orders', order, updatedAt);

@@ -1,5 +1,5 @@
 import { describeError, type Logger } from '@mirror/core';
-import { enrichmentAttemptsTable, ordersTable, parkedEventsTable, readLog, type Db } from '@mirror/db';
+import { enrichmentAttemptsTable, execRows, ordersTable, parkedEventsTable, readLog, type Db } from '@mirror/db';
 import { EcwidStoreError, EcwidUnavailableError, type EcwidClient } from '@mirror/ecwid';
 import { and, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Kind } from '@mirror/catalog';
@@ -15,6 +15,11 @@ export type EnrichStoreDeps = {
   log: Logger;
   /** The store's client, or undefined when `store_tokens` has no token for it. */
   client: EcwidClient | undefined;
+  /**
+   * Fetch the store profile with a store's first order snapshots when the log has none, so
+   * orders get its currency (decision 0009). Default true.
+   */
+  profileWithOrders?: boolean;
   signal?: AbortSignal | undefined;
   /** Webhook records read per pass. */
   batchSize?: number;
@@ -235,6 +240,7 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
       fetchedAt: now(),
     });
   }
+  if (deps.client && !skipFetches && deps.profileWithOrders !== false) await addStoreProfile(db, deps.client, log, storeId, records, now);
   for (const record of records) if (record.note) deps.onNote?.(record.entityKind, record.note);
   if (to <= from) {
     if (pauseRetryAt) {
@@ -289,6 +295,45 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
     hasMore: hasMore && cutoff === Infinity,
     ...(retryAt && { retryAt }),
   };
+}
+
+/**
+ * An order's currency and time zone are the store profile's (docs/reporting.md, decision 0009):
+ * the first order snapshot of a store whose profile the log has never held brings the profile
+ * along, ahead of it, whether or not a backfill or a `profile.updated` ever fetched it. Best
+ * effort: a profile Ecwid will not give now is asked for again with the store's next orders,
+ * and never holds them back.
+ */
+async function addStoreProfile(
+  db: Db,
+  client: EcwidClient,
+  log: Logger,
+  storeId: number,
+  records: ProjectorRecord[],
+  now: () => Date,
+): Promise<void> {
+  const firstOrder = records.findIndex((r) => r.entityKind === 'order' && r.kind === 'snapshot');
+  if (firstOrder < 0 || records.some((r) => r.entityKind === 'store_profile' && r.kind === 'snapshot')) return;
+  const [known] = await execRows<{ found: number }>(
+    db,
+    sql`select 1 as found from event_log where store_id = ${storeId} and entity_kind = 'store_profile' and kind = 'snapshot' limit 1`,
+  );
+  if (known) return;
+  try {
+    const payload = await client.getProfile();
+    // It answers no webhook: each webhook keeps exactly one answer, its order's.
+    records.splice(firstOrder, 0, {
+      kind: 'snapshot',
+      storeId,
+      entityKind: 'store_profile',
+      entityId: String(storeId),
+      payload,
+      causedBy: [],
+      fetchedAt: now(),
+    });
+  } catch (err) {
+    log.warn({ storeId, err: describeError(err) }, 'store profile not fetched; orders wait for their currency');
+  }
 }
 
 /** An entity's key in enrichment_attempts: requestKey with a separator Postgres text can hold. */

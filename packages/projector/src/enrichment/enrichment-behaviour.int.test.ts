@@ -1,5 +1,5 @@
 import { createSilentLogger } from '@mirror/core';
-import { enrichmentAttemptsTable, enrichmentStateTable, eventLogTable, parkedEventsTable, productsTable } from '@mirror/db';
+import { enrichmentAttemptsTable, enrichmentStateTable, eventLogTable, ordersTable, parkedEventsTable, productsTable } from '@mirror/db';
 import { concurrencySkipReason } from '@mirror/db/testing';
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -358,7 +358,8 @@ describe('enrichment', () => {
     // attempt, so it parks; the order now fetches.
     failOrders = false;
     const third = await enrichStore({ db: kit.db, log: createSilentLogger(), client, maxAttempts: 3, retryBaseMs: 0 }, storeA);
-    expect(third).toMatchObject({ status: 'progressed', parked: 1, appended: 1 });
+    // Appended: the order, and the store profile its store's first order brings along (0009).
+    expect(third).toMatchObject({ status: 'progressed', parked: 1, appended: 2 });
     const [parked] = await kit.db.select().from(parkedEventsTable);
     expect(parked).toMatchObject({ position: failing, entityId: String(product.id), attempts: 3 });
     // Parked or fetched: neither count is kept.
@@ -597,5 +598,25 @@ describe('webhook to row', () => {
     const byId = new Map(rows.map((r) => [r.productId, r]));
     expect(byId.get(product!.id)).toMatchObject({ sku: 'SKU-CHANGED', deletedAt: null });
     expect(byId.get(gone!.id)?.deletedAt).toBeInstanceOf(Date);
+  });
+
+  it("brings the store profile with a store's first orders, so they have its currency and time zone", async () => {
+    kit = await createKit({ profileWithOrders: true });
+    const store = kit.sim.store(storeA);
+    const [first, second] = store.orders.values();
+    await kit.send({ eventType: 'order.updated', entityId: first!.internalId, data: { orderId: first!.id } });
+    await kit.pass();
+    await kit.send({ eventType: 'order.updated', entityId: second!.internalId, data: { orderId: second!.id } });
+    await kit.pass();
+    await projectBatch(kit.db);
+    // Once: the second pass finds the profile in the log.
+    const snapshots = (await kit.records()).filter((r) => r.kind === 'snapshot').map((r) => r.entityKind);
+    expect(snapshots).toEqual(['store_profile', 'order', 'order']);
+    const rows = await kit.db.select({ currency: ordersTable.currency, timezone: ordersTable.timezone }).from(ordersTable);
+    const { currency, timezone } = store.profile.formatsAndUnits;
+    expect(rows).toEqual([
+      { currency, timezone },
+      { currency, timezone },
+    ]);
   });
 });

@@ -153,7 +153,11 @@ async function rewriteChildren(
 function entityUpdate(spec: EntitySpec, schema: string, storeId: number, param: string): SQL {
   if (spec.key === 'store') throw new Error('keyed by store');
   const fields = spec.fields.map((name) => `"${name}" jsonb`).join(', ');
-  const sets = spec.columns.map((c) => `${c.name} = ${c.expr}`).join(', ');
+  // Columns read from other log records keep their value: the document alone cannot give it.
+  const sets = spec.columns
+    .filter((c) => !c.fromLog)
+    .map((c) => `${c.name} = ${c.expr}`)
+    .join(', ');
   return sql`update ${sql.raw(`"${schema}"."${spec.table}"`)} t set doc = n.doc, ${sql.raw(sets)}
     from jsonb_to_recordset(${param}::jsonb) as n(k text, doc jsonb)
     cross join lateral jsonb_to_record(case when jsonb_typeof(n.doc) = 'object' then n.doc else '{}' end) as r(${sql.raw(fields)})

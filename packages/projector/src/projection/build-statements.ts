@@ -201,7 +201,11 @@ function entitySnapshot(spec: EntitySpec, schema: string, variant: StatementVari
            and t.entity_kind = 'order' and t.entity_id = 'internal:' || p.c_internal_id and t.kind = 'tombstone' and t.position < p.position
            and coalesce(t.fetched_at, t.received_at) >= p.fetched_at)`
       : '';
-  const children = spec.children.map((child, i) => childStatements(spec, child, i, schema)).join(',\n');
+  const children = [
+    ...spec.children.map((child, i) => childStatements(spec, child, i, schema)),
+    // Only on the live tables: a rebuild's shadow schema may not hold the tables it writes.
+    ...(spec.afterApply && schema === 'public' ? [spec.afterApply(schema)] : []),
+  ].join(',\n');
   const source = records(spec, 'snapshot', variant.share);
   return `
 with cand as (
@@ -381,6 +385,8 @@ select count(*)::int as n from applied`;
  */
 function orderInternalTombstone(spec: EntitySpec, schema: string): string {
   const table = q(schema, spec.table);
+  // Columns read from the log (the store's currency), over the tombstone as `b`.
+  const fromLog = (spec.tombstoneColumns ?? []).filter((c) => c.fromLog);
   return `
 with tomb as (
   select distinct on (store_id, entity_id) store_id, entity_id,
@@ -396,15 +402,19 @@ hit as (
     and t.at >= o.synced_at
   returning o.store_id, o.order_id, o.deleted_at, o.source_position, o.synced_at
 ),
-items as (
-  update ${q(schema, 'order_items')} c set deleted_at = h.deleted_at, source_position = h.source_position, synced_at = h.synced_at
+${spec.children
+  .map(
+    (child, i) => `child_${i} as (
+  update ${q(schema, child.table)} c set deleted_at = h.deleted_at, source_position = h.source_position, synced_at = h.synced_at
   from hit h where c.store_id = h.store_id and c.order_id = h.order_id and c.deleted_at is null
-),
+),`,
+  )
+  .join('\n')}
 placeholder as (
-  insert into ${table} (store_id, order_id, internal_id, doc, deleted_at, source_position, synced_at)
-  select store_id, entity_id, internal_id, '{}'::jsonb, at, position, at from tomb t
+  insert into ${table} (store_id, order_id, internal_id, ${fromLog.map((c) => `${c.name}, `).join('')}doc, deleted_at, source_position, synced_at)
+  select store_id, entity_id, internal_id, ${fromLog.map((c) => `${c.expr}, `).join('')}'{}'::jsonb, at, position, at from tomb b
   where internal_id is not null
-    and not exists (select 1 from ${table} o where o.store_id = t.store_id and o.internal_id = t.internal_id)
+    and not exists (select 1 from ${table} o where o.store_id = b.store_id and o.internal_id = b.internal_id)
   on conflict (store_id, order_id) do nothing
   returning 1
 )

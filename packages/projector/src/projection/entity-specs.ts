@@ -1,5 +1,13 @@
 import { entityCatalog, type EntityCatalog, type Kind } from '@mirror/catalog';
-import { appStorageTable, invoicesTable, orderItemsTable, productCategoriesTable, productVariationsTable } from '@mirror/db';
+import {
+  abandonedCartItemsTable,
+  appStorageTable,
+  invoicesTable,
+  orderItemsTable,
+  orderRefundsTable,
+  productCategoriesTable,
+  productVariationsTable,
+} from '@mirror/db';
 import { getTableColumns, getTableName } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { array, bool, date, epoch, int4, int8, num, txt } from './sql-casts.ts';
@@ -25,6 +33,11 @@ export type Column = {
   expr: string;
   /** The value on conflict (default `excluded.<name>`). */
   conflict?: string;
+  /**
+   * Read from other log records (over `b`, the record), not from the document alone: computed
+   * only when a record is projected, never recomputed from a rewritten document.
+   */
+  fromLog?: boolean;
 };
 
 export type ChildSpec = {
@@ -50,6 +63,11 @@ export type EntitySpec = {
   /** Columns a tombstone sets when it inserts a key-only row (over `b`, the tombstone record). */
   tombstoneColumns?: Column[];
   children: ChildSpec[];
+  /**
+   * A data-modifying CTE run with the snapshot statement (over `applied`, the rows it wrote, and
+   * `pick`, their computed columns), given the schema; not part of a rebuild's bulk load.
+   */
+  afterApply?: (schema: string) => string;
 };
 
 export type SetSpec = {
@@ -75,8 +93,8 @@ type Bookkeeping = 'storeId' | 'doc' | 'deletedAt' | 'sourcePosition' | 'syncedA
 type Computed<T extends PgTable, Keys extends string> = {
   [C in keyof Columns<T>]: C extends Bookkeeping ? never : SqlName<Columns<T>[C]> extends Keys ? never : C;
 }[keyof Columns<T>];
-/** An expression, or one with its own value on conflict. */
-type Expr = string | { expr: string; conflict: string };
+/** An expression, or one with its own value on conflict, or one read from the log. */
+type Expr = string | { expr: string; conflict?: string; fromLog?: boolean };
 type ColumnMap<T extends PgTable, Keys extends string> = { [C in Computed<T, Keys>]: Expr };
 /** The SQL name of a kind's key column (never for one row per store). */
 type KeyOf<K extends Kind> = SqlName<EntityCatalog[K]['key']>;
@@ -129,6 +147,7 @@ function entity<K extends Kind>(
     timed: boolean;
     tombstoneColumns?: Partial<ColumnMap<TableOf<K>, KeyOf<K>>>;
     children?: ChildSpec[];
+    afterApply?: (schema: string) => string;
   },
 ): EntitySpec {
   const decl = entityCatalog[kind];
@@ -152,6 +171,7 @@ function entity<K extends Kind>(
     timed: def.timed,
     ...(def.tombstoneColumns && { tombstoneColumns: columnsOf(decl.table, def.tombstoneColumns as Partial<Record<string, Expr>>) }),
     children,
+    ...(def.afterApply && { afterApply: def.afterApply }),
   };
 }
 
@@ -182,6 +202,42 @@ const f = (field: string) => `r."${field}"`;
 const xf = (field: string) => `xr."${field}"`;
 const time = (seconds: string, text: string) => `coalesce(${epoch(f(seconds))}, ${date(f(text))})`;
 
+/** The sum of a jsonb array's elements' `field` (or of the elements themselves when numbers), null when no array. */
+const sumOf = (arrayExpr: string, element: (x: string) => string) =>
+  `(select sum(${element('e.x')}) from jsonb_array_elements(${array(arrayExpr)}) e(x))`;
+const moneyOf = (x: string) => `coalesce(${num(x)}, ${num(`${x}->'total'`)}, ${num(`${x}->'value'`)})`;
+/** In a tax-inclusive order, `value` less its listed taxes; otherwise `value` as it is. */
+const withoutTax = (withoutTaxField: string, value: string, taxes: string) =>
+  `coalesce(${num(withoutTaxField)}, case when ${bool(f('pricesIncludeTax'))} then ${value} - coalesce(${sumOf(taxes, (x) => num(`${x}->'total'`))}, 0) else ${value} end)`;
+
+/*
+ * The store's currency and time zone for an order come from the store profile, a snapshot in
+ * the same log (decision 0009): the latest profile snapshot before the order's FIRST snapshot,
+ * else (no profile yet) the store's earliest one. Both read the log, never the tables, so the
+ * value is the same whatever order a projection or a rebuild's parallel shares apply records
+ * in, and a later snapshot of the same order (or a later currency change) never changes it.
+ */
+const profileOf = (field: 'currency' | 'timezone') => {
+  const value = `pf.payload->'formatsAndUnits'->'${field}'`;
+  const firstSnapshot = `(select min(fs.position) from event_log fs where fs.store_id = b.store_id and fs.entity_kind = 'order'
+      and fs.entity_id = b.entity_id and fs.kind = 'snapshot')`;
+  const profile = (where: string, order: string) => `(select ${txt(value)} from event_log pf
+      where pf.store_id = b.store_id and pf.entity_kind = 'store_profile' and pf.kind = 'snapshot'
+        and jsonb_typeof(${value}) = 'string' ${where} order by pf.position ${order} limit 1)`;
+  const found = `coalesce(${profile(`and pf.position < ${firstSnapshot}`, 'desc')}, ${profile('', 'asc')})`;
+  return field === 'timezone' ? `public.valid_timezone(${found})` : found;
+};
+
+/** Refunds as Ecwid lists them; an order marked refunded without a list gets one, dated by its update. */
+const refundsOf = () => {
+  const inferred = (amount: string) =>
+    `jsonb_build_array(jsonb_build_object('amount', ${amount}, 'date', ${f('updateDate')}, 'timestamp', ${f('updateTimestamp')}, 'source', 'inferred'))`;
+  return `(case when jsonb_array_length(coalesce(${array(f('refunds'))}, '[]')) > 0 then ${f('refunds')}
+    when ${num(f('refundedAmount'))} > 0 then ${inferred(num(f('refundedAmount')))}
+    when ${txt(f('paymentStatus'))} = 'REFUNDED' then ${inferred(`coalesce(${num(f('total'))}, 0) + coalesce(${num(f('giftCardRedemption'))}, 0)`)}
+  end)`;
+};
+
 const orderSpec = entity('order', {
   fields: [
     'internalId',
@@ -196,13 +252,26 @@ const orderSpec = entity('order', {
     'refundedAmount',
     'refunds',
     'discountCoupon',
-    'currency',
     'hidden',
     'createTimestamp',
     'updateTimestamp',
     'createDate',
     'updateDate',
     'items',
+    'pricesIncludeTax',
+    'couponDiscount',
+    'volumeDiscount',
+    'membershipBasedDiscount',
+    'customDiscount',
+    'discount',
+    'giftCardRedemption',
+    'shippingOption',
+    'handlingFee',
+    'customSurcharges',
+    'taxesOnShipping',
+    'paymentMethod',
+    'billingPerson',
+    'shippingPerson',
   ],
   columns: {
     internalId: int8(f('internalId')),
@@ -217,17 +286,51 @@ const orderSpec = entity('order', {
     // Ecwid's own figure when present, else the refunds it lists.
     refundedAmount: `coalesce(${num(f('refundedAmount'))}, (select sum(${num(`x->'amount'`)}) from jsonb_array_elements(${array(f('refunds'))}) x))`,
     couponCode: txt(`${f('discountCoupon')}->'code'`),
-    currency: txt(f('currency')),
+    couponName: txt(`${f('discountCoupon')}->'name'`),
+    currency: { expr: profileOf('currency'), fromLog: true },
+    timezone: { expr: profileOf('timezone'), fromLog: true },
     hidden: bool(f('hidden')),
+    pricesIncludeTax: bool(f('pricesIncludeTax')),
+    couponDiscount: num(f('couponDiscount')),
+    volumeDiscount: num(f('volumeDiscount')),
+    membershipDiscount: num(f('membershipBasedDiscount')),
+    customDiscount: sumOf(f('customDiscount'), moneyOf),
+    discount: num(f('discount')),
+    giftCardRedemption: num(f('giftCardRedemption')),
+    shippingMethod: txt(`${f('shippingOption')}->'shippingMethodName'`),
+    shippingRate: num(`${f('shippingOption')}->'shippingRate'`),
+    shippingWithoutTax: `(case when jsonb_typeof(${f('shippingOption')}) = 'object' then ${withoutTax(
+      `${f('shippingOption')}->'shippingRateWithoutTax'`,
+      `coalesce(${num(`${f('shippingOption')}->'shippingRate'`)}, 0)`,
+      f('taxesOnShipping'),
+    )} end)`,
+    handlingFee: num(`${f('handlingFee')}->'value'`),
+    handlingFeeWithoutTax: `(case when jsonb_typeof(${f('handlingFee')}) = 'object' then ${withoutTax(
+      `${f('handlingFee')}->'valueWithoutTax'`,
+      `coalesce(${num(`${f('handlingFee')}->'value'`)}, 0)`,
+      `${f('handlingFee')}->'taxes'`,
+    )} end)`,
+    surcharges: sumOf(f('customSurcharges'), (x) => num(`${x}->'total'`)),
+    surchargesWithoutTax: sumOf(f('customSurcharges'), (x) => `coalesce(${num(`${x}->'totalWithoutTax'`)}, ${num(`${x}->'total'`)})`),
+    paymentMethod: txt(f('paymentMethod')),
+    billingCountry: txt(`${f('billingPerson')}->'countryCode'`),
+    billingRegion: txt(`${f('billingPerson')}->'stateOrProvinceCode'`),
+    shippingCountry: txt(`${f('shippingPerson')}->'countryCode'`),
+    shippingRegion: txt(`${f('shippingPerson')}->'stateOrProvinceCode'`),
     createdAt: time('createTimestamp', 'createDate'),
     updatedAt: time('updateTimestamp', 'updateDate'),
   },
   timed: true,
-  tombstoneColumns: { internalId: int8(`b.payload->'internalId'`) },
+  // A deleted order the mirror never saw still has its store's currency (0009).
+  tombstoneColumns: {
+    internalId: int8(`b.payload->'internalId'`),
+    currency: { expr: profileOf('currency'), fromLog: true },
+    timezone: { expr: profileOf('timezone'), fromLog: true },
+  },
   children: [
     child('order', orderItemsTable, {
       source: array(f('items')),
-      fields: ['id', 'productId', 'sku', 'name', 'quantity', 'price'],
+      fields: ['id', 'productId', 'sku', 'name', 'quantity', 'price', 'priceWithoutTax', 'tax', 'combinationId', 'selectedOptions'],
       itemKey: int8(xf('id')),
       columns: {
         productId: int8(xf('productId')),
@@ -235,13 +338,39 @@ const orderSpec = entity('order', {
         name: txt(xf('name')),
         quantity: int4(xf('quantity')),
         price: num(xf('price')),
+        priceWithoutTax: num(xf('priceWithoutTax')),
+        tax: num(xf('tax')),
+        combinationId: int8(xf('combinationId')),
+        options: array(xf('selectedOptions')),
+      },
+    }),
+    child('order', orderRefundsTable, {
+      source: refundsOf(),
+      fields: ['date', 'timestamp', 'amount', 'reason', 'source'],
+      itemKey: 'ord::bigint',
+      columns: {
+        refundedAt: `coalesce(${date(xf('date'))}, ${epoch(xf('timestamp'))})`,
+        amount: num(xf('amount')),
+        reason: txt(xf('reason')),
+        source: txt(xf('source')),
       },
     }),
   ],
 });
 
 const cartSpec = entity('abandoned_cart', {
-  fields: ['email', 'customerId', 'total', 'recoveredOrderId', 'hidden', 'createTimestamp', 'updateTimestamp', 'createDate', 'updateDate'],
+  fields: [
+    'email',
+    'customerId',
+    'total',
+    'recoveredOrderId',
+    'hidden',
+    'createTimestamp',
+    'updateTimestamp',
+    'createDate',
+    'updateDate',
+    'items',
+  ],
   columns: {
     email: txt(f('email')),
     customerId: int8(f('customerId')),
@@ -252,6 +381,23 @@ const cartSpec = entity('abandoned_cart', {
     updatedAt: time('updateTimestamp', 'updateDate'),
   },
   timed: true,
+  children: [
+    child('abandoned_cart', abandonedCartItemsTable, {
+      source: array(f('items')),
+      fields: ['id', 'productId', 'combinationId', 'sku', 'name', 'quantity', 'price', 'selectedOptions'],
+      // A line without an id is keyed by its place in the cart.
+      itemKey: `coalesce(${int8(xf('id'))}, ord::bigint)`,
+      columns: {
+        productId: int8(xf('productId')),
+        combinationId: int8(xf('combinationId')),
+        sku: txt(xf('sku')),
+        name: txt(xf('name')),
+        quantity: int4(xf('quantity')),
+        price: num(xf('price')),
+        options: array(xf('selectedOptions')),
+      },
+    }),
+  ],
 });
 
 const productSpec = entity('product', {
@@ -357,8 +503,18 @@ export const projectionSpecs = {
       storeName: `coalesce(${txt(`${f('settings')}->'storeName'`)}, ${txt(`${f('account')}->'accountName'`)})`,
       storeUrl: txt(`${f('generalInfo')}->'storeUrl'`),
       currency: txt(`${f('formatsAndUnits')}->'currency'`),
+      timezone: `public.valid_timezone(${txt(`${f('formatsAndUnits')}->'timezone'`)})`,
     },
     timed: false,
+    // Orders projected before the store had any profile in the log take this one's currency and
+    // time zone: the same as profileOf() computes for them (the store's earliest profile), so
+    // a rebuild gives the same rows.
+    afterApply: (schema) => `
+fill_orders as (
+  update "${schema}"."orders" o set currency = p.c_currency, timezone = coalesce(o.timezone, p.c_timezone)
+  from applied a join pick p on p.store_id = a.k
+  where o.store_id = a.k and o.currency is null and p.c_currency is not null
+)`,
   }),
   app_subscription: entity('app_subscription', {
     fields: ['subscriptionStatus', 'subscription'],

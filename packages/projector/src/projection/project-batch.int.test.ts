@@ -93,13 +93,24 @@ describe('columns from real documents', () => {
     expect(await checkpoint()).toBe(position);
   });
 
-  test('an order with a coupon, a currency and refunds but no refundedAmount', async () => {
+  test("an order with a coupon and refunds but no refundedAmount, in its store profile's currency", async () => {
     const order = fixture('order');
     delete order['refundedAmount'];
-    Object.assign(order, { currency: 'EUR', discountCoupon: { code: 'DISC' }, refunds: [{ amount: 2.5 }, { amount: '1.25' }] });
+    // A top-level `currency` is not Ecwid's: the store profile's is the order's.
+    Object.assign(order, { currency: 'USD', discountCoupon: { code: 'DISC' }, refunds: [{ amount: 2.5 }, { amount: '1.25' }] });
+    await appendSnapshot(db, {
+      entityKind: 'store_profile',
+      entityId: String(testStoreId),
+      payload: { formatsAndUnits: { currency: 'EUR', timezone: 'Pacific/Auckland' } },
+    });
     await appendSnapshot(db, { entityKind: 'order', entityId: 'K8XTQ', payload: order });
     await projectBatch(db);
-    expect(await one('orders', 'true')).toMatchObject({ coupon_code: 'DISC', currency: 'EUR', refunded_amount: 3.75 });
+    expect(await one('orders', 'true')).toMatchObject({
+      coupon_code: 'DISC',
+      currency: 'EUR',
+      timezone: 'Pacific/Auckland',
+      refunded_amount: 3.75,
+    });
   });
 
   test('a product, its variations and categories', async () => {
@@ -223,7 +234,9 @@ describe('columns from real documents', () => {
       store_id: testStoreId,
       store_name: simStore.profile.settings.storeName,
       store_url: simStore.profile.generalInfo.storeUrl,
-      currency: 'USD',
+      // The sample store's seed (7) gives CAD on Vancouver time.
+      currency: 'CAD',
+      timezone: 'America/Vancouver',
     });
     expect(await one('invoices', 'true')).toMatchObject({
       order_id: 'K8XTQ',

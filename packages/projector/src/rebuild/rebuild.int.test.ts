@@ -35,7 +35,7 @@ describe('rebuild', () => {
     await appendRecords(db, logOfEverything());
     await projectAll();
     const live = await snapshotTables(db);
-    const paidBefore = await scalar<number>('select count(*)::int as v from reporting.paid_orders');
+    const paidBefore = await scalar<number>('select count(*)::int as v from reporting.order_sales');
     const phases: RebuildProgress['phase'][] = [];
 
     const result = await rebuild(db, { batchSize: 5, onProgress: (p) => void phases.push(p.phase) });
@@ -55,14 +55,14 @@ describe('rebuild', () => {
       0,
     );
     // The views were recreated over the new tables: they see rows projected after the swap.
-    expect(await scalar<number>('select count(*)::int as v from reporting.paid_orders')).toBe(paidBefore);
+    expect(await scalar<number>('select count(*)::int as v from reporting.order_sales')).toBe(paidBefore);
     await appendSnapshot(db, {
       entityKind: 'order',
       entityId: 'NEW01',
       payload: { ...fixture('order'), id: 'NEW01', paymentStatus: 'PAID' },
     });
     await projectAll();
-    expect(await scalar<number>('select count(*)::int as v from reporting.paid_orders')).toBe(paidBefore + 1);
+    expect(await scalar<number>('select count(*)::int as v from reporting.order_sales')).toBe(paidBefore + 1);
     expect(await scalar<number>(`select count(*)::int as v from reporting.product_sales`)).toBeGreaterThan(0);
   });
 
@@ -245,7 +245,7 @@ describe('rebuild', () => {
 
     const result = await rebuild(db, { entities: ['order'] });
 
-    expect(result.tables.sort()).toEqual(['order_items', 'orders']);
+    expect(result.tables.sort()).toEqual(['order_items', 'order_refunds', 'orders']);
     const after = await snapshotTables(db);
     expect(after['orders']).toEqual(live['orders']);
     expect(after['order_items']).toEqual(live['order_items']);
