@@ -1,5 +1,5 @@
 import { describeError, type Logger } from '@mirror/core';
-import { enrichmentAttemptsTable, ordersTable, parkedEventsTable, readLog, type Db } from '@mirror/db';
+import { enrichmentAttemptsTable, ordersTable, parkedEventsTable, readLog, storeTokensTable, type Db } from '@mirror/db';
 import { EcwidStoreError, EcwidUnavailableError, type EcwidClient } from '@mirror/ecwid';
 import { and, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Kind } from '@mirror/catalog';
@@ -15,6 +15,8 @@ export type EnrichStoreDeps = {
   log: Logger;
   /** The store's client, or undefined when `store_tokens` has no token for it. */
   client: EcwidClient | undefined;
+  /** The fingerprint of the client's token: a confirmed uninstall destroys that token, not a newer one. */
+  tokenFingerprint?: string | undefined;
   signal?: AbortSignal | undefined;
   /** Webhook records read per pass. */
   batchSize?: number;
@@ -34,8 +36,11 @@ export type EnrichStoreDeps = {
 };
 
 export type EnrichPassResult = {
-  /** `paused`: Ecwid was unavailable; what came before the first unanswered webhook may have been committed. */
-  status: 'idle' | 'progressed' | 'waiting_for_token' | 'blocked' | 'paused' | 'conflict' | 'aborted';
+  /**
+   * `paused`: Ecwid was unavailable; what came before the first unanswered webhook may have been
+   * committed. `uninstalled`: webhooks wait for a reinstall (a new token).
+   */
+  status: 'idle' | 'progressed' | 'waiting_for_token' | 'blocked' | 'paused' | 'conflict' | 'aborted' | 'uninstalled';
   /** Records appended by this pass. */
   appended: number;
   parked: number;
@@ -87,7 +92,8 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
   const initial: LifecycleState = { lifecycle: state.status === 'uninstalled' ? 'uninstalled' : 'active', at: state.lifecycleAt };
   const plan = planWork(storeId, webhooks, initial);
   // The plan may stop early (at an uninstall to confirm): what follows is for the next pass.
-  const hasMore = webhooks.length === batchSize || plan.lastPosition < webhooks.at(-1)!.position;
+  // Stopped at webhooks that wait for a reinstall: nothing more to do until then.
+  const hasMore = !plan.held && (webhooks.length === batchSize || plan.lastPosition < webhooks.at(-1)!.position);
   await resolveInternalOrderIds(db, storeId, plan.groups);
   const probe = plan.uninstallProbe;
   let uninstallConfirmed = false;
@@ -224,6 +230,7 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
     }
     records.push(record);
   }
+  let destroyToken = false;
   if (uninstallConfirmed && probe && probe.position < cutoff) {
     records.push({
       kind: 'snapshot',
@@ -234,8 +241,22 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
       causedBy: [probe.position],
       fetchedAt: now(),
     });
+    if (probe.newer) {
+      // Ecwid's last answer about the app's subscription is the refusal: the row ends with it.
+      records.push({
+        kind: 'tombstone',
+        storeId,
+        entityKind: 'app_subscription',
+        entityId: String(storeId),
+        payload: { reason: 'uninstalled' },
+        causedBy: [probe.position],
+        fetchedAt: now(),
+      });
+      destroyToken = true;
+    }
   }
   for (const record of records) if (record.note) deps.onNote?.(record.entityKind, record.note);
+  if (to <= from && plan.held && records.length === 0) return { ...idle, status: 'uninstalled' };
   if (to <= from) {
     if (pauseRetryAt) {
       await setEnrichmentStatus(db, storeId, from, { status: 'paused', lastError: pauseError, retryAt: pauseRetryAt, attempts: pauses });
@@ -261,6 +282,18 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
       const moved = await advanceEnrichment(tx, storeId, { from, to }, fields);
       if (!moved) throw new LostRace();
       await appendRecords(tx, records);
+      // The token Ecwid refused is destroyed with the uninstall (not one registered since: a
+      // reinstall that raced this pass keeps its new token).
+      if (destroyToken && lifecycle.lifecycle === 'uninstalled') {
+        await tx
+          .delete(storeTokensTable)
+          .where(
+            and(
+              eq(storeTokensTable.storeId, storeId),
+              deps.tokenFingerprint === undefined ? undefined : eq(storeTokensTable.tokenFingerprint, deps.tokenFingerprint),
+            ),
+          );
+      }
       if (parkedRows.length > 0) await tx.insert(parkedEventsTable).values(parkedRows).onConflictDoNothing();
       // Only entities still being retried keep a count: the rest were fetched, parked, or
       // passed over (a key that changed, an uninstalled store) by this pass. Counts exist only

@@ -366,6 +366,8 @@ export const projectionSpecs = {
       status: `coalesce(${txt(f('subscriptionStatus'))}, ${txt(`${f('subscription')}->'status'`)})`,
     },
     timed: false,
+    // Ended by a confirmed uninstall: Ecwid refuses to say, so no status is claimed.
+    tombstoneColumns: { status: 'null' },
   }),
   app_storage: set('app_storage', {
     elements: array('b.payload'),

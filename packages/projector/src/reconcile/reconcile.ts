@@ -57,7 +57,7 @@ export type ReconcileOptions = {
   kinds?: readonly FetchedKind[];
   /** Compare only: append nothing, record no run (`mirror verify`). */
   dryRun?: boolean;
-  trigger?: 'cli' | 'schedule' | 'api';
+  trigger?: 'cli' | 'schedule' | 'api' | 'install';
   now?: () => Date;
   signal?: AbortSignal;
   /** How far Ecwid's clock may be ahead of ours: the next incremental run starts this much earlier. */
