@@ -55,7 +55,8 @@ function page(c: Context, status: ContentfulStatusCode, title: string, lines: st
  */
 export function createOAuthApp(deps: OAuthAppDeps): Hono {
   const { db, box, oauth, log, stateTtlMs = 15 * 60_000, now = () => new Date() } = deps;
-  const redirectUri = new URL(callbackPath, oauth.publicUrl.endsWith('/') ? oauth.publicUrl : `${oauth.publicUrl}/`).toString();
+  // Relative to MIRROR_PUBLIC_URL's path too (a mirror behind a proxy under /mirror/).
+  const redirectUri = new URL(callbackPath.slice(1), oauth.publicUrl.endsWith('/') ? oauth.publicUrl : `${oauth.publicUrl}/`).toString();
   const scopes = requiredScopes();
   const app = new Hono();
 
