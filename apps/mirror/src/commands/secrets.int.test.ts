@@ -61,7 +61,7 @@ describe.skipIf(skip)('the secret key', () => {
       storeId: 1003,
       tokenFingerprint: expect.stringMatching(/^sha256:[0-9a-f]{12}$/),
       status: 'active',
-      catchUp: 'backfill',
+      catchUp: null,
     });
     const table = await mirror(['stores', 'list']);
     expect(table.stdout).toContain(row!.tokenFingerprint);

@@ -88,8 +88,9 @@ export type RegisterOutcome = {
  * - a store uninstalled (or never installed) becomes active: a `store` record (the install, now)
  *   is appended to the log, and enrichment resumes from where it stopped, so the webhooks logged
  *   while it was uninstalled are fetched with the new token;
- * - a catch-up for the worker: `backfill` for a store with no data yet, `reconcile` for one
- *   coming back (what changed while nobody could look), nothing for a token merely replaced;
+ * - a catch-up for the worker: `backfill` for a store installed by OAuth with no data yet,
+ *   `reconcile` for one coming back after an uninstall (what changed while nobody could look),
+ *   nothing for a token merely replaced;
  * - a store blocked by its old token is retried at once.
  * The same token again (ECWID_STORES at every start) changes nothing.
  */
@@ -125,7 +126,14 @@ export async function registerStoreToken(
     const data = { found: seen?.data === true };
     // Never installed (no lifecycle record in the log) or uninstalled: the token is an install.
     const installed = uninstalled || seen?.lifecycle !== true;
-    const catchUp: RegisterOutcome['catchUp'] = !data.found ? 'backfill' : installed ? 'reconcile' : (existing?.catchUp ?? null);
+    // A reinstall catches up what changed meanwhile; an app install starts with the history. A
+    // token given by hand for a new store leaves the history to `mirror backfill` or the first
+    // scheduled (full) reconcile, as before.
+    const catchUp: RegisterOutcome['catchUp'] = uninstalled
+      ? 'reconcile'
+      : !data.found && source === 'oauth'
+        ? 'backfill'
+        : (existing?.catchUp ?? null);
     await saveSealedToken(tx, box, { storeId, token, source, scopes, addedAt: now, catchUp });
     if (installed) {
       // The install as the mirror saw it; the projection orders installs and uninstalls by their
