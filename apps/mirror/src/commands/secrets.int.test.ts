@@ -28,13 +28,16 @@ describe.skipIf(skip)('the secret key', () => {
   afterAll(() => database?.close());
 
   it('a mirror with real stores and no key refuses to start, saying what to set', async () => {
-    for (const args of [['start'], ['project'], ['stores', 'add', '1003', '--token-env', 'T']]) {
-      const run = await mirror(args, { ECWID_STORES: `1003:${token}`, ECWID_CLIENT_SECRET: 'x', T: token, PORT: '0' });
-      expect(run.code, args.join(' ')).toBe(2);
+    const argsList = [['start'], ['project'], ['stores', 'add', '1003', '--token-env', 'T']];
+    const runs = await Promise.all(
+      argsList.map((args) => mirror(args, { ECWID_STORES: `1003:${token}`, ECWID_CLIENT_SECRET: 'x', T: token, PORT: '0' })),
+    );
+    runs.forEach((run, i) => {
+      expect(run.code, argsList[i]!.join(' ')).toBe(2);
       expect(run.stderr).toContain('MIRROR_SECRET_KEY is not set');
       expect(run.stderr).toContain('openssl rand -base64 32');
       expect(run.stderr + run.stdout).not.toContain(token);
-    }
+    });
     const bad = await mirror(['project'], { MIRROR_SECRET_KEY: 'too-short-a-key' });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('MIRROR_SECRET_KEY');
@@ -48,7 +51,7 @@ describe.skipIf(skip)('the secret key', () => {
     expect(oauth.code).toBe(2);
     expect(oauth.stderr).toContain('MIRROR_SECRET_KEY is not set');
     expect(await database.db.$count(storeTokensTable)).toBe(0);
-  });
+  }, 180_000);
 
   it('stores add seals the token; stores list shows its fingerprint, never the token', async () => {
     const add = await mirror(['stores', 'add', '1003', '--token-env', 'T'], { MIRROR_SECRET_KEY: oldKey, T: token });
@@ -68,7 +71,7 @@ describe.skipIf(skip)('the secret key', () => {
     for (const out of [add.stdout, list.stdout, table.stdout]) expect(out).not.toContain(token.slice(7));
     const dump = JSON.stringify(await execRows(database.db, sql`select * from store_tokens`));
     expect(dump).not.toContain(token.slice(7));
-  });
+  }, 180_000);
 
   it('secrets rotate re-seals in place; a wrong old key changes nothing', async () => {
     const before = JSON.stringify(await execRows(database.db, sql`select * from store_tokens`));
@@ -86,5 +89,5 @@ describe.skipIf(skip)('the secret key', () => {
     await expect(readStoreToken(database.db, createSecretBox(parseSecretKey(oldKey)), 1003)).rejects.toThrow(/another key/);
     const again = await mirror(['secrets', 'rotate'], { MIRROR_SECRET_KEY: oldKey, MIRROR_SECRET_KEY_NEW: newKey });
     expect(again.stdout).toContain('0 token(s) re-sealed with key');
-  });
+  }, 180_000);
 });

@@ -1,7 +1,7 @@
 import { describeError, type Logger } from '@mirror/core';
-import { enrichmentAttemptsTable, ordersTable, parkedEventsTable, readLog, storeTokensTable, type Db } from '@mirror/db';
+import { enrichmentAttemptsTable, eventLogTable, ordersTable, parkedEventsTable, readLog, storeTokensTable, type Db } from '@mirror/db';
 import { EcwidStoreError, EcwidUnavailableError, type EcwidClient } from '@mirror/ecwid';
-import { and, eq, inArray, notInArray, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Kind } from '@mirror/catalog';
 import { appendRecords, type ProjectorRecord, type RecordNote } from './append-records.ts';
 import { buildRecord } from './build-record.ts';
@@ -89,7 +89,13 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
   const idle: EnrichPassResult = { status: 'idle', appended: 0, parked: 0, position: from, hasMore: false };
   if (webhooks.length === 0) return idle;
 
-  const initial: LifecycleState = { lifecycle: state.status === 'uninstalled' ? 'uninstalled' : 'active', at: state.lifecycleAt };
+  // Uninstalled, but an `application.installed` newer than the uninstall is in the log after
+  // the checkpoint: what waited before it is fetched now (with the token the store has, if any).
+  const reinstalled = state.status === 'uninstalled' && (await hasNewerInstall(db, storeId, from, state.lifecycleAt));
+  const initial: LifecycleState = {
+    lifecycle: state.status === 'uninstalled' && !reinstalled ? 'uninstalled' : 'active',
+    at: state.lifecycleAt,
+  };
   const plan = planWork(storeId, webhooks, initial);
   // The plan may stop early (at an uninstall to confirm): what follows is for the next pass.
   // Stopped at webhooks that wait for a reinstall: nothing more to do until then.
@@ -322,6 +328,24 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
     hasMore: hasMore && cutoff === Infinity,
     ...(retryAt && { retryAt }),
   };
+}
+
+/** Whether an `application.installed` created after `since` was logged after the checkpoint. */
+async function hasNewerInstall(db: Db, storeId: number, after: number, since: Date | null): Promise<boolean> {
+  const rows = await db
+    .select({ position: eventLogTable.position })
+    .from(eventLogTable)
+    .where(
+      and(
+        eq(eventLogTable.storeId, storeId),
+        gt(eventLogTable.position, after),
+        eq(eventLogTable.kind, 'webhook'),
+        inArray(eventLogTable.eventType, ['application.installed']),
+        since ? gt(eventLogTable.eventCreatedAt, since) : undefined,
+      ),
+    )
+    .limit(1);
+  return rows.length > 0;
 }
 
 /** An entity's key in enrichment_attempts: requestKey with a separator Postgres text can hold. */

@@ -446,6 +446,27 @@ describe('enrichment', () => {
     expect(records.at(-1)?.causedBy).toEqual([first, second]);
   });
 
+  it('lets an application.installed newer than the uninstall release the webhooks held before it', async () => {
+    const store = kit.sim.store(storeA);
+    const product = store.products.values()[0]!;
+    const t = Math.floor(Date.now() / 1000);
+    store.uninstall();
+    await kit.send({ eventType: 'application.uninstalled', entityId: storeA, eventCreated: t });
+    const held = await kit.send({ eventType: 'product.updated', entityId: product.id, eventCreated: t + 1 });
+    await kit.pass();
+    expect((await kit.pass()).status).toBe('uninstalled');
+    await kit.send({ eventType: 'application.installed', entityId: storeA, eventCreated: t + 2 });
+    // Installed again, but the mirror has no token yet: the webhooks wait for one, none skipped.
+    expect((await kit.pass()).status).toBe('waiting_for_token');
+    expect(await stateOf()).toMatchObject({ status: 'waiting_for_token', position: held! - 1 });
+    store.install('secret_token_after_install');
+    await saveSealedToken(kit.db, kit.box, { storeId: storeA, token: 'secret_token_after_install', source: 'cli' });
+    expect((await kit.pass()).status).toBe('progressed');
+    const fetched = (await kit.records()).find((r) => r.entityKind === 'product');
+    expect(fetched?.causedBy).toEqual([held]);
+    expect(await stateOf()).toMatchObject({ status: 'active', lifecycleAt: new Date((t + 2) * 1000) });
+  });
+
   it('keeps fetching after an application.uninstalled while Ecwid still honours the token, noting the claim', async () => {
     const product = kit.sim.store(storeA).products.values()[0]!;
     const uninstall = await kit.send({ eventType: 'application.uninstalled', entityId: storeA });

@@ -35,6 +35,9 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
   // In-memory pauses after a database error, so one bad store cannot spin the loop.
   const pausedUntil = new Map<number, number>();
   const waitingForToken = new Set<number>();
+  // Uninstalled stores whose webhooks wait: looked at again when their token changes (a
+  // reinstall), or after a while (an `application.installed` may have come).
+  const heldUninstalled = new Map<number, { until: number; token: string | undefined }>();
   const reportedUnreadable = new Set<number>();
 
   // Each store runs on its own: a pass starts as soon as the store has work and a slot is free,
@@ -63,9 +66,10 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
           },
           storeId,
         );
-        // An uninstalled store's webhooks wait for a new token, like a store that never had one.
-        if (result.status === 'waiting_for_token' || result.status === 'uninstalled') waitingForToken.add(storeId);
+        if (result.status === 'waiting_for_token') waitingForToken.add(storeId);
         else waitingForToken.delete(storeId);
+        if (result.status === 'uninstalled') heldUninstalled.set(storeId, { until: now().getTime() + 5_000, token });
+        else heldUninstalled.delete(storeId);
         progressed = result.status === 'progressed' || result.status === 'conflict';
         onPass?.(storeId, result);
       } catch (err) {
@@ -79,6 +83,11 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
     })();
     inFlight.set(storeId, pass);
   }
+
+  const isHeld = (storeId: number, token: string | undefined, at: number) => {
+    const held = heldUninstalled.get(storeId);
+    return held !== undefined && held.token === token && held.until > at;
+  };
 
   while (!signal.aborted) {
     // Sleeps until the poll interval ends, a pass finishes with progress, or the signal aborts.
@@ -111,7 +120,8 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
           (pausedUntil.get(s.storeId) ?? 0) <= at &&
           !unreadable.has(s.storeId) &&
           // A store waiting for its token is looked at again once one appears.
-          !(waitingForToken.has(s.storeId) && !tokens.has(s.storeId));
+          !(waitingForToken.has(s.storeId) && !tokens.has(s.storeId)) &&
+          !isHeld(s.storeId, tokens.get(s.storeId), at);
         if (due) startPass(s.storeId, tokens.get(s.storeId));
       }
     } catch (err) {
