@@ -24,12 +24,13 @@
  * (default postgres://postgres@127.0.0.1:5432/test) and dropped at the end, also on failure.
  */
 import { parseArgs } from 'node:util';
-import { createSilentLogger } from '@mirror/core';
+import { randomBytes } from 'node:crypto';
+import { createSecretBox, createSilentLogger } from '@mirror/core';
 import { execRows } from '@mirror/db';
 import { createActivity, createSimulator, type Activity } from '@mirror/ecwid-sim';
 import { listen } from '@mirror/core/http';
 import { createIngest, loadIngestOptions } from '@mirror/ingest';
-import { addStoreToken, createClientFactory, runEnrichment, runProjection } from '@mirror/projector';
+import { createClientFactory, runEnrichment, runProjection, saveSealedToken } from '@mirror/projector';
 import { sql } from 'drizzle-orm';
 import { createBenchDatabase, type BenchDatabase } from './lib/bench-database.ts';
 import { benchAdminUrl } from './lib/lifecycle.ts';
@@ -82,7 +83,8 @@ async function main() {
   const sim = createSimulator({ stores, faults: { latencyMs: 50 } });
   const simServer = await sim.listen(0);
   cleanups.push(() => simServer.close());
-  for (const s of stores) await addStoreToken(db, s.storeId, s.token);
+  const box = createSecretBox(randomBytes(32));
+  for (const s of stores) await saveSealedToken(db, box, { storeId: s.storeId, token: s.token, source: 'cli' });
 
   const ingestConfig = loadIngestOptions({ ECWID_CLIENT_SECRET: sim.clientSecret });
   const ingest = createIngest(database, ingestConfig, log);
@@ -95,7 +97,7 @@ async function main() {
   const controller = new AbortController();
   const clientFor = createClientFactory({ baseUrl: simServer.url });
   const worker = Promise.all([
-    runEnrichment({ db, log, clientFor, signal: controller.signal, concurrency: 8, pollIntervalMs: 100 }),
+    runEnrichment({ db, log, clientFor, box, signal: controller.signal, concurrency: 8, pollIntervalMs: 100 }),
     runProjection({ db, log, signal: controller.signal, idleMs: 100 }),
   ]);
   cleanups.push(async () => {

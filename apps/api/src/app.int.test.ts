@@ -1,4 +1,12 @@
-import { execRows, storesTable, storeProfilesTable } from '@mirror/db';
+import {
+  enrichmentStateTable,
+  eventLogTable,
+  execRows,
+  reconcileRunsTable,
+  storesTable,
+  storeProfilesTable,
+  storeTokensTable,
+} from '@mirror/db';
 import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -27,6 +35,61 @@ beforeAll(async () => {
     currency: 'USD',
     ...projected({ generalInfo: { storeId: storeA } }),
   });
+  // Store A installed by OAuth (its token sealed: only the fingerprint is shown); B paused by an outage.
+  await database.db.insert(storeTokensTable).values({
+    storeId: storeA,
+    tokenSealed: 'v1.00000000.bm9uY2U.c2VhbGVk',
+    tokenFingerprint: 'sha256:0123456789ab',
+    scopes: ['read_store_profile', 'read_orders'],
+    source: 'oauth',
+  });
+  // A's last webhook, the document fetched for it, and a reconcile; B's webhook waits (paused).
+  const [webhookA] = await database.db
+    .insert(eventLogTable)
+    .values({
+      kind: 'webhook',
+      storeId: storeA,
+      eventId: 'evt-a-1',
+      eventType: 'order.updated',
+      isKnownType: true,
+      payload: {},
+      receivedAt: new Date('2024-01-03T00:00:00Z'),
+    })
+    .returning();
+  await database.db.insert(eventLogTable).values([
+    {
+      kind: 'snapshot',
+      storeId: storeA,
+      eventType: 'order',
+      entityKind: 'order',
+      entityId: 'A9',
+      isKnownType: true,
+      payload: { id: 'A9' },
+      causedBy: [webhookA!.position],
+      fetchedAt: new Date('2024-01-03T00:00:01Z'),
+    },
+    {
+      kind: 'webhook',
+      storeId: storeB,
+      eventId: 'evt-b-1',
+      eventType: 'order.updated',
+      isKnownType: true,
+      payload: {},
+      receivedAt: new Date(Date.now() - 60_000),
+    },
+  ]);
+  await database.db.insert(reconcileRunsTable).values({
+    storeId: storeA,
+    kind: 'order',
+    mode: 'incremental',
+    trigger: 'schedule',
+    status: 'done',
+    finishedAt: new Date('2024-01-04T00:00:00Z'),
+  });
+  await database.db.insert(enrichmentStateTable).values([
+    { storeId: storeA, status: 'active', position: webhookA!.position },
+    { storeId: storeB, status: 'paused', lastError: 'UNAVAILABLE: HTTP 503', retryAt: new Date('2030-01-01T00:00:00Z') },
+  ]);
   keyA = await keyFor(database.db, storeA, 'reporting');
   keyB = await keyFor(database.db, storeB);
 });
@@ -110,14 +173,43 @@ describe('GET /v1/stores', () => {
       {
         storeId: storeA,
         status: 'active',
+        statusReason: null,
+        retryAt: null,
         installedAt: '2024-01-02T00:00:00.000Z',
         uninstalledAt: null,
+        scopes: ['read_store_profile', 'read_orders'],
+        tokenFingerprint: 'sha256:0123456789ab',
+        catchUp: null,
+        lastWebhookAt: '2024-01-03T00:00:00.000Z',
+        lastFetchAt: '2024-01-03T00:00:01.000Z',
+        lastReconcileAt: '2024-01-04T00:00:00.000Z',
+        lagRecords: 0,
+        lagSeconds: 0,
         storeName: 'Shop A',
         storeUrl: 'https://a.example',
         currency: 'USD',
       },
-      { storeId: storeB, status: null, installedAt: null, uninstalledAt: null, storeName: null, storeUrl: null, currency: null },
+      {
+        storeId: storeB,
+        status: 'paused',
+        statusReason: 'UNAVAILABLE: HTTP 503',
+        retryAt: '2030-01-01T00:00:00.000Z',
+        installedAt: null,
+        uninstalledAt: null,
+        scopes: null,
+        tokenFingerprint: null,
+        catchUp: null,
+        lastWebhookAt: expect.any(String),
+        lastFetchAt: null,
+        lastReconcileAt: null,
+        lagRecords: 1,
+        lagSeconds: expect.closeTo(60, -1),
+        storeName: null,
+        storeUrl: null,
+        currency: null,
+      },
     ]);
+    expect(JSON.stringify(res.body)).not.toContain('c2VhbGVk');
   });
 
   test('a store key sees only its store', async () => {

@@ -14,9 +14,25 @@ import { describeStores, listStoreIds, storeExists } from './stores.ts';
 const storeSchema = z
   .object({
     storeId: z.number().int(),
-    status: z.enum(['active', 'uninstalled']).nullable(),
-    installedAt: z.string().nullable().openapi({ format: 'date-time' }),
-    uninstalledAt: z.string().nullable().openapi({ format: 'date-time' }),
+    status: z.enum(['active', 'paused', 'blocked', 'uninstalled']).nullable().openapi({
+      description:
+        '`active`; `paused`: Ecwid unavailable (5xx, 429, timeouts), retried at `retryAt`; `blocked`: Ecwid refuses (401/402/403) or the mirror has no token; `uninstalled`: the app was uninstalled (Ecwid refused the token), its data stays readable',
+    }),
+    statusReason: z.string().nullable().openapi({ description: 'why the store is paused or blocked' }),
+    retryAt: z.string().nullable().openapi({ format: 'date-time', description: 'a paused or blocked store is tried again then' }),
+    installedAt: z.string().nullable().openapi({ format: 'date-time', description: 'the latest install' }),
+    uninstalledAt: z.string().nullable().openapi({ format: 'date-time', description: 'the latest uninstall' }),
+    scopes: z.array(z.string()).nullable().openapi({ description: 'scopes Ecwid granted (OAuth installs); null when unknown' }),
+    tokenFingerprint: z
+      .string()
+      .nullable()
+      .openapi({ description: '`sha256:` and 12 hex digits of the access token’s SHA-256 (never the token); null: no token' }),
+    catchUp: z.enum(['backfill', 'reconcile']).nullable().openapi({ description: "a new token's backfill or reconcile still to do" }),
+    lastWebhookAt: z.string().nullable().openapi({ format: 'date-time' }),
+    lastFetchAt: z.string().nullable().openapi({ format: 'date-time', description: 'the latest document fetched from Ecwid' }),
+    lastReconcileAt: z.string().nullable().openapi({ format: 'date-time', description: 'the latest reconcile run that finished' }),
+    lagRecords: z.number().int().openapi({ description: 'webhooks logged and not yet handled' }),
+    lagSeconds: z.number().openapi({ description: 'how long the oldest of them has waited' }),
     storeName: z.string().nullable(),
     storeUrl: z.string().nullable(),
     currency: z.string().nullable(),

@@ -1,5 +1,5 @@
 import { entityCatalog, kinds } from '@mirror/catalog';
-import { eventLogTable, execRows, storeProfilesTable, storesTable, type Db } from '@mirror/db';
+import { eventLogTable, execRows, readStoreOverview, storeProfilesTable, type Db } from '@mirror/db';
 import { getTableName, inArray, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { toJson } from './row-json.ts';
@@ -35,19 +35,14 @@ export async function listStoreIds(db: Db): Promise<number[]> {
   return rows.map((r) => Number(r.store_id));
 }
 
-/** The stores as listed by GET /v1/stores: install state and profile basics. */
+/**
+ * The stores as listed by GET /v1/stores: how the mirror stands with each (status, install
+ * times, scopes, token fingerprint, last webhook, fetch and reconcile, lag) and profile basics.
+ */
 export async function describeStores(db: Db, storeIds: number[]): Promise<Record<string, unknown>[]> {
   if (storeIds.length === 0) return [];
   const [stores, profiles] = await Promise.all([
-    db
-      .select({
-        storeId: storesTable.storeId,
-        status: storesTable.status,
-        installedAt: storesTable.installedAt,
-        uninstalledAt: storesTable.uninstalledAt,
-      })
-      .from(storesTable)
-      .where(inArray(storesTable.storeId, storeIds)),
+    readStoreOverview(db, storeIds),
     db
       .select({
         storeId: storeProfilesTable.storeId,
@@ -66,8 +61,18 @@ export async function describeStores(db: Db, storeIds: number[]): Promise<Record
     return toJson({
       storeId,
       status: s?.status ?? null,
+      statusReason: s?.statusReason ?? null,
+      retryAt: s?.retryAt ?? null,
       installedAt: s?.installedAt ?? null,
       uninstalledAt: s?.uninstalledAt ?? null,
+      scopes: s?.scopes ?? null,
+      tokenFingerprint: s?.tokenFingerprint ?? null,
+      catchUp: s?.catchUp ?? null,
+      lastWebhookAt: s?.lastWebhookAt ?? null,
+      lastFetchAt: s?.lastFetchAt ?? null,
+      lastReconcileAt: s?.lastReconcileAt ?? null,
+      lagRecords: s?.lagRecords ?? 0,
+      lagSeconds: s?.lagSeconds ?? 0,
       storeName: p?.storeName ?? null,
       storeUrl: p?.storeUrl ?? null,
       currency: p?.currency ?? null,

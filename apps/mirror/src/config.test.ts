@@ -1,6 +1,6 @@
 import { ConfigError } from '@mirror/core';
 import { describe, expect, it } from 'vitest';
-import { ecwidSection, loadConfig, reconcileSection } from './config.ts';
+import { ecwidSection, loadConfig, oauthSection, reconcileSection, requireSecretBox, secretKeySection } from './config.ts';
 
 describe('configuration sections', () => {
   it('reconcile: defaults of 1h, 24h and a fifth of the rate; durations as operators write them', () => {
@@ -40,5 +40,34 @@ describe('configuration sections', () => {
     expect(message).toMatch(/ECWID_STORES/);
     expect(message).not.toContain('secret_abc');
     expect(message).not.toContain('hourly');
+  });
+});
+
+describe('the OAuth install flow and the secret key', () => {
+  it('oauth: off without ECWID_CLIENT_ID; with it, the secret and the public URL are required; Ecwid by default', () => {
+    expect(loadConfig({}, { o: oauthSection }).o).toBeUndefined();
+    expect(() => loadConfig({ ECWID_CLIENT_ID: 'app' }, { o: oauthSection })).toThrow(
+      /ECWID_CLIENT_SECRET: required when ECWID_CLIENT_ID is set[\s\S]*MIRROR_PUBLIC_URL: required/,
+    );
+    expect(
+      loadConfig({ ECWID_CLIENT_ID: 'app', ECWID_CLIENT_SECRET: 's', MIRROR_PUBLIC_URL: 'https://m.example' }, { o: oauthSection }).o,
+    ).toEqual({
+      clientId: 'app',
+      clientSecret: 's',
+      publicUrl: 'https://m.example',
+      baseUrl: 'https://my.ecwid.com/api/oauth',
+    });
+  });
+
+  it('MIRROR_SECRET_KEY: 32 bytes in hex or base64; anything else is named without its value; required where tokens are read', () => {
+    expect(loadConfig({}, { k: secretKeySection }).k.box).toBeUndefined();
+    expect(() => requireSecretBox(loadConfig({}, { k: secretKeySection }).k)).toThrow(/^MIRROR_SECRET_KEY is not set/);
+    const hex = loadConfig({ MIRROR_SECRET_KEY: 'ab'.repeat(32) }, { k: secretKeySection }).k.box!;
+    const base64 = loadConfig({ MIRROR_SECRET_KEY: Buffer.alloc(32, 0xab).toString('base64') }, { k: secretKeySection }).k.box!;
+    expect(hex.keyId).toBe(base64.keyId);
+    expect(() => loadConfig({ MIRROR_SECRET_KEY: 'ab'.repeat(16) }, { k: secretKeySection })).toThrow(
+      /MIRROR_SECRET_KEY: must be 32 random bytes/,
+    );
+    expect(() => loadConfig({ MIRROR_SECRET_KEY: 'ab'.repeat(16) }, { k: secretKeySection })).not.toThrow('ab'.repeat(16));
   });
 });

@@ -1,5 +1,5 @@
-import { durationSetting } from '@mirror/core';
-import { ecwidApiBaseUrl } from '@mirror/ecwid';
+import { ConfigError, createSecretBox, durationSetting, parseSecretKey, SecretKeyError, type SecretBox } from '@mirror/core';
+import { ecwidApiBaseUrl, ecwidOAuthBaseUrl } from '@mirror/ecwid';
 import { parseEcwidStores, StoreTokensFormatError, type StoreToken } from '@mirror/projector';
 import { z } from 'zod';
 
@@ -140,6 +140,68 @@ export const reconcileSection = z
     fullIntervalMs: c.RECONCILE_FULL_INTERVAL,
     maxShare: c.RECONCILE_MAX_SHARE,
   }));
+
+export type SecretKeyOptions = { box: SecretBox | undefined };
+
+/**
+ * MIRROR_SECRET_KEY: 32 random bytes (64 hex digits or base64) that seal the stores' access
+ * tokens in the database (docs/decisions/0008-store-tokens-sealed-at-rest.md). Optional here;
+ * the commands that read or write tokens require it (requireSecretBox).
+ */
+export const secretKeySection = z.object({ MIRROR_SECRET_KEY: z.string().optional() }).transform((c, ctx): SecretKeyOptions => {
+  if (!c.MIRROR_SECRET_KEY) return { box: undefined };
+  try {
+    return { box: createSecretBox(parseSecretKey(c.MIRROR_SECRET_KEY)) };
+  } catch (err) {
+    if (!(err instanceof SecretKeyError)) throw err;
+    // The message never echoes the value.
+    ctx.addIssue({ code: 'custom', path: ['MIRROR_SECRET_KEY'], message: err.message.replace(/^MIRROR_SECRET_KEY /, '') });
+    return z.NEVER;
+  }
+});
+
+/** The key that opens the stores' tokens, or a configuration error (exit 2) that says what to set. */
+export function requireSecretBox(options: SecretKeyOptions, why = "to seal and open the stores' access tokens"): SecretBox {
+  if (options.box) return options.box;
+  throw new ConfigError(
+    `MIRROR_SECRET_KEY is not set: it is needed ${why}. Set it to 32 random bytes, e.g. MIRROR_SECRET_KEY=$(openssl rand -base64 32), and keep it safe: without it the stored tokens cannot be read`,
+  );
+}
+
+export type OAuthOptions = {
+  clientId: string;
+  clientSecret: string;
+  /** Where the mirror is reachable from the merchant's browser; the redirect_uri is built on it. */
+  publicUrl: string;
+  /** Ecwid's OAuth root (`/authorize`, `/token` under it). */
+  baseUrl: string;
+};
+
+/**
+ * The OAuth install flow (`GET /oauth/ecwid/install`, `/callback`): ECWID_CLIENT_ID turns it on
+ * and then needs ECWID_CLIENT_SECRET and MIRROR_PUBLIC_URL; ECWID_OAUTH_BASE_URL defaults to
+ * Ecwid's. Undefined when ECWID_CLIENT_ID is unset.
+ */
+export const oauthSection = z
+  .object({
+    ECWID_CLIENT_ID: z.string().min(1).optional(),
+    ECWID_CLIENT_SECRET: z.string().min(1).optional(),
+    MIRROR_PUBLIC_URL: z.url().optional(),
+    ECWID_OAUTH_BASE_URL: z.url().default(ecwidOAuthBaseUrl),
+  })
+  .transform((c, ctx): OAuthOptions | undefined => {
+    if (!c.ECWID_CLIENT_ID) return undefined;
+    const missing = (['ECWID_CLIENT_SECRET', 'MIRROR_PUBLIC_URL'] as const).filter((name) => !c[name]);
+    for (const name of missing)
+      ctx.addIssue({ code: 'custom', path: [name], message: 'required when ECWID_CLIENT_ID is set (the OAuth install flow)' });
+    if (missing.length > 0) return z.NEVER;
+    return {
+      clientId: c.ECWID_CLIENT_ID,
+      clientSecret: c.ECWID_CLIENT_SECRET!,
+      publicUrl: c.MIRROR_PUBLIC_URL!,
+      baseUrl: c.ECWID_OAUTH_BASE_URL,
+    };
+  });
 
 /** What most commands need: where the database is and how to log. */
 export const baseSections = { database: databaseSection, log: logSection };

@@ -1,6 +1,6 @@
 import { getTableColumns, getTableName } from 'drizzle-orm';
-import { describe, expect, test } from 'vitest';
-import { entityCatalog, fetchedKinds, kinds } from './entity-catalog.ts';
+import { describe, expect, it, test } from 'vitest';
+import { entityCatalog, fetchedKinds, kinds, requiredScopes } from './entity-catalog.ts';
 import { eventCatalog } from './event-types.ts';
 import { kindName, parseKindList, resolveKindName } from './kind-names.ts';
 
@@ -103,5 +103,21 @@ describe('kind names on the command line', () => {
     expect(() => parseKindList('orders,gift-cards')).toThrow('unknown entities: gift-cards; choose from profile, subscription');
     expect(() => parseKindList('invoices', ['order', 'product'])).toThrow('unknown entities: invoices; choose from products, orders');
     expect(() => parseKindList(' , ')).toThrow('no entities given');
+  });
+});
+
+describe('requiredScopes', () => {
+  it('asks for the read scope of each mirrored kind, read_store_profile first, once each', () => {
+    expect(requiredScopes()).toEqual([
+      'read_store_profile',
+      'read_catalog',
+      'read_customers',
+      'read_discount_coupons',
+      'read_promotion',
+      'read_orders',
+      'read_reviews',
+      'read_invoices',
+    ]);
+    expect(requiredScopes(['order', 'abandoned_cart'])).toEqual(['read_store_profile', 'read_orders']);
   });
 });

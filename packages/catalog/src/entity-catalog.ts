@@ -620,3 +620,11 @@ export const kindDecl = (kind: Kind): KindDecl => entityCatalog[kind];
 export const fetchedKinds = kinds.filter((kind): kind is FetchedKind => entityCatalog[kind].fetch !== 'derived');
 
 export const isKind = (value: string): value is Kind => Object.hasOwn(entityCatalog, value);
+
+/**
+ * The OAuth scopes the mirror asks a merchant for: those of the kinds it mirrors (all of them by
+ * default), `read_store_profile` first (Ecwid always grants it, docs/ecwid.md §6).
+ */
+export function requiredScopes(mirrored: readonly Kind[] = Object.keys(entityCatalog) as Kind[]): Scope[] {
+  return [...new Set<Scope>(['read_store_profile', ...mirrored.map((kind) => entityCatalog[kind].scope)])];
+}

@@ -4,6 +4,7 @@ export {
   isKind,
   kindDecl,
   kinds,
+  requiredScopes,
   type ChildDecl,
   type CollectionApi,
   type CollectionKind,

@@ -4,3 +4,13 @@ export { createGroupCommitter, type GroupCommitOptions, type GroupCommitter } fr
 export { ConfigError, durationSetting, loadConfig, parseDurationMs, parseEnv, type ConfigSection } from './config.ts';
 export { createMetrics, type Metrics, type MetricsProbe } from './metrics.ts';
 export { chunk, mapConcurrent, sleep } from './concurrency.ts';
+export {
+  createSecretBox,
+  generateSecretKey,
+  parseSecretKey,
+  sealedKeyId,
+  SecretKeyError,
+  tokenFingerprint,
+  UnsealError,
+  type SecretBox,
+} from './secret-box.ts';

@@ -6,6 +6,7 @@ export * from './schema/index.ts';
 export { entityTableNames, grantReporting } from './reporting/grant-reporting.ts';
 export { sqlState } from './sql-state.ts';
 export { listMirroredStores } from './stores/mirrored-stores.ts';
+export { readStoreOverview, type StoreOverview, type StoreStatus } from './stores/store-overview.ts';
 export { claimEmbedded, DataDirInUseError, type ClaimOptions, type EmbeddedClaim, type ReleaseOptions } from './embedded/claim-embedded.ts';
 export { serveEmbedded, type EmbeddedServer, type EmbeddedServerOptions } from './embedded/embedded-server.ts';
 export { ownerRecordPath, type OwnerRecord } from './embedded/owner-record.ts';

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { createSimApp } from './http/create-sim-app.ts';
+import { createOAuthRoutes, type SimOAuth } from './http/routes/oauth-routes.ts';
 import { createFaultState, type FaultOptions } from './http/faults.ts';
 import { createRateLimiter } from './http/rate-limiter.ts';
 import { createRequestStats, type RequestStats } from './http/request-stats.ts';
@@ -33,9 +34,22 @@ export type SimulatorOptions = {
   batchDelayMs?: number;
   /** Seeds fault decisions (which request fails), independent of the store data. */
   faultSeed?: number;
+  /** The app's OAuth client_id (`/api/oauth/authorize` and `/token`); its client_secret is `clientSecret`. */
+  clientId?: string;
+  /** Scopes Ecwid configured for the app; default: every read scope the mirror asks for. */
+  appScopes?: readonly string[];
+  /** How long an authorization code can be exchanged (Ecwid: a few minutes). */
+  oauthCodeTtlMs?: number;
 };
 
-export type SimServer = { url: string; port: number; close(): Promise<void> };
+export type SimServer = {
+  /** REST API root (`…/api/v3`), what ECWID_API_BASE_URL takes. */
+  url: string;
+  /** OAuth root (`…/api/oauth`, with `/authorize` and `/token`), what ECWID_OAUTH_BASE_URL takes. */
+  oauthUrl: string;
+  port: number;
+  close(): Promise<void>;
+};
 
 export type Simulator = {
   /** Serves `/api/v3/{storeId}/...`; call `app.request()` in tests. */
@@ -47,8 +61,23 @@ export type Simulator = {
   stats: RequestStats;
   setFaults(faults: Partial<FaultOptions>): void;
   clientSecret: string;
+  /** The app's client_id for the OAuth endpoints. */
+  clientId: string;
+  /** The OAuth side: whose merchant is signed in (authorize grants for that store), and counts. */
+  oauth: SimOAuth;
   now: () => number;
 };
+
+const defaultAppScopes = [
+  'read_store_profile',
+  'read_catalog',
+  'read_orders',
+  'read_customers',
+  'read_discount_coupons',
+  'read_promotion',
+  'read_reviews',
+  'read_invoices',
+];
 
 /** An in-memory Ecwid: REST API v3 for one or more generated stores, with faults on demand. */
 export function createSimulator(options: SimulatorOptions): Simulator {
@@ -68,6 +97,9 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     );
   }
   const stats = createRequestStats();
+  const clientSecret = options.clientSecret ?? randomBytes(16).toString('hex');
+  const clientId = options.clientId ?? 'mirror-sim-app';
+  const oauth: SimOAuth = { merchantStoreId: options.stores[0]?.storeId, stats: { authorized: 0, exchanged: 0, refused: 0 } };
   const faults = createFaultState(options.faults);
   const closing = new AbortController();
   const app = createSimApp({
@@ -80,10 +112,21 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     closing: closing.signal,
     batchDelayMs: options.batchDelayMs ?? 100,
   });
+  app.route(
+    '/api/oauth',
+    createOAuthRoutes({
+      stores,
+      now,
+      state: oauth,
+      options: { clientId, clientSecret, appScopes: options.appScopes ?? defaultAppScopes, codeTtlMs: options.oauthCodeTtlMs ?? 300_000 },
+    }),
+  );
 
   return {
     app,
-    clientSecret: options.clientSecret ?? randomBytes(16).toString('hex'),
+    clientSecret,
+    clientId,
+    oauth,
     stats,
     now,
     setFaults: faults.set,
@@ -97,6 +140,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
         const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, (info: AddressInfo) => {
           resolve({
             url: `http://127.0.0.1:${info.port}/api/v3`,
+            oauthUrl: `http://127.0.0.1:${info.port}/api/oauth`,
             port: info.port,
             close: () =>
               new Promise<void>((done) => {

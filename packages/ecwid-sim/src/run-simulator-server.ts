@@ -33,6 +33,10 @@ export type RunningSimulator = {
   clientSecret: string;
   /** REST base, e.g. http://127.0.0.1:4000/api/v3 */
   url: string;
+  /** OAuth base (`/authorize`, `/token`), e.g. http://127.0.0.1:4000/api/oauth */
+  oauthUrl: string;
+  /** The app's client_id at the OAuth endpoints. */
+  clientId: string;
   sim: Simulator;
   /** The live activity, when `target` was given. */
   activity: Activity | undefined;
@@ -72,6 +76,8 @@ export async function runSimulatorServer(options: RunSimulatorOptions): Promise<
     token,
     clientSecret,
     url: server.url,
+    oauthUrl: server.oauthUrl,
+    clientId: sim.clientId,
     sim,
     activity,
     async close() {

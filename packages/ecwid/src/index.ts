@@ -1,2 +1,3 @@
 export * from './webhook/index.ts';
 export * from './rest/index.ts';
+export * from './oauth/index.ts';

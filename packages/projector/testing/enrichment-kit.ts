@@ -1,11 +1,12 @@
-import { createSilentLogger } from '@mirror/core';
+import { randomBytes } from 'node:crypto';
+import { createSecretBox, createSilentLogger, tokenFingerprint, type SecretBox } from '@mirror/core';
 import { appendWebhooks, eventLogTable, type Db, type EventLogRow } from '@mirror/db';
 import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { webhookLogEntry } from '@mirror/catalog';
 import { isValidSignature, parseWebhook, type EcwidClient } from '@mirror/ecwid';
 import { buildWebhook, createSimulator, type SimServer, type Simulator, type SimStoreOptions, type WebhookInput } from '@mirror/ecwid-sim';
 import { and, asc, eq, inArray } from 'drizzle-orm';
-import { addStoreToken } from '../src/stores/store-tokens.ts';
+import { readStoreToken, saveSealedToken } from '../src/stores/store-tokens.ts';
 import { createClientFactory, type ClientFactory } from '../src/enrichment/create-client-factory.ts';
 import { enrichStore, type EnrichStoreDeps } from '../src/enrichment/enrich-store.ts';
 
@@ -21,6 +22,8 @@ export type Kit = {
   sim: Simulator;
   server: SimServer;
   clientFor: ClientFactory;
+  /** The key the kit's tokens are sealed with. */
+  box: SecretBox;
   /** Signs, verifies and appends one webhook; returns its position (undefined: duplicate). */
   send(input: Omit<WebhookInput, 'storeId'> & { storeId?: number }): Promise<number | undefined>;
   /** One enrichment pass for a store, with its token from store_tokens. */
@@ -56,7 +59,9 @@ export async function createKit(
   const server = await sim.listen(0);
   const clientFor = createClientFactory({ baseUrl: server.url, maxAttempts: 2, timeoutMs: 5_000, sleep: () => Promise.resolve() });
   const db = database.db;
-  if (options.addTokens !== false) for (const s of stores) await addStoreToken(db, s.storeId, s.token);
+  const box = createSecretBox(randomBytes(32));
+  if (options.addTokens !== false)
+    for (const s of stores) await saveSealedToken(db, box, { storeId: s.storeId, token: s.token, source: 'cli' });
   const log = createSilentLogger();
 
   return {
@@ -65,6 +70,7 @@ export async function createKit(
     sim,
     server,
     clientFor,
+    box,
     async send(input) {
       const signed = buildWebhook({ storeId: storeA, ...input }, sim.clientSecret);
       const parsed = parseWebhook(new TextEncoder().encode(signed.json));
@@ -76,12 +82,13 @@ export async function createKit(
     },
     async pass(storeId = storeA, extra = {}) {
       const store = stores.find((s) => s.storeId === storeId);
-      const tokens = await db.query.storeTokensTable.findFirst({ where: (t, { eq: equals }) => equals(t.storeId, storeId) });
+      const token = await readStoreToken(db, box, storeId);
       return enrichStore(
         {
           db,
           log,
-          client: tokens ? clientFor(storeId, tokens.token) : undefined,
+          client: token ? clientFor(storeId, token) : undefined,
+          ...(token && { tokenFingerprint: tokenFingerprint(token) }),
           retryBaseMs: 0,
           profileWithOrders: options.profileWithOrders ?? false,
           ...extra,

@@ -1,9 +1,7 @@
 import { kindName } from '@mirror/catalog';
-import { storeTokensTable } from '@mirror/db';
 import { backfill, backfillKinds, createClientFactory, type BackfillKind } from '@mirror/projector';
 import type { Command } from 'commander';
-import { eq } from 'drizzle-orm';
-import { baseSections, ecwidSection, loadConfig } from '../config.ts';
+import { baseSections, ecwidSection, loadConfig, secretKeySection } from '../config.ts';
 import { onShutdown, openDatabase } from '../runtime.ts';
 import {
   createProgressBar,
@@ -12,8 +10,8 @@ import {
   exitTwoOnBadArguments,
   kindNames,
   storeIdArgument,
-  usageError,
 } from './command-kit.ts';
+import { tokenForStore } from './store-token.ts';
 
 /** `mirror backfill --store <id>`: walk Ecwid's listings into the log, resumable. */
 export function registerBackfill(program: Command): void {
@@ -26,7 +24,7 @@ export function registerBackfill(program: Command): void {
       .requiredOption('--store <id>', 'Ecwid store id', storeIdArgument)
       .option('--entities <list>', `comma list (default all): ${kindNames(backfillKinds)}`, entitiesArgument(backfillKinds)),
   ).action(async (options: { store: number; entities?: BackfillKind[] }) => {
-    const config = loadConfig(process.env, { ...baseSections, ecwid: ecwidSection });
+    const config = loadConfig(process.env, { ...baseSections, ecwid: ecwidSection, secretKey: secretKeySection });
     const log = createQuietLogger(config.log);
     const database = await openDatabase(config.database, log);
     const controller = new AbortController();
@@ -44,13 +42,7 @@ export function registerBackfill(program: Command): void {
     async function run() {
       try {
         await database.migrate();
-        const fromEnv = config.ecwid.stores.find((s) => s.storeId === options.store)?.token;
-        const [row] = await database.db.select().from(storeTokensTable).where(eq(storeTokensTable.storeId, options.store));
-        const token = row?.token ?? fromEnv;
-        if (!token)
-          throw usageError(
-            `no access token for store ${options.store}: add one with \`mirror stores add ${options.store} --token-env VAR\``,
-          );
+        const token = await tokenForStore(database.db, config.secretKey, config.ecwid, options.store);
         const clientFor = createClientFactory({ baseUrl: config.ecwid.apiBaseUrl, ratePerMinute: config.ecwid.ratePerMinute, log });
         const summary = await backfill({
           db: database.db,

@@ -154,6 +154,7 @@ test('kill -9 of the server while webhooks arrive, with commands in between: the
     baseEnv(dataDir, {
       PORT: String(port),
       ECWID_STORES: `${storeId}:secret_kill_token`,
+      MIRROR_SECRET_KEY: '01'.repeat(32),
       ECWID_WEBHOOK_VERIFY: 'false',
       ECWID_API_BASE_URL: `http://127.0.0.1:${dead}/api/v3`,
       LOG_LEVEL: 'warn',

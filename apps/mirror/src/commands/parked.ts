@@ -2,7 +2,7 @@ import { parkedEventsTable } from '@mirror/db';
 import { createClientFactory, retryParked } from '@mirror/projector';
 import type { Command } from 'commander';
 import { asc, isNull } from 'drizzle-orm';
-import { baseSections, ecwidSection, loadConfig } from '../config.ts';
+import { baseSections, ecwidSection, loadConfig, requireSecretBox, secretKeySection } from '../config.ts';
 import { openDatabase } from '../runtime.ts';
 import { createQuietLogger, exitTwoOnBadArguments, formatTable, positionArgument } from './command-kit.ts';
 
@@ -48,12 +48,13 @@ export function registerParked(program: Command): void {
       .description('re-fetch the entity of each open parked webhook (or one), append its snapshot/tombstone and mark it resolved')
       .option('--id <id>', 'retry only this parked event', positionArgument),
   ).action(async (options: { id?: number }) => {
-    const config = loadConfig(process.env, { ...baseSections, ecwid: ecwidSection });
+    const config = loadConfig(process.env, { ...baseSections, ecwid: ecwidSection, secretKey: secretKeySection });
+    const box = requireSecretBox(config.secretKey);
     const log = createQuietLogger(config.log);
     const database = await openDatabase(config.database, log);
     try {
       const clientFor = createClientFactory({ baseUrl: config.ecwid.apiBaseUrl, ratePerMinute: config.ecwid.ratePerMinute, log });
-      const results = await retryParked({ db: database.db, clientFor, log, ...(options.id !== undefined && { id: options.id }) });
+      const results = await retryParked({ db: database.db, clientFor, box, log, ...(options.id !== undefined && { id: options.id }) });
       if (options.id !== undefined && results.length === 0) process.stdout.write(`no open parked event with id ${options.id}\n`);
       for (const r of results)
         process.stdout.write(`#${r.id} store ${r.storeId} position ${r.position}: ${r.outcome}${r.error ? ` (${r.error})` : ''}\n`);

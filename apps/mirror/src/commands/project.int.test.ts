@@ -51,6 +51,7 @@ describe.skipIf(skip)('mirror project under kill -9', () => {
         DATABASE_URL: database.url,
         ECWID_API_BASE_URL: server.url,
         ECWID_STORES: `${storeId}:${token}`,
+        MIRROR_SECRET_KEY: '02'.repeat(32),
         ENRICHMENT_BATCH_SIZE: '15',
         ENRICHMENT_POLL_MS: '20',
         LOG_LEVEL: 'silent',

@@ -1,10 +1,12 @@
 import { listen, mountHealth } from '@mirror/core/http';
 import {
   createClientFactory,
+  runCatchUp,
   runEnrichment,
   runProjection,
   runPersonalDataWorker,
   runReconcileSchedule,
+  sealPlaintextTokens,
   syncEnvTokens,
   workerRateLimitWaitMs,
 } from '@mirror/projector';
@@ -19,6 +21,8 @@ import {
   metricsSection,
   projectionSection,
   reconcileSection,
+  requireSecretBox,
+  secretKeySection,
 } from '../config.ts';
 import { createMirrorMetrics, ecwidHooks, mountMetrics, reconcileHooks } from '../server/metrics.ts';
 import { createRootLogger, onShutdown, openDatabase } from '../runtime.ts';
@@ -41,13 +45,16 @@ export function registerProject(program: Command): void {
       reconcile: reconcileSection,
       metrics: metricsSection,
       http: httpSection,
+      secretKey: secretKeySection,
     });
+    const box = requireSecretBox(config.secretKey);
     const log = createRootLogger(config.log);
     const database = await openDatabase(config.database, log, { serve: true });
     await database.migrate();
     // Without ECWID_STORES this worker uses the tokens already in store_tokens (syncEnvTokens
     // leaves them alone when given none).
-    await syncEnvTokens(database.db, config.ecwid.stores);
+    await sealPlaintextTokens(database.db, box);
+    await syncEnvTokens(database.db, box, config.ecwid.stores);
     // One limiter registry for the process: every client of a token shares its budget (docs/ecwid.md §4.2).
     // The metrics count its calls and waits whether or not they are served.
     const metrics = createMirrorMetrics(database.db);
@@ -74,6 +81,7 @@ export function registerProject(program: Command): void {
       db: database.db,
       log: log.child({ stage: 'enrichment' }),
       clientFor,
+      box,
       signal,
       concurrency: config.enrichment.concurrency,
       pollIntervalMs: config.enrichment.pollMs,
@@ -91,6 +99,7 @@ export function registerProject(program: Command): void {
     // What webhooks missed, found by asking Ecwid (docs/reconcile.md), within a share of each token's budget.
     const sweep = runReconcileSchedule({
       db: database.db,
+      box,
       log: log.child({ stage: 'reconcile' }),
       signal,
       baseUrl: config.ecwid.apiBaseUrl,
@@ -103,6 +112,18 @@ export function registerProject(program: Command): void {
       onAttempt,
       ...reconcileHooks(metrics),
     });
+    // A store's new token (OAuth install, `mirror stores add`, ECWID_STORES): its backfill and
+    // first reconcile, or after a reinstall what changed meanwhile.
+    const catchUp = runCatchUp({
+      db: database.db,
+      box,
+      log: log.child({ stage: 'catch-up' }),
+      signal,
+      baseUrl: config.ecwid.apiBaseUrl,
+      limiter,
+      onAttempt,
+      maxRateLimitWaitMs: workerRateLimitWaitMs,
+    });
     // Ecwid's personal-data requests (and the operator's): erasures and exports (docs/personal-data.md).
     const personalData = runPersonalDataWorker({ db: database.db, log: log.child({ stage: 'personal-data' }), signal });
     log.info(
@@ -112,10 +133,10 @@ export function registerProject(program: Command): void {
     onShutdown(log, async () => {
       // In-flight batches commit whole or roll back; nothing half-done survives a stop.
       controller.abort();
-      await Promise.all([enrichment, projection, sweep, personalData]);
+      await Promise.all([enrichment, projection, sweep, personalData, catchUp]);
       if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
       await database.close();
     });
-    await Promise.all([enrichment, projection, sweep, personalData]);
+    await Promise.all([enrichment, projection, sweep, personalData, catchUp]);
   });
 }

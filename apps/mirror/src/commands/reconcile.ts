@@ -1,41 +1,24 @@
 import { fetchedKinds, kindName, type FetchedKind } from '@mirror/catalog';
-import { storeTokensTable, type Database } from '@mirror/db';
 import { createEcwidClient, createRateLimiter } from '@mirror/ecwid';
 import { reconcile, type KindReport } from '@mirror/projector';
 import type { Command } from 'commander';
-import { eq } from 'drizzle-orm';
-import { baseSections, ecwidSection, loadConfig, type EcwidOptions } from '../config.ts';
+import { baseSections, ecwidSection, loadConfig, secretKeySection } from '../config.ts';
 import { onShutdown, openDatabase } from '../runtime.ts';
-import {
-  createQuietLogger,
-  entitiesArgument,
-  exitTwoOnBadArguments,
-  formatTable,
-  kindNames,
-  storeIdArgument,
-  usageError,
-} from './command-kit.ts';
-
-/** The store's token: store_tokens first, then ECWID_STORES; a usage error (exit 2) when there is none. */
-async function tokenFor(database: Database, ecwid: EcwidOptions, storeId: number): Promise<string> {
-  const [row] = await database.db.select().from(storeTokensTable).where(eq(storeTokensTable.storeId, storeId));
-  const token = row?.token ?? ecwid.stores.find((s) => s.storeId === storeId)?.token;
-  if (!token) throw usageError(`no access token for store ${storeId}: add one with \`mirror stores add ${storeId} --token-env VAR\``);
-  return token;
-}
+import { createQuietLogger, entitiesArgument, exitTwoOnBadArguments, formatTable, kindNames, storeIdArgument } from './command-kit.ts';
+import { tokenForStore } from './store-token.ts';
 
 type RunOptions = { store: number; entities?: FetchedKind[]; json?: boolean; full?: boolean };
 
 /** Runs reconcile (or, with dryRun, verify) from the command line: a client of its own that counts its requests. */
 async function runFromCli(options: RunOptions, dryRun: boolean): Promise<KindReport[]> {
-  const config = loadConfig(process.env, { ...baseSections, ecwid: ecwidSection });
+  const config = loadConfig(process.env, { ...baseSections, ecwid: ecwidSection, secretKey: secretKeySection });
   const log = createQuietLogger(config.log);
   const database = await openDatabase(config.database, log);
   const controller = new AbortController();
   onShutdown(log, async () => controller.abort());
   try {
     await database.migrate();
-    const token = await tokenFor(database, config.ecwid, options.store);
+    const token = await tokenForStore(database.db, config.secretKey, config.ecwid, options.store);
     let requests = 0;
     const client = createEcwidClient({
       baseUrl: config.ecwid.apiBaseUrl,

@@ -114,8 +114,10 @@ export function registerSim(program: Command): void {
           `  store id:             ${running.storeId}`,
           `  access token:         ${running.token}`,
           `  app client secret:    ${running.clientSecret}`,
-          '  to mirror it, run with:',
+          '  to mirror it, run with MIRROR_SECRET_KEY set (`openssl rand -base64 32`) and:',
           `    ECWID_API_BASE_URL=${running.url} ECWID_STORES=${running.storeId}:${running.token} ECWID_CLIENT_SECRET=${running.clientSecret}`,
+          '  or install it as an app (OAuth: then open http://localhost:3000/oauth/ecwid/install) with:',
+          `    ECWID_API_BASE_URL=${running.url} ECWID_OAUTH_BASE_URL=${running.oauthUrl} ECWID_CLIENT_ID=${running.clientId} ECWID_CLIENT_SECRET=${running.clientSecret} MIRROR_PUBLIC_URL=http://localhost:3000`,
           options.target
             ? `  webhooks to:          ${options.target} ${options.changes !== undefined ? `(${options.changes} changes now)` : `at ${options.rate}/s`}`
             : '  webhooks:             off (pass --target to send them)',

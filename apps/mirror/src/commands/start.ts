@@ -1,5 +1,6 @@
 import { apiSection } from '@mirror/api';
 import { ingestSection } from '@mirror/ingest';
+import { demoSecretBox, hasRealStores } from '@mirror/projector';
 import type { Command } from 'commander';
 import {
   baseSections,
@@ -9,9 +10,12 @@ import {
   enrichmentSection,
   httpSection,
   loadConfig,
+  oauthSection,
   parseEnv,
   projectionSection,
   reconcileSection,
+  requireSecretBox,
+  secretKeySection,
 } from '../config.ts';
 import { createRootLogger, onShutdown, openDatabase } from '../runtime.ts';
 import { startAll, type Demo } from '../server/start-all.ts';
@@ -23,7 +27,7 @@ export function registerStart(program: Command): void {
     program
       .command('start')
       .description(
-        'run ingest, projector and query API in one process on PORT (default 3000); without ECWID_STORES, mirror a simulated demo store',
+        'run ingest, projector and query API in one process on PORT (default 3000), with the OAuth install flow when ECWID_CLIENT_ID is set; with no store configured, mirror a simulated demo store',
       ),
   ).action(async () => {
     const config = loadConfig(process.env, {
@@ -36,20 +40,36 @@ export function registerStart(program: Command): void {
       projection: projectionSection,
       reconcile: reconcileSection,
       demo: demoSection,
+      oauth: oauthSection,
+      secretKey: secretKeySection,
     });
+    // Real stores are configured (ECWID_STORES, ECWID_CLIENT_ID): their tokens need the key, and
+    // the check comes before anything is opened.
+    const configured = config.ecwid.stores.length > 0 || config.oauth !== undefined;
+    if (configured) requireSecretBox(config.secretKey);
+    const log = createRootLogger(config.log);
+    const database = await openDatabase(config.database, log, { serve: true });
+    let demoMode: boolean;
+    let box;
+    try {
+      await database.migrate();
+      // Demo mode only when nothing real is configured, here or in the database (stores added
+      // with `mirror stores add` or installed by OAuth earlier).
+      demoMode = !configured && !(await hasRealStores(database.db));
+      box = demoMode ? (config.secretKey.box ?? (await demoSecretBox(database.db))) : requireSecretBox(config.secretKey);
+    } catch (err) {
+      await database.close();
+      throw err;
+    }
     // Real stores need the app's secret; the demo store signs with one it makes, so ingest
     // then always verifies (its secret is set once the simulator has made it).
-    const demoMode = config.ecwid.stores.length === 0;
     const ingest = demoMode
       ? {
           ...parseEnv(ingestSection, { ...process.env, ECWID_WEBHOOK_VERIFY: 'true', ECWID_CLIENT_SECRET: 'set-by-the-demo' }),
           clientSecret: config.secret.clientSecret,
         }
       : parseEnv(ingestSection, process.env);
-    const log = createRootLogger(config.log);
-    const database = await openDatabase(config.database, log, { serve: true });
-    await database.migrate();
-    const mirror = await startAll(database, { ...config, ingest }, log);
+    const mirror = await startAll(database, { ...config, ingest, oauth: config.oauth, box, demoMode }, log);
     if (mirror.demo) printDemoBanner(mirror.port, mirror.demo, database.servedUrl);
     onShutdown(log, async () => {
       await mirror.close();
@@ -77,7 +97,8 @@ function printDemoBanner(port: number, demo: Demo, sqlUrl: string | undefined): 
       ...(sqlUrl
         ? [`  SQL (psql, BI tools; while this runs): ${sqlUrl}`, `    psql ${sqlUrl} -c 'select * from reporting.daily_sales'`]
         : []),
-      '  To mirror real stores, set ECWID_CLIENT_SECRET and ECWID_STORES=<storeId>:<token> (see README).',
+      '  To mirror real stores, set MIRROR_SECRET_KEY, ECWID_CLIENT_SECRET and ECWID_STORES=<storeId>:<token>,',
+      '  or ECWID_CLIENT_ID and MIRROR_PUBLIC_URL to install the mirror as an Ecwid app (see README).',
       '',
     ].join('\n'),
   );

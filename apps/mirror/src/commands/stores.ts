@@ -1,6 +1,8 @@
-import { addStoreToken, listStoreTokens, removeStoreToken } from '@mirror/projector';
+import { execRows, readStoreOverview, type StoreOverview } from '@mirror/db';
+import { addStoreToken, removeStoreToken } from '@mirror/projector';
 import type { Command } from 'commander';
-import { baseSections, loadConfig } from '../config.ts';
+import { sql } from 'drizzle-orm';
+import { baseSections, loadConfig, requireSecretBox, secretKeySection } from '../config.ts';
 import { openDatabase } from '../runtime.ts';
 import { createQuietLogger, exitTwoOnBadArguments, formatTable, storeIdArgument, usageError } from './command-kit.ts';
 
@@ -35,32 +37,48 @@ export function registerStores(program: Command): void {
     }
     token ??= await readStdin();
     if (!token || /\s/.test(token)) throw usageError('the access token is empty or contains whitespace');
-    const config = loadConfig(process.env, baseSections);
+    const config = loadConfig(process.env, { ...baseSections, secretKey: secretKeySection });
+    const box = requireSecretBox(config.secretKey);
     const log = createQuietLogger(config.log);
     const database = await openDatabase(config.database, log);
     try {
       await database.migrate();
-      await addStoreToken(database.db, storeId, token);
-      process.stdout.write(`store ${storeId}: token saved\n`);
+      const outcome = await addStoreToken(database.db, box, storeId, token);
+      const next =
+        outcome.catchUp === 'backfill'
+          ? '; `mirror project` (or `pnpm start`) backfills it'
+          : outcome.catchUp === 'reconcile'
+            ? '; reinstalled: `mirror project` (or `pnpm start`) catches up what changed meanwhile'
+            : '';
+      process.stdout.write(`store ${storeId}: token ${outcome.changed ? 'saved (sealed)' : 'unchanged'}${next}\n`);
     } finally {
       await database.close();
     }
   });
 
   exitTwoOnBadArguments(
-    stores.command('list').description('list stores with a token (tokens are masked)').option('--json', 'print JSON'),
+    stores
+      .command('list')
+      .description(
+        'list the stores: status, install times, scopes, token fingerprint (never the token), last webhook, fetch and reconcile, lag',
+      )
+      .option('--json', 'print JSON'),
   ).action(async (options: { json?: boolean }) => {
     const config = loadConfig(process.env, baseSections);
     const log = createQuietLogger(config.log);
     const database = await openDatabase(config.database, log);
     try {
-      const rows = await listStoreTokens(database.db);
+      const ids = await execRows<{ store_id: string | number }>(
+        database.db,
+        sql`select store_id from store_tokens union select store_id from stores union select store_id from enrichment_state order by 1`,
+      );
+      const rows = await readStoreOverview(
+        database.db,
+        ids.map((r) => Number(r.store_id)),
+      );
       if (options.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       else if (rows.length === 0) process.stdout.write('no stores (add one with: mirror stores add <storeId> --token-env VAR)\n');
-      else
-        process.stdout.write(
-          `${formatTable([['store', 'token', 'source', 'added'], ...rows.map((r) => [String(r.storeId), r.tokenMasked, r.source, r.addedAt.toISOString()])])}\n`,
-        );
+      else process.stdout.write(`${formatStores(rows)}\n`);
     } finally {
       await database.close();
     }
@@ -82,4 +100,25 @@ export function registerStores(program: Command): void {
       await database.close();
     }
   });
+}
+
+const time = (d: Date | null) => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : '-');
+
+function formatStores(rows: StoreOverview[]): string {
+  return formatTable([
+    ['store', 'status', 'installed', 'uninstalled', 'token', 'source', 'scopes', 'last webhook', 'last fetch', 'last reconcile', 'lag'],
+    ...rows.map((r) => [
+      String(r.storeId),
+      r.statusReason ? `${r.status} (${r.statusReason.slice(0, 60)})` : r.catchUp ? `${r.status} (${r.catchUp} pending)` : r.status,
+      time(r.installedAt),
+      time(r.uninstalledAt),
+      r.tokenFingerprint ?? '-',
+      r.tokenSource ?? '-',
+      r.scopes ? String(r.scopes.length) : '-',
+      time(r.lastWebhookAt),
+      time(r.lastFetchAt),
+      time(r.lastReconcileAt),
+      `${r.lagRecords} (${Math.round(r.lagSeconds)}s)`,
+    ]),
+  ]);
 }

@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiSection } from '@mirror/api';
-import { createLogger, loadConfig as loadSections } from '@mirror/core';
+import { createLogger, createSecretBox, loadConfig as loadSections } from '@mirror/core';
 import { appendWebhooks, enrichmentStateTable, execRows, parkedEventsTable, type Db } from '@mirror/db';
 import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { createSimulator, type SimServer } from '@mirror/ecwid-sim';
@@ -120,7 +121,11 @@ beforeAll(async () => {
     reconcile: reconcileSection,
     demo: demoSection,
   });
-  mirror = await startAll(database, { ...config, lagSampleMs: 300 }, log);
+  mirror = await startAll(
+    database,
+    { ...config, oauth: undefined, box: createSecretBox(randomBytes(32)), demoMode: false, lagSampleMs: 300 },
+    log,
+  );
   base = `http://127.0.0.1:${mirror.port}`;
 
   browser = await chromium.launch({

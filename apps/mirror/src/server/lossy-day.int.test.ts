@@ -1,4 +1,4 @@
-import { createLogger } from '@mirror/core';
+import { createLogger, createSecretBox, generateSecretKey, parseSecretKey } from '@mirror/core';
 import { listen } from '@mirror/core/http';
 import { backfillStateTable, execRows, reconcileRunsTable } from '@mirror/db';
 import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '@mirror/db/testing';
@@ -6,7 +6,7 @@ import { createRateLimiterRegistry } from '@mirror/ecwid';
 import { createActivity, createSimulator, type GroundTruth, type SimServer, type Simulator } from '@mirror/ecwid-sim';
 import { createIngest, ingestSection } from '@mirror/ingest';
 import {
-  addStoreToken,
+  saveSealedToken,
   backfill,
   createClientFactory,
   readStatus,
@@ -44,14 +44,22 @@ let sim: Simulator;
 let simServer: SimServer;
 const skip = concurrencySkipReason('the lossy day (the CLI in a child process beside the test database)');
 
+// The tokens are sealed with this key; the CLI in the child process opens them with it.
+const secretKey = generateSecretKey();
+const box = createSecretBox(parseSecretKey(secretKey));
 const verify = (storeId: number) =>
-  runCli(['verify', '--store', String(storeId)], { DATABASE_URL: database.url, ECWID_API_BASE_URL: simServer.url, LOG_LEVEL: 'silent' });
+  runCli(['verify', '--store', String(storeId)], {
+    DATABASE_URL: database.url,
+    ECWID_API_BASE_URL: simServer.url,
+    MIRROR_SECRET_KEY: secretKey,
+    LOG_LEVEL: 'silent',
+  });
 
 /** Enrichment and projection until every store's webhooks and the log are handled. */
 async function catchUp(clientFor: ReturnType<typeof createClientFactory>): Promise<void> {
   const controller = new AbortController();
   const workers = Promise.all([
-    runEnrichment({ db: database.db, log, clientFor, signal: controller.signal, pollIntervalMs: 20 }),
+    runEnrichment({ db: database.db, log, clientFor, box, signal: controller.signal, pollIntervalMs: 20 }),
     runProjection({ db: database.db, log, signal: controller.signal, idleMs: 20 }),
   ]);
   const deadline = Date.now() + 300_000;
@@ -101,7 +109,7 @@ describe.skipIf(skip)('a lossy day on two stores', () => {
   it('one scheduled reconcile finds exactly what was lost, and verify then exits 0 on both stores', async () => {
     const clientFor = createClientFactory({ baseUrl: simServer.url, log });
     for (const { storeId, token } of stores) {
-      await addStoreToken(database.db, storeId, token);
+      await saveSealedToken(database.db, box, { storeId, token, source: 'cli' });
       await backfill({ db: database.db, storeId, client: clientFor(storeId, token) });
     }
     await catchUp(clientFor);
@@ -175,6 +183,7 @@ describe.skipIf(skip)('a lossy day on two stores', () => {
     const reports = new Map<number, KindReport[]>();
     const sweep = runReconcileSchedule({
       db: database.db,
+      box,
       log,
       signal: controller.signal,
       baseUrl: simServer.url,

@@ -1,16 +1,17 @@
 import type { OperatorActions, VerifyState } from '@mirror/api';
 import { kindName } from '@mirror/catalog';
-import { describeError, type Logger } from '@mirror/core';
-import { storeTokensTable, type Db } from '@mirror/db';
+import { describeError, type Logger, type SecretBox } from '@mirror/core';
+import type { Db } from '@mirror/db';
 import { createEcwidClient, type RateLimiterRegistry } from '@mirror/ecwid';
-import { reconcile, retryParked, type ClientFactory } from '@mirror/projector';
-import { eq } from 'drizzle-orm';
+import { readStoreToken, reconcile, retryParked, type ClientFactory } from '@mirror/projector';
 
 export type OperatorActionsOptions = {
   db: Db;
   log: Logger;
   /** Ecwid clients for retries: the process's factory, so retries share each token's rate limit. */
   clientFor: ClientFactory;
+  /** Opens the stores' sealed tokens (MIRROR_SECRET_KEY); without it the buttons say what to set. */
+  box: SecretBox | undefined;
   baseUrl: string;
   /** The process's per-token limiters: a verify's requests count against the token's budget too. */
   limiter: RateLimiterRegistry;
@@ -31,14 +32,15 @@ export function createOperatorActions(options: OperatorActionsOptions): Operator
 
   async function runVerify(storeId: number, state: VerifyState): Promise<void> {
     try {
-      const [row] = await db.select({ token: storeTokensTable.token }).from(storeTokensTable).where(eq(storeTokensTable.storeId, storeId));
-      if (!row) throw new Error(`store ${storeId} has no access token: add one with \`pnpm mirror stores add ${storeId}\``);
+      if (!options.box) throw new Error("MIRROR_SECRET_KEY is not set: the stores' tokens cannot be opened");
+      const token = await readStoreToken(db, options.box, storeId);
+      if (!token) throw new Error(`store ${storeId} has no access token: add one with \`pnpm mirror stores add ${storeId}\``);
       let requests = 0;
       const client = createEcwidClient({
         baseUrl: options.baseUrl,
         storeId,
-        token: row.token,
-        limiter: options.limiter.forToken(row.token),
+        token,
+        limiter: options.limiter.forToken(token),
         onAttempt: () => void requests++,
         log,
         ...(options.maxRateLimitWaitMs !== undefined && { maxRateLimitWaitMs: options.maxRateLimitWaitMs }),
@@ -79,8 +81,15 @@ export function createOperatorActions(options: OperatorActionsOptions): Operator
   return {
     async retryParked(storeId, ids) {
       const outcomes = [];
+      const box = options.box;
+      if (!box)
+        return ids.map((id) => ({
+          id,
+          outcome: 'failed' as const,
+          error: "MIRROR_SECRET_KEY is not set: the stores' tokens cannot be opened",
+        }));
       for (const id of ids) {
-        const [result] = await retryParked({ db, clientFor: options.clientFor, log, id });
+        const [result] = await retryParked({ db, clientFor: options.clientFor, box, log, id });
         // Gone between the listing and the retry (another retry resolved it): already resolved.
         outcomes.push(result ?? { id, storeId, position: 0, outcome: 'already_resolved' as const });
       }

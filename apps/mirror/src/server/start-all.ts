@@ -1,24 +1,36 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerType } from '@hono/node-server';
 import { createApiKey, startApi, type ApiOptions } from '@mirror/api';
-import type { Logger } from '@mirror/core';
+import type { Logger, SecretBox } from '@mirror/core';
 import { listen } from '@mirror/core/http';
 import type { Database } from '@mirror/db';
 import { createActivity, createSimulator, type Activity } from '@mirror/ecwid-sim';
 import { createIngest, type IngestOptions } from '@mirror/ingest';
 import {
-  addStoreToken,
   backfill,
   createClientFactory,
+  removeDemoTokens,
+  runCatchUp,
   runEnrichment,
   runPersonalDataWorker,
   runProjection,
   runReconcileSchedule,
+  saveSealedToken,
+  sealPlaintextTokens,
   syncEnvTokens,
   workerRateLimitWaitMs,
 } from '@mirror/projector';
 import { Hono } from 'hono';
-import type { DemoOptions, EcwidOptions, EnrichmentOptions, HttpOptions, ProjectionOptions, ReconcileOptions } from '../config.ts';
+import type {
+  DemoOptions,
+  EcwidOptions,
+  EnrichmentOptions,
+  HttpOptions,
+  OAuthOptions,
+  ProjectionOptions,
+  ReconcileOptions,
+} from '../config.ts';
+import { createOAuthApp } from '../oauth/oauth-app.ts';
 import { createOperatorActions } from './operator-actions.ts';
 import { apiHooks, createMirrorMetrics, ecwidHooks, ingestHooks, mountMetrics, reconcileHooks } from './metrics.ts';
 
@@ -35,6 +47,12 @@ export type StartAllOptions = {
   demo: DemoOptions;
   /** How often the console's lag chart samples each store (default 10 s; tests go faster). */
   lagSampleMs?: number;
+  /** The OAuth install flow, when ECWID_CLIENT_ID is set. */
+  oauth: OAuthOptions | undefined;
+  /** Seals and opens the stores' tokens (MIRROR_SECRET_KEY, or the demo's own key). */
+  box: SecretBox;
+  /** No real store configured (start.ts decides: no ECWID_STORES, no ECWID_CLIENT_ID, none in the database). */
+  demoMode: boolean;
 };
 
 export type Demo = { storeId: number; apiKey: string };
@@ -55,8 +73,8 @@ const demoStoreId = 1003;
  */
 export async function startAll(database: Database, options: StartAllOptions, log: Logger): Promise<RunningMirror> {
   const { stores } = options.ecwid;
+  const { box, demoMode } = options;
   const metrics = createMirrorMetrics(database.db);
-  const demoMode = stores.length === 0;
 
   // The demo store signs its webhooks with a secret made here, unless one was given.
   const clientSecret = options.ingest.clientSecret ?? (demoMode ? randomBytes(16).toString('hex') : undefined);
@@ -67,8 +85,13 @@ export async function startAll(database: Database, options: StartAllOptions, log
   const simServer = sim ? await sim.listen(0) : undefined;
   const apiBaseUrl = simServer?.url ?? options.ecwid.apiBaseUrl;
 
-  if (demoMode) await addStoreToken(database.db, demoStoreId, demoToken);
-  else await syncEnvTokens(database.db, stores);
+  await sealPlaintextTokens(database.db, box);
+  // The demo store is the simulator's, made for this run: its token only, no lifecycle record.
+  if (demoMode) await saveSealedToken(database.db, box, { storeId: demoStoreId, token: demoToken, source: 'demo' });
+  else {
+    await removeDemoTokens(database.db);
+    await syncEnvTokens(database.db, box, stores);
+  }
 
   const { limiter, onAttempt, onFetched, onNote } = ecwidHooks(metrics, options.ecwid.ratePerMinute);
   const clientFor = createClientFactory({
@@ -83,6 +106,7 @@ export async function startAll(database: Database, options: StartAllOptions, log
     db: database.db,
     log: log.child({ component: 'console' }),
     clientFor,
+    box,
     baseUrl: apiBaseUrl,
     limiter,
     signal: controller.signal,
@@ -98,6 +122,8 @@ export async function startAll(database: Database, options: StartAllOptions, log
   });
   const root = new Hono();
   mountMetrics(root, metrics);
+  if (options.oauth)
+    root.route('/', createOAuthApp({ db: database.db, box, oauth: options.oauth, log: log.child({ component: 'oauth' }) }));
   root.route('/', ingest.app);
   root.route('/', api);
   const { server, port } = await listen(root, options.http.port, options.http.host);
@@ -108,6 +134,7 @@ export async function startAll(database: Database, options: StartAllOptions, log
       db: database.db,
       log: log.child({ stage: 'enrichment' }),
       clientFor,
+      box,
       signal: controller.signal,
       concurrency: options.enrichment.concurrency,
       pollIntervalMs: options.enrichment.pollMs,
@@ -122,6 +149,18 @@ export async function startAll(database: Database, options: StartAllOptions, log
       signal: controller.signal,
       idleMs: options.projection.idleMs,
     }),
+    // A store's new token (OAuth install, `mirror stores add`, ECWID_STORES): its backfill and
+    // first reconcile, or after a reinstall what changed meanwhile.
+    runCatchUp({
+      db: database.db,
+      box,
+      log: log.child({ stage: 'catch-up' }),
+      signal: controller.signal,
+      baseUrl: apiBaseUrl,
+      limiter,
+      onAttempt,
+      maxRateLimitWaitMs: workerRateLimitWaitMs,
+    }),
   ]);
   // The sweep that finds what webhooks missed (docs/reconcile.md). The demo store is swept once
   // its backfill is done (a backfill counts as a full run), not beside it.
@@ -129,6 +168,7 @@ export async function startAll(database: Database, options: StartAllOptions, log
   const startSweep = () => {
     sweep = runReconcileSchedule({
       db: database.db,
+      box,
       log: log.child({ stage: 'reconcile' }),
       signal: controller.signal,
       baseUrl: apiBaseUrl,
@@ -143,7 +183,10 @@ export async function startAll(database: Database, options: StartAllOptions, log
     });
   };
   if (!demoMode) startSweep();
-  log.info({ port, stores: stores.length, demo: demoMode }, 'mirror running: ingest, projector and query API');
+  log.info(
+    { port, stores: stores.length, demo: demoMode, oauth: options.oauth !== undefined },
+    'mirror running: ingest, projector and query API',
+  );
 
   let demo: Demo | undefined;
   let activity: Activity | undefined;

@@ -36,14 +36,49 @@ export const enrichmentStateTable = pgTable('enrichment_state', {
   updatedAt: tz('updated_at').notNull().defaultNow(),
 });
 
-/** Stores the mirror may call, with their access tokens (from ECWID_STORES or `mirror stores add`). */
+/**
+ * Stores the mirror may call, with their access tokens sealed (AES-256-GCM under
+ * MIRROR_SECRET_KEY, docs/decisions/0008-store-tokens-sealed-at-rest.md). A row exists while the
+ * mirror holds a token: an uninstall that Ecwid confirms deletes it.
+ */
 export const storeTokensTable = pgTable('store_tokens', {
   storeId: int8('store_id').primaryKey(),
-  /** The Ecwid access token (`secret_…`). Never logged, never returned by the API. */
-  token: text('token').notNull(),
-  /** `env` when it came from ECWID_STORES, `cli` when added with `mirror stores add`. */
+  /**
+   * A token written before tokens were sealed, in clear; sealed into `token_sealed` and set to
+   * null by the first process that holds the key. Never written any more.
+   */
+  token: text('token'),
+  /** The access token sealed with the mirror's key, bound to the store id. */
+  tokenSealed: text('token_sealed'),
+  /** `sha256:` and 12 hex digits of the token's SHA-256: what listings show. */
+  tokenFingerprint: text('token_fingerprint'),
+  /** Scopes Ecwid granted with the token (OAuth); null when the token came without them. */
+  scopes: text('scopes').array(),
+  /** `env` (ECWID_STORES), `cli` (`mirror stores add`), `oauth` (the install flow) or `demo`. */
   source: text('source').notNull().default('cli'),
   addedAt: tz('added_at').notNull().defaultNow(),
+  /**
+   * Work a new token asks for, done by `mirror project` / `pnpm start`: `backfill` (a store seen
+   * for the first time: its history, then a reconcile) or `reconcile` (a reinstall: what changed
+   * while the mirror could not look). Null once done.
+   */
+  catchUp: text('catch_up', { enum: ['backfill', 'reconcile'] }),
+});
+
+/**
+ * One OAuth install attempt: `GET /oauth/ecwid/install` makes a random `state`, kept here only
+ * as a hash; the callback must bring it back before it expires, and uses it up, so a replayed or
+ * forged callback stores nothing.
+ */
+export const oauthStatesTable = pgTable('oauth_states', {
+  stateHash: text('state_hash').primaryKey(),
+  createdAt: tz('created_at').notNull().defaultNow(),
+  expiresAt: tz('expires_at').notNull(),
+  /** Set (atomically) by the first callback that brings the state back. */
+  usedAt: tz('used_at'),
+  /** The store the callback installed, or why it failed. */
+  storeId: int8('store_id'),
+  outcome: text('outcome'),
 });
 
 /**
@@ -267,3 +302,5 @@ export const mirrorKeysTable = pgTable('mirror_keys', {
   secret: text('secret').notNull(),
   createdAt: tz('created_at').notNull().defaultNow(),
 });
+
+export type StoreTokenRow = typeof storeTokensTable.$inferSelect;

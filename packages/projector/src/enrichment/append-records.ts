@@ -7,8 +7,11 @@ import { eraseOnAppend } from '../personal-data/erase-on-append.ts';
 /** Entity kinds that have snapshot and tombstone records (docs/decisions/0002): every catalogue kind. */
 export type RecordEntityKind = Kind;
 
-/** Why an entity is gone: a `*.deleted` webhook, or a 404 when it was re-fetched. */
-export type TombstoneReason = 'deleted' | 'not_found';
+/**
+ * Why an entity is gone: a `*.deleted` webhook, a 404 when it was re-fetched, or (the app's
+ * subscription) an uninstall Ecwid confirmed.
+ */
+export type TombstoneReason = 'deleted' | 'not_found' | 'uninstalled';
 
 /** A snapshot or tombstone record, as 0002 defines its columns. */
 export type ProjectorRecord = {

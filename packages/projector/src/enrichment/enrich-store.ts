@@ -1,7 +1,16 @@
 import { describeError, type Logger } from '@mirror/core';
-import { enrichmentAttemptsTable, execRows, ordersTable, parkedEventsTable, readLog, type Db } from '@mirror/db';
+import {
+  enrichmentAttemptsTable,
+  eventLogTable,
+  execRows,
+  ordersTable,
+  parkedEventsTable,
+  readLog,
+  storeTokensTable,
+  type Db,
+} from '@mirror/db';
 import { EcwidStoreError, EcwidUnavailableError, type EcwidClient } from '@mirror/ecwid';
-import { and, eq, inArray, notInArray, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Kind } from '@mirror/catalog';
 import { appendRecords, type ProjectorRecord, type RecordNote } from './append-records.ts';
 import { buildRecord } from './build-record.ts';
@@ -20,6 +29,8 @@ export type EnrichStoreDeps = {
    * orders get its currency (decision 0009). Default true.
    */
   profileWithOrders?: boolean;
+  /** The fingerprint of the client's token: a confirmed uninstall destroys that token, not a newer one. */
+  tokenFingerprint?: string | undefined;
   signal?: AbortSignal | undefined;
   /** Webhook records read per pass. */
   batchSize?: number;
@@ -39,8 +50,11 @@ export type EnrichStoreDeps = {
 };
 
 export type EnrichPassResult = {
-  /** `paused`: Ecwid was unavailable; what came before the first unanswered webhook may have been committed. */
-  status: 'idle' | 'progressed' | 'waiting_for_token' | 'blocked' | 'paused' | 'conflict' | 'aborted';
+  /**
+   * `paused`: Ecwid was unavailable; what came before the first unanswered webhook may have been
+   * committed. `uninstalled`: webhooks wait for a reinstall (a new token).
+   */
+  status: 'idle' | 'progressed' | 'waiting_for_token' | 'blocked' | 'paused' | 'conflict' | 'aborted' | 'uninstalled';
   /** Records appended by this pass. */
   appended: number;
   parked: number;
@@ -89,10 +103,17 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
   const idle: EnrichPassResult = { status: 'idle', appended: 0, parked: 0, position: from, hasMore: false };
   if (webhooks.length === 0) return idle;
 
-  const initial: LifecycleState = { lifecycle: state.status === 'uninstalled' ? 'uninstalled' : 'active', at: state.lifecycleAt };
+  // Uninstalled, but an `application.installed` newer than the uninstall is in the log after
+  // the checkpoint: what waited before it is fetched now (with the token the store has, if any).
+  const reinstalled = state.status === 'uninstalled' && (await hasNewerInstall(db, storeId, from, state.lifecycleAt));
+  const initial: LifecycleState = {
+    lifecycle: state.status === 'uninstalled' && !reinstalled ? 'uninstalled' : 'active',
+    at: state.lifecycleAt,
+  };
   const plan = planWork(storeId, webhooks, initial);
   // The plan may stop early (at an uninstall to confirm): what follows is for the next pass.
-  const hasMore = webhooks.length === batchSize || plan.lastPosition < webhooks.at(-1)!.position;
+  // Stopped at webhooks that wait for a reinstall: nothing more to do until then.
+  const hasMore = !plan.held && (webhooks.length === batchSize || plan.lastPosition < webhooks.at(-1)!.position);
   await resolveInternalOrderIds(db, storeId, plan.groups);
   const probe = plan.uninstallProbe;
   let uninstallConfirmed = false;
@@ -229,6 +250,7 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
     }
     records.push(record);
   }
+  let destroyToken = false;
   if (uninstallConfirmed && probe && probe.position < cutoff) {
     records.push({
       kind: 'snapshot',
@@ -239,9 +261,23 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
       causedBy: [probe.position],
       fetchedAt: now(),
     });
+    if (probe.newer) {
+      // Ecwid's last answer about the app's subscription is the refusal: the row ends with it.
+      records.push({
+        kind: 'tombstone',
+        storeId,
+        entityKind: 'app_subscription',
+        entityId: String(storeId),
+        payload: { reason: 'uninstalled' },
+        causedBy: [probe.position],
+        fetchedAt: now(),
+      });
+      destroyToken = true;
+    }
   }
   if (deps.client && !skipFetches && deps.profileWithOrders !== false) await addStoreProfile(db, deps.client, log, storeId, records, now);
   for (const record of records) if (record.note) deps.onNote?.(record.entityKind, record.note);
+  if (to <= from && plan.held && records.length === 0) return { ...idle, status: 'uninstalled' };
   if (to <= from) {
     if (pauseRetryAt) {
       await setEnrichmentStatus(db, storeId, from, { status: 'paused', lastError: pauseError, retryAt: pauseRetryAt, attempts: pauses });
@@ -267,6 +303,18 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
       const moved = await advanceEnrichment(tx, storeId, { from, to }, fields);
       if (!moved) throw new LostRace();
       await appendRecords(tx, records);
+      // The token Ecwid refused is destroyed with the uninstall (not one registered since: a
+      // reinstall that raced this pass keeps its new token).
+      if (destroyToken && lifecycle.lifecycle === 'uninstalled') {
+        await tx
+          .delete(storeTokensTable)
+          .where(
+            and(
+              eq(storeTokensTable.storeId, storeId),
+              deps.tokenFingerprint === undefined ? undefined : eq(storeTokensTable.tokenFingerprint, deps.tokenFingerprint),
+            ),
+          );
+      }
       if (parkedRows.length > 0) await tx.insert(parkedEventsTable).values(parkedRows).onConflictDoNothing();
       // Only entities still being retried keep a count: the rest were fetched, parked, or
       // passed over (a key that changed, an uninstalled store) by this pass. Counts exist only
@@ -334,6 +382,24 @@ async function addStoreProfile(
   } catch (err) {
     log.warn({ storeId, err: describeError(err) }, 'store profile not fetched; orders wait for their currency');
   }
+}
+
+/** Whether an `application.installed` created after `since` was logged after the checkpoint. */
+async function hasNewerInstall(db: Db, storeId: number, after: number, since: Date | null): Promise<boolean> {
+  const rows = await db
+    .select({ position: eventLogTable.position })
+    .from(eventLogTable)
+    .where(
+      and(
+        eq(eventLogTable.storeId, storeId),
+        gt(eventLogTable.position, after),
+        eq(eventLogTable.kind, 'webhook'),
+        inArray(eventLogTable.eventType, ['application.installed']),
+        since ? gt(eventLogTable.eventCreatedAt, since) : undefined,
+      ),
+    )
+    .limit(1);
+  return rows.length > 0;
 }
 
 /** An entity's key in enrichment_attempts: requestKey with a separator Postgres text can hold. */

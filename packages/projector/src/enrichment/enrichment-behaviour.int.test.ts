@@ -4,7 +4,7 @@ import { concurrencySkipReason } from '@mirror/db/testing';
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { projectBatch } from '../projection/project-batch.ts';
-import { addStoreToken } from '../stores/store-tokens.ts';
+import { readStoreToken, registerStoreToken, saveSealedToken } from '../stores/store-tokens.ts';
 import { createClientFactory } from './create-client-factory.ts';
 import { enrichStore } from './enrich-store.ts';
 import { readStatus } from './read-status.ts';
@@ -192,24 +192,24 @@ describe('enrichment', () => {
     ]);
     expect(records.filter((r) => r.note === 'unconfirmed_uninstall').map((r) => r.entityKind)).toEqual(['store_profile']);
 
-    // A newer uninstall that Ecwid confirms (the token is refused) stops it, also within one batch.
+    // A newer uninstall that Ecwid confirms (the token is refused) stops it, also within one batch:
+    // what comes after it waits for a new token instead of being skipped.
     const store = kit.sim.store(storeA);
-    const token = store.token!;
     store.uninstall();
     await kit.send({ eventType: 'application.uninstalled', entityId: storeA, eventCreated: t + 1000 });
     await kit.send({ eventType: 'application.installed', entityId: storeA, eventCreated: t - 30 });
-    const skipped = await kit.send({ eventType: 'product.updated', entityId: product.id, eventCreated: t + 1100 });
+    const held = await kit.send({ eventType: 'product.updated', entityId: product.id, eventCreated: t + 1100 });
     await kit.pass();
+    expect((await kit.pass()).position).toBe(held! - 1);
     kit.sim.stats.reset();
-    expect((await kit.pass()).position).toBe(skipped);
+    expect((await kit.pass()).status).toBe('uninstalled');
     expect(kit.sim.stats.requests()).toBe(0);
-    expect(await stateOf()).toMatchObject({ status: 'uninstalled', lifecycleAt: new Date((t + 1000) * 1000) });
+    expect(await stateOf()).toMatchObject({ status: 'uninstalled', lifecycleAt: new Date((t + 1000) * 1000), position: held! - 1 });
     expect((await kit.records()).filter((r) => r.entityKind === 'store').map((r) => (r.payload as { status: string }).status)).toEqual([
       'active',
       'uninstalled',
       'active',
     ]);
-    store.install(token);
   });
 
   it('treats a feature switched off (403 *_FEATURE_NOT_AVAILABLE) as that entity failing, not the store', async () => {
@@ -323,13 +323,13 @@ describe('enrichment', () => {
     await kit.send({ eventType: 'category.updated', entityId: category.id });
     expect((await kit.pass()).appended).toBe(1);
 
-    const results = await retryParked({ db: kit.db, clientFor: kit.clientFor, log: createSilentLogger() });
+    const results = await retryParked({ db: kit.db, clientFor: kit.clientFor, box: kit.box, log: createSilentLogger() });
     expect(results).toEqual([{ id: parked!.id, storeId: storeA, position: failing, outcome: 'resolved' }]);
     const records = await kit.records();
     expect(records.find((r) => r.entityKind === 'product')).toMatchObject({ kind: 'snapshot', causedBy: [failing] });
     const [after] = await kit.db.select().from(parkedEventsTable);
     expect(after?.resolvedAt).toBeInstanceOf(Date);
-    expect(await retryParked({ db: kit.db, clientFor: kit.clientFor, log: createSilentLogger() })).toEqual([]);
+    expect(await retryParked({ db: kit.db, clientFor: kit.clientFor, box: kit.box, log: createSilentLogger() })).toEqual([]);
   });
 
   it('counts failed fetches in the database: a restarted worker goes on counting, and a fetch that succeeds clears the count', async () => {
@@ -390,7 +390,7 @@ describe('enrichment', () => {
     expect((await kit.records()).map((r) => r.entityKind)).toEqual(['store', 'store_profile']);
 
     failApplication = false;
-    const results = await retryParked({ db: kit.db, clientFor: flaky, log: createSilentLogger() });
+    const results = await retryParked({ db: kit.db, clientFor: flaky, box: kit.box, log: createSilentLogger() });
     expect(results).toEqual([{ id: parked!.id, storeId: storeA, position: installed, outcome: 'resolved' }]);
     const retried = (await kit.records()).slice(2);
     expect(retried.map((r) => r.entityKind)).toContain('app_subscription');
@@ -405,35 +405,67 @@ describe('enrichment', () => {
     await kit.send({ eventType: 'product.updated', entityId: product.id });
     expect((await kit.pass()).status).toBe('waiting_for_token');
     expect(await stateOf()).toMatchObject({ status: 'waiting_for_token', position: 0 });
-    await addStoreToken(kit.db, storeA, kit.sim.store(storeA).token!);
+    await saveSealedToken(kit.db, kit.box, { storeId: storeA, token: kit.sim.store(storeA).token!, source: 'cli' });
     expect((await kit.pass()).status).toBe('progressed');
     expect(await stateOf()).toMatchObject({ status: 'active', lastError: null });
     expect(await kit.records()).toHaveLength(1);
   });
 
-  it('stops fetching after an application.uninstalled that Ecwid confirms, until application.installed', async () => {
+  it('holds the webhooks after an application.uninstalled Ecwid confirms, and fetches them once a new token comes', async () => {
     const store = kit.sim.store(storeA);
     const product = store.products.values()[0]!;
-    const token = store.token!;
     store.uninstall();
     await kit.send({ eventType: 'application.uninstalled', entityId: storeA });
-    await kit.send({ eventType: 'product.updated', entityId: product.id });
+    const first = await kit.send({ eventType: 'product.updated', entityId: product.id });
     // The first pass asks Ecwid about the uninstall (the token is refused) and stops there.
     await kit.pass();
     kit.sim.stats.reset();
-    await kit.pass();
-    const skipped = await kit.send({ eventType: 'product.updated', entityId: product.id });
-    expect((await kit.pass()).position).toBe(skipped);
+    expect((await kit.pass()).status).toBe('uninstalled');
+    const second = await kit.send({ eventType: 'product.updated', entityId: product.id });
+    expect((await kit.pass()).status).toBe('uninstalled');
     expect(kit.sim.stats.requests()).toBe(0);
-    expect(await stateOf()).toMatchObject({ status: 'uninstalled' });
-    expect((await kit.records()).map((r) => [r.entityKind, (r.payload as { status?: string }).status])).toEqual([['store', 'uninstalled']]);
+    expect(await stateOf()).toMatchObject({ status: 'uninstalled', position: first! - 1 });
+    // The refused token is destroyed; the subscription ends with Ecwid's refusal.
+    expect(await readStoreToken(kit.db, kit.box, storeA)).toBeUndefined();
+    expect((await kit.records()).map((r) => [r.kind, r.entityKind])).toEqual([
+      ['snapshot', 'store'],
+      ['tombstone', 'app_subscription'],
+    ]);
 
-    store.install(token);
-    await kit.send({ eventType: 'application.installed', entityId: storeA });
-    await kit.send({ eventType: 'product.updated', entityId: product.id });
+    // Reinstalled with a new token: the webhooks logged meanwhile are fetched, none skipped.
+    store.install('secret_reinstalled_token');
+    await registerStoreToken(kit.db, kit.box, { storeId: storeA, token: 'secret_reinstalled_token', source: 'oauth' });
+    expect((await kit.pass()).status).toBe('progressed');
+    expect(await stateOf()).toMatchObject({ status: 'active', position: second });
+    const records = await kit.records();
+    expect(records.map((r) => [r.entityKind, (r.payload as { status?: string }).status ?? null])).toEqual([
+      ['store', 'uninstalled'],
+      ['app_subscription', null],
+      ['store', 'active'],
+      ['product', null],
+    ]);
+    expect(records.at(-1)?.causedBy).toEqual([first, second]);
+  });
+
+  it('lets an application.installed newer than the uninstall release the webhooks held before it', async () => {
+    const store = kit.sim.store(storeA);
+    const product = store.products.values()[0]!;
+    const t = Math.floor(Date.now() / 1000);
+    store.uninstall();
+    await kit.send({ eventType: 'application.uninstalled', entityId: storeA, eventCreated: t });
+    const held = await kit.send({ eventType: 'product.updated', entityId: product.id, eventCreated: t + 1 });
     await kit.pass();
-    expect(await stateOf()).toMatchObject({ status: 'active' });
-    expect((await kit.records()).map((r) => r.entityKind)).toEqual(['store', 'store', 'store_profile', 'app_subscription', 'product']);
+    expect((await kit.pass()).status).toBe('uninstalled');
+    await kit.send({ eventType: 'application.installed', entityId: storeA, eventCreated: t + 2 });
+    // Installed again, but the mirror has no token yet: the webhooks wait for one, none skipped.
+    expect((await kit.pass()).status).toBe('waiting_for_token');
+    expect(await stateOf()).toMatchObject({ status: 'waiting_for_token', position: held! - 1 });
+    store.install('secret_token_after_install');
+    await saveSealedToken(kit.db, kit.box, { storeId: storeA, token: 'secret_token_after_install', source: 'cli' });
+    expect((await kit.pass()).status).toBe('progressed');
+    const fetched = (await kit.records()).find((r) => r.entityKind === 'product');
+    expect(fetched?.causedBy).toEqual([held]);
+    expect(await stateOf()).toMatchObject({ status: 'active', lifecycleAt: new Date((t + 2) * 1000) });
   });
 
   it('keeps fetching after an application.uninstalled while Ecwid still honours the token, noting the claim', async () => {
@@ -484,7 +516,7 @@ describe('runEnrichment', () => {
       ],
     });
     // Store B's token in the mirror is not the one Ecwid (the simulator) accepts: 403.
-    await addStoreToken(kit.db, storeB, 'secret_revoked_token');
+    await saveSealedToken(kit.db, kit.box, { storeId: storeB, token: 'secret_revoked_token', source: 'cli' });
     const productA = kit.sim.store(storeA).products.values()[0]!;
     const productB = kit.sim.store(storeB).products.values()[0]!;
     await kit.send({ eventType: 'product.updated', entityId: productB.id, storeId: storeB });
@@ -496,6 +528,7 @@ describe('runEnrichment', () => {
       db: kit.db,
       log: createSilentLogger(),
       clientFor: kit.clientFor,
+      box: kit.box,
       signal: controller.signal,
       pollIntervalMs: 20,
       retryBaseMs: 60_000,
@@ -543,6 +576,7 @@ describe('runEnrichment with an outage at one store', () => {
       db: kit.db,
       log: createSilentLogger(),
       clientFor,
+      box: kit.box,
       signal: controller.signal,
       concurrency: 1,
       pollIntervalMs: 20,

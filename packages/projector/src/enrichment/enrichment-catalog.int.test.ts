@@ -3,6 +3,7 @@ import { eventCatalog, type EventTypeInfo } from '@mirror/catalog';
 import type { SimStore } from '@mirror/ecwid-sim';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readStoreToken, registerStoreToken } from '../stores/store-tokens.ts';
 import { createKit, storeA, type Kit } from '../../testing/enrichment-kit.ts';
 
 type Expected = { kind: 'snapshot' | 'tombstone'; entityKind: string; entityId: string; reason?: string };
@@ -80,9 +81,16 @@ function caseFor(info: EventTypeInfo, store: SimStore): Case {
             expected: [snap('store', storeId), snap('store_profile', storeId), snap('app_subscription', storeId)],
           };
         case 'application.uninstalled':
-          // Believed once Ecwid refuses the token, as it does for an uninstalled app.
+          // Believed once Ecwid refuses the token, as it does for an uninstalled app; the app's
+          // subscription ends with it.
           store.uninstall();
-          return { entityId: storeId, expected: [snap('store', storeId)] };
+          return {
+            entityId: storeId,
+            expected: [
+              snap('store', storeId),
+              { kind: 'tombstone', entityKind: 'app_subscription', entityId: String(storeId), reason: 'uninstalled' },
+            ],
+          };
         case 'application.subscriptionStatusChanged':
           return {
             entityId: storeId,
@@ -145,8 +153,12 @@ describe('enrichment of every catalog event type', () => {
     if (eventType === 'application.uninstalled') {
       const [state] = await kit.db.select().from(enrichmentStateTable).where(eq(enrichmentStateTable.storeId, storeA));
       expect(state?.status).toBe('uninstalled');
-      // Reinstall, so the remaining cases run against an installed app.
-      store.install(token);
+      // The refused token is destroyed with the uninstall.
+      expect(await readStoreToken(kit.db, kit.box, storeA)).toBeUndefined();
+      // Reinstall with a new token, so the remaining cases run against an installed app.
+      const newToken = `${token}_reinstalled`;
+      store.install(newToken);
+      await registerStoreToken(kit.db, kit.box, { storeId: storeA, token: newToken, source: 'oauth' });
       await kit.send({ eventType: 'application.installed', entityId: storeA, eventCreated: Math.floor(Date.now() / 1000) + 2 });
       expect((await kit.pass()).status).toBe('progressed');
       const [after] = await kit.db.select().from(enrichmentStateTable).where(eq(enrichmentStateTable.storeId, storeA));

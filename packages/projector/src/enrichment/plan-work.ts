@@ -36,7 +36,7 @@ export type WorkGroup =
  */
 export type UninstallProbe = { position: number; at: Date; /** Later than the lifecycle in force: it would change it. */ newer: boolean };
 
-export type SkippedWebhook = { position: number; reason: 'unknown_type' | 'nothing_to_fetch' | 'uninstalled' | 'no_key' };
+export type SkippedWebhook = { position: number; reason: 'unknown_type' | 'nothing_to_fetch' | 'no_key' };
 
 export type WorkPlan = {
   groups: WorkGroup[];
@@ -45,6 +45,11 @@ export type WorkPlan = {
   transitions: ({ position: number } & LifecycleState)[];
   lastPosition: number;
   uninstallProbe?: UninstallProbe;
+  /**
+   * The plan stopped at a webhook that came while the app was uninstalled: it waits (not
+   * skipped) until a new token brings the store back, and is fetched then.
+   */
+  held?: boolean;
 };
 
 type WebhookBody = { entityId?: unknown; eventCreated?: unknown; data?: Record<string, unknown> | null };
@@ -54,8 +59,9 @@ const nonEmpty = (value: unknown): string | undefined =>
 
 /**
  * Works out which entities a store's webhooks concern (docs/ecwid.md §1.4–§1.5, the catalogue's
- * `refetchBy`) and coalesces repeats. Pure: no I/O. Webhooks that arrive while the app is
- * uninstalled are passed over (the token no longer works) until `application.installed`.
+ * `refetchBy`) and coalesces repeats. Pure: no I/O. The plan stops at the first webhook that
+ * arrives while the app is uninstalled: the token is gone, and it waits for a new one (a
+ * reinstall), so nothing logged meanwhile is skipped for good.
  */
 export function planWork(storeId: number, webhooks: readonly EventLogRow[], initial: LifecycleState): WorkPlan {
   const groups = new Map<string, WorkGroup>();
@@ -76,6 +82,7 @@ export function planWork(storeId: number, webhooks: readonly EventLogRow[], init
   }
 
   let uninstallProbe: UninstallProbe | undefined;
+  let held = false;
   let lastPosition = webhooks.at(-1)?.position ?? 0;
   for (const row of webhooks) {
     const position = row.position;
@@ -123,8 +130,9 @@ export function planWork(storeId: number, webhooks: readonly EventLogRow[], init
       continue;
     }
     if (lifecycle === 'uninstalled') {
-      skipped.push({ position, reason: 'uninstalled' });
-      continue;
+      held = true;
+      lastPosition = position - 1;
+      break;
     }
     const entityId = row.entityId ?? nonEmpty(body.entityId);
     const kind = info.entity;
@@ -162,7 +170,14 @@ export function planWork(storeId: number, webhooks: readonly EventLogRow[], init
     // invoice in it): the order is read again with its invoice list.
     if (kind === 'invoice') add({ action: 'fetch', entityKind: 'order', key, positions: [position] });
   }
-  return { groups: [...groups.values()], skipped, transitions, lastPosition, ...(uninstallProbe && { uninstallProbe }) };
+  return {
+    groups: [...groups.values()],
+    skipped,
+    transitions,
+    lastPosition,
+    ...(uninstallProbe && { uninstallProbe }),
+    ...(held && { held }),
+  };
 }
 
 /** The id a webhook names its entity by, as the catalogue says it is re-fetched. */

@@ -1,5 +1,6 @@
-import { describeError, type Logger } from '@mirror/core';
-import { eventLogTable, parkedEventsTable, storeTokensTable, type Db } from '@mirror/db';
+import { describeError, type Logger, type SecretBox } from '@mirror/core';
+import { eventLogTable, parkedEventsTable, type Db } from '@mirror/db';
+import { readStoreTokens } from '../stores/store-tokens.ts';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { appendRecords } from './append-records.ts';
 import { buildRecord } from './build-record.ts';
@@ -11,6 +12,8 @@ import { planWork } from './plan-work.ts';
 export type RetryParkedOptions = {
   db: Db;
   clientFor: ClientFactory;
+  /** Opens the sealed tokens (MIRROR_SECRET_KEY). */
+  box: SecretBox;
   log: Logger;
   /** One parked event; all open ones when omitted. */
   id?: number;
@@ -39,7 +42,7 @@ export async function retryParked(options: RetryParkedOptions): Promise<RetryPar
     .from(parkedEventsTable)
     .where(and(...filters))
     .orderBy(asc(parkedEventsTable.id));
-  const tokens = new Map((await db.select().from(storeTokensTable)).map((t) => [t.storeId, t.token]));
+  const tokens = await readStoreTokens(db, options.box);
   const results: RetryParkedResult[] = [];
 
   for (const row of parked) {

@@ -1,5 +1,6 @@
-import { describeError, type Logger } from '@mirror/core';
-import { storeTokensTable, type Db } from '@mirror/db';
+import { describeError, tokenFingerprint, type Logger, type SecretBox } from '@mirror/core';
+import type { Db } from '@mirror/db';
+import { readStoreTokens } from '../stores/store-tokens.ts';
 
 import { enrichStore, type EnrichPassResult, type EnrichStoreDeps } from './enrich-store.ts';
 import { findStores } from './find-stores.ts';
@@ -11,6 +12,8 @@ export type RunEnrichmentOptions = {
   log: Logger;
   /** Makes a store's client from its token (see createClientFactory: one shared limiter). */
   clientFor: ClientFactory;
+  /** Opens the sealed tokens in store_tokens (MIRROR_SECRET_KEY). */
+  box: SecretBox;
   signal: AbortSignal;
   /** Stores worked on at once. */
   concurrency?: number;
@@ -27,11 +30,15 @@ export type RunEnrichmentOptions = {
  * either commits whole or not at all. Resolves once stopped.
  */
 export async function runEnrichment(options: RunEnrichmentOptions): Promise<void> {
-  const { db, log, clientFor, signal, concurrency = 4, pollIntervalMs = 100, onPass, ...passOptions } = options;
+  const { db, log, clientFor, box, signal, concurrency = 4, pollIntervalMs = 100, onPass, ...passOptions } = options;
   const now = passOptions.now ?? (() => new Date());
   // In-memory pauses after a database error, so one bad store cannot spin the loop.
   const pausedUntil = new Map<number, number>();
   const waitingForToken = new Set<number>();
+  // Uninstalled stores whose webhooks wait: looked at again when their token changes (a
+  // reinstall), or after a while (an `application.installed` may have come).
+  const heldUninstalled = new Map<number, { until: number; token: string | undefined }>();
+  const reportedUnreadable = new Set<number>();
 
   // Each store runs on its own: a pass starts as soon as the store has work and a slot is free,
   // and a finished pass wakes the loop, so a slow store never holds the others' next pass.
@@ -49,11 +56,20 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
       let progressed = false;
       try {
         const result = await enrichStore(
-          { ...passOptions, db, log, signal, client: token === undefined ? undefined : clientFor(storeId, token) },
+          {
+            ...passOptions,
+            db,
+            log,
+            signal,
+            client: token === undefined ? undefined : clientFor(storeId, token),
+            ...(token !== undefined && { tokenFingerprint: tokenFingerprint(token) }),
+          },
           storeId,
         );
         if (result.status === 'waiting_for_token') waitingForToken.add(storeId);
         else waitingForToken.delete(storeId);
+        if (result.status === 'uninstalled') heldUninstalled.set(storeId, { until: now().getTime() + 5_000, token });
+        else heldUninstalled.delete(storeId);
         progressed = result.status === 'progressed' || result.status === 'conflict';
         onPass?.(storeId, result);
       } catch (err) {
@@ -68,6 +84,11 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
     inFlight.set(storeId, pass);
   }
 
+  const isHeld = (storeId: number, token: string | undefined, at: number) => {
+    const held = heldUninstalled.get(storeId);
+    return held !== undefined && held.token === token && held.until > at;
+  };
+
   while (!signal.aborted) {
     // Sleeps until the poll interval ends, a pass finishes with progress, or the signal aborts.
     const controller = new AbortController();
@@ -76,8 +97,18 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
     wake = stopWaiting;
     try {
       const readFrom = passesEnded;
-      const [stores, tokenRows] = await Promise.all([findStores(db), db.select().from(storeTokensTable)]);
-      const tokens = new Map(tokenRows.map((row) => [row.storeId, row.token]));
+      // A token this process cannot open (sealed with another key, after `mirror secrets rotate`)
+      // leaves its store alone: it is neither called with garbage nor marked as waiting.
+      const unreadable = new Set<number>();
+      const [stores, tokens] = await Promise.all([
+        findStores(db),
+        readStoreTokens(db, box, (storeId, err) => {
+          unreadable.add(storeId);
+          if (!reportedUnreadable.has(storeId))
+            log.error({ storeId, error: err.message }, 'store token does not open with MIRROR_SECRET_KEY');
+          reportedUnreadable.add(storeId);
+        }),
+      ]);
       const at = now().getTime();
       for (const s of stores) {
         if (signal.aborted || inFlight.size >= concurrency) break;
@@ -87,8 +118,10 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
           (endedAt.get(s.storeId) ?? 0) <= readFrom &&
           !(s.retryAt && s.retryAt.getTime() > at) &&
           (pausedUntil.get(s.storeId) ?? 0) <= at &&
+          !unreadable.has(s.storeId) &&
           // A store waiting for its token is looked at again once one appears.
-          !(waitingForToken.has(s.storeId) && !tokens.has(s.storeId));
+          !(waitingForToken.has(s.storeId) && !tokens.has(s.storeId)) &&
+          !isHeld(s.storeId, tokens.get(s.storeId), at);
         if (due) startPass(s.storeId, tokens.get(s.storeId));
       }
     } catch (err) {

@@ -522,6 +522,8 @@ fill_orders as (
       status: `coalesce(${txt(f('subscriptionStatus'))}, ${txt(`${f('subscription')}->'status'`)})`,
     },
     timed: false,
+    // Ended by a confirmed uninstall: Ecwid refuses to say, so no status is claimed.
+    tombstoneColumns: { status: 'null' },
   }),
   app_storage: set('app_storage', {
     elements: array('b.payload'),

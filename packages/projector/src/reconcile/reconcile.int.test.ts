@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   categoriesTable,
   enrichmentStateTable,
@@ -8,7 +9,7 @@ import {
   type Db,
 } from '@mirror/db';
 import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
-import { createSilentLogger } from '@mirror/core';
+import { createSecretBox, createSilentLogger } from '@mirror/core';
 import { createEcwidClient, createRateLimiter, createRateLimiterRegistry } from '@mirror/ecwid';
 import { createSimulator, type SimServer, type Simulator } from '@mirror/ecwid-sim';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
@@ -257,6 +258,8 @@ describe('verify and reconcile', () => {
     const reports: KindReport[] = [];
     const loop = runReconcileSchedule({
       db,
+      // The token above was written in clear, as before tokens were sealed: still read.
+      box: createSecretBox(randomBytes(32)),
       log: createSilentLogger(),
       signal: controller.signal,
       baseUrl: server.url,

@@ -57,7 +57,7 @@ export type ReconcileOptions = {
   kinds?: readonly FetchedKind[];
   /** Compare only: append nothing, record no run (`mirror verify`). */
   dryRun?: boolean;
-  trigger?: 'cli' | 'schedule' | 'api';
+  trigger?: 'cli' | 'schedule' | 'api' | 'install';
   now?: () => Date;
   signal?: AbortSignal;
   /** How far Ecwid's clock may be ahead of ours: the next incremental run starts this much earlier. */
@@ -638,10 +638,12 @@ async function compareStoreDocument(ctx: KindContext, read: (client: EcwidClient
   const { options, kind } = ctx;
   const doc = await read(options.client);
   const fetchedAt = (options.now ?? (() => new Date()))();
-  const [latest] = await execRows<{ same: boolean | null }>(
+  // The latest record, a tombstone too: the app's subscription ended by an uninstall is live
+  // again after the reinstall.
+  const [latest] = await execRows<{ kind: string; same: boolean | null }>(
     options.db,
-    sql`select (payload = ${JSON.stringify(doc)}::jsonb) as same from event_log
-        where store_id = ${options.storeId} and entity_kind = ${kind} and kind = 'snapshot'
+    sql`select kind, (payload = ${JSON.stringify(doc)}::jsonb) as same from event_log
+        where store_id = ${options.storeId} and entity_kind = ${kind} and kind in ('snapshot', 'tombstone')
         order by position desc limit 1`,
   );
   let differs: boolean;
@@ -653,7 +655,8 @@ async function compareStoreDocument(ctx: KindContext, read: (client: EcwidClient
     differs = findings.length > 0;
   } else {
     ctx.counts.checked += 1;
-    const finding: Finding | undefined = latest === undefined ? 'missing' : latest.same ? undefined : 'stale';
+    const finding: Finding | undefined =
+      latest === undefined ? 'missing' : latest.kind === 'tombstone' ? 'healedTombstones' : latest.same ? undefined : 'stale';
     if (finding) ctx.note(finding, String(options.storeId));
     differs = finding !== undefined;
   }

@@ -1,11 +1,14 @@
-import { describeError, sleep, type Logger } from '@mirror/core';
+import { describeError, sleep, type Logger, type SecretBox } from '@mirror/core';
 import { backfillStateTable, enrichmentStateTable, execRows, reconcileRunsTable, storeTokensTable, type Db } from '@mirror/db';
+import { readStoreTokens } from '../stores/store-tokens.ts';
 import { createEcwidClient, createRateLimiter, limitShare, type RateLimiterRegistry } from '@mirror/ecwid';
 import { and, eq, max, sql } from 'drizzle-orm';
 import { reconcile, type KindReport, type ReconcileMode } from './reconcile.ts';
 
 export type ReconcileScheduleOptions = {
   db: Db;
+  /** Opens the sealed tokens (MIRROR_SECRET_KEY). */
+  box: SecretBox;
   log: Logger;
   signal: AbortSignal;
   baseUrl: string;
@@ -41,7 +44,7 @@ export async function runReconcileSchedule(options: ReconcileScheduleOptions): P
   if (intervalMs <= 0) return;
   while (!signal.aborted) {
     try {
-      for (const { storeId, token } of await dueStores(db)) {
+      for (const { storeId, token } of await dueStores(db, options.box)) {
         if (signal.aborted) break;
         const mode = await dueMode(db, storeId, now(), intervalMs, fullIntervalMs);
         if (!mode) continue;
@@ -75,13 +78,20 @@ export async function runReconcileSchedule(options: ReconcileScheduleOptions): P
   }
 }
 
-/** Stores with a token whose enrichment is not blocked, paused or uninstalled. */
-async function dueStores(db: Db): Promise<{ storeId: number; token: string }[]> {
+/**
+ * Stores with a token whose enrichment is not blocked, paused or uninstalled, and not waiting for
+ * their catch-up (a new token's backfill or reconcile runs first, in runCatchUp).
+ */
+async function dueStores(db: Db, box: SecretBox): Promise<{ storeId: number; token: string }[]> {
   const rows = await db
-    .select({ storeId: storeTokensTable.storeId, token: storeTokensTable.token, status: enrichmentStateTable.status })
+    .select({ storeId: storeTokensTable.storeId, catchUp: storeTokensTable.catchUp, status: enrichmentStateTable.status })
     .from(storeTokensTable)
     .leftJoin(enrichmentStateTable, eq(enrichmentStateTable.storeId, storeTokensTable.storeId));
-  return rows.filter((r) => r.status === null || r.status === 'active').map((r) => ({ storeId: r.storeId, token: r.token }));
+  const tokens = await readStoreTokens(db, box);
+  return rows.flatMap((r) => {
+    const token = tokens.get(r.storeId);
+    return token !== undefined && r.catchUp === null && (r.status === null || r.status === 'active') ? [{ storeId: r.storeId, token }] : [];
+  });
 }
 
 /** Which run a store is due for, if any: full when its last full one (or backfill) is older than the full interval. */

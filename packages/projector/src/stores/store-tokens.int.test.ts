@@ -1,57 +1,162 @@
-import { enrichmentStateTable, storeTokensTable, type Db } from '@mirror/db';
+import { randomBytes } from 'node:crypto';
+import { createSecretBox, tokenFingerprint } from '@mirror/core';
+import { enrichmentStateTable, eventLogTable, execRows, storeTokensTable, type Db } from '@mirror/db';
 import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
+import { asc, eq, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addStoreToken, syncEnvTokens } from './store-tokens.ts';
+import {
+  addStoreToken,
+  readStoreToken,
+  readStoreTokens,
+  registerStoreToken,
+  rotateSecretKey,
+  RotationError,
+  sealPlaintextTokens,
+  syncEnvTokens,
+} from './store-tokens.ts';
 
 let database: TestDatabase;
 let db: Db;
+const box = createSecretBox(randomBytes(32));
 beforeEach(async () => {
   database = await createTestDatabase();
   db = database.db;
 });
 afterEach(() => database.close());
 
-const rows = async () =>
-  (await db.select().from(storeTokensTable).orderBy(storeTokensTable.storeId)).map((r) => [r.storeId, r.token, r.source]);
+const rows = async () => (await db.select().from(storeTokensTable).orderBy(storeTokensTable.storeId)).map((r) => [r.storeId, r.source]);
+const tokens = async () => Object.fromEntries(await readStoreTokens(db, box));
+/** Every text value of store_tokens, as a dump would show it. */
+const dumpText = async () => JSON.stringify(await execRows(db, sql`select * from store_tokens`));
+const storeRecords = async (storeId: number) =>
+  (
+    await db
+      .select()
+      .from(eventLogTable)
+      .where(sql`${eventLogTable.storeId} = ${storeId} and ${eventLogTable.entityKind} = 'store'`)
+      .orderBy(asc(eventLogTable.position))
+  ).map((r) => (r.payload as { status: string }).status);
 
 describe('syncEnvTokens', () => {
   it('leaves every token alone when ECWID_STORES is empty (a worker started without it)', async () => {
-    await syncEnvTokens(db, [{ storeId: 1, token: 'secret_one' }]);
-    await addStoreToken(db, 2, 'secret_two');
-    await syncEnvTokens(db, []);
+    await syncEnvTokens(db, box, [{ storeId: 1, token: 'secret_one' }]);
+    await addStoreToken(db, box, 2, 'secret_two');
+    await syncEnvTokens(db, box, []);
     expect(await rows()).toEqual([
-      [1, 'secret_one', 'env'],
-      [2, 'secret_two', 'cli'],
+      [1, 'env'],
+      [2, 'cli'],
     ]);
+    expect(await tokens()).toEqual({ 1: 'secret_one', 2: 'secret_two' });
   });
 
   it('drops env tokens no longer listed and keeps CLI ones', async () => {
-    await syncEnvTokens(db, [
+    await syncEnvTokens(db, box, [
       { storeId: 1, token: 'secret_one' },
       { storeId: 3, token: 'secret_three' },
     ]);
-    await addStoreToken(db, 2, 'secret_two');
-    await syncEnvTokens(db, [{ storeId: 3, token: 'secret_three_new' }]);
-    expect(await rows()).toEqual([
-      [2, 'secret_two', 'cli'],
-      [3, 'secret_three_new', 'env'],
-    ]);
+    await addStoreToken(db, box, 2, 'secret_two');
+    await syncEnvTokens(db, box, [{ storeId: 3, token: 'secret_three_new' }]);
+    expect(await tokens()).toEqual({ 2: 'secret_two', 3: 'secret_three_new' });
   });
 });
 
-describe('addStoreToken', () => {
+describe('registerStoreToken', () => {
+  it('keeps the token sealed: no column holds it in clear, and it opens only for its own store', async () => {
+    await addStoreToken(db, box, 1, 'secret_clear_text_token_1');
+    expect(await dumpText()).not.toContain('secret_clear_text_token_1');
+    const [row] = await db.select().from(storeTokensTable);
+    expect(row).toMatchObject({ token: null, tokenFingerprint: tokenFingerprint('secret_clear_text_token_1') });
+    expect(await readStoreToken(db, box, 1)).toBe('secret_clear_text_token_1');
+    // The sealed value moved to another store's row does not open there.
+    await db.insert(storeTokensTable).values({ storeId: 2, tokenSealed: row!.tokenSealed, source: 'cli' });
+    await expect(readStoreToken(db, box, 2)).rejects.toThrow(/moved from another row/);
+  });
+
+  it('installs a store seen for the first time: a lifecycle record and a backfill to do', async () => {
+    const outcome = await registerStoreToken(db, box, { storeId: 5, token: 'secret_five', source: 'oauth', scopes: ['read_orders'] });
+    expect(outcome).toEqual({ changed: true, installed: true, catchUp: 'backfill' });
+    expect(await storeRecords(5)).toEqual(['active']);
+    const [row] = await db.select().from(storeTokensTable);
+    expect(row).toMatchObject({ scopes: ['read_orders'], source: 'oauth', catchUp: 'backfill' });
+    // The same token again (ECWID_STORES at every start) changes nothing.
+    expect(await registerStoreToken(db, box, { storeId: 5, token: 'secret_five', source: 'oauth' })).toEqual({
+      changed: false,
+      installed: false,
+      catchUp: null,
+    });
+    expect(await storeRecords(5)).toEqual(['active']);
+  });
+
+  it('brings an uninstalled store back: active again, at its checkpoint, with a reconcile to do', async () => {
+    await db.insert(eventLogTable).values({
+      kind: 'snapshot',
+      storeId: 6,
+      eventType: 'store',
+      entityKind: 'store',
+      entityId: '6',
+      isKnownType: true,
+      payload: { status: 'uninstalled', at: '2026-01-01T00:00:00Z' },
+      fetchedAt: new Date(),
+    });
+    await db.insert(enrichmentStateTable).values({ storeId: 6, position: 42, status: 'uninstalled', lifecycleAt: new Date('2026-01-01') });
+    const now = new Date('2026-02-01T00:00:00Z');
+    expect(await registerStoreToken(db, box, { storeId: 6, token: 'secret_six_new', source: 'cli', now })).toEqual({
+      changed: true,
+      installed: true,
+      catchUp: 'reconcile',
+    });
+    expect(await storeRecords(6)).toEqual(['uninstalled', 'active']);
+    const [state] = await db.select().from(enrichmentStateTable).where(eq(enrichmentStateTable.storeId, 6));
+    expect(state).toMatchObject({ position: 42, status: 'active', lifecycleAt: now, retryAt: null });
+  });
+
   it('lets a store blocked by its old token be retried at once, and leaves other states alone', async () => {
+    await addStoreToken(db, box, 1, 'secret_old_one');
+    await addStoreToken(db, box, 2, 'secret_old_two');
     const later = new Date(Date.now() + 600_000);
-    await db.insert(enrichmentStateTable).values([
-      { storeId: 1, status: 'blocked', retryAt: later, lastError: 'TOKEN: 403' },
-      { storeId: 2, status: 'paused', retryAt: later },
-    ]);
-    await addStoreToken(db, 1, 'secret_new_one');
-    await addStoreToken(db, 2, 'secret_new_two');
+    await db.update(enrichmentStateTable).set({ status: 'blocked', retryAt: later }).where(eq(enrichmentStateTable.storeId, 1));
+    await db.update(enrichmentStateTable).set({ status: 'paused', retryAt: later }).where(eq(enrichmentStateTable.storeId, 2));
+    await addStoreToken(db, box, 1, 'secret_new_one');
+    await addStoreToken(db, box, 2, 'secret_new_two');
     const states = await db.select().from(enrichmentStateTable).orderBy(enrichmentStateTable.storeId);
     expect(states.map((s) => [s.storeId, s.status, s.retryAt?.getTime() ?? null])).toEqual([
       [1, 'blocked', null],
       [2, 'paused', later.getTime()],
     ]);
+  });
+});
+
+describe('secret keys', () => {
+  it('seals tokens an older version left in clear', async () => {
+    await db.insert(storeTokensTable).values({ storeId: 7, token: 'secret_legacy_seven', source: 'env' });
+    expect(await readStoreToken(db, box, 7)).toBe('secret_legacy_seven');
+    expect(await sealPlaintextTokens(db, box)).toBe(1);
+    expect(await dumpText()).not.toContain('secret_legacy_seven');
+    expect(await readStoreToken(db, box, 7)).toBe('secret_legacy_seven');
+    expect(await sealPlaintextTokens(db, box)).toBe(0);
+  });
+
+  it('rotates in place: every token re-sealed with the new key, and a re-run changes nothing', async () => {
+    await addStoreToken(db, box, 1, 'secret_rot_one');
+    await addStoreToken(db, box, 2, 'secret_rot_two');
+    const next = createSecretBox(randomBytes(32));
+    expect(await rotateSecretKey(db, box, next)).toEqual({ resealed: 2, alreadyNew: 0 });
+    expect(Object.fromEntries(await readStoreTokens(db, next))).toEqual({ 1: 'secret_rot_one', 2: 'secret_rot_two' });
+    const unreadable: number[] = [];
+    expect(await readStoreTokens(db, box, (storeId) => unreadable.push(storeId))).toEqual(new Map());
+    expect(unreadable).toEqual([1, 2]);
+    expect(await rotateSecretKey(db, box, next)).toEqual({ resealed: 0, alreadyNew: 2 });
+  });
+
+  it('rotates all or nothing: a token the old key cannot open stops it, naming the store', async () => {
+    await addStoreToken(db, box, 1, 'secret_rot_one');
+    const stranger = createSecretBox(randomBytes(32));
+    await addStoreToken(db, stranger, 2, 'secret_rot_two');
+    const before = await dumpText();
+    const next = createSecretBox(randomBytes(32));
+    await expect(rotateSecretKey(db, box, next)).rejects.toThrow(RotationError);
+    await expect(rotateSecretKey(db, box, next)).rejects.toThrow(/^store 2: /);
+    expect(await dumpText()).toBe(before);
+    await expect(rotateSecretKey(db, box, box)).rejects.toThrow(/same key/);
   });
 });

@@ -1,13 +1,20 @@
-import { enrichmentStateTable, storeTokensTable, type Db } from '@mirror/db';
-import { and, eq, notInArray, sql } from 'drizzle-orm';
+import {
+  createSecretBox,
+  generateSecretKey,
+  parseSecretKey,
+  sealedKeyId,
+  tokenFingerprint,
+  UnsealError,
+  type SecretBox,
+} from '@mirror/core';
+import { enrichmentStateTable, execRows, storesTable, storeTokensTable, type Db, type Executor, type StoreTokenRow } from '@mirror/db';
+import { and, eq, inArray, isNotNull, notInArray, sql } from 'drizzle-orm';
+import { appendRecords } from '../enrichment/append-records.ts';
 
 export type StoreToken = { storeId: number; token: string };
 
-/** A token as listings show it: enough to tell two apart, never enough to use. */
-export function maskToken(token: string): string {
-  const visible = token.startsWith('secret_') || token.startsWith('public_') ? 9 : 2;
-  return `${token.slice(0, Math.min(visible, Math.floor(token.length / 3)))}…(${token.length} chars)`;
-}
+/** Where a token came from: ECWID_STORES, `mirror stores add`, the OAuth install, or the demo. */
+export type TokenSource = 'env' | 'cli' | 'oauth' | 'demo';
 
 export class StoreTokensFormatError extends Error {
   override readonly name = 'StoreTokensFormatError';
@@ -26,45 +33,197 @@ export function parseEcwidStores(value: string | undefined): StoreToken[] {
   });
 }
 
+/** What a sealed token is bound to: moved to another store's row, it does not open. */
+const sealContext = (storeId: number) => `store_tokens:${storeId}`;
+
+/** The token of one row: sealed (opened with the key), or left in clear by an older version. */
+export function openStoreToken(box: SecretBox, row: Pick<StoreTokenRow, 'storeId' | 'token' | 'tokenSealed'>): string {
+  if (row.tokenSealed !== null) return box.open(row.tokenSealed, sealContext(row.storeId));
+  if (row.token !== null) return row.token;
+  throw new UnsealError(`store ${row.storeId} has no token`);
+}
+
+/**
+ * Every store's token, opened. A row this key cannot open (sealed with another key: a process
+ * started before `mirror secrets rotate`) is left out and reported, never guessed at: the store
+ * then waits instead of calling Ecwid with garbage.
+ */
+export async function readStoreTokens(
+  db: Executor,
+  box: SecretBox,
+  onUnreadable?: (storeId: number, error: UnsealError) => void,
+): Promise<Map<number, string>> {
+  const rows = await db.select().from(storeTokensTable);
+  const tokens = new Map<number, string>();
+  for (const row of rows) {
+    try {
+      tokens.set(row.storeId, openStoreToken(box, row));
+    } catch (err) {
+      if (!(err instanceof UnsealError)) throw err;
+      onUnreadable?.(row.storeId, err);
+    }
+  }
+  return tokens;
+}
+
+/** One store's token, or undefined when the mirror holds none; throws UnsealError when this key cannot open it. */
+export async function readStoreToken(db: Executor, box: SecretBox, storeId: number): Promise<string | undefined> {
+  const [row] = await db.select().from(storeTokensTable).where(eq(storeTokensTable.storeId, storeId));
+  return row ? openStoreToken(box, row) : undefined;
+}
+
+export type RegisterOutcome = {
+  /** The store had no token, or another one. */
+  changed: boolean;
+  /** The store was uninstalled (or never installed) and is active again: a lifecycle record was appended. */
+  installed: boolean;
+  /** What `mirror project` / `pnpm start` will do for it (null: nothing). */
+  catchUp: 'backfill' | 'reconcile' | null;
+};
+
+/**
+ * Stores a store's access token (sealed) and brings the store to life: the one way in for a
+ * token from the OAuth callback, `mirror stores add` or ECWID_STORES. In one transaction:
+ * - the token, sealed, with its fingerprint, scopes and source;
+ * - a store uninstalled (or never installed) becomes active: a `store` record (the install, now)
+ *   is appended to the log, and enrichment resumes from where it stopped, so the webhooks logged
+ *   while it was uninstalled are fetched with the new token;
+ * - a catch-up for the worker: `backfill` for a store installed by OAuth with no data yet,
+ *   `reconcile` for one coming back after an uninstall (what changed while nobody could look),
+ *   nothing for a token merely replaced;
+ * - a store blocked by its old token is retried at once.
+ * The same token again (ECWID_STORES at every start) changes nothing.
+ */
+export async function registerStoreToken(
+  db: Db,
+  box: SecretBox,
+  input: { storeId: number; token: string; source: TokenSource; scopes?: readonly string[] | null; now?: Date },
+): Promise<RegisterOutcome> {
+  const { storeId, token, source } = input;
+  const now = input.now ?? new Date();
+  const fingerprint = tokenFingerprint(token);
+  return db.transaction(async (tx) => {
+    // Serialises registrations of one store (two callbacks, a callback and a CLI add).
+    await execRows(tx, sql`select pg_advisory_xact_lock(hashtext('store_tokens'), ${storeId}::int)`);
+    const [existing] = await tx.select().from(storeTokensTable).where(eq(storeTokensTable.storeId, storeId));
+    const [state] = await tx.select().from(enrichmentStateTable).where(eq(enrichmentStateTable.storeId, storeId));
+    const [store] = await tx.select({ status: storesTable.status }).from(storesTable).where(eq(storesTable.storeId, storeId));
+    const uninstalled = state?.status === 'uninstalled' || store?.status === 'uninstalled';
+    const sameToken = existing?.tokenFingerprint === fingerprint && existing.tokenSealed !== null;
+    const scopes = input.scopes === undefined ? (existing?.scopes ?? null) : input.scopes === null ? null : [...input.scopes];
+    if (sameToken && !uninstalled) {
+      if (existing.source !== source || input.scopes !== undefined) {
+        await tx.update(storeTokensTable).set({ source, scopes }).where(eq(storeTokensTable.storeId, storeId));
+      }
+      return { changed: false, installed: false, catchUp: null };
+    }
+
+    const [seen] = await execRows<{ data: boolean; lifecycle: boolean }>(
+      tx,
+      sql`select exists (select 1 from event_log where store_id = ${storeId} and kind in ('snapshot', 'tombstone')) as data,
+                 exists (select 1 from event_log where store_id = ${storeId} and entity_kind = 'store') as lifecycle`,
+    );
+    const data = { found: seen?.data === true };
+    // Never installed (no lifecycle record in the log) or uninstalled: the token is an install.
+    const installed = uninstalled || seen?.lifecycle !== true;
+    // A reinstall catches up what changed meanwhile; an app install starts with the history. A
+    // token given by hand for a new store leaves the history to `mirror backfill` or the first
+    // scheduled (full) reconcile, as before.
+    const catchUp: RegisterOutcome['catchUp'] = uninstalled
+      ? 'reconcile'
+      : !data.found && source === 'oauth'
+        ? 'backfill'
+        : (existing?.catchUp ?? null);
+    await saveSealedToken(tx, box, { storeId, token, source, scopes, addedAt: now, catchUp });
+    if (installed) {
+      // The install as the mirror saw it; the projection orders installs and uninstalls by their
+      // time, so an older `application.uninstalled` delivered late cannot undo it.
+      await appendRecords(tx, [
+        {
+          kind: 'snapshot',
+          storeId,
+          entityKind: 'store',
+          entityId: String(storeId),
+          payload: { status: 'active', at: now.toISOString(), source },
+          causedBy: [],
+          fetchedAt: now,
+        },
+      ]);
+      // Enrichment resumes at its checkpoint: nothing logged meanwhile was skipped.
+      await tx
+        .insert(enrichmentStateTable)
+        .values({ storeId, status: 'active', lifecycleAt: now })
+        .onConflictDoUpdate({
+          target: enrichmentStateTable.storeId,
+          set: { status: 'active', lifecycleAt: now, retryAt: null, attempts: 0, lastError: null, updatedAt: sql`now()` },
+        });
+    } else {
+      await tx
+        .update(enrichmentStateTable)
+        .set({ retryAt: null })
+        .where(and(eq(enrichmentStateTable.storeId, storeId), eq(enrichmentStateTable.status, 'blocked')));
+    }
+    return { changed: true, installed, catchUp };
+  });
+}
+
+/**
+ * Writes a store's token, sealed, and nothing else (no lifecycle record, no catch-up unless
+ * given): registerStoreToken's last step, and how tests give a store a token.
+ */
+export async function saveSealedToken(
+  db: Executor,
+  box: SecretBox,
+  input: {
+    storeId: number;
+    token: string;
+    source: TokenSource;
+    scopes?: string[] | null;
+    addedAt?: Date;
+    catchUp?: 'backfill' | 'reconcile' | null;
+  },
+): Promise<void> {
+  const values = {
+    token: null,
+    tokenSealed: box.seal(input.token, sealContext(input.storeId)),
+    tokenFingerprint: tokenFingerprint(input.token),
+    scopes: input.scopes ?? null,
+    source: input.source,
+    addedAt: input.addedAt ?? new Date(),
+    catchUp: input.catchUp ?? null,
+  };
+  await db
+    .insert(storeTokensTable)
+    .values({ storeId: input.storeId, ...values })
+    .onConflictDoUpdate({ target: storeTokensTable.storeId, set: values });
+}
+
 /**
  * Makes `store_tokens` match ECWID_STORES for the rows that came from it (source `env`):
- * upserts the given ones and drops env rows no longer listed. Tokens added with the CLI stay.
+ * registers the given ones and drops env rows no longer listed. Tokens added otherwise stay.
  * An empty list changes nothing: a worker started without ECWID_STORES must not delete the
  * tokens another process was configured with (remove one with `mirror stores remove`).
  */
-export async function syncEnvTokens(db: Db, tokens: readonly StoreToken[]): Promise<void> {
+export async function syncEnvTokens(db: Db, box: SecretBox, tokens: readonly StoreToken[]): Promise<void> {
   if (tokens.length === 0) return;
-  await db.transaction(async (tx) => {
-    for (const { storeId, token } of tokens) {
-      await tx
-        .insert(storeTokensTable)
-        .values({ storeId, token, source: 'env' })
-        .onConflictDoUpdate({ target: storeTokensTable.storeId, set: { token, source: 'env', addedAt: sql`now()` } });
-    }
-    const listed = tokens.map((t) => t.storeId);
-    await tx.delete(storeTokensTable).where(and(eq(storeTokensTable.source, 'env'), notInArray(storeTokensTable.storeId, listed)));
-  });
+  for (const { storeId, token } of tokens) await registerStoreToken(db, box, { storeId, token, source: 'env' });
+  const listed = tokens.map((t) => t.storeId);
+  await db.delete(storeTokensTable).where(and(eq(storeTokensTable.source, 'env'), notInArray(storeTokensTable.storeId, listed)));
 }
 
-/**
- * Adds or replaces a store's token (source `cli`). A store blocked by its old token (403) is
- * retried at once rather than at its backed-off retry time.
- */
-export async function addStoreToken(db: Db, storeId: number, token: string): Promise<void> {
-  await db.transaction(async (tx) => {
-    await tx
-      .insert(storeTokensTable)
-      .values({ storeId, token, source: 'cli' })
-      .onConflictDoUpdate({ target: storeTokensTable.storeId, set: { token, source: 'cli', addedAt: sql`now()` } });
-    await tx
-      .update(enrichmentStateTable)
-      .set({ retryAt: null })
-      .where(and(eq(enrichmentStateTable.storeId, storeId), eq(enrichmentStateTable.status, 'blocked')));
-  });
+/** Adds or replaces a store's token from the command line (source `cli`). */
+export function addStoreToken(
+  db: Db,
+  box: SecretBox,
+  storeId: number,
+  token: string,
+  source: TokenSource = 'cli',
+): Promise<RegisterOutcome> {
+  return registerStoreToken(db, box, { storeId, token, source });
 }
 
 /** Removes a store's token; its webhooks then wait (`waiting_for_token`). */
-export async function removeStoreToken(db: Db, storeId: number): Promise<boolean> {
+export async function removeStoreToken(db: Executor, storeId: number): Promise<boolean> {
   const rows = await db
     .delete(storeTokensTable)
     .where(eq(storeTokensTable.storeId, storeId))
@@ -72,10 +231,137 @@ export async function removeStoreToken(db: Db, storeId: number): Promise<boolean
   return rows.length > 0;
 }
 
-export type StoreTokenListing = { storeId: number; tokenMasked: string; source: string; addedAt: Date };
+/** Drops the demo's tokens (a simulator of an earlier run): a mirror of real stores has no use for them. */
+export async function removeDemoTokens(db: Executor): Promise<number> {
+  const rows = await db
+    .delete(storeTokensTable)
+    .where(eq(storeTokensTable.source, 'demo'))
+    .returning({ storeId: storeTokensTable.storeId });
+  return rows.length;
+}
 
-/** Every store with a token; the token itself is masked. */
-export async function listStoreTokens(db: Db): Promise<StoreTokenListing[]> {
+/** Whether the database holds a token of a real store (anything but the demo's). */
+export async function hasRealStores(db: Executor): Promise<boolean> {
+  const [row] = await execRows<{ found: boolean }>(db, sql`select exists (select 1 from store_tokens where source <> 'demo') as found`);
+  return row?.found === true;
+}
+
+/**
+ * Seals tokens an older version left in clear (column `token`), in one transaction. Run by every
+ * process that holds the key, at start; a no-op once done.
+ */
+export async function sealPlaintextTokens(db: Db, box: SecretBox): Promise<number> {
+  return db.transaction(async (tx) => {
+    const rows = await tx.select().from(storeTokensTable).where(isNotNull(storeTokensTable.token)).for('update');
+    for (const row of rows) {
+      const token = row.token!;
+      await tx
+        .update(storeTokensTable)
+        .set({ token: null, tokenSealed: box.seal(token, sealContext(row.storeId)), tokenFingerprint: tokenFingerprint(token) })
+        .where(eq(storeTokensTable.storeId, row.storeId));
+    }
+    return rows.length;
+  });
+}
+
+export class RotationError extends Error {
+  override readonly name = 'RotationError';
+}
+
+/**
+ * `mirror secrets rotate`: re-seals every token with the new key, in place and in one
+ * transaction (all or nothing). Tokens already sealed with the new key are left alone, so a
+ * rotation that was interrupted, or run twice, finishes cleanly; tokens in clear are sealed too.
+ * A token neither key opens stops the rotation, naming its store (never the token).
+ */
+export async function rotateSecretKey(db: Db, from: SecretBox, to: SecretBox): Promise<{ resealed: number; alreadyNew: number }> {
+  if (from.keyId === to.keyId) throw new RotationError('the old and the new key are the same key');
+  return db.transaction(async (tx) => {
+    const rows = await tx.select().from(storeTokensTable).orderBy(storeTokensTable.storeId).for('update');
+    let resealed = 0;
+    let alreadyNew = 0;
+    for (const row of rows) {
+      if (row.tokenSealed !== null && sealedKeyId(row.tokenSealed) === to.keyId) {
+        alreadyNew++;
+        continue;
+      }
+      let token: string;
+      try {
+        token = openStoreToken(from, row);
+      } catch (err) {
+        throw new RotationError(`store ${row.storeId}: its token does not open with the old key (${(err as Error).message})`, {
+          cause: err,
+        });
+      }
+      await tx
+        .update(storeTokensTable)
+        .set({ token: null, tokenSealed: to.seal(token, sealContext(row.storeId)), tokenFingerprint: tokenFingerprint(token) })
+        .where(eq(storeTokensTable.storeId, row.storeId));
+      resealed++;
+    }
+    return { resealed, alreadyNew };
+  });
+}
+
+export type StoreTokenListing = {
+  storeId: number;
+  tokenFingerprint: string | null;
+  source: string;
+  scopes: string[] | null;
+  addedAt: Date;
+  catchUp: string | null;
+};
+
+/** Every store with a token; the token itself never leaves, only its fingerprint. */
+export async function listStoreTokens(db: Executor): Promise<StoreTokenListing[]> {
   const rows = await db.select().from(storeTokensTable).orderBy(storeTokensTable.storeId);
-  return rows.map((r) => ({ storeId: r.storeId, tokenMasked: maskToken(r.token), source: r.source, addedAt: r.addedAt }));
+  return rows.map((r) => ({
+    storeId: r.storeId,
+    tokenFingerprint: r.tokenFingerprint,
+    source: r.source,
+    scopes: r.scopes,
+    addedAt: r.addedAt,
+    catchUp: r.catchUp,
+  }));
+}
+
+/** Stores whose new token asked for a catch-up (backfill or reconcile) not yet done. */
+export async function storesToCatchUp(db: Executor): Promise<{ storeId: number; catchUp: 'backfill' | 'reconcile' }[]> {
+  const rows = await db
+    .select({ storeId: storeTokensTable.storeId, catchUp: storeTokensTable.catchUp })
+    .from(storeTokensTable)
+    .where(inArray(storeTokensTable.catchUp, ['backfill', 'reconcile']))
+    .orderBy(storeTokensTable.addedAt);
+  return rows.map((r) => ({ storeId: r.storeId, catchUp: r.catchUp! }));
+}
+
+/** Marks a store's catch-up done, unless a newer token asked for another meanwhile. */
+export async function finishCatchUp(db: Executor, storeId: number, asked: 'backfill' | 'reconcile', addedAt?: Date): Promise<void> {
+  await db
+    .update(storeTokensTable)
+    .set({ catchUp: null })
+    .where(
+      and(
+        eq(storeTokensTable.storeId, storeId),
+        eq(storeTokensTable.catchUp, asked),
+        addedAt ? eq(storeTokensTable.addedAt, addedAt) : undefined,
+      ),
+    );
+}
+
+const demoKeyName = 'demo_token_key';
+
+/**
+ * The demo's own key (demo mode only, when MIRROR_SECRET_KEY is unset): made once and kept in
+ * `mirror_keys`, beside what it seals. That protects nothing, and needs not to: the demo store's
+ * token is the simulator's, made for one run. A mirror of real stores refuses to start without
+ * MIRROR_SECRET_KEY instead.
+ */
+export async function demoSecretBox(db: Db): Promise<SecretBox> {
+  await execRows(
+    db,
+    sql`insert into mirror_keys (name, secret) values (${demoKeyName}, ${generateSecretKey()}) on conflict (name) do nothing`,
+  );
+  const [row] = await execRows<{ secret: string }>(db, sql`select secret from mirror_keys where name = ${demoKeyName}`);
+  return createSecretBox(parseSecretKey(row!.secret));
 }

@@ -1,0 +1,1 @@
+export { buildAuthorizeUrl, ecwidOAuthBaseUrl, exchangeOAuthCode, OAuthExchangeError, type OAuthGrant } from './oauth.ts';
