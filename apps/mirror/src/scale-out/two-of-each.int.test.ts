@@ -124,7 +124,7 @@ async function balancer(targets: string[], acknowledged: Set<string>, answeredBy
 }
 
 /** `mirror <command>` as production runs it, JSON logs on stdout collected into `lines`. */
-function startChild(command: 'ingest' | 'project', env: Record<string, string>, lines: string[]): ChildProcess {
+function startChild(command: 'ingest' | 'project', env: NodeJS.ProcessEnv, lines: string[]): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', cliPath, command], {
     env: { ...process.env, LOG_FORMAT: 'json', LOG_LEVEL: 'info', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
