@@ -65,25 +65,25 @@ export async function createPerStoreLog(db: Db): Promise<void> {
  * its result), taking each store's row lock in store order; the insert numbers each store's rows
  * after the head it found.
  */
-const appendText = `with input as (
-    select r.*, row_number() over (partition by r.store_id order by r.event_id) as n,
-           count(*) over (partition by r.store_id) as c
+const appendText = (headKey: string) => `with input as (
+    select r.*, row_number() over (partition by ${headKey} order by r.store_id, r.event_id) as n,
+           count(*) over (partition by ${headKey}) as c
     from json_to_recordset($1::text::json) as r(
       store_id bigint, event_id text, event_type text, entity_kind text, entity_id text,
       is_known_type boolean, event_created bigint, body text)
   ), counts as (
-    select store_id, max(c) as c from input group by store_id
+    select ${headKey} as head, max(c) as c from input group by 1
   ), heads as (
     insert into ${perStoreSchema}.store_heads as h (store_id, position)
-    select store_id, c from counts order by store_id
+    select head, c from counts order by head
     on conflict (store_id) do update set position = h.position + excluded.position
-    returning h.store_id, h.position
+    returning h.store_id as head, h.position
   )
   insert into ${perStoreSchema}.event_log
     (store_id, store_position, kind, event_id, event_type, entity_kind, entity_id, is_known_type, event_created_at, payload)
   select i.store_id, h.position - i.c + i.n, 'webhook', i.event_id, i.event_type, i.entity_kind, i.entity_id,
          i.is_known_type, to_timestamp(i.event_created), i.body::jsonb
-  from input i join heads h on h.store_id = i.store_id
+  from input i join heads h on h.head = ${headKey.replace('store_id', 'i.store_id')}
   on conflict do nothing
   returning store_id, store_position`;
 
@@ -96,8 +96,16 @@ async function execPrepared<T>(db: Db, text: string, params: unknown[]): Promise
   return (await client.unsafe(text, params, { prepare: true })) as T[];
 }
 
-/** Appends webhooks to the prototype's log in one statement; returns how many were inserted. */
-export async function appendPerStore(db: Db, rows: readonly WebhookAppend[]): Promise<number> {
+const perStoreText = appendText('store_id');
+// The same statement with one head for every store: the global lock again, in the prototype's
+// own SQL, so the bench can tell the lock's cost from the rest of the statement's.
+const oneHeadText = appendText('0::bigint');
+
+/**
+ * Appends webhooks to the prototype's log in one statement; returns how many were inserted.
+ * `oneHead`: every store draws from one counter (positions global, one lock for all).
+ */
+export async function appendPerStore(db: Db, rows: readonly WebhookAppend[], options: { oneHead?: boolean } = {}): Promise<number> {
   const param = JSON.stringify(
     rows.map((r) => ({
       store_id: r.storeId,
@@ -110,7 +118,7 @@ export async function appendPerStore(db: Db, rows: readonly WebhookAppend[]): Pr
       body: r.body,
     })),
   );
-  return (await execPrepared(db, appendText, [param])).length;
+  return (await execPrepared(db, options.oneHead ? oneHeadText : perStoreText, [param])).length;
 }
 
 /** A store's records after its checkpoint, in its own commit order. */
