@@ -20,7 +20,10 @@
  * `--runs` runs: committed webhooks/s, commit latency p99 (and p50 for the per-store log), and the
  * machine's CPU busy share (the lowest of the three).
  *
- *   pnpm bench:stores [--stores 1,8,64,256] [--writers 16] [--batch 10] [--seconds 3] [--runs 3]
+ *   pnpm bench:stores [--stores 1,8,64,256] [--writers 16] [--batch 10] [--seconds 3] [--runs 3] [--doc-bytes 0]
+ *
+ * `--doc-bytes 4000` gives each record a document of that size, as the snapshots enrichment appends
+ * carry: the per-record cost of the projector's writes to the log.
  *
  * Postgres from BENCH_DATABASE_URL, else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test;
  * the database `mirror_bench_stores_<random>` is created there and dropped at the end.
@@ -44,6 +47,7 @@ const { values: args } = parseArgs({
     writers: { type: 'string', default: '16' },
     batch: { type: 'string', default: '10' },
     seconds: { type: 'string', default: '3' },
+    'doc-bytes': { type: 'string', default: '0' },
     runs: { type: 'string', default: '3' },
   },
 });
@@ -51,6 +55,9 @@ const storeCounts = args.stores.split(',').map((s) => positive('stores', s.trim(
 const writers = positive('writers', args.writers);
 const batch = positive('batch', args.batch);
 const seconds = positive('seconds', args.seconds);
+// 0: webhooks as Ecwid sends them (~300 bytes). Otherwise each record also carries a document of
+// about this size, like the snapshots enrichment appends (an order from GET /orders/{id} is 3–6 KB).
+const docBytes = args['doc-bytes'] === '0' ? 0 : positive('doc-bytes', args['doc-bytes']);
 const runs = positive('runs', args.runs);
 
 type Variant = 'global' | 'oneHead' | 'perStore';
@@ -66,7 +73,7 @@ async function main(): Promise<number> {
   await createPerStoreLog(db);
   console.log(`stores bench: ${describeMachine()}; database ${database.name}`);
   console.log(
-    `${writers} concurrent writers, each committing groups of ${batch} webhooks of one store picked at random, ${seconds} s per cell; ${runs} runs`,
+    `${writers} concurrent writers, each committing groups of ${batch} ${docBytes ? `records with ~${docBytes}-byte documents` : 'webhooks'} of one store picked at random, ${seconds} s per cell; ${runs} runs`,
   );
 
   const results: Record<Variant, Cell[][]> = { global: [], oneHead: [], perStore: [] };
@@ -262,6 +269,7 @@ function webhook(storeId: number): WebhookAppend {
       oldFulfillmentStatus: 'PROCESSING',
       newFulfillmentStatus: 'SHIPPED',
     },
+    ...(docBytes > 0 && { document: documentOf(entityId) }),
   });
   return {
     storeId,
@@ -272,6 +280,28 @@ function webhook(storeId: number): WebhookAppend {
     isKnownType: true,
     eventCreated,
     body,
+  };
+}
+
+/** An order-like document of about `docBytes` bytes: items with varied text, so it compresses as real ones do. */
+function documentOf(entityId: number): unknown {
+  const items: unknown[] = [];
+  for (let i = 0; JSON.stringify(items).length < docBytes - 200; i++) {
+    items.push({
+      id: entityId * 10 + i,
+      productId: 100_000 + ((entityId * 7 + i * 13) % 90_000),
+      sku: `SKU-${(entityId + i).toString(36).toUpperCase()}`,
+      name: `Product ${(entityId * 31 + i).toString(36)} in size ${['S', 'M', 'L', 'XL'][i % 4]}`,
+      price: ((entityId + i) % 10_000) / 100,
+      quantity: 1 + (i % 3),
+      selectedOptions: [{ name: 'Colour', value: ['red', 'blue', 'green'][i % 3] }],
+    });
+  }
+  return {
+    id: `B${entityId.toString(36).toUpperCase()}`,
+    email: `customer${entityId % 99_999}@example.com`,
+    total: entityId % 1000,
+    items,
   };
 }
 
