@@ -306,7 +306,7 @@ describe.skipIf(skip)('two ingest and two projector processes on one database', 
     // nothing else fetches twice (docs/decisions/0013-past-one-machine.md, "Two enrichers").
     expect(extra).toBeLessThanOrEqual(conflicts * batchSize);
     console.log(
-      `two projector processes: ${conflicts} passes lost the race; entities fetched ${scaled.entityFetches} against ${single.entityFetches} ` +
+      `${scaled.acknowledged.size} webhooks; two projector processes: ${conflicts} passes lost the race; entities fetched ${scaled.entityFetches} against ${single.entityFetches} ` +
         `by one process; REST requests ${scaled.sim.stats.requests()} against ${single.sim.stats.requests()}`,
     );
   });
