@@ -1,4 +1,4 @@
-import type { Db, WebhookAppend } from '@mirror/db';
+import { execRows, type Db, type Executor, type WebhookAppend } from '@mirror/db';
 import { sql } from 'drizzle-orm';
 
 /*
@@ -89,11 +89,15 @@ const appendText = (headKey: string) => `with input as (
 
 type PostgresJsClient = { unsafe(text: string, params: unknown[], options: { prepare: boolean }): Promise<unknown[]> };
 
-/** A fixed text as a prepared statement on postgres.js (as production's group commit runs its insert). */
-async function execPrepared<T>(db: Db, text: string, params: unknown[]): Promise<T[]> {
+/**
+ * A fixed text as a prepared statement on postgres.js (as production's group commit runs its
+ * insert); inside a transaction (tests hold one open), through drizzle with bound parameters.
+ */
+async function execPrepared<T>(db: Executor, text: string, params: unknown[]): Promise<T[]> {
   const client = (db as unknown as { $client?: PostgresJsClient }).$client;
-  if (typeof client?.unsafe !== 'function') throw new Error('the stores bench needs Postgres (postgres.js)');
-  return (await client.unsafe(text, params, { prepare: true })) as T[];
+  if (typeof client?.unsafe === 'function') return (await client.unsafe(text, params, { prepare: true })) as T[];
+  const chunks = text.split(/\$(\d+)/).map((part, i) => (i % 2 === 0 ? sql.raw(part) : sql.param(params[Number(part) - 1])));
+  return execRows<T>(db, sql.join(chunks));
 }
 
 const perStoreText = appendText('store_id');
@@ -105,7 +109,7 @@ const oneHeadText = appendText('0::bigint');
  * Appends webhooks to the prototype's log in one statement; returns how many were inserted.
  * `oneHead`: every store draws from one counter (positions global, one lock for all).
  */
-export async function appendPerStore(db: Db, rows: readonly WebhookAppend[], options: { oneHead?: boolean } = {}): Promise<number> {
+export async function appendPerStore(db: Executor, rows: readonly WebhookAppend[], options: { oneHead?: boolean } = {}): Promise<number> {
   const param = JSON.stringify(
     rows.map((r) => ({
       store_id: r.storeId,
@@ -122,7 +126,7 @@ export async function appendPerStore(db: Db, rows: readonly WebhookAppend[], opt
 }
 
 /** A store's records after its checkpoint, in its own commit order. */
-export async function readPerStore(db: Db, storeId: number, after: number, limit: number): Promise<number[]> {
+export async function readPerStore(db: Executor, storeId: number, after: number, limit: number): Promise<number[]> {
   const rows = await execPrepared<{ store_position: string | number }>(
     db,
     `select store_position from ${perStoreSchema}.event_log where store_id = $1 and store_position > $2
