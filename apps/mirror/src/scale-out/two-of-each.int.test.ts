@@ -280,24 +280,34 @@ describe.skipIf(skip)('two ingest and two projector processes on one database', 
     expect(new Set(scaledAnswers.map((a) => a.split(' ')[0])).size).toBeGreaterThan(stores.length * changesPerStore);
     expect(scaledAnswers).toEqual(await answers(single.database.db));
 
-    // Each row's source is the latest snapshot or tombstone of its entity (an order's tombstone
-    // names it by its internal id when the webhook came before the order was projected) (the projection
-    // checkpoint is one row, compare-and-set: two projectors never both apply a batch).
+    // Each live row's source is the latest record of its entity, and a deleted row's latest record
+    // is a tombstone (a second tombstone leaves an already deleted row as it is). An order's
+    // tombstone names it by its internal id when its webhook came before the order was projected.
+    // The projection checkpoint is one row, moved by compare-and-set: two projectors never both
+    // apply a batch.
     const stale = await execRows<{ store_id: number; kind: string; id: string; source_position: number; latest: number }>(
       scaled.database.db,
-      sql`select * from (
-            select o.store_id, 'order' as kind, o.order_id as id, o.source_position,
-                   (select max(position) from event_log r where r.store_id = o.store_id
-                    and r.entity_kind = 'order'
-                    and (r.entity_id = o.order_id or r.entity_id = 'internal:' || o.internal_id)) as latest
+      sql`with rows as (
+            select o.store_id, 'order' as kind, o.order_id as id, o.source_position, o.deleted_at is not null as deleted,
+                   (select r.position || ':' || r.kind from event_log r where r.store_id = o.store_id and r.entity_kind = 'order'
+                      and (r.entity_id = o.order_id or r.entity_id = 'internal:' || o.internal_id)
+                    order by r.position desc limit 1) as latest
             from orders o
             union all
-            select p.store_id, 'product', p.product_id::text, p.source_position,
-                   (select max(position) from event_log r where r.store_id = p.store_id
-                    and r.entity_kind = 'product' and r.entity_id = p.product_id::text)
-            from products p) s
-          where source_position <> latest`,
+            select p.store_id, 'product', p.product_id::text, p.source_position, p.deleted_at is not null,
+                   (select r.position || ':' || r.kind from event_log r where r.store_id = p.store_id and r.entity_kind = 'product'
+                      and r.entity_id = p.product_id::text
+                    order by r.position desc limit 1)
+            from products p)
+          select * from rows
+          where case when deleted then latest not like '%:tombstone' else latest <> source_position || ':snapshot' end`,
     );
+    const counted = await execRows<{ live: number; deleted: number }>(
+      scaled.database.db,
+      sql`select count(*) filter (where deleted_at is null)::int as live, count(*) filter (where deleted_at is not null)::int as deleted
+          from products`,
+    );
+    expect(counted[0]!.live).toBeGreaterThan(10);
     expect(stale).toEqual([]);
   });
 
