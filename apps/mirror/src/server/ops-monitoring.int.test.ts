@@ -15,7 +15,13 @@ import { cliPath, exited, freePort } from '../commands/test-process.ts';
 
 const opsDir = fileURLToPath(new URL('../../../../docs/ops/', import.meta.url));
 
-type Rule = { alert: string; expr: string; for?: string; labels?: { severity?: string }; annotations?: { summary?: string; description?: string } };
+type Rule = {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels?: { severity?: string };
+  annotations?: { summary?: string; description?: string };
+};
 const rules = (parseYaml(readFileSync(join(opsDir, 'prometheus-alerts.yml'), 'utf8')) as { groups: { rules: Rule[] }[] }).groups.flatMap(
   (g) => g.rules,
 );
@@ -95,7 +101,11 @@ test('the alert rules cover what an operator must hear about, each with a severi
 
 test('every metric the alert rules use is in /metrics', () => {
   const exported = exportedNames(exposition);
-  const missing = rules.flatMap((r) => metricNames(r.expr).filter((name) => !exported.has(name)).map((name) => `${r.alert}: ${name}`));
+  const missing = rules.flatMap((r) =>
+    metricNames(r.expr)
+      .filter((name) => !exported.has(name))
+      .map((name) => `${r.alert}: ${name}`),
+  );
   expect(missing).toEqual([]);
 });
 
@@ -103,7 +113,11 @@ test('every metric the Grafana dashboard uses is in /metrics', () => {
   const exported = exportedNames(exposition);
   const queries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ title: p.title, expr: t.expr })));
   expect(queries.length).toBeGreaterThan(10);
-  const missing = queries.flatMap((q) => metricNames(q.expr).filter((name) => !exported.has(name)).map((name) => `${q.title}: ${name}`));
+  const missing = queries.flatMap((q) =>
+    metricNames(q.expr)
+      .filter((name) => !exported.has(name))
+      .map((name) => `${q.title}: ${name}`),
+  );
   expect(missing).toEqual([]);
 });
 
