@@ -8,7 +8,7 @@ export { sqlState } from './sql-state.ts';
 export { listMirroredStores } from './stores/mirrored-stores.ts';
 export { claimEmbedded, DataDirInUseError, type ClaimOptions, type EmbeddedClaim, type ReleaseOptions } from './embedded/claim-embedded.ts';
 export { serveEmbedded, type EmbeddedServer, type EmbeddedServerOptions } from './embedded/embedded-server.ts';
-export { ownerRecordPath, type OwnerRecord } from './embedded/owner-record.ts';
+export { livenessOf, ownerRecordPath, readOwnerRecord, type OwnerRecord } from './embedded/owner-record.ts';
 export {
   createRequest,
   getRequest,

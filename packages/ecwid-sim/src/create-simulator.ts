@@ -15,6 +15,8 @@ export type SimStoreOptions = {
   token: string;
   seed?: number;
   size?: Partial<SimSize>;
+  /** The access scopes the store granted (default: every one); others are refused with 403 INSUFFICIENT_APP_SCOPE. */
+  scopes?: readonly string[];
 };
 
 export type SimulatorOptions = {
@@ -52,16 +54,15 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   const now = options.now ?? Date.now;
   const stores = new Map<number, SimStore>();
   for (const store of options.stores) {
-    stores.set(
-      store.storeId,
-      generateStore({
-        storeId: store.storeId,
-        token: store.token,
-        seed: store.seed ?? store.storeId,
-        size: { ...defaultSize, ...store.size },
-        now,
-      }),
-    );
+    const generated = generateStore({
+      storeId: store.storeId,
+      token: store.token,
+      seed: store.seed ?? store.storeId,
+      size: { ...defaultSize, ...store.size },
+      now,
+    });
+    if (store.scopes) generated.scopes = new Set(store.scopes);
+    stores.set(store.storeId, generated);
   }
   const stats = createRequestStats();
   const faults = createFaultState(options.faults);
