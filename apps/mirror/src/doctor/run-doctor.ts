@@ -242,8 +242,7 @@ async function ecwidGet(options: DoctorOptions, store: StoreToCheck, path: strin
       signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
     });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
-    return { ok: false, status: 0, network: cause ?? (err instanceof Error ? err.name : 'error') };
+    return { ok: false, status: 0, network: networkReason(err) };
   }
   const receivedAt = now().getTime();
   const date = res.headers.get('date');
@@ -256,6 +255,14 @@ async function ecwidGet(options: DoctorOptions, store: StoreToCheck, path: strin
     body = undefined;
   }
   return { ok: true, status: res.status, body, date, sentAt, receivedAt };
+}
+
+/** Why a fetch got no answer, in the system's words (ECONNREFUSED, ENOTFOUND, TimeoutError, …). */
+function networkReason(err: unknown): string {
+  type Failure = { name?: string; code?: string; message?: string; cause?: Failure; errors?: Failure[] };
+  const e = err as Failure;
+  const cause = e.cause;
+  return cause?.code ?? cause?.errors?.[0]?.code ?? (e.name === 'TimeoutError' ? 'timed out' : (cause?.message ?? e.message ?? 'error'));
 }
 
 const describeFailure = (answer: Exclude<EcwidAnswer, { ok: true }>) =>
@@ -434,7 +441,7 @@ async function probeWebhookUrl(url: URL, options: DoctorOptions): Promise<Check>
       signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
     });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err instanceof Error ? err.name : 'error');
+    const cause = networkReason(err);
     return {
       area,
       status: 'fail',
