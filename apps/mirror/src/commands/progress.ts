@@ -11,7 +11,10 @@ export type ProgressOptions = {
   unit?: string;
   /** Where it goes (stderr, so stdout stays clean for the summary). */
   stream?: NodeJS.WritableStream & { isTTY?: boolean };
-  /** Draw a bar (default: whether the stream is a terminal). */
+  /**
+   * Draw a bar (default: when both stdout and the stream are terminals; output piped or
+   * redirected anywhere, into a log or CI, gets lines).
+   */
   tty?: boolean;
   /** Off a terminal: at most one line per this many ms (default 5 s). */
   intervalMs?: number;
@@ -44,7 +47,7 @@ const formatRate = (perSecond: number) => (perSecond >= 100 ? String(Math.round(
 export function createProgress(label: string, options: ProgressOptions = {}): Progress {
   const unit = options.unit ?? 'records';
   const stream = options.stream ?? process.stderr;
-  const tty = options.tty ?? stream.isTTY === true;
+  const tty = options.tty ?? (stream.isTTY === true && process.stdout.isTTY === true);
   const intervalMs = options.intervalMs ?? 5000;
   const now = options.now ?? Date.now;
 
