@@ -5,6 +5,7 @@ import { registerApi } from './commands/api.ts';
 import { registerApiKeys } from './commands/api-keys.ts';
 import { registerBackfill } from './commands/backfill.ts';
 import { exitTwoOnBadArguments, UsageError } from './commands/command-kit.ts';
+import { registerDoctor } from './commands/doctor.ts';
 import { registerIngest } from './commands/ingest.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerParked } from './commands/parked.ts';
@@ -55,6 +56,7 @@ registerReconcile(program);
 registerPersonalData(program);
 registerRebuild(program);
 registerReplay(program);
+registerDoctor(program);
 
 /** Every command and subcommand, at any depth. */
 const everyCommand = (command: Command): Command[] => [command, ...command.commands.flatMap(everyCommand)];

@@ -1,6 +1,18 @@
+import { apiSection } from '@mirror/api';
 import { ConfigError } from '@mirror/core';
+import { ingestSection } from '@mirror/ingest';
 import { describe, expect, it } from 'vitest';
-import { ecwidSection, loadConfig, oauthSection, reconcileSection, requireSecretBox, secretKeySection } from './config.ts';
+import {
+  baseSections,
+  clientSecretSection,
+  ecwidSection,
+  httpSection,
+  loadConfig,
+  oauthSection,
+  reconcileSection,
+  requireSecretBox,
+  secretKeySection,
+} from './config.ts';
 
 describe('configuration sections', () => {
   it('reconcile: defaults of 1h, 24h and a fifth of the rate; durations as operators write them', () => {
@@ -40,6 +52,52 @@ describe('configuration sections', () => {
     expect(message).toMatch(/ECWID_STORES/);
     expect(message).not.toContain('secret_abc');
     expect(message).not.toContain('hourly');
+  });
+
+  it('empty optional variables count as unset, as compose and env_file pass them', () => {
+    // What `docker compose` hands the container for `ECWID_CLIENT_SECRET=` and the like in .env,
+    // or `${VAR:-}` in the compose file: empty strings (and a stray blank), not missing keys.
+    const env = {
+      DATABASE_URL: '',
+      MIRROR_DATA_DIR: '',
+      ECWID_CLIENT_SECRET: '',
+      ECWID_STORES: ' ',
+      ECWID_API_BASE_URL: '',
+      MIRROR_ADMIN_TOKEN: '',
+      API_CURSOR_SECRET: '',
+      PORT: '',
+      LOG_LEVEL: '',
+      INGEST_MAX_EVENT_AGE: '',
+      ECWID_WEBHOOK_VERIFY: '',
+    };
+    const config = loadConfig(env, {
+      ...baseSections,
+      http: httpSection,
+      ecwid: ecwidSection,
+      secret: clientSecretSection,
+      api: apiSection,
+    });
+    expect(config.database).toEqual({ url: undefined, dataDir: './.mirror/pgdata' });
+    expect(config.http.port).toBe(3000);
+    expect(config.ecwid.stores).toEqual([]);
+    expect(config.ecwid.apiBaseUrl).toBe('https://app.ecwid.com/api/v3');
+    expect(config.secret.clientSecret).toBeUndefined();
+    expect(config.api).toEqual({ adminToken: undefined, cursorSecret: undefined, keyCacheMs: 5000 });
+    expect(config.log).toMatchObject({ level: 'info', levelGiven: false });
+    // Ingest with verification on (the default an empty ECWID_WEBHOOK_VERIFY keeps) still needs
+    // the secret: an empty one is missing, named as such, not "too small".
+    expect(() => loadConfig(env, { ingest: ingestSection })).toThrow(/ECWID_CLIENT_SECRET: is required to verify webhook signatures/);
+    expect(loadConfig({ ...env, ECWID_CLIENT_SECRET: 'app-secret' }, { ingest: ingestSection }).ingest).toMatchObject({
+      clientSecret: 'app-secret',
+      verifySignatures: true,
+      maxEventAgeMs: 48 * 3_600_000,
+    });
+  });
+
+  it('a set value that is too short is still refused, naming the variable', () => {
+    expect(() => loadConfig({ MIRROR_ADMIN_TOKEN: 'short' }, { api: apiSection })).toThrow(
+      /MIRROR_ADMIN_TOKEN: must be at least 16 characters/,
+    );
   });
 });
 

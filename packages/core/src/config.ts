@@ -22,11 +22,12 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv)
 /**
  * Parses the given sections from `env`, all at once so that one error lists every problem of
  * every section: `loadConfig(process.env, { database: databaseSection, log: logSection })` →
- * `{ database: { url, dataDir }, log: { level, format } }`. Empty values count as unset (a
- * compose file passes `${VAR:-}` as ""), so defaults apply to them.
+ * `{ database: { url, dataDir }, log: { level, format } }`. Empty values (blank ones too) count
+ * as unset, so defaults apply to them and optional settings stay off: a compose file passes
+ * `${VAR:-}` as "", and an env_file line `VAR=` does the same.
  */
 export function loadConfig<S extends Record<string, z.ZodType>>(env: NodeJS.ProcessEnv, sections: S): { [K in keyof S]: z.output<S[K]> } {
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
   const problems: string[] = [];
   const out: Record<string, unknown> = {};
   for (const [name, schema] of Object.entries(sections)) {

@@ -6,7 +6,17 @@ export type MetricsProbe = () => Promise<{
   parked: number;
   /** Lag per stage (`projection`, `enrichment:<storeId>`): records behind the head and age in seconds. */
   lag: { stage: string; records: number; seconds: number }[];
+  /** Each store the mirror knows and its enrichment status (`active`, `paused`, `blocked`, …). */
+  stores?: { storeId: number; status: string; parked: number }[];
+  /** Per store and entity (the catalogue's public name): what the latest reconcile run found differing. */
+  reconcile?: { storeId: number; entity: string; differences: number }[];
 }>;
+
+/**
+ * Every status a store can be in (the projector's EnrichmentStatus): each is exported, 0 or 1,
+ * so that a series an alert watches exists before the store first enters that status.
+ */
+const storeStatuses = ['active', 'waiting_for_token', 'blocked', 'paused', 'uninstalled'] as const;
 
 /**
  * The mirror's Prometheus metrics, one registry per process. Components get the metric objects
@@ -119,6 +129,38 @@ export function createMetrics(options: { probe?: MetricsProbe; defaultMetrics?: 
       async collect() {
         this.reset();
         for (const l of (await read()).lag) this.set({ stage: l.stage }, l.records);
+      },
+    });
+    new Gauge({
+      name: 'mirror_store_status',
+      help: 'Each store by enrichment status: 1 for the status it is in, 0 for the others (paused: Ecwid failing, retried with backoff; blocked: the token is refused, someone must act)',
+      labelNames: ['store_id', 'status'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const store of (await read()).stores ?? []) {
+          for (const status of storeStatuses) this.set({ store_id: String(store.storeId), status }, store.status === status ? 1 : 0);
+        }
+      },
+    });
+    new Gauge({
+      name: 'mirror_store_parked_events',
+      help: 'Parked webhook records waiting for a retry, per store',
+      labelNames: ['store_id'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const store of (await read()).stores ?? []) this.set({ store_id: String(store.storeId) }, store.parked);
+      },
+    });
+    new Gauge({
+      name: 'mirror_reconcile_differences',
+      help: 'What the latest reconcile run of a store and entity found differing from Ecwid (missing, stale, missed deletes, healed tombstones); read from reconcile_runs, so it survives restarts',
+      labelNames: ['store_id', 'entity'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const r of (await read()).reconcile ?? []) this.set({ store_id: String(r.storeId), entity: r.entity }, r.differences);
       },
     });
     new Gauge({

@@ -9,7 +9,7 @@ export { listMirroredStores } from './stores/mirrored-stores.ts';
 export { readStoreOverview, type StoreOverview, type StoreStatus } from './stores/store-overview.ts';
 export { claimEmbedded, DataDirInUseError, type ClaimOptions, type EmbeddedClaim, type ReleaseOptions } from './embedded/claim-embedded.ts';
 export { serveEmbedded, type EmbeddedServer, type EmbeddedServerOptions } from './embedded/embedded-server.ts';
-export { ownerRecordPath, type OwnerRecord } from './embedded/owner-record.ts';
+export { livenessOf, ownerRecordPath, readOwnerRecord, type OwnerRecord } from './embedded/owner-record.ts';
 export {
   createRequest,
   getRequest,

@@ -19,6 +19,8 @@ export type SimStoreOptions = {
   size?: Partial<SimSize>;
   /** Currency, time zone and taxes; by default one of four presets, chosen by seed. */
   money?: SimMoney;
+  /** The access scopes the store granted (default: every one); others are refused with 403 INSUFFICIENT_APP_SCOPE. */
+  scopes?: readonly string[];
 };
 
 export type SimulatorOptions = {
@@ -84,17 +86,16 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   const now = options.now ?? Date.now;
   const stores = new Map<number, SimStore>();
   for (const store of options.stores) {
-    stores.set(
-      store.storeId,
-      generateStore({
-        storeId: store.storeId,
-        token: store.token,
-        seed: store.seed ?? store.storeId,
-        size: { ...defaultSize, ...store.size },
-        now,
-        money: store.money,
-      }),
-    );
+    const generated = generateStore({
+      storeId: store.storeId,
+      token: store.token,
+      seed: store.seed ?? store.storeId,
+      size: { ...defaultSize, ...store.size },
+      now,
+      money: store.money,
+    });
+    if (store.scopes) generated.scopes = new Set(store.scopes);
+    stores.set(store.storeId, generated);
   }
   const stats = createRequestStats();
   const clientSecret = options.clientSecret ?? randomBytes(16).toString('hex');

@@ -13,6 +13,8 @@ export type RunSimulatorOptions = {
   ratePerSecond?: number;
   storeId?: number;
   token?: string;
+  /** Access scopes the store granted (default: every one). */
+  scopes?: readonly string[];
   clientSecret?: string;
   size?: Partial<SimSize>;
   /** Makes the live activity lossy (silent changes, dropped webhooks…) and keeps its ground truth. */
@@ -49,7 +51,9 @@ export async function runSimulatorServer(options: RunSimulatorOptions): Promise<
   const token = options.token ?? `secret_${randomBytes(16).toString('hex')}`;
   const clientSecret = options.clientSecret ?? randomBytes(16).toString('hex');
   const sim = createSimulator({
-    stores: [{ storeId, token, seed, ...(options.size ? { size: options.size } : {}) }],
+    stores: [
+      { storeId, token, seed, ...(options.size ? { size: options.size } : {}), ...(options.scopes ? { scopes: options.scopes } : {}) },
+    ],
     clientSecret,
   });
   const server = await sim.listen(port);

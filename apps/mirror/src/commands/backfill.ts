@@ -28,7 +28,7 @@ export function registerBackfill(program: Command): void {
     const log = createQuietLogger(config.log);
     const database = await openDatabase(config.database, log);
     const controller = new AbortController();
-    const bar = createProgressBar('backfill');
+    const bar = createProgressBar('backfill', { unit: 'items' });
     const work = run();
     // Ctrl-C: stop after the page in hand, which is committed whole; then close the database
     // (on embedded PGlite this process may own it: it is released, not abandoned).
@@ -50,7 +50,13 @@ export function registerBackfill(program: Command): void {
           client: clientFor(options.store, token),
           ...(options.entities && { entities: options.entities }),
           signal: controller.signal,
-          onProgress: (p) => bar.update(p.done, p.total, `${kindName(p.entity)} ${p.phase}`),
+          // Every kind's total first, so the bar is one bar for the whole run with a time left.
+          plan: true,
+          onProgress: (p) => {
+            const kind = `${kindName(p.entity)} ${p.phase === 'done' ? 'done' : `${p.phase} ${p.done}/${p.total}`}`;
+            if (p.overall) bar.update(p.overall.done, p.overall.total, kind);
+            if (p.phase === 'done') bar.note(`${kindName(p.entity)} done (${p.done} listed)`);
+          },
         });
         bar.stop();
         for (const s of summary) {

@@ -1,9 +1,9 @@
 import { kindName, kinds as allKinds, parseKindList, type Kind } from '@mirror/catalog';
 import { ConfigError } from '@mirror/core';
 import { CommanderError, InvalidArgumentError, type Command } from 'commander';
-import cliProgress from 'cli-progress';
 import type { LogOptions } from '../config.ts';
 import { createRootLogger } from '../runtime.ts';
+import { createProgress, type Progress, type ProgressOptions } from './progress.ts';
 
 /*
  * Shared by the commands: exit code 2 for bad arguments (cli.ts applies it to every command),
@@ -62,26 +62,9 @@ export function createQuietLogger(options: LogOptions) {
   return createRootLogger({ ...options, level: options.levelGiven ? options.level : 'warn' });
 }
 
-/** A progress bar on stderr, so stdout stays clean for the summary. */
-export function createProgressBar(label: string) {
-  const bar = new cliProgress.SingleBar(
-    { format: `${label} [{bar}] {percentage}% | {value}/{total} {detail}`, hideCursor: true, stream: process.stderr },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
-  return {
-    update(value: number, total: number, detail = '') {
-      if (!started) {
-        bar.start(Math.max(total, 1), value, { detail });
-        started = true;
-      }
-      bar.setTotal(Math.max(total, 1));
-      bar.update(value, { detail });
-    },
-    stop() {
-      if (started) bar.stop();
-    },
-  };
+/** Progress on stderr, so stdout stays clean for the summary: a bar on a terminal, periodic lines elsewhere. */
+export function createProgressBar(label: string, options: ProgressOptions = {}): Progress {
+  return createProgress(label, options);
 }
 
 /** Pads columns for a plain-text table. */

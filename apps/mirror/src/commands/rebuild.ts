@@ -23,10 +23,9 @@ export function registerRebuild(program: Command): void {
       const result = await rebuild(database.db, {
         ...(options.entities && { entities: options.entities }),
         ...(options.force && { force: true }),
-        // The build counts records (most are applied in bulk, out of log order); the phases
-        // after it follow the log position.
-        onProgress: (p) =>
-          p.phase === 'build' && p.total !== undefined ? bar.update(p.records, p.total, p.phase) : bar.update(p.position, p.head, p.phase),
+        // Records, of a total counted before the build starts (it grows only by what is
+        // appended meanwhile, which the catch-up applies).
+        onProgress: (p) => bar.update(p.records, p.total, p.phase),
       });
       bar.stop();
       process.stdout.write(`rebuilt ${result.tables.length} tables from ${result.records} records, up to position ${result.position}\n`);

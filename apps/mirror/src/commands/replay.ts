@@ -15,7 +15,7 @@ export function registerReplay(program: Command): void {
     const config = loadConfig(process.env, baseSections);
     const log = createQuietLogger(config.log);
     const database = await openDatabase(config.database, log);
-    const bar = createProgressBar('replay');
+    const bar = createProgressBar('replay', { unit: 'log positions' });
     try {
       const result = await replay(database.db, { from: options.from, onProgress: (p) => bar.update(p.position, p.head) });
       bar.stop();

@@ -31,6 +31,7 @@ type SimCliOptions = {
   rate: number;
   storeId: number;
   token?: string;
+  scopes?: string[];
   dropWebhooks: number;
   silent: number;
   duplicate: number;
@@ -49,6 +50,15 @@ export function registerSim(program: Command): void {
     .option('--rate <n/s>', 'store changes per second when --target is set', rate, 1)
     .option('--store-id <id>', 'store id of the simulated store', integer('store id', 1), 1003)
     .option('--token <token>', 'access token the simulated API accepts (default: random)')
+    .option(
+      '--scopes <list>',
+      'access scopes the store granted, comma-separated (default: all); others get 403 INSUFFICIENT_APP_SCOPE',
+      (v: string) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+    )
     // A lossy day (docs/reconcile.md): what Ecwid does to webhooks, and changes that send none.
     .option('--drop-webhooks <share>', 'share of webhooks lost for good, as after Ecwid gives up retrying', share('--drop-webhooks'), 0)
     .option('--silent <share>', 'share of changes that send no webhook at all (every event type, deletes included)', share('--silent'), 0)
@@ -91,6 +101,7 @@ export function registerSim(program: Command): void {
         // Sign with the secret ingest verifies with, when one is configured.
         ...(config.ecwid.clientSecret && { clientSecret: config.ecwid.clientSecret }),
         ...(options.token && { token: options.token }),
+        ...(options.scopes && { scopes: options.scopes }),
         ...(options.target && { target: options.target }),
         ...(isLossy && { lossy }),
         ...(options.changes !== undefined && {

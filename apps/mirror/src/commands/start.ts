@@ -89,6 +89,7 @@ function printDemoBanner(port: number, demo: Demo, sqlUrl: string | undefined): 
       '',
       '  DEMO MODE: no ECWID_STORES set, so the mirror is copying a SIMULATED Ecwid store.',
       `  Demo store id: ${demo.storeId}    API key for it: ${demo.apiKey}`,
+      "  (a new key at every start: the previous start's demo key is revoked)",
       '',
       `    curl -H 'Authorization: Bearer ${demo.apiKey}' ${base}/v1/stores/${demo.storeId}/orders`,
       '',

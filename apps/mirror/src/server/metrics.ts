@@ -17,6 +17,12 @@ export function createMirrorMetrics(db: Db): Metrics {
           { stage: 'projection', records: status.projection.lagRecords, seconds: status.projection.lagSeconds },
           ...status.stores.map((s) => ({ stage: `enrichment:${s.storeId}`, records: s.lagRecords, seconds: s.lagSeconds })),
         ],
+        stores: status.stores.map((s) => ({ storeId: s.storeId, status: s.status, parked: s.parkedOpen })),
+        reconcile: status.reconcile.map((r) => ({
+          storeId: r.storeId,
+          entity: kindName(r.kind),
+          differences: r.missing + r.stale + r.missedDeletes + r.healedTombstones,
+        })),
       };
     },
   });

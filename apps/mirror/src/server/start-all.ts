@@ -3,7 +3,8 @@ import type { ServerType } from '@hono/node-server';
 import { createApiKey, startApi, type ApiOptions } from '@mirror/api';
 import type { Logger, SecretBox } from '@mirror/core';
 import { listen } from '@mirror/core/http';
-import type { Database } from '@mirror/db';
+import { apiKeysTable, type Database } from '@mirror/db';
+import { and, eq, isNull } from 'drizzle-orm';
 import { createActivity, createSimulator, type Activity } from '@mirror/ecwid-sim';
 import { createIngest, type IngestOptions } from '@mirror/ingest';
 import {
@@ -65,6 +66,8 @@ export type RunningMirror = {
 };
 
 const demoStoreId = 1003;
+/** The label of the key demo mode makes (and revokes at its next start). */
+const demoKeyLabel = 'demo';
 
 /**
  * Ingest, projector and query API in one process on one port. With stores configured it mirrors
@@ -192,7 +195,15 @@ export async function startAll(database: Database, options: StartAllOptions, log
   let activity: Activity | undefined;
   let demoWork: Promise<void> = Promise.resolve();
   if (sim) {
-    const { key } = await createApiKey(database.db, { storeId: demoStoreId, label: 'demo' });
+    // One demo key at a time: the previous start's is revoked (it was printed, never stored in
+    // clear, so it cannot be shown again), instead of a new live key piling up at every start.
+    const key = await database.db.transaction(async (tx) => {
+      await tx
+        .update(apiKeysTable)
+        .set({ revokedAt: new Date() })
+        .where(and(eq(apiKeysTable.storeId, demoStoreId), eq(apiKeysTable.label, demoKeyLabel), isNull(apiKeysTable.revokedAt)));
+      return (await createApiKey(tx, { storeId: demoStoreId, label: demoKeyLabel })).key;
+    });
     demo = { storeId: demoStoreId, apiKey: key };
     activity = createActivity(sim, {
       storeId: demoStoreId,

@@ -39,6 +39,34 @@ function bearerToken(header: string | undefined): string {
   return /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim() ?? '';
 }
 
+/**
+ * The access scope a request needs (docs/ecwid.md §4, §6): the listing's own scope; invoices
+ * need read_invoices; the store documents read_store_profile. Batch sub-requests are not
+ * checked (the simulator runs them without auth).
+ */
+const scopeByListing: Readonly<Record<string, string>> = {
+  profile: 'read_store_profile',
+  application: 'read_store_profile',
+  storage: 'read_store_profile',
+  'latest-stats': 'read_store_profile',
+  products: 'read_catalog',
+  categories: 'read_catalog',
+  classes: 'read_catalog',
+  orders: 'read_orders',
+  carts: 'read_orders',
+  customers: 'read_customers',
+  customer_groups: 'read_customers',
+  discount_coupons: 'read_discount_coupons',
+  promotions: 'read_promotion',
+  reviews: 'read_reviews',
+};
+
+function scopeOf(path: string): string | undefined {
+  if (/^\/orders\/[^/]+\/invoices/.test(path)) return 'read_invoices';
+  const first = /^\/([a-z_-]+)/.exec(path)?.[1];
+  return first === undefined ? undefined : scopeByListing[first];
+}
+
 /** The HTTP face of the simulator: Ecwid REST v3 under `/api/v3/{storeId}`. */
 export function createSimApp(deps: SimAppDeps): Hono {
   const api = new Hono<SimEnv>();
@@ -78,6 +106,10 @@ export function createSimApp(deps: SimAppDeps): Hono {
     }
     c.set('store', store);
     c.set('token', token);
+    const scope = scopeOf(c.req.path.replace(/^\/api\/v3\/\d+/, ''));
+    if (scope && store.scopes && !store.scopes.has(scope)) {
+      throw new EcwidApiError('INSUFFICIENT_APP_SCOPE', `The app has no ${scope} access scope in this store`);
+    }
     await next();
   });
   scoped.use(async (c, next) => {

@@ -5,6 +5,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 const statusByCode = {
   WRONG_PARAMETER: 400,
   INVALID_API_TOKEN: 403,
+  INSUFFICIENT_APP_SCOPE: 403,
   STORE_NOT_FOUND: 404,
   ORDER_NOT_FOUND: 404,
   CHECKOUT_NOT_FOUND: 404,

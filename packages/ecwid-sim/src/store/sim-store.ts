@@ -108,6 +108,11 @@ export class SimStore implements SimTables {
   readonly storeId: number;
   /** The access token the REST API accepts; undefined while the app is uninstalled (every request is refused). */
   token: string | undefined;
+  /**
+   * The access scopes the store granted the app (`read_orders`, …); undefined: every one. A
+   * request that needs another is refused with 403 INSUFFICIENT_APP_SCOPE.
+   */
+  scopes: ReadonlySet<string> | undefined;
   readonly faker: Faker;
   readonly nextId: IdSource;
   readonly orders = new EntityTable<number, SimOrder>();
@@ -153,6 +158,7 @@ export class SimStore implements SimTables {
   }) {
     this.storeId = init.storeId;
     this.token = init.token;
+    this.scopes = undefined;
     this.faker = init.faker;
     this.nextId = init.nextId;
     this.#now = init.now;

@@ -31,6 +31,8 @@ export {
   type BatchFetchResult,
   type FetchByBatchOptions,
 } from './fetch-by-batch.ts';
+export { readErrorText, type EcwidErrorFields } from './error-body.ts';
+export { storeErrorCodeFor } from './store-error-code.ts';
 export { fetchOrdersByIds, type BulkOptions, type FetchByIdsResult } from './fetch-orders-by-ids.ts';
 export { fetchProductsByIds } from './fetch-products-by-ids.ts';
 export type { EcwidLookup } from './lookup.ts';

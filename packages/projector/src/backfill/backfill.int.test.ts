@@ -97,6 +97,46 @@ describe('backfill', () => {
     expect((await records('product')).length).toBe(store.products.size + 1);
   });
 
+  it('with plan, knows the whole run before it starts: overall never shrinks, and a resumed run counts what was done', async () => {
+    const store = sim.store(storeId);
+    const kinds = ['product', 'order'] as const;
+    const reports: { entity: string; phase: string; overall?: { done: number; total: number } }[] = [];
+    let pages = 0;
+    await expect(
+      backfill({
+        db,
+        storeId,
+        client: client(),
+        entities: kinds,
+        plan: true,
+        onProgress: (p) => {
+          reports.push(p);
+          if (p.entity === 'order' && p.phase === 'scan' && ++pages === 2) throw new Error('crash');
+        },
+      }),
+    ).rejects.toThrow('crash');
+    const whole = store.products.size + store.orders.size;
+    // The first report comes before any page is read, with every kind's total.
+    expect(reports[0]).toMatchObject({ entity: 'product', overall: { done: 0, total: whole } });
+    expect(reports.every((r) => r.overall?.total === whole)).toBe(true);
+    const done = reports.map((r) => r.overall!.done);
+    expect(done).toEqual([...done].sort((a, b) => a - b));
+    // Products whole, then the orders' second page reached 190 (pages overlap by 10).
+    expect(reports.at(-1)?.overall).toEqual({ done: store.products.size + 190, total: whole });
+
+    const resumed: { done: number; total: number }[] = [];
+    await backfill({ db, storeId, client: client(), entities: kinds, plan: true, onProgress: (p) => void resumed.push(p.overall!) });
+    // A new run of products (what changed since the last run's watermark, which starts 5 minutes
+    // before that run for clock skew: a few at most) and the rest of the orders, from 190.
+    const first = resumed[0]!;
+    expect(first.done).toBe(190);
+    const relisted = first.total - store.orders.size;
+    expect(relisted).toBeGreaterThanOrEqual(0);
+    expect(relisted).toBeLessThan(store.products.size);
+    expect(new Set(resumed.map((r) => r.total))).toEqual(new Set([first.total]));
+    expect(resumed.at(-1)).toEqual({ done: first.total, total: first.total });
+  });
+
   it('resumes after an interruption at the page it stopped on', async () => {
     let pages = 0;
     await expect(

@@ -12,6 +12,12 @@ export type BackfillProgress = {
   done: number;
   /** Ecwid's total for the current listing, when known. */
   total: number;
+  /**
+   * With `plan`: every kind of the run together, items read (resumed runs count what was done
+   * before the crash) of the total Ecwid's listings reported before the run began. The total
+   * only grows (when a listing grows during the run); a finished kind counts as whole.
+   */
+  overall?: { done: number; total: number };
 };
 
 export type BackfillOptions = {
@@ -21,6 +27,11 @@ export type BackfillOptions = {
   /** Default: all of them (backfillKinds). */
   entities?: readonly BackfillKind[];
   onProgress?: (progress: BackfillProgress) => void;
+  /**
+   * Before walking, ask each kind's listing for its total (one request per kind, two with a
+   * deleted-items listing to read), so progress carries `overall` from its first report.
+   */
+  plan?: boolean;
   signal?: AbortSignal;
   now?: () => Date;
   /** How far Ecwid's clock may be ahead of ours; the next run starts this much before this one did. */
@@ -44,6 +55,34 @@ const pageOverlap = 10;
 export async function backfill(options: BackfillOptions): Promise<BackfillSummary> {
   const { db, storeId, client, entities = backfillKinds, onProgress, signal, now = () => new Date(), clockSkewMs = 5 * 60_000 } = options;
   const summary: BackfillSummary = [];
+  const tally = options.plan ? await planRun(options, entities) : undefined;
+  const report = (progress: BackfillProgress) => {
+    if (!onProgress) return;
+    if (tally) {
+      const kind = tally.get(progress.entity);
+      if (kind) {
+        if (progress.phase === 'scan') {
+          kind.scanDone = progress.done;
+          kind.scanTotal = Math.max(kind.scanTotal, progress.total);
+        } else if (progress.phase === 'deleted') {
+          kind.deletedDone = progress.done;
+          kind.deletedTotal = Math.max(kind.deletedTotal, progress.total);
+        } else kind.finished = true;
+      }
+      onProgress({ ...progress, overall: overallOf(tally) });
+    } else onProgress(progress);
+  };
+  if (tally) {
+    const first = entities[0];
+    if (first)
+      onProgress?.({
+        entity: first,
+        phase: 'scan',
+        done: tally.get(first)?.scanDone ?? 0,
+        total: tally.get(first)?.scanTotal ?? 0,
+        overall: overallOf(tally),
+      });
+  }
   for (const entity of entities) {
     if (signal?.aborted) break;
     const spec: BackfillSpec = backfillSpecs[entity];
@@ -127,7 +166,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
             .where(where);
         });
         snapshots += records.length;
-        onProgress?.({ entity, phase: 'scan', done: offset, total: page.total });
+        report({ entity, phase: 'scan', done: offset, total: page.total });
         if (offset >= page.total) break;
       }
       details.phase = 'deleted';
@@ -165,7 +204,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
           await tx.update(backfillStateTable).set({ details: nextDetails }).where(where);
         });
         tombstones += records.length;
-        onProgress?.({ entity, phase: 'deleted', done: details.deletedOffset, total: page.total });
+        report({ entity, phase: 'deleted', done: details.deletedOffset, total: page.total });
         if (details.deletedOffset >= page.total) break;
       }
     }
@@ -184,8 +223,55 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
         watermark: sql`least(${backfillStateTable.watermark}, ${safeUntil.toISOString()}::timestamptz)`,
       })
       .where(where);
-    onProgress?.({ entity, phase: 'done', done: offset, total: offset });
+    report({ entity, phase: 'done', done: offset, total: offset });
     summary.push({ entity, snapshots, tombstones, incremental: updatedFrom !== undefined });
   }
   return summary;
+}
+
+type KindTally = { scanDone: number; scanTotal: number; deletedDone: number; deletedTotal: number; finished: boolean };
+
+function overallOf(tally: Map<BackfillKind, KindTally>): { done: number; total: number } {
+  let done = 0;
+  let total = 0;
+  for (const k of tally.values()) {
+    const kindTotal = k.scanTotal + k.deletedTotal;
+    total += kindTotal;
+    done += k.finished ? kindTotal : Math.min(k.scanDone, k.scanTotal) + Math.min(k.deletedDone, k.deletedTotal);
+  }
+  return { done, total };
+}
+
+/**
+ * What each kind's run will read, asked before any of them starts: the listing's total with the
+ * `updatedFrom` the run will use (a resumed run: its own; a new one: since the last watermark),
+ * and, on a re-run, the deleted-items listing's total since then. Writes nothing.
+ */
+async function planRun(options: BackfillOptions, entities: readonly BackfillKind[]): Promise<Map<BackfillKind, KindTally>> {
+  const { db, storeId, client } = options;
+  const tally = new Map<BackfillKind, KindTally>();
+  for (const entity of entities) {
+    if (options.signal?.aborted) break;
+    const { incremental, deletedListing } = entityCatalog[entity];
+    const [state] = await db
+      .select()
+      .from(backfillStateTable)
+      .where(and(eq(backfillStateTable.storeId, storeId), eq(backfillStateTable.entity, entity)));
+    const resumed = state !== undefined && state.completedAt === null && state.startedAt !== null;
+    const details = resumed ? ((state.details ?? { phase: 'scan', deletedFrom: null, deletedOffset: 0 }) as Details) : undefined;
+    const updatedFrom = resumed ? (state.updatedFrom ?? undefined) : incremental ? (state?.watermark ?? undefined) : undefined;
+    const deletedFrom = resumed ? details?.deletedFrom : (state?.watermark?.toISOString() ?? null);
+    const page = await backfillSpecs[entity].page(client, { offset: 0, updatedFrom });
+    let deletedTotal = 0;
+    if (deletedListing && deletedFrom)
+      deletedTotal = (await client.getDeleted(deletedListing, { from: new Date(deletedFrom), offset: 0 })).total;
+    tally.set(entity, {
+      scanTotal: page.total,
+      scanDone: resumed ? (details?.phase === 'scan' ? Math.min(state.offset, page.total) : page.total) : 0,
+      deletedTotal,
+      deletedDone: resumed && details?.phase === 'deleted' ? Math.min(details.deletedOffset, deletedTotal) : 0,
+      finished: false,
+    });
+  }
+  return tally;
 }

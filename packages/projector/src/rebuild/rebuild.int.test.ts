@@ -66,6 +66,39 @@ describe('rebuild', () => {
     expect(await scalar<number>(`select count(*)::int as v from reporting.product_sales`)).toBeGreaterThan(0);
   });
 
+  test.each([1, 3])(
+    'with %i connection(s), reports a total known before the build, that never shrinks, and records climbing to it',
+    async (parallel) => {
+      const log = logOfEverything();
+      await appendRecords(db, log);
+      const reports: RebuildProgress[] = [];
+      let appended = false;
+      const result = await rebuild(db, {
+        batchSize: 4,
+        parallel,
+        onProgress: async (p) => {
+          reports.push({ ...p });
+          // A record appended while the build runs: the catch-up applies it and the total grows by it.
+          if (!appended && p.phase === 'build' && p.records > 0) {
+            appended = true;
+            await appendSnapshot(db, { entityKind: 'order', entityId: 'LATE1', payload: { ...fixture('order'), id: 'LATE1' } });
+          }
+        },
+      });
+      expect(appended).toBe(true);
+      // Known from the very first report: every record the log held when the rebuild began.
+      expect(reports[0]).toMatchObject({ phase: 'build', records: 0, total: log.length });
+      const totals = reports.map((r) => r.total);
+      expect(totals).toEqual([...totals].sort((a, b) => a - b));
+      expect(new Set(totals)).toEqual(new Set([log.length, log.length + 1]));
+      for (const r of reports) expect(r.records, `${r.phase} ${r.records}/${r.total}`).toBeLessThanOrEqual(r.total);
+      const records = reports.map((r) => r.records);
+      expect(records).toEqual([...records].sort((a, b) => a - b));
+      expect(reports.at(-1)).toMatchObject({ phase: 'done', records: log.length + 1, total: log.length + 1 });
+      expect(result.records).toBe(log.length + 1);
+    },
+  );
+
   test('splits every kind by key across the connections when no order tombstone names only an internal id', async () => {
     const records = logOfEverything().filter((r) => !r.entityId.startsWith('internal:'));
     // Older documents after newer ones, so newer-wins decides across batches and shares.

@@ -19,11 +19,12 @@ export type RebuildProgress = {
   /** Snapshot/tombstone records read so far. */
   records: number;
   /**
-   * The records the build phase goes through, once known (with more than one connection, after
-   * its first step lists them): `records` reaches it when the build ends. The build applies the
-   * records of most keys in bulk, out of log order, so `position` stays behind until its end.
+   * The records the rebuild goes through, counted before it starts: `records` reaches it when
+   * it is done. It grows only by records appended while it runs (which the catch-up applies),
+   * never shrinks. The build applies the records of most keys in bulk, out of log order, so
+   * `position` stays behind until its end: `records` of `total` is the figure to show.
    */
-  total?: number;
+  total: number;
 };
 
 export type RebuildOptions = {
@@ -79,9 +80,9 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
   const tables = [...new Set(kinds.flatMap((kind) => tablesOf(kind)))];
   const isFull = allKinds.every((kind) => kinds.includes(kind));
   const batchSize = options.batchSize ?? 10_000;
-  let total: number | undefined;
+  let total = 0;
   const progress = async (phase: RebuildPhase, position: number, head: number, records: number) =>
-    options.onProgress?.({ phase, position, head, records, ...(total !== undefined && { total }) });
+    options.onProgress?.({ phase, position, head, records, total });
 
   await claimLease(db, options.force ?? false);
   let records = 0;
@@ -91,6 +92,7 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
 
     const n = Math.max(1, options.parallel ?? 2);
     let head = await readHead(db);
+    total = await countRecords(db, kinds, 0, head);
     // Each connection projects every kind, for its share of the keys (by hash), so all of them
     // stay busy to the end whatever the mix of kinds. An order tombstone naming only the internal
     // id matches orders by another key, so when the log holds one, orders go whole to share 0.
@@ -105,7 +107,6 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
     const worklist = listed?.table;
     // Superseded snapshots are done with: the worklist left them out.
     for (const share of listed?.shares ?? []) records += share.considered - share.bulk - share.regular;
-    if (listed) total = listed.shares.reduce((sum, share) => sum + share.considered, 0);
     // Each share advances under its own checkpoint up to the same head; the slowest one is the
     // overall position.
     const reached = shares.map(() => 0);
@@ -156,12 +157,15 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
 
     phase = 'catch-up';
     head = await readHead(db);
+    total += await countRecords(db, kinds, until, head);
     await progress('catch-up', position, head, records);
     for (;;) {
       const outcome = await projectNextBatch(db, { schema: shadowSchema, checkpoint: tail, limit: batchSize, kinds, workMem: '256MB' });
       if (outcome.conflict) throw new AppError('UNAVAILABLE', 'another rebuild took over the rebuild checkpoints');
       records += outcome.records;
       position = outcome.to;
+      // Records appended after the count above: the total grows with them, never back.
+      total = Math.max(total, records);
       await progress(phase, position, head, records);
       if (outcome.caughtUp) break;
     }
@@ -180,7 +184,9 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
       let last = position;
       for (;;) {
         const outcome = await projectBatchInTransaction(tx, { schema: shadowSchema, checkpoint: tail, limit: batchSize, kinds });
+        // Appended since the catch-up: counted as they are applied (no report until the swap ends).
         records += outcome.records;
+        total += outcome.records;
         last = outcome.to;
         if (outcome.caughtUp) break;
       }
@@ -215,6 +221,21 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
   await db.execute(sql.raw(`drop schema if exists ${retiredSchema} cascade`));
   await progress('done', position, position, records);
   return { tables, records, position };
+}
+
+/** Snapshot and tombstone records of these kinds in (from, to]: what projecting that range goes through. */
+async function countRecords(db: Db, kinds: readonly Kind[], from: number, to: number): Promise<number> {
+  if (to <= from) return 0;
+  const [row] = await execRows<{ n: string | number }>(
+    db,
+    sql`select count(*) as n from event_log
+        where position > ${from} and position <= ${to} and kind in ('snapshot', 'tombstone')
+          and entity_kind in (${sql.join(
+            kinds.map((kind) => sql`${kind}`),
+            sql`, `,
+          )})`,
+  );
+  return Number(row?.n ?? 0);
 }
 
 async function readHead(db: Db): Promise<number> {
