@@ -6,6 +6,7 @@
  * ratio, and the CPU each party used, the load generator's included.
  *
  *   pnpm bench:ingest [--duration 10] [--connections 32] [--threads 1] [--warmup 3] [--log-level silent]
+ *                    [--cpu-prof <file>]
  *
  * Targets on a 2-core machine: ratio ingest/bare ≥ 0.5 and ingest p99 ≤ 20 ms; missing one is
  * reported ("MISSED") and exits 0. The run fails (exit 1) when the load generator saturated
@@ -19,7 +20,9 @@
  * drops it at the end, also on failure or Ctrl-C. INGEST_BATCH_MAX and INGEST_BATCH_WINDOW_MS
  * are read like ingest reads them. `--max-in-flight N` (an experiment: ingest does not expose
  * it) wires the app with that many concurrent group commits instead of the default. `WRK`
- * names the wrk binary (default: `wrk` on the PATH).
+ * names the wrk binary (default: `wrk` on the PATH). `--cpu-prof <file>` writes a V8 CPU profile of
+ * the servers' process during the measured ingest run (summarise it with
+ * `tsx bench/lib/profile-summary.ts <file>`).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -38,6 +41,7 @@ import { benchAdminUrl, benchLifecycle } from './lib/lifecycle.ts';
 import { createBenchDatabase, type BenchDatabase } from './lib/bench-database.ts';
 import { createLatencyRecorder } from './lib/latency.ts';
 import { processesCpuMs, systemCpuBusyMs } from './lib/cpu.ts';
+import { withCpuProfile } from './lib/cpu-profile.ts';
 import { describeMachine, formatInt, formatMs, formatPercent, formatTable, mark } from './lib/report.ts';
 import { generatorSaturation, runWrk, saturatedAt, type WrkResult } from './lib/run-wrk.ts';
 import { positive } from './lib/args.ts';
@@ -54,6 +58,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '3' },
     'log-level': { type: 'string', default: 'silent' },
     'max-in-flight': { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const durationSeconds = positive('duration', args.duration);
@@ -151,7 +156,7 @@ async function main(): Promise<number> {
 
   const rowsBefore = await database.db.$count(eventLogTable);
   measuring = true;
-  const ingestRun = await measure(() => load(ingestServer.port, durationSeconds));
+  const ingestRun = await measure(() => withCpuProfile(args['cpu-prof'], () => load(ingestServer.port, durationSeconds)));
   await sleep(200);
   await ingest.drain();
   measuring = false;
