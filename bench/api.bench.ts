@@ -2,11 +2,11 @@
  * Is the query API fast on a big store? Loads 1,000,000 orders (with 1–3 items each and ~1.5 kB
  * Ecwid-shaped documents) into a fresh database, then drives with wrk (a C load generator;
  * bench/wrk/api.lua; 32 connections): a bare Hono server answering a tiny JSON, get-by-id of
- * random orders, and a filtered list page (100 PAID orders, newest first, from a random point in
- * time). Requests carry a per-store API key, as production clients would.
+ * random orders, and filtered list pages (100 PAID orders, newest first, from a random point in
+ * time; the same with 100 SHIPPED orders). Requests carry a per-store API key, as production clients would.
  *
  *   pnpm bench:api [--orders 1000000] [--rounds 5] [--duration 5] [--connections 32] [--threads 1]
- *                  [--warmup 3] [--pool 4] [--keep] [--reuse <database>]
+ *                  [--warmup 3] [--pool 4] [--keep] [--reuse <database>] [--cpu-prof <file prefix>]
  *
  * The bare server and get-by-id are measured in alternating rounds (bare then get-by-id, then
  * get-by-id then bare, …, `--duration` seconds each) and compared round by round: this machine's
@@ -23,7 +23,8 @@
  * postgres://postgres@127.0.0.1:5432/test); the run creates `mirror_bench_api_<random>` there and
  * drops it at the end, also on failure or Ctrl-C. `--keep` leaves it (and prints its name);
  * `--reuse <database>` measures a database a kept run loaded (with the same --orders), skipping
- * the load, and leaves it.
+ * the load, and leaves it. `--cpu-prof <prefix>` writes V8 CPU profiles of the server process
+ * during the first get-by-id round and the PAID list run (`<prefix>.get-by-id.cpuprofile`, …).
  */
 import { parseArgs } from 'node:util';
 import { createApiApp, createApiKey } from '@mirror/api';
@@ -34,6 +35,7 @@ import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { benchAdminUrl, benchLifecycle } from './lib/lifecycle.ts';
 import { createBenchDatabase, type BenchDatabase } from './lib/bench-database.ts';
+import { withCpuProfile } from './lib/cpu-profile.ts';
 import { describeMachine, formatInt, formatMs, formatPercent, formatTable, mark } from './lib/report.ts';
 import { generatorSaturation, runWrk, saturatedAt, type WrkResult } from './lib/run-wrk.ts';
 import { positive } from './lib/args.ts';
@@ -53,6 +55,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '3' },
     keep: { type: 'boolean', default: false },
     reuse: { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const orderCount = positive('orders', args.orders);
@@ -95,7 +98,7 @@ async function main(): Promise<number> {
 
   const problems = await checkAnswers(api, key);
 
-  const load = (port: number, kind: 'get-by-id' | 'list', seconds: number, seed: number) =>
+  const load = (port: number, kind: 'get-by-id' | 'list' | 'list-fulfillment', seconds: number, seed: number) =>
     runWrk(
       {
         url: `http://127.0.0.1:${port}`,
@@ -119,7 +122,12 @@ async function main(): Promise<number> {
     // Alternate which goes first, so a drift within a round favours neither.
     const pair = [
       async () => bareRuns.push(await load(bareServer.port, 'get-by-id', durationSeconds, 2 + round)),
-      async () => getRuns.push(await load(apiServer.port, 'get-by-id', durationSeconds, 100 + round)),
+      async () =>
+        getRuns.push(
+          await withCpuProfile(round === 0 && args['cpu-prof'] ? `${args['cpu-prof']}.get-by-id.cpuprofile` : undefined, () =>
+            load(apiServer.port, 'get-by-id', durationSeconds, 100 + round),
+          ),
+        ),
     ];
     if (round % 2 === 1) pair.reverse();
     for (const run of pair) await run();
@@ -128,7 +136,10 @@ async function main(): Promise<number> {
         `(p99 ${formatMs(getRuns[round]!.latency.p99)} ms) → ${(getRuns[round]!.requestsPerSecond / bareRuns[round]!.requestsPerSecond).toFixed(2)}`,
     );
   }
-  const listRun = await load(apiServer.port, 'list', durationSeconds, 4);
+  const listRun = await withCpuProfile(args['cpu-prof'] && `${args['cpu-prof']}.list.cpuprofile`, () =>
+    load(apiServer.port, 'list', durationSeconds, 4),
+  );
+  const fulfillmentRun = await load(apiServer.port, 'list-fulfillment', durationSeconds, 5);
   const bareRun = medianRun(bareRuns);
   const getRun = medianRun(getRuns);
   const ratio = median(getRuns.map((run, i) => run.requestsPerSecond / bareRuns[i]!.requestsPerSecond));
@@ -140,6 +151,7 @@ async function main(): Promise<number> {
         [`bare hono (median of ${rounds})`, ...row(bareRun, 1)],
         [`get-by-id (median of ${rounds})`, ...row(getRun, ratio)],
         ['list 100 PAID -createdAt', ...row(listRun, listRun.requestsPerSecond / bareRun.requestsPerSecond)],
+        ['list 100 SHIPPED -createdAt', ...row(fulfillmentRun, fulfillmentRun.requestsPerSecond / bareRun.requestsPerSecond)],
       ],
     ),
   );
@@ -154,7 +166,7 @@ async function main(): Promise<number> {
       `list: ${formatInt(listRun.requestsPerSecond)} pages/s (target ≥ ${formatInt(targets.listPagesPerSecond)}) ${mark(listOk)}  ` +
       `p99 ${formatMs(listRun.latency.p99)} ms (target ≤ ${targets.listP99Ms}) ${mark(listP99Ok)}`,
   );
-  const cpus = [...bareRuns, ...getRuns, listRun].map((r) => r.cpuPerThread);
+  const cpus = [...bareRuns, ...getRuns, listRun, fulfillmentRun].map((r) => r.cpuPerThread);
   console.log(
     `load generator: wrk used at most ${formatPercent(Math.max(...cpus))} of a core per thread in any run (fails above ${formatPercent(saturatedAt)})`,
   );
@@ -163,10 +175,15 @@ async function main(): Promise<number> {
       ...bareRuns.map((result, i) => ({ name: `bare round ${i + 1}`, result })),
       ...getRuns.map((result, i) => ({ name: `get-by-id round ${i + 1}`, result })),
       { name: 'list', result: listRun },
+      { name: 'list-fulfillment', result: fulfillmentRun },
     ]),
   );
   problems.push(...(await checkConcurrentAnswers(apiServer.port, key)));
-  for (const [name, run] of [...getRuns.map((r) => ['get-by-id', r] as const), ['list', listRun] as const]) {
+  for (const [name, run] of [
+    ...getRuns.map((r) => ['get-by-id', r] as const),
+    ['list', listRun] as const,
+    ['list-fulfillment', fulfillmentRun] as const,
+  ]) {
     if (run.non2xx > 0 || run.errors > 0) problems.push(`${name}: non-2xx ${run.non2xx}, errors ${run.errors}`);
   }
   console.log(`plans: ${(await explainPlans(database)).join('; ')}`);
@@ -310,6 +327,11 @@ async function explainPlans(database: BenchDatabase): Promise<string[]> {
       'list',
       sql`select order_id from orders where store_id = ${storeId} and deleted_at is null and payment_status = 'PAID' and created_at <= now()
           and created_at is not null order by created_at desc, order_id desc limit 101`,
+    ),
+    await plan(
+      'list-fulfillment',
+      sql`select order_id from orders where store_id = ${storeId} and deleted_at is null and fulfillment_status = 'SHIPPED'
+          and created_at <= now() and created_at is not null order by created_at desc, order_id desc limit 101`,
     ),
   ];
 }

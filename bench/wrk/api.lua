@@ -1,11 +1,11 @@
 -- Query-API requests for wrk: get-by-id of a random order, or the first page of 100 PAID
--- orders, newest first, before a random time.
---   wrk … -s api.lua <url> -- <get-by-id|list> <storeId> <api key> <orders> <first created, ms> <seed>
+-- orders, newest first, before a random time (list-fulfillment: 100 SHIPPED ones).
+--   wrk … -s api.lua <url> -- <get-by-id|list|list-fulfillment> <storeId> <api key> <orders> <first created, ms> <seed>
 -- Orders are O1 … O<orders>, created 90 s apart from <first created>.
 local here = debug.getinfo(1, "S").source:sub(2):match("(.*/)") or "./"
 local report = dofile(here .. "report.lua")
 
-local kind, base, orders, first_created_s
+local kind, filter, base, orders, first_created_s
 local headers = {}
 local next_thread = 0
 
@@ -17,7 +17,8 @@ end
 
 function init(args)
   kind = args[1]
-  assert(kind == "get-by-id" or kind == "list", "kind must be get-by-id or list")
+  assert(kind == "get-by-id" or kind == "list" or kind == "list-fulfillment", "kind must be get-by-id, list or list-fulfillment")
+  filter = kind == "list" and "paymentStatus=PAID" or "fulfillmentStatus=SHIPPED"
   base = "/v1/stores/" .. args[2] .. "/orders"
   headers["Host"] = wrk.headers["Host"]
   headers["Authorization"] = "Bearer " .. args[3]
@@ -33,7 +34,7 @@ function request()
   if kind == "get-by-id" then
     path = base .. "/O" .. n
   else
-    path = base .. "?paymentStatus=PAID&sort=-createdAt&limit=100&createdTo=" ..
+    path = base .. "?" .. filter .. "&sort=-createdAt&limit=100&createdTo=" ..
       os.date("!%Y-%m-%dT%H:%M:%S.000Z", first_created_s + n * 90)
   end
   return wrk.format("GET", path, headers)
