@@ -74,6 +74,17 @@ const insertText = `insert into event_log
 // the WAL and lost with them (docs/decisions/0011-ingest-and-api-speed.md).
 const waitForFlushText = 'select pg_current_xact_id()';
 
+/**
+ * Returns once every log record this session could see is durable. Ingest commits webhooks a
+ * moment before their WAL is flushed (see above), so a reader outside the database that hands
+ * out positions (the API's change feed and history) calls this before answering: a crash can
+ * then no longer take back a record it has shown, and with it hand its position to another.
+ */
+export async function waitForDurableLog(db: Db): Promise<void> {
+  // A standby can assign no xid, and needs none: it is sent only WAL the primary has flushed.
+  await execPrepared(db, 'select case when pg_is_in_recovery() then null else pg_current_xact_id() end', []);
+}
+
 async function insertBatch(db: Db, rows: readonly WebhookAppend[]): Promise<AppendOutcome[]> {
   // One JSON parameter for the whole batch: a fixed statement text whatever the batch size,
   // so it is planned once, and identical on postgres.js and PGlite.
