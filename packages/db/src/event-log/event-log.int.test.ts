@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { execRows } from '../create-db.ts';
+import { execRows, type Db } from '../create-db.ts';
 import { migrationsFolder } from '../migrations.ts';
 import { eventLogTable } from '../schema/event-log.ts';
 import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '../../testing/index.ts';
@@ -96,6 +97,22 @@ describe('appendWebhooks', () => {
     expect(ids).toContain(good.eventId);
     expect(ids).not.toContain(bad.eventId);
   });
+
+  test.skipIf(concurrencySkipReason('a connection of its own'))(
+    "commits a group without waiting for the disk only in the group's own transaction: the connection stays synchronous",
+    async () => {
+      const client = postgres(database.url!, { max: 1, onnotice: () => {} });
+      try {
+        const db = drizzle(client) as unknown as Db;
+        const outcomes = await appendWebhooks(db, [webhookRow(), webhookRow()]);
+        expect(outcomes.map((o) => o.status)).toEqual(['inserted', 'inserted']);
+        // Whatever this pool's connection runs next (other writers share it) commits durably.
+        expect(await client`show synchronous_commit`).toEqual([{ synchronous_commit: 'on' }]);
+      } finally {
+        await client.end();
+      }
+    },
+  );
 
   test('refuses updates, deletes and truncation: the log is append-only', async () => {
     await appendWebhooks(database.db, [webhookRow()]);
