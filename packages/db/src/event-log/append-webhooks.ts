@@ -67,12 +67,15 @@ const insertText = `insert into event_log
 // commit-order lock (taken by the insert's statement trigger) is released once the commit is
 // visible, not after the WAL flush: the next group inserts while this one waits for the disk,
 // and groups waiting together share one flush instead of the lock serialising one fsync per
-// group. This one-statement transaction then assigns an xid, so its commit (synchronous, as
-// configured) returns only once the WAL is flushed past its own commit record, hence past the
-// group's: nothing is acknowledged before it is durable. Rows are visible to other sessions
-// for that moment before they are durable; whatever a crash would lose with them is later in
-// the WAL and lost with them (docs/decisions/0011-ingest-and-api-speed.md).
-const waitForFlushText = 'select pg_current_xact_id()';
+// group. This one-statement transaction then writes a WAL record of its own (a logical-decoding
+// message, which any wal_level accepts and nothing stores): a transaction that writes WAL
+// commits synchronously (as configured) and returns only once the WAL is flushed past its own
+// commit record, hence past the group's, so nothing is acknowledged before it is durable. (A
+// transaction that only takes an xid, e.g. `select pg_current_xact_id()`, writes no record
+// before its commit and does NOT wait for the flush.) Rows are visible to other sessions for
+// that moment before they are durable; whatever a crash would lose with them is later in the
+// WAL and lost with them (docs/decisions/0011-ingest-and-api-speed.md).
+const waitForFlushText = "select pg_logical_emit_message(true, 'ecwid-mirror', 'flush')";
 
 /**
  * Returns once every log record this session could see is durable. Ingest commits webhooks a
@@ -82,7 +85,11 @@ const waitForFlushText = 'select pg_current_xact_id()';
  */
 export async function waitForDurableLog(db: Db): Promise<void> {
   // A standby can assign no xid, and needs none: it is sent only WAL the primary has flushed.
-  await execPrepared(db, 'select case when pg_is_in_recovery() then null else pg_current_xact_id() end', []);
+  await execPrepared(
+    db,
+    `select case when pg_is_in_recovery() then null else pg_logical_emit_message(true, 'ecwid-mirror', 'flush') end`,
+    [],
+  );
 }
 
 async function insertBatch(db: Db, rows: readonly WebhookAppend[]): Promise<AppendOutcome[]> {
