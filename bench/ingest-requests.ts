@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { buildWebhook, type WebhookInput } from '@mirror/ecwid-sim';
-import type { LoadRequest, RequestFactory } from './lib/run-load.ts';
 
 export type IngestRequestOptions = {
   clientSecret: string;
@@ -105,44 +104,38 @@ const mix: [weight: number, make: (r: Random) => Template][] = [
 const totalWeight = mix.reduce((sum, [weight]) => sum + weight, 0);
 
 /**
- * Ecwid-shaped, correctly signed webhook requests for ingest, each with a fresh eventId (a
- * UUID, like Ecwid's). Bodies cycle through a pre-built mix of templates, so a request costs
- * one UUID, one JSON.stringify and one HMAC in the load generator.
+ * Ecwid-shaped webhook bodies for bench/wrk/ingest.lua, one a line: `path<TAB>rest`, where the
+ * body is `{"eventId":"<id>","eventCreated":<seconds>` + rest. wrk fills in a fresh eventId and
+ * the time and signs each request itself; the mix of templates is seeded, so every run sends
+ * the same sequence.
  */
-export function createIngestRequests(options: IngestRequestOptions): RequestFactory {
+export function writeIngestTemplates(options: IngestRequestOptions, file: string): void {
   const random = createRandom(options.seed ?? 42);
-  const templates: (Template & { storeId: number })[] = [];
+  const lines: string[] = [];
+  const head = `{"eventId":"${marker}","eventCreated":0`;
   for (let i = 0; i < 4096; i++) {
     let roll = random.float() * totalWeight;
     const [, make] = mix.find(([weight]) => (roll -= weight) < 0) ?? mix[0]!;
     const template = make(random);
     const storeId = random.pick(options.storeIds);
-    templates.push({
-      ...template,
-      storeId,
-      ...(template.eventType.startsWith('application.') && { entityId: storeId }),
-    });
-  }
-  let index = 0;
-  return (): LoadRequest => {
-    const template = templates[index++ % templates.length]!;
-    const { body, json, signature } = buildWebhook(
-      { ...template, eventId: randomUUID(), eventCreated: Math.floor(Date.now() / 1000) },
+    const { body, json } = buildWebhook(
+      {
+        ...template,
+        storeId,
+        ...(template.eventType.startsWith('application.') && { entityId: storeId }),
+        eventId: marker,
+        eventCreated: 0,
+      },
       options.clientSecret,
     );
-    return {
-      method: 'POST',
-      // Ecwid appends ?eventtype=…; ingest ignores it, but it is part of the real request.
-      path: `/webhooks/ecwid?eventtype=${body.eventType}`,
-      headers: {
-        'content-type': 'application/json; charset=UTF-8',
-        'x-ecwid-webhook-signature': signature,
-      },
-      body: json,
-      id: `${body.storeId}:${body.eventId}`,
-    };
-  };
+    if (!json.startsWith(head)) throw new Error(`buildWebhook no longer starts with eventId, eventCreated: ${json.slice(0, 60)}`);
+    // Ecwid appends ?eventtype=…; ingest ignores it, but it is part of the real request.
+    lines.push(`/webhooks/ecwid?eventtype=${body.eventType}\t${json.slice(head.length)}`);
+  }
+  writeFileSync(file, lines.join('\n') + '\n');
 }
+
+const marker = 'EVENT-ID';
 
 type Random = ReturnType<typeof createRandom>;
 

@@ -10,8 +10,8 @@ export type LatencySummary = {
 };
 
 /**
- * Records every latency sample with sub-millisecond precision. autocannon's own histogram
- * stores whole milliseconds, too coarse for a server answering in 1–3 ms.
+ * Records every latency sample with sub-millisecond precision (a histogram of whole
+ * milliseconds is too coarse for a server answering in 1–3 ms).
  */
 export function createLatencyRecorder(initialCapacity = 1 << 16) {
   let samples = new Float64Array(initialCapacity);

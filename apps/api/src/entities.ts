@@ -17,8 +17,11 @@ import { rowSchema } from './row-json.ts';
 /** A query parameter that narrows a list, and the SQL it becomes. */
 export type Filter = {
   schema: z.ZodType;
+  /** The condition for a value; given a placeholder (or placeholders, for a list) unless `byValue`. */
   where: (value: never) => SQL | undefined;
   description: string;
+  /** The condition's SQL depends on the value itself (not only binds it): it must see the value. */
+  byValue?: boolean;
 };
 
 /**
@@ -96,6 +99,7 @@ function filterOf(decl: FilterDecl, table: EntityTable, parentKey: AnyPgColumn):
         schema: booleanParam,
         where: (v: boolean) => (v ? isNotNull(decl.column) : isNull(decl.column)),
         description: decl.description,
+        byValue: true,
       };
     case 'int':
       return {

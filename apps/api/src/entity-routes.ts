@@ -9,7 +9,7 @@ import type { CursorCodec } from './cursor.ts';
 import { entitySchema, internalKeys, type EntityDef } from './entities.ts';
 import { createBatchedLookup, pipelinedClient, postgresJsClient, rawQuery } from './fast-rows.ts';
 import { jsonRowsQuery, renderedOnce, rowJson } from './json-rows.ts';
-import { keysetPage } from './keyset.ts';
+import { createStatementCache, keysetPage } from './keyset.ts';
 import { logRecordSchema, printRecord, readEntityHistory } from './log-records.ts';
 import { booleanParam, cursorParam, fastIdParser, limitParam, storeIdParam } from './query-params.ts';
 import { addGetRoute, valid, type FastCheck } from './routes.ts';
@@ -40,6 +40,7 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
   // printer's SQL (every field, the child subqueries) again on each request.
   const listSelection = { __json: renderedOnce(rowJson(printedFields(def, { doc: false }))).as('__json') };
   const docSelection = { __json: renderedOnce(rowJson(printedFields(def, { doc: true }))).as('__json') };
+  const statements = createStatementCache();
   const findOne = prepareFindJson(db, def, { includeDeleted: false });
   const findOneDeleted = prepareFindJson(db, def, { includeDeleted: true });
   const findForHistory = prepareFind(db, def, withoutDoc);
@@ -95,13 +96,31 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
       const sort = query.sort ?? def.defaultSort;
       const sortColumn = def.sorts[sort.replace(/^-/, '')];
       if (sortColumn === undefined) throw new AppError('BAD_REQUEST', `invalid query parameter "sort"`, { details: { parameter: 'sort' } });
-      const where: (SQL | undefined)[] = [eq(def.table.storeId, storeId)];
+      // Values are bound through placeholders, so one query shape (which filters, how many
+      // statuses, …) is built and rendered by drizzle once and then only executed.
+      const values: Record<string, unknown> = { storeId };
+      const shape: string[] = [query.includeDeleted ? 'all' : 'live', query.includeDoc ? 'doc' : 'row'];
+      const where: (SQL | undefined)[] = [eq(def.table.storeId, sql.placeholder('storeId'))];
       if (!query.includeDeleted) where.push(isNull(def.table.deletedAt));
       for (const [name, filter] of Object.entries(def.filters)) {
         const value = query[name];
-        if (value !== undefined) where.push(filter.where(value as never));
+        if (value === undefined) continue;
+        if (filter.byValue) {
+          shape.push(`${name}=${String(value)}`);
+          where.push(filter.where(value as never));
+        } else if (Array.isArray(value)) {
+          shape.push(`${name}[${value.length}]`);
+          where.push(filter.where(value.map((v, i) => ((values[`${name}.${i}`] = v), sql.placeholder(`${name}.${i}`))) as never));
+        } else {
+          shape.push(name);
+          values[name] = value;
+          where.push(filter.where(sql.placeholder(name) as never));
+        }
       }
       const page = await keysetPage({
+        shape: shape.join('&'),
+        values,
+        statements,
         db,
         codec,
         storeId,

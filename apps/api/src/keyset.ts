@@ -6,6 +6,14 @@ import { badCursor, type CursorCodec } from './cursor.ts';
 
 export type KeysetPageOptions = {
   db: Db;
+  /**
+   * Names the shape of `where` (which conditions, how many placeholders): the same shape is the
+   * same SQL, so its statement is built once and kept in `statements`.
+   */
+  shape: string;
+  /** The placeholders' values in `where`. */
+  values: Record<string, unknown>;
+  statements: StatementCache;
   codec: CursorCodec;
   /** The store in the URL, named in its cursors with the list, so a cursor of another store is refused. */
   storeId: number;
@@ -59,32 +67,43 @@ export async function keysetPage(options: KeysetPageOptions): Promise<{ rows: Re
     ...(sortColumn && { __sort: sql<string | null>`${sortColumn}::text`.as('__sort') }),
   };
   const rows: Record<string, unknown>[] = [];
+  const afterValues = after ? { ...Object.fromEntries(after.key.map((k, i) => [`after.${i}`, k])), 'after.sort': after.value } : {};
+  const afterKey = key.map((_, i) => sql.placeholder(`after.${i}`));
 
   for (; index < segments.length && rows.length <= limit; index++) {
     const segment = segments[index]!;
-    const first = after && rows.length === 0 && segment === startSegment;
-    const conditions: (SQL | undefined)[] = [...options.where];
-    let order: AnyPgColumn[] = key;
-    if (sortColumn && segment === 'values') {
-      if (nullable) conditions.push(isNotNull(sortColumn));
-      order = [sortColumn, ...key];
-      if (first) conditions.push(rowCompare([sortColumn, ...key], [after.value, ...after.key], compare));
-    } else if (sortColumn) {
-      conditions.push(isNull(sortColumn));
-      if (first) conditions.push(rowCompare(key, after.key, compare));
-    } else if (first) {
-      conditions.push(rowCompare(key, after.key, compare));
-    }
-    const page = (await db
-      .select(selection as never)
-      .from(table)
-      .where(and(...conditions))
-      .orderBy(...order.map((c) => direction(c)))
-      .limit(limit + 1 - rows.length)
-      // Prepared: postgres.js keeps one statement per distinct SQL text and connection, so the
-      // handful of shapes a list produces are parsed once (4x cheaper than unnamed statements).
-      .prepare('api_keyset_page')
-      .execute()) as Record<string, unknown>[];
+    const first = after !== undefined && rows.length === 0 && segment === startSegment;
+    // The statement of this shape, sort, segment and start, built and rendered once.
+    const statementKey = `${options.list}|${options.shape}|${Object.keys(options.columns).join(',')}|${options.sort}|${segment}|${first}`;
+    const statement = options.statements.get(statementKey, () => {
+      const conditions: (SQL | undefined)[] = [...options.where];
+      let order: AnyPgColumn[] = key;
+      if (sortColumn && segment === 'values') {
+        if (nullable) conditions.push(isNotNull(sortColumn));
+        order = [sortColumn, ...key];
+        if (first) conditions.push(rowCompare([sortColumn, ...key], [sql.placeholder('after.sort'), ...afterKey], compare));
+      } else if (sortColumn) {
+        conditions.push(isNull(sortColumn));
+        if (first) conditions.push(rowCompare(key, afterKey, compare));
+      } else if (first) {
+        conditions.push(rowCompare(key, afterKey, compare));
+      }
+      return (
+        db
+          .select(selection as never)
+          .from(table)
+          .where(and(...conditions))
+          .orderBy(...order.map((c) => direction(c)))
+          .limit(sql.placeholder('limit') as never)
+          // Prepared: postgres.js keeps one statement per distinct SQL text and connection, so the
+          // handful of shapes a list produces are parsed once (4x cheaper than unnamed statements).
+          .prepare('api_keyset_page')
+      );
+    });
+    const page = (await statement.execute({ ...options.values, ...afterValues, limit: limit + 1 - rows.length })) as Record<
+      string,
+      unknown
+    >[];
     rows.push(...page);
   }
 
@@ -103,6 +122,26 @@ export async function keysetPage(options: KeysetPageOptions): Promise<{ rows: Re
       : null;
   for (const row of rows) delete row['__sort'];
   return { rows, nextCursor };
+}
+
+type Statement = { execute(values: Record<string, unknown>): Promise<unknown> };
+
+/** Built list statements by shape; a route's lists have few shapes, and a flood of odd ones is capped. */
+export type StatementCache = { get(key: string, build: () => Statement): Statement };
+
+/** A StatementCache that forgets everything once it holds `max` statements. */
+export function createStatementCache(max = 256): StatementCache {
+  const statements = new Map<string, Statement>();
+  return {
+    get(key, build) {
+      let statement = statements.get(key);
+      if (!statement) {
+        if (statements.size >= max) statements.clear();
+        statements.set(key, (statement = build()));
+      }
+      return statement;
+    },
+  };
 }
 
 function rowCompare(columns: AnyPgColumn[], values: unknown[], op: SQL): SQL {

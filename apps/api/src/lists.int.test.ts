@@ -140,6 +140,30 @@ describe('orders', () => {
     );
   });
 
+  test('the same filters with other values answer other rows (a shape is built once, its values bound each time)', async () => {
+    for (const status of ['REFUNDED', 'PAID', 'AWAITING_PAYMENT', 'PAID']) {
+      const { rows } = await walk(app, `${base}/orders?paymentStatus=${status}&sort=-createdAt&limit=7`);
+      expect(ids(rows, 'orderId').sort(), status).toEqual(
+        live
+          .filter((o) => o.paymentStatus === status)
+          .map((o) => o.orderId)
+          .sort(),
+      );
+    }
+    for (const [from, to] of [
+      ['2024-01-03', '2024-01-05'],
+      ['2024-01-11', '2024-01-20'],
+    ] as const) {
+      const { rows } = await walk(app, `${base}/orders?createdFrom=${from}&createdTo=${to}&limit=3`);
+      expect(ids(rows, 'orderId').sort(), `${from}..${to}`).toEqual(
+        live
+          .filter((o) => o.createdAt && o.createdAt >= new Date(from) && o.createdAt <= new Date(to))
+          .map((o) => o.orderId)
+          .sort(),
+      );
+    }
+  });
+
   test('deleted rows are left out unless includeDeleted=true', async () => {
     const deleted = orders.filter((o) => o.deletedAt).map((o) => o.orderId);
     expect(deleted.length).toBeGreaterThan(0);

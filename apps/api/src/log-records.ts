@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { eventLogTable, readLog, type Db, type EventLogRow } from '@mirror/db';
+import { eventLogTable, readLog, waitForDurableLog, type Db, type EventLogRow } from '@mirror/db';
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { badCursor, type CursorCodec } from './cursor.ts';
 import { toJson } from './row-json.ts';
@@ -59,6 +59,7 @@ export async function readEntityHistory(
     .limit(input.limit + 1);
   const hasMore = rows.length > input.limit;
   if (hasMore) rows.length = input.limit;
+  if (rows.some((r) => r.kind === 'webhook')) await waitForDurableLog(db);
   const last = rows.at(-1);
   return {
     rows,
@@ -75,5 +76,8 @@ export async function readEntityHistory(
  */
 export async function readStoreEvents(db: Db, input: { storeId: number; after: number; limit: number }) {
   const rows = await readLog(db, { storeId: input.storeId, after: input.after, limit: input.limit });
+  // Webhooks are visible a moment before they are durable (ingest's group commit): a position
+  // shown to a client must not be one a crash could take back and hand out again.
+  if (rows.some((r) => r.kind === 'webhook')) await waitForDurableLog(db);
   return { rows, nextAfter: rows.at(-1)?.position ?? input.after };
 }

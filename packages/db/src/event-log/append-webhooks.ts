@@ -58,8 +58,39 @@ const insertText = `insert into event_log
   from json_to_recordset($1::text::json) as r(
     store_id bigint, event_id text, event_type text, entity_kind text, entity_id text,
     is_known_type boolean, event_created bigint, body text)
+  where set_config('synchronous_commit', 'off', true) = 'off'
   on conflict do nothing
   returning position, store_id, event_id`;
+
+// The insert's own transaction (the statement) commits asynchronously: set_config(…, true)
+// lasts until its end, and the commit reads the setting before it is undone. So the log's
+// commit-order lock (taken by the insert's statement trigger) is released once the commit is
+// visible, not after the WAL flush: the next group inserts while this one waits for the disk,
+// and groups waiting together share one flush instead of the lock serialising one fsync per
+// group. This one-statement transaction then writes a WAL record of its own (a logical-decoding
+// message, which any wal_level accepts and nothing stores): a transaction that writes WAL
+// commits synchronously (as configured) and returns only once the WAL is flushed past its own
+// commit record, hence past the group's, so nothing is acknowledged before it is durable. (A
+// transaction that only takes an xid, e.g. `select pg_current_xact_id()`, writes no record
+// before its commit and does NOT wait for the flush.) Rows are visible to other sessions for
+// that moment before they are durable; whatever a crash would lose with them is later in the
+// WAL and lost with them (docs/decisions/0011-ingest-and-api-speed.md).
+const waitForFlushText = "select pg_logical_emit_message(true, 'ecwid-mirror', 'flush')";
+
+/**
+ * Returns once every log record this session could see is durable. Ingest commits webhooks a
+ * moment before their WAL is flushed (see above), so a reader outside the database that hands
+ * out positions (the API's change feed and history) calls this before answering: a crash can
+ * then no longer take back a record it has shown, and with it hand its position to another.
+ */
+export async function waitForDurableLog(db: Db): Promise<void> {
+  // A standby can assign no xid, and needs none: it is sent only WAL the primary has flushed.
+  await execPrepared(
+    db,
+    `select case when pg_is_in_recovery() then null else pg_logical_emit_message(true, 'ecwid-mirror', 'flush') end`,
+    [],
+  );
+}
 
 async function insertBatch(db: Db, rows: readonly WebhookAppend[]): Promise<AppendOutcome[]> {
   // One JSON parameter for the whole batch: a fixed statement text whatever the batch size,
@@ -77,6 +108,7 @@ async function insertBatch(db: Db, rows: readonly WebhookAppend[]): Promise<Appe
     })),
   );
   const returned = await execPrepared<Returned>(db, insertText, [param]);
+  await execPrepared(db, waitForFlushText, []);
   const positions = new Map(returned.map((r) => [`${r.store_id}:${r.event_id}`, Number(r.position)]));
   return rows.map((row) => {
     const key = `${row.storeId}:${row.eventId}`;

@@ -1,13 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { execRows } from '../create-db.ts';
+import { execRows, type Db } from '../create-db.ts';
 import { migrationsFolder } from '../migrations.ts';
 import { eventLogTable } from '../schema/event-log.ts';
 import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '../../testing/index.ts';
-import { appendWebhooks } from './append-webhooks.ts';
+import { appendWebhooks, waitForDurableLog } from './append-webhooks.ts';
 import { webhookRow } from './fixtures.ts';
 import { readLog, readLogHead } from './read-log.ts';
 
@@ -96,6 +97,43 @@ describe('appendWebhooks', () => {
     expect(ids).toContain(good.eventId);
     expect(ids).not.toContain(bad.eventId);
   });
+
+  test.skipIf(concurrencySkipReason('a connection of its own'))(
+    "commits a group without waiting for the disk only in the group's own transaction: the connection stays synchronous",
+    async () => {
+      const client = postgres(database.url!, { max: 1, onnotice: () => {} });
+      try {
+        const db = drizzle(client) as unknown as Db;
+        const outcomes = await appendWebhooks(db, [webhookRow(), webhookRow()]);
+        expect(outcomes.map((o) => o.status)).toEqual(['inserted', 'inserted']);
+        // Whatever this pool's connection runs next (other writers share it) commits durably.
+        expect(await client`show synchronous_commit`).toEqual([{ synchronous_commit: 'on' }]);
+      } finally {
+        await client.end();
+      }
+    },
+  );
+
+  test.skipIf(concurrencySkipReason('a connection of its own'))(
+    'waitForDurableLog returns only once the WAL the session committed without waiting for the disk is flushed',
+    async () => {
+      const client = postgres(database.url!, { max: 1, onnotice: () => {} });
+      try {
+        const db = drizzle(client) as unknown as Db;
+        for (let i = 0; i < 5; i++) {
+          // A transaction that writes WAL and commits without waiting for the disk, as ingest's groups do.
+          await client`select set_config('synchronous_commit', 'off', true), pg_logical_emit_message(true, 'test', 'async')`;
+          const [row] = await client<{ committed: string }[]>`select pg_current_wal_insert_lsn()::text as committed`;
+          const committed = row!.committed;
+          await waitForDurableLog(db);
+          // The WAL writer flushes on its own only every 200 ms: without a real wait this is false.
+          expect(await client`select pg_current_wal_flush_lsn() >= ${committed}::pg_lsn as flushed`).toEqual([{ flushed: true }]);
+        }
+      } finally {
+        await client.end();
+      }
+    },
+  );
 
   test('refuses updates, deletes and truncation: the log is append-only', async () => {
     await appendWebhooks(database.db, [webhookRow()]);

@@ -1,0 +1,2 @@
+CREATE INDEX "orders_store_payment_created_idx" ON "orders" USING btree ("store_id","payment_status","created_at","order_id");--> statement-breakpoint
+CREATE INDEX "orders_store_fulfillment_created_idx" ON "orders" USING btree ("store_id","fulfillment_status","created_at","order_id");
