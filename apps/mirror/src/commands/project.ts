@@ -8,6 +8,7 @@ import {
   syncEnvTokens,
   workerRateLimitWaitMs,
 } from '@mirror/projector';
+import { createLogSignal, listenForAppends } from '@mirror/db';
 import type { Command } from 'commander';
 import { Hono } from 'hono';
 import {
@@ -70,6 +71,9 @@ export function registerProject(program: Command): void {
     }
     const controller = new AbortController();
     const { signal } = controller;
+    // Ingest's commits (NOTIFY) wake enrichment, enrichment's wake projection; polling remains.
+    const appended = createLogSignal();
+    const stopListening = await listenForAppends(database, appended);
     const enrichment = runEnrichment({
       db: database.db,
       log: log.child({ stage: 'enrichment' }),
@@ -81,12 +85,14 @@ export function registerProject(program: Command): void {
       batchSize: config.enrichment.batchSize,
       onFetched,
       onNote,
+      appended,
     });
     const projection = runProjection({
       db: database.db,
       log: log.child({ stage: 'projection' }),
       signal,
       idleMs: config.projection.idleMs,
+      appended,
     });
     // What webhooks missed, found by asking Ecwid (docs/reconcile.md), within a share of each token's budget.
     const sweep = runReconcileSchedule({
@@ -113,6 +119,7 @@ export function registerProject(program: Command): void {
       // In-flight batches commit whole or roll back; nothing half-done survives a stop.
       controller.abort();
       await Promise.all([enrichment, projection, sweep, personalData]);
+      await stopListening();
       if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
       await database.close();
     });

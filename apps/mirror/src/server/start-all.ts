@@ -3,7 +3,7 @@ import type { ServerType } from '@hono/node-server';
 import { createApiKey, startApi, type ApiOptions } from '@mirror/api';
 import type { Logger } from '@mirror/core';
 import { listen } from '@mirror/core/http';
-import type { Database } from '@mirror/db';
+import { createLogSignal, listenForAppends, type Database } from '@mirror/db';
 import { createActivity, createSimulator, type Activity } from '@mirror/ecwid-sim';
 import { createIngest, type IngestOptions } from '@mirror/ingest';
 import {
@@ -67,7 +67,18 @@ export async function startAll(database: Database, options: StartAllOptions, log
   if (demoMode) await addStoreToken(database.db, demoStoreId, demoToken);
   else await syncEnvTokens(database.db, stores);
 
-  const ingest = createIngest(database, { ...options.ingest, clientSecret }, log.child({ component: 'ingest' }), ingestHooks(metrics));
+  // Wakes enrichment when ingest (here, or in another process through NOTIFY) commits webhooks,
+  // and projection when enrichment commits snapshots; polling stays as the fallback.
+  const appended = createLogSignal();
+  const stopListening = await listenForAppends(database, appended);
+  const hooks = ingestHooks(metrics);
+  const ingest = createIngest(database, { ...options.ingest, clientSecret }, log.child({ component: 'ingest' }), {
+    ...hooks,
+    onFlush: (info) => {
+      hooks.onFlush(info);
+      if (!info.failed) appended.notify(['webhook']);
+    },
+  });
   const api = startApi(database, options.api, log.child({ component: 'api' }), apiHooks(metrics));
   const root = new Hono();
   mountMetrics(root, metrics);
@@ -97,12 +108,14 @@ export async function startAll(database: Database, options: StartAllOptions, log
       batchSize: options.enrichment.batchSize,
       onFetched,
       onNote,
+      appended,
     }),
     runProjection({
       db: database.db,
       log: log.child({ stage: 'projection' }),
       signal: controller.signal,
       idleMs: options.projection.idleMs,
+      appended,
     }),
   ]);
   // The sweep that finds what webhooks missed (docs/reconcile.md). The demo store is swept once
@@ -165,6 +178,7 @@ export async function startAll(database: Database, options: StartAllOptions, log
       await ingest.drain();
       await workers;
       await sweep;
+      await stopListening();
       await simServer?.close();
     },
   };
