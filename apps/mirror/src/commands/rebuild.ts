@@ -23,13 +23,18 @@ export function registerRebuild(program: Command): void {
       const result = await rebuild(database.db, {
         ...(options.entities && { entities: options.entities }),
         ...(options.force && { force: true }),
+        // On Postgres a crashed rebuild is resumed at once (its lock ended with its session);
+        // the embedded PGlite's one session is everyone's, so there the lease decides.
+        lock: database.kind === 'postgres' ? 'session' : 'lease',
         // The build counts records (most are applied in bulk, out of log order); the phases
         // after it follow the log position.
         onProgress: (p) =>
           p.phase === 'build' && p.total !== undefined ? bar.update(p.records, p.total, p.phase) : bar.update(p.position, p.head, p.phase),
       });
       bar.stop();
-      process.stdout.write(`rebuilt ${result.tables.length} tables from ${result.records} records, up to position ${result.position}\n`);
+      process.stdout.write(
+        `rebuilt ${result.tables.length} tables from ${result.records} records, up to position ${result.position}${result.resumed ? ' (resumed where an earlier rebuild stopped)' : ''}\n`,
+      );
     } finally {
       bar.stop();
       await database.close();
