@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { serveEmbedded, type EmbeddedServerOptions } from './embedded-server.ts';
@@ -126,16 +126,35 @@ const embeddedSettings = [
  * Creates a new data folder (initdb) in a short-lived child process. initdb runs a second
  * Postgres in WebAssembly and peaks near 900 MB; in this process that memory would stay in its
  * RSS for good (WebAssembly memory and the allocator's arenas are not given back), so a first
- * `pnpm start` would sit at twice the memory of a later one.
+ * `pnpm start` would sit at twice the memory of a later one. The child builds a sibling folder
+ * that is renamed into place once complete, and exits when this process dies (its stdin
+ * closes), so a kill at any moment leaves either no database or a whole one.
  */
 async function initializeDataDir(dataDir: string): Promise<void> {
+  const parent = dirname(dataDir);
+  const prefix = `${basename(dataDir)}.initdb-`;
+  // Attempts of processes killed before they finished (this process owns the folder now).
+  for (const entry of readdirSync(parent)) if (entry.startsWith(prefix)) rmSync(join(parent, entry), { recursive: true, force: true });
+  const building = join(parent, `${prefix}${process.pid}`);
   const pglite = pathToFileURL(createRequire(import.meta.url).resolve('@electric-sql/pglite')).href;
-  const script = `const { PGlite } = await import(${JSON.stringify(pglite)}); const db = await PGlite.create(process.argv[1]); await db.close();`;
+  const script =
+    `process.stdin.on('end', () => process.exit(1)); process.stdin.resume();` +
+    `const { PGlite } = await import(${JSON.stringify(pglite)}); const db = await PGlite.create(process.argv[1]); await db.close(); process.exit(0);`;
   await new Promise<void>((resolve, reject) => {
-    execFile(process.execPath, ['--input-type=module', '-e', script, dataDir], { maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, stderr) =>
-      err ? reject(new Error(`initdb failed: ${stderr.trim().split('\n').slice(-3).join(' ') || err.message}`, { cause: err })) : resolve(),
+    const child = execFile(
+      process.execPath,
+      ['--input-type=module', '-e', script, building],
+      { maxBuffer: 16 * 1024 * 1024 },
+      (err, _stdout, stderr) =>
+        err
+          ? reject(new Error(`initdb failed: ${stderr.trim().split('\n').slice(-3).join(' ') || err.message}`, { cause: err }))
+          : resolve(),
     );
+    child.stdin?.on('error', () => {});
   });
+  // The folder the owner made (empty: it had no PG_VERSION) gives way to the complete one.
+  rmSync(dataDir, { recursive: true, force: true });
+  renameSync(building, dataDir);
 }
 
 async function becomeOwner(
