@@ -31,6 +31,13 @@ export type Database = {
   /** Resolves when the database answers and every migration is applied. */
   checkReady(): Promise<{ ready: true } | { ready: false; reason: string }>;
   close(): Promise<void>;
+  /**
+   * LISTENs on `channel` on a connection of its own (reconnected when lost: `onListen` runs at
+   * every (re)connection); resolves, once listening, to a function that stops. Absent where no
+   * notification can reach this process: the embedded PGlite served over a socket (its one
+   * backend is shared by every client, see src/embedded/).
+   */
+  listen?: (channel: string, onNotify: (payload: string) => void, onListen: () => void) => Promise<() => Promise<void>>;
 };
 
 export type CreateDbOptions = {
@@ -107,6 +114,10 @@ function openPostgres(url: string, options: CreateDbOptions): Database {
     },
     checkReady: () => checkReady(db),
     close: () => client.end({ timeout: 5 }),
+    async listen(channel, onNotify, onListen) {
+      const { unlisten } = await client.listen(channel, onNotify, onListen);
+      return unlisten;
+    },
   };
 }
 
@@ -121,6 +132,11 @@ async function openPglite(dataDir: string): Promise<Database> {
     migrate: () => migratePglite(db, { migrationsFolder }),
     checkReady: () => checkReady(db),
     close: () => client.close(),
+    async listen(channel, onNotify, onListen) {
+      const unlisten = await client.listen(channel, onNotify);
+      onListen();
+      return unlisten;
+    },
   };
 }
 

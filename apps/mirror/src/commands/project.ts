@@ -10,6 +10,7 @@ import {
   syncEnvTokens,
   workerRateLimitWaitMs,
 } from '@mirror/projector';
+import { createLogSignal, listenForAppends } from '@mirror/db';
 import type { Command } from 'commander';
 import { Hono } from 'hono';
 import {
@@ -77,6 +78,9 @@ export function registerProject(program: Command): void {
     }
     const controller = new AbortController();
     const { signal } = controller;
+    // Ingest's commits (NOTIFY) wake enrichment, enrichment's wake projection; polling remains.
+    const appended = createLogSignal();
+    const stopListening = await listenForAppends(database, appended);
     const enrichment = runEnrichment({
       db: database.db,
       log: log.child({ stage: 'enrichment' }),
@@ -89,12 +93,14 @@ export function registerProject(program: Command): void {
       batchSize: config.enrichment.batchSize,
       onFetched,
       onNote,
+      appended,
     });
     const projection = runProjection({
       db: database.db,
       log: log.child({ stage: 'projection' }),
       signal,
       idleMs: config.projection.idleMs,
+      appended,
     });
     // What webhooks missed, found by asking Ecwid (docs/reconcile.md), within a share of each token's budget.
     const sweep = runReconcileSchedule({
@@ -134,6 +140,7 @@ export function registerProject(program: Command): void {
       // In-flight batches commit whole or roll back; nothing half-done survives a stop.
       controller.abort();
       await Promise.all([enrichment, projection, sweep, personalData, catchUp]);
+      await stopListening();
       if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
       await database.close();
     });

@@ -3,7 +3,7 @@ import type { ServerType } from '@hono/node-server';
 import { createApiKey, startApi, type ApiOptions } from '@mirror/api';
 import type { Logger, SecretBox } from '@mirror/core';
 import { listen } from '@mirror/core/http';
-import { apiKeysTable, type Database } from '@mirror/db';
+import { apiKeysTable, createLogSignal, listenForAppends, type Database } from '@mirror/db';
 import { and, eq, isNull } from 'drizzle-orm';
 import { createActivity, createSimulator, type Activity } from '@mirror/ecwid-sim';
 import { createIngest, type IngestOptions } from '@mirror/ingest';
@@ -96,6 +96,11 @@ export async function startAll(database: Database, options: StartAllOptions, log
     await syncEnvTokens(database.db, box, stores);
   }
 
+  // Wakes enrichment when ingest (here, or in another process through NOTIFY) commits webhooks,
+  // and projection when enrichment commits snapshots; polling stays as the fallback.
+  const appended = createLogSignal();
+  const stopListening = await listenForAppends(database, appended);
+
   const { limiter, onAttempt, onFetched, onNote } = ecwidHooks(metrics, options.ecwid.ratePerMinute);
   const clientFor = createClientFactory({
     baseUrl: apiBaseUrl,
@@ -116,7 +121,14 @@ export async function startAll(database: Database, options: StartAllOptions, log
     maxRateLimitWaitMs: workerRateLimitWaitMs,
   });
 
-  const ingest = createIngest(database, { ...options.ingest, clientSecret }, log.child({ component: 'ingest' }), ingestHooks(metrics));
+  const hooks = ingestHooks(metrics);
+  const ingest = createIngest(database, { ...options.ingest, clientSecret }, log.child({ component: 'ingest' }), {
+    ...hooks,
+    onFlush: (info) => {
+      hooks.onFlush(info);
+      if (!info.failed) appended.notify(['webhook']);
+    },
+  });
   const api = startApi(database, options.api, log.child({ component: 'api' }), {
     ...apiHooks(metrics),
     actions,
@@ -145,12 +157,14 @@ export async function startAll(database: Database, options: StartAllOptions, log
       batchSize: options.enrichment.batchSize,
       onFetched,
       onNote,
+      appended,
     }),
     runProjection({
       db: database.db,
       log: log.child({ stage: 'projection' }),
       signal: controller.signal,
       idleMs: options.projection.idleMs,
+      appended,
     }),
     // A store's new token (OAuth install, `mirror stores add`, ECWID_STORES): its backfill and
     // first reconcile, or after a reinstall what changed meanwhile.
@@ -238,6 +252,7 @@ export async function startAll(database: Database, options: StartAllOptions, log
       await workers;
       await actions.idle();
       await sweep;
+      await stopListening();
       await simServer?.close();
     },
   };

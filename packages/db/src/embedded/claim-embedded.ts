@@ -1,6 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { connect } from 'node:net';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { serveEmbedded, type EmbeddedServerOptions } from './embedded-server.ts';
 import {
@@ -49,7 +52,10 @@ export type ClaimOptions = {
   command: string;
   /** Only ownership will do (a server): a live owner is an error at once instead of a URL. */
   exclusive?: boolean | undefined;
-  /** How long to wait for a live owner to answer (it may be opening the folder, or busy). Default 30 s. */
+  /**
+   * How long to wait for a live owner to answer (it may be opening the folder, or busy). Default
+   * 2 minutes: creating a new folder (initdb) takes tens of seconds on a slow or busy machine.
+   */
   waitMs?: number | undefined;
   server?: EmbeddedServerOptions | undefined;
 };
@@ -82,7 +88,7 @@ export class DataDirInUseError extends Error {
 export async function claimEmbedded(dataDir: string, options: ClaimOptions): Promise<EmbeddedClaim> {
   const recordPath = ownerRecordPath(dataDir);
   mkdirSync(dirname(recordPath), { recursive: true });
-  const deadline = Date.now() + (options.waitMs ?? 30_000);
+  const deadline = Date.now() + (options.waitMs ?? 120_000);
   const mine = newOwnerRecord(dataDir, options.command);
   for (;;) {
     if (createExclusive(recordPath, mine)) return becomeOwner(dataDir, recordPath, mine, options.server);
@@ -101,6 +107,56 @@ export async function claimEmbedded(dataDir: string, options: ClaimOptions): Pro
   }
 }
 
+/**
+ * Postgres settings of the embedded backend. PGlite's WebAssembly memory only grows, so every
+ * page the backend ever touches stays in the process's RSS: its defaults (128 MB of shared
+ * buffers, 64 MB for an index build) would hold ~200 MB for good. A demo's database fits in a
+ * few MB; a larger embedded one reads through the OS page cache like any Postgres.
+ * (docs/decisions/0012-freshness-rebuild-and-memory.md)
+ */
+const embeddedSettings = [
+  'shared_buffers = 8MB',
+  'maintenance_work_mem = 16MB',
+  'work_mem = 4MB',
+  'temp_buffers = 2MB',
+  'wal_buffers = 1MB',
+];
+
+/**
+ * Creates a new data folder (initdb) in a short-lived child process. initdb runs a second
+ * Postgres in WebAssembly and peaks near 900 MB; in this process that memory would stay in its
+ * RSS for good (WebAssembly memory and the allocator's arenas are not given back), so a first
+ * `pnpm start` would sit at twice the memory of a later one. The child builds a sibling folder
+ * that is renamed into place once complete, and exits when this process dies (its stdin
+ * closes), so a kill at any moment leaves either no database or a whole one.
+ */
+async function initializeDataDir(dataDir: string): Promise<void> {
+  const parent = dirname(dataDir);
+  const prefix = `${basename(dataDir)}.initdb-`;
+  // Attempts of processes killed before they finished (this process owns the folder now).
+  for (const entry of readdirSync(parent)) if (entry.startsWith(prefix)) rmSync(join(parent, entry), { recursive: true, force: true });
+  const building = join(parent, `${prefix}${process.pid}`);
+  const pglite = pathToFileURL(createRequire(import.meta.url).resolve('@electric-sql/pglite')).href;
+  const script =
+    `process.stdin.on('end', () => process.exit(1)); process.stdin.resume();` +
+    `const { PGlite } = await import(${JSON.stringify(pglite)}); const db = await PGlite.create(process.argv[1]); await db.close(); process.exit(0);`;
+  await new Promise<void>((resolve, reject) => {
+    const child = execFile(
+      process.execPath,
+      ['--input-type=module', '-e', script, building],
+      { maxBuffer: 16 * 1024 * 1024 },
+      (err, _stdout, stderr) =>
+        err
+          ? reject(new Error(`initdb failed: ${stderr.trim().split('\n').slice(-3).join(' ') || err.message}`, { cause: err }))
+          : resolve(),
+    );
+    child.stdin?.on('error', () => {});
+  });
+  // The folder the owner made (empty: it had no PG_VERSION) gives way to the complete one.
+  rmSync(dataDir, { recursive: true, force: true });
+  renameSync(building, dataDir);
+}
+
 async function becomeOwner(
   dataDir: string,
   recordPath: string,
@@ -115,9 +171,10 @@ async function becomeOwner(
   try {
     sweepLeftovers(recordPath, record.nonce);
     mkdirSync(dataDir, { recursive: true });
+    if (!existsSync(join(dataDir, 'PG_VERSION'))) await initializeDataDir(dataDir);
     // Every commit is written to the folder before it is acknowledged (relaxedDurability would
     // acknowledge first and write later).
-    pglite = await PGlite.create(dataDir, { relaxedDurability: false }).catch((err: unknown) => {
+    pglite = await PGlite.create(dataDir, { relaxedDurability: false, postgresqlconf: embeddedSettings }).catch((err: unknown) => {
       throw new Error(`could not open the embedded database in ${record.dataDir}: ${err instanceof Error ? err.message : String(err)}`, {
         cause: err,
       });

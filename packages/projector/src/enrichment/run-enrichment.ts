@@ -1,5 +1,5 @@
 import { describeError, tokenFingerprint, type Logger, type SecretBox } from '@mirror/core';
-import type { Db } from '@mirror/db';
+import type { Db, LogSignal } from '@mirror/db';
 import { readStoreTokens } from '../stores/store-tokens.ts';
 
 import { enrichStore, type EnrichPassResult, type EnrichStoreDeps } from './enrich-store.ts';
@@ -19,6 +19,11 @@ export type RunEnrichmentOptions = {
   concurrency?: number;
   /** Pause when no store had work. */
   pollIntervalMs?: number;
+  /**
+   * Wakes the loop when webhooks are appended (`pollIntervalMs` is then only the fallback), and
+   * is told of the snapshots and tombstones each pass commits (the projection's wake-up).
+   */
+  appended?: LogSignal;
   /** Called after each pass (metrics, tests, benchmarks). */
   onPass?: (storeId: number, result: EnrichPassResult) => void;
 } & Pick<EnrichStoreDeps, 'batchSize' | 'maxAttempts' | 'retryBaseMs' | 'retryMaxMs' | 'now' | 'fetchOptions' | 'onFetched' | 'onNote'>;
@@ -26,11 +31,11 @@ export type RunEnrichmentOptions = {
 /**
  * The enrichment stage as a long-running loop: finds stores with webhooks after their
  * checkpoint, runs one pass per store with bounded concurrency (a failing or blocked store only
- * delays itself), and polls when idle. On abort it stops starting passes; a pass in flight
+ * delays itself), and when idle waits for new webhooks (`appended`) or the next poll. On abort it stops starting passes; a pass in flight
  * either commits whole or not at all. Resolves once stopped.
  */
 export async function runEnrichment(options: RunEnrichmentOptions): Promise<void> {
-  const { db, log, clientFor, box, signal, concurrency = 4, pollIntervalMs = 100, onPass, ...passOptions } = options;
+  const { db, log, clientFor, box, signal, concurrency = 4, pollIntervalMs = 100, onPass, appended, ...passOptions } = options;
   const now = passOptions.now ?? (() => new Date());
   // In-memory pauses after a database error, so one bad store cannot spin the loop.
   const pausedUntil = new Map<number, number>();
@@ -71,6 +76,7 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
         if (result.status === 'uninstalled') heldUninstalled.set(storeId, { until: now().getTime() + 5_000, token });
         else heldUninstalled.delete(storeId);
         progressed = result.status === 'progressed' || result.status === 'conflict';
+        if (result.appended > 0) appended?.notify(['snapshot', 'tombstone']);
         onPass?.(storeId, result);
       } catch (err) {
         pausedUntil.set(storeId, now().getTime() + 5_000);
@@ -95,6 +101,8 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
     const stopWaiting = () => controller.abort();
     signal.addEventListener('abort', stopWaiting, { once: true });
     wake = stopWaiting;
+    // Before the stores are read: a webhook committed after that read ends the wait below.
+    const mark = appended?.mark() ?? 0;
     try {
       const readFrom = passesEnded;
       // A token this process cannot open (sealed with another key, after `mirror secrets rotate`)
@@ -127,7 +135,8 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
     } catch (err) {
       log.error({ error: describeError(err) }, 'enrichment loop failed');
     }
-    await sleep(pollIntervalMs, controller.signal);
+    if (appended) await appended.wait(['webhook'], mark, pollIntervalMs, controller.signal);
+    else await sleep(pollIntervalMs, controller.signal);
     signal.removeEventListener('abort', stopWaiting);
   }
   // Passes in flight commit whole or not at all (they check the signal before committing).

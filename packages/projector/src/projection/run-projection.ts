@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@mirror/core';
-import type { Db } from '@mirror/db';
+import type { Db, LogSignal } from '@mirror/db';
 import { projectNextBatch, type ProjectBatchOptions } from './project-batch.ts';
 
 export type RunProjectionOptions = ProjectBatchOptions & {
@@ -9,30 +9,37 @@ export type RunProjectionOptions = ProjectBatchOptions & {
   log: Logger;
   /** Pause when caught up (and after a failure, times the attempt, capped at 30 s). */
   idleMs?: number;
+  /** Wakes the worker when snapshots or tombstones are appended; `idleMs` is then only the fallback poll. */
+  appended?: LogSignal;
 };
 
 /**
  * The long-lived projection worker: applies batches until it reaches the head of the log, then
- * polls every `idleMs`. Resolves once `signal` aborts (the batch in flight commits or rolls back
+ * waits for `appended` to signal new records, polling every `idleMs` in any case. Resolves once `signal` aborts (the batch in flight commits or rolls back
  * first, so stopping never leaves a half-applied batch). A failing batch is logged and retried
  * with a growing pause; the checkpoint did not move, so nothing is lost.
  */
 export async function runProjection(options: RunProjectionOptions): Promise<void> {
-  const { db, signal, log, idleMs = 100, ...batch } = options;
+  const { db, signal, log, idleMs = 100, appended, ...batch } = options;
   let failures = 0;
   while (!signal.aborted) {
     let pause = 0;
+    let wakeOnAppend = false;
+    // Before the batch reads the head: an append committed after that read wakes the wait below.
+    const mark = appended?.mark() ?? 0;
     try {
       const outcome = await projectNextBatch(db, batch);
       failures = 0;
       if (outcome.records > 0) log.debug({ records: outcome.records, to: outcome.to }, 'projected batch');
       // Another projector holds the checkpoint: let it work rather than queue behind it.
       if (outcome.caughtUp || outcome.conflict) pause = idleMs;
+      wakeOnAppend = outcome.caughtUp && !outcome.conflict;
     } catch (err) {
       failures += 1;
       pause = Math.min(30_000, idleMs * 2 ** Math.min(failures, 8));
       log.error({ err, failures, retryInMs: pause }, 'projection batch failed');
     }
-    if (pause > 0) await sleep(pause, undefined, { signal }).catch(() => {});
+    if (pause > 0 && wakeOnAppend && appended) await appended.wait(['snapshot', 'tombstone'], mark, pause, signal);
+    else if (pause > 0) await sleep(pause, undefined, { signal }).catch(() => {});
   }
 }

@@ -14,12 +14,19 @@ export type BulkLoadOptions = {
   batchSize: number;
   /** The share's rebuild checkpoint, whose `updated_at` each chunk renews (the rebuild's lease). */
   checkpoint: string;
+  /**
+   * Table (share, entity_kind, position) holding how far each kind of each share got: read
+   * first, moved by each chunk in its own transaction, so a crashed load resumes after it.
+   */
+  progress: string;
 };
 
 /**
  * Inserts one share's bulk worklist rows into the empty shadow tables, kind by kind, in chunks
- * of `batchSize` records (one statement and transaction each, synchronous_commit off: a crash
- * loses the rebuild, which starts over). Calls `onChunk` with each chunk's record count.
+ * of `batchSize` records (one statement and transaction each, which also moves the kind's
+ * progress; synchronous_commit off: a crash of Postgres may lose the last chunks, with their
+ * progress). Goes on from the progress an earlier run left. Calls `onChunk` with each chunk's
+ * record count.
  */
 export async function bulkLoad(db: Db, options: BulkLoadOptions, onChunk: (records: number) => Promise<void>): Promise<void> {
   for (const kind of options.kinds) {
@@ -27,7 +34,11 @@ export async function bulkLoad(db: Db, options: BulkLoadOptions, onChunk: (recor
     if (spec.shape !== 'entity' || kind === 'store') continue;
     const statement = (trustObjects: boolean) => bulkSnapshotStatement(spec, options.schema, options.worklist, options.share, trustObjects);
     const trusted = statement(true);
-    let from = 0;
+    const [done] = await execRows<{ position: string | number }>(
+      db,
+      sql`select position from ${sql.raw(options.progress)} where share = ${options.share} and entity_kind = ${kind}`,
+    );
+    let from = Number(done?.position ?? 0);
     for (;;) {
       const values = { from, limit: options.batchSize };
       const chunk = await db.transaction(async (t) => {
@@ -45,13 +56,21 @@ export async function bulkLoad(db: Db, options: BulkLoadOptions, onChunk: (recor
               on conflict (name) do update set updated_at = now()`,
         );
         type Chunk = { n: number; last: string | number | null };
+        let loaded: Chunk | undefined;
         try {
           // Optimistic: documents are objects; a savepoint makes the rare exception a retry.
-          return await tx.transaction(async (savepoint) => (await execRows<Chunk>(savepoint, bindStatement(trusted, values)))[0]);
+          loaded = await tx.transaction(async (savepoint) => (await execRows<Chunk>(savepoint, bindStatement(trusted, values)))[0]);
         } catch (err) {
           if (sqlState(err) !== '22023') throw err;
-          return (await execRows<Chunk>(tx, bindStatement(statement(false), values)))[0];
+          loaded = (await execRows<Chunk>(tx, bindStatement(statement(false), values)))[0];
         }
+        if (loaded && loaded.n > 0) {
+          await tx.execute(
+            sql`insert into ${sql.raw(options.progress)} (share, entity_kind, position) values (${options.share}, ${kind}, ${loaded.last})
+                on conflict (share, entity_kind) do update set position = excluded.position`,
+          );
+        }
+        return loaded;
       });
       const n = chunk?.n ?? 0;
       if (n > 0) {

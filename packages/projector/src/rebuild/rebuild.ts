@@ -46,11 +46,29 @@ export type RebuildOptions = {
    * connection. On PGlite (one connection) the shares simply take turns.
    */
   parallel?: number;
+  /**
+   * How one rebuild at a time is ensured. `lease` (default, any database): the rebuild's
+   * checkpoint rows, alive while one moved within 10 minutes (`force` takes over sooner).
+   * `session` (Postgres, not the embedded PGlite, whose one session everyone shares): an advisory
+   * lock held on a connection of its own, which ends with the process, so a rebuild that
+   * crashed is resumed by the next one at once.
+   */
+  lock?: 'lease' | 'session';
 };
 
-export type RebuildResult = { tables: string[]; records: number; position: number };
+export type RebuildResult = {
+  tables: string[];
+  records: number;
+  position: number;
+  /** The rebuild went on from where a crashed or failed one stopped, instead of starting over. */
+  resumed: boolean;
+};
 
 const shadowSchema = 'mirror_rebuild';
+// What a rebuild resumes from: its plan (one row), and how far each share's bulk load got.
+const planTable = `${shadowSchema}.plan`;
+const bulkProgressTable = `${shadowSchema}.bulk_progress`;
+const sessionLockKey = 7262431000424244;
 const retiredSchema = 'mirror_retired';
 const checkpoint = 'rebuild';
 // A rebuild renews its lease (the checkpoint row) with every batch and between index builds.
@@ -61,8 +79,11 @@ const leaseExpiry = '10 minutes';
  * event_log) and swaps them in atomically:
  *
  * 1. shadow tables `mirror_rebuild.<table>` are created like the live ones (primary key only);
- * 2. the whole log is projected into them in batches, under the `rebuild` checkpoint, with
- *    synchronous_commit off (a crash loses the rebuild, which starts over, never live data);
+ * 2. the whole log is projected into them in batches, under the `rebuild` checkpoints, with
+ *    synchronous_commit off; every chunk moves its checkpoint in the transaction that writes
+ *    it, so a rebuild that crashed (or failed) is resumed from there by the next one, asked
+ *    for the same tables (a crash of Postgres itself may lose the last chunks, and their
+ *    checkpoints with them; never live data);
  * 3. secondary indexes are built and statistics gathered, then the shadow catches up again;
  * 4. one transaction locks the live projector's checkpoint row and the live tables, projects the
  *    last records into the shadow, moves the live tables aside and the shadow ones into `public`
@@ -84,34 +105,44 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
   const progress = async (phase: RebuildPhase, position: number, head: number, records: number) =>
     options.onProgress?.({ phase, position, head, records, total });
 
-  await claimLease(db, options.force ?? false);
+  const release = await claimLease(db, options.force ?? false, options.lock ?? 'lease');
   let records = 0;
   let position = 0;
+  let resumed = false;
   try {
-    await createShadowTables(db, tables);
-
     const n = Math.max(1, options.parallel ?? 2);
     let head = await readHead(db);
-    total = await countRecords(db, kinds, 0, head);
-    // Each connection projects every kind, for its share of the keys (by hash), so all of them
-    // stay busy to the end whatever the mix of kinds. An order tombstone naming only the internal
-    // id matches orders by another key, so when the log holds one, orders go whole to share 0.
-    const unsplit: Kind[] = kinds.includes('order') && (await hasInternalOrderTombstones(db, head)) ? ['order'] : [];
-    const shares = Array.from({ length: n }, (_, i) => ({
-      checkpoint: `${checkpoint}:${i}`,
-      kinds: i === 0 ? kinds : kinds.filter((kind) => !unsplit.includes(kind)),
-      share: { index: i, count: n },
-    })).filter((share) => share.kinds.length > 0);
-    await progress('build', position, head, records);
-    const listed = shares.length > 1 ? await buildWorklist(db, unsplit, shares, head) : undefined;
-    const worklist = listed?.table;
-    // Superseded snapshots are done with: the worklist left them out.
-    for (const share of listed?.shares ?? []) records += share.considered - share.bulk - share.regular;
+    let plan = await readPlan(db, tables, kinds, n);
+    resumed = plan !== undefined;
+    // Of a total counted before the build starts or goes on (it grows only by what is appended
+    // meanwhile, which the catch-up applies).
+    total = await countRecords(db, kinds, 0, plan?.until ?? head);
+    if (!plan) {
+      await db.execute(sql`delete from consumer_checkpoints where name like ${`${checkpoint}:%`}`);
+      await createShadowTables(db, tables);
+      // Each connection projects every kind, for its share of the keys (by hash), so all of them
+      // stay busy to the end whatever the mix of kinds. An order tombstone naming only the internal
+      // id matches orders by another key, so when the log holds one, orders go whole to share 0.
+      const unsplit: Kind[] = kinds.includes('order') && (await hasInternalOrderTombstones(db, head)) ? ['order'] : [];
+      await progress('build', position, head, records);
+      const listed =
+        sharesOf(kinds, unsplit, n).length > 1 ? await buildWorklist(db, unsplit, sharesOf(kinds, unsplit, n), head) : undefined;
+      const considered = listed?.shares.reduce((sum, share) => sum + share.considered, 0);
+      // Superseded snapshots are done with: the worklist left them out.
+      const superseded = listed?.shares.reduce((sum, share) => sum + share.considered - share.bulk - share.regular, 0) ?? 0;
+      plan = { until: head, unsplit, worklistRows: listed ? await countRows(db, listed.table) : null, considered, superseded };
+      await writePlan(db, kinds, n, plan);
+    } else {
+      await progress('build', position, head, records);
+    }
+    const { until, unsplit } = plan;
+    const shares = sharesOf(kinds, unsplit, n);
+    const worklist = plan.worklistRows === null ? undefined : worklistTable;
+    records += plan.superseded + (resumed && worklist ? await countDone(db, worklist) : 0);
     // Each share advances under its own checkpoint up to the same head; the slowest one is the
     // overall position.
     const reached = shares.map(() => 0);
     let phase: RebuildPhase = 'build';
-    const until = head;
     await Promise.all(
       shares.map(async (share, i) => {
         // First the keys that need just their newest snapshot, in any order; then the rest in
@@ -119,7 +150,15 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
         if (worklist) {
           await bulkLoad(
             db,
-            { schema: shadowSchema, worklist, share: share.share.index, kinds: share.kinds, batchSize, checkpoint: share.checkpoint },
+            {
+              schema: shadowSchema,
+              worklist,
+              share: share.share.index,
+              kinds: share.kinds,
+              batchSize,
+              checkpoint: share.checkpoint,
+              progress: bulkProgressTable,
+            },
             async (n) => {
               records += n;
               await progress(phase, position, head, records);
@@ -149,7 +188,7 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
     );
     // From here on one checkpoint, every kind whole: the shares all stopped at `until`.
     const tail = `${checkpoint}:tail`;
-    await db.execute(sql`insert into consumer_checkpoints (name, position) values (${tail}, ${until})`);
+    await db.execute(sql`insert into consumer_checkpoints (name, position) values (${tail}, ${until}) on conflict (name) do nothing`);
 
     phase = 'index';
     await progress('index', position, head, records);
@@ -210,17 +249,116 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
         );
       }
       await tx.execute(sql`delete from consumer_checkpoints where name = ${checkpoint} or name like ${`${checkpoint}:%`}`);
+      // Nothing left to resume, even if the process dies before the schema is dropped.
+      await tx.execute(sql.raw(`drop table ${planTable}`));
       return last;
     });
   } catch (err) {
-    // Leave the shadow schema for inspection; the next rebuild drops it. Release the lease.
-    await db.execute(sql`delete from consumer_checkpoints where name = ${checkpoint} or name like ${`${checkpoint}:%`}`).catch(() => {});
+    // Keep the shadow tables and the checkpoints: the next rebuild of the same tables resumes
+    // from them (any other starts over). Release the lease: age its rows out, keep positions.
+    await db
+      .execute(sql`update consumer_checkpoints set updated_at = 'epoch' where name = ${checkpoint} or name like ${`${checkpoint}:%`}`)
+      .catch(() => {});
     throw err;
+  } finally {
+    await release();
   }
   await db.execute(sql.raw(`drop schema if exists ${shadowSchema} cascade`));
   await db.execute(sql.raw(`drop schema if exists ${retiredSchema} cascade`));
   await progress('done', position, position, records);
-  return { tables, records, position };
+  return { tables, records, position, resumed };
+}
+
+type Plan = {
+  /** The head of the log the build goes to. */
+  until: number;
+  unsplit: Kind[];
+  /** Rows of the worklist when it was made (an unlogged table: a crash of Postgres empties it). */
+  worklistRows: number | null;
+  /** Records the build goes through (the worklist's count, superseded snapshots included). */
+  considered: number | undefined;
+  /** Superseded snapshots the worklist left out. */
+  superseded: number;
+};
+
+const sharesOf = (kinds: readonly Kind[], unsplit: readonly Kind[], n: number) =>
+  Array.from({ length: n }, (_, i) => ({
+    checkpoint: `${checkpoint}:${i}`,
+    kinds: i === 0 ? kinds : kinds.filter((kind) => !unsplit.includes(kind)),
+    share: { index: i, count: n },
+  })).filter((share) => share.kinds.length > 0);
+
+async function writePlan(db: Db, kinds: readonly Kind[], n: number, plan: Plan): Promise<void> {
+  await db.execute(
+    sql.raw(`create table ${planTable} (kinds text not null, shares int not null, until bigint not null, unsplit text not null,
+             worklist_rows bigint, considered bigint, superseded bigint not null)`),
+  );
+  await db.execute(
+    sql.raw(`create table ${bulkProgressTable} (share int, entity_kind text, position bigint not null, primary key (share, entity_kind))`),
+  );
+  await db.execute(
+    sql`insert into ${sql.raw(planTable)} values (${[...kinds].sort().join(',')}, ${n}, ${plan.until}, ${plan.unsplit.join(',')},
+          ${plan.worklistRows}, ${plan.considered ?? null}, ${plan.superseded})`,
+  );
+}
+
+/**
+ * The plan of an unfinished rebuild this one can go on with: same tables and connections, its
+ * shadow tables all there, its worklist whole. Otherwise undefined, and the rebuild starts over.
+ */
+async function readPlan(db: Db, tables: readonly string[], kinds: readonly Kind[], n: number): Promise<Plan | undefined> {
+  const [exists] = await execRows<{ found: boolean }>(
+    db,
+    sql`select to_regclass(${planTable}) is not null and to_regclass(${bulkProgressTable}) is not null as found`,
+  );
+  if (!exists?.found) return undefined;
+  type Row = {
+    kinds: string;
+    shares: number;
+    until: string | number;
+    unsplit: string;
+    worklist_rows: string | number | null;
+    considered: string | number | null;
+    superseded: string | number;
+  };
+  const [row] = await execRows<Row>(db, sql.raw(`select * from ${planTable}`));
+  if (!row || row.kinds !== [...kinds].sort().join(',') || Number(row.shares) !== n) return undefined;
+  const missing = await execRows<{ t: string }>(
+    db,
+    sql`select t from unnest(${sql.raw(`array[${tables.map((t) => `'${t}'`).join(', ')}]::text[]`)}) t
+        where to_regclass(${shadowSchema} || '."' || t || '"') is null`,
+  );
+  if (missing.length > 0) return undefined;
+  const worklistRows = row.worklist_rows === null ? null : Number(row.worklist_rows);
+  if (worklistRows !== null) {
+    const [found] = await execRows<{ found: boolean }>(db, sql`select to_regclass(${worklistTable}) is not null as found`);
+    if (!found?.found || (await countRows(db, worklistTable)) !== worklistRows) return undefined;
+  }
+  return {
+    until: Number(row.until),
+    unsplit: row.unsplit === '' ? [] : (row.unsplit.split(',') as Kind[]),
+    worklistRows,
+    considered: row.considered === null ? undefined : Number(row.considered),
+    superseded: Number(row.superseded),
+  };
+}
+
+async function countRows(db: Db, table: string): Promise<number> {
+  const [row] = await execRows<{ n: string | number }>(db, sql.raw(`select count(*) as n from ${table}`));
+  return Number(row?.n ?? 0);
+}
+
+/** Worklist records an earlier run of this rebuild applied: bulk ones up to each kind's progress, the rest up to their share's checkpoint. */
+async function countDone(db: Db, worklist: string): Promise<number> {
+  const [row] = await execRows<{ n: string | number | null }>(
+    db,
+    sql.raw(`select
+      (select count(*) from ${worklist} w join ${bulkProgressTable} p on p.share = w.share and p.entity_kind = w.entity_kind
+        where w.bulk and w.kind = 'snapshot' and w.position <= p.position)
+      + (select count(*) from ${worklist} w join consumer_checkpoints c on c.name = '${checkpoint}:' || w.share
+        where not w.bulk and w.position <= c.position) as n`),
+  );
+  return Number(row?.n ?? 0);
 }
 
 /** Snapshot and tombstone records of these kinds in (from, to]: what projecting that range goes through. */
@@ -244,12 +382,15 @@ async function readHead(db: Db): Promise<number> {
 }
 
 /**
- * One rebuild at a time. The lease is the set of `rebuild` checkpoint rows: every batch renews
- * its share's row, so a rebuild is alive while one of them moved within the expiry.
+ * One rebuild at a time; returns what releases it. With `lease`, the lease is the set of
+ * `rebuild` checkpoint rows: every batch renews its share's row, so a rebuild is alive while one
+ * of them moved within the expiry. With `session`, an advisory lock on a connection held for the
+ * whole rebuild: whoever gets it knows any earlier rebuild is gone.
  */
-async function claimLease(db: Db, force: boolean): Promise<void> {
+async function claimLease(db: Db, force: boolean, lock: 'lease' | 'session'): Promise<() => Promise<void>> {
   const mine = sql`(name = ${checkpoint} or name like ${`${checkpoint}:%`})`;
-  if (!force) {
+  const release = lock === 'session' ? await holdSessionLock(db) : async () => {};
+  if (lock === 'lease' && !force) {
     const alive = await execRows<{ name: string }>(
       db,
       sql`select name from consumer_checkpoints where ${mine} and updated_at > now() - ${sql.raw(`interval '${leaseExpiry}'`)} limit 1`,
@@ -258,12 +399,42 @@ async function claimLease(db: Db, force: boolean): Promise<void> {
       throw new AppError('UNAVAILABLE', `a rebuild is already running (its lease expires ${leaseExpiry} after its last batch)`);
     }
   }
-  await db.execute(sql`delete from consumer_checkpoints where ${mine}`);
+  // The share rows stay: they are where a resumed rebuild goes on from.
+  await db.execute(sql`delete from consumer_checkpoints where name = ${checkpoint}`);
   const claimed = await execRows<{ name: string }>(
     db,
     sql`insert into consumer_checkpoints (name, position) values (${checkpoint}, 0) on conflict (name) do nothing returning name`,
   );
-  if (claimed.length === 0) throw new AppError('UNAVAILABLE', 'another rebuild started at the same time');
+  if (claimed.length === 0) {
+    await release();
+    throw new AppError('UNAVAILABLE', 'another rebuild started at the same time');
+  }
+  // Renewed: a resumed rebuild's share rows may have been aged out when it failed.
+  await db.execute(sql`update consumer_checkpoints set updated_at = now() where ${mine}`);
+  return release;
+}
+
+type ReservedConnection = {
+  <T>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]>;
+  release(): void;
+};
+
+/** Takes the rebuild's session advisory lock on a connection reserved from the pool (postgres.js). */
+async function holdSessionLock(db: Db): Promise<() => Promise<void>> {
+  const client = (db as unknown as { $client?: { reserve?: () => Promise<ReservedConnection> } }).$client;
+  if (typeof client?.reserve !== 'function') throw new Error('the session lock needs Postgres through postgres.js');
+  const connection = await client.reserve();
+  try {
+    const [row] = await connection<{ locked: boolean }>`select pg_try_advisory_lock(${sessionLockKey}) as locked`;
+    if (!row?.locked) throw new AppError('UNAVAILABLE', 'a rebuild is already running (another session holds its lock)');
+  } catch (err) {
+    connection.release();
+    throw err;
+  }
+  return async () => {
+    await connection`select pg_advisory_unlock(${sessionLockKey})`.catch(() => {});
+    connection.release();
+  };
 }
 
 const worklistTable = `${shadowSchema}.worklist`;
@@ -387,8 +558,12 @@ async function createSecondaryIndexes(db: Db, tables: readonly string[], paralle
     );
     for (const { definition } of indexes) {
       // Same index names: indexes live in their table's schema, and move with it on the swap.
-      const shadow = definition.replace(/ ON (ONLY )?public\.("?)([a-z_]+)\2 /, ` ON $1${shadowSchema}."$3" `);
-      if (shadow === definition) throw new Error(`cannot retarget index definition: ${definition}`);
+      // `if not exists`: a resumed rebuild skips the indexes its first run built.
+      const shadow = definition
+        .replace(/ ON (ONLY )?public\.("?)([a-z_]+)\2 /, ` ON $1${shadowSchema}."$3" `)
+        .replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX IF NOT EXISTS ');
+      if (!shadow.includes(`${shadowSchema}.`) || !shadow.includes('IF NOT EXISTS'))
+        throw new Error(`cannot retarget index definition: ${definition}`);
       jobs.push(shadow);
     }
     jobs.push(`analyze ${shadowSchema}."${table}"`);

@@ -1,0 +1,69 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../testing/index.ts';
+import type { RecordKind } from '../schema/event-log.ts';
+import { appendWebhooks } from './append-webhooks.ts';
+import { webhookRow } from './fixtures.ts';
+import { createLogSignal, listenForAppends } from './log-signal.ts';
+
+let database: TestDatabase;
+let stop: () => Promise<void>;
+const heard: RecordKind[][] = [];
+const signal = createLogSignal();
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const recording = { ...signal, notify: (kinds: readonly RecordKind[]) => void heard.push([...kinds]) };
+  stop = await listenForAppends(database, recording);
+});
+afterAll(async () => {
+  await stop();
+  await database.close();
+});
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 150));
+
+test('an append is announced at its commit, once per kind, and never before', async () => {
+  await settle();
+  heard.length = 0;
+  await database.db.transaction(async (tx) => {
+    await tx.execute(sql`insert into event_log (kind, store_id, event_id, event_type, is_known_type, payload)
+                         values ('webhook', 1, 'n-1', 'order.updated', true, '{}'), ('webhook', 1, 'n-2', 'order.updated', true, '{}')`);
+    await tx.execute(sql`insert into event_log (kind, store_id, event_type, entity_kind, entity_id, is_known_type, payload)
+                         values ('snapshot', 1, 'order', 'order', 'A1', true, '{}')`);
+    await settle();
+    // Not committed yet: nothing may have been announced.
+    expect(heard).toEqual([]);
+  });
+  await settle();
+  expect(heard.flat().sort()).toEqual(['snapshot', 'webhook']);
+});
+
+test('a rolled-back append is never announced', async () => {
+  heard.length = 0;
+  await database.db
+    .transaction(async (tx) => {
+      await tx.execute(sql`insert into event_log (kind, store_id, event_id, event_type, is_known_type, payload)
+                           values ('webhook', 1, 'n-3', 'order.updated', true, '{}')`);
+      throw new Error('roll back');
+    })
+    .catch(() => {});
+  await settle();
+  expect(heard).toEqual([]);
+});
+
+test("ingest's appends are announced without any change to its code: the trigger sends them", async () => {
+  heard.length = 0;
+  await appendWebhooks(database.db, [webhookRow(), webhookRow()]);
+  await settle();
+  expect(heard).toEqual([['webhook']]);
+  // A batch of redeliveries appends nothing, and says nothing.
+  heard.length = 0;
+  const row = webhookRow();
+  await appendWebhooks(database.db, [row]);
+  await settle();
+  heard.length = 0;
+  await appendWebhooks(database.db, [row]);
+  await settle();
+  expect(heard).toEqual([]);
+});
