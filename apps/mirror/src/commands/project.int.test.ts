@@ -52,7 +52,8 @@ describe.skipIf(skip)('mirror project under kill -9', () => {
         ECWID_API_BASE_URL: server.url,
         ECWID_STORES: `${storeId}:${token}`,
         MIRROR_SECRET_KEY: '02'.repeat(32),
-        ENRICHMENT_BATCH_SIZE: '15',
+        // Small passes, so a round's webhooks take several and a kill lands between them.
+        ENRICHMENT_BATCH_SIZE: '3',
         ENRICHMENT_POLL_MS: '20',
         LOG_LEVEL: 'silent',
       },
@@ -94,7 +95,7 @@ describe.skipIf(skip)('mirror project under kill -9', () => {
       // Startup (tsx, migrations) takes a while: kill at a random moment once it is working.
       const before = await checkpoint();
       await expect.poll(checkpoint, { timeout: 30_000, interval: 10 }).toBeGreaterThan(before);
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 150));
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 60));
       child.kill('SIGKILL');
       expect((await exited(child)).signal).toBe('SIGKILL');
       const [state] = await database.db.select().from(enrichmentStateTable).where(eq(enrichmentStateTable.storeId, storeId));
