@@ -1,15 +1,17 @@
-import { createSilentLogger } from '@mirror/core';
+import { createSilentLogger, tokenFingerprint } from '@mirror/core';
 import {
   apiKeysTable,
   backfillStateTable,
   consumerCheckpointsTable,
   enrichmentStateTable,
+  execRows,
   parkedEventsTable,
   reconcileRunsTable,
+  storesTable,
   storeTokensTable,
 } from '@mirror/db';
 import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLagHistory } from './lag-history.ts';
 import type { OperatorActions, VerifyState } from './operations-routes.ts';
@@ -134,6 +136,114 @@ describe('GET /v1/status', () => {
   test('shows a store key its own store only', async () => {
     const res = await get(app, '/v1/status', storeKey);
     expect(res.body.stores.map((s: any) => s.storeId)).toEqual([store]);
+  });
+
+  test("gives a store key its own store's log head and projection backlog, the admin the whole log's", async () => {
+    const { db } = database;
+    const third = 9009;
+    // After store 7007's records: two documents and a webhook of another store, none projected.
+    const [x1, , x3] = await insertLog(db, [
+      { kind: 'snapshot', storeId: third, eventType: 'product', entityKind: 'product', entityId: '1', payload: {} },
+      { kind: 'tombstone', storeId: third, eventType: 'product', entityKind: 'product', entityId: '2', payload: {} },
+      {
+        kind: 'webhook',
+        storeId: third,
+        eventId: 'evt-9009-1',
+        eventType: 'product.updated',
+        entityKind: 'product',
+        entityId: '3',
+        payload: {},
+      },
+    ]);
+    const [s1, s2] = await execRows<{ position: string }>(
+      db,
+      sql`select position from event_log where store_id = ${store} and kind = 'snapshot' order by position`,
+    );
+    const own = await get(app, '/v1/status', storeKey);
+    // Store 7007: its newest record is snapshot 2; projection stands at its snapshot 1, with snapshot 2 to go.
+    expect({ logHead: own.body.logHead, projection: own.body.projection }).toEqual({
+      logHead: Number(s2!.position),
+      projection: { position: Number(s1!.position), lagRecords: 1 },
+    });
+    const all = await get(app, '/v1/status');
+    expect({ logHead: all.body.logHead, projection: all.body.projection }).toEqual({
+      logHead: x3!.position,
+      projection: { position: Number(s1!.position), lagRecords: 3 },
+    });
+
+    // Projection past store 7007 into the other store's records: the key sees its own newest record
+    // passed and nothing behind; the checkpoint itself, and what waits after it, are the admin's.
+    await db.update(consumerCheckpointsTable).set({ position: x1!.position }).where(eq(consumerCheckpointsTable.name, 'projection'));
+    try {
+      expect((await get(app, '/v1/status', storeKey)).body.projection).toEqual({ position: Number(s2!.position), lagRecords: 0 });
+      expect((await get(app, '/v1/status')).body.projection).toEqual({ position: x1!.position, lagRecords: 1 });
+    } finally {
+      await db
+        .update(consumerCheckpointsTable)
+        .set({ position: Number(s1!.position) })
+        .where(eq(consumerCheckpointsTable.name, 'projection'));
+    }
+
+    // A key of a store without records: nothing.
+    const empty = await get(app, '/v1/status', await keyFor(db, 9010, 'no records'));
+    expect(empty.body).toMatchObject({ logHead: 0, projection: { position: 0, lagRecords: 0 }, stores: [] });
+  });
+
+  test("shows each store's install, uninstall, scopes, token fingerprint and catch-up, never the token", async () => {
+    const { db } = database;
+    const uninstalled = 9011;
+    await db
+      .update(storeTokensTable)
+      .set({ tokenFingerprint: tokenFingerprint('secret_console_test'), scopes: ['read_orders', 'read_catalog'], catchUp: 'reconcile' })
+      .where(eq(storeTokensTable.storeId, store));
+    await db.insert(storesTable).values([
+      { storeId: store, status: 'active', installedAt: new Date('2026-01-02T03:04:05Z'), doc: {}, sourcePosition: 1, syncedAt: new Date() },
+      {
+        storeId: uninstalled,
+        status: 'uninstalled',
+        installedAt: new Date('2025-05-01T00:00:00Z'),
+        uninstalledAt: new Date('2026-02-03T04:05:06Z'),
+        doc: {},
+        sourcePosition: 1,
+        syncedAt: new Date(),
+      },
+    ]);
+    // A webhook Ecwid sent before the uninstall: the mirror knows the store, has no token for it.
+    await insertLog(db, [
+      {
+        kind: 'webhook',
+        storeId: uninstalled,
+        eventId: 'evt-9011-1',
+        eventType: 'order.updated',
+        entityKind: 'order',
+        entityId: '1',
+        payload: {},
+      },
+    ]);
+    const res = await get(app, '/v1/status');
+    const byId = new Map(res.body.stores.map((s: any) => [s.storeId, s]));
+    expect(byId.get(store)).toMatchObject({
+      status: 'active',
+      installedAt: '2026-01-02T03:04:05.000Z',
+      uninstalledAt: null,
+      scopes: ['read_orders', 'read_catalog'],
+      tokenFingerprint: tokenFingerprint('secret_console_test'),
+      catchUp: 'reconcile',
+    });
+    expect(byId.get(uninstalled)).toMatchObject({
+      status: 'uninstalled',
+      hasToken: false,
+      installedAt: '2025-05-01T00:00:00.000Z',
+      uninstalledAt: '2026-02-03T04:05:06.000Z',
+      scopes: null,
+      tokenFingerprint: null,
+      catchUp: null,
+    });
+    expect(JSON.stringify(res.body)).not.toContain('secret_console_test');
+    // The store key reads the same of its own store.
+    expect((await get(app, '/v1/status', storeKey)).body.stores[0]).toMatchObject({
+      tokenFingerprint: tokenFingerprint('secret_console_test'),
+    });
   });
 
   test('reports a rebuild in progress to the admin', async () => {

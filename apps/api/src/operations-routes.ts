@@ -70,13 +70,37 @@ const storeHealthSchema = z
     lastReconcileAt: time,
     parkedOpen: z.number().int().openapi({ description: 'parked webhooks not retried successfully yet' }),
     lag: z.object({ enrichment: lagSchema, projection: lagSchema }),
+    installedAt: time.openapi({ description: 'the latest install of the app' }),
+    uninstalledAt: time.openapi({ description: 'the latest uninstall of the app' }),
+    scopes: z.array(z.string()).nullable().openapi({ description: 'scopes Ecwid granted (OAuth installs); null when unknown' }),
+    tokenFingerprint: z
+      .string()
+      .nullable()
+      .openapi({ description: '`sha256:` and 12 hex digits of the access token’s SHA-256 (never the token); null: no token' }),
+    catchUp: z.enum(['backfill', 'reconcile']).nullable().openapi({ description: "a new token's backfill or reconcile still to do" }),
   })
   .openapi('StoreHealth');
 
 const statusSchema = z
   .object({
-    logHead: z.number().int().openapi({ description: 'the newest position in the log' }),
-    projection: z.object({ position: z.number().int(), lagRecords: z.number().int() }),
+    logHead: z.number().int().openapi({
+      description: "the newest position in the log; for a store key, the newest of its store's records (0: none)",
+    }),
+    projection: z
+      .object({
+        position: z
+          .number()
+          .int()
+          .openapi({
+            description:
+              "the projector's checkpoint; for a store key, the newest of its store's records at or before it (0: none), " +
+              "so the figure says nothing of other stores' records",
+          }),
+        lagRecords: z.number().int().openapi({
+          description: "fetched documents after the checkpoint, not yet in the tables; for a store key, its store's only",
+        }),
+      })
+      .openapi({ description: 'how far the tables are behind the log' }),
     rebuild: z
       .object({
         position: z.number().int().openapi({ description: 'the slowest share has projected up to here' }),
@@ -201,7 +225,10 @@ export function addOperationsRoutes(app: OpenAPIHono<ApiEnv>, { db, lagHistory, 
       description:
         'Per store: its state (and why, when it is blocked or paused), the newest webhook, fetch and reconcile, open parked ' +
         'webhooks, and the lag of each stage: enrichment (webhooks whose entity has not been fetched yet) and projection ' +
-        '(fetched documents not yet in the tables). A store key sees its own store only.',
+        "(fetched documents not yet in the tables), and the app's lifecycle (install and uninstall, scopes, token " +
+        'fingerprint, a pending catch-up). A store key sees its own store only, and the log figures over its own records: ' +
+        '`logHead` is its newest record, `projection.position` its newest record the projector has passed (not the ' +
+        "checkpoint itself, which counts every store's records), `projection.lagRecords` its documents still to project.",
       response: statusSchema,
       responseDescription: 'the mirror as a whole and each store',
     },
@@ -213,29 +240,55 @@ export function addOperationsRoutes(app: OpenAPIHono<ApiEnv>, { db, lagHistory, 
         describeStores(db, ids),
         execRows<{ head: string | number | null; position: string | number | null; lag: string | number }>(
           db,
-          sql`with c as (select coalesce((select position from consumer_checkpoints where name = 'projection'), 0) as position)
-              select (select max(position) from event_log) as head, c.position,
-                     (select count(*) from event_log l where l.position > c.position and l.kind <> 'webhook') as lag
-              from c`,
+          principal.kind === 'admin'
+            ? sql`with c as (select coalesce((select position from consumer_checkpoints where name = 'projection'), 0) as position)
+                select (select max(position) from event_log) as head, c.position,
+                       (select count(*) from event_log l where l.position > c.position and l.kind <> 'webhook') as lag
+                from c`
+            : // A store key sees its own records only: the whole log's head and backlog would show other
+              // stores' activity. `between` rather than `=` keeps the newest-record probes on the
+              // (store_id, position) index: with `=` the planner may walk the position index backwards
+              // through every other store's records (130 ms on a 600k-record log for a store whose newest
+              // record lies 100k back; under 1 ms this way). The count is a range after the checkpoint.
+              sql`with c as (select coalesce((select position from consumer_checkpoints where name = 'projection'), 0) as position)
+                select (select l.position from event_log l where l.store_id between ${principal.storeId} and ${principal.storeId}
+                          order by l.store_id desc, l.position desc limit 1) as head,
+                       (select l.position from event_log l where l.store_id between ${principal.storeId} and ${principal.storeId}
+                          and l.position <= c.position order by l.store_id desc, l.position desc limit 1) as position,
+                       (select count(*) from event_log l where l.store_id = ${principal.storeId} and l.position > c.position
+                          and l.kind <> 'webhook') as lag
+                from c`,
         ),
       ]);
       // A store key asking about a store the mirror has never heard of sees an empty list.
       const known = principal.kind === 'admin' ? health : health.filter((h) => h.hasToken || h.lastWebhookAt || h.lastFetchAt);
-      const nameOf = new Map(names.map((n) => [n['storeId'] as number, (n['storeName'] as string | null) ?? null]));
+      // The app's lifecycle as GET /v1/stores tells it (install times, scopes, token fingerprint),
+      // so the console's stores page needs this one request only.
+      const describedBy = new Map(names.map((n) => [n['storeId'] as number, n]));
       const logHead = Number(head?.head ?? 0);
       return c.json(
         {
           logHead,
           projection: { position: Number(head?.position ?? 0), lagRecords: Number(head?.lag ?? 0) },
           rebuild: principal.kind === 'admin' ? await readRebuild(db, logHead) : null,
-          stores: known.map((h) => ({
-            ...h,
-            storeName: nameOf.get(h.storeId) ?? null,
-            retryAt: iso(h.retryAt),
-            lastWebhookAt: iso(h.lastWebhookAt),
-            lastFetchAt: iso(h.lastFetchAt),
-            lastReconcileAt: iso(h.lastReconcileAt),
-          })),
+          stores: known.map((h) => {
+            const d = describedBy.get(h.storeId);
+            return {
+              ...h,
+              // Enrichment alone cannot tell an uninstalled store from one never given a token.
+              status: d?.['status'] === 'uninstalled' ? 'uninstalled' : h.status,
+              storeName: (d?.['storeName'] as string | null | undefined) ?? null,
+              installedAt: (d?.['installedAt'] as string | null | undefined) ?? null,
+              uninstalledAt: (d?.['uninstalledAt'] as string | null | undefined) ?? null,
+              scopes: (d?.['scopes'] as string[] | null | undefined) ?? null,
+              tokenFingerprint: (d?.['tokenFingerprint'] as string | null | undefined) ?? null,
+              catchUp: (d?.['catchUp'] as 'backfill' | 'reconcile' | null | undefined) ?? null,
+              retryAt: iso(h.retryAt),
+              lastWebhookAt: iso(h.lastWebhookAt),
+              lastFetchAt: iso(h.lastFetchAt),
+              lastReconcileAt: iso(h.lastReconcileAt),
+            };
+          }),
         },
         200,
       );

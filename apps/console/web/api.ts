@@ -51,6 +51,11 @@ export type StoreHealth = {
   lastReconcileAt: string | null;
   parkedOpen: number;
   lag: { enrichment: Lag; projection: Lag };
+  installedAt: string | null;
+  uninstalledAt: string | null;
+  scopes: string[] | null;
+  tokenFingerprint: string | null;
+  catchUp: 'backfill' | 'reconcile' | null;
 };
 
 export type MirrorStatus = {

@@ -113,7 +113,7 @@ function Console({ session, page, onSignOut }: { session: Session; page: PageId;
       </nav>
       <main>
         <h1>{title}</h1>
-        {page === 'stores' && <StoresPage status={status} />}
+        {page === 'stores' && <StoresPage session={session} status={status} />}
         {page === 'lag' && <LagPage session={session} stores={stores} />}
         {page === 'parked' && <ParkedPage session={session} stores={stores} onChange={status.reload} />}
         {page === 'reconcile' && storeId !== null && <ReconcilePage session={session} storeId={storeId} />}

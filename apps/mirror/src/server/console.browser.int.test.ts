@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiSection } from '@mirror/api';
-import { createLogger, createSecretBox, loadConfig as loadSections } from '@mirror/core';
-import { appendWebhooks, enrichmentStateTable, execRows, parkedEventsTable, type Db } from '@mirror/db';
+import { createLogger, createSecretBox, loadConfig as loadSections, tokenFingerprint } from '@mirror/core';
+import { appendWebhooks, enrichmentStateTable, execRows, parkedEventsTable, storesTable, storeTokensTable, type Db } from '@mirror/db';
 import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { createSimulator, type SimServer } from '@mirror/ecwid-sim';
 import { ingestSection } from '@mirror/ingest';
 import { backfill, createClientFactory, projectNextBatch, reconcile } from '@mirror/projector';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { demoSection, ecwidSection, enrichmentSection, httpSection, projectionSection, reconcileSection } from '../config.ts';
@@ -30,6 +30,9 @@ const adminToken = 'console-test-admin-token-0123456789';
 const mirrored = { storeId: 5101, token: 'secret_console_mirrored' };
 /** In the log, but without a token: its webhooks wait, so its lag grows. */
 const tokenless = 5102;
+/** Installed once, then uninstalled (Ecwid confirmed it): its token is gone, its data stays. */
+const uninstalled = { storeId: 5103, installedAt: new Date('2026-03-01T10:00:00Z'), uninstalledAt: new Date('2026-04-02T12:30:00Z') };
+const mirroredScopes = ['read_orders', 'read_catalog'];
 const log = createLogger({ level: 'silent' });
 
 let database: TestDatabase;
@@ -100,6 +103,19 @@ beforeAll(async () => {
   // Two webhooks of a store the mirror has no token for.
   await webhook(db, tokenless, 'product.updated', 'product', '11', 2);
   await webhook(db, tokenless, 'product.updated', 'product', '12', 3);
+  // The uninstalled store as the uninstall leaves it: its one webhook handled before, enrichment
+  // stopped with `uninstalled`, the lifecycle row with both times.
+  const handled = await webhook(db, uninstalled.storeId, 'order.updated', 'order', '21', 4);
+  await db.insert(enrichmentStateTable).values({ storeId: uninstalled.storeId, position: handled, status: 'uninstalled' });
+  await db.insert(storesTable).values({
+    storeId: uninstalled.storeId,
+    status: 'uninstalled',
+    installedAt: uninstalled.installedAt,
+    uninstalledAt: uninstalled.uninstalledAt,
+    doc: {},
+    sourcePosition: handled,
+    syncedAt: new Date(),
+  });
 
   const env = {
     ECWID_STORES: `${mirrored.storeId}:${mirrored.token}`,
@@ -127,6 +143,8 @@ beforeAll(async () => {
     log,
   );
   base = `http://127.0.0.1:${mirror.port}`;
+  // ECWID_STORES tokens come without scopes; an OAuth install records the granted ones.
+  await db.update(storeTokensTable).set({ scopes: mirroredScopes }).where(eq(storeTokensTable.storeId, mirrored.storeId));
 
   browser = await chromium.launch({
     executablePath: chromiumPath,
@@ -189,6 +207,27 @@ describe.skipIf(missingChromium !== undefined)('the operator console in Chromium
     expect(await card.locator('tr[data-stage=enrichment] .lag-seconds').textContent()).toMatch(/^\d+ s$|min$/);
     expect(await card.locator('.badge').textContent()).toBe('waiting for token');
     expect(await page.locator(`section.store[data-store-id="${mirrored.storeId}"] .badge`).textContent()).toBe('active');
+    // The app's lifecycle: the token's fingerprint (never the token), the granted scopes, the install
+    // time (the token's registration appended the install, projected into `stores`).
+    const mirroredCard = page.locator(`section.store[data-store-id="${mirrored.storeId}"]`);
+    expect(await mirroredCard.locator('.fingerprint').textContent()).toBe(tokenFingerprint(mirrored.token));
+    expect(await mirroredCard.locator('.scope').allTextContents()).toEqual(mirroredScopes);
+    await expect.poll(() => mirroredCard.locator('.installed-at').textContent(), { timeout: 10_000 }).not.toBe('unknown');
+    expect(await mirroredCard.locator('.uninstalled-at').count()).toBe(0);
+    expect(await page.textContent('main')).not.toContain(mirrored.token);
+    // The uninstalled store is shown as such, with when it was installed and uninstalled.
+    const gone = page.locator(`section.store[data-store-id="${uninstalled.storeId}"]`);
+    expect(await gone.locator('.badge').textContent()).toBe('uninstalled');
+    expect(await gone.locator('.uninstalled-note').textContent()).toContain('The app was uninstalled');
+    const shown = (d: Date) =>
+      page.evaluate((iso) => {
+        const at = new Date(iso);
+        return `${at.toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' })} ${at.toLocaleTimeString()}`;
+      }, d.toISOString());
+    expect(await gone.locator('.installed-at').textContent()).toBe(await shown(uninstalled.installedAt));
+    expect(await gone.locator('.uninstalled-at').textContent()).toBe(await shown(uninstalled.uninstalledAt));
+    expect(await gone.locator('.fingerprint').count()).toBe(0);
+    expect(await gone.locator('.token').textContent()).toBe('missing');
     await shot(page, '02-stores');
 
     // Phone width: one column, nothing cut off sideways.
@@ -306,6 +345,15 @@ describe.skipIf(missingChromium !== undefined)('the operator console in Chromium
     expect(await page.locator('section.store').count()).toBe(1);
     expect(await page.locator(`[data-store-id="${mirrored.storeId}"]`).count()).toBe(0);
     expect(await page.textContent('.who')).toBe(`store ${tokenless} key`);
+    // The log figures are the store's own: its newest record, not the whole log's head (the other stores' records are newer).
+    const [own] = await execRows<{ head: string; all: string }>(
+      database.db,
+      sql`select (select max(position) from event_log where store_id = ${tokenless}) as head, (select max(position) from event_log) as all`,
+    );
+    expect(Number(own!.head)).toBeLessThan(Number(own!.all));
+    const summary = await page.textContent('.summary');
+    expect(summary).toContain(`Store's newest record ${await page.evaluate((n) => n.toLocaleString(), Number(own!.head))}`);
+    expect(summary).not.toContain('Log head');
     // Asking for the other store from the page gets what a missing store gets.
     const status = await page.evaluate(
       async ([storeId, key]) => (await fetch(`/v1/stores/${storeId}/parked`, { headers: { authorization: `Bearer ${key}` } })).status,
