@@ -32,7 +32,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { createGroupCommitter, createLogger, type Logger } from '@mirror/core';
 import { like } from 'drizzle-orm';
-import { appendWebhooks, eventLogTable, storeTokensTable, type AppendOutcome, type WebhookAppend } from '@mirror/db';
+import { commitWebhooks, eventLogTable, waitForCommittedWebhooks, storeTokensTable, type AppendOutcome, type WebhookAppend } from '@mirror/db';
 import { listen } from '@mirror/core/http';
 import { createIngest, createIngestApp, loadIngestOptions, type IngestOptions, type WebhookOutcome } from '@mirror/ingest';
 import { Hono } from 'hono';
@@ -317,7 +317,8 @@ function wireIngest(
 ) {
   if (maxInFlight === undefined) return createIngest(database, options, log, hooks);
   const committer = createGroupCommitter<WebhookAppend, AppendOutcome>({
-    flush: (rows) => appendWebhooks(database.db, rows),
+    flush: (rows) => commitWebhooks(database.db, rows),
+    durable: () => waitForCommittedWebhooks(database.db),
     maxBatch: options.batchMax,
     windowMs: options.batchWindowMs,
     maxInFlight,

@@ -89,3 +89,42 @@ test('with a flush in flight, the next waits for parallelMinBatch items, or for 
   await Promise.all([first, a, b, c, d]);
   expect(batches).toEqual([[0], [1, 2, 3], [4]]);
 });
+
+test('with durable(), the next batch flushes while the last waits for it, and items settle only after a durable() begun after their flush', async () => {
+  const events: string[] = [];
+  const waits: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  const committer = createGroupCommitter<number, number>({
+    flush: async (items) => {
+      events.push(`flush ${items.join(',')}`);
+      await sleep(1);
+      return items;
+    },
+    durable: () =>
+      new Promise<void>((resolve, reject) => {
+        events.push('durable');
+        waits.push({ resolve, reject });
+      }),
+    maxInFlight: 1,
+  });
+  let settled = 0;
+  const first = committer.submit(1).finally(() => (settled += 1));
+  await sleep(10);
+  // Flushed, waiting for the disk: not answered, and its slot is free for the next batch.
+  expect(events).toEqual(['flush 1', 'durable']);
+  expect(settled).toBe(0);
+  const second = committer.submit(2).finally(() => (settled += 1));
+  await sleep(10);
+  expect(events).toEqual(['flush 1', 'durable', 'flush 2', 'durable']);
+  expect(settled).toBe(0);
+  let drained = false;
+  const drain = committer.drain().then(() => (drained = true));
+  waits[1]!.reject(new Error('flush failed'));
+  await expect(second).rejects.toThrow('flush failed');
+  expect(settled).toBe(1);
+  // The first batch still waits for its own durable(): drain() too.
+  await sleep(5);
+  expect(drained).toBe(false);
+  waits[0]!.resolve();
+  await expect(first).resolves.toBe(1);
+  await drain;
+});
