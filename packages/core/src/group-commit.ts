@@ -17,7 +17,8 @@ export type GroupCommitOptions<I, O> = {
    * Makes what earlier flushes committed durable. When given, `flush` may resolve once its batch
    * is committed but not yet durable: its slot is freed at once, so the next batch commits while
    * this one waits for the disk, and the batch's items resolve only after a `durable()` call
-   * begun after their flush resolved. If it fails, the batch's items are rejected.
+   * begun after their flush resolved. If it fails, the batch's items are rejected. Calls do not
+   * overlap: batches that flush while one runs share the next, which begins when it ends.
    */
   durable?: () => Promise<void>;
   /** Called after every flush (and its `durable()`), for metrics. */
@@ -30,6 +31,8 @@ export type GroupCommitter<I, O> = {
   /** Resolves once everything submitted so far has been flushed. */
   drain(): Promise<void>;
 };
+
+const noop = () => {};
 
 type Pending<I, O> = { item: I; resolve: (o: O) => void; reject: (e: unknown) => void };
 
@@ -47,6 +50,8 @@ export function createGroupCommitter<I, O>(options: GroupCommitOptions<I, O>): G
   /** Batches not yet settled: in flush, or waiting for `durable()`. */
   let unsettled = 0;
   let timer: NodeJS.Timeout | undefined;
+  let durableRunning: Promise<void> | undefined;
+  let durableNext: Promise<void> | undefined;
   let idleWaiters: (() => void)[] = [];
 
   function schedule(): void {
@@ -88,6 +93,29 @@ export function createGroupCommitter<I, O>(options: GroupCommitOptions<I, O>): G
     if (queue.length > 0) schedule();
   }
 
+  function startDurable(run: () => Promise<void>): Promise<void> {
+    const running: Promise<void> = run().finally(() => {
+      if (durableRunning === running) durableRunning = undefined;
+    });
+    durableRunning = running;
+    return running;
+  }
+
+  /**
+   * A durable() call that begins now or later. One already running may have begun before the
+   * caller's batch committed, so it proves nothing for it: the caller shares the next one. Each
+   * call costs the database a transaction and often an fsync of its own, and the disk flushes
+   * everything committed before it anyway, so one call serves every batch that waited for it.
+   */
+  function durableFromNow(run: () => Promise<void>): Promise<void> {
+    if (!durableRunning) return startDurable(run);
+    durableNext ??= durableRunning.then(noop, noop).then(() => {
+      durableNext = undefined;
+      return startDurable(run);
+    });
+    return durableNext;
+  }
+
   /** Settles every item of the batch; resolves true when it failed. Never rejects. */
   async function run(batch: Pending<I, O>[], release: () => void): Promise<boolean> {
     try {
@@ -98,7 +126,7 @@ export function createGroupCommitter<I, O>(options: GroupCommitOptions<I, O>): G
       if (durable) {
         // Committed: the next batch may commit now, while this one waits for the disk.
         release();
-        await durable();
+        await durableFromNow(durable);
       }
       batch.forEach((p, i) => p.resolve(outcomes[i] as O));
       return false;
