@@ -17,6 +17,9 @@ export function createIngest(
     // commit (docs/decisions/0014-ingest-per-request-cost.md).
     flush: (rows) => commitWebhooks(database.db, rows),
     durable: () => waitForCommittedWebhooks(database.db),
+    // Inserts serialise on the log's commit-order lock anyway: a second one in flight would only
+    // wait there, and take the webhooks that would have made this one fuller.
+    maxInFlight: 1,
     maxBatch: options.batchMax,
     windowMs: options.batchWindowMs,
     parallelMinBatch: options.parallelMinBatch,
