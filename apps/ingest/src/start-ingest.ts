@@ -1,5 +1,12 @@
 import { createGroupCommitter, type Logger } from '@mirror/core';
-import { commitWebhooks, listMirroredStores, waitForCommittedWebhooks, type AppendOutcome, type Database, type WebhookAppend } from '@mirror/db';
+import {
+  commitWebhooks,
+  listMirroredStores,
+  waitForCommittedWebhooks,
+  type AppendOutcome,
+  type Database,
+  type WebhookAppend,
+} from '@mirror/db';
 import { createIngestApp, type IngestDeps } from './app.ts';
 import type { IngestOptions } from './config.ts';
 import { createMirroredStoreCache } from './mirrored-store-cache.ts';

@@ -60,8 +60,8 @@ function fail(field: string, message: string): ParsedWebhook {
 }
 
 /** The schema's checks (./webhook-schema.ts), by hand, for a body as JSON.parse returns it. */
-function isPlainValidWebhook(json: Record<string, unknown>): json is EcwidWebhook {
-  const { eventId, eventCreated, storeId, entityId, eventType, data } = json;
+function isPlainValidWebhook(json: object): json is EcwidWebhook {
+  const { eventId, eventCreated, storeId, entityId, eventType, data } = json as Record<string, unknown>;
   return (
     typeof eventId === 'string' &&
     eventId.length <= 200 &&
