@@ -19,7 +19,8 @@
  * postgres://postgres@127.0.0.1:5432/test); the run creates `mirror_bench_<random>` there and
  * drops it at the end, also on failure or Ctrl-C. INGEST_BATCH_MAX and INGEST_BATCH_WINDOW_MS
  * are read like ingest reads them. `--max-in-flight N` (an experiment: ingest does not expose
- * it) wires the app with that many concurrent group commits instead of the default. `WRK`
+ * it) wires the app with that many group inserts in flight instead of ingest's one (the
+ * flush-waits after them are shared either way). `WRK`
  * names the wrk binary (default: `wrk` on the PATH). `--cpu-prof <file>` writes a V8 CPU profile of
  * the servers' process during the measured ingest run (summarise it with
  * `tsx bench/lib/profile-summary.ts <file>`).
@@ -32,7 +33,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { createGroupCommitter, createLogger, type Logger } from '@mirror/core';
 import { like } from 'drizzle-orm';
-import { appendWebhooks, eventLogTable, storeTokensTable, type AppendOutcome, type WebhookAppend } from '@mirror/db';
+import {
+  commitWebhooks,
+  eventLogTable,
+  waitForCommittedWebhooks,
+  storeTokensTable,
+  type AppendOutcome,
+  type WebhookAppend,
+} from '@mirror/db';
 import { listen } from '@mirror/core/http';
 import { createIngest, createIngestApp, loadIngestOptions, type IngestOptions, type WebhookOutcome } from '@mirror/ingest';
 import { Hono } from 'hono';
@@ -307,7 +315,7 @@ async function checkLog(database: BenchDatabase, result: Measured['result'], row
 
 /**
  * The app as createIngest wires it, or, with --max-in-flight, the same parts wired here with
- * that many concurrent group commits (createIngest does not take the option yet).
+ * that many group inserts in flight (createIngest does not take the option).
  */
 function wireIngest(
   database: BenchDatabase,
@@ -317,7 +325,8 @@ function wireIngest(
 ) {
   if (maxInFlight === undefined) return createIngest(database, options, log, hooks);
   const committer = createGroupCommitter<WebhookAppend, AppendOutcome>({
-    flush: (rows) => appendWebhooks(database.db, rows),
+    flush: (rows) => commitWebhooks(database.db, rows),
+    durable: () => waitForCommittedWebhooks(database.db),
     maxBatch: options.batchMax,
     windowMs: options.batchWindowMs,
     maxInFlight,

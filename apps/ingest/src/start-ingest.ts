@@ -1,5 +1,12 @@
 import { createGroupCommitter, type Logger } from '@mirror/core';
-import { appendWebhooks, listMirroredStores, type AppendOutcome, type Database, type WebhookAppend } from '@mirror/db';
+import {
+  commitWebhooks,
+  listMirroredStores,
+  waitForCommittedWebhooks,
+  type AppendOutcome,
+  type Database,
+  type WebhookAppend,
+} from '@mirror/db';
 import { createIngestApp, type IngestDeps } from './app.ts';
 import type { IngestOptions } from './config.ts';
 import { createMirroredStoreCache } from './mirrored-store-cache.ts';
@@ -12,7 +19,14 @@ export function createIngest(
   hooks: Pick<IngestDeps, 'onOutcome'> & { onFlush?: (info: { size: number; durationMs: number; failed: boolean }) => void } = {},
 ) {
   const committer = createGroupCommitter<WebhookAppend, AppendOutcome>({
-    flush: (rows) => appendWebhooks(database.db, rows),
+    // A group commits (visible, not yet durable), frees its slot for the next group, then waits
+    // for the WAL flush before its webhooks are answered: the flush no longer holds up the next
+    // commit (docs/decisions/0014-ingest-per-request-cost.md).
+    flush: (rows) => commitWebhooks(database.db, rows),
+    durable: () => waitForCommittedWebhooks(database.db),
+    // Inserts serialise on the log's commit-order lock anyway: a second one in flight would only
+    // wait there, and take the webhooks that would have made this one fuller.
+    maxInFlight: 1,
     maxBatch: options.batchMax,
     windowMs: options.batchWindowMs,
     parallelMinBatch: options.parallelMinBatch,

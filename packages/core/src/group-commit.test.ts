@@ -89,3 +89,50 @@ test('with a flush in flight, the next waits for parallelMinBatch items, or for 
   await Promise.all([first, a, b, c, d]);
   expect(batches).toEqual([[0], [1, 2, 3], [4]]);
 });
+
+test('with durable(), the next batch flushes while the last waits for the disk; items settle only after a durable() begun after their flush, one shared by the batches that waited', async () => {
+  const events: string[] = [];
+  const waits: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  const committer = createGroupCommitter<number, number>({
+    flush: async (items) => {
+      events.push(`flush ${items.join(',')}`);
+      await sleep(1);
+      return items;
+    },
+    durable: () =>
+      new Promise<void>((resolve, reject) => {
+        events.push('durable');
+        waits.push({ resolve, reject });
+      }),
+    maxInFlight: 1,
+  });
+  const settled: number[] = [];
+  const submit = (n: number) =>
+    committer.submit(n).finally(() => {
+      settled.push(n);
+    });
+  const first = submit(1);
+  await sleep(10);
+  // Flushed, waiting for the disk: not answered, and its slot is free for the next batch.
+  expect(events).toEqual(['flush 1', 'durable']);
+  const second = submit(2);
+  await sleep(10);
+  const third = submit(3);
+  await sleep(10);
+  // The running durable() began before these two flushed: they wait for the next one.
+  expect(events).toEqual(['flush 1', 'durable', 'flush 2', 'flush 3']);
+  expect(settled).toEqual([]);
+  let drained = false;
+  const drain = committer.drain().then(() => (drained = true));
+  waits[0]!.resolve();
+  await expect(first).resolves.toBe(1);
+  await sleep(5);
+  expect(events).toEqual(['flush 1', 'durable', 'flush 2', 'flush 3', 'durable']);
+  expect(settled).toEqual([1]);
+  expect(drained).toBe(false);
+  waits[1]!.reject(new Error('flush failed'));
+  await expect(second).rejects.toThrow('flush failed');
+  await expect(third).rejects.toThrow('flush failed');
+  await drain;
+  expect(waits).toHaveLength(2);
+});

@@ -13,7 +13,15 @@ export type GroupCommitOptions<I, O> = {
    * items just waits on the lock; letting it fill makes fewer, fuller commits.
    */
   parallelMinBatch?: number;
-  /** Called after every flush, for metrics. */
+  /**
+   * Makes what earlier flushes committed durable. When given, `flush` may resolve once its batch
+   * is committed but not yet durable: its slot is freed at once, so the next batch commits while
+   * this one waits for the disk, and the batch's items resolve only after a `durable()` call
+   * begun after their flush resolved. If it fails, the batch's items are rejected. Calls do not
+   * overlap: batches that flush while one runs share the next, which begins when it ends.
+   */
+  durable?: () => Promise<void>;
+  /** Called after every flush (and its `durable()`), for metrics. */
   onFlush?: (info: { size: number; durationMs: number; failed: boolean }) => void;
 };
 
@@ -24,6 +32,8 @@ export type GroupCommitter<I, O> = {
   drain(): Promise<void>;
 };
 
+const noop = () => {};
+
 type Pending<I, O> = { item: I; resolve: (o: O) => void; reject: (e: unknown) => void };
 
 /**
@@ -33,10 +43,15 @@ type Pending<I, O> = { item: I; resolve: (o: O) => void; reject: (e: unknown) =>
  * when idle. A failed flush rejects exactly the items it held.
  */
 export function createGroupCommitter<I, O>(options: GroupCommitOptions<I, O>): GroupCommitter<I, O> {
-  const { flush, maxBatch = 200, windowMs = 0, maxInFlight = 2, parallelMinBatch = 1, onFlush } = options;
+  const { flush, durable, maxBatch = 200, windowMs = 0, maxInFlight = 2, parallelMinBatch = 1, onFlush } = options;
   const queue: Pending<I, O>[] = [];
+  /** Flushes holding a slot. */
   let inFlight = 0;
+  /** Batches not yet settled: in flush, or waiting for `durable()`. */
+  let unsettled = 0;
   let timer: NodeJS.Timeout | undefined;
+  let durableRunning: Promise<void> | undefined;
+  let durableNext: Promise<void> | undefined;
   let idleWaiters: (() => void)[] = [];
 
   function schedule(): void {
@@ -55,12 +70,20 @@ export function createGroupCommitter<I, O>(options: GroupCommitOptions<I, O>): G
     if (queue.length === 0 || inFlight >= maxInFlight) return;
     const batch = queue.splice(0, maxBatch);
     inFlight += 1;
+    unsettled += 1;
     const startedAt = performance.now();
-    void run(batch).then((failed) => {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
       inFlight -= 1;
-      onFlush?.({ size: batch.length, durationMs: performance.now() - startedAt, failed });
       if (queue.length > 0) schedule();
-      else if (inFlight === 0) {
+    };
+    void run(batch, release).then((failed) => {
+      release();
+      unsettled -= 1;
+      onFlush?.({ size: batch.length, durationMs: performance.now() - startedAt, failed });
+      if (queue.length === 0 && unsettled === 0) {
         const waiters = idleWaiters;
         idleWaiters = [];
         for (const wake of waiters) wake();
@@ -70,12 +93,40 @@ export function createGroupCommitter<I, O>(options: GroupCommitOptions<I, O>): G
     if (queue.length > 0) schedule();
   }
 
-  /** Settles every item of the batch; resolves true when the flush failed. Never rejects. */
-  async function run(batch: Pending<I, O>[]): Promise<boolean> {
+  function startDurable(run: () => Promise<void>): Promise<void> {
+    const running: Promise<void> = run().finally(() => {
+      if (durableRunning === running) durableRunning = undefined;
+    });
+    durableRunning = running;
+    return running;
+  }
+
+  /**
+   * A durable() call that begins now or later. One already running may have begun before the
+   * caller's batch committed, so it proves nothing for it: the caller shares the next one. Each
+   * call costs the database a transaction and often an fsync of its own, and the disk flushes
+   * everything committed before it anyway, so one call serves every batch that waited for it.
+   */
+  function durableFromNow(run: () => Promise<void>): Promise<void> {
+    if (!durableRunning) return startDurable(run);
+    durableNext ??= durableRunning.then(noop, noop).then(() => {
+      durableNext = undefined;
+      return startDurable(run);
+    });
+    return durableNext;
+  }
+
+  /** Settles every item of the batch; resolves true when it failed. Never rejects. */
+  async function run(batch: Pending<I, O>[], release: () => void): Promise<boolean> {
     try {
       const outcomes = await flush(batch.map((p) => p.item));
       if (outcomes.length !== batch.length) {
         throw new Error(`flush returned ${outcomes.length} outcomes for ${batch.length} items`);
+      }
+      if (durable) {
+        // Committed: the next batch may commit now, while this one waits for the disk.
+        release();
+        await durableFromNow(durable);
       }
       batch.forEach((p, i) => p.resolve(outcomes[i] as O));
       return false;
@@ -93,7 +144,7 @@ export function createGroupCommitter<I, O>(options: GroupCommitOptions<I, O>): G
       });
     },
     drain() {
-      if (queue.length === 0 && inFlight === 0) return Promise.resolve();
+      if (queue.length === 0 && unsettled === 0) return Promise.resolve();
       return new Promise<void>((resolve) => idleWaiters.push(resolve));
     },
   };

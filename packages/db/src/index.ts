@@ -1,5 +1,12 @@
 export { createDb, execRows, type CreateDbOptions, type Database, type Db, type DbKind, type Executor, type Tx } from './create-db.ts';
-export { appendWebhooks, waitForDurableLog, type AppendOutcome, type WebhookAppend } from './event-log/append-webhooks.ts';
+export {
+  appendWebhooks,
+  commitWebhooks,
+  waitForCommittedWebhooks,
+  waitForDurableLog,
+  type AppendOutcome,
+  type WebhookAppend,
+} from './event-log/append-webhooks.ts';
 export { appendChannel, createLogSignal, listenForAppends, type LogSignal } from './event-log/log-signal.ts';
 export { readLog, readLogHead, type ReadLogOptions } from './event-log/read-log.ts';
 export { migrationsFolder } from './migrations.ts';

@@ -22,16 +22,30 @@ export type AppendOutcome =
   /** Postgres refused this row's data (the rest of its batch is unaffected). */
   | { status: 'rejected'; reason: string };
 
-type Returned = { position: string | number; store_id: string | number; event_id: string };
+type Returned = { position: string | number; event_id: string };
 
 /**
  * Appends webhooks in one statement (one commit), ignoring an eventId the log already has
- * (a redelivery, or a replay under another store). Outcomes come back in input order. If
- * Postgres rejects the batch for one row's data, rows are retried one by one so only that row
- * is rejected, whatever the size of its group (a lone webhook the database cannot store is
- * rejected too: rethrown, it would be a 503 that Ecwid retries for a day); connection errors throw.
+ * (a redelivery, or a replay under another store), and returns once they are durable. Outcomes
+ * come back in input order. If Postgres rejects the batch for one row's data, rows are retried
+ * one by one so only that row is rejected, whatever the size of its group (a lone webhook the
+ * database cannot store is rejected too: rethrown, it would be a 503 that Ecwid retries for a
+ * day); connection errors throw.
  */
 export async function appendWebhooks(db: Db, rows: readonly WebhookAppend[]): Promise<AppendOutcome[]> {
+  if (rows.length === 0) return [];
+  const outcomes = await commitWebhooks(db, rows);
+  await waitForCommittedWebhooks(db);
+  return outcomes;
+}
+
+/**
+ * appendWebhooks without the wait for the disk: the rows are committed and visible when this
+ * returns, but NOT yet durable. Nothing may be acknowledged before a later
+ * `waitForCommittedWebhooks` on the same database returns. Ingest's group commit uses the two
+ * halves apart, so the next group can commit while this one waits for the flush.
+ */
+export async function commitWebhooks(db: Db, rows: readonly WebhookAppend[]): Promise<AppendOutcome[]> {
   if (rows.length === 0) return [];
   try {
     return await insertBatch(db, rows);
@@ -51,6 +65,11 @@ export async function appendWebhooks(db: Db, rows: readonly WebhookAppend[]): Pr
   return outcomes;
 }
 
+/** Returns once everything `commitWebhooks` committed before the call is durable (see below). */
+export async function waitForCommittedWebhooks(db: Db): Promise<void> {
+  await execPrepared(db, waitForFlushText, []);
+}
+
 const insertText = `insert into event_log
     (kind, store_id, event_id, event_type, entity_kind, entity_id, is_known_type, event_created_at, payload)
   select 'webhook', r.store_id, r.event_id, r.event_type, r.entity_kind, r.entity_id,
@@ -60,7 +79,7 @@ const insertText = `insert into event_log
     is_known_type boolean, event_created bigint, body text)
   where set_config('synchronous_commit', 'off', true) = 'off'
   on conflict do nothing
-  returning position, store_id, event_id`;
+  returning position, event_id`;
 
 // The insert's own transaction (the statement) commits asynchronously: set_config(…, true)
 // lasts until its end, and the commit reads the setting before it is undone. So the log's
@@ -108,14 +127,13 @@ async function insertBatch(db: Db, rows: readonly WebhookAppend[]): Promise<Appe
     })),
   );
   const returned = await execPrepared<Returned>(db, insertText, [param]);
-  await execPrepared(db, waitForFlushText, []);
-  const positions = new Map(returned.map((r) => [`${r.store_id}:${r.event_id}`, Number(r.position)]));
+  // eventId alone is unique in the log (any store), so it alone names a returned row.
+  const positions = new Map(returned.map((r) => [r.event_id, Number(r.position)]));
   return rows.map((row) => {
-    const key = `${row.storeId}:${row.eventId}`;
-    const position = positions.get(key);
+    const position = positions.get(row.eventId);
     // The same eventId twice in one batch: the first copy is the insert, later ones duplicates.
     if (position === undefined) return { status: 'duplicate' };
-    positions.delete(key);
+    positions.delete(row.eventId);
     return { status: 'inserted', position };
   });
 }
