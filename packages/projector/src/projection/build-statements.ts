@@ -304,7 +304,7 @@ child_${i} as (
   return `
 with src as materialized (
   select b.store_id, ${keyOf(spec, 'b')} as k, b.position, coalesce(b.fetched_at, b.received_at) as fetched_at, b.payload as doc,
-    ${cols.map((c) => `${c.expr} as c_${c.name}`).join(',\n    ')}
+    ${cols.map((c) => `${c.bulk ? c.bulk(schema) : c.expr} as c_${c.name}`).join(',\n    ')}
     ${spec.children.map((child, i) => `, ${child.source} as src_${i}`).join('')}
   from (
     select w.position from ${worklist} w

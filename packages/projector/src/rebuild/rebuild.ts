@@ -3,7 +3,7 @@ import { AppError } from '@mirror/core';
 import { execRows, type Db, type Executor, type Tx } from '@mirror/db';
 import { worklistStatement } from '../projection/build-statements.ts';
 import { kinds as allKinds, type Kind } from '@mirror/catalog';
-import { projectionSpecs, tablesOf } from '../projection/entity-specs.ts';
+import { projectionSpecs, storeProfileValuesStatements, tablesOf } from '../projection/entity-specs.ts';
 import { projectBatchInTransaction, projectNextBatch } from '../projection/project-batch.ts';
 import { bulkLoad } from './bulk-load.ts';
 import { captureDependentViews, dropViews, recreateViews } from './dependent-views.ts';
@@ -139,6 +139,13 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
     const shares = sharesOf(kinds, unsplit, n);
     const worklist = plan.worklistRows === null ? undefined : worklistTable;
     records += plan.superseded + (resumed && worklist ? await countDone(db, worklist) : 0);
+    if (worklist && kinds.includes('order')) {
+      // What the orders' bulk load reads their currency and time zone from (profileOf). One
+      // transaction: a resumed rebuild finds it whole or not at all.
+      await db.transaction(async (tx) => {
+        for (const statement of storeProfileValuesStatements(shadowSchema, until)) await tx.execute(sql.raw(statement));
+      });
+    }
     // Each share advances under its own checkpoint up to the same head; the slowest one is the
     // overall position.
     const reached = shares.map(() => 0);
