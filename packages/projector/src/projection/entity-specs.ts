@@ -40,8 +40,9 @@ export type Column = {
   fromLog?: boolean;
   /**
    * The same value as `expr`, computed in a rebuild's bulk load (bulkSnapshotStatement) from
-   * tables the rebuild prepared in its schema (given) before loading: a `fromLog` lookup that
-   * costs a scan of the log per row, made an index probe into a small table.
+   * tables the rebuild prepared in its schema (given) before loading and from the record's
+   * worklist row (`w`): a `fromLog` lookup that costs a scan of the log per row, made an index
+   * probe into a small table.
    */
   bulk?: (schema: string) => string;
 };
@@ -238,15 +239,17 @@ const profileOf = (field: 'currency' | 'timezone') => {
     // The log has no index by (store, kind, position): `found` reads every profile snapshot of the
     // store before the order's first one, each document decompressed, so a rebuild's cost grew
     // with the log's profiles times its orders. The bulk load reads the same values from
-    // storeProfileValues, which holds every profile snapshot up to the rebuild's head; an order
-    // loaded in bulk is at or before that head, so are its first snapshot and every profile
-    // before it. Only a store without any profile there needs the log (one appended since).
+    // storeProfileValues, which holds every profile snapshot up to the rebuild's head, and the
+    // first snapshot from its worklist row (`w.first_snapshot`, that key's first up to the same
+    // head). An order loaded in bulk is at or before that head, so are its first snapshot and
+    // every profile before it. Only a store without any profile there needs the log: its
+    // earliest profile is then one appended since.
     bulk: (schema: string) => {
       const values = `"${schema}"."${storeProfileValues}"`;
       const timeline = (where: string, order: string) =>
         `(select v.${field} from ${values} v where v.store_id = b.store_id and v.${field} is not null ${where}
           order by v.position ${order} limit 1)`;
-      return valid(`coalesce(${timeline(`and v.position < ${firstSnapshot}`, 'desc')}, ${timeline('', 'asc')}, ${found})`);
+      return valid(`coalesce(${timeline('and v.position < w.first_snapshot', 'desc')}, ${timeline('', 'asc')}, ${profile('', 'asc')})`);
     },
   };
 };
@@ -267,6 +270,8 @@ export function storeProfileValuesStatements(schema: string, to: number): string
        select store_id, position, ${text('currency')} as currency, ${text('timezone')} as timezone from event_log
        where entity_kind = 'store_profile' and kind = 'snapshot' and position <= ${Math.trunc(to)}`,
     `create index if not exists ${storeProfileValues}_idx on ${table} (store_id, position)`,
+    // Without statistics the planner may sort the table for every order instead of probing the index.
+    `analyze ${table}`,
   ];
 }
 

@@ -338,7 +338,11 @@ async function readPlan(db: Db, tables: readonly string[], kinds: readonly Kind[
   if (missing.length > 0) return undefined;
   const worklistRows = row.worklist_rows === null ? null : Number(row.worklist_rows);
   if (worklistRows !== null) {
-    const [found] = await execRows<{ found: boolean }>(db, sql`select to_regclass(${worklistTable}) is not null as found`);
+    // A worklist made by an older version (without first_snapshot) cannot be gone on with.
+    const [found] = await execRows<{ found: boolean }>(
+      db,
+      sql`select exists (select 1 from pg_attribute where attrelid = to_regclass(${worklistTable}) and attname = 'first_snapshot') as found`,
+    );
     if (!found?.found || (await countRows(db, worklistTable)) !== worklistRows) return undefined;
   }
   return {
@@ -468,7 +472,8 @@ async function buildWorklist(
   });
   await db.execute(
     sql.raw(
-      `create unlogged table ${worklistTable} (share int not null, kind text not null, entity_kind text not null, position bigint not null, bulk boolean not null)`,
+      `create unlogged table ${worklistTable} (share int not null, kind text not null, entity_kind text not null, position bigint not null, bulk boolean not null,
+         first_snapshot bigint)`,
     ),
   );
   let counts: WorklistCounts[];
