@@ -8,21 +8,24 @@
  * baseline from the same run, it first times Postgres just reading every document of the log
  * and prints the rebuild's time as a multiple of that.
  *
- *   pnpm exec tsx bench/rebuild.bench.ts [--records N] [--batch N] [--rounds N] [--keep]
+ *   pnpm exec tsx bench/rebuild.bench.ts [--records N] [--batch N] [--rounds N] [--keep] [--reuse <database>]
  *
  * `--rounds N` rebuilds the same log N times (each round with its own baseline) and prints the
- * median: generating a million records takes far longer than rebuilding them.
+ * median. `--reuse <database>` rebuilds the log a `--keep` run left, without generating it again
+ * (`--records` is then what it holds): the way to compare two builds of the rebuild on the same
+ * log, alternating them.
  *
  * Postgres from BENCH_DATABASE_URL, else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test;
  * the database `mirror_bench_rebuild_<random>` is created there and dropped at the end
  * (`--keep` leaves it for inspection).
  */
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
-import { createDb, execRows, type Database } from '@mirror/db';
+import { execRows, type Database } from '@mirror/db';
 import { createSimulator } from '@mirror/ecwid-sim';
 import { entityUpdatedAtSql, rebuild, type RebuildPhase } from '@mirror/projector';
+import { positive } from './lib/args.ts';
+import { createBenchDatabase, type BenchDatabase } from './lib/bench-database.ts';
 import { benchAdminUrl } from './lib/lifecycle.ts';
 
 const { values: args } = parseArgs({
@@ -31,11 +34,12 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '20000' },
     keep: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '1' },
+    reuse: { type: 'string' },
   },
 });
-const rounds = Number(args.rounds);
-const totalRecords = Number(args.records);
-const batchSize = Number(args.batch);
+const rounds = positive('rounds', args.rounds);
+let totalRecords = positive('records', args.records);
+const batchSize = positive('batch', args.batch);
 const target = 50_000;
 const rssTargetMb = 200;
 const storeIds = [4301, 4302, 4303];
@@ -64,29 +68,38 @@ const mb = (bytes: number) => `${fmt(bytes / 1024 / 1024)} MB`;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 async function main(): Promise<void> {
-  const name = `mirror_bench_rebuild_${randomBytes(4).toString('hex')}`;
-  await admin(`create database "${name}"`);
-  const url = new URL(benchAdminUrl);
-  url.pathname = `/${name}`;
-  let database: Database | undefined;
+  let database: BenchDatabase | undefined;
   try {
-    database = await createDb({ url: url.toString(), maxConnections: 4 });
-    await database.migrate();
-    console.log(`rebuild bench: ${fmt(totalRecords)} snapshot records, batch ${fmt(batchSize)}, database ${name}`);
-
-    const generateStarted = performance.now();
-    await loadPool(database);
-    await generateLog(database);
-    const generateMs = performance.now() - generateStarted;
-    const [size] = await execRows<{ bytes: string | number }>(database.db, sql`select pg_total_relation_size('event_log') as bytes`);
-    console.log(
-      `log: generated in ${seconds(generateMs)} (${fmt(totalRecords / (generateMs / 1000))} records/s), event_log ${mb(Number(size!.bytes))}`,
-    );
-    // The log as a rebuild finds it in a live mirror: vacuumed and analyzed by autovacuum (which
-    // PG 13+ runs on insert-only tables too), and long since written out; the generator's own
-    // writes are flushed now, not during the timed rebuild.
-    await database.db.execute(sql`vacuum (analyze) event_log`);
-    await database.db.execute(sql`checkpoint`);
+    database = await createBenchDatabase(benchAdminUrl, { prefix: 'mirror_bench_rebuild', maxConnections: 4, reuse: args.reuse });
+    if (args.reuse === undefined) {
+      console.log(`rebuild bench: ${fmt(totalRecords)} snapshot records, batch ${fmt(batchSize)}, database ${database.name}`);
+      const generateStarted = performance.now();
+      await loadPool(database);
+      await generateLog(database);
+      const generateMs = performance.now() - generateStarted;
+      const [size] = await execRows<{ bytes: string | number }>(database.db, sql`select pg_total_relation_size('event_log') as bytes`);
+      console.log(
+        `log: generated in ${seconds(generateMs)} (${fmt(totalRecords / (generateMs / 1000))} records/s), event_log ${mb(Number(size!.bytes))}`,
+      );
+      // The log as a rebuild finds it in a live mirror: vacuumed and analyzed by autovacuum (which
+      // PG 13+ runs on insert-only tables too), and long since written out; the generator's own
+      // writes are flushed now, not during the timed rebuild.
+      await database.db.execute(sql`vacuum (analyze) event_log`);
+      await database.db.execute(sql`checkpoint`);
+    } else {
+      const [found] = await execRows<{ n: number; head: string | number | null }>(
+        database.db,
+        sql`select count(*)::int as n, max(position) as head from event_log`,
+      );
+      if (!found || found.n === 0 || Number(found.head) !== found.n) {
+        throw new Error(`--reuse ${args.reuse}: not a log this bench generated (${found?.n ?? 0} records)`);
+      }
+      totalRecords = found.n;
+      // A bench stopped mid-rebuild leaves a rebuild to resume: each round here starts over.
+      await database.db.execute(sql`drop schema if exists mirror_rebuild cascade`);
+      await database.db.execute(sql`delete from consumer_checkpoints where name = 'rebuild' or name like 'rebuild:%'`);
+      console.log(`rebuild bench: ${fmt(totalRecords)} snapshot records, batch ${fmt(batchSize)}, database ${database.name} (reused)`);
+    }
 
     const results: { rate: number; ratio: number; rssMb: number }[] = [];
     for (let round = 1; round <= rounds; round++) {
@@ -148,9 +161,10 @@ async function main(): Promise<void> {
       `target ≥ ${fmt(target)} records/s: ${rate >= target ? 'target met' : 'MISSED'}; rss ≤ ${rssTargetMb} MB: ${rssMb <= rssTargetMb ? 'target met' : 'MISSED'}`,
     );
   } finally {
-    await database?.close();
-    if (args.keep) console.log(`kept database ${name}`);
-    else await admin(`drop database if exists "${name}" with (force)`);
+    if (args.keep && database && args.reuse === undefined) {
+      await database.close();
+      console.log(`kept database ${database.name} (--reuse ${database.name} rebuilds it again)`);
+    } else await database?.drop();
   }
 }
 
@@ -237,48 +251,83 @@ async function loadPool(database: Database): Promise<void> {
 }
 
 /**
- * The log, in chunks of one insert … select each (one advisory lock per statement, as any
- * appender), entity_updated_at computed as the projector's appender does: record g takes a pool
- * document of its kind with a fresh key and update time. Update times mostly grow with g, but one record in seven is stamped older than its neighbours,
- * so newer-wins is exercised, not just last-writer-wins.
+ * The log, in chunks of one insert … select each: record g (position g + 1) takes a pool
+ * document of its kind with a fresh key and update time. Update times mostly grow with g, but
+ * one record in seven is stamped older than its neighbours, so newer-wins is exercised, not just
+ * last-writer-wins.
+ *
+ * Bench-only shortcuts that make it several times faster than appending as the mirror does,
+ * leaving the same rows and indexes (maintained row by row, as in a live log: built once at the
+ * end they come out denser, and the planner then picks other plans): positions are given (g + 1,
+ * the sequence set after), so two connections fill disjoint ranges at once, without the append
+ * trigger's lock (session_replication_role replica skips the log's triggers: nobody listens
+ * here); and the pool's update times are computed once per pool document instead of once per
+ * record (the kinds whose update time the generator overrides take it from `updateTimestamp`,
+ * as projection does). `entity_updated_at` is then checked against the appender's expression
+ * on a sample.
  */
 async function generateLog(database: Database): Promise<void> {
   const chunk = 25_000;
-  for (let from = 0; from < totalRecords; from += chunk) {
-    const to = Math.min(totalRecords, from + chunk);
-    await database.db.execute(sql`
-      insert into event_log (kind, store_id, event_type, entity_kind, entity_id, is_known_type, payload, caused_by, fetched_at, entity_updated_at)
-      select 'snapshot', e.store_id, m.kind, m.kind, e.entity_id, true, s.payload, '{}', timestamptz '2024-09-04 00:00:00+00' + g * interval '1 ms',
-        ${sql.raw(entityUpdatedAtSql('m.kind', 's.payload'))}
-      from generate_series(${from}::bigint, ${to - 1}::bigint) g
-      join bench_mix m on m.bucket = (abs(hashint8(g * 7919)) % 1000)
-      join bench_pool p on p.kind = m.kind and p.idx = (g % m.pool)
-      cross join lateral (select ${sql.raw(`array[${storeIds.join(',')}]`)}::bigint[] as stores) st
-      cross join lateral (select abs(hashint8(g)) % m.keys as key, 1700000000 + g / 10 - (case when g % 7 = 0 then 3600 else 0 end) as updated) k
-      cross join lateral (select
-        st.stores[1 + (k.key % 3)::int] as store_id,
-        case m.kind
-          when 'order' then 'B' || k.key
-          when 'abandoned_cart' then 'cart-' || k.key
-          when 'invoice' then 'B' || k.key
-          when 'store_profile' then '0' when 'app_subscription' then '0' when 'app_storage' then '0' when 'store' then '0'
-          else (100000 + k.key)::text
-        end as entity_id) e
-      cross join lateral (select
-        case m.kind
-          when 'order' then p.doc || jsonb_build_object('id', e.entity_id, 'internalId', 500000000 + k.key, 'orderNumber', 500000000 + k.key, 'updateTimestamp', k.updated)
-          when 'abandoned_cart' then p.doc || jsonb_build_object('cartId', e.entity_id, 'updateTimestamp', k.updated)
-          when 'product' then p.doc || jsonb_build_object('id', 100000 + k.key, 'updateTimestamp', k.updated)
-          when 'review' then p.doc || jsonb_build_object('id', 100000 + k.key, 'updateTimestamp', k.updated)
-          when 'invoice' then p.doc
-          when 'store_profile' then p.doc when 'app_subscription' then p.doc when 'app_storage' then p.doc when 'store' then p.doc
-          else p.doc || jsonb_build_object('id', 100000 + k.key)
-        end as payload) s
-      order by g`);
-    if ((to / chunk) % 8 === 0 || to === totalRecords) console.log(`  … log ${fmt(to)} / ${fmt(totalRecords)}`);
-  }
+  // The update times the generator overrides are `updateTimestamp` (seconds): `epoch` of it.
+  const overridden = ['order', 'abandoned_cart', 'product', 'review'];
+  await database.db.execute(sql`alter table bench_pool add column updated timestamptz`);
+  await database.db.execute(sql.raw(`update bench_pool set updated = ${entityUpdatedAtSql('kind', 'doc')}`));
+  await database.db.execute(sql`analyze bench_pool, bench_mix`);
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    for (let from = next; from < totalRecords; from = next) {
+      next += chunk;
+      const to = Math.min(totalRecords, from + chunk);
+      await database.db.transaction(async (tx) => {
+        await tx.execute(
+          sql`select set_config('session_replication_role', 'replica', true), set_config('work_mem', '512MB', true),
+                     set_config('synchronous_commit', 'off', true), set_config('jit', 'off', true)`,
+        );
+        await tx.execute(sql`
+          insert into event_log (position, kind, store_id, event_type, entity_kind, entity_id, is_known_type, payload, caused_by, fetched_at, entity_updated_at)
+          overriding system value
+          select g + 1, 'snapshot', e.store_id, m.kind, m.kind, e.entity_id, true, s.payload, '{}', timestamptz '2024-09-04 00:00:00+00' + g * interval '1 ms',
+            case when m.kind in (${sql.raw(overridden.map((k) => `'${k}'`).join(', '))}) then to_timestamp(k.updated::float8) else p.updated end
+          from generate_series(${from}::bigint, ${to - 1}::bigint) g
+          join bench_mix m on m.bucket = (abs(hashint8(g * 7919)) % 1000)
+          join bench_pool p on p.kind = m.kind and p.idx = (g % m.pool)
+          cross join lateral (select ${sql.raw(`array[${storeIds.join(',')}]`)}::bigint[] as stores) st
+          cross join lateral (select abs(hashint8(g)) % m.keys as key, 1700000000 + g / 10 - (case when g % 7 = 0 then 3600 else 0 end) as updated) k
+          cross join lateral (select
+            st.stores[1 + (k.key % 3)::int] as store_id,
+            case m.kind
+              when 'order' then 'B' || k.key
+              when 'abandoned_cart' then 'cart-' || k.key
+              when 'invoice' then 'B' || k.key
+              when 'store_profile' then '0' when 'app_subscription' then '0' when 'app_storage' then '0' when 'store' then '0'
+              else (100000 + k.key)::text
+            end as entity_id) e
+          cross join lateral (select
+            case m.kind
+              when 'order' then p.doc || jsonb_build_object('id', e.entity_id, 'internalId', 500000000 + k.key, 'orderNumber', 500000000 + k.key, 'updateTimestamp', k.updated)
+              when 'abandoned_cart' then p.doc || jsonb_build_object('cartId', e.entity_id, 'updateTimestamp', k.updated)
+              when 'product' then p.doc || jsonb_build_object('id', 100000 + k.key, 'updateTimestamp', k.updated)
+              when 'review' then p.doc || jsonb_build_object('id', 100000 + k.key, 'updateTimestamp', k.updated)
+              when 'invoice' then p.doc
+              when 'store_profile' then p.doc when 'app_subscription' then p.doc when 'app_storage' then p.doc when 'store' then p.doc
+              else p.doc || jsonb_build_object('id', 100000 + k.key)
+            end as payload) s
+          order by g`);
+      });
+      done += to - from;
+      if (Math.floor(done / chunk) % 8 === 0 || done === totalRecords) console.log(`  … log ${fmt(done)} / ${fmt(totalRecords)}`);
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  await database.db.execute(sql`select setval('event_log_position_seq', ${totalRecords}::bigint)`);
   await database.db.execute(sql`drop table bench_pool, bench_mix`);
-  await database.db.execute(sql`vacuum analyze event_log`);
+  const [wrong] = await execRows<{ n: number }>(
+    database.db,
+    sql.raw(`select count(*)::int as n from event_log b tablesample system (1)
+             where b.entity_updated_at is distinct from ${entityUpdatedAtSql('b.entity_kind', 'b.payload')}`),
+  );
+  if (wrong!.n > 0) throw new Error(`generator: ${wrong!.n} sampled records have another entity_updated_at than the appender computes`);
 }
 
 /**
@@ -315,15 +364,6 @@ function sampleMemory() {
       return { rss, heap, startRss };
     },
   };
-}
-
-async function admin(statement: string): Promise<void> {
-  const connection = await createDb({ url: benchAdminUrl, maxConnections: 1 });
-  try {
-    await connection.db.execute(sql.raw(statement));
-  } finally {
-    await connection.close();
-  }
 }
 
 await main();

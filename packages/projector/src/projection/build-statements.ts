@@ -105,7 +105,7 @@ export function snapshotStatement(spec: ProjectionSpec, schema: string, variant:
 
 /**
  * For a rebuild from an empty shadow up to `{{to}}`: lists in `table` (share, kind, entity_kind,
- * position, bulk) the share's snapshot and tombstone records of `kinds` that the build must
+ * position, bulk, first_snapshot: the position of the key's first snapshot) the share's snapshot and tombstone records of `kinds` that the build must
  * apply, so each statement reads just its own records. Left out are snapshots of the
  * `skippable` kinds (entity kinds whose row is just the newest snapshot) that another snapshot
  * of the same key supersedes by newer-wins (update time, then position): the build never reads
@@ -138,6 +138,7 @@ export function worklistStatement(
 with ranked as (
   select s.position, s.kind, s.entity_kind, s.k, s.entity_kind in (${list(skip)}) as skippable,
     count(*) filter (where s.kind = 'tombstone') over w as tombstones,
+    min(s.position) filter (where s.kind = 'snapshot') over w as first_snapshot,
     row_number() over (w order by s.updated desc nulls last, s.position desc) as n
   from (
     select b.position, b.kind, b.entity_kind, b.store_id,
@@ -150,8 +151,8 @@ with ranked as (
   window w as (partition by s.entity_kind, s.store_id, s.k)
 ),
 listed as (
-  insert into ${table} (share, kind, entity_kind, position, bulk)
-  select ${share.index}, kind, entity_kind, position, (kind = 'snapshot' and skippable and k is not null and tombstones = 0)
+  insert into ${table} (share, kind, entity_kind, position, bulk, first_snapshot)
+  select ${share.index}, kind, entity_kind, position, (kind = 'snapshot' and skippable and k is not null and tombstones = 0), first_snapshot
   from ranked
   where not (kind = 'snapshot' and skippable and k is not null and tombstones = 0 and n > 1)
   returning bulk
@@ -304,10 +305,10 @@ child_${i} as (
   return `
 with src as materialized (
   select b.store_id, ${keyOf(spec, 'b')} as k, b.position, coalesce(b.fetched_at, b.received_at) as fetched_at, b.payload as doc,
-    ${cols.map((c) => `${c.expr} as c_${c.name}`).join(',\n    ')}
+    ${cols.map((c) => `${c.bulk ? c.bulk(schema) : c.expr} as c_${c.name}`).join(',\n    ')}
     ${spec.children.map((child, i) => `, ${child.source} as src_${i}`).join('')}
   from (
-    select w.position from ${worklist} w
+    select w.position, w.first_snapshot from ${worklist} w
     where w.share = ${shareIndex} and w.bulk and w.entity_kind = '${spec.kind}' and w.kind = 'snapshot' and w.position > {{from}}
     order by w.position limit {{limit}}
   ) w

@@ -38,6 +38,13 @@ export type Column = {
    * only when a record is projected, never recomputed from a rewritten document.
    */
   fromLog?: boolean;
+  /**
+   * The same value as `expr`, computed in a rebuild's bulk load (bulkSnapshotStatement) from
+   * tables the rebuild prepared in its schema (given) before loading and from the record's
+   * worklist row (`w`): a `fromLog` lookup that costs a scan of the log per row, made an index
+   * probe into a small table.
+   */
+  bulk?: (schema: string) => string;
 };
 
 export type ChildSpec = {
@@ -94,7 +101,7 @@ type Computed<T extends PgTable, Keys extends string> = {
   [C in keyof Columns<T>]: C extends Bookkeeping ? never : SqlName<Columns<T>[C]> extends Keys ? never : C;
 }[keyof Columns<T>];
 /** An expression, or one with its own value on conflict, or one read from the log. */
-type Expr = string | { expr: string; conflict?: string; fromLog?: boolean };
+type Expr = string | { expr: string; conflict?: string; fromLog?: boolean; bulk?: (schema: string) => string };
 type ColumnMap<T extends PgTable, Keys extends string> = { [C in Computed<T, Keys>]: Expr };
 /** The SQL name of a kind's key column (never for one row per store). */
 type KeyOf<K extends Kind> = SqlName<EntityCatalog[K]['key']>;
@@ -225,8 +232,48 @@ const profileOf = (field: 'currency' | 'timezone') => {
       where pf.store_id = b.store_id and pf.entity_kind = 'store_profile' and pf.kind = 'snapshot'
         and jsonb_typeof(${value}) = 'string' ${where} order by pf.position ${order} limit 1)`;
   const found = `coalesce(${profile(`and pf.position < ${firstSnapshot}`, 'desc')}, ${profile('', 'asc')})`;
-  return field === 'timezone' ? `public.valid_timezone(${found})` : found;
+  const valid = (text: string) => (field === 'timezone' ? `public.valid_timezone(${text})` : text);
+  return {
+    expr: valid(found),
+    fromLog: true,
+    // The log has no index by (store, kind, position): `found` reads every profile snapshot of the
+    // store before the order's first one, each document decompressed, so a rebuild's cost grew
+    // with the log's profiles times its orders. The bulk load reads the same values from
+    // storeProfileValues, which holds every profile snapshot up to the rebuild's head, and the
+    // first snapshot from its worklist row (`w.first_snapshot`, that key's first up to the same
+    // head). An order loaded in bulk is at or before that head, so are its first snapshot and
+    // every profile before it. Only a store without any profile there needs the log: its
+    // earliest profile is then one appended since.
+    bulk: (schema: string) => {
+      const values = `"${schema}"."${storeProfileValues}"`;
+      const timeline = (where: string, order: string) =>
+        `(select v.${field} from ${values} v where v.store_id = b.store_id and v.${field} is not null ${where}
+          order by v.position ${order} limit 1)`;
+      return valid(`coalesce(${timeline('and v.position < w.first_snapshot', 'desc')}, ${timeline('', 'asc')}, ${profile('', 'asc')})`);
+    },
+  };
 };
+
+/** A rebuild's table of the log's store profile snapshots (store_id, position, currency, timezone): see profileOf. */
+export const storeProfileValues = 'store_profile_values';
+
+/**
+ * Creates `storeProfileValues` in `schema` from the profile snapshots up to `{{to}}`: each one's
+ * currency and time zone as profileOf reads them (the text of a string, else null).
+ */
+export function storeProfileValuesStatements(schema: string, to: number): string[] {
+  const value = (field: string) => `payload->'formatsAndUnits'->'${field}'`;
+  const text = (field: string) => `(case when jsonb_typeof(${value(field)}) = 'string' then ${txt(value(field))} end)`;
+  const table = `"${schema}"."${storeProfileValues}"`;
+  return [
+    `create table if not exists ${table} as
+       select store_id, position, ${text('currency')} as currency, ${text('timezone')} as timezone from event_log
+       where entity_kind = 'store_profile' and kind = 'snapshot' and position <= ${Math.trunc(to)}`,
+    `create index if not exists ${storeProfileValues}_idx on ${table} (store_id, position)`,
+    // Without statistics the planner may sort the table for every order instead of probing the index.
+    `analyze ${table}`,
+  ];
+}
 
 /** Refunds as Ecwid lists them; an order marked refunded without a list gets one, dated by its update. */
 const refundsOf = () => {
@@ -287,8 +334,8 @@ const orderSpec = entity('order', {
     refundedAmount: `coalesce(${num(f('refundedAmount'))}, (select sum(${num(`x->'amount'`)}) from jsonb_array_elements(${array(f('refunds'))}) x))`,
     couponCode: txt(`${f('discountCoupon')}->'code'`),
     couponName: txt(`${f('discountCoupon')}->'name'`),
-    currency: { expr: profileOf('currency'), fromLog: true },
-    timezone: { expr: profileOf('timezone'), fromLog: true },
+    currency: profileOf('currency'),
+    timezone: profileOf('timezone'),
     hidden: bool(f('hidden')),
     pricesIncludeTax: bool(f('pricesIncludeTax')),
     couponDiscount: num(f('couponDiscount')),
@@ -324,8 +371,8 @@ const orderSpec = entity('order', {
   // A deleted order the mirror never saw still has its store's currency (0009).
   tombstoneColumns: {
     internalId: int8(`b.payload->'internalId'`),
-    currency: { expr: profileOf('currency'), fromLog: true },
-    timezone: { expr: profileOf('timezone'), fromLog: true },
+    currency: { expr: profileOf('currency').expr, fromLog: true },
+    timezone: { expr: profileOf('timezone').expr, fromLog: true },
   },
   children: [
     child('order', orderItemsTable, {

@@ -217,6 +217,65 @@ describe('rebuild', () => {
     }
   });
 
+  test('orders loaded in bulk take the currency and time zone of the profile before their first snapshot, as projection does', async () => {
+    // The bulk load reads profiles from a table of those up to the head it builds to, the live
+    // projection from the log: same values, including a profile appended during the rebuild.
+    const profile = (currency: unknown, timezone: unknown) => ({
+      settings: { storeName: 'Shop' },
+      formatsAndUnits: { currency, timezone },
+    });
+    const order = (id: string, updateTimestamp: number) => ({ ...fixture('order'), id, updateTimestamp });
+    await appendRecords(db, [
+      { entityKind: 'order', entityId: 'A1', payload: order('A1', 1_700_000_001) },
+      { entityKind: 'store_profile', entityId: '1003', payload: profile('USD', 'Europe/Berlin') },
+      { entityKind: 'order', entityId: 'A2', payload: order('A2', 1_700_000_002) },
+      { entityKind: 'store_profile', entityId: '1003', payload: profile('EUR', 42) },
+      { entityKind: 'order', entityId: 'A2', payload: order('A2', 1_700_000_003) },
+      { entityKind: 'order', entityId: 'A3', payload: order('A3', 1_700_000_004) },
+      { storeId: 2004, entityKind: 'order', entityId: 'B1', payload: order('B1', 1_700_000_005) },
+      { storeId: 3005, entityKind: 'order', entityId: 'C1', payload: order('C1', 1_700_000_006) },
+    ]);
+    await projectAll(db, 50);
+    const live = await snapshotTables(db);
+    const currencies = async () =>
+      (
+        await execRows<{ v: string }>(
+          db,
+          sql`select order_id || ' ' || coalesce(currency, '-') || ' ' || coalesce(timezone, '-') as v from orders order by order_id`,
+        )
+      ).map((r) => r.v);
+    expect(await currencies()).toEqual(['A1 USD Europe/Berlin', 'A2 USD Europe/Berlin', 'A3 EUR Europe/Berlin', 'B1 - -', 'C1 - -']);
+
+    let appended = false;
+    await rebuild(db, {
+      batchSize: 2,
+      onProgress: async (p) => {
+        if (appended || p.phase !== 'build') return;
+        appended = true;
+        // After the head the rebuild builds to: the orders' bulk load must still find it.
+        await appendSnapshot(db, {
+          storeId: 3005,
+          entityKind: 'store_profile',
+          entityId: '3005',
+          payload: profile('GBP', 'Europe/London'),
+        });
+      },
+    });
+
+    // C1 takes the store's earliest profile, as live projection gives it once it applies that profile.
+    expect(await currencies()).toEqual([
+      'A1 USD Europe/Berlin',
+      'A2 USD Europe/Berlin',
+      'A3 EUR Europe/Berlin',
+      'B1 - -',
+      'C1 GBP Europe/London',
+    ]);
+    const rebuilt = await snapshotTables(db);
+    const notC1 = (rows: unknown[]) => rows.filter((row) => (row as { order_id: string }).order_id !== 'C1');
+    expect(notC1(rebuilt.orders!)).toEqual(notC1(live.orders!));
+    expect(rebuilt.order_items!.length).toBe(live.order_items!.length);
+  });
+
   test('loads malformed child items exactly as the live projection does (bulk path)', async () => {
     const [order] = simStore.orders.values();
     const item = order!.items[0]!;

@@ -3,7 +3,7 @@ import { AppError } from '@mirror/core';
 import { execRows, type Db, type Executor, type Tx } from '@mirror/db';
 import { worklistStatement } from '../projection/build-statements.ts';
 import { kinds as allKinds, type Kind } from '@mirror/catalog';
-import { projectionSpecs, tablesOf } from '../projection/entity-specs.ts';
+import { projectionSpecs, storeProfileValuesStatements, tablesOf } from '../projection/entity-specs.ts';
 import { projectBatchInTransaction, projectNextBatch } from '../projection/project-batch.ts';
 import { bulkLoad } from './bulk-load.ts';
 import { captureDependentViews, dropViews, recreateViews } from './dependent-views.ts';
@@ -139,6 +139,13 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
     const shares = sharesOf(kinds, unsplit, n);
     const worklist = plan.worklistRows === null ? undefined : worklistTable;
     records += plan.superseded + (resumed && worklist ? await countDone(db, worklist) : 0);
+    if (worklist && kinds.includes('order')) {
+      // What the orders' bulk load reads their currency and time zone from (profileOf). One
+      // transaction: a resumed rebuild finds it whole or not at all.
+      await db.transaction(async (tx) => {
+        for (const statement of storeProfileValuesStatements(shadowSchema, until)) await tx.execute(sql.raw(statement));
+      });
+    }
     // Each share advances under its own checkpoint up to the same head; the slowest one is the
     // overall position.
     const reached = shares.map(() => 0);
@@ -331,7 +338,11 @@ async function readPlan(db: Db, tables: readonly string[], kinds: readonly Kind[
   if (missing.length > 0) return undefined;
   const worklistRows = row.worklist_rows === null ? null : Number(row.worklist_rows);
   if (worklistRows !== null) {
-    const [found] = await execRows<{ found: boolean }>(db, sql`select to_regclass(${worklistTable}) is not null as found`);
+    // A worklist made by an older version (without first_snapshot) cannot be gone on with.
+    const [found] = await execRows<{ found: boolean }>(
+      db,
+      sql`select exists (select 1 from pg_attribute where attrelid = to_regclass(${worklistTable}) and attname = 'first_snapshot') as found`,
+    );
     if (!found?.found || (await countRows(db, worklistTable)) !== worklistRows) return undefined;
   }
   return {
@@ -461,7 +472,8 @@ async function buildWorklist(
   });
   await db.execute(
     sql.raw(
-      `create unlogged table ${worklistTable} (share int not null, kind text not null, entity_kind text not null, position bigint not null, bulk boolean not null)`,
+      `create unlogged table ${worklistTable} (share int not null, kind text not null, entity_kind text not null, position bigint not null, bulk boolean not null,
+         first_snapshot bigint)`,
     ),
   );
   let counts: WorklistCounts[];
