@@ -181,6 +181,9 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
     await follow.previous;
     const settled = await readEnrichmentState(db, storeId);
     if (settled.position !== from || !isPlain(settled) || settled.lifecycleAt?.getTime() !== state.lifecycleAt?.getTime()) {
+      // Past `after`: another worker committed these webhooks, and this pass's fetches were for
+      // nothing, as a pass that loses the compare-and-set.
+      if (settled.position > from) log.info({ storeId, from }, 'another worker advanced this store first');
       return superseded;
     }
     state = settled;
