@@ -76,6 +76,11 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
   let passesEnded = 0;
   const endedAt = new Map<number, number>();
 
+  // Some store with work found no free slot at the last reading: a store's chain of passes
+  // would hold its slot for as long as webhooks keep coming, so it ends after the pass in
+  // flight and the slot goes round, as without pipelining.
+  let othersWaiting = false;
+
   function startPass(storeId: number, token: string | undefined, follow?: FollowOn) {
     const chain = inFlight.get(storeId) ?? [];
     inFlight.set(storeId, chain);
@@ -126,7 +131,7 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
   // came meanwhile wait for that pass's commit instead of the whole of it.
   function followOn(storeId: number, token: string | undefined) {
     const chain = inFlight.get(storeId);
-    if (!pipeline || signal.aborted || chain?.length !== 1) return;
+    if (!pipeline || signal.aborted || othersWaiting || chain?.length !== 1) return;
     const [current] = chain;
     if (current?.end === undefined) return;
     startPass(storeId, token, { after: current.end, previous: current.done });
@@ -160,10 +165,10 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
         }),
       ]);
       const at = now().getTime();
+      let wanted = false;
       for (const s of stores) {
         if (signal.aborted) break;
         if (s.hasWork && inFlight.has(s.storeId) && tokens.get(s.storeId) !== undefined) followOn(s.storeId, tokens.get(s.storeId));
-        if (inFlight.size >= concurrency) continue;
         const due =
           s.hasWork &&
           !inFlight.has(s.storeId) &&
@@ -174,8 +179,10 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
           // A store waiting for its token is looked at again once one appears.
           !(waitingForToken.has(s.storeId) && !tokens.has(s.storeId)) &&
           !isHeld(s.storeId, tokens.get(s.storeId), at);
-        if (due) startPass(s.storeId, tokens.get(s.storeId));
+        if (due && inFlight.size < concurrency) startPass(s.storeId, tokens.get(s.storeId));
+        else if (due) wanted = true;
       }
+      othersWaiting = wanted;
     } catch (err) {
       log.error({ error: describeError(err) }, 'enrichment loop failed');
     }
