@@ -81,7 +81,11 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
   // flight and the slot goes round, as without pipelining.
   let othersWaiting = false;
 
+  let passesStarted = 0;
+  const startedAt = new Map<number, number>();
+
   function startPass(storeId: number, token: string | undefined, follow?: FollowOn) {
+    startedAt.set(storeId, ++passesStarted);
     const chain = inFlight.get(storeId) ?? [];
     inFlight.set(storeId, chain);
     const entry: Pass = { done: Promise.resolve() };
@@ -166,6 +170,9 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
       ]);
       const at = now().getTime();
       let wanted = false;
+      // Least recently started first: free slots go round the stores instead of to the lowest
+      // store ids, so with more busy stores than slots none waits for the others to go idle.
+      stores.sort((a, b) => (startedAt.get(a.storeId) ?? 0) - (startedAt.get(b.storeId) ?? 0));
       for (const s of stores) {
         if (signal.aborted) break;
         if (s.hasWork && inFlight.has(s.storeId) && tokens.get(s.storeId) !== undefined) followOn(s.storeId, tokens.get(s.storeId));
