@@ -8,6 +8,8 @@
  *
  *   pnpm bench:lag [--duration 30] [--warmup 5] [--rate 100] [--stores 10]
  *
+ * LAG_PIPELINE=off runs enrichment without pipelined passes (decision 0015), for an A/B of them.
+ *
  * Measurement. Start: `event_log.received_at` of the webhook (the database clock when ingest
  * committed it). End: the first moment the projection checkpoint is at or past the position of
  * the record (snapshot or tombstone) answering that webhook (the first record whose `caused_by`
@@ -127,6 +129,7 @@ async function measure(mode: Mode): Promise<Measured> {
       signal: controller.signal,
       concurrency: 8,
       pollIntervalMs: 100,
+      pipeline: process.env.LAG_PIPELINE !== 'off',
       ...(appended && { appended }),
     }),
     runProjection({ db, log, signal: controller.signal, idleMs: 100, ...(appended && { appended }) }),

@@ -15,7 +15,13 @@ import type { Kind } from '@mirror/catalog';
 import { appendRecords, type ProjectorRecord, type RecordNote } from './append-records.ts';
 import { buildRecord } from './build-record.ts';
 
-import { advanceEnrichment, readEnrichmentState, setEnrichmentStatus, type EnrichmentStatus } from './enrichment-state.ts';
+import {
+  advanceEnrichment,
+  readEnrichmentState,
+  setEnrichmentStatus,
+  type EnrichmentState,
+  type EnrichmentStatus,
+} from './enrichment-state.ts';
 import { fetchEntities, requestKey, type FetchOptions, type FetchOutcome } from './fetch-entities.ts';
 import { lifecycleAt, planWork, type FetchKind, type LifecycleState, type WorkGroup } from './plan-work.ts';
 
@@ -47,14 +53,36 @@ export type EnrichStoreDeps = {
   onFetched?: (kind: FetchKind, outcome: FetchOutcome['status']) => void;
   /** Called for each record appended with a note: a claim of a webhook that Ecwid contradicted. */
   onNote?: (kind: Kind, note: RecordNote) => void;
+  /** Run as the next pass of one still in flight for the store (see FollowOn). */
+  follow?: FollowOn | undefined;
+  /**
+   * Called once the pass's fetches returned, with where its read of the log ended when a next
+   * pass may start from there (undefined when the pass stops the store or changes its lifecycle).
+   */
+  onFetchDone?: (end: number | undefined) => void;
+};
+
+/**
+ * Pipelined passes (decision 0015): a pass that starts while the store's previous pass still
+ * commits. It reads the webhooks after the previous pass's read, fetches their entities, then
+ * waits for the previous pass to settle before it decides anything. It goes on only if that pass
+ * left the checkpoint at `after` and the store active with the lifecycle it read; otherwise it
+ * gives up (`superseded`) and a normal pass starts over from the checkpoint. Its commit is the
+ * same compare-and-set as any pass's, so the order of commits and the checkpoint stay exact.
+ */
+export type FollowOn = {
+  after: number;
+  /** Settles once the previous pass committed or gave up. */
+  previous: Promise<unknown>;
 };
 
 export type EnrichPassResult = {
   /**
    * `paused`: Ecwid was unavailable; what came before the first unanswered webhook may have been
-   * committed. `uninstalled`: webhooks wait for a reinstall (a new token).
+   * committed. `uninstalled`: webhooks wait for a reinstall (a new token). `superseded`: a
+   * pass that followed another (FollowOn) found the store not as it assumed; it did nothing.
    */
-  status: 'idle' | 'progressed' | 'waiting_for_token' | 'blocked' | 'paused' | 'conflict' | 'aborted' | 'uninstalled';
+  status: 'idle' | 'progressed' | 'waiting_for_token' | 'blocked' | 'paused' | 'conflict' | 'aborted' | 'uninstalled' | 'superseded';
   /** Records appended by this pass. */
   appended: number;
   parked: number;
@@ -92,15 +120,18 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
     retryMaxMs = 300_000,
     now = () => new Date(),
   } = deps;
-  const state = await readEnrichmentState(db, storeId);
-  const from = state.position;
+  const follow = deps.follow;
+  let state = await readEnrichmentState(db, storeId);
+  const from = follow ? follow.after : state.position;
+  const idle: EnrichPassResult = { status: 'idle', appended: 0, parked: 0, position: from, hasMore: false };
+  const superseded: EnrichPassResult = { ...idle, status: 'superseded' };
+  if (follow && !isPlain(state)) return superseded;
   // Not due yet: the loop (or another worker) can schedule a pass from a reading taken before a
   // concurrent pass blocked or paused the store; honour the retry time that pass set.
   if ((state.status === 'blocked' || state.status === 'paused') && state.retryAt && state.retryAt > now()) {
     return { status: 'idle', appended: 0, parked: 0, position: from, hasMore: false, retryAt: state.retryAt };
   }
   const webhooks = await readLog(db, { after: from, storeId, kinds: ['webhook'], limit: batchSize });
-  const idle: EnrichPassResult = { status: 'idle', appended: 0, parked: 0, position: from, hasMore: false };
   if (webhooks.length === 0) return idle;
 
   // Uninstalled, but an `application.installed` newer than the uninstall is in the log after
@@ -121,39 +152,63 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
   const fetchGroups = plan.groups.filter(isFetch);
   let outcomes = new Map<string, FetchOutcome>();
   let skipFetches = false;
-  if (fetchGroups.length > 0) {
-    if (!deps.client) {
-      if (state.status !== 'waiting_for_token') {
-        await setEnrichmentStatus(db, storeId, from, { status: 'waiting_for_token', lastError: 'no access token in store_tokens' });
-        log.warn({ storeId }, 'store waiting for an access token');
-      }
-      return { ...idle, status: 'waiting_for_token' };
+  if (fetchGroups.length > 0 && !deps.client) {
+    if (follow) return superseded;
+    if (state.status !== 'waiting_for_token') {
+      await setEnrichmentStatus(db, storeId, from, { status: 'waiting_for_token', lastError: 'no access token in store_tokens' });
+      log.warn({ storeId }, 'store waiting for an access token');
     }
+    return { ...idle, status: 'waiting_for_token' };
+  }
+  let fetchError: unknown;
+  if (deps.client && fetchGroups.length > 0) {
     try {
       outcomes = await fetchEntities(deps.client, storeId, fetchGroups, deps.fetchOptions);
       if (deps.onFetched)
         for (const group of fetchGroups) deps.onFetched(group.entityKind, outcomes.get(requestKey(group))?.status ?? 'failed');
     } catch (err) {
-      if (!(err instanceof EcwidStoreError)) throw err;
-      const tokenRefused = err.code === 'TOKEN' || err.code === 'STORE_NOT_FOUND';
-      if (probe && tokenRefused) {
-        // The uninstall is confirmed: Ecwid refuses the token. What came before it cannot be
-        // fetched any more, so it is passed over; the uninstall is recorded with its own time
-        // (the projection orders installs and uninstalls by time), and stops the store when it
-        // is the latest lifecycle event.
-        uninstallConfirmed = true;
-        skipFetches = true;
-        if (probe.newer) plan.transitions.push({ position: probe.position, lifecycle: 'uninstalled', at: probe.at });
-      } else if (lifecycleAt(plan, initial, plan.lastPosition).lifecycle === 'uninstalled') {
-        // Still uninstalled: the token stopped working with the uninstall.
-        skipFetches = true;
-      } else {
-        const attempt = state.attempts + 1;
-        const retryAt = new Date(now().getTime() + backoffMs(attempt, retryBaseMs, retryMaxMs));
-        await setEnrichmentStatus(db, storeId, from, { status: 'blocked', lastError: describeError(err), retryAt, attempts: attempt });
-        log.warn({ storeId, code: err.code, status: err.status, retryAt }, 'store blocked');
-        return { ...idle, status: 'blocked', retryAt };
-      }
+      fetchError = err;
+    }
+  }
+  // From here on this pass only talks to Postgres (and maybe fetches the profile): the next
+  // pass may fetch, after this pass's fetches, so a later webhook's fetch is never sent first.
+  // Only when this pass will commit up to the end of its read: after a failure the next one
+  // would be superseded, and its fetches wasted.
+  const followable =
+    fetchError === undefined && !plan.held && !probe && [...outcomes.values()].every((outcome) => outcome.status !== 'failed');
+  deps.onFetchDone?.(followable ? plan.lastPosition : undefined);
+  if (follow) {
+    await follow.previous;
+    const settled = await readEnrichmentState(db, storeId);
+    if (settled.position !== from || !isPlain(settled) || settled.lifecycleAt?.getTime() !== state.lifecycleAt?.getTime()) {
+      // Past `after`: another worker committed these webhooks, and this pass's fetches were for
+      // nothing, as a pass that loses the compare-and-set.
+      if (settled.position > from) log.info({ storeId, from }, 'another worker advanced this store first');
+      return superseded;
+    }
+    state = settled;
+  }
+  if (fetchError !== undefined) {
+    const err = fetchError;
+    if (!(err instanceof EcwidStoreError)) throw err;
+    const tokenRefused = err.code === 'TOKEN' || err.code === 'STORE_NOT_FOUND';
+    if (probe && tokenRefused) {
+      // The uninstall is confirmed: Ecwid refuses the token. What came before it cannot be
+      // fetched any more, so it is passed over; the uninstall is recorded with its own time
+      // (the projection orders installs and uninstalls by time), and stops the store when it
+      // is the latest lifecycle event.
+      uninstallConfirmed = true;
+      skipFetches = true;
+      if (probe.newer) plan.transitions.push({ position: probe.position, lifecycle: 'uninstalled', at: probe.at });
+    } else if (lifecycleAt(plan, initial, plan.lastPosition).lifecycle === 'uninstalled') {
+      // Still uninstalled: the token stopped working with the uninstall.
+      skipFetches = true;
+    } else {
+      const attempt = state.attempts + 1;
+      const retryAt = new Date(now().getTime() + backoffMs(attempt, retryBaseMs, retryMaxMs));
+      await setEnrichmentStatus(db, storeId, from, { status: 'blocked', lastError: describeError(err), retryAt, attempts: attempt });
+      log.warn({ storeId, code: err.code, status: err.status, retryAt }, 'store blocked');
+      return { ...idle, status: 'blocked', retryAt };
     }
   }
 
@@ -423,6 +478,12 @@ async function countAttempts(db: Db, storeId: number, failures: { key: string; e
     .returning({ key: t.entityKey, attempts: t.attempts });
   return new Map(rows.map((r) => [r.key, r.attempts]));
 }
+
+/**
+ * A store as an ordinary pass leaves it: active, nothing to retry. Only then may a pass follow
+ * another (the one before it leaves nothing the follower would have to read first).
+ */
+const isPlain = (s: EnrichmentState) => s.status === 'active' && s.retryAt === null && s.lastError === null;
 
 class LostRace extends Error {
   override readonly name = 'LostRace';

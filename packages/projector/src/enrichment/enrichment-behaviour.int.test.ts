@@ -507,6 +507,57 @@ describe('enrichment', () => {
   });
 });
 
+describe('pipelined passes (decision 0015)', () => {
+  beforeEach(async () => {
+    kit = await createKit();
+  });
+
+  it('lets the next pass fetch while the one before commits, and commits after it, in log order', async () => {
+    const [p1, p2] = kit.sim.store(storeA).products.values();
+    const first = (await kit.send({ eventType: 'product.updated', entityId: p1!.id }))!;
+    const second = (await kit.send({ eventType: 'product.updated', entityId: p2!.id }))!;
+    let releasePrevious: () => void = () => {};
+    const previous = new Promise<void>((resolve) => (releasePrevious = resolve));
+    let fetched = false;
+    const follower = kit.pass(storeA, { follow: { after: first, previous }, onFetchDone: () => (fetched = true) });
+    await expect.poll(() => fetched, { timeout: 5_000 }).toBe(true);
+    // Fetched, but it waits: nothing is appended before the pass ahead of it commits.
+    expect(await kit.records()).toEqual([]);
+    expect(await kit.pass(storeA, { batchSize: 1 })).toMatchObject({ status: 'progressed', position: first });
+    releasePrevious();
+    expect(await follower).toMatchObject({ status: 'progressed', position: second, appended: 1 });
+    const records = await kit.records();
+    expect(records.map((r) => [r.entityId, r.causedBy])).toEqual([
+      [String(p1!.id), [first]],
+      [String(p2!.id), [second]],
+    ]);
+    expect(await stateOf()).toMatchObject({ position: second, status: 'active' });
+  });
+
+  it('gives up when the pass ahead of it did not reach the end of its read, and a normal pass does it all', async () => {
+    const [p1, p2] = kit.sim.store(storeA).products.values();
+    const first = (await kit.send({ eventType: 'product.updated', entityId: p1!.id }))!;
+    const second = (await kit.send({ eventType: 'product.updated', entityId: p2!.id }))!;
+    // The pass ahead stopped before `first` (here: it never ran), so the checkpoint is still 0.
+    const result = await kit.pass(storeA, { follow: { after: first, previous: Promise.resolve() } });
+    expect(result).toMatchObject({ status: 'superseded', appended: 0 });
+    expect(await kit.records()).toEqual([]);
+    expect(await stateOf()).toMatchObject({ position: 0 });
+    expect(await kit.pass()).toMatchObject({ status: 'progressed', position: second, appended: 2 });
+  });
+
+  it('never follows a store that waits to retry something', async () => {
+    const product = kit.sim.store(storeA).products.values()[0]!;
+    const first = (await kit.send({ eventType: 'product.updated', entityId: product.id }))!;
+    await kit.send({ eventType: 'product.updated', entityId: product.id });
+    await kit.db.insert(enrichmentStateTable).values({ storeId: storeA, lastError: 'earlier failure' });
+    kit.sim.stats.reset();
+    const result = await kit.pass(storeA, { follow: { after: first, previous: Promise.resolve() } });
+    expect(result.status).toBe('superseded');
+    expect(kit.sim.stats.requests()).toBe(0);
+  });
+});
+
 describe('runEnrichment', () => {
   it('keeps a healthy store going while another store is blocked by 403', async () => {
     kit = await createKit({

@@ -2,7 +2,7 @@ import { describeError, tokenFingerprint, type Logger, type SecretBox } from '@m
 import type { Db, LogSignal } from '@mirror/db';
 import { readStoreTokens } from '../stores/store-tokens.ts';
 
-import { enrichStore, type EnrichPassResult, type EnrichStoreDeps } from './enrich-store.ts';
+import { enrichStore, type EnrichPassResult, type EnrichStoreDeps, type FollowOn } from './enrich-store.ts';
 import { findStores } from './find-stores.ts';
 import type { ClientFactory } from './create-client-factory.ts';
 import { sleep } from '@mirror/core';
@@ -24,6 +24,11 @@ export type RunEnrichmentOptions = {
    * is told of the snapshots and tombstones each pass commits (the projection's wake-up).
    */
   appended?: LogSignal;
+  /**
+   * Start a store's next pass once the fetches of the one in flight returned, while it commits
+   * (decision 0015). Default true.
+   */
+  pipeline?: boolean;
   /** Called after each pass (metrics, tests, benchmarks). */
   onPass?: (storeId: number, result: EnrichPassResult) => void;
 } & Pick<EnrichStoreDeps, 'batchSize' | 'maxAttempts' | 'retryBaseMs' | 'retryMaxMs' | 'now' | 'fetchOptions' | 'onFetched' | 'onNote'>;
@@ -35,7 +40,19 @@ export type RunEnrichmentOptions = {
  * either commits whole or not at all. Resolves once stopped.
  */
 export async function runEnrichment(options: RunEnrichmentOptions): Promise<void> {
-  const { db, log, clientFor, box, signal, concurrency = 4, pollIntervalMs = 100, onPass, appended, ...passOptions } = options;
+  const {
+    db,
+    log,
+    clientFor,
+    box,
+    signal,
+    concurrency = 4,
+    pollIntervalMs = 100,
+    onPass,
+    appended,
+    pipeline = true,
+    ...passOptions
+  } = options;
   const now = passOptions.now ?? (() => new Date());
   // In-memory pauses after a database error, so one bad store cannot spin the loop.
   const pausedUntil = new Map<number, number>();
@@ -47,7 +64,10 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
 
   // Each store runs on its own: a pass starts as soon as the store has work and a slot is free,
   // and a finished pass wakes the loop, so a slow store never holds the others' next pass.
-  const inFlight = new Map<number, Promise<void>>();
+  // A store's passes in flight, in log order: the one committing and at most one following it
+  // (FollowOn). `end` is where a pass's read ended, once its fetches returned.
+  type Pass = { done: Promise<void>; end?: number | undefined };
+  const inFlight = new Map<number, Pass[]>();
   let wake: () => void = () => {};
   // When each store's last pass ended (a counter, not a time): a store whose pass ended while
   // the loop was reading the stores' states may have been read before that pass committed, so
@@ -56,8 +76,21 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
   let passesEnded = 0;
   const endedAt = new Map<number, number>();
 
-  function startPass(storeId: number, token: string | undefined) {
-    const pass = (async () => {
+  // Some store with work found no free slot at the last reading: a store's chain of passes
+  // would hold its slot for as long as webhooks keep coming, so it ends after the pass in
+  // flight and the slot goes round, as without pipelining.
+  let othersWaiting = false;
+
+  let passesStarted = 0;
+  const startedAt = new Map<number, number>();
+
+  function startPass(storeId: number, token: string | undefined, follow?: FollowOn) {
+    startedAt.set(storeId, ++passesStarted);
+    const chain = inFlight.get(storeId) ?? [];
+    inFlight.set(storeId, chain);
+    const entry: Pass = { done: Promise.resolve() };
+    chain.push(entry);
+    entry.done = (async () => {
       let progressed = false;
       try {
         const result = await enrichStore(
@@ -68,14 +101,22 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
             signal,
             client: token === undefined ? undefined : clientFor(storeId, token),
             ...(token !== undefined && { tokenFingerprint: tokenFingerprint(token) }),
+            follow,
+            onFetchDone: (end) => {
+              entry.end = end;
+              followOn(storeId, token);
+            },
           },
           storeId,
         );
-        if (result.status === 'waiting_for_token') waitingForToken.add(storeId);
-        else waitingForToken.delete(storeId);
-        if (result.status === 'uninstalled') heldUninstalled.set(storeId, { until: now().getTime() + 5_000, token });
-        else heldUninstalled.delete(storeId);
-        progressed = result.status === 'progressed' || result.status === 'conflict';
+        // A follower that gave up says nothing about the store: the pass before it did.
+        if (result.status !== 'superseded') {
+          if (result.status === 'waiting_for_token') waitingForToken.add(storeId);
+          else waitingForToken.delete(storeId);
+          if (result.status === 'uninstalled') heldUninstalled.set(storeId, { until: now().getTime() + 5_000, token });
+          else heldUninstalled.delete(storeId);
+        }
+        progressed = result.status === 'progressed' || result.status === 'conflict' || result.status === 'superseded';
         if (result.appended > 0) appended?.notify(['snapshot', 'tombstone']);
         onPass?.(storeId, result);
       } catch (err) {
@@ -83,11 +124,21 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
         log.error({ storeId, error: describeError(err) }, 'enrichment pass failed');
       } finally {
         endedAt.set(storeId, ++passesEnded);
-        inFlight.delete(storeId);
+        chain.splice(chain.indexOf(entry), 1);
+        if (chain.length === 0) inFlight.delete(storeId);
         if (progressed) wake();
       }
     })();
-    inFlight.set(storeId, pass);
+  }
+
+  // Starts the next pass of a store whose only pass in flight has fetched, so webhooks that
+  // came meanwhile wait for that pass's commit instead of the whole of it.
+  function followOn(storeId: number, token: string | undefined) {
+    const chain = inFlight.get(storeId);
+    if (!pipeline || signal.aborted || othersWaiting || chain?.length !== 1) return;
+    const [current] = chain;
+    if (current?.end === undefined) return;
+    startPass(storeId, token, { after: current.end, previous: current.done });
   }
 
   const isHeld = (storeId: number, token: string | undefined, at: number) => {
@@ -118,8 +169,13 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
         }),
       ]);
       const at = now().getTime();
+      let wanted = false;
+      // Least recently started first: free slots go round the stores instead of to the lowest
+      // store ids, so with more busy stores than slots none waits for the others to go idle.
+      stores.sort((a, b) => (startedAt.get(a.storeId) ?? 0) - (startedAt.get(b.storeId) ?? 0));
       for (const s of stores) {
-        if (signal.aborted || inFlight.size >= concurrency) break;
+        if (signal.aborted) break;
+        if (s.hasWork && inFlight.has(s.storeId) && tokens.get(s.storeId) !== undefined) followOn(s.storeId, tokens.get(s.storeId));
         const due =
           s.hasWork &&
           !inFlight.has(s.storeId) &&
@@ -130,8 +186,10 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
           // A store waiting for its token is looked at again once one appears.
           !(waitingForToken.has(s.storeId) && !tokens.has(s.storeId)) &&
           !isHeld(s.storeId, tokens.get(s.storeId), at);
-        if (due) startPass(s.storeId, tokens.get(s.storeId));
+        if (due && inFlight.size < concurrency) startPass(s.storeId, tokens.get(s.storeId));
+        else if (due) wanted = true;
       }
+      othersWaiting = wanted;
     } catch (err) {
       log.error({ error: describeError(err) }, 'enrichment loop failed');
     }
@@ -140,5 +198,5 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
     signal.removeEventListener('abort', stopWaiting);
   }
   // Passes in flight commit whole or not at all (they check the signal before committing).
-  await Promise.all(inFlight.values());
+  await Promise.all([...inFlight.values()].flat().map((p) => p.done));
 }

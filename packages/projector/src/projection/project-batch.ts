@@ -88,16 +88,22 @@ export async function projectBatchInTransaction(tx: Executor, options: ProjectBa
 
   // Plan each statement for the tables as they are now: a generic plan cached while a table
   // was small (a fresh rebuild's shadow) would keep scanning it whole as it grows. No JIT: it
-  // costs more to compile these statements than it saves on a batch.
-  await tx.execute(sql`select set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true)`);
+  // costs more to compile these statements than it saves on a batch. Set with the checkpoint and
+  // the head in one round trip: a batch sits on the path of every webhook to its row.
+  const [opening] = await execRows<{ position: string | number | null; head: string | number | null }>(
+    tx,
+    sql`select set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true),
+               (select position from consumer_checkpoints where name = ${name}) as position,
+               (select max(position) from event_log) as head`,
+  );
   if (options.synchronousCommit === false) await tx.execute(sql`set local synchronous_commit = off`);
   // Big rebuild batches sort whole documents (newest per key): keep those sorts in memory.
   if (options.workMem) await tx.execute(sql`select set_config('work_mem', ${options.workMem}, true)`);
-  const from = await readCheckpoint(tx, name);
-  // The head first, then the batch below it: a record committed between the two reads waits
-  // for the next batch instead of being passed over (positions are commit-ordered, 0001).
-  const [headRow] = await execRows<{ head: string | number | null }>(tx, sql`select max(position) as head from event_log`);
-  const head = Math.min(Number(headRow?.head ?? 0), options.until ?? Number.MAX_SAFE_INTEGER);
+  const from = opening?.position === null || opening?.position === undefined ? await readCheckpoint(tx, name) : Number(opening.position);
+  // The head in the same statement as the checkpoint, and the batch below it: a record committed
+  // after that read waits for the next batch instead of being passed over (positions are
+  // commit-ordered, 0001).
+  const head = Math.min(Number(opening?.head ?? 0), options.until ?? Number.MAX_SAFE_INTEGER);
   if (head <= from) return { records: 0, from, to: from, conflict: false, caughtUp: true };
 
   // A rebuild's share with a worklist reads its records from there: a narrow table holding just
@@ -110,23 +116,32 @@ export async function projectBatchInTransaction(tx: Executor, options: ProjectBa
           where position > ${from} and position <= ${head} and kind in ('snapshot', 'tombstone')
             and entity_kind in (${kindList}) ${inShare}
           order by position limit ${limit}`;
-  const summary = await execRows<{ entity_kind: string | null; kind: string; n: number; last: string | number }>(
+  // The batch's records by kind and the compare-and-set of the checkpoint in one statement. A
+  // short batch ends at the head, so trailing webhooks are not scanned again on every poll. The
+  // compare-and-set comes before any entity statement: the row lock it takes queues a second
+  // projector behind this transaction, after which its own compare-and-set fails and it applies
+  // nothing. Its row (kind `moved`) carries where the checkpoint went; no such row: it had moved.
+  const rows = await execRows<{ entity_kind: string | null; kind: string; n: number; last: string | number }>(
     tx,
-    sql`select entity_kind, kind, count(*)::int as n, max(position) as last from (${listed}) s group by entity_kind, kind`,
+    sql`with summary as (
+          select entity_kind, kind, count(*)::int as n, max(position) as last from (${listed}) s group by entity_kind, kind
+        ), moved as (
+          update consumer_checkpoints
+          set position = (select case when coalesce(sum(n), 0) < ${limit} then ${head} else max(last) end from summary),
+              updated_at = now()
+          where name = ${name} and position = ${from}
+          returning position
+        )
+        select entity_kind, kind, n, last from summary
+        union all
+        select null, 'moved', 0, position from moved`,
   );
+  const movedRow = rows.find((row) => row.kind === 'moved');
+  if (!movedRow) throw new CheckpointMoved(`checkpoint ${name} moved from ${from}`);
+  const summary = rows.filter((row) => row !== movedRow);
   const records = summary.reduce((sum, row) => sum + row.n, 0);
-  // A short batch ends at the head, so trailing webhooks are not scanned again on every poll.
   const caughtUp = records < limit;
-  const to = caughtUp ? head : Math.max(...summary.map((row) => Number(row.last)));
-
-  // Compare-and-set first: the row lock it takes queues a second projector behind this
-  // transaction, after which its own compare-and-set fails and it applies nothing.
-  const moved = await execRows<{ name: string }>(
-    tx,
-    sql`update consumer_checkpoints set position = ${to}, updated_at = now()
-        where name = ${name} and position = ${from} returning name`,
-  );
-  if (moved.length === 0) throw new CheckpointMoved(`checkpoint ${name} moved from ${from}`);
+  const to = Number(movedRow.last);
 
   const present = new Map<string, { snapshots: boolean; tombstones: boolean }>();
   for (const row of summary) {
