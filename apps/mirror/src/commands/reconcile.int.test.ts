@@ -39,6 +39,10 @@ describe.skipIf(skip)('mirror verify and mirror reconcile', () => {
     await database?.close();
   });
 
+  // Each `mirror` run is a fresh node + tsx process: 1–3 s to start on a quiet machine, several
+  // times that beside a full test run on two cores. The tests below start up to eight of them.
+  const cliTestTimeout = 120_000;
+
   it('verify on an empty mirror exits 1, names what is missing, and writes nothing', async () => {
     const run = await mirror('verify', '--store', String(storeId), '--entities', 'products,categories');
     expect(run.code).toBe(1);
@@ -51,59 +55,67 @@ describe.skipIf(skip)('mirror verify and mirror reconcile', () => {
     expect(await database.db.select().from(productsTable)).toEqual([]);
   });
 
-  it('reconcile repairs through the log; verify then exits 0, and --json says the same', async () => {
-    const repaired = await mirror('reconcile', '--store', String(storeId), '--full');
-    expect(repaired.code).toBe(0);
-    expect(repaired.stdout).toMatch(/products\s+full\s+12\s+12\s+0\s+0\s+0\s+12/);
-    await projectAll();
-    const runs = await database.db.select().from(reconcileRunsTable).where(eq(reconcileRunsTable.kind, 'product'));
-    expect(runs).toMatchObject([{ mode: 'full', status: 'done', trigger: 'cli', missing: 12, appended: 12 }]);
+  it(
+    'reconcile repairs through the log; verify then exits 0, and --json says the same',
+    async () => {
+      const repaired = await mirror('reconcile', '--store', String(storeId), '--full');
+      expect(repaired.code).toBe(0);
+      expect(repaired.stdout).toMatch(/products\s+full\s+12\s+12\s+0\s+0\s+0\s+12/);
+      await projectAll();
+      const runs = await database.db.select().from(reconcileRunsTable).where(eq(reconcileRunsTable.kind, 'product'));
+      expect(runs).toMatchObject([{ mode: 'full', status: 'done', trigger: 'cli', missing: 12, appended: 12 }]);
 
-    const clean = await mirror('verify', '--store', String(storeId));
-    expect(clean.code).toBe(0);
+      const clean = await mirror('verify', '--store', String(storeId));
+      expect(clean.code).toBe(0);
 
-    // mirror status shows each entity's latest run, by its public name.
-    const status = await mirror('status');
-    expect(status.code).toBe(0);
-    expect(status.stdout).toContain('reconcile (latest run per entity)');
-    expect(status.stdout).toMatch(new RegExp(`${storeId}\\s+products\\s+full\\s+done\\s+\\S+\\s+\\S+\\s+12\\s+0\\s+0\\s+0`));
-    const statusJson = JSON.parse((await mirror('status', '--json')).stdout) as { reconcile: { entity: string; missing: number }[] };
-    expect(statusJson.reconcile.find((r) => r.entity === 'products')).toMatchObject({ missing: 12 });
+      // mirror status shows each entity's latest run, by its public name.
+      const status = await mirror('status');
+      expect(status.code).toBe(0);
+      expect(status.stdout).toContain('reconcile (latest run per entity)');
+      expect(status.stdout).toMatch(new RegExp(`${storeId}\\s+products\\s+full\\s+done\\s+\\S+\\s+\\S+\\s+12\\s+0\\s+0\\s+0`));
+      const statusJson = JSON.parse((await mirror('status', '--json')).stdout) as { reconcile: { entity: string; missing: number }[] };
+      expect(statusJson.reconcile.find((r) => r.entity === 'products')).toMatchObject({ missing: 12 });
 
-    // A product changed and another deleted behind the mirror's back.
-    const store = sim.store(storeId);
-    const [changed, removed] = store.products.values();
-    store.update('products', changed!.id, (doc) => void (doc.name = 'Changed without a webhook'));
-    store.remove('products', removed!.id);
-    const json = await mirror('verify', '--store', String(storeId), '--entities', 'products', '--json');
-    expect(json.code).toBe(1);
-    const reports = JSON.parse(json.stdout) as JsonReport[];
-    expect(reports).toMatchObject([{ entity: 'products', missing: 0, stale: 1, missedDeletes: 1, healedTombstones: 0, status: 'done' }]);
+      // A product changed and another deleted behind the mirror's back.
+      const store = sim.store(storeId);
+      const [changed, removed] = store.products.values();
+      store.update('products', changed!.id, (doc) => void (doc.name = 'Changed without a webhook'));
+      store.remove('products', removed!.id);
+      const json = await mirror('verify', '--store', String(storeId), '--entities', 'products', '--json');
+      expect(json.code).toBe(1);
+      const reports = JSON.parse(json.stdout) as JsonReport[];
+      expect(reports).toMatchObject([{ entity: 'products', missing: 0, stale: 1, missedDeletes: 1, healedTombstones: 0, status: 'done' }]);
 
-    expect((await mirror('reconcile', '--store', String(storeId), '--entities', 'products')).code).toBe(0);
-    await projectAll();
-    expect((await mirror('verify', '--store', String(storeId))).code).toBe(0);
-    const live = await database.db
-      .select({ id: productsTable.productId, name: productsTable.name })
-      .from(productsTable)
-      .where(and(eq(productsTable.storeId, storeId), isNull(productsTable.deletedAt)));
-    expect(live).toHaveLength(11);
-    expect(live.find((p) => p.id === changed!.id)?.name).toBe('Changed without a webhook');
-  });
+      expect((await mirror('reconcile', '--store', String(storeId), '--entities', 'products')).code).toBe(0);
+      await projectAll();
+      expect((await mirror('verify', '--store', String(storeId))).code).toBe(0);
+      const live = await database.db
+        .select({ id: productsTable.productId, name: productsTable.name })
+        .from(productsTable)
+        .where(and(eq(productsTable.storeId, storeId), isNull(productsTable.deletedAt)));
+      expect(live).toHaveLength(11);
+      expect(live.find((p) => p.id === changed!.id)?.name).toBe('Changed without a webhook');
+    },
+    cliTestTimeout,
+  );
 
-  it('bad arguments exit 2 naming the problem, and touch nothing', async () => {
-    const before = await database.db.select().from(reconcileRunsTable);
-    const noStore = await mirror('verify');
-    expect(noStore.code).toBe(2);
-    expect(noStore.stderr).toMatch(/--store/);
-    const badEntity = await mirror('reconcile', '--store', String(storeId), '--entities', 'products,widgets');
-    expect(badEntity.code).toBe(2);
-    expect(badEntity.stderr).toMatch(/widgets/);
-    const badStore = await mirror('verify', '--store', 'abc');
-    expect(badStore.code).toBe(2);
-    const noToken = await mirror('verify', '--store', '999');
-    expect(noToken.code).toBe(2);
-    expect(noToken.stderr).toMatch(/no access token for store 999/);
-    expect(await database.db.select().from(reconcileRunsTable)).toEqual(before);
-  });
+  it(
+    'bad arguments exit 2 naming the problem, and touch nothing',
+    async () => {
+      const before = await database.db.select().from(reconcileRunsTable);
+      const noStore = await mirror('verify');
+      expect(noStore.code).toBe(2);
+      expect(noStore.stderr).toMatch(/--store/);
+      const badEntity = await mirror('reconcile', '--store', String(storeId), '--entities', 'products,widgets');
+      expect(badEntity.code).toBe(2);
+      expect(badEntity.stderr).toMatch(/widgets/);
+      const badStore = await mirror('verify', '--store', 'abc');
+      expect(badStore.code).toBe(2);
+      const noToken = await mirror('verify', '--store', '999');
+      expect(noToken.code).toBe(2);
+      expect(noToken.stderr).toMatch(/no access token for store 999/);
+      expect(await database.db.select().from(reconcileRunsTable)).toEqual(before);
+    },
+    cliTestTimeout,
+  );
 });
