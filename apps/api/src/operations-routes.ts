@@ -9,6 +9,7 @@ import type { LagHistory } from './lag-history.ts';
 import { decimalParam, storeIdParam } from './query-params.ts';
 import { addGetRoute, valid } from './routes.ts';
 import { listKnownStoreIds, readStoreHealth } from './store-health.ts';
+import { appLifecycleFields } from './store-routes.ts';
 import { describeStores } from './stores.ts';
 
 /*
@@ -70,14 +71,7 @@ const storeHealthSchema = z
     lastReconcileAt: time,
     parkedOpen: z.number().int().openapi({ description: 'parked webhooks not retried successfully yet' }),
     lag: z.object({ enrichment: lagSchema, projection: lagSchema }),
-    installedAt: time.openapi({ description: 'the latest install of the app' }),
-    uninstalledAt: time.openapi({ description: 'the latest uninstall of the app' }),
-    scopes: z.array(z.string()).nullable().openapi({ description: 'scopes Ecwid granted (OAuth installs); null when unknown' }),
-    tokenFingerprint: z
-      .string()
-      .nullable()
-      .openapi({ description: '`sha256:` and 12 hex digits of the access token’s SHA-256 (never the token); null: no token' }),
-    catchUp: z.enum(['backfill', 'reconcile']).nullable().openapi({ description: "a new token's backfill or reconcile still to do" }),
+    ...appLifecycleFields,
   })
   .openapi('StoreHealth');
 

@@ -11,6 +11,18 @@ import { addGetRoute, valid } from './routes.ts';
 import { rowSchema, toJson } from './row-json.ts';
 import { describeStores, listStoreIds, storeExists } from './stores.ts';
 
+/** A store's app lifecycle, as `GET /v1/stores` and `GET /v1/status` both print it. */
+export const appLifecycleFields = {
+  installedAt: z.string().nullable().openapi({ format: 'date-time', description: 'the latest install of the app' }),
+  uninstalledAt: z.string().nullable().openapi({ format: 'date-time', description: 'the latest uninstall of the app' }),
+  scopes: z.array(z.string()).nullable().openapi({ description: 'scopes Ecwid granted (OAuth installs); null when unknown' }),
+  tokenFingerprint: z
+    .string()
+    .nullable()
+    .openapi({ description: '`sha256:` and 12 hex digits of the access token’s SHA-256 (never the token); null: no token' }),
+  catchUp: z.enum(['backfill', 'reconcile']).nullable().openapi({ description: "a new token's backfill or reconcile still to do" }),
+};
+
 const storeSchema = z
   .object({
     storeId: z.number().int(),
@@ -20,14 +32,7 @@ const storeSchema = z
     }),
     statusReason: z.string().nullable().openapi({ description: 'why the store is paused or blocked' }),
     retryAt: z.string().nullable().openapi({ format: 'date-time', description: 'a paused or blocked store is tried again then' }),
-    installedAt: z.string().nullable().openapi({ format: 'date-time', description: 'the latest install' }),
-    uninstalledAt: z.string().nullable().openapi({ format: 'date-time', description: 'the latest uninstall' }),
-    scopes: z.array(z.string()).nullable().openapi({ description: 'scopes Ecwid granted (OAuth installs); null when unknown' }),
-    tokenFingerprint: z
-      .string()
-      .nullable()
-      .openapi({ description: '`sha256:` and 12 hex digits of the access token’s SHA-256 (never the token); null: no token' }),
-    catchUp: z.enum(['backfill', 'reconcile']).nullable().openapi({ description: "a new token's backfill or reconcile still to do" }),
+    ...appLifecycleFields,
     lastWebhookAt: z.string().nullable().openapi({ format: 'date-time' }),
     lastFetchAt: z.string().nullable().openapi({ format: 'date-time', description: 'the latest document fetched from Ecwid' }),
     lastReconcileAt: z.string().nullable().openapi({ format: 'date-time', description: 'the latest reconcile run that finished' }),
