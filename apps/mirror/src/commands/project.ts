@@ -94,6 +94,7 @@ export function registerProject(program: Command): void {
       onFetched,
       onNote,
       appended,
+      leasePerStore: database.kind === 'postgres',
     });
     const projection = runProjection({
       db: database.db,
