@@ -29,7 +29,7 @@ async function withEnrichment(k: Kit, body: () => Promise<void>) {
   }
 }
 
-it("leaves a store alone while another session holds its lease, and takes it up once that session lets go", async (ctx) => {
+it('leaves a store alone while another session holds its lease, and takes it up once that session lets go', async (ctx) => {
   const skip = concurrencySkipReason('a store lease held by another session');
   if (skip) return ctx.skip(skip);
   kit = await createKit();

@@ -32,16 +32,17 @@ export type StoreLeases = {
  * next `take` reserves a new connection. Undefined for a Db without postgres.js under it.
  */
 export function createStoreLeases(db: Db, log: Logger): StoreLeases | undefined {
-  const pool = (db as unknown as { $client?: unknown }).$client as Pool | undefined;
-  if (typeof pool !== 'function' || typeof pool.reserve !== 'function') return undefined;
-  const reserve = pool.reserve.bind(pool);
+  const pool = (db as unknown as { $client?: unknown }).$client;
+  if (typeof pool !== 'function' || typeof (pool as Pool).reserve !== 'function') return undefined;
+  const reserve = (pool as Pool).reserve!.bind(pool);
   let connection: Promise<Reserved> | undefined;
   // Leases held, by the connection (generation) they were taken on.
   let generation = 0;
   const held = new Map<number, number>();
 
   const dropAll = (err: unknown) => {
-    if (held.size > 0 || connection) log.warn({ error: describeError(err), leases: held.size }, 'store lease connection failed; leases dropped');
+    if (held.size > 0 || connection)
+      log.warn({ error: describeError(err), leases: held.size }, 'store lease connection failed; leases dropped');
     held.clear();
     generation++;
     const lost = connection;
@@ -62,9 +63,9 @@ export function createStoreLeases(db: Db, log: Logger): StoreLeases | undefined 
     async take(storeId) {
       if (held.has(storeId)) return true;
       try {
-        connection ??= reserve();
+        const reserving = (connection ??= reserve());
         const mine = generation;
-        const c = await connection;
+        const c = await reserving;
         const rows = (await c.unsafe('select pg_try_advisory_lock($1, $2) as taken', [enrichmentLeaseKey, storeKey(storeId)])) as {
           taken: boolean;
         }[];
