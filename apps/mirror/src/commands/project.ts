@@ -94,7 +94,7 @@ export function registerProject(program: Command): void {
       onFetched,
       onNote,
       appended,
-      leasePerStore: database.kind === 'postgres',
+      openSession: database.openSession,
     });
     const projection = runProjection({
       db: database.db,

@@ -158,7 +158,7 @@ export async function startAll(database: Database, options: StartAllOptions, log
       onFetched,
       onNote,
       appended,
-      leasePerStore: database.kind === 'postgres',
+      openSession: database.openSession,
     }),
     runProjection({
       db: database.db,

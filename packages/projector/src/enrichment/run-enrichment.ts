@@ -1,5 +1,5 @@
 import { describeError, tokenFingerprint, type Logger, type SecretBox } from '@mirror/core';
-import type { Db, LogSignal } from '@mirror/db';
+import type { Db, LogSignal, Session } from '@mirror/db';
 import { readStoreTokens } from '../stores/store-tokens.ts';
 
 import { enrichStore, type EnrichPassResult, type EnrichStoreDeps, type FollowOn } from './enrich-store.ts';
@@ -31,11 +31,12 @@ export type RunEnrichmentOptions = {
    */
   pipeline?: boolean;
   /**
-   * Take a store's lease (a Postgres advisory lock, see createStoreLeases) before its passes, so
-   * other processes on the database leave it alone meanwhile. Only on Postgres: on PGlite, one
-   * session shared by every client, the lock would be granted to everyone. Default false.
+   * Where store leases are taken (Database.openSession): a store's passes run under its lease (a
+   * Postgres advisory lock, see createStoreLeases), so other processes on the database leave it
+   * alone meanwhile. Absent on PGlite, one session shared by every client, where the lock would
+   * be granted to everyone (and there is one process anyway): no leases.
    */
-  leasePerStore?: boolean;
+  openSession?: ((onClose: () => void) => Session) | undefined;
   /** Called after each pass (metrics, tests, benchmarks). */
   onPass?: (storeId: number, result: EnrichPassResult) => void;
 } & Pick<EnrichStoreDeps, 'batchSize' | 'maxAttempts' | 'retryBaseMs' | 'retryMaxMs' | 'now' | 'fetchOptions' | 'onFetched' | 'onNote'>;
@@ -58,10 +59,10 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
     onPass,
     appended,
     pipeline = true,
-    leasePerStore = false,
+    openSession,
     ...passOptions
   } = options;
-  const leases = leasePerStore ? createStoreLeases(db, log) : undefined;
+  const leases = openSession && createStoreLeases(openSession, log);
   const now = passOptions.now ?? (() => new Date());
   // In-memory pauses after a database error, so one bad store cannot spin the loop.
   const pausedUntil = new Map<number, number>();

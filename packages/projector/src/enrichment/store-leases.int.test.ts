@@ -19,7 +19,7 @@ async function withEnrichment(k: Kit, body: () => Promise<void>) {
     box: k.box,
     signal: controller.signal,
     pollIntervalMs: 20,
-    leasePerStore: true,
+    openSession: k.database.openSession,
   });
   try {
     await body();
