@@ -56,7 +56,7 @@ it('leaves a store alone while another session holds its lease, and takes it up 
   }
 });
 
-it('reserves a new lease connection when its connection is killed, and goes on enriching', async (ctx) => {
+it('opens a new lease connection when its connection is killed, and goes on enriching', async (ctx) => {
   const skip = concurrencySkipReason('a killed lease connection');
   if (skip) return ctx.skip(skip);
   kit = await createKit();
