@@ -38,6 +38,18 @@ export type Database = {
    * backend is shared by every client, see src/embedded/).
    */
   listen?: (channel: string, onNotify: (payload: string) => void, onListen: () => void) => Promise<() => Promise<void>>;
+  /**
+   * A client of its own with one connection, for what lives in a Postgres session (advisory
+   * locks): `onClose` runs when that connection is lost (its session, and all it held, with it);
+   * the next statement opens a new one. Only on Postgres: PGlite has one session for everyone.
+   */
+  openSession?: (onClose: () => void) => Session;
+};
+
+/** One Postgres session at a time (Database.openSession). */
+export type Session = {
+  unsafe(text: string, params: unknown[]): Promise<unknown[]>;
+  end(): Promise<void>;
 };
 
 export type CreateDbOptions = {
@@ -117,6 +129,24 @@ function openPostgres(url: string, options: CreateDbOptions): Database {
     async listen(channel, onNotify, onListen) {
       const { unlisten } = await client.listen(channel, onNotify, onListen);
       return unlisten;
+    },
+    openSession(onClose) {
+      // Not a connection reserved from the pool: postgres.js 3.4 writes a reserved connection's
+      // next statement to a socket already closed and throws outside any promise, and it never
+      // says that connection closed. Its own client reconnects and reports the close.
+      const session = postgres(url, {
+        max: 1,
+        // Closing it would end the session and whatever it holds.
+        max_lifetime: null,
+        connect_timeout: options.connectTimeoutSeconds ?? 5,
+        onnotice: () => {},
+        onclose: () => onClose(),
+        connection: { application_name: 'ecwid-mirror' },
+      });
+      return {
+        unsafe: (text, params) => session.unsafe(text, params as never[]),
+        end: () => session.end({ timeout: 5 }),
+      };
     },
   };
 }

@@ -1,4 +1,14 @@
-export { createDb, execRows, type CreateDbOptions, type Database, type Db, type DbKind, type Executor, type Tx } from './create-db.ts';
+export {
+  createDb,
+  execRows,
+  type CreateDbOptions,
+  type Database,
+  type Db,
+  type DbKind,
+  type Executor,
+  type Session,
+  type Tx,
+} from './create-db.ts';
 export {
   appendWebhooks,
   commitWebhooks,

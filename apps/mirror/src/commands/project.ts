@@ -94,6 +94,7 @@ export function registerProject(program: Command): void {
       onFetched,
       onNote,
       appended,
+      openSession: database.openSession,
     });
     const projection = runProjection({
       db: database.db,

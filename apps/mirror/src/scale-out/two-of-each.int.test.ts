@@ -19,9 +19,10 @@ import { cliPath, exited, freePort } from '../commands/test-process.ts';
  * connections, with the simulator as Ecwid sending a day of two stores' changes (duplicates and
  * reordering included) over real HTTP. Afterwards every acknowledged webhook is in the log exactly
  * once, every webhook is answered by at most one snapshot or tombstone (the same ones as a
- * single-process run answers), every row comes from its entity's latest record, REST calls beyond
- * the single run's come only from passes that lost the per-store compare-and-set (the documented
- * cost of two enrichers), and the tables equal those of the same day mirrored by one process.
+ * single-process run answers), every row comes from its entity's latest record, the two
+ * projectors together fetch about what one does (each store's lease keeps the second off a store
+ * the first is on; what little is fetched twice comes only from passes that lost the per-store
+ * compare-and-set), and the tables equal those of the same day mirrored by one process.
  *
  * The single-process run replays the same day: same seeds, same eventIds, and the same fake clock
  * in the simulator, so Ecwid's documents are byte for byte the same in both runs.
@@ -242,13 +243,14 @@ describe.skipIf(skip)('two ingest and two projector processes on one database', 
     }
   });
 
-  it('spreads the work over both processes of each kind, and they stop cleanly', async () => {
+  it('spreads webhooks over both ingest processes, and every process stops cleanly', async () => {
     // Both ingests answered webhooks.
     expect(scaled.answeredBy[0]).toBeGreaterThan(20);
     expect(scaled.answeredBy[1]).toBeGreaterThan(20);
-    // Both projector processes called Ecwid: their own REST counters, from their /metrics.
+    // The projector processes' own REST counters, from their /metrics. Which of them enriches a
+    // store is whichever takes its lease first: with two stores one process may hold both all day.
     const fetched = await Promise.all(scaled.metricsPorts.map((port) => entitiesFetched(port)));
-    for (const n of fetched) expect(n).toBeGreaterThan(0);
+    expect(fetched.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     scaled.entityFetches = fetched.reduce((a, b) => a + b, 0);
     for (const child of scaled.children) child.kill('SIGTERM');
     for (const child of scaled.children) expect(await exited(child)).toEqual({ code: 0, signal: null });
@@ -317,16 +319,21 @@ describe.skipIf(skip)('two ingest and two projector processes on one database', 
     expect(stale).toEqual([]);
   });
 
-  it('fetches entities beyond the single run only in passes that lost the race for a store', async () => {
+  it('fetches about what one process fetches: a store is enriched by whichever process holds its lease', async () => {
     const conflicts = scaled.lines.filter((line) => line.includes('another worker advanced this store first')).length;
     const extra = scaled.entityFetches - single.entityFetches;
-    // A pass that loses the compare-and-set has fetched at most its batch's entities for nothing;
-    // nothing else fetches twice (docs/decisions/0013-past-one-machine.md, "Two enrichers").
-    expect(extra).toBeLessThanOrEqual(conflicts * batchSize);
     console.log(
       `${scaled.acknowledged.size} webhooks; two projector processes: ${conflicts} passes lost the race; entities fetched ${scaled.entityFetches} against ${single.entityFetches} ` +
         `by one process; REST requests ${scaled.sim.stats.requests()} against ${single.sim.stats.requests()}`,
     );
+    // With the per-store lease the second process leaves a store alone while the first is on it
+    // (docs/decisions/0013-past-one-machine.md, "The lease is built"); without it both fetched
+    // each store's entities, about twice what one process does. What is left is a pass that lost
+    // the compare-and-set (its batch, at most) and timing: which webhooks a pass coalesces
+    // depends on when they came, so a few fetches differ from run to run either way.
+    expect(extra).toBeLessThanOrEqual(conflicts * batchSize + single.entityFetches * 0.2);
+    expect(scaled.entityFetches).toBeLessThanOrEqual(single.entityFetches * 1.2);
+    expect(scaled.sim.stats.requests()).toBeLessThanOrEqual(single.sim.stats.requests() * 1.2);
   });
 
   it('ends with the same tables as the single-process run', async () => {

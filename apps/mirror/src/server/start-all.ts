@@ -158,6 +158,7 @@ export async function startAll(database: Database, options: StartAllOptions, log
       onFetched,
       onNote,
       appended,
+      openSession: database.openSession,
     }),
     runProjection({
       db: database.db,

@@ -15,3 +15,4 @@ export {
 } from './read-status.ts';
 export { retryParked, type RetryParkedOptions, type RetryParkedResult } from './retry-parked.ts';
 export { runEnrichment, type RunEnrichmentOptions } from './run-enrichment.ts';
+export { createStoreLeases, enrichmentLeaseKey, type StoreLeases } from './store-leases.ts';

@@ -1,9 +1,10 @@
 import { describeError, tokenFingerprint, type Logger, type SecretBox } from '@mirror/core';
-import type { Db, LogSignal } from '@mirror/db';
+import type { Db, LogSignal, Session } from '@mirror/db';
 import { readStoreTokens } from '../stores/store-tokens.ts';
 
 import { enrichStore, type EnrichPassResult, type EnrichStoreDeps, type FollowOn } from './enrich-store.ts';
 import { findStores } from './find-stores.ts';
+import { createStoreLeases } from './store-leases.ts';
 import type { ClientFactory } from './create-client-factory.ts';
 import { sleep } from '@mirror/core';
 
@@ -29,6 +30,13 @@ export type RunEnrichmentOptions = {
    * (decision 0015). Default true.
    */
   pipeline?: boolean;
+  /**
+   * Where store leases are taken (Database.openSession): a store's passes run under its lease (a
+   * Postgres advisory lock, see createStoreLeases), so other processes on the database leave it
+   * alone meanwhile. Absent on PGlite, one session shared by every client, where the lock would
+   * be granted to everyone (and there is one process anyway): no leases.
+   */
+  openSession?: ((onClose: () => void) => Session) | undefined;
   /** Called after each pass (metrics, tests, benchmarks). */
   onPass?: (storeId: number, result: EnrichPassResult) => void;
 } & Pick<EnrichStoreDeps, 'batchSize' | 'maxAttempts' | 'retryBaseMs' | 'retryMaxMs' | 'now' | 'fetchOptions' | 'onFetched' | 'onNote'>;
@@ -51,8 +59,10 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
     onPass,
     appended,
     pipeline = true,
+    openSession,
     ...passOptions
   } = options;
+  const leases = openSession && createStoreLeases(openSession, log);
   const now = passOptions.now ?? (() => new Date());
   // In-memory pauses after a database error, so one bad store cannot spin the loop.
   const pausedUntil = new Map<number, number>();
@@ -125,7 +135,12 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
       } finally {
         endedAt.set(storeId, ++passesEnded);
         chain.splice(chain.indexOf(entry), 1);
-        if (chain.length === 0) inFlight.delete(storeId);
+        if (chain.length === 0) {
+          inFlight.delete(storeId);
+          // Before the loop can look at the store again: on the one lease connection the unlock
+          // then goes ahead of a new lock.
+          void leases?.release(storeId);
+        }
         if (progressed) wake();
       }
     })();
@@ -186,8 +201,15 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
           // A store waiting for its token is looked at again once one appears.
           !(waitingForToken.has(s.storeId) && !tokens.has(s.storeId)) &&
           !isHeld(s.storeId, tokens.get(s.storeId), at);
-        if (due && inFlight.size < concurrency) startPass(s.storeId, tokens.get(s.storeId));
-        else if (due) wanted = true;
+        if (due && inFlight.size < concurrency) {
+          // Another process is on the store: it is looked at again at the next wake or poll.
+          if (leases && !(await leases.take(s.storeId))) continue;
+          if (signal.aborted) {
+            void leases?.release(s.storeId);
+            continue;
+          }
+          startPass(s.storeId, tokens.get(s.storeId));
+        } else if (due) wanted = true;
       }
       othersWaiting = wanted;
     } catch (err) {
@@ -199,4 +221,5 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
   }
   // Passes in flight commit whole or not at all (they check the signal before committing).
   await Promise.all([...inFlight.values()].flat().map((p) => p.done));
+  await leases?.close();
 }
