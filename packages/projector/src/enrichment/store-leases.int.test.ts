@@ -79,3 +79,31 @@ it('opens a new lease connection when its connection is killed, and goes on enri
     await other.end();
   }
 });
+
+it('goes on enriching without leases when no lease connection can be had', async (ctx) => {
+  const skip = concurrencySkipReason('an unreachable lease connection');
+  if (skip) return ctx.skip(skip);
+  kit = await createKit();
+  const k = kit;
+  // Nothing listens on port 1: every statement of the lease session fails to connect, while the
+  // pool works. Stopping the store for want of a lease would stop the mirror for an optimisation.
+  const unreachable = postgres('postgres://postgres@127.0.0.1:1/none', { max: 1, connect_timeout: 1, onnotice: () => {} });
+  const controller = new AbortController();
+  const worker = runEnrichment({
+    db: k.db,
+    log: createSilentLogger(),
+    clientFor: k.clientFor,
+    box: k.box,
+    signal: controller.signal,
+    pollIntervalMs: 20,
+    openSession: () => ({ unsafe: (text, params) => unreachable.unsafe(text, params as never[]), end: () => unreachable.end() }),
+  });
+  try {
+    const product = k.sim.store(storeA).products.values()[0]!;
+    await k.send({ eventType: 'product.updated', entityId: product.id });
+    await expect.poll(async () => (await k.records()).length, { timeout: 15_000, interval: 50 }).toBe(1);
+  } finally {
+    controller.abort();
+    await worker;
+  }
+});

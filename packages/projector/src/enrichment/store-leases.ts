@@ -8,7 +8,7 @@ export const enrichmentLeaseKey = 1_926_071_813;
 const storeKey = (storeId: number) => Number(BigInt.asIntN(32, BigInt(storeId)));
 
 export type StoreLeases = {
-  /** True when this process now holds the store's lease; false when another process does (or the lease connection failed). */
+  /** False when another process holds the store's lease; true when this one does, or when no lease can be taken (see below). */
   take(storeId: number): Promise<boolean>;
   /** Gives the store's lease back (nothing to do when it went with a lost connection). */
   release(storeId: number): Promise<void>;
@@ -32,6 +32,8 @@ export function createStoreLeases(openSession: (onClose: () => void) => Session,
   // Leases held, by the connection (generation) they were taken on.
   let generation = 0;
   const held = new Map<number, number>();
+  /** The last take failed: warned once, until one succeeds again. */
+  let unleased = false;
   const session = openSession(() => {
     if (held.size > 0) log.warn({ leases: held.size }, 'store lease connection lost; its leases are dropped');
     held.clear();
@@ -47,12 +49,17 @@ export function createStoreLeases(openSession: (onClose: () => void) => Session,
           taken: boolean;
         }[];
         // Taken on a connection lost since: the lock went with it.
+        unleased = false;
         if (rows[0]?.taken !== true || mine !== generation) return false;
         held.set(storeId, mine);
         return true;
       } catch (err) {
-        log.warn({ storeId, error: describeError(err) }, 'store lease not taken');
-        return false;
+        // The lease connection cannot be had (Postgres restarting, max_connections reached)
+        // while the pool may still work: go on without a lease rather than stop mirroring, as
+        // the compare-and-set keeps the store correct; the cost is duplicate fetches meanwhile.
+        if (!unleased) log.warn({ storeId, error: describeError(err) }, 'store lease not taken; enriching without leases until it can be');
+        unleased = true;
+        return true;
       }
     },
     async release(storeId) {
