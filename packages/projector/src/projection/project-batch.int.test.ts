@@ -657,6 +657,9 @@ describe('checkpoint', () => {
       const { drizzle } = await import('drizzle-orm/postgres-js');
       const otherDb = drizzle(other) as unknown as Db;
       try {
+        // Connected before the race starts: opening a connection takes longer than projecting
+        // this whole log on a busy machine, and the first projector would then take every batch.
+        await Promise.all([other`select 1`, other`select 1`]);
         const run = async (target: Db) => {
           let applied = 0;
           let idle = 0;
