@@ -9,8 +9,8 @@ import { enrichmentLeaseKey } from './store-leases.ts';
 let kit: Kit | undefined;
 afterEach(() => kit?.close());
 
-/** Runs enrichment with store leases until `body` ends. */
-async function withEnrichment(k: Kit, body: () => Promise<void>) {
+/** Runs enrichment with store leases (on `openSession`, by default the kit's database) until `body` ends. */
+async function withEnrichment(k: Kit, body: () => Promise<void>, openSession = k.database.openSession) {
   const controller = new AbortController();
   const worker = runEnrichment({
     db: k.db,
@@ -19,7 +19,7 @@ async function withEnrichment(k: Kit, body: () => Promise<void>) {
     box: k.box,
     signal: controller.signal,
     pollIntervalMs: 20,
-    openSession: k.database.openSession,
+    openSession,
   });
   try {
     await body();
@@ -88,22 +88,11 @@ it('goes on enriching without leases when no lease connection can be had', async
   // Nothing listens on port 1: every statement of the lease session fails to connect, while the
   // pool works. Stopping the store for want of a lease would stop the mirror for an optimisation.
   const unreachable = postgres('postgres://postgres@127.0.0.1:1/none', { max: 1, connect_timeout: 1, onnotice: () => {} });
-  const controller = new AbortController();
-  const worker = runEnrichment({
-    db: k.db,
-    log: createSilentLogger(),
-    clientFor: k.clientFor,
-    box: k.box,
-    signal: controller.signal,
-    pollIntervalMs: 20,
-    openSession: () => ({ unsafe: (text, params) => unreachable.unsafe(text, params as never[]), end: () => unreachable.end() }),
-  });
-  try {
-    const product = k.sim.store(storeA).products.values()[0]!;
-    await k.send({ eventType: 'product.updated', entityId: product.id });
-    await expect.poll(async () => (await k.records()).length, { timeout: 15_000, interval: 50 }).toBe(1);
-  } finally {
-    controller.abort();
-    await worker;
-  }
+  const product = k.sim.store(storeA).products.values()[0]!;
+  await k.send({ eventType: 'product.updated', entityId: product.id });
+  await withEnrichment(
+    k,
+    () => expect.poll(async () => (await k.records()).length, { timeout: 15_000, interval: 50 }).toBe(1),
+    () => ({ unsafe: (text, params) => unreachable.unsafe(text, params as never[]), end: () => unreachable.end() }),
+  );
 });
