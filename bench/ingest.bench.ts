@@ -24,6 +24,10 @@
  * names the wrk binary (default: `wrk` on the PATH). `--cpu-prof <file>` writes a V8 CPU profile of
  * the servers' process during the measured ingest run (summarise it with
  * `tsx bench/lib/profile-summary.ts <file>`).
+ *
+ * It also times ingest's WAL flush-wait alone and prints the ceiling it sets: a webhook is
+ * answered only after a flush begun after its insert, so with C connections no durable server
+ * answers more than C / (flush time) per second, whatever its CPU.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -148,6 +152,7 @@ async function main(): Promise<number> {
       `max in flight ${maxInFlight ?? 'default'}, log ${logLevel}; database ${database.name}`,
   );
 
+  const flushWait = await timeFlushWaits(database, 100);
   const idle = await backgroundCpu(1000);
   if (idle > 0.2)
     print(`warning: ${formatPercent(idle)} of a core was busy before the run (other work on this machine); results will be low and noisy`);
@@ -189,6 +194,14 @@ async function main(): Promise<number> {
     `ratio ingest/bare: ${ratio.toFixed(2)} (target ≥ ${targets.ratio}) ${mark(ratioOk)}  ` +
       `p99: ${formatMs(p99)} ms (target ≤ ${targets.p99Ms}) ${mark(p99Ok)}  ` +
       `rows: ${formatInt(rows)} == 2xx ${formatInt(check.answered200)} ${mark(check.ok)}`,
+  );
+  // Little's law: with every connection's webhook held for at least one flush-wait begun after
+  // its insert, a run cannot answer more than connections / flush-wait per second.
+  const ceiling = connections / (flushWait / 1000);
+  print(
+    `disk: a WAL flush-wait takes ${formatMs(flushWait)} ms (median of 100 back to back); each webhook waits for one begun after its insert, ` +
+      `so ${connections} connections cannot get more than ${formatInt(ceiling)} durable answers/s (${(ceiling / bareRun.result.requestsPerSecond).toFixed(2)}× bare); ` +
+      `ingest reached ${formatPercent(ingestRun.result.requestsPerSecond / ceiling)} of that`,
   );
   const busiest = Math.max(bareRun.cpu.other, ingestRun.cpu.other);
   if (busiest > 0.2)
@@ -244,6 +257,21 @@ async function measure(run: () => Promise<Measured['result']>): Promise<Measured
   const postgres = (processesCpuMs('postgres') - postgresBefore) / wallMs;
   const other = Math.max(0, (systemCpuBusyMs() - systemBefore) / wallMs - server - load - postgres);
   return { result, cpu: { server, load, postgres, other } };
+}
+
+/**
+ * The median time of ingest's flush-wait (a synchronous commit after the group's asynchronous
+ * one) run back to back on an idle log: mostly the disk's fdatasync of the WAL, which no amount
+ * of CPU shortens.
+ */
+async function timeFlushWaits(database: BenchDatabase, count: number): Promise<number> {
+  const times = createLatencyRecorder();
+  for (let i = 0; i < count; i++) {
+    const startedAt = performance.now();
+    await waitForCommittedWebhooks(database.db);
+    times.record(performance.now() - startedAt);
+  }
+  return times.summary().p50;
 }
 
 /** Fraction of one core busy over `ms`, measured while the benchmark is idle. */
