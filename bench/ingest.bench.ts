@@ -101,18 +101,24 @@ async function main(): Promise<number> {
   let measuring = false;
   const outcomes = new Map<WebhookOutcome, number>();
   const flushMs = createLatencyRecorder();
+  const queuedMs = createLatencyRecorder();
+  const commitMs = createLatencyRecorder();
+  const durableWaitMs = createLatencyRecorder();
   const flush = { count: 0, items: 0, maxSize: 0, failed: 0 };
   const ingest = wireIngest(database, config, log, {
     onOutcome: (outcome) => {
       if (measuring) outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
     },
-    onFlush: ({ size, durationMs, failed }) => {
+    onFlush: ({ size, durationMs, failed, ...stages }) => {
       if (!measuring) return;
+      queuedMs.record(stages.queuedMs);
+      commitMs.record(stages.commitMs);
       flush.count += 1;
       flush.items += size;
       flush.maxSize = Math.max(flush.maxSize, size);
       if (failed) flush.failed += 1;
       flushMs.record(durationMs);
+      durableWaitMs.record(durationMs - stages.commitMs);
     },
   });
   const bare = new Hono();
@@ -207,9 +213,13 @@ async function main(): Promise<number> {
   if (busiest > 0.2)
     print(`warning: up to ${formatPercent(busiest)} of a core went to other work during a run (the "other" column); results are not clean`);
   const flushes = flushMs.summary();
+  const afterCommit = durableWaitMs.summary();
   print(
     `ingest commits: ${formatInt(flush.count)} flushes of ${(flush.items / Math.max(1, flush.count)).toFixed(1)} webhooks on average ` +
-      `(max ${flush.maxSize}${flush.failed ? `, ${flush.failed} failed` : ''}), flush p50 ${formatMs(flushes.p50)} ms, p99 ${formatMs(flushes.p99)} ms`,
+      `(max ${flush.maxSize}${flush.failed ? `, ${flush.failed} failed` : ''}), flush p50 ${formatMs(flushes.p50)} ms, p99 ${formatMs(flushes.p99)} ms\n` +
+      `  per group, p50 / p99 ms: oldest webhook queued ${formatMs(queuedMs.summary().p50)} / ${formatMs(queuedMs.summary().p99)}, ` +
+      `insert (committed, not yet durable) ${formatMs(commitMs.summary().p50)} / ${formatMs(commitMs.summary().p99)}, ` +
+      `then until durable (flush-wait, and waiting for one) ${formatMs(afterCommit.p50)} / ${formatMs(afterCommit.p99)}`,
   );
   print(
     `load generator: wrk used ${formatPercent(bareRun.result.cpuPerThread)} (bare) and ${formatPercent(ingestRun.result.cpuPerThread)} (ingest) ` +

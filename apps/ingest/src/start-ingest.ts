@@ -1,4 +1,4 @@
-import { createGroupCommitter, type Logger } from '@mirror/core';
+import { createGroupCommitter, type FlushInfo, type Logger } from '@mirror/core';
 import {
   commitWebhooks,
   listMirroredStores,
@@ -16,7 +16,7 @@ export function createIngest(
   database: Database,
   options: IngestOptions,
   log: Logger,
-  hooks: Pick<IngestDeps, 'onOutcome'> & { onFlush?: (info: { size: number; durationMs: number; failed: boolean }) => void } = {},
+  hooks: Pick<IngestDeps, 'onOutcome'> & { onFlush?: (info: FlushInfo) => void } = {},
 ) {
   const committer = createGroupCommitter<WebhookAppend, AppendOutcome>({
     // A group commits (visible, not yet durable), frees its slot for the next group, then waits

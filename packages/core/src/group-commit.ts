@@ -22,7 +22,19 @@ export type GroupCommitOptions<I, O> = {
    */
   durable?: () => Promise<void>;
   /** Called after every flush (and its `durable()`), for metrics. */
-  onFlush?: (info: { size: number; durationMs: number; failed: boolean }) => void;
+  onFlush?: (info: FlushInfo) => void;
+};
+
+/** One flush, as `onFlush` reports it. */
+export type FlushInfo = {
+  size: number;
+  /** From the flush's start until its items settled (its `durable()` included). */
+  durationMs: number;
+  failed: boolean;
+  /** How long the batch's oldest item waited for the flush to start. */
+  queuedMs: number;
+  /** How long `flush` itself took (with `durable`: the commit, before the wait for the disk). */
+  commitMs: number;
 };
 
 export type GroupCommitter<I, O> = {
@@ -34,7 +46,7 @@ export type GroupCommitter<I, O> = {
 
 const noop = () => {};
 
-type Pending<I, O> = { item: I; resolve: (o: O) => void; reject: (e: unknown) => void };
+type Pending<I, O> = { item: I; resolve: (o: O) => void; reject: (e: unknown) => void; at: number };
 
 /**
  * Group commit: concurrent submitters share one flush (one transaction) instead of paying a
@@ -72,6 +84,7 @@ export function createGroupCommitter<I, O>(options: GroupCommitOptions<I, O>): G
     inFlight += 1;
     unsettled += 1;
     const startedAt = performance.now();
+    const queuedMs = startedAt - batch[0]!.at;
     let released = false;
     const release = () => {
       if (released) return;
@@ -79,10 +92,10 @@ export function createGroupCommitter<I, O>(options: GroupCommitOptions<I, O>): G
       inFlight -= 1;
       if (queue.length > 0) schedule();
     };
-    void run(batch, release).then((failed) => {
+    void run(batch, release).then(({ failed, commitMs }) => {
       release();
       unsettled -= 1;
-      onFlush?.({ size: batch.length, durationMs: performance.now() - startedAt, failed });
+      onFlush?.({ size: batch.length, durationMs: performance.now() - startedAt, failed, queuedMs, commitMs });
       if (queue.length === 0 && unsettled === 0) {
         const waiters = idleWaiters;
         idleWaiters = [];
@@ -116,10 +129,13 @@ export function createGroupCommitter<I, O>(options: GroupCommitOptions<I, O>): G
     return durableNext;
   }
 
-  /** Settles every item of the batch; resolves true when it failed. Never rejects. */
-  async function run(batch: Pending<I, O>[], release: () => void): Promise<boolean> {
+  /** Settles every item of the batch; resolves with whether it failed, never rejects. */
+  async function run(batch: Pending<I, O>[], release: () => void): Promise<{ failed: boolean; commitMs: number }> {
+    const startedAt = performance.now();
+    let commitMs = 0;
     try {
       const outcomes = await flush(batch.map((p) => p.item));
+      commitMs = performance.now() - startedAt;
       if (outcomes.length !== batch.length) {
         throw new Error(`flush returned ${outcomes.length} outcomes for ${batch.length} items`);
       }
@@ -129,17 +145,17 @@ export function createGroupCommitter<I, O>(options: GroupCommitOptions<I, O>): G
         await durableFromNow(durable);
       }
       batch.forEach((p, i) => p.resolve(outcomes[i] as O));
-      return false;
+      return { failed: false, commitMs };
     } catch (err) {
       for (const p of batch) p.reject(err);
-      return true;
+      return { failed: true, commitMs: commitMs || performance.now() - startedAt };
     }
   }
 
   return {
     submit(item) {
       return new Promise<O>((resolve, reject) => {
-        queue.push({ item, resolve, reject });
+        queue.push({ item, resolve, reject, at: performance.now() });
         schedule();
       });
     },
