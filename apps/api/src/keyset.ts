@@ -82,11 +82,11 @@ export async function keysetPage(options: KeysetPageOptions): Promise<{ rows: Re
     // A page's first statement has its limit in the text (a number from 1 to 501, one statement
     // per limit in use), so Postgres can keep one generic plan for it: the values are hidden
     // behind sub-selects (hidden()), so its trial custom plans cost what the generic one does,
-    // and after five calls it stops planning the statement afresh on every call (a third of
-    // Postgres's CPU for a page of 100 orders). With the limit a placeholder the generic plan
-    // would guess 10% of the rows, look far dearer than a custom plan, never be chosen, and if
-    // forced be costly enough for JIT compilation on every call. A later segment's limit (what
-    // the earlier ones left) stays a placeholder: custom plans, as before.
+    // and after five calls it stops planning the statement afresh on every call (a page of 100
+    // orders: 3.6 → 2.2 ms of Postgres's CPU, decision 0016). With the limit a placeholder the
+    // generic plan would guess 10% of the rows, look far dearer than a custom plan, never be
+    // chosen, and if forced be costly enough for JIT compilation on every call. A later
+    // segment's limit (what the earlier ones left) stays a placeholder: custom plans, as before.
     const literalLimit = rows.length === 0 && Number.isSafeInteger(limit) ? limit + 1 : undefined;
     // The statement of this shape, sort, segment, start and limit, built and rendered once.
     const statementKey = `${options.list}|${options.shape}|${Object.keys(options.columns).join(',')}|${options.sort}|${segment}|${first}|${literalLimit ?? '$'}`;
