@@ -22,6 +22,10 @@ export type Filter = {
   description: string;
   /** The condition's SQL depends on the value itself (not only binds it): it must see the value. */
   byValue?: boolean;
+  /** The SQL type a bound value is given, hidden from the planner behind a sub-select (keyset.ts hidden()). */
+  valueType?: string;
+  /** The column compared with the value: rows where it is null never match. */
+  column?: AnyPgColumn;
 };
 
 /**
@@ -87,13 +91,24 @@ function filterOf(decl: FilterDecl, table: EntityTable, parentKey: AnyPgColumn):
         schema: statusListParam,
         where: (v: string[]) => (v.length === 1 ? eq(decl.column, v[0]) : inArray(decl.column, v)),
         description: decl.description,
+        ...compares(decl.column),
       };
     case 'text':
-      return { schema: textId, where: (v: string) => eq(decl.column, v), description: `${decl.description} (exact, 1–200 characters)` };
+      return {
+        schema: textId,
+        where: (v: string) => eq(decl.column, v),
+        description: `${decl.description} (exact, 1–200 characters)`,
+        ...compares(decl.column),
+      };
     case 'id':
-      return { schema: numericId, where: (v: number) => eq(decl.column, v), description: `${decl.description} (decimal digits)` };
+      return {
+        schema: numericId,
+        where: (v: number) => eq(decl.column, v),
+        description: `${decl.description} (decimal digits)`,
+        ...compares(decl.column),
+      };
     case 'bool':
-      return { schema: booleanParam, where: (v: boolean) => eq(decl.column, v), description: decl.description };
+      return { schema: booleanParam, where: (v: boolean) => eq(decl.column, v), description: decl.description, ...compares(decl.column) };
     case 'present':
       return {
         schema: booleanParam,
@@ -106,13 +121,26 @@ function filterOf(decl: FilterDecl, table: EntityTable, parentKey: AnyPgColumn):
         schema: decimalParam(decl.min, decl.max),
         where: (v: number) => eq(decl.column, v),
         description: `${decl.description} (decimal digits)`,
+        ...compares(decl.column),
       };
     // The time as parseTime printed it (UTC, microseconds), cast by Postgres: exact, where a JS
     // Date would cut it to milliseconds.
     case 'from':
-      return { schema: timeParam, where: (v: string) => sql`${decl.column} >= ${v}::timestamptz`, description: timeDoc(decl.description) };
+      return {
+        schema: timeParam,
+        where: (v: string) => sql`${decl.column} >= ${v}::timestamptz`,
+        description: timeDoc(decl.description),
+        valueType: 'text',
+        column: decl.column,
+      };
     case 'to':
-      return { schema: timeParam, where: (v: string) => sql`${decl.column} <= ${v}::timestamptz`, description: timeDoc(decl.description) };
+      return {
+        schema: timeParam,
+        where: (v: string) => sql`${decl.column} <= ${v}::timestamptz`,
+        description: timeDoc(decl.description),
+        valueType: 'text',
+        column: decl.column,
+      };
     case 'child': {
       const parent = q(getTableName(table));
       const child = q(getTableName(decl.table));
@@ -120,6 +148,7 @@ function filterOf(decl: FilterDecl, table: EntityTable, parentKey: AnyPgColumn):
       return {
         schema: numericId,
         description: `${decl.description} (decimal digits)`,
+        valueType: decl.column.getSQLType(),
         where: (v: number) =>
           exists(
             sql`(select 1 from ${sql.raw(child)} c where c.store_id = ${sql.raw(parent)}.store_id and c.${sql.raw(key)} = ${sql.raw(parent)}.${sql.raw(key)} and c.${sql.raw(q(decl.column.name))} = ${v})`,
@@ -127,6 +156,11 @@ function filterOf(decl: FilterDecl, table: EntityTable, parentKey: AnyPgColumn):
       };
     }
   }
+}
+
+/** A filter comparing `column` with its value, bound as the column's type. */
+function compares(column: AnyPgColumn): Pick<Filter, 'valueType' | 'column'> {
+  return { valueType: column.getSQLType(), column };
 }
 
 /** The nested child rows of a kind's rows, from the catalogue's child tables. */

@@ -6,10 +6,10 @@ import { PgDialect, type AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Context } from 'hono';
 import type { ApiEnv } from './api-env.ts';
 import type { CursorCodec } from './cursor.ts';
-import { entitySchema, internalKeys, type EntityDef } from './entities.ts';
+import { entitySchema, internalKeys, type EntityDef, type Filter } from './entities.ts';
 import { createBatchedLookup, pipelinedClient, postgresJsClient, rawQuery } from './fast-rows.ts';
 import { jsonRowsQuery, renderedOnce, rowJson } from './json-rows.ts';
-import { createStatementCache, keysetPage } from './keyset.ts';
+import { createStatementCache, hidden, keysetPage } from './keyset.ts';
 import { logRecordSchema, printRecord, readEntityHistory } from './log-records.ts';
 import { booleanParam, cursorParam, fastIdParser, limitParam, storeIdParam } from './query-params.ts';
 import { addGetRoute, valid, type FastCheck } from './routes.ts';
@@ -97,24 +97,29 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
       const sortColumn = def.sorts[sort.replace(/^-/, '')];
       if (sortColumn === undefined) throw new AppError('BAD_REQUEST', `invalid query parameter "sort"`, { details: { parameter: 'sort' } });
       // Values are bound through placeholders, so one query shape (which filters, how many
-      // statuses, …) is built and rendered by drizzle once and then only executed.
+      // statuses, …) is built and rendered by drizzle once and then only executed. Each is
+      // hidden behind a sub-select, so Postgres plans the statement once (keysetPage).
       const values: Record<string, unknown> = { storeId };
       const shape: string[] = [query.includeDeleted ? 'all' : 'live', query.includeDoc ? 'doc' : 'row'];
-      const where: (SQL | undefined)[] = [eq(def.table.storeId, sql.placeholder('storeId'))];
+      const where: (SQL | undefined)[] = [eq(def.table.storeId, hidden(sql.placeholder('storeId'), def.table.storeId.getSQLType()))];
       if (!query.includeDeleted) where.push(isNull(def.table.deletedAt));
+      const bound = (filter: Filter, name: string) =>
+        filter.valueType === undefined ? sql.placeholder(name) : hidden(sql.placeholder(name), filter.valueType);
+      let sortExcludesNulls = false;
       for (const [name, filter] of Object.entries(def.filters)) {
         const value = query[name];
         if (value === undefined) continue;
+        if (sortColumn !== null && filter.column === sortColumn) sortExcludesNulls = true;
         if (filter.byValue) {
           shape.push(`${name}=${String(value)}`);
           where.push(filter.where(value as never));
         } else if (Array.isArray(value)) {
           shape.push(`${name}[${value.length}]`);
-          where.push(filter.where(value.map((v, i) => ((values[`${name}.${i}`] = v), sql.placeholder(`${name}.${i}`))) as never));
+          where.push(filter.where(value.map((v, i) => ((values[`${name}.${i}`] = v), bound(filter, `${name}.${i}`))) as never));
         } else {
           shape.push(name);
           values[name] = value;
-          where.push(filter.where(sql.placeholder(name) as never));
+          where.push(filter.where(bound(filter, name) as never));
         }
       }
       const page = await keysetPage({
@@ -133,6 +138,7 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
         sortColumn,
         limit: query.limit,
         cursor: query.cursor,
+        sortExcludesNulls,
       });
       return jsonText(
         c,
