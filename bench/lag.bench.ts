@@ -30,6 +30,7 @@
  * reachable. The databases `mirror_lag_<random>` are created on BENCH_DATABASE_URL or DATABASE_URL
  * (default postgres://postgres@127.0.0.1:5432/test) and dropped at the end, also on failure.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { createSecretBox, createSilentLogger } from '@mirror/core';
@@ -80,6 +81,26 @@ async function shutdown() {
   database = undefined;
 }
 
+/**
+ * CPU time (ms) of each backend connected to the bench's database, from /proc (empty where there
+ * is none): with this process's own, a measure of the run's cost that the machine's other load
+ * does not change much, unlike the delays.
+ */
+async function backendsCpuMs(db: BenchDatabase['db']): Promise<Map<number, number>> {
+  const rows = await execRows<{ pid: number }>(db, sql`select pid from pg_stat_activity where datname = current_database()`);
+  const out = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(pid, (Number(fields[11]) + Number(fields[12])) * 10);
+    } catch {
+      // exited
+    }
+  }
+  return out;
+}
+
 type Measured = {
   rows: number;
   delays: number[];
@@ -88,6 +109,8 @@ type Measured = {
   unanswered: number;
   parked: number;
   requestsDuring: number;
+  /** CPU used during the measured window: this process (ingest, simulator, worker) and the database's backends. */
+  cpu: { nodeMs: number; pgMs: number };
 };
 
 async function measure(mode: Mode): Promise<Measured> {
@@ -166,7 +189,15 @@ async function measure(mode: Mode): Promise<Measured> {
   await new Promise((resolve) => setTimeout(resolve, warmupS * 1000));
   const [{ now: windowStart } = { now: new Date() }] = await execRows<{ now: Date }>(db, sql`select clock_timestamp() as now`);
   const requestsBefore = sim.stats.requests();
+  const cpuBefore = process.cpuUsage();
+  const pgBefore = await backendsCpuMs(db);
   await new Promise((resolve) => setTimeout(resolve, durationS * 1000));
+  const cpuAfter = process.cpuUsage(cpuBefore);
+  const pgAfter = await backendsCpuMs(db);
+  let pgMs = 0;
+  // Backends that connected during the window count from 0; those that left it are not counted.
+  for (const [pid, ms] of pgAfter) pgMs += ms - (pgBefore.get(pid) ?? 0);
+  const cpu = { nodeMs: (cpuAfter.user + cpuAfter.system) / 1000, pgMs };
   const [{ now: windowEnd } = { now: new Date() }] = await execRows<{ now: Date }>(db, sql`select clock_timestamp() as now`);
   const requestsDuring = sim.stats.requests() - requestsBefore;
   await Promise.all(activities.map((a) => a.stop()));
@@ -227,7 +258,7 @@ async function measure(mode: Mode): Promise<Measured> {
     projectDelays.push(Math.max(0, visible.at - answered));
   }
   await shutdown();
-  return { rows: rows.length, delays, enrichDelays, projectDelays, unanswered, parked, requestsDuring };
+  return { rows: rows.length, delays, enrichDelays, projectDelays, unanswered, parked, requestsDuring, cpu };
 }
 
 async function main() {
@@ -245,6 +276,7 @@ async function main() {
       `  load      ${formatInt(m.rows)} webhooks in ${durationS} s = ${webhookRate.toFixed(1)}/s over ${storeCount} stores; REST latency 50 ms; ${(m.requestsDuring / durationS).toFixed(1)} Ecwid requests/s (limit 10/s per token)`,
       `  measured  ${formatInt(m.delays.length)} webhooks; ${m.unanswered} not visible after the drain; ${m.parked} parked`,
       `  delay ms  p50 ${formatMs(s.p50)}  p90 ${formatMs(s.p90)}  p99 ${formatMs(s.p99)}  max ${formatMs(s.max)}`,
+      `  cpu       node ${(m.cpu.nodeMs / durationS / 10).toFixed(0)}% of a core, postgres backends ${(m.cpu.pgMs / durationS / 10).toFixed(0)}%; per webhook node ${(m.cpu.nodeMs / m.rows).toFixed(2)} ms, postgres ${(m.cpu.pgMs / m.rows).toFixed(2)} ms`,
       `  split ms  enrichment p50 ${formatMs(e.p50)} p99 ${formatMs(e.p99)} | projection p50 ${formatMs(p.p50)} p99 ${formatMs(p.p99)}`,
     );
   }

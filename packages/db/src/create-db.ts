@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { sql } from 'drizzle-orm';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { sql, type SQL } from 'drizzle-orm';
+import { PgDialect, type PgDatabase, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
@@ -188,21 +188,41 @@ async function checkReady(db: Db): Promise<{ ready: true } | { ready: false; rea
 }
 
 type PostgresJsClient = { unsafe(text: string, params: unknown[], options: { prepare: boolean }): Promise<unknown[]> };
+type QueryClient = { query<T>(text: string, params: unknown[]): Promise<{ rows: T[] }> };
 
 /**
  * Runs one fixed SQL text as a prepared statement, planned once per connection: on a hot path
- * (ingest's group commit) parsing and planning cost as much as the insert. Falls back to a
- * plain query on a transaction or an unknown client.
+ * (ingest's group commit) parsing and planning cost as much as the insert. On a transaction too
+ * (drizzle's transaction object carries its driver's client): on postgres.js an unprepared
+ * statement with parameters costs two round trips (describe, then execute) and waits for every
+ * statement sent before it, where a prepared one is one round trip and pipelines behind them.
+ * Only for texts from a small fixed set: each text stays prepared on each connection. Falls back
+ * to a plain query on an unknown client.
  */
-export async function execPrepared<T>(db: Db, text: string, params: unknown[]): Promise<T[]> {
-  const client = (db as unknown as { $client?: unknown }).$client;
-  if (client instanceof PGlite) return (await client.query<T>(text, params)).rows;
+export async function execPrepared<T>(db: Executor, text: string, params: unknown[]): Promise<T[]> {
+  const client = (db as unknown as { $client?: unknown }).$client ?? (db as unknown as { session?: { client?: unknown } }).session?.client;
   if (typeof client === 'function' && 'unsafe' in client) {
     return (await (client as unknown as PostgresJsClient).unsafe(text, params, { prepare: true })) as T[];
+  }
+  // PGlite, or its transaction: one backend in this process, no round trip to save.
+  if (client instanceof PGlite || (typeof client === 'object' && client !== null && typeof (client as QueryClient).query === 'function')) {
+    return (await (client as QueryClient).query<T>(text, params)).rows;
   }
   // `$n` placeholders become drizzle parameters: still bound, never spliced into the text.
   const chunks = text.split(/\$(\d+)/).map((part, i) => (i % 2 === 0 ? sql.raw(part) : sql.param(params[Number(part) - 1])));
   return execRows<T>(db, sql.join(chunks));
+}
+
+const dialect = new PgDialect();
+
+/**
+ * execPrepared for a query built with drizzle's `sql` template: its text, with `$n` placeholders,
+ * is what gets prepared, so only for templates whose text is fixed (the same raw parts and the
+ * same number of parameters on every call; never a list spliced in whose length varies).
+ */
+export async function execPreparedSql<T>(db: Executor, query: SQL): Promise<T[]> {
+  const { sql: text, params } = dialect.sqlToQuery(query);
+  return execPrepared<T>(db, text, params);
 }
 
 /** Runs raw SQL and returns its rows, whichever driver is underneath. */

@@ -1,5 +1,7 @@
 export {
   createDb,
+  execPrepared,
+  execPreparedSql,
   execRows,
   type CreateDbOptions,
   type Database,

@@ -1,8 +1,8 @@
-import { execRows, type Executor } from '@mirror/db';
+import { execPreparedSql, type Executor } from '@mirror/db';
 import type { Kind } from '@mirror/catalog';
 import { sql } from 'drizzle-orm';
 import { entityUpdatedAtSql } from '../projection/entity-updated-at.ts';
-import { eraseOnAppend } from '../personal-data/erase-on-append.ts';
+import { eraseOnAppend, hasErasedSubjects } from '../personal-data/erase-on-append.ts';
 
 /** Entity kinds that have snapshot and tombstone records (docs/decisions/0002): every catalogue kind. */
 export type RecordEntityKind = Kind;
@@ -56,9 +56,31 @@ function withInvoiceTombstones(records: readonly ProjectorRecord[]): readonly Pr
 export async function appendRecords(tx: Executor, given: readonly ProjectorRecord[]): Promise<number[]> {
   if (given.length === 0) return [];
   // Documents of subjects whose personal data was erased are erased before they are appended.
-  const records = await eraseOnAppend(tx, withInvoiceTombstones(given));
-  // One JSON parameter: a fixed statement text whatever the batch size, on both drivers. The
-  // payload travels as text so Postgres parses it into jsonb itself, keeping every digit.
+  return insertRecords(tx, await eraseOnAppend(tx, withInvoiceTombstones(given)));
+}
+
+/**
+ * appendRecords for a transaction that sends its statements together (enrichment's commit, on
+ * the path of every webhook to its row): the insert, then the check for erased subjects, without
+ * waiting in between. The check runs after the insert took the log's append lock, as
+ * eraseOnAppend's does, so no erasure can commit between the two unseen; it looks only for
+ * erased subjects in the records' stores. When there are any, nothing may be committed: this
+ * resolves to `erased`, and the caller rolls back and appends with appendRecords, which erases
+ * what it must. Both statements are prepared, so they pipeline behind the caller's.
+ */
+export async function appendRecordsPipelined(tx: Executor, given: readonly ProjectorRecord[]): Promise<number[] | 'erased'> {
+  if (given.length === 0) return [];
+  const records = withInvoiceTombstones(given);
+  const [positions, erased] = await Promise.allSettled([insertRecords(tx, records), hasErasedSubjects(tx, records)]);
+  if (positions.status === 'rejected') throw positions.reason;
+  if (erased.status === 'rejected') throw erased.reason;
+  return erased.value ? 'erased' : positions.value;
+}
+
+async function insertRecords(tx: Executor, records: readonly ProjectorRecord[]): Promise<number[]> {
+  // One JSON parameter: a fixed statement text whatever the batch size, on both drivers (and so
+  // prepared once per connection). The payload travels as text so Postgres parses it into jsonb
+  // itself, keeping every digit.
   const param = JSON.stringify(
     records.map((r, index) => ({
       ord: index,
@@ -72,7 +94,7 @@ export async function appendRecords(tx: Executor, given: readonly ProjectorRecor
       note: r.note ?? null,
     })),
   );
-  const rows = await execRows<{ position: string | number }>(
+  const rows = await execPreparedSql<{ position: string | number }>(
     tx,
     // entity_updated_at: the snapshot's update time as projection reads it (newer wins), so a
     // rebuild can find superseded snapshots without reading their documents.

@@ -1,18 +1,9 @@
 import { describeError, type Logger } from '@mirror/core';
-import {
-  enrichmentAttemptsTable,
-  eventLogTable,
-  execRows,
-  ordersTable,
-  parkedEventsTable,
-  readLog,
-  storeTokensTable,
-  type Db,
-} from '@mirror/db';
+import { enrichmentAttemptsTable, eventLogTable, execRows, ordersTable, parkedEventsTable, storeTokensTable, type Db } from '@mirror/db';
 import { EcwidStoreError, EcwidUnavailableError, type EcwidClient } from '@mirror/ecwid';
-import { and, eq, gt, inArray, notInArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Kind } from '@mirror/catalog';
-import { appendRecords, type ProjectorRecord, type RecordNote } from './append-records.ts';
+import { appendRecords, appendRecordsPipelined, type ProjectorRecord, type RecordNote } from './append-records.ts';
 import { buildRecord } from './build-record.ts';
 
 import {
@@ -53,6 +44,11 @@ export type EnrichStoreDeps = {
   onFetched?: (kind: FetchKind, outcome: FetchOutcome['status']) => void;
   /** Called for each record appended with a note: a claim of a webhook that Ecwid contradicted. */
   onNote?: (kind: Kind, note: RecordNote) => void;
+  /**
+   * Stores whose log is known to hold a store profile snapshot (one never leaves the log), kept
+   * by the caller across passes: their passes skip looking for one.
+   */
+  profileKnown?: Set<number> | undefined;
   /** Run as the next pass of one still in flight for the store (see FollowOn). */
   follow?: FollowOn | undefined;
   /**
@@ -131,7 +127,7 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
   if ((state.status === 'blocked' || state.status === 'paused') && state.retryAt && state.retryAt > now()) {
     return { status: 'idle', appended: 0, parked: 0, position: from, hasMore: false, retryAt: state.retryAt };
   }
-  const webhooks = await readLog(db, { after: from, storeId, kinds: ['webhook'], limit: batchSize });
+  const webhooks = await readStoreWebhooks(db, storeId, from, batchSize);
   if (webhooks.length === 0) return idle;
 
   // Uninstalled, but an `application.installed` newer than the uninstall is in the log after
@@ -330,7 +326,8 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
       destroyToken = true;
     }
   }
-  if (deps.client && !skipFetches && deps.profileWithOrders !== false) await addStoreProfile(db, deps.client, log, storeId, records, now);
+  if (deps.client && !skipFetches && deps.profileWithOrders !== false)
+    await addStoreProfile(db, deps.client, log, storeId, records, now, deps.profileKnown);
   for (const record of records) if (record.note) deps.onNote?.(record.entityKind, record.note);
   if (to <= from && plan.held && records.length === 0) return { ...idle, status: 'uninstalled' };
   if (to <= from) {
@@ -353,11 +350,25 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
   const fields = pauseRetryAt
     ? { status, lastError: pauseError, retryAt, attempts: pauses, lifecycleAt: lifecycle.at }
     : { status, lastError: retryError, retryAt, attempts: 0, lifecycleAt: lifecycle.at };
-  const committed = await db
-    .transaction(async (tx) => {
-      const moved = await advanceEnrichment(tx, storeId, { from, to }, fields);
-      if (!moved) throw new LostRace();
-      await appendRecords(tx, records);
+  // Optimistic first: the checkpoint's compare-and-set and the append are sent together, and
+  // the transaction commits after one round trip. Only when the records' stores have erased
+  // subjects does it run again appending through eraseOnAppend (appendRecordsPipelined).
+  const commit = (pipelined: boolean) =>
+    db.transaction(async (tx) => {
+      if (pipelined) {
+        const [moved, appended] = await Promise.allSettled([
+          advanceEnrichment(tx, storeId, { from, to }, fields),
+          appendRecordsPipelined(tx, records),
+        ]);
+        if (moved.status === 'rejected') throw moved.reason;
+        if (!moved.value) throw new LostRace();
+        if (appended.status === 'rejected') throw appended.reason;
+        if (appended.value === 'erased') throw new HasErasures();
+      } else {
+        const moved = await advanceEnrichment(tx, storeId, { from, to }, fields);
+        if (!moved) throw new LostRace();
+        await appendRecords(tx, records);
+      }
       // The token Ecwid refused is destroyed with the uninstall (not one registered since: a
       // reinstall that raced this pass keeps its new token).
       if (destroyToken && lifecycle.lifecycle === 'uninstalled') {
@@ -380,6 +391,11 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
         await tx.delete(t).where(and(eq(t.storeId, storeId), retrying.length > 0 ? notInArray(t.entityKey, retrying) : undefined));
       }
       return true;
+    });
+  const committed = await commit(true)
+    .catch((err: unknown) => {
+      if (err instanceof HasErasures) return commit(false);
+      throw err;
     })
     .catch((err: unknown) => {
       if (err instanceof LostRace) return false;
@@ -414,14 +430,19 @@ async function addStoreProfile(
   storeId: number,
   records: ProjectorRecord[],
   now: () => Date,
+  profileKnown: Set<number> | undefined,
 ): Promise<void> {
   const firstOrder = records.findIndex((r) => r.entityKind === 'order' && r.kind === 'snapshot');
-  if (firstOrder < 0 || records.some((r) => r.entityKind === 'store_profile' && r.kind === 'snapshot')) return;
+  if (firstOrder < 0 || profileKnown?.has(storeId) || records.some((r) => r.entityKind === 'store_profile' && r.kind === 'snapshot'))
+    return;
   const [known] = await execRows<{ found: number }>(
     db,
     sql`select 1 as found from event_log where store_id = ${storeId} and entity_kind = 'store_profile' and kind = 'snapshot' limit 1`,
   );
-  if (known) return;
+  if (known) {
+    profileKnown?.add(storeId);
+    return;
+  }
   try {
     const payload = await client.getProfile();
     // It answers no webhook: each webhook keeps exactly one answer, its order's.
@@ -457,6 +478,32 @@ async function hasNewerInstall(db: Db, storeId: number, after: number, since: Da
   return rows.length > 0;
 }
 
+/**
+ * readLog of one store's webhooks, as a statement prepared once per connection (one round trip
+ * instead of two: it starts every pass, on the path of every webhook to its row).
+ */
+const storeWebhookReads = new WeakMap<Db, ReturnType<typeof prepareStoreWebhooks>>();
+const prepareStoreWebhooks = (db: Db) =>
+  db
+    .select()
+    .from(eventLogTable)
+    .where(
+      and(
+        gt(eventLogTable.position, sql.placeholder('after')),
+        eq(eventLogTable.kind, 'webhook'),
+        eq(eventLogTable.storeId, sql.placeholder('storeId')),
+      ),
+    )
+    .orderBy(asc(eventLogTable.position))
+    .limit(sql.placeholder('limit'))
+    .prepare('enrichment_store_webhooks');
+
+function readStoreWebhooks(db: Db, storeId: number, after: number, limit: number) {
+  let read = storeWebhookReads.get(db);
+  if (!read) storeWebhookReads.set(db, (read = prepareStoreWebhooks(db)));
+  return read.execute({ after, storeId, limit });
+}
+
 /** An entity's key in enrichment_attempts: requestKey with a separator Postgres text can hold. */
 const attemptKey = (group: WorkGroup) => `${group.entityKind}:${group.key}`;
 
@@ -487,6 +534,11 @@ const isPlain = (s: EnrichmentState) => s.status === 'active' && s.retryAt === n
 
 class LostRace extends Error {
   override readonly name = 'LostRace';
+}
+
+/** The optimistic commit found erased subjects in the records' stores: it rolls back, and the slow one erases. */
+class HasErasures extends Error {
+  override readonly name = 'HasErasures';
 }
 
 export function backoffMs(attempt: number, baseMs: number, maxMs: number): number {

@@ -1,5 +1,5 @@
-import { enrichmentStateTable, type Db, type Executor } from '@mirror/db';
-import { eq, sql } from 'drizzle-orm';
+import { enrichmentStateTable, execPreparedSql, type Db, type Executor } from '@mirror/db';
+import { sql } from 'drizzle-orm';
 
 /**
  * A store's enrichment status (column `enrichment_state.status`): `blocked` is a store-level
@@ -20,12 +20,48 @@ export type EnrichmentState = {
   lifecycleAt: Date | null;
 };
 
-/** Reads a store's state, creating the row (position 0, active) the first time. */
+type StateRow = {
+  store_id: string | number;
+  position: string | number;
+  status: string;
+  last_error: string | null;
+  retry_at: Date | string | null;
+  attempts: number;
+  lifecycle_at: Date | string | null;
+};
+
+const readState = (db: Executor, storeId: number) =>
+  execPreparedSql<StateRow>(
+    db,
+    sql`select store_id, position, status, last_error, retry_at, attempts, lifecycle_at from enrichment_state where store_id = ${storeId}`,
+  );
+
+// Times travel as text: a prepared statement's parameter types are fixed by its first use, and
+// postgres.js will not send a Date where it first saw a null.
+const iso = (value: Date | null) => value?.toISOString() ?? null;
+const asDate = (value: Date | string | null) => (value === null ? null : new Date(value));
+
+/**
+ * Reads a store's state, creating the row (position 0, active) the first time. One prepared
+ * statement when the row exists (every pass but a store's first): this read starts every pass,
+ * on the path of every webhook to its row.
+ */
 export async function readEnrichmentState(db: Db, storeId: number): Promise<EnrichmentState> {
-  await db.insert(enrichmentStateTable).values({ storeId }).onConflictDoNothing();
-  const [row] = await db.select().from(enrichmentStateTable).where(eq(enrichmentStateTable.storeId, storeId));
+  let [row] = await readState(db, storeId);
+  if (!row) {
+    await db.insert(enrichmentStateTable).values({ storeId }).onConflictDoNothing();
+    [row] = await readState(db, storeId);
+  }
   if (!row) throw new Error(`enrichment_state row for store ${storeId} vanished`);
-  return { ...row, status: row.status as EnrichmentStatus };
+  return {
+    storeId: Number(row.store_id),
+    position: Number(row.position),
+    status: row.status as EnrichmentStatus,
+    lastError: row.last_error,
+    retryAt: asDate(row.retry_at),
+    attempts: Number(row.attempts),
+    lifecycleAt: asDate(row.lifecycle_at),
+  };
 }
 
 /**
@@ -56,10 +92,16 @@ export async function advanceEnrichment(
   move: { from: number; to: number },
   fields: { status: EnrichmentStatus; lastError: string | null; retryAt: Date | null; attempts: number; lifecycleAt: Date | null },
 ): Promise<boolean> {
-  const rows = await tx
-    .update(enrichmentStateTable)
-    .set({ position: move.to, ...fields, updatedAt: sql`now()` })
-    .where(sql`${enrichmentStateTable.storeId} = ${storeId} and ${enrichmentStateTable.position} = ${move.from}`)
-    .returning({ storeId: enrichmentStateTable.storeId });
+  // Prepared, so inside a transaction it pipelines with the statements sent after it (the pass's
+  // append): one round trip for the pass's commit instead of one per statement.
+  const rows = await execPreparedSql<{ store_id: string | number }>(
+    tx,
+    sql`update enrichment_state
+        set position = ${move.to}, status = ${fields.status}, last_error = ${fields.lastError},
+            retry_at = ${iso(fields.retryAt)}::timestamptz, attempts = ${fields.attempts},
+            lifecycle_at = ${iso(fields.lifecycleAt)}::timestamptz, updated_at = now()
+        where store_id = ${storeId} and position = ${move.from}
+        returning store_id`,
+  );
   return rows.length > 0;
 }

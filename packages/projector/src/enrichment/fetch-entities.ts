@@ -14,7 +14,11 @@ export type FetchRequest = { entityKind: FetchKind; key: string };
 export type FetchOptions = {
   /** Below this many ids of one kind, read them one by one (a batch costs a poll round-trip). */
   batchThreshold?: number;
-  /** Single reads in flight at once, per kind. */
+  /**
+   * Single reads in flight at once, per kind. Default: one less than `batchThreshold`, so the
+   * reads of any set of ids below it go out in one round (a second round is a second REST
+   * latency on the path of a webhook to its row); the token's rate limiter still paces them.
+   */
   concurrency?: number;
   now?: () => Date;
 };
@@ -39,7 +43,8 @@ export async function fetchEntities(
   requests: readonly FetchRequest[],
   options: FetchOptions = {},
 ): Promise<Map<string, FetchOutcome>> {
-  const { batchThreshold = 10, concurrency = 4, now = () => new Date() } = options;
+  const { batchThreshold = 10, now = () => new Date() } = options;
+  const concurrency = options.concurrency ?? Math.max(1, batchThreshold - 1);
   const outcomes = new Map<string, FetchOutcome>();
   const byKind = new Map<FetchKind, string[]>();
   for (const r of requests) byKind.set(r.entityKind, [...(byKind.get(r.entityKind) ?? []), r.key]);

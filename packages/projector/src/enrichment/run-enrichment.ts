@@ -71,6 +71,7 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
   // reinstall), or after a while (an `application.installed` may have come).
   const heldUninstalled = new Map<number, { until: number; token: string | undefined }>();
   const reportedUnreadable = new Set<number>();
+  const profileKnown = new Set<number>();
 
   // Each store runs on its own: a pass starts as soon as the store has work and a slot is free,
   // and a finished pass wakes the loop, so a slow store never holds the others' next pass.
@@ -112,6 +113,7 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
             client: token === undefined ? undefined : clientFor(storeId, token),
             ...(token !== undefined && { tokenFingerprint: tokenFingerprint(token) }),
             follow,
+            profileKnown,
             onFetchDone: (end) => {
               entry.end = end;
               followOn(storeId, token);

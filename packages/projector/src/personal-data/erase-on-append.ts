@@ -1,4 +1,4 @@
-import { execRows, type Executor } from '@mirror/db';
+import { execPreparedSql, execRows, type Executor } from '@mirror/db';
 import { sql } from 'drizzle-orm';
 import { erasePayload, identifyingStringsOf, isPersonKind, stringMatcher, subjectOf } from './redact.ts';
 import { subjectHasher } from './subject-key.ts';
@@ -27,6 +27,22 @@ export async function eraseOnAppend<R extends Appendable>(tx: Executor, records:
  */
 export async function asKept<R extends Appendable>(db: Executor, records: readonly R[]): Promise<readonly R[]> {
   return eraseErased(db, records, false);
+}
+
+/**
+ * Whether any subject of the records' stores was erased, for records with documents about people
+ * (false without a statement when there are none). Prepared: see appendRecordsPipelined.
+ */
+export async function hasErasedSubjects(tx: Executor, records: readonly Appendable[]): Promise<boolean> {
+  const candidates = records.filter((r) => r.kind === 'snapshot' && isPersonKind(r.entityKind));
+  if (candidates.length === 0) return false;
+  const stores = [...new Set(candidates.map((r) => r.storeId))];
+  const rows = await execPreparedSql(
+    tx,
+    sql`select 1 as erased from erased_subjects
+        where store_id in (select (jsonb_array_elements_text(${JSON.stringify(stores.map(String))}::jsonb))::bigint) limit 1`,
+  );
+  return rows.length > 0;
 }
 
 async function eraseErased<R extends Appendable>(tx: Executor, records: readonly R[], lock: boolean): Promise<readonly R[]> {

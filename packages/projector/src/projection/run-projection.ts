@@ -20,7 +20,9 @@ export type RunProjectionOptions = ProjectBatchOptions & {
  * with a growing pause; the checkpoint did not move, so nothing is lost.
  */
 export async function runProjection(options: RunProjectionOptions): Promise<void> {
-  const { db, signal, log, idleMs = 100, appended, ...batch } = options;
+  // The live tables: plans may be kept (ProjectBatchOptions.reusePlans).
+  const { db, signal, log, idleMs = 100, appended, reusePlans = true, ...rest } = options;
+  const batch = { ...rest, reusePlans };
   let failures = 0;
   while (!signal.aborted) {
     let pause = 0;
