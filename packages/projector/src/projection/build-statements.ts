@@ -324,6 +324,7 @@ with src as materialized (
   ) w
   join event_log b on b.position = w.position
   cross join lateral jsonb_to_record(${trustObjects ? 'b.payload' : `case when jsonb_typeof(b.payload) = 'object' then b.payload else '{}' end`}) as r(${fields})
+  ${spec.bulkJoin?.(schema) ?? ''}
 ),
 applied as (
   insert into ${q(schema, spec.table)} (${[...keyColumns(spec), ...cols.map((c) => c.name), 'doc', 'deleted_at', 'source_position', 'synced_at'].join(', ')})
