@@ -40,9 +40,9 @@ export type Column = {
   fromLog?: boolean;
   /**
    * The same value as `expr`, computed in a rebuild's bulk load (bulkSnapshotStatement) from
-   * tables the rebuild prepared in its schema (given) before loading and from the record's
-   * worklist row (`w`): a `fromLog` lookup that costs a scan of the log per row, made an index
-   * probe into a small table.
+   * tables the rebuild prepared in its schema (given) before loading, from the record's worklist
+   * row (`w`) and from what the spec's `bulkJoin` joins: a `fromLog` lookup that costs a scan of
+   * the log per row, made an index probe into a small table.
    */
   bulk?: (schema: string) => string;
 };
@@ -75,6 +75,11 @@ export type EntitySpec = {
    * `pick`, their computed columns), given the schema; not part of a rebuild's bulk load.
    */
   afterApply?: (schema: string) => string;
+  /**
+   * Joined to each record in a rebuild's bulk load (bulkSnapshotStatement), over `b` and the
+   * worklist row `w`, given the rebuild's schema: what the columns' `bulk` expressions read.
+   */
+  bulkJoin?: (schema: string) => string;
 };
 
 export type SetSpec = {
@@ -155,6 +160,7 @@ function entity<K extends Kind>(
     tombstoneColumns?: Partial<ColumnMap<TableOf<K>, KeyOf<K>>>;
     children?: ChildSpec[];
     afterApply?: (schema: string) => string;
+    bulkJoin?: (schema: string) => string;
   },
 ): EntitySpec {
   const decl = entityCatalog[kind];
@@ -179,6 +185,7 @@ function entity<K extends Kind>(
     ...(def.tombstoneColumns && { tombstoneColumns: columnsOf(decl.table, def.tombstoneColumns as Partial<Record<string, Expr>>) }),
     children,
     ...(def.afterApply && { afterApply: def.afterApply }),
+    ...(def.bulkJoin && { bulkJoin: def.bulkJoin }),
   };
 }
 
@@ -238,38 +245,57 @@ const profileOf = (field: 'currency' | 'timezone') => {
     fromLog: true,
     // The log has no index by (store, kind, position): `found` reads every profile snapshot of the
     // store before the order's first one, each document decompressed, so a rebuild's cost grew
-    // with the log's profiles times its orders. The bulk load reads the same values from
-    // storeProfileValues, which holds every profile snapshot up to the rebuild's head, and the
-    // first snapshot from its worklist row (`w.first_snapshot`, that key's first up to the same
-    // head). An order loaded in bulk is at or before that head, so are its first snapshot and
-    // every profile before it. Only a store without any profile there needs the log: its
-    // earliest profile is then one appended since.
-    bulk: (schema: string) => {
-      const values = `"${schema}"."${storeProfileValues}"`;
-      const timeline = (where: string, order: string) =>
-        `(select v.${field} from ${values} v where v.store_id = b.store_id and v.${field} is not null ${where}
-          order by v.position ${order} limit 1)`;
-      return valid(`coalesce(${timeline('and v.position < w.first_snapshot', 'desc')}, ${timeline('', 'asc')}, ${profile('', 'asc')})`);
-    },
+    // with the log's profiles times its orders. The bulk load reads the same value from `pv`, the
+    // row of storeProfileTimeline that the order's EntitySpec.bulkJoin found: the last one before
+    // the order's first snapshot (`w.first_snapshot`, from its worklist row), which holds what
+    // `found` gives for a first snapshot after it. The timeline holds every profile snapshot up to
+    // the rebuild's head; an order loaded in bulk is at or before that head, so are its first
+    // snapshot and every profile before it. Only a store without a value there needs the log:
+    // its earliest profile is then one appended since.
+    bulk: () => valid(`coalesce(pv.${field}, ${profile('', 'asc')})`),
   };
 };
 
-/** A rebuild's table of the log's store profile snapshots (store_id, position, currency, timezone): see profileOf. */
-export const storeProfileValues = 'store_profile_values';
+/** A rebuild's table of the store profiles' currency and time zone along the log (see storeProfileTimelineStatements). */
+export const storeProfileTimeline = 'store_profile_timeline';
 
 /**
- * Creates `storeProfileValues` in `schema` from the profile snapshots up to `{{to}}`: each one's
- * currency and time zone as profileOf reads them (the text of a string, else null).
+ * Creates `storeProfileTimeline` in `schema` from the profile snapshots up to `to`: for each
+ * store with one, a row at position 0 and one at each profile snapshot's position, holding what
+ * profileOf gives an order whose first snapshot comes right after that position: the latest
+ * string value up to it, else the store's earliest one (the row at 0 holds just that). One
+ * index probe per order (the last row before its first snapshot) then gives both fields, where
+ * a look-up per field, each falling back to another, took up to three.
  */
-export function storeProfileValuesStatements(schema: string, to: number): string[] {
+export function storeProfileTimelineStatements(schema: string, to: number): string[] {
   const value = (field: string) => `payload->'formatsAndUnits'->'${field}'`;
   const text = (field: string) => `(case when jsonb_typeof(${value(field)}) = 'string' then ${txt(value(field))} end)`;
-  const table = `"${schema}"."${storeProfileValues}"`;
+  const table = `"${schema}"."${storeProfileTimeline}"`;
   return [
     `create table if not exists ${table} as
-       select store_id, position, ${text('currency')} as currency, ${text('timezone')} as timezone from event_log
-       where entity_kind = 'store_profile' and kind = 'snapshot' and position <= ${Math.trunc(to)}`,
-    `create index if not exists ${storeProfileValues}_idx on ${table} (store_id, position)`,
+       with v as (
+         select store_id, position, ${text('currency')} as currency, ${text('timezone')} as timezone from event_log
+         where entity_kind = 'store_profile' and kind = 'snapshot' and position <= ${Math.trunc(to)}
+       ),
+       -- Each string value starts a group that runs until the next one: its first row holds it.
+       grouped as (
+         select v.*, count(currency) over (partition by store_id order by position) as gc,
+           count(timezone) over (partition by store_id order by position) as gz
+         from v
+       ),
+       earliest as (
+         select distinct on (store_id) store_id,
+           first_value(currency) over (partition by store_id order by currency is null, position) as currency,
+           first_value(timezone) over (partition by store_id order by timezone is null, position) as timezone
+         from v
+       )
+       select g.store_id, g.position,
+         coalesce(first_value(g.currency) over (partition by g.store_id, g.gc order by g.position), e.currency) as currency,
+         coalesce(first_value(g.timezone) over (partition by g.store_id, g.gz order by g.position), e.timezone) as timezone
+       from grouped g join earliest e on e.store_id = g.store_id
+       union all
+       select store_id, 0, currency, timezone from earliest`,
+    `create index if not exists ${storeProfileTimeline}_idx on ${table} (store_id, position)`,
     // Without statistics the planner may sort the table for every order instead of probing the index.
     `analyze ${table}`,
   ];
@@ -368,6 +394,9 @@ const orderSpec = entity('order', {
     updatedAt: time('updateTimestamp', 'updateDate'),
   },
   timed: true,
+  // What profileOf's `bulk` expressions read as `pv`: one probe for both fields.
+  bulkJoin: (schema) => `left join lateral (select t.currency, t.timezone from "${schema}"."${storeProfileTimeline}" t
+    where t.store_id = b.store_id and t.position < w.first_snapshot order by t.position desc limit 1) pv on true`,
   // A deleted order the mirror never saw still has its store's currency (0009).
   tombstoneColumns: {
     internalId: int8(`b.payload->'internalId'`),

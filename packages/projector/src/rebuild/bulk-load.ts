@@ -45,10 +45,13 @@ export async function bulkLoad(db: Db, options: BulkLoadOptions, onChunk: (recor
         const tx: Tx = t;
         // A chunk's documents are found by position, one index probe each: a hash join would
         // read the whole log for every chunk (the first of each kind, whose range starts at 0),
-        // a merge join every record between the chunk's first and last.
+        // a merge join every record between the chunk's first and last. No memoize: the planner
+        // caches a child's per-element work keyed by the element's (or the array's) jsonb, hashing
+        // every document to find it again; only a log of repeated documents (the bench's) hits.
         await tx.execute(
           sql`select set_config('synchronous_commit', 'off', true), set_config('jit', 'off', true), set_config('work_mem', '256MB', true),
-                     set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`,
+                     set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),
+                     set_config('enable_memoize', 'off', true)`,
         );
         // The share's row may not exist yet (its batches create it): create it at position 0.
         await tx.execute(

@@ -3,7 +3,7 @@ import { AppError } from '@mirror/core';
 import { execRows, type Db, type Executor, type Tx } from '@mirror/db';
 import { worklistStatement } from '../projection/build-statements.ts';
 import { kinds as allKinds, type Kind } from '@mirror/catalog';
-import { projectionSpecs, storeProfileValuesStatements, tablesOf } from '../projection/entity-specs.ts';
+import { projectionSpecs, storeProfileTimelineStatements, tablesOf } from '../projection/entity-specs.ts';
 import { projectBatchInTransaction, projectNextBatch } from '../projection/project-batch.ts';
 import { bulkLoad } from './bulk-load.ts';
 import { captureDependentViews, dropViews, recreateViews } from './dependent-views.ts';
@@ -115,22 +115,39 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
     let plan = await readPlan(db, tables, kinds, n);
     resumed = plan !== undefined;
     // Of a total counted before the build starts or goes on (it grows only by what is appended
-    // meanwhile, which the catch-up applies).
-    total = await countRecords(db, kinds, 0, plan?.until ?? head);
+    // meanwhile, which the catch-up applies). Both this count and the search for internal-id
+    // tombstones read the whole log, one core each: side by side.
+    const fresh = plan === undefined;
+    const [counted, internalTombstones] = await Promise.all([
+      countRecords(db, kinds, 0, plan?.until ?? head),
+      fresh && kinds.includes('order') ? hasInternalOrderTombstones(db, head) : false,
+    ]);
+    total = counted;
+    let profilesMade = false;
     if (!plan) {
       await db.execute(sql`delete from consumer_checkpoints where name like ${`${checkpoint}:%`}`);
       await createShadowTables(db, tables);
       // Each connection projects every kind, for its share of the keys (by hash), so all of them
       // stay busy to the end whatever the mix of kinds. An order tombstone naming only the internal
       // id matches orders by another key, so when the log holds one, orders go whole to share 0.
-      const unsplit: Kind[] = kinds.includes('order') && (await hasInternalOrderTombstones(db, head)) ? ['order'] : [];
+      const unsplit: Kind[] = internalTombstones ? ['order'] : [];
       await progress('build', position, head, records);
+      const until = head;
       const listed =
-        sharesOf(kinds, unsplit, n).length > 1 ? await buildWorklist(db, unsplit, sharesOf(kinds, unsplit, n), head) : undefined;
+        sharesOf(kinds, unsplit, n).length > 1
+          ? await buildWorklist(db, unsplit, sharesOf(kinds, unsplit, n), head, async () => {
+              // Made while the worklist is vacuumed, on another core (it reads the log's profiles).
+              if (!kinds.includes('order')) return;
+              await createStoreProfileTimeline(db, until);
+              profilesMade = true;
+            })
+          : undefined;
       const considered = listed?.shares.reduce((sum, share) => sum + share.considered, 0);
       // Superseded snapshots are done with: the worklist left them out.
       const superseded = listed?.shares.reduce((sum, share) => sum + share.considered - share.bulk - share.regular, 0) ?? 0;
-      plan = { until: head, unsplit, worklistRows: listed ? await countRows(db, listed.table) : null, considered, superseded };
+      // The rows the worklist statements inserted: what a resumed rebuild checks it still holds.
+      const worklistRows = listed ? listed.shares.reduce((sum, share) => sum + share.bulk + share.regular, 0) : null;
+      plan = { until, unsplit, worklistRows, considered, superseded };
       await writePlan(db, kinds, n, plan);
     } else {
       await progress('build', position, head, records);
@@ -139,13 +156,7 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
     const shares = sharesOf(kinds, unsplit, n);
     const worklist = plan.worklistRows === null ? undefined : worklistTable;
     records += plan.superseded + (resumed && worklist ? await countDone(db, worklist) : 0);
-    if (worklist && kinds.includes('order')) {
-      // What the orders' bulk load reads their currency and time zone from (profileOf). One
-      // transaction: a resumed rebuild finds it whole or not at all.
-      await db.transaction(async (tx) => {
-        for (const statement of storeProfileValuesStatements(shadowSchema, until)) await tx.execute(sql.raw(statement));
-      });
-    }
+    if (worklist && kinds.includes('order') && !profilesMade) await createStoreProfileTimeline(db, until);
     // Each share advances under its own checkpoint up to the same head; the slowest one is the
     // overall position.
     const reached = shares.map(() => 0);
@@ -274,6 +285,16 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
   await db.execute(sql.raw(`drop schema if exists ${retiredSchema} cascade`));
   await progress('done', position, position, records);
   return { tables, records, position, resumed };
+}
+
+/**
+ * What the orders' bulk load reads their currency and time zone from (profileOf). One
+ * transaction: a resumed rebuild finds it whole or not at all.
+ */
+async function createStoreProfileTimeline(db: Db, until: number): Promise<void> {
+  await db.transaction(async (tx) => {
+    for (const statement of storeProfileTimelineStatements(shadowSchema, until)) await tx.execute(sql.raw(statement));
+  });
 }
 
 type Plan = {
@@ -465,6 +486,7 @@ async function buildWorklist(
   unsplit: readonly Kind[],
   shares: readonly { kinds: readonly Kind[]; share: { index: number; count: number } }[],
   head: number,
+  alongside: () => Promise<void>,
 ): Promise<{ table: string; shares: WorklistCounts[] } | undefined> {
   const skippable = allKinds.filter((kind) => {
     const spec = projectionSpecs[kind];
@@ -495,10 +517,14 @@ async function buildWorklist(
     await db.execute(sql.raw(`drop table ${worklistTable}`));
     return undefined;
   }
-  // For the batch statements (by kind), the bulk load (by kind) and the batches' summary (by position).
-  await db.execute(sql.raw(`create index on ${worklistTable} (share, bulk, entity_kind, kind, position)`));
-  await db.execute(sql.raw(`create index on ${worklistTable} (share, bulk, position)`));
-  await db.execute(sql.raw(`vacuum analyze ${worklistTable}`));
+  // For the batch statements (by kind), the bulk load (by kind) and the batches' summary (by
+  // position). Two connections build them side by side (both take a share lock), one core each;
+  // then the vacuum, while `alongside` has the other core.
+  await Promise.all([
+    db.execute(sql.raw(`create index on ${worklistTable} (share, bulk, entity_kind, kind, position)`)),
+    db.execute(sql.raw(`create index on ${worklistTable} (share, bulk, position)`)),
+  ]);
+  await Promise.all([db.execute(sql.raw(`vacuum analyze ${worklistTable}`)), alongside()]);
   return { table: worklistTable, shares: counts };
 }
 
