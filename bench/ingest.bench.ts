@@ -23,7 +23,7 @@
  * flush-waits after them are shared either way). `WRK`
  * names the wrk binary (default: `wrk` on the PATH). `--cpu-prof <file>` writes a V8 CPU profile of
  * the servers' process during the measured ingest run (summarise it with
- * `tsx bench/lib/profile-summary.ts <file>`).
+ * `tsx bench/lib/profile-summary.ts <file>`). INGEST_FLUSH_GAP_RATIO is read like ingest reads it.
  *
  * It also times ingest's WAL flush-wait alone and prints the ceiling it sets: a webhook is
  * answered only after a flush begun after its insert, so with C connections no durable server
@@ -46,7 +46,7 @@ import {
   type WebhookAppend,
 } from '@mirror/db';
 import { listen } from '@mirror/core/http';
-import { createIngest, createIngestApp, loadIngestOptions, type IngestOptions, type WebhookOutcome } from '@mirror/ingest';
+import { createIngest, createIngestApp, flushGap, loadIngestOptions, type IngestOptions, type WebhookOutcome } from '@mirror/ingest';
 import { Hono } from 'hono';
 import { writeIngestTemplates } from './ingest-requests.ts';
 import { benchAdminUrl, benchLifecycle } from './lib/lifecycle.ts';
@@ -365,6 +365,7 @@ function wireIngest(
   const committer = createGroupCommitter<WebhookAppend, AppendOutcome>({
     flush: (rows) => commitWebhooks(database.db, rows),
     durable: () => waitForCommittedWebhooks(database.db),
+    durableGapMs: flushGap(options.flushGapRatio),
     maxBatch: options.batchMax,
     windowMs: options.batchWindowMs,
     maxInFlight,

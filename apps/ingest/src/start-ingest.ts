@@ -11,6 +11,19 @@ import { createIngestApp, type IngestDeps } from './app.ts';
 import type { IngestOptions } from './config.ts';
 import { createMirroredStoreCache } from './mirrored-store-cache.ts';
 
+/**
+ * The pause before a flush-wait that follows another at once. Webhook senders answered by one
+ * flush send their next webhooks straight away; begun at once, the next flush-wait would start
+ * before those commit and they would wait for the one after: about two disk flushes each. A
+ * pause of a fraction of a flush lets them ride the next one (docs/decisions/0014).
+ */
+export function flushGap(ratio: number): ((lastMs: number) => number) | undefined {
+  if (ratio === 0) return undefined;
+  return (lastMs) => Math.min(maxFlushGapMs, lastMs * ratio);
+}
+
+const maxFlushGapMs = 2;
+
 /** Wires the ingest app to a database with group commit. Used by the CLI and the all-in-one server. */
 export function createIngest(
   database: Database,
@@ -24,6 +37,7 @@ export function createIngest(
     // commit (docs/decisions/0014-ingest-per-request-cost.md).
     flush: (rows) => commitWebhooks(database.db, rows),
     durable: () => waitForCommittedWebhooks(database.db),
+    durableGapMs: flushGap(options.flushGapRatio),
     // Inserts serialise on the log's commit-order lock anyway: a second one in flight would only
     // wait there, and take the webhooks that would have made this one fuller.
     maxInFlight: 1,

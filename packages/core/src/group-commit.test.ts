@@ -136,3 +136,91 @@ test('with durable(), the next batch flushes while the last waits for the disk; 
   await drain;
   expect(waits).toHaveLength(2);
 });
+
+test('with a durable() gap, batches that commit just after a durable() ends share the next one, which also waits for a flush still committing when the gap ends', async () => {
+  const events: string[] = [];
+  const waits: (() => void)[] = [];
+  const held = new Map<number, () => void>();
+  const committer = createGroupCommitter<number, number>({
+    flush: async (items) => {
+      events.push(`flush ${items.join(',')}`);
+      // Item 4's flush commits only when the test says so.
+      if (items.includes(4)) await new Promise<void>((resolve) => held.set(4, resolve));
+      return items;
+    },
+    durable: () =>
+      new Promise<void>((resolve) => {
+        events.push('durable');
+        waits.push(resolve);
+      }),
+    durableGapMs: () => 100,
+    maxInFlight: 1,
+  });
+  const settled: number[] = [];
+  const submit = (n: number) =>
+    committer.submit(n).finally(() => {
+      settled.push(n);
+    });
+  // Alone: no durable() ran just before, so no gap.
+  const first = submit(1);
+  await sleep(10);
+  expect(events).toEqual(['flush 1', 'durable']);
+  const second = submit(2);
+  await sleep(10);
+  waits[0]!();
+  await expect(first).resolves.toBe(1);
+  // Within the gap, as a caller answered by the first durable() would: it rides the next one.
+  const third = submit(3);
+  await sleep(10);
+  const fourth = submit(4);
+  await sleep(130);
+  // The gap has passed, and item 4's flush is still committing: the next durable() waits for it.
+  expect(events).toEqual(['flush 1', 'durable', 'flush 2', 'flush 3', 'flush 4']);
+  held.get(4)!();
+  await sleep(10);
+  expect(events).toEqual(['flush 1', 'durable', 'flush 2', 'flush 3', 'flush 4', 'durable']);
+  expect(settled).toEqual([1]);
+  waits[1]!();
+  await expect(Promise.all([second, third, fourth])).resolves.toEqual([2, 3, 4]);
+  expect(waits).toHaveLength(2);
+});
+
+test('a durable() gap never makes a lone batch wait, and a failed flush during the gap does not hold up the next durable()', async () => {
+  const events: string[] = [];
+  const waits: (() => void)[] = [];
+  const committer = createGroupCommitter<number, number>({
+    flush: async (items) => {
+      events.push(`flush ${items.join(',')}`);
+      if (items.includes(3)) throw new Error('insert failed');
+      return items;
+    },
+    durable: () =>
+      new Promise<void>((resolve) => {
+        events.push('durable');
+        waits.push(resolve);
+      }),
+    durableGapMs: () => 50,
+    maxInFlight: 1,
+  });
+  const first = committer.submit(1);
+  await sleep(10);
+  expect(events).toEqual(['flush 1', 'durable']);
+  const second = committer.submit(2);
+  await sleep(10);
+  waits[0]!();
+  await first;
+  const third = committer.submit(3);
+  await expect(third).rejects.toThrow('insert failed');
+  // The gap (50 ms) passes with nothing committing: the next durable() begins then, not later.
+  await sleep(80);
+  expect(events).toEqual(['flush 1', 'durable', 'flush 2', 'flush 3', 'durable']);
+  waits[1]!();
+  await expect(second).resolves.toBe(2);
+  // Long after: no durable() just ran, so a new lone batch is not made to wait for the gap.
+  await sleep(80);
+  const fourth = committer.submit(4);
+  await sleep(10);
+  expect(events.slice(-2)).toEqual(['flush 4', 'durable']);
+  waits[2]!();
+  await expect(fourth).resolves.toBe(4);
+});

@@ -21,6 +21,14 @@ export type GroupCommitOptions<I, O> = {
    * overlap: batches that flush while one runs share the next, which begins when it ends.
    */
   durable?: () => Promise<void>;
+  /**
+   * When `durable()` calls run back to back (busy), how long after one ends the next may begin,
+   * given how long the last one took (ms). Batches committing meanwhile share it, so one disk
+   * flush covers more of them; if a flush is still committing when the gap ends, the next call
+   * waits for it too (up to the same gap again). Never applies when no call ran just before:
+   * a lone batch never waits for company. Default: no gap.
+   */
+  durableGapMs?: (lastDurableMs: number) => number;
   /** Called after every flush (and its `durable()`), for metrics. */
   onFlush?: (info: FlushInfo) => void;
 };
@@ -55,7 +63,7 @@ type Pending<I, O> = { item: I; resolve: (o: O) => void; reject: (e: unknown) =>
  * when idle. A failed flush rejects exactly the items it held.
  */
 export function createGroupCommitter<I, O>(options: GroupCommitOptions<I, O>): GroupCommitter<I, O> {
-  const { flush, durable, maxBatch = 200, windowMs = 0, maxInFlight = 2, parallelMinBatch = 1, onFlush } = options;
+  const { flush, durable, durableGapMs, maxBatch = 200, windowMs = 0, maxInFlight = 2, parallelMinBatch = 1, onFlush } = options;
   const queue: Pending<I, O>[] = [];
   /** Flushes holding a slot. */
   let inFlight = 0;
@@ -64,6 +72,10 @@ export function createGroupCommitter<I, O>(options: GroupCommitOptions<I, O>): G
   let timer: NodeJS.Timeout | undefined;
   let durableRunning: Promise<void> | undefined;
   let durableNext: Promise<void> | undefined;
+  let lastDurableMs = 0;
+  /** Flushes committing now, and who waits for them all to have joined a durable() call. */
+  let committing = 0;
+  let committedWaiters: (() => void)[] = [];
   let idleWaiters: (() => void)[] = [];
 
   function schedule(): void {
@@ -107,7 +119,9 @@ export function createGroupCommitter<I, O>(options: GroupCommitOptions<I, O>): G
   }
 
   function startDurable(run: () => Promise<void>): Promise<void> {
+    const startedAt = performance.now();
     const running: Promise<void> = run().finally(() => {
+      lastDurableMs = performance.now() - startedAt;
       if (durableRunning === running) durableRunning = undefined;
     });
     durableRunning = running;
@@ -121,18 +135,53 @@ export function createGroupCommitter<I, O>(options: GroupCommitOptions<I, O>): G
    * everything committed before it anyway, so one call serves every batch that waited for it.
    */
   function durableFromNow(run: () => Promise<void>): Promise<void> {
+    // One queued and not yet begun (it may be pausing to gather) begins after this batch committed.
+    if (durableNext) return durableNext;
     if (!durableRunning) return startDurable(run);
-    durableNext ??= durableRunning.then(noop, noop).then(() => {
-      durableNext = undefined;
-      return startDurable(run);
-    });
+    durableNext ??= durableRunning
+      .then(noop, noop)
+      .then(gather)
+      .then(() => {
+        durableNext = undefined;
+        return startDurable(run);
+      });
     return durableNext;
+  }
+
+  /**
+   * The pause between back-to-back durable() calls. Under load the callers answered by the one
+   * that just ended send their next items at once; a call begun immediately would start before
+   * those commit and cover only what trickled in during the last one, so every caller would wait
+   * about two disk flushes. A short pause lets them commit first and ride the next flush.
+   */
+  async function gather(): Promise<void> {
+    const gap = durableGapMs?.(lastDurableMs) ?? 0;
+    if (!(gap > 0)) return;
+    await new Promise((resolve) => setTimeout(resolve, gap));
+    if (committing === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      committedWaiters.push(resolve);
+      timer = setTimeout(resolve, gap);
+    });
+    clearTimeout(timer);
+  }
+
+  /** A flush has committed and joined its durable() call, or failed. */
+  function committed(): void {
+    committing -= 1;
+    if (committing > 0) return;
+    const waiters = committedWaiters;
+    committedWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** Settles every item of the batch; resolves with whether it failed, never rejects. */
   async function run(batch: Pending<I, O>[], release: () => void): Promise<{ failed: boolean; commitMs: number }> {
     const startedAt = performance.now();
     let commitMs = 0;
+    committing += 1;
+    let joined = false;
     try {
       const outcomes = await flush(batch.map((p) => p.item));
       commitMs = performance.now() - startedAt;
@@ -142,13 +191,18 @@ export function createGroupCommitter<I, O>(options: GroupCommitOptions<I, O>): G
       if (durable) {
         // Committed: the next batch may commit now, while this one waits for the disk.
         release();
-        await durableFromNow(durable);
+        const done = durableFromNow(durable);
+        joined = true;
+        committed();
+        await done;
       }
       batch.forEach((p, i) => p.resolve(outcomes[i] as O));
       return { failed: false, commitMs };
     } catch (err) {
       for (const p of batch) p.reject(err);
       return { failed: true, commitMs: commitMs || performance.now() - startedAt };
+    } finally {
+      if (!joined) committed();
     }
   }
 
