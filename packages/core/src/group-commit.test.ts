@@ -2,6 +2,35 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, test } from 'vitest';
 import { createGroupCommitter } from './group-commit.ts';
 
+/**
+ * A committer whose durable() calls are settled by the test (`waits`), logging each flush and
+ * durable() call in `events`; `flushed` may hold a flush back or fail it.
+ */
+function withManualDurable(options: { flushed?: (items: number[]) => Promise<void>; durableGapMs?: () => number }) {
+  const events: string[] = [];
+  const waits: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  const settled: number[] = [];
+  const committer = createGroupCommitter<number, number>({
+    flush: async (items) => {
+      events.push(`flush ${items.join(',')}`);
+      await (options.flushed ?? (() => sleep(1)))(items);
+      return items;
+    },
+    durable: () =>
+      new Promise<void>((resolve, reject) => {
+        events.push('durable');
+        waits.push({ resolve, reject });
+      }),
+    ...(options.durableGapMs && { durableGapMs: options.durableGapMs }),
+    maxInFlight: 1,
+  });
+  const submit = (n: number) =>
+    committer.submit(n).finally(() => {
+      settled.push(n);
+    });
+  return { events, waits, settled, committer, submit };
+}
+
 test('concurrent submitters share flushes, each answered with its own outcome', async () => {
   const batches: number[][] = [];
   const committer = createGroupCommitter<number, string>({
@@ -91,26 +120,7 @@ test('with a flush in flight, the next waits for parallelMinBatch items, or for 
 });
 
 test('with durable(), the next batch flushes while the last waits for the disk; items settle only after a durable() begun after their flush, one shared by the batches that waited', async () => {
-  const events: string[] = [];
-  const waits: { resolve: () => void; reject: (e: Error) => void }[] = [];
-  const committer = createGroupCommitter<number, number>({
-    flush: async (items) => {
-      events.push(`flush ${items.join(',')}`);
-      await sleep(1);
-      return items;
-    },
-    durable: () =>
-      new Promise<void>((resolve, reject) => {
-        events.push('durable');
-        waits.push({ resolve, reject });
-      }),
-    maxInFlight: 1,
-  });
-  const settled: number[] = [];
-  const submit = (n: number) =>
-    committer.submit(n).finally(() => {
-      settled.push(n);
-    });
+  const { events, waits, settled, committer, submit } = withManualDurable({});
   const first = submit(1);
   await sleep(10);
   // Flushed, waiting for the disk: not answered, and its slot is free for the next batch.
@@ -138,36 +148,21 @@ test('with durable(), the next batch flushes while the last waits for the disk; 
 });
 
 test('with a durable() gap, batches that commit just after a durable() ends share the next one, which also waits for a flush still committing when the gap ends', async () => {
-  const events: string[] = [];
-  const waits: (() => void)[] = [];
   const held = new Map<number, () => void>();
-  const committer = createGroupCommitter<number, number>({
-    flush: async (items) => {
-      events.push(`flush ${items.join(',')}`);
-      // Item 4's flush commits only when the test says so.
+  const { events, waits, settled, submit } = withManualDurable({
+    // Item 4's flush commits only when the test says so.
+    flushed: async (items) => {
       if (items.includes(4)) await new Promise<void>((resolve) => held.set(4, resolve));
-      return items;
     },
-    durable: () =>
-      new Promise<void>((resolve) => {
-        events.push('durable');
-        waits.push(resolve);
-      }),
     durableGapMs: () => 100,
-    maxInFlight: 1,
   });
-  const settled: number[] = [];
-  const submit = (n: number) =>
-    committer.submit(n).finally(() => {
-      settled.push(n);
-    });
   // Alone: no durable() ran just before, so no gap.
   const first = submit(1);
   await sleep(10);
   expect(events).toEqual(['flush 1', 'durable']);
   const second = submit(2);
   await sleep(10);
-  waits[0]!();
+  waits[0]!.resolve();
   await expect(first).resolves.toBe(1);
   // Within the gap, as a caller answered by the first durable() would: it rides the next one.
   const third = submit(3);
@@ -180,47 +175,37 @@ test('with a durable() gap, batches that commit just after a durable() ends shar
   await sleep(10);
   expect(events).toEqual(['flush 1', 'durable', 'flush 2', 'flush 3', 'flush 4', 'durable']);
   expect(settled).toEqual([1]);
-  waits[1]!();
+  waits[1]!.resolve();
   await expect(Promise.all([second, third, fourth])).resolves.toEqual([2, 3, 4]);
   expect(waits).toHaveLength(2);
 });
 
 test('a durable() gap never makes a lone batch wait, and a failed flush during the gap does not hold up the next durable()', async () => {
-  const events: string[] = [];
-  const waits: (() => void)[] = [];
-  const committer = createGroupCommitter<number, number>({
-    flush: async (items) => {
-      events.push(`flush ${items.join(',')}`);
+  const { events, waits, committer } = withManualDurable({
+    flushed: async (items) => {
       if (items.includes(3)) throw new Error('insert failed');
-      return items;
     },
-    durable: () =>
-      new Promise<void>((resolve) => {
-        events.push('durable');
-        waits.push(resolve);
-      }),
     durableGapMs: () => 50,
-    maxInFlight: 1,
   });
   const first = committer.submit(1);
   await sleep(10);
   expect(events).toEqual(['flush 1', 'durable']);
   const second = committer.submit(2);
   await sleep(10);
-  waits[0]!();
+  waits[0]!.resolve();
   await first;
   const third = committer.submit(3);
   await expect(third).rejects.toThrow('insert failed');
   // The gap (50 ms) passes with nothing committing: the next durable() begins then, not later.
   await sleep(80);
   expect(events).toEqual(['flush 1', 'durable', 'flush 2', 'flush 3', 'durable']);
-  waits[1]!();
+  waits[1]!.resolve();
   await expect(second).resolves.toBe(2);
   // Long after: no durable() just ran, so a new lone batch is not made to wait for the gap.
   await sleep(80);
   const fourth = committer.submit(4);
   await sleep(10);
   expect(events.slice(-2)).toEqual(['flush 4', 'durable']);
-  waits[2]!();
+  waits[2]!.resolve();
   await expect(fourth).resolves.toBe(4);
 });
