@@ -1,9 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { sql, type SQL } from 'drizzle-orm';
 import { PgDialect, type PgDatabase, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
@@ -153,6 +151,13 @@ function openPostgres(url: string, options: CreateDbOptions): Database {
 
 async function openPglite(dataDir: string): Promise<Database> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  // Loaded only here: PGlite's WebAssembly build costs a process ~40 MB of memory just to import,
+  // which every process on Postgres (the CLI, a rebuild, the servers) would otherwise carry.
+  const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('drizzle-orm/pglite'),
+    import('drizzle-orm/pglite/migrator'),
+  ]);
   const client = await PGlite.create(dataDir);
   const db = drizzlePglite(client, { schema });
   return {
@@ -205,7 +210,7 @@ export async function execPrepared<T>(db: Executor, text: string, params: unknow
     return (await (client as unknown as PostgresJsClient).unsafe(text, params, { prepare: true })) as T[];
   }
   // PGlite, or its transaction: one backend in this process, no round trip to save.
-  if (client instanceof PGlite || (typeof client === 'object' && client !== null && typeof (client as QueryClient).query === 'function')) {
+  if (typeof client === 'object' && client !== null && typeof (client as QueryClient).query === 'function') {
     return (await (client as QueryClient).query<T>(text, params)).rows;
   }
   // `$n` placeholders become drizzle parameters: still bound, never spliced into the text.

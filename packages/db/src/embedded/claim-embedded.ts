@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { serveEmbedded, type EmbeddedServerOptions } from './embedded-server.ts';
 import {
   createExclusive,
@@ -172,6 +172,8 @@ async function becomeOwner(
     sweepLeftovers(recordPath, record.nonce);
     mkdirSync(dataDir, { recursive: true });
     if (!existsSync(join(dataDir, 'PG_VERSION'))) await initializeDataDir(dataDir);
+    // Loaded only by the owner of an embedded folder (see createDb's openPglite on its cost).
+    const { PGlite } = await import('@electric-sql/pglite');
     // Every commit is written to the folder before it is acknowledged (relaxedDurability would
     // acknowledge first and write later).
     pglite = await PGlite.create(dataDir, { relaxedDurability: false, postgresqlconf: embeddedSettings }).catch((err: unknown) => {
