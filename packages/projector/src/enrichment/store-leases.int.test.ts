@@ -10,6 +10,11 @@ let kit: Kit | undefined;
 afterEach(() => kit?.close());
 
 /** Runs enrichment with store leases (on `openSession`, by default the kit's database) until `body` ends. */
+/** Waits until `k.records()` holds `count` records (fails after the timeout). */
+function recordsReach(k: Kit, count: number, poll = { timeout: 10_000, interval: 20 }) {
+  return expect.poll(async () => (await k.records()).length, poll).toBe(count);
+}
+
 async function withEnrichment(k: Kit, body: () => Promise<void>, openSession = k.database.openSession) {
   const controller = new AbortController();
   const worker = runEnrichment({
@@ -46,7 +51,7 @@ it('leaves a store alone while another session holds its lease, and takes it up 
       expect(await k.records()).toHaveLength(0);
       expect(k.sim.stats.requests()).toBe(0);
       await session!`select pg_advisory_unlock(${enrichmentLeaseKey}, ${storeA})`;
-      await expect.poll(async () => (await k.records()).length, { timeout: 10_000, interval: 20 }).toBe(1);
+      await recordsReach(k, 1);
     });
     // Stopped: the lease connection gave every lock back, so this session gets it at once.
     expect((await session!`select pg_try_advisory_lock(${enrichmentLeaseKey}, ${storeA}) as taken`)[0]!.taken).toBe(true);
@@ -66,14 +71,14 @@ it('opens a new lease connection when its connection is killed, and goes on enri
     const products = k.sim.store(storeA).products.values();
     await k.send({ eventType: 'product.updated', entityId: products[0]!.id });
     await withEnrichment(k, async () => {
-      await expect.poll(async () => (await k.records()).length, { timeout: 10_000, interval: 20 }).toBe(1);
+      await recordsReach(k, 1);
       // Between passes the lease connection holds no lock: its last statement tells it apart.
       const killed = await other`
         select pg_terminate_backend(pid) as done from pg_stat_activity
         where datname = current_database() and query like 'select pg_advisory_unlock($1, $2)%'`;
       expect(killed).toEqual([{ done: true }]);
       await k.send({ eventType: 'product.updated', entityId: products[1]!.id });
-      await expect.poll(async () => (await k.records()).length, { timeout: 10_000, interval: 20 }).toBe(2);
+      await recordsReach(k, 2);
     });
   } finally {
     await other.end();
@@ -92,7 +97,7 @@ it('goes on enriching without leases when no lease connection can be had', async
   await k.send({ eventType: 'product.updated', entityId: product.id });
   await withEnrichment(
     k,
-    () => expect.poll(async () => (await k.records()).length, { timeout: 15_000, interval: 50 }).toBe(1),
+    () => recordsReach(k, 1, { timeout: 15_000, interval: 50 }),
     () => ({ unsafe: (text, params) => unreachable.unsafe(text, params as never[]), end: () => unreachable.end() }),
   );
 });
