@@ -1,3 +1,5 @@
+import { sleep } from './concurrency.ts';
+
 export type GroupCommitOptions<I, O> = {
   /** Commits a batch; resolves with one outcome per item, in order, once durable. */
   flush: (items: I[]) => Promise<O[]>;
@@ -138,7 +140,7 @@ export function createGroupCommitter<I, O>(options: GroupCommitOptions<I, O>): G
     // One queued and not yet begun (it may be pausing to gather) begins after this batch committed.
     if (durableNext) return durableNext;
     if (!durableRunning) return startDurable(run);
-    durableNext ??= durableRunning
+    durableNext = durableRunning
       .then(noop, noop)
       .then(gather)
       .then(() => {
@@ -157,7 +159,7 @@ export function createGroupCommitter<I, O>(options: GroupCommitOptions<I, O>): G
   async function gather(): Promise<void> {
     const gap = durableGapMs?.(lastDurableMs) ?? 0;
     if (!(gap > 0)) return;
-    await new Promise((resolve) => setTimeout(resolve, gap));
+    await sleep(gap);
     if (committing === 0) return;
     let timer: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve) => {
