@@ -36,6 +36,7 @@ import { Hono } from 'hono';
 import { benchAdminUrl, benchLifecycle } from './lib/lifecycle.ts';
 import { createBenchDatabase, type BenchDatabase } from './lib/bench-database.ts';
 import { withCpuProfile } from './lib/cpu-profile.ts';
+import { answerCost, formatAnswerCost, measureRunCpu, type AnswerCost } from './lib/cpu.ts';
 import { describeMachine, formatInt, formatMs, formatPercent, formatTable, mark } from './lib/report.ts';
 import { generatorSaturation, runWrk, saturatedAt, type WrkResult } from './lib/run-wrk.ts';
 import { positive } from './lib/args.ts';
@@ -118,14 +119,24 @@ async function main(): Promise<number> {
   }
   const bareRuns: WrkResult[] = [];
   const getRuns: WrkResult[] = [];
+  // CPU per answer of each run (server, Postgres, wrk): what a target has to fit on two cores.
+  const bareCosts: AnswerCost[] = [];
+  const getCosts: AnswerCost[] = [];
+  const costed = async (costs: AnswerCost[], run: () => Promise<WrkResult>) => {
+    const { result, cpu } = await measureRunCpu(run);
+    costs.push(answerCost(cpu, result.requestsPerSecond));
+    return result;
+  };
   for (let round = 0; round < rounds; round++) {
     // Alternate which goes first, so a drift within a round favours neither.
     const pair = [
-      async () => bareRuns.push(await load(bareServer.port, 'get-by-id', durationSeconds, 2 + round)),
+      async () => bareRuns.push(await costed(bareCosts, () => load(bareServer.port, 'get-by-id', durationSeconds, 2 + round))),
       async () =>
         getRuns.push(
-          await withCpuProfile(round === 0 && args['cpu-prof'] ? `${args['cpu-prof']}.get-by-id.cpuprofile` : undefined, () =>
-            load(apiServer.port, 'get-by-id', durationSeconds, 100 + round),
+          await costed(getCosts, () =>
+            withCpuProfile(round === 0 && args['cpu-prof'] ? `${args['cpu-prof']}.get-by-id.cpuprofile` : undefined, () =>
+              load(apiServer.port, 'get-by-id', durationSeconds, 100 + round),
+            ),
           ),
         ),
     ];
@@ -136,8 +147,9 @@ async function main(): Promise<number> {
         `(p99 ${formatMs(getRuns[round]!.latency.p99)} ms) → ${(getRuns[round]!.requestsPerSecond / bareRuns[round]!.requestsPerSecond).toFixed(2)}`,
     );
   }
-  const listRun = await withCpuProfile(args['cpu-prof'] && `${args['cpu-prof']}.list.cpuprofile`, () =>
-    load(apiServer.port, 'list', durationSeconds, 4),
+  const listCosts: AnswerCost[] = [];
+  const listRun = await costed(listCosts, () =>
+    withCpuProfile(args['cpu-prof'] && `${args['cpu-prof']}.list.cpuprofile`, () => load(apiServer.port, 'list', durationSeconds, 4)),
   );
   const fulfillmentRun = await load(apiServer.port, 'list-fulfillment', durationSeconds, 5);
   const bareRun = medianRun(bareRuns);
@@ -165,6 +177,16 @@ async function main(): Promise<number> {
       `get-by-id/bare (median of the rounds' ratios): ${ratio.toFixed(3)} (target ≥ ${targets.ratio}) ${mark(ratioOk)}\n` +
       `list: ${formatInt(listRun.requestsPerSecond)} pages/s (target ≥ ${formatInt(targets.listPagesPerSecond)}) ${mark(listOk)}  ` +
       `p99 ${formatMs(listRun.latency.p99)} ms (target ≤ ${targets.listP99Ms}) ${mark(listP99Ok)}`,
+  );
+  // The cost of an answer in CPU, median over the rounds, and the most answers/s two cores give
+  // at that cost: a target above that ceiling needs cheaper answers, not a quieter machine.
+  const bareCost = medianCost(bareCosts);
+  const getCost = medianCost(getCosts);
+  const listCost = listCosts[0]!;
+  console.log(
+    `cpu per answer (median of the rounds): bare ${formatAnswerCost(bareCost)}; get-by-id ${formatAnswerCost(getCost)}; ` +
+      `at get-by-id's cost this machine answers at most ${formatInt(getCost.ceiling)}/s (${(getCost.ceiling / bareRun.requestsPerSecond).toFixed(2)}× bare; target ${targets.ratio}×)\n` +
+      `cpu per list page: ${formatAnswerCost(listCost)}; at that cost this machine serves at most ${formatInt(listCost.ceiling)} pages/s (target ${formatInt(targets.listPagesPerSecond)})`,
   );
   const cpus = [...bareRuns, ...getRuns, listRun, fulfillmentRun].map((r) => r.cpuPerThread);
   console.log(
@@ -356,6 +378,18 @@ function median(values: number[]): number {
 }
 
 /** Each figure the median over the runs (requests/s and each percentile on its own); counts summed. */
+/** Each figure the median over the rounds (ceiling recomputed from them would differ little). */
+function medianCost(costs: AnswerCost[]): AnswerCost {
+  const pick = (key: keyof AnswerCost) => median(costs.map((c) => c[key]));
+  return {
+    serverUs: pick('serverUs'),
+    postgresUs: pick('postgresUs'),
+    loadUs: pick('loadUs'),
+    totalUs: pick('totalUs'),
+    ceiling: pick('ceiling'),
+  };
+}
+
 function medianRun(runs: WrkResult[]): WrkResult {
   const latency = Object.fromEntries(
     Object.keys(runs[0]!.latency).map((k) => [k, median(runs.map((r) => r.latency[k as keyof WrkResult['latency']]))]),

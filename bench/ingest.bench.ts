@@ -52,7 +52,7 @@ import { writeIngestTemplates } from './ingest-requests.ts';
 import { benchAdminUrl, benchLifecycle } from './lib/lifecycle.ts';
 import { createBenchDatabase, type BenchDatabase } from './lib/bench-database.ts';
 import { createLatencyRecorder } from './lib/latency.ts';
-import { processesCpuMs, systemCpuBusyMs } from './lib/cpu.ts';
+import { answerCost, formatAnswerCost, measureRunCpu, systemCpuBusyMs, type RunCpu } from './lib/cpu.ts';
 import { withCpuProfile } from './lib/cpu-profile.ts';
 import { describeMachine, formatInt, formatMs, formatPercent, formatTable, mark } from './lib/report.ts';
 import { generatorSaturation, runWrk, saturatedAt, type WrkResult } from './lib/run-wrk.ts';
@@ -209,6 +209,15 @@ async function main(): Promise<number> {
       `so ${connections} connections cannot get more than ${formatInt(ceiling)} durable answers/s (${(ceiling / bareRun.result.requestsPerSecond).toFixed(2)}× bare); ` +
       `ingest reached ${formatPercent(ingestRun.result.requestsPerSecond / ceiling)} of that`,
   );
+  // What each answer cost in CPU, and how many answers/s two cores could give at that cost:
+  // the ratio target is reachable only if that ceiling is at least that far above bare.
+  const bareCost = answerCost(bareRun.cpu, bareRun.result.requestsPerSecond);
+  const ingestCost = answerCost(ingestRun.cpu, ingestRun.result.requestsPerSecond);
+  print(
+    `cpu per answer: bare ${formatAnswerCost(bareCost)}; ingest ${formatAnswerCost(ingestCost)}; ` +
+      `at ingest's cost this machine answers at most ${formatInt(ingestCost.ceiling)} webhooks/s ` +
+      `(${(ingestCost.ceiling / bareRun.result.requestsPerSecond).toFixed(2)}× bare; target ${targets.ratio}×)`,
+  );
   const busiest = Math.max(bareRun.cpu.other, ingestRun.cpu.other);
   if (busiest > 0.2)
     print(`warning: up to ${formatPercent(busiest)} of a core went to other work during a run (the "other" column); results are not clean`);
@@ -246,28 +255,9 @@ async function main(): Promise<number> {
   return 0;
 }
 
-type Measured = {
-  result: WrkResult & { prefix: string };
-  cpu: { server: number; load: number; postgres: number; other: number };
-};
+type Measured = { result: WrkResult & { prefix: string }; cpu: RunCpu };
 
-/**
- * Runs a load and the CPU used meanwhile, as fractions of one core: by this (the servers')
- * process, the load generator, Postgres, and anything else (the kernel, other work on the box).
- */
-async function measure(run: () => Promise<Measured['result']>): Promise<Measured> {
-  const processBefore = process.cpuUsage();
-  const systemBefore = systemCpuBusyMs();
-  const postgresBefore = processesCpuMs('postgres');
-  const result = await run();
-  const used = process.cpuUsage(processBefore);
-  const wallMs = result.durationSeconds * 1000;
-  const server = (used.user + used.system) / 1000 / wallMs;
-  const load = result.cpu;
-  const postgres = (processesCpuMs('postgres') - postgresBefore) / wallMs;
-  const other = Math.max(0, (systemCpuBusyMs() - systemBefore) / wallMs - server - load - postgres);
-  return { result, cpu: { server, load, postgres, other } };
-}
+const measure = (run: () => Promise<Measured['result']>): Promise<Measured> => measureRunCpu(run);
 
 /**
  * The median time of ingest's flush-wait (a synchronous commit after the group's asynchronous

@@ -10,17 +10,16 @@ export function systemCpuBusyMs(): number {
 const ticksPerMs = 100 / 1000;
 
 /**
- * CPU time (user + system, ms) of every live process whose name is `name`, from /proc; 0 where
- * there is no /proc. Processes that exit between two readings drop out of the difference, so
- * measure long-lived ones (a connection pool's backends).
+ * CPU time (user + system, ms) of every live process whose name is `name`, by pid, from /proc;
+ * empty where there is no /proc.
  */
-export function processesCpuMs(name: string): number {
-  let total = 0;
+export function processesCpuByPid(name: string): Map<number, number> {
+  const out = new Map<number, number>();
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
   } catch {
-    return 0;
+    return out;
   }
   for (const pid of pids) {
     let stat: string;
@@ -34,7 +33,72 @@ export function processesCpuMs(name: string): number {
     const close = stat.lastIndexOf(')');
     if (stat.slice(open + 1, close) !== name) continue;
     const fields = stat.slice(close + 2).split(' ');
-    total += (Number(fields[11]) + Number(fields[12])) / ticksPerMs; // utime, stime
+    out.set(Number(pid), (Number(fields[11]) + Number(fields[12])) / ticksPerMs); // utime, stime
   }
+  return out;
+}
+
+/**
+ * CPU (ms) that processes named `name` used between `before` (a processesCpuByPid reading) and
+ * now. Processes started meanwhile count from zero; those that exited meanwhile cannot be read
+ * and drop out (so short-lived processes are undercounted, never counted negative).
+ */
+export function processesCpuSince(name: string, before: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, ms] of processesCpuByPid(name)) total += ms - (before.get(pid) ?? 0);
   return total;
+}
+
+/** CPU used during a load run, as fractions of one core (1 = one core busy the whole run). */
+export type RunCpu = { server: number; load: number; postgres: number; other: number };
+
+/**
+ * Runs a load (a wrk run: its `cpu` is wrk's own, in cores) and reads the CPU used meanwhile by
+ * this process (the servers under test live in it), the load generator, Postgres, and anything
+ * else (the kernel, other work on the box).
+ */
+export async function measureRunCpu<R extends { durationSeconds: number; cpu: number }>(
+  run: () => Promise<R>,
+): Promise<{ result: R; cpu: RunCpu }> {
+  const processBefore = process.cpuUsage();
+  const systemBefore = systemCpuBusyMs();
+  const postgresBefore = processesCpuByPid('postgres');
+  const result = await run();
+  const used = process.cpuUsage(processBefore);
+  const wallMs = result.durationSeconds * 1000;
+  const server = (used.user + used.system) / 1000 / wallMs;
+  const load = result.cpu;
+  const postgres = processesCpuSince('postgres', postgresBefore) / wallMs;
+  const other = Math.max(0, (systemCpuBusyMs() - systemBefore) / wallMs - server - load - postgres);
+  return { result, cpu: { server, load, postgres, other } };
+}
+
+/** CPU per answer (µs) of each party, and the most answers/s that cost allows on this machine. */
+export type AnswerCost = {
+  serverUs: number;
+  postgresUs: number;
+  loadUs: number;
+  totalUs: number;
+  /** Most answers/s at this cost: all cores busy, or the server's one JavaScript thread busy, whichever comes first. */
+  ceiling: number;
+};
+
+/**
+ * What one answer cost, from a run's CPU and its answers/s. The ceiling is what the target has
+ * to fit under: a ratio to a bare server is reachable only if the ceiling is that far up.
+ */
+export function answerCost(cpu: RunCpu, answersPerSecond: number, cores = cpus().length): AnswerCost {
+  const per = (fraction: number) => (fraction * 1e6) / Math.max(1, answersPerSecond);
+  const serverUs = per(cpu.server);
+  const postgresUs = per(cpu.postgres);
+  const loadUs = per(cpu.load);
+  const totalUs = serverUs + postgresUs + loadUs;
+  const ceiling = Math.min((cores * 1e6) / Math.max(1, totalUs), 1e6 / Math.max(1, serverUs));
+  return { serverUs, postgresUs, loadUs, totalUs, ceiling };
+}
+
+/** `server 71 + postgres 82 + wrk 17 = 170 µs`: an AnswerCost as printed by the benches. */
+export function formatAnswerCost(cost: AnswerCost): string {
+  const us = (n: number) => Math.round(n).toLocaleString('en-US');
+  return `server ${us(cost.serverUs)} + postgres ${us(cost.postgresUs)} + wrk ${us(cost.loadUs)} = ${us(cost.totalUs)} µs`;
 }
