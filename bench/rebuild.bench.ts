@@ -27,6 +27,8 @@ import { entityUpdatedAtSql, rebuild, type RebuildPhase } from '@mirror/projecto
 import { positive } from './lib/args.ts';
 import { createBenchDatabase, type BenchDatabase } from './lib/bench-database.ts';
 import { benchAdminUrl } from './lib/lifecycle.ts';
+import { processesCpuByPid, processesCpuSince, systemCpuBusyMs } from './lib/cpu.ts';
+import { cpus } from 'node:os';
 
 const { values: args } = parseArgs({
   options: {
@@ -110,6 +112,7 @@ async function main(): Promise<void> {
       );
 
       const memory = sampleMemory();
+      const cpuBefore = { machine: systemCpuBusyMs(), self: process.cpuUsage(), postgres: processesCpuByPid('postgres') };
       const phaseStarted = new Map<RebuildPhase, number>();
       const started = performance.now();
       let lastPrint = started;
@@ -126,6 +129,12 @@ async function main(): Promise<void> {
       });
       const elapsed = performance.now() - started;
       const peak = memory.stop();
+      const self = process.cpuUsage(cpuBefore.self);
+      const cpu = {
+        machine: systemCpuBusyMs() - cpuBefore.machine,
+        self: (self.user + self.system) / 1000,
+        postgres: processesCpuSince('postgres', cpuBefore.postgres),
+      };
 
       const phases: RebuildPhase[] = ['build', 'index', 'catch-up', 'swap', 'done'];
       const durations = phases.slice(0, -1).map((phase, i) => {
@@ -136,6 +145,17 @@ async function main(): Promise<void> {
       const rate = result.records / (elapsed / 1000);
       console.log(`rebuild: ${fmt(result.records)} records in ${seconds(elapsed)} → ${fmt(rate)} records/s (${durations.join(', ')})`);
       console.log(`peak memory of this process: rss ${mb(peak.rss)}, heap ${mb(peak.heap)} (before: rss ${mb(peak.startRss)})`);
+      // The machine's CPU per record, and the rate two cores could reach at that cost: a target
+      // above it needs cheaper records, not more parallelism; a low "busy" share means the
+      // rebuild left cores idle. Postgres counts its processes alive at the end (parallel
+      // workers of the index builds exit before, so they are in the machine's figure only).
+      const cores = cpus().length;
+      const perRecordUs = (cpu.machine * 1000) / result.records;
+      console.log(
+        `cpu: the machine ${seconds(cpu.machine)} busy of ${seconds(cores * elapsed)} (${Math.round((100 * cpu.machine) / (cores * elapsed))}%), ` +
+          `postgres ${seconds(cpu.postgres)}, this process ${seconds(cpu.self)}; ${perRecordUs.toFixed(1)} µs of CPU per record, ` +
+          `so ${cores} cores rebuild at most ${fmt((cores * 1e6) / perRecordUs)} records/s at this cost`,
+      );
       const counts = await execRows<{ t: string; n: number }>(
         database.db,
         sql.raw(result.tables.map((t) => `select '${t}' as t, count(*)::int as n from public."${t}"`).join(' union all ')),
