@@ -52,6 +52,12 @@ export type EnrichStoreDeps = {
   /** Run as the next pass of one still in flight for the store (see FollowOn). */
   follow?: FollowOn | undefined;
   /**
+   * Called when the pass starts its fetches, with where its read of the log ended and the
+   * fetches in flight, when a next pass may start from there at once (see FollowOn.fetching).
+   * Not called when the pass holds webhooks or probes an uninstall.
+   */
+  onFetchStart?: (end: number, fetching: FetchesInFlight) => void;
+  /**
    * Called once the pass's fetches returned, with where its read of the log ended when a next
    * pass may start from there (undefined when the pass stops the store or changes its lifecycle).
    */
@@ -70,7 +76,33 @@ export type FollowOn = {
   after: number;
   /** Settles once the previous pass committed or gave up. */
   previous: Promise<unknown>;
+  /**
+   * The previous pass's fetches, when they were still in flight as this pass started. A fetch
+   * of an entity that one of them also fetches is sent only once they returned, so a later
+   * webhook's fetch of an entity is never sent before an earlier one's answered; other entities
+   * are fetched at once.
+   */
+  fetching?: FetchesInFlight | undefined;
 };
+
+/** A pass's fetches in flight: what they are for (requestKey), and when they are over. */
+export type FetchesInFlight = { keys: ReadonlySet<string>; done: Promise<void> };
+
+/**
+ * Whether fetching `groups` could overtake one of `fetching`'s fetches of the same entity. An
+ * order known only by its internal id may be any order (the search by internal id answers with
+ * the public one), so it clashes with every order fetch.
+ */
+function clashes(fetching: FetchesInFlight, groups: readonly Extract<WorkGroup, { action: 'fetch' }>[]): boolean {
+  const internalOrder = (key: string) => key.startsWith(`order\u0000internal:`);
+  const anyOrder = [...fetching.keys].some((key) => key.startsWith('order\u0000'));
+  const anyInternal = [...fetching.keys].some(internalOrder);
+  return groups.some((group) => {
+    const key = requestKey(group);
+    if (fetching.keys.has(key)) return true;
+    return group.entityKind === 'order' && ((anyOrder && internalOrder(key)) || anyInternal);
+  });
+}
 
 export type EnrichPassResult = {
   /**
@@ -157,8 +189,16 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
     return { ...idle, status: 'waiting_for_token' };
   }
   let fetchError: unknown;
+  // A next pass may start now, from the end of this read: it fetches what this pass does not
+  // while this one fetches (FollowOn.fetching), and commits after it.
+  let fetchesReturned = () => {};
+  if (!plan.held && !probe && deps.onFetchStart) {
+    const done = new Promise<void>((resolve) => (fetchesReturned = resolve));
+    deps.onFetchStart(plan.lastPosition, { keys: new Set(fetchGroups.map(requestKey)), done });
+  }
   if (deps.client && fetchGroups.length > 0) {
     try {
+      if (follow?.fetching && clashes(follow.fetching, fetchGroups)) await follow.fetching.done;
       outcomes = await fetchEntities(deps.client, storeId, fetchGroups, deps.fetchOptions);
       if (deps.onFetched)
         for (const group of fetchGroups) deps.onFetched(group.entityKind, outcomes.get(requestKey(group))?.status ?? 'failed');
@@ -166,6 +206,7 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
       fetchError = err;
     }
   }
+  fetchesReturned();
   // From here on this pass only talks to Postgres (and maybe fetches the profile): the next
   // pass may fetch, after this pass's fetches, so a later webhook's fetch is never sent first.
   // Only when this pass will commit up to the end of its read: after a failure the next one
