@@ -52,6 +52,12 @@ export type EnrichStoreDeps = {
   /** Run as the next pass of one still in flight for the store (see FollowOn). */
   follow?: FollowOn | undefined;
   /**
+   * Where the caller last saw the store's checkpoint (the loop's reading): the pass reads the
+   * webhooks after it while it reads the store's state, one round trip instead of two, and
+   * reads them again only if the state says the checkpoint is elsewhere.
+   */
+  expectedPosition?: number | undefined;
+  /**
    * Called when the pass starts its fetches, with where its read of the log ended and the
    * fetches in flight, when a next pass may start from there at once (see FollowOn.fetching).
    * Not called when the pass holds webhooks or probes an uninstall.
@@ -149,6 +155,12 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
     now = () => new Date(),
   } = deps;
   const follow = deps.follow;
+  // A follower reads from `after` whatever the state says; another pass, from the checkpoint,
+  // which is most likely where the loop saw it.
+  const guess = follow ? follow.after : deps.expectedPosition;
+  const early = guess === undefined ? undefined : readStoreWebhooks(db, storeId, guess, batchSize);
+  // Awaited below, or not needed when the pass stops first.
+  early?.catch(() => {});
   let state = await readEnrichmentState(db, storeId);
   const from = follow ? follow.after : state.position;
   const idle: EnrichPassResult = { status: 'idle', appended: 0, parked: 0, position: from, hasMore: false };
@@ -159,7 +171,7 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
   if ((state.status === 'blocked' || state.status === 'paused') && state.retryAt && state.retryAt > now()) {
     return { status: 'idle', appended: 0, parked: 0, position: from, hasMore: false, retryAt: state.retryAt };
   }
-  const webhooks = await readStoreWebhooks(db, storeId, from, batchSize);
+  const webhooks = early && guess === from ? await early : await readStoreWebhooks(db, storeId, from, batchSize);
   if (webhooks.length === 0) return idle;
 
   // Uninstalled, but an `application.installed` newer than the uninstall is in the log after

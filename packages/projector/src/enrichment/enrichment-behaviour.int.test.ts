@@ -578,7 +578,7 @@ describe('pipelined passes (decision 0015)', () => {
       follow: { after: third, previous: kit.pass(storeA, { batchSize: 1 }), fetching: same.fetching },
     });
     // The pass ahead has committed (one request); this one has sent nothing yet.
-    await expect.poll(async () => (await stateOf()).position, { timeout: 5_000 }).toBe(third);
+    await expect.poll(async () => (await stateOf())?.position, { timeout: 5_000 }).toBe(third);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(kit.sim.stats.requests()).toBe(1);
     same.returned();

@@ -96,7 +96,7 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
   let passesStarted = 0;
   const startedAt = new Map<number, number>();
 
-  function startPass(storeId: number, token: string | undefined, follow?: FollowOn) {
+  function startPass(storeId: number, token: string | undefined, follow?: FollowOn, expectedPosition?: number) {
     startedAt.set(storeId, ++passesStarted);
     const chain = inFlight.get(storeId) ?? [];
     inFlight.set(storeId, chain);
@@ -114,6 +114,7 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
             client: token === undefined ? undefined : clientFor(storeId, token),
             ...(token !== undefined && { tokenFingerprint: tokenFingerprint(token) }),
             follow,
+            expectedPosition,
             profileKnown,
             // A webhook that comes while this pass fetches starts the next pass at the loop's
             // next reading (lastWebhook past `end`), without waiting for these fetches.
@@ -222,7 +223,7 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
             void leases?.release(s.storeId);
             continue;
           }
-          startPass(s.storeId, tokens.get(s.storeId));
+          startPass(s.storeId, tokens.get(s.storeId), undefined, s.position);
         } else if (due) wanted = true;
       }
       othersWaiting = wanted;
