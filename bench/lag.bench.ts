@@ -195,8 +195,9 @@ async function measure(mode: Mode): Promise<Measured> {
   const [ingestBefore, simulatorBefore] = await childrenCpu();
   const cpuBefore = process.cpuUsage();
   const pgBefore = await backendsCpuMs(db);
-  await withCpuProfile(mode === 'listening' ? args['cpu-prof'] : undefined, () =>
-    new Promise((resolve) => setTimeout(resolve, durationS * 1000)),
+  await withCpuProfile(
+    mode === 'listening' ? args['cpu-prof'] : undefined,
+    () => new Promise((resolve) => setTimeout(resolve, durationS * 1000)),
   );
   const cpuAfter = process.cpuUsage(cpuBefore);
   const [ingestAfter, simulatorAfter] = await childrenCpu();

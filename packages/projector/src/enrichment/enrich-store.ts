@@ -72,7 +72,8 @@ export type EnrichStoreDeps = {
 
 /**
  * Pipelined passes (decision 0015): a pass that starts while the store's previous pass still
- * commits. It reads the webhooks after the previous pass's read, fetches their entities, then
+ * fetches or commits. It reads the webhooks after the previous pass's read, fetches their
+ * entities (those the previous pass also fetches only once its fetches returned), then
  * waits for the previous pass to settle before it decides anything. It goes on only if that pass
  * left the checkpoint at `after` and the store active with the lifecycle it read; otherwise it
  * gives up (`superseded`) and a normal pass starts over from the checkpoint. Its commit is the
@@ -219,10 +220,10 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
     }
   }
   fetchesReturned();
-  // From here on this pass only talks to Postgres (and maybe fetches the profile): the next
-  // pass may fetch, after this pass's fetches, so a later webhook's fetch is never sent first.
-  // Only when this pass will commit up to the end of its read: after a failure the next one
-  // would be superseded, and its fetches wasted.
+  // From here on this pass only talks to Postgres (and maybe fetches the profile): a next pass
+  // that did not start during the fetches may start now. Only when this pass will commit up to
+  // the end of its read: after a failure the next one would be superseded, and its fetches
+  // wasted (one that started during the fetches is, and gives up after the wait).
   const followable =
     fetchError === undefined && !plan.held && !probe && [...outcomes.values()].every((outcome) => outcome.status !== 'failed');
   deps.onFetchDone?.(followable ? plan.lastPosition : undefined);

@@ -546,7 +546,7 @@ describe('pipelined passes (decision 0015)', () => {
     expect(await kit.pass()).toMatchObject({ status: 'progressed', position: second, appended: 2 });
   });
 
-  it("fetches while the pass ahead still fetches, but an entity that pass fetches only once its fetches returned", async () => {
+  it('fetches while the pass ahead still fetches, but an entity that pass fetches only once its fetches returned', async () => {
     const [p1, p2] = kit.sim.store(storeA).products.values();
     const first = (await kit.send({ eventType: 'product.updated', entityId: p1!.id }))!;
     await kit.send({ eventType: 'product.updated', entityId: p2!.id });
