@@ -586,6 +586,31 @@ describe('pipelined passes (decision 0015)', () => {
     expect(kit.sim.stats.requests()).toBe(2);
   });
 
+  it('takes an order known only by its internal id for any order the pass ahead fetches', async () => {
+    const [first, second] = kit.sim.store(storeA).orders.values();
+    const product = kit.sim.store(storeA).products.values()[0]!;
+    const ahead = (await kit.send({ eventType: 'product.updated', entityId: product.id }))!;
+    // No data.orderId, and the mirror has no such order yet: its key is the internal id.
+    await kit.send({ eventType: 'order.updated', entityId: second!.internalId });
+    let returned: () => void = () => {};
+    const done = new Promise<void>((resolve) => (returned = resolve));
+    kit.sim.stats.reset();
+    const waiting = kit.pass(storeA, {
+      follow: {
+        after: ahead,
+        previous: kit.pass(storeA, { batchSize: 1 }),
+        // The pass ahead fetches another order, by its public id.
+        fetching: { keys: new Set([`order\u0000${first!.id}`]), done },
+      },
+    });
+    await expect.poll(async () => (await stateOf())?.position, { timeout: 5_000 }).toBe(ahead);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(kit.sim.stats.requests()).toBe(1);
+    returned();
+    expect(await waiting).toMatchObject({ status: 'progressed', appended: 1 });
+    expect((await kit.records()).at(-1)).toMatchObject({ entityKind: 'order', entityId: second!.id });
+  });
+
   it('never follows a store that waits to retry something', async () => {
     const product = kit.sim.store(storeA).products.values()[0]!;
     const first = (await kit.send({ eventType: 'product.updated', entityId: product.id }))!;
