@@ -5,8 +5,13 @@
  * and reordering; 50 ms added to every REST answer) at ~100 webhooks/s spread over several
  * stores, through the real ingest app (listening on a port) into a fresh Postgres database, and
  * runs the worker (enrichment + projection, as `mirror project` wires them) in this process.
+ * As in production, the three are processes of their own: the simulated Ecwid (REST server and
+ * activity generator, bench/lib/lag-simulator.ts) and ingest (bench/lib/lag-ingest.ts, as
+ * `mirror ingest`) run in child processes, so this process's CPU and profile are the worker's.
  *
- *   pnpm bench:lag [--duration 30] [--warmup 5] [--rate 100] [--stores 10]
+ *   pnpm bench:lag [--duration 30] [--warmup 5] [--rate 100] [--stores 10] [--cpu-prof <file>]
+ *
+ * --cpu-prof writes a V8 CPU profile of this process (the worker) during the listening run.
  *
  * LAG_PIPELINE=off runs enrichment without pipelined passes (decision 0015), for an A/B of them.
  *
@@ -35,12 +40,11 @@ import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { createSecretBox, createSilentLogger } from '@mirror/core';
 import { createLogSignal, execRows, listenForAppends } from '@mirror/db';
-import { createActivity, createSimulator, type Activity } from '@mirror/ecwid-sim';
-import { listen } from '@mirror/core/http';
-import { createIngest, loadIngestOptions } from '@mirror/ingest';
 import { createClientFactory, runEnrichment, runProjection, saveSealedToken } from '@mirror/projector';
 import { sql } from 'drizzle-orm';
 import { createBenchDatabase, type BenchDatabase } from './lib/bench-database.ts';
+import { forkChild } from './lib/child.ts';
+import { withCpuProfile } from './lib/cpu-profile.ts';
 import { benchAdminUrl } from './lib/lifecycle.ts';
 import { summarizeLatencies } from './lib/latency.ts';
 import { describeMachine, formatInt, formatMs, mark } from './lib/report.ts';
@@ -55,6 +59,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '5' },
     rate: { type: 'string', default: '100' },
     stores: { type: 'string', default: '10' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const durationS = Number(args.duration);
@@ -109,8 +114,11 @@ type Measured = {
   unanswered: number;
   parked: number;
   requestsDuring: number;
-  /** CPU used during the measured window: this process (ingest, simulator, worker) and the database's backends. */
-  cpu: { nodeMs: number; pgMs: number };
+  /**
+   * CPU used during the measured window, ms: this process (the worker), ingest's and the
+   * simulator's processes, and the database's backends.
+   */
+  cpu: { workerMs: number; ingestMs: number; simulatorMs: number; pgMs: number };
 };
 
 async function measure(mode: Mode): Promise<Measured> {
@@ -122,24 +130,20 @@ async function measure(mode: Mode): Promise<Measured> {
     seed: i + 1,
     size: { orders: 500 },
   }));
-  const sim = createSimulator({ stores, faults: { latencyMs: 50 } });
-  const simServer = await sim.listen(0);
-  cleanups.push(() => simServer.close());
+  const simulator = await forkChild(new URL('./lib/lag-simulator.ts', import.meta.url));
+  cleanups.push(() => simulator.close());
+  const simServer = await simulator.call<{ url: string; clientSecret: string }>('listen', { stores, latencyMs: 50 });
   const box = createSecretBox(randomBytes(32));
   for (const s of stores) await saveSealedToken(db, box, { storeId: s.storeId, token: s.token, source: 'cli' });
 
-  const ingestConfig = loadIngestOptions({ ECWID_CLIENT_SECRET: sim.clientSecret });
-  const ingest = createIngest(database, ingestConfig, log);
-  const { server, port } = await listen(ingest.app, 0, '127.0.0.1');
-  cleanups.push(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await ingest.drain();
-  });
+  const ingest = await forkChild(new URL('./lib/lag-ingest.ts', import.meta.url));
+  cleanups.push(() => ingest.close());
+  const { port } = await ingest.call<{ port: number }>('listen', { url: database.url, clientSecret: simServer.clientSecret });
 
   const controller = new AbortController();
   const clientFor = createClientFactory({ baseUrl: simServer.url });
-  // Listening: as `mirror project` wires it. Ingest shares this process but not the signal, so
-  // its webhooks reach enrichment through Postgres's NOTIFY, as from another process.
+  // Listening: as `mirror project` wires it. Ingest is another process, so its webhooks reach
+  // enrichment through Postgres's NOTIFY.
   const appended = mode === 'listening' ? createLogSignal() : undefined;
   const stopListening = appended ? await listenForAppends(database, appended) : async () => {};
   cleanups.push(stopListening);
@@ -182,25 +186,34 @@ async function measure(mode: Mode): Promise<Measured> {
 
   const target = `http://127.0.0.1:${port}/webhooks/ecwid`;
   const perStore = rate / storeCount / webhooksPerChange;
-  const activities: Activity[] = stores.map((s) => createActivity(sim, { storeId: s.storeId, target, ratePerSecond: perStore }));
-  for (const a of activities) a.start();
-  cleanups.push(() => Promise.all(activities.map((a) => a.stop())));
+  await simulator.call('start', { target, ratePerSecond: perStore });
 
   await new Promise((resolve) => setTimeout(resolve, warmupS * 1000));
   const [{ now: windowStart } = { now: new Date() }] = await execRows<{ now: Date }>(db, sql`select clock_timestamp() as now`);
-  const requestsBefore = sim.stats.requests();
+  const requestsBefore = await simulator.call<number>('requests');
+  const childrenCpu = () => Promise.all([ingest.call<number>('cpuMs'), simulator.call<number>('cpuMs')]);
+  const [ingestBefore, simulatorBefore] = await childrenCpu();
   const cpuBefore = process.cpuUsage();
   const pgBefore = await backendsCpuMs(db);
-  await new Promise((resolve) => setTimeout(resolve, durationS * 1000));
+  await withCpuProfile(
+    mode === 'listening' ? args['cpu-prof'] : undefined,
+    () => new Promise((resolve) => setTimeout(resolve, durationS * 1000)),
+  );
   const cpuAfter = process.cpuUsage(cpuBefore);
+  const [ingestAfter, simulatorAfter] = await childrenCpu();
   const pgAfter = await backendsCpuMs(db);
   let pgMs = 0;
   // Backends that connected during the window count from 0; those that left it are not counted.
   for (const [pid, ms] of pgAfter) pgMs += ms - (pgBefore.get(pid) ?? 0);
-  const cpu = { nodeMs: (cpuAfter.user + cpuAfter.system) / 1000, pgMs };
+  const cpu = {
+    workerMs: (cpuAfter.user + cpuAfter.system) / 1000,
+    ingestMs: ingestAfter - ingestBefore,
+    simulatorMs: simulatorAfter - simulatorBefore,
+    pgMs,
+  };
   const [{ now: windowEnd } = { now: new Date() }] = await execRows<{ now: Date }>(db, sql`select clock_timestamp() as now`);
-  const requestsDuring = sim.stats.requests() - requestsBefore;
-  await Promise.all(activities.map((a) => a.stop()));
+  const requestsDuring = (await simulator.call<number>('requests')) - requestsBefore;
+  await simulator.call('stop');
 
   // Drain: wait until every webhook of the window is projected (or 60 s pass).
   const drainDeadline = Date.now() + 60_000;
@@ -271,12 +284,18 @@ async function main() {
     const e = summarizeLatencies(m.enrichDelays);
     const p = summarizeLatencies(m.projectDelays);
     const webhookRate = m.rows / durationS;
+    // "node" is the mirror's own processes (worker and ingest), as in production; the simulated
+    // Ecwid is printed apart and not counted in it.
+    const nodeMs = m.cpu.workerMs + m.cpu.ingestMs;
+    const share = (ms: number) => `${(ms / durationS / 10).toFixed(0)}%`;
+    const perWebhook = (ms: number) => `${(ms / m.rows).toFixed(2)} ms`;
     lines.push(
       `${mode === 'polling' ? 'baseline: polling only (every 100 ms)' : 'listening: LISTEN/NOTIFY, polling as fallback'}`,
       `  load      ${formatInt(m.rows)} webhooks in ${durationS} s = ${webhookRate.toFixed(1)}/s over ${storeCount} stores; REST latency 50 ms; ${(m.requestsDuring / durationS).toFixed(1)} Ecwid requests/s (limit 10/s per token)`,
       `  measured  ${formatInt(m.delays.length)} webhooks; ${m.unanswered} not visible after the drain; ${m.parked} parked`,
       `  delay ms  p50 ${formatMs(s.p50)}  p90 ${formatMs(s.p90)}  p99 ${formatMs(s.p99)}  max ${formatMs(s.max)}`,
-      `  cpu       node ${(m.cpu.nodeMs / durationS / 10).toFixed(0)}% of a core, postgres backends ${(m.cpu.pgMs / durationS / 10).toFixed(0)}%; per webhook node ${(m.cpu.nodeMs / m.rows).toFixed(2)} ms, postgres ${(m.cpu.pgMs / m.rows).toFixed(2)} ms`,
+      `  cpu       node ${share(nodeMs)} of a core, postgres backends ${share(m.cpu.pgMs)}; per webhook node ${perWebhook(nodeMs)}, postgres ${perWebhook(m.cpu.pgMs)}`,
+      `  cpu each  worker ${share(m.cpu.workerMs)} (${perWebhook(m.cpu.workerMs)}/webhook), ingest ${share(m.cpu.ingestMs)} (${perWebhook(m.cpu.ingestMs)}); simulator, not in node: ${share(m.cpu.simulatorMs)} (${perWebhook(m.cpu.simulatorMs)})`,
       `  split ms  enrichment p50 ${formatMs(e.p50)} p99 ${formatMs(e.p99)} | projection p50 ${formatMs(p.p50)} p99 ${formatMs(p.p99)}`,
     );
   }

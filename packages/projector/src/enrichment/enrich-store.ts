@@ -52,6 +52,18 @@ export type EnrichStoreDeps = {
   /** Run as the next pass of one still in flight for the store (see FollowOn). */
   follow?: FollowOn | undefined;
   /**
+   * Where the caller last saw the store's checkpoint (the loop's reading): the pass reads the
+   * webhooks after it while it reads the store's state, one round trip instead of two, and
+   * reads them again only if the state says the checkpoint is elsewhere.
+   */
+  expectedPosition?: number | undefined;
+  /**
+   * Called when the pass starts its fetches, with where its read of the log ended and the
+   * fetches in flight, when a next pass may start from there at once (see FollowOn.fetching).
+   * Not called when the pass holds webhooks or probes an uninstall.
+   */
+  onFetchStart?: (end: number, fetching: FetchesInFlight) => void;
+  /**
    * Called once the pass's fetches returned, with where its read of the log ended when a next
    * pass may start from there (undefined when the pass stops the store or changes its lifecycle).
    */
@@ -60,7 +72,8 @@ export type EnrichStoreDeps = {
 
 /**
  * Pipelined passes (decision 0015): a pass that starts while the store's previous pass still
- * commits. It reads the webhooks after the previous pass's read, fetches their entities, then
+ * fetches or commits. It reads the webhooks after the previous pass's read, fetches their
+ * entities (those the previous pass also fetches only once its fetches returned), then
  * waits for the previous pass to settle before it decides anything. It goes on only if that pass
  * left the checkpoint at `after` and the store active with the lifecycle it read; otherwise it
  * gives up (`superseded`) and a normal pass starts over from the checkpoint. Its commit is the
@@ -70,7 +83,33 @@ export type FollowOn = {
   after: number;
   /** Settles once the previous pass committed or gave up. */
   previous: Promise<unknown>;
+  /**
+   * The previous pass's fetches, when they were still in flight as this pass started. A fetch
+   * of an entity that one of them also fetches is sent only once they returned, so a later
+   * webhook's fetch of an entity is never sent before an earlier one's answered; other entities
+   * are fetched at once.
+   */
+  fetching?: FetchesInFlight | undefined;
 };
+
+/** A pass's fetches in flight: what they are for (requestKey), and when they are over. */
+export type FetchesInFlight = { keys: ReadonlySet<string>; done: Promise<void> };
+
+/**
+ * Whether fetching `groups` could overtake one of `fetching`'s fetches of the same entity. An
+ * order known only by its internal id may be any order (the search by internal id answers with
+ * the public one), so it clashes with every order fetch.
+ */
+function clashes(fetching: FetchesInFlight, groups: readonly Extract<WorkGroup, { action: 'fetch' }>[]): boolean {
+  const internalOrder = (key: string) => key.startsWith(`order\u0000internal:`);
+  const anyOrder = [...fetching.keys].some((key) => key.startsWith('order\u0000'));
+  const anyInternal = [...fetching.keys].some(internalOrder);
+  return groups.some((group) => {
+    const key = requestKey(group);
+    if (fetching.keys.has(key)) return true;
+    return group.entityKind === 'order' && ((anyOrder && internalOrder(key)) || anyInternal);
+  });
+}
 
 export type EnrichPassResult = {
   /**
@@ -117,6 +156,12 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
     now = () => new Date(),
   } = deps;
   const follow = deps.follow;
+  // A follower reads from `after` whatever the state says; another pass, from the checkpoint,
+  // which is most likely where the loop saw it.
+  const guess = follow ? follow.after : deps.expectedPosition;
+  const early = guess === undefined ? undefined : readStoreWebhooks(db, storeId, guess, batchSize);
+  // Awaited below, or not needed when the pass stops first.
+  early?.catch(() => {});
   let state = await readEnrichmentState(db, storeId);
   const from = follow ? follow.after : state.position;
   const idle: EnrichPassResult = { status: 'idle', appended: 0, parked: 0, position: from, hasMore: false };
@@ -127,7 +172,7 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
   if ((state.status === 'blocked' || state.status === 'paused') && state.retryAt && state.retryAt > now()) {
     return { status: 'idle', appended: 0, parked: 0, position: from, hasMore: false, retryAt: state.retryAt };
   }
-  const webhooks = await readStoreWebhooks(db, storeId, from, batchSize);
+  const webhooks = early && guess === from ? await early : await readStoreWebhooks(db, storeId, from, batchSize);
   if (webhooks.length === 0) return idle;
 
   // Uninstalled, but an `application.installed` newer than the uninstall is in the log after
@@ -157,8 +202,16 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
     return { ...idle, status: 'waiting_for_token' };
   }
   let fetchError: unknown;
+  // A next pass may start now, from the end of this read: it fetches what this pass does not
+  // while this one fetches (FollowOn.fetching), and commits after it.
+  let fetchesReturned = () => {};
+  if (!plan.held && !probe && deps.onFetchStart) {
+    const done = new Promise<void>((resolve) => (fetchesReturned = resolve));
+    deps.onFetchStart(plan.lastPosition, { keys: new Set(fetchGroups.map(requestKey)), done });
+  }
   if (deps.client && fetchGroups.length > 0) {
     try {
+      if (follow?.fetching && clashes(follow.fetching, fetchGroups)) await follow.fetching.done;
       outcomes = await fetchEntities(deps.client, storeId, fetchGroups, deps.fetchOptions);
       if (deps.onFetched)
         for (const group of fetchGroups) deps.onFetched(group.entityKind, outcomes.get(requestKey(group))?.status ?? 'failed');
@@ -166,10 +219,11 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
       fetchError = err;
     }
   }
-  // From here on this pass only talks to Postgres (and maybe fetches the profile): the next
-  // pass may fetch, after this pass's fetches, so a later webhook's fetch is never sent first.
-  // Only when this pass will commit up to the end of its read: after a failure the next one
-  // would be superseded, and its fetches wasted.
+  fetchesReturned();
+  // From here on this pass only talks to Postgres (and maybe fetches the profile): a next pass
+  // that did not start during the fetches may start now. Only when this pass will commit up to
+  // the end of its read: after a failure the next one would be superseded, and its fetches
+  // wasted (one that started during the fetches is, and gives up after the wait).
   const followable =
     fetchError === undefined && !plan.held && !probe && [...outcomes.values()].every((outcome) => outcome.status !== 'failed');
   deps.onFetchDone?.(followable ? plan.lastPosition : undefined);

@@ -546,6 +546,71 @@ describe('pipelined passes (decision 0015)', () => {
     expect(await kit.pass()).toMatchObject({ status: 'progressed', position: second, appended: 2 });
   });
 
+  it('fetches while the pass ahead still fetches, but an entity that pass fetches only once its fetches returned', async () => {
+    const [p1, p2] = kit.sim.store(storeA).products.values();
+    const first = (await kit.send({ eventType: 'product.updated', entityId: p1!.id }))!;
+    await kit.send({ eventType: 'product.updated', entityId: p2!.id });
+    const ahead = (id: number) => {
+      let returned: () => void = () => {};
+      const done = new Promise<void>((resolve) => (returned = resolve));
+      return { fetching: { keys: new Set([`product\u0000${id}`]), done }, returned };
+    };
+
+    // The pass ahead fetches another product: this one's fetch goes out at once.
+    const other = ahead(p1!.id);
+    let fetched = false;
+    kit.sim.stats.reset();
+    const follower = kit.pass(storeA, {
+      follow: { after: first, previous: kit.pass(storeA, { batchSize: 1 }), fetching: other.fetching },
+      onFetchDone: () => (fetched = true),
+    });
+    await expect.poll(() => fetched, { timeout: 5_000 }).toBe(true);
+    other.returned();
+    expect(await follower).toMatchObject({ status: 'progressed', appended: 1 });
+
+    // The pass ahead fetches the same product: this one's fetch waits for it.
+    const p3 = kit.sim.store(storeA).products.values()[2]!;
+    const third = (await kit.send({ eventType: 'product.updated', entityId: p3.id }))!;
+    await kit.send({ eventType: 'product.updated', entityId: p3.id });
+    const same = ahead(p3.id);
+    kit.sim.stats.reset();
+    const waiting = kit.pass(storeA, {
+      follow: { after: third, previous: kit.pass(storeA, { batchSize: 1 }), fetching: same.fetching },
+    });
+    // The pass ahead has committed (one request); this one has sent nothing yet.
+    await expect.poll(async () => (await stateOf())?.position, { timeout: 5_000 }).toBe(third);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(kit.sim.stats.requests()).toBe(1);
+    same.returned();
+    expect(await waiting).toMatchObject({ status: 'progressed', appended: 1 });
+    expect(kit.sim.stats.requests()).toBe(2);
+  });
+
+  it('takes an order known only by its internal id for any order the pass ahead fetches', async () => {
+    const [first, second] = kit.sim.store(storeA).orders.values();
+    const product = kit.sim.store(storeA).products.values()[0]!;
+    const ahead = (await kit.send({ eventType: 'product.updated', entityId: product.id }))!;
+    // No data.orderId, and the mirror has no such order yet: its key is the internal id.
+    await kit.send({ eventType: 'order.updated', entityId: second!.internalId });
+    let returned: () => void = () => {};
+    const done = new Promise<void>((resolve) => (returned = resolve));
+    kit.sim.stats.reset();
+    const waiting = kit.pass(storeA, {
+      follow: {
+        after: ahead,
+        previous: kit.pass(storeA, { batchSize: 1 }),
+        // The pass ahead fetches another order, by its public id.
+        fetching: { keys: new Set([`order\u0000${first!.id}`]), done },
+      },
+    });
+    await expect.poll(async () => (await stateOf())?.position, { timeout: 5_000 }).toBe(ahead);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(kit.sim.stats.requests()).toBe(1);
+    returned();
+    expect(await waiting).toMatchObject({ status: 'progressed', appended: 1 });
+    expect((await kit.records()).at(-1)).toMatchObject({ entityKind: 'order', entityId: second!.id });
+  });
+
   it('never follows a store that waits to retry something', async () => {
     const product = kit.sim.store(storeA).products.values()[0]!;
     const first = (await kit.send({ eventType: 'product.updated', entityId: product.id }))!;

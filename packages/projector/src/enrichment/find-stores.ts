@@ -10,14 +10,26 @@ export type StoreWork = {
   retryAt: Date | null;
   /** Some webhook record after the store's checkpoint. */
   hasWork: boolean;
+  /**
+   * The position of the store's last webhook after its checkpoint (0 when none): whether a
+   * webhook came after what the store's pass in flight read, so a next pass has work.
+   */
+  lastWebhook: number;
 };
 
-type Row = { store_id: string | number; position: string | number; status: string; retry_at: Date | string | null; has_work: boolean };
+type Row = {
+  store_id: string | number;
+  position: string | number;
+  status: string;
+  retry_at: Date | string | null;
+  last_webhook: string | number | null;
+};
 
 /**
  * Every store in the log with its enrichment state and whether webhooks wait after its
  * checkpoint. The store list is a loose index scan (one index probe per store), and the work
- * check only looks past the checkpoint, so this stays cheap on a large log.
+ * check only looks past the checkpoint (backwards, from the store's last record), so this stays
+ * cheap on a large log.
  */
 export async function findStores(db: Db): Promise<StoreWork[]> {
   const rows = await execRows<Row>(
@@ -25,9 +37,9 @@ export async function findStores(db: Db): Promise<StoreWork[]> {
     sql`${storesInLog}
         select s.store_id, coalesce(e.position, 0) as position, coalesce(e.status, 'active') as status,
                e.retry_at,
-               exists (select 1 from event_log w
-                       where w.store_id = s.store_id and w.position > coalesce(e.position, 0)
-                         and w.kind = 'webhook') as has_work
+               (select max(w.position) from event_log w
+                 where w.store_id = s.store_id and w.position > coalesce(e.position, 0)
+                   and w.kind = 'webhook') as last_webhook
         from s left join enrichment_state e on e.store_id = s.store_id
         where s.store_id is not null
         order by s.store_id`,
@@ -37,6 +49,7 @@ export async function findStores(db: Db): Promise<StoreWork[]> {
     position: Number(r.position),
     status: r.status as EnrichmentStatus,
     retryAt: r.retry_at === null ? null : new Date(r.retry_at),
-    hasWork: r.has_work,
+    hasWork: r.last_webhook !== null,
+    lastWebhook: Number(r.last_webhook ?? 0),
   }));
 }

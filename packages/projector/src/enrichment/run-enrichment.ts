@@ -2,7 +2,7 @@ import { describeError, tokenFingerprint, type Logger, type SecretBox } from '@m
 import type { Db, LogSignal, Session } from '@mirror/db';
 import { readStoreTokens } from '../stores/store-tokens.ts';
 
-import { enrichStore, type EnrichPassResult, type EnrichStoreDeps, type FollowOn } from './enrich-store.ts';
+import { enrichStore, type EnrichPassResult, type EnrichStoreDeps, type FetchesInFlight, type FollowOn } from './enrich-store.ts';
 import { findStores } from './find-stores.ts';
 import { createStoreLeases } from './store-leases.ts';
 import type { ClientFactory } from './create-client-factory.ts';
@@ -75,9 +75,10 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
 
   // Each store runs on its own: a pass starts as soon as the store has work and a slot is free,
   // and a finished pass wakes the loop, so a slow store never holds the others' next pass.
-  // A store's passes in flight, in log order: the one committing and at most one following it
-  // (FollowOn). `end` is where a pass's read ended, once its fetches returned.
-  type Pass = { done: Promise<void>; end?: number | undefined };
+  // A store's passes in flight, in log order: the one ahead and at most one following it
+  // (FollowOn). `end` is where a pass's read ended, from when it starts fetching (unset again
+  // if it turns out it will not commit up to there); `fetching`, its fetches while in flight.
+  type Pass = { done: Promise<void>; end?: number | undefined; fetching?: FetchesInFlight | undefined };
   const inFlight = new Map<number, Pass[]>();
   let wake: () => void = () => {};
   // When each store's last pass ended (a counter, not a time): a store whose pass ended while
@@ -95,7 +96,7 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
   let passesStarted = 0;
   const startedAt = new Map<number, number>();
 
-  function startPass(storeId: number, token: string | undefined, follow?: FollowOn) {
+  function startPass(storeId: number, token: string | undefined, follow?: FollowOn, expectedPosition?: number) {
     startedAt.set(storeId, ++passesStarted);
     const chain = inFlight.get(storeId) ?? [];
     inFlight.set(storeId, chain);
@@ -113,9 +114,17 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
             client: token === undefined ? undefined : clientFor(storeId, token),
             ...(token !== undefined && { tokenFingerprint: tokenFingerprint(token) }),
             follow,
+            expectedPosition,
             profileKnown,
+            // A webhook that comes while this pass fetches starts the next pass at the loop's
+            // next reading (lastWebhook past `end`), without waiting for these fetches.
+            onFetchStart: (end, fetching) => {
+              entry.end = end;
+              entry.fetching = fetching;
+            },
             onFetchDone: (end) => {
               entry.end = end;
+              entry.fetching = undefined;
               followOn(storeId, token);
             },
           },
@@ -148,14 +157,17 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
     })();
   }
 
-  // Starts the next pass of a store whose only pass in flight has fetched, so webhooks that
-  // came meanwhile wait for that pass's commit instead of the whole of it.
-  function followOn(storeId: number, token: string | undefined) {
+  // Starts the next pass of a store whose only pass in flight is fetching or has fetched, so
+  // webhooks that came meanwhile wait for neither that pass's fetches (unless for the same
+  // entity) nor its commit, only commit after it. `lastWebhook`, when known: the store's last
+  // webhook, so no pass is started that would find nothing after the one in flight.
+  function followOn(storeId: number, token: string | undefined, lastWebhook?: number) {
     const chain = inFlight.get(storeId);
     if (!pipeline || signal.aborted || othersWaiting || chain?.length !== 1) return;
     const [current] = chain;
     if (current?.end === undefined) return;
-    startPass(storeId, token, { after: current.end, previous: current.done });
+    if (lastWebhook !== undefined && lastWebhook <= current.end) return;
+    startPass(storeId, token, { after: current.end, previous: current.done, fetching: current.fetching });
   }
 
   const isHeld = (storeId: number, token: string | undefined, at: number) => {
@@ -192,7 +204,8 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
       stores.sort((a, b) => (startedAt.get(a.storeId) ?? 0) - (startedAt.get(b.storeId) ?? 0));
       for (const s of stores) {
         if (signal.aborted) break;
-        if (s.hasWork && inFlight.has(s.storeId) && tokens.get(s.storeId) !== undefined) followOn(s.storeId, tokens.get(s.storeId));
+        if (s.hasWork && inFlight.has(s.storeId) && tokens.get(s.storeId) !== undefined)
+          followOn(s.storeId, tokens.get(s.storeId), s.lastWebhook);
         const due =
           s.hasWork &&
           !inFlight.has(s.storeId) &&
@@ -210,7 +223,7 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
             void leases?.release(s.storeId);
             continue;
           }
-          startPass(s.storeId, tokens.get(s.storeId));
+          startPass(s.storeId, tokens.get(s.storeId), undefined, s.position);
         } else if (due) wanted = true;
       }
       othersWaiting = wanted;
