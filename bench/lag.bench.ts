@@ -158,6 +158,9 @@ async function measure(mode: Mode): Promise<Measured> {
       pollIntervalMs: 100,
       pipeline: process.env.LAG_PIPELINE !== 'off',
       ...(appended && { appended }),
+      // Store leases, as `mirror project` takes them: a store's chain of passes runs under its
+      // lease (one lock round trip when the chain starts).
+      openSession: database.openSession,
     }),
     runProjection({ db, log, signal: controller.signal, idleMs: 100, ...(appended && { appended }) }),
   ]);
