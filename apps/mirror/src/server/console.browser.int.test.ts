@@ -362,6 +362,8 @@ describe.skipIf(missingChromium !== undefined)('the operator console in Chromium
     expect(status).toBe(404);
     await shot(page, '12-store-key');
     await page.click('a[href="#/keys"]');
+    // The page renders on the hash change, after the click returns: wait for it (a timeout fails the test).
+    await page.locator('main', { hasText: 'Keys are managed with the admin token' }).waitFor({ timeout: 10_000 });
     expect(await page.textContent('main')).toContain('Keys are managed with the admin token');
     await page.context().close();
   });
