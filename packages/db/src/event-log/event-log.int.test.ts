@@ -50,9 +50,10 @@ describe('appendWebhooks', () => {
       await db.execute(sql`drop index event_log_event_uq`);
       await db.execute(sql`create unique index event_log_store_event_uq on event_log (store_id, event_id)`);
       await appendWebhooks(db, [webhookRow({ storeId: 1, eventId: 'old-replay' }), webhookRow({ storeId: 2, eventId: 'old-replay' })]);
-      await db.execute(
-        sql.raw(readFileSync(`${migrationsFolder}/0010_event_id_unique.sql`, 'utf8').replaceAll('--> statement-breakpoint', '')),
-      );
+      // Statement by statement, as the migrator runs it: PGlite takes one statement per query.
+      for (const statement of readFileSync(`${migrationsFolder}/0010_event_id_unique.sql`, 'utf8').split('--> statement-breakpoint')) {
+        await db.execute(sql.raw(statement));
+      }
       const [index] = await execRows<{ definition: string }>(db, sql`select pg_get_indexdef('event_log_event_uq'::regclass) as definition`);
       expect(index?.definition).toMatch(/UNIQUE INDEX event_log_event_uq .*\(event_id\) WHERE \("position" > \d+\)/);
       expect(await appendWebhooks(db, [webhookRow({ storeId: 1, eventId: 'new' }), webhookRow({ storeId: 2, eventId: 'new' })])).toEqual([
