@@ -28,6 +28,7 @@ import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { writeIngestTemplates } from './ingest-requests.ts';
 import { positive } from './lib/args.ts';
+import { readProcessCpu } from './lib/cpu.ts';
 import { createBenchDatabase } from './lib/bench-database.ts';
 import { benchAdminUrl, benchLifecycle } from './lib/lifecycle.ts';
 import { describeMachine, formatTable } from './lib/report.ts';
@@ -53,9 +54,10 @@ async function main(): Promise<number> {
   const db = drizzle(client) as unknown as Db;
   const [backend] = await execRows<{ pid: number }>(db, sql`select pg_backend_pid() as pid`);
   const backendCpu = () => {
-    const fields = readFileSync(`/proc/${backend!.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // utime and stime, in clock ticks (100 per second on Linux), as µs.
-    return { user: Number(fields[11]) * 10_000, system: Number(fields[12]) * 10_000 };
+    const cpu = readProcessCpu(backend!.pid);
+    if (!cpu) throw new Error(`cannot read the CPU time of backend ${backend!.pid} from /proc (Linux only)`);
+    // As µs.
+    return { user: cpu.userMs * 1000, system: cpu.systemMs * 1000 };
   };
 
   const dir = mkdtempSync(join(tmpdir(), 'mirror-bench-statements-'));

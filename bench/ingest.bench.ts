@@ -171,11 +171,11 @@ async function main(): Promise<number> {
   await sleep(200);
   await ingest.drain();
 
-  const bareRun = await measure(() => load(bareServer.port, durationSeconds));
+  const bareRun = await measureRunCpu(() => load(bareServer.port, durationSeconds));
 
   const rowsBefore = await database.db.$count(eventLogTable);
   measuring = true;
-  const ingestRun = await measure(() => withCpuProfile(args['cpu-prof'], () => load(ingestServer.port, durationSeconds)));
+  const ingestRun = await measureRunCpu(() => withCpuProfile(args['cpu-prof'], () => load(ingestServer.port, durationSeconds)));
   await sleep(200);
   await ingest.drain();
   measuring = false;
@@ -256,8 +256,6 @@ async function main(): Promise<number> {
 }
 
 type Measured = { result: WrkResult & { prefix: string }; cpu: RunCpu };
-
-const measure = (run: () => Promise<Measured['result']>): Promise<Measured> => measureRunCpu(run);
 
 /**
  * The median time of ingest's flush-wait (a synchronous commit after the group's asynchronous

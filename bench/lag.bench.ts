@@ -35,7 +35,6 @@
  * reachable. The databases `mirror_lag_<random>` are created on BENCH_DATABASE_URL or DATABASE_URL
  * (default postgres://postgres@127.0.0.1:5432/test) and dropped at the end, also on failure.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { createSecretBox, createSilentLogger } from '@mirror/core';
@@ -44,6 +43,7 @@ import { createClientFactory, runEnrichment, runProjection, saveSealedToken } fr
 import { sql } from 'drizzle-orm';
 import { createBenchDatabase, type BenchDatabase } from './lib/bench-database.ts';
 import { forkChild } from './lib/child.ts';
+import { readProcessCpu } from './lib/cpu.ts';
 import { withCpuProfile } from './lib/cpu-profile.ts';
 import { benchAdminUrl } from './lib/lifecycle.ts';
 import { summarizeLatencies } from './lib/latency.ts';
@@ -95,13 +95,8 @@ async function backendsCpuMs(db: BenchDatabase['db']): Promise<Map<number, numbe
   const rows = await execRows<{ pid: number }>(db, sql`select pid from pg_stat_activity where datname = current_database()`);
   const out = new Map<number, number>();
   for (const { pid } of rows) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(pid, (Number(fields[11]) + Number(fields[12])) * 10);
-    } catch {
-      // exited
-    }
+    const cpu = readProcessCpu(pid); // undefined: exited
+    if (cpu) out.set(pid, cpu.userMs + cpu.systemMs);
   }
   return out;
 }

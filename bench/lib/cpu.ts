@@ -9,6 +9,25 @@ export function systemCpuBusyMs(): number {
 // Linux reports per-process times in clock ticks, 100 per second on every common kernel.
 const ticksPerMs = 100 / 1000;
 
+/** A process's name and CPU time so far (ms), from /proc/<pid>/stat; undefined if it is gone or there is no /proc. */
+export function readProcessCpu(pid: number | string): { name: string; userMs: number; systemMs: number } | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // "pid (comm) state ppid …": comm may contain spaces, so split after the last ')'.
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
+  // utime and stime, in clock ticks.
+  return {
+    name: stat.slice(stat.indexOf('(') + 1, close),
+    userMs: Number(fields[11]) / ticksPerMs,
+    systemMs: Number(fields[12]) / ticksPerMs,
+  };
+}
+
 /**
  * CPU time (user + system, ms) of every live process whose name is `name`, by pid, from /proc;
  * empty where there is no /proc.
@@ -22,18 +41,8 @@ export function processesCpuByPid(name: string): Map<number, number> {
     return out;
   }
   for (const pid of pids) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue; // exited meanwhile
-    }
-    // "pid (comm) state ppid …": comm may contain spaces, so split after the last ')'.
-    const open = stat.indexOf('(');
-    const close = stat.lastIndexOf(')');
-    if (stat.slice(open + 1, close) !== name) continue;
-    const fields = stat.slice(close + 2).split(' ');
-    out.set(Number(pid), (Number(fields[11]) + Number(fields[12])) / ticksPerMs); // utime, stime
+    const cpu = readProcessCpu(pid); // undefined: exited meanwhile
+    if (cpu?.name === name) out.set(Number(pid), cpu.userMs + cpu.systemMs);
   }
   return out;
 }
