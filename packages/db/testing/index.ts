@@ -1,2 +1,2 @@
 export { prepareTestBackend, type TestBackend } from './test-backend.ts';
-export { concurrencySkipReason, createTestDatabase, type TestDatabase } from './test-database.ts';
+export { concurrencySkipReason, createTestDatabase, postgresSkipReason, type TestDatabase } from './test-database.ts';

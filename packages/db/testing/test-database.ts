@@ -22,9 +22,17 @@ export type TestDatabase = Database & {
  * undefined when they can. Prints the reason, so a skip is never silent.
  */
 export function concurrencySkipReason(what: string): string | undefined {
+  return postgresSkipReason(what, 'needs concurrent connections');
+}
+
+/**
+ * Why a test that needs a Postgres server (`needs`: what of it) is skipped, printed once; undefined
+ * when the tests run on one.
+ */
+export function postgresSkipReason(what: string, needs: string): string | undefined {
   const backend = inject('testBackend');
   if (backend.kind !== 'pglite') return undefined;
-  const reason = `needs concurrent connections; running on PGlite because ${backend.reason}`;
+  const reason = `${needs}; running on PGlite because ${backend.reason}`;
   console.log(`skipping ${what}: ${reason}`);
   return reason;
 }
