@@ -24,6 +24,7 @@ export { readLog, readLogHead, type ReadLogOptions } from './event-log/read-log.
 export { migrationsFolder } from './migrations.ts';
 export * from './schema/index.ts';
 export { entityTableNames, grantReporting } from './reporting/grant-reporting.ts';
+export { failedRequirement, pipelineCommit, requireSql } from './pipeline.ts';
 export { sqlState } from './sql-state.ts';
 export { listMirroredStores } from './stores/mirrored-stores.ts';
 export { readStoreOverview, type StoreOverview, type StoreStatus } from './stores/store-overview.ts';

@@ -2,7 +2,7 @@ import { execPreparedSql, type Executor } from '@mirror/db';
 import type { Kind } from '@mirror/catalog';
 import { sql } from 'drizzle-orm';
 import { entityUpdatedAtSql } from '../projection/entity-updated-at.ts';
-import { eraseOnAppend, hasErasedSubjects } from '../personal-data/erase-on-append.ts';
+import { eraseOnAppend, requireNoErasedSubjects } from '../personal-data/erase-on-append.ts';
 
 /** Entity kinds that have snapshot and tombstone records (docs/decisions/0002): every catalogue kind. */
 export type RecordEntityKind = Kind;
@@ -64,17 +64,19 @@ export async function appendRecords(tx: Executor, given: readonly ProjectorRecor
  * the path of every webhook to its row): the insert, then the check for erased subjects, without
  * waiting in between. The check runs after the insert took the log's append lock, as
  * eraseOnAppend's does, so no erasure can commit between the two unseen; it looks only for
- * erased subjects in the records' stores. When there are any, nothing may be committed: this
- * resolves to `erased`, and the caller rolls back and appends with appendRecords, which erases
- * what it must. Both statements are prepared, so they pipeline behind the caller's.
+ * erased subjects in the records' stores. When there are any, nothing may be committed: the
+ * check fails in SQL (erasedSubjectsFound), so the transaction cannot commit, and the caller
+ * appends again with appendRecords, which erases what it must. Both statements are prepared, so
+ * they pipeline behind the caller's, and the caller's COMMIT can follow them (pipelineCommit).
  */
-export async function appendRecordsPipelined(tx: Executor, given: readonly ProjectorRecord[]): Promise<number[] | 'erased'> {
+export async function appendRecordsPipelined(tx: Executor, given: readonly ProjectorRecord[]): Promise<number[]> {
   if (given.length === 0) return [];
   const records = withInvoiceTombstones(given);
-  const [positions, erased] = await Promise.allSettled([insertRecords(tx, records), hasErasedSubjects(tx, records)]);
+  const [positions, checked] = await Promise.allSettled([insertRecords(tx, records), requireNoErasedSubjects(tx, records)]);
+  // The first failure is the cause: statements after it fail only because the transaction did.
   if (positions.status === 'rejected') throw positions.reason;
-  if (erased.status === 'rejected') throw erased.reason;
-  return erased.value ? 'erased' : positions.value;
+  if (checked.status === 'rejected') throw checked.reason;
+  return positions.value;
 }
 
 async function insertRecords(tx: Executor, records: readonly ProjectorRecord[]): Promise<number[]> {

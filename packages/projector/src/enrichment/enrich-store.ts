@@ -1,13 +1,25 @@
 import { describeError, type Logger } from '@mirror/core';
-import { enrichmentAttemptsTable, eventLogTable, execRows, ordersTable, parkedEventsTable, storeTokensTable, type Db } from '@mirror/db';
+import {
+  enrichmentAttemptsTable,
+  eventLogTable,
+  execRows,
+  failedRequirement,
+  ordersTable,
+  parkedEventsTable,
+  pipelineCommit,
+  storeTokensTable,
+  type Db,
+} from '@mirror/db';
 import { EcwidStoreError, EcwidUnavailableError, type EcwidClient } from '@mirror/ecwid';
 import { and, asc, eq, gt, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Kind } from '@mirror/catalog';
 import { appendRecords, appendRecordsPipelined, type ProjectorRecord, type RecordNote } from './append-records.ts';
 import { buildRecord } from './build-record.ts';
+import { erasedSubjectsFound } from '../personal-data/erase-on-append.ts';
 
 import {
   advanceEnrichment,
+  checkpointMoved,
   readEnrichmentState,
   setEnrichmentStatus,
   type EnrichmentState,
@@ -404,28 +416,37 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
   const fields = pauseRetryAt
     ? { status, lastError: pauseError, retryAt, attempts: pauses, lifecycleAt: lifecycle.at }
     : { status, lastError: retryError, retryAt, attempts: 0, lifecycleAt: lifecycle.at };
-  // Optimistic first: the checkpoint's compare-and-set and the append are sent together, and
-  // the transaction commits after one round trip. Only when the records' stores have erased
-  // subjects does it run again appending through eraseOnAppend (appendRecordsPipelined).
+  // The token Ecwid refused is destroyed with the uninstall (not one registered since: a
+  // reinstall that raced this pass keeps its new token).
+  const deleteToken = destroyToken && lifecycle.lifecycle === 'uninstalled';
+  // Only entities still being retried keep a count: the rest were fetched, parked, or passed
+  // over (a key that changed, an uninstalled store) by this pass. Counts exist only after a
+  // failure, which this pass saw or the last one recorded (last_error): a store without either,
+  // the usual case, skips the statement.
+  const clearAttempts = failed.length > 0 || state.lastError !== null;
+  // Optimistic first: the checkpoint's compare-and-set, the append and the check for erased
+  // subjects are sent together, each failing in SQL when it must not commit. In the usual case
+  // (nothing else to write) the COMMIT goes with them, so the log's append lock, which the insert
+  // takes and every other append waits for, is held for Postgres's work alone. Only when the
+  // records' stores have erased subjects does it run again appending through eraseOnAppend.
   const commit = (pipelined: boolean) =>
     db.transaction(async (tx) => {
       if (pipelined) {
-        const [moved, appended] = await Promise.allSettled([
+        const last = deleteToken || parkedRows.length > 0 || clearAttempts;
+        const sent = await Promise.allSettled([
           advanceEnrichment(tx, storeId, { from, to }, fields),
           appendRecordsPipelined(tx, records),
+          ...(last ? [] : [pipelineCommit(tx)]),
         ]);
-        if (moved.status === 'rejected') throw moved.reason;
-        if (!moved.value) throw new LostRace();
-        if (appended.status === 'rejected') throw appended.reason;
-        if (appended.value === 'erased') throw new HasErasures();
+        // The first failure is the cause: the statements after it failed with the transaction.
+        const failure = sent.find((s) => s.status === 'rejected');
+        if (failure) throw failure.reason;
+        if (!last) return true;
       } else {
-        const moved = await advanceEnrichment(tx, storeId, { from, to }, fields);
-        if (!moved) throw new LostRace();
+        await advanceEnrichment(tx, storeId, { from, to }, fields);
         await appendRecords(tx, records);
       }
-      // The token Ecwid refused is destroyed with the uninstall (not one registered since: a
-      // reinstall that raced this pass keeps its new token).
-      if (destroyToken && lifecycle.lifecycle === 'uninstalled') {
+      if (deleteToken) {
         await tx
           .delete(storeTokensTable)
           .where(
@@ -436,11 +457,7 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
           );
       }
       if (parkedRows.length > 0) await tx.insert(parkedEventsTable).values(parkedRows).onConflictDoNothing();
-      // Only entities still being retried keep a count: the rest were fetched, parked, or
-      // passed over (a key that changed, an uninstalled store) by this pass. Counts exist only
-      // after a failure, which this pass saw or the last one recorded (last_error): a store
-      // without either, the usual case, skips the statement.
-      if (failed.length > 0 || state.lastError !== null) {
+      if (clearAttempts) {
         const t = enrichmentAttemptsTable;
         await tx.delete(t).where(and(eq(t.storeId, storeId), retrying.length > 0 ? notInArray(t.entityKey, retrying) : undefined));
       }
@@ -448,11 +465,11 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
     });
   const committed = await commit(true)
     .catch((err: unknown) => {
-      if (err instanceof HasErasures) return commit(false);
+      if (failedRequirement(err) === erasedSubjectsFound) return commit(false);
       throw err;
     })
     .catch((err: unknown) => {
-      if (err instanceof LostRace) return false;
+      if (failedRequirement(err) === checkpointMoved) return false;
       throw err;
     });
   if (!committed) {
@@ -585,15 +602,6 @@ async function countAttempts(db: Db, storeId: number, failures: { key: string; e
  * another (the one before it leaves nothing the follower would have to read first).
  */
 const isPlain = (s: EnrichmentState) => s.status === 'active' && s.retryAt === null && s.lastError === null;
-
-class LostRace extends Error {
-  override readonly name = 'LostRace';
-}
-
-/** The optimistic commit found erased subjects in the records' stores: it rolls back, and the slow one erases. */
-class HasErasures extends Error {
-  override readonly name = 'HasErasures';
-}
 
 export function backoffMs(attempt: number, baseMs: number, maxMs: number): number {
   return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));

@@ -1,4 +1,4 @@
-import { enrichmentStateTable, execPreparedSql, type Db, type Executor } from '@mirror/db';
+import { enrichmentStateTable, execPreparedSql, requireSql, type Db, type Executor } from '@mirror/db';
 import { sql } from 'drizzle-orm';
 
 /**
@@ -82,26 +82,31 @@ export async function setEnrichmentStatus(
   return rows.length > 0;
 }
 
+/** The reason a lost {@link advanceEnrichment} fails with (failedRequirement). */
+export const checkpointMoved = 'enrichment checkpoint moved';
+
 /**
  * Compare-and-set of the checkpoint, inside the caller's transaction: moves `from` → `to` only
- * if no other worker moved it meanwhile. Returns false when it lost (the caller rolls back).
+ * if no other worker moved it meanwhile. When another did, the statement fails with
+ * {@link checkpointMoved} (so the transaction cannot commit) and the promise rejects.
  */
 export async function advanceEnrichment(
   tx: Executor,
   storeId: number,
   move: { from: number; to: number },
   fields: { status: EnrichmentStatus; lastError: string | null; retryAt: Date | null; attempts: number; lifecycleAt: Date | null },
-): Promise<boolean> {
+): Promise<void> {
   // Prepared, so inside a transaction it pipelines with the statements sent after it (the pass's
-  // append): one round trip for the pass's commit instead of one per statement.
-  const rows = await execPreparedSql<{ store_id: string | number }>(
+  // append and its COMMIT): the failure is decided in SQL, so nothing waits for its answer.
+  await execPreparedSql(
     tx,
-    sql`update enrichment_state
-        set position = ${move.to}, status = ${fields.status}, last_error = ${fields.lastError},
-            retry_at = ${iso(fields.retryAt)}::timestamptz, attempts = ${fields.attempts},
-            lifecycle_at = ${iso(fields.lifecycleAt)}::timestamptz, updated_at = now()
-        where store_id = ${storeId} and position = ${move.from}
-        returning store_id`,
+    sql`with moved as (
+          update enrichment_state
+          set position = ${move.to}, status = ${fields.status}, last_error = ${fields.lastError},
+              retry_at = ${iso(fields.retryAt)}::timestamptz, attempts = ${fields.attempts},
+              lifecycle_at = ${iso(fields.lifecycleAt)}::timestamptz, updated_at = now()
+          where store_id = ${storeId} and position = ${move.from}
+          returning store_id)
+        select ${requireSql(sql`exists (select 1 from moved)`, checkpointMoved)} as moved`,
   );
-  return rows.length > 0;
 }

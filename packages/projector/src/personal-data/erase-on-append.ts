@@ -1,4 +1,4 @@
-import { execPreparedSql, execRows, type Executor } from '@mirror/db';
+import { execPreparedSql, execRows, requireSql, type Executor } from '@mirror/db';
 import { sql } from 'drizzle-orm';
 import { erasePayload, identifyingStringsOf, isPersonKind, stringMatcher, subjectOf } from './redact.ts';
 import { subjectHasher } from './subject-key.ts';
@@ -29,20 +29,21 @@ export async function asKept<R extends Appendable>(db: Executor, records: readon
   return eraseErased(db, records, false);
 }
 
+/** The reason {@link requireNoErasedSubjects} fails with (failedRequirement). */
+export const erasedSubjectsFound = 'erased subjects in these stores';
+
 /**
- * Whether any subject of the records' stores was erased, for records with documents about people
- * (false without a statement when there are none). Prepared: see appendRecordsPipelined.
+ * Fails (with {@link erasedSubjectsFound}, so the transaction cannot commit) when any subject of
+ * the records' stores was erased, for records with documents about people; sends nothing when
+ * there are none. Prepared, and decided in SQL: see appendRecordsPipelined.
  */
-export async function hasErasedSubjects(tx: Executor, records: readonly Appendable[]): Promise<boolean> {
+export async function requireNoErasedSubjects(tx: Executor, records: readonly Appendable[]): Promise<void> {
   const candidates = records.filter((r) => r.kind === 'snapshot' && isPersonKind(r.entityKind));
-  if (candidates.length === 0) return false;
+  if (candidates.length === 0) return;
   const stores = [...new Set(candidates.map((r) => r.storeId))];
-  const rows = await execPreparedSql(
-    tx,
-    sql`select 1 as erased from erased_subjects
-        where store_id in (select (jsonb_array_elements_text(${JSON.stringify(stores.map(String))}::jsonb))::bigint) limit 1`,
-  );
-  return rows.length > 0;
+  const erased = sql`exists (select 1 from erased_subjects
+    where store_id in (select (jsonb_array_elements_text(${JSON.stringify(stores.map(String))}::jsonb))::bigint))`;
+  await execPreparedSql(tx, sql`select ${requireSql(sql`not ${erased}`, erasedSubjectsFound)} as none`);
 }
 
 async function eraseErased<R extends Appendable>(tx: Executor, records: readonly R[], lock: boolean): Promise<readonly R[]> {
