@@ -1,4 +1,4 @@
-import { execRows, type Db } from '@mirror/db';
+import { execPreparedSql, type Db } from '@mirror/db';
 import { sql } from 'drizzle-orm';
 import { storesInLog } from './stores-in-log.ts';
 import type { EnrichmentStatus } from './enrichment-state.ts';
@@ -15,6 +15,11 @@ export type StoreWork = {
    * webhook came after what the store's pass in flight read, so a next pass has work.
    */
   lastWebhook: number;
+  /**
+   * Which version of the store's `store_tokens` row there is (its xmin, changed by every write to
+   * it), null without one: a cache of opened tokens reads a token again only when this changes.
+   */
+  tokenVersion: string | null;
 };
 
 type Row = {
@@ -23,24 +28,28 @@ type Row = {
   status: string;
   retry_at: Date | string | null;
   last_webhook: string | number | null;
+  token_version: string | null;
 };
 
 /**
  * Every store in the log with its enrichment state and whether webhooks wait after its
  * checkpoint. The store list is a loose index scan (one index probe per store), and the work
  * check only looks past the checkpoint (backwards, from the store's last record), so this stays
- * cheap on a large log.
+ * cheap on a large log. Prepared: the loop runs it at every wake (about once per webhook commit
+ * under a steady load), and planning it cost as much as running it.
  */
 export async function findStores(db: Db): Promise<StoreWork[]> {
-  const rows = await execRows<Row>(
+  const rows = await execPreparedSql<Row>(
     db,
     sql`${storesInLog}
         select s.store_id, coalesce(e.position, 0) as position, coalesce(e.status, 'active') as status,
                e.retry_at,
                (select max(w.position) from event_log w
                  where w.store_id = s.store_id and w.position > coalesce(e.position, 0)
-                   and w.kind = 'webhook') as last_webhook
+                   and w.kind = 'webhook') as last_webhook,
+               t.xmin::text as token_version
         from s left join enrichment_state e on e.store_id = s.store_id
+          left join store_tokens t on t.store_id = s.store_id
         where s.store_id is not null
         order by s.store_id`,
   );
@@ -51,5 +60,6 @@ export async function findStores(db: Db): Promise<StoreWork[]> {
     retryAt: r.retry_at === null ? null : new Date(r.retry_at),
     hasWork: r.last_webhook !== null,
     lastWebhook: Number(r.last_webhook ?? 0),
+    tokenVersion: r.token_version,
   }));
 }

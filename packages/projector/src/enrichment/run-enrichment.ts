@@ -1,6 +1,6 @@
 import { describeError, tokenFingerprint, type Logger, type SecretBox } from '@mirror/core';
 import type { Db, LogSignal, Session } from '@mirror/db';
-import { readStoreTokens } from '../stores/store-tokens.ts';
+import { createTokenCache } from '../stores/store-tokens.ts';
 
 import { enrichStore, type EnrichPassResult, type EnrichStoreDeps, type FetchesInFlight, type FollowOn } from './enrich-store.ts';
 import { findStores } from './find-stores.ts';
@@ -72,6 +72,7 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
   const heldUninstalled = new Map<number, { until: number; token: string | undefined }>();
   const reportedUnreadable = new Set<number>();
   const profileKnown = new Set<number>();
+  const tokensOf = createTokenCache(db, box);
 
   // Each store runs on its own: a pass starts as soon as the store has work and a slot is free,
   // and a finished pass wakes the loop, so a slow store never holds the others' next pass.
@@ -188,15 +189,12 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
       // A token this process cannot open (sealed with another key, after `mirror secrets rotate`)
       // leaves its store alone: it is neither called with garbage nor marked as waiting.
       const unreadable = new Set<number>();
-      const [stores, tokens] = await Promise.all([
-        findStores(db),
-        readStoreTokens(db, box, (storeId, err) => {
-          unreadable.add(storeId);
-          if (!reportedUnreadable.has(storeId))
-            log.error({ storeId, error: err.message }, 'store token does not open with MIRROR_SECRET_KEY');
-          reportedUnreadable.add(storeId);
-        }),
-      ]);
+      const stores = await findStores(db);
+      const tokens = await tokensOf(stores, (storeId, err) => {
+        unreadable.add(storeId);
+        if (!reportedUnreadable.has(storeId)) log.error({ storeId, error: err.message }, 'store token does not open with MIRROR_SECRET_KEY');
+        reportedUnreadable.add(storeId);
+      });
       const at = now().getTime();
       let wanted = false;
       // Least recently started first: free slots go round the stores instead of to the lowest

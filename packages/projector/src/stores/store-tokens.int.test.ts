@@ -6,6 +6,7 @@ import { asc, eq, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   addStoreToken,
+  createTokenCache,
   readStoreToken,
   readStoreTokens,
   registerStoreToken,
@@ -158,5 +159,38 @@ describe('secret keys', () => {
     await expect(rotateSecretKey(db, box, next)).rejects.toThrow(/^store 2: /);
     expect(await dumpText()).toBe(before);
     await expect(rotateSecretKey(db, box, box)).rejects.toThrow(/same key/);
+  });
+});
+
+describe('createTokenCache', () => {
+  const versions = async () =>
+    (await execRows<{ store_id: string | number; v: string }>(db, sql`select store_id, xmin::text as v from store_tokens order by store_id`)).map(
+      (r) => ({ storeId: Number(r.store_id), tokenVersion: r.v }),
+    );
+
+  it('opens a token again only when its row changed, and forgets one that is gone', async () => {
+    await addStoreToken(db, box, 1, 'secret_cache_one');
+    await addStoreToken(db, box, 2, 'secret_cache_two');
+    const tokensOf = createTokenCache(db, box);
+    const first = await versions();
+    expect(Object.fromEntries(await tokensOf(first))).toEqual({ 1: 'secret_cache_one', 2: 'secret_cache_two' });
+    await addStoreToken(db, box, 1, 'secret_cache_new');
+    // Asked with the versions it has seen, it answers from memory: the row is not read again.
+    expect(Object.fromEntries(await tokensOf(first))).toEqual({ 1: 'secret_cache_one', 2: 'secret_cache_two' });
+    const second = await versions();
+    expect(second[0]!.tokenVersion).not.toBe(first[0]!.tokenVersion);
+    expect(Object.fromEntries(await tokensOf(second))).toEqual({ 1: 'secret_cache_new', 2: 'secret_cache_two' });
+    expect(Object.fromEntries(await tokensOf([second[0]!, { storeId: 2, tokenVersion: null }]))).toEqual({ 1: 'secret_cache_new' });
+  });
+
+  it('reports a token this key cannot open at every reading, and opens it once it is re-sealed with this key', async () => {
+    const stranger = createSecretBox(randomBytes(32));
+    await addStoreToken(db, stranger, 1, 'secret_cache_rot');
+    const tokensOf = createTokenCache(db, box);
+    const unreadable: number[] = [];
+    for (let i = 0; i < 2; i++) expect(await tokensOf(await versions(), (storeId) => unreadable.push(storeId))).toEqual(new Map());
+    expect(unreadable).toEqual([1, 1]);
+    expect(await rotateSecretKey(db, stranger, box)).toEqual({ resealed: 1, alreadyNew: 0 });
+    expect(Object.fromEntries(await tokensOf(await versions()))).toEqual({ 1: 'secret_cache_rot' });
   });
 });

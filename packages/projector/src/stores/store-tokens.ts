@@ -66,6 +66,51 @@ export async function readStoreTokens(
   return tokens;
 }
 
+/** A store and the version of its `store_tokens` row (xmin as text), null without one (findStores). */
+export type TokenVersion = { storeId: number; tokenVersion: string | null };
+
+/**
+ * Opened tokens kept between readings (the enrichment loop reads its stores at every wake): a
+ * row is read and opened again only when its version changed (any write to it: a new token, a
+ * re-seal by `mirror secrets rotate`, a delete), so a steady loop neither reads store_tokens nor
+ * decrypts. A row this key cannot open is remembered as such until it changes, and reported
+ * through `onUnreadable` at each reading, as readStoreTokens reports it.
+ */
+export function createTokenCache(db: Executor, box: SecretBox) {
+  const opened = new Map<number, { version: string; token: string } | { version: string; error: UnsealError }>();
+  return async function tokensOf(
+    stores: readonly TokenVersion[],
+    onUnreadable?: (storeId: number, error: UnsealError) => void,
+  ): Promise<Map<number, string>> {
+    const stale = stores.filter((s) => s.tokenVersion !== null && opened.get(s.storeId)?.version !== s.tokenVersion).map((s) => s.storeId);
+    for (const s of stores) if (s.tokenVersion === null) opened.delete(s.storeId);
+    if (stale.length > 0) {
+      // The version as it is now: the row may have changed since the stores were read.
+      const rows = await db
+        .select({ row: storeTokensTable, version: sql<string>`${storeTokensTable}.xmin::text` })
+        .from(storeTokensTable)
+        .where(inArray(storeTokensTable.storeId, stale));
+      for (const id of stale) opened.delete(id);
+      for (const { row, version } of rows) {
+        try {
+          opened.set(row.storeId, { version, token: openStoreToken(box, row) });
+        } catch (err) {
+          if (!(err instanceof UnsealError)) throw err;
+          opened.set(row.storeId, { version, error: err });
+        }
+      }
+    }
+    const tokens = new Map<number, string>();
+    for (const s of stores) {
+      const entry = opened.get(s.storeId);
+      if (entry === undefined) continue;
+      if ('token' in entry) tokens.set(s.storeId, entry.token);
+      else onUnreadable?.(s.storeId, entry.error);
+    }
+    return tokens;
+  };
+}
+
 /** One store's token, or undefined when the mirror holds none; throws UnsealError when this key cannot open it. */
 export async function readStoreToken(db: Executor, box: SecretBox, storeId: number): Promise<string | undefined> {
   const [row] = await db.select().from(storeTokensTable).where(eq(storeTokensTable.storeId, storeId));
