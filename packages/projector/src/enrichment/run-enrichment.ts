@@ -192,7 +192,8 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
       const stores = await findStores(db);
       const tokens = await tokensOf(stores, (storeId, err) => {
         unreadable.add(storeId);
-        if (!reportedUnreadable.has(storeId)) log.error({ storeId, error: err.message }, 'store token does not open with MIRROR_SECRET_KEY');
+        if (!reportedUnreadable.has(storeId))
+          log.error({ storeId, error: err.message }, 'store token does not open with MIRROR_SECRET_KEY');
         reportedUnreadable.add(storeId);
       });
       const at = now().getTime();

@@ -164,9 +164,12 @@ describe('secret keys', () => {
 
 describe('createTokenCache', () => {
   const versions = async () =>
-    (await execRows<{ store_id: string | number; v: string }>(db, sql`select store_id, xmin::text as v from store_tokens order by store_id`)).map(
-      (r) => ({ storeId: Number(r.store_id), tokenVersion: r.v }),
-    );
+    (
+      await execRows<{ store_id: string | number; v: string }>(
+        db,
+        sql`select store_id, xmin::text as v from store_tokens order by store_id`,
+      )
+    ).map((r) => ({ storeId: Number(r.store_id), tokenVersion: r.v }));
 
   it('opens a token again only when its row changed, and forgets one that is gone', async () => {
     await addStoreToken(db, box, 1, 'secret_cache_one');
