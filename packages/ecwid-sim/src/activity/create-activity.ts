@@ -4,6 +4,7 @@ import { createStoreFaker } from '../store/generate-store.ts';
 import { buildWebhook, type EcwidWebhookBody, type SignedWebhook } from './build-webhook.ts';
 import { editCategory, editProduct, editProductType } from './catalog-actions.ts';
 import { createDelivery, defaultDeliveryOptions, type DeliveryOptions, type DeliveryStats } from './deliver-webhooks.ts';
+import { httpPost } from './http-post.ts';
 import { TruthRecorder, type GroundTruth, type TruthReads } from './ground-truth.ts';
 import { createWebhookPlanner, defaultLossyOptions, type LossyOptions, type WebhookPlan } from './lossy.ts';
 import { advanceOrder, checkout, createInvoice, deleteInvoice, deleteOrder, touchCart } from './order-actions.ts';
@@ -21,6 +22,7 @@ export type ActivityOptions = {
   ratePerSecond?: number;
   seed?: number;
   delivery?: Partial<DeliveryOptions>;
+  /** How webhooks are POSTed (tests inject failures here); default: node:http (httpPost). */
   fetch?: typeof fetch;
   /**
    * A lossy day: silent changes, dropped, duplicated and reordered webhooks, all decided by the
@@ -115,7 +117,7 @@ export function createActivity(sim: Simulator, options: ActivityOptions): Activi
   if (truth) store.beforeChange = (target, key) => truth.beforeChange(target, key);
   const delivery = createDelivery({
     target: options.target,
-    fetch: options.fetch ?? globalThis.fetch,
+    fetch: options.fetch ?? httpPost,
     delivery: deliveryOptions,
     random: createRandom(seed),
     hooks: truth ? { onSettled: (webhook, delivered) => truth.settled(webhook.body.eventId, delivered) } : {},

@@ -1,9 +1,9 @@
 import { Hono, type Context, type ErrorHandler } from 'hono';
-import { compress } from 'hono/compress';
 import { routePath } from 'hono/route';
 import type { SimStore } from '../store/sim-store.ts';
 import { EcwidApiError } from './ecwid-error.ts';
 import { injectFailures, shapeResponses, type FaultState } from './faults.ts';
+import { gzipAnswers } from './gzip-answers.ts';
 import type { createRateLimiter } from './rate-limiter.ts';
 import type { createRequestStats } from './request-stats.ts';
 import { responseFieldsMiddleware } from './response-fields.ts';
@@ -135,7 +135,7 @@ export function createSimApp(deps: SimAppDeps): Hono {
     const pattern = route.endsWith('*') ? c.req.path.replace(/^\/api\/v3\/\d+/, '') : route.replace(prefix, '');
     deps.stats.record(bearerToken(c.req.header('authorization')), `${c.req.method} ${pattern}`, at);
   });
-  app.use(compress());
+  app.use(gzipAnswers());
   app.use(shapeResponses(deps.faults, deps.random));
   app.route(prefix, scoped);
   return app;
