@@ -38,7 +38,7 @@
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { createSecretBox, createSilentLogger } from '@mirror/core';
-import { createLogSignal, execRows, listenForAppends } from '@mirror/db';
+import { createLogSignal, execPreparedSql, execRows, listenForAppends } from '@mirror/db';
 import { createClientFactory, runEnrichment, runProjection, saveSealedToken } from '@mirror/projector';
 import { sql } from 'drizzle-orm';
 import { createBenchDatabase, type BenchDatabase } from './lib/bench-database.ts';
@@ -169,7 +169,8 @@ async function measure(mode: Mode): Promise<Measured> {
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
-      const [row] = await execRows<{ at: Date | string; position: string | number | null }>(
+      // Prepared: the instrument should cost the machine as little as it can.
+      const [row] = await execPreparedSql<{ at: Date | string; position: string | number | null }>(
         db,
         sql`select clock_timestamp() as at, (select position from consumer_checkpoints where name = 'projection') as position`,
       );

@@ -191,7 +191,7 @@ async function checkReady(db: Db): Promise<{ ready: true } | { ready: false; rea
   return { ready: true };
 }
 
-type PostgresJsClient = { unsafe(text: string, params: unknown[], options: { prepare: boolean }): Promise<unknown[]> };
+type PostgresJsClient = { unsafe(text: string, params: unknown[], options: { prepare: boolean; simple: boolean }): Promise<unknown[]> };
 type QueryClient = { query<T>(text: string, params: unknown[]): Promise<{ rows: T[] }> };
 
 /**
@@ -206,7 +206,9 @@ type QueryClient = { query<T>(text: string, params: unknown[]): Promise<{ rows: 
 export async function execPrepared<T>(db: Executor, text: string, params: unknown[]): Promise<T[]> {
   const client = (db as unknown as { $client?: unknown }).$client ?? (db as unknown as { session?: { client?: unknown } }).session?.client;
   if (typeof client === 'function' && 'unsafe' in client) {
-    return (await (client as unknown as PostgresJsClient).unsafe(text, params, { prepare: true })) as T[];
+    // `simple: false`: postgres.js sends a statement without parameters as a simple query, parsed
+    // and planned at every call, unless told otherwise.
+    return (await (client as unknown as PostgresJsClient).unsafe(text, params, { prepare: true, simple: false })) as T[];
   }
   // PGlite, or its transaction: one backend in this process, no round trip to save.
   if (typeof client === 'object' && client !== null && typeof (client as QueryClient).query === 'function') {
