@@ -40,3 +40,18 @@ test.skipIf(skip !== undefined)('keeps a statement prepared on its connection, w
     await client.end();
   }
 });
+
+test.skipIf(skip !== undefined)("a session's statements are prepared too (each would otherwise cost two round trips)", async () => {
+  const session = database.openSession!(() => {});
+  try {
+    const text = 'select pg_try_advisory_lock($1, $2) as taken';
+    for (let i = 0; i < 2; i++) await session.unsafe(text, [1, i]);
+    const prepared = (await session.unsafe('select statement, generic_plans + custom_plans as runs from pg_prepared_statements', [])) as {
+      statement: string;
+      runs: string;
+    }[];
+    expect(prepared.filter((p) => p.statement === text).map((p) => Number(p.runs))).toEqual([2]);
+  } finally {
+    await session.end();
+  }
+});
