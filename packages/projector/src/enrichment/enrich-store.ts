@@ -432,16 +432,17 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
   const commit = (pipelined: boolean) =>
     db.transaction(async (tx) => {
       if (pipelined) {
-        const last = deleteToken || parkedRows.length > 0 || clearAttempts;
+        // Statements still to come after these: then the driver commits, after them.
+        const more = deleteToken || parkedRows.length > 0 || clearAttempts;
         const sent = await Promise.allSettled([
           advanceEnrichment(tx, storeId, { from, to }, fields),
           appendRecordsPipelined(tx, records),
-          ...(last ? [] : [pipelineCommit(tx)]),
+          ...(more ? [] : [pipelineCommit(tx)]),
         ]);
         // The first failure is the cause: the statements after it failed with the transaction.
         const failure = sent.find((s) => s.status === 'rejected');
         if (failure) throw failure.reason;
-        if (!last) return true;
+        if (!more) return true;
       } else {
         await advanceEnrichment(tx, storeId, { from, to }, fields);
         await appendRecords(tx, records);
