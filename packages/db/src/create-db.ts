@@ -194,7 +194,17 @@ async function checkReady(db: Db): Promise<{ ready: true } | { ready: false; rea
   return { ready: true };
 }
 
-type PostgresJsClient = { unsafe(text: string, params: unknown[], options: { prepare: boolean; simple: boolean }): Promise<unknown[]> };
+type PostgresJsClient = { unsafe(text: string, params: unknown[], options: { prepare?: boolean; simple: boolean }): Promise<unknown[]> };
+
+/** The driver's client behind a drizzle database or transaction, when it is postgres.js's. */
+export function postgresJsClientOf(db: Executor): PostgresJsClient | undefined {
+  const client = driverClientOf(db);
+  return typeof client === 'function' && 'unsafe' in client ? (client as unknown as PostgresJsClient) : undefined;
+}
+
+// A database carries its client as `$client`; a transaction, on its session.
+const driverClientOf = (db: Executor): unknown =>
+  (db as unknown as { $client?: unknown }).$client ?? (db as unknown as { session?: { client?: unknown } }).session?.client;
 type QueryClient = { query<T>(text: string, params: unknown[]): Promise<{ rows: T[] }> };
 
 /**
@@ -207,12 +217,13 @@ type QueryClient = { query<T>(text: string, params: unknown[]): Promise<{ rows: 
  * to a plain query on an unknown client.
  */
 export async function execPrepared<T>(db: Executor, text: string, params: unknown[]): Promise<T[]> {
-  const client = (db as unknown as { $client?: unknown }).$client ?? (db as unknown as { session?: { client?: unknown } }).session?.client;
-  if (typeof client === 'function' && 'unsafe' in client) {
+  const postgresJs = postgresJsClientOf(db);
+  if (postgresJs) {
     // `simple: false`: postgres.js sends a statement without parameters as a simple query, parsed
     // and planned at every call, unless told otherwise.
-    return (await (client as unknown as PostgresJsClient).unsafe(text, params, { prepare: true, simple: false })) as T[];
+    return (await postgresJs.unsafe(text, params, { prepare: true, simple: false })) as T[];
   }
+  const client = driverClientOf(db);
   // PGlite, or its transaction: one backend in this process, no round trip to save.
   if (typeof client === 'object' && client !== null && typeof (client as QueryClient).query === 'function') {
     return (await (client as QueryClient).query<T>(text, params)).rows;

@@ -1,5 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
-import type { Tx } from './create-db.ts';
+import { postgresJsClientOf, type Tx } from './create-db.ts';
 import { sqlState } from './sql-state.ts';
 
 /**
@@ -40,10 +40,8 @@ export function failedRequirement(err: unknown): string | undefined {
  * driver commits when the callback returns, as usual.
  */
 export async function pipelineCommit(tx: Tx): Promise<boolean> {
-  const client = (tx as unknown as { session?: { client?: unknown } }).session?.client;
-  if (typeof client !== 'function' || !('unsafe' in client)) return false;
-  await (client as unknown as SimpleClient).unsafe('commit; begin', [], { simple: true });
+  const client = postgresJsClientOf(tx);
+  if (!client) return false;
+  await client.unsafe('commit; begin', [], { simple: true });
   return true;
 }
-
-type SimpleClient = { unsafe(text: string, params: unknown[], options: { simple: true }): Promise<unknown> };
