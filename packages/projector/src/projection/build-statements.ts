@@ -36,7 +36,20 @@ export type StatementVariant = {
   trustObjects?: boolean;
   /** Only this share of the kind's keys (a rebuild's connections split the keys by hash). */
   share?: Share;
+  /** See Bound. */
+  bound?: Bound;
 };
+
+/**
+ * The most records of one kind the batch's range can hold (the batch's limit: the summary ends
+ * the range at the limit-th record of the batch's kinds). Given, the statement reads its records
+ * through `limit <bound>`: the same rows, but the planner's estimate of them no longer grows with
+ * the log. The live projector keeps one generic plan per statement (ProjectBatchOptions
+ * reusePlans), planned without the range's values: Postgres then guesses a share of the whole log
+ * (2,408 rows at 1M records, ten times that at 10M), and past some size of the log a plan for
+ * that many rows hashes whole entity tables instead of probing their keys.
+ */
+export type Bound = number;
 
 /**
  * Share `index` of `count`: the keys whose hash is `index` modulo `count`. With `worklist` (a
@@ -60,7 +73,12 @@ export function shareOf(spec: ProjectionSpec, alias: string, count: number): str
 const range = (alias: string) => `${alias}.position > {{from}} and ${alias}.position <= {{to}}`;
 
 /** The batch's records of this kind and record kind (alias `b`): a from list and its conditions. */
-function records(spec: ProjectionSpec, kind: 'snapshot' | 'tombstone', share: Share | undefined): { from: string; where: string } {
+function records(
+  spec: ProjectionSpec,
+  kind: 'snapshot' | 'tombstone',
+  share: Share | undefined,
+  bound: Bound | undefined,
+): { from: string; where: string } {
   if (share?.worklist) {
     return {
       // The same range on b, so the join reads the log's range, not the whole log (see bulkSnapshotStatement).
@@ -69,7 +87,14 @@ function records(spec: ProjectionSpec, kind: 'snapshot' | 'tombstone', share: Sh
     };
   }
   const inShare = share && share.count > 1 ? `and ${shareOf(spec, 'b', share.count)} = ${share.index}` : '';
-  return { from: 'event_log b', where: `${range('b')} and b.kind = '${kind}' and b.entity_kind = '${spec.kind}' ${inShare}` };
+  return bounded(`${range('b')} and b.kind = '${kind}' and b.entity_kind = '${spec.kind}' ${inShare}`, bound);
+}
+
+/** The log's records matching `where` as `b`, read through `limit <bound>` when given (see Bound). */
+function bounded(where: string, bound: Bound | undefined): { from: string; where: string } {
+  if (bound === undefined) return { from: 'event_log b', where };
+  if (!Number.isSafeInteger(bound) || bound < 1) throw new Error(`invalid bound: ${bound}`);
+  return { from: `(select * from event_log b where ${where} order by b.position limit ${bound}) b`, where: 'true' };
 }
 
 /**
@@ -166,10 +191,10 @@ select (select count(*) from ranked)::int as considered,
  * With a share, order tombstones naming only the internal id are left out: they match an order
  * by a key other than the share's, so a rebuild splitting orders must have none in its range.
  */
-export function tombstoneStatements(spec: ProjectionSpec, schema: string, share?: Share): string[] {
-  if (spec.shape === 'set') return [setTombstone(spec, schema, share)];
-  const statements = [entityTombstone(spec, schema, share)];
-  if (spec.kind === 'order' && !(share && share.count > 1)) statements.push(orderInternalTombstone(spec, schema));
+export function tombstoneStatements(spec: ProjectionSpec, schema: string, share?: Share, bound?: Bound): string[] {
+  if (spec.shape === 'set') return [setTombstone(spec, schema, share, bound)];
+  const statements = [entityTombstone(spec, schema, share, bound)];
+  if (spec.kind === 'order' && !(share && share.count > 1)) statements.push(orderInternalTombstone(spec, schema, bound));
   return statements;
 }
 
@@ -207,7 +232,7 @@ function entitySnapshot(spec: EntitySpec, schema: string, variant: StatementVari
     // Only on the live tables: a rebuild's shadow schema may not hold the tables it writes.
     ...(spec.afterApply && schema === 'public' ? [spec.afterApply(schema)] : []),
   ].join(',\n');
-  const source = records(spec, 'snapshot', variant.share);
+  const source = records(spec, 'snapshot', variant.share, variant.bound);
   return `
 with cand as (
   select b.store_id, ${keyOf(spec, 'b')} as k, b.position, coalesce(b.fetched_at, b.received_at) as fetched_at, b.payload as doc,
@@ -344,19 +369,19 @@ function itemRecord(child: ChildSpec): string {
 }
 
 /** The first tombstone of each key in the batch. */
-function firstTombstones(spec: ProjectionSpec, extraWhere = '', share?: Share): string {
+function firstTombstones(spec: ProjectionSpec, extraWhere = '', share?: Share, bound?: Bound): string {
   return `
 tomb as (
   select distinct on (store_id, k) * from (
     select b.store_id, ${keyOf(spec, 'b')} as k, b.entity_id, b.position, coalesce(b.fetched_at, b.received_at) as at, b.payload
-    from ${records(spec, 'tombstone', share).from}
-    where ${records(spec, 'tombstone', share).where} ${extraWhere}
+    from ${records(spec, 'tombstone', share, bound).from}
+    where ${records(spec, 'tombstone', share, bound).where} ${extraWhere}
   ) s where k is not null
   order by store_id, k, position
 )`;
 }
 
-function entityTombstone(spec: EntitySpec, schema: string, share?: Share): string {
+function entityTombstone(spec: EntitySpec, schema: string, share?: Share, bound?: Bound): string {
   const table = q(schema, spec.table);
   const keyCol = keyColumn(spec);
   const extra = spec.tombstoneColumns ?? [];
@@ -377,7 +402,7 @@ child_${i} as (
 )`,
   );
   return `
-with ${firstTombstones(spec, spec.kind === 'order' ? `and b.entity_id not like 'internal:%'` : '', share)},
+with ${firstTombstones(spec, spec.kind === 'order' ? `and b.entity_id not like 'internal:%'` : '', share, bound)},
 applied as (
   insert into ${table} as t (${insertCols.join(', ')})
   select ${selectCols.join(', ')} from tomb b
@@ -395,17 +420,18 @@ select count(*)::int as n from applied`;
  * when none is known yet, insert a deleted placeholder keyed `internal:<id>` so a late snapshot
  * of that order is never applied.
  */
-function orderInternalTombstone(spec: EntitySpec, schema: string): string {
+function orderInternalTombstone(spec: EntitySpec, schema: string, bound?: Bound): string {
   const table = q(schema, spec.table);
   // Columns read from the log (the store's currency), over the tombstone as `b`.
   const fromLog = (spec.tombstoneColumns ?? []).filter((c) => c.fromLog);
+  const source = bounded(`${range('b')} and b.kind = 'tombstone' and b.entity_kind = 'order' and b.entity_id like 'internal:%'`, bound);
   return `
 with tomb as (
   select distinct on (store_id, entity_id) store_id, entity_id,
     (case when substr(entity_id, 10) ~ '^[0-9]{1,18}$' then substr(entity_id, 10)::bigint end) as internal_id,
     position, coalesce(fetched_at, received_at) as at
-  from event_log b
-  where ${range('b')} and b.kind = 'tombstone' and b.entity_kind = 'order' and b.entity_id like 'internal:%'
+  from ${source.from}
+  where ${source.where}
   order by store_id, entity_id, position
 ),
 hit as (
@@ -445,8 +471,8 @@ function setSnapshot(spec: SetSpec, schema: string, variant: StatementVariant): 
 with pick as (
   select distinct on (store_id, k) * from (
     select b.store_id, ${keyOf(spec, 'b')} as k, b.position, coalesce(b.fetched_at, b.received_at) as fetched_at, b.payload
-    from ${records(spec, 'snapshot', variant.share).from}
-    where ${records(spec, 'snapshot', variant.share).where} ${notTombstoned(spec, variant)}
+    from ${records(spec, 'snapshot', variant.share, variant.bound).from}
+    where ${records(spec, 'snapshot', variant.share, variant.bound).where} ${notTombstoned(spec, variant)}
   ) s where k is not null
   order by store_id, k, position desc
 ),
@@ -481,11 +507,11 @@ ins as (
 select count(*)::int as n from eligible`;
 }
 
-function setTombstone(spec: SetSpec, schema: string, share?: Share): string {
+function setTombstone(spec: SetSpec, schema: string, share?: Share, bound?: Bound): string {
   const table = q(schema, spec.table);
   const sameSet = spec.key === 'store' ? 'c.store_id = b.store_id' : `c.store_id = b.store_id and c.${spec.key.column} = b.k`;
   return `
-with ${firstTombstones(spec, '', share)},
+with ${firstTombstones(spec, '', share, bound)},
 upd as (
   update ${table} c set deleted_at = b.at, source_position = b.position, synced_at = b.at
   from tomb b where ${sameSet} and c.deleted_at is null and b.at >= c.synced_at

@@ -620,6 +620,48 @@ describe('checkpoint', () => {
     expect(oneByOne['orders']!.length).toBeGreaterThan(0);
   });
 
+  test("the live projector's statements, plans kept and each batch's reading bounded by its limit, give the same rows at every limit", async () => {
+    await appendRecords(db, logOfEverything());
+    await projectAll({ limit: 10_000 });
+    const unbounded = await snapshotTables(db);
+    expect(unbounded['products']!.length).toBeGreaterThan(1);
+
+    // Records of one kind follow each other in this log (16 orders, 8 products): a bound that
+    // read fewer than a batch can hold would lose some of them.
+    for (const limit of [1, 2, 3, 7]) {
+      await db.execute(sql`update consumer_checkpoints set position = 0 where name = 'projection'`);
+      await truncateEntities(db);
+      for (let i = 0; i < 1000; i++) if ((await projectNextBatch(db, { limit, reusePlans: true })).caughtUp) break;
+      expect(await snapshotTables(db), `limit ${limit}`).toEqual(unbounded);
+    }
+  });
+
+  test.skipIf(concurrencySkipReason('postgres.js prepared statements (PGlite prepares nothing)'))(
+    'the live projector plans each statement once on its connection and keeps the plan',
+    async () => {
+      await appendRecords(db, logOfEverything());
+      // One connection, so the batches and the look at its prepared statements share a session.
+      const client = postgres(database.url!, { max: 1, onnotice: () => {} });
+      const { drizzle } = await import('drizzle-orm/postgres-js');
+      const one = drizzle(client) as unknown as Db;
+      try {
+        let batches = 0;
+        while (!(await projectNextBatch(one, { limit: 2, reusePlans: true })).caughtUp) batches++;
+        expect(batches).toBeGreaterThan(10);
+        const plans = await client<{ generic: number; custom: number }[]>`
+          select generic_plans::int as generic, custom_plans::int as custom from pg_prepared_statements
+          where statement like '%with cand as%'`;
+        // With plan_cache_mode = auto, Postgres planned these anew at every call (custom plans):
+        // the generic plan's guess of the range's rows made it look dearer.
+        expect(plans.length).toBeGreaterThan(0);
+        expect(plans.reduce((n, p) => n + p.custom, 0)).toBe(0);
+        expect(Math.max(...plans.map((p) => p.generic))).toBeGreaterThan(1);
+      } finally {
+        await client.end();
+      }
+    },
+  );
+
   test('moves past trailing records of other kinds and stops at the head', async () => {
     await appendSnapshot(db, { entityKind: 'category', entityId: '1', payload: fixture('category') });
     await execRows(

@@ -23,11 +23,15 @@ export type ProjectBatchOptions = {
   /** Apply records up to this position at most (the batch is caught up when it gets there). */
   until?: number;
   /**
-   * Let Postgres keep a plan for a statement once it finds one as good as planning each batch
-   * anew (`plan_cache_mode = auto`): the live projector (runProjection), whose batches are small
-   * and whose tables change size slowly (an ANALYZE replans). Planning the entity statements was
-   * most of a small batch's time. Off (every batch planned for the tables as they are now) for
-   * rebuilds and replays, whose shadow tables grow from empty within one run.
+   * Plan each statement once per connection and keep the plan (`plan_cache_mode =
+   * force_generic_plan`; an ANALYZE of a table it reads replans it): the live projector
+   * (runProjection), whose batches are small and whose tables change size slowly. Planning an
+   * order statement (~30 kB of column expressions) costs about 3 ms, several times running it
+   * for one record; with `auto`, Postgres never kept the generic plan, whose guess of the range's
+   * rows made it look dearer than the custom ones (decision 0015). The statements then read their
+   * records bounded by the batch's limit (build-statements.ts, Bound), so the kept plan stays one
+   * for a small batch however long the log grows. Off (every batch planned for the tables as
+   * they are now) for rebuilds and replays, whose shadow tables grow from empty within one run.
    */
   reusePlans?: boolean;
 };
@@ -112,6 +116,8 @@ async function applyBatch(tx: Executor, options: ProjectBatchOptions & BatchTuni
   const kindList = sql.raw([...kinds].map((kind) => `'${kind}'`).join(', '));
   const share = options.share && options.share.count > 1 ? options.share : undefined;
   const shareOfKind = (kind: Kind) => (share && !options.unsplit?.includes(kind) ? share : undefined);
+  // Kept plans are planned without the range: bound what they expect of it (see Bound).
+  const bound = options.reusePlans ? limit : undefined;
   // The share of each record, by its kind's key: the same filter as the statements'.
   const inShare = share
     ? sql.raw(
@@ -121,12 +127,12 @@ async function applyBatch(tx: Executor, options: ProjectBatchOptions & BatchTuni
 
   // Plan each statement for the tables as they are now: a generic plan cached while a table
   // was small (a fresh rebuild's shadow) would keep scanning it whole as it grows. The live
-  // projector lets Postgres choose (reusePlans). No JIT: it
+  // projector keeps its plans (reusePlans). No JIT: it
   // costs more to compile these statements than it saves on a batch. Set with the checkpoint and
   // the head in one round trip: a batch sits on the path of every webhook to its row.
   const [opening] = await execPreparedSql<{ position: string | number | null; head: string | number | null }>(
     tx,
-    sql`select set_config('plan_cache_mode', ${options.reusePlans ? 'auto' : 'force_custom_plan'}, true), set_config('jit', 'off', true),
+    sql`select set_config('plan_cache_mode', ${options.reusePlans ? 'force_generic_plan' : 'force_custom_plan'}, true), set_config('jit', 'off', true),
                (select position from consumer_checkpoints where name = ${name}) as position,
                (select max(position) from event_log) as head`,
   );
@@ -200,13 +206,18 @@ async function applyBatch(tx: Executor, options: ProjectBatchOptions & BatchTuni
     if (!entry) continue;
     const spec = projectionSpecs[kind];
     const kindShare = shareOfKind(kind);
-    const shareKey = kindShare ? `${kindShare.index}/${kindShare.count}/${kindShare.worklist ?? ''}` : '';
+    const shareKey = `${kindShare ? `${kindShare.index}/${kindShare.count}/${kindShare.worklist ?? ''}` : ''}:${bound ?? ''}`;
     // Snapshots before tombstones: a snapshot earlier in the batch than its key's tombstone is
     // applied, then deleted; one after it is filtered out by the snapshot statement.
     if (entry.snapshots) {
       const variant = (trustObjects: boolean) =>
         statement(`${schema}:${kind}:s:${entry.tombstones}:${trustObjects}:${shareKey}`, () =>
-          snapshotStatement(spec, schema, { withTombstones: entry.tombstones, trustObjects, ...(kindShare && { share: kindShare }) }),
+          snapshotStatement(spec, schema, {
+            withTombstones: entry.tombstones,
+            trustObjects,
+            ...(kindShare && { share: kindShare }),
+            ...(bound !== undefined && { bound }),
+          }),
         );
       if (spec.shape === 'set') await run(variant(false));
       else if (execution.pipelined) await run(variant(execution.trustObjects));
@@ -221,7 +232,7 @@ async function applyBatch(tx: Executor, options: ProjectBatchOptions & BatchTuni
       }
     }
     if (entry.tombstones) {
-      const texts = cached(`${schema}:${kind}:t:${shareKey}`, () => tombstoneStatements(spec, schema, kindShare));
+      const texts = cached(`${schema}:${kind}:t:${shareKey}`, () => tombstoneStatements(spec, schema, kindShare, bound));
       for (const text of texts) await run(text);
     }
   }
