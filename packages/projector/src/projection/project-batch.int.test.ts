@@ -4,6 +4,8 @@ import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '@m
 import postgres from 'postgres';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { projectBatch, projectBatchInTransaction, projectNextBatch } from './project-batch.ts';
+import { bindStatement, snapshotStatement } from './build-statements.ts';
+import { projectionSpecs } from './entity-specs.ts';
 import { appendRecords, appendSnapshot, appendTombstone, fixture, testStoreId } from '../../testing/append-records.ts';
 import { entityTables, logOfEverything, simStore, snapshotTables } from '../../testing/sample-log.ts';
 
@@ -661,6 +663,28 @@ describe('checkpoint', () => {
       }
     },
   );
+
+  test("an order's currency is looked up through the index of profile snapshots, not by walking the store's records", async () => {
+    const profile = { ...simStore.profile, formatsAndUnits: { ...simStore.profile.formatsAndUnits, currency: 'EUR' } };
+    await appendSnapshot(db, { entityKind: 'store_profile', entityId: String(testStoreId), payload: profile });
+    // Enough records after the profile that walking them back would cost more than the index.
+    await db.execute(sql`insert into event_log (kind, store_id, event_id, event_type, is_known_type, payload)
+      select 'webhook', ${testStoreId}, 'w' || g, 'order.updated', true, '{}' from generate_series(1, 5000) g`);
+    const position = await appendSnapshot(db, { entityKind: 'order', entityId: 'K8XTQ', payload: fixture('order') });
+    await db.execute(sql`analyze event_log`);
+
+    const text = snapshotStatement(projectionSpecs.order, 'public', { withTombstones: false, trustObjects: true, bound: 1000 });
+    const [plan] = await execRows<{ plan: unknown }>(
+      db,
+      sql`explain (format json) ${bindStatement(text, { from: position - 1, to: position })}`,
+    );
+    const used = JSON.stringify(plan).match(/"Index Name":\s*"event_log_store_profiles_idx"/g) ?? [];
+    // Currency and time zone, each the latest profile before the order's first snapshot.
+    expect(used.length).toBeGreaterThanOrEqual(2);
+
+    expect(await projectBatch(db)).toBe(2);
+    expect(await one('orders', `order_id = 'K8XTQ'`)).toMatchObject({ currency: 'EUR' });
+  });
 
   test('moves past trailing records of other kinds and stops at the head', async () => {
     await appendSnapshot(db, { entityKind: 'category', entityId: '1', payload: fixture('category') });
