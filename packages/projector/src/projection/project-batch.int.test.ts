@@ -686,6 +686,39 @@ describe('checkpoint', () => {
     expect(await one('orders', `order_id = 'K8XTQ'`)).toMatchObject({ currency: 'EUR' });
   });
 
+  test('a document that is not an object fails the trusting statements, and the batch runs again with the checks', async () => {
+    await appendSnapshot(db, { entityKind: 'order', entityId: 'NOTOBJ', payload: 'not an order' });
+    await appendSnapshot(db, { entityKind: 'order', entityId: 'K8XTQ', payload: fixture('order') });
+
+    const outcome = await projectNextBatch(db);
+    expect(outcome).toMatchObject({ records: 2, conflict: false, caughtUp: true });
+    expect(await checkpoint()).toBe(outcome.to);
+    expect(await one('orders', `order_id = 'K8XTQ'`)).toMatchObject({ email: fixture('order').email });
+    // Its key is known, its fields are not.
+    expect(await one('orders', `order_id = 'NOTOBJ'`)).toMatchObject({ email: null });
+    // The connection is clean after the failed, pipelined commit: the next batch works.
+    await appendSnapshot(db, { entityKind: 'category', entityId: '1', payload: fixture('category') });
+    expect(await projectNextBatch(db)).toMatchObject({ records: 1, caughtUp: true });
+  });
+
+  test('caught up, a batch writes nothing', async () => {
+    await appendSnapshot(db, { entityKind: 'category', entityId: '1', payload: fixture('category') });
+    await projectAll();
+    const version = async () =>
+      (await execRows<{ v: string }>(db, sql`select xmin::text as v from consumer_checkpoints where name = 'projection'`))[0]?.v;
+    const before = await version();
+    for (let i = 0; i < 3; i++) expect(await projectNextBatch(db)).toMatchObject({ records: 0, caughtUp: true, conflict: false });
+    expect(await version()).toBe(before);
+  });
+
+  test('a batch bounded by `until` never moves the checkpoint past the head', async () => {
+    expect(await projectNextBatch(db, { until: 100 })).toMatchObject({ records: 0, to: 0, caughtUp: true });
+    expect(await checkpoint()).toBe(0);
+    const position = await appendSnapshot(db, { entityKind: 'category', entityId: '1', payload: fixture('category') });
+    expect(await projectNextBatch(db, { until: position + 100 })).toMatchObject({ records: 1, to: position });
+    expect(await checkpoint()).toBe(position);
+  });
+
   test('moves past trailing records of other kinds and stops at the head', async () => {
     await appendSnapshot(db, { entityKind: 'category', entityId: '1', payload: fixture('category') });
     await execRows(

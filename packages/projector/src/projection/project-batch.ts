@@ -1,5 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { execPrepared, execPreparedSql, execRows, sqlState, type Db, type Executor } from '@mirror/db';
+import { execPrepared, execPreparedSql, execRows, pipelineCommit, sqlState, type Db, type Executor } from '@mirror/db';
 import { bindStatement, shareOf, snapshotStatement, tombstoneStatements, type Share } from './build-statements.ts';
 import { kinds as allKinds, type Kind } from '@mirror/catalog';
 import { projectionSpecs } from './entity-specs.ts';
@@ -75,7 +75,8 @@ export async function projectBatch(db: Db, options: ProjectBatchOptions = {}): P
  * (SQLSTATE 22023), which then runs again with the checks.
  */
 export async function projectNextBatch(db: Db, options: ProjectBatchOptions & BatchTuning = {}): Promise<BatchOutcome> {
-  const run = (trustObjects: boolean) => db.transaction((tx) => applyBatch(tx, options, { pipelined: true, trustObjects }));
+  const run = (trustObjects: boolean) =>
+    db.transaction((tx) => applyBatch(tx, options, { pipelined: true, trustObjects, commit: () => pipelineCommit(tx) }));
   try {
     try {
       return await run(true);
@@ -101,10 +102,10 @@ export async function projectBatchInTransaction(tx: Executor, options: ProjectBa
 
 /**
  * `pipelined`: the entity statements are sent together, prepared, and a failure fails the
- * transaction (projectNextBatch owns it). Otherwise one by one, the optimistic reading of
- * documents under a savepoint.
+ * transaction (projectNextBatch owns it; `commit` sends its COMMIT behind them). Otherwise one by
+ * one, the optimistic reading of documents under a savepoint.
  */
-type Execution = { pipelined: true; trustObjects: boolean } | { pipelined: false };
+type Execution = { pipelined: true; trustObjects: boolean; commit: () => Promise<boolean> } | { pipelined: false };
 
 async function applyBatch(tx: Executor, options: ProjectBatchOptions & BatchTuning, execution: Execution): Promise<BatchOutcome> {
   const schema = options.schema ?? 'public';
@@ -125,61 +126,72 @@ async function applyBatch(tx: Executor, options: ProjectBatchOptions & BatchTuni
       )
     : sql``;
 
-  // Plan each statement for the tables as they are now: a generic plan cached while a table
-  // was small (a fresh rebuild's shadow) would keep scanning it whole as it grows. The live
-  // projector keeps its plans (reusePlans). No JIT: it
-  // costs more to compile these statements than it saves on a batch. Set with the checkpoint and
-  // the head in one round trip: a batch sits on the path of every webhook to its row.
-  const [opening] = await execPreparedSql<{ position: string | number | null; head: string | number | null }>(
-    tx,
-    sql`select set_config('plan_cache_mode', ${options.reusePlans ? 'force_generic_plan' : 'force_custom_plan'}, true), set_config('jit', 'off', true),
-               (select position from consumer_checkpoints where name = ${name}) as position,
-               (select max(position) from event_log) as head`,
-  );
   if (options.synchronousCommit === false) await tx.execute(sql`set local synchronous_commit = off`);
   // Big rebuild batches sort whole documents (newest per key): keep those sorts in memory.
   if (options.workMem) await tx.execute(sql`select set_config('work_mem', ${options.workMem}, true)`);
-  const from = opening?.position === null || opening?.position === undefined ? await readCheckpoint(tx, name) : Number(opening.position);
-  // The head in the same statement as the checkpoint, and the batch below it: a record committed
-  // after that read waits for the next batch instead of being passed over (positions are
-  // commit-ordered, 0001).
-  const head = Math.min(Number(opening?.head ?? 0), options.until ?? Number.MAX_SAFE_INTEGER);
-  if (head <= from) return { records: 0, from, to: from, conflict: false, caughtUp: true };
 
+  // The checkpoint, the head, the batch's records by kind and the compare-and-set of the
+  // checkpoint, in one statement (prepared: its text is fixed for given options): a batch sits on
+  // the path of every webhook to its row, and each round trip is one more wait for a core.
+  // - The head is read in the same snapshot as the checkpoint, and the batch stays below it: a
+  //   record committed after that read waits for the next batch instead of being passed over
+  //   (positions are commit-ordered, 0001). A short batch ends at the head, so trailing webhooks
+  //   are not scanned again on every poll.
+  // - The compare-and-set comes before any entity statement: the row lock it takes queues a
+  //   second projector behind this transaction, after which its own compare-and-set fails and it
+  //   applies nothing. Its row (kind `moved`) carries where the checkpoint went; no such row
+  //   while there was something to do: it had moved. Caught up, it writes nothing.
+  // - The entity statements that follow are planned for the tables as they are now (a generic
+  //   plan cached while a table was small, a fresh rebuild's shadow, would keep scanning it whole
+  //   as it grows), except the live projector's, which keeps its plans (reusePlans). No JIT: it
+  //   costs more to compile these statements than it saves on a batch.
+  const fromSql = sql`(select position from cp)`;
+  const headSql = sql`(select head from hd)`;
   // A rebuild's share with a worklist reads its records from there: a narrow table holding just
   // them, where the log would mean reading every record of the range to compute its share.
   const listed = share?.worklist
     ? sql`select position, kind, entity_kind from ${sql.raw(share.worklist)}
-          where share = ${share.index} and not bulk and position > ${from} and position <= ${head}
+          where share = ${share.index} and not bulk and position > ${fromSql} and position <= ${headSql}
           order by position limit ${limit}`
     : sql`select position, kind, entity_kind from event_log
-          where position > ${from} and position <= ${head} and kind in ('snapshot', 'tombstone')
+          where position > ${fromSql} and position <= ${headSql} and kind in ('snapshot', 'tombstone')
             and entity_kind in (${kindList}) ${inShare}
           order by position limit ${limit}`;
-  // The batch's records by kind and the compare-and-set of the checkpoint in one statement. A
-  // short batch ends at the head, so trailing webhooks are not scanned again on every poll. The
-  // compare-and-set comes before any entity statement: the row lock it takes queues a second
-  // projector behind this transaction, after which its own compare-and-set fails and it applies
-  // nothing. Its row (kind `moved`) carries where the checkpoint went; no such row: it had moved.
-  // Both statements prepared (their texts are fixed for given options): one round trip each.
-  const rows = await execPreparedSql<{ entity_kind: string | null; kind: string; n: number; last: string | number }>(
-    tx,
-    sql`with summary as (
+  type Row = { entity_kind: string | null; kind: string; n: number; last: string | number | null; head: string | number | null };
+  const batchStatement = sql`with cp as (
+          select position from consumer_checkpoints where name = ${name}
+        ), hd as (
+          select least(coalesce(max(position), 0), ${options.until ?? null}::bigint) as head from event_log
+        ), settings as (
+          select set_config('plan_cache_mode', ${options.reusePlans ? 'force_generic_plan' : 'force_custom_plan'}, true) as plans,
+                 set_config('jit', 'off', true) as jit
+        ), summary as (
           select entity_kind, kind, count(*)::int as n, max(position) as last from (${listed}) s group by entity_kind, kind
         ), moved as (
           update consumer_checkpoints
-          set position = (select case when coalesce(sum(n), 0) < ${limit} then ${head} else max(last) end from summary),
+          set position = (select case when coalesce(sum(n), 0) < ${limit} then ${headSql} else max(last) end from summary),
               updated_at = now()
-          where name = ${name} and position = ${from}
+          where name = ${name} and position = ${fromSql} and ${headSql} > ${fromSql}
           returning position
         )
-        select entity_kind, kind, n, last from summary
+        select entity_kind, kind, n, last, null::bigint as head from summary
         union all
-        select null, 'moved', 0, position from moved`,
-  );
+        select null, 'moved', 0, position, null from moved
+        union all
+        select null, 'opening', 0, ${fromSql}, ${headSql} from settings`;
+  let rows = await execPreparedSql<Row>(tx, batchStatement);
+  let opening = rows.find((row) => row.kind === 'opening');
+  if (opening?.last === null || opening?.last === undefined) {
+    // No checkpoint row yet (a new consumer): made here, then the batch as usual.
+    await readCheckpoint(tx, name);
+    rows = await execPreparedSql<Row>(tx, batchStatement);
+    opening = rows.find((row) => row.kind === 'opening');
+  }
+  const from = Number(opening?.last ?? 0);
+  if (Number(opening?.head ?? 0) <= from) return { records: 0, from, to: from, conflict: false, caughtUp: true };
   const movedRow = rows.find((row) => row.kind === 'moved');
   if (!movedRow) throw new CheckpointMoved(`checkpoint ${name} moved from ${from}`);
-  const summary = rows.filter((row) => row !== movedRow);
+  const summary = rows.filter((row) => row.kind !== 'moved' && row.kind !== 'opening');
   const records = summary.reduce((sum, row) => sum + row.n, 0);
   const caughtUp = records < limit;
   const to = Number(movedRow.last);
@@ -236,6 +248,10 @@ async function applyBatch(tx: Executor, options: ProjectBatchOptions & BatchTuni
       for (const text of texts) await run(text);
     }
   }
+  // This path owns its transaction (projectNextBatch): its COMMIT goes in the same write as the
+  // entity statements, so the batch is visible to readers a round trip sooner (pipelineCommit;
+  // a failed statement turns it into a rollback, and the batch is retried as before).
+  if (execution.pipelined && pending.length > 0) pending.push(execution.commit());
   if (pending.length > 0) {
     // Every statement settles (a failed one fails those after it): the first failure is the cause.
     const settled = await Promise.allSettled(pending);
