@@ -1,5 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { execPrepared, execPreparedSql, execRows, pipelineCommit, sqlState, type Db, type Executor } from '@mirror/db';
+import { execPrepared, execPreparedSql, pipelineCommit, sqlState, type Db, type Executor } from '@mirror/db';
 import { bindStatement, shareOf, snapshotStatement, tombstoneStatements, type Share } from './build-statements.ts';
 import { kinds as allKinds, type Kind } from '@mirror/catalog';
 import { projectionSpecs } from './entity-specs.ts';
@@ -183,7 +183,7 @@ async function applyBatch(tx: Executor, options: ProjectBatchOptions & BatchTuni
   let opening = rows.find((row) => row.kind === 'opening');
   if (opening?.last === null || opening?.last === undefined) {
     // No checkpoint row yet (a new consumer): made here, then the batch as usual.
-    await readCheckpoint(tx, name);
+    await createCheckpoint(tx, name);
     rows = await execPreparedSql<Row>(tx, batchStatement);
     opening = rows.find((row) => row.kind === 'opening');
   }
@@ -261,12 +261,9 @@ async function applyBatch(tx: Executor, options: ProjectBatchOptions & BatchTuni
   return { records, from, to, conflict: false, caughtUp };
 }
 
-async function readCheckpoint(tx: Executor, name: string): Promise<number> {
-  const rows = await execRows<{ position: string | number }>(tx, sql`select position from consumer_checkpoints where name = ${name}`);
-  if (rows[0]) return Number(rows[0].position);
+/** Makes the consumer's checkpoint row at 0, unless another transaction made it first. */
+async function createCheckpoint(tx: Executor, name: string): Promise<void> {
   await tx.execute(sql`insert into consumer_checkpoints (name, position) values (${name}, 0) on conflict (name) do nothing`);
-  const again = await execRows<{ position: string | number }>(tx, sql`select position from consumer_checkpoints where name = ${name}`);
-  return Number(again[0]?.position ?? 0);
 }
 
 const statements = new Map<string, unknown>();
