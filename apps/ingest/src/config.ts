@@ -45,7 +45,7 @@ export const ingestSection = z
     INGEST_BATCH_MAX: z.coerce.number().int().positive().max(5000).default(200),
     INGEST_BATCH_WINDOW_MS: z.coerce.number().min(0).max(1000).default(0),
     INGEST_PARALLEL_MIN_BATCH: z.coerce.number().int().positive().max(5000).default(8),
-    INGEST_FLUSH_GAP_RATIO: z.coerce.number().min(0).max(1).default(0.5),
+    INGEST_FLUSH_GAP_RATIO: z.coerce.number().min(0).max(1).default(0),
     INGEST_APPEND_TIMEOUT_MS: z.coerce.number().int().positive().default(8000),
     // Ecwid stops retrying a webhook after 24 h; twice that leaves room for a long outage here.
     INGEST_MAX_EVENT_AGE: duration.default(48 * 3_600_000),
