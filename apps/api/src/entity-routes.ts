@@ -140,10 +140,7 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
         cursor: query.cursor,
         sortExcludesNulls,
       });
-      return jsonText(
-        c,
-        `{"data":[${page.rows.map((row) => row['__json'] as string).join(',')}],"nextCursor":${JSON.stringify(page.nextCursor)}}`,
-      );
+      return jsonText(c, pageJson(page.rows, page.nextCursor));
     },
   );
 
@@ -206,6 +203,25 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
 function jsonText(c: Context<ApiEnv>, text: string | Uint8Array): Response {
   // A Buffer's memory is an ArrayBuffer (never shared) in postgres.js; hono's type asks for that.
   return c.body(text as string | Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'application/json' });
+}
+
+const comma = Buffer.from(',');
+
+/**
+ * `{"data":[<row>,…],"nextCursor":…}` from the rows' printed JSON: on postgres.js the bytes
+ * Postgres sent, copied once into the answer (keyset.ts); elsewhere strings.
+ */
+function pageJson(rows: Record<string, unknown>[], nextCursor: string | null): string | Uint8Array {
+  const tail = `],"nextCursor":${JSON.stringify(nextCursor)}}`;
+  const printed = rows.map((row) => row['__json'] as string | Buffer);
+  if (!printed.some((json) => Buffer.isBuffer(json))) return `{"data":[${printed.join(',')}${tail}`;
+  const parts: Buffer[] = [Buffer.from('{"data":[')];
+  printed.forEach((json, i) => {
+    if (i > 0) parts.push(comma);
+    parts.push(typeof json === 'string' ? Buffer.from(json) : json);
+  });
+  parts.push(Buffer.from(tail));
+  return Buffer.concat(parts);
 }
 
 /** One row by primary key (store_id, id), deleted or not, as drizzle maps it; a prepared statement. */
