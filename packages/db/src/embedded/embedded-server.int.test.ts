@@ -2,7 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createDb, execRows } from '../create-db.ts';
+import { createDb, execPrepared, execRows } from '../create-db.ts';
 import { serveEmbedded, type EmbeddedServer } from './embedded-server.ts';
 
 /*
@@ -139,6 +139,25 @@ describe('the embedded server', () => {
       await fresh.close();
     }
   }, 60_000);
+
+  test('a database opened on it prepares each statement at most twice in the one backend', async () => {
+    // Each postgres.js connection prepares its own copy of a statement, and in the embedded server
+    // every copy lives in the one backend for good (with ten connections, 48 MB of the demo's
+    // PGlite memory). Concurrent statements spread over the pool's connections.
+    const database = await createDb({ url: server.url, embedded: true });
+    try {
+      const text = 'select $1::int as v, pg_sleep(0.01) as pause_for_the_pool_size_test';
+      await Promise.all(Array.from({ length: 12 }, (_, i) => execPrepared(database.db, text, [i])));
+      const [row] = await execRows<{ n: number }>(
+        database.db,
+        sql`select count(*)::int as n from pg_prepared_statements where statement like '%' || 'pause_for_the_pool_size_test%'`,
+      );
+      expect(row!.n).toBeGreaterThanOrEqual(1);
+      expect(row!.n).toBeLessThanOrEqual(2);
+    } finally {
+      await database.close();
+    }
+  });
 
   test('refuses a connection over the limit with a Postgres error', async () => {
     const fresh = await PGlite.create('memory://');
