@@ -205,6 +205,7 @@ function jsonText(c: Context<ApiEnv>, text: string | Uint8Array): Response {
   return c.body(text as string | Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'application/json' });
 }
 
+const pageHead = Buffer.from('{"data":[');
 const comma = Buffer.from(',');
 
 /**
@@ -215,7 +216,7 @@ function pageJson(rows: Record<string, unknown>[], nextCursor: string | null): s
   const tail = `],"nextCursor":${JSON.stringify(nextCursor)}}`;
   const printed = rows.map((row) => row['__json'] as string | Buffer);
   if (!printed.some((json) => Buffer.isBuffer(json))) return `{"data":[${printed.join(',')}${tail}`;
-  const parts: Buffer[] = [Buffer.from('{"data":[')];
+  const parts: Buffer[] = [pageHead];
   printed.forEach((json, i) => {
     if (i > 0) parts.push(comma);
     parts.push(typeof json === 'string' ? Buffer.from(json) : json);
