@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import type { ServerType } from '@hono/node-server';
 import { createApiKey, startApi, type ApiOptions } from '@mirror/api';
 import type { Logger, SecretBox } from '@mirror/core';
@@ -224,6 +224,11 @@ export async function startAll(database: Database, options: StartAllOptions, log
       storeId: demoStoreId,
       target: `http://127.0.0.1:${port}/webhooks/ecwid`,
       ratePerSecond: options.demo.rate,
+      // The store is the same at every start (MIRROR_DEMO_SEED); its changes must not be. A seed
+      // draws the eventIds too, and Ecwid sends an eventId again only as a retry: with a fixed one
+      // a later start would resend the previous start's ids, which ingest rightly drops as
+      // duplicates, and its demo would show no live changes.
+      seed: randomInt(2 ** 31),
     });
     const started = activity;
     demoWork = (async () => {
