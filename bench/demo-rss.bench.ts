@@ -1,6 +1,7 @@
 /**
  * How much memory does the `pnpm start` demo take? Runs the demo exactly as `pnpm start` does
- * (`node --import tsx apps/mirror/src/cli.ts start`, nothing configured: embedded PGlite in a
+ * (package.json's script: its allocator environment, node arguments and
+ * `--import tsx apps/mirror/src/cli.ts start`, nothing configured: embedded PGlite in a
  * fresh folder, the simulated store, its backfill, then its live webhooks) and samples the
  * process's resident set (/proc/<pid>/status VmRSS) every 200 ms until `--seconds` after its
  * banner: the peak, and the steady state (median of the last 15 s); also with its child
@@ -32,12 +33,14 @@ if (!Number.isFinite(seconds) || seconds < 20) {
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-// `pnpm start`'s node arguments, as package.json's script has them.
+// `pnpm start`'s environment and node arguments, as package.json's script has them:
+// `exec [env NAME=value…] node <arguments> apps/mirror/src/cli.ts start`.
 const startScript = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start!;
-const nodeArgs = startScript
-  .replace(/^exec node /, '')
-  .split(/\s+/)
-  .filter((arg) => arg !== 'start' && !arg.endsWith('cli.ts'));
+const scriptWords = startScript.split(/\s+/).filter((word) => !['exec', 'env', 'node', 'start'].includes(word) && !word.endsWith('cli.ts'));
+const scriptEnv = Object.fromEntries(
+  scriptWords.filter((word) => /^[A-Z_]+=/.test(word)).map((word) => word.split('=', 2) as [string, string]),
+);
+const nodeArgs = scriptWords.filter((word) => !/^[A-Z_]+=/.test(word));
 const cli = join(root, 'apps/mirror/src/cli.ts');
 const work = mkdtempSync(join(tmpdir(), 'mirror-demo-rss-'));
 const children = new Set<ChildProcess>();
@@ -104,8 +107,15 @@ type DemoRun = {
   webhooks: number;
 };
 
-async function runDemo(dataDir: string, args: readonly string[]): Promise<DemoRun> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', MIRROR_DATA_DIR: dataDir, LOG_FORMAT: 'json', LOG_LEVEL: 'warn' };
+async function runDemo(dataDir: string, args: readonly string[], scriptEnvironment: Record<string, string>): Promise<DemoRun> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...scriptEnvironment,
+    PORT: '0',
+    MIRROR_DATA_DIR: dataDir,
+    LOG_FORMAT: 'json',
+    LOG_LEVEL: 'warn',
+  };
   for (const name of ['DATABASE_URL', 'ECWID_STORES', 'ECWID_CLIENT_SECRET', 'MIRROR_ADMIN_TOKEN']) delete env[name];
   const started = Date.now();
   const child = spawn(process.execPath, [...args, cli, 'start'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -161,10 +171,10 @@ async function main(): Promise<number> {
   const bare = await idleRss(['-e', 'setTimeout(() => {}, 1e9)']);
   const tsx = await idleRss(['--import', 'tsx', idleTs]);
   const dataDir = join(work, 'pgdata');
-  const first = await runDemo(dataDir, nodeArgs);
-  const later = await runDemo(dataDir, nodeArgs);
-  // The same later start with node's defaults: what the script's V8 arguments save.
-  const plain = await runDemo(dataDir, ['--import', 'tsx']);
+  const first = await runDemo(dataDir, nodeArgs, scriptEnv);
+  const later = await runDemo(dataDir, nodeArgs, scriptEnv);
+  // The same later start with node's and the allocator's defaults: what the script's settings save.
+  const plain = await runDemo(dataDir, ['--import', 'tsx'], {});
   const line = (label: string, run: DemoRun) =>
     [
       `  ${label}`,
@@ -175,11 +185,13 @@ async function main(): Promise<number> {
     ].join('\n');
   const worst = Math.max(mb(first.steadyKb), mb(later.steadyKb));
   const lines = [
-    `demo-rss bench: \`pnpm start\` demo (node ${nodeArgs.join(' ')}), RSS sampled every 200 ms until ${seconds} s after its banner (${describeMachine()})`,
+    `demo-rss bench: \`pnpm start\` demo (${Object.entries(scriptEnv)
+      .map(([name, value]) => `${name}=${value} `)
+      .join('')}node ${nodeArgs.join(' ')}), RSS sampled every 200 ms until ${seconds} s after its banner (${describeMachine()})`,
     `  baseline     bare node ${mb(bare)} MB; node --import tsx (empty file) ${mb(tsx)} MB`,
     line('first start (creates the database, backfills the demo store):', first),
     line('later start (same folder):', later),
-    line('later start with node --import tsx only (no memory arguments):', plain),
+    line('later start with node --import tsx only (no memory settings):', plain),
     `  target       steady RSS ≤ ${target} MB: ${worst <= target ? `${mark(true)} met` : `${mark(false)} MISSED`} (${worst} MB)`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
