@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeMachine, mark } from './lib/report.ts';
+import { startScript } from './lib/start-script.ts';
 
 const target = 250;
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '60' } } });
@@ -33,14 +34,8 @@ if (!Number.isFinite(seconds) || seconds < 20) {
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-// `pnpm start`'s environment and node arguments, as package.json's script has them:
-// `exec [env NAME=value…] node <arguments> apps/mirror/src/cli.ts start`.
-const startScript = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start!;
-const scriptWords = startScript.split(/\s+/).filter((word) => !['exec', 'env', 'node', 'start'].includes(word) && !word.endsWith('cli.ts'));
-const scriptEnv = Object.fromEntries(
-  scriptWords.filter((word) => /^[A-Z_]+=/.test(word)).map((word) => word.split('=', 2) as [string, string]),
-);
-const nodeArgs = scriptWords.filter((word) => !/^[A-Z_]+=/.test(word));
+// `pnpm start`'s environment and node arguments, as package.json's script has them.
+const { env: scriptEnv, nodeArgs } = startScript(join(root, 'package.json'));
 const cli = join(root, 'apps/mirror/src/cli.ts');
 const work = mkdtempSync(join(tmpdir(), 'mirror-demo-rss-'));
 const children = new Set<ChildProcess>();

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeMachine, formatInt, formatTable } from './lib/report.ts';
+import { startScript } from './lib/start-script.ts';
 
 const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
 const rounds = Number(args.rounds);
@@ -26,8 +27,8 @@ if (!Number.isInteger(rounds) || rounds < 1) {
 }
 
 const workload = fileURLToPath(new URL('./lib/pglite-workload.ts', import.meta.url));
-// The V8 arguments `pnpm start` runs with, without and with the one being measured.
-const common = ['--max-semi-space-size=1', '--optimize-for-size', '--v8-pool-size=1'];
+// `pnpm start`'s node arguments (`--import tsx` among them), without and with the one measured.
+const common = startScript(fileURLToPath(new URL('../package.json', import.meta.url))).nodeArgs.filter((arg) => arg !== '--liftoff-only');
 const variants = [
   { label: 'tiered (node default)', args: common },
   { label: '--liftoff-only', args: [...common, '--liftoff-only'] },
@@ -36,12 +37,16 @@ type Result = { roundMs: number[]; cpuMs: number; rssKb: number };
 
 const work = mkdtempSync(join(tmpdir(), 'mirror-bench-embedded-'));
 const template = join(work, 'template');
+process.once('SIGINT', () => {
+  rmSync(work, { recursive: true, force: true });
+  process.exit(130);
+});
 
 function run(nodeArgs: string[], dataDir: string, workloadRounds: number): Promise<Result> {
   return new Promise((resolve, reject) =>
     execFile(
       process.execPath,
-      [...nodeArgs, '--import', 'tsx', workload, dataDir, String(workloadRounds)],
+      [...nodeArgs, workload, dataDir, String(workloadRounds)],
       { cwd: fileURLToPath(new URL('..', import.meta.url)) },
       (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout.trim().split('\n').at(-1)!) as Result)),
     ),
