@@ -4,10 +4,11 @@
  * (/proc/<pid>/stat, utime + stime), which other work on the machine disturbs far less than
  * wall-clock time. Printed per webhook, for groups of 1, 4, 16 and 64:
  *
- * - the group's insert as ingest sends it (`commitWebhooks`: one JSON parameter, the commit-order
- *   and notify triggers, committed without waiting for the disk);
- * - the same with the flush-wait after every group (`appendWebhooks`, what ingest did per group
- *   before docs/decisions/0014-ingest-per-request-cost.md);
+ * - the group's insert as ingest sends it (`appendWebhooks`: one JSON parameter, the commit-order
+ *   and notify triggers, committed synchronously: durable when it returns; decision 0019);
+ * - the same insert committed without waiting for the disk (`commitWebhooks`), alone and followed
+ *   by a flush-wait (`waitForCommittedWebhooks`): ingest's two transactions per group from
+ *   decision 0011 until 0019;
  * - per call: the flush-wait alone (`waitForCommittedWebhooks`), and `select 1` as the baseline
  *   (a round trip that does nothing). The flush-wait's CPU is split into user and system time:
  *   system time is mostly the kernel writing and flushing the WAL.
@@ -103,14 +104,25 @@ async function main(): Promise<number> {
   for (let run = 1; run <= runs; run++) {
     const rows: string[][] = [];
     const cell = (m: { cpuUs: number; wallUs: number }, size: number) => `${(m.cpuUs / size).toFixed(1)} (${m.wallUs.toFixed(0)})`;
+    const synchronous: string[] = ['insert, sync commit'];
     const insert: string[] = ['insert, async commit'];
-    const withWait: string[] = ['insert + flush-wait'];
+    const withWait: string[] = ['async + flush-wait'];
     for (const size of groupSizes) {
       const calls = Math.max(20, Math.round(webhooksPerCase / size));
+      const fewer = Math.max(20, Math.round(calls / 2));
+      synchronous.push(cell(await measure(fewer, () => appendWebhooks(db, group(size))), size));
       insert.push(cell(await measure(calls, () => commitWebhooks(db, group(size))), size));
-      withWait.push(cell(await measure(Math.max(20, Math.round(calls / 2)), () => appendWebhooks(db, group(size))), size));
+      withWait.push(
+        cell(
+          await measure(fewer, async () => {
+            await commitWebhooks(db, group(size));
+            await waitForCommittedWebhooks(db);
+          }),
+          size,
+        ),
+      );
     }
-    rows.push(insert, withWait);
+    rows.push(synchronous, insert, withWait);
     const baseline = await measure(2000, () => execRows(db, sql`select 1`));
     const wait = await measure(1000, () => waitForCommittedWebhooks(db));
     console.log(`\nrun ${run} (load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);

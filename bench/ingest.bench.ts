@@ -6,7 +6,7 @@
  * ratio, and the CPU each party used, the load generator's included.
  *
  *   pnpm bench:ingest [--duration 10] [--connections 32] [--threads 1] [--warmup 3] [--log-level silent]
- *                    [--cpu-prof <file>]
+ *                    [--cpu-prof <file>] [--floor] [--floor-in-flight 2]
  *
  * Targets on a 2-core machine: ratio ingest/bare ≥ 0.5 and ingest p99 ≤ 20 ms; missing one is
  * reported ("MISSED") and exits 0. The run fails (exit 1) when the load generator saturated
@@ -19,14 +19,18 @@
  * postgres://postgres@127.0.0.1:5432/test); the run creates `mirror_bench_<random>` there and
  * drops it at the end, also on failure or Ctrl-C. INGEST_BATCH_MAX and INGEST_BATCH_WINDOW_MS
  * are read like ingest reads them. `--max-in-flight N` (an experiment: ingest does not expose
- * it) wires the app with that many group inserts in flight instead of ingest's one (the
- * flush-waits after them are shared either way). `WRK`
+ * it) wires the app with that many groups in flight instead of ingest's one. `WRK`
  * names the wrk binary (default: `wrk` on the PATH). `--cpu-prof <file>` writes a V8 CPU profile of
  * the servers' process during the measured ingest run (summarise it with
- * `tsx bench/lib/profile-summary.ts <file>`). INGEST_FLUSH_GAP_RATIO is read like ingest reads it.
+ * `tsx bench/lib/profile-summary.ts <file>`).
  *
- * It also times ingest's WAL flush-wait alone and prints the ceiling it sets: a webhook is
- * answered only after a flush begun after its insert, so with C connections no durable server
+ * `--floor` also drives, last, the cheapest durable server there is (bench/lib/ingest-floor.ts:
+ * the body as text into a table with only a primary key, group-committed synchronously,
+ * `--floor-in-flight` groups at once) and prints its ratio to bare and its CPU per answer: the
+ * bound on what any ingest that stores each webhook before answering could reach here.
+ *
+ * It also times a WAL flush alone (a synchronous commit of one WAL record) and prints the
+ * ceiling it sets: a webhook is answered only after a flush begun after its insert, so with C connections no durable server
  * answers more than C / (flush time) per second, whatever its CPU.
  */
 import { randomBytes } from 'node:crypto';
@@ -38,7 +42,7 @@ import { parseArgs } from 'node:util';
 import { createGroupCommitter, createLogger, type Logger } from '@mirror/core';
 import { like } from 'drizzle-orm';
 import {
-  commitWebhooks,
+  appendWebhooks,
   eventLogTable,
   waitForCommittedWebhooks,
   storeTokensTable,
@@ -46,7 +50,7 @@ import {
   type WebhookAppend,
 } from '@mirror/db';
 import { listen } from '@mirror/core/http';
-import { createIngest, createIngestApp, flushGap, loadIngestOptions, type IngestOptions, type WebhookOutcome } from '@mirror/ingest';
+import { createIngest, createIngestApp, loadIngestOptions, type IngestOptions, type WebhookOutcome } from '@mirror/ingest';
 import { Hono } from 'hono';
 import { writeIngestTemplates } from './ingest-requests.ts';
 import { benchAdminUrl, benchLifecycle } from './lib/lifecycle.ts';
@@ -57,6 +61,7 @@ import { withCpuProfile } from './lib/cpu-profile.ts';
 import { describeMachine, formatInt, formatMs, formatPercent, formatTable, mark } from './lib/report.ts';
 import { generatorSaturation, runWrk, saturatedAt, type WrkResult } from './lib/run-wrk.ts';
 import { positive } from './lib/args.ts';
+import { createIngestFloor } from './lib/ingest-floor.ts';
 
 const targets = { ratio: 0.5, p99Ms: 20 };
 const clientSecret = 'bench_client_secret';
@@ -71,6 +76,8 @@ const { values: args } = parseArgs({
     'log-level': { type: 'string', default: 'silent' },
     'max-in-flight': { type: 'string' },
     'cpu-prof': { type: 'string' },
+    floor: { type: 'boolean', default: false },
+    'floor-in-flight': { type: 'string', default: '2' },
   },
 });
 const durationSeconds = positive('duration', args.duration);
@@ -79,6 +86,7 @@ const threads = positive('threads', args.threads);
 const warmupSeconds = Number(args.warmup);
 const logLevel = args['log-level'];
 const maxInFlight = args['max-in-flight'] === undefined ? undefined : positive('max-in-flight', args['max-in-flight']);
+const floorInFlight = positive('floor-in-flight', args['floor-in-flight']);
 // With logging on, ingest's JSON lines own stdout (as in production); the report moves to stderr.
 const print = logLevel === 'silent' ? console.log : console.error;
 
@@ -103,7 +111,6 @@ async function main(): Promise<number> {
   const flushMs = createLatencyRecorder();
   const queuedMs = createLatencyRecorder();
   const commitMs = createLatencyRecorder();
-  const durableWaitMs = createLatencyRecorder();
   const flush = { count: 0, items: 0, maxSize: 0, failed: 0 };
   const ingest = wireIngest(database, config, log, {
     onOutcome: (outcome) => {
@@ -118,7 +125,6 @@ async function main(): Promise<number> {
       flush.maxSize = Math.max(flush.maxSize, size);
       if (failed) flush.failed += 1;
       flushMs.record(durationMs);
-      durableWaitMs.record(durationMs - stages.commitMs);
     },
   });
   const bare = new Hono();
@@ -130,6 +136,13 @@ async function main(): Promise<number> {
   bench.onCleanup(() => new Promise((resolve) => ingestServer.server.close(resolve)));
   const bareServer = await listen(bare, 0, '127.0.0.1');
   bench.onCleanup(() => new Promise((resolve) => bareServer.server.close(resolve)));
+
+  const floor = args.floor ? await createIngestFloor(database.url, { maxInFlight: floorInFlight, maxBatch: config.batchMax }) : undefined;
+  const floorServer = floor ? await listen(floor.app, 0, '127.0.0.1') : undefined;
+  if (floor && floorServer) {
+    bench.onCleanup(() => new Promise((resolve) => floorServer.server.close(resolve)));
+    bench.onCleanup(() => floor.close());
+  }
 
   const templates = mkdtempSync(join(tmpdir(), 'mirror-bench-ingest-'));
   bench.onCleanup(async () => rmSync(templates, { recursive: true, force: true }));
@@ -166,6 +179,7 @@ async function main(): Promise<number> {
   if (warmupSeconds > 0) {
     await load(bareServer.port, warmupSeconds);
     await load(ingestServer.port, warmupSeconds);
+    if (floorServer) await load(floorServer.port, warmupSeconds);
   }
   // Requests cut off when the warm-up stopped may still be committing.
   await sleep(200);
@@ -183,13 +197,20 @@ async function main(): Promise<number> {
   const rows = (await database.db.$count(eventLogTable)) - rowsBefore;
   const check = await checkLog(database, ingestRun.result, rows, outcomes);
 
+  // The floor last, so ingest's figures are measured as without it.
+  let floorRun: Measured | undefined;
+  let floorRows = 0;
+  if (floor && floorServer) {
+    const before = await floor.rows();
+    floorRun = await measureRunCpu(() => load(floorServer.port, durationSeconds));
+    await sleep(200);
+    floorRows = (await floor.rows()) - before;
+  }
+
   print(
     formatTable(
       ['server', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'non-2xx', 'errors', 'cpu % server/wrk/pg/other'],
-      [
-        ['bare', ...row(bareRun)],
-        ['ingest', ...row(ingestRun)],
-      ],
+      [['bare', ...row(bareRun)], ['ingest', ...row(ingestRun)], ...(floorRun ? [['floor', ...row(floorRun)]] : [])],
     ),
   );
   const ratio = ingestRun.result.requestsPerSecond / bareRun.result.requestsPerSecond;
@@ -201,11 +222,11 @@ async function main(): Promise<number> {
       `p99: ${formatMs(p99)} ms (target ≤ ${targets.p99Ms}) ${mark(p99Ok)}  ` +
       `rows: ${formatInt(rows)} == 2xx ${formatInt(check.answered200)} ${mark(check.ok)}`,
   );
-  // Little's law: with every connection's webhook held for at least one flush-wait begun after
-  // its insert, a run cannot answer more than connections / flush-wait per second.
+  // Little's law: with every connection's webhook held for at least one WAL flush begun after
+  // its insert, a run cannot answer more than connections / flush time per second.
   const ceiling = connections / (flushWait / 1000);
   print(
-    `disk: a WAL flush-wait takes ${formatMs(flushWait)} ms (median of 100 back to back); each webhook waits for one begun after its insert, ` +
+    `disk: a WAL flush (a synchronous commit of one record) takes ${formatMs(flushWait)} ms (median of 100 back to back); each webhook waits for one begun after its insert, ` +
       `so ${connections} connections cannot get more than ${formatInt(ceiling)} durable answers/s (${(ceiling / bareRun.result.requestsPerSecond).toFixed(2)}× bare); ` +
       `ingest reached ${formatPercent(ingestRun.result.requestsPerSecond / ceiling)} of that`,
   );
@@ -218,17 +239,27 @@ async function main(): Promise<number> {
       `at ingest's cost this machine answers at most ${formatInt(ingestCost.ceiling)} webhooks/s ` +
       `(${(ingestCost.ceiling / bareRun.result.requestsPerSecond).toFixed(2)}× bare; target ${targets.ratio}×)`,
   );
-  const busiest = Math.max(bareRun.cpu.other, ingestRun.cpu.other);
+  if (floorRun) {
+    const floorCost = answerCost(floorRun.cpu, floorRun.result.requestsPerSecond);
+    const floorRatio = floorRun.result.requestsPerSecond / bareRun.result.requestsPerSecond;
+    const floorOk = floorRun.result.completed - floorRun.result.non2xx <= floorRows;
+    print(
+      `floor (body as text into a table with a primary key only, group insert committed synchronously, ${floorInFlight} in flight; ` +
+        `no signature, parsing, dedupe, lock or notify): ratio floor/bare ${floorRatio.toFixed(2)}, ingest reached ${formatPercent(ratio / floorRatio)} of the floor; ` +
+        `rows ${formatInt(floorRows)} ≥ 2xx ${formatInt(floorRun.result.completed - floorRun.result.non2xx)} ${mark(floorOk)}\n` +
+        `  cpu per answer: floor ${formatAnswerCost(floorCost)}; at the floor's cost this machine answers at most ${formatInt(floorCost.ceiling)} webhooks/s ` +
+        `(${(floorCost.ceiling / bareRun.result.requestsPerSecond).toFixed(2)}× bare)`,
+    );
+  }
+  const busiest = Math.max(bareRun.cpu.other, ingestRun.cpu.other, floorRun?.cpu.other ?? 0);
   if (busiest > 0.2)
     print(`warning: up to ${formatPercent(busiest)} of a core went to other work during a run (the "other" column); results are not clean`);
   const flushes = flushMs.summary();
-  const afterCommit = durableWaitMs.summary();
   print(
     `ingest commits: ${formatInt(flush.count)} flushes of ${(flush.items / Math.max(1, flush.count)).toFixed(1)} webhooks on average ` +
       `(max ${flush.maxSize}${flush.failed ? `, ${flush.failed} failed` : ''}), flush p50 ${formatMs(flushes.p50)} ms, p99 ${formatMs(flushes.p99)} ms\n` +
       `  per group, p50 / p99 ms: oldest webhook queued ${formatMs(queuedMs.summary().p50)} / ${formatMs(queuedMs.summary().p99)}, ` +
-      `insert (committed, not yet durable) ${formatMs(commitMs.summary().p50)} / ${formatMs(commitMs.summary().p99)}, ` +
-      `then until durable (flush-wait, and waiting for one) ${formatMs(afterCommit.p50)} / ${formatMs(afterCommit.p99)}`,
+      `insert and commit, durable ${formatMs(commitMs.summary().p50)} / ${formatMs(commitMs.summary().p99)}`,
   );
   print(
     `load generator: wrk used ${formatPercent(bareRun.result.cpuPerThread)} (bare) and ${formatPercent(ingestRun.result.cpuPerThread)} (ingest) ` +
@@ -243,6 +274,7 @@ async function main(): Promise<number> {
   const saturated = generatorSaturation([
     { name: 'the bare run', result: bareRun.result },
     { name: 'the ingest run', result: ingestRun.result },
+    ...(floorRun ? [{ name: 'the floor run', result: floorRun.result }] : []),
   ]);
   if (saturated.length) print(`FAIL: ${saturated.join('; ')}`);
   if (!check.ok) print('FAIL: the log does not match what was acknowledged');
@@ -258,9 +290,9 @@ async function main(): Promise<number> {
 type Measured = { result: WrkResult & { prefix: string }; cpu: RunCpu };
 
 /**
- * The median time of ingest's flush-wait (a synchronous commit after the group's asynchronous
- * one) run back to back on an idle log: mostly the disk's fdatasync of the WAL, which no amount
- * of CPU shortens.
+ * The median time of a synchronous commit of one WAL record (waitForCommittedWebhooks) run back
+ * to back on an idle log: mostly the disk's fdatasync of the WAL, which no amount of CPU
+ * shortens, and which every group's commit waits for.
  */
 async function timeFlushWaits(database: BenchDatabase, count: number): Promise<number> {
   const times = createLatencyRecorder();
@@ -351,9 +383,7 @@ function wireIngest(
 ) {
   if (maxInFlight === undefined) return createIngest(database, options, log, hooks);
   const committer = createGroupCommitter<WebhookAppend, AppendOutcome>({
-    flush: (rows) => commitWebhooks(database.db, rows),
-    durable: () => waitForCommittedWebhooks(database.db),
-    durableGapMs: flushGap(options.flushGapRatio),
+    flush: (rows) => appendWebhooks(database.db, rows),
     maxBatch: options.batchMax,
     windowMs: options.batchWindowMs,
     maxInFlight,

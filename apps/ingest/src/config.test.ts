@@ -21,7 +21,6 @@ test('has the documented defaults, in camelCase', () => {
     batchMax: 200,
     batchWindowMs: 0,
     parallelMinBatch: 8,
-    flushGapRatio: 0,
     appendTimeoutMs: 8000,
     maxEventAgeMs: 48 * 3_600_000,
   });

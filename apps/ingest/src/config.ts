@@ -17,11 +17,6 @@ export type IngestOptions = {
   batchWindowMs: number;
   /** While one group commit is in flight, the next starts once this many wait (or the first ends). */
   parallelMinBatch: number;
-  /**
-   * Under load, the pause between back-to-back WAL flush-waits, as a fraction of the last one's
-   * duration (capped at 2 ms): webhooks committing meanwhile share the next flush. 0: no pause.
-   */
-  flushGapRatio: number;
   /** Answer 503 when a commit takes longer. */
   appendTimeoutMs: number;
   /** Webhooks created longer ago are answered 200 `ignored` and not stored. */
@@ -45,7 +40,6 @@ export const ingestSection = z
     INGEST_BATCH_MAX: z.coerce.number().int().positive().max(5000).default(200),
     INGEST_BATCH_WINDOW_MS: z.coerce.number().min(0).max(1000).default(0),
     INGEST_PARALLEL_MIN_BATCH: z.coerce.number().int().positive().max(5000).default(8),
-    INGEST_FLUSH_GAP_RATIO: z.coerce.number().min(0).max(1).default(0),
     INGEST_APPEND_TIMEOUT_MS: z.coerce.number().int().positive().default(8000),
     // Ecwid stops retrying a webhook after 24 h; twice that leaves room for a long outage here.
     INGEST_MAX_EVENT_AGE: duration.default(48 * 3_600_000),
@@ -68,7 +62,6 @@ export const ingestSection = z
     batchMax: c.INGEST_BATCH_MAX,
     batchWindowMs: c.INGEST_BATCH_WINDOW_MS,
     parallelMinBatch: c.INGEST_PARALLEL_MIN_BATCH,
-    flushGapRatio: c.INGEST_FLUSH_GAP_RATIO,
     appendTimeoutMs: c.INGEST_APPEND_TIMEOUT_MS,
     maxEventAgeMs: c.INGEST_MAX_EVENT_AGE,
   }));

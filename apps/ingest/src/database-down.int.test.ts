@@ -66,7 +66,6 @@ describe.skipIf(skip)('when the database goes away', () => {
         batchMax: 50,
         batchWindowMs: 0,
         parallelMinBatch: 8,
-        flushGapRatio: 0.5,
         appendTimeoutMs: 3000,
         maxEventAgeMs: 3_600_000,
       },

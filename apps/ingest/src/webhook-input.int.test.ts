@@ -32,7 +32,6 @@ beforeAll(async () => {
       batchMax: 50,
       batchWindowMs: 0,
       parallelMinBatch: 4,
-      flushGapRatio: 0.5,
       appendTimeoutMs: 8000,
       maxEventAgeMs: 48 * 3_600_000,
     },

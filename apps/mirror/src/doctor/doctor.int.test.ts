@@ -54,7 +54,6 @@ beforeAll(async () => {
       batchMax: 10,
       batchWindowMs: 0,
       parallelMinBatch: 1,
-      flushGapRatio: 0.5,
       appendTimeoutMs: 8000,
       maxEventAgeMs: 48 * 3_600_000,
     },

@@ -25,30 +25,36 @@ export type AppendOutcome =
 type Returned = { position: string | number; event_id: string };
 
 /**
- * Appends webhooks in one statement (one commit), ignoring an eventId the log already has
- * (a redelivery, or a replay under another store), and returns once they are durable. Outcomes
- * come back in input order. If Postgres rejects the batch for one row's data, rows are retried
- * one by one so only that row is rejected, whatever the size of its group (a lone webhook the
- * database cannot store is rejected too: rethrown, it would be a 503 that Ecwid retries for a
- * day); connection errors throw.
+ * Appends webhooks in one statement (one transaction), ignoring an eventId the log already has
+ * (a redelivery, or a replay under another store), and returns once they are durable: the
+ * statement commits synchronously, so its commit returns only after the WAL holding the rows is
+ * flushed. Outcomes come back in input order. If Postgres rejects the batch for one row's data,
+ * rows are retried one by one so only that row is rejected, whatever the size of its group (a
+ * lone webhook the database cannot store is rejected too: rethrown, it would be a 503 that
+ * Ecwid retries for a day); connection errors throw.
+ *
+ * This is ingest's group commit (docs/decisions/0019-ingest-commits-synchronously.md): one round
+ * trip per group. The log's commit-order lock is held through the flush, so groups commit one
+ * after another, and the webhooks that arrive meanwhile make the next group fuller.
  */
 export async function appendWebhooks(db: Db, rows: readonly WebhookAppend[]): Promise<AppendOutcome[]> {
-  if (rows.length === 0) return [];
-  const outcomes = await commitWebhooks(db, rows);
-  await waitForCommittedWebhooks(db);
-  return outcomes;
+  return insertWithRetries(db, rows, insertDurableText);
 }
 
 /**
  * appendWebhooks without the wait for the disk: the rows are committed and visible when this
  * returns, but NOT yet durable. Nothing may be acknowledged before a later
- * `waitForCommittedWebhooks` on the same database returns. Ingest's group commit uses the two
- * halves apart, so the next group can commit while this one waits for the flush.
+ * `waitForCommittedWebhooks` on the same database returns. Ingest committed this way until
+ * decision 0019; bench/ingest-statements.bench.ts still measures it against appendWebhooks.
  */
 export async function commitWebhooks(db: Db, rows: readonly WebhookAppend[]): Promise<AppendOutcome[]> {
+  return insertWithRetries(db, rows, insertAsynchronousText);
+}
+
+async function insertWithRetries(db: Db, rows: readonly WebhookAppend[], text: string): Promise<AppendOutcome[]> {
   if (rows.length === 0) return [];
   try {
-    return await insertBatch(db, rows);
+    return await insertBatch(db, rows, text);
   } catch (err) {
     if (!isDataError(err)) throw err;
     if (rows.length === 1) return [{ status: 'rejected', reason: describeError(err, { innermost: true, withName: false }) }];
@@ -56,7 +62,7 @@ export async function commitWebhooks(db: Db, rows: readonly WebhookAppend[]): Pr
   const outcomes: AppendOutcome[] = [];
   for (const row of rows) {
     try {
-      outcomes.push(...(await insertBatch(db, [row])));
+      outcomes.push(...(await insertBatch(db, [row], text)));
     } catch (err) {
       if (!isDataError(err)) throw err;
       outcomes.push({ status: 'rejected', reason: describeError(err, { innermost: true, withName: false }) });
@@ -70,37 +76,47 @@ export async function waitForCommittedWebhooks(db: Db): Promise<void> {
   await execPrepared(db, waitForFlushText, []);
 }
 
-const insertText = `insert into event_log
+// set_config(…, true) in the statement lasts until the end of its own transaction, and the
+// commit reads the setting before it is undone; nothing leaks to the pooled connection.
+const insertStatement = (commitSetting: string) => `insert into event_log
     (kind, store_id, event_id, event_type, entity_kind, entity_id, is_known_type, event_created_at, payload)
   select 'webhook', r.store_id, r.event_id, r.event_type, r.entity_kind, r.entity_id,
          r.is_known_type, to_timestamp(r.event_created), r.body::jsonb
   from json_to_recordset($1::text::json) as r(
     store_id bigint, event_id text, event_type text, entity_kind text, entity_id text,
     is_known_type boolean, event_created bigint, body text)
-  where set_config('synchronous_commit', 'off', true) = 'off'
+  where set_config('synchronous_commit', ${commitSetting}, true) is not null
   on conflict do nothing
   returning position, event_id`;
 
-// The insert's own transaction (the statement) commits asynchronously: set_config(…, true)
-// lasts until its end, and the commit reads the setting before it is undone. So the log's
+// Durable whatever the server's default: a server or role configured with synchronous_commit
+// off would otherwise commit without the flush, and ingest would answer 200 for webhooks a
+// crash can take back. `local` waits for the local flush only; any stronger setting (on,
+// remote_write, remote_apply: waiting for standbys too) is kept as configured.
+const insertDurableText = insertStatement(
+  "case when current_setting('synchronous_commit') = 'off' then 'local' else current_setting('synchronous_commit') end",
+);
+
+const insertAsynchronousText = insertStatement("'off'");
+
+// commitWebhooks: the insert's own transaction commits asynchronously, so the log's
 // commit-order lock (taken by the insert's statement trigger) is released once the commit is
-// visible, not after the WAL flush: the next group inserts while this one waits for the disk,
-// and groups waiting together share one flush instead of the lock serialising one fsync per
-// group. This one-statement transaction then writes a WAL record of its own (a logical-decoding
-// message, which any wal_level accepts and nothing stores): a transaction that writes WAL
-// commits synchronously (as configured) and returns only once the WAL is flushed past its own
-// commit record, hence past the group's, so nothing is acknowledged before it is durable. (A
-// transaction that only takes an xid, e.g. `select pg_current_xact_id()`, writes no record
-// before its commit and does NOT wait for the flush.) Rows are visible to other sessions for
-// that moment before they are durable; whatever a crash would lose with them is later in the
-// WAL and lost with them (docs/decisions/0011-ingest-and-api-speed.md).
+// visible, not after the WAL flush. waitForCommittedWebhooks then runs a one-statement
+// transaction that writes a WAL record of its own (a logical-decoding message, which any
+// wal_level accepts and nothing stores): a transaction that writes WAL commits synchronously
+// (as configured) and returns only once the WAL is flushed past its own commit record, hence
+// past the group's. (A transaction that only takes an xid, e.g. `select pg_current_xact_id()`,
+// writes no record before its commit and does NOT wait for the flush.) Rows are visible to
+// other sessions for that moment before they are durable; whatever a crash would lose with them
+// is later in the WAL and lost with them (docs/decisions/0011-ingest-and-api-speed.md).
 const waitForFlushText = "select pg_logical_emit_message(true, 'ecwid-mirror', 'flush')";
 
 /**
- * Returns once every log record this session could see is durable. Ingest commits webhooks a
- * moment before their WAL is flushed (see above), so a reader outside the database that hands
- * out positions (the API's change feed and history) calls this before answering: a crash can
- * then no longer take back a record it has shown, and with it hand its position to another.
+ * Returns once every log record this session could see is durable. A record committed without
+ * waiting for the flush (commitWebhooks above; ingest did so until decision 0019) is visible a
+ * moment before it is durable, so a reader outside the database that hands out positions (the
+ * API's change feed and history) calls this before answering: a crash can then no longer take
+ * back a record it has shown, and with it hand its position to another.
  */
 export async function waitForDurableLog(db: Db): Promise<void> {
   // A standby can assign no xid, and needs none: it is sent only WAL the primary has flushed.
@@ -111,7 +127,7 @@ export async function waitForDurableLog(db: Db): Promise<void> {
   );
 }
 
-async function insertBatch(db: Db, rows: readonly WebhookAppend[]): Promise<AppendOutcome[]> {
+async function insertBatch(db: Db, rows: readonly WebhookAppend[], text: string): Promise<AppendOutcome[]> {
   // One JSON parameter for the whole batch: a fixed statement text whatever the batch size,
   // so it is planned once, and identical on postgres.js and PGlite.
   const param = JSON.stringify(
@@ -126,7 +142,7 @@ async function insertBatch(db: Db, rows: readonly WebhookAppend[]): Promise<Appe
       body: r.body,
     })),
   );
-  const returned = await execPrepared<Returned>(db, insertText, [param]);
+  const returned = await execPrepared<Returned>(db, text, [param]);
   // eventId alone is unique in the log (any store), so it alone names a returned row.
   const positions = new Map(returned.map((r) => [r.event_id, Number(r.position)]));
   return rows.map((row) => {

@@ -100,7 +100,7 @@ describe('appendWebhooks', () => {
   });
 
   test.skipIf(concurrencySkipReason('a connection of its own'))(
-    "commits a group without waiting for the disk only in the group's own transaction: the connection stays synchronous",
+    "sets how a group commits only in the group's own transaction: the connection keeps its setting",
     async () => {
       const client = postgres(database.url!, { max: 1, onnotice: () => {} });
       try {
@@ -111,6 +111,43 @@ describe('appendWebhooks', () => {
         expect(await client`show synchronous_commit`).toEqual([{ synchronous_commit: 'on' }]);
       } finally {
         await client.end();
+      }
+    },
+  );
+
+  test.skipIf(concurrencySkipReason('a connection of its own'))(
+    'appendWebhooks returns only once its rows are flushed, even on a connection with synchronous_commit off',
+    async () => {
+      // What the group's own transaction had written (read by a trigger inside it): the commit
+      // record comes after it, so a flush past the commit is a flush past this.
+      await database.db.execute(sql`create table test_append_lsn (lsn pg_lsn not null)`);
+      await database.db.execute(
+        sql.raw(`create function test_append_lsn() returns trigger language plpgsql as $$
+                 begin insert into test_append_lsn values (pg_current_wal_insert_lsn()); return null; end $$`),
+      );
+      await database.db.execute(
+        sql`create trigger test_append_lsn after insert on event_log for each statement execute function test_append_lsn()`,
+      );
+      const client = postgres(database.url!, { max: 1, onnotice: () => {} });
+      try {
+        // As a server or role configured for speed over durability would have it.
+        await client`set synchronous_commit = off`;
+        const db = drizzle(client) as unknown as Db;
+        for (let i = 0; i < 5; i++) {
+          const outcomes = await appendWebhooks(db, [webhookRow(), webhookRow()]);
+          expect(outcomes.map((o) => o.status)).toEqual(['inserted', 'inserted']);
+          // The WAL writer flushes on its own only every 200 ms: without the wait this is false.
+          expect(await client`select pg_current_wal_flush_lsn() >= (select max(lsn) from test_append_lsn) as flushed`).toEqual([
+            { flushed: true },
+          ]);
+        }
+        // And the connection's own setting is left as it was.
+        expect(await client`show synchronous_commit`).toEqual([{ synchronous_commit: 'off' }]);
+      } finally {
+        await client.end();
+        await database.db.execute(sql`drop trigger test_append_lsn on event_log`);
+        await database.db.execute(sql`drop function test_append_lsn()`);
+        await database.db.execute(sql`drop table test_append_lsn`);
       }
     },
   );
