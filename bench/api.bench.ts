@@ -377,7 +377,6 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** Each figure the median over the runs (requests/s and each percentile on its own); counts summed. */
 /** Each figure the median over the rounds (ceiling recomputed from them would differ little). */
 function medianCost(costs: AnswerCost[]): AnswerCost {
   const pick = (key: keyof AnswerCost) => median(costs.map((c) => c[key]));
@@ -390,6 +389,7 @@ function medianCost(costs: AnswerCost[]): AnswerCost {
   };
 }
 
+/** Each figure the median over the runs (requests/s and each percentile on its own); counts summed. */
 function medianRun(runs: WrkResult[]): WrkResult {
   const latency = Object.fromEntries(
     Object.keys(runs[0]!.latency).map((k) => [k, median(runs.map((r) => r.latency[k as keyof WrkResult['latency']]))]),
