@@ -8,7 +8,7 @@
  * baseline from the same run, it first times Postgres just reading every document of the log
  * and prints the rebuild's time as a multiple of that.
  *
- *   pnpm exec tsx bench/rebuild.bench.ts [--records N] [--batch N] [--rounds N] [--keep] [--reuse <database>]
+ *   pnpm exec tsx bench/rebuild.bench.ts [--records N] [--batch N] [--rounds N] [--parallel N] [--keep] [--reuse <database>]
  *
  * `--rounds N` rebuilds the same log N times (each round with its own baseline) and prints the
  * median. `--reuse <database>` rebuilds the log a `--keep` run left, without generating it again
@@ -36,12 +36,15 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '20000' },
     keep: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '1' },
+    parallel: { type: 'string', default: '2' },
     reuse: { type: 'string' },
   },
 });
 const rounds = positive('rounds', args.rounds);
 let totalRecords = positive('records', args.records);
 const batchSize = positive('batch', args.batch);
+// Connections building at once (rebuild's `parallel`; its default is 2).
+const parallel = positive('parallel', args.parallel);
 const target = 50_000;
 const rssTargetMb = 200;
 const storeIds = [4301, 4302, 4303];
@@ -72,7 +75,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 async function main(): Promise<void> {
   let database: BenchDatabase | undefined;
   try {
-    database = await createBenchDatabase(benchAdminUrl, { prefix: 'mirror_bench_rebuild', maxConnections: 4, reuse: args.reuse });
+    database = await createBenchDatabase(benchAdminUrl, { prefix: 'mirror_bench_rebuild', maxConnections: parallel + 2, reuse: args.reuse });
     if (args.reuse === undefined) {
       console.log(`rebuild bench: ${fmt(totalRecords)} snapshot records, batch ${fmt(batchSize)}, database ${database.name}`);
       const generateStarted = performance.now();
@@ -118,6 +121,7 @@ async function main(): Promise<void> {
       let lastPrint = started;
       const result = await rebuild(database.db, {
         batchSize,
+        parallel,
         onProgress: (p) => {
           if (!phaseStarted.has(p.phase)) phaseStarted.set(p.phase, performance.now());
           const now = performance.now();
