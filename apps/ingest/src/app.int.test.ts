@@ -18,7 +18,6 @@ const config = {
   bodyLimitBytes: 256 * 1024,
   batchMax: 200,
   batchWindowMs: 0,
-  parallelMinBatch: 8,
   appendTimeoutMs: 8000,
   // Ecwid's documentation examples are years old (one is dated 2220); the age window has tests of its own.
   maxEventAgeMs: 100 * 365 * 86_400_000,

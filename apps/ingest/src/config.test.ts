@@ -20,7 +20,6 @@ test('has the documented defaults, in camelCase', () => {
     bodyLimitBytes: 262_144,
     batchMax: 200,
     batchWindowMs: 0,
-    parallelMinBatch: 8,
     appendTimeoutMs: 8000,
     maxEventAgeMs: 48 * 3_600_000,
   });

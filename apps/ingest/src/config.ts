@@ -15,8 +15,6 @@ export type IngestOptions = {
   batchMax: number;
   /** How long a lone webhook waits for company before committing. */
   batchWindowMs: number;
-  /** While one group commit is in flight, the next starts once this many wait (or the first ends). */
-  parallelMinBatch: number;
   /** Answer 503 when a commit takes longer. */
   appendTimeoutMs: number;
   /** Webhooks created longer ago are answered 200 `ignored` and not stored. */
@@ -39,7 +37,6 @@ export const ingestSection = z
       .default(256 * 1024),
     INGEST_BATCH_MAX: z.coerce.number().int().positive().max(5000).default(200),
     INGEST_BATCH_WINDOW_MS: z.coerce.number().min(0).max(1000).default(0),
-    INGEST_PARALLEL_MIN_BATCH: z.coerce.number().int().positive().max(5000).default(8),
     INGEST_APPEND_TIMEOUT_MS: z.coerce.number().int().positive().default(8000),
     // Ecwid stops retrying a webhook after 24 h; twice that leaves room for a long outage here.
     INGEST_MAX_EVENT_AGE: duration.default(48 * 3_600_000),
@@ -61,7 +58,6 @@ export const ingestSection = z
     bodyLimitBytes: c.INGEST_BODY_LIMIT_BYTES,
     batchMax: c.INGEST_BATCH_MAX,
     batchWindowMs: c.INGEST_BATCH_WINDOW_MS,
-    parallelMinBatch: c.INGEST_PARALLEL_MIN_BATCH,
     appendTimeoutMs: c.INGEST_APPEND_TIMEOUT_MS,
     maxEventAgeMs: c.INGEST_MAX_EVENT_AGE,
   }));

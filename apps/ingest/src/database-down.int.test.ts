@@ -65,7 +65,6 @@ describe.skipIf(skip)('when the database goes away', () => {
         bodyLimitBytes: 262_144,
         batchMax: 50,
         batchWindowMs: 0,
-        parallelMinBatch: 8,
         appendTimeoutMs: 3000,
         maxEventAgeMs: 3_600_000,
       },

@@ -21,7 +21,6 @@ export function createIngest(
     maxInFlight: 1,
     maxBatch: options.batchMax,
     windowMs: options.batchWindowMs,
-    parallelMinBatch: options.parallelMinBatch,
     ...(hooks.onFlush && { onFlush: hooks.onFlush }),
   });
   if (!options.verifySignatures) {

@@ -31,7 +31,6 @@ beforeAll(async () => {
       bodyLimitBytes: 16 * 1024,
       batchMax: 50,
       batchWindowMs: 0,
-      parallelMinBatch: 4,
       appendTimeoutMs: 8000,
       maxEventAgeMs: 48 * 3_600_000,
     },

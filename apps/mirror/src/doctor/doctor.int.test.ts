@@ -53,7 +53,6 @@ beforeAll(async () => {
       bodyLimitBytes: 262_144,
       batchMax: 10,
       batchWindowMs: 0,
-      parallelMinBatch: 1,
       appendTimeoutMs: 8000,
       maxEventAgeMs: 48 * 3_600_000,
     },
