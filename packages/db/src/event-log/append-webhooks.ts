@@ -38,7 +38,16 @@ type Returned = { position: string | number; event_id: string };
  * after another, and the webhooks that arrive meanwhile make the next group fuller.
  */
 export async function appendWebhooks(db: Db, rows: readonly WebhookAppend[]): Promise<AppendOutcome[]> {
-  return insertWithRetries(db, rows, insertDurableText);
+  const outcomes = await insertWithRetries(db, rows, insertDurableText);
+  // A group that inserted nothing wrote no WAL, so its commit flushed nothing. A duplicate is
+  // answered 200 like an insert, and the row it found may have been committed without waiting
+  // for the disk by some other writer (commitWebhooks; an older ingest during a rolling
+  // deploy): wait for the flush then. When the group inserted a row, its commit's flush already
+  // covers every commit it could see.
+  if (outcomes.some((o) => o.status === 'duplicate') && !outcomes.some((o) => o.status === 'inserted')) {
+    await waitForCommittedWebhooks(db);
+  }
+  return outcomes;
 }
 
 /**

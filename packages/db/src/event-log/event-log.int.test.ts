@@ -8,7 +8,7 @@ import { execRows, type Db } from '../create-db.ts';
 import { migrationsFolder } from '../migrations.ts';
 import { eventLogTable } from '../schema/event-log.ts';
 import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '../../testing/index.ts';
-import { appendWebhooks, waitForDurableLog } from './append-webhooks.ts';
+import { appendWebhooks, commitWebhooks, waitForDurableLog } from './append-webhooks.ts';
 import { webhookRow } from './fixtures.ts';
 import { readLog, readLogHead } from './read-log.ts';
 
@@ -148,6 +148,27 @@ describe('appendWebhooks', () => {
         await database.db.execute(sql`drop trigger test_append_lsn on event_log`);
         await database.db.execute(sql`drop function test_append_lsn()`);
         await database.db.execute(sql`drop table test_append_lsn`);
+      }
+    },
+  );
+
+  test.skipIf(concurrencySkipReason('a connection of its own'))(
+    'a duplicate is answered only once the row it found is durable, even if its writer did not wait for the disk',
+    async () => {
+      const client = postgres(database.url!, { max: 1, onnotice: () => {} });
+      try {
+        const db = drizzle(client) as unknown as Db;
+        for (let i = 0; i < 5; i++) {
+          const row = webhookRow();
+          // Committed without waiting for the flush, as an asynchronous writer would.
+          expect((await commitWebhooks(db, [row])).map((o) => o.status)).toEqual(['inserted']);
+          const [after] = await client<{ committed: string }[]>`select pg_current_wal_insert_lsn()::text as committed`;
+          expect((await appendWebhooks(db, [row])).map((o) => o.status)).toEqual(['duplicate']);
+          // The WAL writer flushes on its own only every 200 ms: without the wait this is false.
+          expect(await client`select pg_current_wal_flush_lsn() >= ${after!.committed}::pg_lsn as flushed`).toEqual([{ flushed: true }]);
+        }
+      } finally {
+        await client.end();
       }
     },
   );
