@@ -75,7 +75,11 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 async function main(): Promise<void> {
   let database: BenchDatabase | undefined;
   try {
-    database = await createBenchDatabase(benchAdminUrl, { prefix: 'mirror_bench_rebuild', maxConnections: parallel + 2, reuse: args.reuse });
+    database = await createBenchDatabase(benchAdminUrl, {
+      prefix: 'mirror_bench_rebuild',
+      maxConnections: parallel + 2,
+      reuse: args.reuse,
+    });
     if (args.reuse === undefined) {
       console.log(`rebuild bench: ${fmt(totalRecords)} snapshot records, batch ${fmt(batchSize)}, database ${database.name}`);
       const generateStarted = performance.now();
