@@ -76,8 +76,10 @@ export async function readEntityHistory(
  */
 export async function readStoreEvents(db: Db, input: { storeId: number; after: number; limit: number }) {
   const rows = await readLog(db, { storeId: input.storeId, after: input.after, limit: input.limit });
-  // Webhooks are visible a moment before they are durable (ingest's group commit): a position
-  // shown to a client must not be one a crash could take back and hand out again.
+  // A position shown to a client must not be one a crash could take back and hand out again.
+  // Ingest's groups are durable before they are visible (decision 0019), but a webhook written
+  // without waiting for the disk (commitWebhooks; an ingest older than 0019 during a rolling
+  // deploy) is visible a moment before: so a page holding webhooks still waits for the flush.
   if (rows.some((r) => r.kind === 'webhook')) await waitForDurableLog(db);
   return { rows, nextAfter: rows.at(-1)?.position ?? input.after };
 }
