@@ -38,7 +38,14 @@ type Returned = { position: string | number; event_id: string };
  * after another, and the webhooks that arrive meanwhile make the next group fuller.
  */
 export async function appendWebhooks(db: Db, rows: readonly WebhookAppend[]): Promise<AppendOutcome[]> {
-  const outcomes = await insertWithRetries(db, rows, insertDurableText);
+  const attempt = await insertOrSplit(db, rows, insertDurableText);
+  if (attempt.split) {
+    // One row's data failed the group: each row went on its own, committed without waiting for
+    // the disk (a flush per row would hold the whole group up), so wait for the flush once.
+    await waitForCommittedWebhooks(db);
+    return attempt.outcomes;
+  }
+  const { outcomes } = attempt;
   // A group that inserted nothing wrote no WAL, so its commit flushed nothing. A duplicate is
   // answered 200 like an insert, and the row it found may have been committed without waiting
   // for the disk by some other writer (commitWebhooks; an older ingest during a rolling
@@ -57,27 +64,35 @@ export async function appendWebhooks(db: Db, rows: readonly WebhookAppend[]): Pr
  * decision 0019; bench/ingest-statements.bench.ts still measures it against appendWebhooks.
  */
 export async function commitWebhooks(db: Db, rows: readonly WebhookAppend[]): Promise<AppendOutcome[]> {
-  return insertWithRetries(db, rows, insertAsynchronousText);
+  return (await insertOrSplit(db, rows, insertAsynchronousText)).outcomes;
 }
 
-async function insertWithRetries(db: Db, rows: readonly WebhookAppend[], text: string): Promise<AppendOutcome[]> {
-  if (rows.length === 0) return [];
+/**
+ * The group in one statement (`text`); if Postgres refuses one row's data, each row on its own,
+ * committed without waiting for the disk (`split`), so only the bad ones are rejected.
+ */
+async function insertOrSplit(db: Db, rows: readonly WebhookAppend[], text: string): Promise<{ outcomes: AppendOutcome[]; split: boolean }> {
+  if (rows.length === 0) return { outcomes: [], split: false };
   try {
-    return await insertBatch(db, rows, text);
+    return { outcomes: await insertBatch(db, rows, text), split: false };
   } catch (err) {
     if (!isDataError(err)) throw err;
-    if (rows.length === 1) return [{ status: 'rejected', reason: describeError(err, { innermost: true, withName: false }) }];
+    if (rows.length === 1) return { outcomes: [rejected(err)], split: false };
   }
   const outcomes: AppendOutcome[] = [];
   for (const row of rows) {
     try {
-      outcomes.push(...(await insertBatch(db, [row], text)));
+      outcomes.push(...(await insertBatch(db, [row], insertAsynchronousText)));
     } catch (err) {
       if (!isDataError(err)) throw err;
-      outcomes.push({ status: 'rejected', reason: describeError(err, { innermost: true, withName: false }) });
+      outcomes.push(rejected(err));
     }
   }
-  return outcomes;
+  return { outcomes, split: true };
+}
+
+function rejected(err: unknown): AppendOutcome {
+  return { status: 'rejected', reason: describeError(err, { innermost: true, withName: false }) };
 }
 
 /** Returns once everything `commitWebhooks` committed before the call is durable (see below). */
@@ -102,9 +117,9 @@ const insertStatement = (commitSetting: string) => `insert into event_log
 // off would otherwise commit without the flush, and ingest would answer 200 for webhooks a
 // crash can take back. `local` waits for the local flush only; any stronger setting (on,
 // remote_write, remote_apply: waiting for standbys too) is kept as configured.
-const insertDurableText = insertStatement(
-  "case when current_setting('synchronous_commit') = 'off' then 'local' else current_setting('synchronous_commit') end",
-);
+const durableCommit = "case when current_setting('synchronous_commit') = 'off' then 'local' else current_setting('synchronous_commit') end";
+
+const insertDurableText = insertStatement(durableCommit);
 
 const insertAsynchronousText = insertStatement("'off'");
 
@@ -118,7 +133,8 @@ const insertAsynchronousText = insertStatement("'off'");
 // writes no record before its commit and does NOT wait for the flush.) Rows are visible to
 // other sessions for that moment before they are durable; whatever a crash would lose with them
 // is later in the WAL and lost with them (docs/decisions/0011-ingest-and-api-speed.md).
-const waitForFlushText = "select pg_logical_emit_message(true, 'ecwid-mirror', 'flush')";
+// Its commit waits for the flush whatever the server's default, as the durable insert's does.
+const waitForFlushText = `select set_config('synchronous_commit', ${durableCommit}, true), pg_logical_emit_message(true, 'ecwid-mirror', 'flush')`;
 
 /**
  * Returns once every log record this session could see is durable. A record committed without
@@ -131,7 +147,8 @@ export async function waitForDurableLog(db: Db): Promise<void> {
   // A standby can assign no xid, and needs none: it is sent only WAL the primary has flushed.
   await execPrepared(
     db,
-    `select case when pg_is_in_recovery() then null else pg_logical_emit_message(true, 'ecwid-mirror', 'flush') end`,
+    `select case when pg_is_in_recovery() then null
+       else set_config('synchronous_commit', ${durableCommit}, true) || pg_logical_emit_message(true, 'ecwid-mirror', 'flush')::text end`,
     [],
   );
 }

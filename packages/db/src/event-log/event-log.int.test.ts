@@ -141,6 +141,15 @@ describe('appendWebhooks', () => {
             { flushed: true },
           ]);
         }
+        // A group split by one row Postgres refuses: the rows go one by one, and are durable too.
+        for (let i = 0; i < 3; i++) {
+          const bad = webhookRow({ body: `{"eventId":"x","data":{"n":1e200000}}` });
+          const outcomes = await appendWebhooks(db, [webhookRow(), bad, webhookRow()]);
+          expect(outcomes.map((o) => o.status)).toEqual(['inserted', 'rejected', 'inserted']);
+          expect(await client`select pg_current_wal_flush_lsn() >= (select max(lsn) from test_append_lsn) as flushed`).toEqual([
+            { flushed: true },
+          ]);
+        }
         // And the connection's own setting is left as it was.
         expect(await client`show synchronous_commit`).toEqual([{ synchronous_commit: 'off' }]);
       } finally {
@@ -157,6 +166,8 @@ describe('appendWebhooks', () => {
     async () => {
       const client = postgres(database.url!, { max: 1, onnotice: () => {} });
       try {
+        // The flush-wait must wait even where the connection would not.
+        await client`set synchronous_commit = off`;
         const db = drizzle(client) as unknown as Db;
         for (let i = 0; i < 5; i++) {
           const row = webhookRow();
@@ -178,6 +189,8 @@ describe('appendWebhooks', () => {
     async () => {
       const client = postgres(database.url!, { max: 1, onnotice: () => {} });
       try {
+        // Even on a connection that commits without waiting for the disk.
+        await client`set synchronous_commit = off`;
         const db = drizzle(client) as unknown as Db;
         for (let i = 0; i < 5; i++) {
           // A transaction that writes WAL and commits without waiting for the disk, as ingest's groups do.
