@@ -20,6 +20,27 @@ afterAll(async () => {
   await database.close();
 });
 
+/**
+ * Runs `body` on a connection of its own whose commits do not wait for the disk (as a server or
+ * role configured for speed over durability would have it), so a flush seen afterwards is one
+ * the code under test waited for: the WAL writer flushes on its own only every 200 ms.
+ */
+async function onAsynchronousConnection(body: (client: postgres.Sql, db: Db) => Promise<void>): Promise<void> {
+  const client = postgres(database.url!, { max: 1, onnotice: () => {} });
+  try {
+    await client`set synchronous_commit = off`;
+    await body(client, drizzle(client) as unknown as Db);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Whether the WAL is flushed past `lsn` (an SQL expression). */
+async function flushedPast(client: postgres.Sql, lsn: string): Promise<boolean> {
+  const [row] = await client.unsafe<{ flushed: boolean }[]>(`select pg_current_wal_flush_lsn() >= ${lsn} as flushed`);
+  return row!.flushed;
+}
+
 describe('appendWebhooks', () => {
   test('stores a redelivered webhook once', async () => {
     const row = webhookRow();
@@ -128,32 +149,24 @@ describe('appendWebhooks', () => {
       await database.db.execute(
         sql`create trigger test_append_lsn after insert on event_log for each statement execute function test_append_lsn()`,
       );
-      const client = postgres(database.url!, { max: 1, onnotice: () => {} });
       try {
-        // As a server or role configured for speed over durability would have it.
-        await client`set synchronous_commit = off`;
-        const db = drizzle(client) as unknown as Db;
-        for (let i = 0; i < 5; i++) {
-          const outcomes = await appendWebhooks(db, [webhookRow(), webhookRow()]);
-          expect(outcomes.map((o) => o.status)).toEqual(['inserted', 'inserted']);
-          // The WAL writer flushes on its own only every 200 ms: without the wait this is false.
-          expect(await client`select pg_current_wal_flush_lsn() >= (select max(lsn) from test_append_lsn) as flushed`).toEqual([
-            { flushed: true },
-          ]);
-        }
-        // A group split by one row Postgres refuses: the rows go one by one, and are durable too.
-        for (let i = 0; i < 3; i++) {
-          const bad = webhookRow({ body: `{"eventId":"x","data":{"n":1e200000}}` });
-          const outcomes = await appendWebhooks(db, [webhookRow(), bad, webhookRow()]);
-          expect(outcomes.map((o) => o.status)).toEqual(['inserted', 'rejected', 'inserted']);
-          expect(await client`select pg_current_wal_flush_lsn() >= (select max(lsn) from test_append_lsn) as flushed`).toEqual([
-            { flushed: true },
-          ]);
-        }
-        // And the connection's own setting is left as it was.
-        expect(await client`show synchronous_commit`).toEqual([{ synchronous_commit: 'off' }]);
+        await onAsynchronousConnection(async (client, db) => {
+          for (let i = 0; i < 5; i++) {
+            const outcomes = await appendWebhooks(db, [webhookRow(), webhookRow()]);
+            expect(outcomes.map((o) => o.status)).toEqual(['inserted', 'inserted']);
+            expect(await flushedPast(client, '(select max(lsn) from test_append_lsn)')).toBe(true);
+          }
+          // A group split by one row Postgres refuses: the rows go one by one, and are durable too.
+          for (let i = 0; i < 3; i++) {
+            const bad = webhookRow({ body: `{"eventId":"x","data":{"n":1e200000}}` });
+            const outcomes = await appendWebhooks(db, [webhookRow(), bad, webhookRow()]);
+            expect(outcomes.map((o) => o.status)).toEqual(['inserted', 'rejected', 'inserted']);
+            expect(await flushedPast(client, '(select max(lsn) from test_append_lsn)')).toBe(true);
+          }
+          // And the connection's own setting is left as it was.
+          expect(await client`show synchronous_commit`).toEqual([{ synchronous_commit: 'off' }]);
+        });
       } finally {
-        await client.end();
         await database.db.execute(sql`drop trigger test_append_lsn on event_log`);
         await database.db.execute(sql`drop function test_append_lsn()`);
         await database.db.execute(sql`drop table test_append_lsn`);
@@ -163,48 +176,30 @@ describe('appendWebhooks', () => {
 
   test.skipIf(concurrencySkipReason('a connection of its own'))(
     'a duplicate is answered only once the row it found is durable, even if its writer did not wait for the disk',
-    async () => {
-      const client = postgres(database.url!, { max: 1, onnotice: () => {} });
-      try {
-        // The flush-wait must wait even where the connection would not.
-        await client`set synchronous_commit = off`;
-        const db = drizzle(client) as unknown as Db;
+    () =>
+      onAsynchronousConnection(async (client, db) => {
         for (let i = 0; i < 5; i++) {
           const row = webhookRow();
-          // Committed without waiting for the flush, as an asynchronous writer would.
           expect((await commitWebhooks(db, [row])).map((o) => o.status)).toEqual(['inserted']);
-          const [after] = await client<{ committed: string }[]>`select pg_current_wal_insert_lsn()::text as committed`;
+          const [after] = await client<{ lsn: string }[]>`select pg_current_wal_insert_lsn()::text as lsn`;
           expect((await appendWebhooks(db, [row])).map((o) => o.status)).toEqual(['duplicate']);
-          // The WAL writer flushes on its own only every 200 ms: without the wait this is false.
-          expect(await client`select pg_current_wal_flush_lsn() >= ${after!.committed}::pg_lsn as flushed`).toEqual([{ flushed: true }]);
+          expect(await flushedPast(client, `'${after!.lsn}'::pg_lsn`)).toBe(true);
         }
-      } finally {
-        await client.end();
-      }
-    },
+      }),
   );
 
   test.skipIf(concurrencySkipReason('a connection of its own'))(
     'waitForDurableLog returns only once the WAL the session committed without waiting for the disk is flushed',
-    async () => {
-      const client = postgres(database.url!, { max: 1, onnotice: () => {} });
-      try {
-        // Even on a connection that commits without waiting for the disk.
-        await client`set synchronous_commit = off`;
-        const db = drizzle(client) as unknown as Db;
+    () =>
+      onAsynchronousConnection(async (client, db) => {
         for (let i = 0; i < 5; i++) {
-          // A transaction that writes WAL and commits without waiting for the disk, as ingest's groups do.
-          await client`select set_config('synchronous_commit', 'off', true), pg_logical_emit_message(true, 'test', 'async')`;
-          const [row] = await client<{ committed: string }[]>`select pg_current_wal_insert_lsn()::text as committed`;
-          const committed = row!.committed;
+          // A transaction that writes WAL and commits without waiting for the disk.
+          await client`select pg_logical_emit_message(true, 'test', 'async')`;
+          const [after] = await client<{ lsn: string }[]>`select pg_current_wal_insert_lsn()::text as lsn`;
           await waitForDurableLog(db);
-          // The WAL writer flushes on its own only every 200 ms: without a real wait this is false.
-          expect(await client`select pg_current_wal_flush_lsn() >= ${committed}::pg_lsn as flushed`).toEqual([{ flushed: true }]);
+          expect(await flushedPast(client, `'${after!.lsn}'::pg_lsn`)).toBe(true);
         }
-      } finally {
-        await client.end();
-      }
-    },
+      }),
   );
 
   test('refuses updates, deletes and truncation: the log is append-only', async () => {
