@@ -123,18 +123,19 @@ const insertDurableText = insertStatement(durableCommit);
 
 const insertAsynchronousText = insertStatement("'off'");
 
-// commitWebhooks: the insert's own transaction commits asynchronously, so the log's
-// commit-order lock (taken by the insert's statement trigger) is released once the commit is
-// visible, not after the WAL flush. waitForCommittedWebhooks then runs a one-statement
+// The flush-wait, shared by waitForCommittedWebhooks and waitForDurableLog: a one-statement
 // transaction that writes a WAL record of its own (a logical-decoding message, which any
-// wal_level accepts and nothing stores): a transaction that writes WAL commits synchronously
-// (as configured) and returns only once the WAL is flushed past its own commit record, hence
-// past the group's. (A transaction that only takes an xid, e.g. `select pg_current_xact_id()`,
-// writes no record before its commit and does NOT wait for the flush.) Rows are visible to
-// other sessions for that moment before they are durable; whatever a crash would lose with them
-// is later in the WAL and lost with them (docs/decisions/0011-ingest-and-api-speed.md).
-// Its commit waits for the flush whatever the server's default, as the durable insert's does.
-const waitForFlushText = `select set_config('synchronous_commit', ${durableCommit}, true), pg_logical_emit_message(true, 'ecwid-mirror', 'flush')`;
+// wal_level accepts and nothing stores). A transaction that writes WAL commits synchronously
+// (here at least `local`, whatever the server's default: durableCommit) and returns only once
+// the WAL is flushed past its own commit record, hence past every commit before it, such as a
+// commitWebhooks group's. (A transaction that only takes an xid, e.g. `select
+// pg_current_xact_id()`, writes no record before its commit and does NOT wait for the flush.)
+// Rows committed that way are visible to other sessions for that moment before they are
+// durable; whatever a crash would lose with them is later in the WAL and lost with them
+// (docs/decisions/0011-ingest-and-api-speed.md).
+const flushWait = `set_config('synchronous_commit', ${durableCommit}, true) || pg_logical_emit_message(true, 'ecwid-mirror', 'flush')::text`;
+
+const waitForFlushText = `select ${flushWait}`;
 
 /**
  * Returns once every log record this session could see is durable. A record committed without
@@ -145,12 +146,7 @@ const waitForFlushText = `select set_config('synchronous_commit', ${durableCommi
  */
 export async function waitForDurableLog(db: Db): Promise<void> {
   // A standby can assign no xid, and needs none: it is sent only WAL the primary has flushed.
-  await execPrepared(
-    db,
-    `select case when pg_is_in_recovery() then null
-       else set_config('synchronous_commit', ${durableCommit}, true) || pg_logical_emit_message(true, 'ecwid-mirror', 'flush')::text end`,
-    [],
-  );
+  await execPrepared(db, `select case when pg_is_in_recovery() then null else ${flushWait} end`, []);
 }
 
 async function insertBatch(db: Db, rows: readonly WebhookAppend[], text: string): Promise<AppendOutcome[]> {
