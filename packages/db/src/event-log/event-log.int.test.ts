@@ -211,6 +211,75 @@ describe('appendWebhooks', () => {
   });
 });
 
+describe("the log's storage", () => {
+  /** A document like a big order: `items` elements with ids, SKUs and prices no two alike. */
+  function orderDocument(items: number, seed: number): Record<string, unknown> {
+    let x = seed;
+    const next = () => (x = (x * 1_103_515_245 + 12_345) % 2 ** 31);
+    return {
+      id: `ORD-${seed}`,
+      items: Array.from({ length: items }, () => ({
+        id: next(),
+        sku: next().toString(36),
+        name: `Item ${next().toString(36)}`,
+        price: next() / 100,
+        quantity: (next() % 5) + 1,
+        selectedOptions: [{ name: 'Size', value: 'M', valueType: 'CHOICE' }],
+        shortDescription: 'Soft organic cotton, pre-washed, made to last and to be worn every day.',
+      })),
+    };
+  }
+
+  const toastChunks = async () => {
+    const [table] = await execRows<{ toast: string }>(
+      database.db,
+      sql`select reltoastrelid::regclass::text as toast from pg_class where oid = 'event_log'::regclass`,
+    );
+    const [row] = await execRows<{ n: number }>(database.db, sql`select count(*)::int as n from ${sql.raw(table!.toast)}`);
+    return row!.n;
+  };
+
+  const appendSnapshot = async (doc: unknown) => {
+    const [inserted] = await execRows<{ position: string | number }>(
+      database.db,
+      // An entity id and a note longer than a TOAST pointer: Postgres would move them out to make
+      // room for the document, were they not kept in the row too.
+      sql`insert into event_log (kind, store_id, event_type, entity_kind, entity_id, is_known_type, payload, fetched_at, note)
+          values ('snapshot', 1003, 'order', 'order', ${`an-order-id-longer-than-a-toast-pointer-${Math.random()}`}, true,
+                  ${JSON.stringify(doc)}::jsonb, now(), 'a note longer than a TOAST pointer, also kept in the row')
+          returning position`,
+    );
+    // The size as stored (read back: RETURNING sees the row before Postgres compresses it).
+    const [row] = await execRows<{ position: string | number; stored: number; raw: number }>(
+      database.db,
+      sql`select position, pg_column_size(payload) as stored, pg_column_size(payload || '{}') as raw
+          from event_log where position = ${inserted!.position}`,
+    );
+    return row!;
+  };
+
+  test('keeps a compressed document in its row, and moves only one that does not fit a page even compressed', async () => {
+    // A document that compresses to more than the 2 kB at which Postgres' default storage would
+    // have moved it into the TOAST table.
+    const before = await toastChunks();
+    const fits = await appendSnapshot(orderDocument(60, 7));
+    expect(fits.stored).toBeGreaterThan(2100);
+    expect(fits.stored).toBeLessThan(fits.raw / 2);
+    expect(await toastChunks()).toBe(before);
+
+    // Too big for a page even compressed: stored out of line, as before, and read back whole.
+    const big = orderDocument(1500, 11);
+    const outOfLine = await appendSnapshot(big);
+    expect(outOfLine.stored).toBeGreaterThan(8200);
+    expect(await toastChunks()).toBeGreaterThan(before);
+    const [read] = await execRows<{ payload: unknown }>(
+      database.db,
+      sql`select payload from event_log where position = ${outOfLine.position}`,
+    );
+    expect(read!.payload).toEqual(big);
+  });
+});
+
 describe('readLog', () => {
   test('pages forward from a checkpoint in position order, filtered by store and kind', async () => {
     const storeId = 777_001;
