@@ -26,7 +26,6 @@
  * the load, and leaves it. `--cpu-prof <prefix>` writes V8 CPU profiles of the server process
  * during the first get-by-id round and the PAID list run (`<prefix>.get-by-id.cpuprofile`, …).
  */
-import { parseArgs } from 'node:util';
 import { createApiApp, createApiKey } from '@mirror/api';
 import { listen } from '@mirror/core/http';
 import { createLogger } from '@mirror/core';
@@ -39,13 +38,13 @@ import { withCpuProfile } from './lib/cpu-profile.ts';
 import { answerCost, formatAnswerCost, measureRunCpu, type AnswerCost } from './lib/cpu.ts';
 import { describeMachine, formatInt, formatMs, formatPercent, formatTable, mark } from './lib/report.ts';
 import { generatorSaturation, runWrk, saturatedAt, type WrkResult } from './lib/run-wrk.ts';
-import { positive } from './lib/args.ts';
+import { benchArgs, nonNegative, positive } from './lib/args.ts';
 
 const targets = { ratio: 0.5, p99Ms: 5, listPagesPerSecond: 1000, listP99Ms: 50 };
 const storeId = 1003;
 const firstCreatedMs = Date.UTC(2021, 0, 1);
 
-const { values: args } = parseArgs({
+const { values: args } = benchArgs({
   options: {
     orders: { type: 'string', default: '1000000' },
     pool: { type: 'string', default: '4' },
@@ -64,7 +63,7 @@ const rounds = positive('rounds', args.rounds);
 const durationSeconds = positive('duration', args.duration);
 const connections = positive('connections', args.connections);
 const threads = positive('threads', args.threads);
-const warmupSeconds = Number(args.warmup);
+const warmupSeconds = nonNegative('warmup', args.warmup);
 const poolSize = positive('pool', args.pool);
 
 const bench = benchLifecycle('api benchmark');

@@ -21,17 +21,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { describeMachine, mark } from './lib/report.ts';
 import { startScript } from './lib/start-script.ts';
+import { benchArgs, usageError } from './lib/args.ts';
 
 const target = 250;
-const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '60' } } });
+const { values: args } = benchArgs({ options: { seconds: { type: 'string', default: '60' } } });
 const seconds = Number(args.seconds);
-if (!Number.isFinite(seconds) || seconds < 20) {
-  process.stderr.write('bad --seconds (at least 20)\n');
-  process.exit(2);
-}
+if (!Number.isFinite(seconds) || seconds < 20) usageError(`--seconds must be at least 20, got ${args.seconds}`);
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // `pnpm start`'s environment and node arguments, as package.json's script has them.

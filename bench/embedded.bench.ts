@@ -15,16 +15,12 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { describeMachine, formatInt, formatTable } from './lib/report.ts';
 import { startScript } from './lib/start-script.ts';
+import { benchArgs, positive } from './lib/args.ts';
 
-const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
-const rounds = Number(args.rounds);
-if (!Number.isInteger(rounds) || rounds < 1) {
-  process.stderr.write('bad --rounds (a whole number, at least 1)\n');
-  process.exit(2);
-}
+const { values: args } = benchArgs({ options: { rounds: { type: 'string', default: '3' } } });
+const rounds = positive('rounds', args.rounds);
 
 const workload = fileURLToPath(new URL('./lib/pglite-workload.ts', import.meta.url));
 // `pnpm start`'s node arguments (`--import tsx` among them), without and with the one measured.

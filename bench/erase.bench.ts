@@ -13,19 +13,19 @@
  * Postgres from BENCH_DATABASE_URL, else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test;
  * the database `mirror_bench_erase_<random>` is created there and dropped at the end.
  */
-import { parseArgs } from 'node:util';
 import { createSilentLogger } from '@mirror/core';
 import { createRequest, execRows } from '@mirror/db';
 import { processRequests, rebuild } from '@mirror/projector';
 import { sql } from 'drizzle-orm';
 import { createBenchDatabase } from './lib/bench-database.ts';
 import { benchAdminUrl, benchLifecycle } from './lib/lifecycle.ts';
+import { benchArgs, usageError } from './lib/args.ts';
 
-const { values: args } = parseArgs({
+const { values: args } = benchArgs({
   options: { orders: { type: 'string', default: '1000000' }, keep: { type: 'boolean', default: false } },
 });
 const orderCount = Number(args.orders);
-if (!(orderCount >= 1000)) throw new Error('--orders must be at least 1000');
+if (!(orderCount >= 1000)) usageError(`--orders must be at least 1000, got ${args.orders}`);
 const customers = Math.max(50, Math.round(orderCount / 20));
 const storeId = 4501;
 const subjectIndex = Math.min(4242, customers - 2);

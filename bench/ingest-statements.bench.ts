@@ -22,19 +22,18 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { appendWebhooks, commitWebhooks, execRows, waitForCommittedWebhooks, type Db, type WebhookAppend } from '@mirror/db';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { writeIngestTemplates } from './ingest-requests.ts';
-import { positive } from './lib/args.ts';
+import { benchArgs, positive } from './lib/args.ts';
 import { readProcessCpu } from './lib/cpu.ts';
 import { createBenchDatabase } from './lib/bench-database.ts';
 import { benchAdminUrl, benchLifecycle } from './lib/lifecycle.ts';
 import { describeMachine, formatTable } from './lib/report.ts';
 
-const { values: args } = parseArgs({
+const { values: args } = benchArgs({
   options: {
     groups: { type: 'string', default: '2000' },
     runs: { type: 'string', default: '2' },

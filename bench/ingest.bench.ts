@@ -38,7 +38,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { createGroupCommitter, createLogger, type Logger } from '@mirror/core';
 import { like } from 'drizzle-orm';
 import {
@@ -60,14 +59,14 @@ import { answerCost, formatAnswerCost, measureRunCpu, systemCpuBusyMs, type RunC
 import { withCpuProfile } from './lib/cpu-profile.ts';
 import { describeMachine, formatInt, formatMs, formatPercent, formatTable, mark } from './lib/report.ts';
 import { generatorSaturation, runWrk, saturatedAt, type WrkResult } from './lib/run-wrk.ts';
-import { positive } from './lib/args.ts';
+import { benchArgs, nonNegative, positive } from './lib/args.ts';
 import { createIngestFloor } from './lib/ingest-floor.ts';
 
 const targets = { ratio: 0.5, p99Ms: 20 };
 const clientSecret = 'bench_client_secret';
 const storeIds = [1003, 2_004_005, 31_337];
 
-const { values: args } = parseArgs({
+const { values: args } = benchArgs({
   options: {
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '32' },
@@ -83,7 +82,7 @@ const { values: args } = parseArgs({
 const durationSeconds = positive('duration', args.duration);
 const connections = positive('connections', args.connections);
 const threads = positive('threads', args.threads);
-const warmupSeconds = Number(args.warmup);
+const warmupSeconds = nonNegative('warmup', args.warmup);
 const logLevel = args['log-level'];
 const maxInFlight = args['max-in-flight'] === undefined ? undefined : positive('max-in-flight', args['max-in-flight']);
 const floorInFlight = positive('floor-in-flight', args['floor-in-flight']);

@@ -35,7 +35,6 @@
  * reachable. The databases `mirror_lag_<random>` are created on BENCH_DATABASE_URL or DATABASE_URL
  * (default postgres://postgres@127.0.0.1:5432/test) and dropped at the end, also on failure.
  */
-import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { createSecretBox, createSilentLogger } from '@mirror/core';
 import { createLogSignal, execPreparedSql, execRows, listenForAppends } from '@mirror/db';
@@ -48,12 +47,13 @@ import { withCpuProfile } from './lib/cpu-profile.ts';
 import { benchAdminUrl } from './lib/lifecycle.ts';
 import { summarizeLatencies } from './lib/latency.ts';
 import { describeMachine, formatInt, formatMs, mark } from './lib/report.ts';
+import { benchArgs, nonNegative, positive } from './lib/args.ts';
 
 const targetP99Ms = 150;
 // Measured average of the activity generator: a checkout alone sends 3+ webhooks.
 const webhooksPerChange = 2.2;
 
-const { values: args } = parseArgs({
+const { values: args } = benchArgs({
   options: {
     duration: { type: 'string', default: '30' },
     warmup: { type: 'string', default: '5' },
@@ -62,16 +62,10 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'string' },
   },
 });
-const durationS = Number(args.duration);
-const warmupS = Number(args.warmup);
-const rate = Number(args.rate);
-const storeCount = Number(args.stores);
-for (const [name, v] of Object.entries({ durationS, warmupS, rate, storeCount })) {
-  if (!Number.isFinite(v) || v < 0) {
-    process.stderr.write(`bad --${name}\n`);
-    process.exit(2);
-  }
-}
+const durationS = positive('duration', args.duration);
+const warmupS = nonNegative('warmup', args.warmup);
+const rate = positive('rate', args.rate);
+const storeCount = positive('stores', args.stores);
 
 const log = createSilentLogger();
 type Mode = 'polling' | 'listening';

@@ -19,18 +19,17 @@
  * the database `mirror_bench_rebuild_<random>` is created there and dropped at the end
  * (`--keep` leaves it for inspection).
  */
-import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { execRows, type Database } from '@mirror/db';
 import { createSimulator } from '@mirror/ecwid-sim';
 import { entityUpdatedAtSql, rebuild, type RebuildPhase } from '@mirror/projector';
-import { positive } from './lib/args.ts';
+import { benchArgs, positive } from './lib/args.ts';
 import { createBenchDatabase, type BenchDatabase } from './lib/bench-database.ts';
 import { benchAdminUrl } from './lib/lifecycle.ts';
 import { processesCpuByPid, processesCpuSince, systemCpuBusyMs } from './lib/cpu.ts';
 import { cpus } from 'node:os';
 
-const { values: args } = parseArgs({
+const { values: args } = benchArgs({
   options: {
     records: { type: 'string', default: '1000000' },
     batch: { type: 'string', default: '20000' },

@@ -15,17 +15,17 @@
  * from BENCH_DATABASE_URL, else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test;
  * the database `mirror_bench_reconcile_<random>` is created there and dropped at the end.
  */
-import { parseArgs } from 'node:util';
 import { kindName } from '@mirror/catalog';
 import { createEcwidClient, createRateLimiter } from '@mirror/ecwid';
 import { createRandom, createSimulator } from '@mirror/ecwid-sim';
 import { backfill, createClientFactory, projectBatch, reconcile, type KindReport } from '@mirror/projector';
 import { createBenchDatabase } from './lib/bench-database.ts';
 import { benchAdminUrl, benchLifecycle } from './lib/lifecycle.ts';
+import { benchArgs, usageError } from './lib/args.ts';
 
-const { values: args } = parseArgs({ options: { scale: { type: 'string', default: '1' }, keep: { type: 'boolean', default: false } } });
+const { values: args } = benchArgs({ options: { scale: { type: 'string', default: '1' }, keep: { type: 'boolean', default: false } } });
 const scale = Number(args.scale);
-if (!(scale > 0)) throw new Error('--scale must be a positive number');
+if (!(scale > 0)) usageError(`--scale must be a positive number, got ${args.scale}`);
 
 const storeId = 4401;
 const token = 'secret_bench_reconcile';

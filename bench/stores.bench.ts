@@ -30,10 +30,9 @@
  * the database `mirror_bench_stores_<random>` is created there and dropped at the end.
  */
 import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { appendWebhooks, execRows, type Db, type WebhookAppend } from '@mirror/db';
 import { sql } from 'drizzle-orm';
-import { positive } from './lib/args.ts';
+import { benchArgs, positive } from './lib/args.ts';
 import { createBenchDatabase } from './lib/bench-database.ts';
 import { systemCpuBusyMs } from './lib/cpu.ts';
 import { createLatencyRecorder } from './lib/latency.ts';
@@ -42,7 +41,7 @@ import { appendPerStore, createPerStoreLog, perStoreSchema, readPerStore } from 
 import { describeMachine, formatInt, formatMs, formatTable } from './lib/report.ts';
 import { availableParallelism } from 'node:os';
 
-const { values: args } = parseArgs({
+const { values: args } = benchArgs({
   options: {
     stores: { type: 'string', default: '1,8,64,256' },
     writers: { type: 'string', default: '16' },

@@ -5,7 +5,7 @@
  *   tsx bench/lib/profile-summary.ts <file.cpuprofile> [--top 30]
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.ts';
 
 type Node = {
   id: number;
@@ -14,7 +14,7 @@ type Node = {
 };
 type Profile = { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '30' } } });
+const { values, positionals } = benchArgs({ allowPositionals: true, options: { top: { type: 'string', default: '30' } } });
 const file = positionals[0];
 if (!file) {
   console.error('usage: tsx bench/lib/profile-summary.ts <file.cpuprofile> [--top 30]');
