@@ -9,11 +9,18 @@ import { createLogSignal, listenForAppends } from './log-signal.ts';
 let database: TestDatabase;
 let stop: () => Promise<void>;
 const heard: RecordKind[][] = [];
+const heardStores: (number[] | undefined)[] = [];
 const signal = createLogSignal();
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  const recording = { ...signal, notify: (kinds: readonly RecordKind[]) => void heard.push([...kinds]) };
+  const recording = {
+    ...signal,
+    notify: (kinds: readonly RecordKind[], stores?: readonly number[]) => {
+      heard.push([...kinds]);
+      heardStores.push(stores && [...stores].sort((a, b) => a - b));
+    },
+  };
   stop = await listenForAppends(database, recording);
 });
 afterAll(async () => {
@@ -66,4 +73,24 @@ test("ingest's appends are announced without any change to its code: the trigger
   await appendWebhooks(database.db, [row]);
   await settle();
   expect(heard).toEqual([]);
+});
+
+test('the notification names the stores appended for, up to 500; past that, the kind alone (every store)', async () => {
+  await settle();
+  heard.length = 0;
+  heardStores.length = 0;
+  await appendWebhooks(database.db, [webhookRow({ storeId: 12 }), webhookRow({ storeId: 11 }), webhookRow({ storeId: 12 })]);
+  await settle();
+  expect(heard).toEqual([['webhook']]);
+  expect(heardStores).toEqual([[11, 12]]);
+
+  heard.length = 0;
+  heardStores.length = 0;
+  await appendWebhooks(
+    database.db,
+    Array.from({ length: 501 }, (_, i) => webhookRow({ storeId: 2000 + i })),
+  );
+  await settle();
+  expect(heard).toEqual([['webhook']]);
+  expect(heardStores).toEqual([undefined]);
 });

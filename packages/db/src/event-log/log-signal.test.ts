@@ -1,5 +1,6 @@
 import { expect, test } from 'vitest';
-import { createLogSignal } from './log-signal.ts';
+import { recordKinds } from '../schema/event-log.ts';
+import { createLogSignal, parseAppendPayload } from './log-signal.ts';
 
 const settledWithin = async (promise: Promise<void>, ms: number) =>
   Promise.race([promise.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms))]);
@@ -39,4 +40,37 @@ test('a wait ends at its timeout (the fallback poll) and on abort', async () => 
   const waiting = signal.wait(['webhook'], signal.mark(), 10_000, controller.signal);
   controller.abort();
   expect(await settledWithin(waiting, 50)).toBe(true);
+});
+
+test('takeStores: every store until known, then the stores signalled since the last take', () => {
+  const signal = createLogSignal();
+  // Nothing is known of what came before the first take.
+  expect(signal.takeStores('webhook')).toBe('all');
+  expect(signal.takeStores('webhook')).toEqual(new Set());
+  signal.notify(['webhook'], [1003, 1004]);
+  signal.notify(['webhook', 'snapshot'], [1004, 7]);
+  expect(signal.takeStores('webhook')).toEqual(new Set([1003, 1004, 7]));
+  expect(signal.takeStores('webhook')).toEqual(new Set());
+  // A signal without its stores (a reconnected listener, another process's in-process wake): all.
+  signal.notify(['webhook'], [1003]);
+  signal.notify(['webhook']);
+  signal.notify(['webhook'], [1005]);
+  expect(signal.takeStores('webhook')).toBe('all');
+  expect(signal.takeStores('webhook')).toEqual(new Set());
+  // Other kinds do not touch it.
+  signal.notify(['snapshot']);
+  expect(signal.takeStores('webhook')).toEqual(new Set());
+});
+
+test('a notification payload gives its kind and stores; anything else reads as every kind and store', () => {
+  expect(parseAppendPayload('webhook 1003,1004')).toEqual({ kinds: ['webhook'], stores: [1003, 1004] });
+  expect(parseAppendPayload('snapshot 7')).toEqual({ kinds: ['snapshot'], stores: [7] });
+  // The kind alone (too many stores to list, or a writer of the old payload): every store.
+  expect(parseAppendPayload('tombstone')).toEqual({ kinds: ['tombstone'] });
+  expect(parseAppendPayload('webhook 1003,x')).toEqual({ kinds: ['webhook'] });
+  expect(parseAppendPayload('webhook 1003,')).toEqual({ kinds: ['webhook'] });
+  expect(parseAppendPayload('webhook -1')).toEqual({ kinds: ['webhook'] });
+  expect(parseAppendPayload('something new')).toEqual({ kinds: recordKinds });
+  expect(parseAppendPayload('webhook 1 2')).toEqual({ kinds: recordKinds });
+  expect(parseAppendPayload('')).toEqual({ kinds: recordKinds });
 });
