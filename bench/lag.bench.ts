@@ -9,11 +9,16 @@
  * activity generator, bench/lib/lag-simulator.ts) and ingest (bench/lib/lag-ingest.ts, as
  * `mirror ingest`) run in child processes, so this process's CPU and profile are the worker's.
  *
- *   pnpm bench:lag [--duration 30] [--warmup 5] [--rate 100] [--stores 10] [--cpu-prof <file>]
+ *   pnpm bench:lag [--duration 30] [--warmup 5] [--rate 100] [--stores 10] [--quiet-stores 0] [--cpu-prof <file>]
  *
  * --cpu-prof writes a V8 CPU profile of this process (the worker) during the listening run.
  *
+ * --quiet-stores N puts N more stores in the log before the run, each with one webhook already
+ * answered: a deployment serving many stores, few of them busy at once (decision 0021).
+ *
  * LAG_PIPELINE=off runs enrichment without pipelined passes (decision 0015), for an A/B of them.
+ * LAG_FULL_READS=on has enrichment read every store's state at every wake, as before decision
+ * 0021, for an A/B of reading only the stores a wake names.
  *
  * Measurement. Start: `event_log.received_at` of the webhook (the database clock when ingest
  * committed it). End: the first moment the projection checkpoint is at or past the position of
@@ -59,6 +64,7 @@ const { values: args } = benchArgs({
     warmup: { type: 'string', default: '5' },
     rate: { type: 'string', default: '100' },
     stores: { type: 'string', default: '10' },
+    'quiet-stores': { type: 'string', default: '0' },
     'cpu-prof': { type: 'string' },
   },
 });
@@ -66,6 +72,7 @@ const durationS = positive('duration', args.duration);
 const warmupS = nonNegative('warmup', args.warmup);
 const rate = positive('rate', args.rate);
 const storeCount = positive('stores', args.stores);
+const quietStores = nonNegative('quiet-stores', args['quiet-stores']);
 
 const log = createSilentLogger();
 type Mode = 'polling' | 'listening';
@@ -119,6 +126,21 @@ async function measure(mode: Mode): Promise<Measured> {
     seed: i + 1,
     size: { orders: 500 },
   }));
+  if (quietStores > 0) {
+    // Ids far from the busy stores' (5000 and up); checkpoints at their one webhook: no work.
+    await execRows(
+      db,
+      sql`insert into event_log (kind, store_id, event_id, event_type, entity_kind, entity_id, is_known_type, payload)
+          select 'webhook', 1000000 + s, 'quiet-' || s, 'order.updated', 'order', '1', true, '{}'::jsonb
+          from generate_series(1, ${quietStores}) s`,
+    );
+    await execRows(
+      db,
+      sql`insert into enrichment_state (store_id, position, status)
+          select store_id, max(position), 'active' from event_log where store_id > 1000000 group by store_id`,
+    );
+    await execRows(db, sql`analyze`);
+  }
   const simulator = await forkChild(new URL('./lib/lag-simulator.ts', import.meta.url));
   cleanups.push(() => simulator.close());
   const simServer = await simulator.call<{ url: string; clientSecret: string }>('listen', { stores, latencyMs: 50 });
@@ -146,6 +168,7 @@ async function measure(mode: Mode): Promise<Measured> {
       concurrency: 8,
       pollIntervalMs: 100,
       pipeline: process.env.LAG_PIPELINE !== 'off',
+      ...(process.env.LAG_FULL_READS === 'on' && { fullReadIntervalMs: 0 }),
       ...(appended && { appended }),
       // Store leases, as `mirror project` takes them: a store's chain of passes runs under its
       // lease (one lock round trip when the chain starts).
@@ -284,7 +307,7 @@ async function main() {
     const perWebhook = (ms: number) => `${(ms / m.rows).toFixed(2)} ms`;
     lines.push(
       `${mode === 'polling' ? 'baseline: polling only (every 100 ms)' : 'listening: LISTEN/NOTIFY, polling as fallback'}`,
-      `  load      ${formatInt(m.rows)} webhooks in ${durationS} s = ${webhookRate.toFixed(1)}/s over ${storeCount} stores; REST latency 50 ms; ${(m.requestsDuring / durationS).toFixed(1)} Ecwid requests/s (limit 10/s per token)`,
+      `  load      ${formatInt(m.rows)} webhooks in ${durationS} s = ${webhookRate.toFixed(1)}/s over ${storeCount} stores${quietStores > 0 ? ` (and ${formatInt(quietStores)} quiet ones in the log)` : ''}${process.env.LAG_FULL_READS === 'on' ? ', every store read at every wake' : ''}; REST latency 50 ms; ${(m.requestsDuring / durationS).toFixed(1)} Ecwid requests/s (limit 10/s per token)`,
       `  measured  ${formatInt(m.delays.length)} webhooks; ${m.unanswered} not visible after the drain; ${m.parked} parked`,
       `  delay ms  p50 ${formatMs(s.p50)}  p90 ${formatMs(s.p90)}  p99 ${formatMs(s.p99)}  max ${formatMs(s.max)}`,
       `  cpu       node ${share(nodeMs)} of a core, postgres backends ${share(m.cpu.pgMs)}; per webhook node ${perWebhook(nodeMs)}, postgres ${perWebhook(m.cpu.pgMs)}`,

@@ -126,7 +126,9 @@ export async function startAll(database: Database, options: StartAllOptions, log
     ...hooks,
     onFlush: (info) => {
       hooks.onFlush(info);
-      if (!info.failed) appended.notify(['webhook']);
+      // Listening, the database's notification wakes enrichment and names the stores; this one
+      // could not, and would have it read every store at each commit.
+      if (!info.failed && !appended.listening) appended.notify(['webhook']);
     },
   });
   const api = startApi(database, options.api, log.child({ component: 'api' }), {

@@ -33,15 +33,22 @@ type Row = {
 
 /**
  * Every store in the log with its enrichment state and whether webhooks wait after its
- * checkpoint. The store list is a loose index scan (one index probe per store), and the work
- * check only looks past the checkpoint (backwards, from the store's last record), so this stays
- * cheap on a large log. Prepared: the loop runs it at every wake (about once per webhook commit
- * under a steady load), and planning it cost as much as running it.
+ * checkpoint; or, given `only`, just those stores (the ones a wake names: a few index probes
+ * instead of one per store in the log). The store list is a loose index scan (one index probe
+ * per store), and the work check only looks past the checkpoint (backwards, from the store's
+ * last record), so this stays cheap on a large log; but it grows with the stores: about 7 ms at
+ * 1,000 stores and 77 ms at 10,000 on the machine of decision 0021. Prepared: the loop runs it
+ * at every wake (about once per webhook commit under a steady load), and planning it cost as
+ * much as running it.
  */
-export async function findStores(db: Db): Promise<StoreWork[]> {
+export async function findStores(db: Db, only?: readonly number[]): Promise<StoreWork[]> {
+  if (only?.length === 0) return [];
+  const stores = only
+    ? sql`with s(store_id) as (select unnest(${`{${only.map((id) => Math.trunc(id)).join(',')}}`}::bigint[]))`
+    : storesInLog;
   const rows = await execPreparedSql<Row>(
     db,
-    sql`${storesInLog}
+    sql`${stores}
         select s.store_id, coalesce(e.position, 0) as position, coalesce(e.status, 'active') as status,
                e.retry_at,
                (select max(w.position) from event_log w

@@ -26,6 +26,13 @@ export type RunEnrichmentOptions = {
    */
   appended?: LogSignal;
   /**
+   * With `appended` listening to the database, a wake reads the state of the stores it names
+   * (and of those with work or a pass in flight), not of every store in the log; every store is
+   * read at the first wake, after the listener reconnects, and at least this often (default
+   * 5,000 ms), for whatever changed without an append (an operator moving a checkpoint back).
+   */
+  fullReadIntervalMs?: number;
+  /**
    * Start a store's next pass once the fetches of the one in flight returned, while it commits
    * (decision 0015). Default true.
    */
@@ -37,6 +44,8 @@ export type RunEnrichmentOptions = {
    * be granted to everyone (and there is one process anyway): no leases.
    */
   openSession?: ((onClose: () => void) => Session) | undefined;
+  /** Called after each reading of the stores' state: how many were read, and whether all were. */
+  onRead?: (read: { stores: number; full: boolean }) => void;
   /** Called after each pass (metrics, tests, benchmarks). */
   onPass?: (storeId: number, result: EnrichPassResult) => void;
 } & Pick<EnrichStoreDeps, 'batchSize' | 'maxAttempts' | 'retryBaseMs' | 'retryMaxMs' | 'now' | 'fetchOptions' | 'onFetched' | 'onNote'>;
@@ -57,9 +66,11 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
     concurrency = 4,
     pollIntervalMs = 100,
     onPass,
+    onRead,
     appended,
     pipeline = true,
     openSession,
+    fullReadIntervalMs = 5_000,
     ...passOptions
   } = options;
   const leases = openSession && createStoreLeases(openSession, log);
@@ -96,6 +107,13 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
 
   let passesStarted = 0;
   const startedAt = new Map<number, number>();
+
+  // The stores the last reading found with work, and those whose pass ended since: a wake reads
+  // these again with the stores it names. Every store is read at the first wake, when the
+  // stores are not known, and every fullReadIntervalMs (performance.now, not `now`: a cadence).
+  const storesWithWork = new Set<number>();
+  const endedSinceRead = new Set<number>();
+  let lastFullRead = -Infinity;
 
   function startPass(storeId: number, token: string | undefined, follow?: FollowOn, expectedPosition?: number) {
     startedAt.set(storeId, ++passesStarted);
@@ -146,6 +164,7 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
         log.error({ storeId, error: describeError(err) }, 'enrichment pass failed');
       } finally {
         endedAt.set(storeId, ++passesEnded);
+        endedSinceRead.add(storeId);
         chain.splice(chain.indexOf(entry), 1);
         if (chain.length === 0) {
           inFlight.delete(storeId);
@@ -189,7 +208,17 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
       // A token this process cannot open (sealed with another key, after `mirror secrets rotate`)
       // leaves its store alone: it is neither called with garbage nor marked as waiting.
       const unreadable = new Set<number>();
-      const stores = await findStores(db);
+      // Taken before the reading: a webhook committed during it names its store for the next.
+      const named = appended?.takeStores('webhook') ?? 'all';
+      const full = !appended?.listening || named === 'all' || performance.now() - lastFullRead >= fullReadIntervalMs;
+      const toRead = full ? undefined : new Set([...named, ...storesWithWork, ...endedSinceRead, ...inFlight.keys()]);
+      endedSinceRead.clear();
+      if (full) lastFullRead = performance.now();
+      const stores = await findStores(db, toRead && [...toRead]);
+      onRead?.({ stores: stores.length, full });
+      // Every store that has work was read (the last reading's, and any a webhook named since).
+      storesWithWork.clear();
+      for (const s of stores) if (s.hasWork) storesWithWork.add(s.storeId);
       const tokens = await tokensOf(stores, (storeId, err) => {
         unreadable.add(storeId);
         if (!reportedUnreadable.has(storeId))
@@ -227,6 +256,8 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
       }
       othersWaiting = wanted;
     } catch (err) {
+      // The stores this wake named were taken: the next reading reads them all.
+      lastFullRead = -Infinity;
       log.error({ error: describeError(err) }, 'enrichment loop failed');
     }
     if (appended) await appended.wait(['webhook'], mark, pollIntervalMs, controller.signal);

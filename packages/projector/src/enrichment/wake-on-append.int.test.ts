@@ -1,6 +1,6 @@
 import { createSilentLogger } from '@mirror/core';
 import { createLogSignal, listenForAppends, productsTable } from '@mirror/db';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { afterEach, expect, it } from 'vitest';
 import { runProjection } from '../projection/run-projection.ts';
 import { createKit, storeA, type Kit } from '../../testing/enrichment-kit.ts';
@@ -39,6 +39,90 @@ it("wakes enrichment at a webhook's commit and projection at the snapshot's, lon
   } finally {
     controller.abort();
     await workers;
+    await stopListening();
+  }
+});
+
+// 300 stores in the log whose webhooks were all answered (their checkpoints at their last one).
+async function addQuietStores(count: number) {
+  await kit.db.execute(sql`insert into event_log (kind, store_id, event_id, event_type, entity_kind, entity_id, is_known_type, payload)
+    select 'webhook', 500000 + s, 'quiet-' || s, 'order.updated', 'order', '1', true, '{}'::jsonb from generate_series(1, ${count}) s`);
+  await kit.db.execute(sql`insert into enrichment_state (store_id, position, status)
+    select store_id, max(position), 'active' from event_log where store_id > 500000 group by store_id`);
+}
+
+it('a wake reads the state of the stores its notification names, not of every store in the log', async () => {
+  kit = await createKit();
+  await addQuietStores(300);
+  const appended = createLogSignal();
+  const stopListening = await listenForAppends(kit.database, appended);
+  const controller = new AbortController();
+  const log = createSilentLogger();
+  const reads: { stores: number; full: boolean }[] = [];
+  const worker = runEnrichment({
+    db: kit.db,
+    log,
+    clientFor: kit.clientFor,
+    box: kit.box,
+    signal: controller.signal,
+    pollIntervalMs: pollMs,
+    fullReadIntervalMs: pollMs,
+    appended,
+    onRead: (read) => reads.push(read),
+  });
+  try {
+    await expect.poll(() => reads.length, { timeout: 5_000, interval: 20 }).toBeGreaterThan(0);
+    // The first reading is of every store: the 300 and the kit's (in the log once it sends).
+    expect(reads[0]).toEqual({ stores: 300, full: true });
+    const product = kit.sim.store(storeA).products.values()[0]!;
+    await kit.send({ eventType: 'product.updated', entityId: product.id });
+    await expect
+      .poll(async () => (await kit.records()).filter((r) => r.kind === 'snapshot').length, { timeout: 10_000, interval: 20 })
+      .toBeGreaterThan(0);
+    const later = reads.slice(1);
+    expect(later.length).toBeGreaterThan(0);
+    // Each later reading: the named store (and a pass's store again once it ended), never the 301.
+    for (const read of later) expect(read).toEqual({ stores: 1, full: false });
+  } finally {
+    controller.abort();
+    await worker;
+    await stopListening();
+  }
+});
+
+it('every store is still read now and then: work that came without an append is found', async () => {
+  kit = await createKit();
+  const appended = createLogSignal();
+  const stopListening = await listenForAppends(kit.database, appended);
+  const product = kit.sim.store(storeA).products.values()[0]!;
+  await kit.send({ eventType: 'product.updated', entityId: product.id });
+  await kit.pass();
+  const answered = (await kit.records()).length;
+  const controller = new AbortController();
+  const reads: { stores: number; full: boolean }[] = [];
+  const worker = runEnrichment({
+    db: kit.db,
+    log: createSilentLogger(),
+    clientFor: kit.clientFor,
+    box: kit.box,
+    signal: controller.signal,
+    pollIntervalMs: 50,
+    fullReadIntervalMs: 600,
+    appended,
+    onRead: (read) => reads.push(read),
+  });
+  try {
+    // The first reading (of every store) found nothing to do.
+    await expect.poll(() => reads.length, { timeout: 5_000, interval: 10 }).toBeGreaterThan(0);
+    // Moved back by hand, as an operator replaying the store would: work, and no notification.
+    await kit.db.execute(sql`update enrichment_state set position = 0 where store_id = ${storeA}`);
+    await expect.poll(async () => (await kit.records()).length, { timeout: 10_000, interval: 20 }).toBeGreaterThan(answered);
+    // Found by a later full reading; the wakes between (every 50 ms) read no store at all.
+    expect(reads.filter((read) => read.full).length).toBeGreaterThan(1);
+    expect(reads.filter((read) => !read.full && read.stores === 0).length).toBeGreaterThan(3);
+  } finally {
+    controller.abort();
+    await worker;
     await stopListening();
   }
 });
