@@ -28,8 +28,11 @@ export type RunEnrichmentOptions = {
   /**
    * With `appended` listening to the database, a wake reads the state of the stores it names
    * (and of those with work or a pass in flight), not of every store in the log; every store is
-   * read at the first wake, after the listener reconnects, and at least this often (default
-   * 5,000 ms), for whatever changed without an append (an operator moving a checkpoint back).
+   * read at the first wake, after the listener reconnects, and now and then for whatever changed
+   * without an append (an operator moving a checkpoint back): every this many ms (default
+   * 5,000), or, when reading every store takes longer than a fiftieth of that, every 50 times
+   * what the last such reading took, so it never costs more than 2% of the loop's time.
+   * 0: every wake reads every store, as before decision 0021.
    */
   fullReadIntervalMs?: number;
   /**
@@ -44,8 +47,8 @@ export type RunEnrichmentOptions = {
    * be granted to everyone (and there is one process anyway): no leases.
    */
   openSession?: ((onClose: () => void) => Session) | undefined;
-  /** Called after each reading of the stores' state: how many were read, and whether all were. */
-  onRead?: (read: { stores: number; full: boolean }) => void;
+  /** Called after each reading of the stores' state: how many were read, whether all were, and how long it took. */
+  onRead?: (read: { stores: number; full: boolean; ms: number }) => void;
   /** Called after each pass (metrics, tests, benchmarks). */
   onPass?: (storeId: number, result: EnrichPassResult) => void;
 } & Pick<EnrichStoreDeps, 'batchSize' | 'maxAttempts' | 'retryBaseMs' | 'retryMaxMs' | 'now' | 'fetchOptions' | 'onFetched' | 'onNote'>;
@@ -114,6 +117,7 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
   const storesWithWork = new Set<number>();
   const endedSinceRead = new Set<number>();
   let lastFullRead = -Infinity;
+  let fullReadEvery = fullReadIntervalMs;
 
   function startPass(storeId: number, token: string | undefined, follow?: FollowOn, expectedPosition?: number) {
     startedAt.set(storeId, ++passesStarted);
@@ -210,12 +214,17 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
       const unreadable = new Set<number>();
       // Taken before the reading: a webhook committed during it names its store for the next.
       const named = appended?.takeStores('webhook') ?? 'all';
-      const full = !appended?.listening || named === 'all' || performance.now() - lastFullRead >= fullReadIntervalMs;
+      const readingAt = performance.now();
+      const full = !appended?.listening || named === 'all' || fullReadIntervalMs === 0 || readingAt - lastFullRead >= fullReadEvery;
       const toRead = full ? undefined : new Set([...named, ...storesWithWork, ...endedSinceRead, ...inFlight.keys()]);
       endedSinceRead.clear();
-      if (full) lastFullRead = performance.now();
       const stores = await findStores(db, toRead && [...toRead]);
-      onRead?.({ stores: stores.length, full });
+      const readingMs = performance.now() - readingAt;
+      if (full) {
+        lastFullRead = readingAt;
+        fullReadEvery = Math.max(fullReadIntervalMs, 50 * readingMs);
+      }
+      onRead?.({ stores: stores.length, full, ms: readingMs });
       // Every store that has work was read (the last reading's, and any a webhook named since).
       storesWithWork.clear();
       for (const s of stores) if (s.hasWork) storesWithWork.add(s.storeId);

@@ -58,7 +58,7 @@ it('a wake reads the state of the stores its notification names, not of every st
   const stopListening = await listenForAppends(kit.database, appended);
   const controller = new AbortController();
   const log = createSilentLogger();
-  const reads: { stores: number; full: boolean }[] = [];
+  const reads: { stores: number; full: boolean; ms: number }[] = [];
   const worker = runEnrichment({
     db: kit.db,
     log,
@@ -73,7 +73,7 @@ it('a wake reads the state of the stores its notification names, not of every st
   try {
     await expect.poll(() => reads.length, { timeout: 5_000, interval: 20 }).toBeGreaterThan(0);
     // The first reading is of every store: the 300 and the kit's (in the log once it sends).
-    expect(reads[0]).toEqual({ stores: 300, full: true });
+    expect(reads[0]).toMatchObject({ stores: 300, full: true });
     const product = kit.sim.store(storeA).products.values()[0]!;
     await kit.send({ eventType: 'product.updated', entityId: product.id });
     await expect
@@ -82,7 +82,7 @@ it('a wake reads the state of the stores its notification names, not of every st
     const later = reads.slice(1);
     expect(later.length).toBeGreaterThan(0);
     // Each later reading: the named store (and a pass's store again once it ended), never the 301.
-    for (const read of later) expect(read).toEqual({ stores: 1, full: false });
+    for (const read of later) expect(read).toMatchObject({ stores: 1, full: false });
   } finally {
     controller.abort();
     await worker;
@@ -99,7 +99,7 @@ it('every store is still read now and then: work that came without an append is 
   await kit.pass();
   const answered = (await kit.records()).length;
   const controller = new AbortController();
-  const reads: { stores: number; full: boolean }[] = [];
+  const reads: { stores: number; full: boolean; ms: number }[] = [];
   const worker = runEnrichment({
     db: kit.db,
     log: createSilentLogger(),
@@ -124,5 +124,42 @@ it('every store is still read now and then: work that came without an append is 
     controller.abort();
     await worker;
     await stopListening();
+  }
+});
+
+it('reading every store never takes more than a fiftieth of the time: a slow reading comes less often', async () => {
+  kit = await createKit();
+  await addQuietStores(300);
+  const appended = createLogSignal();
+  const stopListening = await listenForAppends(kit.database, appended);
+  const controller = new AbortController();
+  const reads: { at: number; stores: number; full: boolean; ms: number }[] = [];
+  const worker = runEnrichment({
+    db: kit.db,
+    log: createSilentLogger(),
+    clientFor: kit.clientFor,
+    box: kit.box,
+    signal: controller.signal,
+    // A wake every 10 ms, and every store read at each of them, were it not for the bound.
+    pollIntervalMs: 10,
+    fullReadIntervalMs: 1,
+    appended,
+    onRead: (read) => reads.push({ at: performance.now(), ...read }),
+  });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+  } finally {
+    controller.abort();
+    await worker;
+    await stopListening();
+  }
+  const full = reads.filter((read) => read.full);
+  expect(full.length).toBeGreaterThan(1);
+  expect(reads.length).toBeGreaterThan(full.length * 2);
+  for (let i = 1; i < full.length; i++) {
+    const previous = full[i - 1]!;
+    const current = full[i]!;
+    // From the start of one full reading to the start of the next: at least 50 times the first.
+    expect(current.at - current.ms - (previous.at - previous.ms)).toBeGreaterThanOrEqual(50 * previous.ms - 1);
   }
 });
