@@ -51,108 +51,85 @@ async function addQuietStores(count: number) {
     select store_id, max(position), 'active' from event_log where store_id > 500000 group by store_id`);
 }
 
-it('a wake reads the state of the stores its notification names, not of every store in the log', async () => {
-  kit = await createKit();
-  await addQuietStores(300);
+type Reading = { at: number; stores: number; full: boolean; ms: number };
+
+/**
+ * The enrichment loop listening to the kit's database, each reading of the stores' state kept
+ * (with when it ended, performance.now), until `during` settles.
+ */
+async function whileLooping(
+  timing: { pollIntervalMs: number; fullReadIntervalMs: number },
+  during: (reads: Reading[]) => Promise<void>,
+): Promise<Reading[]> {
   const appended = createLogSignal();
   const stopListening = await listenForAppends(kit.database, appended);
   const controller = new AbortController();
-  const log = createSilentLogger();
-  const reads: { stores: number; full: boolean; ms: number }[] = [];
+  const reads: Reading[] = [];
   const worker = runEnrichment({
     db: kit.db,
-    log,
+    log: createSilentLogger(),
     clientFor: kit.clientFor,
     box: kit.box,
     signal: controller.signal,
-    pollIntervalMs: pollMs,
-    fullReadIntervalMs: pollMs,
+    ...timing,
     appended,
-    onRead: (read) => reads.push(read),
+    onRead: (read) => reads.push({ at: performance.now(), ...read }),
   });
   try {
+    await during(reads);
+  } finally {
+    controller.abort();
+    await worker;
+    await stopListening();
+  }
+  return reads;
+}
+
+it('a wake reads the state of the stores its notification names, not of every store in the log', async () => {
+  kit = await createKit();
+  await addQuietStores(300);
+  const reads = await whileLooping({ pollIntervalMs: pollMs, fullReadIntervalMs: pollMs }, async (reads) => {
     await expect.poll(() => reads.length, { timeout: 5_000, interval: 20 }).toBeGreaterThan(0);
-    // The first reading is of every store: the 300 and the kit's (in the log once it sends).
-    expect(reads[0]).toMatchObject({ stores: 300, full: true });
     const product = kit.sim.store(storeA).products.values()[0]!;
     await kit.send({ eventType: 'product.updated', entityId: product.id });
     await expect
       .poll(async () => (await kit.records()).filter((r) => r.kind === 'snapshot').length, { timeout: 10_000, interval: 20 })
       .toBeGreaterThan(0);
-    const later = reads.slice(1);
-    expect(later.length).toBeGreaterThan(0);
-    // Each later reading: the named store (and a pass's store again once it ended), never the 301.
-    for (const read of later) expect(read).toMatchObject({ stores: 1, full: false });
-  } finally {
-    controller.abort();
-    await worker;
-    await stopListening();
-  }
+  });
+  // The first reading is of every store: the 300 (the kit's store is in the log once it sends).
+  expect(reads[0]).toMatchObject({ stores: 300, full: true });
+  const later = reads.slice(1);
+  expect(later.length).toBeGreaterThan(0);
+  // Each later reading: the named store (and a pass's store again once it ended), never the 301.
+  for (const read of later) expect(read).toMatchObject({ stores: 1, full: false });
 });
 
 it('every store is still read now and then: work that came without an append is found', async () => {
   kit = await createKit();
-  const appended = createLogSignal();
-  const stopListening = await listenForAppends(kit.database, appended);
   const product = kit.sim.store(storeA).products.values()[0]!;
   await kit.send({ eventType: 'product.updated', entityId: product.id });
   await kit.pass();
   const answered = (await kit.records()).length;
-  const controller = new AbortController();
-  const reads: { stores: number; full: boolean; ms: number }[] = [];
-  const worker = runEnrichment({
-    db: kit.db,
-    log: createSilentLogger(),
-    clientFor: kit.clientFor,
-    box: kit.box,
-    signal: controller.signal,
-    pollIntervalMs: 50,
-    fullReadIntervalMs: 600,
-    appended,
-    onRead: (read) => reads.push(read),
-  });
-  try {
+  const reads = await whileLooping({ pollIntervalMs: 50, fullReadIntervalMs: 600 }, async (reads) => {
     // The first reading (of every store) found nothing to do.
     await expect.poll(() => reads.length, { timeout: 5_000, interval: 10 }).toBeGreaterThan(0);
     // Moved back by hand, as an operator replaying the store would: work, and no notification.
     await kit.db.execute(sql`update enrichment_state set position = 0 where store_id = ${storeA}`);
     await expect.poll(async () => (await kit.records()).length, { timeout: 10_000, interval: 20 }).toBeGreaterThan(answered);
-    // Found by a later full reading; the wakes between (every 50 ms) read no store at all.
-    expect(reads.filter((read) => read.full).length).toBeGreaterThan(1);
-    expect(reads.filter((read) => !read.full && read.stores === 0).length).toBeGreaterThan(3);
-  } finally {
-    controller.abort();
-    await worker;
-    await stopListening();
-  }
+  });
+  // Found by a later full reading; the wakes between (every 50 ms) read no store at all.
+  expect(reads.filter((read) => read.full).length).toBeGreaterThan(1);
+  expect(reads.filter((read) => !read.full && read.stores === 0).length).toBeGreaterThan(3);
 });
 
 it('reading every store never takes more than a fiftieth of the time: a slow reading comes less often', async () => {
   kit = await createKit();
   await addQuietStores(300);
-  const appended = createLogSignal();
-  const stopListening = await listenForAppends(kit.database, appended);
-  const controller = new AbortController();
-  const reads: { at: number; stores: number; full: boolean; ms: number }[] = [];
-  const worker = runEnrichment({
-    db: kit.db,
-    log: createSilentLogger(),
-    clientFor: kit.clientFor,
-    box: kit.box,
-    signal: controller.signal,
-    // A wake every 10 ms, and every store read at each of them, were it not for the bound.
-    pollIntervalMs: 10,
-    fullReadIntervalMs: 1,
-    appended,
-    onRead: (read) => reads.push({ at: performance.now(), ...read }),
-  });
-  try {
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-  } finally {
-    controller.abort();
-    await worker;
-    await stopListening();
-  }
+  // A wake every 10 ms, and every store read at each of them, were it not for the bound.
+  const reads = await whileLooping(
+    { pollIntervalMs: 10, fullReadIntervalMs: 1 },
+    () => new Promise((resolve) => setTimeout(resolve, 1_500)),
+  );
   const full = reads.filter((read) => read.full);
   expect(full.length).toBeGreaterThan(1);
   expect(reads.length).toBeGreaterThan(full.length * 2);
