@@ -1,5 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import {
+  childArrays,
+  childOmitted,
   entityCatalog,
   kindName,
   kinds,
@@ -9,7 +11,7 @@ import {
   type FilterDecl,
   type Kind,
 } from '@mirror/catalog';
-import { eq, exists, getTableColumns, getTableName, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
+import { eq, exists, getTableName, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { booleanParam, decimalParam, numericId, statusListParam, textId, timeParam } from './query-params.ts';
 import { rowSchema } from './row-json.ts';
@@ -29,15 +31,8 @@ export type Filter = {
 };
 
 /**
- * Child rows selected with their parent in the same statement: a correlated subquery per row
- * (json_agg over the child table's primary key, which starts with store_id and the parent's id),
- * so a page of 100 orders and all their items is one query, not 101. Numerics are cast to text
- * inside the JSON so money keeps its exact decimal form. The children are ordered in a subquery,
- * not inside json_agg: the primary key index then gives the order and Postgres skips a sort per
- * parent row. Each child is printed by json_agg of a record (row_to_json): keys from the column
- * aliases, without json_build_object's per-call argument type lookups. Lists and get-by-id nest it
- * in the row's JSON, which Postgres prints (json-rows.ts). The parent is named by its table name:
- * drizzle prints a single-table select's columns unqualified, which would bind to the child.
+ * Child rows printed with their parent (`items`, `refunds`): their zod shape, and the JSON
+ * expressions the catalogue's printer gives them (a correlated subquery per row; row-printer.ts).
  */
 export type Expansion = {
   shape: Record<string, z.ZodType>;
@@ -74,8 +69,6 @@ export type EntityDef = {
 };
 
 const internal = ['storeId', 'doc'] as const;
-/** Columns a child row is never printed with: its store and parent are the parent's. */
-const childBookkeeping = ['storeId', 'doc', 'deletedAt', 'sourcePosition', 'syncedAt'];
 
 const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
@@ -164,35 +157,13 @@ function compares(column: AnyPgColumn): Pick<Filter, 'valueType' | 'column'> {
 }
 
 /** The nested child rows of a kind's rows, from the catalogue's child tables. */
-function expansionOf(table: EntityTable, parentKey: AnyPgColumn, children: readonly ChildDecl[]): Expansion | undefined {
+function expansionOf(kind: Kind, parentKey: AnyPgColumn, children: readonly ChildDecl[]): Expansion | undefined {
   if (children.length === 0) return undefined;
   const shape: Record<string, z.ZodType> = {};
-  const columns: Record<string, SQL> = {};
-  const parent = q(getTableName(table));
-  const key = q(parentKey.name);
   for (const child of children) {
-    const name = q(getTableName(child.table));
-    const join = `from ${name} c where c.store_id = ${parent}.store_id and c.${key} = ${parent}.${key} order by c.${q(child.itemKey.name)}`;
-    if (child.value) {
-      shape[child.as] = z.array(z.number().int());
-      columns[child.as] = sql.raw(
-        `(select coalesce(json_agg(c.${q(child.value.name)}), '[]'::json) from (select c.${q(child.value.name)} ${join}) c)`,
-      );
-      continue;
-    }
-    const omit = [
-      ...childBookkeeping,
-      ...Object.entries(getTableColumns(child.table))
-        .filter(([, c]) => c.name === parentKey.name)
-        .map(([k]) => k),
-    ];
-    shape[child.as] = z.array(z.object(rowSchema(child.table, omit)));
-    const printed = Object.entries(getTableColumns(child.table))
-      .filter(([k]) => !omit.includes(k))
-      .map(([k, c]) => `c.${q(c.name)}${c.columnType === 'PgNumeric' ? '::text' : ''} as ${q(k)}`);
-    columns[child.as] = sql.raw(`(select coalesce(json_agg(c), '[]'::json) from (select ${printed.join(', ')} ${join}) c)`);
+    shape[child.as] = child.value ? z.array(z.number().int()) : z.array(z.object(rowSchema(child.table, childOmitted(child, parentKey))));
   }
-  return { shape, columns };
+  return { shape, columns: childArrays(kind) };
 }
 
 function entityDef(kind: Kind, api: CollectionApi): EntityDef {
@@ -200,7 +171,7 @@ function entityDef(kind: Kind, api: CollectionApi): EntityDef {
   const table = decl.table;
   // A set's rows are keyed by the set's key and the row's own (invoices: order and invoice id).
   const parentKey = decl.key === 'store' ? api.idColumn : decl.key;
-  const expand = expansionOf(table, parentKey, decl.children);
+  const expand = expansionOf(kind, parentKey, decl.children);
   return {
     path: kindName(kind),
     name: api.component,
@@ -236,6 +207,3 @@ export function entitySchema(def: EntityDef) {
       .openapi({ description: "Ecwid's full document as fetched; in lists only with includeDoc=true" }),
   });
 }
-
-/** Columns never printed: the store is in the URL. */
-export const internalKeys: ReadonlySet<string> = new Set(['storeId']);

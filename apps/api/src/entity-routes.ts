@@ -1,4 +1,5 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import { printedFields, renderedKinds, rowJson, storedListJson } from '@mirror/catalog';
 import { AppError } from '@mirror/core';
 import { execRows, type Db } from '@mirror/db';
 import { and, eq, getTableColumns, isNull, sql, type SQL } from 'drizzle-orm';
@@ -6,9 +7,9 @@ import { PgDialect, type AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Context } from 'hono';
 import type { ApiEnv } from './api-env.ts';
 import type { CursorCodec } from './cursor.ts';
-import { entitySchema, internalKeys, type EntityDef, type Filter } from './entities.ts';
+import { entitySchema, type EntityDef, type Filter } from './entities.ts';
 import { createBatchedLookup, pipelinedClient, postgresJsClient, rawQuery } from './fast-rows.ts';
-import { jsonRowsQuery, renderedOnce, rowJson } from './json-rows.ts';
+import { jsonRowsQuery, renderedOnce } from './json-rows.ts';
 import { createStatementCache, hidden, keysetPage } from './keyset.ts';
 import { logRecordSchema, printRecord, readEntityHistory } from './log-records.ts';
 import { booleanParam, cursorParam, fastIdParser, limitParam, storeIdParam } from './query-params.ts';
@@ -35,11 +36,13 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
   const tag = def.path;
   const columns = getTableColumns(def.table) as Record<string, AnyPgColumn>;
   const { doc: _doc, ...withoutDoc } = columns;
-  // Lists have Postgres print each row (rowJson), as get-by-id does; keysetPage selects the key
-  // and sort value beside it for the cursor. Rendered once: drizzle would otherwise walk the
-  // printer's SQL (every field, the child subqueries) again on each request.
-  const listSelection = { __json: renderedOnce(rowJson(printedFields(def, { doc: false }))).as('__json') };
-  const docSelection = { __json: renderedOnce(rowJson(printedFields(def, { doc: true }))).as('__json') };
+  // Lists have Postgres print each row (rowJson), as get-by-id does, or read it printed when the
+  // projection stored it so and it is still the row's (kinds with child rows, decision 0022);
+  // keysetPage selects the key and sort value beside it for the cursor. Rendered once: drizzle
+  // would otherwise walk the printer's SQL (every field, the child subqueries) on each request.
+  const listJson = renderedKinds.includes(def.kind) ? storedListJson(def.kind) : rowJson(printedFields(def.kind, { doc: false }));
+  const listSelection = { __json: renderedOnce(listJson).as('__json') };
+  const docSelection = { __json: renderedOnce(rowJson(printedFields(def.kind, { doc: true }))).as('__json') };
   const statements = createStatementCache();
   const findOne = prepareFindJson(db, def, { includeDeleted: false });
   const findOneDeleted = prepareFindJson(db, def, { includeDeleted: true });
@@ -236,12 +239,6 @@ function prepareFind(db: Db, def: EntityDef, columns: Record<string, unknown>) {
   return { execute: (values: { storeId: number; id: unknown }) => prepared.execute(values) as Promise<Record<string, unknown>[]> };
 }
 
-/** The keys a row is printed with, in order: the table's columns (but the store), then the expansions. */
-function printedFields(def: EntityDef, { doc }: { doc: boolean }): Record<string, AnyPgColumn | SQL> {
-  const columns = Object.entries(getTableColumns(def.table) as Record<string, AnyPgColumn>);
-  return { ...Object.fromEntries(columns.filter(([key]) => !internalKeys.has(key) && (doc || key !== 'doc'))), ...def.expand?.columns };
-}
-
 /**
  * The get-by-id statement of an entity: `(storeId, ids)` → the rows of those ids, each as
  * `[id, json]`, the JSON with the list's keys in the list's order (json-rows.ts).
@@ -250,7 +247,7 @@ export function findJsonStatement(
   def: EntityDef,
   { includeDeleted }: { includeDeleted: boolean },
 ): (storeId: unknown, ids: unknown) => SQL {
-  const fields = printedFields(def, { doc: true });
+  const fields = printedFields(def.kind, { doc: true });
   const idKey = Object.keys(fields).find((key) => fields[key] === def.idColumn);
   if (idKey === undefined) throw new Error(`${def.path}: the id column is not selected`);
   const idArray = sql.raw(`${def.idColumn.getSQLType()}[]`);

@@ -1,5 +1,6 @@
 import {
   abandonedCartItemsTable,
+  abandonedCartsRenderedTable,
   abandonedCartsTable,
   appStorageTable,
   appSubscriptionsTable,
@@ -10,8 +11,10 @@ import {
   invoicesTable,
   orderItemsTable,
   orderRefundsTable,
+  ordersRenderedTable,
   ordersTable,
   productCategoriesTable,
+  productsRenderedTable,
   productsTable,
   productTypesTable,
   productVariationsTable,
@@ -181,6 +184,11 @@ export type KindDecl = {
   table: EntityTable;
   key: AnyPgColumn | 'store';
   children: readonly ChildDecl[];
+  /**
+   * Where the projection stores each row as the API's lists print it (decision 0022): the kinds
+   * with child rows, whose printing per request costs Postgres most. Keyed as `table`.
+   */
+  rendered?: PgTable;
   /** `null`: not served as a collection or singleton (the store lifecycle is GET /v1/stores). */
   api: CollectionApi | SingletonApi | null;
 };
@@ -347,6 +355,7 @@ export const entityCatalog = {
     shape: 'entity',
     table: p,
     key: p.productId,
+    rendered: productsRenderedTable,
     children: [
       {
         table: productCategoriesTable,
@@ -474,6 +483,7 @@ export const entityCatalog = {
     shape: 'entity',
     table: o,
     key: o.orderId,
+    rendered: ordersRenderedTable,
     children: [
       { table: orderItemsTable, itemKey: orderItemsTable.itemId, as: 'items' },
       { table: orderRefundsTable, itemKey: orderRefundsTable.refundIndex, as: 'refunds' },
@@ -508,6 +518,7 @@ export const entityCatalog = {
     shape: 'entity',
     table: ac,
     key: ac.cartId,
+    rendered: abandonedCartsRenderedTable,
     children: [{ table: abandonedCartItemsTable, itemKey: abandonedCartItemsTable.itemId, as: 'items' }],
     api: collection('AbandonedCart', ac.cartId, {
       sorts: { createdAt: ac.createdAt, updatedAt: ac.updatedAt, total: ac.total },

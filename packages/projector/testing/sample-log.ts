@@ -1,3 +1,4 @@
+import { renderedKinds, renderingAuditText } from '@mirror/catalog';
 import { sql } from 'drizzle-orm';
 import { execRows, type Db } from '@mirror/db';
 import { createSimulator } from '@mirror/ecwid-sim';
@@ -83,6 +84,36 @@ export const entityTables = [
   'app_storage',
   'stores',
 ];
+
+/** The stored list renderings (decision 0022): a cache of the tables above, rebuilt with their kinds. */
+export const renderedTables = ['orders_rendered', 'products_rendered', 'abandoned_carts_rendered'];
+
+/**
+ * For each kind whose rows are stored printed, its rows counted by their stored printing
+ * (renderingAuditText): after a write, `missing`, `stale` and `wrong` should all be 0.
+ */
+export async function auditRenderings(
+  target: Db,
+  schema = 'public',
+): Promise<Record<string, { rows: number; missing: number; stale: number; wrong: number }>> {
+  const out: Record<string, { rows: number; missing: number; stale: number; wrong: number }> = {};
+  for (const kind of renderedKinds) {
+    const [row] = await execRows<{ rows: number; missing: number; stale: number; wrong: number }>(
+      target,
+      sql.raw(renderingAuditText(kind, schema)),
+    );
+    out[kind] = row!;
+  }
+  return out;
+}
+
+/** auditRenderings' answer when every row has its printing stored and right. */
+export async function expectAllRendered(target: Db, schema = 'public'): Promise<void> {
+  const audit = await auditRenderings(target, schema);
+  for (const [kind, counts] of Object.entries(audit)) {
+    if (counts.missing + counts.stale + counts.wrong > 0) throw new Error(`${kind}: stored printing ${JSON.stringify(counts)}`);
+  }
+}
 
 /** Every entity table's full rows as JSON, ordered by the whole row. */
 export async function snapshotTables(target: Db, schema = 'public'): Promise<Record<string, unknown[]>> {

@@ -1,4 +1,5 @@
 import { execRows, type Executor } from '@mirror/db';
+import { keyRowsWhere, renderedKinds, renderStatement } from '@mirror/catalog';
 import { sql, type SQL } from 'drizzle-orm';
 import type { ChildSpec, EntitySpec } from '../projection/entity-specs.ts';
 import { projectionSpecs } from '../projection/entity-specs.ts';
@@ -106,9 +107,16 @@ export async function rewriteRows(tx: Executor, rule: EraseRule, kind: PersonKin
       await tx.execute(entityUpdate(spec, schema, storeId, `[${changed.join(',')}]`));
       counts[spec.table] = (counts[spec.table] ?? 0) + changed.length;
     }
+    let childrenChanged = false;
     for (const child of spec.children) {
       const n = await rewriteChildren(tx, spec, child, schema, storeId, keys, matchers);
       if (n > 0) counts[child.table] = (counts[child.table] ?? 0) + n;
+      childrenChanged ||= n > 0;
+    }
+    // The lists' stored printing of these rows held what was just erased: printed again from the
+    // erased rows (decision 0022), here and in a rebuild's shadow alike.
+    if ((changed.length > 0 || childrenChanged) && renderedKinds.includes(kind)) {
+      await tx.execute(renderStatement(kind, schema, keyRowsWhere(kind, storeId, keys)));
     }
   }
   return counts;

@@ -1,4 +1,4 @@
-import { entityCatalog, type EntityCatalog, type Kind } from '@mirror/catalog';
+import { entityCatalog, type EntityCatalog, type Kind, type KindDecl } from '@mirror/catalog';
 import {
   abandonedCartItemsTable,
   appStorageTable,
@@ -650,8 +650,10 @@ fill_orders as (
   review: reviewSpec,
 } as const satisfies Record<Kind, ProjectionSpec>;
 
-/** The tables a kind writes (its family), for rebuilding a subset. */
+/** The tables a kind writes (its family, and its stored list renderings), for rebuilding a subset. */
 export function tablesOf(kind: Kind): string[] {
   const spec: ProjectionSpec = projectionSpecs[kind];
-  return spec.shape === 'set' ? [spec.table] : [spec.table, ...spec.children.map((c) => c.table)];
+  const rendered = (entityCatalog[kind] as KindDecl).rendered;
+  const family = spec.shape === 'set' ? [spec.table] : [spec.table, ...spec.children.map((c) => c.table)];
+  return rendered ? [...family, getTableName(rendered)] : family;
 }

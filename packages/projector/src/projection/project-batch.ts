@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { execPrepared, execPreparedSql, pipelineCommit, sqlState, type Db, type Executor } from '@mirror/db';
 import { bindStatement, shareOf, snapshotStatement, tombstoneStatements, type Share } from './build-statements.ts';
-import { kinds as allKinds, type Kind } from '@mirror/catalog';
+import { batchRowsWhere, kinds as allKinds, renderedKinds, renderStatementText, type Kind } from '@mirror/catalog';
 import { projectionSpecs } from './entity-specs.ts';
 
 export type ProjectBatchOptions = {
@@ -246,6 +246,12 @@ async function applyBatch(tx: Executor, options: ProjectBatchOptions & BatchTuni
     if (entry.tombstones) {
       const texts = cached(`${schema}:${kind}:t:${shareKey}`, () => tombstoneStatements(spec, schema, kindShare, bound));
       for (const text of texts) await run(text);
+    }
+    // The rows just written, printed as the API's lists print them (decision 0022), in the same
+    // transaction. Not in a rebuild's shares: it prints its shadow tables whole once they are built
+    // (rebuild.ts), and shares printing each other's rows would lock them in no common order.
+    if (!share && renderedKinds.includes(kind)) {
+      await run(statement(`${schema}:${kind}:r:${limit}`, () => renderStatementText(kind, schema, batchRowsWhere(kind, limit))));
     }
   }
   // This path owns its transaction (projectNextBatch): its COMMIT goes in the same write as the

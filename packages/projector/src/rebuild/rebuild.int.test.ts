@@ -7,7 +7,15 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { projectNextBatch } from '../projection/project-batch.ts';
 import { runProjection } from '../projection/run-projection.ts';
 import { appendRecords, appendSnapshot, fixture } from '../../testing/append-records.ts';
-import { entityTables, logOfEverything, simStore, snapshotTables } from '../../testing/sample-log.ts';
+import {
+  auditRenderings,
+  entityTables,
+  expectAllRendered,
+  logOfEverything,
+  renderedTables,
+  simStore,
+  snapshotTables,
+} from '../../testing/sample-log.ts';
 import { appendRecords as appendForProjection } from '../enrichment/append-records.ts';
 import { rebuild, type RebuildProgress } from './rebuild.ts';
 import { replay } from './replay.ts';
@@ -34,6 +42,7 @@ describe('rebuild', () => {
   test('gives the live tables back row for row, every table, and keeps the reporting views working', async () => {
     await appendRecords(db, logOfEverything());
     await projectAll();
+    console.log(JSON.stringify(await auditRenderings(db)));
     const live = await snapshotTables(db);
     const paidBefore = await scalar<number>('select count(*)::int as v from reporting.order_sales');
     const phases: RebuildProgress['phase'][] = [];
@@ -41,7 +50,9 @@ describe('rebuild', () => {
     const result = await rebuild(db, { batchSize: 5, onProgress: (p) => void phases.push(p.phase) });
 
     expect(await snapshotTables(db)).toEqual(live);
-    expect(result.tables.sort()).toEqual([...entityTables].sort());
+    expect(result.tables.sort()).toEqual([...entityTables, ...renderedTables].sort());
+    // Every row's list printing is stored again, for the rows as they now are (decision 0022).
+    await expectAllRendered(db);
     expect(result.records).toBe(logOfEverything().length);
     expect(new Set(phases)).toEqual(new Set(['build', 'index', 'catch-up', 'swap', 'done']));
     for (const table of entityTables) expect(live[table]!.length, table).toBeGreaterThan(0);
@@ -337,7 +348,7 @@ describe('rebuild', () => {
 
     const result = await rebuild(db, { entities: ['order'] });
 
-    expect(result.tables.sort()).toEqual(['order_items', 'order_refunds', 'orders']);
+    expect(result.tables.sort()).toEqual(['order_items', 'order_refunds', 'orders', 'orders_rendered']);
     const after = await snapshotTables(db);
     expect(after['orders']).toEqual(live['orders']);
     expect(after['order_items']).toEqual(live['order_items']);

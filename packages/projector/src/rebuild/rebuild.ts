@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { AppError } from '@mirror/core';
 import { execRows, type Db, type Executor, type Tx } from '@mirror/db';
 import { worklistStatement } from '../projection/build-statements.ts';
-import { kinds as allKinds, type Kind } from '@mirror/catalog';
+import { kinds as allKinds, renderedKinds, renderStatementText, shareRowsWhere, type Kind } from '@mirror/catalog';
 import { projectionSpecs, storeProfileTimelineStatements, tablesOf } from '../projection/entity-specs.ts';
 import { projectBatchInTransaction, projectNextBatch } from '../projection/project-batch.ts';
 import { bulkLoad } from './bulk-load.ts';
@@ -210,6 +210,7 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
 
     phase = 'index';
     await progress('index', position, head, records);
+    await renderShadowTables(db, kinds, n);
     await createSecondaryIndexes(db, tables, n);
 
     phase = 'catch-up';
@@ -285,6 +286,26 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
   await db.execute(sql.raw(`drop schema if exists ${retiredSchema} cascade`));
   await progress('done', position, position, records);
   return { tables, records, position, resumed };
+}
+
+/**
+ * The built shadow tables' rows printed as the API's lists print them (decision 0022): the bulk
+ * load and the shares' batches leave that to here, one statement per share of a kind's keys on
+ * each connection. A resumed rebuild prints them again (it replaces what is there). The
+ * catch-up's and the swap's batches print what they write, as the live projection does.
+ */
+async function renderShadowTables(db: Db, kinds: readonly Kind[], n: number): Promise<void> {
+  const rendered = renderedKinds.filter((kind) => kinds.includes(kind));
+  await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      for (const kind of rendered) {
+        await db.transaction(async (tx) => {
+          await tx.execute(sql`set local synchronous_commit = off`);
+          await tx.execute(sql.raw(renderStatementText(kind, shadowSchema, shareRowsWhere(kind, i, n))));
+        });
+      }
+    }),
+  );
 }
 
 /**
