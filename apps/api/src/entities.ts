@@ -3,6 +3,7 @@ import {
   childArrays,
   childOmitted,
   entityCatalog,
+  parentKeyOf,
   kindName,
   kinds,
   type ChildDecl,
@@ -170,7 +171,7 @@ function entityDef(kind: Kind, api: CollectionApi): EntityDef {
   const decl = entityCatalog[kind];
   const table = decl.table;
   // A set's rows are keyed by the set's key and the row's own (invoices: order and invoice id).
-  const parentKey = decl.key === 'store' ? api.idColumn : decl.key;
+  const parentKey = parentKeyOf(kind);
   const expand = expansionOf(kind, parentKey, decl.children);
   return {
     path: kindName(kind),

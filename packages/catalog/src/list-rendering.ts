@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { getTableColumns, getTableName, sql, type SQL } from 'drizzle-orm';
-import { PgDialect, type AnyPgColumn, type PgTable } from 'drizzle-orm/pg-core';
+import { PgDialect, type AnyPgColumn } from 'drizzle-orm/pg-core';
 import { entityCatalog, kinds, type Kind, type KindDecl } from './entity-catalog.ts';
 import { parentKeyOf, printedFields, rowJson } from './row-printer.ts';
 
@@ -30,36 +30,52 @@ const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const dialect = new PgDialect();
 
 type Parts = {
-  table: PgTable;
-  rendered: PgTable;
-  parent: string;
+  /** The parent table's name and its key column's, quoted; the key column. */
+  p: string;
+  k: string;
   key: AnyPgColumn;
-  renderedTable: string;
+  /** The rendered table's name, quoted. */
+  rendered: string;
+  /** The printer's SQL over the live tables (children found on the search path), and its id. */
   printer: string;
   printerId: string;
+  /** A stored rendering `r` is the row's own: its position, row version and printer match. */
+  valid: string;
 };
 
+const parts = new Map<Kind, Parts>();
+
 function partsOf(kind: Kind): Parts {
+  const known = parts.get(kind);
+  if (known) return known;
   const decl: KindDecl = entityCatalog[kind];
   if (!decl.rendered) throw new Error(`${kind}: its rows are not stored printed`);
   const key = parentKeyOf(kind);
   const renderedKey = Object.values(getTableColumns(decl.rendered) as Record<string, AnyPgColumn>).find((c) => c.name === key.name);
   if (!renderedKey || renderedKey.getSQLType() !== key.getSQLType())
     throw new Error(`${kind}: ${getTableName(decl.rendered)} is not keyed as its table`);
-  // The printer over the live tables (children found on the search path): what the API runs,
-  // and what names the printer in every rendering, wherever the rendering was written.
-  const printer = dialect.sqlToQuery(rowJson(printedFields(kind, { doc: false })));
-  if (printer.params.length > 0) throw new Error(`${kind}: the printer has parameters`);
-  const printerId = createHash('sha256').update(printer.sql).digest('base64url').slice(0, 16);
-  return {
-    table: decl.table,
-    rendered: decl.rendered,
-    parent: getTableName(decl.table),
+  // What the API runs, and what names the printer in every rendering, wherever it was written.
+  const printer = printerIn(kind);
+  const printerId = createHash('sha256').update(printer).digest('base64url').slice(0, 16);
+  const p = q(getTableName(decl.table));
+  const made: Parts = {
+    p,
+    k: q(key.name),
     key,
-    renderedTable: getTableName(decl.rendered),
-    printer: printer.sql,
+    rendered: q(getTableName(decl.rendered)),
+    printer,
     printerId,
+    valid: `r.row_position = ${p}.source_position and r.row_version = ${p}.xmin and r.printer = '${printerId}'`,
   };
+  parts.set(kind, made);
+  return made;
+}
+
+/** The printer's SQL text, its child tables in `schema` (a rebuild's shadow) or on the search path. */
+function printerIn(kind: Kind, schema?: string): string {
+  const printer = dialect.sqlToQuery(rowJson(printedFields(kind, { doc: false, ...(schema !== undefined && { schema }) })));
+  if (printer.params.length > 0) throw new Error(`${kind}: the printer has parameters`);
+  return printer.sql;
 }
 
 /**
@@ -67,12 +83,10 @@ function partsOf(kind: Kind): Parts {
  * printed now (the same printer). COALESCE evaluates the printer only when the first is null.
  */
 export function storedListJson(kind: Kind): SQL<string> {
-  const { parent, key, renderedTable, printer, printerId } = partsOf(kind);
-  const p = q(parent);
-  const k = q(key.name);
-  return sql.raw(`coalesce((select r.json from ${q(renderedTable)} r
-    where r.store_id = ${p}.store_id and r.${k} = ${p}.${k} and r.row_position = ${p}.source_position
-      and r.row_version = ${p}.xmin and r.printer = '${printerId}'), ${printer})`) as SQL<string>;
+  const { p, k, rendered, printer, valid } = partsOf(kind);
+  return sql.raw(
+    `coalesce((select r.json from ${rendered} r where r.store_id = ${p}.store_id and r.${k} = ${p}.${k} and ${valid}), ${printer})`,
+  ) as SQL<string>;
 }
 
 /**
@@ -81,13 +95,9 @@ export function storedListJson(kind: Kind): SQL<string> {
  * Rows are taken in key order, so concurrent writers lock renderings in one order.
  */
 export function renderStatementText(kind: Kind, schema: string, where: string): string {
-  const { parent, key, renderedTable, printerId } = partsOf(kind);
-  const p = q(parent);
-  const k = q(key.name);
-  // The same printer with the child tables in `schema` (a rebuild's shadow).
-  const printer = dialect.sqlToQuery(rowJson(printedFields(kind, { doc: false, schema })));
-  return `insert into ${q(schema)}.${q(renderedTable)} as t (store_id, ${k}, row_position, row_version, printer, json)
-  select ${p}.store_id, ${p}.${k}, ${p}.source_position, ${p}.xmin, '${printerId}', ${printer.sql}
+  const { p, k, rendered, printerId } = partsOf(kind);
+  return `insert into ${q(schema)}.${rendered} as t (store_id, ${k}, row_position, row_version, printer, json)
+  select ${p}.store_id, ${p}.${k}, ${p}.source_position, ${p}.xmin, '${printerId}', ${printerIn(kind, schema)}
   from ${q(schema)}.${p} as ${p}
   where ${where}
   order by ${p}.store_id, ${p}.${k}
@@ -104,10 +114,8 @@ export function renderStatementText(kind: Kind, schema: string, where: string): 
  * generic plan per statement; build-statements.ts, Bound).
  */
 export function batchRowsWhere(kind: Kind, limit: number): string {
-  const { parent, key } = partsOf(kind);
+  const { p, k, key } = partsOf(kind);
   if (!Number.isSafeInteger(limit) || limit < 1) throw new Error(`invalid limit: ${limit}`);
-  const p = q(parent);
-  const k = q(key.name);
   const id = key.getSQLType() === 'bigint' ? `case when entity_id ~ '^[0-9]{1,18}$' then entity_id::bigint end` : 'entity_id';
   return `(${p}.store_id, ${p}.${k}) in (select store_id, ${id} from (select store_id, entity_id from event_log
       where position > {{from}} and position <= {{to}} and entity_kind = '${kind}' and kind in ('snapshot', 'tombstone')
@@ -117,16 +125,16 @@ export function batchRowsWhere(kind: Kind, limit: number): string {
 
 /** `where` text for renderStatementText: share `index` of `count` of a kind's rows, by a hash of the key (rebuild). */
 export function shareRowsWhere(kind: Kind, index: number, count: number): string {
-  const { parent, key } = partsOf(kind);
+  const { p, k } = partsOf(kind);
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(count) || count < 1 || index < 0 || index >= count)
     throw new Error(`invalid share ${index} of ${count}`);
-  return count === 1 ? 'true' : `abs(hashtext(${q(parent)}.${q(key.name)}::text)::bigint) % ${count} = ${index}`;
+  return count === 1 ? 'true' : `abs(hashtext(${p}.${k}::text)::bigint) % ${count} = ${index}`;
 }
 
 /** `where` SQL for renderStatementText: these keys of one store (erasure). */
 export function keyRowsWhere(kind: Kind, storeId: number, keys: readonly string[]): SQL {
-  const { parent, key } = partsOf(kind);
-  return sql`${sql.raw(q(parent))}.store_id = ${storeId} and ${sql.raw(`${q(parent)}.${q(key.name)}`)} in (select (jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb))::${sql.raw(key.getSQLType())})`;
+  const { p, k, key } = partsOf(kind);
+  return sql`${sql.raw(p)}.store_id = ${storeId} and ${sql.raw(`${p}.${k}`)} in (select (jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb))::${sql.raw(key.getSQLType())})`;
 }
 
 /** renderStatementText with a drizzle `where` (bound values). */
@@ -141,14 +149,10 @@ export function renderStatement(kind: Kind, schema: string, where: SQL): SQL {
  * the API would read, whose text is not what the printer prints now). For tests and checks.
  */
 export function renderingAuditText(kind: Kind, schema: string): string {
-  const { parent, key, renderedTable, printerId } = partsOf(kind);
-  const p = q(parent);
-  const k = q(key.name);
-  const printer = dialect.sqlToQuery(rowJson(printedFields(kind, { doc: false, schema })));
-  const valid = `r.row_position = ${p}.source_position and r.row_version = ${p}.xmin and r.printer = '${printerId}'`;
+  const { p, k, rendered, valid } = partsOf(kind);
   return `select count(*)::int as rows,
     count(*) filter (where r.store_id is null)::int as missing,
     count(*) filter (where r.store_id is not null and not (${valid}))::int as stale,
-    count(*) filter (where ${valid} and r.json <> ${printer.sql})::int as wrong
-  from ${q(schema)}.${p} as ${p} left join ${q(schema)}.${q(renderedTable)} r on r.store_id = ${p}.store_id and r.${k} = ${p}.${k}`;
+    count(*) filter (where ${valid} and r.json <> ${printerIn(kind, schema)})::int as wrong
+  from ${q(schema)}.${p} as ${p} left join ${q(schema)}.${rendered} r on r.store_id = ${p}.store_id and r.${k} = ${p}.${k}`;
 }
