@@ -174,7 +174,15 @@ async function measure(mode: Mode): Promise<Measured> {
       // lease (one lock round trip when the chain starts).
       openSession: database.openSession,
     }),
-    runProjection({ db, log, signal: controller.signal, idleMs: 100, ...(appended && { appended }) }),
+    // On a connection of its own, as `mirror project` runs it.
+    runProjection({
+      db,
+      log,
+      signal: controller.signal,
+      idleMs: 100,
+      openDedicated: database.openDedicated,
+      ...(appended && { appended }),
+    }),
   ]);
   cleanups.push(async () => {
     controller.abort();

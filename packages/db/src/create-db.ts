@@ -41,7 +41,19 @@ export type Database = {
    * the next statement opens a new one. Only on Postgres: PGlite has one session for everyone.
    */
   openSession?: (onClose: () => void) => Session;
+  /**
+   * A database of its own with one connection, for a loop that runs one transaction at a time
+   * and keeps its statements' plans (the live projection): on the shared pool each of its
+   * connections would plan every statement again, and the projection's take tens of ms each to
+   * plan on a busy machine (decision 0023). `name` is appended to the connection's
+   * application_name, so operators see it in pg_stat_activity. Only on Postgres: the embedded
+   * PGlite runs one backend for everyone, where a connection more only holds more plans.
+   */
+  openDedicated?: (name: string) => DedicatedDb;
 };
+
+/** A database with one connection of its own (Database.openDedicated). */
+export type DedicatedDb = { db: Db; close(): Promise<void> };
 
 /** One Postgres session at a time (Database.openSession). */
 export type Session = {
@@ -70,6 +82,8 @@ export type CreateDbOptions = {
 // Both drivers' migrators record applied migrations here (drizzle's default).
 const migrationsTable = sql`drizzle.__drizzle_migrations`;
 const migrateLockKey = 7262431000424243;
+/** What the mirror's connections call themselves in pg_stat_activity. */
+export const applicationName = 'ecwid-mirror';
 
 /**
  * Opens the mirror's database: postgres.js when a URL is given (a Postgres, or the embedded
@@ -92,7 +106,7 @@ function openPostgres(url: string, options: CreateDbOptions): Database {
     // The embedded server answers a new connection in turn, after any transaction in progress.
     connect_timeout: options.connectTimeoutSeconds ?? (options.embedded ? 30 : 5),
     onnotice: () => {},
-    connection: { application_name: 'ecwid-mirror' },
+    connection: { application_name: applicationName },
   });
   const db = drizzlePostgres(client, { schema });
   if (options.embedded) {
@@ -143,7 +157,7 @@ function openPostgres(url: string, options: CreateDbOptions): Database {
         connect_timeout: options.connectTimeoutSeconds ?? 5,
         onnotice: () => {},
         onclose: () => onClose(),
-        connection: { application_name: 'ecwid-mirror' },
+        connection: { application_name: applicationName },
       });
       return {
         // Prepared (its texts are few and fixed): an unprepared statement with parameters costs
@@ -151,6 +165,16 @@ function openPostgres(url: string, options: CreateDbOptions): Database {
         unsafe: (text, params) => session.unsafe(text, params as never[], { prepare: true }),
         end: () => session.end({ timeout: 5 }),
       };
+    },
+    openDedicated(name) {
+      // Lost, it reconnects at the next statement (and plans again, once).
+      const own = postgres(url, {
+        max: 1,
+        connect_timeout: options.connectTimeoutSeconds ?? 5,
+        onnotice: () => {},
+        connection: { application_name: `${applicationName} ${name}` },
+      });
+      return { db: drizzlePostgres(own, { schema }), close: () => own.end({ timeout: 5 }) };
     },
   };
 }

@@ -7,6 +7,7 @@ export {
   type Database,
   type Db,
   type DbKind,
+  type DedicatedDb,
   type Executor,
   type Session,
   type Tx,

@@ -102,6 +102,7 @@ export function registerProject(program: Command): void {
       signal,
       idleMs: config.projection.idleMs,
       appended,
+      openDedicated: database.openDedicated,
     });
     // What webhooks missed, found by asking Ecwid (docs/reconcile.md), within a share of each token's budget.
     const sweep = runReconcileSchedule({

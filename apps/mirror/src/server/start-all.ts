@@ -168,6 +168,7 @@ export async function startAll(database: Database, options: StartAllOptions, log
       signal: controller.signal,
       idleMs: options.projection.idleMs,
       appended,
+      openDedicated: database.openDedicated,
     }),
     // A store's new token (OAuth install, `mirror stores add`, ECWID_STORES): its backfill and
     // first reconcile, or after a reinstall what changed meanwhile.

@@ -62,15 +62,53 @@ test('takeStores: every store until known, then the stores signalled since the l
   expect(signal.takeStores('webhook')).toEqual(new Set());
 });
 
-test('a notification payload gives its kind and stores; anything else reads as every kind and store', () => {
+test('a notification payload gives its kind, stores and last position; anything else reads as every kind and store', () => {
+  expect(parseAppendPayload('webhook 1003,1004 5120')).toEqual({ kinds: ['webhook'], stores: [1003, 1004], upTo: 5120 });
+  expect(parseAppendPayload('snapshot 7 12')).toEqual({ kinds: ['snapshot'], stores: [7], upTo: 12 });
+  // Too many stores to list: every store, the position still given.
+  expect(parseAppendPayload('snapshot * 12')).toEqual({ kinds: ['snapshot'], upTo: 12 });
+  // Earlier triggers' payloads: the kind and its stores (0021), the kind alone (0018). No position.
   expect(parseAppendPayload('webhook 1003,1004')).toEqual({ kinds: ['webhook'], stores: [1003, 1004] });
-  expect(parseAppendPayload('snapshot 7')).toEqual({ kinds: ['snapshot'], stores: [7] });
-  // The kind alone (too many stores to list, or a writer of the old payload): every store.
   expect(parseAppendPayload('tombstone')).toEqual({ kinds: ['tombstone'] });
-  expect(parseAppendPayload('webhook 1003,x')).toEqual({ kinds: ['webhook'] });
+  // A part that does not read is left out: every store, or no position (a wake too many).
+  expect(parseAppendPayload('webhook 1003,x 9')).toEqual({ kinds: ['webhook'], upTo: 9 });
   expect(parseAppendPayload('webhook 1003,')).toEqual({ kinds: ['webhook'] });
   expect(parseAppendPayload('webhook -1')).toEqual({ kinds: ['webhook'] });
+  expect(parseAppendPayload('webhook 1003 x')).toEqual({ kinds: ['webhook'], stores: [1003] });
+  expect(parseAppendPayload('webhook 1003 0')).toEqual({ kinds: ['webhook'], stores: [1003] });
+  expect(parseAppendPayload('webhook 1003 1.5')).toEqual({ kinds: ['webhook'], stores: [1003] });
   expect(parseAppendPayload('something new')).toEqual({ kinds: recordKinds });
-  expect(parseAppendPayload('webhook 1 2')).toEqual({ kinds: recordKinds });
+  expect(parseAppendPayload('webhook 1 2 3')).toEqual({ kinds: recordKinds });
   expect(parseAppendPayload('')).toEqual({ kinds: recordKinds });
+});
+
+test('a wait told where its caller has read to ends only for appends past it, or of unknown end', async () => {
+  const signal = createLogSignal();
+  // The caller's own records, signalled again (by the database, after the in-process wake).
+  const waiting = signal.wait(['snapshot'], signal.mark(), 10_000, undefined, 40);
+  signal.notify(['snapshot'], [1003], 40);
+  signal.notify(['snapshot'], [1003], 12);
+  expect(await settledWithin(waiting, 50)).toBe(false);
+  signal.notify(['snapshot'], [1003], 41);
+  expect(await settledWithin(waiting, 50)).toBe(true);
+
+  // Without a position (a reconnected listener, an older trigger): news, as without `seen`.
+  const blind = signal.wait(['snapshot'], signal.mark(), 10_000, undefined, 41);
+  signal.notify(['snapshot']);
+  expect(await settledWithin(blind, 50)).toBe(true);
+
+  // Past `seen` already when the wait starts, even if signalled before the mark: it returns at once.
+  signal.notify(['tombstone'], [1003], 90);
+  expect(await settledWithin(signal.wait(['snapshot', 'tombstone'], signal.mark(), 10_000, undefined, 80), 20)).toBe(true);
+  expect(await settledWithin(signal.wait(['snapshot', 'tombstone'], signal.mark(), 10_000, undefined, 90), 50)).toBe(false);
+  // A blind signal before the mark is old news; after it, news.
+  const mark = signal.mark();
+  expect(await settledWithin(signal.wait(['snapshot'], mark, 10_000, undefined, 90), 50)).toBe(false);
+  signal.notify(['snapshot']);
+  expect(await settledWithin(signal.wait(['snapshot'], mark, 10_000, undefined, 90), 20)).toBe(true);
+
+  // A wait without `seen` ends at any signal after its mark, with a position or not.
+  const any = signal.wait(['snapshot'], signal.mark(), 10_000);
+  signal.notify(['snapshot'], [1003], 3);
+  expect(await settledWithin(any, 50)).toBe(true);
 });

@@ -3,8 +3,10 @@ import { recordKinds, type RecordKind } from '../schema/event-log.ts';
 
 /**
  * The channel event_log's trigger notifies at each commit that appends: one notification per kind
- * appended, its payload the kind, then a space and the stores it appended for, comma-separated
- * (`webhook 1003,1004`), or the kind alone when they are too many to list (migrations/0021).
+ * appended, its payload the kind, the stores it appended for, comma-separated, or `*` when they
+ * are too many to list, and the last position it appended of that kind (`webhook 1003,1004 5120`;
+ * migrations/0023). Payloads of earlier triggers are read too: the kind and its stores
+ * (`webhook 1003,1004`, 0021), or the kind alone (0018).
  */
 export const appendChannel = 'mirror_event_log';
 
@@ -22,14 +24,21 @@ export type LogSignal = {
   mark(): number;
   /**
    * Records of these kinds were committed (by this process, or a notification said so), for
-   * these stores; without `stores`, for stores not known (as if for every store).
+   * these stores; without `stores`, for stores not known (as if for every store). `upTo`: the
+   * last position appended, when known.
    */
-  notify(kinds: readonly RecordKind[], stores?: readonly number[]): void;
+  notify(kinds: readonly RecordKind[], stores?: readonly number[], upTo?: number): void;
   /**
    * Resolves when an append of one of `kinds` was signalled after `since` (a `mark`), when
    * `ms` pass, or when `abort` aborts, whichever comes first. Never rejects.
+   *
+   * `seen`: where the caller has read the log to (every record at or before it; positions are
+   * commit-ordered, decision 0001). An append signalled with its last position is then news only
+   * past that, whenever it was signalled, so the notification of records the caller already read
+   * (its own wake's, arriving a moment later from the database) does not wake it again. An append
+   * signalled without a position wakes it as without `seen`.
    */
-  wait(kinds: readonly RecordKind[], since: number, ms: number, abort?: AbortSignal): Promise<void>;
+  wait(kinds: readonly RecordKind[], since: number, ms: number, abort?: AbortSignal, seen?: number): Promise<void>;
   /**
    * The stores appends of `kind` were signalled for since the last call (`all` at the first call,
    * and whenever one came without its stores), and forgets them. For one consumer of the kind:
@@ -44,35 +53,45 @@ export type LogSignal = {
   readonly listening: boolean;
 };
 
-type Waiter = { kinds: readonly RecordKind[]; done: () => void };
+type Waiter = { kinds: readonly RecordKind[]; seen: number | undefined; done: () => void };
 
 /** An in-process LogSignal; listenForAppends feeds it the database's notifications too. */
 export function createLogSignal(): LogSignal & { listening: boolean } {
   let sequence = 0;
-  // The sequence number of the last signal of each kind.
+  // The sequence number of the last signal of each kind, and of the last one without a position.
   const lastOf = new Map<RecordKind, number>();
+  const lastBlindOf = new Map<RecordKind, number>();
+  // The last position signalled for each kind.
+  const upToOf = new Map<RecordKind, number>();
+  const isNews = (kind: RecordKind, since: number, seen: number | undefined) =>
+    seen === undefined ? (lastOf.get(kind) ?? 0) > since : (lastBlindOf.get(kind) ?? 0) > since || (upToOf.get(kind) ?? 0) > seen;
   const waiters = new Set<Waiter>();
   // The stores signalled for each kind since its last takeStores; absent means all.
   const storesOf = new Map<RecordKind, Set<number> | 'all'>();
   return {
     listening: false,
     mark: () => sequence,
-    notify(kinds, stores) {
+    notify(kinds, stores, upTo) {
       sequence += 1;
       for (const kind of kinds) {
         lastOf.set(kind, sequence);
+        if (upTo === undefined) lastBlindOf.set(kind, sequence);
+        else upToOf.set(kind, Math.max(upTo, upToOf.get(kind) ?? 0));
         const known = storesOf.get(kind);
         if (known === undefined || known === 'all') continue;
         if (stores === undefined) storesOf.set(kind, 'all');
         else for (const store of stores) known.add(store);
       }
-      for (const waiter of waiters) if (waiter.kinds.some((kind) => kinds.includes(kind))) waiter.done();
+      for (const waiter of waiters) {
+        const news = upTo === undefined || waiter.seen === undefined || upTo > waiter.seen;
+        if (news && waiter.kinds.some((kind) => kinds.includes(kind))) waiter.done();
+      }
     },
-    wait(kinds, since, ms, abort) {
-      if (abort?.aborted || kinds.some((kind) => (lastOf.get(kind) ?? 0) > since)) return Promise.resolve();
+    wait(kinds, since, ms, abort, seen) {
+      if (abort?.aborted || kinds.some((kind) => isNews(kind, since, seen))) return Promise.resolve();
       return new Promise<void>((resolve) => {
         const timer = setTimeout(done, ms);
-        const waiter: Waiter = { kinds, done };
+        const waiter: Waiter = { kinds, seen, done };
         waiters.add(waiter);
         abort?.addEventListener('abort', done, { once: true });
         function done() {
@@ -91,16 +110,21 @@ export function createLogSignal(): LogSignal & { listening: boolean } {
   };
 }
 
-/** Reads a notification's payload: its kind, and its stores when it lists them. */
-export function parseAppendPayload(payload: string): { kinds: readonly RecordKind[]; stores?: number[] } {
-  const [word = '', list, ...rest] = payload.split(' ');
+/**
+ * Reads a notification's payload: its kind, its stores when it lists them, and its last position
+ * when it gives one.
+ */
+export function parseAppendPayload(payload: string): { kinds: readonly RecordKind[]; stores?: number[]; upTo?: number } {
+  const [word = '', list, last, ...rest] = payload.split(' ');
   const kind = recordKinds.find((k) => k === word);
   // Unknown (a newer writer's payload): every kind, every store; a wake too many, never one too few.
   if (!kind || rest.length > 0) return { kinds: recordKinds };
-  if (list === undefined) return { kinds: [kind] };
+  const upTo = last === undefined ? undefined : Number(last);
+  const position = upTo !== undefined && Number.isSafeInteger(upTo) && upTo > 0 && { upTo };
+  if (list === undefined || list === '*') return { kinds: [kind], ...position };
   const stores = list.split(',').map(Number);
-  if (stores.some((store) => !Number.isSafeInteger(store) || store <= 0)) return { kinds: [kind] };
-  return { kinds: [kind], stores };
+  if (stores.some((store) => !Number.isSafeInteger(store) || store <= 0)) return { kinds: [kind], ...position };
+  return { kinds: [kind], stores, ...position };
 }
 
 /**
@@ -119,8 +143,8 @@ export async function listenForAppends(
   const unlisten = await database.listen(
     appendChannel,
     (payload) => {
-      const { kinds, stores } = parseAppendPayload(payload);
-      signal.notify(kinds, stores);
+      const { kinds, stores, upTo } = parseAppendPayload(payload);
+      signal.notify(kinds, stores, upTo);
     },
     () => signal.notify(recordKinds),
   );

@@ -132,6 +132,8 @@ export type EnrichPassResult = {
   status: 'idle' | 'progressed' | 'waiting_for_token' | 'blocked' | 'paused' | 'conflict' | 'aborted' | 'uninstalled' | 'superseded';
   /** Records appended by this pass. */
   appended: number;
+  /** The position of the last of them (when it appended any): wakes only consumers not yet past it. */
+  appendedUpTo?: number;
   parked: number;
   /** The checkpoint after the pass. */
   position: number;
@@ -429,14 +431,18 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
   // (nothing else to write) the COMMIT goes with them, so the log's append lock, which the insert
   // takes and every other append waits for, is held for Postgres's work alone. Only when the
   // records' stores have erased subjects does it run again appending through eraseOnAppend.
+  let appendedUpTo: number | undefined;
   const commit = (pipelined: boolean) =>
     db.transaction(async (tx) => {
+      const noteEnd = (positions: readonly number[]) => {
+        appendedUpTo = positions.at(-1);
+      };
       if (pipelined) {
         // Statements still to come after these: then the driver commits, after them.
         const more = deleteToken || parkedRows.length > 0 || clearAttempts;
         const sent = await Promise.allSettled([
           advanceEnrichment(tx, storeId, { from, to }, fields),
-          appendRecordsPipelined(tx, records),
+          appendRecordsPipelined(tx, records).then(noteEnd),
           ...(more ? [] : [pipelineCommit(tx)]),
         ]);
         // The first failure is the cause: the statements after it failed with the transaction.
@@ -445,7 +451,7 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
         if (!more) return true;
       } else {
         await advanceEnrichment(tx, storeId, { from, to }, fields);
-        await appendRecords(tx, records);
+        noteEnd(await appendRecords(tx, records));
       }
       if (deleteToken) {
         await tx
@@ -481,6 +487,7 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
   return {
     status: pauseRetryAt ? 'paused' : 'progressed',
     appended: records.length,
+    ...(appendedUpTo !== undefined && { appendedUpTo }),
     parked: parkedRows.length,
     position: to,
     hasMore: hasMore && cutoff === Infinity,

@@ -51,6 +51,8 @@ describe('enrichment', () => {
     expect(requests('GET /products')).toBe(1);
     const [record] = await kit.records();
     expect(record?.causedBy).toEqual(positions);
+    // Where its appends end: what the projection is told, so it wakes only if not yet past it.
+    expect(result.appendedUpTo).toBe(record?.position);
   });
 
   it('fetches the current state whatever order the webhooks came in', async () => {
@@ -360,6 +362,7 @@ describe('enrichment', () => {
     const third = await enrichStore({ db: kit.db, log: createSilentLogger(), client, maxAttempts: 3, retryBaseMs: 0 }, storeA);
     // Appended: the order, and the store profile its store's first order brings along (0009).
     expect(third).toMatchObject({ status: 'progressed', parked: 1, appended: 2 });
+    expect(third.appendedUpTo).toBe((await kit.records()).at(-1)?.position);
     const [parked] = await kit.db.select().from(parkedEventsTable);
     expect(parked).toMatchObject({ position: failing, entityId: String(product.id), attempts: 3 });
     // Parked or fetched: neither count is kept.

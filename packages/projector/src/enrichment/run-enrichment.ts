@@ -161,7 +161,7 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
           else heldUninstalled.delete(storeId);
         }
         progressed = result.status === 'progressed' || result.status === 'conflict' || result.status === 'superseded';
-        if (result.appended > 0) appended?.notify(['snapshot', 'tombstone']);
+        if (result.appended > 0) appended?.notify(['snapshot', 'tombstone'], [storeId], result.appendedUpTo);
         onPass?.(storeId, result);
       } catch (err) {
         pausedUntil.set(storeId, now().getTime() + 5_000);
