@@ -30,6 +30,11 @@
  * counted. Only webhooks received during the measured window count; the run then waits for them
  * to drain.
  *
+ * Also printed, as the worker saw them in the window: each Ecwid request's time to its answer
+ * (the simulator adds 50 ms; the rest is its own work and the two shared cores), and how late the
+ * worker's event loop ran a 5 ms timer. Neither is part of the target; they say how much of the
+ * delay's tail the simulated Ecwid and the machine's contention account for (decision 0023).
+ *
  * Baseline, same run: the same load with the stages polling only (every 100 ms, as before they
  * listened), then with them woken by LISTEN/NOTIFY as `mirror project` wires them (ingest's
  * commits notify through Postgres; enrichment's commits wake projection in-process), each on a
@@ -41,6 +46,7 @@
  * (default postgres://postgres@127.0.0.1:5432/test) and dropped at the end, also on failure.
  */
 import { randomBytes } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createSecretBox, createSilentLogger } from '@mirror/core';
 import { createLogSignal, execPreparedSql, execRows, listenForAppends } from '@mirror/db';
 import { createClientFactory, runEnrichment, runProjection, saveSealedToken } from '@mirror/projector';
@@ -115,6 +121,13 @@ type Measured = {
    * simulator's processes, and the database's backends.
    */
   cpu: { workerMs: number; ingestMs: number; simulatorMs: number; pgMs: number };
+  /**
+   * As the worker saw them during the window, ms: each Ecwid request, from sending it to its
+   * answer's headers (the simulator answers whole after its added 50 ms), and how late the
+   * worker's event loop ran a 5 ms timer (perf_hooks.monitorEventLoopDelay).
+   */
+  rest: number[];
+  loopDelay: { p50: number; p99: number; max: number };
 };
 
 async function measure(mode: Mode): Promise<Measured> {
@@ -152,7 +165,19 @@ async function measure(mode: Mode): Promise<Measured> {
   const { port } = await ingest.call<{ port: number }>('listen', { url: database.url, clientSecret: simServer.clientSecret });
 
   const controller = new AbortController();
-  const clientFor = createClientFactory({ baseUrl: simServer.url });
+  // Each request's time to its answer, kept during the window: how much of the delay is Ecwid's.
+  const rest: number[] = [];
+  let timing = false;
+  const clientFor = createClientFactory({
+    baseUrl: simServer.url,
+    fetch: async (input, init) => {
+      const started = performance.now();
+      const response = await fetch(input, init);
+      if (timing) rest.push(performance.now() - started);
+      return response;
+    },
+  });
+  const loop = monitorEventLoopDelay({ resolution: 5 });
   // Listening: as `mirror project` wires it. Ingest is another process, so its webhooks reach
   // enrichment through Postgres's NOTIFY.
   const appended = mode === 'listening' ? createLogSignal() : undefined;
@@ -219,11 +244,18 @@ async function measure(mode: Mode): Promise<Measured> {
   const [ingestBefore, simulatorBefore] = await childrenCpu();
   const cpuBefore = process.cpuUsage();
   const pgBefore = await backendsCpuMs(db);
+  timing = true;
+  loop.enable();
   await withCpuProfile(
     mode === 'listening' ? args['cpu-prof'] : undefined,
     () => new Promise((resolve) => setTimeout(resolve, durationS * 1000)),
   );
   const cpuAfter = process.cpuUsage(cpuBefore);
+  timing = false;
+  loop.disable();
+  // The histogram holds the intervals between the timer's runs: late by what exceeds 5 ms.
+  const late = (ns: number) => Math.max(0, ns / 1e6 - 5);
+  const loopDelay = { p50: late(loop.percentile(50)), p99: late(loop.percentile(99)), max: late(loop.max) };
   const [ingestAfter, simulatorAfter] = await childrenCpu();
   const pgAfter = await backendsCpuMs(db);
   let pgMs = 0;
@@ -295,7 +327,7 @@ async function measure(mode: Mode): Promise<Measured> {
     projectDelays.push(Math.max(0, visible.at - answered));
   }
   await shutdown();
-  return { rows: rows.length, delays, enrichDelays, projectDelays, unanswered, parked, requestsDuring, cpu };
+  return { rows: rows.length, delays, enrichDelays, projectDelays, unanswered, parked, requestsDuring, cpu, rest, loopDelay };
 }
 
 async function main() {
@@ -307,6 +339,7 @@ async function main() {
     const s = summarizeLatencies(m.delays);
     const e = summarizeLatencies(m.enrichDelays);
     const p = summarizeLatencies(m.projectDelays);
+    const r = summarizeLatencies(m.rest);
     const webhookRate = m.rows / durationS;
     // "node" is the mirror's own processes (worker and ingest), as in production; the simulated
     // Ecwid is printed apart and not counted in it.
@@ -321,6 +354,7 @@ async function main() {
       `  cpu       node ${share(nodeMs)} of a core, postgres backends ${share(m.cpu.pgMs)}; per webhook node ${perWebhook(nodeMs)}, postgres ${perWebhook(m.cpu.pgMs)}`,
       `  cpu each  worker ${share(m.cpu.workerMs)} (${perWebhook(m.cpu.workerMs)}/webhook), ingest ${share(m.cpu.ingestMs)} (${perWebhook(m.cpu.ingestMs)}); simulator, not in node: ${share(m.cpu.simulatorMs)} (${perWebhook(m.cpu.simulatorMs)})`,
       `  split ms  enrichment p50 ${formatMs(e.p50)} p99 ${formatMs(e.p99)} | projection p50 ${formatMs(p.p50)} p99 ${formatMs(p.p99)}`,
+      `  seen by the worker  Ecwid request p50 ${formatMs(r.p50)} p99 ${formatMs(r.p99)} max ${formatMs(r.max)} (${formatInt(m.rest.length)} requests) | event loop late by p50 ${formatMs(m.loopDelay.p50)} p99 ${formatMs(m.loopDelay.p99)} max ${formatMs(m.loopDelay.max)} (5 ms timer)`,
     );
   }
   const base = results.get('polling')!;

@@ -10,7 +10,7 @@ import { enrichStore } from './enrich-store.ts';
 import { readStatus } from './read-status.ts';
 import { retryParked } from './retry-parked.ts';
 import { runEnrichment } from './run-enrichment.ts';
-import { createKit, storeA, type Kit } from '../../testing/enrichment-kit.ts';
+import { createKit, storeA, tokenA, type Kit } from '../../testing/enrichment-kit.ts';
 
 const storeB = 2004;
 const tokenB = 'secret_store_b_token';
@@ -612,6 +612,76 @@ describe('pipelined passes (decision 0015)', () => {
     returned();
     expect(await waiting).toMatchObject({ status: 'progressed', appended: 1 });
     expect((await kit.records()).at(-1)).toMatchObject({ entityKind: 'order', entityId: second!.id });
+  });
+
+  /**
+   * Runs the loop (polling every 20 ms) while `body` sends webhooks; resolves once every one of
+   * them is answered, with the records in log order.
+   */
+  async function inLoop(body: () => Promise<number[]>) {
+    const controller = new AbortController();
+    const running = runEnrichment({
+      db: kit.db,
+      log: createSilentLogger(),
+      clientFor: kit.clientFor,
+      box: kit.box,
+      signal: controller.signal,
+      pollIntervalMs: 20,
+    });
+    try {
+      const sent = await body();
+      await expect.poll(async () => (await stateOf())?.position, { timeout: 10_000 }).toBe(sent.at(-1));
+      return { sent, records: await kit.records() };
+    } finally {
+      controller.abort();
+      await running;
+    }
+  }
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it("fetches a burst of a store's webhooks at once: a third pass follows the second while the first still fetches", async () => {
+    const [p1, p2, p3] = kit.sim.store(storeA).products.values();
+    kit.sim.setFaults({ latencyMs: 1_000 });
+    kit.sim.stats.reset();
+    const { sent, records } = await inLoop(async () => {
+      const sent: number[] = [];
+      for (const p of [p1!, p2!, p3!]) {
+        sent.push((await kit.send({ eventType: 'product.updated', entityId: p.id }))!);
+        await pause(150);
+      }
+      return sent;
+    });
+    // All three requests reached Ecwid within 700 ms, while the first was still unanswered (1 s):
+    // with one follower at most, the third is sent only once the first has returned.
+    expect(kit.sim.stats.maxInAnyWindow(tokenA, 700)).toBe(3);
+    // Committed in log order, each answering its own webhook.
+    expect(records.map((r) => [r.entityId, r.causedBy])).toEqual([
+      [String(p1!.id), [sent[0]]],
+      [String(p2!.id), [sent[1]]],
+      [String(p3!.id), [sent[2]]],
+    ]);
+  });
+
+  it('a pass two behind fetches an entity the first pass fetches only once that fetch returned', async () => {
+    const [p1, p2] = kit.sim.store(storeA).products.values();
+    kit.sim.setFaults({ latencyMs: 1_000 });
+    kit.sim.stats.reset();
+    const { sent, records } = await inLoop(async () => {
+      const sent: number[] = [];
+      // The third webhook is for the first's product; the second pass, between them, fetches another.
+      for (const p of [p1!, p2!, p1!]) {
+        sent.push((await kit.send({ eventType: 'product.updated', entityId: p.id }))!);
+        await pause(150);
+      }
+      return sent;
+    });
+    expect(kit.sim.stats.maxInAnyWindow(tokenA, 700)).toBe(2);
+    expect(kit.sim.stats.requests(tokenA)).toBe(3);
+    expect(records.map((r) => [r.entityId, r.causedBy])).toEqual([
+      [String(p1!.id), [sent[0]]],
+      [String(p2!.id), [sent[1]]],
+      [String(p1!.id), [sent[2]]],
+    ]);
   });
 
   it('never follows a store that waits to retry something', async () => {

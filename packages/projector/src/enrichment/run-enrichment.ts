@@ -54,6 +54,27 @@ export type RunEnrichmentOptions = {
 } & Pick<EnrichStoreDeps, 'batchSize' | 'maxAttempts' | 'retryBaseMs' | 'retryMaxMs' | 'now' | 'fetchOptions' | 'onFetched' | 'onNote'>;
 
 /**
+ * Passes that may follow a store's pass in flight, each the next of the one before (decision
+ * 0015; deeper than one since 0023): a burst of webhooks for one store (a checkout sends three or
+ * more) is fetched at once instead of a webhook waiting for the fetch of the pass two ahead of it.
+ */
+const maxFollowers = 3;
+
+/**
+ * The fetches still in flight of the passes ahead of a new one: an entity any of them fetches is
+ * fetched by the new pass only once all have returned, so a later webhook's fetch of an entity is
+ * never sent before an earlier one's answered (FollowOn.fetching).
+ */
+function fetchesOf(chain: readonly { fetching?: FetchesInFlight | undefined }[]): FetchesInFlight | undefined {
+  const fetching = chain.flatMap((pass) => (pass.fetching ? [pass.fetching] : []));
+  if (fetching.length <= 1) return fetching[0];
+  return {
+    keys: new Set(fetching.flatMap((f) => [...f.keys])),
+    done: Promise.all(fetching.map((f) => f.done)).then(() => {}),
+  };
+}
+
+/**
  * The enrichment stage as a long-running loop: finds stores with webhooks after their
  * checkpoint, runs one pass per store with bounded concurrency (a failing or blocked store only
  * delays itself), and when idle waits for new webhooks (`appended`) or the next poll. On abort it stops starting passes; a pass in flight
@@ -90,9 +111,10 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
 
   // Each store runs on its own: a pass starts as soon as the store has work and a slot is free,
   // and a finished pass wakes the loop, so a slow store never holds the others' next pass.
-  // A store's passes in flight, in log order: the one ahead and at most one following it
-  // (FollowOn). `end` is where a pass's read ended, from when it starts fetching (unset again
-  // if it turns out it will not commit up to there); `fetching`, its fetches while in flight.
+  // A store's passes in flight, in log order: the one ahead and up to maxFollowers following it,
+  // each the next of the one before (FollowOn). `end` is where a pass's read ended, from when it
+  // starts fetching (unset again if it turns out it will not commit up to there); `fetching`, its
+  // fetches while in flight.
   type Pass = { done: Promise<void>; end?: number | undefined; fetching?: FetchesInFlight | undefined };
   const inFlight = new Map<number, Pass[]>();
   let wake: () => void = () => {};
@@ -148,7 +170,8 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
             onFetchDone: (end) => {
               entry.end = end;
               entry.fetching = undefined;
-              followOn(storeId, token);
+              // Only from the last pass of the chain: one ahead of it already has its next.
+              if (chain.at(-1) === entry) followOn(storeId, token);
             },
           },
           storeId,
@@ -181,17 +204,17 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
     })();
   }
 
-  // Starts the next pass of a store whose only pass in flight is fetching or has fetched, so
-  // webhooks that came meanwhile wait for neither that pass's fetches (unless for the same
-  // entity) nor its commit, only commit after it. `lastWebhook`, when known: the store's last
-  // webhook, so no pass is started that would find nothing after the one in flight.
+  // Starts the next pass of a store whose passes in flight are all fetching or have fetched, so
+  // webhooks that came meanwhile wait for none of their fetches (unless for the same entity) nor
+  // their commits, only commit after them. `lastWebhook`, when known: the store's last webhook,
+  // so no pass is started that would find nothing after the last one in flight.
   function followOn(storeId: number, token: string | undefined, lastWebhook?: number) {
     const chain = inFlight.get(storeId);
-    if (!pipeline || signal.aborted || othersWaiting || chain?.length !== 1) return;
-    const [current] = chain;
-    if (current?.end === undefined) return;
-    if (lastWebhook !== undefined && lastWebhook <= current.end) return;
-    startPass(storeId, token, { after: current.end, previous: current.done, fetching: current.fetching });
+    if (!pipeline || signal.aborted || othersWaiting || !chain || chain.length === 0 || chain.length > maxFollowers) return;
+    if (chain.some((pass) => pass.end === undefined)) return;
+    const last = chain.at(-1)!;
+    if (lastWebhook !== undefined && lastWebhook <= last.end!) return;
+    startPass(storeId, token, { after: last.end!, previous: last.done, fetching: fetchesOf(chain) });
   }
 
   const isHeld = (storeId: number, token: string | undefined, at: number) => {
