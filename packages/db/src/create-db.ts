@@ -83,7 +83,7 @@ export type CreateDbOptions = {
 const migrationsTable = sql`drizzle.__drizzle_migrations`;
 const migrateLockKey = 7262431000424243;
 /** What the mirror's connections call themselves in pg_stat_activity. */
-export const applicationName = 'ecwid-mirror';
+const applicationName = 'ecwid-mirror';
 
 /**
  * Opens the mirror's database: postgres.js when a URL is given (a Postgres, or the embedded

@@ -615,10 +615,13 @@ describe('pipelined passes (decision 0015)', () => {
   });
 
   /**
-   * Runs the loop (polling every 20 ms) while `body` sends webhooks; resolves once every one of
-   * them is answered, with the records in log order.
+   * Runs the loop (polling every 20 ms) with a 1 s Ecwid latency while one `product.updated` per
+   * product is sent, 150 ms apart; resolves once every one of them is answered, with the
+   * positions sent and the records as `[entityId, causedBy]`, in log order.
    */
-  async function inLoop(body: () => Promise<number[]>) {
+  async function burst(products: readonly { id: number }[]) {
+    kit.sim.setFaults({ latencyMs: 1_000 });
+    kit.sim.stats.reset();
     const controller = new AbortController();
     const running = runEnrichment({
       db: kit.db,
@@ -629,33 +632,28 @@ describe('pipelined passes (decision 0015)', () => {
       pollIntervalMs: 20,
     });
     try {
-      const sent = await body();
+      const sent: number[] = [];
+      for (const p of products) {
+        sent.push((await kit.send({ eventType: 'product.updated', entityId: p.id }))!);
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
       await expect.poll(async () => (await stateOf())?.position, { timeout: 10_000 }).toBe(sent.at(-1));
-      return { sent, records: await kit.records() };
+      const records = (await kit.records()).map((r) => [r.entityId, r.causedBy]);
+      return { sent, records };
     } finally {
       controller.abort();
       await running;
     }
   }
-  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   it("fetches a burst of a store's webhooks at once: a third pass follows the second while the first still fetches", async () => {
     const [p1, p2, p3] = kit.sim.store(storeA).products.values();
-    kit.sim.setFaults({ latencyMs: 1_000 });
-    kit.sim.stats.reset();
-    const { sent, records } = await inLoop(async () => {
-      const sent: number[] = [];
-      for (const p of [p1!, p2!, p3!]) {
-        sent.push((await kit.send({ eventType: 'product.updated', entityId: p.id }))!);
-        await pause(150);
-      }
-      return sent;
-    });
+    const { sent, records } = await burst([p1!, p2!, p3!]);
     // All three requests reached Ecwid within 700 ms, while the first was still unanswered (1 s):
     // with one follower at most, the third is sent only once the first has returned.
     expect(kit.sim.stats.maxInAnyWindow(tokenA, 700)).toBe(3);
     // Committed in log order, each answering its own webhook.
-    expect(records.map((r) => [r.entityId, r.causedBy])).toEqual([
+    expect(records).toEqual([
       [String(p1!.id), [sent[0]]],
       [String(p2!.id), [sent[1]]],
       [String(p3!.id), [sent[2]]],
@@ -664,20 +662,11 @@ describe('pipelined passes (decision 0015)', () => {
 
   it('a pass two behind fetches an entity the first pass fetches only once that fetch returned', async () => {
     const [p1, p2] = kit.sim.store(storeA).products.values();
-    kit.sim.setFaults({ latencyMs: 1_000 });
-    kit.sim.stats.reset();
-    const { sent, records } = await inLoop(async () => {
-      const sent: number[] = [];
-      // The third webhook is for the first's product; the second pass, between them, fetches another.
-      for (const p of [p1!, p2!, p1!]) {
-        sent.push((await kit.send({ eventType: 'product.updated', entityId: p.id }))!);
-        await pause(150);
-      }
-      return sent;
-    });
+    // The third webhook is for the first's product; the second pass, between them, fetches another.
+    const { sent, records } = await burst([p1!, p2!, p1!]);
     expect(kit.sim.stats.maxInAnyWindow(tokenA, 700)).toBe(2);
     expect(kit.sim.stats.requests(tokenA)).toBe(3);
-    expect(records.map((r) => [r.entityId, r.causedBy])).toEqual([
+    expect(records).toEqual([
       [String(p1!.id), [sent[0]]],
       [String(p2!.id), [sent[1]]],
       [String(p1!.id), [sent[2]]],
