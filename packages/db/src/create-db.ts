@@ -109,6 +109,15 @@ function openPostgres(url: string, options: CreateDbOptions): Database {
     connection: { application_name: applicationName },
   });
   const db = drizzlePostgres(client, { schema });
+  // A client of one connection beside the pool (openSession, openDedicated).
+  const oneConnection = (extra: postgres.Options<Record<string, postgres.PostgresType>>) =>
+    postgres(url, {
+      max: 1,
+      connect_timeout: options.connectTimeoutSeconds ?? 5,
+      onnotice: () => {},
+      connection: { application_name: applicationName },
+      ...extra,
+    });
   if (options.embedded) {
     return {
       db,
@@ -150,15 +159,8 @@ function openPostgres(url: string, options: CreateDbOptions): Database {
       // Not a connection reserved from the pool: postgres.js 3.4 writes a reserved connection's
       // next statement to a socket already closed and throws outside any promise, and it never
       // says that connection closed. Its own client reconnects and reports the close.
-      const session = postgres(url, {
-        max: 1,
-        // Closing it would end the session and whatever it holds.
-        max_lifetime: null,
-        connect_timeout: options.connectTimeoutSeconds ?? 5,
-        onnotice: () => {},
-        onclose: () => onClose(),
-        connection: { application_name: applicationName },
-      });
+      // Closing it would end the session and whatever it holds: it is never renewed.
+      const session = oneConnection({ max_lifetime: null, onclose: () => onClose() });
       return {
         // Prepared (its texts are few and fixed): an unprepared statement with parameters costs
         // postgres.js two round trips, a describe and then the execution.
@@ -168,12 +170,7 @@ function openPostgres(url: string, options: CreateDbOptions): Database {
     },
     openDedicated(name) {
       // Lost, it reconnects at the next statement (and plans again, once).
-      const own = postgres(url, {
-        max: 1,
-        connect_timeout: options.connectTimeoutSeconds ?? 5,
-        onnotice: () => {},
-        connection: { application_name: `${applicationName} ${name}` },
-      });
+      const own = oneConnection({ connection: { application_name: `${applicationName} ${name}` } });
       return { db: drizzlePostgres(own, { schema }), close: () => own.end({ timeout: 5 }) };
     },
   };
