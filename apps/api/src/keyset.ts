@@ -3,7 +3,7 @@ import { and, asc, desc, getTableColumns, isNotNull, isNull, sql, type SQL } fro
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from '@mirror/db';
 import { badCursor, type CursorCodec } from './cursor.ts';
-import { postgresJsClient, rawQuery } from './fast-rows.ts';
+import { listClient, postgresJsClient, rawQuery } from './fast-rows.ts';
 
 export type KeysetPageOptions = {
   db: Db;
@@ -121,8 +121,9 @@ export async function keysetPage(options: KeysetPageOptions): Promise<{ rows: Re
       // On postgres.js the rows are read raw, as arrays of the bytes Postgres sent: a page's
       // printed rows go to the response without being decoded to strings, joined and encoded
       // again, and without drizzle mapping each row (in the list run's profile, garbage
-      // collection was 28% of the server's time and drizzle's row mapping 5%).
-      const run = rawQuery(client, built.toSQL());
+      // collection was 28% of the server's time and drizzle's row mapping 5%). A few pages are
+      // read at once, the rest queue in the server in arrival order (listClient).
+      const run = rawQuery(listClient(client), built.toSQL());
       const names = Object.keys(selection);
       const keyIndex = keyNames.map((k) => names.indexOf(k));
       const sortIndex = names.indexOf('__sort');

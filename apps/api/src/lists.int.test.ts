@@ -20,6 +20,7 @@ import { sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { entities } from './entities.ts';
 import { findJsonStatement } from './entity-routes.ts';
+import { listStatementsInFlight } from './fast-rows.ts';
 import { createTestApp, get, insertOrders, insertProduct, projected, walk, type OrderSeed, type TestApp } from './test-helpers.ts';
 
 let database: TestDatabase;
@@ -622,6 +623,43 @@ describe('a list statement', () => {
         // nulls segment (createdTo rules out orders without a creation time) is not queried.
         expect(plans).toEqual([{ generic: 7, custom: 5 }]);
       });
+    },
+  );
+});
+
+describe('list pages under load', () => {
+  test.skipIf(postgresSkipReason('the list queue test', "needs postgres.js's pool"))(
+    `run ${listStatementsInFlight} statements at once on a larger pool; the rest wait their turn and are all answered`,
+    async () => {
+      const waitingOnOrders = async () => {
+        const [row] = await execRows<{ n: number }>(
+          database.db,
+          sql`select count(*)::int as n from pg_stat_activity
+            where datname = current_database() and wait_event_type = 'Lock' and query like '%orders_rendered%'`,
+        );
+        return row!.n;
+      };
+      let pages: Promise<{ status: number; body: any }>[] = [];
+      // The orders' list renderings locked (only the list statement reads them): every list
+      // statement sent to Postgres waits there, in sight.
+      await database.db.transaction(async (tx) => {
+        await tx.execute(sql`lock table orders_rendered in access exclusive mode`);
+        pages = Array.from({ length: 12 }, () => get(app, `${base}/orders?paymentStatus=PAID&limit=5`));
+        let waiting = 0;
+        for (let i = 0; i < 100 && waiting < listStatementsInFlight; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          waiting = await waitingOnOrders();
+        }
+        // Given time to send more, the pool (20 connections) would take 12: the queue holds them.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(await waitingOnOrders()).toBe(listStatementsInFlight);
+      });
+      const answers = await Promise.all(pages);
+      const paid = live.filter((o) => o.paymentStatus === 'PAID').length;
+      for (const answer of answers) {
+        expect(answer.status).toBe(200);
+        expect(answer.body.data).toHaveLength(Math.min(5, paid));
+      }
     },
   );
 });
