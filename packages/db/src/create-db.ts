@@ -95,6 +95,9 @@ export async function createDb(options: CreateDbOptions = {}): Promise<Database>
   return options.url ? openPostgres(options.url, options) : openPglite(options.dataDir ?? './.mirror/pgdata');
 }
 
+/** Connections in a server process's pool (the API's, the worker's), unless told otherwise. */
+export const defaultPoolSize = 10;
+
 function openPostgres(url: string, options: CreateDbOptions): Database {
   const client = postgres(url, {
     // At least two: migrate() holds its lock on one connection while migrating on another. The
@@ -102,7 +105,7 @@ function openPostgres(url: string, options: CreateDbOptions): Database {
     // it run nothing in parallel; and each connection prepares its own copy of every statement
     // in that one backend, where their plans stay for good (8 connections held 226 plans, 48 MB
     // of PGlite's memory, for 36 distinct statements).
-    max: Math.max(2, options.maxConnections ?? (options.embedded ? 2 : 10)),
+    max: Math.max(2, options.maxConnections ?? (options.embedded ? 2 : defaultPoolSize)),
     // The embedded server answers a new connection in turn, after any transaction in progress.
     connect_timeout: options.connectTimeoutSeconds ?? (options.embedded ? 30 : 5),
     onnotice: () => {},

@@ -1,5 +1,6 @@
 export {
   createDb,
+  defaultPoolSize,
   execPrepared,
   execPreparedSql,
   execRows,
