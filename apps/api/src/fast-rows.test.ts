@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { arrayLiteral, createBatchedLookup, createPipelinedClient } from './fast-rows.ts';
+import { arrayLiteral, createBatchedLookup } from './fast-rows.ts';
 
 /** A fake `run` whose statements finish only when the test says so. */
 function controlledRun() {
@@ -88,98 +88,5 @@ describe('createBatchedLookup', () => {
 
   test('arrayLiteral quotes and escapes', () => {
     expect(arrayLiteral(['a', 'b"c', 'd\\e'])).toBe('{"a","b\\"c","d\\\\e"}');
-  });
-});
-
-/** A fake postgres.js pool: reserve() hands out numbered connections; statements finish on demand. */
-function fakePool() {
-  const log: string[] = [];
-  const statements: {
-    connection: number;
-    text: string;
-    as: 'values' | 'raw';
-    resolve: (rows: unknown[][]) => void;
-    reject: (err: unknown) => void;
-  }[] = [];
-  let next = 1;
-  const pool = {
-    unsafe: () => {
-      throw new Error('statements must go through a reserved connection');
-    },
-    reserve: async () => {
-      const connection = next++;
-      log.push(`reserve ${connection}`);
-      return {
-        unsafe: (text: string) => ({
-          values: () => new Promise<unknown[][]>((resolve, reject) => statements.push({ connection, text, as: 'values', resolve, reject })),
-          raw: () => new Promise<unknown[][]>((resolve, reject) => statements.push({ connection, text, as: 'raw', resolve, reject })),
-        }),
-        release: () => log.push(`release ${connection}`),
-      };
-    },
-  };
-  return { pool, log, statements };
-}
-
-const settle = () => new Promise((resolve) => setImmediate(resolve));
-
-describe('createPipelinedClient', () => {
-  test('statements that overlap share one reserved connection, released when the last returns', async () => {
-    const { pool, log, statements } = fakePool();
-    const client = createPipelinedClient(pool);
-    const a = client.unsafe('a', [], { prepare: true }).values();
-    const b = client.unsafe('b', [], { prepare: true }).raw();
-    await settle();
-    expect(statements.map((s) => [s.connection, s.text, s.as])).toEqual([
-      [1, 'a', 'values'],
-      [1, 'b', 'raw'],
-    ]);
-    statements[0]!.resolve([['A']]);
-    expect(await a).toEqual([['A']]);
-    const c = client.unsafe('c', [], { prepare: true }).values();
-    await settle();
-    expect(statements[2]!.connection).toBe(1);
-    statements[1]!.resolve([]);
-    statements[2]!.resolve([['C']]);
-    await Promise.all([b, c]);
-    expect(log).toEqual(['reserve 1', 'release 1']);
-    // Idle: the next statement reserves again (the connection is never held idle).
-    const d = client.unsafe('d', [], { prepare: true }).values();
-    await settle();
-    statements[3]!.resolve([]);
-    await d;
-    expect(log).toEqual(['reserve 1', 'release 1', 'reserve 2', 'release 2']);
-  });
-
-  test('a connection error fails every statement of that connection, which is not released; the next reserves afresh', async () => {
-    const { pool, log, statements } = fakePool();
-    const client = createPipelinedClient(pool);
-    const a = client.unsafe('a', [], { prepare: true }).values();
-    // b never settles, as a statement queued inside postgres.js behind a dead connection would not.
-    const b = client.unsafe('b', [], { prepare: true }).values();
-    await settle();
-    statements[0]!.reject(Object.assign(new Error('closed'), { code: 'CONNECTION_CLOSED' }));
-    await expect(a).rejects.toThrow('closed');
-    await expect(b).rejects.toThrow('closed');
-    const c = client.unsafe('c', [], { prepare: true }).values();
-    await settle();
-    statements[2]!.resolve([['C']]);
-    expect(await c).toEqual([['C']]);
-    expect(log).toEqual(['reserve 1', 'reserve 2', 'release 2']);
-  });
-
-  test('an error from Postgres fails that statement only; the connection is still released', async () => {
-    const { pool, log, statements } = fakePool();
-    const client = createPipelinedClient(pool);
-    const a = client.unsafe('a', [], { prepare: true }).values();
-    await settle();
-    statements[0]!.reject(Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }));
-    await expect(a).rejects.toThrow('statement timeout');
-    expect(log).toEqual(['reserve 1', 'release 1']);
-  });
-
-  test('a client without reserve() is used as it is', () => {
-    const plain = { unsafe: () => ({ values: async () => [], raw: async () => [] }) };
-    expect(createPipelinedClient(plain)).toBe(plain);
   });
 });
