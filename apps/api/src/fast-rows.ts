@@ -123,14 +123,15 @@ export function arrayLiteral(values: string[]): string {
 /**
  * List statements a pool runs at once; the rest wait their turn in the server, in arrival order.
  * A page of 100 orders is ~130 kB that Postgres reads and sends and the server copies to the
- * client. Past this many, postgres.js pipelines each new statement onto a busy connection in
- * turn, so a page waits behind whatever its connection drew (one queue per connection instead
- * of one for all) and every connection's backend competes for the two cores with the server:
- * bench:api, 32 clients, pool 10, alternated: 1,140 and 1,135 pages/s with p99 82.2 and 60.0 ms
- * (p99.9 170 and 186) unlimited; 1,176 and 1,176 pages/s with p99 52.9 and 56.5 ms (p99.9 100
- * and 79) at 4. At 2 and 3 the backends idled between statements (921–1,050 pages/s).
+ * client. Unlimited, postgres.js pipelines each statement past the idle connections onto the
+ * busy ones in turn: a page waits behind whatever its connection drew (one queue per connection
+ * instead of one for all), and all the pool's backends compete with the server for the cores.
+ * Fewer in flight costs CPU instead: a backend sleeps between pages and each page must wake it.
+ * bench:api (32 clients, pool 10, alternated; decision 0024): at 6, the pages/s of unlimited
+ * with a p99 10–20% lower and a p99.9 about half; at 4, a p99 a third lower but 8–12% fewer
+ * pages; at 8, as unlimited.
  */
-export const listStatementsInFlight = 4;
+export const listStatementsInFlight = 6;
 
 const gated = new WeakMap<object, PostgresJs>();
 
