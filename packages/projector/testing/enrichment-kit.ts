@@ -9,6 +9,7 @@ import { and, asc, eq, inArray } from 'drizzle-orm';
 import { readStoreToken, saveSealedToken } from '../src/stores/store-tokens.ts';
 import { createClientFactory, type ClientFactory } from '../src/enrichment/create-client-factory.ts';
 import { enrichStore, type EnrichStoreDeps } from '../src/enrichment/enrich-store.ts';
+import { runEnrichment, type RunEnrichmentOptions } from '../src/enrichment/run-enrichment.ts';
 
 /*
  * Test kit: a migrated database, the simulator listening over real HTTP, clients through the
@@ -38,6 +39,11 @@ export type Kit = {
     fault: (url: URL) => Response | Promise<Response | undefined> | undefined,
     options?: { maxAttempts?: number; maxRateLimitWaitMs?: number },
   ): EcwidClient;
+  /**
+   * Starts the enrichment loop on the kit's database, simulator and tokens (polling every 20 ms
+   * unless `extra` says otherwise); `stop` aborts it and resolves once it has stopped.
+   */
+  loop(extra?: Partial<Omit<RunEnrichmentOptions, 'signal'>>): { stop(): Promise<void> };
   /** Snapshot and tombstone records, in log order. */
   records(storeId?: number): Promise<EventLogRow[]>;
   close(): Promise<void>;
@@ -95,6 +101,16 @@ export async function createKit(
         },
         store?.storeId ?? storeId,
       );
+    },
+    loop(extra = {}) {
+      const controller = new AbortController();
+      const running = runEnrichment({ db, log, clientFor, box, pollIntervalMs: 20, ...extra, signal: controller.signal });
+      return {
+        stop: () => {
+          controller.abort();
+          return running;
+        },
+      };
     },
     faultyClient(storeId, fault, faultOptions = {}) {
       const store = stores.find((s) => s.storeId === storeId);

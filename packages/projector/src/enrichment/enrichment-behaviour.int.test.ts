@@ -9,7 +9,6 @@ import { createClientFactory } from './create-client-factory.ts';
 import { enrichStore } from './enrich-store.ts';
 import { readStatus } from './read-status.ts';
 import { retryParked } from './retry-parked.ts';
-import { runEnrichment } from './run-enrichment.ts';
 import { createKit, storeA, tokenA, type Kit } from '../../testing/enrichment-kit.ts';
 
 const storeB = 2004;
@@ -622,15 +621,7 @@ describe('pipelined passes (decision 0015)', () => {
   async function burst(products: readonly { id: number }[]) {
     kit.sim.setFaults({ latencyMs: 1_000 });
     kit.sim.stats.reset();
-    const controller = new AbortController();
-    const running = runEnrichment({
-      db: kit.db,
-      log: createSilentLogger(),
-      clientFor: kit.clientFor,
-      box: kit.box,
-      signal: controller.signal,
-      pollIntervalMs: 20,
-    });
+    const loop = kit.loop();
     try {
       const sent: number[] = [];
       for (const p of products) {
@@ -641,8 +632,7 @@ describe('pipelined passes (decision 0015)', () => {
       const records = (await kit.records()).map((r) => [r.entityId, r.causedBy]);
       return { sent, records };
     } finally {
-      controller.abort();
-      await running;
+      await loop.stop();
     }
   }
 
@@ -700,24 +690,13 @@ describe('runEnrichment', () => {
     await kit.send({ eventType: 'product.updated', entityId: productB.id, storeId: storeB });
     await kit.send({ eventType: 'product.updated', entityId: productA.id });
 
-    const controller = new AbortController();
     const passes: string[] = [];
-    const running = runEnrichment({
-      db: kit.db,
-      log: createSilentLogger(),
-      clientFor: kit.clientFor,
-      box: kit.box,
-      signal: controller.signal,
-      pollIntervalMs: 20,
-      retryBaseMs: 60_000,
-      onPass: (storeId, r) => passes.push(`${storeId}:${r.status}`),
-    });
+    const loop = kit.loop({ retryBaseMs: 60_000, onPass: (storeId, r) => passes.push(`${storeId}:${r.status}`) });
     await expect.poll(async () => (await kit.records(storeA)).length, { timeout: 5_000 }).toBe(1);
     await expect.poll(() => stateOf(storeB), { timeout: 5_000 }).toMatchObject({ status: 'blocked', position: 0 });
     const later = await kit.send({ eventType: 'product.updated', entityId: productA.id });
     await expect.poll(async () => (await stateOf(storeA))?.position, { timeout: 5_000 }).toBe(later);
-    controller.abort();
-    await running;
+    await loop.stop();
 
     const blocked = await stateOf(storeB);
     expect(blocked!.lastError).toMatch(/TOKEN|403/);
@@ -748,16 +727,10 @@ describe('runEnrichment with an outage at one store', () => {
     await kit.send({ eventType: 'product.updated', entityId: productA.id });
     await kit.send({ eventType: 'product.updated', entityId: productB.id, storeId: storeB });
 
-    const controller = new AbortController();
     const passes: string[] = [];
-    const running = runEnrichment({
-      db: kit.db,
-      log: createSilentLogger(),
+    const loop = kit.loop({
       clientFor,
-      box: kit.box,
-      signal: controller.signal,
       concurrency: 1,
-      pollIntervalMs: 20,
       maxAttempts: 2,
       retryBaseMs: 60_000,
       onPass: (storeId, r) => passes.push(`${storeId}:${r.status}`),
@@ -765,8 +738,7 @@ describe('runEnrichment with an outage at one store', () => {
     await expect.poll(async () => (await kit.records(storeB)).length, { timeout: 5_000 }).toBe(1);
     const later = await kit.send({ eventType: 'product.updated', entityId: productB.id, storeId: storeB });
     await expect.poll(async () => (await stateOf(storeB))?.position, { timeout: 5_000 }).toBe(later);
-    controller.abort();
-    await running;
+    await loop.stop();
 
     // The paused store gave its slot back and waits for retry_at: one pass, nothing parked.
     expect(passes.filter((p) => p.startsWith(`${storeA}:`))).toEqual([`${storeA}:paused`]);

@@ -1,9 +1,7 @@
-import { createSilentLogger } from '@mirror/core';
 import { concurrencySkipReason } from '@mirror/db/testing';
 import postgres from 'postgres';
 import { afterEach, expect, it } from 'vitest';
 import { createKit, storeA, type Kit } from '../../testing/enrichment-kit.ts';
-import { runEnrichment } from './run-enrichment.ts';
 import { enrichmentLeaseKey } from './store-leases.ts';
 
 let kit: Kit | undefined;
@@ -16,21 +14,11 @@ function recordsReach(k: Kit, count: number, poll = { timeout: 10_000, interval:
 }
 
 async function withEnrichment(k: Kit, body: () => Promise<void>, openSession = k.database.openSession) {
-  const controller = new AbortController();
-  const worker = runEnrichment({
-    db: k.db,
-    log: createSilentLogger(),
-    clientFor: k.clientFor,
-    box: k.box,
-    signal: controller.signal,
-    pollIntervalMs: 20,
-    openSession,
-  });
+  const loop = k.loop({ openSession });
   try {
     await body();
   } finally {
-    controller.abort();
-    await worker;
+    await loop.stop();
   }
 }
 

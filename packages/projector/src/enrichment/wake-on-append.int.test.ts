@@ -63,23 +63,12 @@ async function whileLooping(
 ): Promise<Reading[]> {
   const appended = createLogSignal();
   const stopListening = await listenForAppends(kit.database, appended);
-  const controller = new AbortController();
   const reads: Reading[] = [];
-  const worker = runEnrichment({
-    db: kit.db,
-    log: createSilentLogger(),
-    clientFor: kit.clientFor,
-    box: kit.box,
-    signal: controller.signal,
-    ...timing,
-    appended,
-    onRead: (read) => reads.push({ at: performance.now(), ...read }),
-  });
+  const loop = kit.loop({ ...timing, appended, onRead: (read) => reads.push({ at: performance.now(), ...read }) });
   try {
     await during(reads);
   } finally {
-    controller.abort();
-    await worker;
+    await loop.stop();
     await stopListening();
   }
   return reads;
