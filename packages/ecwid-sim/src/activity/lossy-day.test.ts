@@ -41,13 +41,21 @@ describe('a lossy day', () => {
   it('is the same day for the same seed, and another one for another seed', async () => {
     const days = await Promise.all(
       [1, 1, 2].map(async (seed) => {
-        const { activity } = lossyDay({ seed });
-        await activity.runChanges(600);
+        // Each day keeps its own clock: update times (and so `staleSameSecond`) would otherwise
+        // depend on where the wall clock's second boundaries fall while the day runs.
+        let now = Date.UTC(2025, 0, 1);
+        const { activity } = lossyDay({ seed }, testSimulator({ now: () => now, rateLimitPerMinute: 1_000_000 }));
+        await activity.runChanges(600, { beforeChange: () => (now += 5) });
         return activity.groundTruth();
       }),
     );
     expect(fateOf(days[0]!)).toEqual(fateOf(days[1]!));
     expect(days[0]!.byKind).toEqual(days[1]!.byKind);
+    // Changes 5 ms apart, three seconds in all: some stale rows share their second with the store's, some do not.
+    const stale = Object.values(days[0]!.byKind).reduce((sum, kind) => sum + kind.stale, 0);
+    const sameSecond = Object.values(days[0]!.byKind).reduce((sum, kind) => sum + kind.staleSameSecond, 0);
+    expect(sameSecond).toBeGreaterThan(0);
+    expect(sameSecond).toBeLessThan(stale);
     expect(days[0]!.entities).toEqual(days[1]!.entities);
     expect(fateOf(days[2]!)).not.toEqual(fateOf(days[0]!));
   });
