@@ -7,6 +7,7 @@
  *
  *   pnpm bench:api [--orders 1000000] [--rounds 5] [--duration 5] [--connections 32] [--threads 1]
  *                  [--warmup 3] [--pool N] [--keep] [--reuse <database>] [--cpu-prof <file prefix>]
+ *   pnpm bench:api --filters [--reuse <database>]
  *
  * The bare server and get-by-id are measured in alternating rounds (bare then get-by-id, then
  * get-by-id then bare, …, `--duration` seconds each) and compared round by round: this machine's
@@ -26,6 +27,10 @@
  * the load, and leaves it. `--cpu-prof <prefix>` writes V8 CPU profiles of the server process
  * during the first get-by-id round and the PAID list run (`<prefix>.get-by-id.cpuprofile`, …).
  * `--pool N` sizes the API's connection pool; by default it is the product's own (10).
+ *
+ * `--filters` measures instead every filter and sort of the orders list with one client (pages
+ * of 100, walked by their cursor; bench/lib/filter-matrix.ts) and marks SLOW each whose slowest
+ * page took over 50 ms (the list target's p99); a page that is not a 200 fails the run.
  */
 import { renderStatementText, shareRowsWhere } from '@mirror/catalog';
 import { createApiApp, createApiKey } from '@mirror/api';
@@ -37,6 +42,7 @@ import { Hono } from 'hono';
 import { benchAdminUrl, benchLifecycle } from './lib/lifecycle.ts';
 import { createBenchDatabase, type BenchDatabase } from './lib/bench-database.ts';
 import { withCpuProfile } from './lib/cpu-profile.ts';
+import { formatFilterTimings, measureFilters, orderFilterCases } from './lib/filter-matrix.ts';
 import { answerCost, formatAnswerCost, measureRunCpu, type AnswerCost } from './lib/cpu.ts';
 import { describeMachine, formatInt, formatMs, formatPercent, formatTable, mark } from './lib/report.ts';
 import { generatorSaturation, runWrk, saturatedAt, type WrkResult } from './lib/run-wrk.ts';
@@ -59,6 +65,7 @@ const { values: args } = benchArgs({
     keep: { type: 'boolean', default: false },
     reuse: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    filters: { type: 'boolean', default: false },
   },
 });
 const orderCount = positive('orders', args.orders);
@@ -100,6 +107,26 @@ async function main(): Promise<number> {
   bench.onCleanup(() => new Promise((resolve) => bareServer.server.close(resolve)));
 
   const problems = await checkAnswers(api, key);
+  if (args.filters) {
+    const timings = await measureFilters({
+      baseUrl: `http://127.0.0.1:${apiServer.port}/v1/stores/${storeId}/orders`,
+      key,
+      cases: orderFilterCases({ firstCreatedMs, orderCount }),
+      pages: 10,
+      limit: 100,
+    });
+    console.log(formatFilterTimings(timings, targets.listP99Ms));
+    if (problems.length) {
+      console.log(`FAIL: ${problems.join('; ')}`);
+      return 1;
+    }
+    const slow = timings.filter((t) => t.maxMs > targets.listP99Ms);
+    console.log(
+      `target every page ≤ ${targets.listP99Ms} ms with one client: ` +
+        (slow.length ? `MISSED by ${slow.map((t) => `${t.name} (${formatMs(t.maxMs)} ms)`).join(', ')}` : 'met'),
+    );
+    return 0;
+  }
 
   const load = (port: number, kind: 'get-by-id' | 'list' | 'list-fulfillment', seconds: number, seed: number) =>
     runWrk(
