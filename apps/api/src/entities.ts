@@ -101,8 +101,16 @@ function filterOf(decl: FilterDecl, table: EntityTable, parentKey: AnyPgColumn):
         description: `${decl.description} (decimal digits)`,
         ...compares(decl.column),
       };
+    // The value in the SQL text (`= true`, `= false`), not bound: two statements, and a partial
+    // index on the rare side (orders' `where hidden`) is one the planner can prove it may use.
     case 'bool':
-      return { schema: booleanParam, where: (v: boolean) => eq(decl.column, v), description: decl.description, ...compares(decl.column) };
+      return {
+        schema: booleanParam,
+        where: (v: boolean) => sql`${decl.column} = ${sql.raw(v ? 'true' : 'false')}`,
+        description: decl.description,
+        byValue: true,
+        ...compares(decl.column),
+      };
     case 'present':
       return {
         schema: booleanParam,

@@ -84,6 +84,11 @@ export const ordersTable = pgTable(
     // read straight off the index instead of skipping the orders of every other status.
     index('orders_store_payment_created_idx').on(t.storeId, t.paymentStatus, t.createdAt, t.orderId),
     index('orders_store_fulfillment_created_idx').on(t.storeId, t.fulfillmentStatus, t.createdAt, t.orderId),
+    // `hidden=true`: the few unfinished orders, without walking every other order of the store
+    // (1M orders: 1.3 s a page without it; bench:api --filters).
+    index('orders_store_hidden_created_idx')
+      .on(t.storeId, t.createdAt, t.orderId)
+      .where(sql`${t.hidden}`),
   ],
 );
 

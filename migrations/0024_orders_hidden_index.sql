@@ -1,0 +1,1 @@
+CREATE INDEX "orders_store_hidden_created_idx" ON "orders" USING btree ("store_id","created_at","order_id") WHERE "orders"."hidden";
