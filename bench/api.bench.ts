@@ -28,9 +28,11 @@
  * during the first get-by-id round and the PAID list run (`<prefix>.get-by-id.cpuprofile`, …).
  * `--pool N` sizes the API's connection pool; by default it is the product's own (10).
  *
- * `--filters` measures instead every filter and sort of the orders list with one client (pages
- * of 100, walked by their cursor; bench/lib/filter-matrix.ts) and marks SLOW each whose slowest
- * page took over 50 ms (the list target's p99); a page that is not a 200 fails the run.
+ * `--filters` measures instead every filter and sort of the orders, products and customers lists
+ * with one client (pages of 100, walked by their cursor; bench/lib/filter-matrix.ts) and marks SLOW
+ * each whose slowest page took over 50 ms (the list target's p99); a page that is not a 200 fails
+ * the run. It adds 100,000 products and 200,000 customers to the store first (once: a reused
+ * database keeps them).
  */
 import { renderStatementText, shareRowsWhere } from '@mirror/catalog';
 import { createApiApp, createApiKey } from '@mirror/api';
@@ -42,7 +44,14 @@ import { Hono } from 'hono';
 import { benchAdminUrl, benchLifecycle } from './lib/lifecycle.ts';
 import { createBenchDatabase, type BenchDatabase } from './lib/bench-database.ts';
 import { withCpuProfile } from './lib/cpu-profile.ts';
-import { formatFilterTimings, measureFilters, orderFilterCases } from './lib/filter-matrix.ts';
+import {
+  catalogueFilterCases,
+  catalogueSize,
+  formatFilterTimings,
+  loadCatalogue,
+  measureFilters,
+  orderFilterCases,
+} from './lib/filter-matrix.ts';
 import { answerCost, formatAnswerCost, measureRunCpu, type AnswerCost } from './lib/cpu.ts';
 import { describeMachine, formatInt, formatMs, formatPercent, formatTable, mark } from './lib/report.ts';
 import { generatorSaturation, runWrk, saturatedAt, type WrkResult } from './lib/run-wrk.ts';
@@ -108,10 +117,16 @@ async function main(): Promise<number> {
 
   const problems = await checkAnswers(api, key);
   if (args.filters) {
+    const loadStarted = performance.now();
+    if (await loadCatalogue(database, storeId)) {
+      console.log(
+        `loaded ${formatInt(catalogueSize.products)} products and ${formatInt(catalogueSize.customers)} customers in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s`,
+      );
+    }
     const timings = await measureFilters({
-      baseUrl: `http://127.0.0.1:${apiServer.port}/v1/stores/${storeId}/orders`,
+      baseUrl: `http://127.0.0.1:${apiServer.port}/v1/stores/${storeId}`,
       key,
-      cases: orderFilterCases({ firstCreatedMs, orderCount }),
+      cases: [...orderFilterCases({ firstCreatedMs, orderCount }), ...catalogueFilterCases()],
       pages: 10,
       limit: 100,
     });
