@@ -91,8 +91,10 @@ async function main(): Promise<number> {
   const database = await createBenchDatabase(benchAdminUrl, { prefix: 'mirror_bench_api', maxConnections: poolSize, reuse: args.reuse });
   bench.onCleanup(() => (args.keep ? database.close().then(() => console.log(`kept database ${database.name}`)) : database.drop()));
   console.log(
-    `api benchmark — ${formatInt(orderCount)} orders, wrk ${threads} thread(s), ${connections} connections, ${rounds} rounds of bare and get-by-id at ${durationSeconds} s each ` +
-      `(after ${warmupSeconds} s warm-up), ${describeMachine()}; pool ${poolSize}; database ${database.name}`,
+    args.filters
+      ? `api benchmark, each filter and sort with one client — ${formatInt(orderCount)} orders, ${describeMachine()}; pool ${poolSize}; database ${database.name}`
+      : `api benchmark — ${formatInt(orderCount)} orders, wrk ${threads} thread(s), ${connections} connections, ${rounds} rounds of bare and get-by-id at ${durationSeconds} s each ` +
+          `(after ${warmupSeconds} s warm-up), ${describeMachine()}; pool ${poolSize}; database ${database.name}`,
   );
 
   if (args.reuse === undefined) {
