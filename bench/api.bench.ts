@@ -8,6 +8,7 @@
  *   pnpm bench:api [--orders 1000000] [--rounds 5] [--duration 5] [--connections 32] [--threads 1]
  *                  [--warmup 3] [--pool N] [--keep] [--reuse <database>] [--cpu-prof <file prefix>]
  *   pnpm bench:api --filters [--reuse <database>]
+ *   pnpm bench:api --reports [--reuse <database>]
  *
  * The bare server and get-by-id are measured in alternating rounds (bare then get-by-id, then
  * get-by-id then bare, …, `--duration` seconds each) and compared round by round: this machine's
@@ -33,6 +34,9 @@
  * each whose slowest page took over 50 ms (the list target's p99); a page that is not a 200 fails
  * the run. It adds 100,000 products and 200,000 customers to the store first (once: a reused
  * database keeps them).
+ *
+ * `--reports` times instead docs/reporting.md's example queries on the reporting views (a few
+ * days, and the whole history), three runs each (bench/lib/report-queries.ts).
  */
 import { renderStatementText, shareRowsWhere } from '@mirror/catalog';
 import { createApiApp, createApiKey } from '@mirror/api';
@@ -53,6 +57,7 @@ import {
   orderFilterCases,
 } from './lib/filter-matrix.ts';
 import { answerCost, formatAnswerCost, measureRunCpu, type AnswerCost } from './lib/cpu.ts';
+import { formatReportTimings, measureReports, reportQueries } from './lib/report-queries.ts';
 import { describeMachine, formatInt, formatMs, formatPercent, formatTable, mark } from './lib/report.ts';
 import { generatorSaturation, runWrk, saturatedAt, type WrkResult } from './lib/run-wrk.ts';
 import { benchArgs, nonNegative, positive } from './lib/args.ts';
@@ -75,6 +80,7 @@ const { values: args } = benchArgs({
     reuse: { type: 'string' },
     'cpu-prof': { type: 'string' },
     filters: { type: 'boolean', default: false },
+    reports: { type: 'boolean', default: false },
   },
 });
 const orderCount = positive('orders', args.orders);
@@ -91,9 +97,11 @@ async function main(): Promise<number> {
   const database = await createBenchDatabase(benchAdminUrl, { prefix: 'mirror_bench_api', maxConnections: poolSize, reuse: args.reuse });
   bench.onCleanup(() => (args.keep ? database.close().then(() => console.log(`kept database ${database.name}`)) : database.drop()));
   console.log(
-    args.filters
-      ? `api benchmark, each filter and sort with one client — ${formatInt(orderCount)} orders, ${describeMachine()}; pool ${poolSize}; database ${database.name}`
-      : `api benchmark — ${formatInt(orderCount)} orders, wrk ${threads} thread(s), ${connections} connections, ${rounds} rounds of bare and get-by-id at ${durationSeconds} s each ` +
+    args.reports
+      ? `api benchmark, the reporting views' example queries — ${formatInt(orderCount)} orders, ${describeMachine()}; database ${database.name}`
+      : args.filters
+        ? `api benchmark, each filter and sort with one client — ${formatInt(orderCount)} orders, ${describeMachine()}; pool ${poolSize}; database ${database.name}`
+        : `api benchmark — ${formatInt(orderCount)} orders, wrk ${threads} thread(s), ${connections} connections, ${rounds} rounds of bare and get-by-id at ${durationSeconds} s each ` +
           `(after ${warmupSeconds} s warm-up), ${describeMachine()}; pool ${poolSize}; database ${database.name}`,
   );
 
@@ -118,6 +126,14 @@ async function main(): Promise<number> {
   bench.onCleanup(() => new Promise((resolve) => bareServer.server.close(resolve)));
 
   const problems = await checkAnswers(api, key);
+  if (args.reports) {
+    const [last] = await execRows<{ day: string }>(
+      database.db,
+      sql`select max(day)::text as day from reporting.order_sales where store_id = ${storeId}`,
+    );
+    console.log(formatReportTimings(await measureReports(database, reportQueries(storeId, last!.day), 3)));
+    return 0;
+  }
   if (args.filters) {
     const loadStarted = performance.now();
     if (await loadCatalogue(database, storeId)) {
