@@ -607,8 +607,15 @@ async function createSecondaryIndexes(db: Db, tables: readonly string[], paralle
     sql.raw(tables.map((t) => `select '${t}' as table, pg_total_relation_size('${shadowSchema}."${t}"') as bytes`).join(' union all ')),
   );
   const bySize = [...sizes].sort((a, b) => Number(b.bytes) - Number(a.bytes)).map((row) => row.table);
-  const jobs: string[] = [];
+  type Job = { sql: string; after: Promise<void>[]; finished: () => void; done: Promise<void> };
+  const job = (text: string, after: Promise<void>[] = []): Job => {
+    let finished!: () => void;
+    const done = new Promise<void>((resolve) => (finished = resolve));
+    return { sql: text, after, finished, done };
+  };
+  const jobs: Job[] = [];
   for (const table of bySize) {
+    const tableIndexes: Job[] = [];
     const indexes = await execRows<{ definition: string }>(
       db,
       sql`select pg_get_indexdef(i.indexrelid) as definition from pg_index i
@@ -623,17 +630,33 @@ async function createSecondaryIndexes(db: Db, tables: readonly string[], paralle
         .replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX IF NOT EXISTS ');
       if (!shadow.includes(`${shadowSchema}.`) || !shadow.includes('IF NOT EXISTS'))
         throw new Error(`cannot retarget index definition: ${definition}`);
-      jobs.push(shadow);
+      tableIndexes.push(job(shadow));
     }
-    jobs.push(`analyze ${shadowSchema}."${table}"`);
+    jobs.push(...tableIndexes);
+    // After every index of its table is built, not merely started: statistics of an expression
+    // index (the orders' sale day, which the reports' day filters need) are gathered only if the
+    // index exists when ANALYZE runs. Picked up the moment another connection starts the table's
+    // last index, it could otherwise run first and take its lock before that index's build.
+    jobs.push(
+      job(
+        `analyze ${shadowSchema}."${table}"`,
+        tableIndexes.map((index) => index.done),
+      ),
+    );
   }
   let next = 0;
   const worker = async () => {
-    for (let job = jobs[next++]; job !== undefined; job = jobs[next++]) {
-      await db.transaction(async (tx) => {
-        await tx.execute(sql`select set_config('maintenance_work_mem', '256MB', true)`);
-        await tx.execute(sql.raw(job));
-      });
+    for (let current = jobs[next++]; current !== undefined; current = jobs[next++]) {
+      const { sql: text, after, finished } = current;
+      await Promise.all(after);
+      try {
+        await db.transaction(async (tx) => {
+          await tx.execute(sql`select set_config('maintenance_work_mem', '256MB', true)`);
+          await tx.execute(sql.raw(text));
+        });
+      } finally {
+        finished();
+      }
       await db.execute(sql`update consumer_checkpoints set updated_at = now() where name = ${checkpoint}`);
     }
   };
