@@ -3,6 +3,7 @@
  * how long a merchant's report takes (`pnpm bench:api --reports`, decision 0025). Reports of a
  * few days should read those days; reports of the whole history read all of it.
  */
+import { execRows } from '@mirror/db';
 import { sql, type SQL } from 'drizzle-orm';
 import type { BenchDatabase } from './bench-database.ts';
 import { formatMs, formatTable } from './report.ts';
@@ -59,9 +60,8 @@ export async function measureReports(database: BenchDatabase, queries: ReportQue
     let rows = 0;
     for (let run = 0; run < runs; run++) {
       const started = performance.now();
-      const result = await database.db.execute(query);
+      rows = (await execRows(database.db, query)).length;
       ms.push(performance.now() - started);
-      rows = Array.isArray(result) ? result.length : ((result as { rows?: unknown[] }).rows?.length ?? 0);
     }
     timings.push({ name, rows, ms });
   }
