@@ -89,33 +89,112 @@ describe('keys for distribution by store', () => {
       expect(view.has_store_id, `${view.name} has a store_id column`).toBe(true);
       for (const problem of crossStoreClauses(view.definition)) expect.fail(`reporting.${view.name}: ${problem}`);
     }
-    // The check itself must catch what it looks for.
+    // The check itself must catch what it looks for: in the real product_sales, a refund's items
+    // found by order alone (another store's order of the same id), or weighed across stores.
+    const productSales = views.find((v) => v.name === 'product_sales')!.definition.replace(/\s+/g, ' ');
+    const uncorrelated = productSales.replace(/\(\w+\.store_id = r\.store_id\) AND (\(\w+\.order_id = r\.order_id\))/, '$1');
+    expect(uncorrelated).not.toBe(productSales);
+    expect(crossStoreClauses(uncorrelated)).toEqual([expect.stringContaining('LATERAL subquery not correlated by store_id')]);
+    const unpartitioned = productSales.replace(/PARTITION BY weighted\.store_id, /, 'PARTITION BY ');
+    expect(unpartitioned).not.toBe(productSales);
+    expect(crossStoreClauses(unpartitioned)).toEqual([expect.stringContaining('not partitioned by store_id first')]);
     expect(crossStoreClauses('SELECT 1 FROM (a x JOIN b y ON ((y.id = x.id)))')).toHaveLength(1);
     expect(crossStoreClauses('SELECT 1 FROM (a x JOIN b y ON (((y.store_id = x.store_id) AND (y.id = x.id))))')).toHaveLength(0);
     expect(crossStoreClauses('SELECT x.day, count(*) FROM a x GROUP BY x.day')).toHaveLength(1);
     expect(crossStoreClauses('SELECT 1 FROM a x CROSS JOIN b y')).toHaveLength(1);
     expect(crossStoreClauses('SELECT 1 FROM (a x JOIN b y USING (id))')).toHaveLength(1);
+    expect(crossStoreClauses('SELECT 1 FROM (a x NATURAL JOIN b y)')).toHaveLength(1);
+    // A subquery or LATERAL subquery on the right: its ON is read, and a LATERAL's body too.
+    expect(crossStoreClauses('SELECT 1 FROM (a x JOIN ( SELECT y.id FROM b y) z ON ((z.id = x.id)))')).toHaveLength(1);
+    expect(crossStoreClauses('SELECT 1 FROM (a x JOIN ( SELECT y.store_id, y.id FROM b y) z ON ((z.store_id = x.store_id)))')).toHaveLength(
+      0,
+    );
+    const lateral = (inner: string, on: string) =>
+      `SELECT 1 FROM (a x JOIN LATERAL ( SELECT y.id, sum(y.w) OVER (ORDER BY y.id) AS cum FROM b y WHERE ${inner}) z ON ${on})`;
+    expect(crossStoreClauses(lateral('((y.store_id = x.store_id) AND (y.id = x.id))', '(z.store_id = x.store_id)'))).toHaveLength(0);
+    expect(crossStoreClauses(lateral('(y.id = x.id)', '(z.store_id = x.store_id)'))).toHaveLength(1);
+    expect(crossStoreClauses(lateral('((y.store_id = x.store_id) AND (y.id = x.id))', 'true'))).toHaveLength(1);
+    expect(crossStoreClauses('SELECT 1 FROM (a x JOIN b y)')).toEqual([expect.stringContaining('cannot read')]);
+    // Windows outside a LATERAL subquery.
+    expect(crossStoreClauses('SELECT sum(x.w) OVER (PARTITION BY x.store_id, x.day) FROM a x')).toHaveLength(0);
+    expect(crossStoreClauses('SELECT sum(x.w) OVER (PARTITION BY x.day) FROM a x')).toHaveLength(1);
+    expect(crossStoreClauses('SELECT sum(x.w) OVER () FROM a x')).toHaveLength(1);
+    expect(crossStoreClauses('SELECT sum(x.w) OVER o FROM a x WINDOW o AS (PARTITION BY x.order_id)')).toHaveLength(1);
   });
 });
 
 /**
- * Joins and groupings in a view's definition, as Postgres prints it (pg_get_viewdef: every ON
- * condition in parentheses), that do not hold store_id: each JOIN's condition must equate the
- * store_id of its two sides, and each GROUP BY must group by store_id first. What this cannot see
- * (a correlated subquery, a comma join filtered in WHERE) the isolation test catches by running
- * every view with a second store's copy of the data (apps/mirror/src/scale-out).
+ * Joins, windows and groupings in a view's definition, as Postgres prints it (pg_get_viewdef:
+ * every ON condition and window in parentheses), that do not hold store_id:
+ * - each JOIN's condition must equate the store_id of its two sides; its right side may be a
+ *   table, a subquery or a LATERAL subquery, and a LATERAL subquery must also be correlated by
+ *   store_id inside. A join whose condition cannot be read here is a problem too (fail closed);
+ * - each window must be partitioned by store_id first, except inside a LATERAL subquery, whose
+ *   rows are those of one outer row (one order's items, say);
+ * - each GROUP BY must group by store_id first.
+ * What this cannot see (a correlated subquery in a select list, a comma join filtered in WHERE)
+ * the isolation test catches by running every view with a second store's copy of the data
+ * (apps/mirror/src/scale-out).
  */
 function crossStoreClauses(definition: string): string[] {
   const problems: string[] = [];
   const text = definition.replace(/\s+/g, ' ');
-  if (/\bCROSS JOIN\b/i.test(text)) problems.push('a CROSS JOIN');
-  for (const match of text.matchAll(/\bJOIN\s+\S+(?:\s+\w+)?\s+(ON|USING)\s*\(/gi)) {
-    const condition = balanced(text, match.index + match[0].length - 1);
-    if (match[1]!.toUpperCase() === 'USING') {
+  const equatesStores = /\b\w+\.store_id = \w+\.store_id\b/;
+  const excerpt = (at: number) => `${text.slice(at, at + 60)}…`;
+  /** Where LATERAL subqueries' bodies start and end. */
+  const laterals: [number, number][] = [];
+  for (const match of text.matchAll(/\b(CROSS |NATURAL )?JOIN\b/gi)) {
+    if (match[1]) {
+      problems.push(`a ${match[1].trim().toUpperCase()} JOIN`);
+      continue;
+    }
+    let at = match.index + match[0].length;
+    const skipSpace = () => {
+      while (text[at] === ' ') at++;
+    };
+    skipSpace();
+    const lateral = /^LATERAL\b/i.test(text.slice(at));
+    if (lateral) {
+      at += 'LATERAL'.length;
+      skipSpace();
+    }
+    if (text[at] === '(') {
+      const body = balanced(text, at);
+      if (lateral) {
+        laterals.push([at, at + body.length]);
+        if (!equatesStores.test(body)) problems.push(`a LATERAL subquery not correlated by store_id: ${excerpt(at)}`);
+      }
+      at += body.length;
+    } else {
+      at += /^[^\s(]+/.exec(text.slice(at))?.[0].length ?? 0;
+    }
+    skipSpace();
+    // An alias, unless the condition follows at once.
+    const alias = /^(?:AS )?(\w+)(?:\([^)]*\))?/i.exec(text.slice(at));
+    if (alias && !/^(ON|USING)$/i.test(alias[1]!)) {
+      at += alias[0].length;
+      skipSpace();
+    }
+    const kind = /^(ON|USING)\b/i.exec(text.slice(at))?.[1]?.toUpperCase();
+    if (!kind) {
+      problems.push(`a join whose condition this check cannot read: ${excerpt(match.index)}`);
+      continue;
+    }
+    at += kind.length;
+    skipSpace();
+    const condition = text[at] === '(' ? balanced(text, at) : (/^\S+/.exec(text.slice(at))?.[0] ?? '');
+    if (kind === 'USING') {
       if (!/\bstore_id\b/.test(condition)) problems.push(`a join USING ${condition} without store_id`);
-    } else if (!/\b\w+\.store_id = \w+\.store_id\b/.test(condition)) {
+    } else if (!equatesStores.test(condition)) {
       problems.push(`a join ON ${condition} without store_id equality`);
     }
+  }
+  // Windows: `OVER (…)` and `WINDOW name AS (…)`; `OVER name` is checked where the name is defined.
+  for (const match of text.matchAll(/\b(?:OVER|WINDOW \w+ AS) ?\(/gi)) {
+    const open = match.index + match[0].length - 1;
+    if (laterals.some(([from, to]) => open > from && open < to)) continue;
+    const spec = balanced(text, open);
+    if (!/^\(PARTITION BY (?:\w+\.)?store_id\b/i.test(spec)) problems.push(`a window ${spec} not partitioned by store_id first`);
   }
   // Each grouping lists store_id first (as every view is written), so it is read off the text.
   for (const match of text.matchAll(/\bGROUP BY\s+(\S+)/gi)) {
