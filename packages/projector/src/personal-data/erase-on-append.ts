@@ -9,12 +9,20 @@ import { subjectHasher } from './subject-key.ts';
  * customers were all erased, are erased the same way. The check runs under the log's append
  * lock, which an erasure takes while it records its subject, so no append can slip between the
  * two (docs/decisions/0007-erasure-rewrites-the-log.md).
+ *
+ * The webhooks that asked for those documents are erased too: ingest stores a body as received,
+ * and a customer's webhook names them by email (`data.customerEmail`). Each email in such a
+ * webhook whose keyed hash is an erased subject's (every email, for a store erased whole) becomes
+ * `[erased]`, as the erasure itself erases webhooks.
  */
 
 /** The log's append lock (migrations/0001: every INSERT on event_log takes it first). */
-const appendLock = 7262431000424242;
+export const appendLock = 7262431000424242;
 
-type Appendable = { kind: string; storeId: number; entityKind: string; payload: unknown };
+type Appendable = { kind: string; storeId: number; entityKind: string; payload: unknown; causedBy?: readonly number[] };
+
+/** About a person: a snapshot of a person kind, or any record of one that answers webhooks. */
+const aboutPerson = (r: Appendable) => isPersonKind(r.entityKind) && (r.kind === 'snapshot' || (r.causedBy?.length ?? 0) > 0);
 
 /** The records with documents of erased subjects erased (the same array when there are none). */
 export async function eraseOnAppend<R extends Appendable>(tx: Executor, records: readonly R[]): Promise<readonly R[]> {
@@ -38,7 +46,7 @@ export const erasedSubjectsFound = 'erased subjects in these stores';
  * there are none. Prepared, and decided in SQL: see appendRecordsPipelined.
  */
 export async function requireNoErasedSubjects(tx: Executor, records: readonly Appendable[]): Promise<void> {
-  const candidates = records.filter((r) => r.kind === 'snapshot' && isPersonKind(r.entityKind));
+  const candidates = records.filter(aboutPerson);
   if (candidates.length === 0) return;
   const stores = [...new Set(candidates.map((r) => r.storeId))];
   const erased = sql`exists (select 1 from erased_subjects
@@ -47,7 +55,7 @@ export async function requireNoErasedSubjects(tx: Executor, records: readonly Ap
 }
 
 async function eraseErased<R extends Appendable>(tx: Executor, records: readonly R[], lock: boolean): Promise<readonly R[]> {
-  const candidates = records.filter((r) => r.kind === 'snapshot' && isPersonKind(r.entityKind));
+  const candidates = records.filter(aboutPerson);
   if (candidates.length === 0) return records;
   const stores = [...new Set(candidates.map((r) => r.storeId))];
   if (lock) await tx.execute(sql`select pg_advisory_xact_lock(${appendLock})`);
@@ -60,6 +68,13 @@ async function eraseErased<R extends Appendable>(tx: Executor, records: readonly
   const hashes = new Set(erased.map((r) => `${Number(r.store_id)}:${r.subject_hash}`));
   const hasher = await subjectHasher(tx);
   const has = (storeId: number, hash: string) => hashes.has(`${storeId}:${hash}`);
+  if (lock) {
+    await eraseAskingWebhooks(
+      tx,
+      candidates.flatMap((r) => r.causedBy ?? []),
+      (storeId, email) => has(storeId, hasher.store(storeId)) || has(storeId, hasher.email(storeId, email)),
+    );
+  }
   return records.map((record) => {
     if (record.kind !== 'snapshot' || !isPersonKind(record.entityKind)) return record;
     const text = JSON.stringify(record.payload);
@@ -76,4 +91,33 @@ async function eraseErased<R extends Appendable>(tx: Executor, records: readonly
     });
     return erasedText === undefined ? record : { ...record, payload: JSON.parse(erasedText) as unknown };
   });
+}
+
+const emailPattern = /[^\s"'<>@(),;:]+@[^\s"'<>@(),;:]+\.[a-z]{2,}/gi;
+
+/** Rewrites the webhooks at `positions` with every email `erased` says is an erased subject's made `[erased]`. */
+async function eraseAskingWebhooks(tx: Executor, positions: readonly number[], erased: (storeId: number, email: string) => boolean) {
+  if (positions.length === 0) return;
+  const webhooks = await execRows<{ position: string | number; store_id: string | number; payload: string }>(
+    tx,
+    sql`select position, store_id, payload::text as payload from event_log
+        where kind = 'webhook' and position in (select (jsonb_array_elements_text(${JSON.stringify([...new Set(positions)].map(String))}::jsonb))::bigint)`,
+  );
+  const changed: string[] = [];
+  for (const webhook of webhooks) {
+    const storeId = Number(webhook.store_id);
+    const emails = [...new Set(webhook.payload.match(emailPattern) ?? [])].filter((email) => erased(storeId, email.trim().toLowerCase()));
+    if (emails.length === 0) continue;
+    const payload = erasePayload(webhook.payload, { person: false, matcher: stringMatcher(emails), pseudonym: () => '' });
+    if (payload !== undefined) changed.push(`{"position":${Number(webhook.position)},"payload":${payload}}`);
+  }
+  if (changed.length === 0) return;
+  // The one change the log allows (decision 0007), for this statement only.
+  await tx.execute(sql`select set_config('mirror.erasure', 'on', true)`);
+  await tx.execute(
+    sql`update event_log e set payload = n.payload, erased_at = now()
+        from jsonb_to_recordset(${`[${changed.join(',')}]`}::jsonb) as n(position bigint, payload jsonb)
+        where e.position = n.position`,
+  );
+  await tx.execute(sql`select set_config('mirror.erasure', 'off', true)`);
 }

@@ -1,7 +1,8 @@
 import { erasedSubjectsTable, execRows, personalDataExportPartsTable, personalDataRequestsTable, type Db, type Executor } from '@mirror/db';
 import { and, eq, sql } from 'drizzle-orm';
+import { appendLock } from './erase-on-append.ts';
 import { resolveSubject, subjectEntities, type Subject, type SubjectEntities } from './find-subject.ts';
-import { identifyingStringsOf, personKinds, stringMatcher, type PersonKind } from './redact.ts';
+import { erasePayload, identifyingStringsOf, personKinds, stringMatcher, subjectOf, type PersonKind } from './redact.ts';
 import { beginErasure, recordsOf, rewriteLog, rewriteRows, type EraseRule } from './rewrite.ts';
 import type { SubjectHasher } from './subject-key.ts';
 import type { RequestRow } from './requests.ts';
@@ -11,12 +12,14 @@ import type { RequestRow } from './requests.ts';
  * the request's progress: a crash resumes at the batch it was in, and no transaction grows with
  * the store (a store with a million orders is erased a few hundred records at a time).
  *
- * Customer: (1) the subject is resolved (ids and emails, docs/personal-data.md), its identifying
+ * Customer: (1) the subject is resolved (ids and emails, docs/personal-data.md), its entities
+ * found in the tables and in the snapshots projection has not applied yet, its identifying
  * strings gathered from every document of theirs, and its keyed hashes recorded in
- * `erased_subjects`, from when on documents Ecwid sends again are erased before they are
- * appended; (2) entity by entity, the log records and the table rows are erased; (3) the
- * webhooks that asked about the subject, and earlier exports of it, go too; (4) the request keeps
- * only the hashes.
+ * `erased_subjects` under the log's append lock, from when on documents Ecwid sends again are
+ * erased before they are appended; (2) entity by entity, the log records and the table rows are
+ * erased; (3) store-wide exports made earlier are erased of the subject's strings; (4) the
+ * webhooks that asked about the subject, and earlier exports of it, go too; (5) the request, and
+ * every other request about the subject, keep only the hashes.
  * Store: every record of the store, in log order, and every row of the person tables, erased
  * with each document's own identifying strings; fetching stops until a new installation.
  */
@@ -24,12 +27,15 @@ import type { RequestRow } from './requests.ts';
 export type EraseCounts = Record<string, number>;
 
 type CustomerProgress = {
-  phase: 'rewrite' | 'requests';
+  /** `exports`, then `requests`: the rewrite is done (an older run's progress may skip `exports`). */
+  phase: 'rewrite' | 'exports' | 'requests';
   subject: Subject;
   strings: string[];
   units: [kind: PersonKind, key: string][];
   orderInternal: Record<string, string>;
   at: number;
+  /** The last store-wide export part erased: [request id, part]. */
+  exportsAfter?: [number, number];
 };
 
 type StoreProgress = { phase: 'log' | 'rows'; after: number; kindIndex: number; afterKey: string | null };
@@ -69,13 +75,59 @@ async function eraseCustomer(deps: EraseDeps, request: RequestRow): Promise<Eras
 
   if (!progress) {
     progress = await db.transaction(async (tx) => {
-      const subject = await resolveSubject(tx, storeId, {
+      // Where projection stood before the tables are read: snapshots after it may not be in them.
+      const [projected] = await execRows<{ position: string | number }>(
+        tx,
+        sql`select position from consumer_checkpoints where name = 'projection'`,
+      );
+      const since = Number(projected?.position ?? 0);
+      let subject = await resolveSubject(tx, storeId, {
         ...(request.subjectCustomerId !== null && { customerId: request.subjectCustomerId }),
         ...(request.subjectEmail !== null && { email: request.subjectEmail }),
       });
-      const entities = await subjectEntities(tx, subject);
-      const strings = await gatherStrings(tx, subject, entities);
+      let entities = await subjectEntities(tx, subject);
+      const strings = new Set(await gatherStrings(tx, subject, entities));
+      // The log's append lock until this transaction commits its hashes (decision 0007): an
+      // append in flight commits first, and is seen below; every later one takes the lock after
+      // the hashes are visible and erases what it appends (erase-on-append.ts). Taken after the
+      // reads above, so appends wait only for the log's unprojected tail to be read.
+      await tx.execute(sql`select pg_advisory_xact_lock(${appendLock})`);
+      const tail = await unprojectedEntities(tx, subject, since);
+      if (tail) {
+        subject = tail.subject;
+        const known = entities;
+        const added: SubjectEntities = {
+          customer: tail.entities.customer.filter((k) => !known.customer.includes(k)),
+          order: tail.entities.order.filter((k) => !known.order.includes(k)),
+          orderInternal: tail.entities.orderInternal.filter((k) => !known.orderInternal.includes(k)),
+          abandoned_cart: tail.entities.abandoned_cart.filter((k) => !known.abandoned_cart.includes(k)),
+          review: tail.entities.review.filter((k) => !known.review.includes(k)),
+        };
+        for (const s of await gatherStrings(tx, subject, added)) strings.add(s);
+        entities = {
+          customer: [...known.customer, ...added.customer],
+          order: [...known.order, ...added.order],
+          orderInternal: [...known.orderInternal, ...added.orderInternal],
+          abandoned_cart: [...known.abandoned_cart, ...added.abandoned_cart],
+          review: [...known.review, ...added.review],
+        };
+      }
       const hashes = subjectHashes(hasher, subject);
+      // An earlier run for the subject that failed or stopped may have erased documents this
+      // run would have read the subject's strings from; its progress still holds them.
+      const earlier = await execRows<{ progress: Partial<CustomerProgress> }>(
+        tx,
+        sql`select progress from personal_data_requests
+            where store_id = ${storeId} and id <> ${request.id} and kind = 'erase' and scope = 'customer' and progress is not null
+              and subject_hashes && ${sql.raw(`array[${hashes.map((h) => `'${h}'`).join(',') || "''"}]::text[]`)}`,
+      );
+      const earlierInternal: Record<string, string> = {};
+      for (const { progress: theirs } of earlier) {
+        for (const s of theirs.strings ?? []) strings.add(s);
+        Object.assign(earlierInternal, theirs.orderInternal);
+        for (const [kind, key] of theirs.units ?? [])
+          if (!entities[kind].includes(key)) entities = { ...entities, [kind]: [...entities[kind], key] };
+      }
       if (hashes.length > 0) {
         await tx
           .insert(erasedSubjectsTable)
@@ -83,8 +135,8 @@ async function eraseCustomer(deps: EraseDeps, request: RequestRow): Promise<Eras
           .onConflictDoNothing();
       }
       const units: [PersonKind, string][] = personKinds.flatMap((kind) => entities[kind].map((key): [PersonKind, string] => [kind, key]));
-      const orderInternal = await internalIdsOf(tx, storeId, entities.order);
-      const started: CustomerProgress = { phase: 'rewrite', subject, strings, units, orderInternal, at: 0 };
+      const orderInternal = { ...earlierInternal, ...(tail?.orderInternal ?? {}), ...(await internalIdsOf(tx, storeId, entities.order)) };
+      const started: CustomerProgress = { phase: 'rewrite', subject, strings: [...strings], units, orderInternal, at: 0 };
       await tx
         .update(personalDataRequestsTable)
         .set({ subjectHashes: hashes })
@@ -125,6 +177,44 @@ async function eraseCustomer(deps: EraseDeps, request: RequestRow): Promise<Eras
     deps.onBatch?.();
   }
 
+  // Store-wide exports made earlier hold the subject too: their parts are erased of the subject's
+  // strings, a few parts per transaction (a store's export can be large).
+  if (progress.phase === 'rewrite') progress = { ...progress, phase: 'exports' };
+  while (progress.phase === 'exports') {
+    if (deps.signal?.aborted) throw new Error('aborted');
+    const current: CustomerProgress = progress;
+    await db.transaction(async (tx) => {
+      const [afterRequest, afterPart] = current.exportsAfter ?? [0, -1];
+      const parts = await execRows<{ request_id: string | number; part: number; items: string }>(
+        tx,
+        sql`select p.request_id, p.part, p.items::text as items from personal_data_export_parts p
+            join personal_data_requests r on r.store_id = p.store_id and r.id = p.request_id and r.scope = 'store'
+            where p.store_id = ${storeId} and (p.request_id, p.part) > (${afterRequest}::bigint, ${afterPart}::int)
+            order by p.request_id, p.part limit ${exportPartsPerBatch}`,
+      );
+      const changed: string[] = [];
+      for (const part of parts) {
+        const items = erasePayload(part.items, { person: false, matcher: rule.matcher, pseudonym: rule.pseudonym });
+        if (items !== undefined) changed.push(`{"request_id":${Number(part.request_id)},"part":${part.part},"items":${items}}`);
+      }
+      if (changed.length > 0) {
+        await tx.execute(
+          sql`update personal_data_export_parts p set items = n.items
+              from jsonb_to_recordset(${`[${changed.join(',')}]`}::jsonb) as n(request_id bigint, part int, items jsonb)
+              where p.store_id = ${storeId} and p.request_id = n.request_id and p.part = n.part`,
+        );
+        add(counts, { store_export_parts: changed.length });
+      }
+      const last = parts.at(-1);
+      progress =
+        parts.length < exportPartsPerBatch || !last
+          ? { ...current, phase: 'requests' }
+          : { ...current, exportsAfter: [Number(last.request_id), last.part] };
+      await saveProgress(tx, request, progress, counts);
+    });
+    deps.onBatch?.();
+  }
+
   // The webhooks that asked about this subject, and what earlier exports of it wrote down.
   const hashes = subjectHashes(hasher, progress.subject);
   await db.transaction(async (tx) => {
@@ -159,7 +249,8 @@ async function eraseCustomer(deps: EraseDeps, request: RequestRow): Promise<Eras
       if (id !== request.id) {
         await tx
           .update(personalDataRequestsTable)
-          .set({ subjectCustomerId: null, subjectEmail: null, subjectHashes: hashes })
+          // Their progress (a failed or stopped run's) named the subject and its strings.
+          .set({ subjectCustomerId: null, subjectEmail: null, subjectHashes: hashes, progress: null })
           .where(and(eq(personalDataRequestsTable.storeId, storeId), eq(personalDataRequestsTable.id, id)));
       }
     }
@@ -174,6 +265,53 @@ function subjectHashes(hasher: SubjectHasher, subject: Subject): string[] {
     ...subject.customerIds.map((id) => hasher.customer(subject.storeId, id)),
     ...subject.emails.map((email) => hasher.email(subject.storeId, email)),
   ];
+}
+
+/** Store-wide export parts erased per transaction. */
+const exportPartsPerBatch = 20;
+
+/**
+ * The subject's entities that only the log knows yet: person snapshots appended after `since`
+ * (projection's position when the tables were read) that name one of the subject's customer ids
+ * or emails. Their own ids and emails join the subject (an email changed in a snapshot not yet
+ * projected). Undefined when there are none.
+ */
+async function unprojectedEntities(
+  tx: Executor,
+  subject: Subject,
+  since: number,
+): Promise<{ subject: Subject; entities: SubjectEntities; orderInternal: Record<string, string> } | undefined> {
+  const records = await execRows<{ entity_kind: PersonKind; entity_id: string; payload: string }>(
+    tx,
+    sql`select entity_kind, entity_id, payload::text as payload from event_log
+        where store_id = ${subject.storeId} and position > ${since} and kind = 'snapshot'
+          and entity_kind in ('customer', 'order', 'abandoned_cart', 'review')
+        order by position`,
+  );
+  const ids = new Set(subject.customerIds);
+  const emails = new Set(subject.emails);
+  const entities: SubjectEntities = { customer: [], order: [], orderInternal: [], abandoned_cart: [], review: [] };
+  const orderInternal: Record<string, string> = {};
+  for (const record of records) {
+    const who = subjectOf(record.entity_kind, record.payload);
+    if (!who.customerIds.some((id) => ids.has(id)) && !who.emails.some((email) => emails.has(email))) continue;
+    for (const id of who.customerIds) ids.add(id);
+    for (const email of who.emails) emails.add(email);
+    if (!entities[record.entity_kind].includes(record.entity_id)) entities[record.entity_kind].push(record.entity_id);
+    if (record.entity_kind === 'order') {
+      const internal = /"internalId"\s*:\s*(\d+)/.exec(record.payload)?.[1];
+      if (internal && !entities.orderInternal.includes(internal)) {
+        entities.orderInternal.push(internal);
+        orderInternal[record.entity_id] = internal;
+      }
+    }
+  }
+  if (personKinds.every((kind) => entities[kind].length === 0)) return undefined;
+  return {
+    subject: { storeId: subject.storeId, customerIds: [...ids].sort((a, b) => a - b), emails: [...emails].sort() },
+    entities,
+    orderInternal,
+  };
 }
 
 async function internalIdsOf(tx: Executor, storeId: number, orderIds: readonly string[]): Promise<Record<string, string>> {
@@ -220,6 +358,8 @@ async function eraseStore(deps: EraseDeps, request: RequestRow): Promise<EraseCo
   let progress = request.progress as StoreProgress | null;
   if (!progress) {
     progress = await db.transaction(async (tx) => {
+      // As a customer's: an append in flight commits before the store's hash, every later one sees it.
+      await tx.execute(sql`select pg_advisory_xact_lock(${appendLock})`);
       await tx
         .insert(erasedSubjectsTable)
         .values({ storeId, subjectHash: hasher.store(storeId), requestId: request.id })

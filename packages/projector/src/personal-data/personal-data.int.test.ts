@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { createSilentLogger } from '@mirror/core';
+import { concurrencySkipReason } from '@mirror/db/testing';
+import postgres from 'postgres';
 import { createRequest, enrichmentStateTable, execRows, getRequest, personalDataRequestsTable, readExport, type Db } from '@mirror/db';
 import type { SimCustomer, SimOrder } from '@mirror/ecwid-sim';
 import { eq, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createKit, storeA, tokenA, type Kit } from '../../testing/enrichment-kit.ts';
-import { appendRecords, fixture } from '../../testing/append-records.ts';
+import { appendRecords, appendSnapshot, fixture } from '../../testing/append-records.ts';
 import { entityTables, snapshotTables } from '../../testing/sample-log.ts';
 import { backfill } from '../backfill/backfill.ts';
 import { projectBatch } from '../projection/project-batch.ts';
@@ -97,6 +99,27 @@ async function run(extra: Partial<Parameters<typeof processRequests>[0]> = {}) {
   return processRequests({ db, log, ...extra });
 }
 
+/**
+ * A new order of the customer's, as Ecwid would send it: their newest order snapshot with
+ * another id and `street` as the billing and shipping street (a string no other document holds).
+ */
+async function newOrderOf(order: SimOrder, id: string, street: string): Promise<Record<string, unknown>> {
+  const [row] = await execRows<{ payload: string }>(
+    db,
+    sql`select payload::text as payload from event_log where store_id = ${storeA} and kind = 'snapshot' and entity_kind = 'order'
+          and entity_id = ${order.id} order by position desc limit 1`,
+  );
+  const doc = JSON.parse(row!.payload) as Record<string, unknown> & {
+    billingPerson: { street: string };
+    shippingPerson?: { street: string };
+  };
+  doc.id = id;
+  doc.internalId = 990_000 + Math.floor(Math.random() * 9_999);
+  doc.billingPerson.street = street;
+  if (doc.shippingPerson) doc.shippingPerson.street = street;
+  return doc;
+}
+
 async function exportDocument(request: RequestRow) {
   let text = '';
   for await (const chunk of readExport(db, request)) text += chunk;
@@ -177,8 +200,10 @@ describe('personal data', () => {
     await absent('a replay from 0');
     expect(await dailyTotals()).toEqual(totals);
 
-    // Ecwid sends their documents again: erased before they are appended.
-    await kit.send({ eventType: 'customer.updated', entityId: customer.id });
+    // Ecwid sends their documents again: erased before they are appended. A customer's webhook
+    // names them by email (stored as received): erased when its documents are appended.
+    await kit.send({ eventType: 'customer.updated', entityId: customer.id, data: { customerEmail: customer.email } });
+    expect(await dump()).toContain(customer.email.toLowerCase());
     for (const o of orders) await kit.send({ eventType: 'order.updated', entityId: o.internalId, data: { orderId: o.id } });
     await kit.pass();
     await projectAll();
@@ -240,6 +265,126 @@ describe('personal data', () => {
     );
     expect(row).toEqual({ total: '10', payment_status: 'PAID', items: 1 });
   }, 120_000);
+
+  it('erases what only the log knows yet, a store-wide export made before, and what a failed run of it kept', async () => {
+    const { customer, orders, strings } = pickCustomer();
+    // A store-wide export first: it holds the customer like every other.
+    const storeExport = await createRequest(db, { storeId: storeA, kind: 'export', scope: 'store', source: 'cli' });
+    await run();
+    const exported = JSON.stringify(await exportDocument((await getRequest(db, storeA, storeExport.id))!)).toLowerCase();
+    for (const s of strings) expect(exported, s).toContain(s.toLowerCase());
+
+    // A first erasure fails midway (the export parts' table is gone for a moment), after its
+    // progress recorded the subject and every string of theirs.
+    const failed = await createRequest(db, { storeId: storeA, kind: 'erase', scope: 'customer', source: 'api', email: customer.email });
+    await db.execute(sql`alter table personal_data_export_parts rename to personal_data_export_parts_away`);
+    try {
+      await run();
+    } finally {
+      await db.execute(sql`alter table personal_data_export_parts_away rename to personal_data_export_parts`);
+    }
+    const failedRow = (await getRequest(db, storeA, failed.id))!;
+    expect(failedRow.status).toBe('failed');
+    // Postgres's own message, not the failed statement with its parameters.
+    expect(failedRow.reason).toMatch(/personal_data_export_parts.* does not exist/);
+    expect(JSON.stringify(failedRow.progress).toLowerCase()).toContain(customer.email.toLowerCase());
+
+    // A new order of theirs, in the log but not projected yet: only the log knows it.
+    const street = '7 Tailend Lane';
+    await appendSnapshot(db, {
+      storeId: storeA,
+      entityKind: 'order',
+      entityId: 'TAILEND1',
+      payload: await newOrderOf(orders[0]!, 'TAILEND1', street),
+    });
+    expect(await dump()).toContain(street.toLowerCase());
+
+    await createRequest(db, { storeId: storeA, kind: 'erase', scope: 'customer', source: 'api', customerId: customer.id });
+    expect(await run()).toBe(1);
+    await projectAll();
+    const text = await dump();
+    for (const s of [...strings, street]) expect(text.includes(s.toLowerCase()), s).toBe(false);
+    // The export is still there, with the customer erased from it; the failed request keeps no subject.
+    const after = JSON.stringify(await exportDocument((await getRequest(db, storeA, storeExport.id))!));
+    expect(after.length).toBeGreaterThan(exported.length / 2);
+    expect((await getRequest(db, storeA, failed.id))!).toMatchObject({ progress: null, subjectEmail: null });
+    const [newOrder] = await execRows<{ email: string }>(
+      db,
+      sql`select email from orders where store_id = ${storeA} and order_id = 'TAILEND1'`,
+    );
+    expect(newOrder?.email).toMatch(/^erased-[a-z0-9_-]{16}@erased\.invalid$/);
+  }, 180_000);
+
+  it('waits for an append in flight before it records the subject, and erases what that append brought', async (ctx) => {
+    const skip = concurrencySkipReason('an append held open beside an erasure');
+    if (skip) return ctx.skip(skip);
+    const { customer, orders, strings } = pickCustomer();
+    const street = '9 Inflight Road';
+    const other = postgres(kit.database.url!, { max: 1, onnotice: () => {} });
+    try {
+      const session = await other.reserve();
+      // A new order of theirs, appended by another session that has not committed yet.
+      await session`begin`;
+      await session`insert into event_log (kind, store_id, event_type, entity_kind, entity_id, is_known_type, payload, caused_by, fetched_at)
+        values ('snapshot', ${storeA}, 'order', 'order', 'INFLIGHT1', true, ${JSON.stringify(await newOrderOf(orders[0]!, 'INFLIGHT1', street))}::text::jsonb, '{}', now())`;
+      const request = await createRequest(db, {
+        storeId: storeA,
+        kind: 'erase',
+        scope: 'customer',
+        source: 'api',
+        customerId: customer.id,
+      });
+      const running = run();
+      // The erasure waits for the log's append lock, before recording anything.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const waiting = (await getRequest(db, storeA, request.id))!;
+      expect(waiting.status).toBe('running');
+      expect(waiting.progress).toBeNull();
+      await session`commit`;
+      session.release();
+      expect(await running).toBe(1);
+    } finally {
+      // A failed check leaves the session inside its transaction: closed at once, not waited for.
+      await other.end({ timeout: 0 });
+    }
+    await projectAll();
+    const text = await dump();
+    for (const s of [...strings, street]) expect(text.includes(s.toLowerCase()), s).toBe(false);
+  }, 180_000);
+
+  it("waits for a rebuild's batch in flight, so the rows it writes to the shadow tables are erased too", async (ctx) => {
+    const skip = concurrencySkipReason('a rebuild batch held open beside an erasure');
+    if (skip) return ctx.skip(skip);
+    const { customer, orders } = pickCustomer();
+    // A rebuild's shadow tables, and one of its shares' checkpoints.
+    await db.execute(sql`create schema mirror_rebuild`);
+    for (const table of ['orders', 'order_items', 'order_refunds', 'orders_rendered']) {
+      await db.execute(sql.raw(`create table mirror_rebuild.${table} (like public.${table} including all)`));
+    }
+    await db.execute(sql`insert into consumer_checkpoints (name, position) values ('rebuild:0', 0)`);
+    const other = postgres(kit.database.url!, { max: 1, onnotice: () => {} });
+    try {
+      const session = await other.reserve();
+      // A batch of that share, as projectNextBatch runs one: its checkpoint's row first, then the
+      // documents, read before the erasure rewrites them; it commits later.
+      await session`begin`;
+      await session`update consumer_checkpoints set position = position + 1 where name = 'rebuild:0'`;
+      await session`insert into mirror_rebuild.orders select * from public.orders where store_id = ${storeA} and order_id = ${orders[0]!.id}`;
+      await createRequest(db, { storeId: storeA, kind: 'erase', scope: 'customer', source: 'api', customerId: customer.id });
+      const running = run();
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await session`commit`;
+      session.release();
+      expect(await running).toBe(1);
+    } finally {
+      await other.end({ timeout: 0 });
+    }
+    const [shadow] = await execRows<{ email: string }>(
+      db,
+      sql`select email from mirror_rebuild.orders where store_id = ${storeA} and order_id = ${orders[0]!.id}`,
+    );
+    expect(shadow?.email).toMatch(/^erased-[a-z0-9_-]{16}@erased\.invalid$/);
+  }, 180_000);
 
   it('an erasure stopped midway resumes where it stopped and ends as an uninterrupted one', async () => {
     const { customer, strings } = pickCustomer();

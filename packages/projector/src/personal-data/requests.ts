@@ -159,12 +159,15 @@ export async function runRequest(deps: RunRequestDeps, request: RequestRow): Pro
     }
   } catch (err) {
     if (deps.signal?.aborted) throw err;
-    // Kept as a row with its reason (the message names no subject: our own code writes it).
+    // Kept as a row with its reason. The innermost error's message: a failed statement's wrapper
+    // (drizzle's) quotes the statement's parameters, which name the subject; Postgres's own
+    // message does not.
+    const reason = describeError(err, { innermost: true });
     await db
       .update(personalDataRequestsTable)
-      .set({ status: 'failed', reason: describeError(err), finishedAt: sql`now()` })
+      .set({ status: 'failed', reason, finishedAt: sql`now()` })
       .where(where);
-    deps.log.error({ storeId: request.storeId, request: request.id, error: describeError(err) }, 'personal-data request failed');
+    deps.log.error({ storeId: request.storeId, request: request.id, error: reason }, 'personal-data request failed');
   }
   return (await getRequest(db, request.storeId, request.id))!;
 }

@@ -38,13 +38,18 @@ export function eraseRecord(rule: EraseRule, record: { kind: string; entity_kind
   return erasePayload(record.payload, { person, matcher: matcherFor(rule, record.payload, person), pseudonym: rule.pseudonym });
 }
 
-/** Turns erasure on for the rest of the transaction, and waits for the live projector's batch in flight. */
+/** Turns erasure on for the rest of the transaction, and waits for the live projector's and a rebuild's batches in flight. */
 export async function beginErasure(tx: Executor): Promise<void> {
   await tx.execute(sql`select set_config('mirror.erasure', 'on', true)`);
   // The live projector takes this row first (compare-and-set) and reads documents after it: a
   // batch in flight finishes before these rows are rewritten, and the next one reads them erased.
   await tx.execute(sql`insert into consumer_checkpoints (name, position) values ('projection', 0) on conflict (name) do nothing`);
   await tx.execute(sql`select position from consumer_checkpoints where name = 'projection' for update`);
+  // A rebuild's batches do the same with their own checkpoints (`rebuild:<share>`, `rebuild:tail`):
+  // one that read a document before this rewrite commits first, so its shadow rows are there to
+  // be erased below; the next reads the rewritten log. Without it, a batch could commit an
+  // unerased shadow row after this pass, and the swap would bring it back.
+  await tx.execute(sql`select position from consumer_checkpoints where name like 'rebuild:%' order by name for update`);
 }
 
 type LogRecord = { position: string | number; kind: string; entity_kind: string | null; payload: string };
