@@ -95,22 +95,9 @@ async function eraseCustomer(deps: EraseDeps, request: RequestRow): Promise<Eras
       const tail = await unprojectedEntities(tx, subject, since);
       if (tail) {
         subject = tail.subject;
-        const known = entities;
-        const added: SubjectEntities = {
-          customer: tail.entities.customer.filter((k) => !known.customer.includes(k)),
-          order: tail.entities.order.filter((k) => !known.order.includes(k)),
-          orderInternal: tail.entities.orderInternal.filter((k) => !known.orderInternal.includes(k)),
-          abandoned_cart: tail.entities.abandoned_cart.filter((k) => !known.abandoned_cart.includes(k)),
-          review: tail.entities.review.filter((k) => !known.review.includes(k)),
-        };
+        const added = without(tail.entities, entities);
         for (const s of await gatherStrings(tx, subject, added)) strings.add(s);
-        entities = {
-          customer: [...known.customer, ...added.customer],
-          order: [...known.order, ...added.order],
-          orderInternal: [...known.orderInternal, ...added.orderInternal],
-          abandoned_cart: [...known.abandoned_cart, ...added.abandoned_cart],
-          review: [...known.review, ...added.review],
-        };
+        entities = union(entities, added);
       }
       const hashes = subjectHashes(hasher, subject);
       // An earlier run for the subject that failed or stopped may have erased documents this
@@ -125,8 +112,14 @@ async function eraseCustomer(deps: EraseDeps, request: RequestRow): Promise<Eras
       for (const { progress: theirs } of earlier) {
         for (const s of theirs.strings ?? []) strings.add(s);
         Object.assign(earlierInternal, theirs.orderInternal);
-        for (const [kind, key] of theirs.units ?? [])
-          if (!entities[kind].includes(key)) entities = { ...entities, [kind]: [...entities[kind], key] };
+        const keys = (kind: PersonKind) => (theirs.units ?? []).filter(([k]) => k === kind).map(([, key]) => key);
+        entities = union(entities, {
+          customer: keys('customer'),
+          order: keys('order'),
+          orderInternal: [],
+          abandoned_cart: keys('abandoned_cart'),
+          review: keys('review'),
+        });
       }
       if (hashes.length > 0) {
         await tx
@@ -266,6 +259,16 @@ function subjectHashes(hasher: SubjectHasher, subject: Subject): string[] {
     ...subject.emails.map((email) => hasher.email(subject.storeId, email)),
   ];
 }
+
+const entityLists = ['customer', 'order', 'orderInternal', 'abandoned_cart', 'review'] as const;
+
+/** The keys of `b` that `a` does not hold. */
+const without = (b: SubjectEntities, a: SubjectEntities): SubjectEntities =>
+  Object.fromEntries(entityLists.map((list) => [list, b[list].filter((k) => !a[list].includes(k))])) as SubjectEntities;
+
+/** `a`, then the keys of `b` it does not hold. */
+const union = (a: SubjectEntities, b: SubjectEntities): SubjectEntities =>
+  Object.fromEntries(entityLists.map((list) => [list, [...a[list], ...without(b, a)[list]]])) as SubjectEntities;
 
 /** Store-wide export parts erased per transaction. */
 const exportPartsPerBatch = 20;
