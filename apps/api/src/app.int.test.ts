@@ -391,6 +391,8 @@ describe('reference', () => {
       '/v1/stores/{storeId}/personal-data-requests',
       '/v1/stores/{storeId}/personal-data-requests/{id}',
       '/v1/stores/{storeId}/personal-data-requests/{id}/export',
+      '/v1/stores/{storeId}/personal-data-requests/{id}/confirm',
+      '/v1/stores/{storeId}/personal-data-requests/{id}/cancel',
       '/v1/stores/{storeId}/profile',
       '/v1/stores/{storeId}/profile/history',
       '/v1/stores/{storeId}/subscription',

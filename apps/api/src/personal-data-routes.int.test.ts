@@ -54,6 +54,38 @@ describe('personal-data requests over HTTP', () => {
     expect((await get(app, `/v1/stores/${other}/personal-data-requests/${String(body.id)}`)).status).toBe(404);
   });
 
+  test('an erasure awaiting confirmation is confirmed or cancelled once, by the admin only; any other request is a 409', async () => {
+    const make = async () => {
+      const res = await post(`/v1/stores/${store}/personal-data-requests`, { kind: 'erase', customerId: 77 });
+      const id = ((await res.json()) as { id: number }).id;
+      // As the worker records one a webhook asked for.
+      await database.db
+        .update(personalDataRequestsTable)
+        .set({ status: 'awaiting_confirmation', source: 'webhook' })
+        .where(and(eq(personalDataRequestsTable.storeId, store), eq(personalDataRequestsTable.id, id)));
+      return id;
+    };
+    const [first, second] = [await make(), await make()];
+    const key = await keyFor(database.db, store);
+    expect((await post(`/v1/stores/${store}/personal-data-requests/${first}/confirm`, '', { token: key })).status).toBe(403);
+    expect((await post(`/v1/stores/${store}/personal-data-requests/${first}/confirm`, '', { token: null })).status).toBe(401);
+    expect((await post(`/v1/stores/${other}/personal-data-requests/${first}/confirm`, '')).status).toBe(404);
+    const bad = await post(`/v1/stores/${store}/personal-data-requests/x1/confirm`, '');
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { parameter?: string } }).error.parameter).toBe('id');
+
+    const confirmed = await post(`/v1/stores/${store}/personal-data-requests/${first}/confirm`, '');
+    expect(confirmed.status).toBe(200);
+    expect(await confirmed.json()).toMatchObject({ id: first, status: 'received' });
+    const again = await post(`/v1/stores/${store}/personal-data-requests/${first}/cancel`, '');
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { error: { message: string } }).error.message).toMatch(/is received, not awaiting confirmation/);
+
+    const cancelled = await post(`/v1/stores/${store}/personal-data-requests/${second}/cancel`, '');
+    expect(await cancelled.json()).toMatchObject({ id: second, status: 'cancelled', reason: 'cancelled by an operator' });
+    expect((await post(`/v1/stores/${store}/personal-data-requests/${second}/confirm`, '')).status).toBe(409);
+  });
+
   test("a store's key may not list, read or ask: 403; no token: 401", async () => {
     const key = await keyFor(database.db, store);
     const before = await count();

@@ -1,6 +1,14 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { AppError } from '@mirror/core';
-import { createRequest, getRequest, listRequests, readExport, RequestInputError, type PersonalDataRequest as RequestRow } from '@mirror/db';
+import {
+  answerRequest,
+  createRequest,
+  getRequest,
+  listRequests,
+  readExport,
+  RequestInputError,
+  type PersonalDataRequest as RequestRow,
+} from '@mirror/db';
 import type { Context } from 'hono';
 import { stream } from 'hono/streaming';
 import type { ApiEnv } from './api-env.ts';
@@ -11,8 +19,9 @@ import { addGetRoute, errorSchema, valid } from './routes.ts';
 
 /*
  * Personal-data requests over HTTP, for the admin token only (docs/personal-data.md): list them,
- * read one, read an export, and ask for an erasure or an export as Ecwid's webhooks would. A
- * store's key cannot see them: they are about that store's customers, not for its apps.
+ * read one, read an export, ask for an erasure or an export as Ecwid's webhooks would, and
+ * confirm or cancel an erasure a webhook asked for. A store's key cannot see them: they are about
+ * that store's customers, not for its apps.
  */
 
 const time = z.string().nullable().openapi({ format: 'date-time' });
@@ -26,7 +35,9 @@ const requestSchema = z
     customerId: z.number().int().nullable().openapi({ description: 'the customer asked about; null once erased' }),
     email: z.string().nullable().openapi({ description: 'the email asked about; null once erased' }),
     requestedPosition: z.number().int().nullable().openapi({ description: "the webhook's record in the log, for Ecwid's requests" }),
-    status: z.enum(['received', 'running', 'done', 'failed']),
+    status: z.enum(['awaiting_confirmation', 'received', 'running', 'done', 'failed', 'cancelled']).openapi({
+      description: 'an erasure Ecwid asked for by webhook waits in `awaiting_confirmation` until an operator confirms or cancels it',
+    }),
     reason: z.string().nullable(),
     counts: z.record(z.string(), z.number()).nullable().openapi({ description: 'what an erasure touched: log records and rows per table' }),
     exportUrl: z.string().nullable().openapi({ description: 'a finished export: where to read it' }),
@@ -195,4 +206,38 @@ export function addPersonalDataRoutes(app: OpenAPIHono<ApiEnv>, { db }: RouteCon
       throw err;
     }
   });
+
+  // An erasure a webhook asked for waits for an operator: a webhook's body is not signed, and an
+  // erasure cannot be undone (decision 0026).
+  for (const answer of ['confirm', 'cancel'] as const) {
+    const route = createRoute({
+      method: 'post',
+      path: `${base}/{id}/${answer}`,
+      tags: ['personal data'],
+      summary:
+        answer === 'confirm'
+          ? 'Confirm an erasure Ecwid asked for by webhook: the worker runs it (admin token only)'
+          : 'Cancel an erasure Ecwid asked for by webhook, unrun (admin token only)',
+      security: [{ bearerAuth: [] }],
+      request: { params: z.object({ storeId: storeIdParam, id: idParam }) },
+      responses: {
+        200: {
+          description: answer === 'confirm' ? 'queued for the worker' : 'cancelled',
+          content: { 'application/json': { schema: requestSchema } },
+        },
+        400: { description: 'the id is not a request id', content: { 'application/json': { schema: errorSchema } } },
+        401: { description: 'no valid admin token', content: { 'application/json': { schema: errorSchema } } },
+        403: { description: 'a store key: only the admin token may', content: { 'application/json': { schema: errorSchema } } },
+        404: { description: 'no such request', content: { 'application/json': { schema: errorSchema } } },
+        409: { description: 'the request is not awaiting confirmation', content: { 'application/json': { schema: errorSchema } } },
+      },
+    });
+    app.openAPIRegistry.registerPath(route);
+    app.post(`/v1/stores/:storeId/personal-data-requests/:id/${answer}`, async (c) => {
+      requireAdmin(c);
+      const params = z.object({ id: idParam }).safeParse({ id: c.req.param('id') });
+      if (!params.success) throw validationError(params.error, 'param');
+      return c.json(toBody(await answerRequest(db, c.get('storeId'), params.data.id, answer)), 200);
+    });
+  }
 }

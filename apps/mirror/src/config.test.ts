@@ -9,6 +9,7 @@ import {
   httpSection,
   loadConfig,
   oauthSection,
+  personalDataSection,
   reconcileSection,
   requireSecretBox,
   secretKeySection,
@@ -29,6 +30,14 @@ describe('configuration sections', () => {
       intervalMs: 0,
       maxShare: 0.2,
     });
+  });
+
+  it('personal data: erasures from webhooks wait for an operator unless told to run; anything else is refused by name', () => {
+    expect(loadConfig({}, { p: personalDataSection }).p).toEqual({ erasureWebhooks: 'confirm' });
+    expect(loadConfig({ PERSONAL_DATA_WEBHOOK_ERASURE: 'run' }, { p: personalDataSection }).p).toEqual({ erasureWebhooks: 'run' });
+    expect(() => loadConfig({ PERSONAL_DATA_WEBHOOK_ERASURE: 'yes' }, { p: personalDataSection })).toThrow(
+      /PERSONAL_DATA_WEBHOOK_ERASURE must be confirm or run/,
+    );
   });
 
   it('names every bad variable at once, never echoing a value', () => {

@@ -122,6 +122,20 @@ export const metricsSection = z
   .object({ METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional() })
   .transform((c) => ({ port: c.METRICS_PORT }));
 
+export type PersonalDataOptions = { erasureWebhooks: 'confirm' | 'run' };
+
+/**
+ * PERSONAL_DATA_WEBHOOK_ERASURE: `confirm` (default), an erasure Ecwid's webhook asks for waits
+ * for an operator (`mirror personal-data confirm`); `run`, it runs at once (docs/personal-data.md).
+ */
+export const personalDataSection = z
+  .object({
+    PERSONAL_DATA_WEBHOOK_ERASURE: z
+      .enum(['confirm', 'run'], { error: 'PERSONAL_DATA_WEBHOOK_ERASURE must be confirm or run' })
+      .default('confirm'),
+  })
+  .transform((c): PersonalDataOptions => ({ erasureWebhooks: c.PERSONAL_DATA_WEBHOOK_ERASURE }));
+
 export type ReconcileOptions = { intervalMs: number; fullIntervalMs: number; maxShare: number };
 
 /**

@@ -34,6 +34,7 @@ export { claimEmbedded, DataDirInUseError, type ClaimOptions, type EmbeddedClaim
 export { serveEmbedded, type EmbeddedServer, type EmbeddedServerOptions } from './embedded/embedded-server.ts';
 export { livenessOf, ownerRecordPath, readOwnerRecord, type OwnerRecord } from './embedded/owner-record.ts';
 export {
+  answerRequest,
   createRequest,
   getRequest,
   listRequests,

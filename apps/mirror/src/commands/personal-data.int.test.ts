@@ -2,9 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequest, personalDataRequestsTable } from '@mirror/db';
 import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { createSimulator, type SimServer, type Simulator } from '@mirror/ecwid-sim';
 import { projectBatch } from '@mirror/projector';
+import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './test-process.ts';
 
@@ -74,6 +76,41 @@ describe.skipIf(skip)('mirror personal-data', () => {
     expect(json.every((r) => r.subjectEmail === null)).toBe(true);
   }, 120_000);
 
+  it('confirms an erasure a webhook asked for and runs it; cancels another; a request not awaiting confirmation exits 2', async () => {
+    const customers = sim.store(storeId).customers.values();
+    // As the worker records the removal requests Ecwid's webhooks make: awaiting confirmation.
+    const awaiting = async (customerId: number) => {
+      const request = await createRequest(database.db, { storeId, kind: 'erase', scope: 'customer', source: 'webhook', customerId });
+      await database.db
+        .update(personalDataRequestsTable)
+        .set({ status: 'awaiting_confirmation' })
+        .where(and(eq(personalDataRequestsTable.storeId, storeId), eq(personalDataRequestsTable.id, request.id)));
+      return String(request.id);
+    };
+    const [confirmId, cancelId] = [await awaiting(customers.at(-1)!.id), await awaiting(customers.at(-2)!.id)];
+    const listed = await mirror('personal-data', 'list', '--store', String(storeId));
+    expect(listed.stdout).toMatch(new RegExp(`${confirmId}\\s+erase\\s+customer\\s+webhook\\s+awaiting_confirmation`));
+
+    const confirmed = await mirror('personal-data', 'confirm', '--store', String(storeId), '--request', confirmId);
+    expect(confirmed.code, confirmed.stderr).toBe(0);
+    expect(confirmed.stdout).toMatch(new RegExp(`^request ${confirmId}: erased; touched .*customers 1`));
+    const cancelled = await mirror('personal-data', 'cancel', '--store', String(storeId), '--request', cancelId);
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(cancelled.stdout).toBe(`request ${cancelId}: cancelled\n`);
+
+    for (const [answer, id] of [
+      ['cancel', confirmId],
+      ['confirm', cancelId],
+    ] as const) {
+      const refused = await mirror('personal-data', answer, '--store', String(storeId), '--request', id);
+      expect(refused.code, `${answer} ${id}`).toBe(2);
+      expect(refused.stderr).toMatch(new RegExp(`request ${id} is (done|cancelled), not awaiting confirmation`));
+    }
+    const missing = await mirror('personal-data', 'confirm', '--store', String(storeId), '--request', '999999');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/request 999999 not found/);
+  }, 120_000);
+
   it('bad arguments exit 2 and write nothing', async () => {
     const before = (await mirror('personal-data', 'list', '--store', String(storeId), '--json')).stdout;
     for (const args of [
@@ -82,6 +119,9 @@ describe.skipIf(skip)('mirror personal-data', () => {
       ['erase', '--store', String(storeId), '--customer', '7', '--all-customers'],
       ['export', '--customer', '7'],
       ['erase', '--store', 'x', '--customer', '7'],
+      ['confirm', '--store', String(storeId)],
+      ['confirm', '--store', String(storeId), '--request', 'x'],
+      ['cancel', '--store', String(storeId), '--request', '0'],
     ]) {
       const run = await mirror('personal-data', ...args);
       expect(run.code, args.join(' ')).toBe(2);

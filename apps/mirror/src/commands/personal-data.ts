@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import {
+  answerRequest,
   createRequest,
   getRequest,
   listRequests,
@@ -9,7 +10,7 @@ import {
   type Database,
   type PersonalDataRequest,
 } from '@mirror/db';
-import type { Logger } from '@mirror/core';
+import { AppError, type Logger } from '@mirror/core';
 import { claimRequest, runRequest } from '@mirror/projector';
 import { InvalidArgumentError, type Command } from 'commander';
 import { baseSections, loadConfig } from '../config.ts';
@@ -17,9 +18,10 @@ import { onShutdown, openDatabase } from '../runtime.ts';
 import { createQuietLogger, exitTwoOnBadArguments, formatTable, storeIdArgument, usageError } from './command-kit.ts';
 
 /*
- * `mirror personal-data erase|export|list`: the requests Ecwid makes with its personalData*
- * webhooks, made by an operator (docs/personal-data.md). erase and export run the request here,
- * to its end, and print what it touched; nothing they print names the subject.
+ * `mirror personal-data erase|export|list|confirm|cancel`: the requests Ecwid makes with its
+ * personalData* webhooks, made by an operator (docs/personal-data.md). erase and export run the
+ * request here, to its end, and print what it touched; nothing they print names the subject.
+ * confirm runs an erasure a webhook asked for (it waits for an operator), cancel drops it.
  */
 
 type Subject = { customerId?: number; email?: string };
@@ -133,6 +135,57 @@ export function registerPersonalData(program: Command): void {
       await database.close();
     }
   });
+
+  const requestArgument = (value: string): number => {
+    if (!/^\d{1,15}$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('a request id is a positive integer');
+    return Number(value);
+  };
+  for (const answer of ['confirm', 'cancel'] as const) {
+    exitTwoOnBadArguments(
+      group
+        .command(answer)
+        .description(
+          answer === 'confirm'
+            ? 'run an erasure that Ecwid asked for by webhook, which waits for your confirmation (see `list`), here to its end'
+            : 'drop an erasure that Ecwid asked for by webhook, unrun',
+        )
+        .requiredOption('--store <id>', 'Ecwid store id', storeIdArgument)
+        .requiredOption('--request <id>', 'the request id (`mirror personal-data list`)', requestArgument)
+        .option('--json', 'print the request as JSON'),
+    ).action(async (options: { store: number; request: number; json?: boolean }) => {
+      const config = loadConfig(process.env, baseSections);
+      const log = createQuietLogger(config.log);
+      const database = await openDatabase(config.database, log);
+      try {
+        await database.migrate();
+        let done: PersonalDataRequest;
+        try {
+          done = await answerRequest(database.db, options.store, options.request, answer);
+        } catch (err) {
+          // Not found, or not awaiting confirmation: the operator's input, exit code 2.
+          if (err instanceof AppError && (err.code === 'NOT_FOUND' || err.code === 'CONFLICT')) throw usageError(err.message);
+          throw err;
+        }
+        if (answer === 'confirm') {
+          const controller = new AbortController();
+          onShutdown(log, async () => controller.abort());
+          const claimed = await claimRequest(database.db, options.store, options.request);
+          if (claimed) done = await runRequest({ db: database.db, log, signal: controller.signal }, claimed);
+          while (done.status !== 'done' && done.status !== 'failed') {
+            await new Promise((resolve) => setTimeout(resolve, 500));
+            done = (await getRequest(database.db, options.store, options.request))!;
+          }
+        }
+        if (options.json) process.stdout.write(`${JSON.stringify(publicRequest(done), null, 2)}\n`);
+        else if (done.status === 'cancelled') process.stdout.write(`request ${done.id}: cancelled\n`);
+        else if (done.status === 'done') process.stdout.write(`request ${done.id}: erased; touched ${countsLine(done.counts)}\n`);
+        else process.stdout.write(`request ${done.id}: failed: ${done.reason}\n`);
+        process.exitCode = done.status === 'failed' ? 1 : 0;
+      } finally {
+        await database.close();
+      }
+    });
+  }
 
   exitTwoOnBadArguments(
     group

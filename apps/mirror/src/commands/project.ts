@@ -20,6 +20,7 @@ import {
   httpSection,
   loadConfig,
   metricsSection,
+  personalDataSection,
   projectionSection,
   reconcileSection,
   requireSecretBox,
@@ -44,6 +45,7 @@ export function registerProject(program: Command): void {
       enrichment: enrichmentSection,
       projection: projectionSection,
       reconcile: reconcileSection,
+      personalData: personalDataSection,
       metrics: metricsSection,
       http: httpSection,
       secretKey: secretKeySection,
@@ -133,7 +135,12 @@ export function registerProject(program: Command): void {
       maxRateLimitWaitMs: workerRateLimitWaitMs,
     });
     // Ecwid's personal-data requests (and the operator's): erasures and exports (docs/personal-data.md).
-    const personalData = runPersonalDataWorker({ db: database.db, log: log.child({ stage: 'personal-data' }), signal });
+    const personalData = runPersonalDataWorker({
+      db: database.db,
+      log: log.child({ stage: 'personal-data' }),
+      signal,
+      erasureWebhooks: config.personalData.erasureWebhooks,
+    });
     log.info(
       { stores: config.ecwid.stores.length, apiBaseUrl: config.ecwid.apiBaseUrl, reconcileIntervalMs: config.reconcile.intervalMs },
       'projector running',

@@ -28,6 +28,7 @@ import type {
   EnrichmentOptions,
   HttpOptions,
   OAuthOptions,
+  PersonalDataOptions,
   ProjectionOptions,
   ReconcileOptions,
 } from '../config.ts';
@@ -45,6 +46,8 @@ export type StartAllOptions = {
   enrichment: EnrichmentOptions;
   projection: ProjectionOptions;
   reconcile: ReconcileOptions;
+  /** What becomes of an erasure Ecwid's webhook asks for (default: it awaits confirmation). */
+  personalData?: PersonalDataOptions;
   demo: DemoOptions;
   /** How often the console's lag chart samples each store (default 10 s; tests go faster). */
   lagSampleMs?: number;
@@ -146,7 +149,12 @@ export async function startAll(database: Database, options: StartAllOptions, log
   const { server, port } = await listen(root, options.http.port, options.http.host);
 
   const workers = Promise.all([
-    runPersonalDataWorker({ db: database.db, log: log.child({ stage: 'personal-data' }), signal: controller.signal }),
+    runPersonalDataWorker({
+      db: database.db,
+      log: log.child({ stage: 'personal-data' }),
+      signal: controller.signal,
+      erasureWebhooks: options.personalData?.erasureWebhooks ?? 'confirm',
+    }),
     runEnrichment({
       db: database.db,
       log: log.child({ stage: 'enrichment' }),

@@ -1,4 +1,6 @@
+import { AppError } from '@mirror/core';
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { execRows } from '../create-db.ts';
 import type { Db } from '../create-db.ts';
 import { personalDataExportPartsTable, personalDataRequestsTable } from '../schema/operations.ts';
 
@@ -104,4 +106,24 @@ export async function* readExport(db: Db, request: PersonalDataRequest): AsyncGe
     first = false;
   }
   yield ']}';
+}
+
+/**
+ * An operator's answer to an erasure awaiting confirmation: `confirm` lets a worker (or the
+ * caller, with claimRequest) run it, `cancel` ends it unrun. A request in any other state is a
+ * 409 (a 404 when there is none).
+ */
+export async function answerRequest(db: Db, storeId: number, id: number, answer: 'confirm' | 'cancel'): Promise<PersonalDataRequest> {
+  const [row] = await execRows<{ id: string | number }>(
+    db,
+    answer === 'confirm'
+      ? sql`update personal_data_requests set status = 'received'
+            where store_id = ${storeId} and id = ${id} and status = 'awaiting_confirmation' returning id`
+      : sql`update personal_data_requests set status = 'cancelled', reason = 'cancelled by an operator', finished_at = now()
+            where store_id = ${storeId} and id = ${id} and status = 'awaiting_confirmation' returning id`,
+  );
+  const now = await getRequest(db, storeId, id);
+  if (!now) throw new AppError('NOT_FOUND', `personal-data request ${id} not found`);
+  if (!row) throw new AppError('CONFLICT', `personal-data request ${id} is ${now.status}, not awaiting confirmation`);
+  return now;
 }

@@ -245,8 +245,11 @@ export const personalDataRequestsTable = pgTable(
       .default(sql`'{}'::text[]`),
     /** The webhook's record in event_log, for requests from Ecwid. */
     requestedPosition: int8('requested_position'),
-    /** `received`, `running`, `done` or `failed` (with `reason`). */
-    status: text('status', { enum: ['received', 'running', 'done', 'failed'] })
+    /**
+     * `received`, `running`, `done` or `failed` (with `reason`); an erasure Ecwid's webhook asked
+     * for starts `awaiting_confirmation` (an operator confirms it, or `cancelled` it).
+     */
+    status: text('status', { enum: ['awaiting_confirmation', 'received', 'running', 'done', 'failed', 'cancelled'] })
       .notNull()
       .default('received'),
     reason: text('reason'),

@@ -6,6 +6,7 @@ export {
   processRequests,
   runPersonalDataWorker,
   runRequest,
+  type ErasureWebhooks,
   type PersonalDataWorkerOptions,
   type RequestRow,
 } from './requests.ts';

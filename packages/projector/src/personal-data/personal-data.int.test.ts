@@ -2,9 +2,18 @@ import { execFileSync } from 'node:child_process';
 import { createSilentLogger } from '@mirror/core';
 import { concurrencySkipReason } from '@mirror/db/testing';
 import postgres from 'postgres';
-import { createRequest, enrichmentStateTable, execRows, getRequest, personalDataRequestsTable, readExport, type Db } from '@mirror/db';
+import {
+  answerRequest,
+  createRequest,
+  enrichmentStateTable,
+  execRows,
+  getRequest,
+  personalDataRequestsTable,
+  readExport,
+  type Db,
+} from '@mirror/db';
 import type { SimCustomer, SimOrder } from '@mirror/ecwid-sim';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createKit, storeA, tokenA, type Kit } from '../../testing/enrichment-kit.ts';
 import { appendRecords, appendSnapshot, fixture } from '../../testing/append-records.ts';
@@ -94,9 +103,20 @@ function pickCustomer(storeId = storeA): { customer: SimCustomer; orders: SimOrd
 
 const dailyTotals = () => execRows(db, sql`select * from reporting.daily_sales order by 1, 2`);
 
-async function run(extra: Partial<Parameters<typeof processRequests>[0]> = {}) {
-  while ((await intakeRequests(db)) > 0);
+async function run(extra: Partial<Parameters<typeof processRequests>[0]> & { erasureWebhooks?: 'confirm' | 'run' } = {}) {
+  while ((await intakeRequests(db, { erasureWebhooks: extra.erasureWebhooks })) > 0);
   return processRequests({ db, log, ...extra });
+}
+
+/** The erasure a webhook asked for, which waits for an operator: confirmed. */
+async function confirmWebhookErasure(scope: 'customer' | 'store') {
+  expect(await run()).toBe(0);
+  const [waiting] = await db
+    .select()
+    .from(personalDataRequestsTable)
+    .where(and(eq(personalDataRequestsTable.scope, scope), eq(personalDataRequestsTable.kind, 'erase')));
+  expect(waiting).toMatchObject({ kind: 'erase', source: 'webhook', status: 'awaiting_confirmation' });
+  await answerRequest(db, waiting!.storeId, waiting!.id, 'confirm');
 }
 
 /**
@@ -165,6 +185,11 @@ describe('personal data', () => {
 
     // Ecwid asks for the erasure.
     await kit.send({ eventType: 'customer.personalDataRemovalRequest', entityId: customer.id, data: { email: customer.email } });
+    // On the webhook's word alone nothing is erased: the request waits for an operator.
+    expect(await run()).toBe(0);
+    const untouched = await dump();
+    for (const s of strings) expect(untouched, s).toContain(s.toLowerCase());
+    await confirmWebhookErasure('customer');
     expect(await run()).toBe(1);
     const [request] = await db.select().from(personalDataRequestsTable).where(eq(personalDataRequestsTable.kind, 'erase'));
     expect(request).toMatchObject({
@@ -386,6 +411,33 @@ describe('personal data', () => {
     expect(shadow?.email).toMatch(/^erased-[a-z0-9_-]{16}@erased\.invalid$/);
   }, 180_000);
 
+  it('an erasure a webhook asks for waits for an operator: cancelled, nothing changes; with PERSONAL_DATA_WEBHOOK_ERASURE=run, it runs', async () => {
+    const { customer, strings } = pickCustomer();
+    // A forged or replayed removal request (the body is not signed): the operator cancels it.
+    await kit.send({ eventType: 'customer.personalDataRemovalRequest', entityId: customer.id, data: { email: customer.email } });
+    expect(await run()).toBe(0);
+    const [forged] = await db.select().from(personalDataRequestsTable).where(eq(personalDataRequestsTable.kind, 'erase'));
+    expect(forged?.status).toBe('awaiting_confirmation');
+    expect(await processRequests({ db, log })).toBe(0);
+    expect((await answerRequest(db, storeA, forged!.id, 'cancel')).status).toBe('cancelled');
+    await expect(answerRequest(db, storeA, forged!.id, 'confirm')).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(answerRequest(db, storeA, 999_999, 'confirm')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await run()).toBe(0);
+    const after = await dump();
+    for (const s of strings) expect(after, s).toContain(s.toLowerCase());
+    expect(await execRows(db, sql`select 1 from erased_subjects`)).toEqual([]);
+
+    // An export a webhook asks for runs at once: it copies nothing out of the database.
+    await kit.send({ eventType: 'customer.personalDataExportRequest', entityId: customer.id });
+    expect(await run()).toBe(1);
+
+    // An operator who trusts Ecwid's webhooks lets them run.
+    await kit.send({ eventType: 'customer.personalDataRemovalRequest', entityId: customer.id, data: { email: customer.email } });
+    expect(await run({ erasureWebhooks: 'run' })).toBe(1);
+    const text = await dump();
+    for (const s of strings) expect(text.includes(s.toLowerCase()), s).toBe(false);
+  }, 180_000);
+
   it('an erasure stopped midway resumes where it stopped and ends as an uninterrupted one', async () => {
     const { customer, strings } = pickCustomer();
     const request = await createRequest(db, {
@@ -434,6 +486,11 @@ describe('personal data', () => {
     const totals = await dailyTotals();
 
     await kit.send({ eventType: 'profile.personalDataRemovalRequest', entityId: storeA });
+    await confirmWebhookErasure('store');
+    // Still fetching: nothing happened before the confirmation.
+    expect((await db.select().from(enrichmentStateTable).where(eq(enrichmentStateTable.storeId, storeA)))[0]?.status).not.toBe(
+      'uninstalled',
+    );
     expect(await run({ batchSize: 50 })).toBe(1);
     const [request] = await db.select().from(personalDataRequestsTable).where(eq(personalDataRequestsTable.scope, 'store'));
     expect(request).toMatchObject({ status: 'done', kind: 'erase' });

@@ -40,8 +40,17 @@ const requestEvents = new Map<string, { kind: RequestKind; scope: RequestScope }
 
 const checkpointName = 'personal_data';
 
+/**
+ * What becomes of an erasure a webhook asks for: `confirm` (the default), it waits for an
+ * operator (`awaiting_confirmation`); `run`, it runs like one an operator made. A webhook's body
+ * is not signed (decision 0004: no consequence on a webhook's word alone), and an erasure cannot
+ * be undone (decision 0026). Exports run either way: they copy nothing out of the database.
+ */
+export type ErasureWebhooks = 'confirm' | 'run';
+
 /** Turns the request webhooks committed since the checkpoint into rows; returns how many. */
-export async function intakeRequests(db: Db, limit = 1000): Promise<number> {
+export async function intakeRequests(db: Db, options: { limit?: number; erasureWebhooks?: ErasureWebhooks } = {}): Promise<number> {
+  const { limit = 1000, erasureWebhooks = 'confirm' } = options;
   return db.transaction(async (tx) => {
     await tx.execute(sql`insert into consumer_checkpoints (name, position) values (${checkpointName}, 0) on conflict (name) do nothing`);
     const [cp] = await execRows<{ position: string | number }>(
@@ -84,6 +93,7 @@ export async function intakeRequests(db: Db, limit = 1000): Promise<number> {
           subjectCustomerId: what.scope === 'customer' && id !== undefined && id > 0 ? id : null,
           subjectEmail: what.scope === 'customer' && email ? normalizeEmail(email) : null,
           requestedPosition: Number(row.position),
+          ...(what.kind === 'erase' && erasureWebhooks === 'confirm' && { status: 'awaiting_confirmation' as const }),
           ...(!named && { status: 'failed' as const, reason: 'the webhook names no customer id or email', finishedAt: sql`now()` }),
         })
         .onConflictDoNothing();
@@ -184,14 +194,14 @@ export async function processRequests(deps: RunRequestDeps): Promise<number> {
   }
 }
 
-export type PersonalDataWorkerOptions = RunRequestDeps & { signal: AbortSignal; pollMs?: number };
+export type PersonalDataWorkerOptions = RunRequestDeps & { signal: AbortSignal; pollMs?: number; erasureWebhooks?: ErasureWebhooks };
 
 /** The worker in `mirror project` and `mirror start`: takes request webhooks from the log and runs requests. */
 export async function runPersonalDataWorker(options: PersonalDataWorkerOptions): Promise<void> {
   const { log, signal, pollMs = 1000 } = options;
   while (!signal.aborted) {
     try {
-      while ((await intakeRequests(options.db)) > 0);
+      while ((await intakeRequests(options.db, { erasureWebhooks: options.erasureWebhooks })) > 0);
       await processRequests(options);
     } catch (err) {
       if (signal.aborted) break;
@@ -201,11 +211,11 @@ export async function runPersonalDataWorker(options: PersonalDataWorkerOptions):
   }
 }
 
-/** Requests waiting or running, oldest first (status, metrics). */
+/** Requests waiting (for a worker or for confirmation) or running, oldest first (status, metrics). */
 export async function openRequests(db: Db): Promise<RequestRow[]> {
   return db
     .select()
     .from(personalDataRequestsTable)
-    .where(sql`${personalDataRequestsTable.status} in ('received', 'running')`)
+    .where(sql`${personalDataRequestsTable.status} in ('awaiting_confirmation', 'received', 'running')`)
     .orderBy(asc(personalDataRequestsTable.id));
 }
