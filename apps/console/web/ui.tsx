@@ -13,6 +13,7 @@ export function statusTone(status: string): 'ok' | 'warn' | 'bad' | 'muted' {
     case 'running':
     case 'received':
     case 'waiting_for_token':
+    case 'awaiting_confirmation':
       return 'warn';
     case 'blocked':
     case 'failed':

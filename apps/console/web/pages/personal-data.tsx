@@ -1,3 +1,4 @@
+import { useState } from 'preact/hooks';
 import { call, type PersonalDataRequest, type Session } from '../api.ts';
 import { ago, when } from '../format.ts';
 import { usePoll } from '../hooks.ts';
@@ -16,6 +17,23 @@ function Requests({ session, storeId }: { session: Session; storeId: number }) {
     10_000,
     [session.token, storeId],
   );
+  const [busy, setBusy] = useState<number | null>(null);
+  const [error, setError] = useState<string | undefined>(undefined);
+  // An erasure a webhook asked for waits for an operator: Ecwid does not sign a webhook's body.
+  const answer = async (r: PersonalDataRequest, verb: 'confirm' | 'cancel') => {
+    const what = r.scope === 'store' ? 'every customer of this store' : 'this customer';
+    if (verb === 'confirm' && !window.confirm(`Erase ${what} from the mirror for good? This cannot be undone.`)) return;
+    setBusy(r.id);
+    setError(undefined);
+    try {
+      await call(session.token, `/v1/stores/${storeId}/personal-data-requests/${r.id}/${verb}`, { method: 'POST' });
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(null);
+      list.reload();
+    }
+  };
   return (
     <section class="card">
       <header class="card-head">
@@ -25,9 +43,10 @@ function Requests({ session, storeId }: { session: Session; storeId: number }) {
       </header>
       <p class="muted small">
         Erasures and exports of a customer's data, from Ecwid's webhooks, <code>pnpm mirror personal-data</code> or the API. An erased
-        subject is kept only as keyed hashes, so erased requests show no customer.
+        subject is kept only as keyed hashes, so erased requests show no customer. An erasure Ecwid asks for by webhook waits for you to
+        confirm it: a webhook's body is not signed, and an erasure cannot be undone.
       </p>
-      <Problem error={list.error} />
+      <Problem error={list.error ?? error} />
       {!list.data ? (
         <Loading />
       ) : list.data.data.length === 0 ? (
@@ -58,8 +77,18 @@ function Requests({ session, storeId }: { session: Session; storeId: number }) {
                   </td>
                   <td>{r.source}</td>
                   <td>
-                    <Badge tone={statusTone(r.status)}>{r.status}</Badge>
+                    <Badge tone={statusTone(r.status)}>{r.status.replaceAll('_', ' ')}</Badge>
                     {r.reason && <div class="error-text small">{r.reason}</div>}
+                    {r.status === 'awaiting_confirmation' && (
+                      <div class="actions">
+                        <button type="button" class="small-button" onClick={() => void answer(r, 'confirm')} disabled={busy !== null}>
+                          {busy === r.id ? 'Working…' : 'Confirm erasure'}
+                        </button>{' '}
+                        <button type="button" class="small-button" onClick={() => void answer(r, 'cancel')} disabled={busy !== null}>
+                          Cancel
+                        </button>
+                      </div>
+                    )}
                   </td>
                   <td class="small">
                     {r.counts

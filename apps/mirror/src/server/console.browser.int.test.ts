@@ -3,12 +3,21 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiSection } from '@mirror/api';
 import { createLogger, createSecretBox, loadConfig as loadSections, tokenFingerprint } from '@mirror/core';
-import { appendWebhooks, enrichmentStateTable, execRows, parkedEventsTable, storesTable, storeTokensTable, type Db } from '@mirror/db';
+import {
+  appendWebhooks,
+  enrichmentStateTable,
+  execRows,
+  parkedEventsTable,
+  personalDataRequestsTable,
+  storesTable,
+  storeTokensTable,
+  type Db,
+} from '@mirror/db';
 import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { createSimulator, type SimServer } from '@mirror/ecwid-sim';
 import { ingestSection } from '@mirror/ingest';
 import { backfill, createClientFactory, projectNextBatch, reconcile } from '@mirror/projector';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { demoSection, ecwidSection, enrichmentSection, httpSection, projectionSection, reconcileSection } from '../config.ts';
@@ -311,6 +320,45 @@ describe.skipIf(missingChromium !== undefined)('the operator console in Chromium
     await page.locator('main tbody tr').first().waitFor();
     expect(await page.locator('main tbody tr').first().textContent()).toContain('export');
     await shot(page, '09-personal-data');
+    await page.context().close();
+  });
+
+  test('confirms one erasure a webhook asked for and cancels another', async () => {
+    // Two erasures as the worker records Ecwid's removal requests: awaiting confirmation.
+    const ids: number[] = [];
+    for (const customerId of [2, 3]) {
+      const asked = await apiCall(`/v1/stores/${mirrored.storeId}/personal-data-requests`, adminToken, {
+        method: 'POST',
+        body: JSON.stringify({ kind: 'erase', customerId }),
+      });
+      const id = (asked.body as { id: number }).id;
+      await database.db
+        .update(personalDataRequestsTable)
+        .set({ status: 'awaiting_confirmation', source: 'webhook' })
+        .where(and(eq(personalDataRequestsTable.storeId, mirrored.storeId), eq(personalDataRequestsTable.id, id)));
+      ids.push(id);
+    }
+    const [confirmId, cancelId] = ids as [number, number];
+    const page = await openPage();
+    const dialogs: string[] = [];
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.accept();
+    });
+    await signIn(page, adminToken);
+    await page.click('a[href="#/personal-data"]');
+    const row = (id: number) => page.locator('main tbody tr', { has: page.locator(`td:text-is("${id}")`) });
+    await row(cancelId).locator('text=Cancel').waitFor();
+    await shot(page, '09b-personal-data-awaiting');
+    await row(cancelId).locator('text=Cancel').click();
+    await row(cancelId).locator('.badge', { hasText: 'cancelled' }).waitFor();
+    await row(confirmId).locator('text=Confirm erasure').click();
+    await row(confirmId).locator('text=Confirm erasure').waitFor({ state: 'detached' });
+    expect(dialogs).toEqual([expect.stringMatching(/cannot be undone/)]);
+    const status = async (id: number) =>
+      (await apiCall(`/v1/stores/${mirrored.storeId}/personal-data-requests/${id}`, adminToken)).body as { status: string };
+    expect((await status(cancelId)).status).toBe('cancelled');
+    expect(['received', 'running', 'done']).toContain((await status(confirmId)).status);
     await page.context().close();
   });
 
