@@ -11,6 +11,14 @@ test('accepts unsigned webhooks only when ECWID_WEBHOOK_VERIFY=false is said exp
   const options = loadIngestOptions({ ECWID_WEBHOOK_VERIFY: 'false' });
   expect(options.verifySignatures).toBe(false);
   expect(() => loadIngestOptions({ ECWID_WEBHOOK_VERIFY: 'nope' })).toThrow(/ECWID_WEBHOOK_VERIFY/);
+  // Never in production, with or without a secret.
+  for (const env of [{}, { ECWID_CLIENT_SECRET: 's' }]) {
+    expect(() => loadIngestOptions({ ...env, ECWID_WEBHOOK_VERIFY: 'false', NODE_ENV: 'production' })).toThrow(
+      /ECWID_WEBHOOK_VERIFY: is false while NODE_ENV=production/,
+    );
+  }
+  expect(loadIngestOptions({ ECWID_WEBHOOK_VERIFY: 'false', NODE_ENV: 'development' }).verifySignatures).toBe(false);
+  expect(loadIngestOptions({ ECWID_CLIENT_SECRET: 's', NODE_ENV: 'production' }).verifySignatures).toBe(true);
 });
 
 test('has the documented defaults, in camelCase', () => {

@@ -25,7 +25,7 @@ export type IngestOptions = {
 
 const duration = durationSetting();
 
-/** The ingest section of the configuration: ECWID_CLIENT_SECRET, ECWID_WEBHOOK_VERIFY and INGEST_*. */
+/** The ingest section of the configuration: ECWID_CLIENT_SECRET, ECWID_WEBHOOK_VERIFY and INGEST_* (and NODE_ENV, read only to refuse unsigned webhooks in production). */
 export const ingestSection = z
   .object({
     ECWID_CLIENT_SECRET: z.string().min(1).optional(),
@@ -40,8 +40,20 @@ export const ingestSection = z
     INGEST_APPEND_TIMEOUT_MS: z.coerce.number().int().positive().default(8000),
     // Ecwid stops retrying a webhook after 24 h; twice that leaves room for a long outage here.
     INGEST_MAX_EVENT_AGE: duration.default(48 * 3_600_000),
+    NODE_ENV: z.string().optional(),
   })
   .superRefine((c, ctx) => {
+    // Unsigned webhooks let anyone append to the log and ask for personal-data requests: never
+    // in production (the image sets NODE_ENV=production), where one log line was the only sign.
+    if (!c.ECWID_WEBHOOK_VERIFY && c.NODE_ENV === 'production') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ECWID_WEBHOOK_VERIFY'],
+        message:
+          'is false while NODE_ENV=production: unsigned webhooks are for local testing only (anyone could post one); ' +
+          "set ECWID_CLIENT_SECRET to your Ecwid app's client_secret, or test with another NODE_ENV",
+      });
+    }
     if (c.ECWID_WEBHOOK_VERIFY && !c.ECWID_CLIENT_SECRET) {
       ctx.addIssue({
         code: 'custom',
