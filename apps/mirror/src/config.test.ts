@@ -36,7 +36,7 @@ describe('configuration sections', () => {
     expect(loadConfig({}, { p: personalDataSection }).p).toEqual({ erasureWebhooks: 'confirm' });
     expect(loadConfig({ PERSONAL_DATA_WEBHOOK_ERASURE: 'run' }, { p: personalDataSection }).p).toEqual({ erasureWebhooks: 'run' });
     expect(() => loadConfig({ PERSONAL_DATA_WEBHOOK_ERASURE: 'yes' }, { p: personalDataSection })).toThrow(
-      /PERSONAL_DATA_WEBHOOK_ERASURE must be confirm or run/,
+      /PERSONAL_DATA_WEBHOOK_ERASURE: must be confirm or run/,
     );
   });
 
