@@ -130,9 +130,7 @@ export type PersonalDataOptions = { erasureWebhooks: 'confirm' | 'run' };
  */
 export const personalDataSection = z
   .object({
-    PERSONAL_DATA_WEBHOOK_ERASURE: z
-      .enum(['confirm', 'run'], { error: 'must be confirm or run' })
-      .default('confirm'),
+    PERSONAL_DATA_WEBHOOK_ERASURE: z.enum(['confirm', 'run'], { error: 'must be confirm or run' }).default('confirm'),
   })
   .transform((c): PersonalDataOptions => ({ erasureWebhooks: c.PERSONAL_DATA_WEBHOOK_ERASURE }));
 
