@@ -7,7 +7,12 @@ test('renders counters, histograms and scrape-time gauges in Prometheus text for
     defaultMetrics: false,
     probe: async () => {
       probes += 1;
-      return { logHead: 42, parked: 3, lag: [{ stage: 'projection', records: 7, seconds: 1.5 }] };
+      return {
+        logHead: 42,
+        parked: 3,
+        lag: [{ stage: 'projection', records: 7, seconds: 1.5 }],
+        personalDataRequests: { awaiting_confirmation: 2, failed: 1 },
+      };
     },
   });
   metrics.webhooks.inc({ event_type: 'order.created', outcome: 'inserted' });
@@ -22,5 +27,8 @@ test('renders counters, histograms and scrape-time gauges in Prometheus text for
   expect(text).toContain('mirror_parked_events 3');
   expect(text).toContain('mirror_stage_lag_records{stage="projection"} 7');
   expect(text).toContain('mirror_stage_lag_seconds{stage="projection"} 1.5');
+  expect(text).toContain('mirror_personal_data_requests{status="awaiting_confirmation"} 2');
+  expect(text).toContain('mirror_personal_data_requests{status="received"} 0');
+  expect(text).toContain('mirror_personal_data_requests{status="failed"} 1');
   expect(probes).toBe(1); // one database probe per scrape, shared by every gauge
 });

@@ -10,7 +10,12 @@ export type MetricsProbe = () => Promise<{
   stores?: { storeId: number; status: string; parked: number }[];
   /** Per store and entity (the catalogue's public name): what the latest reconcile run found differing. */
   reconcile?: { storeId: number; entity: string; differences: number }[];
+  /** Personal-data requests not finished, by status (awaiting_confirmation, received, running), and failed ones. */
+  personalDataRequests?: Partial<Record<(typeof personalDataStatuses)[number], number>>;
 }>;
+
+/** The personal-data request statuses exported (each always, 0 when none, so an alert's series exists). */
+export const personalDataStatuses = ['awaiting_confirmation', 'received', 'running', 'failed'] as const;
 
 /**
  * Every status a store can be in (the projector's EnrichmentStatus): each is exported, 0 or 1,
@@ -161,6 +166,17 @@ export function createMetrics(options: { probe?: MetricsProbe; defaultMetrics?: 
       async collect() {
         this.reset();
         for (const r of (await read()).reconcile ?? []) this.set({ store_id: String(r.storeId), entity: r.entity }, r.differences);
+      },
+    });
+    new Gauge({
+      name: 'mirror_personal_data_requests',
+      help: 'Personal-data requests by status: awaiting_confirmation (an erasure Ecwid asked for by webhook, waiting for an operator), received, running, failed',
+      labelNames: ['status'] as const,
+      registers: [registry],
+      async collect() {
+        const counts = (await read()).personalDataRequests;
+        if (!counts) return;
+        for (const status of personalDataStatuses) this.set({ status }, counts[status] ?? 0);
       },
     });
     new Gauge({

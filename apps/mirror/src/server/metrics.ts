@@ -1,16 +1,23 @@
 import { createMetrics, type Metrics } from '@mirror/core';
-import type { Db } from '@mirror/db';
+import { execRows, type Db } from '@mirror/db';
+import { sql } from 'drizzle-orm';
 import { kindName, lookupEventType, type Kind } from '@mirror/catalog';
 import { createRateLimiterRegistry } from '@mirror/ecwid';
 import { readStatus, type KindReport } from '@mirror/projector';
 import type { Hono } from 'hono';
 
-/** Metrics for one process, with log head, parked count and lag read from the database per scrape. */
+/** Metrics for one process, with log head, parked count, lag and personal-data requests read from the database per scrape. */
 export function createMirrorMetrics(db: Db): Metrics {
   return createMetrics({
     probe: async () => {
       const status = await readStatus(db);
+      const requests = await execRows<{ status: string; n: number }>(
+        db,
+        sql`select status, count(*)::int as n from personal_data_requests
+            where status in ('awaiting_confirmation', 'received', 'running', 'failed') group by status`,
+      );
       return {
+        personalDataRequests: Object.fromEntries(requests.map((r) => [r.status, r.n])),
         logHead: status.logHead,
         parked: status.stores.reduce((sum, s) => sum + s.parkedOpen, 0),
         lag: [

@@ -126,4 +126,8 @@ test('the series the store alerts watch exist for every status, before a store i
   expect(statuses).toEqual(expect.arrayContaining(['active', 'paused', 'blocked', 'waiting_for_token']));
   expect(exposition).toMatch(/^mirror_store_parked_events\{store_id="\d+"\} 0$/m);
   expect(exposition).toMatch(/^# TYPE mirror_reconcile_differences gauge$/m);
+  // The erasures waiting for an operator (decision 0026): a series before there is any.
+  for (const status of ['awaiting_confirmation', 'received', 'running', 'failed']) {
+    expect(exposition).toMatch(new RegExp(`^mirror_personal_data_requests\\{status="${status}"\\} 0$`, 'm'));
+  }
 });
