@@ -93,6 +93,7 @@ describe.skipIf(concurrencySkipReason('the doctor checks on Postgres') !== undef
     expect(find(checks, /all 8 access scopes/)?.status).toBe('ok');
     // Reached, answering as the mirror does; only plain http is worth a warning.
     expect(find(checks, /a mirror answers at/)?.detail).toMatch(/plain http/);
+    expect(find(checks, /a mirror answers at/)?.detail).not.toMatch(/does not verify/);
     // Nothing has arrived from this store yet: a hint at the webhook URL, not a failure.
     expect(find(checks, /no webhook received/)?.status).toBe('warn');
   });
@@ -175,6 +176,31 @@ describe.skipIf(concurrencySkipReason('the doctor checks on Postgres') !== undef
       status: 'warn',
       detail: expect.stringMatching(/^clock (59|60|61) s behind Ecwid's \(Date header\)$/),
     });
+  });
+
+  test('an ingest that does not verify signatures is named', async () => {
+    const { app } = createIngest(
+      database,
+      {
+        clientSecret: undefined,
+        verifySignatures: false,
+        bodyLimitBytes: 262_144,
+        batchMax: 10,
+        batchWindowMs: 0,
+        appendTimeoutMs: 8000,
+        maxEventAgeMs: 48 * 3_600_000,
+      },
+      log,
+    );
+    const { server, port } = await listen(app, 0, '127.0.0.1');
+    try {
+      const checks = await runDoctor(options({ webhookUrl: new URL(`http://127.0.0.1:${port}/webhooks/ecwid`) }));
+      const check = find(checks, /a mirror answers at/);
+      expect(check?.status).toBe('warn');
+      expect(check?.detail).toMatch(/does not verify webhook signatures \(ECWID_WEBHOOK_VERIFY=false\)/);
+    } finally {
+      server.close();
+    }
   });
 
   test('a webhook URL that reaches no mirror, or a private one for real Ecwid, fails', async () => {

@@ -442,8 +442,9 @@ const privateHost = (host: string) => {
 
 /**
  * Probes the webhook URL from here: an unsigned, empty webhook, which the mirror's ingest
- * refuses with 401 (400 when it does not verify signatures) and its error body. It says whether this machine reaches a mirror there;
- * whether Ecwid can (from the internet) it can only hint at.
+ * refuses with 401 (400 when it does not verify signatures, which is named: a warning, or a
+ * failure against the real Ecwid) and its error body. It says whether this machine reaches a
+ * mirror there; whether Ecwid can (from the internet) it can only hint at.
  */
 async function probeWebhookUrl(url: URL, options: DoctorOptions): Promise<Check> {
   const area = 'webhook URL';
@@ -486,9 +487,20 @@ async function probeWebhookUrl(url: URL, options: DoctorOptions): Promise<Check>
   // The mirror refuses it as unsigned (401) or, unverified, as no webhook (400), with its error body.
   const code = body?.error?.code;
   if ((res.status === 400 && code === 'BAD_REQUEST') || (res.status === 401 && code === 'UNAUTHORIZED')) {
+    // A 400 means it read the unsigned body: that ingest does not verify signatures.
+    const unverified = res.status === 400;
+    if (unverified && realEcwid) {
+      return {
+        area,
+        status: 'fail',
+        detail: `a mirror answers at ${url.href}, but it does not verify webhook signatures: anyone can append to its log`,
+        fix: "set ECWID_CLIENT_SECRET to your Ecwid app's client_secret and remove ECWID_WEBHOOK_VERIFY=false",
+      };
+    }
     const warnings = [
       ...(url.protocol === 'https:' ? [] : ['it is plain http: give Ecwid an https:// URL']),
       ...(!realEcwid || !privateHost(url.hostname) ? [] : ['it is a private address']),
+      ...(unverified ? ['it does not verify webhook signatures (ECWID_WEBHOOK_VERIFY=false): for local testing only'] : []),
     ];
     return warnings.length > 0
       ? { area, status: 'warn', detail: `a mirror answers at ${url.href}, but ${warnings.join('; ')}` }
