@@ -87,18 +87,19 @@ async function eraseCustomer(deps: EraseDeps, request: RequestRow): Promise<Eras
       });
       let entities = await subjectEntities(tx, subject);
       const strings = new Set(await gatherStrings(tx, subject, entities));
+      // The log's unprojected tail, read before the lock: a backfill with the projector stopped
+      // can leave much of it, and appends should not wait for that.
+      const unlocked = await unprojectedEntities(tx, subject, since);
       // The log's append lock until this transaction commits its hashes (decision 0007): an
       // append in flight commits first, and is seen below; every later one takes the lock after
-      // the hashes are visible and erases what it appends (erase-on-append.ts). Taken after the
-      // reads above, so appends wait only for the log's unprojected tail to be read.
+      // the hashes are visible and erases what it appends (erase-on-append.ts). Under it, only
+      // what was appended since the read above is read.
       await tx.execute(sql`select pg_advisory_xact_lock(${appendLock})`);
-      const tail = await unprojectedEntities(tx, subject, since);
-      if (tail) {
-        subject = tail.subject;
-        const added = without(tail.entities, entities);
-        for (const s of await gatherStrings(tx, subject, added)) strings.add(s);
-        entities = union(entities, added);
-      }
+      const tail = await unprojectedEntities(tx, subject, unlocked.last, unlocked);
+      subject = tail.subject;
+      const added = without(tail.entities, entities);
+      for (const s of await gatherStrings(tx, subject, added)) strings.add(s);
+      entities = union(entities, added);
       const hashes = subjectHashes(hasher, subject);
       // An earlier run for the subject that failed or stopped may have erased documents this
       // run would have read the subject's strings from; its progress still holds them.
@@ -128,7 +129,7 @@ async function eraseCustomer(deps: EraseDeps, request: RequestRow): Promise<Eras
           .onConflictDoNothing();
       }
       const units: [PersonKind, string][] = personKinds.flatMap((kind) => entities[kind].map((key): [PersonKind, string] => [kind, key]));
-      const orderInternal = { ...earlierInternal, ...(tail?.orderInternal ?? {}), ...(await internalIdsOf(tx, storeId, entities.order)) };
+      const orderInternal = { ...earlierInternal, ...tail.orderInternal, ...(await internalIdsOf(tx, storeId, entities.order)) };
       const started: CustomerProgress = { phase: 'rewrite', subject, strings: [...strings], units, orderInternal, at: 0 };
       await tx
         .update(personalDataRequestsTable)
@@ -273,47 +274,54 @@ const union = (a: SubjectEntities, b: SubjectEntities): SubjectEntities =>
 /** Store-wide export parts erased per transaction. */
 const exportPartsPerBatch = 20;
 
+type Tail = { subject: Subject; entities: SubjectEntities; orderInternal: Record<string, string>; last: number };
+
 /**
- * The subject's entities that only the log knows yet: person snapshots appended after `since`
- * (projection's position when the tables were read) that name one of the subject's customer ids
- * or emails. Their own ids and emails join the subject (an email changed in a snapshot not yet
- * projected). Undefined when there are none.
+ * The subject's entities that only the log knows yet: person snapshots appended after `after`
+ * (projection's position when the tables were read, or where an earlier call stopped, whose
+ * findings `found` carries on) that name one of the subject's customer ids or emails. Their own
+ * ids and emails join the subject (an email changed in a snapshot not yet projected). Read a
+ * thousand records at a time; `last` is the last position read.
  */
-async function unprojectedEntities(
-  tx: Executor,
-  subject: Subject,
-  since: number,
-): Promise<{ subject: Subject; entities: SubjectEntities; orderInternal: Record<string, string> } | undefined> {
-  const records = await execRows<{ entity_kind: PersonKind; entity_id: string; payload: string }>(
-    tx,
-    sql`select entity_kind, entity_id, payload::text as payload from event_log
-        where store_id = ${subject.storeId} and position > ${since} and kind = 'snapshot'
-          and entity_kind in ('customer', 'order', 'abandoned_cart', 'review')
-        order by position`,
-  );
-  const ids = new Set(subject.customerIds);
-  const emails = new Set(subject.emails);
-  const entities: SubjectEntities = { customer: [], order: [], orderInternal: [], abandoned_cart: [], review: [] };
-  const orderInternal: Record<string, string> = {};
-  for (const record of records) {
-    const who = subjectOf(record.entity_kind, record.payload);
-    if (!who.customerIds.some((id) => ids.has(id)) && !who.emails.some((email) => emails.has(email))) continue;
-    for (const id of who.customerIds) ids.add(id);
-    for (const email of who.emails) emails.add(email);
-    if (!entities[record.entity_kind].includes(record.entity_id)) entities[record.entity_kind].push(record.entity_id);
-    if (record.entity_kind === 'order') {
-      const internal = /"internalId"\s*:\s*(\d+)/.exec(record.payload)?.[1];
-      if (internal && !entities.orderInternal.includes(internal)) {
-        entities.orderInternal.push(internal);
-        orderInternal[record.entity_id] = internal;
+async function unprojectedEntities(tx: Executor, subject: Subject, after: number, found?: Tail): Promise<Tail> {
+  const ids = new Set(found?.subject.customerIds ?? subject.customerIds);
+  const emails = new Set(found?.subject.emails ?? subject.emails);
+  const entities: SubjectEntities = found
+    ? union(found.entities, { customer: [], order: [], orderInternal: [], abandoned_cart: [], review: [] })
+    : { customer: [], order: [], orderInternal: [], abandoned_cart: [], review: [] };
+  const orderInternal: Record<string, string> = { ...found?.orderInternal };
+  const chunk = 1000;
+  let last = after;
+  for (;;) {
+    const records = await execRows<{ position: string | number; entity_kind: PersonKind; entity_id: string; payload: string }>(
+      tx,
+      sql`select position, entity_kind, entity_id, payload::text as payload from event_log
+          where store_id = ${subject.storeId} and position > ${last} and kind = 'snapshot'
+            and entity_kind in ('customer', 'order', 'abandoned_cart', 'review')
+          order by position limit ${chunk}`,
+    );
+    for (const record of records) {
+      const who = subjectOf(record.entity_kind, record.payload);
+      if (!who.customerIds.some((id) => ids.has(id)) && !who.emails.some((email) => emails.has(email))) continue;
+      for (const id of who.customerIds) ids.add(id);
+      for (const email of who.emails) emails.add(email);
+      if (!entities[record.entity_kind].includes(record.entity_id)) entities[record.entity_kind].push(record.entity_id);
+      if (record.entity_kind === 'order') {
+        const internal = /"internalId"\s*:\s*(\d+)/.exec(record.payload)?.[1];
+        if (internal && !entities.orderInternal.includes(internal)) {
+          entities.orderInternal.push(internal);
+          orderInternal[record.entity_id] = internal;
+        }
       }
     }
+    if (records.length > 0) last = Number(records.at(-1)!.position);
+    if (records.length < chunk) break;
   }
-  if (personKinds.every((kind) => entities[kind].length === 0)) return undefined;
   return {
     subject: { storeId: subject.storeId, customerIds: [...ids].sort((a, b) => a - b), emails: [...emails].sort() },
     entities,
     orderInternal,
+    last,
   };
 }
 
