@@ -181,6 +181,28 @@ describe('verify and reconcile', () => {
     expect(livePromotions).toHaveLength(store.promotions.size);
   });
 
+  it('a read by id that fails fails the run, which the next run resumes: a delete it had to confirm is not passed over', async () => {
+    await backfill({ db, storeId, client: createClientFactory({ baseUrl: server.url })(storeId, token) });
+    await projectAll();
+    const customer = sim.store(storeId).customers.values()[2]!;
+    sim.store(storeId).remove('customers', customer.id);
+    // Ecwid lists, but every read by id fails (a 503 burst, a 429 with a long Retry-After).
+    const { client, requestCount } = countingClient();
+    const unavailable = async () => {
+      throw new Error('Ecwid answered 503');
+    };
+    const failing = { ...client, getCustomer: unavailable, fetchByBatch: unavailable } as typeof client;
+    const [first] = await reconcile({ db, storeId, client: failing, requestCount, mode: 'full', kinds: ['customer'] });
+    expect(first).toMatchObject({ status: 'failed', missedDeletes: 0 });
+    expect(first!.status === 'failed' && first!.reason).toMatch(/1 of 1 reads of customers by id failed \(Ecwid answered 503\)/);
+    const [run] = await db.select().from(reconcileRunsTable).where(eq(reconcileRunsTable.id, first!.runId!));
+    expect(run).toMatchObject({ status: 'running', watermark: null });
+
+    // Ecwid answers again: the next run takes the open one over and confirms the delete.
+    const [second] = await reconcile({ db, storeId, ...countingClient(), mode: 'full', kinds: ['customer'] });
+    expect(second).toMatchObject({ status: 'done', runId: first!.runId, missedDeletes: 1 });
+  });
+
   it('never tombstones what a listing left out but Ecwid still serves', async () => {
     await backfill({ db, storeId, client: createClientFactory({ baseUrl: server.url })(storeId, token) });
     await projectAll();

@@ -1,4 +1,4 @@
-import { entityCatalog, fetchedKinds, type FetchedKind } from '@mirror/catalog';
+import { entityCatalog, fetchedKinds, kindName, type FetchedKind } from '@mirror/catalog';
 import { describeError } from '@mirror/core';
 import { backfillStateTable, execRows, reconcileRunsTable, reconcileSeenTable, type Db, type Executor } from '@mirror/db';
 import type { EcwidClient } from '@mirror/ecwid';
@@ -476,13 +476,25 @@ async function mirrorRows(
 /**
  * Reads entities by id (in bulk where Ecwid allows) and answers each with a snapshot, or a
  * tombstone where Ecwid says it is gone (a 404, proof of the deletion). `gone` is what a
- * caller expects of them (missed deletes); a read that fails is left for the next run.
+ * caller expects of them (missed deletes). A read that fails fails the kind's run: it stays
+ * open, resumed where it stopped by the next run, and its watermark does not move. Passed over,
+ * a delete that needed a read to confirm would fall behind the watermark, unseen by every
+ * incremental run, while this one reported itself done.
  */
 async function readByIds(ctx: KindContext, keys: readonly string[], purpose: 'repair' | 'gone'): Promise<ProjectorRecord[]> {
   if (keys.length === 0) return [];
   const { options, kind } = ctx;
   const requests: FetchRequest[] = keys.map((key) => ({ entityKind: kind, key }));
   const outcomes = await fetchEntities(options.client, options.storeId, requests, options.now ? { now: options.now } : {});
+  const failed = requests.flatMap((request) => {
+    const outcome = outcomes.get(requestKey(request));
+    return !outcome || outcome.status === 'failed' ? [outcome?.error.message ?? 'no answer'] : [];
+  });
+  if (failed.length > 0) {
+    throw new Error(
+      `${failed.length} of ${requests.length} reads of ${kindName(kind)} by id failed (${failed[0]}); the run resumes here next time`,
+    );
+  }
   const records: ProjectorRecord[] = [];
   for (const request of requests) {
     const outcome = outcomes.get(requestKey(request));
