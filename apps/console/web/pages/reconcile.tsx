@@ -101,6 +101,10 @@ function VerifyPanel({ session, storeId }: { session: Session; storeId: number }
   };
   const v = latest.data;
   const differing = v?.kinds.filter((k) => k.missing + k.stale + k.missedDeletes + k.healedTombstones > 0) ?? [];
+  // A kind that failed (Ecwid unreachable, a read refused) or was skipped was not compared: the
+  // store cannot be called identical.
+  const uncompared = v?.kinds.filter((k) => k.status !== 'done') ?? [];
+  const verdict = differing.length > 0 ? 'differs' : uncompared.length > 0 ? 'incomplete' : 'identical';
   return (
     <section class="card verify">
       <header class="card-head">
@@ -116,12 +120,17 @@ function VerifyPanel({ session, storeId }: { session: Session; storeId: number }
       {v && (
         <div class="verify-result" data-status={v.status}>
           <p>
-            <Badge tone={v.status === 'done' ? (differing.length > 0 ? 'warn' : 'ok') : statusTone(v.status)}>
-              {v.status === 'done' ? (differing.length > 0 ? 'differs' : 'identical') : v.status}
+            <Badge
+              tone={v.status === 'done' ? (verdict === 'identical' ? 'ok' : verdict === 'differs' ? 'warn' : 'bad') : statusTone(v.status)}
+            >
+              {v.status === 'done' ? verdict : v.status}
             </Badge>{' '}
             started {ago(v.startedAt)}
             {v.finishedAt && <>, took {Math.round((new Date(v.finishedAt).getTime() - new Date(v.startedAt).getTime()) / 1000)} s</>}
             {v.error && <span class="error-text"> {v.error}</span>}
+            {v.status === 'done' && uncompared.length > 0 && (
+              <span class="error-text"> not compared: {uncompared.map((k) => k.entity).join(', ')}</span>
+            )}
           </p>
           {v.kinds.length > 0 && (
             <div class="table-wrap">

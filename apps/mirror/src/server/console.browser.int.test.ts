@@ -308,6 +308,45 @@ describe.skipIf(missingChromium !== undefined)('the operator console in Chromium
     await page.context().close();
   }, 120_000);
 
+  test('a verify in which a kind could not be compared is incomplete, not identical', async () => {
+    const page = await openPage();
+    // The server's answer for a verify whose reviews failed (Ecwid unreachable for them): the
+    // shape GET /v1/stores/{id}/verify answers (operations-routes.int.test.ts tests the route).
+    const kind = (entity: string, status: string, reason?: string) => ({
+      entity,
+      status,
+      ...(reason && { reason }),
+      checked: status === 'done' ? 20 : 0,
+      missing: 0,
+      stale: 0,
+      missedDeletes: 0,
+      healedTombstones: 0,
+      samples: { missing: [], stale: [], missedDeletes: [], healedTombstones: [] },
+    });
+    await page.route(`**/v1/stores/${mirrored.storeId}/verify`, (route) =>
+      route.request().method() === 'GET'
+        ? route.fulfill({
+            json: {
+              status: 'done',
+              startedAt: new Date(Date.now() - 5000).toISOString(),
+              finishedAt: new Date().toISOString(),
+              error: null,
+              kinds: [kind('products', 'done'), kind('reviews', 'failed', 'Ecwid answered 503')],
+            },
+          })
+        : route.continue(),
+    );
+    await signIn(page, adminToken);
+    await page.click('a[href="#/reconcile"]');
+    const result = page.locator('.verify-result[data-status=done]');
+    await result.waitFor();
+    expect(await result.locator('.badge').first().textContent()).toBe('incomplete');
+    expect(await result.locator('p').first().textContent()).toContain('not compared: reviews');
+    expect(await result.locator('tr', { hasText: 'reviews' }).textContent()).toContain('Ecwid answered 503');
+    await shot(page, '07b-reconcile-verify-incomplete');
+    await page.context().close();
+  });
+
   test('lists personal-data requests', async () => {
     const asked = await apiCall(`/v1/stores/${mirrored.storeId}/personal-data-requests`, adminToken, {
       method: 'POST',
