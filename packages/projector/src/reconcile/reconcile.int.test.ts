@@ -203,6 +203,20 @@ describe('verify and reconcile', () => {
     expect(second).toMatchObject({ status: 'done', runId: first!.runId, missedDeletes: 1 });
   });
 
+  it('verify compares whole documents: a row that differs at the same update time is stale', async () => {
+    await backfill({ db, storeId, client: createClientFactory({ baseUrl: server.url })(storeId, token) });
+    await projectAll();
+    expect(totals(await verify(['product']))).toEqual({});
+    const product = sim.store(storeId).products.values()[3]!;
+    // The document differs, its update time does not (a change within the same second, a hand edit).
+    await db.execute(
+      sql`update products set doc = jsonb_set(doc, '{name}', '"Not what Ecwid says"') where store_id = ${storeId} and product_id = ${product.id}`,
+    );
+    const [report] = await verify(['product']);
+    expect(report).toMatchObject({ status: 'done', stale: 1, missing: 0 });
+    expect(report!.samples.stale).toEqual([String(product.id)]);
+  });
+
   it('never tombstones what a listing left out but Ecwid still serves', async () => {
     await backfill({ db, storeId, client: createClientFactory({ baseUrl: server.url })(storeId, token) });
     await projectAll();

@@ -204,7 +204,10 @@ async function reconcileKind(options: ReconcileOptions, kind: FetchedKind): Prom
             );
           await readDeletedListing(ctx, since!);
         } else if (dryRun) {
-          await walkTrimmed(ctx, spec, null);
+          // verify: whole documents, as a full run compares them. Update times alone would call
+          // equal a row whose document differs at the same time (two changes within a second, a
+          // row changed by hand, a field Ecwid changes without touching updated).
+          await walkDocuments(ctx, (client, offset) => spec.page(client, offset), spec.key, spec.updatedAt, null, spec.derived);
           await findGone(ctx);
         } else {
           await walkDocuments(ctx, (client, offset) => spec.page(client, offset), spec.key, spec.updatedAt, null, spec.derived);
