@@ -262,13 +262,15 @@ describe('verify and reconcile', () => {
       storeId,
       ...countingClient(),
       mode: 'full',
-      kinds: ['order'],
+      kinds: ['order', 'product'],
       signal: controller.signal,
       onProgress: (p) => {
         if (p.checked >= 100) controller.abort();
       },
     });
     expect(first[0]).toMatchObject({ status: 'failed', reason: expect.stringContaining('aborted') });
+    // A kind it never reached is reported, failed: a stopped verify does not read as a clean one.
+    expect(first[1]).toMatchObject({ kind: 'product', status: 'failed', reason: 'stopped before this kind was compared', checked: 0 });
     const [open] = await db.select().from(reconcileRunsTable);
     expect(open).toMatchObject({ status: 'running', progress: { phase: 'list' } });
     // A worker that holds a run (its heartbeat fresh) is left alone by a second one…

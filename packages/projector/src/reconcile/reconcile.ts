@@ -80,10 +80,35 @@ type RunRow = typeof reconcileRunsTable.$inferSelect;
 export async function reconcile(options: ReconcileOptions): Promise<KindReport[]> {
   const reports: KindReport[] = [];
   for (const kind of options.kinds ?? fetchedKinds) {
-    if (options.signal?.aborted) break;
-    reports.push(await reconcileKind(options, kind));
+    // Stopped: each kind not reached is reported failed, not left out (a verify that lists only
+    // the kinds it reached would read as a clean one).
+    if (options.signal?.aborted) reports.push(notReached(options, kind));
+    else reports.push(await reconcileKind(options, kind));
   }
   return reports;
+}
+
+/** The reason of a kind a stopped reconcile did not reach. */
+export const notReachedReason = 'stopped before this kind was compared';
+
+function notReached(options: ReconcileOptions, kind: FetchedKind): KindReport {
+  return {
+    kind,
+    mode: options.mode,
+    since: null,
+    runId: null,
+    status: 'failed',
+    reason: notReachedReason,
+    checked: 0,
+    missing: 0,
+    stale: 0,
+    missedDeletes: 0,
+    healedTombstones: 0,
+    refreshed: 0,
+    appended: 0,
+    requests: 0,
+    samples: { missing: [], stale: [], missedDeletes: [], healedTombstones: [] },
+  };
 }
 
 async function reconcileKind(options: ReconcileOptions, kind: FetchedKind): Promise<KindReport> {

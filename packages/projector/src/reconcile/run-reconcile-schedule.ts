@@ -3,7 +3,7 @@ import { backfillStateTable, enrichmentStateTable, execRows, reconcileRunsTable,
 import { readStoreTokens } from '../stores/store-tokens.ts';
 import { createEcwidClient, createRateLimiter, limitShare, type RateLimiterRegistry } from '@mirror/ecwid';
 import { and, eq, max, sql } from 'drizzle-orm';
-import { reconcile, type KindReport, type ReconcileMode } from './reconcile.ts';
+import { notReachedReason, reconcile, type KindReport, type ReconcileMode } from './reconcile.ts';
 
 export type ReconcileScheduleOptions = {
   db: Db;
@@ -65,7 +65,9 @@ export async function runReconcileSchedule(options: ReconcileScheduleOptions): P
           ...(options.maxRateLimitWaitMs !== undefined && { maxRateLimitWaitMs: options.maxRateLimitWaitMs }),
         });
         log.info({ storeId, mode }, 'reconcile started');
-        const reports = await reconcile({ db, storeId, client, requestCount: () => requests, mode, trigger: 'schedule', signal, now });
+        const reached = await reconcile({ db, storeId, client, requestCount: () => requests, mode, trigger: 'schedule', signal, now });
+        // Kinds a shutdown stopped it before: not failures of the sweep (the next start runs them).
+        const reports = reached.filter((r) => r.reason !== notReachedReason);
         for (const report of reports) options.onReport?.(storeId, report);
         const found = reports.reduce((n, r) => n + r.missing + r.stale + r.missedDeletes + r.healedTombstones, 0);
         const failed = reports.filter((r) => r.status === 'failed').map((r) => r.kind);
