@@ -45,22 +45,19 @@ beforeAll(async () => {
   simServer = await sim.listen(0);
   database = await createTestDatabase();
   // The mirror's own ingest, where the webhook URL probe should find it.
+  ingest = await startIngest({ clientSecret: sim.clientSecret, verifySignatures: true });
+});
+
+/** The mirror's ingest on a free port, as `mirror ingest` serves it. */
+async function startIngest(over: { clientSecret: string | undefined; verifySignatures: boolean }) {
   const { app } = createIngest(
     database,
-    {
-      clientSecret: sim.clientSecret,
-      verifySignatures: true,
-      bodyLimitBytes: 262_144,
-      batchMax: 10,
-      batchWindowMs: 0,
-      appendTimeoutMs: 8000,
-      maxEventAgeMs: 48 * 3_600_000,
-    },
+    { ...over, bodyLimitBytes: 262_144, batchMax: 10, batchWindowMs: 0, appendTimeoutMs: 8000, maxEventAgeMs: 48 * 3_600_000 },
     log,
   );
   const { server, port } = await listen(app, 0, '127.0.0.1');
-  ingest = { close: () => server.close(), url: `http://127.0.0.1:${port}/webhooks/ecwid` };
-});
+  return { close: () => server.close(), url: `http://127.0.0.1:${port}/webhooks/ecwid` };
+}
 
 afterAll(async () => {
   ingest?.close();
@@ -179,27 +176,14 @@ describe.skipIf(concurrencySkipReason('the doctor checks on Postgres') !== undef
   });
 
   test('an ingest that does not verify signatures is named', async () => {
-    const { app } = createIngest(
-      database,
-      {
-        clientSecret: undefined,
-        verifySignatures: false,
-        bodyLimitBytes: 262_144,
-        batchMax: 10,
-        batchWindowMs: 0,
-        appendTimeoutMs: 8000,
-        maxEventAgeMs: 48 * 3_600_000,
-      },
-      log,
-    );
-    const { server, port } = await listen(app, 0, '127.0.0.1');
+    const unverified = await startIngest({ clientSecret: undefined, verifySignatures: false });
     try {
-      const checks = await runDoctor(options({ webhookUrl: new URL(`http://127.0.0.1:${port}/webhooks/ecwid`) }));
+      const checks = await runDoctor(options({ webhookUrl: new URL(unverified.url) }));
       const check = find(checks, /a mirror answers at/);
       expect(check?.status).toBe('warn');
       expect(check?.detail).toMatch(/does not verify webhook signatures \(ECWID_WEBHOOK_VERIFY=false\)/);
     } finally {
-      server.close();
+      unverified.close();
     }
   });
 

@@ -99,34 +99,31 @@ function notReached(options: ReconcileOptions, kind: FetchedKind): KindReport {
     runId: null,
     status: 'failed',
     reason: notReachedReason,
-    checked: 0,
-    missing: 0,
-    stale: 0,
-    missedDeletes: 0,
-    healedTombstones: 0,
-    refreshed: 0,
-    appended: 0,
-    requests: 0,
-    samples: { missing: [], stale: [], missedDeletes: [], healedTombstones: [] },
+    ...noCounts(),
+    samples: noSamples(),
   };
 }
+
+const noCounts = (): ReconcileCounts => ({
+  checked: 0,
+  missing: 0,
+  stale: 0,
+  missedDeletes: 0,
+  healedTombstones: 0,
+  refreshed: 0,
+  appended: 0,
+  requests: 0,
+});
+
+const noSamples = (): KindReport['samples'] => ({ missing: [], stale: [], missedDeletes: [], healedTombstones: [] });
 
 async function reconcileKind(options: ReconcileOptions, kind: FetchedKind): Promise<KindReport> {
   const { db, storeId, dryRun = false, now = () => new Date(), clockSkewMs = 5 * 60_000, leaseMs = 10 * 60_000, sampleSize = 20 } = options;
   const spec: ReconcileSpec = reconcileSpecs[kind];
   const startedAt = now();
   const requestsAtStart = options.requestCount();
-  const counts: ReconcileCounts = {
-    checked: 0,
-    missing: 0,
-    stale: 0,
-    missedDeletes: 0,
-    healedTombstones: 0,
-    refreshed: 0,
-    appended: 0,
-    requests: 0,
-  };
-  const samples: KindReport['samples'] = { missing: [], stale: [], missedDeletes: [], healedTombstones: [] };
+  const counts = noCounts();
+  const samples = noSamples();
   const note = (finding: Finding, id: string) => {
     counts[finding] += 1;
     if (samples[finding].length < sampleSize) samples[finding].push(id);
