@@ -217,6 +217,24 @@ describe('verify and reconcile', () => {
     expect(report!.samples.stale).toEqual([String(product.id)]);
   });
 
+  it('a listing that answers no items while its total says there are more fails the run', async () => {
+    await backfill({ db, storeId, client: createClientFactory({ baseUrl: server.url })(storeId, token) });
+    await projectAll();
+    const { client, requestCount } = countingClient();
+    // An offset Ecwid will not serve, or a search index behind: an empty page, a total of more.
+    const truncated = {
+      ...client,
+      searchCustomers: async (params: Parameters<typeof client.searchCustomers>[0]) => {
+        const page = await client.searchCustomers(params);
+        return (params?.offset ?? 0) > 0 ? { ...page, items: [] } : { ...page, items: page.items.slice(0, 5), total: page.total + 5 };
+      },
+    } as typeof client;
+    const [report] = await reconcile({ db, storeId, client: truncated, requestCount, mode: 'full', kinds: ['customer'] });
+    expect(report).toMatchObject({ status: 'failed', missedDeletes: 0 });
+    expect(report!.status === 'failed' && report!.reason).toMatch(/the customers listing answered nothing past \d+ of \d+/);
+    expect(totals(await verify(['customer']))).toEqual({});
+  });
+
   it('never tombstones what a listing left out but Ecwid still serves', async () => {
     await backfill({ db, storeId, client: createClientFactory({ baseUrl: server.url })(storeId, token) });
     await projectAll();

@@ -323,6 +323,18 @@ const runCounts = (c: ReconcileCounts) => ({
   appended: c.appended,
 });
 
+/**
+ * A page that brings nothing past `offset` (asked from `askFrom`) while the same answer's `total`
+ * says there is more: the listing cannot be trusted to be whole (an offset Ecwid will not serve, a
+ * search index behind), so the kind's run fails rather than end as if it had seen everything (it
+ * resumes at this offset next time).
+ */
+function endOfListing(kind: FetchedKind, askFrom: number, items: number, offset: number, total: number): void {
+  if (askFrom + items <= offset && total > offset) {
+    throw new Error(`the ${kindName(kind)} listing answered nothing past ${offset} of ${total}; the run resumes here next time`);
+  }
+}
+
 /** Items each listing page re-reads from the end of the previous one (offset paging shifts; see backfill). */
 const pageOverlap = 10;
 
@@ -343,6 +355,7 @@ async function walkTrimmed(ctx: KindContext, spec: Extract<ReconcileSpec, { mode
       ...(since && { updatedFrom: since }),
     });
     const items = page.items as Doc[];
+    endOfListing(kind, askFrom, items.length, offset, page.total);
     if (items.length === 0 || askFrom + items.length <= offset) break;
     const fresh = items.slice(Math.max(0, offset - askFrom));
     const keyed = fresh.map((doc) => ({ id: spec.key(doc), updated: spec.updatedAt(doc) ?? null, doc: null }));
@@ -393,6 +406,7 @@ async function walkDocuments(
     const askFrom = Math.max(0, offset - pageOverlap);
     const listed = await page(options.client, askFrom);
     const items = listed.items as Doc[];
+    endOfListing(kind, askFrom, items.length, offset, listed.total);
     if (items.length === 0 || askFrom + items.length <= offset) break;
     const fetchedAt = (options.now ?? (() => new Date()))();
     // Documents as the mirror keeps them: those of erased subjects erased (docs/personal-data.md).
