@@ -53,10 +53,20 @@ async function runHere(database: Database, log: Logger, options: Options, kind: 
     if (err instanceof RequestInputError) throw usageError(err.message);
     throw err;
   }
-  const claimed = await claimRequest(database.db, options.store, request.id);
-  if (claimed) return runRequest({ db: database.db, log, signal: controller.signal }, claimed);
+  return runOrAwait(database, log, controller.signal, request);
+}
+
+/** Runs a request here, or, when a worker took it first, waits for that worker to end it. */
+async function runOrAwait(
+  database: Database,
+  log: Logger,
+  signal: AbortSignal,
+  request: PersonalDataRequest,
+): Promise<PersonalDataRequest> {
+  const claimed = await claimRequest(database.db, request.storeId, request.id);
+  if (claimed) return runRequest({ db: database.db, log, signal }, claimed);
   for (;;) {
-    const now = (await getRequest(database.db, options.store, request.id))!;
+    const now = (await getRequest(database.db, request.storeId, request.id))!;
     if (now.status === 'done' || now.status === 'failed') return now;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
@@ -169,12 +179,7 @@ export function registerPersonalData(program: Command): void {
         if (answer === 'confirm') {
           const controller = new AbortController();
           onShutdown(log, async () => controller.abort());
-          const claimed = await claimRequest(database.db, options.store, options.request);
-          if (claimed) done = await runRequest({ db: database.db, log, signal: controller.signal }, claimed);
-          while (done.status !== 'done' && done.status !== 'failed') {
-            await new Promise((resolve) => setTimeout(resolve, 500));
-            done = (await getRequest(database.db, options.store, options.request))!;
-          }
+          done = await runOrAwait(database, log, controller.signal, done);
         }
         if (options.json) process.stdout.write(`${JSON.stringify(publicRequest(done), null, 2)}\n`);
         else if (done.status === 'cancelled') process.stdout.write(`request ${done.id}: cancelled\n`);

@@ -1,4 +1,4 @@
-import { createMetrics, type Metrics } from '@mirror/core';
+import { createMetrics, personalDataStatuses, type Metrics } from '@mirror/core';
 import { execRows, type Db } from '@mirror/db';
 import { sql } from 'drizzle-orm';
 import { kindName, lookupEventType, type Kind } from '@mirror/catalog';
@@ -14,7 +14,7 @@ export function createMirrorMetrics(db: Db): Metrics {
       const requests = await execRows<{ status: string; n: number }>(
         db,
         sql`select status, count(*)::int as n from personal_data_requests
-            where status in ('awaiting_confirmation', 'received', 'running', 'failed') group by status`,
+            where status in (select jsonb_array_elements_text(${JSON.stringify(personalDataStatuses)}::jsonb)) group by status`,
       );
       return {
         personalDataRequests: Object.fromEntries(requests.map((r) => [r.status, r.n])),

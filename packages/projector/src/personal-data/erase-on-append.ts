@@ -1,6 +1,7 @@
 import { execPreparedSql, execRows, requireSql, type Executor } from '@mirror/db';
 import { sql } from 'drizzle-orm';
 import { erasePayload, identifyingStringsOf, isPersonKind, stringMatcher, subjectOf } from './redact.ts';
+import { emailPattern, writeErasedPayloads } from './rewrite.ts';
 import { subjectHasher } from './subject-key.ts';
 
 /*
@@ -93,8 +94,6 @@ async function eraseErased<R extends Appendable>(tx: Executor, records: readonly
   });
 }
 
-const emailPattern = /[^\s"'<>@(),;:]+@[^\s"'<>@(),;:]+\.[a-z]{2,}/gi;
-
 /** Rewrites the webhooks at `positions` with every email `erased` says is an erased subject's made `[erased]`. */
 async function eraseAskingWebhooks(tx: Executor, positions: readonly number[], erased: (storeId: number, email: string) => boolean) {
   if (positions.length === 0) return;
@@ -103,21 +102,17 @@ async function eraseAskingWebhooks(tx: Executor, positions: readonly number[], e
     sql`select position, store_id, payload::text as payload from event_log
         where kind = 'webhook' and position in (select (jsonb_array_elements_text(${JSON.stringify([...new Set(positions)].map(String))}::jsonb))::bigint)`,
   );
-  const changed: string[] = [];
+  const changed: { position: string | number; payload: string }[] = [];
   for (const webhook of webhooks) {
     const storeId = Number(webhook.store_id);
     const emails = [...new Set(webhook.payload.match(emailPattern) ?? [])].filter((email) => erased(storeId, email.trim().toLowerCase()));
     if (emails.length === 0) continue;
     const payload = erasePayload(webhook.payload, { person: false, matcher: stringMatcher(emails), pseudonym: () => '' });
-    if (payload !== undefined) changed.push(`{"position":${Number(webhook.position)},"payload":${payload}}`);
+    if (payload !== undefined) changed.push({ position: webhook.position, payload });
   }
   if (changed.length === 0) return;
   // The one change the log allows (decision 0007), for this statement only.
   await tx.execute(sql`select set_config('mirror.erasure', 'on', true)`);
-  await tx.execute(
-    sql`update event_log e set payload = n.payload, erased_at = now()
-        from jsonb_to_recordset(${`[${changed.join(',')}]`}::jsonb) as n(position bigint, payload jsonb)
-        where e.position = n.position`,
-  );
+  await writeErasedPayloads(tx, changed);
   await tx.execute(sql`select set_config('mirror.erasure', 'off', true)`);
 }

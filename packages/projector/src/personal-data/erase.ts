@@ -287,7 +287,7 @@ async function unprojectedEntities(tx: Executor, subject: Subject, after: number
   const ids = new Set(found?.subject.customerIds ?? subject.customerIds);
   const emails = new Set(found?.subject.emails ?? subject.emails);
   const entities: SubjectEntities = found
-    ? union(found.entities, { customer: [], order: [], orderInternal: [], abandoned_cart: [], review: [] })
+    ? structuredClone(found.entities)
     : { customer: [], order: [], orderInternal: [], abandoned_cart: [], review: [] };
   const orderInternal: Record<string, string> = { ...found?.orderInternal };
   const chunk = 1000;

@@ -24,7 +24,8 @@ export type EraseRule = {
   ownStrings?: boolean;
 };
 
-const emailPattern = /[^\s"'<>@(),;:]+@[^\s"'<>@(),;:]+\.[a-z]{2,}/gi;
+/** An email address anywhere in a text (webhook bodies name people by email). */
+export const emailPattern = /[^\s"'<>@(),;:]+@[^\s"'<>@(),;:]+\.[a-z]{2,}/gi;
 
 function matcherFor(rule: EraseRule, text: string, person: boolean): RegExp | undefined {
   if (!rule.ownStrings) return rule.matcher;
@@ -60,18 +61,28 @@ export async function rewriteLog(tx: Executor, rule: EraseRule, where: SQL): Pro
     tx,
     sql`select position, kind, entity_kind, payload::text as payload from event_log where ${where}`,
   );
-  const changed: string[] = [];
+  const changed: { position: string | number; payload: string }[] = [];
   for (const record of records) {
     const payload = eraseRecord(rule, record);
-    if (payload !== undefined) changed.push(`{"position":${Number(record.position)},"payload":${payload}}`);
+    if (payload !== undefined) changed.push({ position: record.position, payload });
   }
-  if (changed.length === 0) return 0;
+  await writeErasedPayloads(tx, changed);
+  return changed.length;
+}
+
+/**
+ * Writes erased payloads (JSON text) over log records and marks them `erased_at`: the one change
+ * the log allows, and only in a transaction with erasure on (beginErasure, or the caller's own
+ * `mirror.erasure = on`).
+ */
+export async function writeErasedPayloads(tx: Executor, changed: readonly { position: string | number; payload: string }[]): Promise<void> {
+  if (changed.length === 0) return;
+  const rows = changed.map((c) => `{"position":${Number(c.position)},"payload":${c.payload}}`);
   await tx.execute(
     sql`update event_log e set payload = n.payload, erased_at = now()
-        from jsonb_to_recordset(${`[${changed.join(',')}]`}::jsonb) as n(position bigint, payload jsonb)
+        from jsonb_to_recordset(${`[${rows.join(',')}]`}::jsonb) as n(position bigint, payload jsonb)
         where e.position = n.position`,
   );
-  return changed.length;
 }
 
 /** The records of these entities of one kind in the log (snapshots, tombstones, webhooks). */
