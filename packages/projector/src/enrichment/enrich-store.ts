@@ -209,6 +209,14 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
   let skipFetches = false;
   if (fetchGroups.length > 0 && !deps.client) {
     if (follow) return superseded;
+    // An install newer than the uninstall is a claim like any webhook (its storeId is not
+    // signed, decision 0004): only a token Ecwid honours confirms it. Without one the store stays
+    // uninstalled, its webhooks held and none skipped; the token's arrival is looked at again.
+    if (reinstalled) {
+      const lastError = 'application.installed not confirmed: no access token in store_tokens';
+      if (state.lastError !== lastError) await setEnrichmentStatus(db, storeId, from, { status: 'uninstalled', lastError });
+      return { ...idle, status: 'uninstalled' };
+    }
     if (state.status !== 'waiting_for_token') {
       await setEnrichmentStatus(db, storeId, from, { status: 'waiting_for_token', lastError: 'no access token in store_tokens' });
       log.warn({ storeId }, 'store waiting for an access token');
@@ -267,6 +275,14 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
     } else if (lifecycleAt(plan, initial, plan.lastPosition).lifecycle === 'uninstalled') {
       // Still uninstalled: the token stopped working with the uninstall.
       skipFetches = true;
+    } else if (reinstalled && tokenRefused) {
+      // The install is not confirmed: Ecwid refuses the token the store has. A forged or replayed
+      // `application.installed` must not turn an uninstalled store into a blocked one; it stays
+      // uninstalled, nothing skipped, until a token Ecwid honours comes.
+      const lastError = `application.installed not confirmed: ${describeError(err)}`;
+      await setEnrichmentStatus(db, storeId, from, { status: 'uninstalled', lastError });
+      log.warn({ storeId, code: err.code, status: err.status }, 'application.installed not confirmed: Ecwid refuses the token');
+      return { ...idle, status: 'uninstalled' };
     } else {
       const attempt = state.attempts + 1;
       const retryAt = new Date(now().getTime() + backoffMs(attempt, retryBaseMs, retryMaxMs));

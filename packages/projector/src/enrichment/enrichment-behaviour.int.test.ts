@@ -459,15 +459,49 @@ describe('enrichment', () => {
     await kit.pass();
     expect((await kit.pass()).status).toBe('uninstalled');
     await kit.send({ eventType: 'application.installed', entityId: storeA, eventCreated: t + 2 });
-    // Installed again, but the mirror has no token yet: the webhooks wait for one, none skipped.
-    expect((await kit.pass()).status).toBe('waiting_for_token');
-    expect(await stateOf()).toMatchObject({ status: 'waiting_for_token', position: held! - 1 });
+    // Installed again, but the mirror has no token yet: nothing confirms the install, so the store
+    // stays uninstalled and its webhooks wait for a token, none skipped.
+    expect((await kit.pass()).status).toBe('uninstalled');
+    expect(await stateOf()).toMatchObject({
+      status: 'uninstalled',
+      position: held! - 1,
+      lastError: 'application.installed not confirmed: no access token in store_tokens',
+    });
     store.install('secret_token_after_install');
     await saveSealedToken(kit.db, kit.box, { storeId: storeA, token: 'secret_token_after_install', source: 'cli' });
     expect((await kit.pass()).status).toBe('progressed');
     const fetched = (await kit.records()).find((r) => r.entityKind === 'product');
     expect(fetched?.causedBy).toEqual([held]);
     expect(await stateOf()).toMatchObject({ status: 'active', lifecycleAt: new Date((t + 2) * 1000) });
+  });
+
+  it('does not believe an application.installed that Ecwid refuses the token of: the store stays uninstalled, nothing skipped', async () => {
+    const store = kit.sim.store(storeA);
+    const product = store.products.values()[0]!;
+    const t = Math.floor(Date.now() / 1000);
+    const refused = store.token!;
+    store.uninstall();
+    await kit.send({ eventType: 'application.uninstalled', entityId: storeA, eventCreated: t });
+    const held = await kit.send({ eventType: 'product.updated', entityId: product.id, eventCreated: t + 1 });
+    await kit.pass();
+    expect(await stateOf()).toMatchObject({ status: 'uninstalled', position: held! - 1 });
+    // A token Ecwid no longer honours is in store_tokens (saved by hand), and an install newer
+    // than the uninstall arrives that Ecwid never sent (a replayed signature, decision 0004).
+    await saveSealedToken(kit.db, kit.box, { storeId: storeA, token: refused, source: 'cli' });
+    await kit.send({ eventType: 'application.installed', entityId: storeA, eventCreated: t + 2 });
+    const before = (await kit.records()).length;
+    expect((await kit.pass()).status).toBe('uninstalled');
+    const state = await stateOf();
+    expect(state).toMatchObject({ status: 'uninstalled', position: held! - 1 });
+    expect(state?.lastError).toMatch(/^application\.installed not confirmed: /);
+    expect(await kit.records()).toHaveLength(before);
+
+    // The app really is installed again, with a token Ecwid honours: the held webhook is fetched.
+    store.install('secret_token_really_installed');
+    await saveSealedToken(kit.db, kit.box, { storeId: storeA, token: 'secret_token_really_installed', source: 'cli' });
+    expect((await kit.pass()).status).toBe('progressed');
+    expect((await kit.records()).find((r) => r.entityKind === 'product')?.causedBy).toEqual([held]);
+    expect(await stateOf()).toMatchObject({ status: 'active', lastError: null, lifecycleAt: new Date((t + 2) * 1000) });
   });
 
   it('keeps fetching after an application.uninstalled while Ecwid still honours the token, noting the claim', async () => {
