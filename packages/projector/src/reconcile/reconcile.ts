@@ -346,18 +346,8 @@ const pageOverlap = 10;
 async function walkTrimmed(ctx: KindContext, spec: Extract<ReconcileSpec, { mode: 'timed' }>, since: Date | null): Promise<void> {
   const { options, kind } = ctx;
   if (ctx.progress.phase !== undefined && ctx.progress.phase !== 'list') return;
-  let offset = Number(ctx.progress.offset ?? 0);
-  for (;;) {
-    if (options.signal?.aborted) throw new Error('aborted');
-    const askFrom = Math.max(0, offset - pageOverlap);
-    const page = await options.client.listFields(spec.listing, spec.fields, {
-      offset: askFrom,
-      ...(since && { updatedFrom: since }),
-    });
-    const items = page.items as Doc[];
-    endOfListing(kind, askFrom, items.length, offset, page.total);
-    if (items.length === 0 || askFrom + items.length <= offset) break;
-    const fresh = items.slice(Math.max(0, offset - askFrom));
+  const list = (offset: number) => options.client.listFields(spec.listing, spec.fields, { offset, ...(since && { updatedFrom: since }) });
+  await walkListing(ctx, list, spec.key, async (fresh) => {
     const keyed = fresh.map((doc) => ({ id: spec.key(doc), updated: spec.updatedAt(doc) ?? null, doc: null }));
     const rows = await mirrorRows(options.db, options.storeId, kind, keyed, []);
     const toFetch: string[] = [];
@@ -370,17 +360,10 @@ async function walkTrimmed(ctx: KindContext, spec: Extract<ReconcileSpec, { mode
         toFetch.push(e.id);
       }
     }
-    offset = askFrom + items.length;
-    ctx.progress.phase = 'list';
-    ctx.progress.offset = offset;
     const records = ctx.dryRun ? [] : await readByIds(ctx, toFetch, 'repair');
-    await ctx.commit(records, since === null ? { seen: keyed.map((e) => e.id) } : {});
-    if (since === null) for (const e of keyed) ctx.seen.add(e.id);
-    options.onProgress?.({ kind, phase: 'list', checked: offset, total: page.total });
-    if (offset >= page.total) break;
-  }
+    await ctx.commit(records, { seen: keyed.map((e) => e.id) });
+  });
   ctx.progress.phase = since === null ? 'gone' : 'deleted';
-  ctx.progress.offset = 0;
 }
 
 /**
@@ -400,53 +383,128 @@ async function walkDocuments(
 ): Promise<void> {
   const { options, kind } = ctx;
   if (ctx.progress.phase !== undefined && ctx.progress.phase !== 'list') return;
-  let offset = Number(ctx.progress.offset ?? 0);
-  for (;;) {
-    if (options.signal?.aborted) throw new Error('aborted');
-    const askFrom = Math.max(0, offset - pageOverlap);
-    const listed = await page(options.client, askFrom);
-    const items = listed.items as Doc[];
-    endOfListing(kind, askFrom, items.length, offset, listed.total);
-    if (items.length === 0 || askFrom + items.length <= offset) break;
-    const fetchedAt = (options.now ?? (() => new Date()))();
-    // Documents as the mirror keeps them: those of erased subjects erased (docs/personal-data.md).
-    const fresh = (
-      await asKept(
-        options.db,
-        items
-          .slice(Math.max(0, offset - askFrom))
-          .map((doc) => ({ kind: 'snapshot', storeId: options.storeId, entityKind: kind, payload: doc })),
-      )
-    ).map((r) => r.payload as Doc);
-    const keyed = fresh.map((doc) => ({ id: key(doc), updated: updatedAt?.(doc) ?? null, doc }));
-    const rows = await mirrorRows(options.db, options.storeId, kind, keyed, derived);
-    const records: ProjectorRecord[] = [];
-    for (const e of keyed) {
-      ctx.counts.checked += 1;
-      const verdict = classify(e, rows.get(e.id), true);
-      if (!verdict) continue;
-      if (verdict === 'refreshed') ctx.counts.refreshed += 1;
-      else ctx.note(verdict, e.id);
-      records.push({
-        kind: 'snapshot',
-        storeId: options.storeId,
-        entityKind: kind,
-        entityId: e.id,
-        payload: e.doc,
-        causedBy: [],
-        fetchedAt,
-      });
-    }
-    offset = askFrom + items.length;
-    ctx.progress.phase = 'list';
-    ctx.progress.offset = offset;
-    await ctx.commit(ctx.dryRun ? [] : records, since === null ? { seen: keyed.map((e) => e.id) } : {});
-    if (since === null) for (const e of keyed) ctx.seen.add(e.id);
-    options.onProgress?.({ kind, phase: 'list', checked: offset, total: listed.total });
-    if (offset >= listed.total) break;
-  }
+  await walkListing(
+    ctx,
+    (offset) => page(options.client, offset),
+    key,
+    async (items) => {
+      const fetchedAt = (options.now ?? (() => new Date()))();
+      // Documents as the mirror keeps them: those of erased subjects erased (docs/personal-data.md).
+      const fresh = (
+        await asKept(
+          options.db,
+          items.map((doc) => ({ kind: 'snapshot', storeId: options.storeId, entityKind: kind, payload: doc })),
+        )
+      ).map((r) => r.payload as Doc);
+      const keyed = fresh.map((doc) => ({ id: key(doc), updated: updatedAt?.(doc) ?? null, doc }));
+      const rows = await mirrorRows(options.db, options.storeId, kind, keyed, derived);
+      const records: ProjectorRecord[] = [];
+      for (const e of keyed) {
+        ctx.counts.checked += 1;
+        const verdict = classify(e, rows.get(e.id), true);
+        if (!verdict) continue;
+        if (verdict === 'refreshed') ctx.counts.refreshed += 1;
+        else ctx.note(verdict, e.id);
+        records.push({
+          kind: 'snapshot',
+          storeId: options.storeId,
+          entityKind: kind,
+          entityId: e.id,
+          payload: e.doc,
+          causedBy: [],
+          fetchedAt,
+        });
+      }
+      await ctx.commit(ctx.dryRun ? [] : records, { seen: keyed.map((e) => e.id) });
+    },
+  );
   ctx.progress.phase = since === null ? 'gone' : 'deleted';
+}
+
+/** Passes over a listing a walk makes at most before it gives up on seeing the whole of it. */
+const maxListingPasses = 3;
+
+/**
+ * Walks a listing by offset and hands `visit` each page's items this run has not seen yet
+ * (`visit` compares them and commits with their ids as `seen`). Offset paging shifts under the
+ * walk: an item that changes moves to the end of a listing sorted by update time, and one that
+ * is deleted pulls every later item one place forward, so the item that was next is now before
+ * the offset. So:
+ * - each page starts `pageOverlap` items before the end of the last, and an item counts by
+ *   whether this run has seen its id, not by where it stands;
+ * - a run taken over from another process (stopped, crashed or failed) lists again from the
+ *   start: the listing may have shifted by any amount since it stopped. Only what the run had
+ *   not seen is compared; the re-listing costs one request per page;
+ * - at the end, a run that has seen fewer ids than the listing's `total` lists again, up to
+ *   {@link maxListingPasses} times, and then fails (it resumes next time) rather than call a
+ *   listing whole that it was not.
+ */
+async function walkListing(
+  ctx: KindContext,
+  list: (offset: number) => Promise<{ items: readonly unknown[]; total: number }>,
+  key: (doc: Doc) => string | undefined,
+  visit: (fresh: Doc[]) => Promise<void>,
+): Promise<void> {
+  const { options, kind } = ctx;
+  for (let pass = 1; ; pass++) {
+    let offset = 0;
+    let total = 0;
+    for (;;) {
+      if (options.signal?.aborted) throw new Error('aborted');
+      const askFrom = Math.max(0, offset - pageOverlap);
+      const listed = await list(askFrom);
+      const items = listed.items as Doc[];
+      total = listed.total;
+      endOfListing(kind, askFrom, items.length, offset, listed.total);
+      if (items.length === 0 || askFrom + items.length <= offset) break;
+      const seen = await seenAlready(ctx, items.map(key));
+      const ids = new Set<string>();
+      const fresh = items.filter((doc) => {
+        const id = key(doc);
+        if (id === undefined || seen.has(id) || ids.has(id)) return false;
+        ids.add(id);
+        return true;
+      });
+      offset = askFrom + items.length;
+      ctx.progress.phase = 'list';
+      ctx.progress.offset = offset;
+      await visit(fresh);
+      for (const id of ids) ctx.seen.add(id);
+      options.onProgress?.({ kind, phase: 'list', checked: offset, total: listed.total });
+      if (offset >= listed.total) break;
+    }
+    const seenCount = await countSeen(ctx);
+    if (seenCount >= total) break;
+    if (pass >= maxListingPasses) {
+      throw new Error(
+        `the ${kindName(kind)} listing shifted while it was read: ${seenCount} of its ${total} items seen in ${pass} passes; the run resumes next time`,
+      );
+    }
+  }
   ctx.progress.offset = 0;
+}
+
+/** Which of these ids this run has seen already (in `reconcile_seen`, or in memory on a dry run). */
+async function seenAlready(ctx: KindContext, ids: readonly (string | undefined)[]): Promise<Set<string>> {
+  const wanted = ids.filter((id): id is string => id !== undefined);
+  if (!ctx.run || ctx.dryRun) return new Set(wanted.filter((id) => ctx.seen.has(id)));
+  if (wanted.length === 0) return new Set();
+  const rows = await execRows<{ entity_id: string }>(
+    ctx.options.db,
+    sql`select entity_id from ${reconcileSeenTable}
+        where store_id = ${ctx.options.storeId} and run_id = ${ctx.run.id} and entity_id in ${textSet(wanted)}`,
+  );
+  return new Set(rows.map((r) => r.entity_id));
+}
+
+/** How many ids this run has seen. */
+async function countSeen(ctx: KindContext): Promise<number> {
+  if (!ctx.run || ctx.dryRun) return ctx.seen.size;
+  const [row] = await execRows<{ n: number }>(
+    ctx.options.db,
+    sql`select count(*)::int as n from ${reconcileSeenTable} where store_id = ${ctx.options.storeId} and run_id = ${ctx.run.id}`,
+  );
+  return row?.n ?? 0;
 }
 
 type Listed = { id: string; updated: number | null; doc: Doc | null };
@@ -756,63 +814,37 @@ async function compareStorage(db: Executor, storeId: number, doc: unknown): Prom
  */
 async function reconcileInvoices(ctx: KindContext, since: Date | null): Promise<void> {
   const { options } = ctx;
-  let offset = Number(ctx.progress.offset ?? 0);
   if (ctx.progress.phase === undefined || ctx.progress.phase === 'list') {
-    for (;;) {
-      if (options.signal?.aborted) throw new Error('aborted');
-      const page = await options.client.listFields('orders', ['id', 'invoices'], { offset, ...(since && { updatedFrom: since }) });
-      const items = page.items as { id?: unknown; invoices?: unknown }[];
-      if (items.length === 0) break;
+    const list = (offset: number) =>
+      options.client.listFields('orders', ['id', 'invoices'], { offset, ...(since && { updatedFrom: since }) });
+    const orderKey = (o: Doc) => (typeof o.id === 'string' ? o.id : undefined);
+    await walkListing(ctx, list, orderKey, async (items) => {
       const fetchedAt = (options.now ?? (() => new Date()))();
       const listed = items.flatMap((o) =>
         typeof o.id === 'string' && Array.isArray(o.invoices)
           ? [{ orderId: o.id, invoices: o.invoices as Doc[], ids: (o.invoices as Doc[]).map((i) => String(i.id)) }]
           : [],
       );
-      const mirror = await execRows<{ order_id: string; invoice_id: string; deleted: boolean }>(
+      const byOrder = await mirrorInvoices(
         options.db,
-        sql`select order_id, invoice_id, deleted_at is not null as deleted from invoices
-            where store_id = ${options.storeId} and order_id in ${textSet(listed.map((o) => o.orderId))}`,
+        options.storeId,
+        listed.map((o) => o.orderId),
       );
-      const byOrder = new Map<string, Map<string, boolean>>();
-      for (const r of mirror) byOrder.set(r.order_id, (byOrder.get(r.order_id) ?? new Map()).set(r.invoice_id, r.deleted));
       const records: ProjectorRecord[] = [];
       for (const o of listed) {
-        const have = byOrder.get(o.orderId) ?? new Map<string, boolean>();
-        let differs = false;
-        for (const id of o.ids) {
-          ctx.counts.checked += 1;
-          const deleted = have.get(id);
-          if (deleted === undefined) ctx.note('missing', `${o.orderId}/${id}`);
-          else if (deleted) ctx.note('healedTombstones', `${o.orderId}/${id}`);
-          else continue;
-          differs = true;
-        }
-        for (const [id, deleted] of have) {
-          if (deleted || o.ids.includes(id)) continue;
-          ctx.note('missedDeletes', `${o.orderId}/${id}`);
-          differs = true;
-        }
-        if (differs) {
-          records.push({
-            kind: 'snapshot',
-            storeId: options.storeId,
-            entityKind: 'invoice',
-            entityId: o.orderId,
-            payload: { invoices: o.invoices },
-            causedBy: [],
-            fetchedAt,
-          });
-        }
+        if (!invoicesDiffer(ctx, o.orderId, o.ids, byOrder.get(o.orderId))) continue;
+        records.push({
+          kind: 'snapshot',
+          storeId: options.storeId,
+          entityKind: 'invoice',
+          entityId: o.orderId,
+          payload: { invoices: o.invoices },
+          causedBy: [],
+          fetchedAt,
+        });
       }
-      offset += items.length;
-      ctx.progress.phase = 'list';
-      ctx.progress.offset = offset;
-      await ctx.commit(ctx.dryRun ? [] : records, since === null ? { seen: listed.map((o) => o.orderId) } : {});
-      if (since === null) for (const o of listed) ctx.seen.add(o.orderId);
-      options.onProgress?.({ kind: 'invoice', phase: 'list', checked: offset, total: page.total });
-      if (offset >= page.total) break;
-    }
+      await ctx.commit(ctx.dryRun ? [] : records, { seen: items.flatMap((o) => orderKey(o) ?? []) });
+    });
     ctx.progress.phase = since === null ? 'gone' : 'done';
   }
   if (ctx.progress.phase !== 'gone') return;
@@ -827,23 +859,55 @@ async function reconcileInvoices(ctx: KindContext, since: Date | null): Promise<
             and not ${tombstoneInFlight(options.storeId, 'invoice', sql`i.order_id`, sql`i.source_position`)}`,
     )
   ).filter((r) => ctx.run || !ctx.seen.has(r.order_id));
-  for (const r of orphans) ctx.note('missedDeletes', `${r.order_id}/${r.invoice_id}`);
   const orphanOrders = [...new Set(orphans.map((r) => r.order_id))];
-  const fetchedAt = (options.now ?? (() => new Date()))();
   ctx.progress.phase = 'done';
-  await ctx.commit(
-    ctx.dryRun
-      ? []
-      : orphanOrders.map((orderId) => ({
-          kind: 'tombstone' as const,
-          storeId: options.storeId,
-          entityKind: 'invoice' as const,
-          entityId: orderId,
-          payload: { reason: 'not_found' },
-          causedBy: [],
-          fetchedAt,
-        })),
+  if (ctx.dryRun) {
+    for (const r of orphans) ctx.note('missedDeletes', `${r.order_id}/${r.invoice_id}`);
+    return;
+  }
+  // Not ended on the listing's word: a listing walked by offset can skip an order. Each order's
+  // invoices are read (an order Ecwid no longer has answers an empty list), and only what that
+  // answer leaves out is ended.
+  const read = await readByIds(ctx, orphanOrders, 'repair');
+  const byOrder = await mirrorInvoices(options.db, options.storeId, orphanOrders);
+  const records = read.filter((record) => {
+    const invoices = (record.payload as { invoices?: unknown } | undefined)?.invoices;
+    const ids = Array.isArray(invoices) ? (invoices as Doc[]).map((i) => String(i.id)) : [];
+    return invoicesDiffer(ctx, record.entityId, ids, byOrder.get(record.entityId));
+  });
+  await ctx.commit(records);
+}
+
+/** The mirror's invoices of these orders: invoice id → whether it is deleted, by order. */
+async function mirrorInvoices(db: Executor, storeId: number, orderIds: readonly string[]): Promise<Map<string, Map<string, boolean>>> {
+  const byOrder = new Map<string, Map<string, boolean>>();
+  if (orderIds.length === 0) return byOrder;
+  const rows = await execRows<{ order_id: string; invoice_id: string; deleted: boolean }>(
+    db,
+    sql`select order_id, invoice_id, deleted_at is not null as deleted from invoices
+        where store_id = ${storeId} and order_id in ${textSet(orderIds)}`,
   );
+  for (const r of rows) byOrder.set(r.order_id, (byOrder.get(r.order_id) ?? new Map()).set(r.invoice_id, r.deleted));
+  return byOrder;
+}
+
+/** Whether an order's invoices in Ecwid (`ids`) differ from the mirror's, noting each difference. */
+function invoicesDiffer(ctx: KindContext, orderId: string, ids: readonly string[], have = new Map<string, boolean>()): boolean {
+  let differs = false;
+  for (const id of ids) {
+    ctx.counts.checked += 1;
+    const deleted = have.get(id);
+    if (deleted === undefined) ctx.note('missing', `${orderId}/${id}`);
+    else if (deleted) ctx.note('healedTombstones', `${orderId}/${id}`);
+    else continue;
+    differs = true;
+  }
+  for (const [id, deleted] of have) {
+    if (deleted || ids.includes(id)) continue;
+    ctx.note('missedDeletes', `${orderId}/${id}`);
+    differs = true;
+  }
+  return differs;
 }
 
 /** The watermark of the kind's last finished run, or else its backfill's; null when there is none. */
