@@ -15,6 +15,7 @@ import { createSimulator, type SimServer, type Simulator } from '@mirror/ecwid-s
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backfill } from '../backfill/backfill.ts';
+import { appendRecords } from '../enrichment/append-records.ts';
 import { createClientFactory } from '../enrichment/create-client-factory.ts';
 import { projectBatch } from '../projection/project-batch.ts';
 import { reconcile, type KindReport } from './reconcile.ts';
@@ -352,6 +353,30 @@ describe('verify and reconcile', () => {
     expect(ended.filter((r) => r.kind !== 'snapshot' || (r.payload as { invoices: unknown[] }).invoices.length === 0)).toEqual([]);
     await projectAll();
     expect(totals(await verify(['invoice']))).toEqual({});
+  });
+
+  it('compares the store profile with its table, not with a log record not projected yet', async () => {
+    await backfill({ db, storeId, client: createClientFactory({ baseUrl: server.url })(storeId, token) });
+    await projectAll();
+    const store = sim.store(storeId);
+    store.touchProfile((profile) => void (profile.generalInfo.storeUrl = 'https://moved.example.com'));
+    // Enrichment has logged the new profile; projection has not reached it yet.
+    await appendRecords(db, [
+      {
+        kind: 'snapshot',
+        storeId,
+        entityKind: 'store_profile',
+        entityId: String(storeId),
+        payload: await countingClient().client.getProfile(),
+        causedBy: [],
+        fetchedAt: new Date(),
+      },
+    ]);
+    expect(totals(await verify(['store_profile']))).toEqual({
+      store_profile: { missing: 0, stale: 1, missedDeletes: 0, healedTombstones: 0 },
+    });
+    await projectAll();
+    expect(totals(await verify(['store_profile']))).toEqual({});
   });
 
   it('finds an abandoned cart deleted without a webhook in an incremental run while carts are few', async () => {

@@ -747,13 +747,13 @@ async function compareStoreDocument(ctx: KindContext, read: (client: EcwidClient
   const { options, kind } = ctx;
   const doc = await read(options.client);
   const fetchedAt = (options.now ?? (() => new Date()))();
-  // The latest record, a tombstone too: the app's subscription ended by an uninstall is live
-  // again after the reinstall.
-  const [latest] = await execRows<{ kind: string; same: boolean | null }>(
+  // The table's row, as for every other kind: what the mirror answers with. (The log's latest
+  // record would call equal a document not projected yet.) A row ended by a tombstone too: the
+  // app's subscription ended by an uninstall is live again after the reinstall.
+  const [row] = await execRows<{ deleted: boolean; same: boolean | null }>(
     options.db,
-    sql`select kind, (payload = ${JSON.stringify(doc)}::jsonb) as same from event_log
-        where store_id = ${options.storeId} and entity_kind = ${kind} and kind in ('snapshot', 'tombstone')
-        order by position desc limit 1`,
+    sql`select deleted_at is not null as deleted, (doc = ${JSON.stringify(doc)}::jsonb) as same
+        from ${entityCatalog[kind].table} where store_id = ${options.storeId}`,
   );
   let differs: boolean;
   if (kind === 'app_storage') {
@@ -764,8 +764,7 @@ async function compareStoreDocument(ctx: KindContext, read: (client: EcwidClient
     differs = findings.length > 0;
   } else {
     ctx.counts.checked += 1;
-    const finding: Finding | undefined =
-      latest === undefined ? 'missing' : latest.kind === 'tombstone' ? 'healedTombstones' : latest.same ? undefined : 'stale';
+    const finding: Finding | undefined = row === undefined ? 'missing' : row.deleted ? 'healedTombstones' : row.same ? undefined : 'stale';
     if (finding) ctx.note(finding, String(options.storeId));
     differs = finding !== undefined;
   }
