@@ -15,7 +15,7 @@ import { and, asc, eq, gt, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Kind } from '@mirror/catalog';
 import { appendRecords, appendRecordsPipelined, type ProjectorRecord, type RecordNote } from './append-records.ts';
 import { buildRecord } from './build-record.ts';
-import { erasedSubjectsFound } from '../personal-data/erase-on-append.ts';
+import { erasedSubjectsFound, eraseWaitingWebhooks } from '../personal-data/erase-on-append.ts';
 
 import {
   advanceEnrichment,
@@ -141,6 +141,8 @@ export type EnrichPassResult = {
   retryAt?: Date;
   /** True when the pass read a full batch: there is probably more to do at once. */
   hasMore: boolean;
+  /** Set when it committed up to webhooks that wait for a reinstall (as `uninstalled` does). */
+  held?: true;
 };
 
 const isFetch = (g: WorkGroup): g is Extract<WorkGroup, { action: 'fetch' }> => g.action === 'fetch';
@@ -159,6 +161,14 @@ const isOutage = (err: Error) => err instanceof EcwidUnavailableError && err.rea
  * append for the same webhooks and a crash at any point leaves nothing half-done.
  */
 export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promise<EnrichPassResult> {
+  const result = await enrichPass(deps, storeId);
+  // Webhooks that wait for a reinstall are answered by no append, so the erasure of what they
+  // say about people is done here (docs/personal-data.md).
+  if (result.status === 'uninstalled' || result.held) await eraseWaitingWebhooks(deps.db, storeId, result.position);
+  return result;
+}
+
+async function enrichPass(deps: EnrichStoreDeps, storeId: number): Promise<EnrichPassResult> {
   const {
     db,
     log,
@@ -508,6 +518,7 @@ export async function enrichStore(deps: EnrichStoreDeps, storeId: number): Promi
     position: to,
     hasMore: hasMore && cutoff === Infinity,
     ...(retryAt && { retryAt }),
+    ...(plan.held && { held: true }),
   };
 }
 

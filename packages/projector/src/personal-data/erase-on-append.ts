@@ -1,4 +1,4 @@
-import { execPreparedSql, execRows, requireSql, type Executor } from '@mirror/db';
+import { execPreparedSql, execRows, requireSql, type Db, type Executor } from '@mirror/db';
 import { sql } from 'drizzle-orm';
 import { erasePayload, identifyingStringsOf, isPersonKind, stringMatcher, subjectOf } from './redact.ts';
 import { emailPattern, writeErasedPayloads } from './rewrite.ts';
@@ -94,9 +94,50 @@ async function eraseErased<R extends Appendable>(tx: Executor, records: readonly
   });
 }
 
+/**
+ * Erases, from a store's webhooks after `after`, every email whose keyed hash is an erased
+ * subject's (every email, for a store erased whole). Enrichment calls it for a store whose
+ * webhooks wait (uninstalled, or erased whole, which stops fetching): no append answers them,
+ * so {@link eraseOnAppend} would not reach them, and they would stay as received. Nothing is
+ * read when the store has no erased subject. Returns how many webhooks were rewritten.
+ */
+export async function eraseWaitingWebhooks(db: Db, storeId: number, after: number): Promise<number> {
+  const [any] = await execRows<{ n: number }>(db, sql`select count(*)::int as n from erased_subjects where store_id = ${storeId}`);
+  if (!any?.n) return 0;
+  const chunk = 1000;
+  let rewritten = 0;
+  for (let from = after; ;) {
+    const { positions, changed } = await db.transaction(async (tx) => {
+      const rows = await execRows<{ position: string | number }>(
+        tx,
+        sql`select position from event_log where store_id = ${storeId} and position > ${from} and kind = 'webhook'
+              and payload::text like '%@%' order by position limit ${chunk}`,
+      );
+      const positions = rows.map((r) => Number(r.position));
+      if (positions.length === 0) return { positions, changed: 0 };
+      const erased = await execRows<{ subject_hash: string }>(
+        tx,
+        sql`select subject_hash from erased_subjects where store_id = ${storeId}`,
+      );
+      const hashes = new Set(erased.map((r) => r.subject_hash));
+      const hasher = await subjectHasher(tx);
+      const wholeStore = hashes.has(hasher.store(storeId));
+      const changed = await eraseAskingWebhooks(tx, positions, (_, email) => wholeStore || hashes.has(hasher.email(storeId, email)));
+      return { positions, changed };
+    });
+    rewritten += changed;
+    if (positions.length < chunk) return rewritten;
+    from = positions.at(-1)!;
+  }
+}
+
 /** Rewrites the webhooks at `positions` with every email `erased` says is an erased subject's made `[erased]`. */
-async function eraseAskingWebhooks(tx: Executor, positions: readonly number[], erased: (storeId: number, email: string) => boolean) {
-  if (positions.length === 0) return;
+async function eraseAskingWebhooks(
+  tx: Executor,
+  positions: readonly number[],
+  erased: (storeId: number, email: string) => boolean,
+): Promise<number> {
+  if (positions.length === 0) return 0;
   const webhooks = await execRows<{ position: string | number; store_id: string | number; payload: string }>(
     tx,
     sql`select position, store_id, payload::text as payload from event_log
@@ -110,9 +151,10 @@ async function eraseAskingWebhooks(tx: Executor, positions: readonly number[], e
     const payload = erasePayload(webhook.payload, { person: false, matcher: stringMatcher(emails), pseudonym: () => '' });
     if (payload !== undefined) changed.push({ position: webhook.position, payload });
   }
-  if (changed.length === 0) return;
+  if (changed.length === 0) return 0;
   // The one change the log allows (decision 0007), for this statement only.
   await tx.execute(sql`select set_config('mirror.erasure', 'on', true)`);
   await writeErasedPayloads(tx, changed);
   await tx.execute(sql`select set_config('mirror.erasure', 'off', true)`);
+  return changed.length;
 }
