@@ -1,6 +1,7 @@
 import { describeError, type Logger } from '@mirror/core';
 import {
   enrichmentAttemptsTable,
+  enrichmentStateTable,
   eventLogTable,
   execRows,
   failedRequirement,
@@ -224,7 +225,7 @@ async function enrichPass(deps: EnrichStoreDeps, storeId: number): Promise<Enric
     // uninstalled, its webhooks held and none skipped; the token's arrival is looked at again.
     if (reinstalled) {
       const lastError = 'application.installed not confirmed: no access token in store_tokens';
-      if (state.lastError !== lastError) await setEnrichmentStatus(db, storeId, from, { status: 'uninstalled', lastError });
+      if (state.lastError !== lastError) await noteStillUninstalled(db, storeId, from, lastError);
       return { ...idle, status: 'uninstalled' };
     }
     if (state.status !== 'waiting_for_token') {
@@ -290,8 +291,10 @@ async function enrichPass(deps: EnrichStoreDeps, storeId: number): Promise<Enric
       // `application.installed` must not turn an uninstalled store into a blocked one; it stays
       // uninstalled, nothing skipped, until a token Ecwid honours comes.
       const lastError = `application.installed not confirmed: ${describeError(err)}`;
-      await setEnrichmentStatus(db, storeId, from, { status: 'uninstalled', lastError });
-      log.warn({ storeId, code: err.code, status: err.status }, 'application.installed not confirmed: Ecwid refuses the token');
+      if (state.lastError !== lastError) {
+        await noteStillUninstalled(db, storeId, from, lastError);
+        log.warn({ storeId, code: err.code, status: err.status }, 'application.installed not confirmed: Ecwid refuses the token');
+      }
       return { ...idle, status: 'uninstalled' };
     } else {
       const attempt = state.attempts + 1;
@@ -564,6 +567,18 @@ async function addStoreProfile(
   } catch (err) {
     log.warn({ storeId, err: describeError(err) }, 'store profile not fetched; orders wait for their currency');
   }
+}
+
+/**
+ * Says why the store stays uninstalled, only while it still is at this checkpoint: a reinstall
+ * that registered its token meanwhile (active, at the same checkpoint) must not be undone.
+ */
+async function noteStillUninstalled(db: Db, storeId: number, position: number, lastError: string): Promise<void> {
+  const t = enrichmentStateTable;
+  await db
+    .update(t)
+    .set({ lastError, updatedAt: sql`now()` })
+    .where(and(eq(t.storeId, storeId), eq(t.position, position), eq(t.status, 'uninstalled')));
 }
 
 /** Whether an `application.installed` created after `since` was logged after the checkpoint. */

@@ -1,7 +1,7 @@
 import { execPreparedSql, execRows, requireSql, type Db, type Executor } from '@mirror/db';
 import { sql } from 'drizzle-orm';
 import { erasePayload, identifyingStringsOf, isPersonKind, stringMatcher, subjectOf } from './redact.ts';
-import { emailPattern, writeErasedPayloads } from './rewrite.ts';
+import { beginErasure, emailPattern, writeErasedPayloads } from './rewrite.ts';
 import { subjectHasher } from './subject-key.ts';
 
 /*
@@ -95,39 +95,52 @@ async function eraseErased<R extends Appendable>(tx: Executor, records: readonly
 }
 
 /**
+ * How far each store's waiting webhooks were read by {@link eraseWaitingWebhooks}, with the
+ * number of erased subjects the store had then: a new erasure reads them all again.
+ */
+const waitingRead = new WeakMap<Db, Map<number, { upTo: number; subjects: number }>>();
+
+/**
  * Erases, from a store's webhooks after `after`, every email whose keyed hash is an erased
  * subject's (every email, for a store erased whole). Enrichment calls it for a store whose
  * webhooks wait (uninstalled, or erased whole, which stops fetching): no append answers them,
  * so {@link eraseOnAppend} would not reach them, and they would stay as received. Nothing is
- * read when the store has no erased subject. Returns how many webhooks were rewritten.
+ * read when the store has no erased subject, and each webhook once per erased set (the process
+ * remembers how far it read). Rewrites take the erasure's locks (beginErasure), so they and an
+ * erasure's own rewrites never overwrite each other. Returns how many webhooks were rewritten.
  */
 export async function eraseWaitingWebhooks(db: Db, storeId: number, after: number): Promise<number> {
-  const [any] = await execRows<{ n: number }>(db, sql`select count(*)::int as n from erased_subjects where store_id = ${storeId}`);
-  if (!any?.n) return 0;
+  const [count] = await execRows<{ n: number }>(db, sql`select count(*)::int as n from erased_subjects where store_id = ${storeId}`);
+  const subjects = count?.n ?? 0;
+  if (subjects === 0) return 0;
+  const read = waitingRead.get(db) ?? new Map<number, { upTo: number; subjects: number }>();
+  waitingRead.set(db, read);
+  const known = read.get(storeId);
   const chunk = 1000;
   let rewritten = 0;
-  for (let from = after; ;) {
-    const { positions, changed } = await db.transaction(async (tx) => {
-      const rows = await execRows<{ position: string | number }>(
-        tx,
-        sql`select position from event_log where store_id = ${storeId} and position > ${from} and kind = 'webhook'
-              and payload::text like '%@%' order by position limit ${chunk}`,
-      );
-      const positions = rows.map((r) => Number(r.position));
-      if (positions.length === 0) return { positions, changed: 0 };
-      const erased = await execRows<{ subject_hash: string }>(
-        tx,
-        sql`select subject_hash from erased_subjects where store_id = ${storeId}`,
-      );
-      const hashes = new Set(erased.map((r) => r.subject_hash));
-      const hasher = await subjectHasher(tx);
-      const wholeStore = hashes.has(hasher.store(storeId));
-      const changed = await eraseAskingWebhooks(tx, positions, (_, email) => wholeStore || hashes.has(hasher.email(storeId, email)));
-      return { positions, changed };
-    });
-    rewritten += changed;
-    if (positions.length < chunk) return rewritten;
-    from = positions.at(-1)!;
+  for (let from = known && known.subjects === subjects ? Math.max(after, known.upTo) : after; ;) {
+    const rows = await execRows<{ position: string | number; has_at: boolean }>(
+      db,
+      sql`select position, payload::text like '%@%' as has_at from event_log
+          where store_id = ${storeId} and position > ${from} and kind = 'webhook' order by position limit ${chunk}`,
+    );
+    const candidates = rows.filter((r) => r.has_at).map((r) => Number(r.position));
+    if (candidates.length > 0) {
+      rewritten += await db.transaction(async (tx) => {
+        await beginErasure(tx);
+        const erased = await execRows<{ subject_hash: string }>(
+          tx,
+          sql`select subject_hash from erased_subjects where store_id = ${storeId}`,
+        );
+        const hashes = new Set(erased.map((r) => r.subject_hash));
+        const hasher = await subjectHasher(tx);
+        const wholeStore = hashes.has(hasher.store(storeId));
+        return eraseAskingWebhooks(tx, candidates, (_, email) => wholeStore || hashes.has(hasher.email(storeId, email)));
+      });
+    }
+    if (rows.length > 0) from = Number(rows.at(-1)!.position);
+    read.set(storeId, { upTo: from, subjects });
+    if (rows.length < chunk) return rewritten;
   }
 }
 
@@ -141,7 +154,8 @@ async function eraseAskingWebhooks(
   const webhooks = await execRows<{ position: string | number; store_id: string | number; payload: string }>(
     tx,
     sql`select position, store_id, payload::text as payload from event_log
-        where kind = 'webhook' and position in (select (jsonb_array_elements_text(${JSON.stringify([...new Set(positions)].map(String))}::jsonb))::bigint)`,
+        where kind = 'webhook' and position in (select (jsonb_array_elements_text(${JSON.stringify([...new Set(positions)].map(String))}::jsonb))::bigint)
+        order by position for update`,
   );
   const changed: { position: string | number; payload: string }[] = [];
   for (const webhook of webhooks) {

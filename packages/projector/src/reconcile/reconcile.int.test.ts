@@ -3,6 +3,7 @@ import {
   categoriesTable,
   enrichmentStateTable,
   eventLogTable,
+  execRows,
   promotionsTable,
   reconcileRunsTable,
   storeTokensTable,
@@ -12,7 +13,7 @@ import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { createSecretBox, createSilentLogger } from '@mirror/core';
 import { createEcwidClient, createRateLimiter, createRateLimiterRegistry } from '@mirror/ecwid';
 import { createSimulator, type SimServer, type Simulator } from '@mirror/ecwid-sim';
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backfill } from '../backfill/backfill.ts';
 import { appendRecords } from '../enrichment/append-records.ts';
@@ -344,14 +345,45 @@ describe('verify and reconcile', () => {
         return { ...page, items: page.items.filter((o) => (o as { id?: unknown }).id !== order!.id), total: page.total - 1 };
       }) as typeof client.listFields,
     } as typeof client;
-    const [report] = await reconcile({ db, storeId, client: skipping, requestCount, mode: 'full', kinds: ['invoice'] });
-    expect(report).toMatchObject({ status: 'done', missedDeletes: 0, appended: 0 });
-    const ended = await db
+    // The first reads of the orders' invoices fail (Ecwid unavailable for a moment): the run
+    // fails, and the next one resumes at those reads, not past them.
+    let failing = true;
+    const flaky = {
+      ...skipping,
+      getOrderInvoices: (async (id) => {
+        if (failing) throw new Error('Ecwid unavailable for a moment');
+        return client.getOrderInvoices(id);
+      }) as typeof client.getOrderInvoices,
+    } as typeof client;
+    // Another order is really gone from Ecwid: its invoices end, as deleted rows.
+    const gone = sim
+      .store(storeId)
+      .orders.values()
+      .find((o) => o.id !== order!.id && (o.invoices?.length ?? 0) > 0)!;
+    sim.store(storeId).remove('orders', gone.internalId);
+    const [{ before } = { before: 0 }] = await execRows<{ before: number }>(
+      db,
+      sql`select coalesce(max(position), 0)::int as before from event_log`,
+    );
+    const [failed] = await reconcile({ db, storeId, client: flaky, requestCount, mode: 'full', kinds: ['invoice'] });
+    expect(failed).toMatchObject({ status: 'failed', reason: expect.stringContaining('Ecwid unavailable for a moment') });
+    failing = false;
+    const [report] = await reconcile({ db, storeId, client: flaky, requestCount, mode: 'full', kinds: ['invoice'], leaseMs: 0 });
+    expect(report).toMatchObject({ status: 'done', runId: failed!.runId, appended: 1 });
+    expect(report!.missedDeletes).toBe(gone.invoices!.length);
+    // The one record appended: the gone order's tombstone. Nothing for the order the listing skipped.
+    const appended = await db
       .select()
       .from(eventLogTable)
-      .where(and(eq(eventLogTable.entityKind, 'invoice'), eq(eventLogTable.entityId, order!.id)));
-    expect(ended.filter((r) => r.kind !== 'snapshot' || (r.payload as { invoices: unknown[] }).invoices.length === 0)).toEqual([]);
+      .where(and(eq(eventLogTable.entityKind, 'invoice'), gt(eventLogTable.position, before)));
+    expect(appended.map((r) => [r.kind, r.entityId])).toEqual([['tombstone', gone.id]]);
     await projectAll();
+    const [row] = await execRows<{ live: number; deleted: number }>(
+      db,
+      sql`select count(*) filter (where deleted_at is null)::int as live, count(*) filter (where deleted_at is not null)::int as deleted
+          from invoices where store_id = ${storeId} and order_id = ${gone.id}`,
+    );
+    expect(row).toEqual({ live: 0, deleted: gone.invoices!.length });
     expect(totals(await verify(['invoice']))).toEqual({});
   });
 

@@ -859,21 +859,25 @@ async function reconcileInvoices(ctx: KindContext, since: Date | null): Promise<
     )
   ).filter((r) => ctx.run || !ctx.seen.has(r.order_id));
   const orphanOrders = [...new Set(orphans.map((r) => r.order_id))];
-  ctx.progress.phase = 'done';
   if (ctx.dryRun) {
     for (const r of orphans) ctx.note('missedDeletes', `${r.order_id}/${r.invoice_id}`);
+    ctx.progress.phase = 'done';
     return;
   }
   // Not ended on the listing's word: a listing walked by offset can skip an order. Each order's
   // invoices are read (an order Ecwid no longer has answers an empty list), and only what that
-  // answer leaves out is ended.
+  // answer leaves out is ended. A read that fails fails the run here, to be resumed at this phase.
   const read = await readByIds(ctx, orphanOrders, 'repair');
   const byOrder = await mirrorInvoices(options.db, options.storeId, orphanOrders);
-  const records = read.filter((record) => {
+  const records: ProjectorRecord[] = [];
+  for (const record of read) {
     const invoices = (record.payload as { invoices?: unknown } | undefined)?.invoices;
     const ids = Array.isArray(invoices) ? (invoices as Doc[]).map((i) => String(i.id)) : [];
-    return invoicesDiffer(ctx, record.entityId, ids, byOrder.get(record.entityId));
-  });
+    if (!invoicesDiffer(ctx, record.entityId, ids, byOrder.get(record.entityId))) continue;
+    // None left (the order is gone, or its invoices are): they end as before, kept as deleted rows.
+    records.push(ids.length > 0 ? record : { ...record, kind: 'tombstone', payload: { reason: 'not_found' } });
+  }
+  ctx.progress.phase = 'done';
   await ctx.commit(records);
 }
 
