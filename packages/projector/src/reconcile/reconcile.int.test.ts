@@ -253,7 +253,7 @@ describe('verify and reconcile', () => {
       },
     } as typeof client;
     const reports = await reconcile({ db, storeId, client: skipping, requestCount, mode: 'full', kinds: ['product'] });
-    expect(reports[0]).toMatchObject({ missedDeletes: 0 });
+    expect(reports[0]).toMatchObject({ status: 'done', missedDeletes: 0 });
     const tombstones = await db
       .select()
       .from(eventLogTable)
@@ -288,6 +288,30 @@ describe('verify and reconcile', () => {
     await projectAll();
     // What is left is what changed after the run saw it (no webhook told of it): the next run's.
     expect(totals(await verify(['product']))).toEqual({ product: { missing: 0, stale: 15, missedDeletes: 0, healedTombstones: 0 } });
+  });
+
+  it('does not fail a busy store whose listing puts new items first: the total keeps growing while it is walked', async () => {
+    await backfill({ db, storeId, client: createClientFactory({ baseUrl: server.url })(storeId, token) });
+    await projectAll();
+    const { client, requestCount } = countingClient();
+    const store = sim.store(storeId);
+    const model = store.products.values()[0]!;
+    let pages = 0;
+    // Newest first (Ecwid does not document the order of some listings), pages of 20, and a new
+    // product before every page but the first: the walk never sees as many ids as the total.
+    const busy = {
+      ...client,
+      searchProducts: async (params: Parameters<typeof client.searchProducts>[0]) => {
+        if (++pages > 1) store.insert('products', { ...structuredClone(model), id: 9_000_000 + pages });
+        const page = await client.searchProducts({ ...params, sortBy: 'ADDED_TIME_DESC' });
+        return { ...page, items: page.items.slice(0, 20) };
+      },
+    } as typeof client;
+    const [report] = await reconcile({ db, storeId, client: busy, requestCount, mode: 'full', kinds: ['product'] });
+    expect(report).toMatchObject({ status: 'done', missedDeletes: 0, stale: 0 });
+    // Every product there was at the start was compared, and the new ones it met are missing.
+    expect(report!.checked).toBeGreaterThanOrEqual(60);
+    expect(report!.missing).toBeGreaterThan(0);
   });
 
   it('a run taken over after a stop lists again from the start: what moved meanwhile is not skipped', async () => {
