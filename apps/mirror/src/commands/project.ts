@@ -7,6 +7,7 @@ import {
   runPersonalDataWorker,
   runReconcileSchedule,
   sealPlaintextTokens,
+  envTokenHeld,
   syncEnvTokens,
   workerRateLimitWaitMs,
 } from '@mirror/projector';
@@ -57,7 +58,8 @@ export function registerProject(program: Command): void {
     // Without ECWID_STORES this worker uses the tokens already in store_tokens (syncEnvTokens
     // leaves them alone when given none).
     await sealPlaintextTokens(database.db, box);
-    await syncEnvTokens(database.db, box, config.ecwid.stores);
+    const env = await syncEnvTokens(database.db, box, config.ecwid.stores);
+    for (const storeId of env.uninstalled) log.warn({ storeId }, envTokenHeld);
     // One limiter registry for the process: every client of a token shares its budget (docs/ecwid.md §4.2).
     // The metrics count its calls and waits whether or not they are served.
     const metrics = createMirrorMetrics(database.db);

@@ -18,6 +18,7 @@ import {
   runReconcileSchedule,
   saveSealedToken,
   sealPlaintextTokens,
+  envTokenHeld,
   syncEnvTokens,
   workerRateLimitWaitMs,
 } from '@mirror/projector';
@@ -96,7 +97,8 @@ export async function startAll(database: Database, options: StartAllOptions, log
   if (demoMode) await saveSealedToken(database.db, box, { storeId: demoStoreId, token: demoToken, source: 'demo' });
   else {
     await removeDemoTokens(database.db);
-    await syncEnvTokens(database.db, box, stores);
+    const env = await syncEnvTokens(database.db, box, stores);
+    for (const storeId of env.uninstalled) log.warn({ storeId }, envTokenHeld);
   }
 
   // Wakes enrichment when ingest (here, or in another process through NOTIFY) commits webhooks,

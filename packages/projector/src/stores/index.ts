@@ -17,6 +17,7 @@ export {
   sealPlaintextTokens,
   storesToCatchUp,
   StoreTokensFormatError,
+  envTokenHeld,
   syncEnvTokens,
   type RegisterOutcome,
   type StoreToken,

@@ -111,6 +111,39 @@ describe('registerStoreToken', () => {
     expect(state).toMatchObject({ position: 42, status: 'active', lifecycleAt: now, retryAt: null });
   });
 
+  it('does not install an uninstalled store again from ECWID_STORES at a start: the token is kept, nothing appended', async () => {
+    await db.insert(eventLogTable).values({
+      kind: 'snapshot',
+      storeId: 8,
+      eventType: 'store',
+      entityKind: 'store',
+      entityId: '8',
+      isKnownType: true,
+      payload: { status: 'uninstalled', at: '2026-01-01T00:00:00Z' },
+      fetchedAt: new Date(),
+    });
+    await db.insert(enrichmentStateTable).values({ storeId: 8, position: 42, status: 'uninstalled', lifecycleAt: new Date('2026-01-01') });
+    // Every start reads the same configuration: it says nothing new about the store.
+    for (let start = 0; start < 2; start++) {
+      expect(await syncEnvTokens(db, box, [{ storeId: 8, token: 'secret_eight' }])).toEqual({ uninstalled: [8] });
+    }
+    expect(await storeRecords(8)).toEqual(['uninstalled']);
+    const [state] = await db.select().from(enrichmentStateTable).where(eq(enrichmentStateTable.storeId, 8));
+    expect(state).toMatchObject({ position: 42, status: 'uninstalled' });
+    expect(await rows()).toEqual([[8, 'env']]);
+    expect(await readStoreToken(db, box, 8)).toBe('secret_eight');
+    // A store not uninstalled is installed by it, as before.
+    expect(
+      await syncEnvTokens(db, box, [
+        { storeId: 8, token: 'secret_eight' },
+        { storeId: 9, token: 'secret_nine' },
+      ]),
+    ).toEqual({
+      uninstalled: [8],
+    });
+    expect(await storeRecords(9)).toEqual(['active']);
+  });
+
   it('lets a store blocked by its old token be retried at once, and leaves other states alone', async () => {
     await addStoreToken(db, box, 1, 'secret_old_one');
     await addStoreToken(db, box, 2, 'secret_old_two');

@@ -248,12 +248,44 @@ export async function saveSealedToken(
  * registers the given ones and drops env rows no longer listed. Tokens added otherwise stay.
  * An empty list changes nothing: a worker started without ECWID_STORES must not delete the
  * tokens another process was configured with (remove one with `mirror stores remove`).
+ *
+ * An uninstalled store is not installed again by it. Configuration is read at every start, and
+ * says nothing new about the store: the token Ecwid refused at the uninstall was destroyed then,
+ * so it cannot be told from a new one, and a store erased whole keeps its token while fetching
+ * stops. Its token is kept; an `application.installed` that Ecwid confirms with it (decision
+ * 0004), an OAuth install or `mirror stores add` makes the store active again. Returns the
+ * stores so held, for the caller to say so.
  */
-export async function syncEnvTokens(db: Db, box: SecretBox, tokens: readonly StoreToken[]): Promise<void> {
-  if (tokens.length === 0) return;
-  for (const { storeId, token } of tokens) await registerStoreToken(db, box, { storeId, token, source: 'env' });
+export async function syncEnvTokens(db: Db, box: SecretBox, tokens: readonly StoreToken[]): Promise<{ uninstalled: number[] }> {
+  const uninstalled: number[] = [];
+  if (tokens.length === 0) return { uninstalled };
+  for (const { storeId, token } of tokens) {
+    if (await isUninstalled(db, storeId)) {
+      uninstalled.push(storeId);
+      const [existing] = await db.select().from(storeTokensTable).where(eq(storeTokensTable.storeId, storeId));
+      if (existing?.tokenFingerprint !== tokenFingerprint(token) || existing.tokenSealed === null || existing.source !== 'env')
+        await saveSealedToken(db, box, { storeId, token, source: 'env', ...(existing && { addedAt: existing.addedAt }) });
+      continue;
+    }
+    await registerStoreToken(db, box, { storeId, token, source: 'env' });
+  }
   const listed = tokens.map((t) => t.storeId);
   await db.delete(storeTokensTable).where(and(eq(storeTokensTable.source, 'env'), notInArray(storeTokensTable.storeId, listed)));
+  return { uninstalled };
+}
+
+/** What a process logs for each store {@link syncEnvTokens} kept uninstalled. */
+export const envTokenHeld =
+  'store uninstalled: its ECWID_STORES token is kept; it becomes active once Ecwid confirms a reinstall (application.installed) or by `mirror stores add`';
+
+/** Uninstalled, as registerStoreToken decides it: by enrichment's state or the projected store. */
+async function isUninstalled(db: Db, storeId: number): Promise<boolean> {
+  const [row] = await execRows<{ uninstalled: boolean }>(
+    db,
+    sql`select exists (select 1 from enrichment_state where store_id = ${storeId} and status = 'uninstalled')
+          or exists (select 1 from stores where store_id = ${storeId} and status = 'uninstalled') as uninstalled`,
+  );
+  return row?.uninstalled === true;
 }
 
 /** Adds or replaces a store's token from the command line (source `cli`). */
