@@ -38,6 +38,21 @@ const storeRecords = async (storeId: number) =>
       .orderBy(asc(eventLogTable.position))
   ).map((r) => (r.payload as { status: string }).status);
 
+/** A store uninstalled on 2026-01-01: its lifecycle record in the log, enrichment at position 42. */
+async function uninstalledStore(storeId: number) {
+  await db.insert(eventLogTable).values({
+    kind: 'snapshot',
+    storeId,
+    eventType: 'store',
+    entityKind: 'store',
+    entityId: String(storeId),
+    isKnownType: true,
+    payload: { status: 'uninstalled', at: '2026-01-01T00:00:00Z' },
+    fetchedAt: new Date(),
+  });
+  await db.insert(enrichmentStateTable).values({ storeId, position: 42, status: 'uninstalled', lifecycleAt: new Date('2026-01-01') });
+}
+
 describe('syncEnvTokens', () => {
   it('leaves every token alone when ECWID_STORES is empty (a worker started without it)', async () => {
     await syncEnvTokens(db, box, [{ storeId: 1, token: 'secret_one' }]);
@@ -89,17 +104,7 @@ describe('registerStoreToken', () => {
   });
 
   it('brings an uninstalled store back: active again, at its checkpoint, with a reconcile to do', async () => {
-    await db.insert(eventLogTable).values({
-      kind: 'snapshot',
-      storeId: 6,
-      eventType: 'store',
-      entityKind: 'store',
-      entityId: '6',
-      isKnownType: true,
-      payload: { status: 'uninstalled', at: '2026-01-01T00:00:00Z' },
-      fetchedAt: new Date(),
-    });
-    await db.insert(enrichmentStateTable).values({ storeId: 6, position: 42, status: 'uninstalled', lifecycleAt: new Date('2026-01-01') });
+    await uninstalledStore(6);
     const now = new Date('2026-02-01T00:00:00Z');
     expect(await registerStoreToken(db, box, { storeId: 6, token: 'secret_six_new', source: 'cli', now })).toEqual({
       changed: true,
@@ -112,17 +117,7 @@ describe('registerStoreToken', () => {
   });
 
   it('does not install an uninstalled store again from ECWID_STORES at a start: the token is kept, nothing appended', async () => {
-    await db.insert(eventLogTable).values({
-      kind: 'snapshot',
-      storeId: 8,
-      eventType: 'store',
-      entityKind: 'store',
-      entityId: '8',
-      isKnownType: true,
-      payload: { status: 'uninstalled', at: '2026-01-01T00:00:00Z' },
-      fetchedAt: new Date(),
-    });
-    await db.insert(enrichmentStateTable).values({ storeId: 8, position: 42, status: 'uninstalled', lifecycleAt: new Date('2026-01-01') });
+    await uninstalledStore(8);
     // Every start reads the same configuration: it says nothing new about the store.
     for (let start = 0; start < 2; start++) {
       expect(await syncEnvTokens(db, box, [{ storeId: 8, token: 'secret_eight' }])).toEqual({ uninstalled: [8] });
