@@ -208,6 +208,23 @@ async function enrichPass(deps: EnrichStoreDeps, storeId: number): Promise<Enric
     at: state.lifecycleAt,
   };
   const plan = planWork(storeId, webhooks, initial);
+  /**
+   * The newer install stays a claim: the store stays uninstalled, nothing skipped, and its state
+   * says why (once; only while it still is uninstalled at this checkpoint, so a reinstall that
+   * registered its token meanwhile is not undone).
+   */
+  const installNotConfirmed = async (reason: string): Promise<EnrichPassResult> => {
+    const lastError = `application.installed not confirmed: ${reason}`;
+    if (state.lastError !== lastError) {
+      const t = enrichmentStateTable;
+      await db
+        .update(t)
+        .set({ lastError, updatedAt: sql`now()` })
+        .where(and(eq(t.storeId, storeId), eq(t.position, from), eq(t.status, 'uninstalled')));
+      log.warn({ storeId, reason }, 'application.installed not confirmed');
+    }
+    return { ...idle, status: 'uninstalled' };
+  };
   // The plan may stop early (at an uninstall to confirm): what follows is for the next pass.
   // Stopped at webhooks that wait for a reinstall: nothing more to do until then.
   const hasMore = !plan.held && (webhooks.length === batchSize || plan.lastPosition < webhooks.at(-1)!.position);
@@ -223,11 +240,7 @@ async function enrichPass(deps: EnrichStoreDeps, storeId: number): Promise<Enric
     // An install newer than the uninstall is a claim like any webhook (its storeId is not
     // signed, decision 0004): only a token Ecwid honours confirms it. Without one the store stays
     // uninstalled, its webhooks held and none skipped; the token's arrival is looked at again.
-    if (reinstalled) {
-      const lastError = 'application.installed not confirmed: no access token in store_tokens';
-      if (state.lastError !== lastError) await noteStillUninstalled(db, storeId, from, lastError);
-      return { ...idle, status: 'uninstalled' };
-    }
+    if (reinstalled) return installNotConfirmed('no access token in store_tokens');
     if (state.status !== 'waiting_for_token') {
       await setEnrichmentStatus(db, storeId, from, { status: 'waiting_for_token', lastError: 'no access token in store_tokens' });
       log.warn({ storeId }, 'store waiting for an access token');
@@ -290,12 +303,7 @@ async function enrichPass(deps: EnrichStoreDeps, storeId: number): Promise<Enric
       // The install is not confirmed: Ecwid refuses the token the store has. A forged or replayed
       // `application.installed` must not turn an uninstalled store into a blocked one; it stays
       // uninstalled, nothing skipped, until a token Ecwid honours comes.
-      const lastError = `application.installed not confirmed: ${describeError(err)}`;
-      if (state.lastError !== lastError) {
-        await noteStillUninstalled(db, storeId, from, lastError);
-        log.warn({ storeId, code: err.code, status: err.status }, 'application.installed not confirmed: Ecwid refuses the token');
-      }
-      return { ...idle, status: 'uninstalled' };
+      return installNotConfirmed(describeError(err));
     } else {
       const attempt = state.attempts + 1;
       const retryAt = new Date(now().getTime() + backoffMs(attempt, retryBaseMs, retryMaxMs));
@@ -567,18 +575,6 @@ async function addStoreProfile(
   } catch (err) {
     log.warn({ storeId, err: describeError(err) }, 'store profile not fetched; orders wait for their currency');
   }
-}
-
-/**
- * Says why the store stays uninstalled, only while it still is at this checkpoint: a reinstall
- * that registered its token meanwhile (active, at the same checkpoint) must not be undone.
- */
-async function noteStillUninstalled(db: Db, storeId: number, position: number, lastError: string): Promise<void> {
-  const t = enrichmentStateTable;
-  await db
-    .update(t)
-    .set({ lastError, updatedAt: sql`now()` })
-    .where(and(eq(t.storeId, storeId), eq(t.position, position), eq(t.status, 'uninstalled')));
 }
 
 /** Whether an `application.installed` created after `since` was logged after the checkpoint. */

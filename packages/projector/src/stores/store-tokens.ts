@@ -124,6 +124,8 @@ export type RegisterOutcome = {
   installed: boolean;
   /** What `mirror project` / `pnpm start` will do for it (null: nothing). */
   catchUp: 'backfill' | 'reconcile' | null;
+  /** An ECWID_STORES token for an uninstalled store: kept, the store left uninstalled. */
+  held?: true;
 };
 
 /**
@@ -138,6 +140,12 @@ export type RegisterOutcome = {
  *   nothing for a token merely replaced;
  * - a store blocked by its old token is retried at once.
  * The same token again (ECWID_STORES at every start) changes nothing.
+ *
+ * ECWID_STORES (source `env`) does not install an uninstalled store again. It is read at every
+ * start and says nothing new: the token Ecwid refused at the uninstall was destroyed then, so it
+ * cannot be told from a new one, and a store erased whole keeps its token while fetching stops.
+ * Its token is kept (`held`); an `application.installed` that Ecwid confirms with it (decision
+ * 0004), an OAuth install or `mirror stores add` makes the store active again.
  */
 export async function registerStoreToken(
   db: Db,
@@ -156,11 +164,16 @@ export async function registerStoreToken(
     const uninstalled = state?.status === 'uninstalled' || store?.status === 'uninstalled';
     const sameToken = existing?.tokenFingerprint === fingerprint && existing.tokenSealed !== null;
     const scopes = input.scopes === undefined ? (existing?.scopes ?? null) : input.scopes === null ? null : [...input.scopes];
-    if (sameToken && !uninstalled) {
+    const held = uninstalled && source === 'env';
+    if (sameToken && (!uninstalled || held)) {
       if (existing.source !== source || input.scopes !== undefined) {
         await tx.update(storeTokensTable).set({ source, scopes }).where(eq(storeTokensTable.storeId, storeId));
       }
-      return { changed: false, installed: false, catchUp: null };
+      return { changed: false, installed: false, catchUp: null, ...(held && { held }) };
+    }
+    if (held) {
+      await saveSealedToken(tx, box, { storeId, token, source, scopes, addedAt: existing?.addedAt ?? now });
+      return { changed: true, installed: false, catchUp: null, held };
     }
 
     const [seen] = await execRows<{ data: boolean; lifecycle: boolean }>(
@@ -248,26 +261,14 @@ export async function saveSealedToken(
  * registers the given ones and drops env rows no longer listed. Tokens added otherwise stay.
  * An empty list changes nothing: a worker started without ECWID_STORES must not delete the
  * tokens another process was configured with (remove one with `mirror stores remove`).
- *
- * An uninstalled store is not installed again by it. Configuration is read at every start, and
- * says nothing new about the store: the token Ecwid refused at the uninstall was destroyed then,
- * so it cannot be told from a new one, and a store erased whole keeps its token while fetching
- * stops. Its token is kept; an `application.installed` that Ecwid confirms with it (decision
- * 0004), an OAuth install or `mirror stores add` makes the store active again. Returns the
- * stores so held, for the caller to say so.
+ * Returns the uninstalled stores whose token it kept without installing them (registerStoreToken),
+ * for the caller to say so.
  */
 export async function syncEnvTokens(db: Db, box: SecretBox, tokens: readonly StoreToken[]): Promise<{ uninstalled: number[] }> {
   const uninstalled: number[] = [];
   if (tokens.length === 0) return { uninstalled };
   for (const { storeId, token } of tokens) {
-    if (await isUninstalled(db, storeId)) {
-      uninstalled.push(storeId);
-      const [existing] = await db.select().from(storeTokensTable).where(eq(storeTokensTable.storeId, storeId));
-      if (existing?.tokenFingerprint !== tokenFingerprint(token) || existing.tokenSealed === null || existing.source !== 'env')
-        await saveSealedToken(db, box, { storeId, token, source: 'env', ...(existing && { addedAt: existing.addedAt }) });
-      continue;
-    }
-    await registerStoreToken(db, box, { storeId, token, source: 'env' });
+    if ((await registerStoreToken(db, box, { storeId, token, source: 'env' })).held) uninstalled.push(storeId);
   }
   const listed = tokens.map((t) => t.storeId);
   await db.delete(storeTokensTable).where(and(eq(storeTokensTable.source, 'env'), notInArray(storeTokensTable.storeId, listed)));
@@ -277,16 +278,6 @@ export async function syncEnvTokens(db: Db, box: SecretBox, tokens: readonly Sto
 /** What a process logs for each store {@link syncEnvTokens} kept uninstalled. */
 export const envTokenHeld =
   'store uninstalled: its ECWID_STORES token is kept; it becomes active once Ecwid confirms a reinstall (application.installed) or by `mirror stores add`';
-
-/** Uninstalled, as registerStoreToken decides it: by enrichment's state or the projected store. */
-async function isUninstalled(db: Db, storeId: number): Promise<boolean> {
-  const [row] = await execRows<{ uninstalled: boolean }>(
-    db,
-    sql`select exists (select 1 from enrichment_state where store_id = ${storeId} and status = 'uninstalled')
-          or exists (select 1 from stores where store_id = ${storeId} and status = 'uninstalled') as uninstalled`,
-  );
-  return row?.uninstalled === true;
-}
 
 /** Adds or replaces a store's token from the command line (source `cli`). */
 export function addStoreToken(
