@@ -304,12 +304,16 @@ beforeAll(async () => {
   // the mirror learns late): both must give every order its currency and time zone.
   await appendRecords(db, [
     snapshot(us, 'store_profile', String(us), profile('USD', 'America/Los_Angeles')),
+    // An older coupon with the same code, deleted below: SAVE10's orders count once, under 9001.
+    snapshot(nz, 'discount_coupon', '9000', { id: 9000, code: 'SAVE10', name: 'Old 10% off', discountType: 'PERCENT', discount: 10 }),
     snapshot(nz, 'discount_coupon', '9001', { id: 9001, code: 'SAVE10', name: '10% off', discountType: 'PERCENT', discount: 10 }),
     snapshot(us, 'discount_coupon', '9002', { id: 9002, code: 'FIVE', name: '$5 off', discountType: 'ABS', discount: 5 }),
     ...nzOrders.map((doc) => orderSnapshot(nz, doc)),
     ...usOrders.map((doc) => orderSnapshot(us, doc)),
     snapshot(nz, 'abandoned_cart', 'CART-1', cart('CART-1', '2026-01-10T11:00:00Z', 33, 'N2')),
     snapshot(nz, 'abandoned_cart', 'CART-2', cart('CART-2', '2026-01-11T01:00:00Z', 11)),
+    // Deleted in the admin, which hides it: not a cart the recovery figures count.
+    snapshot(nz, 'abandoned_cart', 'CART-3', { ...cart('CART-3', '2026-01-11T02:00:00Z', 22), hidden: true }),
   ]);
   await projectAll();
   await appendTombstone(db, { storeId: nz, entityKind: 'order', entityId: 'N14' });
@@ -317,6 +321,7 @@ beforeAll(async () => {
   await appendTombstone(db, { storeId: nz, entityKind: 'order', entityId: 'N99' });
   await appendTombstone(db, { storeId: nz, entityKind: 'order', entityId: 'internal:1999', internalId: 1999 });
   await appendTombstone(db, { storeId: us, entityKind: 'discount_coupon', entityId: '9002' });
+  await appendTombstone(db, { storeId: nz, entityKind: 'discount_coupon', entityId: '9000' });
   await appendRecords(db, [snapshot(nz, 'store_profile', String(nz), profile('NZD', 'Pacific/Auckland'))]);
   await projectAll();
   await appendRecords(db, [snapshot(us, 'store_profile', String(us), profile('CAD', 'America/Los_Angeles'))]);
@@ -522,7 +527,7 @@ describe('known answers', () => {
     ]);
   });
 
-  test('coupon_usage: a deleted coupon keeps its name', async () => {
+  test('coupon_usage: a deleted coupon keeps its name; one deleted beside a live one of the same code counts nothing twice', async () => {
     expect(
       await view(`select store_id::int, coupon_code, coupon_id::int, coupon_name, currency, orders, gross_sales, coupon_discount, discounts, refunds, net_sales
                   from reporting.coupon_usage order by store_id`),
@@ -566,6 +571,7 @@ describe('known answers', () => {
     expect(await view(`select cart_id, product_id::int, quantity, price, options from abandoned_cart_items order by cart_id`)).toEqual([
       { cart_id: 'CART-1', product_id: 101, quantity: 3, price: 11, options: [{ name: 'Size', value: 'L' }] },
       { cart_id: 'CART-2', product_id: 101, quantity: 1, price: 11, options: [{ name: 'Size', value: 'L' }] },
+      { cart_id: 'CART-3', product_id: 101, quantity: 2, price: 11, options: [{ name: 'Size', value: 'L' }] },
     ]);
   });
 
