@@ -14,7 +14,7 @@ import {
 } from '@mirror/catalog';
 import { eq, exists, getTableName, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
-import { booleanParam, decimalParam, numericId, statusListParam, textId, timeParam } from './query-params.ts';
+import { booleanParam, decimalParam, numericId, statusListParam, textId, timeParam, timeToParam } from './query-params.ts';
 import { rowSchema } from './row-json.ts';
 
 /** A query parameter that narrows a list, and the SQL it becomes. */
@@ -73,8 +73,8 @@ const internal = ['storeId', 'doc'] as const;
 
 const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
-const timeDoc = (what: string) =>
-  `${what}: an ISO 8601 date (its midnight UTC) or date-time (UTC unless it has an offset), a real calendar date and time ` +
+const timeDoc = (what: string, day: string) =>
+  `${what}: an ISO 8601 date (${day}) or date-time (UTC unless it has an offset), a real calendar date and time ` +
   `in years 0001–9999, compared to the microsecond (inclusive)`;
 
 /** A declared filter as a zod schema (the parameter's check) and the SQL it adds. */
@@ -131,15 +131,15 @@ function filterOf(decl: FilterDecl, table: EntityTable, parentKey: AnyPgColumn):
       return {
         schema: timeParam,
         where: (v: string) => sql`${decl.column} >= ${v}::timestamptz`,
-        description: timeDoc(decl.description),
+        description: timeDoc(decl.description, 'from its midnight UTC'),
         valueType: 'text',
         column: decl.column,
       };
     case 'to':
       return {
-        schema: timeParam,
+        schema: timeToParam,
         where: (v: string) => sql`${decl.column} <= ${v}::timestamptz`,
-        description: timeDoc(decl.description),
+        description: timeDoc(decl.description, 'all of that day, UTC'),
         valueType: 'text',
         column: decl.column,
       };

@@ -652,7 +652,10 @@ describe('examples', () => {
     expect(await ids('createdFrom=2024-02-03T04:05:06.78999Z&createdTo=2024-02-03T04:05:06.789998Z')).toEqual([]);
     expect(await ids('createdFrom=2024-02-03T04:05:06.79Z&createdTo=2024-02-03T23:59')).toEqual([]);
     expect(await ids('createdFrom=2024-02-03T05:05:06.789999%2B01:00&createdTo=2024-02-03T03:05:06.789999-01:00')).toEqual(['O1']);
-    expect(await ids('createdFrom=2024-02-03T05:05:06.789999%2B0100&createdTo=2024-02-03')).toEqual([]);
+    // A day alone as the upper bound is all of that day (UTC).
+    expect(await ids('createdFrom=2024-02-03T05:05:06.789999%2B0100&createdTo=2024-02-03')).toEqual(['O1']);
+    expect(await ids('createdFrom=2024-02-03&createdTo=2024-02-03')).toEqual(['O1']);
+    expect(await ids('createdTo=2024-02-02')).toEqual([]);
   });
 
   test('numbers are plain decimal digits', async () => {

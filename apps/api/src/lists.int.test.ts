@@ -137,7 +137,8 @@ describe('orders', () => {
     );
     await check(
       'updatedTo=2024-03-01',
-      live.filter((o) => o.updatedAt && o.updatedAt <= new Date('2024-03-01T00:00:00Z')),
+      // A day alone as the upper bound: all of that day.
+      live.filter((o) => o.updatedAt && o.updatedAt < new Date('2024-03-02T00:00:00Z')),
     );
   });
 
@@ -158,7 +159,7 @@ describe('orders', () => {
       const { rows } = await walk(app, `${base}/orders?createdFrom=${from}&createdTo=${to}&limit=3`);
       expect(ids(rows, 'orderId').sort(), `${from}..${to}`).toEqual(
         live
-          .filter((o) => o.createdAt && o.createdAt >= new Date(from) && o.createdAt <= new Date(to))
+          .filter((o) => o.createdAt && o.createdAt >= new Date(from) && o.createdAt.getTime() < new Date(to).getTime() + 86_400_000)
           .map((o) => o.orderId)
           .sort(),
       );

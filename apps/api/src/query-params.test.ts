@@ -13,6 +13,7 @@ import {
   statusListParam,
   textId,
   timeParam,
+  timeToParam,
 } from './query-params.ts';
 import { pathParams, readPathParams, readQuery } from './request-parts.ts';
 import { checkProperty, encodeLoosely, propertyRunReport, unicode } from './test-helpers.ts';
@@ -307,6 +308,15 @@ describe('times: real calendar dates and times in years 0001–9999', () => {
     expect(parse(timeParam, '0001-01-01')).toEqual({ success: true, data: '0001-01-01T00:00:00.000000Z' });
     expect(parse(timeParam, '9999-12-31T23:59:59.999999Z')).toEqual({ success: true, data: '9999-12-31T23:59:59.999999Z' });
     expect(parse(timeParam, '2024-03-01T00:30:00.5+01:00')).toEqual({ success: true, data: '2024-02-29T23:30:00.500000Z' });
+  });
+
+  test('reads a date alone as an upper bound through the end of that day, and a date-time as given', () => {
+    expect(parse(timeToParam, '2024-02-29')).toEqual({ success: true, data: '2024-02-29T23:59:59.999999Z' });
+    expect(parse(timeToParam, '9999-12-31')).toEqual({ success: true, data: '9999-12-31T23:59:59.999999Z' });
+    expect(parse(timeToParam, '0001-01-01')).toEqual({ success: true, data: '0001-01-01T23:59:59.999999Z' });
+    expect(parse(timeToParam, '2024-02-29T00:00:00Z')).toEqual({ success: true, data: '2024-02-29T00:00:00.000000Z' });
+    expect(parse(timeToParam, '2024-03-01T00:30:00.5+01:00')).toEqual({ success: true, data: '2024-02-29T23:30:00.500000Z' });
+    expect(parse(timeToParam, '2024-02-30').success).toBe(false);
   });
 });
 

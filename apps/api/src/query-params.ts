@@ -68,7 +68,7 @@ const lastMs = utcMs(9999, 12, 31, 23, 59, 59);
  * `:60`, offset `+24:00`) are refused, not rolled over, and so is an instant outside years
  * 0001–9999 once the offset is applied: Postgres and JS dates both hold that range.
  */
-export function parseTime(s: string): { time: string } | { error: string } {
+export function parseTime(s: string, options: { wholeDay?: boolean } = {}): { time: string } | { error: string } {
   const m = dateTime.exec(s);
   if (!m) return { error: timeFormat };
   const [, y, mo, d, h = '0', mi = '0', sec = '0', fraction = '', zone, sign, oh = '0', om = '0'] = m;
@@ -80,25 +80,34 @@ export function parseTime(s: string): { time: string } | { error: string } {
   const offsetMs = sign ? (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om)) * 60_000 : 0;
   const ms = utcMs(year, month, day, hour, minute, second) - offsetMs;
   if (ms < firstMs || ms > lastMs) return { error: timeRange };
+  // An upper bound given as a day means all of that day: `createdTo=2024-09-05` keeps the
+  // orders placed on the 5th, as a merchant reading a date range expects.
+  if (options.wholeDay && m[4] === undefined) return { time: `${new Date(ms).toISOString().slice(0, 10)}T23:59:59.999999Z` };
   return { time: `${new Date(ms).toISOString().slice(0, 19)}.${fraction.padEnd(6, '0')}Z` };
 }
 
+const timeOf = (options: { wholeDay?: boolean }) =>
+  z
+    .string()
+    .transform((s, ctx) => {
+      const parsed = parseTime(s, options);
+      if ('error' in parsed) {
+        ctx.addIssue({ code: 'custom', message: parsed.error });
+        return z.NEVER;
+      }
+      return parsed.time;
+    })
+    .openapi({
+      type: 'string',
+      format: 'date-time',
+      example: '2024-05-01T00:00:00Z',
+    });
+
 /** ISO 8601 date or date-time, read exactly (parseTime): the UTC instant as a string Postgres reads as timestamptz. */
-export const timeParam = z
-  .string()
-  .transform((s, ctx) => {
-    const parsed = parseTime(s);
-    if ('error' in parsed) {
-      ctx.addIssue({ code: 'custom', message: parsed.error });
-      return z.NEVER;
-    }
-    return parsed.time;
-  })
-  .openapi({
-    type: 'string',
-    format: 'date-time',
-    example: '2024-05-01T00:00:00Z',
-  });
+export const timeParam = timeOf({});
+
+/** timeParam for an inclusive upper bound: a date alone is its last microsecond (UTC), so the whole day is in. */
+export const timeToParam = timeOf({ wholeDay: true });
 
 export const booleanParam = z
   .enum(['true', 'false'], { error: 'must be true or false' })
