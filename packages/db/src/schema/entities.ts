@@ -121,7 +121,7 @@ export const orderItemsTable = pgTable(
 /**
  * An order's refunds (`refunds[]`), one row each, keyed by position in that list. An order
  * Ecwid marks refunded without listing the refund gets one row inferred from `refundedAmount`
- * (or its whole total when fully refunded), dated by the order's update (docs/reporting.md).
+ * (or its whole total when fully refunded), dated by the first snapshot that showed it (docs/reporting.md).
  */
 export const orderRefundsTable = pgTable(
   'order_refunds',

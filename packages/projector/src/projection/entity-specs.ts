@@ -301,13 +301,36 @@ export function storeProfileTimelineStatements(schema: string, to: number): stri
   ];
 }
 
-/** Refunds as Ecwid lists them; an order marked refunded without a list gets one, dated by its update. */
+/**
+ * The refund an order document implies without listing it: `refundedAmount`, or for `REFUNDED`
+ * the whole total sales; null when it lists its refunds or implies none. `field` reads a field.
+ */
+const impliedRefund = (field: (name: string) => string) =>
+  `(case when jsonb_array_length(coalesce(${array(field('refunds'))}, '[]')) > 0 then null
+    when ${num(field('refundedAmount'))} > 0 then ${num(field('refundedAmount'))}
+    when ${txt(field('paymentStatus'))} = 'REFUNDED' then coalesce(${num(field('total'))}, 0) + coalesce(${num(field('giftCardRedemption'))}, 0)
+  end)`;
+
+/**
+ * Refunds as Ecwid lists them; an order that implies one without a list gets one row, dated by
+ * the first snapshot of the order that implied that amount (since the last one that implied
+ * another, or none), not by this one: `updateDate` moves with every later edit of the order (a
+ * comment, a shipment), and a refund dated by it would move from one closed day to another.
+ * Read from the log up to this record, so projection and rebuild give the same date.
+ */
 const refundsOf = () => {
-  const inferred = (amount: string) =>
-    `jsonb_build_array(jsonb_build_object('amount', ${amount}, 'date', ${f('updateDate')}, 'timestamp', ${f('updateTimestamp')}, 'source', 'inferred'))`;
+  const implied = impliedRefund(f);
+  const snapshots = (alias: string) =>
+    `event_log ${alias} where ${alias}.store_id = b.store_id and ${alias}.entity_kind = 'order' and ${alias}.entity_id = b.entity_id
+      and ${alias}.kind = 'snapshot'`;
+  const otherAmount = `(select max(d.position) from ${snapshots('d')} and d.position < b.position
+      and ${impliedRefund((name) => `d.payload->'${name}'`)} is distinct from ${implied})`;
+  const first = `(select jsonb_build_array(jsonb_build_object('amount', ${implied}, 'date', s.payload->'updateDate',
+        'timestamp', s.payload->'updateTimestamp', 'source', 'inferred'))
+      from ${snapshots('s')} and s.position <= b.position and s.position > coalesce(${otherAmount}, 0)
+      order by s.position limit 1)`;
   return `(case when jsonb_array_length(coalesce(${array(f('refunds'))}, '[]')) > 0 then ${f('refunds')}
-    when ${num(f('refundedAmount'))} > 0 then ${inferred(num(f('refundedAmount')))}
-    when ${txt(f('paymentStatus'))} = 'REFUNDED' then ${inferred(`coalesce(${num(f('total'))}, 0) + coalesce(${num(f('giftCardRedemption'))}, 0)`)}
+    when ${implied} is not null then ${first}
   end)`;
 };
 

@@ -8,6 +8,7 @@ import { bindStatement, snapshotStatement } from './build-statements.ts';
 import { projectionSpecs } from './entity-specs.ts';
 import { appendRecords, appendSnapshot, appendTombstone, fixture, testStoreId } from '../../testing/append-records.ts';
 import { entityTables, logOfEverything, simStore, snapshotTables } from '../../testing/sample-log.ts';
+import { rebuild } from '../rebuild/rebuild.ts';
 
 let database: TestDatabase;
 let db: Db;
@@ -113,6 +114,35 @@ describe('columns from real documents', () => {
       timezone: 'Pacific/Auckland',
       refunded_amount: 3.75,
     });
+  });
+
+  test('a refund Ecwid does not list keeps the day it first showed: later edits of the order do not move it, and a rebuild agrees', async () => {
+    const base = fixture('order');
+    delete base['refunds'];
+    const state = (refundedAmount: number, updated: string, comment: string) => ({
+      ...base,
+      paymentStatus: 'PARTIALLY_REFUNDED',
+      refundedAmount,
+      orderComments: comment,
+      updateDate: updated.replace('T', ' ').replace('Z', ' +0000'),
+      updateTimestamp: Date.parse(updated) / 1000,
+    });
+    const refunds = async () =>
+      (await rows('order_refunds', `order_id = 'K8XTQ'`)).map((r) => [r['refund_index'], r['refunded_at'], r['amount'], r['source']]);
+    const step = async (refundedAmount: number, updated: string, comment: string) => {
+      await appendSnapshot(db, { entityKind: 'order', entityId: 'K8XTQ', payload: state(refundedAmount, updated, comment) });
+      await projectAll();
+      return refunds();
+    };
+    // Refunded 4 on the 5th; a comment added on the 20th leaves the refund on the 5th.
+    expect(await step(4, '2026-01-05T10:00:00Z', '')).toEqual([[1, ts('2026-01-05T10:00:00Z'), 4, 'inferred']]);
+    expect(await step(4, '2026-01-20T09:00:00Z', 'gift wrap, please')).toEqual([[1, ts('2026-01-05T10:00:00Z'), 4, 'inferred']]);
+    // Refunded up to 7 on 1 February: the amount Ecwid gives, on the day it first showed.
+    expect(await step(7, '2026-02-01T08:00:00Z', 'gift wrap, please')).toEqual([[1, ts('2026-02-01T08:00:00Z'), 7, 'inferred']]);
+    const projected = await step(7, '2026-02-03T08:00:00Z', 'shipped late');
+    expect(projected).toEqual([[1, ts('2026-02-01T08:00:00Z'), 7, 'inferred']]);
+    await rebuild(db, { batchSize: 2 });
+    expect(await refunds()).toEqual(projected);
   });
 
   test('a product, its variations and categories', async () => {
