@@ -14,7 +14,7 @@ import {
 } from '@mirror/catalog';
 import { eq, exists, getTableName, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
-import { booleanParam, decimalParam, numericId, statusListParam, textId, timeParam, timeToParam } from './query-params.ts';
+import { booleanParam, decimalParam, numericId, statusListParam, statusSetParam, textId, timeParam, timeToParam } from './query-params.ts';
 import { rowSchema } from './row-json.ts';
 
 /** A query parameter that narrows a list, and the SQL it becomes. */
@@ -82,7 +82,7 @@ function filterOf(decl: FilterDecl, table: EntityTable, parentKey: AnyPgColumn):
   switch (decl.type) {
     case 'in':
       return {
-        schema: statusListParam,
+        schema: decl.values ? statusSetParam(decl.values) : statusListParam,
         where: (v: string[]) => (v.length === 1 ? eq(decl.column, v[0]) : inArray(decl.column, v)),
         description: decl.description,
         ...compares(decl.column),

@@ -38,7 +38,7 @@ type ParamKind =
   | { type: 'cursor' }
   | { type: 'sort'; values: string[] }
   | { type: 'bool' }
-  | { type: 'in' }
+  | { type: 'in'; values?: readonly string[] }
   | { type: 'text' }
   | { type: 'id' }
   | { type: 'int'; min: number; max: number }
@@ -49,7 +49,7 @@ type RouteSpec = { name: string; path: string; params: Record<string, ParamKind>
 function filterKind(decl: FilterDecl): ParamKind {
   switch (decl.type) {
     case 'in':
-      return { type: 'in' };
+      return { type: 'in', ...(decl.values && { values: decl.values }) };
     case 'text':
       return { type: 'text' };
     case 'id':
@@ -142,7 +142,9 @@ function validValue(kind: ParamKind, v: string): boolean {
     case 'bool':
       return v === 'true' || v === 'false';
     case 'in':
-      return v.length <= 1000 && /^[A-Z0-9_]+(,[A-Z0-9_]+)*$/.test(v);
+      return (
+        v.length <= 1000 && /^[A-Z0-9_]+(,[A-Z0-9_]+)*$/.test(v) && (!kind.values || v.split(',').every((t) => kind.values!.includes(t)))
+      );
     case 'text':
       return [...v].length >= 1 && [...v].length <= 200 && !v.includes('\0');
     case 'id':
@@ -212,7 +214,9 @@ function validValues(kind: ParamKind): fc.Arbitrary<string> {
     case 'bool':
       return fc.constantFrom('true', 'false');
     case 'in':
-      return fc.array(fc.stringMatching(/^[A-Z0-9_]{1,12}$/), { minLength: 1, maxLength: 5 }).map((t) => t.join(','));
+      return fc
+        .array(kind.values ? fc.constantFrom(...kind.values) : fc.stringMatching(/^[A-Z0-9_]{1,12}$/), { minLength: 1, maxLength: 5 })
+        .map((t) => t.join(','));
     case 'text':
       return fc.oneof(
         unicode({ minLength: 1, maxLength: 30 }).filter((s) => !s.includes('\0')),
@@ -681,6 +685,21 @@ describe('examples', () => {
     // Leading zeros are decimal: 05 is 5.
     expect((await get(app, `${base}/orders?limit=01`)).body.data).toHaveLength(1);
     expect((await get(app, `${base}/events?after=0&limit=001`)).body.data).toHaveLength(1);
+  });
+
+  test('an order status Ecwid does not have is a 400 naming it and the statuses it has, not an empty list', async () => {
+    const typo = await error(`${base}/orders?paymentStatus=PAID,PAYED`);
+    expect(typo.parameter).toBe('paymentStatus');
+    expect(typo.message).toContain('PAYED: not one of AWAITING_PAYMENT, PAID,');
+    expect(typo.message).not.toContain('PAID,PAYED');
+    const fulfillment = await error(`${base}/orders?fulfillmentStatus=SENT`);
+    expect(fulfillment).toMatchObject({ parameter: 'fulfillmentStatus', message: expect.stringContaining('SHIPPED') });
+    for (const query of [
+      'paymentStatus=CUSTOM_PAYMENT_STATUS_3,INCOMPLETE',
+      'fulfillmentStatus=OUT_FOR_DELIVERY,CUSTOM_FULFILLMENT_STATUS_1',
+    ]) {
+      expect((await get(app, `${base}/orders?${query}`)).status, query).toBe(200);
+    }
   });
 
   test('an unknown or repeated parameter is a 400 naming it, listing what the route takes', async () => {

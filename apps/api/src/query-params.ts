@@ -118,9 +118,23 @@ export const booleanParam = z
 export const statusListParam = z
   .string()
   .max(1000, 'must be at most 1000 characters')
-  .regex(/^[A-Z0-9_]+(,[A-Z0-9_]+)*$/, 'must be one or more comma-separated upper-case statuses, e.g. PAID,REFUNDED')
+  .regex(/^[A-Z0-9_]+(,[A-Z0-9_]+)*$/, 'must be one or more comma-separated upper-case values, e.g. A,B')
   .transform((s) => [...new Set(s.split(','))])
   .openapi({ type: 'string', example: 'PAID,AWAITING_PAYMENT' });
+
+/**
+ * statusListParam for a field whose values Ecwid documents as a closed set: a value outside it
+ * (a typo: `PAYED`) is refused with the set named, rather than answered with an empty list.
+ */
+export function statusSetParam(values: readonly string[]) {
+  const known = new Set(values);
+  return statusListParam
+    .superRefine((tokens, ctx) => {
+      const unknown = tokens.filter((t) => !known.has(t));
+      if (unknown.length > 0) ctx.addIssue({ code: 'custom', message: `${unknown.join(',')}: not one of ${values.join(', ')}` });
+    })
+    .openapi({ type: 'string', example: values.slice(0, 2).join(',') });
+}
 
 export const limitParam = decimalParam(1, 500)
   .default(50)

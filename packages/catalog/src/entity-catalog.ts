@@ -126,7 +126,7 @@ export type ChildDecl = {
 /** A query parameter that narrows an API list, declared by what it compares. */
 export type FilterDecl =
   /** One value or a comma-separated list of upper-case statuses. */
-  | { type: 'in'; column: AnyPgColumn; description: string }
+  | { type: 'in'; column: AnyPgColumn; description: string; values?: readonly string[] }
   /** Equal to a text value. */
   | { type: 'text'; column: AnyPgColumn; description: string }
   /** Equal to a numeric id. */
@@ -204,8 +204,39 @@ const event = (
 const crud = (prefix: string, refetchBy: RefetchBy): EventDecl[] =>
   (['created', 'updated', 'deleted'] as const).map((action) => event(`${prefix}.${action}`, action, refetchBy));
 
+/** The order statuses Ecwid documents (docs/ecwid.md, "Order status values"): closed sets, so a filter refuses others. */
+export const paymentStatuses = [
+  'AWAITING_PAYMENT',
+  'PAID',
+  'CANCELLED',
+  'REFUNDED',
+  'PARTIALLY_REFUNDED',
+  'INCOMPLETE',
+  'CUSTOM_PAYMENT_STATUS_1',
+  'CUSTOM_PAYMENT_STATUS_2',
+  'CUSTOM_PAYMENT_STATUS_3',
+] as const;
+export const fulfillmentStatuses = [
+  'AWAITING_PROCESSING',
+  'PROCESSING',
+  'SHIPPED',
+  'DELIVERED',
+  'WILL_NOT_DELIVER',
+  'RETURNED',
+  'READY_FOR_PICKUP',
+  'OUT_FOR_DELIVERY',
+  'CUSTOM_FULFILLMENT_STATUS_1',
+  'CUSTOM_FULFILLMENT_STATUS_2',
+  'CUSTOM_FULFILLMENT_STATUS_3',
+] as const;
+
 const filter = {
-  in: (column: AnyPgColumn, description: string): FilterDecl => ({ type: 'in', column, description }),
+  in: (column: AnyPgColumn, description: string, values?: readonly string[]): FilterDecl => ({
+    type: 'in',
+    column,
+    description,
+    ...(values && { values }),
+  }),
   text: (column: AnyPgColumn, description: string): FilterDecl => ({ type: 'text', column, description }),
   id: (column: AnyPgColumn, description: string): FilterDecl => ({ type: 'id', column, description }),
   bool: (column: AnyPgColumn, description: string): FilterDecl => ({ type: 'bool', column, description }),
@@ -492,8 +523,8 @@ export const entityCatalog = {
       sorts: { createdAt: o.createdAt, updatedAt: o.updatedAt, total: o.total, orderId: null },
       defaultSort: '-createdAt',
       filters: {
-        paymentStatus: filter.in(o.paymentStatus, 'one or more payment statuses, comma-separated (PAID,AWAITING_PAYMENT)'),
-        fulfillmentStatus: filter.in(o.fulfillmentStatus, 'one or more fulfillment statuses, comma-separated'),
+        paymentStatus: filter.in(o.paymentStatus, 'one or more payment statuses, comma-separated', paymentStatuses),
+        fulfillmentStatus: filter.in(o.fulfillmentStatus, 'one or more fulfillment statuses, comma-separated', fulfillmentStatuses),
         email: filter.text(o.email, "the customer's email, exactly as Ecwid has it"),
         customerId: filter.id(o.customerId, 'the customer id'),
         couponCode: filter.text(o.couponCode, 'the discount coupon code used'),
