@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fixturesDir } from '@mirror/ecwid/testing';
 import { describe, expect, it } from 'vitest';
@@ -57,6 +58,32 @@ describe('erasing a document', () => {
     for (const s of ['ec.apps@lightspeedhq.com', 'anhalter strasse', '0123456789', 'api team', '80.241.251.10']) {
       expect(erased.toLowerCase()).not.toContain(s);
     }
+  });
+
+  it('erasing an erased document changes nothing: the pseudonym stays, no second one', () => {
+    // Shaped as subject-key.ts prints them: 16 characters of a keyed hash.
+    const keyed = (email: string) =>
+      `erased-${createHash('sha256').update(email).digest('base64url').slice(0, 16).toLowerCase()}@erased.invalid`;
+    const once = erasePayload(text('order.json'), {
+      person: true,
+      matcher: stringMatcher(identifyingStringsOf(text('order.json'))),
+      pseudonym: keyed,
+    })!;
+    expect(JSON.parse(once).email).toBe(keyed('ec.apps@lightspeedhq.com'));
+    expect(identifyingStringsOf(once)).not.toContain(keyed('ec.apps@lightspeedhq.com'));
+    expect(erasePayload(once, { person: true, matcher: stringMatcher(identifyingStringsOf(once)), pseudonym: keyed })).toBeUndefined();
+  });
+
+  it("a review's reviewer keeps their country, as an address does", () => {
+    const review = JSON.stringify({
+      id: 7,
+      customerId: 5,
+      reviewerInfo: { name: 'Jo Doe', email: 'jo@example.com', city: 'Austin', country: 'United States' },
+    });
+    const strings = identifyingStringsOf(review);
+    expect(strings.sort()).toEqual(['Jo Doe', 'jo@example.com']);
+    const erased = JSON.parse(erasePayload(review, { person: true, matcher: stringMatcher(strings), pseudonym })!);
+    expect(erased.reviewerInfo).toEqual({ name: '[erased]', email: pseudonym('jo@example.com'), city: 'Austin', country: 'United States' });
   });
 
   it('keeps numbers exactly as written (lossless)', () => {
