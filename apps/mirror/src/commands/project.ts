@@ -8,6 +8,8 @@ import {
   runReconcileSchedule,
   sealPlaintextTokens,
   envTokenHeld,
+  envTokenReinstalled,
+  honouredBy,
   syncEnvTokens,
   workerRateLimitWaitMs,
 } from '@mirror/projector';
@@ -57,9 +59,6 @@ export function registerProject(program: Command): void {
     await database.migrate();
     // Without ECWID_STORES this worker uses the tokens already in store_tokens (syncEnvTokens
     // leaves them alone when given none).
-    await sealPlaintextTokens(database.db, box);
-    const env = await syncEnvTokens(database.db, box, config.ecwid.stores);
-    for (const storeId of env.uninstalled) log.warn({ storeId }, envTokenHeld);
     // One limiter registry for the process: every client of a token shares its budget (docs/ecwid.md §4.2).
     // The metrics count its calls and waits whether or not they are served.
     const metrics = createMirrorMetrics(database.db);
@@ -71,6 +70,10 @@ export function registerProject(program: Command): void {
       log,
       maxRateLimitWaitMs: workerRateLimitWaitMs,
     });
+    await sealPlaintextTokens(database.db, box);
+    const env = await syncEnvTokens(database.db, box, config.ecwid.stores, { honoured: honouredBy(clientFor, log) });
+    for (const storeId of env.uninstalled) log.warn({ storeId }, envTokenHeld);
+    for (const storeId of env.reinstalled) log.info({ storeId }, envTokenReinstalled);
     let server: Awaited<ReturnType<typeof listen>>['server'] | undefined;
     if (config.metrics.port !== undefined) {
       const app = new Hono();

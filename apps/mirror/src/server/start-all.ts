@@ -19,6 +19,8 @@ import {
   saveSealedToken,
   sealPlaintextTokens,
   envTokenHeld,
+  envTokenReinstalled,
+  honouredBy,
   syncEnvTokens,
   workerRateLimitWaitMs,
 } from '@mirror/projector';
@@ -92,20 +94,6 @@ export async function startAll(database: Database, options: StartAllOptions, log
   const simServer = sim ? await sim.listen(0) : undefined;
   const apiBaseUrl = simServer?.url ?? options.ecwid.apiBaseUrl;
 
-  await sealPlaintextTokens(database.db, box);
-  // The demo store is the simulator's, made for this run: its token only, no lifecycle record.
-  if (demoMode) await saveSealedToken(database.db, box, { storeId: demoStoreId, token: demoToken, source: 'demo' });
-  else {
-    await removeDemoTokens(database.db);
-    const env = await syncEnvTokens(database.db, box, stores);
-    for (const storeId of env.uninstalled) log.warn({ storeId }, envTokenHeld);
-  }
-
-  // Wakes enrichment when ingest (here, or in another process through NOTIFY) commits webhooks,
-  // and projection when enrichment commits snapshots; polling stays as the fallback.
-  const appended = createLogSignal();
-  const stopListening = await listenForAppends(database, appended);
-
   const { limiter, onAttempt, onFetched, onNote } = ecwidHooks(metrics, options.ecwid.ratePerMinute);
   const clientFor = createClientFactory({
     baseUrl: apiBaseUrl,
@@ -114,6 +102,21 @@ export async function startAll(database: Database, options: StartAllOptions, log
     log: log.child({ component: 'ecwid' }),
     maxRateLimitWaitMs: workerRateLimitWaitMs,
   });
+
+  await sealPlaintextTokens(database.db, box);
+  // The demo store is the simulator's, made for this run: its token only, no lifecycle record.
+  if (demoMode) await saveSealedToken(database.db, box, { storeId: demoStoreId, token: demoToken, source: 'demo' });
+  else {
+    await removeDemoTokens(database.db);
+    const env = await syncEnvTokens(database.db, box, stores, { honoured: honouredBy(clientFor, log) });
+    for (const storeId of env.uninstalled) log.warn({ storeId }, envTokenHeld);
+    for (const storeId of env.reinstalled) log.info({ storeId }, envTokenReinstalled);
+  }
+
+  // Wakes enrichment when ingest (here, or in another process through NOTIFY) commits webhooks,
+  // and projection when enrichment commits snapshots; polling stays as the fallback.
+  const appended = createLogSignal();
+  const stopListening = await listenForAppends(database, appended);
   const controller = new AbortController();
   const actions = createOperatorActions({
     db: database.db,

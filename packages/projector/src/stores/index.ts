@@ -18,6 +18,8 @@ export {
   storesToCatchUp,
   StoreTokensFormatError,
   envTokenHeld,
+  envTokenReinstalled,
+  honouredBy,
   syncEnvTokens,
   type RegisterOutcome,
   type StoreToken,

@@ -3,7 +3,10 @@ import { createSecretBox, tokenFingerprint } from '@mirror/core';
 import { enrichmentStateTable, eventLogTable, execRows, storeTokensTable, type Db } from '@mirror/db';
 import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { asc, eq, sql } from 'drizzle-orm';
+import { createSimulator } from '@mirror/ecwid-sim';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createClientFactory } from '../enrichment/create-client-factory.ts';
+import { subjectHasher } from '../personal-data/subject-key.ts';
 import {
   addStoreToken,
   createTokenCache,
@@ -14,6 +17,7 @@ import {
   RotationError,
   sealPlaintextTokens,
   syncEnvTokens,
+  honouredBy,
 } from './store-tokens.ts';
 
 let database: TestDatabase;
@@ -120,7 +124,7 @@ describe('registerStoreToken', () => {
     await uninstalledStore(8);
     // Every start reads the same configuration: it says nothing new about the store.
     for (let start = 0; start < 2; start++) {
-      expect(await syncEnvTokens(db, box, [{ storeId: 8, token: 'secret_eight' }])).toEqual({ uninstalled: [8] });
+      expect(await syncEnvTokens(db, box, [{ storeId: 8, token: 'secret_eight' }])).toEqual({ uninstalled: [8], reinstalled: [] });
     }
     expect(await storeRecords(8)).toEqual(['uninstalled']);
     const [state] = await db.select().from(enrichmentStateTable).where(eq(enrichmentStateTable.storeId, 8));
@@ -135,8 +139,57 @@ describe('registerStoreToken', () => {
       ]),
     ).toEqual({
       uninstalled: [8],
+      reinstalled: [],
     });
     expect(await storeRecords(9)).toEqual(['active']);
+  });
+
+  it('installs an uninstalled store again when Ecwid answers with its ECWID_STORES token, and only then', async () => {
+    const sim = createSimulator({ stores: [{ storeId: 8, token: 'secret_eight' }] });
+    const server = await sim.listen(0);
+    try {
+      const honoured = honouredBy(createClientFactory({ baseUrl: server.url }), { warn: () => {} });
+      await uninstalledStore(8);
+      // Ecwid refuses the token: the app is not installed again, whatever the configuration says.
+      sim.store(8).uninstall();
+      expect(await syncEnvTokens(db, box, [{ storeId: 8, token: 'secret_eight' }], { honoured })).toEqual({
+        uninstalled: [8],
+        reinstalled: [],
+      });
+      expect(await storeRecords(8)).toEqual(['uninstalled']);
+      // Installed again, with a new token the operator lists: Ecwid answers with it.
+      sim.store(8).install('secret_eight_again');
+      expect(await syncEnvTokens(db, box, [{ storeId: 8, token: 'secret_eight_again' }], { honoured })).toEqual({
+        uninstalled: [],
+        reinstalled: [8],
+      });
+      expect(await storeRecords(8)).toEqual(['uninstalled', 'active']);
+      const [state] = await db.select().from(enrichmentStateTable).where(eq(enrichmentStateTable.storeId, 8));
+      // Enrichment resumes at its checkpoint, so what was logged meanwhile is fetched, and a
+      // reconcile catches up what changed while nobody looked.
+      expect(state).toMatchObject({ position: 42, status: 'active' });
+      expect((await db.select().from(storeTokensTable).where(eq(storeTokensTable.storeId, 8)))[0]?.catchUp).toBe('reconcile');
+      // The next start says nothing new.
+      expect(await syncEnvTokens(db, box, [{ storeId: 8, token: 'secret_eight_again' }], { honoured })).toEqual({
+        uninstalled: [],
+        reinstalled: [],
+      });
+      expect(await storeRecords(8)).toEqual(['uninstalled', 'active']);
+
+      // A store erased whole is not asked about: its fetching stays stopped, its token honoured or not.
+      await uninstalledStore(10);
+      await db.execute(sql`insert into erased_subjects (store_id, subject_hash, request_id)
+        values (10, ${(await subjectHasher(db)).store(10)}, 1)`);
+      let asked = 0;
+      const counting = async (storeId: number, token: string) => (asked++, honoured(storeId, token));
+      expect(await syncEnvTokens(db, box, [{ storeId: 10, token: 'secret_ten' }], { honoured: counting })).toEqual({
+        uninstalled: [10],
+        reinstalled: [],
+      });
+      expect(asked).toBe(0);
+    } finally {
+      await server.close();
+    }
   });
 
   it('lets a store blocked by its old token be retried at once, and leaves other states alone', async () => {

@@ -10,6 +10,8 @@ import {
 import { enrichmentStateTable, execRows, storesTable, storeTokensTable, type Db, type Executor, type StoreTokenRow } from '@mirror/db';
 import { and, eq, inArray, isNotNull, notInArray, sql } from 'drizzle-orm';
 import { appendRecords } from '../enrichment/append-records.ts';
+import { subjectHasher } from '../personal-data/subject-key.ts';
+import { EcwidStoreError, type EcwidClient } from '@mirror/ecwid';
 
 export type StoreToken = { storeId: number; token: string };
 
@@ -141,16 +143,25 @@ export type RegisterOutcome = {
  * - a store blocked by its old token is retried at once.
  * The same token again (ECWID_STORES at every start) changes nothing.
  *
- * ECWID_STORES (source `env`) does not install an uninstalled store again. It is read at every
- * start and says nothing new: the token Ecwid refused at the uninstall was destroyed then, so it
- * cannot be told from a new one, and a store erased whole keeps its token while fetching stops.
- * Its token is kept (`held`); an `application.installed` that Ecwid confirms with it (decision
- * 0004), an OAuth install or `mirror stores add` makes the store active again.
+ * ECWID_STORES (source `env`) does not by itself install an uninstalled store again. It is read
+ * at every start and says nothing new: the token Ecwid refused at the uninstall was destroyed
+ * then, so it cannot be told from a new one, and a store erased whole keeps its token while
+ * fetching stops. Its token is kept (`held`); an `application.installed` that Ecwid confirms with
+ * it (decision 0004), Ecwid answering with it at a start (`confirmedByEcwid`, syncEnvTokens), an
+ * OAuth install or `mirror stores add` makes the store active again.
  */
 export async function registerStoreToken(
   db: Db,
   box: SecretBox,
-  input: { storeId: number; token: string; source: TokenSource; scopes?: readonly string[] | null; now?: Date },
+  input: {
+    storeId: number;
+    token: string;
+    source: TokenSource;
+    scopes?: readonly string[] | null;
+    now?: Date;
+    /** Ecwid has just answered a request made with this token: the app is installed. */
+    confirmedByEcwid?: boolean;
+  },
 ): Promise<RegisterOutcome> {
   const { storeId, token, source } = input;
   const now = input.now ?? new Date();
@@ -164,7 +175,7 @@ export async function registerStoreToken(
     const uninstalled = state?.status === 'uninstalled' || store?.status === 'uninstalled';
     const sameToken = existing?.tokenFingerprint === fingerprint && existing.tokenSealed !== null;
     const scopes = input.scopes === undefined ? (existing?.scopes ?? null) : input.scopes === null ? null : [...input.scopes];
-    const held = uninstalled && source === 'env';
+    const held = uninstalled && source === 'env' && input.confirmedByEcwid !== true;
     if (sameToken && (!uninstalled || held)) {
       if (existing.source !== source || input.scopes !== undefined) {
         await tx.update(storeTokensTable).set({ source, scopes }).where(eq(storeTokensTable.storeId, storeId));
@@ -264,20 +275,78 @@ export async function saveSealedToken(
  * Returns the uninstalled stores whose token it kept without installing them (registerStoreToken),
  * for the caller to say so.
  */
-export async function syncEnvTokens(db: Db, box: SecretBox, tokens: readonly StoreToken[]): Promise<{ uninstalled: number[] }> {
+export async function syncEnvTokens(
+  db: Db,
+  box: SecretBox,
+  tokens: readonly StoreToken[],
+  options: {
+    /**
+     * Whether Ecwid answers a request made with the token (GET /profile). Asked for a listed
+     * token of an uninstalled store: a reinstall gives the store a token Ecwid honours, and the
+     * operator lists it here, so Ecwid's answer is the install's confirmation (decision 0004),
+     * as it is for an `application.installed`. Not asked for a store erased whole: its fetching
+     * stays stopped until an OAuth install or `mirror stores add`.
+     */
+    honoured?: (storeId: number, token: string) => Promise<boolean>;
+  } = {},
+): Promise<{ uninstalled: number[]; reinstalled: number[] }> {
   const uninstalled: number[] = [];
-  if (tokens.length === 0) return { uninstalled };
+  const reinstalled: number[] = [];
+  if (tokens.length === 0) return { uninstalled, reinstalled };
   for (const { storeId, token } of tokens) {
-    if ((await registerStoreToken(db, box, { storeId, token, source: 'env' })).held) uninstalled.push(storeId);
+    if (!(await registerStoreToken(db, box, { storeId, token, source: 'env' })).held) continue;
+    const confirmed = options.honoured !== undefined && !(await erasedWhole(db, storeId)) && (await options.honoured(storeId, token));
+    if (confirmed && (await registerStoreToken(db, box, { storeId, token, source: 'env', confirmedByEcwid: true })).installed)
+      reinstalled.push(storeId);
+    else uninstalled.push(storeId);
   }
   const listed = tokens.map((t) => t.storeId);
   await db.delete(storeTokensTable).where(and(eq(storeTokensTable.source, 'env'), notInArray(storeTokensTable.storeId, listed)));
-  return { uninstalled };
+  return { uninstalled, reinstalled };
 }
+
+/**
+ * syncEnvTokens' `honoured`: asks Ecwid for the store's profile with the token. A refusal (the
+ * token, or the store, unknown to Ecwid) is no; so is Ecwid out of reach, logged, and asked
+ * again at the next start (or confirmed sooner by an `application.installed`).
+ */
+export function honouredBy(
+  clientFor: (storeId: number, token: string) => Pick<EcwidClient, 'getProfile'>,
+  log: { warn(fields: object, message: string): void },
+): (storeId: number, token: string) => Promise<boolean> {
+  return async (storeId, token) => {
+    try {
+      await clientFor(storeId, token).getProfile();
+      return true;
+    } catch (err) {
+      const refused = err instanceof EcwidStoreError && (err.code === 'TOKEN' || err.code === 'STORE_NOT_FOUND');
+      if (!refused) log.warn({ storeId, error: err instanceof Error ? err.message : String(err) }, 'could not ask Ecwid about the store');
+      return false;
+    }
+  };
+}
+
+/** Whether the store's customers were all erased (docs/personal-data.md): its fetching stays stopped. */
+async function erasedWhole(db: Db, storeId: number): Promise<boolean> {
+  const [any] = await execRows<{ found: boolean }>(
+    db,
+    sql`select exists (select 1 from erased_subjects where store_id = ${storeId}) as found`,
+  );
+  if (!any?.found) return false;
+  const hash = (await subjectHasher(db)).store(storeId);
+  const [whole] = await execRows<{ found: boolean }>(
+    db,
+    sql`select exists (select 1 from erased_subjects where store_id = ${storeId} and subject_hash = ${hash}) as found`,
+  );
+  return whole?.found === true;
+}
+
+/** What a process logs for each store {@link syncEnvTokens} installed again, Ecwid having answered with its token. */
+export const envTokenReinstalled = 'store installed again: Ecwid answers with its ECWID_STORES token; what changed meanwhile is fetched';
 
 /** What a process logs for each store {@link syncEnvTokens} kept uninstalled. */
 export const envTokenHeld =
-  'store uninstalled: its ECWID_STORES token is kept; it becomes active once Ecwid confirms a reinstall (application.installed) or by `mirror stores add`';
+  'store uninstalled: Ecwid refuses its ECWID_STORES token (or it was erased whole); the token is kept, and the store becomes active once Ecwid answers with it (a reinstall, at a start or by application.installed), by an OAuth install, or by `mirror stores add`';
 
 /** Adds or replaces a store's token from the command line (source `cli`). */
 export function addStoreToken(
