@@ -31,7 +31,13 @@ test('has the documented defaults, in camelCase', () => {
     appendTimeoutMs: 8000,
     maxEventAgeMs: 48 * 3_600_000,
   });
-  expect(loadIngestOptions({ ECWID_CLIENT_SECRET: 's', INGEST_MAX_EVENT_AGE: '90m' }).maxEventAgeMs).toBe(90 * 60_000);
+  expect(loadIngestOptions({ ECWID_CLIENT_SECRET: 's', INGEST_MAX_EVENT_AGE: '1800m' }).maxEventAgeMs).toBe(1800 * 60_000);
+  // Shorter than Ecwid's 24 h of retries, it would answer them `ignored`; 0 would lose everything.
+  for (const value of ['0', '90m', '86399s'])
+    expect(() => loadIngestOptions({ ECWID_CLIENT_SECRET: 's', INGEST_MAX_EVENT_AGE: value }), value).toThrow(
+      /INGEST_MAX_EVENT_AGE: must be at least 24h/,
+    );
+  expect(loadIngestOptions({ ECWID_CLIENT_SECRET: 's', INGEST_MAX_EVENT_AGE: '86400' }).maxEventAgeMs).toBe(86_400_000);
   expect(() => loadIngestOptions({ ECWID_CLIENT_SECRET: 's', INGEST_MAX_EVENT_AGE: 'two days' })).toThrow(
     /INGEST_MAX_EVENT_AGE: must be a duration/,
   );

@@ -39,7 +39,14 @@ export const ingestSection = z
     INGEST_BATCH_WINDOW_MS: z.coerce.number().min(0).max(1000).default(0),
     INGEST_APPEND_TIMEOUT_MS: z.coerce.number().int().positive().default(8000),
     // Ecwid stops retrying a webhook after 24 h; twice that leaves room for a long outage here.
-    INGEST_MAX_EVENT_AGE: duration.default(48 * 3_600_000),
+    // At least 24 h: a shorter window would answer Ecwid's own retries `ignored` and lose them
+    // (0 would lose every webhook).
+    INGEST_MAX_EVENT_AGE: duration
+      .refine(
+        (ms) => ms >= 24 * 3_600_000,
+        'must be at least 24h: Ecwid retries a webhook for 24 h, and a shorter window ignores its retries',
+      )
+      .default(48 * 3_600_000),
     NODE_ENV: z.string().optional(),
   })
   .superRefine((c, ctx) => {

@@ -68,3 +68,13 @@ test('mirror sim: a lossy day is asked for with shares between 0 and 1, and --ch
   expect(noTarget.code).toBe(2);
   expect(noTarget.stderr).toContain('--changes and --truth need --target');
 }, 60_000);
+
+test('a value out of range is a usage error too: a port past 65535, a role that is no SQL identifier', async () => {
+  const [port, role] = await Promise.all([mirror('sim', '--port', '99999'), mirror('reporting', 'grant', '--role', 'BadRole')]);
+  expect(port.code).toBe(2);
+  expect(port.stderr).toMatch(/^error: option '--port <port>' argument '99999' is invalid\. port must be an integer from 0 to 65535/);
+  expect(port.stderr).toContain('Usage: mirror sim [options]');
+  expect(role.code).toBe(2);
+  expect(role.stderr).toMatch(/^error: option '--role <name>' argument 'BadRole' is invalid\. a role is a lowercase SQL identifier/);
+  expect(role.stderr).toContain('Usage: mirror reporting grant [options]');
+}, 60_000);

@@ -1,14 +1,20 @@
 import { grantReporting } from '@mirror/db';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { baseSections, loadConfig } from '../config.ts';
 import { createRootLogger, openDatabase } from '../runtime.ts';
+
+/** Checked here, so a bad name is a usage error (exit 2) before any database is opened. */
+function roleArgument(value: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(value)) throw new InvalidArgumentError('a role is a lowercase SQL identifier, e.g. mirror_reporting');
+  return value;
+}
 
 export function registerReporting(program: Command): void {
   const reporting = program.command('reporting').description('SQL reporting views (schema `reporting`, see docs/reporting.md)');
   reporting
     .command('grant')
     .description('create the read-only role that BI tools use: entity tables and reporting views, never the log')
-    .option('--role <name>', 'role to create or update', 'mirror_reporting')
+    .option('--role <name>', 'role to create or update (a lowercase SQL identifier)', roleArgument, 'mirror_reporting')
     .action(async (options: { role: string }) => {
       const config = loadConfig(process.env, baseSections);
       const log = createRootLogger(config.log);

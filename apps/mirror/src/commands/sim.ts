@@ -5,11 +5,16 @@ import { clientSecretSection, loadConfig, logSection } from '../config.ts';
 import { createRootLogger, onShutdown } from '../runtime.ts';
 import { usageError } from './command-kit.ts';
 
-const integer = (name: string, min: number) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
-  return n;
-};
+const integer =
+  (name: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(
+        max === Number.MAX_SAFE_INTEGER ? `${name} must be an integer ≥ ${min}` : `${name} must be an integer from ${min} to ${max}`,
+      );
+    return n;
+  };
 
 const share = (name: string) => (value: string) => {
   const n = Number(value);
@@ -44,7 +49,7 @@ export function registerSim(program: Command): void {
   program
     .command('sim')
     .description('run a simulated Ecwid store (REST API + signed webhooks) for tests and demos; never for production')
-    .option('--port <port>', 'port for the simulated REST API', integer('port', 0), 4000)
+    .option('--port <port>', 'port for the simulated REST API', integer('port', 0, 65535), 4000)
     .option('--target <url>', 'webhook URL to deliver live changes to, e.g. http://localhost:3000/webhooks/ecwid')
     .option('--seed <n>', 'seed for the generated store', integer('seed', 0), 1)
     .option('--rate <n/s>', 'store changes per second when --target is set', rate, 1)
