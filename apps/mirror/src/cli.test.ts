@@ -1,5 +1,9 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { cliPath, exited } from './commands/test-process.ts';
 
@@ -78,3 +82,38 @@ test('a value out of range is a usage error too: a port past 65535, a role that 
   expect(role.stderr).toMatch(/^error: option '--role <name>' argument 'BadRole' is invalid\. a role is a lowercase SQL identifier/);
   expect(role.stderr).toContain('Usage: mirror reporting grant [options]');
 }, 60_000);
+
+test('mirror sim --truth describes the mirror --truth-reads names: live by default, or one that read after the day', async () => {
+  // A webhook receiver that takes everything: the truth is the simulator's, not a mirror's.
+  const receiver = createServer((req, res) => req.resume().on('end', () => res.end('{"status":"inserted"}')));
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const target = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks/ecwid`;
+  const dir = mkdtempSync(join(tmpdir(), 'mirror-truth-'));
+  const day = async (file: string, ...extra: string[]) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, ECWID_CLIENT_SECRET: 'truth-test-secret' };
+    delete env.DATABASE_URL;
+    const args = ['sim', '--port', '0', '--target', target, '--changes', '20', '--drop-webhooks', '0.2', '--truth', file, ...extra];
+    const child = spawn(process.execPath, ['--import', 'tsx', cliPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (c: Buffer) => {
+        stdout += c.toString();
+        if (stdout.includes('ground truth in')) resolve();
+      });
+      child.on('exit', (code) => reject(new Error(`mirror sim exited ${code} before the day ended: ${stdout}`)));
+    });
+    child.kill('SIGINT');
+    await exited(child);
+    return (JSON.parse(readFileSync(file, 'utf8')) as { reads: string; webhooks: { total: number } }).reads;
+  };
+  try {
+    expect(await day(join(dir, 'live.json'))).toBe('onDelivery');
+    expect(await day(join(dir, 'after.json'), '--truth-reads', 'after')).toBe('atEnd');
+    const bad = await mirror('sim', '--port', '0', '--truth-reads', 'sometimes');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('must be live or after');
+  } finally {
+    receiver.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 90_000);

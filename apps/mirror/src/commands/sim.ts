@@ -43,6 +43,7 @@ type SimCliOptions = {
   reorder: number;
   changes?: number;
   truth?: string;
+  truthReads: 'live' | 'after';
 };
 
 export function registerSim(program: Command): void {
@@ -74,6 +75,18 @@ export function registerSim(program: Command): void {
       '--truth <file>',
       "with --target: write the ground truth (every change, its webhook's fate, what a mirror has wrong) here on exit",
     )
+    // Which mirror the truth describes: one reading each delivered webhook's entity as it comes
+    // (a mirror running during the day) misses a change whose webhook was lost after an earlier
+    // one was read; one whose workers run after the day reads the latest of every entity named.
+    .option(
+      '--truth-reads <when>',
+      'the mirror --truth describes: live (it read each delivered entity as its webhook came) or after (its workers ran after the day)',
+      (v: string) => {
+        if (v !== 'live' && v !== 'after') throw new InvalidArgumentError('must be live or after');
+        return v;
+      },
+      'live',
+    )
     .action(async (options: SimCliOptions) => {
       const config = loadConfig(process.env, { log: logSection, ecwid: clientSecretSection });
       const log = createRootLogger(config.log);
@@ -95,7 +108,10 @@ export function registerSim(program: Command): void {
       const isLossy = Object.values(lossy).some((v) => v > 0) || options.truth !== undefined;
       const writeTruth = () => {
         if (!options.truth || !running.activity) return;
-        writeFileSync(options.truth, `${JSON.stringify(running.activity.groundTruth({ reads: 'atEnd' }), null, 2)}\n`);
+        writeFileSync(
+          options.truth,
+          `${JSON.stringify(running.activity.groundTruth({ reads: options.truthReads === 'live' ? 'onDelivery' : 'atEnd' }), null, 2)}\n`,
+        );
       };
       const running = await runSimulatorServer({
         port: options.port,
