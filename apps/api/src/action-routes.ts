@@ -2,11 +2,22 @@ import { createRoute, type OpenAPIHono, type z } from '@hono/zod-openapi';
 import { AppError } from '@mirror/core';
 import type { Context } from 'hono';
 import type { ApiEnv } from './api-env.ts';
+import { readJsonBody } from './json-body.ts';
 import { validationError } from './on-error.ts';
+import { pathParams, readPathParams, readQuery } from './request-parts.ts';
 import { errorSchema } from './routes.ts';
 
-/** Bodies larger than this are refused before they are read whole. */
-const maxBodyBytes = 16 * 1024;
+/** No action route takes a query parameter: what it acts on is in the path and the body. */
+const noQueryParameters: ReadonlySet<string> = new Set();
+
+type ErrorStatus = 400 | 401 | 403 | 404 | 409;
+
+const errorDescriptions: Record<Exclude<ErrorStatus, 409>, string> = {
+  400: 'a query parameter (there are none), a path parameter or the body is bad; `error.parameter` names it',
+  401: 'no valid API key or admin token',
+  403: 'a store key: only the admin token may do this',
+  404: 'no such store or item',
+};
 
 /** Operator actions (retries, keys, verify) are the admin token's alone: a store key reads. */
 export function requireAdmin(c: Context<ApiEnv>, what: string): void {
@@ -16,9 +27,11 @@ export function requireAdmin(c: Context<ApiEnv>, what: string): void {
 const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
 
 /**
- * Registers a POST or DELETE route: documented in /openapi.json like the GET routes, path
- * parameters checked by their schema, and a JSON body (when the route takes one) read strictly:
- * JSON content type, at most 16 KiB, the schema's fields only, or a 400 naming the field.
+ * Registers a POST or DELETE route, the one way the API takes one: documented in /openapi.json
+ * like the GET routes, and the request checked before the handler acts, each failure a 400
+ * naming the part. The query must be empty (an unknown or undecodable parameter is refused as on
+ * GET routes, routes.ts), path parameters are decoded strictly and checked by their schema, and a
+ * JSON body (when the route takes one) is read strictly (json-body.ts).
  */
 export function addActionRoute<Body>(
   app: OpenAPIHono<ApiEnv>,
@@ -27,12 +40,14 @@ export function addActionRoute<Body>(
     path: string;
     tag: string;
     summary: string;
-    description: string;
+    description?: string;
     params?: z.ZodObject;
     body?: z.ZodType<Body>;
     status: 200 | 201 | 202;
     response: z.ZodType;
     responseDescription: string;
+    /** The route's own wording of an error answer, or one more (409) it gives. */
+    errors?: Partial<Record<ErrorStatus, string>>;
   },
   handler: (c: Context<ApiEnv>, input: { params: Record<string, unknown>; body: Body }) => Promise<Response>,
 ): void {
@@ -42,7 +57,7 @@ export function addActionRoute<Body>(
       path: spec.path,
       tags: [spec.tag],
       summary: spec.summary,
-      description: spec.description,
+      ...(spec.description && { description: spec.description }),
       security: [{ bearerAuth: [] }],
       request: {
         ...(spec.params && { params: spec.params }),
@@ -50,39 +65,26 @@ export function addActionRoute<Body>(
       },
       responses: {
         [spec.status]: { description: spec.responseDescription, ...json(spec.response) },
-        400: { description: 'a bad path parameter or body; `error.parameter` names it', ...json(errorSchema) },
-        401: { description: 'no valid API key or admin token', ...json(errorSchema) },
-        403: { description: 'a store key: only the admin token may do this', ...json(errorSchema) },
-        404: { description: 'no such store or item', ...json(errorSchema) },
+        ...Object.fromEntries(
+          Object.entries({ ...errorDescriptions, ...spec.errors }).map(([status, description]) => [
+            status,
+            { description, ...json(errorSchema) },
+          ]),
+        ),
       },
     }),
   );
+  const params = pathParams(spec.path);
   app.on(spec.method.toUpperCase(), spec.path.replaceAll(/\/{(.+?)}/g, '/:$1'), async (c) => {
-    let params: Record<string, unknown> = {};
+    readQuery(c.req.url, noQueryParameters);
+    let checkedParams: Record<string, unknown> = {};
     if (spec.params) {
-      const result = await spec.params.safeParseAsync(c.req.param());
+      const result = await spec.params.safeParseAsync(readPathParams(c.req.url, params));
       if (!result.success) throw validationError(result.error, 'param');
-      params = result.data as Record<string, unknown>;
+      checkedParams = result.data as Record<string, unknown>;
     }
     let body = undefined as Body;
     if (spec.body) body = await readJsonBody(c, spec.body);
-    return handler(c, { params, body });
+    return handler(c, { params: checkedParams, body });
   });
-}
-
-async function readJsonBody<T>(c: Context<ApiEnv>, schema: z.ZodType<T>): Promise<T> {
-  if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) {
-    throw new AppError('BAD_REQUEST', 'send the body as JSON: Content-Type: application/json', { details: { parameter: 'content-type' } });
-  }
-  const text = await c.req.text();
-  if (Buffer.byteLength(text) > maxBodyBytes) throw new AppError('PAYLOAD_TOO_LARGE', `the body is over ${maxBodyBytes} bytes`);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new AppError('BAD_REQUEST', 'the body is not valid JSON', { details: { parameter: 'body' } });
-  }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw validationError(parsed.error, 'json');
-  return parsed.data;
 }

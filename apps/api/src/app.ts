@@ -11,7 +11,7 @@ import { addApiKeyRoutes } from './api-key-routes.ts';
 import { mountDocs } from './docs-page.ts';
 import { entities } from './entities.ts';
 import { addEntityRoutes } from './entity-routes.ts';
-import { errorResponse, validationError } from './on-error.ts';
+import { errorResponse, unexpectedErrorLogFields, validationError } from './on-error.ts';
 import type { LagHistory } from './lag-history.ts';
 import { addOperationsRoutes, type OperatorActions } from './operations-routes.ts';
 import { addPersonalDataRoutes } from './personal-data-routes.ts';
@@ -55,7 +55,7 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   });
 
   app.onError((err, c) => {
-    if (!(err instanceof AppError)) log.error({ err, route: routePath(c, -1) }, 'request failed');
+    if (!(err instanceof AppError)) log.error({ route: routePath(c, -1), ...unexpectedErrorLogFields(err) }, 'request failed');
     return errorResponse(c, err);
   });
   app.notFound((c) => errorResponse(c, new AppError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)));

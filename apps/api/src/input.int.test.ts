@@ -1,11 +1,15 @@
 import { entityCatalog, kindName, kinds, type CollectionApi, type FilterDecl } from '@mirror/catalog';
-import { appSubscriptionsTable, storeProfilesTable } from '@mirror/db';
+import { createLogger } from '@mirror/core';
+import { apiKeysTable, appSubscriptionsTable, parkedEventsTable, personalDataRequestsTable, storeProfilesTable } from '@mirror/db';
 import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import fc from 'fast-check';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { entities } from './entities.ts';
+import type { OperatorActions, VerifyState } from './operations-routes.ts';
 import { numericId } from './query-params.ts';
 import {
+  adminToken,
   checkProperty,
   createTestApp,
   encodeLoosely,
@@ -734,5 +738,201 @@ describe('examples', () => {
     expect((await error(`${base}/orders/O1/history?limit=1&cursor=${historyCursor}`)).parameter).toBe('cursor');
     expect((await error(`/v1/stores/${otherStore}/orders/X1/history?limit=1&cursor=${historyCursor}`)).message).toContain('another store');
     expect((await error(`${base}/orders?cursor=`)).parameter).toBe('cursor');
+  });
+});
+
+// POST and DELETE routes: the same rules for the query string, and a JSON body's text held to them
+// too (no NUL, valid UTF-8), each refused before the route does anything.
+describe('bodies and non-GET routes', () => {
+  let actionApp: TestApp;
+  /** What the routes asked of the Ecwid side: a refused request must add nothing here. */
+  const acted: string[] = [];
+  /** The arguments of every log call, errors expanded as pino's serializer would show them. */
+  const logged: string[] = [];
+  let parkedId: number;
+
+  const actions: OperatorActions = {
+    retryParked: async (storeId, ids) => {
+      acted.push(`retry ${storeId} ${ids.join(',')}`);
+      return ids.map((id) => ({ id, outcome: 'resolved' as const }));
+    },
+    startVerify: (storeId) => {
+      acted.push(`verify ${storeId}`);
+      return { status: 'running', startedAt: new Date(), finishedAt: null, error: null, kinds: [] } satisfies VerifyState;
+    },
+    verifyState: () => undefined,
+  };
+  const expandErrors = (_key: string, v: unknown) =>
+    v instanceof Error ? { ...v, name: v.name, message: v.message, stack: v.stack, cause: v.cause } : v;
+
+  beforeAll(async () => {
+    // The hook sees each log call's arguments before pino writes them; it keeps them instead.
+    const log = createLogger({
+      level: 'error',
+      hooks: {
+        logMethod(args) {
+          logged.push(JSON.stringify(args, expandErrors));
+        },
+      },
+    });
+    actionApp = createTestApp(database.db, { actions, log });
+    const [row] = await database.db
+      .insert(parkedEventsTable)
+      .values({ storeId: store, position: 777_777, entityKind: 'order', entityId: 'O1', error: 'Ecwid answered 500', attempts: 5 })
+      .returning({ id: parkedEventsTable.id });
+    parkedId = row!.id;
+  });
+
+  const send = async (method: string, path: string, body?: string | Uint8Array) => {
+    const res = await actionApp.request(path, {
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      ...(body !== undefined && { body }),
+    });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  const keyCount = () => database.db.$count(apiKeysTable);
+  const requestCount = () => database.db.$count(personalDataRequestsTable);
+  const bytes = (...parts: (string | number[])[]) =>
+    Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
+
+  test('a NUL in a JSON body string is a 400 naming the field, and nothing is written or logged', async () => {
+    const [keys, requests] = [await keyCount(), await requestCount()];
+    for (const [path, body, field] of [
+      ['/v1/api-keys', `{"storeId":${store},"label":"a\\u0000b"}`, 'label'],
+      ['/v1/api-keys', `{"storeId":${store},"label":"\\u0000"}`, 'label'],
+      [`${base}/personal-data-requests`, '{"kind":"erase","email":"a\\u0000@example.com"}', 'email'],
+    ] as const) {
+      const res = await send('POST', path, body);
+      expect(res, body).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST', parameter: field } } });
+      expect(res.body.error.message, body).toBe(`invalid body field "${field}": must not contain NUL (\\u0000)`);
+    }
+    expect([await keyCount(), await requestCount()]).toEqual([keys, requests]);
+    expect(logged).toEqual([]);
+  });
+
+  test('invalid UTF-8 in a JSON body, raw or as a lone surrogate escape, is a 400 naming the field, not stored as U+FFFD', async () => {
+    const [keys, requests] = [await keyCount(), await requestCount()];
+    for (const [path, body, field] of [
+      ['/v1/api-keys', bytes(`{"storeId":${store},"label":"a`, [0xff, 0xfe], 'b"}'), 'label'],
+      ['/v1/api-keys', bytes(`{"storeId":${store},"label":"`, [0xc3, 0x28], '"}'), 'label'],
+      ['/v1/api-keys', bytes(`{"storeId":${store},"label":"`, [0xed, 0xa0, 0x80], '"}'), 'label'],
+      ['/v1/api-keys', bytes(`{"storeId":${store},"label":"x`, [0xe2, 0x82], '"}'), 'label'],
+      ['/v1/api-keys', bytes(`{"storeId":${store},"label":"\\ud800"}`), 'label'],
+      ['/v1/api-keys', bytes(`{"storeId":${store},"label":"ok\\udc00"}`), 'label'],
+      [`${base}/personal-data-requests`, bytes('{"kind":"erase","email":"j', [0xff], '@example.com"}'), 'email'],
+      [`${base}/personal-data-requests`, bytes('{"kind":"erase","email":"\\ud83d@example.com"}'), 'email'],
+    ] as const) {
+      const res = await send('POST', path, body);
+      const context = Buffer.from(body).toString('latin1');
+      expect(res, context).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST', parameter: field } } });
+      expect(res.body.error.message, context).toContain(`invalid body field "${field}": is not valid UTF-8`);
+    }
+    expect([await keyCount(), await requestCount()]).toEqual([keys, requests]);
+  });
+
+  test('valid UTF-8 in a body is kept exactly, U+FFFD and astral characters included', async () => {
+    const label = 'é 😀 \ufffd ß';
+    for (const body of [
+      JSON.stringify({ storeId: store, label }),
+      `{"storeId":${store},"label":"\\u00e9 \\ud83d\\ude00 \\ufffd \\u00df"}`,
+    ]) {
+      const res = await send('POST', '/v1/api-keys', body);
+      expect(res.status, body).toBe(201);
+      expect(res.body.label).toBe(label);
+    }
+  });
+
+  test('a non-GET route refuses an unknown query parameter, or one with a NUL or invalid UTF-8, before it acts', async () => {
+    const [{ id: keyId }] = (await database.db
+      .insert(apiKeysTable)
+      .values({ storeId: store, prefix: 'mk_query', keyHash: 'query-test-hash', label: null })
+      .returning({ id: apiKeysTable.id })) as [{ id: number }];
+    const [{ id: requestId }] = (await database.db
+      .insert(personalDataRequestsTable)
+      .values({
+        storeId: store,
+        kind: 'erase',
+        scope: 'customer',
+        source: 'webhook',
+        subjectCustomerId: 5,
+        status: 'awaiting_confirmation',
+      })
+      .returning({ id: personalDataRequestsTable.id })) as [{ id: number }];
+    const [keys, requests] = [await keyCount(), await requestCount()];
+    const keyBody = JSON.stringify({ storeId: store, label: 'query test' });
+    const requestBody = JSON.stringify({ kind: 'export', customerId: 5 });
+    const unknown = 'this route takes no query parameters';
+    const notUtf8 = 'is not valid percent-encoded UTF-8';
+    for (const [method, path, body, parameter, message] of [
+      ['POST', `${base}/verify?x=%00`, undefined, 'x', unknown],
+      ['POST', `${base}/verify?%FF=1`, undefined, '%FF', notUtf8],
+      ['POST', '/v1/api-keys?x=1', keyBody, 'x', unknown],
+      ['POST', '/v1/api-keys?storeId=%C3%28', keyBody, 'storeId', unknown],
+      ['DELETE', `/v1/api-keys/${keyId}?x=%00`, undefined, 'x', unknown],
+      ['DELETE', `/v1/api-keys/${keyId}?a%00=1`, undefined, 'a\0', unknown],
+      ['POST', `${base}/personal-data-requests?x=1`, requestBody, 'x', unknown],
+      ['POST', `${base}/personal-data-requests/${requestId}/confirm?x=1`, undefined, 'x', unknown],
+      ['POST', `${base}/personal-data-requests/${requestId}/cancel?x=%00`, undefined, 'x', unknown],
+      ['POST', `${base}/parked/retry?x=1`, undefined, 'x', unknown],
+      ['POST', `${base}/parked/${parkedId}/retry?x=1`, undefined, 'x', unknown],
+    ] as const) {
+      const res = await send(method, path, body);
+      const context = `${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`;
+      expect(res, context).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST', parameter } } });
+      expect(res.body.error.message, context).toContain(message);
+    }
+    expect(acted).toEqual([]);
+    expect([await keyCount(), await requestCount()]).toEqual([keys, requests]);
+    const [key] = await database.db
+      .select()
+      .from(apiKeysTable)
+      .where(sql`${apiKeysTable.id} = ${keyId}`);
+    expect(key!.revokedAt).toBeNull();
+    const [request] = await database.db
+      .select()
+      .from(personalDataRequestsTable)
+      .where(sql`${personalDataRequestsTable.id} = ${requestId}`);
+    expect(request!.status).toBe('awaiting_confirmation');
+
+    // The same requests without the query act: the refusals above were about the query alone.
+    expect((await send('POST', `${base}/verify`)).status).toBe(202);
+    expect((await send('POST', `${base}/parked/retry`)).status).toBe(200);
+    expect(acted).toEqual([`verify ${store}`, `retry ${store} ${parkedId}`]);
+    expect((await send('DELETE', `/v1/api-keys/${keyId}`)).status).toBe(200);
+    expect((await send('POST', `${base}/personal-data-requests/${requestId}/cancel`)).status).toBe(200);
+  });
+
+  test("an unexpected error is a 500 whose log line names the route and the SQL state, never the query's parameters", async () => {
+    const secret = 'secret-label-4711@example.com';
+    const failure = await database.db.execute(sql`select ${secret}::int`).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(JSON.stringify(failure, expandErrors)).toContain(secret);
+    const failing = createTestApp(database.db, {
+      actions: {
+        ...actions,
+        startVerify: () => {
+          throw failure;
+        },
+      },
+      log: createLogger({
+        level: 'error',
+        hooks: {
+          logMethod(args) {
+            logged.push(JSON.stringify(args, expandErrors));
+          },
+        },
+      }),
+    });
+    logged.length = 0;
+    const res = await failing.request(`${base}/verify`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}` } });
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ error: { code: 'INTERNAL', message: 'Internal error' } });
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).not.toContain(secret);
+    expect(logged[0]).not.toContain('params');
+    expect(JSON.parse(logged[0]!)[0]).toMatchObject({ route: '/v1/stores/:storeId/verify', sqlState: '22P02' });
   });
 });

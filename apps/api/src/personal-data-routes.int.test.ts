@@ -104,6 +104,12 @@ describe('personal-data requests over HTTP', () => {
     [{ kind: 'erase', email: 'not an email' }, 'email'],
     [{ kind: 'erase', customerId: 1, extra: true }, ''],
     [{ kind: 'erase', scope: 'world' }, 'scope'],
+    // A store's request is about every customer: naming one beside it is a contradiction, not a store request.
+    [{ kind: 'export', scope: 'store', customerId: 5 }, 'customerId'],
+    [{ kind: 'export', scope: 'store', email: 'jane@example.com' }, 'email'],
+    [{ kind: 'erase', scope: 'store', customerId: 5 }, 'customerId'],
+    [{ kind: 'erase', scope: 'store', email: 'jane@example.com' }, 'email'],
+    [{ kind: 'erase', scope: 'store', customerId: 5, email: 'jane@example.com' }, 'customerId'],
     ['{"kind": "erase",', 'body'],
     [[1, 2], ''],
   ])('refuses %j with a 400 naming %s, and writes nothing', async (body, field) => {

@@ -1,4 +1,4 @@
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { AppError } from '@mirror/core';
 import {
   answerRequest,
@@ -11,11 +11,11 @@ import {
 } from '@mirror/db';
 import type { Context } from 'hono';
 import { stream } from 'hono/streaming';
+import { addActionRoute } from './action-routes.ts';
 import type { ApiEnv } from './api-env.ts';
 import type { RouteContext } from './entity-routes.ts';
-import { validationError } from './on-error.ts';
 import { decimalParam, limitParam, storeIdParam } from './query-params.ts';
-import { addGetRoute, errorSchema, valid } from './routes.ts';
+import { addGetRoute, valid } from './routes.ts';
 
 /*
  * Personal-data requests over HTTP, for the admin token only (docs/personal-data.md): list them,
@@ -88,10 +88,17 @@ const newRequestSchema = z
     message: 'a customer request needs customerId or email',
     path: ['customerId'],
   })
+  // A store's request is about every customer of it: a customer named beside it contradicts the
+  // scope, and taking either one at its word could erase or export far more, or less, than asked.
+  .refine((b) => b.scope !== 'store' || b.customerId === undefined, {
+    message: 'a store request is about every customer of the store: leave out customerId, or leave out "scope": "store"',
+    path: ['customerId'],
+  })
+  .refine((b) => b.scope !== 'store' || b.email === undefined, {
+    message: 'a store request is about every customer of the store: leave out email, or leave out "scope": "store"',
+    path: ['email'],
+  })
   .openapi('NewPersonalDataRequest');
-
-/** Bodies larger than this are refused before they are read whole. */
-const maxBodyBytes = 16 * 1024;
 
 export function addPersonalDataRoutes(app: OpenAPIHono<ApiEnv>, { db }: RouteContext): void {
   const base = '/v1/stores/{storeId}/personal-data-requests';
@@ -157,87 +164,59 @@ export function addPersonalDataRoutes(app: OpenAPIHono<ApiEnv>, { db }: RouteCon
     },
   );
 
-  const post = createRoute({
-    method: 'post',
-    path: base,
-    tags: ['personal data'],
-    summary: 'Ask for an erasure or an export (admin token only)',
-    description:
-      'The same request Ecwid makes with `customer.personalDataRemovalRequest` and friends. It is queued: the worker in `mirror project` ' +
-      '(or `pnpm start`) runs it; poll the request until `status` is `done`.',
-    security: [{ bearerAuth: [] }],
-    request: {
+  const adminOnly = { 401: 'no valid admin token', 403: 'a store key: only the admin token may' };
+  addActionRoute(
+    app,
+    {
+      method: 'post',
+      path: base,
+      tag: 'personal data',
+      summary: 'Ask for an erasure or an export (admin token only)',
+      description:
+        'The same request Ecwid makes with `customer.personalDataRemovalRequest` and friends. It is queued: the worker in `mirror project` ' +
+        '(or `pnpm start`) runs it; poll the request until `status` is `done`.',
       params: z.object({ storeId: storeIdParam }),
-      body: { content: { 'application/json': { schema: newRequestSchema } }, required: true },
+      body: newRequestSchema,
+      status: 202,
+      response: requestSchema,
+      responseDescription: 'queued',
+      errors: { ...adminOnly, 404: 'no such store' },
     },
-    responses: {
-      202: { description: 'queued', content: { 'application/json': { schema: requestSchema } } },
-      400: {
-        description: 'the body is not a request; `error.parameter` names the field',
-        content: { 'application/json': { schema: errorSchema } },
-      },
-      401: { description: 'no valid admin token', content: { 'application/json': { schema: errorSchema } } },
-      403: { description: 'a store key: only the admin token may', content: { 'application/json': { schema: errorSchema } } },
+    async (c, { body }) => {
+      requireAdmin(c);
+      try {
+        const row = await createRequest(db, { storeId: c.get('storeId'), source: 'api', ...body });
+        return c.json(toBody(row), 202);
+      } catch (err) {
+        if (err instanceof RequestInputError) throw new AppError('BAD_REQUEST', err.message, { details: { parameter: 'body' } });
+        throw err;
+      }
     },
-  });
-  app.openAPIRegistry.registerPath(post);
-  app.post('/v1/stores/:storeId/personal-data-requests', async (c) => {
-    requireAdmin(c);
-    if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) {
-      throw new AppError('BAD_REQUEST', 'send the request as JSON: Content-Type: application/json', {
-        details: { parameter: 'content-type' },
-      });
-    }
-    const text = await c.req.text();
-    if (Buffer.byteLength(text) > maxBodyBytes) throw new AppError('PAYLOAD_TOO_LARGE', `the body is over ${maxBodyBytes} bytes`);
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new AppError('BAD_REQUEST', 'the body is not valid JSON', { details: { parameter: 'body' } });
-    }
-    const parsed = newRequestSchema.safeParse(json);
-    if (!parsed.success) throw validationError(parsed.error, 'json');
-    try {
-      const row = await createRequest(db, { storeId: c.get('storeId'), source: 'api', ...parsed.data });
-      return c.json(toBody(row), 202);
-    } catch (err) {
-      if (err instanceof RequestInputError) throw new AppError('BAD_REQUEST', err.message, { details: { parameter: 'body' } });
-      throw err;
-    }
-  });
+  );
 
   // An erasure a webhook asked for waits for an operator: a webhook's body is not signed, and an
   // erasure cannot be undone (decision 0026).
   for (const answer of ['confirm', 'cancel'] as const) {
-    const route = createRoute({
-      method: 'post',
-      path: `${base}/{id}/${answer}`,
-      tags: ['personal data'],
-      summary:
-        answer === 'confirm'
-          ? 'Confirm an erasure Ecwid asked for by webhook: the worker runs it (admin token only)'
-          : 'Cancel an erasure Ecwid asked for by webhook, unrun (admin token only)',
-      security: [{ bearerAuth: [] }],
-      request: { params: z.object({ storeId: storeIdParam, id: idParam }) },
-      responses: {
-        200: {
-          description: answer === 'confirm' ? 'queued for the worker' : 'cancelled',
-          content: { 'application/json': { schema: requestSchema } },
-        },
-        400: { description: 'the id is not a request id', content: { 'application/json': { schema: errorSchema } } },
-        401: { description: 'no valid admin token', content: { 'application/json': { schema: errorSchema } } },
-        403: { description: 'a store key: only the admin token may', content: { 'application/json': { schema: errorSchema } } },
-        404: { description: 'no such request', content: { 'application/json': { schema: errorSchema } } },
-        409: { description: 'the request is not awaiting confirmation', content: { 'application/json': { schema: errorSchema } } },
+    addActionRoute(
+      app,
+      {
+        method: 'post',
+        path: `${base}/{id}/${answer}`,
+        tag: 'personal data',
+        summary:
+          answer === 'confirm'
+            ? 'Confirm an erasure Ecwid asked for by webhook: the worker runs it (admin token only)'
+            : 'Cancel an erasure Ecwid asked for by webhook, unrun (admin token only)',
+        params: z.object({ storeId: storeIdParam, id: idParam }),
+        status: 200,
+        response: requestSchema,
+        responseDescription: answer === 'confirm' ? 'queued for the worker' : 'cancelled',
+        errors: { ...adminOnly, 404: 'no such request', 409: 'the request is not awaiting confirmation' },
       },
-    });
-    app.openAPIRegistry.registerPath(route);
-    app.post(`/v1/stores/:storeId/personal-data-requests/:id/${answer}`, async (c) => {
-      requireAdmin(c);
-      const params = z.object({ id: idParam }).safeParse({ id: c.req.param('id') });
-      if (!params.success) throw validationError(params.error, 'param');
-      return c.json(toBody(await answerRequest(db, c.get('storeId'), params.data.id, answer)), 200);
-    });
+      async (c, { params }) => {
+        requireAdmin(c);
+        return c.json(toBody(await answerRequest(db, c.get('storeId'), params['id'] as number, answer)), 200);
+      },
+    );
   }
 }
