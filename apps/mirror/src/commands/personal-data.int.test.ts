@@ -117,6 +117,7 @@ describe.skipIf(skip)('mirror personal-data', () => {
       ['erase', '--store', String(storeId)],
       ['erase', '--store', String(storeId), '--customer', 'bob'],
       ['erase', '--store', String(storeId), '--customer', '7', '--all-customers'],
+      ['export', '--store', String(storeId), '--customer', 'jane@example.com', '--all-customers'],
       ['export', '--customer', '7'],
       ['erase', '--store', 'x', '--customer', '7'],
       ['confirm', '--store', String(storeId)],
@@ -129,4 +130,12 @@ describe.skipIf(skip)('mirror personal-data', () => {
     }
     expect((await mirror('personal-data', 'list', '--store', String(storeId), '--json')).stdout).toBe(before);
   }, 120_000);
+
+  it('a customer beside --all-customers contradicts the scope: exit 2, one line saying so, for erase and export alike', async () => {
+    for (const command of ['erase', 'export']) {
+      const run = await mirror('personal-data', command, '--store', String(storeId), '--customer', '7', '--all-customers');
+      expect(run.code, command).toBe(2);
+      expect(run.stderr.split('\n')[0], command).toBe('error: give either --customer or --all-customers, not both');
+    }
+  }, 60_000);
 });

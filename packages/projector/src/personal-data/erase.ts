@@ -1,9 +1,10 @@
 import { erasedSubjectsTable, execRows, personalDataExportPartsTable, personalDataRequestsTable, type Db, type Executor } from '@mirror/db';
 import { and, eq, sql } from 'drizzle-orm';
 import { appendLock } from './erase-on-append.ts';
-import { resolveSubject, subjectEntities, type Subject, type SubjectEntities } from './find-subject.ts';
-import { erasePayload, identifyingStringsOf, personKinds, stringMatcher, subjectOf, type PersonKind } from './redact.ts';
+import { gatherStrings, resolveSubject, subjectEntities, type Subject, type SubjectEntities } from './find-subject.ts';
+import { erasePayload, personKinds, stringMatcher, subjectOf, type PersonKind } from './redact.ts';
 import { beginErasure, recordsOf, rewriteLog, rewriteRows, type EraseRule } from './rewrite.ts';
+import { eraseWebhooksNamingSubject, nextWindowEnd } from './subject-webhooks.ts';
 import type { SubjectHasher } from './subject-key.ts';
 import type { RequestRow } from './requests.ts';
 
@@ -17,9 +18,10 @@ import type { RequestRow } from './requests.ts';
  * strings gathered from every document of theirs, and its keyed hashes recorded in
  * `erased_subjects` under the log's append lock, from when on documents Ecwid sends again are
  * erased before they are appended; (2) entity by entity, the log records and the table rows are
- * erased; (3) store-wide exports made earlier are erased of the subject's strings; (4) the
- * webhooks that asked about the subject, and earlier exports of it, go too; (5) the request, and
- * every other request about the subject, keep only the hashes.
+ * erased; (3) the store's other webhooks that hold one of the subject's strings are erased of
+ * them (subject-webhooks.ts); (4) store-wide exports made earlier are erased of the subject's
+ * strings; (5) the webhooks that asked about the subject, and earlier exports of it, go too;
+ * (6) the request, and every other request about the subject, keep only the hashes.
  * Store: every record of the store, in log order, and every row of the person tables, erased
  * with each document's own identifying strings; fetching stops until a new installation.
  */
@@ -27,13 +29,15 @@ import type { RequestRow } from './requests.ts';
 export type EraseCounts = Record<string, number>;
 
 type CustomerProgress = {
-  /** `exports`, then `requests`: the rewrite is done (an older run's progress may skip `exports`). */
-  phase: 'rewrite' | 'exports' | 'requests';
+  /** `webhooks`, `exports`, then `requests`: the rewrite is done (an older run's progress may skip `webhooks` or `exports`). */
+  phase: 'rewrite' | 'webhooks' | 'exports' | 'requests';
   subject: Subject;
   strings: string[];
   units: [kind: PersonKind, key: string][];
   orderInternal: Record<string, string>;
   at: number;
+  /** The end of the last window of the store's log searched for webhooks naming the subject. */
+  webhooksAfter?: number;
   /** The last store-wide export part erased: [request id, part]. */
   exportsAfter?: [number, number];
 };
@@ -171,9 +175,26 @@ async function eraseCustomer(deps: EraseDeps, request: RequestRow): Promise<Eras
     deps.onBatch?.();
   }
 
+  // Webhooks about entities outside the closure may name the subject all the same.
+  if (progress.phase === 'rewrite') progress = { ...progress, phase: 'webhooks' };
+  while (progress.phase === 'webhooks') {
+    if (deps.signal?.aborted) throw new Error('aborted');
+    const current: CustomerProgress = progress;
+    await db.transaction(async (tx) => {
+      const after = current.webhooksAfter ?? 0;
+      // Nothing to look for (a subject known by an id alone, without a document): no window is read.
+      const upTo = rule.matcher ? await nextWindowEnd(tx, storeId, after, batchSize * recordsPerEntity) : null;
+      if (upTo !== null) {
+        add(counts, { log_records: await eraseWebhooksNamingSubject(tx, rule, { storeId, strings: current.strings, after, upTo }) });
+      }
+      progress = upTo === null ? { ...current, phase: 'exports' } : { ...current, webhooksAfter: upTo };
+      await saveProgress(tx, request, progress, counts);
+    });
+    deps.onBatch?.();
+  }
+
   // Store-wide exports made earlier hold the subject too: their parts are erased of the subject's
   // strings, a few parts per transaction (a store's export can be large).
-  if (progress.phase === 'rewrite') progress = { ...progress, phase: 'exports' };
   while (progress.phase === 'exports') {
     if (deps.signal?.aborted) throw new Error('aborted');
     const current: CustomerProgress = progress;
@@ -271,6 +292,12 @@ const without = (b: SubjectEntities, a: SubjectEntities): SubjectEntities =>
 const union = (a: SubjectEntities, b: SubjectEntities): SubjectEntities =>
   Object.fromEntries(entityLists.map((list) => [list, [...a[list], ...without(b, a)[list]]])) as SubjectEntities;
 
+/**
+ * Log records searched for webhooks naming the subject per transaction, per entity of a batch:
+ * most hold nothing to rewrite, and reading one costs far less than erasing an entity.
+ */
+const recordsPerEntity = 20;
+
 /** Store-wide export parts erased per transaction. */
 const exportPartsPerBatch = 20;
 
@@ -333,23 +360,6 @@ async function internalIdsOf(tx: Executor, storeId: number, orderIds: readonly s
           and order_id in (select jsonb_array_elements_text(${JSON.stringify(orderIds)}::jsonb))`,
   );
   return Object.fromEntries(rows.filter((r) => r.internal_id !== null).map((r) => [r.order_id, String(r.internal_id)]));
-}
-
-/** Every identifying string of the subject: in the emails given, the tables' documents and every snapshot of theirs in the log. */
-async function gatherStrings(tx: Executor, subject: Subject, entities: SubjectEntities): Promise<string[]> {
-  const strings = new Set<string>(subject.emails);
-  for (const kind of personKinds) {
-    const keys = entities[kind];
-    for (let i = 0; i < keys.length; i += 200) {
-      const chunk = keys.slice(i, i + 200);
-      const docs = await execRows<{ payload: string }>(
-        tx,
-        sql`select payload::text as payload from event_log where ${recordsOf(subject.storeId, kind, chunk)} and kind = 'snapshot'`,
-      );
-      for (const { payload } of docs) for (const s of identifyingStringsOf(payload)) strings.add(s);
-    }
-  }
-  return [...strings];
 }
 
 const storeTables: PersonKind[] = ['customer', 'order', 'abandoned_cart', 'review'];

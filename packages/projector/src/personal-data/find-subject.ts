@@ -1,5 +1,7 @@
 import { execRows, normalizeEmail, type Executor } from '@mirror/db';
 import { sql } from 'drizzle-orm';
+import { identifyingStringsOf, personKinds } from './redact.ts';
+import { recordsOf } from './rewrite.ts';
 
 /*
  * Who a customer request is about, and where the mirror holds their data. Ecwid ties a person's
@@ -81,4 +83,25 @@ export async function subjectEntities(db: Executor, subject: Subject): Promise<S
             and (customer_id in ${ids} or lower(doc -> 'reviewerInfo' ->> 'email') in ${emails}) order by 1`,
     ),
   };
+}
+
+/**
+ * Every identifying string of the subject: the emails given, and those in every snapshot of
+ * their entities in the log. An erasure replaces them wherever they occur in the subject's
+ * records; an erasure and an export both look for them in the store's webhooks (subject-webhooks.ts).
+ */
+export async function gatherStrings(tx: Executor, subject: Subject, entities: SubjectEntities): Promise<string[]> {
+  const strings = new Set<string>(subject.emails);
+  for (const kind of personKinds) {
+    const keys = entities[kind];
+    for (let i = 0; i < keys.length; i += 200) {
+      const chunk = keys.slice(i, i + 200);
+      const docs = await execRows<{ payload: string }>(
+        tx,
+        sql`select payload::text as payload from event_log where ${recordsOf(subject.storeId, kind, chunk)} and kind = 'snapshot'`,
+      );
+      for (const { payload } of docs) for (const s of identifyingStringsOf(payload)) strings.add(s);
+    }
+  }
+  return [...strings];
 }

@@ -149,6 +149,16 @@ async function newOrderOf(order: SimOrder, id: string, street: string): Promise<
   return doc;
 }
 
+/** The newest snapshot of a kind in store A, as a document to make another of. */
+async function latestDocument(entityKind: string): Promise<Record<string, unknown>> {
+  const [row] = await execRows<{ payload: string }>(
+    db,
+    sql`select payload::text as payload from event_log where store_id = ${storeA} and kind = 'snapshot' and entity_kind = ${entityKind}
+        order by position desc limit 1`,
+  );
+  return JSON.parse(row!.payload) as Record<string, unknown>;
+}
+
 async function exportDocument(request: RequestRow) {
   let text = '';
   for await (const chunk of readExport(db, request)) text += chunk;
@@ -381,6 +391,148 @@ describe('personal data', () => {
       sql`select email from orders where store_id = ${storeA} and order_id = 'TAILEND1'`,
     );
     expect(newOrder?.email).toMatch(/^erased-[a-z0-9_-]{16}@erased\.invalid$/);
+  }, 180_000);
+
+  it('finds the webhooks that name the customer under entities outside their closure: exported, and erased by a run that crashes after every batch', async () => {
+    const { customer, strings } = pickCustomer();
+    const someoneElse = kit.sim
+      .store(storeA)
+      .customers.values()
+      .find((c) => c.id !== customer.id && c.email.toLowerCase() !== customer.email.toLowerCase() && c.email !== '')!;
+    const upperFirst = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+    // Ecwid's documented `customer.deleted` names the customer by email; here under an id the
+    // mirror knows only by its tombstone. And an order's and a cart's webhook nobody can tie to
+    // the customer by id, with their email or name in the body, in another case.
+    const naming = [
+      await kit.send({ eventType: 'customer.deleted', entityId: 880_000_001, data: { customerEmail: upperFirst(customer.email) } }),
+      await kit.send({ eventType: 'order.updated', entityId: 880_000_002, data: { orderId: 'NOTTHEIRS1', customerEmail: customer.email } }),
+      await kit.send({
+        eventType: 'unfinished_order.updated',
+        entityId: 'not-their-cart',
+        data: { cartId: 'not-their-cart', note: `for ${customer.billingPerson.name.toUpperCase()}` },
+      }),
+    ].map(Number);
+    const notNaming = Number(
+      await kit.send({ eventType: 'customer.updated', entityId: 880_000_003, data: { customerEmail: someoneElse.email } }),
+    );
+    await kit.pass();
+    await projectAll();
+    // The closure cannot reach them: the deleted customer's row has no email.
+    const [tombstoned] = await execRows<{ email: string | null }>(
+      db,
+      sql`select email from customers where store_id = ${storeA} and customer_id = 880000001`,
+    );
+    expect(tombstoned).toEqual({ email: null });
+
+    const exportRequest = await createRequest(db, {
+      storeId: storeA,
+      kind: 'export',
+      scope: 'customer',
+      source: 'cli',
+      customerId: customer.id,
+    });
+    await run();
+    const exported = await exportDocument((await getRequest(db, storeA, exportRequest.id))!);
+    const positions = exported.items.filter((i) => i.source === 'log').map((i) => Number(i.position));
+    for (const position of naming) expect(positions, `webhook ${position}`).toContain(position);
+    expect(positions).not.toContain(notNaming);
+    // Each record once, though the webhook search passes the records the other stages export.
+    expect(new Set(positions).size).toBe(positions.length);
+
+    // The erasure stops after every batch it commits, and a new worker takes it over each time.
+    const erase = await createRequest(db, { storeId: storeA, kind: 'erase', scope: 'customer', source: 'api', customerId: customer.id });
+    const windowsSearched = new Set<number>();
+    for (let crashes = 0; ; crashes++) {
+      expect(crashes, 'the erasure makes progress').toBeLessThan(200);
+      const controller = new AbortController();
+      try {
+        expect(await run({ batchSize: 1, signal: controller.signal, onBatch: () => controller.abort() })).toBe(1);
+        break;
+      } catch (err) {
+        expect(String(err)).toMatch(/aborted/);
+      }
+      const progress = (await getRequest(db, storeA, erase.id))!.progress as { phase: string; webhooksAfter?: number };
+      if (progress.phase === 'webhooks') windowsSearched.add(progress.webhooksAfter ?? 0);
+      await db.execute(sql`update personal_data_requests set heartbeat_at = now() - interval '1 hour' where id = ${erase.id}`);
+    }
+    // It stopped within the webhook search more than once, and resumed where it stopped.
+    expect(windowsSearched.size).toBeGreaterThan(2);
+    expect((await getRequest(db, storeA, erase.id))!.status).toBe('done');
+    const text = await dump();
+    for (const s of strings) expect(text.includes(s.toLowerCase()), s).toBe(false);
+    // Someone else's webhook is untouched.
+    expect(text).toContain(someoneElse.email.toLowerCase());
+    const [untouched] = await execRows<{ erased_at: Date | null }>(db, sql`select erased_at from event_log where position = ${notNaming}`);
+    expect(untouched).toEqual({ erased_at: null });
+  }, 180_000);
+
+  it("a store's export holds every row of every table a customer's export reads; a customer's holds their refunds and cart lines", async () => {
+    const { customer, orders } = pickCustomer();
+    // A refunded order of theirs and an abandoned cart of theirs with a line, as Ecwid would send them.
+    const refunded = await newOrderOf(orders[0]!, 'REFUNDED1', '3 Refund Row');
+    refunded.refunds = [{ date: '2024-09-05 10:00:00 +0000', amount: 1, reason: 'damaged', source: 'CP' }];
+    refunded.refundedAmount = 1;
+    await appendSnapshot(db, { storeId: storeA, entityKind: 'order', entityId: 'REFUNDED1', payload: refunded });
+    const cart: Record<string, unknown> = {
+      ...(await latestDocument('abandoned_cart')),
+      cartId: 'THEIR-CART-1',
+      email: customer.email,
+      customerId: customer.id,
+    };
+    cart.items = [{ id: 1, productId: 1, name: 'Gift wrap', quantity: 1, price: 1, selectedOptions: [] }];
+    await appendSnapshot(db, { storeId: storeA, entityKind: 'abandoned_cart', entityId: 'THEIR-CART-1', payload: cart });
+    await projectAll();
+    // A webhook of a kind about no person, with an email in its body (a store's erasure erases it from there too).
+    const productId = kit.sim.store(storeA).products.values()[0]!.id;
+    const emailInProductWebhook = Number(
+      await kit.send({ eventType: 'product.updated', entityId: productId, data: { requestedBy: customer.email } }),
+    );
+
+    const rowsOf = async (table: string, where = sql`true`) =>
+      (
+        await execRows<{ r: string }>(
+          db,
+          sql`select to_jsonb(t)::text as r from ${sql.raw(table)} t where store_id = ${storeA} and ${where}`,
+        )
+      ).map((row) => JSON.stringify(JSON.parse(row.r)));
+    const exportedRows = (document: Awaited<ReturnType<typeof exportDocument>>, table: string) =>
+      document.items.filter((i) => i.source === 'table' && i.table === table).map((i) => JSON.stringify(i.row));
+
+    const storeRequest = await createRequest(db, { storeId: storeA, kind: 'export', scope: 'store', source: 'cli' });
+    const customerRequest = await createRequest(db, {
+      storeId: storeA,
+      kind: 'export',
+      scope: 'customer',
+      source: 'cli',
+      customerId: customer.id,
+    });
+    expect(await run()).toBe(2);
+    const storeExport = await exportDocument((await getRequest(db, storeA, storeRequest.id))!);
+    expect(storeExport.items.filter((i) => i.source === 'log').map((i) => i.position)).toContain(emailInProductWebhook);
+    for (const table of [
+      'customers',
+      'orders',
+      'order_items',
+      'order_refunds',
+      'invoices',
+      'abandoned_carts',
+      'abandoned_cart_items',
+      'reviews',
+    ]) {
+      const rows = await rowsOf(table);
+      expect(rows.length, `${table} has rows`).toBeGreaterThan(0);
+      expect(exportedRows(storeExport, table).sort(), table).toEqual(rows.sort());
+    }
+
+    const customerExport = await exportDocument((await getRequest(db, storeA, customerRequest.id))!);
+    for (const [table, where] of [
+      ['order_refunds', sql`order_id = 'REFUNDED1'`],
+      ['abandoned_cart_items', sql`cart_id = 'THEIR-CART-1'`],
+    ] as const) {
+      const rows = await rowsOf(table, where);
+      expect(rows.length, `${table} has their rows`).toBeGreaterThan(0);
+      for (const row of rows) expect(exportedRows(customerExport, table), table).toContain(row);
+    }
   }, 180_000);
 
   it('waits for an append in flight before it records the subject, and erases what that append brought', async (ctx) => {

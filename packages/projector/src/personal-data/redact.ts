@@ -121,11 +121,14 @@ function addPhone(phone: string, into: Set<string>): void {
   if (digits.length >= 6) into.add(digits);
 }
 
-/** Case-insensitive replacement of every identifying string, longest first (never a pseudonym: it identifies no one). */
+/** The strings a matcher replaces: long enough to identify, never a pseudonym (it identifies no one). */
+export const matchableStrings = (strings: Iterable<string>): string[] => [
+  ...new Set([...strings].map((s) => s.trim()).filter((s) => s.length >= 3 && !isPseudonym(s.toLowerCase()))),
+];
+
+/** Case-insensitive replacement of every identifying string, longest first. */
 export function stringMatcher(strings: Iterable<string>): RegExp | undefined {
-  const list = [...new Set([...strings].map((s) => s.trim()).filter((s) => s.length >= 3 && !isPseudonym(s.toLowerCase())))].sort(
-    (a, b) => b.length - a.length,
-  );
+  const list = matchableStrings(strings).sort((a, b) => b.length - a.length);
   if (list.length === 0) return undefined;
   return new RegExp(list.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'gi');
 }
