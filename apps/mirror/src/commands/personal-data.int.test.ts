@@ -2,11 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequest, personalDataRequestsTable } from '@mirror/db';
+import { createRequest, execRows, personalDataRequestsTable } from '@mirror/db';
 import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { createSimulator, type SimServer, type Simulator } from '@mirror/ecwid-sim';
 import { projectBatch } from '@mirror/projector';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './test-process.ts';
 
@@ -130,6 +130,27 @@ describe.skipIf(skip)('mirror personal-data', () => {
     }
     expect((await mirror('personal-data', 'list', '--store', String(storeId), '--json')).stdout).toBe(before);
   }, 120_000);
+
+  it('a store the mirror does not hold is a usage error: exit 2, and no request, no erased subject, for it', async () => {
+    const unknown = storeId + 8_996;
+    for (const args of [
+      ['erase', '--store', String(unknown), '--customer', '12'],
+      ['erase', '--store', String(unknown), '--all-customers'],
+      ['export', '--store', String(unknown), '--all-customers'],
+    ]) {
+      const run = await mirror('personal-data', ...args);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr.split('\n')[0], args.join(' ')).toBe(
+        `error: store ${unknown} is not in this mirror (nothing of it in the log or the tables): check the store id`,
+      );
+    }
+    const written = await execRows<{ requests: number; subjects: number }>(
+      database.db,
+      sql`select (select count(*)::int from personal_data_requests where store_id = ${unknown}) as requests,
+                 (select count(*)::int from erased_subjects where store_id = ${unknown}) as subjects`,
+    );
+    expect(written).toEqual([{ requests: 0, subjects: 0 }]);
+  }, 60_000);
 
   it('a customer beside --all-customers contradicts the scope: exit 2, one line saying so, for erase and export alike', async () => {
     for (const command of ['erase', 'export']) {

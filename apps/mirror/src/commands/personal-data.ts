@@ -10,6 +10,7 @@ import {
   type Database,
   type PersonalDataRequest,
 } from '@mirror/db';
+import { storeExists } from '@mirror/api';
 import { AppError, type Logger } from '@mirror/core';
 import { claimRequest, runRequest } from '@mirror/projector';
 import { InvalidArgumentError, type Command } from 'commander';
@@ -44,6 +45,11 @@ function scopeOf(options: Options): { scope: 'customer' | 'store'; subject: Subj
 /** Makes the request and runs it here; a worker that took it first is waited for. */
 async function runHere(database: Database, log: Logger, options: Options, kind: 'erase' | 'export'): Promise<PersonalDataRequest> {
   const { scope, subject } = scopeOf(options);
+  // A mistyped store id would record erased subjects (for --all-customers, the whole store) for a
+  // store the mirror does not hold, erasing it on arrival should it ever be mirrored; the API
+  // answers 404 here, and so does this.
+  if (!(await storeExists(database.db, options.store)))
+    throw usageError(`store ${options.store} is not in this mirror (nothing of it in the log or the tables): check the store id`);
   const controller = new AbortController();
   onShutdown(log, async () => controller.abort());
   let request: PersonalDataRequest;
