@@ -34,13 +34,12 @@ FROM (
   WHERE s.coupon_code IS NOT NULL
   GROUP BY s.store_id, s.coupon_code, s.currency
 ) u
-LEFT JOIN LATERAL (
-  SELECT dc.coupon_id, dc.name
+LEFT JOIN (
+  SELECT DISTINCT ON (dc.store_id, dc.code) dc.store_id, dc.code, dc.coupon_id, dc.name
   FROM public.discount_coupons dc
-  WHERE dc.store_id = u.store_id AND dc.code = u.coupon_code
-  ORDER BY dc.deleted_at IS NULL DESC, dc.deleted_at DESC, dc.source_position DESC
-  LIMIT 1
-) c ON true;
+  WHERE dc.code IS NOT NULL
+  ORDER BY dc.store_id, dc.code, dc.deleted_at IS NULL DESC, dc.deleted_at DESC, dc.source_position DESC
+) c ON c.store_id = u.store_id AND c.code = u.coupon_code;
 --> statement-breakpoint
 -- reporting.abandoned_cart_recovery counted carts the merchant deleted: deleting an abandoned
 -- cart in Ecwid's admin hides it (`hidden`), it does not remove it (docs/ecwid.md).
