@@ -4,7 +4,7 @@ import { appendLock } from './erase-on-append.ts';
 import { gatherStrings, resolveSubject, subjectEntities, type Subject, type SubjectEntities } from './find-subject.ts';
 import { erasePayload, personKinds, stringMatcher, subjectOf, type PersonKind } from './redact.ts';
 import { beginErasure, recordsOf, rewriteLog, rewriteRows, type EraseRule } from './rewrite.ts';
-import { eraseWebhooksNamingSubject, nextWindowEnd } from './subject-webhooks.ts';
+import { emailValueMatcher, eraseWebhooksNamingSubject, nextWindowEnd } from './subject-webhooks.ts';
 import type { SubjectHasher } from './subject-key.ts';
 import type { RequestRow } from './requests.ts';
 
@@ -183,7 +183,7 @@ async function eraseCustomer(deps: EraseDeps, request: RequestRow): Promise<Eras
     await db.transaction(async (tx) => {
       const after = current.webhooksAfter ?? 0;
       // Nothing to look for (a subject known by an id alone, without a document): no window is read.
-      const upTo = rule.matcher ? await nextWindowEnd(tx, storeId, after, batchSize * recordsPerEntity) : null;
+      const upTo = emailValueMatcher(current.strings) ? await nextWindowEnd(tx, storeId, after, batchSize * recordsPerEntity) : null;
       if (upTo !== null) {
         add(counts, { log_records: await eraseWebhooksNamingSubject(tx, rule, { storeId, strings: current.strings, after, upTo }) });
       }

@@ -1,9 +1,8 @@
 import { execRows, personalDataExportPartsTable, personalDataRequestsTable, type Db, type Executor } from '@mirror/db';
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { gatherStrings, resolveSubject, subjectEntities, type Subject, type SubjectEntities } from './find-subject.ts';
-import { stringMatcher } from './redact.ts';
 import type { RequestRow } from './requests.ts';
-import { namesSubject, nextWindowEnd, webhooksHolding } from './subject-webhooks.ts';
+import { emailValueMatcher, namesSubject, nextWindowEnd, webhooksHolding } from './subject-webhooks.ts';
 
 /*
  * An export: one JSON document with everything the mirror holds about the subject, the rows of
@@ -95,14 +94,14 @@ function customerStages(storeId: number, subject: Subject, entities: SubjectEnti
   ];
 }
 
-/** The store's other webhooks that hold one of the subject's strings (subject-webhooks.ts), a window of the log per part. */
+/** The store's other webhooks with one of the subject's emails as a value (subject-webhooks.ts), a window of the log per part. */
 function webhooksNamingSubject(
   storeId: number,
   strings: readonly string[],
   exportedByEntity: readonly [entityKind: string, ids: readonly string[]][],
   requestPositions: SQL,
 ): Stage {
-  const matcher = stringMatcher(strings);
+  const matcher = emailValueMatcher(strings);
   const exported = new Set(exportedByEntity.flatMap(([kind, ids]) => ids.map((id) => `${kind}:${id}`)));
   return {
     name: 'log webhooks naming the subject',

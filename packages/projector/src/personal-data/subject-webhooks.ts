@@ -9,9 +9,16 @@ import { beginErasure, rewriteLog, type EraseRule } from './rewrite.ts';
  * entity the subject's closure (find-subject.ts) does not reach: the documented
  * `customer.deleted` names the customer by `customerEmail` under an id the mirror may know only
  * as a tombstone (a row without an email), and an order's or a cart's webhook may carry an email
- * or a name too. Nothing but their text leads from the subject to them, so they are found by it:
- * the store's webhooks with one of the subject's identifying strings in a string value, in any
- * case. An erasure erases them, an export holds them, like the subject's other records.
+ * too. Nothing but their text leads from the subject to them, so they are found by it: the
+ * store's webhooks with a string value that is one of the subject's emails, in any case. An
+ * erasure erases that value, an export holds the webhook, like the subject's other records.
+ *
+ * Emails only, and whole values only. The subject's other strings (a first name, a street, a
+ * phone's digits) are matched as substrings inside their own records, where that is safe; across
+ * the store's webhooks a three-letter name would match inside `order.updated` or another
+ * customer's email, rewrite webhooks that wait to be fetched and put other people's data in the
+ * subject's export. An email is what Ecwid's webhook bodies name a person by (`customerEmail`),
+ * and as a whole value it cannot match another address (`ted@x.com` inside `fred@x.com`).
  *
  * Cost: every webhook of the store is read once per customer erasure or export (a pattern match
  * on `payload::text` that no index serves), where the rest of an erasure reads only the
@@ -32,20 +39,39 @@ export async function nextWindowEnd(tx: Executor, storeId: number, after: number
   return window?.last === null || window?.last === undefined ? null : Number(window.last);
 }
 
-/** LIKE patterns for `strings` anywhere in a text: Postgres's wildcards in them (`_` is common in emails) are taken literally. */
-const containing = (strings: readonly string[]) => matchableStrings(strings).map((s) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+/** The subject's emails among their identifying strings, lower-cased. */
+export const subjectEmails = (strings: readonly string[]): string[] => [
+  ...new Set(
+    matchableStrings(strings)
+      .filter((s) => s.includes('@'))
+      .map((s) => s.toLowerCase()),
+  ),
+];
 
 /**
- * The store's webhooks in the window (`after`, `upTo`] whose text holds one of `strings`, in any
- * case. A first sieve only: a string may sit in a key or a number's digits, which an erasure
- * leaves alone; {@link namesSubject} decides.
+ * LIKE patterns for each email as a whole JSON string value in a payload's text (`"ted@x.com"`):
+ * Postgres's wildcards in it (`_` is common in emails) are taken literally.
+ */
+const asWholeValue = (strings: readonly string[]) => subjectEmails(strings).map((s) => `%"${s.replace(/[\\%_]/g, (c) => `\\${c}`)}"%`);
+
+/** Matches a string value that is one of the subject's emails, in any case; undefined without emails. */
+export function emailValueMatcher(strings: readonly string[]): RegExp | undefined {
+  const emails = subjectEmails(strings);
+  if (emails.length === 0) return undefined;
+  return new RegExp(`^(?:${emails.map((e) => e.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`, 'i');
+}
+
+/**
+ * The store's webhooks in the window (`after`, `upTo`] whose text holds one of the subject's
+ * emails as a JSON string, in any case. A first sieve only (an object key could be that string);
+ * {@link namesSubject} decides.
  */
 export function webhooksHolding(storeId: number, strings: readonly string[], after: number, upTo: number): SQL {
   return sql`store_id = ${storeId} and kind = 'webhook' and position > ${after} and position <= ${upTo}
-    and payload::text ilike any (select jsonb_array_elements_text(${JSON.stringify(containing(strings))}::jsonb))`;
+    and payload::text ilike any (select jsonb_array_elements_text(${JSON.stringify(asWholeValue(strings))}::jsonb))`;
 }
 
-/** Whether a string value of the payload holds one of the subject's strings: exactly the webhooks an erasure changes. */
+/** Whether a string value of the payload is one of the subject's emails (emailValueMatcher): exactly the webhooks an erasure changes. */
 export const namesSubject = (payload: string, matcher: RegExp | undefined): boolean =>
   matcher !== undefined && erasePayload(payload, { person: false, matcher, pseudonym: (email) => email }) !== undefined;
 
@@ -56,7 +82,8 @@ export async function eraseWebhooksNamingSubject(
   window: { storeId: number; strings: readonly string[]; after: number; upTo: number },
 ): Promise<number> {
   const { storeId, strings, after, upTo } = window;
-  if (matchableStrings(strings).length === 0) return 0;
+  const matcher = emailValueMatcher(strings);
+  if (!matcher) return 0;
   const found = await execRows<{ position: string | number }>(
     tx,
     sql`select position from event_log where ${webhooksHolding(storeId, strings, after, upTo)}`,
@@ -69,5 +96,6 @@ export async function eraseWebhooksNamingSubject(
   // under these row locks), and a rewrite computed from a version read before the other's commit
   // would write the other's erased strings back.
   await tx.execute(sql`select position from event_log where ${positions} order by position for update`);
-  return rewriteLog(tx, rule, positions);
+  // Only the email values: the subject's other strings are not theirs to find in these webhooks.
+  return rewriteLog(tx, { pseudonym: rule.pseudonym, matcher }, positions);
 }
