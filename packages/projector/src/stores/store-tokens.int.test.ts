@@ -187,10 +187,27 @@ describe('registerStoreToken', () => {
         reinstalled: [],
       });
       expect(asked).toBe(0);
+      // Ecwid's answer, had it come, confirms no install of a store erased whole either.
+      expect(await registerStoreToken(db, box, { storeId: 10, token: 'secret_ten', source: 'env', confirmedByEcwid: true })).toMatchObject({
+        installed: false,
+        held: true,
+      });
+      expect(await storeRecords(10)).toEqual(['uninstalled']);
+
+      // Ecwid that does not answer holds a start up for a few seconds, not for its retries.
+      await uninstalledStore(11);
+      const started = Date.now();
+      expect(
+        await syncEnvTokens(db, box, [{ storeId: 11, token: 'secret_eleven' }], { honoured: () => new Promise<boolean>(() => {}) }),
+      ).toEqual({
+        uninstalled: [11],
+        reinstalled: [],
+      });
+      expect(Date.now() - started).toBeLessThan(8_000);
     } finally {
       await server.close();
     }
-  });
+  }, 30_000);
 
   it('lets a store blocked by its old token be retried at once, and leaves other states alone', async () => {
     await addStoreToken(db, box, 1, 'secret_old_one');

@@ -175,7 +175,10 @@ export async function registerStoreToken(
     const uninstalled = state?.status === 'uninstalled' || store?.status === 'uninstalled';
     const sameToken = existing?.tokenFingerprint === fingerprint && existing.tokenSealed !== null;
     const scopes = input.scopes === undefined ? (existing?.scopes ?? null) : input.scopes === null ? null : [...input.scopes];
-    const held = uninstalled && source === 'env' && input.confirmedByEcwid !== true;
+    // Ecwid's answer confirms an install, but not of a store erased whole: checked here, under the
+    // registration's lock, so an erasure committed while Ecwid was asked is seen.
+    const confirmed = input.confirmedByEcwid === true && !(await erasedWhole(tx, storeId));
+    const held = uninstalled && source === 'env' && !confirmed;
     if (sameToken && (!uninstalled || held)) {
       if (existing.source !== source || input.scopes !== undefined) {
         await tx.update(storeTokensTable).set({ source, scopes }).where(eq(storeTokensTable.storeId, storeId));
@@ -293,10 +296,21 @@ export async function syncEnvTokens(
   const uninstalled: number[] = [];
   const reinstalled: number[] = [];
   if (tokens.length === 0) return { uninstalled, reinstalled };
+  const held: StoreToken[] = [];
   for (const { storeId, token } of tokens) {
-    if (!(await registerStoreToken(db, box, { storeId, token, source: 'env' })).held) continue;
-    const confirmed = options.honoured !== undefined && !(await erasedWhole(db, storeId)) && (await options.honoured(storeId, token));
-    if (confirmed && (await registerStoreToken(db, box, { storeId, token, source: 'env', confirmedByEcwid: true })).installed)
+    if ((await registerStoreToken(db, box, { storeId, token, source: 'env' })).held) held.push({ storeId, token });
+  }
+  // Asked all at once, each for a few seconds at most: a start does not wait on Ecwid (its
+  // retries and backoff) before it serves. Unanswered is no; the next start asks again, and an
+  // application.installed confirms it sooner.
+  const { honoured } = options;
+  const answers = await Promise.all(
+    held.map(async ({ storeId, token }) =>
+      honoured !== undefined && !(await erasedWhole(db, storeId)) ? withDeadline(honoured(storeId, token), envProbeDeadlineMs) : false,
+    ),
+  );
+  for (const [i, { storeId, token }] of held.entries()) {
+    if (answers[i] && (await registerStoreToken(db, box, { storeId, token, source: 'env', confirmedByEcwid: true })).installed)
       reinstalled.push(storeId);
     else uninstalled.push(storeId);
   }
@@ -319,15 +333,29 @@ export function honouredBy(
       await clientFor(storeId, token).getProfile();
       return true;
     } catch (err) {
-      const refused = err instanceof EcwidStoreError && (err.code === 'TOKEN' || err.code === 'STORE_NOT_FOUND');
-      if (!refused) log.warn({ storeId, error: err instanceof Error ? err.message : String(err) }, 'could not ask Ecwid about the store');
-      return false;
+      if (!(err instanceof EcwidStoreError)) {
+        log.warn({ storeId, error: err instanceof Error ? err.message : String(err) }, 'could not ask Ecwid about the store');
+        return false;
+      }
+      // A refused token (or a store Ecwid does not know) is no. A missing scope, a feature or plan
+      // the store lacks, a suspended store: Ecwid knows the token, so the app is installed.
+      return err.code !== 'TOKEN' && err.code !== 'STORE_NOT_FOUND';
     }
   };
 }
 
+/** How long a start waits for Ecwid's answer about an uninstalled store's ECWID_STORES token. */
+const envProbeDeadlineMs = 5_000;
+
+/** The promise's value, or false when it has not settled within `ms` (it runs on, unheard). */
+function withDeadline(answer: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  return Promise.race([answer.catch(() => false), late]).finally(() => clearTimeout(timer));
+}
+
 /** Whether the store's customers were all erased (docs/personal-data.md): its fetching stays stopped. */
-async function erasedWhole(db: Db, storeId: number): Promise<boolean> {
+async function erasedWhole(db: Executor, storeId: number): Promise<boolean> {
   const [any] = await execRows<{ found: boolean }>(
     db,
     sql`select exists (select 1 from erased_subjects where store_id = ${storeId}) as found`,
