@@ -2,7 +2,7 @@ import { execRows, personalDataExportPartsTable, personalDataRequestsTable, type
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { gatherStrings, resolveSubject, subjectEntities, type Subject, type SubjectEntities } from './find-subject.ts';
 import type { RequestRow } from './requests.ts';
-import { emailValueMatcher, namesSubject, nextWindowEnd, webhooksHolding } from './subject-webhooks.ts';
+import { emailValueMatcher, namesSubject, nextWindowEnd, subjectEmails, webhooksHolding } from './subject-webhooks.ts';
 
 /*
  * An export: one JSON document with everything the mirror holds about the subject, the rows of
@@ -19,7 +19,11 @@ type Stage = { name: string; next(tx: Executor, cursor: string | null): Promise<
 type ExportProgress = {
   subject?: Subject;
   entities?: SubjectEntities;
-  /** The subject's identifying strings (a customer's export looks for them in the store's webhooks). */
+  /**
+   * The subject's emails, which a customer's export looks for in the store's webhooks
+   * (subject-webhooks.ts). Emails only: names, streets and phones are not kept in clear for the
+   * life of a finished request.
+   */
   strings?: string[];
   stage: number;
   cursor: string | null;
@@ -209,7 +213,7 @@ export async function runExport(db: Db, request: RequestRow, signal?: AbortSigna
   }
   // A run begun by a version that did not keep them finds them now.
   if (request.scope === 'customer' && !progress.strings) {
-    progress = { ...progress, strings: await gatherStrings(db, progress.subject!, progress.entities!) };
+    progress = { ...progress, strings: subjectEmails(await gatherStrings(db, progress.subject!, progress.entities!)) };
   }
   const stages =
     request.scope === 'store'

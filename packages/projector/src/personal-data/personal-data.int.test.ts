@@ -453,6 +453,8 @@ describe('personal data', () => {
     for (const position of notNaming) expect(positions, `webhook ${position}`).not.toContain(position);
     // Each record once, though the webhook search passes the records the other stages export.
     expect(new Set(positions).size).toBe(positions.length);
+    // The finished request keeps nothing it searched by.
+    expect((await getRequest(db, storeA, exportRequest.id))!.progress).toBeNull();
 
     // The erasure stops after every batch it commits, and a new worker takes it over each time.
     const erase = await createRequest(db, { storeId: storeA, kind: 'erase', scope: 'customer', source: 'api', customerId: customer.id });
