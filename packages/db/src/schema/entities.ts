@@ -120,15 +120,16 @@ export const orderItemsTable = pgTable(
 
 /**
  * An order's refunds (`refunds[]`), one row each, keyed by position in that list. An order
- * Ecwid marks refunded without listing the refund gets one row inferred from `refundedAmount`
- * (or its whole total when fully refunded), dated by the first snapshot that showed it (docs/reporting.md).
+ * Ecwid marks refunded without listing the refund gets rows inferred from `refundedAmount` (or its
+ * whole total when fully refunded): one per increase, dated by the first snapshot that showed it
+ * (docs/reporting.md).
  */
 export const orderRefundsTable = pgTable(
   'order_refunds',
   {
     storeId: int8('store_id').notNull(),
     orderId: text('order_id').notNull(),
-    /** 1-based position in the order's `refunds` (an inferred refund is 1). */
+    /** 1-based position in the order's `refunds` (inferred refunds: 1, 2, … in the order they showed). */
     refundIndex: int8('refund_index').notNull(),
     refundedAt: tz('refunded_at'),
     amount: numeric('amount'),

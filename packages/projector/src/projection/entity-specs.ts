@@ -312,25 +312,29 @@ const impliedRefund = (field: (name: string) => string) =>
   end)`;
 
 /**
- * Refunds as Ecwid lists them; an order that implies one without a list gets one row, dated by
- * the first snapshot of the order that implied that amount (since the last one that implied
- * another, or none), not by this one: `updateDate` moves with every later edit of the order (a
- * comment, a shipment), and a refund dated by it would move from one closed day to another.
- * Read from the log up to this record, so projection and rebuild give the same date.
+ * Refunds as Ecwid lists them. An order that implies refunds without listing them gets one row
+ * per increase of the implied amount, dated by the snapshot of the order that first showed it:
+ * refunded 4 on the 5th, then up to 7 on the 1st, is 4 on the 5th and 3 on the 1st. Not dated by
+ * this record: `updateDate` moves with every later edit of the order (a comment, a shipment),
+ * and a refund dated by it would move from one closed day to another. The increases are counted
+ * from the order's last snapshot that implied none (or listed its refunds), or whose amount went
+ * down (then all of it is dated there). Read from the log up to this record, so projection and
+ * the rebuild give the same rows.
  */
 const refundsOf = () => {
   const implied = impliedRefund(f);
-  const snapshots = (alias: string) =>
-    `event_log ${alias} where ${alias}.store_id = b.store_id and ${alias}.entity_kind = 'order' and ${alias}.entity_id = b.entity_id
-      and ${alias}.kind = 'snapshot'`;
-  const otherAmount = `(select max(d.position) from ${snapshots('d')} and d.position < b.position
-      and ${impliedRefund((name) => `d.payload->'${name}'`)} is distinct from ${implied})`;
-  const first = `(select jsonb_build_array(jsonb_build_object('amount', ${implied}, 'date', s.payload->'updateDate',
-        'timestamp', s.payload->'updateTimestamp', 'source', 'inferred'))
-      from ${snapshots('s')} and s.position <= b.position and s.position > coalesce(${otherAmount}, 0)
-      order by s.position limit 1)`;
+  const history = `select h.position, h.payload, ${impliedRefund((name) => `h.payload->'${name}'`)} as amount
+      from event_log h where h.store_id = b.store_id and h.entity_kind = 'order' and h.entity_id = b.entity_id
+        and h.kind = 'snapshot' and h.position <= b.position`;
+  const increases = `(with hist as (select x.*, lag(x.amount) over (order by x.position) as before from (${history}) x),
+      since as (select coalesce(max(case when amount is null then position + 1 when amount < before then position end), 0) as p from hist),
+      run as (select hist.position, hist.payload, hist.amount - coalesce(lag(hist.amount) over (order by hist.position), 0) as delta
+        from hist, since where hist.position >= since.p)
+    select jsonb_agg(jsonb_build_object('amount', delta, 'date', payload->'updateDate', 'timestamp', payload->'updateTimestamp',
+        'source', 'inferred') order by position)
+    from run where delta > 0)`;
   return `(case when jsonb_array_length(coalesce(${array(f('refunds'))}, '[]')) > 0 then ${f('refunds')}
-    when ${implied} is not null then ${first}
+    when ${implied} is not null then ${increases}
   end)`;
 };
 

@@ -116,7 +116,7 @@ describe('columns from real documents', () => {
     });
   });
 
-  test('a refund Ecwid does not list keeps the day it first showed: later edits of the order do not move it, and a rebuild agrees', async () => {
+  test('refunds Ecwid does not list keep the day each first showed: later edits of the order do not move them, and a rebuild agrees', async () => {
     const base = fixture('order');
     delete base['refunds'];
     const state = (refundedAmount: number, updated: string, comment: string) => ({
@@ -137,12 +137,18 @@ describe('columns from real documents', () => {
     // Refunded 4 on the 5th; a comment added on the 20th leaves the refund on the 5th.
     expect(await step(4, '2026-01-05T10:00:00Z', '')).toEqual([[1, ts('2026-01-05T10:00:00Z'), 4, 'inferred']]);
     expect(await step(4, '2026-01-20T09:00:00Z', 'gift wrap, please')).toEqual([[1, ts('2026-01-05T10:00:00Z'), 4, 'inferred']]);
-    // Refunded up to 7 on 1 February: the amount Ecwid gives, on the day it first showed.
-    expect(await step(7, '2026-02-01T08:00:00Z', 'gift wrap, please')).toEqual([[1, ts('2026-02-01T08:00:00Z'), 7, 'inferred']]);
+    // Refunded up to 7 on 1 February: 3 more, on that day; the 4 stays on the 5th.
+    const twoRefunds = [
+      [1, ts('2026-01-05T10:00:00Z'), 4, 'inferred'],
+      [2, ts('2026-02-01T08:00:00Z'), 3, 'inferred'],
+    ];
+    expect(await step(7, '2026-02-01T08:00:00Z', 'gift wrap, please')).toEqual(twoRefunds);
     const projected = await step(7, '2026-02-03T08:00:00Z', 'shipped late');
-    expect(projected).toEqual([[1, ts('2026-02-01T08:00:00Z'), 7, 'inferred']]);
+    expect(projected).toEqual(twoRefunds);
     await rebuild(db, { batchSize: 2 });
     expect(await refunds()).toEqual(projected);
+    // Down to 5 (a refund taken back): all of it dated where it went down.
+    expect(await step(5, '2026-02-10T08:00:00Z', 'shipped late')).toEqual([[1, ts('2026-02-10T08:00:00Z'), 5, 'inferred']]);
   });
 
   test('a product, its variations and categories', async () => {
