@@ -51,7 +51,10 @@ export type RunEnrichmentOptions = {
   onRead?: (read: { stores: number; full: boolean; ms: number }) => void;
   /** Called after each pass (metrics, tests, benchmarks). */
   onPass?: (storeId: number, result: EnrichPassResult) => void;
-} & Pick<EnrichStoreDeps, 'batchSize' | 'maxAttempts' | 'retryBaseMs' | 'retryMaxMs' | 'now' | 'fetchOptions' | 'onFetched' | 'onNote'>;
+} & Pick<
+  EnrichStoreDeps,
+  'batchSize' | 'maxAttempts' | 'retryBaseMs' | 'retryMaxMs' | 'now' | 'fetchOptions' | 'onFetched' | 'onNote' | 'profileWithOrders'
+>;
 
 /**
  * Passes that may follow a store's pass in flight, each the next of the one before (decision
@@ -133,6 +136,12 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
   let passesStarted = 0;
   const startedAt = new Map<number, number>();
 
+  // Stores whose next pass could not start because a pass of theirs was still reading the log
+  // (so where its read ends was not known yet), with the last webhook the loop saw: that pass
+  // starts the next one as soon as its fetches start, instead of the webhook waiting for them to
+  // return, or for a wake that may not come until the poll.
+  const deferred = new Map<number, number>();
+
   // The stores the last reading found with work, and those whose pass ended since: a wake reads
   // these again with the stores it names. Every store is read at the first wake, when the
   // stores are not known, and every fullReadIntervalMs (performance.now, not `now`: a cadence).
@@ -166,6 +175,11 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
             onFetchStart: (end, fetching) => {
               entry.end = end;
               entry.fetching = fetching;
+              const waiting = deferred.get(storeId);
+              if (waiting !== undefined) {
+                deferred.delete(storeId);
+                followOn(storeId, token, waiting);
+              }
             },
             onFetchDone: (end) => {
               entry.end = end;
@@ -193,13 +207,19 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
         endedAt.set(storeId, ++passesEnded);
         endedSinceRead.add(storeId);
         chain.splice(chain.indexOf(entry), 1);
+        // A webhook that came while this pass read the log, and that it ended without following
+        // up (it found nothing, or stopped): a next pass now, or the loop looks at the store again
+        // at once, not at the next webhook or poll.
+        const waiting = deferred.get(storeId);
+        deferred.delete(storeId);
+        if (waiting !== undefined && chain.length > 0) followOn(storeId, token, waiting);
         if (chain.length === 0) {
           inFlight.delete(storeId);
           // Before the loop can look at the store again: on the one lease connection the unlock
           // then goes ahead of a new lock.
           void leases?.release(storeId);
         }
-        if (progressed) wake();
+        if (progressed || (waiting !== undefined && !inFlight.has(storeId))) wake();
       }
     })();
   }
@@ -211,7 +231,11 @@ export async function runEnrichment(options: RunEnrichmentOptions): Promise<void
   function followOn(storeId: number, token: string | undefined, lastWebhook?: number) {
     const chain = inFlight.get(storeId);
     if (!pipeline || signal.aborted || othersWaiting || !chain || chain.length === 0 || chain.length > maxFollowers) return;
-    if (chain.some((pass) => pass.end === undefined)) return;
+    if (chain.some((pass) => pass.end === undefined)) {
+      // Looked at again once that pass knows where its read ends (onFetchStart).
+      if (lastWebhook !== undefined) deferred.set(storeId, Math.max(deferred.get(storeId) ?? 0, lastWebhook));
+      return;
+    }
     const last = chain.at(-1)!;
     if (lastWebhook !== undefined && lastWebhook <= last.end!) return;
     startPass(storeId, token, { after: last.end!, previous: last.done, fetching: fetchesOf(chain) });
