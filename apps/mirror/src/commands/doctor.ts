@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { baseSections, ecwidSection, loadConfig, secretKeySection } from '../config.ts';
-import { runDoctor, type Check } from '../doctor/run-doctor.ts';
+import { baseSections, ConfigError, ecwidSection, loadConfig, secretKeySection } from '../config.ts';
+import { runDoctor, type Check, type StartConfiguration } from '../doctor/run-doctor.ts';
+import { realStoresConfigured, startRefusals, startSections } from './start.ts';
 import { createQuietLogger, exitTwoOnBadArguments, storeIdArgument } from './command-kit.ts';
 
 const webhookUrlArgument = (value: string): URL => {
@@ -35,6 +36,7 @@ export function registerDoctor(program: Command): void {
     const config = loadConfig(process.env, { ...baseSections, ecwid: ecwidSection, secretKey: secretKeySection });
     const log = createQuietLogger(config.log);
     const checks = await runDoctor({
+      start: startConfiguration(),
       database: config.database,
       ecwid: config.ecwid,
       storeId: options.store,
@@ -60,4 +62,16 @@ export function registerDoctor(program: Command): void {
     }
     if (failed > 0) process.exitCode = 1;
   });
+}
+
+/** Whether `mirror start` would run with this environment, as it decides (see StartConfiguration). */
+function startConfiguration(): StartConfiguration {
+  let config;
+  try {
+    config = loadConfig(process.env, startSections);
+  } catch (err) {
+    if (err instanceof ConfigError) return { refused: err.message };
+    throw err;
+  }
+  return { realStoresConfigured: realStoresConfigured(config), refusalsWithRealStores: startRefusals(config, process.env) };
 }

@@ -4,6 +4,7 @@ import { demoSecretBox, hasRealStores } from '@mirror/projector';
 import type { Command } from 'commander';
 import {
   baseSections,
+  ConfigError,
   clientSecretSection,
   demoSection,
   ecwidSection,
@@ -22,6 +23,46 @@ import { createRootLogger, onShutdown, openDatabase } from '../runtime.ts';
 import { startAll, type Demo } from '../server/start-all.ts';
 import { exitTwoOnBadArguments } from './command-kit.ts';
 
+/** What `mirror start` reads from the environment (`mirror doctor` checks the same). */
+export const startSections = {
+  ...baseSections,
+  http: httpSection,
+  ecwid: ecwidSection,
+  secret: clientSecretSection,
+  api: apiSection,
+  enrichment: enrichmentSection,
+  projection: projectionSection,
+  reconcile: reconcileSection,
+  personalData: personalDataSection,
+  demo: demoSection,
+  oauth: oauthSection,
+  secretKey: secretKeySection,
+};
+
+/** ECWID_STORES or ECWID_CLIENT_ID: the mirror is for real stores, whatever the database holds. */
+export const realStoresConfigured = (config: { ecwid: { stores: readonly unknown[] }; oauth: unknown }): boolean =>
+  config.ecwid.stores.length > 0 || config.oauth !== undefined;
+
+/**
+ * Why `mirror start` would refuse to mirror real stores with this environment (each message as
+ * it prints it), beyond the sections' own checks: the key that seals their tokens, and the
+ * ingest's settings (its client secret), which the demo sets for itself.
+ */
+export function startRefusals(config: { secretKey: Parameters<typeof requireSecretBox>[0] }, env: NodeJS.ProcessEnv): string[] {
+  const refusals: string[] = [];
+  const refusal = (check: () => unknown) => {
+    try {
+      check();
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      refusals.push(err.message);
+    }
+  };
+  refusal(() => requireSecretBox(config.secretKey));
+  refusal(() => parseEnv(ingestSection, env));
+  return refusals;
+}
+
 /** `mirror start` (and `pnpm start`): the whole mirror in one process on one port. */
 export function registerStart(program: Command): void {
   exitTwoOnBadArguments(
@@ -31,23 +72,10 @@ export function registerStart(program: Command): void {
         'run ingest, projector and query API in one process on PORT (default 3000), with the OAuth install flow when ECWID_CLIENT_ID is set; with no store configured, mirror a simulated demo store',
       ),
   ).action(async () => {
-    const config = loadConfig(process.env, {
-      ...baseSections,
-      http: httpSection,
-      ecwid: ecwidSection,
-      secret: clientSecretSection,
-      api: apiSection,
-      enrichment: enrichmentSection,
-      projection: projectionSection,
-      reconcile: reconcileSection,
-      personalData: personalDataSection,
-      demo: demoSection,
-      oauth: oauthSection,
-      secretKey: secretKeySection,
-    });
+    const config = loadConfig(process.env, startSections);
     // Real stores are configured (ECWID_STORES, ECWID_CLIENT_ID): their tokens need the key, and
     // the check comes before anything is opened.
-    const configured = config.ecwid.stores.length > 0 || config.oauth !== undefined;
+    const configured = realStoresConfigured(config);
     if (configured) requireSecretBox(config.secretKey);
     const log = createRootLogger(config.log);
     const database = await openDatabase(config.database, log, { serve: true });

@@ -209,11 +209,14 @@ describe.skipIf(concurrencySkipReason('the doctor checks on Postgres') !== undef
       DATABASE_URL: database.url,
       ECWID_API_BASE_URL: simServer.url,
       ECWID_STORES: `${storeId}:${token}`,
+      ECWID_CLIENT_SECRET: sim.clientSecret,
+      MIRROR_SECRET_KEY: randomBytes(32).toString('base64'),
       LOG_LEVEL: '',
       MIRROR_DATA_DIR: '',
     };
     const healthy = await runCli(['doctor'], env);
     expect(healthy.stdout).toMatch(/^ok {4}store 1003 +Ecwid accepts the token/m);
+    expect(healthy.stdout).toMatch(/^ok {4}configuration +`mirror start` accepts this environment\n/m);
     expect(healthy.stdout).toMatch(/\nhealthy \(\d+ warnings?\)\n$/);
     expect(healthy.code).toBe(0);
 
@@ -238,6 +241,52 @@ describe.skipIf(concurrencySkipReason('the doctor checks on Postgres') !== undef
     const badConfig = await runCli(['doctor'], { ...env, ECWID_STORES: 'oops' });
     expect(badConfig.code).toBe(2);
     expect(badConfig.stderr).toMatch(/ECWID_STORES/);
+  }, 120_000);
+
+  test('an environment `mirror start` refuses fails: the key for real stores, the client secret, a setting of its own', async () => {
+    const env = {
+      DATABASE_URL: database.url,
+      ECWID_API_BASE_URL: simServer.url,
+      ECWID_STORES: `${storeId}:${token}`,
+      LOG_LEVEL: '',
+      MIRROR_DATA_DIR: '',
+    };
+    const keyless = await runCli(['doctor', '--json'], env);
+    expect(keyless.code).toBe(1);
+    const report = JSON.parse(keyless.stdout) as { checks: Check[] };
+    const refused = failures(report.checks);
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ area: 'configuration' });
+    expect(refused[0]!.detail).toMatch(/^`mirror start` refuses this environment: MIRROR_SECRET_KEY is not set.*; .*ECWID_CLIENT_SECRET: /);
+
+    const secretless = await runCli(['doctor'], { ...env, MIRROR_SECRET_KEY: randomBytes(32).toString('base64') });
+    expect(secretless.code).toBe(1);
+    expect(secretless.stdout).toMatch(/^FAIL {2}configuration +`mirror start` refuses this environment: .*ECWID_CLIENT_SECRET: /m);
+    expect(secretless.stdout).not.toMatch(/MIRROR_SECRET_KEY is not set/);
+
+    // A setting only `mirror start` reads (the API's), refused whatever the stores.
+    const badSetting = await runCli(['doctor'], { ...env, ECWID_STORES: '', API_KEY_CACHE_MS: 'soon' });
+    expect(badSetting.code).toBe(1);
+    expect(badSetting.stdout).toMatch(/^FAIL {2}configuration +`mirror start` refuses this environment: .*API_KEY_CACHE_MS/m);
+  }, 120_000);
+
+  test("the demo's own store passes: its token is the simulator's, and the demo needs no key or client secret", async () => {
+    const demoStore = 4242;
+    await addStoreToken(database.db, createSecretBox(randomBytes(32)), demoStore, 'secret_demo_token', 'demo');
+    try {
+      const demo = await runCli(['doctor', '--json'], { DATABASE_URL: database.url, LOG_LEVEL: '', MIRROR_DATA_DIR: '', ECWID_STORES: '' });
+      const report = JSON.parse(demo.stdout) as { healthy: boolean; checks: Check[] };
+      expect(failures(report.checks)).toEqual([]);
+      expect(report.checks).toContainEqual(
+        expect.objectContaining({ area: `store ${demoStore}`, status: 'ok', detail: expect.stringMatching(/simulated demo store/) }),
+      );
+      expect(report.checks).toContainEqual(
+        expect.objectContaining({ area: 'configuration', status: 'ok', detail: expect.stringMatching(/demo store/) }),
+      );
+      expect(demo.code).toBe(0);
+    } finally {
+      await removeStoreToken(database.db, demoStore);
+    }
   }, 120_000);
 });
 

@@ -4,7 +4,7 @@ import { entityCatalog, kinds, type Scope } from '@mirror/catalog';
 import { describeError, type Logger, type SecretBox } from '@mirror/core';
 import { execRows, livenessOf, ownerRecordPath, readOwnerRecord, storeTokensTable, type OwnerRecord } from '@mirror/db';
 import { ecwidApiBaseUrl, readErrorText, storeErrorCodeFor } from '@mirror/ecwid';
-import { openStoreToken, readStatus } from '@mirror/projector';
+import { hasRealStores, openStoreToken, readStatus } from '@mirror/projector';
 import { sql } from 'drizzle-orm';
 import type { DatabaseOptions, EcwidOptions } from '../config.ts';
 import { openDatabase, type OpenedDatabase } from '../runtime.ts';
@@ -19,7 +19,16 @@ export type CheckStatus = 'ok' | 'warn' | 'fail';
 /** One finding: `fix` says what to do when it is not ok. */
 export type Check = { area: string; status: CheckStatus; detail: string; fix?: string };
 
+/**
+ * Whether `mirror start` accepts this environment: `refused`, the message it exits with; else
+ * whether real stores are configured in the environment, and why it would refuse to mirror real
+ * ones (configured here or found in the database): the demo needs neither a key nor a secret.
+ */
+export type StartConfiguration = { refused: string } | { realStoresConfigured: boolean; refusalsWithRealStores: string[] };
+
 export type DoctorOptions = {
+  /** Checked when given: what `mirror start` would say of this environment. */
+  start?: StartConfiguration | undefined;
   database: DatabaseOptions;
   ecwid: EcwidOptions;
   /** Only this store (default: every store with a token, in ECWID_STORES or store_tokens). */
@@ -111,6 +120,8 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
     }
   }
 
+  if (options.start) add(await checkStartConfiguration(options.start, database && migrated ? database : undefined));
+
   try {
     const stores = await storesToCheck(options, database, migrated, add);
     if (stores.length === 0) {
@@ -165,6 +176,32 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
   return checks;
 }
 
+/** One check: `mirror start` runs with this environment, or what it exits with. */
+async function checkStartConfiguration(start: StartConfiguration, database: OpenedDatabase | undefined): Promise<Check> {
+  const area = 'configuration';
+  // A message of several lines (one per setting) reads as one line here.
+  const oneLine = (message: string) => message.replace(/\s*\n\s*/g, ' ');
+  if ('refused' in start) {
+    return {
+      area,
+      status: 'fail',
+      detail: `\`mirror start\` refuses this environment: ${oneLine(start.refused)}`,
+      fix: 'correct the variables named',
+    };
+  }
+  // As `mirror start` decides: real stores in the environment, or added earlier (the database).
+  const real = start.realStoresConfigured || (database !== undefined && (await hasRealStores(database.db)));
+  if (!real) return { area, status: 'ok', detail: '`mirror start` accepts this environment (it mirrors the simulated demo store)' };
+  const [first, ...more] = start.refusalsWithRealStores;
+  if (first === undefined) return { area, status: 'ok', detail: '`mirror start` accepts this environment' };
+  return {
+    area,
+    status: 'fail',
+    detail: `\`mirror start\` refuses this environment: ${[first, ...more].map(oneLine).join('; ')}`,
+    fix: 'set the variables named (see .env.example)',
+  };
+}
+
 type StoreToCheck = { storeId: number; token: string };
 
 async function storesToCheck(
@@ -177,6 +214,15 @@ async function storesToCheck(
   if (database && migrated) {
     for (const row of await database.db.select().from(storeTokensTable)) {
       if (options.storeId !== undefined && row.storeId !== options.storeId) continue;
+      if (row.source === 'demo') {
+        // Made by `mirror start` for its simulated store, which lives and dies with that process.
+        add({
+          area: `store ${row.storeId}`,
+          status: 'ok',
+          detail: "the simulated demo store of `mirror start`: its token is the simulator's, not checked against Ecwid",
+        });
+        continue;
+      }
       if (!row.tokenSealed) {
         if (row.token) tokens.set(row.storeId, row.token);
         continue;
