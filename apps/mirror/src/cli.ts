@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { DataDirInUseError } from '@mirror/db';
+import { describeError } from '@mirror/core';
+import { DataDirInUseError, sqlState } from '@mirror/db';
 import { Command, CommanderError } from 'commander';
+import { DrizzleQueryError } from 'drizzle-orm';
 import { registerApi } from './commands/api.ts';
 import { registerApiKeys } from './commands/api-keys.ts';
 import { registerBackfill } from './commands/backfill.ts';
@@ -99,6 +101,18 @@ try {
     );
     process.exit(3);
   }
-  process.stderr.write(`mirror: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`mirror: ${unexpectedErrorText(err)}\n`);
   process.exit(1);
+}
+
+/**
+ * An error nothing above expected, for the operator: the database's own words and SQLSTATE for a
+ * statement it refused, never drizzle's wrapper, whose message is the statement and its
+ * parameters (a page of SQL, and the values it was given, which can be a customer's).
+ */
+function unexpectedErrorText(err: unknown): string {
+  const state = sqlState(err);
+  if (state === undefined && !(err instanceof DrizzleQueryError)) return err instanceof Error ? err.message : String(err);
+  const cause = err instanceof DrizzleQueryError && err.cause !== undefined ? err.cause : err;
+  return `the database refused a statement: ${describeError(cause, { withName: false })}${state ? ` (SQLSTATE ${state})` : ''}`;
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { discountCouponsTable, eventLogTable } from '@mirror/db';
 import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { createSimulator, type SimServer, type Simulator } from '@mirror/ecwid-sim';
@@ -12,6 +13,7 @@ import { runCli } from './test-process.ts';
 
 const storeId = 1005;
 const token = 'secret_entities_test_token';
+const secretKey = randomBytes(32).toString('base64');
 
 let database: TestDatabase;
 let sim: Simulator;
@@ -19,7 +21,14 @@ let server: SimServer;
 const skip = concurrencySkipReason('the CLI in a child process beside the test database');
 
 const mirror = (...args: string[]) =>
-  runCli(args, { DATABASE_URL: database.url, ECWID_API_BASE_URL: server.url, ECWID_STORES: `${storeId}:${token}`, LOG_LEVEL: 'silent' });
+  runCli(args, {
+    DATABASE_URL: database.url,
+    ECWID_API_BASE_URL: server.url,
+    ECWID_STORES: `${storeId}:${token}`,
+    LOG_LEVEL: 'silent',
+    MIRROR_SECRET_KEY: secretKey,
+    STORE_TOKEN: token,
+  });
 
 describe.skipIf(skip)('--entities', () => {
   beforeAll(async () => {
@@ -81,4 +90,24 @@ describe.skipIf(skip)('--entities', () => {
     expect(backfill.code).toBe(2);
     expect(backfill.stderr).toContain('unknown entities: stores');
   });
+
+  it('rebuilds each public name on its own, from a log holding every kind', async () => {
+    // Every kind Ecwid is asked for, and the store record `mirror stores add` writes.
+    expect((await mirror('stores', 'add', String(storeId), '--token-env', 'STORE_TOKEN')).code).toBe(0);
+    expect((await mirror('backfill', '--store', String(storeId))).code).toBe(0);
+    const names = publicNames((await mirror('rebuild', '--help')).stdout);
+    expect(names).toEqual(expect.arrayContaining(['invoices', 'storage', 'stores', 'orders']));
+    for (const name of names) {
+      const run = await mirror('rebuild', '--entities', name);
+      expect({ name, code: run.code, error: /^mirror: .*/m.exec(run.stderr)?.[0] }).toEqual({ name, code: 0, error: undefined });
+      expect(run.stdout).toMatch(/^rebuilt \d+ tables? from \d+ records/m);
+    }
+  }, 180_000);
 });
+
+/** The names `mirror rebuild --help` lists for --entities: "comma list (default all): a,b,c". */
+function publicNames(help: string): string[] {
+  const listed = /comma list \(default all\):\s+([a-z,-]+)/.exec(help);
+  if (!listed) throw new Error(`no entity names in: ${help}`);
+  return listed[1]!.split(',');
+}

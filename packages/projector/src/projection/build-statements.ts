@@ -147,6 +147,8 @@ export function worklistStatement(
   table: string,
   share: Share,
 ): string {
+  // An empty list is `in (null)`: null, never true, which is right in a `when` but not as a
+  // column's value (skippable, below, must be true or false).
   const list = (specs: readonly ProjectionSpec[]) => specs.map((spec) => `'${spec.kind}'`).join(', ') || 'null';
   const when = (expr: (spec: ProjectionSpec) => string) => kinds.map((spec) => `when '${spec.kind}' then ${expr(spec)}`).join(' ');
   const shareExpr = `(case b.entity_kind ${when((spec) => (unsplit.includes(spec.kind) ? '0' : shareOf(spec, 'b', share.count)))} end)`;
@@ -161,7 +163,7 @@ export function worklistStatement(
     when b.entity_kind in (${list(untimedSkip)}) then coalesce(b.fetched_at, b.received_at) end`;
   return `
 with ranked as (
-  select s.position, s.kind, s.entity_kind, s.k, s.entity_kind in (${list(skip)}) as skippable,
+  select s.position, s.kind, s.entity_kind, s.k, ${skip.length > 0 ? `s.entity_kind in (${list(skip)})` : 'false'} as skippable,
     count(*) filter (where s.kind = 'tombstone') over w as tombstones,
     min(s.position) filter (where s.kind = 'snapshot') over w as first_snapshot,
     row_number() over (w order by s.updated desc nulls last, s.position desc) as n
