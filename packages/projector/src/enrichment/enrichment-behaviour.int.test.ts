@@ -292,6 +292,40 @@ describe('enrichment', () => {
     });
   });
 
+  it('reads each id on its own when one id or one document fails the bulk search, so only that entity fails', async () => {
+    const store = kit.sim.store(storeA);
+    const [good, bad, other] = store.products.values();
+    const orders = store.orders.values();
+    const [order, brokenOrder] = [orders[0]!, orders[1]!];
+    // Ecwid refuses a search holding the bad product's id, and one order's document does not
+    // parse (as a search holding it, and its own read, then answer).
+    const client = kit.faultyClient(storeA, async (url) => {
+      if (url.pathname.endsWith('/products') && url.searchParams.get('productId')?.split(',').includes(String(bad!.id)))
+        return Response.json({ errorMessage: `Wrong parameter productId: '${bad!.id}'`, errorCode: 'WRONG_PARAMETER' }, { status: 400 });
+      if (url.pathname.endsWith(`/products/${bad!.id}`))
+        return Response.json({ errorMessage: 'Wrong parameter', errorCode: 'WRONG_PARAMETER' }, { status: 400 });
+      const search = url.pathname.endsWith('/orders') && url.searchParams.get('ids')?.split(',').includes(brokenOrder.id);
+      if (!search && !url.pathname.endsWith(`/orders/${brokenOrder.id}`)) return undefined;
+      type Order = { id: string; total: unknown };
+      const answer = (await (await fetch(url, { headers: { Authorization: `Bearer ${tokenA}` } })).json()) as Order & { items: Order[] };
+      for (const o of search ? answer.items : [answer]) if (o.id === brokenOrder.id) o.total = 'not a number';
+      return Response.json(answer);
+    });
+    for (const p of [good!, bad!, other!]) await kit.send({ eventType: 'product.updated', entityId: p.id });
+    for (const o of [order, brokenOrder]) await kit.send({ eventType: 'order.updated', entityId: o.internalId, data: { orderId: o.id } });
+    // One attempt each: what fails is parked at once, and the pass commits the rest.
+    await kit.pass(storeA, { client, maxAttempts: 1 });
+    const records = (await kit.records()).map((r) => [r.kind, r.entityKind, r.entityId]);
+    expect(records).toEqual([
+      ['snapshot', 'product', String(good!.id)],
+      ['snapshot', 'product', String(other!.id)],
+      ['snapshot', 'order', order.id],
+    ]);
+    // Only the two that fail on their own are parked, not those that came in the same search.
+    const parked = await kit.db.select().from(parkedEventsTable);
+    expect(parked.map((p) => `${p.entityKind}:${p.entityId}`).sort()).toEqual([`order:${brokenOrder.id}`, `product:${bad!.id}`].sort());
+  });
+
   it('retries a fetch that fails on its own across passes, then parks it and moves on; parked retry resolves it', async () => {
     const product = kit.sim.store(storeA).products.values()[0]!;
     const category = kit.sim.store(storeA).categories.values()[0]!;

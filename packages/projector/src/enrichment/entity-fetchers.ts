@@ -16,8 +16,16 @@ export type FetchContext = {
   oneByOne(kind: FetchedKind, keys: readonly string[], read: (key: string) => Promise<EcwidLookup<unknown>>): Promise<void>;
 };
 
-/** A search by a list of ids answers most keys; the fetcher settles every key it is given. */
-export type BulkFetcher = { mode: 'bulk'; bulk(context: FetchContext, keys: readonly string[]): Promise<void> };
+/**
+ * A search by a list of ids answers most keys; the fetcher settles every key it is given. `each`
+ * reads keys one by one instead: when the search fails for all of them (one id Ecwid refuses, one
+ * document that does not parse), each is read on its own, so only that one fails.
+ */
+export type BulkFetcher = {
+  mode: 'bulk';
+  bulk(context: FetchContext, keys: readonly string[]): Promise<void>;
+  each(context: FetchContext, keys: readonly string[]): Promise<void>;
+};
 /** Single reads, or Ecwid's batch API (`batch` names the entity there) when many are asked at once. */
 export type BatchFetcher = {
   mode: 'batch';
@@ -50,13 +58,15 @@ export const fetchers = {
   category: { mode: 'batch', batch: 'category', one: (client, key) => client.getCategory(numeric(key)), toId: numeric },
   product: {
     mode: 'bulk',
-    async bulk({ client, now, settle, oneByOne }, keys) {
+    async bulk(context, keys) {
+      const { client, now, settle } = context;
       const result = await client.fetchProductsByIds(keys.map(numeric));
       const fetchedAt = now();
       for (const product of result.found)
         settle('product', String(product.id), { status: 'ok', entityId: String(product.id), doc: product, fetchedAt });
-      await oneByOne('product', result.missing.map(String), (key) => client.getProduct(numeric(key)));
+      await this.each(context, result.missing.map(String));
     },
+    each: ({ client, oneByOne }, keys) => oneByOne('product', keys, (key) => client.getProduct(numeric(key))),
   },
   customer_group: { mode: 'batch', batch: 'customerGroup', one: (client, key) => client.getCustomerGroup(numeric(key)), toId: numeric },
   customer: { mode: 'batch', batch: 'customer', one: (client, key) => client.getCustomer(numeric(key)), toId: numeric },
@@ -87,7 +97,8 @@ export const fetchers = {
   },
   order: {
     mode: 'bulk',
-    async bulk({ client, now, settle, guard, concurrency }, keys) {
+    async bulk(context, keys) {
+      const { client, now, settle } = context;
       // `ids=` matches public and internal ids alike (docs/ecwid.md §4.5).
       const ids = keys.map(internal);
       const result = await client.fetchOrdersByIds(ids);
@@ -106,7 +117,10 @@ export const fetchers = {
       });
       // A search is not a read by id: an id it did not return may still exist (an index that
       // lags, an order the search hides), and a tombstone is final (0002). Only a 404 on the id is gone.
-      await mapConcurrent(unconfirmed, concurrency, (key) =>
+      await this.each(context, unconfirmed);
+    },
+    async each({ client, now, settle, guard, concurrency }, keys) {
+      await mapConcurrent(keys, concurrency, (key) =>
         guard('order', [key], async () => {
           const read = await client.getOrder(internal(key));
           settle(

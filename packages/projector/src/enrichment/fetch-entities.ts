@@ -1,5 +1,5 @@
 import { mapConcurrent, toError } from '@mirror/core';
-import { EcwidStoreError, type EcwidClient, type EcwidLookup } from '@mirror/ecwid';
+import { EcwidHttpError, EcwidStoreError, EcwidValidationError, type EcwidClient, type EcwidLookup } from '@mirror/ecwid';
 import { fetchers, type AnyFetcher, type BatchFetcher, type FetchContext } from './entity-fetchers.ts';
 import type { FetchKind } from './plan-work.ts';
 
@@ -98,7 +98,21 @@ export async function fetchEntities(
     const fetcher: AnyFetcher = fetchers[kind];
     switch (fetcher.mode) {
       case 'bulk':
-        return guard(kind, keys, () => fetcher.bulk(context, keys));
+        return guard(kind, keys, async () => {
+          try {
+            await fetcher.bulk(context, keys);
+          } catch (err) {
+            // One id Ecwid refuses (400) or one document that does not parse fails the search
+            // for every id in it: each is read on its own, so only that one fails (and, failing
+            // on, is parked) rather than the entities that came with it. Not after an outage or a
+            // refusal of the store: reading one by one would only fail again, many times.
+            if (keys.length === 1 || !(err instanceof EcwidHttpError || err instanceof EcwidValidationError)) throw err;
+            await fetcher.each(
+              context,
+              keys.filter((key) => !outcomes.has(k(kind, key))),
+            );
+          }
+        });
       case 'batch':
         return viaBatchOrSingles(kind, keys, fetcher);
       case 'single':
