@@ -85,6 +85,12 @@ describe('POST /webhooks/ecwid', () => {
     expect((await postWebhook(ingest.app, unknown)).status).toBe(200);
     expect((await postWebhook(ingest.app, alias)).status).toBe(200);
     expect((await rowsFor(unknown.eventId as string))[0]).toMatchObject({ isKnownType: false, entityKind: null });
+    // Whatever its spelling: a space, a colon, a letter outside ASCII.
+    for (const eventType of ['order created', 'order:created', 'order.créé', "order.updated'; drop table event_log;--"]) {
+      const odd = webhookBody({ eventType });
+      expect([eventType, (await postWebhook(ingest.app, odd)).status]).toEqual([eventType, 200]);
+      expect((await rowsFor(odd.eventId as string))[0]).toMatchObject({ eventType, isKnownType: false, entityKind: null });
+    }
     expect((await rowsFor(alias.eventId as string))[0]).toMatchObject({ isKnownType: true, entityKind: 'app_storage' });
   });
 
@@ -198,7 +204,8 @@ describe('POST /webhooks/ecwid', () => {
     ['entityId null', withField('entityId', null), 'entityId'],
     ['eventType missing', without('eventType'), 'eventType'],
     ['eventType a number', withField('eventType', 7), 'eventType'],
-    ['eventType with spaces', withField('eventType', "order.updated'; drop table event_log;--"), 'eventType'],
+    ['eventType empty', withField('eventType', ''), 'eventType'],
+    ['eventType over 1000 characters', withField('eventType', 'x'.repeat(1001)), 'eventType'],
     ['data an array', withField('data', [1, 2]), 'data'],
     ['data a string', withField('data', 'orderId=1'), 'data'],
     ['nesting 100 levels deep', deep(100), 'data'],

@@ -39,6 +39,14 @@ test('keeps fields it does not know', () => {
   expect(parsed.ok && parsed.webhook).toEqual(body);
 });
 
+test('accepts an event type of any spelling (the log marks it unknown); only an empty or absurdly long one is refused', () => {
+  const body = (eventType: string) => JSON.stringify({ eventId: 'a', eventCreated: 1, storeId: 1, entityId: 1, eventType });
+  for (const eventType of ['order created', 'order:created', 'order.créé', 'app/custom.event', 'order.created ', 'x'.repeat(1000)])
+    expect([eventType, parseWebhook(encode(body(eventType))).ok]).toEqual([eventType, true]);
+  for (const eventType of ['', 'x'.repeat(1001)])
+    expect(parseWebhook(encode(body(eventType)))).toMatchObject({ ok: false, problem: { field: 'eventType' } });
+});
+
 test('names the field of the first problem', () => {
   const parsed = parseWebhook(encode('{"eventId":"a","eventCreated":"1","storeId":1,"entityId":1,"eventType":"x"}'));
   expect(parsed).toEqual({ ok: false, problem: { field: 'eventCreated', message: expect.any(String) } });
@@ -80,6 +88,9 @@ test('the hand check of valid bodies accepts exactly what the schema accepts', (
     { ...base, eventType: 'order updated' },
     { ...base, eventType: 'x'.repeat(100) },
     { ...base, eventType: 'x'.repeat(101) },
+    { ...base, eventType: 'order.créé' },
+    { ...base, eventType: 'x'.repeat(1000) },
+    { ...base, eventType: 'x'.repeat(1001) },
     { eventCreated: 1, storeId: 1, entityId: 1, eventType: 'x' },
   ];
   for (const body of variants) {

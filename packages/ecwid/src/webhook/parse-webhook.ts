@@ -10,7 +10,6 @@ const maxDepth = 64;
 /** As in the schema (./webhook-schema.ts). */
 const maxEventCreated = 253_402_300_799;
 const printableAscii = /^[\x21-\x7e]+$/;
-const eventTypeChars = /^[A-Za-z0-9_.-]+$/;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
@@ -73,8 +72,8 @@ function isPlainValidWebhook(json: object): json is EcwidWebhook {
     (storeId as number) > 0 &&
     (Number.isSafeInteger(entityId) || (typeof entityId === 'string' && entityId.length >= 1 && entityId.length <= 200)) &&
     typeof eventType === 'string' &&
-    eventType.length <= 100 &&
-    eventTypeChars.test(eventType) &&
+    eventType.length >= 1 &&
+    eventType.length <= 1000 &&
     (data === undefined || data === null || (typeof data === 'object' && !Array.isArray(data)))
   );
 }
