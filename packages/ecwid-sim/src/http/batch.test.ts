@@ -64,3 +64,21 @@ it('refuses more than 500 requests, an invalid body and an unknown ticket', asyn
   expect((await post({ path: '/profile' })).status).toBe(400);
   expect((await get(sim, '/batch?ticket=unknown')).status).toBe(404);
 });
+
+// Last: its batches queue ahead of any later test's (a store's batches run one after another).
+it('answers a create repeated with the same deduplicationKey with the first ticket, and starts nothing more', async () => {
+  const body = JSON.stringify([{ path: '/profile', method: 'GET' }]);
+  const create = (key?: string) =>
+    request(sim, `/batch${key ? `?deduplicationKey=${key}` : ''}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body,
+    });
+  const key = '11111111-1111-1111-1111-111111111111';
+  const first = (await readJson(await create(key))).ticket as string;
+  expect((await readJson(await create(key))).ticket).toBe(first);
+  // Another key, or none, is another batch.
+  const other = (await readJson(await create('22222222-2222-2222-2222-222222222222'))).ticket as string;
+  const keyless = [(await readJson(await create())).ticket, (await readJson(await create())).ticket];
+  expect(new Set([first, other, ...keyless]).size).toBe(4);
+});

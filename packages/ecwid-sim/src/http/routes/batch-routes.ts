@@ -63,6 +63,10 @@ export type BatchDeps = {
 export function createBatchRoutes(deps: BatchDeps) {
   const batches = new Map<string, Batch>();
   const queues = new Map<number, Promise<void>>();
+  // `deduplicationKey` (docs/ecwid.md §5): a create repeated with the same key answers the first
+  // one's ticket, for an hour, so a client's retry of a create that timed out starts nothing twice.
+  const byKey = new Map<string, { ticket: string; until: number }>();
+  const dedupMs = 3_600_000;
 
   async function run(store: SimStore, batch: Batch, items: z.infer<typeof batchSchema>, stopOnFirstFailure: boolean) {
     await sleep(deps.delayMs);
@@ -100,7 +104,14 @@ export function createBatchRoutes(deps: BatchDeps) {
         );
       }
       const store = c.var.store;
+      const key = c.req.query('deduplicationKey');
+      const now = Date.now();
+      for (const [k, seen] of byKey) if (seen.until <= now) byKey.delete(k);
+      const scoped = key ? `${store.storeId}\u0000${key}` : undefined;
+      const earlier = scoped === undefined ? undefined : byKey.get(scoped);
+      if (earlier) return c.json({ ticket: earlier.ticket });
       const ticket = randomUUID();
+      if (scoped !== undefined) byKey.set(scoped, { ticket, until: now + dedupMs });
       const batch: Batch = {
         storeId: store.storeId,
         status: 'QUEUED',
