@@ -152,6 +152,9 @@ describe('backfill', () => {
     ).rejects.toThrow('crash');
     // Two pages: 0–99, then 90–189 (pages overlap by 10), each item appended once.
     expect(await records('order')).toHaveLength(190);
+    // The run in progress says how far it is, and out of how many (the API's and console's progress).
+    const [interrupted] = await db.select().from(backfillStateTable).where(eq(backfillStateTable.entity, 'order'));
+    expect(interrupted).toMatchObject({ offset: 190, completedAt: null, details: expect.objectContaining({ phase: 'scan', total: 250 }) });
     sim.stats.reset();
     await backfill({ db, storeId, client: client(), entities: ['order'] });
     // Only the last page (from 180, overlapping) is asked for again; after a restart the

@@ -40,7 +40,8 @@ export type BackfillOptions = {
 
 export type BackfillSummary = { entity: BackfillKind; snapshots: number; tombstones: number; incremental: boolean }[];
 
-type Details = { phase: 'scan' | 'deleted' | 'done'; deletedFrom: string | null; deletedOffset: number };
+/** `total`: the listing's size as last seen (the API's and the console's progress of a run). */
+type Details = { phase: 'scan' | 'deleted' | 'done'; deletedFrom: string | null; deletedOffset: number; total?: number };
 
 /** Items each listing page re-reads from the end of the previous one (see the scan below). */
 const pageOverlap = 10;
@@ -92,7 +93,13 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
     if (!state || state.completedAt !== null || state.startedAt === null) {
       // A new run: ask for what changed since the last completed one.
       const previousWatermark = state?.watermark ?? null;
-      const details: Details = { phase: 'scan', deletedFrom: previousWatermark?.toISOString() ?? null, deletedOffset: 0 };
+      const planned = tally?.get(entity)?.scanTotal;
+      const details: Details = {
+        phase: 'scan',
+        deletedFrom: previousWatermark?.toISOString() ?? null,
+        deletedOffset: 0,
+        ...(planned !== undefined && { total: planned }),
+      };
       const fresh = {
         storeId,
         entity,
@@ -153,12 +160,15 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
         previousKeys = keys;
         offset = askFrom + page.items.length;
         const next = offset;
+        details.total = page.total;
+        const nextDetails = { ...details };
         await db.transaction(async (tx) => {
           await appendRecords(tx, records);
           await tx
             .update(backfillStateTable)
             .set({
               offset: next,
+              details: nextDetails,
               ...(maxUpdated !== undefined && {
                 watermark: sql`greatest(${backfillStateTable.watermark}, to_timestamp(${maxUpdated}))`,
               }),
