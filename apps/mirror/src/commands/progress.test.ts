@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { createProgress, formatDuration } from './progress.ts';
 
 /** A stream that is not a terminal, and a clock the test moves. */
@@ -32,6 +32,30 @@ describe('progress off a terminal', () => {
       'backfill: 250/1000 items (25%), 50.0 items/s, about 15s left | orders scan 250/600',
       'backfill: 500/1000 items (50%), 50.0 items/s, about 10s left | orders scan 500/600',
     ]);
+  });
+
+  test('keeps writing a line every interval while nothing moves, and the rate after a long stall spans it', () => {
+    vi.useFakeTimers();
+    try {
+      const out = offTerminal();
+      const progress = createProgress('backfill', { unit: 'items', stream: out.stream, intervalMs: 5000, now: () => Date.now() });
+      progress.update(0, 569, 'customer-groups scan 0/3');
+      // A minute held back by Ecwid's rate limit: a line every 5 s all the same.
+      vi.advanceTimersByTime(61_000);
+      expect(out.lines).toHaveLength(13);
+      expect(out.lines.at(-1)).toBe('backfill: 0/569 items (0%), 0.0 items/s, time left unknown | customer-groups scan 0/3');
+      // 71 items at 61 s; the next line, at 65 s, has the rate since the start (71 / 65 s =
+      // 1.09/s), not nothing: 498 left at that rate take 455.9 s.
+      progress.update(71, 569, 'customers scan 68/60');
+      vi.advanceTimersByTime(5_000);
+      expect(out.lines.at(-1)).toBe('backfill: 71/569 items (12%), 1.1 items/s, about 7m 36s left | customers scan 68/60');
+      progress.stop();
+      const written = out.lines.length;
+      vi.advanceTimersByTime(20_000);
+      expect(out.lines).toHaveLength(written);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   test('notes get a line of their own; stop writes the last figures and the average rate', () => {

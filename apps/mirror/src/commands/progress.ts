@@ -66,9 +66,13 @@ export function createProgress(label: string, options: ProgressOptions = {}): Pr
     : undefined;
   let barStarted = false;
 
-  /** Per second over the window, or undefined before there is a second's worth of it. */
+  /**
+   * Per second over the window, or undefined before there is a second's worth of it. The oldest
+   * sample kept is the last one at or before the window's start, so after a stall longer than the
+   * window (a rate limit) the rate spans the stall instead of having nothing to go on.
+   */
   const rate = (at: number, done: number): number | undefined => {
-    while (samples.length > 1 && at - samples[0]!.at > windowMs) samples.shift();
+    while (samples.length > 1 && at - samples[1]!.at >= windowMs) samples.shift();
     const first = samples[0];
     if (!first || at - first.at < 1000) return undefined;
     return ((done - first.done) * 1000) / (at - first.at);
@@ -95,6 +99,17 @@ export function createProgress(label: string, options: ProgressOptions = {}): Pr
   const write = (text: string) => {
     stream.write(`${text}\n`);
     printed = text;
+  };
+
+  // Off a terminal a line comes every interval also while nothing moves (Ecwid's rate limit, a
+  // slow page): silence in a log reads as a hang.
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const tick = () => {
+    if (stopped || !last) return;
+    const at = now();
+    if (printedAt !== undefined && at - printedAt < intervalMs) return;
+    printedAt = at;
+    write(line(at, last.done, last.total, last.detail));
   };
 
   return {
@@ -124,6 +139,11 @@ export function createProgress(label: string, options: ProgressOptions = {}): Pr
         printedAt = at;
         write(line(at, shownDone, shownTotal, detail));
       }
+      if (!timer) {
+        timer = setInterval(tick, intervalMs);
+        // Never what keeps the process alive.
+        timer.unref();
+      }
     },
     note(text) {
       if (stopped || bar) return;
@@ -132,6 +152,7 @@ export function createProgress(label: string, options: ProgressOptions = {}): Pr
     stop() {
       if (stopped) return;
       stopped = true;
+      clearInterval(timer);
       if (bar) {
         if (barStarted) bar.stop();
         return;
