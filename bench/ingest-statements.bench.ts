@@ -22,8 +22,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appendWebhooks, commitWebhooks, execRows, waitForCommittedWebhooks, type Db, type WebhookAppend } from '@mirror/db';
-import { drizzle } from 'drizzle-orm/postgres-js';
+import { appendWebhooks, commitWebhooks, databaseOver, execRows, waitForCommittedWebhooks, type WebhookAppend } from '@mirror/db';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { writeIngestTemplates } from './ingest-requests.ts';
@@ -51,7 +50,7 @@ async function main(): Promise<number> {
   // One connection of its own, so every statement runs on the backend whose CPU is read.
   const client = postgres(database.url, { max: 1, onnotice: () => {} });
   bench.onCleanup(() => client.end({ timeout: 5 }));
-  const db = drizzle(client) as unknown as Db;
+  const db = databaseOver(client);
   const [backend] = await execRows<{ pid: number }>(db, sql`select pg_backend_pid() as pid`);
   const backendCpu = () => {
     const cpu = readProcessCpu(backend!.pid);

@@ -95,6 +95,11 @@ export async function createDb(options: CreateDbOptions = {}): Promise<Database>
   return options.url ? openPostgres(options.url, options) : openPglite(options.dataDir ?? './.mirror/pgdata');
 }
 
+/** A database over a postgres.js client the caller opened and closes (a test's or a benchmark's own connection). */
+export function databaseOver(client: postgres.Sql): Db {
+  return drizzlePostgres(client, { schema });
+}
+
 /** Connections in a server process's pool (the API's, the worker's), unless told otherwise. */
 export const defaultPoolSize = 10;
 

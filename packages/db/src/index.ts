@@ -1,5 +1,6 @@
 export {
   createDb,
+  databaseOver,
   defaultPoolSize,
   execPrepared,
   execPreparedSql,

@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { execRows, type Db } from '../create-db.ts';
+import { databaseOver, execRows, type Db } from '../create-db.ts';
 import { migrationsFolder } from '../migrations.ts';
 import { eventLogTable } from '../schema/event-log.ts';
 import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '../../testing/index.ts';
@@ -29,7 +28,7 @@ async function onAsynchronousConnection(body: (client: postgres.Sql, db: Db) => 
   const client = postgres(database.url!, { max: 1, onnotice: () => {} });
   try {
     await client`set synchronous_commit = off`;
-    await body(client, drizzle(client) as unknown as Db);
+    await body(client, databaseOver(client));
   } finally {
     await client.end();
   }
@@ -125,7 +124,7 @@ describe('appendWebhooks', () => {
     async () => {
       const client = postgres(database.url!, { max: 1, onnotice: () => {} });
       try {
-        const db = drizzle(client) as unknown as Db;
+        const db = databaseOver(client);
         const outcomes = await appendWebhooks(db, [webhookRow(), webhookRow()]);
         expect(outcomes.map((o) => o.status)).toEqual(['inserted', 'inserted']);
         // Whatever this pool's connection runs next (other writers share it) commits durably.

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { execRows, type Db } from '@mirror/db';
+import { databaseOver, execRows, type Db } from '@mirror/db';
 import { concurrencySkipReason, createTestDatabase, postgresSkipReason, type TestDatabase } from '@mirror/db/testing';
 import postgres from 'postgres';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -680,8 +680,7 @@ describe('checkpoint', () => {
     await appendRecords(db, logOfEverything());
     // One connection, so the batches and the look at its prepared statements share a session.
     const client = postgres(database.url!, { max: 1, onnotice: () => {} });
-    const { drizzle } = await import('drizzle-orm/postgres-js');
-    const one = drizzle(client) as unknown as Db;
+    const one = databaseOver(client);
     try {
       let batches = 0;
       while (!(await projectNextBatch(one, { limit: 2, reusePlans: true })).caughtUp) batches++;
@@ -788,8 +787,7 @@ describe('checkpoint', () => {
       await appendRecords(db, records);
       const other = postgres(database.url!, { max: 2, onnotice: () => {} });
       // Each applied record is counted by the batch that applied it; together exactly once.
-      const { drizzle } = await import('drizzle-orm/postgres-js');
-      const otherDb = drizzle(other) as unknown as Db;
+      const otherDb = databaseOver(other);
       try {
         // Connected before the race starts: opening a connection takes longer than projecting
         // this whole log on a busy machine, and the first projector would then take every batch.
