@@ -50,7 +50,8 @@ export function addApiKeyRoutes(app: OpenAPIHono<ApiEnv>, { db }: { db: Db }): v
     app,
     {
       path: '/v1/api-keys',
-      tag: 'api keys',
+      adminOnly: true,
+      tag: 'api-keys',
       summary: 'List store keys (admin token only)',
       description: 'Live and revoked keys, by store. The keys themselves are not stored, only their first characters.',
       query: z.object({
@@ -73,7 +74,7 @@ export function addApiKeyRoutes(app: OpenAPIHono<ApiEnv>, { db }: { db: Db }): v
     {
       method: 'post',
       path: '/v1/api-keys',
-      tag: 'api keys',
+      tag: 'api-keys',
       summary: 'Create a key that reads one store (admin token only)',
       description: 'The answer holds the key, `key`, this once: store it now. Give it to whoever should read that store.',
       body: newKeySchema,
@@ -96,7 +97,7 @@ export function addApiKeyRoutes(app: OpenAPIHono<ApiEnv>, { db }: { db: Db }): v
     {
       method: 'delete',
       path: '/v1/api-keys/{id}',
-      tag: 'api keys',
+      tag: 'api-keys',
       summary: 'Revoke a key (admin token only)',
       description: 'The key stops working within the key cache time (`API_KEY_CACHE_MS`, 5 s by default). Revoking twice is a 404.',
       params: z.object({ id: keyIdParam }),

@@ -363,6 +363,50 @@ describe('errors', () => {
 });
 
 describe('reference', () => {
+  test('every GET a store key is refused (403) documents the 403, and no other does', async () => {
+    const spec = (await get(app, '/openapi.json', null)).body;
+    const refused: string[] = [];
+    const documented: string[] = [];
+    for (const [path, item] of Object.entries<any>(spec.paths)) {
+      if (!item.get) continue;
+      if (item.get.responses['403']) documented.push(path);
+      // Path parameters: the key's own store, and an id of 1.
+      const url = path.replace('{storeId}', String(storeA)).replaceAll(/\{[^}]+\}/g, '1');
+      if ((await get(app, url, keyA)).status === 403) refused.push(path);
+    }
+    expect(refused.length).toBeGreaterThanOrEqual(2);
+    expect(documented.sort()).toEqual(refused.sort());
+  });
+
+  test("a line's options are documented as the list they are, in orders and carts", async () => {
+    const spec = (await get(app, '/openapi.json', null)).body;
+    const found: { where: string; schema: any }[] = [];
+    const walk = (node: any, where: string) => {
+      if (node === null || typeof node !== 'object') return;
+      if (node.properties?.options) found.push({ where, schema: node.properties.options });
+      for (const [key, child] of Object.entries<any>(node)) walk(child, `${where}.${key}`);
+    };
+    walk(spec.components.schemas, 'components');
+    expect(found.map((f) => f.where)).toEqual(expect.arrayContaining([expect.stringMatching(/Order/), expect.stringMatching(/Cart/)]));
+    for (const { where, schema } of found) {
+      const types = [schema.type, ...(schema.anyOf ?? []).map((s: any) => s.type)].flat().filter(Boolean);
+      expect({ where, types }).toEqual({ where, types: expect.arrayContaining(['array']) });
+      expect({ where, types }).toEqual({ where, types: expect.not.arrayContaining(['object']) });
+    }
+  });
+
+  test('no query parameter carries an example, which "Try it out" would send as a filter', async () => {
+    const spec = (await get(app, '/openapi.json', null)).body;
+    const withExamples = Object.entries<any>(spec.paths).flatMap(([path, item]) =>
+      Object.values<any>(item).flatMap((op) =>
+        (op.parameters ?? [])
+          .filter((p: any) => p.in === 'query' && (p.example !== undefined || p.schema?.example !== undefined))
+          .map((p: any) => `${path} ${p.name}`),
+      ),
+    );
+    expect(withExamples).toEqual([]);
+  });
+
   test('/openapi.json is an OpenAPI 3.1 document with a path for every route, generated from the request schemas', async () => {
     const res = await get(app, '/openapi.json', null);
     expect(res.status).toBe(200);
@@ -458,8 +502,10 @@ describe('reference', () => {
     expect(res.headers.get('content-type')).toContain('text/html');
     const html = await res.text();
     expect(html).toContain('<!doctype html>');
-    // Every script and style from this server; the spec URL is in the viewer's settings.
-    expect(html).not.toMatch(/<script[^>]+src="(?!\/docs\/)|<link[^>]+href="(?!\/docs\/)/);
+    // Every script and style from this server (the icon is none: `data:,`, so no request for
+    // one); the spec URL is in the viewer's settings.
+    expect(html).not.toMatch(/<script[^>]+src="(?!\/docs\/)|<link[^>]+href="(?!\/docs\/|data:,")/);
+    expect(html).toContain('<link rel="icon" href="data:,">');
     expect(await (await app.request('/docs/init.js')).text()).toContain('/openapi.json');
   });
 });

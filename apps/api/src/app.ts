@@ -117,9 +117,9 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
       { name: 'stores', description: 'The stores your key may read.' },
       { name: 'events', description: "The log itself: follow a store's changes as they happen." },
       { name: 'operations', description: 'How the mirror is doing (the operator console reads these) and what an operator can do.' },
-      { name: 'api keys', description: 'Keys that read one store each. The admin token manages them.' },
+      { name: 'api-keys', description: 'Keys that read one store each. The admin token manages them.' },
       { name: 'reconcile', description: 'What the comparisons with Ecwid found and repaired.' },
-      { name: 'personal data', description: "Erasures and exports of a customer's data." },
+      { name: 'personal-data', description: "Erasures and exports of a customer's data." },
     ],
     info: {
       title: 'Ecwid store mirror — query API',

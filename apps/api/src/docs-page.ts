@@ -23,6 +23,7 @@ const page = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Ecwid store mirror — API reference</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/docs/swagger-ui.css">
 <link rel="stylesheet" href="/docs/docs.css">
 </head>
@@ -39,19 +40,44 @@ const page = `<!doctype html>
 `;
 
 const init = `// Swagger UI's settings: our spec, no validator badge (it would call validator.swagger.io),
-// "Try it out" open by default, and the key kept across reloads of this tab's page.
+// "Try it out" open by default, and the key kept across reloads of this tab's page only: in
+// sessionStorage, as the console keeps its own, never in localStorage (Swagger UI's
+// persistAuthorization), where an admin token would outlive the tab and be read by any later page.
+var authKey = 'mirror-docs-authorization';
+try { localStorage.removeItem('authorized'); } catch (e) {}
+function keepForThisTab() {
+  var save = function (value) { try { value ? sessionStorage.setItem(authKey, JSON.stringify(value)) : sessionStorage.removeItem(authKey); } catch (e) {} };
+  return {
+    statePlugins: {
+      auth: {
+        wrapActions: {
+          authorize: function (original) { return function (payload) { save(payload); return original(payload); }; },
+          logout: function (original) { return function (payload) { save(null); return original(payload); }; },
+        },
+      },
+    },
+  };
+}
 window.ui = SwaggerUIBundle({
   url: '/openapi.json',
   dom_id: '#swagger-ui',
-  deepLinking: true,
+  // No deep links: the hash of an operation holds underscores, which Swagger UI 5 reads as
+  // escaped spaces and logs a deprecation error for on every load of such a link.
+  deepLinking: false,
   validatorUrl: null,
   tryItOutEnabled: true,
-  persistAuthorization: true,
+  persistAuthorization: false,
   displayRequestDuration: true,
   docExpansion: 'list',
   defaultModelsExpandDepth: 0,
   presets: [SwaggerUIBundle.presets.apis],
+  plugins: [keepForThisTab],
   layout: 'BaseLayout',
+  onComplete: function () {
+    var saved = null;
+    try { saved = JSON.parse(sessionStorage.getItem(authKey) || 'null'); } catch (e) {}
+    if (saved) window.ui.authActions.authorize(saved);
+  },
 });
 `;
 

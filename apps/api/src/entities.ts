@@ -84,7 +84,7 @@ function filterOf(decl: FilterDecl, table: EntityTable, parentKey: AnyPgColumn):
       return {
         schema: decl.values ? statusSetParam(decl.values) : statusListParam,
         where: (v: string[]) => (v.length === 1 ? eq(decl.column, v[0]) : inArray(decl.column, v)),
-        description: decl.description,
+        description: decl.values ? `${decl.description}, of: ${decl.values.join(', ')}` : decl.description,
         ...compares(decl.column),
       };
     case 'text':

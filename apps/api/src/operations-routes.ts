@@ -131,8 +131,8 @@ const retryResultSchema = z
 
 const verifySchema = z
   .object({
-    status: z.enum(['running', 'done', 'failed']),
-    startedAt: z.string().openapi({ format: 'date-time' }),
+    status: z.enum(['none', 'running', 'done', 'failed']),
+    startedAt: time,
     finishedAt: time,
     error: z.string().nullable(),
     kinds: z.array(
@@ -462,15 +462,17 @@ export function addOperationsRoutes(app: OpenAPIHono<ApiEnv>, { db, lagHistory, 
       summary: "The store's latest verify: what differs from Ecwid",
       description:
         'Per kind: ids in Ecwid but not in the mirror (missing), newer in Ecwid (stale), deleted in Ecwid but live here (missed ' +
-        'deletes), deleted here but live in Ecwid (healed tombstones), with up to 20 ids of each. A 404 until one was started ' +
-        'on this server.',
+        'deletes), deleted here but live in Ecwid (healed tombstones), with up to 20 ids of each. `status` is `none`, with no ' +
+        'kinds, until one was started on this server.',
       params: storeParams,
       response: verifySchema,
       responseDescription: 'the latest verify',
     },
     async (c) => {
       const state = actions?.verifyState(c.get('storeId'));
-      if (!state) throw new AppError('NOT_FOUND', `no verify of store ${c.get('storeId')} has run on this server`);
+      // None yet is a state of the store's verify, not a missing page: a console asking every
+      // few seconds would otherwise log an error each time.
+      if (!state) return c.json({ status: 'none', startedAt: null, finishedAt: null, error: null, kinds: [] }, 200);
       return c.json(verifyBody(state), 200);
     },
   );

@@ -106,7 +106,8 @@ export function addPersonalDataRoutes(app: OpenAPIHono<ApiEnv>, { db }: RouteCon
     app,
     {
       path: base,
-      tag: 'personal data',
+      adminOnly: true,
+      tag: 'personal-data',
       summary: "The store's personal-data requests, newest first (admin token only)",
       params: z.object({ storeId: storeIdParam }),
       query: z.object({ limit: limitParam }),
@@ -123,7 +124,8 @@ export function addPersonalDataRoutes(app: OpenAPIHono<ApiEnv>, { db }: RouteCon
     app,
     {
       path: `${base}/{id}`,
-      tag: 'personal data',
+      adminOnly: true,
+      tag: 'personal-data',
       summary: 'One personal-data request (admin token only)',
       params: z.object({ storeId: storeIdParam, id: idParam }),
       response: requestSchema,
@@ -141,7 +143,8 @@ export function addPersonalDataRoutes(app: OpenAPIHono<ApiEnv>, { db }: RouteCon
     app,
     {
       path: `${base}/{id}/export`,
-      tag: 'personal data',
+      adminOnly: true,
+      tag: 'personal-data',
       summary: 'A finished export: everything the mirror held about the subject (admin token only)',
       description:
         'One JSON document: the request, the subject, and `items`: table rows (`source: table`) and log records (`source: log`).',
@@ -170,7 +173,7 @@ export function addPersonalDataRoutes(app: OpenAPIHono<ApiEnv>, { db }: RouteCon
     {
       method: 'post',
       path: base,
-      tag: 'personal data',
+      tag: 'personal-data',
       summary: 'Ask for an erasure or an export (admin token only)',
       description:
         'The same request Ecwid makes with `customer.personalDataRemovalRequest` and friends. It is queued: the worker in `mirror project` ' +
@@ -202,7 +205,7 @@ export function addPersonalDataRoutes(app: OpenAPIHono<ApiEnv>, { db }: RouteCon
       {
         method: 'post',
         path: `${base}/{id}/${answer}`,
-        tag: 'personal data',
+        tag: 'personal-data',
         summary:
           answer === 'confirm'
             ? 'Confirm an erasure Ecwid asked for by webhook: the worker runs it (admin token only)'

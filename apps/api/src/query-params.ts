@@ -97,11 +97,9 @@ const timeOf = (options: { wholeDay?: boolean }) =>
       }
       return parsed.time;
     })
-    .openapi({
-      type: 'string',
-      format: 'date-time',
-      example: '2024-05-01T00:00:00Z',
-    });
+    // No `example`: Swagger UI's "Try it out" fills examples in as values, and a list's first
+    // try then filters on them and finds nothing. Descriptions give the forms instead.
+    .openapi({ type: 'string', format: 'date-time' });
 
 /** ISO 8601 date or date-time, read exactly (parseTime): the UTC instant as a string Postgres reads as timestamptz. */
 export const timeParam = timeOf({});
@@ -120,7 +118,7 @@ export const statusListParam = z
   .max(1000, 'must be at most 1000 characters')
   .regex(/^[A-Z0-9_]+(,[A-Z0-9_]+)*$/, 'must be one or more comma-separated upper-case values, e.g. A,B')
   .transform((s) => [...new Set(s.split(','))])
-  .openapi({ type: 'string', example: 'PAID,AWAITING_PAYMENT' });
+  .openapi({ type: 'string' });
 
 /**
  * statusListParam for a field whose values Ecwid documents as a closed set: a value outside it
@@ -133,7 +131,7 @@ export function statusSetParam(values: readonly string[]) {
       const unknown = tokens.filter((t) => !known.has(t));
       if (unknown.length > 0) ctx.addIssue({ code: 'custom', message: `${unknown.join(',')}: not one of ${values.join(', ')}` });
     })
-    .openapi({ type: 'string', example: values.slice(0, 2).join(',') });
+    .openapi({ type: 'string' });
 }
 
 export const limitParam = decimalParam(1, 500)

@@ -58,6 +58,8 @@ export function addGetRoute(
     responseDescription: string;
     /** Hot routes: skip zod when these say the request is valid (see FastCheck). */
     fast?: Partial<Record<Target, FastCheck>>;
+    /** Read with the admin token only (the handler checks): a store key is answered 403. */
+    adminOnly?: true;
   },
   handler: Handler,
 ): void {
@@ -72,6 +74,9 @@ export function addGetRoute(
     responses: {
       200: { description: spec.responseDescription, content: { 'application/json': { schema: spec.response } } },
       ...errorResponses,
+      ...(spec.adminOnly && {
+        403: { description: 'a store key: only the admin token may read this', content: { 'application/json': { schema: errorSchema } } },
+      }),
     },
   } satisfies RouteConfig);
   // Registered by hand rather than with app.openapi(): the same document entry and the same

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { abandonedCartItemsTable, orderItemsTable } from '@mirror/db';
 import { getTableColumns, type Column } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 
@@ -11,6 +12,9 @@ export function toJson(row: Record<string, unknown>): Record<string, unknown> {
   }
   return out;
 }
+
+/** The JSON columns that hold a list (a line's selected options), not a document. */
+const jsonArrayColumns: ReadonlySet<Column> = new Set([orderItemsTable.options, abandonedCartItemsTable.options]);
 
 /**
  * The zod schema of a table's rows as the API prints them, derived from the drizzle columns so the
@@ -36,7 +40,9 @@ export function columnSchema(column: Column): z.ZodType {
     case 'PgBoolean':
       return z.boolean();
     case 'PgJsonb':
-      return z.record(z.string(), z.unknown()).openapi({ description: "Ecwid's document exactly as fetched" });
+      return jsonArrayColumns.has(column)
+        ? z.array(z.unknown()).openapi({ description: 'as Ecwid gives it in the line (a list; empty when none)' })
+        : z.record(z.string(), z.unknown()).openapi({ description: "Ecwid's document exactly as fetched" });
     case 'PgInteger':
     case 'PgSerial':
     case 'PgBigInt53':

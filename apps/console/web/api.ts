@@ -98,8 +98,9 @@ export type ReconcileRun = {
 };
 
 export type Verify = {
-  status: 'running' | 'done' | 'failed';
-  startedAt: string;
+  /** `none`: no verify of the store has run on this server yet. */
+  status: 'none' | 'running' | 'done' | 'failed';
+  startedAt: string | null;
   finishedAt: string | null;
   error: string | null;
   kinds: {

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiError, call, type ReconcileRun, type Session, type Verify } from '../api.ts';
+import { call, type ReconcileRun, type Session, type Verify } from '../api.ts';
 import { ago, when } from '../format.ts';
 import { usePoll } from '../hooks.ts';
 import { Badge, Loading, Problem, statusTone } from '../ui.tsx';
@@ -80,14 +80,12 @@ function VerifyPanel({ session, storeId }: { session: Session; storeId: number }
   const [error, setError] = useState<string | undefined>(undefined);
   const latest = usePoll(
     async () => {
-      try {
-        return await call<Verify>(session.token, `/v1/stores/${storeId}/verify`);
-      } catch (err) {
-        if (err instanceof ApiError && err.status === 404) return null;
-        throw err;
-      }
+      const verify = await call<Verify>(session.token, `/v1/stores/${storeId}/verify`);
+      const { startedAt } = verify;
+      return verify.status === 'none' || startedAt === null ? null : { ...verify, startedAt };
     },
-    3000,
+    // Followed while one runs; a finished one (or none) is asked for again once one is started.
+    (latest) => (latest === null || (latest !== undefined && latest.status !== 'running') ? 0 : 3000),
     [session.token, storeId],
   );
   const start = async () => {
