@@ -198,7 +198,7 @@ async function checkStartConfiguration(start: StartConfiguration, database: Open
     area,
     status: 'fail',
     detail: `\`mirror start\` refuses this environment: ${[first, ...more].map(oneLine).join('; ')}`,
-    fix: 'set the variables named (see .env.example)',
+    fix: 'set the variables named (see .env.example); with the processes run apart, only `mirror ingest` needs ECWID_CLIENT_SECRET',
   };
 }
 
