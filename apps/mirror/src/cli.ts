@@ -111,8 +111,12 @@ try {
  * parameters (a page of SQL, and the values it was given, which can be a customer's).
  */
 function unexpectedErrorText(err: unknown): string {
-  const state = sqlState(err);
-  if (state === undefined && !(err instanceof DrizzleQueryError)) return err instanceof Error ? err.message : String(err);
   const cause = err instanceof DrizzleQueryError && err.cause !== undefined ? err.cause : err;
-  return `the database refused a statement: ${describeError(cause, { withName: false })}${state ? ` (SQLSTATE ${state})` : ''}`;
+  // The drivers' own errors (postgres.js, PGlite): a Node error's code (EROFS) is no SQLSTATE.
+  const fromDatabase = err instanceof DrizzleQueryError || (cause instanceof Error && /^(PostgresError|DatabaseError)$/.test(cause.name));
+  if (!fromDatabase) return err instanceof Error ? err.message : String(err);
+  const state = sqlState(cause);
+  // Class 22 (data exception) quotes the value it refused, which can be a customer's.
+  const words = state?.startsWith('22') ? 'a value it was given does not fit' : describeError(cause, { withName: false });
+  return `the database refused a statement: ${words}${state ? ` (SQLSTATE ${state})` : ''}`;
 }

@@ -206,7 +206,20 @@ export function createMetrics(options: { probe?: MetricsProbe; defaultMetrics?: 
     rateLimitWait,
     apiRequests,
     /** Prometheus text exposition of every metric. */
-    render: () => registry.metrics(),
+    async render() {
+      try {
+        return await registry.metrics();
+      } catch {
+        // The probe could not read the database (down, or not there yet): every metric that does
+        // not need it, so the counters (webhooks answered 503, say) stay visible while it is down.
+        const parts: string[] = [];
+        for (const metric of registry.getMetricsAsArray()) {
+          const text = await registry.getSingleMetricAsString(metric.name).catch(() => undefined);
+          if (text) parts.push(text);
+        }
+        return `${parts.join('\n')}\n`;
+      }
+    },
     contentType: registry.contentType,
   };
 }

@@ -84,8 +84,8 @@ function VerifyPanel({ session, storeId }: { session: Session; storeId: number }
       const { startedAt } = verify;
       return verify.status === 'none' || startedAt === null ? null : { ...verify, startedAt };
     },
-    // Followed while one runs; a finished one (or none) is asked for again once one is started.
-    (latest) => (latest === null || (latest !== undefined && latest.status !== 'running') ? 0 : 3000),
+    // Followed closely while one runs; otherwise now and then, for one started elsewhere.
+    (latest) => (latest === undefined || latest?.status === 'running' ? 3000 : 30_000),
     [session.token, storeId],
   );
   const start = async () => {

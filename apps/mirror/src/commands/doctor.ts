@@ -73,5 +73,5 @@ function startConfiguration(): StartConfiguration {
     if (err instanceof ConfigError) return { refused: err.message };
     throw err;
   }
-  return { realStoresConfigured: realStoresConfigured(config), refusalsWithRealStores: startRefusals(config, process.env) };
+  return { realStoresConfigured: realStoresConfigured(config), refusals: startRefusals(config, process.env) };
 }

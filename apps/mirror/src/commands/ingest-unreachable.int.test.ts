@@ -75,6 +75,8 @@ describe.skipIf(skip)('mirror ingest before its database answers', () => {
     expect(early.headers.get('retry-after')).toBe('5');
     expect(((await early.json()) as { error: { code: string } }).error.code).toBe('UNAVAILABLE');
     expect(child.exitCode).toBeNull();
+    // Counted as a 503 (the ingest alert watches this outcome).
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^mirror_webhooks_total\{[^}]*outcome="unavailable"[^}]*\} 1$/m);
 
     // The database comes up (a proxy to it starts listening where ingest looks).
     proxy = createServer((socket) => {

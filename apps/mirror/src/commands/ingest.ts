@@ -22,23 +22,27 @@ export function registerIngest(program: Command): void {
       const stopping = new AbortController();
       let migrated = false;
       const migration = migrateWhenReachable(database, log, stopping.signal).then(
-        () => void (migrated = true),
+        (done) => void (migrated = done),
         (err: unknown) => {
           log.fatal({ error: describeError(err) }, 'migrations failed; exiting');
           process.exit(1);
         },
       );
       const metrics = createMirrorMetrics(database.db);
+      const hooks = ingestHooks(metrics);
       // Ready once this process has migrated, whatever the database says before that.
       const gated = {
         ...database,
-        checkReady: async () => (migrated ? database.checkReady() : ({ ready: false, reason: 'database not reachable yet' } as const)),
+        checkReady: async () =>
+          migrated ? database.checkReady() : ({ ready: false, reason: 'database not reachable yet, or migrations running' } as const),
       };
-      const { app, drain } = createIngest(gated, config.ingest, log, ingestHooks(metrics));
+      const { app, drain } = createIngest(gated, config.ingest, log, hooks);
       const root = new Hono();
       mountMetrics(root, metrics);
       root.use('/webhooks/*', async (c, next) => {
         if (migrated) return next();
+        // Counted as any 503 is (outcome `unavailable`), which the ingest alert watches.
+        hooks.onOutcome('unavailable', undefined);
         const { status, headers, body } = errorReply(new AppError('UNAVAILABLE', 'the database is not reachable yet; retry later'));
         return c.json(body, status as 503, headers);
       });
@@ -65,14 +69,15 @@ const isUnreachable = (err: unknown) =>
 
 /**
  * Runs the migrations once the database answers, trying again (1 s, doubling up to 15 s) while
- * it cannot be reached; any other failure is thrown. Resolves early when `signal` aborts.
+ * it cannot be reached; any other failure is thrown. True once migrated; false when `signal`
+ * aborted first.
  */
-async function migrateWhenReachable(database: OpenedDatabase, log: Logger, signal: AbortSignal): Promise<void> {
+async function migrateWhenReachable(database: OpenedDatabase, log: Logger, signal: AbortSignal): Promise<boolean> {
   for (let waitMs = 1000, warned = false; !signal.aborted; waitMs = Math.min(waitMs * 2, 15_000)) {
     try {
       await database.migrate();
       if (warned) log.info('database reachable; migrations applied, taking webhooks');
-      return;
+      return true;
     } catch (err) {
       if (!isUnreachable(err)) throw err;
       if (!warned) log.warn({ error: describeError(err) }, 'database not reachable: webhooks get 503 and /readyz says so until it is');
@@ -80,4 +85,5 @@ async function migrateWhenReachable(database: OpenedDatabase, log: Logger, signa
       await sleep(waitMs, signal);
     }
   }
+  return false;
 }

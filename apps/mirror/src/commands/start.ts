@@ -43,24 +43,36 @@ export const startSections = {
 export const realStoresConfigured = (config: { ecwid: { stores: readonly unknown[] }; oauth: unknown }): boolean =>
   config.ecwid.stores.length > 0 || config.oauth !== undefined;
 
-/**
- * Why `mirror start` would refuse to mirror real stores with this environment (each message as
- * it prints it), beyond the sections' own checks: the key that seals their tokens, and the
- * ingest's settings (its client secret), which the demo sets for itself.
- */
-export function startRefusals(config: { secretKey: Parameters<typeof requireSecretBox>[0] }, env: NodeJS.ProcessEnv): string[] {
-  const refusals: string[] = [];
-  const refusal = (check: () => unknown) => {
+/** The ingest settings as the demo reads them: it signs its own webhooks with a secret it makes. */
+const demoIngestEnv = (env: NodeJS.ProcessEnv) => ({ ...env, ECWID_WEBHOOK_VERIFY: 'true', ECWID_CLIENT_SECRET: 'set-by-the-demo' });
+
+/** Why `mirror start` would refuse this environment, beyond the sections' own checks, each message as it prints it. */
+export type StartRefusals = {
+  /** In any mode: an ingest setting it cannot use (INGEST_*). */
+  always: string[];
+  /** With real stores: no key to seal their tokens (every process that opens them needs it). */
+  secretKey: string[];
+  /** With real stores: the ingest's webhook secret, which only `mirror start` and `mirror ingest` need. */
+  ingest: string[];
+};
+
+export function startRefusals(config: { secretKey: Parameters<typeof requireSecretBox>[0] }, env: NodeJS.ProcessEnv): StartRefusals {
+  const refused = (check: () => unknown): string[] => {
     try {
       check();
+      return [];
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      refusals.push(err.message);
+      return [err.message];
     }
   };
-  refusal(() => requireSecretBox(config.secretKey));
-  refusal(() => parseEnv(ingestSection, env));
-  return refusals;
+  const always = refused(() => parseEnv(ingestSection, demoIngestEnv(env)));
+  return {
+    always,
+    secretKey: refused(() => requireSecretBox(config.secretKey)),
+    // What the demo's own secret does not already explain.
+    ingest: always.length > 0 ? [] : refused(() => parseEnv(ingestSection, env)),
+  };
 }
 
 /** `mirror start` (and `pnpm start`): the whole mirror in one process on one port. */
@@ -95,7 +107,7 @@ export function registerStart(program: Command): void {
     // then always verifies (its secret is set once the simulator has made it).
     const ingest = demoMode
       ? {
-          ...parseEnv(ingestSection, { ...process.env, ECWID_WEBHOOK_VERIFY: 'true', ECWID_CLIENT_SECRET: 'set-by-the-demo' }),
+          ...parseEnv(ingestSection, demoIngestEnv(process.env)),
           clientSecret: config.secret.clientSecret,
         }
       : parseEnv(ingestSection, process.env);

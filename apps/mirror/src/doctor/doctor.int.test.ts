@@ -257,12 +257,24 @@ describe.skipIf(concurrencySkipReason('the doctor checks on Postgres') !== undef
     const refused = failures(report.checks);
     expect(refused).toHaveLength(1);
     expect(refused[0]).toMatchObject({ area: 'configuration' });
-    expect(refused[0]!.detail).toMatch(/^`mirror start` refuses this environment: MIRROR_SECRET_KEY is not set.*; .*ECWID_CLIENT_SECRET: /);
+    expect(refused[0]!.detail).toMatch(
+      /^`mirror start` and `mirror project` refuse this environment: MIRROR_SECRET_KEY is not set.*; .*ECWID_CLIENT_SECRET: /,
+    );
 
+    // Only where webhooks are received: a warning, since a project or api process runs without it.
     const secretless = await runCli(['doctor'], { ...env, MIRROR_SECRET_KEY: randomBytes(32).toString('base64') });
-    expect(secretless.code).toBe(1);
-    expect(secretless.stdout).toMatch(/^FAIL {2}configuration +`mirror start` refuses this environment: .*ECWID_CLIENT_SECRET: /m);
+    expect(secretless.stdout).toMatch(
+      /^WARN {2}configuration +`mirror start` and `mirror ingest` refuse this environment: .*ECWID_CLIENT_SECRET: /m,
+    );
     expect(secretless.stdout).not.toMatch(/MIRROR_SECRET_KEY is not set/);
+    expect(secretless.code).toBe(0);
+
+    // An ingest setting neither can use fails whatever the stores, the demo's too.
+    const badIngest = await runCli(['doctor'], { ...env, ECWID_STORES: '', INGEST_BATCH_MAX: '0' });
+    expect(badIngest.code).toBe(1);
+    expect(badIngest.stdout).toMatch(
+      /^FAIL {2}configuration +`mirror start` and `mirror ingest` refuse this environment: .*INGEST_BATCH_MAX/m,
+    );
 
     // A setting only `mirror start` reads (the API's), refused whatever the stores.
     const badSetting = await runCli(['doctor'], { ...env, ECWID_STORES: '', API_KEY_CACHE_MS: 'soon' });

@@ -6,6 +6,7 @@ import { execRows, livenessOf, ownerRecordPath, readOwnerRecord, storeTokensTabl
 import { ecwidApiBaseUrl, readErrorText, storeErrorCodeFor } from '@mirror/ecwid';
 import { hasRealStores, openStoreToken, readStatus } from '@mirror/projector';
 import { sql } from 'drizzle-orm';
+import type { StartRefusals } from '../commands/start.ts';
 import type { DatabaseOptions, EcwidOptions } from '../config.ts';
 import { openDatabase, type OpenedDatabase } from '../runtime.ts';
 
@@ -21,10 +22,10 @@ export type Check = { area: string; status: CheckStatus; detail: string; fix?: s
 
 /**
  * Whether `mirror start` accepts this environment: `refused`, the message it exits with; else
- * whether real stores are configured in the environment, and why it would refuse to mirror real
- * ones (configured here or found in the database): the demo needs neither a key nor a secret.
+ * whether real stores are configured in the environment, and why it would refuse (StartRefusals:
+ * some only with real stores, configured here or found in the database).
  */
-export type StartConfiguration = { refused: string } | { realStoresConfigured: boolean; refusalsWithRealStores: string[] };
+export type StartConfiguration = { refused: string } | { realStoresConfigured: boolean; refusals: StartRefusals };
 
 export type DoctorOptions = {
   /** Checked when given: what `mirror start` would say of this environment. */
@@ -189,17 +190,36 @@ async function checkStartConfiguration(start: StartConfiguration, database: Open
       fix: 'correct the variables named',
     };
   }
+  const { always, secretKey, ingest } = start.refusals;
+  if (always.length > 0) {
+    return {
+      area,
+      status: 'fail',
+      detail: `\`mirror start\` and \`mirror ingest\` refuse this environment: ${always.map(oneLine).join('; ')}`,
+      fix: 'correct the variables named',
+    };
+  }
   // As `mirror start` decides: real stores in the environment, or added earlier (the database).
   const real = start.realStoresConfigured || (database !== undefined && (await hasRealStores(database.db)));
   if (!real) return { area, status: 'ok', detail: '`mirror start` accepts this environment (it mirrors the simulated demo store)' };
-  const [first, ...more] = start.refusalsWithRealStores;
-  if (first === undefined) return { area, status: 'ok', detail: '`mirror start` accepts this environment' };
-  return {
-    area,
-    status: 'fail',
-    detail: `\`mirror start\` refuses this environment: ${[first, ...more].map(oneLine).join('; ')}`,
-    fix: 'set the variables named (see .env.example); with the processes run apart, only `mirror ingest` needs ECWID_CLIENT_SECRET',
-  };
+  if (secretKey.length > 0) {
+    return {
+      area,
+      status: 'fail',
+      detail: `\`mirror start\` and \`mirror project\` refuse this environment: ${[...secretKey, ...ingest].map(oneLine).join('; ')}`,
+      fix: 'set the variables named (see .env.example)',
+    };
+  }
+  if (ingest.length > 0) {
+    // Only start and ingest take webhooks: a project or api process of a split deployment runs.
+    return {
+      area,
+      status: 'warn',
+      detail: `\`mirror start\` and \`mirror ingest\` refuse this environment: ${ingest.map(oneLine).join('; ')}`,
+      fix: 'set it where webhooks are received (`mirror start` or `mirror ingest`); `mirror project` and `mirror api` do not need it',
+    };
+  }
+  return { area, status: 'ok', detail: '`mirror start` accepts this environment' };
 }
 
 type StoreToCheck = { storeId: number; token: string };

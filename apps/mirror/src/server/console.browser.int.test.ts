@@ -17,7 +17,7 @@ import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { createSimulator, type SimServer } from '@mirror/ecwid-sim';
 import { ingestSection } from '@mirror/ingest';
 import { backfill, createClientFactory, projectNextBatch, reconcile } from '@mirror/projector';
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { demoSection, ecwidSection, enrichmentSection, httpSection, projectionSection, reconcileSection } from '../config.ts';
@@ -369,19 +369,22 @@ describe.skipIf(missingChromium !== undefined)('the operator console in Chromium
   });
 
   test('confirms one erasure a webhook asked for and cancels another', async () => {
-    // Two erasures as the worker records Ecwid's removal requests: awaiting confirmation.
+    // Two erasures as the worker records Ecwid's removal requests: awaiting confirmation. Written
+    // so at once (not asked for, then changed), or the server's worker may take one first.
     const ids: number[] = [];
     for (const customerId of [2, 3]) {
-      const asked = await apiCall(`/v1/stores/${mirrored.storeId}/personal-data-requests`, adminToken, {
-        method: 'POST',
-        body: JSON.stringify({ kind: 'erase', customerId }),
-      });
-      const id = (asked.body as { id: number }).id;
-      await database.db
-        .update(personalDataRequestsTable)
-        .set({ status: 'awaiting_confirmation', source: 'webhook' })
-        .where(and(eq(personalDataRequestsTable.storeId, mirrored.storeId), eq(personalDataRequestsTable.id, id)));
-      ids.push(id);
+      const [row] = await database.db
+        .insert(personalDataRequestsTable)
+        .values({
+          storeId: mirrored.storeId,
+          kind: 'erase',
+          scope: 'customer',
+          source: 'webhook',
+          status: 'awaiting_confirmation',
+          subjectCustomerId: customerId,
+        })
+        .returning({ id: personalDataRequestsTable.id });
+      ids.push(row!.id);
     }
     const [confirmId, cancelId] = ids as [number, number];
     const page = await openPage();

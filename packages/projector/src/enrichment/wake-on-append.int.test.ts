@@ -156,12 +156,10 @@ it.skipIf(concurrencySkipReason('a pass held while it reads the log (a lock from
             interval: 10,
           })
           .toBe(1);
-        console.log('WAITING', await held.unsafe("select query from pg_stat_activity where wait_event_type = 'Lock'"));
         // Notified while that pass is still before its fetches: the loop cannot follow it yet.
         const readsBefore = reads.length;
         const second = (await kit.send({ eventType: 'product.updated', entityId: product.id }))!;
         await expect.poll(() => reads.length, { timeout: 5_000, interval: 10 }).toBeGreaterThan(readsBefore);
-        console.log('READS', reads.slice(readsBefore - 1), Date.now());
         await held.unsafe('commit');
         held.release();
         await expect
@@ -175,7 +173,6 @@ it.skipIf(concurrencySkipReason('a pass held while it reads the log (a lock from
           .toBe(second);
         // Both requests reached Ecwid within 700 ms, while the first was unanswered (1 s): without
         // the follow-up as the first pass's fetches start, the second waits for the first's answer.
-        console.log('STATS', kit.sim.stats.maxInAnyWindow(tokenA, 700), kit.sim.stats.requests(), Date.now());
         expect(kit.sim.stats.requests(tokenA)).toBe(2);
         expect(kit.sim.stats.maxInAnyWindow(tokenA, 700)).toBe(2);
         const records = await kit.db
