@@ -180,45 +180,34 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
 /** One check: `mirror start` runs with this environment, or what it exits with. */
 async function checkStartConfiguration(start: StartConfiguration, database: OpenedDatabase | undefined): Promise<Check> {
   const area = 'configuration';
-  // A message of several lines (one per setting) reads as one line here.
-  const oneLine = (message: string) => message.replace(/\s*\n\s*/g, ' ');
-  if ('refused' in start) {
-    return {
-      area,
-      status: 'fail',
-      detail: `\`mirror start\` refuses this environment: ${oneLine(start.refused)}`,
-      fix: 'correct the variables named',
-    };
-  }
+  // Each message as the commands print it; one of several lines (one per setting) reads as one line here.
+  const refused = (commands: string, messages: readonly string[], status: CheckStatus, fix: string): Check => ({
+    area,
+    status,
+    detail: `${commands} this environment: ${messages.map((m) => m.replace(/\s*\n\s*/g, ' ')).join('; ')}`,
+    fix,
+  });
+  if ('refused' in start) return refused('`mirror start` refuses', [start.refused], 'fail', 'correct the variables named');
   const { always, secretKey, ingest } = start.refusals;
-  if (always.length > 0) {
-    return {
-      area,
-      status: 'fail',
-      detail: `\`mirror start\` and \`mirror ingest\` refuse this environment: ${always.map(oneLine).join('; ')}`,
-      fix: 'correct the variables named',
-    };
-  }
+  if (always.length > 0) return refused('`mirror start` and `mirror ingest` refuse', always, 'fail', 'correct the variables named');
   // As `mirror start` decides: real stores in the environment, or added earlier (the database).
   const real = start.realStoresConfigured || (database !== undefined && (await hasRealStores(database.db)));
   if (!real) return { area, status: 'ok', detail: '`mirror start` accepts this environment (it mirrors the simulated demo store)' };
-  if (secretKey.length > 0) {
-    return {
-      area,
-      status: 'fail',
-      detail: `\`mirror start\` and \`mirror project\` refuse this environment: ${[...secretKey, ...ingest].map(oneLine).join('; ')}`,
-      fix: 'set the variables named (see .env.example)',
-    };
-  }
-  if (ingest.length > 0) {
-    // Only start and ingest take webhooks: a project or api process of a split deployment runs.
-    return {
-      area,
-      status: 'warn',
-      detail: `\`mirror start\` and \`mirror ingest\` refuse this environment: ${ingest.map(oneLine).join('; ')}`,
-      fix: 'set it where webhooks are received (`mirror start` or `mirror ingest`); `mirror project` and `mirror api` do not need it',
-    };
-  }
+  if (secretKey.length > 0)
+    return refused(
+      '`mirror start` and `mirror project` refuse',
+      [...secretKey, ...ingest],
+      'fail',
+      'set the variables named (see .env.example)',
+    );
+  // Only start and ingest take webhooks: a project or api process of a split deployment runs.
+  if (ingest.length > 0)
+    return refused(
+      '`mirror start` and `mirror ingest` refuse',
+      ingest,
+      'warn',
+      'set it where webhooks are received (`mirror start` or `mirror ingest`); `mirror project` and `mirror api` do not need it',
+    );
   return { area, status: 'ok', detail: '`mirror start` accepts this environment' };
 }
 

@@ -482,24 +482,24 @@ describe.skipIf(missingChromium !== undefined)('the operator console in Chromium
       await page.fill('.modal-ux input[type=text], .modal-ux input[type=password]', adminToken);
       await page.click('.modal-ux button.authorize');
       await page.click('.modal-ux button.btn-done, .modal-ux .close-modal');
-      const me = page.locator('.opblock', { hasText: '/v1/me' }).first();
-      await me.locator('.opblock-summary').click();
-      await me.locator('button.execute').click();
-      await expect
-        .poll(() => me.locator('.live-responses-table .response .response-col_status').first().textContent(), { timeout: 10_000 })
-        .toContain('200');
+      // Opens GET /v1/me, executes it and waits for its 200.
+      const executeMe = async () => {
+        const me = page.locator('.opblock', { hasText: '/v1/me' }).first();
+        await me.locator('.opblock-summary').click();
+        await me.locator('button.execute').click();
+        await expect
+          .poll(() => me.locator('.live-responses-table .response .response-col_status').first().textContent(), { timeout: 10_000 })
+          .toContain('200');
+        return me;
+      };
+      const me = await executeMe();
       expect(await me.locator('.live-responses-table').textContent()).toContain('"role": "admin"');
       await me.screenshot({ path: join(artifacts, '14-docs-try-it.png') });
 
       // The token is kept for this tab (sessionStorage), never where it outlives it (localStorage).
       expect(await page.evaluate('JSON.stringify({ ...localStorage })')).not.toContain(adminToken);
       await page.reload();
-      const again = page.locator('.opblock', { hasText: '/v1/me' }).first();
-      await again.locator('.opblock-summary').click();
-      await again.locator('button.execute').click();
-      await expect
-        .poll(() => again.locator('.live-responses-table .response .response-col_status').first().textContent(), { timeout: 10_000 })
-        .toContain('200');
+      await executeMe();
 
       // "Try it out" on a list sends no filter the reader did not fill in.
       const orders = page.locator('.opblock', { hasText: '/v1/stores/{storeId}/orders' }).first();
