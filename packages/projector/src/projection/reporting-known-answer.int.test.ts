@@ -18,7 +18,7 @@ import { projectNextBatch } from './project-batch.ts';
 const nz = 1003; // NZD, Pacific/Auckland, prices include tax (10%)
 const us = 2002; // USD then CAD, America/Los_Angeles, prices exclude tax (10%)
 
-type Item = { id: number; productId: number; combinationId?: number; price: number; quantity: number };
+type Item = { id: number; productId: number; combinationId?: number; price: number; priceWithoutTax: number; quantity: number };
 
 const ecwidDate = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 19)} +0000`;
 const seconds = (iso: string) => Date.parse(iso) / 1000;
@@ -54,11 +54,12 @@ function order(
 }
 
 const coupon = (id: number, code: string, name: string) => ({ id, code, name, discountType: 'ABS', discount: 1 });
-const A = (id: number, quantity: number): Item => ({ id, productId: 101, price: 11, quantity });
-const B = (id: number, quantity: number): Item => ({ id, productId: 102, combinationId: 5001, price: 22, quantity });
-const C = (id: number, quantity: number): Item => ({ id, productId: 103, price: 33, quantity });
-const D = (id: number, quantity: number): Item => ({ id, productId: 201, price: 10, quantity });
-const E = (id: number, quantity: number): Item => ({ id, productId: 202, price: 15, quantity });
+// Store 1003's prices hold 10% tax; store 2002's hold none.
+const A = (id: number, quantity: number): Item => ({ id, productId: 101, price: 11, priceWithoutTax: 10, quantity });
+const B = (id: number, quantity: number): Item => ({ id, productId: 102, combinationId: 5001, price: 22, priceWithoutTax: 20, quantity });
+const C = (id: number, quantity: number): Item => ({ id, productId: 103, price: 33, priceWithoutTax: 30, quantity });
+const D = (id: number, quantity: number): Item => ({ id, productId: 201, price: 10, priceWithoutTax: 10, quantity });
+const E = (id: number, quantity: number): Item => ({ id, productId: 202, price: 15, priceWithoutTax: 15, quantity });
 
 const inclusive = { pricesIncludeTax: true };
 const exclusive = { pricesIncludeTax: false };
