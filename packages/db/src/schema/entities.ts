@@ -152,6 +152,9 @@ export const abandonedCartsTable = pgTable(
     email: text('email'),
     customerId: int8('customer_id'),
     total: numeric('total'),
+    /** The store's, from its profile when the log first held the cart, as an order's (decision 0009). */
+    currency: text('currency'),
+    timezone: text('timezone'),
     recoveredOrderId: text('recovered_order_id'),
     hidden: boolean('hidden'),
     createdAt: tz('created_at'),

@@ -225,15 +225,16 @@ const withoutTax = (withoutTaxField: string, value: string, taxes: string) =>
   `coalesce(${num(withoutTaxField)}, case when ${bool(f('pricesIncludeTax'))} then ${value} - coalesce(${sumOf(taxes, (x) => num(`${x}->'total'`))}, 0) else ${value} end)`;
 
 /*
- * The store's currency and time zone for an order come from the store profile, a snapshot in
- * the same log (decision 0009): the latest profile snapshot before the order's FIRST snapshot,
- * else (no profile yet) the store's earliest one. Both read the log, never the tables, so the
- * value is the same whatever order a projection or a rebuild's parallel shares apply records
- * in, and a later snapshot of the same order (or a later currency change) never changes it.
+ * The store's currency and time zone for an order or an abandoned cart come from the store
+ * profile, a snapshot in the same log (decision 0009): the latest profile snapshot before the
+ * entity's FIRST snapshot, else (no profile yet) the store's earliest one. Both read the log,
+ * never the tables, so the value is the same whatever order a projection or a rebuild's parallel
+ * shares apply records in, and a later snapshot of the same entity (or a later currency change)
+ * never changes it.
  */
-const profileOf = (field: 'currency' | 'timezone') => {
+const profileOf = (kind: StoreProfileKind, field: 'currency' | 'timezone') => {
   const value = `pf.payload->'formatsAndUnits'->'${field}'`;
-  const firstSnapshot = `(select min(fs.position) from event_log fs where fs.store_id = b.store_id and fs.entity_kind = 'order'
+  const firstSnapshot = `(select min(fs.position) from event_log fs where fs.store_id = b.store_id and fs.entity_kind = '${kind}'
       and fs.entity_id = b.entity_id and fs.kind = 'snapshot')`;
   const profile = (where: string, order: string) => `(select ${txt(value)} from event_log pf
       where pf.store_id = b.store_id and pf.entity_kind = 'store_profile' and pf.kind = 'snapshot'
@@ -256,8 +257,17 @@ const profileOf = (field: 'currency' | 'timezone') => {
   };
 };
 
+/** The kinds that take the store's currency and time zone from its profile in the log (profileOf). */
+const storeProfileKinds = ['order', 'abandoned_cart'] as const;
+type StoreProfileKind = (typeof storeProfileKinds)[number];
+export const takesStoreProfile = (kind: Kind): boolean => (storeProfileKinds as readonly Kind[]).includes(kind);
+
 /** A rebuild's table of the store profiles' currency and time zone along the log (see storeProfileTimelineStatements). */
 export const storeProfileTimeline = 'store_profile_timeline';
+
+/** What profileOf's `bulk` expressions read as `pv`: one probe of storeProfileTimeline for both fields. */
+const storeProfileJoin = (schema: string) => `left join lateral (select t.currency, t.timezone from "${schema}"."${storeProfileTimeline}" t
+    where t.store_id = b.store_id and t.position < w.first_snapshot order by t.position desc limit 1) pv on true`;
 
 /**
  * Creates `storeProfileTimeline` in `schema` from the profile snapshots up to `to`: for each
@@ -387,8 +397,8 @@ const orderSpec = entity('order', {
     refundedAmount: `coalesce(${num(f('refundedAmount'))}, (select sum(${num(`x->'amount'`)}) from jsonb_array_elements(${array(f('refunds'))}) x))`,
     couponCode: txt(`${f('discountCoupon')}->'code'`),
     couponName: txt(`${f('discountCoupon')}->'name'`),
-    currency: profileOf('currency'),
-    timezone: profileOf('timezone'),
+    currency: profileOf('order', 'currency'),
+    timezone: profileOf('order', 'timezone'),
     hidden: bool(f('hidden')),
     pricesIncludeTax: bool(f('pricesIncludeTax')),
     couponDiscount: num(f('couponDiscount')),
@@ -421,14 +431,12 @@ const orderSpec = entity('order', {
     updatedAt: time('updateTimestamp', 'updateDate'),
   },
   timed: true,
-  // What profileOf's `bulk` expressions read as `pv`: one probe for both fields.
-  bulkJoin: (schema) => `left join lateral (select t.currency, t.timezone from "${schema}"."${storeProfileTimeline}" t
-    where t.store_id = b.store_id and t.position < w.first_snapshot order by t.position desc limit 1) pv on true`,
+  bulkJoin: storeProfileJoin,
   // A deleted order the mirror never saw still has its store's currency (0009).
   tombstoneColumns: {
     internalId: int8(`b.payload->'internalId'`),
-    currency: { expr: profileOf('currency').expr, fromLog: true },
-    timezone: { expr: profileOf('timezone').expr, fromLog: true },
+    currency: { expr: profileOf('order', 'currency').expr, fromLog: true },
+    timezone: { expr: profileOf('order', 'timezone').expr, fromLog: true },
   },
   children: [
     child('order', orderItemsTable, {
@@ -478,12 +486,16 @@ const cartSpec = entity('abandoned_cart', {
     email: txt(f('email')),
     customerId: int8(f('customerId')),
     total: num(f('total')),
+    // A cart has no currency or time zone of its own: the store's, as for an order.
+    currency: profileOf('abandoned_cart', 'currency'),
+    timezone: profileOf('abandoned_cart', 'timezone'),
     recoveredOrderId: txt(f('recoveredOrderId')),
     hidden: bool(f('hidden')),
     createdAt: time('createTimestamp', 'createDate'),
     updatedAt: time('updateTimestamp', 'updateDate'),
   },
   timed: true,
+  bulkJoin: storeProfileJoin,
   children: [
     child('abandoned_cart', abandonedCartItemsTable, {
       source: array(f('items')),
@@ -609,14 +621,19 @@ export const projectionSpecs = {
       timezone: `public.valid_timezone(${txt(`${f('formatsAndUnits')}->'timezone'`)})`,
     },
     timed: false,
-    // Orders projected before the store had any profile in the log take this one's currency and
-    // time zone: the same as profileOf() computes for them (the store's earliest profile), so
-    // a rebuild gives the same rows.
+    // Orders and carts projected before the store had any profile in the log take this one's
+    // currency and time zone: the same as profileOf() computes for them (the store's earliest
+    // profile), so a rebuild gives the same rows.
     afterApply: (schema) => `
 fill_orders as (
   update "${schema}"."orders" o set currency = p.c_currency, timezone = coalesce(o.timezone, p.c_timezone)
   from applied a join pick p on p.store_id = a.k
   where o.store_id = a.k and o.currency is null and p.c_currency is not null
+),
+fill_carts as (
+  update "${schema}"."abandoned_carts" c set currency = p.c_currency, timezone = coalesce(c.timezone, p.c_timezone)
+  from applied a join pick p on p.store_id = a.k
+  where c.store_id = a.k and c.currency is null and p.c_currency is not null
 )`,
   }),
   app_subscription: entity('app_subscription', {

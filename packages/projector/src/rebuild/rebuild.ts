@@ -3,7 +3,7 @@ import { AppError } from '@mirror/core';
 import { execRows, type Db, type Executor, type Tx } from '@mirror/db';
 import { worklistStatement } from '../projection/build-statements.ts';
 import { kinds as allKinds, renderedKinds, renderStatementText, shareRowsWhere, type Kind } from '@mirror/catalog';
-import { projectionSpecs, storeProfileTimelineStatements, tablesOf } from '../projection/entity-specs.ts';
+import { projectionSpecs, storeProfileTimelineStatements, tablesOf, takesStoreProfile } from '../projection/entity-specs.ts';
 import { projectBatchInTransaction, projectNextBatch } from '../projection/project-batch.ts';
 import { bulkLoad } from './bulk-load.ts';
 import { captureDependentViews, dropViews, recreateViews } from './dependent-views.ts';
@@ -137,7 +137,7 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
         sharesOf(kinds, unsplit, n).length > 1
           ? await buildWorklist(db, unsplit, sharesOf(kinds, unsplit, n), head, async () => {
               // Made while the worklist is vacuumed, on another core (it reads the log's profiles).
-              if (!kinds.includes('order')) return;
+              if (!kinds.some(takesStoreProfile)) return;
               await createStoreProfileTimeline(db, until);
               profilesMade = true;
             })
@@ -156,7 +156,7 @@ export async function rebuild(db: Db, options: RebuildOptions = {}): Promise<Reb
     const shares = sharesOf(kinds, unsplit, n);
     const worklist = plan.worklistRows === null ? undefined : worklistTable;
     records += plan.superseded + (resumed && worklist ? await countDone(db, worklist) : 0);
-    if (worklist && kinds.includes('order') && !profilesMade) await createStoreProfileTimeline(db, until);
+    if (worklist && kinds.some(takesStoreProfile) && !profilesMade) await createStoreProfileTimeline(db, until);
     // Each share advances under its own checkpoint up to the same head; the slowest one is the
     // overall position.
     const reached = shares.map(() => 0);
@@ -309,7 +309,7 @@ async function renderShadowTables(db: Db, kinds: readonly Kind[], n: number): Pr
 }
 
 /**
- * What the orders' bulk load reads their currency and time zone from (profileOf). One
+ * What the bulk load of orders and carts reads their currency and time zone from (profileOf). One
  * transaction: a resumed rebuild finds it whole or not at all.
  */
 async function createStoreProfileTimeline(db: Db, until: number): Promise<void> {
