@@ -128,3 +128,57 @@ describe('erasing a document', () => {
     expect(identifyingStrings({ billingPerson: { phone: '+1 (555) 010-0199' } })).toEqual(['+1 (555) 010-0199', '15550100199']);
   });
 });
+
+describe('erasing a person whose name is a common word', () => {
+  // Eli Sand of Elizabeth, NJ: a short first name and a last name that are parts of other words.
+  const order = JSON.stringify({
+    id: 'ELI01',
+    email: 'eli.sand@example.com',
+    paymentStatus: 'PARTIALLY_REFUNDED',
+    fulfillmentStatus: 'DELIVERED',
+    total: 10,
+    items: [
+      {
+        name: 'Deli Sandwich Tray',
+        sku: 'ELI-TRAY',
+        selectedOptions: [{ name: 'Message', value: 'Happy birthday Eli! From Sand family' }],
+      },
+      { name: 'Tia Maria', sku: 'TIA' },
+    ],
+    billingPerson: {
+      name: 'Eli Sand',
+      firstName: 'Eli',
+      lastName: 'Sand',
+      city: 'Elizabeth',
+      street: '1 Main St',
+      phone: '+1 555 010 0199',
+    },
+    orderComments: 'Please call Eli on 15550100199, or eli.sand@example.com',
+    customerUserAgent: 'Mozilla',
+  });
+
+  it('erases the name where it is a word, never inside another word, a status, a place or what was sold', () => {
+    const strings = identifyingStringsOf(order);
+    expect(strings).toEqual(expect.arrayContaining(['Eli', 'Sand', 'Eli Sand']));
+    const doc = JSON.parse(erasePayload(order, { person: true, matcher: stringMatcher(strings), pseudonym })!) as Record<string, any>;
+    expect(doc.paymentStatus).toBe('PARTIALLY_REFUNDED');
+    expect(doc.fulfillmentStatus).toBe('DELIVERED');
+    expect(doc.items[0].name).toBe('Deli Sandwich Tray');
+    expect(doc.items[0].sku).toBe('ELI-TRAY');
+    expect(doc.items[1].name).toBe('Tia Maria');
+    // What the customer typed on the line is theirs: the name goes, the words around it stay.
+    expect(doc.items[0].selectedOptions[0]).toEqual({ name: 'Message', value: 'Happy birthday [erased]! From [erased] family' });
+    expect(doc.billingPerson.city).toBe('Elizabeth');
+    expect(doc.billingPerson.firstName).toBe('[erased]');
+    expect(doc.orderComments).toBe('[erased]');
+  });
+
+  it('still finds the name, the email and the phone digits inside free text', () => {
+    const matcher = stringMatcher(['Eli', 'Sand', 'eli.sand@example.com', '15550100199']);
+    expect(scrub({ note: "Eli's order, for ELI SAND (eli.sand@example.com), +15550100199; also eli1985" }, matcher)).toEqual({
+      note: "[erased]'s order, for [erased] [erased] ([erased]), +[erased]; also [erased]1985",
+    });
+    // Inside other words it is not the name.
+    expect(scrub({ note: 'Delivered a sandwich to Elizabeth' }, matcher)).toEqual({ note: 'Delivered a sandwich to Elizabeth' });
+  });
+});

@@ -10,7 +10,7 @@ import { isLosslessNumber, parse, stringify } from 'lossless-json';
  *    (so reports by customer still add up) and tells nothing; notes and tracking data are emptied.
  * 2. strings: every string anywhere in the record (item options, shipment notes, a webhook's
  *    data) that contains one of the subject's identifying strings (email, name, phone, street, …,
- *    any case) has it replaced.
+ *    any case, as a word: stringMatcher) has it replaced, except business facts (scrub).
  * Business facts stay: ids, totals, items, dates, statuses.
  */
 
@@ -126,19 +126,57 @@ export const matchableStrings = (strings: Iterable<string>): string[] => [
   ...new Set([...strings].map((s) => s.trim()).filter((s) => s.length >= 3 && !isPseudonym(s.toLowerCase()))),
 ];
 
-/** Case-insensitive replacement of every identifying string, longest first. */
+/**
+ * Case-insensitive replacement of every identifying string, longest first. A string that begins
+ * (ends) with a letter matches only where no letter comes before (after) it: a name is a word,
+ * not a run of letters inside another word. Matched anywhere, a first name "Eli" turned an
+ * order's `DELIVERED` into `D[erased]VERED` and its "Deli Sandwich Tray" into
+ * "D[erased]wich Tray", and "Tia" a `PARTIALLY_REFUNDED` status into one reports no longer knew.
+ * Digits still match inside longer digit runs (a phone written with or without its country code).
+ */
 export function stringMatcher(strings: Iterable<string>): RegExp | undefined {
   const list = matchableStrings(strings).sort((a, b) => b.length - a.length);
   if (list.length === 0) return undefined;
-  return new RegExp(list.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'gi');
+  const letter = /^\p{L}$/u;
+  const pattern = (s: string) =>
+    (letter.test(s[0]!) ? '(?<!\\p{L})' : '') + s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + (letter.test(s.at(-1)!) ? '(?!\\p{L})' : '');
+  return new RegExp(list.map(pattern).join('|'), 'giu');
 }
 
-/** Every string in `value` with the matched strings replaced (the same structure otherwise). */
-export function scrub(value: Json, matcher: RegExp | undefined): Json {
+/**
+ * Fields step 2 leaves alone wherever they are: statuses (closed sets of Ecwid's words, which
+ * reports filter on) and where a person is, roughly (step 1 keeps it; docs/personal-data.md).
+ */
+const neverScrubbed = new Set([
+  'paymentStatus',
+  'fulfillmentStatus',
+  'status',
+  'countryCode',
+  'countryName',
+  'country',
+  'stateOrProvinceCode',
+  'stateOrProvinceName',
+  'city',
+]);
+/** Fields of an order's or a cart's line that name what was sold, not who bought it. */
+const lineFacts = new Set(['name', 'nameTranslated', 'sku', 'shortDescription']);
+
+/**
+ * Every string in `value` with the matched strings replaced (the same structure otherwise),
+ * except the business facts above: a customer named like a product or a town does not rename it.
+ */
+export function scrub(value: Json, matcher: RegExp | undefined, key?: string): Json {
   if (!matcher) return value;
   if (typeof value === 'string') return value.replace(matcher, ERASED);
-  if (Array.isArray(value)) return value.map((v) => scrub(v, matcher));
-  if (isObj(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v, matcher)]));
+  if (Array.isArray(value)) {
+    if (key !== 'items') return value.map((v) => scrub(v, matcher));
+    return value.map((line) =>
+      isObj(line)
+        ? Object.fromEntries(Object.entries(line).map(([k, v]) => [k, lineFacts.has(k) ? v : scrub(v, matcher, k)]))
+        : scrub(line, matcher),
+    );
+  }
+  if (isObj(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, neverScrubbed.has(k) ? v : scrub(v, matcher, k)]));
   return value;
 }
 
