@@ -15,7 +15,10 @@ export type IngestDeps = {
   clientSecret: string | undefined;
   log: Logger;
   bodyLimitBytes?: number;
-  /** Answer 503 when a commit takes longer than this: Ecwid gives up after 10 s anyway. */
+  /**
+   * Answer 503 when the store lookup and the commit together take longer than this: Ecwid gives
+   * up after 10 s anyway.
+   */
   appendTimeoutMs?: number;
   /** Whether the mirror mirrors this store (has its token, or knows it from an install). */
   isMirroredStore: (storeId: number) => boolean | Promise<boolean>;
@@ -58,9 +61,11 @@ export function createIngestApp(deps: IngestDeps): Hono {
 
   // Not knowing whether the store is mirrored is not knowing whether to keep the webhook: 503,
   // and Ecwid retries, as when the append itself fails.
-  async function isMirrored(storeId: number, eventType: string): Promise<boolean> {
+  async function isMirrored(storeId: number, eventType: string, deadline: number): Promise<boolean> {
     try {
-      return await deps.isMirroredStore(storeId);
+      // Bounded like the append: a database that holds the lookup (a lock, a connection that
+      // stopped answering) gets a 503 in time for Ecwid to retry, not a request left hanging.
+      return await withTimeout(Promise.resolve(deps.isMirroredStore(storeId)), deadline - performance.now(), 'the store lookup');
     } catch (err) {
       onOutcome?.('unavailable', eventType);
       log.warn(
@@ -107,13 +112,15 @@ export function createIngestApp(deps: IngestDeps): Hono {
     // The signature covers only eventCreated and eventId, so a captured webhook can be replayed
     // with another storeId: a store the mirror does not mirror is refused here, and a known
     // eventId under another store is a duplicate (the log's unique index on event_id).
+    // One budget for the lookup and the commit, from here.
+    const deadline = performance.now() + appendTimeoutMs;
     const createdMs = webhook.eventCreated * 1000;
     const ignored: IgnoredReason | undefined =
       createdMs < now() - maxEventAgeMs
         ? 'too_old'
         : createdMs > now() + maxFutureSkewMs
           ? 'in_future'
-          : (await isMirrored(webhook.storeId, webhook.eventType))
+          : (await isMirrored(webhook.storeId, webhook.eventType, deadline))
             ? undefined
             : 'unknown_store';
     if (ignored) {
@@ -125,7 +132,7 @@ export function createIngestApp(deps: IngestDeps): Hono {
     const entry = webhookLogEntry(webhook, text);
     let outcome: AppendOutcome;
     try {
-      outcome = await withTimeout(deps.append(entry), appendTimeoutMs);
+      outcome = await withTimeout(deps.append(entry), deadline - performance.now(), 'the append');
     } catch (err) {
       onOutcome?.('unavailable', webhook.eventType);
       // Only the driver's cause: drizzle's own message repeats the query parameters (the body).
@@ -197,9 +204,12 @@ async function readBody(req: Request, contentLength: string | undefined, limit: 
   return Buffer.concat(chunks);
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`append did not commit within ${ms} ms`)), ms);
+    const timer = setTimeout(
+      () => reject(new Error(`${what} did not finish within the time left (${Math.round(ms)} ms)`)),
+      Math.max(0, ms),
+    );
     promise.then(
       (v) => {
         clearTimeout(timer);

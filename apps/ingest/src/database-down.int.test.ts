@@ -2,7 +2,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { createSilentLogger } from '@mirror/core';
 import { createDb, eventLogTable, storeTokensTable, type Database } from '@mirror/db';
 import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '@mirror/db/testing';
-import { inArray } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createIngest } from './start-ingest.ts';
 import { postWebhook, testSecret, webhookBody } from './test-helpers.ts';
@@ -124,5 +124,44 @@ describe.skipIf(skip)('when the database goes away', () => {
     expect(statuses).toContain(503);
     expect(acknowledged.length).toBeGreaterThan(0);
     expect((await stored(acknowledged)).sort()).toEqual(acknowledged.sort());
+  });
+
+  test('answers 503 in time when the database holds the store lookup (a lock), not after Ecwid gave up', async () => {
+    // A fresh ingest: it has not read which stores it mirrors yet, so its first webhook asks.
+    const fresh = createIngest(
+      database,
+      {
+        clientSecret: testSecret,
+        verifySignatures: true,
+        bodyLimitBytes: 262_144,
+        batchMax: 50,
+        batchWindowMs: 0,
+        appendTimeoutMs: 1000,
+        maxEventAgeMs: 3_600_000,
+      },
+      createSilentLogger(),
+    ).app;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+    const holder = database.db.transaction(async (tx) => {
+      await tx.execute(sql`lock table store_tokens in access exclusive mode`);
+      locked();
+      await held;
+    });
+    await lockTaken;
+    const body = webhookBody();
+    const started = performance.now();
+    const res = await postWebhook(fresh, body);
+    const tookMs = performance.now() - started;
+    release();
+    await holder;
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(tookMs).toBeLessThan(5000);
+    expect(await stored([body.eventId as string])).toEqual([]);
+    // Once the lock is gone the same webhook lands.
+    expect((await postWebhook(fresh, body)).status).toBe(200);
   });
 });

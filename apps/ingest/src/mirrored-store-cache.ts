@@ -27,7 +27,17 @@ export function createMirroredStoreCache(options: {
       }));
 
   return async (storeId) => {
-    if (now() - loadedAt > maxAgeMs) await reload();
+    if (now() - loadedAt > maxAgeMs) {
+      // A store the last set holds is answered from it while the set reloads: a reload the
+      // database holds up does not hold up webhooks of stores that were mirrored a moment ago
+      // (their append then meets the database on its own, with its own time limit). A failed
+      // reload is tried again at the next webhook.
+      if (loadedAt > -Infinity && stores.has(storeId)) {
+        reload().catch(() => {});
+        return true;
+      }
+      await reload();
+    }
     if (stores.has(storeId)) return true;
     if (now() - loadedAt > missReloadMs) await reload();
     return stores.has(storeId);
