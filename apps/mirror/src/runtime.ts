@@ -3,12 +3,14 @@ import { createLogger, type Logger } from '@mirror/core';
 import type { DatabaseOptions, LogOptions } from './config.ts';
 
 /** The root logger: JSON lines, or pino-pretty when a person is watching a terminal. */
-export function createRootLogger(options: Pick<LogOptions, 'level' | 'format'>): Logger {
-  const pretty = options.format === 'pretty' || (options.format === 'auto' && process.stdout.isTTY);
-  return createLogger({
-    level: options.level,
-    ...(pretty && { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }),
-  });
+export function createRootLogger(options: Pick<LogOptions, 'level' | 'format'>, { toStderr = false }: { toStderr?: boolean } = {}): Logger {
+  const pretty = options.format === 'pretty' || (options.format === 'auto' && (toStderr ? process.stderr : process.stdout).isTTY);
+  const prettyOptions = { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', ...(toStderr && { destination: 2 }) };
+  return createLogger(
+    { level: options.level, ...(pretty && { transport: { target: 'pino-pretty', options: prettyOptions } }) },
+    // A transport writes where its options say; pino takes no destination beside one.
+    { toStderr: toStderr && !pretty },
+  );
 }
 
 let commandName = 'mirror';

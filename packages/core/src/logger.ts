@@ -25,13 +25,13 @@ export const redactPaths = [
   '*.databaseUrl',
 ];
 
-/** Structured JSON logs; one root logger per process, passed down as children. */
-export function createLogger(options: LoggerOptions = {}): Logger {
-  return pino({
-    level: 'info',
-    ...options,
-    redact: { paths: redactPaths, censor: '[redacted]' },
-  });
+/**
+ * Structured JSON logs; one root logger per process, passed down as children. On stdout, or on
+ * stderr (`toStderr`) for a command whose stdout is its answer (`--json`, a table).
+ */
+export function createLogger(options: LoggerOptions = {}, { toStderr = false }: { toStderr?: boolean } = {}): Logger {
+  const settings = { level: 'info', ...options, redact: { paths: redactPaths, censor: '[redacted]' } };
+  return toStderr ? pino(settings, pino.destination({ dest: 2, sync: true })) : pino(settings);
 }
 
 /** A logger that writes nothing: for tests and benchmarks. */

@@ -57,9 +57,13 @@ export function entitiesArgument<K extends Kind>(allowed: readonly K[]) {
 /** The public names of kinds, comma-separated (for help texts). */
 export const kindNames = (kinds: readonly Kind[] = allKinds): string => kinds.map(kindName).join(',');
 
-/** Logs only warnings unless LOG_LEVEL is set: these commands print for a person on stdout. */
+/**
+ * Logs only warnings unless LOG_LEVEL is set, and on stderr: these commands print their answer
+ * on stdout (a table, or `--json` that a program parses), which a retried request's warning must
+ * not break.
+ */
 export function createQuietLogger(options: LogOptions) {
-  return createRootLogger({ ...options, level: options.levelGiven ? options.level : 'warn' });
+  return createRootLogger({ ...options, level: options.levelGiven ? options.level : 'warn' }, { toStderr: true });
 }
 
 /** Progress on stderr, so stdout stays clean for the summary: a bar on a terminal, periodic lines elsewhere. */

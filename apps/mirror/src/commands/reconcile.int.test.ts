@@ -85,6 +85,15 @@ describe.skipIf(skip)('mirror verify and mirror reconcile', () => {
       expect(json.code).toBe(1);
       const reports = JSON.parse(json.stdout) as JsonReport[];
       expect(reports).toMatchObject([{ entity: 'products', missing: 0, stale: 1, missedDeletes: 1, healedTombstones: 0, status: 'done' }]);
+      // The answer is all stdout holds whatever is logged meanwhile: the logs go to stderr.
+      const logged = await runCli(['verify', '--store', String(storeId), '--entities', 'products', '--json'], {
+        DATABASE_URL: database.url,
+        ECWID_API_BASE_URL: server.url,
+        ECWID_STORES: `${storeId}:${token}`,
+        LOG_LEVEL: 'debug',
+      });
+      expect(JSON.parse(logged.stdout)).toEqual(reports);
+      expect(logged.stderr).toMatch(/"level":\d+/);
 
       expect((await mirror('reconcile', '--store', String(storeId), '--entities', 'products')).code).toBe(0);
       await projectAll();
