@@ -17,6 +17,7 @@ import {
   RotationError,
   sealPlaintextTokens,
   syncEnvTokens,
+  hasRealStores,
   honouredBy,
 } from './store-tokens.ts';
 
@@ -293,5 +294,32 @@ describe('createTokenCache', () => {
     expect(unreadable).toEqual([1, 1]);
     expect(await rotateSecretKey(db, stranger, box)).toEqual({ resealed: 1, alreadyNew: 0 });
     expect(Object.fromEntries(await tokensOf(await versions()))).toEqual({ 1: 'secret_cache_rot' });
+  });
+});
+
+describe('hasRealStores (whether `mirror start` may run the demo)', () => {
+  const record = (storeId: number) =>
+    db
+      .insert(eventLogTable)
+      .values({ kind: 'webhook', storeId, eventId: `e-${storeId}`, eventType: 'order.updated', isKnownType: true, payload: { storeId } });
+
+  it('is false on an empty database and on the demo store alone, and true once another store has data, token or not', async () => {
+    expect(await hasRealStores(db)).toBe(false);
+    await registerStoreToken(db, box, { storeId: 1003, token: 'secret_demo', source: 'demo' });
+    await record(1003);
+    expect(await hasRealStores(db)).toBe(false);
+    // A store whose token was removed (or destroyed by an uninstall) still has its data.
+    await record(7001);
+    expect(await hasRealStores(db)).toBe(true);
+  });
+
+  it('is true for a store known only by its enrichment state', async () => {
+    await db.insert(enrichmentStateTable).values({ storeId: 7002, position: 0 });
+    expect(await hasRealStores(db)).toBe(true);
+  });
+
+  it('is true for a store with a token from the command line', async () => {
+    await registerStoreToken(db, box, { storeId: 7003, token: 'secret_cli', source: 'cli' });
+    expect(await hasRealStores(db)).toBe(true);
   });
 });

@@ -405,9 +405,31 @@ export async function removeDemoTokens(db: Executor): Promise<number> {
   return rows.length;
 }
 
-/** Whether the database holds a token of a real store (anything but the demo's). */
+/**
+ * Whether the database holds a real store (anything but the demo's): a token, or data. A store
+ * whose token is gone (removed, or destroyed by a confirmed uninstall) keeps its data readable,
+ * and a demo must not mix a simulated store into it, so a store with records in the log, a row
+ * in `stores` or an enrichment state counts too, unless it is the demo's own (its token's source
+ * is `demo`). The log's stores are found by a loose index scan (one probe per store).
+ */
 export async function hasRealStores(db: Executor): Promise<boolean> {
-  const [row] = await execRows<{ found: boolean }>(db, sql`select exists (select 1 from store_tokens where source <> 'demo') as found`);
+  const [row] = await execRows<{ found: boolean }>(
+    db,
+    sql`with recursive logged(store_id) as (
+          (select store_id from event_log order by store_id limit 1)
+          union all
+          select (select l.store_id from event_log l where l.store_id > logged.store_id order by l.store_id limit 1)
+          from logged where logged.store_id is not null
+        )
+        select exists (select 1 from store_tokens where source <> 'demo')
+          or exists (
+            select 1 from (
+              select store_id from logged union select store_id from stores union select store_id from enrichment_state
+            ) k
+            where k.store_id is not null
+              and not exists (select 1 from store_tokens d where d.source = 'demo' and d.store_id = k.store_id)
+          ) as found`,
+  );
   return row?.found === true;
 }
 
