@@ -146,6 +146,25 @@ describe('the OAuth install flow', () => {
     expect(await db.$count(storeTokensTable)).toBe(0);
   });
 
+  it('exchanges a code once: a used code brought back with a fresh state never reaches Ecwid again', async () => {
+    const { install, callback, exchanges } = setup(() => tokenAnswer());
+    const first = await callback({ code: 'code-1', state: (await install()).searchParams.get('state')! });
+    expect(first.status).toBe(200);
+    expect(exchanges).toHaveLength(1);
+    // The install link is public: anyone can get a fresh state. Ecwid would answer a second
+    // exchange of code-1 by disabling the token the first one gave.
+    const fresh = (await install()).searchParams.get('state')!;
+    const again = await callback({ code: 'code-1', state: fresh });
+    expect(again.status).toBe(400);
+    expect(await again.text()).toContain('install code was already used');
+    expect(exchanges).toHaveLength(1);
+    expect(await readStoreToken(db, box, 4321)).toBe('secret_from_the_fake_ecwid');
+    // The fresh state was not used up by the refused code: an install with a new code goes on.
+    const next = await callback({ code: 'code-2', state: fresh });
+    expect(next.status).toBe(200);
+    expect(exchanges).toHaveLength(2);
+  });
+
   it('stores nothing when Ecwid says no, or answers something that is not a bearer token', async () => {
     for (const [answer, status, says] of [
       [() => Response.json({ access_token: 'secret_x', token_type: 'mac', scope: '', store_id: 1 }), 400, 'token_type'],
@@ -154,7 +173,8 @@ describe('the OAuth install flow', () => {
     ] as const) {
       const { install, callback } = setup(answer);
       const state = (await install()).searchParams.get('state')!;
-      const res = await callback({ code: 'c', state });
+      // Each attempt with its own code, as Ecwid gives them: a code is exchanged once.
+      const res = await callback({ code: `code-${says}`, state });
       expect(res.status).toBe(status);
       expect(await res.text()).toContain(says);
     }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { requiredScopes } from '@mirror/catalog';
 import { describeError, type Logger, type SecretBox } from '@mirror/core';
-import { oauthStatesTable, type Db } from '@mirror/db';
+import { oauthStatesTable, sqlState, type Db } from '@mirror/db';
 import { buildAuthorizeUrl, exchangeOAuthCode, OAuthExchangeError } from '@mirror/ecwid';
 import { registerStoreToken } from '@mirror/projector';
 import { and, eq, gt, isNull, lt } from 'drizzle-orm';
@@ -84,11 +84,23 @@ export function createOAuthApp(deps: OAuthAppDeps): Hono {
       ]);
     }
     const at = now();
-    const [claimed] = await db
-      .update(oauthStatesTable)
-      .set({ usedAt: at })
-      .where(and(eq(oauthStatesTable.stateHash, hashState(state)), isNull(oauthStatesTable.usedAt), gt(oauthStatesTable.expiresAt, at)))
-      .returning({ stateHash: oauthStatesTable.stateHash });
+    // The state is used up and the code recorded at once: a code another callback brought
+    // (with any state) fails the unique index, and nothing is sent to Ecwid.
+    let claimed: { stateHash: string } | undefined;
+    try {
+      [claimed] = await db
+        .update(oauthStatesTable)
+        .set({ usedAt: at, ...(code && !ecwidError && { codeHash: hashState(code) }) })
+        .where(and(eq(oauthStatesTable.stateHash, hashState(state)), isNull(oauthStatesTable.usedAt), gt(oauthStatesTable.expiresAt, at)))
+        .returning({ stateHash: oauthStatesTable.stateHash });
+    } catch (err) {
+      if (sqlState(err) !== '23505') throw err;
+      log.warn({ reason: 'used_code' }, 'oauth callback refused');
+      return page(c, 400, 'Install not completed', [
+        'This install code was already used: Ecwid gives each code for one exchange, and a second one would cut off the store.',
+        `Start the install again at ${installPath}.`,
+      ]);
+    }
     if (!claimed) {
       const [known] = await db
         .select()

@@ -70,16 +70,27 @@ export const storeTokensTable = pgTable('store_tokens', {
  * as a hash; the callback must bring it back before it expires, and uses it up, so a replayed or
  * forged callback stores nothing.
  */
-export const oauthStatesTable = pgTable('oauth_states', {
-  stateHash: text('state_hash').primaryKey(),
-  createdAt: tz('created_at').notNull().defaultNow(),
-  expiresAt: tz('expires_at').notNull(),
-  /** Set (atomically) by the first callback that brings the state back. */
-  usedAt: tz('used_at'),
-  /** The store the callback installed, or why it failed. */
-  storeId: int8('store_id'),
-  outcome: text('outcome'),
-});
+export const oauthStatesTable = pgTable(
+  'oauth_states',
+  {
+    stateHash: text('state_hash').primaryKey(),
+    createdAt: tz('created_at').notNull().defaultNow(),
+    expiresAt: tz('expires_at').notNull(),
+    /** Set (atomically) by the first callback that brings the state back. */
+    usedAt: tz('used_at'),
+    /**
+     * A hash of the code that callback brought, set with `used_at`: a code is exchanged once,
+     * whatever state comes with it. Ecwid answers a second exchange by disabling the token the
+     * first one gave, so a used code with a fresh state (the install link is public) would
+     * block a live store.
+     */
+    codeHash: text('code_hash'),
+    /** The store the callback installed, or why it failed. */
+    storeId: int8('store_id'),
+    outcome: text('outcome'),
+  },
+  (t) => [uniqueIndex('oauth_states_code_hash_key').on(t.codeHash)],
+);
 
 /**
  * Failed fetches of one entity not yet parked, counted in the database so that a restarted
