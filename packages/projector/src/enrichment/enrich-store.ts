@@ -12,7 +12,7 @@ import {
   type Db,
 } from '@mirror/db';
 import { EcwidStoreError, EcwidUnavailableError, type EcwidClient } from '@mirror/ecwid';
-import { and, asc, eq, gt, inArray, notInArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, notInArray, sql } from 'drizzle-orm';
 import type { Kind } from '@mirror/catalog';
 import { appendRecords, appendRecordsPipelined, type ProjectorRecord, type RecordNote } from './append-records.ts';
 import { buildRecord } from './build-record.ts';
@@ -655,7 +655,13 @@ export function backoffMs(attempt: number, baseMs: number, maxMs: number): numbe
 
 /**
  * Order webhooks without `data.orderId` carry only the internal id (docs/ecwid.md §1.5). When the mirror
- * already has the order, its public id is the key; otherwise the fetch searches `ids=`.
+ * already has the order live, its public id is the key; otherwise the fetch searches `ids=`.
+ *
+ * Live only: a deleted row's internal id may be a webhook's word. A forged `order.deleted` that
+ * pairs a real order's internal id with a public id that never existed gets Ecwid's 404 for that
+ * id, so a tombstone row holds the real order's internal id; resolving to it sent every later
+ * webhook of the real order to the forged one, and the real order was never fetched again. A
+ * search by internal id asks Ecwid instead.
  */
 async function resolveInternalOrderIds(db: Db, storeId: number, groups: WorkGroup[]): Promise<void> {
   const unresolved = groups.filter((g) => g.entityKind === 'order' && g.key.startsWith('internal:'));
@@ -664,7 +670,7 @@ async function resolveInternalOrderIds(db: Db, storeId: number, groups: WorkGrou
   const rows = await db
     .select({ orderId: ordersTable.orderId, internalId: ordersTable.internalId })
     .from(ordersTable)
-    .where(and(eq(ordersTable.storeId, storeId), inArray(ordersTable.internalId, internalIds)));
+    .where(and(eq(ordersTable.storeId, storeId), inArray(ordersTable.internalId, internalIds), isNull(ordersTable.deletedAt)));
   const byInternal = new Map(rows.map((r) => [r.internalId, r.orderId]));
   for (const group of unresolved) {
     const orderId = byInternal.get(Number(group.key.slice('internal:'.length)));

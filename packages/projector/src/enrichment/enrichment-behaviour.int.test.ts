@@ -132,6 +132,33 @@ describe('enrichment', () => {
     expect(records[1]!.payload).toMatchObject({ reason: 'deleted', internalId: deleted!.internalId });
   });
 
+  it("does not let a forged delete's tombstone take a live order's later webhooks", async () => {
+    const store = kit.sim.store(storeA);
+    const order = store.orders.values()[0]!;
+    await kit.send({ eventType: 'order.updated', entityId: order.internalId, data: { orderId: order.id } });
+    await kit.pass();
+    // Forged: the real order's internal id with a public id that never existed. Ecwid's 404 for
+    // that id makes a tombstone that names the internal id, and a deleted row that holds it.
+    await kit.send({ eventType: 'order.deleted', entityId: order.internalId, data: { orderId: 'NOPE1' } });
+    await kit.pass();
+    await projectBatch(kit.db);
+    // A later webhook of the real order, in the shape without data.orderId.
+    store.update('orders', order.internalId, (doc) => {
+      doc.paymentStatus = 'REFUNDED';
+    });
+    await kit.send({ eventType: 'order.updated', entityId: order.internalId });
+    await kit.pass();
+    const records = await kit.records();
+    // (An order's delete ends its invoices too.)
+    expect(records.map((r) => [r.kind, r.entityKind, r.entityId])).toEqual([
+      ['snapshot', 'order', order.id],
+      ['tombstone', 'order', 'NOPE1'],
+      ['tombstone', 'invoice', 'NOPE1'],
+      ['snapshot', 'order', order.id],
+    ]);
+    expect(records[3]!.payload).toMatchObject({ id: order.id, paymentStatus: 'REFUNDED' });
+  });
+
   it('tombstones a promotion only when the complete listing no longer has it', async () => {
     await kit.send({ eventType: 'promotion.updated', entityId: 999_999, data: { version: 2 } });
     // A listing that holds fewer items than its total proves nothing about the others.
