@@ -83,6 +83,21 @@ test('a value out of range is a usage error too: a port past 65535, a role that 
   expect(role.stderr).toContain('Usage: mirror reporting grant [options]');
 }, 60_000);
 
+test('a store id or log position a number cannot hold exactly is a usage error, not a database error', async () => {
+  const [verify, add, replay] = await Promise.all([
+    mirror('verify', '--store', '99999999999999999999'),
+    mirror('stores', 'add', '9007199254740993', '--token-env', 'NONE'),
+    mirror('replay', '--from', '99999999999999999999'),
+  ]);
+  for (const run of [verify, add]) {
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/a store id is a positive integer up to 9007199254740991/);
+  }
+  expect(replay.code).toBe(2);
+  expect(replay.stderr).toMatch(/a log position is a non-negative integer up to 9007199254740991/);
+  expect(replay.stderr).toContain('Usage: mirror replay [options]');
+}, 60_000);
+
 test('mirror sim --truth describes the mirror --truth-reads names: live by default, or one that read after the day', async () => {
   // A webhook receiver that takes everything: the truth is the simulator's, not a mirror's.
   const receiver = createServer((req, res) => req.resume().on('end', () => res.end('{"status":"inserted"}')));

@@ -1,14 +1,9 @@
 import { createApiKey, listApiKeys, revokeApiKey, type ApiKeyInfo } from '@mirror/api';
 import type { Database } from '@mirror/db';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { baseSections, loadConfig } from '../config.ts';
 import { openDatabase } from '../runtime.ts';
-import { createQuietLogger } from './command-kit.ts';
-
-function storeId(value: string): number {
-  if (!/^\d{1,15}$/.test(value)) throw new InvalidArgumentError('must be a numeric Ecwid store id');
-  return Number(value);
-}
+import { createQuietLogger, storeIdArgument } from './command-kit.ts';
 
 async function withDatabase<T>(run: (database: Database) => Promise<T>): Promise<T> {
   const config = loadConfig(process.env, baseSections);
@@ -30,7 +25,7 @@ export function registerApiKeys(program: Command): void {
   keys
     .command('create')
     .description('make a key that reads one store')
-    .requiredOption('--store <id>', 'the Ecwid store id the key may read', storeId)
+    .requiredOption('--store <id>', 'the Ecwid store id the key may read', storeIdArgument)
     .option('--label <text>', 'what the key is for, shown in listings')
     .action(async (options: { store: number; label?: string }) => {
       const { key, info } = await withDatabase(({ db }) => createApiKey(db, { storeId: options.store, label: options.label }));
@@ -43,7 +38,7 @@ export function registerApiKeys(program: Command): void {
   keys
     .command('list')
     .description('list keys (prefix, store, label, state), never the keys themselves')
-    .option('--store <id>', 'only this store', storeId)
+    .option('--store <id>', 'only this store', storeIdArgument)
     .action(async (options: { store?: number }) => {
       const rows = await withDatabase(({ db }) => listApiKeys(db, { storeId: options.store }));
       if (rows.length === 0) {

@@ -26,13 +26,18 @@ export function usageError(message: string): UsageError {
   return new UsageError(message);
 }
 
+// Past 2^53 a number no longer holds every integer: 9007199254740993 would be read as …992, a
+// store or position other than the one asked for. Ecwid's store ids are far below.
+const exactInteger = (value: string) => /^\d+$/.test(value) && Number.isSafeInteger(Number(value));
+
 export const storeIdArgument = (value: string): number => {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('a store id is a positive integer');
+  if (!exactInteger(value) || Number(value) < 1)
+    throw new InvalidArgumentError(`a store id is a positive integer up to ${Number.MAX_SAFE_INTEGER}`);
   return Number(value);
 };
 
 export const positionArgument = (value: string): number => {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('a log position is a non-negative integer');
+  if (!exactInteger(value)) throw new InvalidArgumentError(`a log position is a non-negative integer up to ${Number.MAX_SAFE_INTEGER}`);
   return Number(value);
 };
 
