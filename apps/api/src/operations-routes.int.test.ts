@@ -71,21 +71,26 @@ beforeAll(async () => {
     entityKind: 'order',
     entityId: String(n),
     receivedAt: ago(seconds),
+    fetchedAt: ago(seconds),
     payload: {},
   });
   // Store 7007: three webhooks, enrichment has handled the first; two snapshots, projection has applied the first.
   const [w1, w2] = await insertLog(db, [webhook(store, 1, 120), webhook(store, 2, 60), webhook(store, 3, 30)]);
   const [s1] = await insertLog(db, [snapshot(store, 1, 50), snapshot(store, 2, 10)]);
   await insertLog(db, [webhook(other, 9, 5)]);
+  // The mirror's own install record of store 8008, the newest record: not a fetch from Ecwid.
+  await insertLog(db, [{ ...snapshot(other, 0, 1), eventType: 'store', entityKind: 'store', entityId: String(other) }]);
   await db.insert(enrichmentStateTable).values([
     { storeId: store, position: w1!.position },
     { storeId: other, position: 0, status: 'paused', lastError: 'Ecwid answered 503', retryAt: new Date('2030-01-01T00:00:00Z') },
   ]);
   await db.insert(consumerCheckpointsTable).values({ name: 'projection', position: s1!.position });
   await db.insert(storeTokensTable).values({ storeId: store, token: 'secret_console_test' });
-  await db
-    .insert(reconcileRunsTable)
-    .values({ storeId: store, kind: 'order', mode: 'full', trigger: 'cli', status: 'done', finishedAt: ago(300) });
+  await db.insert(reconcileRunsTable).values([
+    { storeId: store, kind: 'order', mode: 'full', trigger: 'cli', status: 'done', finishedAt: ago(300) },
+    // A run that failed since: the last reconcile is still the one that finished.
+    { storeId: store, kind: 'product', mode: 'full', trigger: 'cli', status: 'failed', finishedAt: ago(30) },
+  ]);
   const rows = await db
     .insert(parkedEventsTable)
     .values([
@@ -131,6 +136,13 @@ describe('GET /v1/status', () => {
     expect(b).toMatchObject({ status: 'paused', reason: 'Ecwid answered 503', retryAt: '2030-01-01T00:00:00.000Z', hasToken: false });
     expect(b.lag.enrichment.records).toBe(1);
     expect(res.body.rebuild).toBeNull();
+    // The console's figures are the store list's (and `mirror stores list`'s).
+    const listed = (await get(app, '/v1/stores')).body.data as any[];
+    for (const s of res.body.stores) {
+      const same = listed.find((l) => l.storeId === s.storeId);
+      expect([s.storeId, s.lastFetchAt, s.lastReconcileAt]).toEqual([s.storeId, same.lastFetchAt, same.lastReconcileAt]);
+    }
+    expect(b.lastFetchAt).toBeNull();
   });
 
   test('shows a store key its own store only', async () => {
@@ -168,7 +180,8 @@ describe('GET /v1/status', () => {
     const all = await get(app, '/v1/status');
     expect({ logHead: all.body.logHead, projection: all.body.projection }).toEqual({
       logHead: x3!.position,
-      projection: { position: Number(s1!.position), lagRecords: 3 },
+      // Snapshot 2, store 8008's install record, and the two documents above.
+      projection: { position: Number(s1!.position), lagRecords: 4 },
     });
 
     // Projection past store 7007 into the other store's records: the key sees its own newest record

@@ -1,4 +1,4 @@
-import { execRows, storeTokensTable, type Db } from '@mirror/db';
+import { execRows, lastFetchAt, lastReconcileAt, storeTokensTable, type Db } from '@mirror/db';
 import { sql } from 'drizzle-orm';
 import { listStoreIds } from './stores.ts';
 
@@ -70,8 +70,8 @@ export async function readStoreHealth(db: Db, storeIds: readonly number[], now: 
           (select count(*) from event_log l where l.store_id = k.store_id and l.position > (select position from proj) and l.kind <> 'webhook') as projection_records,
           (select min(l.received_at) from event_log l where l.store_id = k.store_id and l.position > (select position from proj) and l.kind <> 'webhook') as projection_oldest,
           (select w.received_at from event_log w where w.store_id = k.store_id and w.kind = 'webhook' order by w.position desc limit 1) as last_webhook_at,
-          (select l.received_at from event_log l where l.store_id = k.store_id and l.kind <> 'webhook' order by l.position desc limit 1) as last_fetch_at,
-          (select max(r.finished_at) from reconcile_runs r where r.store_id = k.store_id) as last_reconcile_at,
+          ${lastFetchAt(sql`k.store_id`)} as last_fetch_at,
+          ${lastReconcileAt(sql`k.store_id`)} as last_reconcile_at,
           (select count(*) from parked_events p where p.store_id = k.store_id and p.resolved_at is null) as parked_open
         from known k
         left join enrichment_state e on e.store_id = k.store_id

@@ -30,7 +30,7 @@ export { entityTableNames, grantReporting } from './reporting/grant-reporting.ts
 export { failedRequirement, pipelineCommit, requireSql } from './pipeline.ts';
 export { sqlState } from './sql-state.ts';
 export { listMirroredStores } from './stores/mirrored-stores.ts';
-export { readStoreOverview, type StoreOverview, type StoreStatus } from './stores/store-overview.ts';
+export { lastFetchAt, lastReconcileAt, readStoreOverview, type StoreOverview, type StoreStatus } from './stores/store-overview.ts';
 export { claimEmbedded, DataDirInUseError, type ClaimOptions, type EmbeddedClaim, type ReleaseOptions } from './embedded/claim-embedded.ts';
 export { serveEmbedded, type EmbeddedServer, type EmbeddedServerOptions } from './embedded/embedded-server.ts';
 export { livenessOf, ownerRecordPath, readOwnerRecord, type OwnerRecord } from './embedded/owner-record.ts';

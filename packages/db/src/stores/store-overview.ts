@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { execRows, type Executor } from '../create-db.ts';
 
 /** A store as the operator sees it: `active`, `paused` (Ecwid unavailable), `blocked` (Ecwid refuses, or no token), `uninstalled`. */
@@ -53,6 +53,18 @@ type Row = {
 const date = (v: Date | string | null) => (v === null ? null : new Date(v));
 
 /**
+ * A store's last fetch and last reconcile, as every view of the store shows them (`mirror stores
+ * list`, GET /v1/stores, the console's GET /v1/status): the newest document fetched from Ecwid,
+ * not the mirror's own install record (entity `store`), and the last reconcile that finished.
+ * `storeId` is the SQL of the store id in the caller's query.
+ */
+export const lastFetchAt = (storeId: SQL) =>
+  sql`(select f.fetched_at from event_log f where f.store_id = ${storeId} and f.kind in ('snapshot', 'tombstone')
+        and f.entity_kind <> 'store' order by f.position desc limit 1)`;
+export const lastReconcileAt = (storeId: SQL) =>
+  sql`(select max(r.finished_at) from reconcile_runs r where r.store_id = ${storeId} and r.status = 'done')`;
+
+/**
  * The operator's view of the given stores, in their order. Each figure is one index probe per
  * store (the log's (store_id, position) index read backwards), so it stays cheap on a large log.
  */
@@ -65,9 +77,8 @@ export async function readStoreOverview(db: Executor, storeIds: readonly number[
                t.scopes, t.token_fingerprint, t.source, t.catch_up,
                (select w.received_at from event_log w where w.store_id = k.store_id and w.kind = 'webhook'
                  order by w.position desc limit 1) as last_webhook_at,
-               (select f.fetched_at from event_log f where f.store_id = k.store_id and f.kind in ('snapshot', 'tombstone')
-                   and f.entity_kind <> 'store' order by f.position desc limit 1) as last_fetch_at,
-               (select max(r.finished_at) from reconcile_runs r where r.store_id = k.store_id and r.status = 'done') as last_reconcile_at,
+               ${lastFetchAt(sql`k.store_id`)} as last_fetch_at,
+               ${lastReconcileAt(sql`k.store_id`)} as last_reconcile_at,
                (select count(*) from event_log w where w.store_id = k.store_id and w.kind = 'webhook'
                   and w.position > coalesce(e.position, 0)) as lag_records,
                (select min(w.received_at) from event_log w where w.store_id = k.store_id and w.kind = 'webhook'
