@@ -163,6 +163,14 @@ describe('Dockerfile and .dockerignore', () => {
     expect(patterns).toEqual(
       expect.arrayContaining(['.env', '.env*', '.mirror/', '**/.mirror/', 'node_modules', '**/node_modules', '**/*.test.ts', 'bench/']),
     );
+    // Whatever git leaves out as local output (the browser tests' screenshots among it) stays out too.
+    const gitIgnored = read('.gitignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.replace(/^\//, '').replace(/\/$/, ''));
+    const dockerIgnored = new Set(patterns.map((p) => p.replace(/\/$/, '')));
+    expect(gitIgnored.filter((p) => !dockerIgnored.has(p))).toEqual([]);
     // Nothing re-includes an env file.
     expect(patterns.filter((p) => p.startsWith('!') && p.includes('.env'))).toEqual([]);
   });
