@@ -517,4 +517,35 @@ describe('verify and reconcile', () => {
     const runs = await db.select().from(reconcileRunsTable).where(eq(reconcileRunsTable.kind, 'product'));
     expect(runs[0]).toMatchObject({ mode: 'incremental', trigger: 'schedule', status: 'done', stale: 1 });
   });
+
+  it('keeps an interval shorter than its poll: it wakes when the next store is due', async () => {
+    await db.insert(storeTokensTable).values({ storeId, token });
+    await backfill({ db, storeId, client: createClientFactory({ baseUrl: server.url })(storeId, token) });
+    const controller = new AbortController();
+    const runs: number[] = [];
+    const started = Date.now();
+    const loop = runReconcileSchedule({
+      db,
+      box: createSecretBox(randomBytes(32)),
+      log: createSilentLogger(),
+      signal: controller.signal,
+      baseUrl: server.url,
+      limiter: createRateLimiterRegistry({ perMinute: 100_000 }),
+      ratePerMinute: 100_000,
+      maxShare: 0.2,
+      intervalMs: 1500,
+      fullIntervalMs: 24 * 3_600_000,
+      // The default: a look for new stores once a minute.
+      pollMs: 60_000,
+      onReport: (_, report) => void (report.kind === 'product' && runs.push(Date.now() - started)),
+    });
+    try {
+      // The backfill was the last run: incremental ones follow 1.5 s after it and after each other.
+      await expect.poll(() => runs.length, { timeout: 15_000, interval: 100 }).toBeGreaterThanOrEqual(3);
+    } finally {
+      controller.abort();
+      await loop;
+    }
+    expect(runs[2]!).toBeLessThan(15_000);
+  }, 30_000);
 });

@@ -22,7 +22,11 @@ export type ReconcileScheduleOptions = {
   intervalMs: number;
   /** Full reconcile of each store this often. */
   fullIntervalMs: number;
-  /** How often the schedule looks for stores that are due. */
+  /**
+   * The longest the schedule sleeps between looks for stores that are due (a store just added, or
+   * one that recovered). It wakes sooner when a store it knows is due sooner, so the intervals
+   * hold even when shorter than this.
+   */
   pollMs?: number;
   now?: () => Date;
   /** Each request's outcome (metrics: the REST calls by status). */
@@ -43,11 +47,16 @@ export async function runReconcileSchedule(options: ReconcileScheduleOptions): P
   const { db, log, signal, intervalMs, fullIntervalMs, pollMs = 60_000, now = () => new Date() } = options;
   if (intervalMs <= 0) return;
   while (!signal.aborted) {
+    // When the next store it knows of is due: the sleep below ends then (or at the poll).
+    let nextDue = Infinity;
     try {
       for (const { storeId, token } of await dueStores(db, options.box)) {
         if (signal.aborted) break;
-        const mode = await dueMode(db, storeId, now(), intervalMs, fullIntervalMs);
-        if (!mode) continue;
+        const { mode, nextAt } = await dueMode(db, storeId, now(), intervalMs, fullIntervalMs);
+        if (!mode) {
+          nextDue = Math.min(nextDue, nextAt);
+          continue;
+        }
         let requests = 0;
         const client = createEcwidClient({
           baseUrl: options.baseUrl,
@@ -72,11 +81,14 @@ export async function runReconcileSchedule(options: ReconcileScheduleOptions): P
         const found = reports.reduce((n, r) => n + r.missing + r.stale + r.missedDeletes + r.healedTombstones, 0);
         const failed = reports.filter((r) => r.status === 'failed').map((r) => r.kind);
         log[found > 0 || failed.length > 0 ? 'warn' : 'info']({ storeId, mode, found, requests, failed }, 'reconcile finished');
+        // Due again an interval from the run's end (a failed run too: it is tried again then).
+        nextDue = Math.min(nextDue, now().getTime() + intervalMs);
       }
     } catch (err) {
       log.error({ error: describeError(err) }, 'reconcile schedule failed');
     }
-    await sleep(pollMs, signal);
+    // At least a second: a run's end time and the clock may disagree by a few ms.
+    await sleep(Math.min(pollMs, Math.max(1000, nextDue - now().getTime())), signal);
   }
 }
 
@@ -96,8 +108,17 @@ async function dueStores(db: Db, box: SecretBox): Promise<{ storeId: number; tok
   });
 }
 
-/** Which run a store is due for, if any: full when its last full one (or backfill) is older than the full interval. */
-async function dueMode(db: Db, storeId: number, now: Date, intervalMs: number, fullIntervalMs: number): Promise<ReconcileMode | undefined> {
+/**
+ * Which run a store is due for, if any: full when its last full one (or backfill) is older than
+ * the full interval; and when it is due next (ms since the epoch) when it is not due now.
+ */
+async function dueMode(
+  db: Db,
+  storeId: number,
+  now: Date,
+  intervalMs: number,
+  fullIntervalMs: number,
+): Promise<{ mode: ReconcileMode | undefined; nextAt: number }> {
   const [runs] = await db
     .select({
       full: sql<Date | string | null>`max(${reconcileRunsTable.finishedAt}) filter (where ${reconcileRunsTable.mode} = 'full')`,
@@ -112,7 +133,8 @@ async function dueMode(db: Db, storeId: number, now: Date, intervalMs: number, f
   const time = (value: Date | string | null | undefined) => (value ? new Date(value).getTime() : -Infinity);
   const lastFull = Math.max(time(runs?.full), time(backfilled?.at));
   const lastAny = Math.max(lastFull, time(runs?.any));
-  if (now.getTime() - lastFull >= fullIntervalMs) return 'full';
-  if (now.getTime() - lastAny >= intervalMs) return 'incremental';
-  return undefined;
+  const nextAt = Math.min(lastFull + fullIntervalMs, lastAny + intervalMs);
+  if (now.getTime() - lastFull >= fullIntervalMs) return { mode: 'full', nextAt };
+  if (now.getTime() - lastAny >= intervalMs) return { mode: 'incremental', nextAt };
+  return { mode: undefined, nextAt };
 }
