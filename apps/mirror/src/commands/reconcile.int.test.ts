@@ -127,4 +127,27 @@ describe.skipIf(skip)('mirror verify and mirror reconcile', () => {
     },
     cliTestTimeout,
   );
+
+  it(
+    'a kind another worker holds is not reconciled: exit 1, saying which run holds it and when it is taken over',
+    async () => {
+      // What a `mirror reconcile` killed a moment ago leaves: its run open, its heartbeat fresh.
+      const [held] = await database.db
+        .insert(reconcileRunsTable)
+        .values({ storeId, kind: 'category', mode: 'full', trigger: 'cli', progress: {} })
+        .returning({ id: reconcileRunsTable.id });
+      try {
+        const run = await mirror('reconcile', '--store', String(storeId), '--entities', 'categories');
+        expect(run.code).toBe(1);
+        expect(run.stdout).toMatch(
+          new RegExp(
+            `another worker is reconciling this kind \\(run ${held!.id}, last heard of \\d+ s ago; taken over once that is 600 s\\)`,
+          ),
+        );
+      } finally {
+        await database.db.update(reconcileRunsTable).set({ status: 'failed' }).where(eq(reconcileRunsTable.id, held!.id));
+      }
+    },
+    cliTestTimeout,
+  );
 });

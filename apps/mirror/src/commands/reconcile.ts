@@ -136,6 +136,8 @@ export function registerReconcile(program: Command): void {
         )}\n`,
       );
     else printReports(reports, 'reconcile');
-    process.exitCode = reports.some((r) => r.status === 'failed') ? 1 : 0;
+    // A kind another worker holds was not reconciled by this run: not a success to a script (a
+    // crashed run holds its kind until its lease runs out; the message says when).
+    process.exitCode = reports.some((r) => r.status === 'failed' || r.status === 'skipped') ? 1 : 0;
   });
 }

@@ -148,7 +148,8 @@ async function reconcileKind(options: ReconcileOptions, kind: FetchedKind): Prom
         since,
         runId: claimed.runId,
         status: 'skipped',
-        reason: 'another worker is reconciling this kind',
+        // When the run is taken over if that worker is gone (a crash leaves its run open).
+        reason: `another worker is reconciling this kind (run ${claimed.runId}, last heard of ${Math.round(claimed.heardAgoMs / 1000)} s ago; taken over once that is ${Math.round(leaseMs / 1000)} s)`,
         ...counts,
         samples,
       };
@@ -932,7 +933,7 @@ async function lastWatermark(db: Db, storeId: number, kind: FetchedKind): Promis
 async function claimRun(
   db: Db,
   input: { storeId: number; kind: FetchedKind; mode: ReconcileMode; since: Date | null; trigger: string; leaseMs: number },
-): Promise<{ status: 'claimed'; run: RunRow } | { status: 'busy'; runId: number }> {
+): Promise<{ status: 'claimed'; run: RunRow } | { status: 'busy'; runId: number; heardAgoMs: number }> {
   return db.transaction(async (tx) => {
     // One claimer at a time per store and kind.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`reconcile:${input.storeId}:${input.kind}`}, 0))`);
@@ -949,8 +950,8 @@ async function claimRun(
       .orderBy(desc(reconcileRunsTable.startedAt))
       .limit(1);
     if (open) {
-      const alive = Date.now() - open.heartbeatAt.getTime() < input.leaseMs;
-      if (alive) return { status: 'busy' as const, runId: open.id };
+      const heardAgoMs = Date.now() - open.heartbeatAt.getTime();
+      if (heardAgoMs < input.leaseMs) return { status: 'busy' as const, runId: open.id, heardAgoMs };
       // Its worker died: take it over where it stopped.
       const [taken] = await tx
         .update(reconcileRunsTable)
