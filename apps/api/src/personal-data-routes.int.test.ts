@@ -168,5 +168,19 @@ describe('personal-data requests over HTTP', () => {
     expect((await get(app, `/v1/stores/${store}/personal-data-requests/${id}`)).body.exportUrl).toBe(
       `/v1/stores/${store}/personal-data-requests/${id}/export`,
     );
+
+    // An erasure of its subject deletes an export (its parts, and says so): gone, not empty.
+    await database.db
+      .update(personalDataRequestsTable)
+      .set({ reason: 'deleted by erasure request 99' })
+      .where(and(eq(personalDataRequestsTable.storeId, store), eq(personalDataRequestsTable.id, id)));
+    const deleted = await get(app, `/v1/stores/${store}/personal-data-requests/${id}/export`);
+    expect(deleted.status).toBe(404);
+    expect(deleted.body.error.message).toBe(`export ${id} was deleted by erasure request 99, which erased its subject`);
+    expect((await get(app, `/v1/stores/${store}/personal-data-requests/${id}`)).body).toMatchObject({
+      status: 'done',
+      reason: 'deleted by erasure request 99',
+      exportUrl: null,
+    });
   });
 });

@@ -3,6 +3,7 @@ import { AppError } from '@mirror/core';
 import {
   answerRequest,
   createRequest,
+  exportReadable,
   getRequest,
   listRequests,
   readExport,
@@ -60,7 +61,7 @@ function toBody(row: RequestRow) {
     status: row.status,
     reason: row.reason,
     counts: row.counts ?? null,
-    exportUrl: row.kind === 'export' && row.status === 'done' ? `/v1/stores/${row.storeId}/personal-data-requests/${row.id}/export` : null,
+    exportUrl: exportReadable(row) ? `/v1/stores/${row.storeId}/personal-data-requests/${row.id}/export` : null,
     createdAt: row.createdAt.toISOString(),
     startedAt: iso(row.startedAt),
     finishedAt: iso(row.finishedAt),
@@ -159,6 +160,8 @@ export function addPersonalDataRoutes(app: OpenAPIHono<ApiEnv>, { db }: RouteCon
       if (!row || row.kind !== 'export') throw new AppError('NOT_FOUND', `no export ${id} for store ${c.get('storeId')}`);
       if (row.status !== 'done')
         throw new AppError('CONFLICT', `export ${id} is not ready: it is ${row.status}${row.reason ? ` (${row.reason})` : ''}`);
+      // Deleted by an erasure of its subject: gone, not an export that found nothing.
+      if (!exportReadable(row)) throw new AppError('NOT_FOUND', `export ${id} was ${row.reason}, which erased its subject`);
       c.header('content-type', 'application/json; charset=utf-8');
       c.header('content-disposition', `attachment; filename="personal-data-export-${row.storeId}-${row.id}.json"`);
       return stream(c, async (out) => {

@@ -37,6 +37,8 @@ export { livenessOf, ownerRecordPath, readOwnerRecord, type OwnerRecord } from '
 export {
   answerRequest,
   createRequest,
+  exportDeletedReason,
+  exportReadable,
   getRequest,
   listRequests,
   normalizeEmail,

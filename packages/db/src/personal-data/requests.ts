@@ -30,6 +30,15 @@ export class RequestInputError extends Error {
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
+/**
+ * How a done export's `reason` begins once an erasure of its subject deleted it: its parts are
+ * gone, and it is not to be served as an export that found nothing.
+ */
+export const exportDeletedReason = 'deleted';
+/** Whether an export's document can still be read. */
+export const exportReadable = (row: PersonalDataRequest) =>
+  row.kind === 'export' && row.status === 'done' && !row.reason?.startsWith(exportDeletedReason);
+
 export async function createRequest(db: Db, input: NewRequest): Promise<PersonalDataRequest> {
   if (input.scope === 'customer' && input.customerId === undefined && !input.email) {
     throw new RequestInputError('a customer request needs a customer id or an email');

@@ -1,4 +1,12 @@
-import { erasedSubjectsTable, execRows, personalDataExportPartsTable, personalDataRequestsTable, type Db, type Executor } from '@mirror/db';
+import {
+  erasedSubjectsTable,
+  execRows,
+  exportDeletedReason,
+  personalDataExportPartsTable,
+  personalDataRequestsTable,
+  type Db,
+  type Executor,
+} from '@mirror/db';
 import { and, eq, sql } from 'drizzle-orm';
 import { appendLock } from './erase-on-append.ts';
 import { gatherStrings, resolveSubject, subjectEntities, type Subject, type SubjectEntities } from './find-subject.ts';
@@ -235,9 +243,9 @@ async function eraseCustomer(deps: EraseDeps, request: RequestRow): Promise<Eras
   await db.transaction(async (tx) => {
     await beginErasure(tx);
     const done = progress!;
-    const asked = await execRows<{ id: string | number; requested_position: string | number | null }>(
+    const asked = await execRows<{ id: string | number; kind: string; requested_position: string | number | null }>(
       tx,
-      sql`select id, requested_position from personal_data_requests
+      sql`select id, kind, requested_position from personal_data_requests
           where store_id = ${storeId} and scope = 'customer' and (id = ${request.id}
             or subject_customer_id in (select (jsonb_array_elements_text(${JSON.stringify(done.subject.customerIds.map(String))}::jsonb))::bigint)
             or lower(subject_email) in (select jsonb_array_elements_text(${JSON.stringify(done.subject.emails)}::jsonb))
@@ -264,8 +272,15 @@ async function eraseCustomer(deps: EraseDeps, request: RequestRow): Promise<Eras
       if (id !== request.id) {
         await tx
           .update(personalDataRequestsTable)
-          // Their progress (a failed or stopped run's) named the subject and its strings.
-          .set({ subjectCustomerId: null, subjectEmail: null, subjectHashes: hashes, progress: null })
+          // Their progress (a failed or stopped run's) named the subject and its strings. An
+          // export says it is gone, so it is not served as an export that found nothing.
+          .set({
+            subjectCustomerId: null,
+            subjectEmail: null,
+            subjectHashes: hashes,
+            progress: null,
+            ...(other.kind === 'export' && { reason: `${exportDeletedReason} by erasure request ${request.id}` }),
+          })
           .where(and(eq(personalDataRequestsTable.storeId, storeId), eq(personalDataRequestsTable.id, id)));
       }
     }

@@ -7,6 +7,7 @@ import {
   createRequest,
   enrichmentStateTable,
   execRows,
+  exportReadable,
   getRequest,
   personalDataRequestsTable,
   readExport,
@@ -247,7 +248,11 @@ describe('personal data', () => {
     await absent('the erasure');
     expect(await dailyTotals()).toEqual(totals);
     // The export of the erased customer is gone with them.
-    expect((await getRequest(db, storeA, exportRequest.id))!.subjectCustomerId).toBeNull();
+    const gone = (await getRequest(db, storeA, exportRequest.id))!;
+    expect(gone.subjectCustomerId).toBeNull();
+    // It says so, and is no longer readable (the API answers 404 and lists no exportUrl).
+    expect(gone.reason).toMatch(/^deleted by erasure request \d+$/);
+    expect(exportReadable(gone)).toBe(false);
 
     // Tables are a function of the log: a rebuild gives the same rows.
     const tables = await snapshotTables(db);
