@@ -130,6 +130,12 @@ describe('personal-data requests over HTTP', () => {
     expect(large.status).toBe(413);
   });
 
+  test('takes an email with letters beyond ASCII, as the CLI does', async () => {
+    const res = await post(`/v1/stores/${store}/personal-data-requests`, { kind: 'export', email: 'José@Example.com' });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ kind: 'export', email: 'josé@example.com', status: 'received' });
+  });
+
   test('serves a finished export as one JSON document, and says when it is not ready', async () => {
     const created = await post(`/v1/stores/${store}/personal-data-requests`, { kind: 'export', scope: 'store' });
     const { id } = (await created.json()) as { id: number };

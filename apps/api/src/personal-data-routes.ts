@@ -3,6 +3,7 @@ import { AppError } from '@mirror/core';
 import {
   answerRequest,
   createRequest,
+  emailShape,
   exportReadable,
   getRequest,
   listRequests,
@@ -83,7 +84,7 @@ const newRequestSchema = z
     kind: z.enum(['erase', 'export']),
     scope: z.enum(['customer', 'store']).default('customer'),
     customerId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
-    email: z.email().max(320).optional(),
+    email: z.string().max(320).regex(emailShape, 'not an email address').optional(),
   })
   .refine((b) => b.scope === 'store' || b.customerId !== undefined || b.email !== undefined, {
     message: 'a customer request needs customerId or email',

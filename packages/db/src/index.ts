@@ -37,6 +37,7 @@ export { livenessOf, ownerRecordPath, readOwnerRecord, type OwnerRecord } from '
 export {
   answerRequest,
   createRequest,
+  emailShape,
   exportDeletedReason,
   exportReadable,
   getRequest,

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import {
   answerRequest,
   createRequest,
+  emailShape,
   getRequest,
   listRequests,
   readExport,
@@ -29,7 +30,7 @@ type Subject = { customerId?: number; email?: string };
 
 const customerArgument = (value: string): Subject => {
   if (/^\d{1,15}$/.test(value) && Number(value) > 0) return { customerId: Number(value) };
-  if (/^[^\s@]+@[^\s@]+$/.test(value)) return { email: value };
+  if (emailShape.test(value)) return { email: value };
   throw new InvalidArgumentError('give a customer id (a positive integer) or an email address');
 };
 

@@ -31,6 +31,13 @@ export class RequestInputError extends Error {
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 /**
+ * What every way in (CLI, API, the request itself) takes for an email: one `@` with something on
+ * each side and no spaces. Loose on purpose: an address with letters beyond ASCII (`josé@…`) is
+ * someone's, and a request for it must not be refused by one way in and taken by another.
+ */
+export const emailShape = /^[^\s@]+@[^\s@]+$/;
+
+/**
  * How a done export's `reason` begins once an erasure of its subject deleted it: its parts are
  * gone, and it is not to be served as an export that found nothing.
  */
@@ -46,8 +53,7 @@ export async function createRequest(db: Db, input: NewRequest): Promise<Personal
   if (input.customerId !== undefined && !(Number.isSafeInteger(input.customerId) && input.customerId > 0)) {
     throw new RequestInputError('the customer id must be a positive integer');
   }
-  if (input.email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(input.email.trim()))
-    throw new RequestInputError('the email is not an email address');
+  if (input.email !== undefined && !emailShape.test(input.email.trim())) throw new RequestInputError('the email is not an email address');
   const [row] = await db
     .insert(personalDataRequestsTable)
     .values({
