@@ -8,6 +8,7 @@ import {
   type Executor,
 } from '@mirror/db';
 import { and, eq, sql } from 'drizzle-orm';
+import { appendRecords } from '../enrichment/append-records.ts';
 import { appendLock } from './erase-on-append.ts';
 import { gatherStrings, resolveSubject, subjectEntities, type Subject, type SubjectEntities } from './find-subject.ts';
 import { erasePayload, personKinds, stringMatcher, subjectOf, type PersonKind } from './redact.ts';
@@ -407,6 +408,20 @@ async function eraseStore(deps: EraseDeps, request: RequestRow): Promise<EraseCo
             on conflict (store_id) do update set status = 'uninstalled', lifecycle_at = greatest(enrichment_state.lifecycle_at, now()),
               last_error = 'personal data of the store erased', updated_at = now()`,
       );
+      // And in the log, as an uninstall is, so `stores.status` says so too (tables are a
+      // function of the log); an install after it (OAuth, a new token) makes the store active.
+      const at = new Date();
+      await appendRecords(tx, [
+        {
+          kind: 'snapshot',
+          storeId,
+          entityKind: 'store',
+          entityId: String(storeId),
+          payload: { status: 'uninstalled', at: at.toISOString(), source: 'personal_data_erasure' },
+          causedBy: [],
+          fetchedAt: at,
+        },
+      ]);
       await tx
         .update(personalDataRequestsTable)
         .set({ subjectHashes: [hasher.store(storeId)] })

@@ -729,6 +729,9 @@ describe('personal data', () => {
     // No more fetching for the store until a new installation.
     const [state] = await db.select().from(enrichmentStateTable).where(eq(enrichmentStateTable.storeId, storeA));
     expect(state?.status).toBe('uninstalled');
+    // The stores table, which SQL readers see, says so too (from the log, as an uninstall).
+    await projectAll();
+    expect(await execRows(db, sql`select status from stores where store_id = ${storeA}`)).toEqual([{ status: 'uninstalled' }]);
     const customer = storeCustomers[0]!;
     // Its webhooks still come and wait, fetched by nobody; the emails in them are erased anyway.
     await kit.send({ eventType: 'customer.updated', entityId: customer.id, data: { customerEmail: customer.email } });
