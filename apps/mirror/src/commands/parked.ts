@@ -1,7 +1,7 @@
 import { parkedEventsTable } from '@mirror/db';
 import { createClientFactory, retryParked } from '@mirror/projector';
 import type { Command } from 'commander';
-import { asc, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNull } from 'drizzle-orm';
 import { baseSections, ecwidSection, loadConfig, requireSecretBox, secretKeySection } from '../config.ts';
 import { openDatabase } from '../runtime.ts';
 import { createQuietLogger, exitTwoOnBadArguments, formatTable, positionArgument } from './command-kit.ts';
@@ -49,10 +49,19 @@ export function registerParked(program: Command): void {
       .option('--id <id>', 'retry only this parked event', positionArgument),
   ).action(async (options: { id?: number }) => {
     const config = loadConfig(process.env, { ...baseSections, ecwid: ecwidSection, secretKey: secretKeySection });
-    const box = requireSecretBox(config.secretKey);
     const log = createQuietLogger(config.log);
     const database = await openDatabase(config.database, log);
     try {
+      // Nothing to retry needs no store's token, so no key (beside the demo, which has its own).
+      const open = await database.db.$count(
+        parkedEventsTable,
+        and(isNull(parkedEventsTable.resolvedAt), options.id === undefined ? undefined : eq(parkedEventsTable.id, options.id)),
+      );
+      if (open === 0) {
+        process.stdout.write(options.id === undefined ? 'no open parked events\n' : `no open parked event with id ${options.id}\n`);
+        return;
+      }
+      const box = requireSecretBox(config.secretKey);
       const clientFor = createClientFactory({ baseUrl: config.ecwid.apiBaseUrl, ratePerMinute: config.ecwid.ratePerMinute, log });
       const results = await retryParked({ db: database.db, clientFor, box, log, ...(options.id !== undefined && { id: options.id }) });
       if (options.id !== undefined && results.length === 0) process.stdout.write(`no open parked event with id ${options.id}\n`);

@@ -1,4 +1,4 @@
-import { productsTable, reconcileRunsTable } from '@mirror/db';
+import { productsTable, reconcileRunsTable, storeTokensTable } from '@mirror/db';
 import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { createSimulator, type SimServer, type Simulator } from '@mirror/ecwid-sim';
 import { projectBatch } from '@mirror/projector';
@@ -124,6 +124,28 @@ describe.skipIf(skip)('mirror verify and mirror reconcile', () => {
       expect(noToken.code).toBe(2);
       expect(noToken.stderr).toMatch(/no access token for store 999/);
       expect(await database.db.select().from(reconcileRunsTable)).toEqual(before);
+    },
+    cliTestTimeout,
+  );
+
+  it(
+    "the demo's store is said to be the demo's, not a missing key; nothing parked needs no key",
+    async () => {
+      await database.db.insert(storeTokensTable).values({ storeId: 1003, token: 'secret_demo', source: 'demo' });
+      try {
+        for (const args of [
+          ['backfill', '--store', '1003'],
+          ['verify', '--store', '1003'],
+        ]) {
+          const run = await mirror(...args);
+          expect(run.code).toBe(2);
+          expect(run.stderr).toContain("store 1003 is the demo's simulated store: only the `pnpm start` that runs it can call it");
+        }
+        const retry = await runCli(['parked', 'retry'], { DATABASE_URL: database.url, LOG_LEVEL: 'silent', MIRROR_SECRET_KEY: '' });
+        expect(retry).toMatchObject({ code: 0, stdout: 'no open parked events\n' });
+      } finally {
+        await database.db.delete(storeTokensTable).where(eq(storeTokensTable.storeId, 1003));
+      }
     },
     cliTestTimeout,
   );

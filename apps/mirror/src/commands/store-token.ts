@@ -11,6 +11,13 @@ import { usageError } from './command-kit.ts';
  */
 export async function tokenForStore(db: Db, secretKey: SecretKeyOptions, ecwid: EcwidOptions, storeId: number): Promise<string> {
   const [row] = await db.select().from(storeTokensTable).where(eq(storeTokensTable.storeId, storeId));
+  // The demo's store lives in `pnpm start`'s own simulated Ecwid, which no other process reaches
+  // (its token is sealed with a key that process made): a key would not help, so none is asked for.
+  if (row?.source === 'demo')
+    throw new ConfigError(
+      `store ${storeId} is the demo's simulated store: only the \`pnpm start\` that runs it can call it. ` +
+        'Use the console there (Verify, Retry), or mirror a real store.',
+    );
   if (row) {
     const box = requireSecretBox(secretKey, `to open the token of store ${storeId}`);
     try {
