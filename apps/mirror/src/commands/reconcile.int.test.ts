@@ -2,7 +2,7 @@ import { productsTable, reconcileRunsTable, storeTokensTable } from '@mirror/db'
 import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { createSimulator, type SimServer, type Simulator } from '@mirror/ecwid-sim';
 import { projectBatch } from '@mirror/projector';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './test-process.ts';
 
@@ -124,6 +124,23 @@ describe.skipIf(skip)('mirror verify and mirror reconcile', () => {
       expect(noToken.code).toBe(2);
       expect(noToken.stderr).toMatch(/no access token for store 999/);
       expect(await database.db.select().from(reconcileRunsTable)).toEqual(before);
+    },
+    cliTestTimeout,
+  );
+
+  it(
+    'replay says what it re-applied, after which position, and when there was nothing after it',
+    async () => {
+      const [{ head }] = (await database.db.execute(sql`select max(position)::int as head from event_log`)) as unknown as [
+        { head: number },
+      ];
+      const past = await mirror('replay', '--from', String(head + 1000));
+      expect(past).toMatchObject({
+        code: 0,
+        stdout: `replayed 0 records: nothing after position ${head + 1000} (the log ends at ${head})\n`,
+      });
+      const last = await mirror('replay', '--from', String(head - 1));
+      expect(last.stdout).toMatch(new RegExp(`^replayed [01] records after position ${head - 1}, up to position ${head}\n$`));
     },
     cliTestTimeout,
   );

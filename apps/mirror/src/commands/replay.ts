@@ -19,7 +19,11 @@ export function registerReplay(program: Command): void {
     try {
       const result = await replay(database.db, { from: options.from, onProgress: (p) => bar.update(p.position, p.head) });
       bar.stop();
-      process.stdout.write(`replayed ${result.records} records, up to position ${result.position}\n`);
+      process.stdout.write(
+        options.from >= result.head
+          ? `replayed 0 records: nothing after position ${options.from} (the log ends at ${result.head})\n`
+          : `replayed ${result.records} records after position ${options.from}, up to position ${result.position}\n`,
+      );
     } finally {
       bar.stop();
       await database.close();

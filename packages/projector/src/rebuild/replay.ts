@@ -23,7 +23,7 @@ export type ReplayOptions = {
  * It runs under its own checkpoint and stops at the head it saw when it started; records after
  * that are the live projector's. Safe next to a running projector: both apply the same rules.
  */
-export async function replay(db: Db, options: ReplayOptions): Promise<{ records: number; position: number }> {
+export async function replay(db: Db, options: ReplayOptions): Promise<{ records: number; position: number; head: number }> {
   const checkpoint = `replay:${randomBytes(4).toString('hex')}`;
   const [row] = await execRows<{ head: string | number | null }>(db, sql`select max(position) as head from event_log`);
   const head = Number(row?.head ?? 0);
@@ -46,5 +46,6 @@ export async function replay(db: Db, options: ReplayOptions): Promise<{ records:
   } finally {
     await db.execute(sql`delete from consumer_checkpoints where name = ${checkpoint}`);
   }
-  return { records, position };
+  // Where the replay got to: never past the log's end (a `from` beyond it replays nothing).
+  return { records, position: Math.min(position, head), head };
 }
