@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { describeError } from '@mirror/core';
 import { DataDirInUseError, sqlState } from '@mirror/db';
@@ -89,7 +90,15 @@ try {
     process.exit(2);
   }
   if (err instanceof DataDirInUseError) {
-    const { pid } = err.owner;
+    const { pid, host } = err.owner;
+    // A record written on another machine (a shared or copied folder): its pid means nothing here.
+    if (host !== hostname()) {
+      process.stderr.write(
+        `mirror: ${err.message}, on host ${host}.\n` +
+          `Stop it there; if no mirror runs on ${host} any more (the folder was copied, or a container was recreated), delete ${err.recordPath}.\n`,
+      );
+      process.exit(3);
+    }
     process.stderr.write(
       `mirror: ${err.message}.\n` +
         (err.reason === 'exclusive'

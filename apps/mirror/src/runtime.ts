@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { claimEmbedded, createDb, type Database } from '@mirror/db';
 import { createLogger, type Logger } from '@mirror/core';
 import type { DatabaseOptions, LogOptions } from './config.ts';
@@ -54,6 +55,12 @@ export async function openDatabase(options: DatabaseOptions, log: Logger, open: 
   const claim = await claimEmbedded(options.dataDir, {
     command: commandName,
     exclusive: open.serve === true,
+    onWaiting: (owner, waitedMs, giveUpInMs) =>
+      log.warn(
+        { dataDir: options.dataDir, ownerPid: owner.pid, ownerHost: owner.host, ownerCommand: owner.command, url: owner.url },
+        `still waiting for process ${owner.pid}${owner.host === hostname() ? '' : ` on host ${owner.host}`} (${owner.command}), which owns the embedded database, ` +
+          `to answer after ${Math.round(waitedMs / 1000)} s: it may be busy with a long statement or still opening the folder; giving up in ${Math.round(giveUpInMs / 1000)} s`,
+      ),
     server: {
       onFatal: (err: unknown) => {
         log.fatal({ err }, 'the embedded database failed; exiting');

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { claimEmbedded, createDb, execRows, ownerRecordPath } from '@mirror/db';
@@ -238,3 +238,30 @@ test('kill -9 of the server while webhooks arrive, with commands in between: the
     if (claim.role === 'owner') await claim.release();
   }
 }, 240_000);
+
+test('a record another machine wrote (a copied folder, a recreated container) is named with its host, and how to clear it', async () => {
+  const dataDir = join(root, 'foreign');
+  const recordPath = ownerRecordPath(dataDir);
+  writeFileSync(
+    recordPath,
+    JSON.stringify({
+      pid: 1,
+      nonce: 'foreign',
+      host: 'another-machine',
+      processStart: '1',
+      startedAt: '2026-12-01T00:00:00.000Z',
+      command: 'mirror start',
+      dataDir,
+      url: 'postgres://postgres@127.0.0.1:1/postgres',
+    }),
+  );
+  const run = await mirror(['api'], baseEnv(dataDir, { PORT: String(await freePort()) }));
+  expect(run.code).toBe(3);
+  expect(run.stderr).toContain('in use by process 1 (mirror start, since 2026-12-01T00:00:00.000Z)');
+  expect(run.stderr).toContain(', on host another-machine.');
+  expect(run.stderr).toContain(
+    `if no mirror runs on another-machine any more (the folder was copied, or a container was recreated), delete ${recordPath}`,
+  );
+  // Never this machine's pid 1.
+  expect(run.stderr).not.toContain('kill 1');
+}, 60_000);

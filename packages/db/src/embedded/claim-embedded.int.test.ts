@@ -89,9 +89,20 @@ describe('claimEmbedded', () => {
     const live = staleRecord({ pid: process.pid, processStart: processStartOf(process.pid) });
     writeFileSync(recordPath, JSON.stringify(live));
     try {
-      const err = await claimEmbedded(dataDir, { command: 'status', waitMs: 500 }).catch((e: unknown) => e);
+      const notices: [number, number, number][] = [];
+      const err = await claimEmbedded(dataDir, {
+        command: 'status',
+        waitMs: 1000,
+        noticeAfterMs: 300,
+        onWaiting: (owner, waitedMs, giveUpInMs) => notices.push([owner.pid, waitedMs, giveUpInMs]),
+      }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(DataDirInUseError);
       expect((err as DataDirInUseError).reason).toBe('unresponsive');
+      // Said once, on the way: who it waits for, how long it has, how long is left.
+      expect(notices).toHaveLength(1);
+      expect(notices[0]![0]).toBe(process.pid);
+      expect(notices[0]![1]).toBeGreaterThanOrEqual(300);
+      expect(notices[0]![2]).toBeLessThanOrEqual(700);
       expect(JSON.parse(readFileSync(recordPath, 'utf8'))).toEqual(live);
     } finally {
       rmSync(recordPath);

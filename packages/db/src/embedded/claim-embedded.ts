@@ -57,6 +57,12 @@ export type ClaimOptions = {
    * 2 minutes: creating a new folder (initdb) takes tens of seconds on a slow or busy machine.
    */
   waitMs?: number | undefined;
+  /**
+   * Told once when the wait for a live owner has lasted `noticeAfterMs` (default 30 s), so a
+   * command does not sit silent for the whole wait.
+   */
+  onWaiting?: ((owner: OwnerRecord, waitedMs: number, giveUpInMs: number) => void) | undefined;
+  noticeAfterMs?: number | undefined;
   server?: EmbeddedServerOptions | undefined;
 };
 
@@ -88,8 +94,10 @@ export class DataDirInUseError extends Error {
 export async function claimEmbedded(dataDir: string, options: ClaimOptions): Promise<EmbeddedClaim> {
   const recordPath = ownerRecordPath(dataDir);
   mkdirSync(dirname(recordPath), { recursive: true });
-  const deadline = Date.now() + (options.waitMs ?? 120_000);
+  const started = Date.now();
+  const deadline = started + (options.waitMs ?? 120_000);
   const mine = newOwnerRecord(dataDir, options.command);
+  let noticed = false;
   for (;;) {
     if (createExclusive(recordPath, mine)) return becomeOwner(dataDir, recordPath, mine, options.server);
     const record = readOwnerRecord(recordPath);
@@ -102,6 +110,10 @@ export async function claimEmbedded(dataDir: string, options: ClaimOptions): Pro
     if (record.url && (await listening(record.url))) return { role: 'client', url: record.url, recordPath, owner: record };
     if (Date.now() > deadline) {
       throw new DataDirInUseError(record, recordPath, 'unresponsive');
+    }
+    if (!noticed && Date.now() - started >= (options.noticeAfterMs ?? 30_000)) {
+      noticed = true;
+      options.onWaiting?.(record, Date.now() - started, deadline - Date.now());
     }
     await new Promise((r) => setTimeout(r, 100));
   }
