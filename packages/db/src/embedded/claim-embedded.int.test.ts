@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -84,6 +84,28 @@ describe('claimEmbedded', () => {
       await release([claim]);
     }
   }, 60_000);
+
+  test('a symbolic link to the folder opens it, under the one owner record of the folder itself', async () => {
+    // A folder of its own: the tests below count what is left in `root`.
+    const own = mkdtempSync(join(tmpdir(), 'mirror-claim-link-'));
+    const real = join(own, 'real');
+    const link = join(own, 'link');
+    const first = await claimEmbedded(real, { command: 'creates it' });
+    await release([first]);
+    symlinkSync(real, link);
+    const claim = await claimEmbedded(link, { command: 'through the link' });
+    try {
+      expect(claim.role).toBe('owner');
+      expect(existsSync(ownerRecordPath(real))).toBe(true);
+      expect(existsSync(ownerRecordPath(link))).toBe(false);
+      // A second name for the folder finds that owner instead of opening the folder again.
+      const second = await claimEmbedded(real, { command: 'by its own name' });
+      expect(second.role).toBe('client');
+    } finally {
+      await release([claim]);
+      rmSync(own, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   test('a live owner that does not answer is waited for, never taken over', async () => {
     const live = staleRecord({ pid: process.pid, processStart: processStartOf(process.pid) });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { basename, dirname, join } from 'node:path';
@@ -91,7 +91,10 @@ export class DataDirInUseError extends Error {
  * Becomes the owner of the PGlite data folder, or returns the live owner's URL. A record left by
  * a dead owner (kill -9) is removed and the folder taken over.
  */
-export async function claimEmbedded(dataDir: string, options: ClaimOptions): Promise<EmbeddedClaim> {
+export async function claimEmbedded(given: string, options: ClaimOptions): Promise<EmbeddedClaim> {
+  // The folder itself, not a symbolic link to it: PGlite's file layer does not follow one, and
+  // two names for one folder must share one owner record.
+  const dataDir = existsSync(given) ? realpathSync(given) : given;
   const recordPath = ownerRecordPath(dataDir);
   mkdirSync(dirname(recordPath), { recursive: true });
   const started = Date.now();
@@ -189,7 +192,14 @@ async function becomeOwner(
     // Every commit is written to the folder before it is acknowledged (relaxedDurability would
     // acknowledge first and write later).
     pglite = await PGlite.create(dataDir, { relaxedDurability: false, postgresqlconf: embeddedSettings }).catch((err: unknown) => {
-      throw new Error(`could not open the embedded database in ${record.dataDir}: ${err instanceof Error ? err.message : String(err)}`, {
+      // PGlite's file errors are plain objects (`{ name: 'ErrnoError', errno }`), not Errors.
+      const why =
+        err instanceof Error
+          ? err.message
+          : typeof err === 'object' && err !== null && 'errno' in err
+            ? `${String((err as { name?: unknown }).name ?? 'file error')} (errno ${String(err.errno)})`
+            : String(err);
+      throw new Error(`could not open the embedded database in ${record.dataDir}: ${why}`, {
         cause: err,
       });
     });
