@@ -65,7 +65,8 @@ export function createIngestApp(deps: IngestDeps): Hono {
     try {
       // Bounded like the append: a database that holds the lookup (a lock, a connection that
       // stopped answering) gets a 503 in time for Ecwid to retry, not a request left hanging.
-      return await withTimeout(Promise.resolve(deps.isMirroredStore(storeId)), deadline - performance.now(), 'the store lookup');
+      const known = deps.isMirroredStore(storeId);
+      return typeof known === 'boolean' ? known : await withTimeout(known, deadline - performance.now(), 'the store lookup');
     } catch (err) {
       onOutcome?.('unavailable', eventType);
       log.warn(

@@ -21,7 +21,7 @@ test('a stale set answers for the stores it holds while it reloads, so a stuck d
   expect(calls).toHaveLength(2);
   // A store the set does not hold waits for the reload (it may be one just added).
   let settled = false;
-  const unknown = isMirrored(2000).then((v) => ((settled = true), v));
+  const unknown = Promise.resolve(isMirrored(2000)).then((v) => ((settled = true), v));
   await new Promise((r) => setTimeout(r, 20));
   expect(settled).toBe(false);
   calls[1]!.resolve(new Set([1003, 2000]));

@@ -10,7 +10,7 @@ export function createMirroredStoreCache(options: {
   maxAgeMs?: number;
   missReloadMs?: number;
   now?: () => number;
-}): (storeId: number) => Promise<boolean> {
+}): (storeId: number) => boolean | Promise<boolean> {
   const { load, maxAgeMs = 10_000, missReloadMs = 1000, now = Date.now } = options;
   let stores = new Set<number>();
   let loadedAt = -Infinity;
@@ -26,7 +26,9 @@ export function createMirroredStoreCache(options: {
         loading = undefined;
       }));
 
-  return async (storeId) => {
+  // Answered at once (no promise) from a fresh set that holds the store: the path of nearly
+  // every webhook, which then needs no timer around it.
+  const lookUp = async (storeId: number): Promise<boolean> => {
     if (now() - loadedAt > maxAgeMs) {
       // A store the last set holds is answered from it while the set reloads: a reload the
       // database holds up does not hold up webhooks of stores that were mirrored a moment ago
@@ -42,4 +44,5 @@ export function createMirroredStoreCache(options: {
     if (now() - loadedAt > missReloadMs) await reload();
     return stores.has(storeId);
   };
+  return (storeId) => (now() - loadedAt <= maxAgeMs && stores.has(storeId) ? true : lookUp(storeId));
 }
