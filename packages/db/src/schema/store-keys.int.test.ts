@@ -20,6 +20,7 @@ const exceptions: Record<string, string> = {
   'public.api_keys.api_keys_key_hash_unique': 'the same lookup: a reference table',
   'public.mirror_keys.mirror_keys_pkey': "the mirror's own secrets (the subject-hash key): a reference table",
   'public.oauth_states.oauth_states_pkey': 'an install attempt, made before any store id is known: a reference table',
+  'public.oauth_states.oauth_states_code_hash_key': 'an install code, used once, before any store id is known: the same table',
   // Keyed by today's global log position: each becomes store-scoped with the per-store position.
   'public.event_log.event_log_pkey': 'the global position: becomes (store_id, store_position)',
   'public.event_log.event_log_event_uq': "Ecwid's eventId unique across stores: becomes (store_id, event_id)",
