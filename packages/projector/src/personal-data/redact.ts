@@ -30,8 +30,8 @@ const isObj = (v: Json): v is Obj => typeof v === 'object' && v !== null && !Arr
 const personObjects = new Set(['billingPerson', 'shippingPerson', 'reviewerInfo', 'person']);
 /** Arrays of such objects. */
 const personArrays = new Set(['shippingAddresses']);
-/** What a person object keeps: where, roughly, not who. */
-const keptInPerson = new Set([
+/** Where a person is, roughly, not who: what a person object keeps. */
+const placeFields = [
   'countryCode',
   'countryName',
   // A review's reviewerInfo names the country in full: kept as the others are. Taken for an
@@ -40,11 +40,9 @@ const keptInPerson = new Set([
   'stateOrProvinceCode',
   'stateOrProvinceName',
   'city',
-  'orders',
-  'id',
-  'defaultAddress',
-  'orderBy',
-]);
+];
+/** What a person object keeps: its place, and what is not about the person. */
+const keptInPerson = new Set([...placeFields, 'orders', 'id', 'defaultAddress', 'orderBy']);
 /** Top-level fields of a person's document that identify them, and what they become. */
 const emptied: Record<string, () => Json> = {
   contacts: () => [],
@@ -147,17 +145,7 @@ export function stringMatcher(strings: Iterable<string>): RegExp | undefined {
  * Fields step 2 leaves alone wherever they are: statuses (closed sets of Ecwid's words, which
  * reports filter on) and where a person is, roughly (step 1 keeps it; docs/personal-data.md).
  */
-const neverScrubbed = new Set([
-  'paymentStatus',
-  'fulfillmentStatus',
-  'status',
-  'countryCode',
-  'countryName',
-  'country',
-  'stateOrProvinceCode',
-  'stateOrProvinceName',
-  'city',
-]);
+const neverScrubbed = new Set(['paymentStatus', 'fulfillmentStatus', 'status', ...placeFields]);
 /** Fields of an order's or a cart's line that name what was sold, not who bought it. */
 const lineFacts = new Set(['name', 'nameTranslated', 'sku', 'shortDescription']);
 

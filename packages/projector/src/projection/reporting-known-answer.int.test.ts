@@ -1,8 +1,8 @@
-import { sql } from 'drizzle-orm';
-import { execRows, type Db } from '@mirror/db';
+import type { Db } from '@mirror/db';
 import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { appendRecords, appendTombstone, fixture, type RecordInput } from '../../testing/append-records.ts';
+import { reportRows } from '../../testing/report-rows.ts';
 import { rebuild } from '../rebuild/rebuild.ts';
 import { projectNextBatch } from './project-batch.ts';
 
@@ -334,17 +334,7 @@ afterAll(async () => {
 });
 
 /** A view's rows with numbers as numbers (numeric arrives as text on postgres.js). */
-async function view(query: string): Promise<Record<string, unknown>[]> {
-  const rows = await execRows<Record<string, unknown>>(db, sql.raw(query));
-  return rows.map((row) =>
-    Object.fromEntries(
-      Object.entries(row).map(([k, v]) => [
-        k,
-        typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) && k !== 'coupon_code' ? Number(v) : v instanceof Date ? v.toISOString() : v,
-      ]),
-    ),
-  );
-}
+const view = (query: string) => reportRows(db, query);
 const day = (d: string) => `to_char(day, 'YYYY-MM-DD') as day`.replace('day', d);
 
 const dailyColumns = `store_id::int, ${day('day')}, currency, orders, gross_sales, discounts, refunds, net_sales, shipping, taxes, total_sales`;

@@ -1,8 +1,8 @@
-import { sql } from 'drizzle-orm';
-import { execRows, type Db } from '@mirror/db';
+import type { Db } from '@mirror/db';
 import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { appendRecords, fixture, type RecordInput } from '../../testing/append-records.ts';
+import { reportRows } from '../../testing/report-rows.ts';
 import { rebuild } from '../rebuild/rebuild.ts';
 import { projectNextBatch } from './project-batch.ts';
 
@@ -134,12 +134,7 @@ afterAll(async () => {
   await database.close();
 });
 
-async function rows(query: string): Promise<Record<string, unknown>[]> {
-  const found = await execRows<Record<string, unknown>>(db, sql.raw(query));
-  return found.map((row) =>
-    Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v])),
-  );
-}
+const rows = (query: string) => reportRows(db, query);
 
 const productSales = `select to_char(day, 'YYYY-MM-DD') as day, currency, product_id::int, units, gross_sales, discounts, net_sales
                       from reporting.product_sales order by day, product_id`;

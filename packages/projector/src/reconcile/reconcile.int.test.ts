@@ -20,7 +20,7 @@ import { appendRecords } from '../enrichment/append-records.ts';
 import { createClientFactory } from '../enrichment/create-client-factory.ts';
 import { projectBatch } from '../projection/project-batch.ts';
 import { reconcile, type KindReport } from './reconcile.ts';
-import { runReconcileSchedule } from './run-reconcile-schedule.ts';
+import { runReconcileSchedule, type ReconcileScheduleOptions } from './run-reconcile-schedule.ts';
 
 const storeId = 1007;
 const token = 'secret_reconcile_token';
@@ -479,6 +479,22 @@ describe('verify and reconcile', () => {
     expect(totals(await verify(['order']))).toEqual({});
   });
 
+  /** The sweep as `mirror project` runs it, on the simulator, with these intervals. */
+  const schedule = (signal: AbortSignal, timing: Pick<ReconcileScheduleOptions, 'intervalMs' | 'pollMs' | 'onReport'>) =>
+    runReconcileSchedule({
+      db,
+      // The token the tests write in clear, as before tokens were sealed: still read.
+      box: createSecretBox(randomBytes(32)),
+      log: createSilentLogger(),
+      signal,
+      baseUrl: server.url,
+      limiter: createRateLimiterRegistry({ perMinute: 100_000 }),
+      ratePerMinute: 100_000,
+      maxShare: 0.2,
+      fullIntervalMs: 24 * 3_600_000,
+      ...timing,
+    });
+
   it('runs by itself: each store every interval, a paused store once it recovers', async () => {
     await db.insert(storeTokensTable).values({ storeId, token });
     await backfill({ db, storeId, client: createClientFactory({ baseUrl: server.url })(storeId, token) });
@@ -489,21 +505,7 @@ describe('verify and reconcile', () => {
 
     const controller = new AbortController();
     const reports: KindReport[] = [];
-    const loop = runReconcileSchedule({
-      db,
-      // The token above was written in clear, as before tokens were sealed: still read.
-      box: createSecretBox(randomBytes(32)),
-      log: createSilentLogger(),
-      signal: controller.signal,
-      baseUrl: server.url,
-      limiter: createRateLimiterRegistry({ perMinute: 100_000 }),
-      ratePerMinute: 100_000,
-      maxShare: 0.2,
-      intervalMs: 50,
-      fullIntervalMs: 24 * 3_600_000,
-      pollMs: 20,
-      onReport: (_, report) => reports.push(report),
-    });
+    const loop = schedule(controller.signal, { intervalMs: 50, pollMs: 20, onReport: (_, report) => reports.push(report) });
     try {
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(reports).toEqual([]);
@@ -524,17 +526,8 @@ describe('verify and reconcile', () => {
     const controller = new AbortController();
     const runs: number[] = [];
     const started = Date.now();
-    const loop = runReconcileSchedule({
-      db,
-      box: createSecretBox(randomBytes(32)),
-      log: createSilentLogger(),
-      signal: controller.signal,
-      baseUrl: server.url,
-      limiter: createRateLimiterRegistry({ perMinute: 100_000 }),
-      ratePerMinute: 100_000,
-      maxShare: 0.2,
+    const loop = schedule(controller.signal, {
       intervalMs: 1500,
-      fullIntervalMs: 24 * 3_600_000,
       // The default: a look for new stores once a minute.
       pollMs: 60_000,
       onReport: (_, report) => void (report.kind === 'product' && runs.push(Date.now() - started)),
