@@ -85,6 +85,11 @@ describe.skipIf(skip)('mirror verify and mirror reconcile', () => {
       expect(json.code).toBe(1);
       const reports = JSON.parse(json.stdout) as JsonReport[];
       expect(reports).toMatchObject([{ entity: 'products', missing: 0, stale: 1, missedDeletes: 1, healedTombstones: 0, status: 'done' }]);
+      // The sample lines under the table use its column words, not the JSON's field names.
+      const printed = await mirror('verify', '--store', String(storeId), '--entities', 'products');
+      expect(printed.stdout).toContain(`  products stale: ${changed!.id}\n`);
+      expect(printed.stdout).toContain(`  products gone from Ecwid: ${removed!.id}\n`);
+      expect(printed.stdout).not.toContain('missedDeletes');
       // The answer is all stdout holds whatever is logged meanwhile: the logs go to stderr.
       const logged = await runCli(['verify', '--store', String(storeId), '--entities', 'products', '--json'], {
         DATABASE_URL: database.url,

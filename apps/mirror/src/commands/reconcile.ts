@@ -46,6 +46,12 @@ async function runFromCli(options: RunOptions, dryRun: boolean): Promise<KindRep
 
 const differs = (r: KindReport) => r.missing + r.stale + r.missedDeletes + r.healedTombstones > 0;
 
+/** What each sample list is called in the printed table's columns, so a sample line reads as its column. */
+const sampleLabels = {
+  verify: { missing: 'missing', stale: 'stale', missedDeletes: 'gone from Ecwid', healedTombstones: 'deleted in mirror' },
+  reconcile: { missing: 'missing', stale: 'stale', missedDeletes: 'missed deletes', healedTombstones: 'healed' },
+} as const satisfies Record<'verify' | 'reconcile', Record<keyof KindReport['samples'], string>>;
+
 function printReports(reports: readonly KindReport[], verb: 'verify' | 'reconcile'): void {
   const header =
     verb === 'verify'
@@ -79,11 +85,10 @@ function printReports(reports: readonly KindReport[], verb: 'verify' | 'reconcil
   });
   process.stdout.write(`${formatTable([header, ...rows])}\n`);
   for (const r of reports) {
-    for (const [what, ids] of Object.entries(r.samples)) {
+    for (const what of Object.keys(sampleLabels[verb]) as (keyof KindReport['samples'])[]) {
+      const ids = r.samples[what];
       if (ids.length > 0)
-        process.stdout.write(
-          `  ${kindName(r.kind)} ${what}: ${ids.join(', ')}${ids.length < r[what as keyof typeof r.samples] ? ', …' : ''}\n`,
-        );
+        process.stdout.write(`  ${kindName(r.kind)} ${sampleLabels[verb][what]}: ${ids.join(', ')}${ids.length < r[what] ? ', …' : ''}\n`);
     }
   }
   const total = reports.reduce((n, r) => n + r.requests, 0);
