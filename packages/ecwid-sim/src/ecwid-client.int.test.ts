@@ -190,4 +190,15 @@ describe('Ecwid client against the simulator', () => {
     await expect(api.getDeleted('orders')).resolves.toMatchObject({ offset: 0 });
     await expect(api.getDeleted('coupons')).resolves.toMatchObject({ offset: 0 });
   });
+
+  it('reads every promotion of a store with more than one page of them', async () => {
+    const { sim, client } = await start({ stores: [{ ...storeA, size: { promotions: 150 } }] });
+    const page = await client(storeA).searchPromotions();
+    const ids = sim
+      .store(storeA.storeId)
+      .promotions.values()
+      .map((p) => p.id);
+    expect(ids).toHaveLength(150);
+    expect(page.items.map((p) => p.id).sort((a, b) => a - b)).toEqual([...ids].sort((a, b) => a - b));
+  });
 });

@@ -223,8 +223,26 @@ export function createEcwidClient(options: EcwidClientOptions) {
         discount_type: discountType,
       }),
 
-    /** `GET /promotions`: all of them; Ecwid documents no paging or get-by-id here. */
-    searchPromotions: () => read('/promotions', searchPageSchema(ecwidPromotionSchema)),
+    /**
+     * `GET /promotions`: all of them. Ecwid documents no paging or get-by-id here, yet answers
+     * with the paged envelope; when a page holds fewer than its `total`, the rest is asked for by
+     * offset, as on every other listing, until `total` is reached or a page adds no promotion not
+     * already read (an Ecwid that ignores `offset` answers the first page again).
+     */
+    searchPromotions: async () => {
+      const schema = searchPageSchema(ecwidPromotionSchema);
+      const first = await read('/promotions', schema);
+      const items = [...first.items];
+      const seen = new Set(items.map((promotion) => promotion.id));
+      while (items.length < first.total) {
+        const page = await read('/promotions', schema, toQueryString({ offset: items.length, limit: 100 }));
+        const fresh = page.items.filter((promotion) => !seen.has(promotion.id));
+        if (fresh.length === 0) break;
+        for (const promotion of fresh) seen.add(promotion.id);
+        items.push(...fresh);
+      }
+      return { ...first, items, count: items.length, offset: 0 };
+    },
 
     /** `GET /classes/{classId}`: a product type. */
     getProductType: (classId: number) => lookup(`/classes/${enc(classId)}`, ecwidProductTypeSchema),

@@ -78,8 +78,8 @@ export const fetchers = {
       const page = await client.searchPromotions();
       const fetchedAt = now();
       const byId = new Map(page.items.map((p) => [String(p.id), p]));
-      // Only a listing that holds every promotion proves one is gone; Ecwid documents no
-      // paging here, so a partial one leaves the missing ids to be asked again later.
+      // Only a listing that holds every promotion proves one is gone; one still short of its
+      // total after the client's paging leaves the missing ids to be asked again later.
       const complete = page.items.length >= page.total;
       for (const key of keys) {
         const promotion = byId.get(key);
