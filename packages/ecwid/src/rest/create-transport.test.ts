@@ -123,6 +123,15 @@ describe('Ecwid requests', () => {
     expect(calls).toHaveLength(2);
   });
 
+  it("retries Ecwid's own 408 TIMEOUT as a timeout, and recovers", async () => {
+    const { client, calls, clock } = setup(sequence(() => json({ errorCode: 'TIMEOUT', errorMessage: 'Request timeout' }, 408), product));
+    expect((await client.getProduct(692730761)).status).toBe('ok');
+    expect(calls).toHaveLength(2);
+    expect(clock.sleeps).toEqual([250]);
+    const { client: stuck } = setup(() => json({ errorCode: 'TIMEOUT' }, 408));
+    await expect(stuck.getProduct(1)).rejects.toMatchObject({ name: 'EcwidUnavailableError', reason: 'timeout', status: 408, attempts: 5 });
+  });
+
   it('times out a hung request, retries it, then surfaces a timeout', async () => {
     const { client, calls } = setup(hangUntilAborted, { timeoutMs: 5 });
     const error = await client.getOrder('K8XTQ').catch((e: unknown) => e);

@@ -46,7 +46,7 @@ export type Transport = { send(request: TransportRequest): Promise<TransportAnsw
 
 /**
  * Every Ecwid call goes through here, so the retry rules live in one place: 429 pauses the
- * token's shared limiter for `Retry-After` and retries; 5xx, timeouts, network failures and
+ * token's shared limiter for `Retry-After` and retries; 5xx, timeouts (ours and Ecwid's 408), network failures and
  * 2xx bodies cut short back off with full jitter; all of it bounded by `maxAttempts`. Every
  * other answer is final.
  */
@@ -109,6 +109,9 @@ export function createTransport(options: TransportOptions): Transport {
       return { retry: { reason: 'rate_limited', status }, delayMs: 0 };
     }
     if (status >= 500) return { retry: { reason: 'server_error', status }, delayMs: backoff() };
+    // Ecwid's own 408 TIMEOUT (docs/ecwid.md §4.3) is its side running out of time: the same
+    // request may well succeed again, as after our own timeout.
+    if (status === 408) return { retry: { reason: 'timeout', status }, delayMs: backoff() };
 
     const context = { method: request.method, path: request.path, status };
     const { errorCode, errorMessage } = readErrorText(text);
