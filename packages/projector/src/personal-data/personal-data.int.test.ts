@@ -346,6 +346,55 @@ describe('personal data', () => {
     expect(row).toEqual({ total: '10', payment_status: 'PAID', items: 1 });
   }, 120_000);
 
+  it("a customer named like the store's coupon and payment method leaves both, and coupon_usage, as they were", async () => {
+    // Sarah Cash used the influencer coupon SARAH20 and paid cash; Bob used it too.
+    const base = fixture('order');
+    const factStore = 4343;
+    const order = (id: string, customerId: number, email: string, first: string, last: string) => ({
+      ...base,
+      id,
+      customerId,
+      email,
+      paymentMethod: 'Cash on delivery',
+      couponDiscount: 2,
+      discountCoupon: { id: 77, code: 'SARAH20', name: 'Sarah influencer code' },
+      billingPerson: { ...base.billingPerson, name: `${first} ${last}`, firstName: first, lastName: last },
+    });
+    await appendRecords(db, [
+      {
+        storeId: factStore,
+        entityKind: 'order',
+        entityId: 'SC001',
+        payload: order('SC001', 880001, 'sarah.cash@example.org', 'Sarah', 'Cash'),
+      },
+      {
+        storeId: factStore,
+        entityKind: 'order',
+        entityId: 'OT002',
+        payload: order('OT002', 880002, 'bob.other@example.org', 'Bob', 'Other'),
+      },
+    ]);
+    await projectAll();
+    const coupons = () => execRows(db, sql`select * from reporting.coupon_usage where store_id = ${factStore}`);
+    const facts = () =>
+      execRows(
+        db,
+        sql`select order_id, coupon_code, coupon_name, payment_method from orders where store_id = ${factStore} order by order_id`,
+      );
+    const [couponsBefore, factsBefore] = [await coupons(), await facts()];
+    expect(couponsBefore).toMatchObject([{ coupon_code: 'SARAH20', orders: 2 }]);
+
+    await createRequest(db, { storeId: factStore, kind: 'erase', scope: 'customer', source: 'api', email: 'sarah.cash@example.org' });
+    expect(await run()).toBe(1);
+    expect(await facts()).toEqual(factsBefore);
+    expect(await coupons()).toEqual(couponsBefore);
+    const [erased] = await execRows<{ email: string }>(
+      db,
+      sql`select email from orders where store_id = ${factStore} and order_id = 'SC001'`,
+    );
+    expect(erased!.email).toMatch(/@erased\.invalid$/);
+  }, 120_000);
+
   it('erases what only the log knows yet, a store-wide export made before, and what a failed run of it kept', async () => {
     const { customer, orders, strings } = pickCustomer();
     // A store-wide export first: it holds the customer like every other.

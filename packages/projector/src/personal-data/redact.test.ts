@@ -173,6 +173,37 @@ describe('erasing a person whose name is a common word', () => {
     expect(doc.orderComments).toBe('[erased]');
   });
 
+  it("leaves the store's own words on the order alone: coupon, payment and shipping method, fees, taxes, group", () => {
+    // Sarah Cash, who ships by Deutsche Post: a first name inside a coupon code, surnames that
+    // are payment and carrier words. Reports group by these (coupon_usage, payment_method).
+    const facts = {
+      paymentMethod: 'Cash on delivery',
+      paymentModule: 'CashOnDelivery',
+      customerGroup: 'Sarah fans',
+      discountCoupon: { code: 'SARAH20', name: 'Sarah influencer code' },
+      shippingOption: { shippingMethodName: 'Deutsche Post', shippingCarrierName: 'Post' },
+      handlingFee: { name: 'Cash handling', description: 'Cash fee' },
+      customSurcharges: [{ id: 's', description: 'Post surcharge' }],
+      discountInfo: [{ description: 'Sarah loyalty discount' }],
+      taxesOnShipping: [{ name: 'Post tax' }],
+    };
+    const withFacts = JSON.stringify({
+      id: 'SC001',
+      email: 'sarah.cash@example.org',
+      ...facts,
+      items: [{ name: 'Mug', taxes: [{ name: 'Cash tax' }], selectedOptions: [{ name: 'Engraving', value: 'For Sarah Cash' }] }],
+      billingPerson: { name: 'Sarah Cash', firstName: 'Sarah', lastName: 'Cash' },
+      orderComments: 'Sarah will pay in cash',
+    });
+    const matcher = stringMatcher([...identifyingStringsOf(withFacts), 'Post']);
+    const doc = JSON.parse(erasePayload(withFacts, { person: true, matcher, pseudonym })!) as Record<string, any>;
+    expect(doc).toMatchObject(facts);
+    expect(doc.items[0].taxes).toEqual([{ name: 'Cash tax' }]);
+    // What the customer wrote is still theirs.
+    expect(doc.items[0].selectedOptions[0].value).toBe('For [erased]');
+    expect(doc.billingPerson.name).toBe('[erased]');
+  });
+
   it('still finds the name, the email and the phone digits inside free text', () => {
     const matcher = stringMatcher(['Eli', 'Sand', 'eli.sand@example.com', '15550100199']);
     expect(scrub({ note: "Eli's order, for ELI SAND (eli.sand@example.com), +15550100199; also eli1985" }, matcher)).toEqual({

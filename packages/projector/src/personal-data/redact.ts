@@ -142,10 +142,30 @@ export function stringMatcher(strings: Iterable<string>): RegExp | undefined {
 }
 
 /**
- * Fields step 2 leaves alone wherever they are: statuses (closed sets of Ecwid's words, which
- * reports filter on) and where a person is, roughly (step 1 keeps it; docs/personal-data.md).
+ * Fields step 2 leaves alone wherever they are, with all they hold:
+ * - statuses (closed sets of Ecwid's words, which reports filter on);
+ * - where a person is, roughly (step 1 keeps it; docs/personal-data.md);
+ * - the store's own words on an order or a cart, which tables and reports group by: its coupon,
+ *   payment and shipping methods, fees, surcharges, discounts, taxes and the customer group.
+ *   A customer named Sarah Cash had turned coupon SARAH20 into `[erased]20` (a second row in
+ *   coupon_usage) and "Cash on delivery" into "[erased] on delivery".
  */
-const neverScrubbed = new Set(['paymentStatus', 'fulfillmentStatus', 'status', ...placeFields]);
+const neverScrubbed = new Set([
+  'paymentStatus',
+  'fulfillmentStatus',
+  'status',
+  ...placeFields,
+  'paymentMethod',
+  'paymentModule',
+  'customerGroup',
+  'discountCoupon',
+  'shippingOption',
+  'handlingFee',
+  'customSurcharges',
+  'discountInfo',
+  'taxesOnShipping',
+  'taxes',
+]);
 /** Fields of an order's or a cart's line that name what was sold, not who bought it. */
 const lineFacts = new Set(['name', 'nameTranslated', 'sku', 'shortDescription']);
 
@@ -160,7 +180,7 @@ export function scrub(value: Json, matcher: RegExp | undefined, key?: string): J
     if (key !== 'items') return value.map((v) => scrub(v, matcher));
     return value.map((line) =>
       isObj(line)
-        ? Object.fromEntries(Object.entries(line).map(([k, v]) => [k, lineFacts.has(k) ? v : scrub(v, matcher, k)]))
+        ? Object.fromEntries(Object.entries(line).map(([k, v]) => [k, lineFacts.has(k) || neverScrubbed.has(k) ? v : scrub(v, matcher, k)]))
         : scrub(line, matcher),
     );
   }
