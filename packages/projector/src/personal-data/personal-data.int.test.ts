@@ -348,7 +348,7 @@ describe('personal data', () => {
 
   it("a customer named like the store's coupon and payment method leaves both, and coupon_usage, as they were", async () => {
     // Sarah Cash used the influencer coupon SARAH20 and paid cash; Bob used it too.
-    const base = fixture('order');
+    const base = fixture('order') as Record<string, unknown> & { billingPerson: Record<string, unknown> };
     const factStore = 4343;
     const order = (id: string, customerId: number, email: string, first: string, last: string) => ({
       ...base,
