@@ -28,6 +28,10 @@ test.skipIf(concurrencySkipReason('mirror api in a child process'))(
       expect(await status('/metrics')).toBe(200);
       expect(await status('/openapi.json')).toBe(200);
       expect(await status('/v1/stores')).toBe(401);
+      // A path no route takes answers the API's JSON error, not Hono's plain text.
+      const unknown = await fetch(`http://127.0.0.1:${port}/nothing/here`, { method: 'DELETE' });
+      expect(unknown.status).toBe(404);
+      expect(await unknown.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'no route for DELETE /nothing/here' } });
     } finally {
       child.kill('SIGTERM');
     }

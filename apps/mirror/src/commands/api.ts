@@ -1,6 +1,6 @@
 import { apiSection, startApi } from '@mirror/api';
 import { createClientFactory, workerRateLimitWaitMs } from '@mirror/projector';
-import { listen, mountHealth } from '@mirror/core/http';
+import { answerUnknownRoutes, listen, mountHealth } from '@mirror/core/http';
 import type { Command } from 'commander';
 import { Hono } from 'hono';
 import { apiHooks, createMirrorMetrics, mountMetrics } from '../server/metrics.ts';
@@ -32,6 +32,7 @@ export function registerApi(program: Command): void {
       await database.migrate();
       const metrics = createMirrorMetrics(database.db);
       const root = new Hono();
+      answerUnknownRoutes(root);
       mountMetrics(root, metrics);
       mountHealth(root, () => database.checkReady());
       // The console's retry and verify buttons call Ecwid from this process, as the CLI's commands would.

@@ -1,5 +1,5 @@
 import { AppError, describeError, errorReply, sleep, type Logger } from '@mirror/core';
-import { listen } from '@mirror/core/http';
+import { answerUnknownRoutes, listen } from '@mirror/core/http';
 import { sqlState } from '@mirror/db';
 import { createIngest, ingestSection } from '@mirror/ingest';
 import type { Command } from 'commander';
@@ -38,6 +38,7 @@ export function registerIngest(program: Command): void {
       };
       const { app, drain } = createIngest(gated, config.ingest, log, hooks);
       const root = new Hono();
+      answerUnknownRoutes(root);
       mountMetrics(root, metrics);
       root.use('/webhooks/*', async (c, next) => {
         if (migrated) return next();

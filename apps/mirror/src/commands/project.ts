@@ -1,4 +1,4 @@
-import { listen, mountHealth } from '@mirror/core/http';
+import { answerUnknownRoutes, listen, mountHealth } from '@mirror/core/http';
 import {
   createClientFactory,
   runCatchUp,
@@ -77,6 +77,7 @@ export function registerProject(program: Command): void {
     let server: Awaited<ReturnType<typeof listen>>['server'] | undefined;
     if (config.metrics.port !== undefined) {
       const app = new Hono();
+      answerUnknownRoutes(app);
       mountMetrics(app, metrics);
       mountHealth(app, () => database.checkReady());
       const listening = await listen(app, config.metrics.port, config.http.host);

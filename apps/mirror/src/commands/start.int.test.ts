@@ -54,6 +54,10 @@ test("pnpm start on PGlite from a clean directory serves the demo store's orders
   expect(orders[0]!.orderId).toMatch(/^[A-Z0-9]+$/);
   expect(orders[0]!.items.length).toBeGreaterThan(0);
 
+  // A path no route takes, under the API or not, answers the API's JSON error.
+  const unknown = await fetch(`http://127.0.0.1:${port}/v1/stores/${storeId}/nothing`, { headers: { authorization: `Bearer ${apiKey}` } });
+  expect(unknown.status).toBe(404);
+  expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
   // Without the key, nothing.
   expect((await fetch(`http://127.0.0.1:${port}/v1/stores/${storeId}/orders`)).status).toBe(401);
   // The same port serves ingest, health and metrics.

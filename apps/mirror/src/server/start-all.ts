@@ -2,7 +2,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import type { ServerType } from '@hono/node-server';
 import { createApiKey, startApi, type ApiOptions } from '@mirror/api';
 import type { Logger, SecretBox } from '@mirror/core';
-import { listen } from '@mirror/core/http';
+import { answerUnknownRoutes, listen } from '@mirror/core/http';
 import { apiKeysTable, createLogSignal, listenForAppends, type Database } from '@mirror/db';
 import { and, eq, isNull } from 'drizzle-orm';
 import { createActivity, createSimulator, type Activity } from '@mirror/ecwid-sim';
@@ -146,6 +146,7 @@ export async function startAll(database: Database, options: StartAllOptions, log
     ...(options.lagSampleMs !== undefined && { lagSampleMs: options.lagSampleMs }),
   });
   const root = new Hono();
+  answerUnknownRoutes(root);
   mountMetrics(root, metrics);
   if (options.oauth)
     root.route('/', createOAuthApp({ db: database.db, box, oauth: options.oauth, log: log.child({ component: 'oauth' }) }));
