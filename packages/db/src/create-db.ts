@@ -103,6 +103,14 @@ export function databaseOver(client: postgres.Sql): Db {
 /** Connections in a server process's pool (the API's, the worker's), unless told otherwise. */
 export const defaultPoolSize = 10;
 
+/**
+ * Settings every connection starts with, whatever the database or role prefers. postgres.js reads
+ * a time from its text, and a database set to `DateStyle = 'SQL, DMY'` printed 2 January as
+ * `02/01/2024`, read back as 1 February; times kept as text (a keyset cursor's sort value) are
+ * ISO and in UTC, as the API prints them.
+ */
+const sessionSettings = { DateStyle: 'ISO, MDY', TimeZone: 'UTC' };
+
 function openPostgres(url: string, options: CreateDbOptions): Database {
   const client = postgres(url, {
     // At least two: migrate() holds its lock on one connection while migrating on another. The
@@ -114,7 +122,7 @@ function openPostgres(url: string, options: CreateDbOptions): Database {
     // The embedded server answers a new connection in turn, after any transaction in progress.
     connect_timeout: options.connectTimeoutSeconds ?? (options.embedded ? 30 : 5),
     onnotice: () => {},
-    connection: { application_name: applicationName },
+    connection: { application_name: applicationName, ...sessionSettings },
   });
   const db = drizzlePostgres(client, { schema });
   // A client of one connection beside the pool (openSession, openDedicated).
@@ -123,7 +131,7 @@ function openPostgres(url: string, options: CreateDbOptions): Database {
       max: 1,
       connect_timeout: options.connectTimeoutSeconds ?? 5,
       onnotice: () => {},
-      connection: { application_name: applicationName },
+      connection: { application_name: applicationName, ...sessionSettings },
       ...extra,
     });
   if (options.embedded) {
@@ -178,7 +186,7 @@ function openPostgres(url: string, options: CreateDbOptions): Database {
     },
     openDedicated(name) {
       // Lost, it reconnects at the next statement (and plans again, once).
-      const own = oneConnection({ connection: { application_name: `${applicationName} ${name}` } });
+      const own = oneConnection({ connection: { application_name: `${applicationName} ${name}`, ...sessionSettings } });
       return { db: drizzlePostgres(own, { schema }), close: () => own.end({ timeout: 5 }) };
     },
   };
