@@ -43,7 +43,7 @@ export function decimalParam(min: number, max: number, message = `must be an int
     .openapi({ type: 'integer', minimum: min, maximum: max });
 }
 
-const dateTime = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|([+-])(\d{2}):?(\d{2}))?)?$/;
+const dateTime = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?([Zz]|([+-])(\d{2}):?(\d{2}))?)?$/;
 const timeFormat = 'must be an ISO 8601 date or date-time, e.g. 2024-05-01 or 2024-05-01T12:00:00Z';
 const timeRange = 'must be between 0001-01-01 and 9999-12-31T23:59:59.999999Z';
 
@@ -67,6 +67,10 @@ const lastMs = utcMs(9999, 12, 31, 23, 59, 59);
  * midnight UTC; a time without an offset is UTC. Fields out of range (`2024-02-30`, `T24:00`,
  * `:60`, offset `+24:00`) are refused, not rolled over, and so is an instant outside years
  * 0001–9999 once the offset is applied: Postgres and JS dates both hold that range.
+ *
+ * RFC 3339 allows any number of fraction digits and a lower-case `t` and `z` (.NET's round-trip
+ * format writes seven digits). Past the microsecond, a lower bound rounds up and an upper bound
+ * (`wholeDay`) down, so the stored microseconds it keeps are exactly those the instant bounds.
  */
 export function parseTime(s: string, options: { wholeDay?: boolean } = {}): { time: string } | { error: string } {
   const m = dateTime.exec(s);
@@ -75,15 +79,20 @@ export function parseTime(s: string, options: { wholeDay?: boolean } = {}): { ti
   const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, sec].map(Number) as [number, number, number, number, number, number];
   if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return { error: 'is not a calendar date' };
   if (hour > 23 || minute > 59 || second > 59) return { error: 'is not a time of day (00:00:00 to 23:59:59)' };
-  if (zone && zone !== 'Z' && (Number(oh) > 23 || Number(om) > 59)) return { error: 'has an invalid UTC offset' };
+  if (sign && (Number(oh) > 23 || Number(om) > 59)) return { error: 'has an invalid UTC offset' };
   if (year < 1) return { error: timeRange };
   const offsetMs = sign ? (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om)) * 60_000 : 0;
-  const ms = utcMs(year, month, day, hour, minute, second) - offsetMs;
+  let micros = Number(fraction.slice(0, 6).padEnd(6, '0'));
+  if (!options.wholeDay && /[1-9]/.test(fraction.slice(6))) micros += 1;
+  // .9999995 rounded up is the next second.
+  const carry = micros === 1_000_000 ? 1_000 : 0;
+  if (carry) micros = 0;
+  const ms = utcMs(year, month, day, hour, minute, second) - offsetMs + carry;
   if (ms < firstMs || ms > lastMs) return { error: timeRange };
   // An upper bound given as a day means all of that day: `createdTo=2024-09-05` keeps the
   // orders placed on the 5th, as a merchant reading a date range expects.
   if (options.wholeDay && m[4] === undefined) return { time: `${new Date(ms).toISOString().slice(0, 10)}T23:59:59.999999Z` };
-  return { time: `${new Date(ms).toISOString().slice(0, 19)}.${fraction.padEnd(6, '0')}Z` };
+  return { time: `${new Date(ms).toISOString().slice(0, 19)}.${String(micros).padStart(6, '0')}Z` };
 }
 
 const timeOf = (options: { wholeDay?: boolean }) =>
