@@ -1,5 +1,5 @@
 import { entityCatalog, kinds } from '@mirror/catalog';
-import { eventLogTable, execRows, readStoreOverview, storeProfilesTable, type Db } from '@mirror/db';
+import { eventLogTable, execRows, readStoreOverview, storeProfilesTable, storeTokensTable, type Db } from '@mirror/db';
 import { getTableName, inArray, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { toJson } from './row-json.ts';
@@ -8,9 +8,14 @@ import { toJson } from './row-json.ts';
 // tables are left out: a row there has its parent's row.
 const storeTables: PgTable[] = [eventLogTable, ...kinds.map((kind) => entityCatalog[kind].table)];
 
-/** True when the store is known to the mirror: in `stores`, or with any row in any table. */
+/**
+ * True when the store is known to the mirror: in `stores`, with any row in any table, or with a
+ * token (added by `mirror stores add` or an install, not fetched from yet).
+ */
 export async function storeExists(db: Db, storeId: number): Promise<boolean> {
-  const probes = storeTables.map((t) => sql`exists (select 1 from ${sql.identifier(getTableName(t))} where store_id = ${storeId})`);
+  const probes = [...storeTables, storeTokensTable].map(
+    (t) => sql`exists (select 1 from ${sql.identifier(getTableName(t))} where store_id = ${storeId})`,
+  );
   const [row] = await execRows<{ found: boolean }>(db, sql`select (${sql.join(probes, sql` or `)}) as found`);
   return row?.found === true;
 }

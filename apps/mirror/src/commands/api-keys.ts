@@ -1,4 +1,4 @@
-import { createApiKey, listApiKeys, revokeApiKey, type ApiKeyInfo } from '@mirror/api';
+import { createApiKey, listApiKeys, revokeApiKey, storeExists, type ApiKeyInfo } from '@mirror/api';
 import type { Database } from '@mirror/db';
 import type { Command } from 'commander';
 import { baseSections, loadConfig } from '../config.ts';
@@ -28,7 +28,18 @@ export function registerApiKeys(program: Command): void {
     .requiredOption('--store <id>', 'the Ecwid store id the key may read', storeIdArgument)
     .option('--label <text>', 'what the key is for, shown in listings')
     .action(async (options: { store: number; label?: string }) => {
-      const { key, info } = await withDatabase(({ db }) => createApiKey(db, { storeId: options.store, label: options.label }));
+      const made = await withDatabase(async ({ db }) =>
+        (await storeExists(db, options.store)) ? createApiKey(db, { storeId: options.store, label: options.label }) : undefined,
+      );
+      if (!made) {
+        // As the API answers the same request: a key for a store the mirror has never heard of reads nothing.
+        process.stderr.write(
+          `mirror: store ${options.store} is not known to the mirror (no token, no data): add it first (mirror stores add, ECWID_STORES, or an install); no key was made\n`,
+        );
+        process.exitCode = 2;
+        return;
+      }
+      const { key, info } = made;
       process.stdout.write(
         `created key ${info.id} for store ${info.storeId}${info.label ? ` (${info.label})` : ''}:\n\n  ${key}\n\n` +
           'Copy it now: it is not stored and cannot be shown again. Use it as  Authorization: Bearer <key>\n',

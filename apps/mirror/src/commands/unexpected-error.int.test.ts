@@ -14,6 +14,8 @@ const skip = concurrencySkipReason('the CLI in a child process beside the test d
 describe.skipIf(skip)('an unexpected database error', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
+    // A store the mirror knows (a key for an unknown one is refused before any insert).
+    await database.db.execute(sql`insert into store_tokens (store_id) values (1003)`);
     // Every new key refused, as a constraint an operator added by hand would.
     await database.db.execute(sql`alter table api_keys add constraint no_new_keys check (label = 'never')`);
   });
@@ -32,5 +34,13 @@ describe.skipIf(skip)('an unexpected database error', () => {
     );
     expect(run.stderr).not.toContain('customer@example.com');
     expect(run.stderr).not.toMatch(/insert into/i);
+  });
+
+  it('refuses a key for a store the mirror does not know, as the API does: exit 2, nothing written', async () => {
+    const run = await runCli(['api-keys', 'create', '--store', '2024'], { DATABASE_URL: database.url, LOG_LEVEL: 'silent' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('store 2024 is not known to the mirror');
+    expect(run.stdout).toBe('');
+    expect(await database.db.execute(sql`select 1 from api_keys where store_id = 2024`)).toHaveLength(0);
   });
 });
