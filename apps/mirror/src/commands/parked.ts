@@ -1,3 +1,4 @@
+import { isKind, kindName } from '@mirror/catalog';
 import { parkedEventsTable } from '@mirror/db';
 import { createClientFactory, retryParked } from '@mirror/projector';
 import type { Command } from 'commander';
@@ -20,7 +21,17 @@ export function registerParked(program: Command): void {
         .from(parkedEventsTable)
         .where(isNull(parkedEventsTable.resolvedAt))
         .orderBy(asc(parkedEventsTable.id));
-      if (options.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      // The public name (`orders`), as the API and the other commands say it; the log's own
+      // `entityKind` stays in the JSON beside it, as verify's `kind` does.
+      const entityOf = (kind: string | null) => (kind && isKind(kind) ? kindName(kind) : kind);
+      if (options.json)
+        process.stdout.write(
+          `${JSON.stringify(
+            rows.map((r) => ({ ...r, entity: entityOf(r.entityKind) })),
+            null,
+            2,
+          )}\n`,
+        );
       else if (rows.length === 0) process.stdout.write('no open parked events\n');
       else
         process.stdout.write(
@@ -30,7 +41,7 @@ export function registerParked(program: Command): void {
               String(r.id),
               String(r.storeId),
               String(r.position),
-              `${r.entityKind ?? '?'} ${r.entityId ?? ''}`,
+              `${entityOf(r.entityKind) ?? '?'} ${r.entityId ?? ''}`,
               String(r.attempts),
               r.parkedAt.toISOString(),
               r.error,

@@ -1,4 +1,4 @@
-import { productsTable, reconcileRunsTable, storeTokensTable } from '@mirror/db';
+import { parkedEventsTable, productsTable, reconcileRunsTable, storeTokensTable } from '@mirror/db';
 import { concurrencySkipReason, createTestDatabase, type TestDatabase } from '@mirror/db/testing';
 import { createSimulator, type SimServer, type Simulator } from '@mirror/ecwid-sim';
 import { projectBatch } from '@mirror/projector';
@@ -165,6 +165,22 @@ describe.skipIf(skip)('mirror verify and mirror reconcile', () => {
         }
         const retry = await runCli(['parked', 'retry'], { DATABASE_URL: database.url, LOG_LEVEL: 'silent', MIRROR_SECRET_KEY: '' });
         expect(retry).toMatchObject({ code: 0, stdout: 'no open parked events\n' });
+
+        // A parked webhook is listed by the entity's public name, as the API lists it.
+        const [row] = await database.db
+          .insert(parkedEventsTable)
+          .values({ storeId: 1003, position: 987_654, entityKind: 'abandoned_cart', entityId: 'cart-1', error: 'Ecwid 400', attempts: 5 })
+          .returning();
+        try {
+          const listed = await runCli(['parked'], { DATABASE_URL: database.url, LOG_LEVEL: 'silent' });
+          expect(listed.stdout).toMatch(/987654\s+abandoned-carts cart-1\s+5/);
+          const json = JSON.parse(
+            (await runCli(['parked', '--json'], { DATABASE_URL: database.url, LOG_LEVEL: 'silent' })).stdout,
+          ) as object[];
+          expect(json).toMatchObject([{ entity: 'abandoned-carts', entityKind: 'abandoned_cart', entityId: 'cart-1' }]);
+        } finally {
+          await database.db.delete(parkedEventsTable).where(eq(parkedEventsTable.id, row!.id));
+        }
       } finally {
         await database.db.delete(storeTokensTable).where(eq(storeTokensTable.storeId, 1003));
       }
