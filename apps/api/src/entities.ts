@@ -95,6 +95,14 @@ function filterOf(decl: FilterDecl, table: EntityTable, parentKey: AnyPgColumn):
         ...compares(decl.column),
       };
     case 'id':
+      if (decl.zeroIsNone)
+        return {
+          schema: numericId,
+          // Null rows match 0, so no `column`: a sort by it keeps its nulls.
+          where: (v: number) => sql`${decl.column} is not distinct from nullif(${v}, 0)`,
+          description: `${decl.description} (decimal digits)`,
+          valueType: decl.column.getSQLType(),
+        };
       return {
         schema: numericId,
         where: (v: number) => eq(decl.column, v),
@@ -106,10 +114,12 @@ function filterOf(decl: FilterDecl, table: EntityTable, parentKey: AnyPgColumn):
     case 'bool':
       return {
         schema: booleanParam,
-        where: (v: boolean) => sql`${decl.column} = ${sql.raw(v ? 'true' : 'false')}`,
+        where: (v: boolean) =>
+          decl.absentIsFalse && !v ? sql`${decl.column} is not true` : sql`${decl.column} = ${sql.raw(v ? 'true' : 'false')}`,
         description: decl.description,
         byValue: true,
-        ...compares(decl.column),
+        // A flag's false matches its nulls: no `column`, so a sort by it keeps them.
+        ...(decl.absentIsFalse ? { valueType: decl.column.getSQLType() } : compares(decl.column)),
       };
     case 'present':
       return {

@@ -129,9 +129,10 @@ export type FilterDecl =
   | { type: 'in'; column: AnyPgColumn; description: string; values?: readonly string[] }
   /** Equal to a text value. */
   | { type: 'text'; column: AnyPgColumn; description: string }
-  /** Equal to a numeric id. */
-  | { type: 'id'; column: AnyPgColumn; description: string }
-  | { type: 'bool'; column: AnyPgColumn; description: string }
+  /** Equal to a numeric id; with `zeroIsNone`, 0 asks for the rows where the column is null (Ecwid's `parent=0`: top-level categories). */
+  | { type: 'id'; column: AnyPgColumn; description: string; zeroIsNone?: true }
+  /** Equal to true or false; with `absentIsFalse`, a null (a document without the flag) counts as false. */
+  | { type: 'bool'; column: AnyPgColumn; description: string; absentIsFalse?: true }
   /** `true`: the column is set; `false`: it is null. */
   | { type: 'present'; column: AnyPgColumn; description: string }
   | { type: 'int'; column: AnyPgColumn; min: number; max: number; description: string }
@@ -240,6 +241,8 @@ const filter = {
   text: (column: AnyPgColumn, description: string): FilterDecl => ({ type: 'text', column, description }),
   id: (column: AnyPgColumn, description: string): FilterDecl => ({ type: 'id', column, description }),
   bool: (column: AnyPgColumn, description: string): FilterDecl => ({ type: 'bool', column, description }),
+  /** A flag Ecwid leaves out when it is off (`hidden`): a row without it is not hidden. */
+  flag: (column: AnyPgColumn, description: string): FilterDecl => ({ type: 'bool', column, description, absentIsFalse: true }),
   from: (column: AnyPgColumn, what: string): FilterDecl => ({ type: 'from', column, description: `${what} at or after this time` }),
   to: (column: AnyPgColumn, what: string): FilterDecl => ({ type: 'to', column, description: `${what} at or before this time` }),
 };
@@ -369,7 +372,12 @@ export const entityCatalog = {
       sorts: { categoryId: null, name: categoriesTable.name },
       defaultSort: 'categoryId',
       filters: {
-        parentId: filter.id(categoriesTable.parentId, 'direct children of this category'),
+        parentId: {
+          type: 'id',
+          column: categoriesTable.parentId,
+          description: 'direct children of this category; 0 for the top-level categories, as in Ecwid',
+          zeroIsNone: true,
+        },
         enabled: filter.bool(categoriesTable.enabled, 'enabled categories only, or disabled ones'),
       },
     }),
@@ -528,7 +536,7 @@ export const entityCatalog = {
         email: filter.text(o.email, "the customer's email, exactly as Ecwid has it"),
         customerId: filter.id(o.customerId, 'the customer id'),
         couponCode: filter.text(o.couponCode, 'the discount coupon code used'),
-        hidden: filter.bool(o.hidden, 'hidden (unfinished) orders only, or none'),
+        hidden: filter.flag(o.hidden, 'hidden (unfinished) orders only, or none'),
         ...timeFilters(o),
       },
       historyIds: (row) => [
@@ -560,8 +568,11 @@ export const entityCatalog = {
         recovered: {
           type: 'present',
           column: ac.recoveredOrderId,
-          description: 'true: carts that became an order; false: carts still abandoned',
+          description:
+            'true: carts that became an order; false: carts that did not (hidden ones too: add hidden=false for the carts ' +
+            'reporting.abandoned_cart_recovery counts as abandoned)',
         },
+        hidden: filter.flag(ac.hidden, 'carts the merchant hid (deleted from the abandoned carts list in Ecwid), or the others'),
         ...timeFilters(ac),
       },
     }),
