@@ -75,7 +75,7 @@ const lastMs = utcMs(9999, 12, 31, 23, 59, 59);
 export function parseTime(s: string, options: { wholeDay?: boolean } = {}): { time: string } | { error: string } {
   const m = dateTime.exec(s);
   if (!m) return { error: timeFormat };
-  const [, y, mo, d, h = '0', mi = '0', sec = '0', fraction = '', zone, sign, oh = '0', om = '0'] = m;
+  const [, y, mo, d, h = '0', mi = '0', sec = '0', fraction = '', , sign, oh = '0', om = '0'] = m;
   const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, sec].map(Number) as [number, number, number, number, number, number];
   if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return { error: 'is not a calendar date' };
   if (hour > 23 || minute > 59 || second > 59) return { error: 'is not a time of day (00:00:00 to 23:59:59)' };
