@@ -496,6 +496,13 @@ const cartSpec = entity('abandoned_cart', {
   },
   timed: true,
   bulkJoin: storeProfileJoin,
+  // A deleted cart the mirror never saw still has its store's currency, as an order does: else a
+  // profile applied after the tombstone filled it live (fill_carts), and a rebuild, applying the
+  // profile first, left it empty.
+  tombstoneColumns: {
+    currency: { expr: profileOf('abandoned_cart', 'currency').expr, fromLog: true },
+    timezone: { expr: profileOf('abandoned_cart', 'timezone').expr, fromLog: true },
+  },
   children: [
     child('abandoned_cart', abandonedCartItemsTable, {
       source: array(f('items')),
