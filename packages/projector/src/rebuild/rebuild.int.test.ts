@@ -495,8 +495,15 @@ describe('rebuild', () => {
   });
 
   test('refuses to start while another rebuild holds the lease', async () => {
-    await db.execute(sql`insert into consumer_checkpoints (name, position) values ('rebuild', 5)`);
-    await expect(rebuild(db)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    // Its last batch 30 s ago: alive, or killed a moment ago; the message says both, and what to do.
+    await db.execute(
+      sql`insert into consumer_checkpoints (name, position, updated_at) values ('rebuild', 5, now() - interval '30 seconds')`,
+    );
+    const refused = (await rebuild(db).catch((e: unknown) => e)) as { code: string; message: string };
+    expect(refused.code).toBe('UNAVAILABLE');
+    expect(refused.message).toMatch(
+      /^a rebuild wrote its last batch 3\d s ago: .* taken over in 5\d\d s \(10 minutes after that batch\), or now with --force/,
+    );
     await expect(rebuild(db, { force: true })).resolves.toMatchObject({ records: 0 });
   });
 });

@@ -444,12 +444,21 @@ async function claimLease(db: Db, force: boolean, lock: 'lease' | 'session'): Pr
   const mine = sql`(name = ${checkpoint} or name like ${`${checkpoint}:%`})`;
   const release = lock === 'session' ? await holdSessionLock(db) : async () => {};
   if (lock === 'lease' && !force) {
-    const alive = await execRows<{ name: string }>(
+    const [alive] = await execRows<{ ago: number; takeover: number }>(
       db,
-      sql`select name from consumer_checkpoints where ${mine} and updated_at > now() - ${sql.raw(`interval '${leaseExpiry}'`)} limit 1`,
+      sql`select extract(epoch from now() - max(updated_at))::float8 as ago,
+                 extract(epoch from max(updated_at) + ${sql.raw(`interval '${leaseExpiry}'`)} - now())::float8 as takeover
+          from consumer_checkpoints where ${mine}
+          having max(updated_at) > now() - ${sql.raw(`interval '${leaseExpiry}'`)}`,
     );
-    if (alive.length > 0) {
-      throw new AppError('UNAVAILABLE', `a rebuild is already running (its lease expires ${leaseExpiry} after its last batch)`);
+    if (alive) {
+      // A rebuild killed a moment ago looks exactly like one running: say both, and what to do.
+      throw new AppError(
+        'UNAVAILABLE',
+        `a rebuild wrote its last batch ${Math.round(alive.ago)} s ago: if it is still running, let it finish; if it was ` +
+          `stopped, it is taken over in ${Math.ceil(alive.takeover)} s (${leaseExpiry} after that batch), or now with --force, ` +
+          'which goes on from where it stopped',
+      );
     }
   }
   // The share rows stay: they are where a resumed rebuild goes on from.
