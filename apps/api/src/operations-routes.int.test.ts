@@ -11,7 +11,7 @@ import {
   storeTokensTable,
 } from '@mirror/db';
 import { createTestDatabase, type TestDatabase } from '@mirror/db/testing';
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLagHistory } from './lag-history.ts';
 import type { OperatorActions, VerifyState } from './operations-routes.ts';
@@ -319,6 +319,39 @@ describe('parked webhooks', () => {
       }),
     ]);
     expect((await get(app, `/v1/stores/${other}/parked`, storeKey)).status).toBe(404);
+  });
+
+  test('pages by id, oldest first: every open one is reachable, none twice', async () => {
+    const added = await database.db
+      .insert(parkedEventsTable)
+      .values(
+        [1, 2, 3].map((n) => ({
+          storeId: store,
+          position: 800_000 + n,
+          entityKind: 'order',
+          entityId: `p${n}`,
+          error: `page ${n}`,
+          attempts: 5,
+        })),
+      )
+      .returning({ id: parkedEventsTable.id });
+    try {
+      const first = await get(app, `/v1/stores/${store}/parked?limit=2`, storeKey);
+      expect(first.body.data).toHaveLength(2);
+      expect(first.body.nextAfter).toBe(first.body.data[1].id);
+      const second = await get(app, `/v1/stores/${store}/parked?limit=2&after=${first.body.nextAfter}`, storeKey);
+      expect(second.body.nextAfter).toBeNull();
+      const ids = [...first.body.data, ...second.body.data].map((r: { id: number }) => r.id);
+      expect(ids).toEqual([parked[`${store}:Ecwid answered 400`], ...added.map((r: { id: number }) => r.id)]);
+      expect((await get(app, `/v1/stores/${store}/parked?limit=1001`, storeKey)).body.error.parameter).toBe('limit');
+    } finally {
+      await database.db.delete(parkedEventsTable).where(
+        inArray(
+          parkedEventsTable.id,
+          added.map((r: { id: number }) => r.id),
+        ),
+      );
+    }
   });
 
   test('retries one for the admin; a store key may not, nor may anyone retry another store’s', async () => {

@@ -329,12 +329,26 @@ export function addOperationsRoutes(app: OpenAPIHono<ApiEnv>, { db, lagHistory, 
       summary: "The store's parked webhooks",
       description:
         'Webhooks whose entity could not be fetched after several tries (a 4xx other than 429, a document the mirror cannot ' +
-        'read, a feature the store has switched off). They wait here, oldest first, until a retry fetches them.',
+        'read, a feature the store has switched off). They wait here, oldest first, until a retry fetches them. Up to 1,000 ' +
+        'a page: follow `nextAfter` for the rest.',
       params: storeParams,
-      response: z.object({ data: z.array(parkedSchema) }).openapi('ParkedList'),
+      query: z.object({
+        limit: decimalParam(1, 1000)
+          .default(1000)
+          .openapi({ type: 'integer', minimum: 1, maximum: 1000, default: 1000, description: 'rows per page, in decimal digits' }),
+        after: decimalParam(1, Number.MAX_SAFE_INTEGER, 'must be a parked webhook id: an integer ≥ 1 in decimal digits')
+          .optional()
+          .openapi({
+            type: 'integer',
+            minimum: 1,
+            description: 'parked webhooks with a higher id than this (the previous page’s nextAfter)',
+          }),
+      }),
+      response: z.object({ data: z.array(parkedSchema), nextAfter: z.number().int().nullable() }).openapi('ParkedList'),
       responseDescription: 'open parked webhooks, oldest first',
     },
     async (c) => {
+      const { limit, after } = valid<{ limit: number; after?: number }>(c, 'query');
       const rows = await execRows<{
         id: number;
         position: string | number;
@@ -348,10 +362,14 @@ export function addOperationsRoutes(app: OpenAPIHono<ApiEnv>, { db, lagHistory, 
         db,
         sql`select p.id, p.position, l.event_type, p.entity_kind, p.entity_id, p.error, p.attempts, p.parked_at
             from parked_events p left join event_log l on l.position = p.position
-            where p.store_id = ${c.get('storeId')} and p.resolved_at is null order by p.id limit 1000`,
+            where p.store_id = ${c.get('storeId')} and p.resolved_at is null and p.id > ${after ?? 0}
+            order by p.id limit ${limit + 1}`,
       );
+      const more = rows.length > limit;
+      if (more) rows.length = limit;
       return c.json(
         {
+          nextAfter: more ? (rows.at(-1)?.id ?? null) : null,
           data: rows.map((r) => ({
             id: r.id,
             position: Number(r.position),

@@ -66,6 +66,11 @@ describe('personal-data requests over HTTP', () => {
       return id;
     };
     const [first, second] = [await make(), await make()];
+    // Newest first, a page at a time: the older one is on the next page.
+    const page = await get(app, `/v1/stores/${store}/personal-data-requests?limit=1`);
+    expect(page.body).toMatchObject({ data: [{ id: second }], nextBefore: second });
+    const older = await get(app, `/v1/stores/${store}/personal-data-requests?limit=1&before=${second}`);
+    expect(older.body.data.map((r: { id: number }) => r.id)).toEqual([first]);
     const key = await keyFor(database.db, store);
     expect((await post(`/v1/stores/${store}/personal-data-requests/${first}/confirm`, '', { token: key })).status).toBe(403);
     expect((await post(`/v1/stores/${store}/personal-data-requests/${first}/confirm`, '', { token: null })).status).toBe(401);

@@ -111,15 +111,24 @@ export function addPersonalDataRoutes(app: OpenAPIHono<ApiEnv>, { db }: RouteCon
       adminOnly: true,
       tag: 'personal-data',
       summary: "The store's personal-data requests, newest first (admin token only)",
+      description: 'Follow `nextBefore` for older requests.',
       params: z.object({ storeId: storeIdParam }),
-      query: z.object({ limit: limitParam }),
-      response: z.object({ data: z.array(requestSchema) }).openapi('PersonalDataRequestList'),
+      query: z.object({
+        limit: limitParam,
+        before: decimalParam(1, Number.MAX_SAFE_INTEGER, 'must be a request id: an integer ≥ 1 in decimal digits')
+          .optional()
+          .openapi({ type: 'integer', minimum: 1, description: 'requests with a lower id than this (the previous page’s nextBefore)' }),
+      }),
+      response: z.object({ data: z.array(requestSchema), nextBefore: z.number().int().nullable() }).openapi('PersonalDataRequestList'),
       responseDescription: 'requests, newest first',
     },
     async (c) => {
       requireAdmin(c);
-      const { limit } = valid<{ limit: number }>(c, 'query');
-      return c.json({ data: (await listRequests(db, c.get('storeId'), limit)).map(toBody) }, 200);
+      const { limit, before } = valid<{ limit: number; before?: number }>(c, 'query');
+      const rows = await listRequests(db, c.get('storeId'), limit + 1, before);
+      const more = rows.length > limit;
+      if (more) rows.length = limit;
+      return c.json({ data: rows.map(toBody), nextBefore: more ? (rows.at(-1)?.id ?? null) : null }, 200);
     },
   );
   addGetRoute(

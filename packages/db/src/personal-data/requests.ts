@@ -1,5 +1,5 @@
 import { AppError } from '@mirror/core';
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, lt, sql } from 'drizzle-orm';
 import { execRows } from '../create-db.ts';
 import type { Db } from '../create-db.ts';
 import { personalDataExportPartsTable, personalDataRequestsTable } from '../schema/operations.ts';
@@ -77,11 +77,11 @@ export async function getRequest(db: Db, storeId: number, id: number): Promise<P
   return row;
 }
 
-export async function listRequests(db: Db, storeId: number, limit = 100): Promise<PersonalDataRequest[]> {
+export async function listRequests(db: Db, storeId: number, limit = 100, before?: number): Promise<PersonalDataRequest[]> {
   return db
     .select()
     .from(personalDataRequestsTable)
-    .where(eq(personalDataRequestsTable.storeId, storeId))
+    .where(and(eq(personalDataRequestsTable.storeId, storeId), before === undefined ? undefined : lt(personalDataRequestsTable.id, before)))
     .orderBy(desc(personalDataRequestsTable.id))
     .limit(limit);
 }
