@@ -16,7 +16,7 @@ import { stream } from 'hono/streaming';
 import { addActionRoute } from './action-routes.ts';
 import type { ApiEnv } from './api-env.ts';
 import type { RouteContext } from './entity-routes.ts';
-import { decimalParam, limitParam, storeIdParam } from './query-params.ts';
+import { beforeParam, decimalParam, limitParam, storeIdParam } from './query-params.ts';
 import { addGetRoute, valid } from './routes.ts';
 
 /*
@@ -115,9 +115,7 @@ export function addPersonalDataRoutes(app: OpenAPIHono<ApiEnv>, { db }: RouteCon
       params: z.object({ storeId: storeIdParam }),
       query: z.object({
         limit: limitParam,
-        before: decimalParam(1, Number.MAX_SAFE_INTEGER, 'must be a request id: an integer ≥ 1 in decimal digits')
-          .optional()
-          .openapi({ type: 'integer', minimum: 1, description: 'requests with a lower id than this (the previous page’s nextBefore)' }),
+        before: beforeParam('request'),
       }),
       response: z.object({ data: z.array(requestSchema), nextBefore: z.number().int().nullable() }).openapi('PersonalDataRequestList'),
       responseDescription: 'requests, newest first',

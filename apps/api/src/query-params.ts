@@ -147,6 +147,12 @@ export const limitParam = decimalParam(1, 500)
   .default(50)
   .openapi({ type: 'integer', minimum: 1, maximum: 500, default: 50, description: 'rows per page, in decimal digits; default 50' });
 
+/** `before`, on a list newest first: rows with a lower id than this, the previous page's `nextBefore`. */
+export const beforeParam = (what: string) =>
+  decimalParam(1, Number.MAX_SAFE_INTEGER, `must be a ${what} id: an integer ≥ 1 in decimal digits`)
+    .optional()
+    .openapi({ type: 'integer', minimum: 1, description: `${what}s with a lower id than this (the previous page’s nextBefore)` });
+
 export const cursorParam = z
   .string()
   .min(1, 'must be the nextCursor of the previous page; leave it out for the first page')

@@ -4,7 +4,7 @@ import { reconcileRunsTable } from '@mirror/db';
 import { and, desc, eq, lt } from 'drizzle-orm';
 import type { ApiEnv } from './api-env.ts';
 import type { RouteContext } from './entity-routes.ts';
-import { decimalParam, limitParam, storeIdParam } from './query-params.ts';
+import { beforeParam, limitParam, storeIdParam } from './query-params.ts';
 import { addGetRoute, valid } from './routes.ts';
 import { toJson } from './row-json.ts';
 
@@ -49,9 +49,7 @@ export function addReconcileRoutes(app: OpenAPIHono<ApiEnv>, { db }: RouteContex
       params: z.object({ storeId: storeIdParam }),
       query: z.object({
         limit: limitParam,
-        before: decimalParam(1, Number.MAX_SAFE_INTEGER, 'must be a run id: an integer ≥ 1 in decimal digits')
-          .optional()
-          .openapi({ type: 'integer', minimum: 1, description: 'runs with a lower id than this (the previous page’s nextBefore)' }),
+        before: beforeParam('run'),
       }),
       response: z.object({ data: z.array(runSchema), nextBefore: z.number().int().nullable() }).openapi('ReconcileRunPage'),
       responseDescription: 'reconcile runs, newest first',
