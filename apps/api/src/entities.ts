@@ -67,6 +67,7 @@ export type EntityDef = {
   expand?: Expansion;
   /** The `entity_id`s its log records carry; by default the id in the URL. */
   historyIds?: (row: Record<string, unknown>, storeId: number) => string[];
+  historyScope?: string;
 };
 
 const internal = ['storeId', 'doc'] as const;
@@ -206,6 +207,7 @@ function entityDef(kind: Kind, api: CollectionApi): EntityDef {
     filters: Object.fromEntries(Object.entries(api.filters).map(([name, f]) => [name, filterOf(f, table, parentKey)])),
     ...(expand && { expand }),
     ...(api.historyIds && { historyIds: api.historyIds }),
+    ...(api.historyScope && { historyScope: api.historyScope }),
   };
 }
 

@@ -180,7 +180,7 @@ export function addEntityRoutes(app: OpenAPIHono<ApiEnv>, def: EntityDef, { db, 
       summary: `The history of one ${def.noun}: every change, newest first`,
       description:
         `Webhooks, snapshots and tombstones with entity_kind \`${def.kind}\` about this entity, and the webhooks its snapshots answer (caused_by). ` +
-        'Follow `nextCursor` for older records.',
+        `${def.historyScope ? `${def.historyScope} ` : ''}Follow \`nextCursor\` for older records.`,
       params: idParams,
       query: z.object({ limit: limitParam, cursor: cursorParam.optional() }),
       response: z.object({ data: z.array(logRecordSchema), nextCursor: z.string().nullable() }).openapi(`${def.name}History`),

@@ -113,6 +113,13 @@ describe('GET …/{entity}/{id}/history', () => {
     expect(res.body.data.map((r: { position: number }) => r.position)).toEqual([positions.c2, positions.c1]);
   });
 
+  test("a storage entry's history says it is the whole storage's, and only that one says so", async () => {
+    const spec = (await get(app, '/openapi.json', null)).body as { paths: Record<string, { get: { description: string } }> };
+    const storage = spec.paths['/v1/stores/{storeId}/storage/{key}/history']!.get.description;
+    expect(storage).toContain("The store's whole app storage, not this key's alone");
+    expect(spec.paths['/v1/stores/{storeId}/orders/{orderId}/history']!.get.description).not.toContain('whole app storage');
+  });
+
   test('an entity with neither a row nor log records is a 404; one with records only is listed', async () => {
     expect((await get(app, `${base}/orders/NOPE/history`)).status).toBe(404);
     const product = await get(app, `${base}/products/77/history`);

@@ -160,6 +160,8 @@ export type CollectionApi = {
    * internal id webhooks carry; storage is one document per store, keyed by the store id.
    */
   historyIds?: (row: Record<string, unknown>, storeId: number) => string[];
+  /** What the history route answers, when it is not one entity's own records (storage's is the store's). */
+  historyScope?: string;
 };
 
 /** A kind with one row per store, served at /v1/stores/{storeId}/{name}. */
@@ -334,6 +336,9 @@ export const entityCatalog = {
       defaultSort: 'key',
       filters: {},
       historyIds: (_row, storeId) => [String(storeId)],
+      historyScope:
+        "The store's whole app storage, not this key's alone: Ecwid answers every key in one document, and each " +
+        'snapshot holds them all, so a change of any key is a record here.',
     }),
   },
   product_type: {
