@@ -1,12 +1,12 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { isKind, kindName, kinds } from '@mirror/catalog';
+import { isKind, kinds, publicKindName } from '@mirror/catalog';
 import { AppError } from '@mirror/core';
 import { backfillStateTable, execRows, parkedEventsTable, type Db } from '@mirror/db';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { addActionRoute, requireAdmin } from './action-routes.ts';
 import type { ApiEnv } from './api-env.ts';
 import type { LagHistory } from './lag-history.ts';
-import { decimalParam, storeIdParam } from './query-params.ts';
+import { decimalParam, idPage, storeIdParam } from './query-params.ts';
 import { addGetRoute, valid } from './routes.ts';
 import { listKnownStoreIds, readStoreHealth } from './store-health.ts';
 import { appLifecycleFields } from './store-routes.ts';
@@ -349,32 +349,33 @@ export function addOperationsRoutes(app: OpenAPIHono<ApiEnv>, { db, lagHistory, 
     },
     async (c) => {
       const { limit, after } = valid<{ limit: number; after?: number }>(c, 'query');
-      const rows = await execRows<{
-        id: number;
-        position: string | number;
-        event_type: string | null;
-        entity_kind: string | null;
-        entity_id: string | null;
-        error: string;
-        attempts: number;
-        parked_at: Date | string;
-      }>(
-        db,
-        sql`select p.id, p.position, l.event_type, p.entity_kind, p.entity_id, p.error, p.attempts, p.parked_at
+      const { rows, next } = idPage(
+        await execRows<{
+          id: number;
+          position: string | number;
+          event_type: string | null;
+          entity_kind: string | null;
+          entity_id: string | null;
+          error: string;
+          attempts: number;
+          parked_at: Date | string;
+        }>(
+          db,
+          sql`select p.id, p.position, l.event_type, p.entity_kind, p.entity_id, p.error, p.attempts, p.parked_at
             from parked_events p left join event_log l on l.position = p.position
             where p.store_id = ${c.get('storeId')} and p.resolved_at is null and p.id > ${after ?? 0}
             order by p.id limit ${limit + 1}`,
+        ),
+        limit,
       );
-      const more = rows.length > limit;
-      if (more) rows.length = limit;
       return c.json(
         {
-          nextAfter: more ? (rows.at(-1)?.id ?? null) : null,
+          nextAfter: next,
           data: rows.map((r) => ({
             id: r.id,
             position: Number(r.position),
             eventType: r.event_type,
-            entity: r.entity_kind && isKind(r.entity_kind) ? kindName(r.entity_kind) : r.entity_kind,
+            entity: publicKindName(r.entity_kind),
             entityId: r.entity_id,
             error: r.error,
             attempts: r.attempts,
@@ -519,7 +520,7 @@ export function addOperationsRoutes(app: OpenAPIHono<ApiEnv>, { db, lagHistory, 
           data: rows.map((r) => {
             const details = (r.details ?? {}) as { phase?: unknown; total?: unknown };
             return {
-              entity: isKind(r.entity) ? kindName(r.entity) : r.entity,
+              entity: publicKindName(r.entity),
               phase: typeof details.phase === 'string' ? details.phase : r.completedAt ? 'done' : 'scan',
               offset: r.offset,
               total: typeof details.total === 'number' ? details.total : null,

@@ -16,7 +16,7 @@ import { stream } from 'hono/streaming';
 import { addActionRoute } from './action-routes.ts';
 import type { ApiEnv } from './api-env.ts';
 import type { RouteContext } from './entity-routes.ts';
-import { beforeParam, decimalParam, limitParam, storeIdParam } from './query-params.ts';
+import { beforeParam, decimalParam, idPage, limitParam, storeIdParam } from './query-params.ts';
 import { addGetRoute, valid } from './routes.ts';
 
 /*
@@ -123,10 +123,8 @@ export function addPersonalDataRoutes(app: OpenAPIHono<ApiEnv>, { db }: RouteCon
     async (c) => {
       requireAdmin(c);
       const { limit, before } = valid<{ limit: number; before?: number }>(c, 'query');
-      const rows = await listRequests(db, c.get('storeId'), limit + 1, before);
-      const more = rows.length > limit;
-      if (more) rows.length = limit;
-      return c.json({ data: rows.map(toBody), nextBefore: more ? (rows.at(-1)?.id ?? null) : null }, 200);
+      const { rows, next } = idPage(await listRequests(db, c.get('storeId'), limit + 1, before), limit);
+      return c.json({ data: rows.map(toBody), nextBefore: next }, 200);
     },
   );
   addGetRoute(

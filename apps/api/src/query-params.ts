@@ -153,6 +153,16 @@ export const beforeParam = (what: string) =>
     .optional()
     .openapi({ type: 'integer', minimum: 1, description: `${what}s with a lower id than this (the previous page’s nextBefore)` });
 
+/**
+ * A page read by id with one row more than `limit`: the rows to answer, and the id the next page
+ * goes on from (`nextBefore`, `nextAfter`), null on the last page.
+ */
+export function idPage<Row extends { id: number }>(rows: Row[], limit: number): { rows: Row[]; next: number | null } {
+  if (rows.length <= limit) return { rows, next: null };
+  const page = rows.slice(0, limit);
+  return { rows: page, next: page.at(-1)!.id };
+}
+
 export const cursorParam = z
   .string()
   .min(1, 'must be the nextCursor of the previous page; leave it out for the first page')

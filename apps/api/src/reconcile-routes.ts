@@ -1,10 +1,10 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
-import { isKind, kindName } from '@mirror/catalog';
+import { publicKindName } from '@mirror/catalog';
 import { reconcileRunsTable } from '@mirror/db';
 import { and, desc, eq, lt } from 'drizzle-orm';
 import type { ApiEnv } from './api-env.ts';
 import type { RouteContext } from './entity-routes.ts';
-import { beforeParam, limitParam, storeIdParam } from './query-params.ts';
+import { beforeParam, idPage, limitParam, storeIdParam } from './query-params.ts';
 import { addGetRoute, valid } from './routes.ts';
 import { toJson } from './row-json.ts';
 
@@ -58,18 +58,19 @@ export function addReconcileRoutes(app: OpenAPIHono<ApiEnv>, { db }: RouteContex
       const storeId = c.get('storeId');
       const { limit, before } = valid<{ limit: number; before?: number }>(c, 'query');
       const t = reconcileRunsTable;
-      const rows = await db
-        .select()
-        .from(t)
-        .where(and(eq(t.storeId, storeId), before === undefined ? undefined : lt(t.id, before)))
-        .orderBy(desc(t.id))
-        .limit(limit + 1);
-      const more = rows.length > limit;
-      if (more) rows.length = limit;
-      const data = rows.map(({ storeId: _, id, kind, progress: _progress, heartbeatAt: _heartbeat, ...run }) =>
-        toJson({ id, entity: isKind(kind) ? kindName(kind) : kind, ...run }),
+      const { rows, next } = idPage(
+        await db
+          .select()
+          .from(t)
+          .where(and(eq(t.storeId, storeId), before === undefined ? undefined : lt(t.id, before)))
+          .orderBy(desc(t.id))
+          .limit(limit + 1),
+        limit,
       );
-      return c.json({ data, nextBefore: more ? (rows.at(-1)?.id ?? null) : null }, 200);
+      const data = rows.map(({ storeId: _, id, kind, progress: _progress, heartbeatAt: _heartbeat, ...run }) =>
+        toJson({ id, entity: publicKindName(kind), ...run }),
+      );
+      return c.json({ data, nextBefore: next }, 200);
     },
   );
 }

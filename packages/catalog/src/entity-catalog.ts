@@ -242,6 +242,8 @@ const filter = {
   }),
   text: (column: AnyPgColumn, description: string): FilterDecl => ({ type: 'text', column, description }),
   id: (column: AnyPgColumn, description: string): FilterDecl => ({ type: 'id', column, description }),
+  /** A parent's id, where 0 asks for the rows without a parent (Ecwid's `parent=0`). */
+  parent: (column: AnyPgColumn, description: string): FilterDecl => ({ type: 'id', column, description, zeroIsNone: true }),
   bool: (column: AnyPgColumn, description: string): FilterDecl => ({ type: 'bool', column, description }),
   /** A flag Ecwid leaves out when it is off (`hidden`): a row without it is not hidden. */
   flag: (column: AnyPgColumn, description: string): FilterDecl => ({ type: 'bool', column, description, absentIsFalse: true }),
@@ -377,12 +379,7 @@ export const entityCatalog = {
       sorts: { categoryId: null, name: categoriesTable.name },
       defaultSort: 'categoryId',
       filters: {
-        parentId: {
-          type: 'id',
-          column: categoriesTable.parentId,
-          description: 'direct children of this category; 0 for the top-level categories, as in Ecwid',
-          zeroIsNone: true,
-        },
+        parentId: filter.parent(categoriesTable.parentId, 'direct children of this category; 0 for the top-level categories, as in Ecwid'),
         enabled: filter.bool(categoriesTable.enabled, 'enabled categories only, or disabled ones'),
       },
     }),

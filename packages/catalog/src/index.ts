@@ -25,7 +25,7 @@ export {
   type SingletonKind,
 } from './entity-catalog.ts';
 export { eventCatalog, lookupEventType, webhookLogEntry, type EventSubject, type EventTypeInfo } from './event-types.ts';
-export { kindName, parseKindList, resolveKindName, type KindList, type ResolvedKind } from './kind-names.ts';
+export { kindName, parseKindList, publicKindName, resolveKindName, type KindList, type ResolvedKind } from './kind-names.ts';
 export { childArrays, childOmitted, fieldList, internalKeys, jsonField, parentKeyOf, printedFields, rowJson } from './row-printer.ts';
 export {
   batchRowsWhere,

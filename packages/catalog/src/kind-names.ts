@@ -1,7 +1,10 @@
-import { entityCatalog, kinds, type Kind } from './entity-catalog.ts';
+import { entityCatalog, isKind, kinds, type Kind } from './entity-catalog.ts';
 
 /** The public name of a kind (`discount-coupons`). */
 export const kindName = (kind: Kind): string => entityCatalog[kind].name;
+
+/** The public name of a kind as a row stores it (`entity_kind`); one no kind has, or none, as it is. */
+export const publicKindName = <T extends string | null>(kind: T): string | T => (kind !== null && isKind(kind) ? kindName(kind) : kind);
 
 const byName = new Map<string, Kind>(kinds.map((kind) => [entityCatalog[kind].name, kind]));
 

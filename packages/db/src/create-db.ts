@@ -126,12 +126,12 @@ function openPostgres(url: string, options: CreateDbOptions): Database {
   });
   const db = drizzlePostgres(client, { schema });
   // A client of one connection beside the pool (openSession, openDedicated).
-  const oneConnection = (extra: postgres.Options<Record<string, postgres.PostgresType>>) =>
+  const oneConnection = (extra: postgres.Options<Record<string, postgres.PostgresType>>, name = applicationName) =>
     postgres(url, {
       max: 1,
       connect_timeout: options.connectTimeoutSeconds ?? 5,
       onnotice: () => {},
-      connection: { application_name: applicationName, ...sessionSettings },
+      connection: { application_name: name, ...sessionSettings },
       ...extra,
     });
   if (options.embedded) {
@@ -186,7 +186,7 @@ function openPostgres(url: string, options: CreateDbOptions): Database {
     },
     openDedicated(name) {
       // Lost, it reconnects at the next statement (and plans again, once).
-      const own = oneConnection({ connection: { application_name: `${applicationName} ${name}`, ...sessionSettings } });
+      const own = oneConnection({}, `${applicationName} ${name}`);
       return { db: drizzlePostgres(own, { schema }), close: () => own.end({ timeout: 5 }) };
     },
   };

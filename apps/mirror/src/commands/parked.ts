@@ -1,4 +1,4 @@
-import { isKind, kindName } from '@mirror/catalog';
+import { publicKindName } from '@mirror/catalog';
 import { parkedEventsTable } from '@mirror/db';
 import { createClientFactory, retryParked } from '@mirror/projector';
 import type { Command } from 'commander';
@@ -23,11 +23,10 @@ export function registerParked(program: Command): void {
         .orderBy(asc(parkedEventsTable.id));
       // The public name (`orders`), as the API and the other commands say it; the log's own
       // `entityKind` stays in the JSON beside it, as verify's `kind` does.
-      const entityOf = (kind: string | null) => (kind && isKind(kind) ? kindName(kind) : kind);
       if (options.json)
         process.stdout.write(
           `${JSON.stringify(
-            rows.map((r) => ({ ...r, entity: entityOf(r.entityKind) })),
+            rows.map((r) => ({ ...r, entity: publicKindName(r.entityKind) })),
             null,
             2,
           )}\n`,
@@ -41,7 +40,7 @@ export function registerParked(program: Command): void {
               String(r.id),
               String(r.storeId),
               String(r.position),
-              `${entityOf(r.entityKind) ?? '?'} ${r.entityId ?? ''}`,
+              `${publicKindName(r.entityKind) ?? '?'} ${r.entityId ?? ''}`,
               String(r.attempts),
               r.parkedAt.toISOString(),
               r.error,
