@@ -70,9 +70,10 @@ const lastMs = utcMs(9999, 12, 31, 23, 59, 59);
  *
  * RFC 3339 allows any number of fraction digits and a lower-case `t` and `z` (.NET's round-trip
  * format writes seven digits). Past the microsecond, a lower bound rounds up and an upper bound
- * (`wholeDay`) down, so the stored microseconds it keeps are exactly those the instant bounds.
+ * (`upperBound`, which also reads a date alone as all of that day) rounds down, so a bound keeps
+ * exactly the stored microseconds the instant covers.
  */
-export function parseTime(s: string, options: { wholeDay?: boolean } = {}): { time: string } | { error: string } {
+export function parseTime(s: string, options: { upperBound?: boolean } = {}): { time: string } | { error: string } {
   const m = dateTime.exec(s);
   if (!m) return { error: timeFormat };
   const [, y, mo, d, h = '0', mi = '0', sec = '0', fraction = '', , sign, oh = '0', om = '0'] = m;
@@ -83,7 +84,7 @@ export function parseTime(s: string, options: { wholeDay?: boolean } = {}): { ti
   if (year < 1) return { error: timeRange };
   const offsetMs = sign ? (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om)) * 60_000 : 0;
   let micros = Number(fraction.slice(0, 6).padEnd(6, '0'));
-  if (!options.wholeDay && /[1-9]/.test(fraction.slice(6))) micros += 1;
+  if (!options.upperBound && /[1-9]/.test(fraction.slice(6))) micros += 1;
   // .9999995 rounded up is the next second.
   const carry = micros === 1_000_000 ? 1_000 : 0;
   if (carry) micros = 0;
@@ -91,11 +92,11 @@ export function parseTime(s: string, options: { wholeDay?: boolean } = {}): { ti
   if (ms < firstMs || ms > lastMs) return { error: timeRange };
   // An upper bound given as a day means all of that day: `createdTo=2024-09-05` keeps the
   // orders placed on the 5th, as a merchant reading a date range expects.
-  if (options.wholeDay && m[4] === undefined) return { time: `${new Date(ms).toISOString().slice(0, 10)}T23:59:59.999999Z` };
+  if (options.upperBound && m[4] === undefined) return { time: `${new Date(ms).toISOString().slice(0, 10)}T23:59:59.999999Z` };
   return { time: `${new Date(ms).toISOString().slice(0, 19)}.${String(micros).padStart(6, '0')}Z` };
 }
 
-const timeOf = (options: { wholeDay?: boolean }) =>
+const timeOf = (options: { upperBound?: boolean }) =>
   z
     .string()
     .transform((s, ctx) => {
@@ -114,7 +115,7 @@ const timeOf = (options: { wholeDay?: boolean }) =>
 export const timeParam = timeOf({});
 
 /** timeParam for an inclusive upper bound: a date alone is its last microsecond (UTC), so the whole day is in. */
-export const timeToParam = timeOf({ wholeDay: true });
+export const timeToParam = timeOf({ upperBound: true });
 
 export const booleanParam = z
   .enum(['true', 'false'], { error: 'must be true or false' })
